@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import type { GlobalsOf } from '../cli.js';
+import { runTrainFromText } from '../runtime/session.js';
+import { integer, positiveNumber, printOutcome } from './common.js';
+
+/** `sciml automl TABLE ...` is shorthand for a `task: automl` config built from the flags. */
+export function registerAutoml(program: Command, globals: GlobalsOf): void {
+  program
+    .command('automl')
+    .description('search a zoo of tabular models under a time budget, ensemble the best, print a leaderboard')
+    .argument('<table>', 'CSV or Arrow file (- for stdin)')
+    .option('--target <column>', 'column to predict (default: the last column)')
+    .option('--drop <columns>', 'comma-separated columns the models must not see')
+    .option('--time-limit <seconds>', 'wall-clock budget of the search', positiveNumber('--time-limit'))
+    .option('--test <file>', 'explicit holdout table, never seen by the search')
+    .option('--test-fraction <f>', 'holdout fraction of the rows', positiveNumber('--test-fraction'))
+    .option('--train-fraction <f>', 'training fraction of the rows (the rest is the holdout)', positiveNumber('--train-fraction'))
+    .option('--metric <name>', 'rmse, mae, r2, rmsle, accuracy or log_loss')
+    .option('--max-trials <n>', 'stop after this many trials (reproducible for a seed)', integer('--max-trials', 1))
+    .option('--workers <n>', 'parallel trial workers (default: one per core)', integer('--workers', 1))
+    .option('--seed <n>', 'random seed', integer('--seed'))
+    .option('--out <dir>', 'run directory')
+    .action(async (table: string, opts) => {
+      const data: Record<string, unknown> = { path: table };
+      if (opts.target !== undefined) data.target = opts.target;
+      if (opts.drop !== undefined) data.drop = String(opts.drop).split(',').map((s: string) => s.trim()).filter(Boolean);
+      if (opts.test !== undefined) data.test_path = opts.test;
+      if (opts.testFraction !== undefined) data.test_fraction = opts.testFraction;
+      if (opts.trainFraction !== undefined) data.train_fraction = opts.trainFraction;
+      const search: Record<string, unknown> = {};
+      if (opts.timeLimit !== undefined) search.time_limit_s = opts.timeLimit;
+      if (opts.maxTrials !== undefined) search.max_trials = opts.maxTrials;
+      if (opts.workers !== undefined) search.workers = opts.workers;
+      if (opts.metric !== undefined) search.metric = opts.metric;
+      const config: Record<string, unknown> = { task: 'automl', data, search };
+      if (opts.seed !== undefined) config.seed = opts.seed;
+      const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, globals(), process.argv.slice(1));
+      printOutcome(outcome, globals());
+    });
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import type { GlobalsOf } from '../cli.js';
+import { generateData } from '../data/generate.js';
+import { collect, integer } from './common.js';
+import { GENERATORS } from '../tasks.js';
+
+export function registerData(program: Command, globals: GlobalsOf): void {
+  const data = program.command('data').description('generate and inspect data sets');
+  data
+    .command('generate')
+    .description(`write a simulated data set as an Arrow IPC file (kinds: ${Object.keys(GENERATORS).join(', ')})`)
+    .argument('<kind>', Object.entries(GENERATORS).map(([k, g]) => `${k}: ${g.summary}`).join('; '))
+    .option('-n, --count <n>', 'number of rows', integer('-n', 1))
+    .option('--seed <n>', 'random seed', integer('--seed'), 42)
+    .option('-o, --output <file>', 'output Arrow file, - for stdout', '-')
+    .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
+    .action(async (kind: string, opts) => {
+      const summary = await generateData(kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set });
+      if (opts.output !== '-') {
+        if (globals().json) process.stdout.write(JSON.stringify(summary) + '\n');
+        else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}\n`);
+      }
+    });
+}

@@ -1,0 +1,22 @@
+/**
+ * Errors caused by the user's input (bad config, missing file, malformed table).
+ * The CLI prints only the message and exits with code 2; anything else is a bug (exit 1).
+ */
+export class UserError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A user error located in a file: `file:line: field: message`. */
+export function locatedError(file: string, line: number | undefined, field: string | undefined, message: string): UserError {
+  const where = line !== undefined ? `${file}:${line}` : file;
+  const what = field ? `${field}: ${message}` : message;
+  return new UserError(`${where}: ${what}`);
+}
+
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError;
+}

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { scimlVersion } from './version.js';
+
+export interface InputRecord {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface MetricsFile {
+  task: string;
+  metrics: Record<string, number>;
+  baseline: Record<string, number>;
+  [extra: string]: unknown;
+}
+
+/** `runs/<task>-<UTC timestamp>` with a numeric suffix on a clash. */
+export function defaultRunPath(task: string, now = new Date(), root = 'runs'): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return join(root, `${task}-${stamp}`);
+}
+
+/** Picks a directory name that does not exist yet: DIR, DIR-1, DIR-2, ... */
+export function freshDirectory(path: string): string {
+  if (!existsSync(path)) return path;
+  for (let i = 1; ; i++) {
+    const candidate = `${path}-${i}`;
+    if (!existsSync(candidate)) return candidate;
+  }
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * A run directory (see README "Run directory contract"). Every file is written atomically.
+ * Phases are timed with `phase()`; `finish()` writes run.json.
+ */
+export class RunDir {
+  readonly path: string;
+  readonly startedAt = new Date();
+  private readonly phases: Record<string, number> = {};
+  private readonly inputs: InputRecord[] = [];
+  readonly extra: Record<string, unknown> = {};
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Creates the directory. With an explicit `out` that already exists, a suffix is added: runs are never overwritten. */
+  static create(options: { task: string; out?: string }): RunDir {
+    const wanted = options.out ?? defaultRunPath(options.task);
+    const path = resolve(freshDirectory(wanted));
+    mkdirSync(path, { recursive: true });
+    return new RunDir(path);
+  }
+
+  /** Opens an existing run directory (for `evaluate`/`report` on a run, or `--resume`). */
+  static open(path: string): RunDir {
+    const dir = new RunDir(resolve(path));
+    mkdirSync(dir.path, { recursive: true });
+    return dir;
+  }
+
+  file(...parts: string[]): string {
+    return join(this.path, ...parts);
+  }
+
+  writeText(relative: string, text: string): string {
+    const p = this.file(relative);
+    writeFileAtomic(p, text);
+    return p;
+  }
+
+  writeBytes(relative: string, bytes: Uint8Array): string {
+    const p = this.file(relative);
+    writeFileAtomic(p, bytes);
+    return p;
+  }
+
+  writeJson(relative: string, value: unknown): string {
+    const p = this.file(relative);
+    writeJsonAtomic(p, value);
+    return p;
+  }
+
+  writeMetrics(metrics: MetricsFile): string {
+    return this.writeJson('metrics.json', metrics);
+  }
+
+  async recordInput(path: string): Promise<InputRecord> {
+    const record = { path, bytes: statSync(path).size, sha256: await sha256OfFile(path) };
+    this.inputs.push(record);
+    return record;
+  }
+
+  /** Times a phase of the run; durations (seconds) go to run.json. */
+  async phase<T>(name: string, work: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.phases[name] = (this.phases[name] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  }
+
+  phaseDurations(): Record<string, number> {
+    return { ...this.phases };
+  }
+
+  finish(info: { command: string[]; backend: string; seed: number; status?: 'completed' | 'failed' }): string {
+    const endedAt = new Date();
+    return this.writeJson('run.json', {
+      sciml_version: scimlVersion(),
+      command: info.command,
+      backend: info.backend,
+      seed: info.seed,
+      status: info.status ?? 'completed',
+      started_at: this.startedAt.toISOString(),
+      ended_at: endedAt.toISOString(),
+      duration_s: (endedAt.getTime() - this.startedAt.getTime()) / 1000,
+      phases_s: this.phaseDurations(),
+      inputs: this.inputs,
+      node_version: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      ...this.extra,
+    });
+  }
+}

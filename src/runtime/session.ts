@@ -1,0 +1,129 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TASKS, TASK_NAMES, type TaskDefinition, type TaskOutcome, type TaskContext } from '../tasks.js';
+import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, validateConfig, type Override } from '../config/load.js';
+import { UserError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { RunDir } from './rundir.js';
+import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
+import { availableParallelism } from 'node:os';
+
+export interface GlobalOptions {
+  json: boolean;
+  quiet: boolean;
+  backend: BackendChoice;
+}
+
+export interface ConfigRequest {
+  file: string;
+  set?: string[];
+  seed?: number;
+  /** YAML text to use instead of reading the file (e.g. config.yaml of a run directory). */
+  text?: string;
+}
+
+export interface ResolvedTaskConfig {
+  task: TaskDefinition;
+  config: { seed: number; task: string } & Record<string, unknown>;
+  yaml: string;
+  file: string;
+}
+
+export async function loadTask(name: string, file: string): Promise<TaskDefinition> {
+  const entry = TASKS[name];
+  if (!entry?.load) throw new UserError(`${file}: task: '${name}' is not built in this version of sciml yet (available: ${TASK_NAMES.filter((t) => TASKS[t].load).join(', ') || 'none'})`);
+  return entry.load();
+}
+
+/** Reads, overrides and validates a config: every error names file, line and field. */
+export async function resolveConfig(req: ConfigRequest): Promise<ResolvedTaskConfig> {
+  const { raw, source } = parseConfigSource(req.file, req.text);
+  const overrides: Override[] = (req.set ?? []).map(parseOverride);
+  if (req.seed !== undefined) overrides.push({ path: ['seed'], value: req.seed, text: `--seed ${req.seed}` });
+  const taskOverride = overrides.find((o) => o.path.length === 1 && o.path[0] === 'task');
+  const name = readTaskName(req.file, taskOverride ? { ...raw, task: taskOverride.value } : raw, source, TASK_NAMES);
+  const task = await loadTask(name, req.file);
+  const config = validateConfig(task.schema, raw, req.file, source, overrides) as ResolvedTaskConfig['config'];
+  return { task, config, yaml: resolvedYaml(config), file: req.file };
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, log: Logger, configFile?: string): Promise<TaskContext> {
+  let backend: BackendInfo | undefined;
+  if (resolved.task.usesTensorflow) backend = await initBackend(g.backend);
+  return { run, log, seed: resolved.config.seed, backend, configFile, workers: defaultWorkers() };
+}
+
+async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
+  const log = createLogger({ quiet: g.quiet });
+  run.writeText('config.yaml', resolved.yaml);
+  const ctx = await contextFor(run, resolved, g, log, configFile);
+  const backendName = ctx.backend ? ctx.backend.name : 'none';
+  if (ctx.backend) run.extra.backend_patches = ctx.backend.patches;
+  try {
+    const outcome = await work(ctx);
+    run.finish({ command: argv, backend: backendName, seed: ctx.seed });
+    return { ...outcome, summary: { run_dir: run.path, ...outcome.summary } };
+  } catch (err) {
+    run.finish({ command: argv, backend: backendName, seed: ctx.seed, status: 'failed' });
+    throw err;
+  } finally {
+    log.done();
+  }
+}
+
+export async function runTrain(file: string, opts: { out?: string; seed?: number; set?: string[]; resume?: string }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  let resolved: ResolvedTaskConfig;
+  let run: RunDir;
+  if (opts.resume) {
+    if (!existsSync(join(opts.resume, 'config.yaml'))) throw new UserError(`--resume ${opts.resume}: not a run directory (no config.yaml)`);
+    resolved = await resolveConfig({ file: join(opts.resume, 'config.yaml'), set: opts.set, seed: opts.seed });
+    run = RunDir.open(opts.resume);
+  } else {
+    resolved = await resolveConfig({ file, set: opts.set, seed: opts.seed });
+    run = RunDir.create({ task: resolved.task.name, out: opts.out });
+  }
+  if (existsSync(file) && statSync(file).isFile()) await run.recordInput(file);
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, { resume: opts.resume ? run.path : undefined }), resolve(file));
+}
+
+/** `evaluate <run-dir>` re-evaluates the run's model; `evaluate <config> --model DIR` evaluates a model under a new config. */
+export async function runEvaluate(target: string, opts: { out?: string; set?: string[]; model?: string; seed?: number }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  if (!existsSync(target)) throw new UserError(`${target}: no such config file or run directory`);
+  const isRun = statSync(target).isDirectory();
+  let resolved: ResolvedTaskConfig;
+  let modelDir: string;
+  if (isRun) {
+    const configFile = join(target, 'config.yaml');
+    if (!existsSync(configFile)) throw new UserError(`${target}: not a run directory (no config.yaml)`);
+    resolved = await resolveConfig({ file: configFile, set: opts.set, seed: opts.seed });
+    modelDir = opts.model ?? join(target, 'model');
+  } else {
+    resolved = await resolveConfig({ file: target, set: opts.set, seed: opts.seed });
+    if (!opts.model) throw new UserError(`${target}: evaluate needs a trained model: pass a run directory, or --model <run>/model`);
+    modelDir = opts.model;
+  }
+  if (!existsSync(modelDir)) throw new UserError(`${modelDir}: no trained model here (expected the model/ folder of a run)`);
+  const run = RunDir.create({ task: `${resolved.task.name}-eval`, out: opts.out });
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.evaluate(ctx, resolved.config, { modelDir: resolve(modelDir) }), isRun ? undefined : resolve(target));
+}
+
+export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutcome> {
+  const configFile = join(dir, 'config.yaml');
+  if (!existsSync(configFile)) throw new UserError(`${dir}: not a run directory (no config.yaml)`);
+  const name = readTaskName(configFile, { task: (/^task:\s*(\S+)/m.exec(readFileSync(configFile, 'utf8')) ?? [])[1] }, undefined, TASK_NAMES);
+  const task = await loadTask(name, configFile);
+  const run = RunDir.open(dir);
+  await task.renderReport(run, createLogger({ quiet: g.quiet }));
+  return { text: `${run.file('report.html')}\n`, summary: { run_dir: run.path, report: run.file('report.html') } };
+}
+
+/** Like runTrain, for a config assembled in memory (e.g. from `sciml automl` flags); `label` names it in errors. */
+export async function runTrainFromText(label: string, text: string, opts: { out?: string; set?: string[] }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  const resolved = await resolveConfig({ file: label, text, set: opts.set });
+  const run = RunDir.create({ task: resolved.task.name, out: opts.out });
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}));
+}

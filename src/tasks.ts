@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import type { Logger } from './runtime/log.js';
+import type { RunDir } from './runtime/rundir.js';
+import type { BackendInfo } from './runtime/backend.js';
+
+/** What a task's train/evaluate receives. The run directory already holds config.yaml. */
+export interface TaskContext {
+  run: RunDir;
+  log: Logger;
+  /** The resolved seed (config `seed`, or `--seed`). */
+  seed: number;
+  /** Set when the task uses tensorflow (usesTensorflow). */
+  backend?: BackendInfo;
+  /** The config file the run came from (for resolving relative data paths), if any. */
+  configFile?: string;
+  /** Number of worker threads/processes a task may use (default: cores). */
+  workers: number;
+}
+
+export interface TaskOutcome {
+  /** Human-readable result (a small table), printed to stdout unless --json. */
+  text: string;
+  /** Machine-readable summary, printed as JSON with --json. Include `run_dir`. */
+  summary: Record<string, unknown>;
+}
+
+export interface TaskDefinition<C extends { seed: number } = any> {
+  name: string;
+  summary: string;
+  /** A strict zod object with a top-level `task` literal and `seed`; every field defaulted and described. */
+  schema: z.ZodType<C>;
+  usesTensorflow: boolean;
+  /** Trains, evaluates on held-out data, and writes the whole run directory contract. */
+  train(ctx: TaskContext, config: C, options: { resume?: string }): Promise<TaskOutcome>;
+  /** Re-evaluates a trained model (modelDir = <run>/model) writing metrics, predictions and report into ctx.run. */
+  evaluate(ctx: TaskContext, config: C, options: { modelDir: string }): Promise<TaskOutcome>;
+  /** Re-renders report.html and charts/ from the files of a finished run directory. */
+  renderReport(run: RunDir, log: Logger): Promise<void>;
+}
+
+export interface TaskEntry {
+  summary: string;
+  /** Absent until the task is built: configs naming it fail with a clear message. */
+  load?: () => Promise<TaskDefinition>;
+}
+
+/** Task kinds selected by a config's top-level `task:` field. */
+export const TASKS: Record<string, TaskEntry> = {
+  denoiser: { summary: '1-D convolutional denoising autoencoder for radio pulses' },
+  knots: { summary: 'knot signature regression from geometric invariants, with salience' },
+  automl: { summary: 'time-budgeted tabular model search and ensembling' },
+};
+
+export const TASK_NAMES = Object.keys(TASKS);
+
+/** Generators for `sciml data generate <kind>`. */
+export interface GeneratorDefinition<O = any> {
+  name: string;
+  summary: string;
+  /** Options beyond -n/--seed, settable with --set key=value; strict zod object, all defaulted. */
+  options: z.ZodType<O>;
+  /** Returns an Arrow table (apache-arrow Table). */
+  generate(n: number, seed: number, options: O): Promise<import('apache-arrow').Table>;
+  defaultCount: number;
+}
+
+export const GENERATORS: Record<string, { summary: string; load?: () => Promise<GeneratorDefinition> }> = {
+  radio: { summary: 'simulated noisy radio traces with cosmic-ray pulses' },
+  knots: { summary: 'synthetic knot invariants and signatures (published column format)' },
+};
