@@ -10,6 +10,7 @@ import { registerData } from './commands/data.js';
 import { registerReport } from './commands/report.js';
 import { registerInfo } from './commands/info.js';
 import { registerPredict } from './commands/predict.js';
+import { registerConfig } from './commands/config.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     const o = program.opts();
     return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend };
   };
-  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo]) register(program, globals);
+  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig]) register(program, globals);
   for (const sub of program.commands) {
     sub.exitOverride();
     for (const subsub of sub.commands) subsub.exitOverride();

@@ -1,0 +1,58 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sciml } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sciml-cli-'));
+
+test('a missing config file exits 2 naming the file', () => {
+  const r = sciml(['train', join(dir, 'nope.yaml')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nope\.yaml: cannot read config: no such file/);
+  assert.equal(r.stdout, '');
+});
+
+test('an unknown task exits 2 with file, line, field and a hint', () => {
+  const f = join(dir, 'bad-task.yaml');
+  writeFileSync(f, '# a comment\ntask: denoizer\n');
+  const r = sciml(['train', f, '--out', join(dir, 'never')]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes(`${f}:2: task: expected one of`), r.stderr);
+  assert.match(r.stderr, /did you mean 'denoiser'/);
+  assert.ok(!readdirSync(dir).includes('never'), 'no run directory for a config that failed validation');
+});
+
+test('an invalid YAML file exits 2 with its line', () => {
+  const f = join(dir, 'broken.yaml');
+  writeFileSync(f, 'task: knots\nmodel: {width: 3\n');
+  const r = sciml(['train', f]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes(`${f}:`) && r.stderr.includes('invalid YAML'), r.stderr);
+});
+
+test('unknown options and bad flag values exit 2', () => {
+  assert.equal(sciml(['train', 'x.yaml', '--bogus']).code, 2);
+  const r = sciml(['train', 'x.yaml', '--seed', 'abc']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--seed: expected an integer/);
+  assert.equal(sciml(['--backend', 'tpu', 'info']).code, 2);
+});
+
+test('info names the compute backend, on stdout only', () => {
+  const r = sciml(['--json', 'info']);
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(info.backend.name));
+  assert.equal(typeof info.backend.tfjsVersion, 'string');
+  assert.ok(Array.isArray(info.backend.patches));
+  const cpu = JSON.parse(sciml(['--json', '--backend', 'cpu', 'info']).stdout);
+  assert.equal(cpu.backend.name, 'cpu');
+});
+
+test('data generate rejects an unknown kind with a hint', () => {
+  const r = sciml(['data', 'generate', 'radoi']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown kind 'radoi' \(did you mean 'radio'\?\)/);
+});
