@@ -46,9 +46,9 @@ export interface TaskEntry {
 
 /** Task kinds selected by a config's top-level `task:` field. */
 export const TASKS: Record<string, TaskEntry> = {
-  denoiser: { summary: '1-D convolutional denoising autoencoder for radio pulses' },
-  knots: { summary: 'knot signature regression from geometric invariants, with salience' },
-  automl: { summary: 'time-budgeted tabular model search and ensembling' },
+  denoiser: { summary: '1-D convolutional denoising autoencoder for radio pulses', load: () => import('./models/denoiser/task.js').then((m) => m.denoiserTask) },
+  knots: { summary: 'knot signature regression from geometric invariants, with salience', load: () => import('./models/knots/task.js').then((m) => m.knotsTask) },
+  automl: { summary: 'time-budgeted tabular model search and ensembling', load: () => import('./models/automl/task.js').then((m) => m.automlTask) },
 };
 
 export const TASK_NAMES = Object.keys(TASKS);
@@ -65,6 +65,6 @@ export interface GeneratorDefinition<O = any> {
 }
 
 export const GENERATORS: Record<string, { summary: string; load?: () => Promise<GeneratorDefinition> }> = {
-  radio: { summary: 'simulated noisy radio traces with cosmic-ray pulses' },
-  knots: { summary: 'synthetic knot invariants and signatures (published column format)' },
+  radio: { summary: 'simulated noisy radio traces with cosmic-ray pulses', load: () => import('./data/radio/generator.js').then((m) => m.radioGenerator) },
+  knots: { summary: 'synthetic knot invariants and signatures (published column format)', load: () => import('./data/knots/generate.js').then((m) => m.knotsGenerator) },
 };

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { UserError } from './errors.js';
+import { applyKernelPatches, KNOWN_DEFECTS } from './kernels/patches.js';
 
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -16,6 +20,8 @@ export interface BackendInfo {
   /** Known defects of this backend that sciml guards against. */
   knownDefects: string[];
   threads: number;
+  /** wasm only: whether the SIMD binary was loaded. */
+  simd?: boolean;
   /** Backends tried before this one and why they were skipped. */
   skipped: { provider: string; reason: string }[];
 }
@@ -28,7 +34,10 @@ export function currentBackend(): BackendInfo | undefined {
 
 export { tf };
 
-/** Loads the fastest available backend (node-gpu, node, wasm, cpu) or the one requested. */
+/**
+ * Loads the fastest available backend (node-gpu, node, wasm, cpu) or the one requested, and
+ * registers sciml's kernel patches for it (see kernels/patches.ts).
+ */
 export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
   if (current && (requested === 'auto' || requested === current.provider)) return current;
   if (!BACKEND_CHOICES.includes(requested)) throw new UserError(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${requested}`);
@@ -46,27 +55,59 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
   throw new UserError(`--backend ${requested}: not available here (${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})`);
 }
 
-async function tryProvider(provider: Exclude<BackendChoice, 'auto'>): Promise<Omit<BackendInfo, 'requested' | 'skipped'>> {
-  const base = { tfjsVersion: tf.version.tfjs, patches: [] as string[], knownDefects: [] as string[], threads: 1 };
+type ProviderInfo = Omit<BackendInfo, 'requested' | 'skipped'>;
+
+async function tryProvider(provider: Exclude<BackendChoice, 'auto'>): Promise<ProviderInfo> {
   switch (provider) {
     case 'node-gpu':
-    case 'node': {
-      const pkg = provider === 'node' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
-      await import(pkg);
-      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to start`);
-      await tf.ready();
-      return { ...base, name: 'tensorflow', provider };
-    }
-    case 'wasm': {
-      await import('@tensorflow/tfjs-backend-wasm');
-      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to start');
-      await tf.ready();
-      return { ...base, name: 'wasm', provider };
-    }
-    case 'cpu': {
-      if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to start');
-      await tf.ready();
-      return { ...base, name: 'cpu', provider, knownDefects: ['ResizeNearestNeighborGrad wrong for batch > 1'] };
-    }
+    case 'node':
+      return startTensorflow(provider);
+    case 'wasm':
+      return startWasm();
+    case 'cpu':
+      await activate('cpu');
+      return withPatches('cpu', provider, { threads: 1 });
   }
+}
+
+async function activate(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend failed to start`);
+  await tf.ready();
+}
+
+function withPatches(name: string, provider: ProviderInfo['provider'], extra: Partial<ProviderInfo> & { threads: number }): ProviderInfo {
+  // Patches are registered after the backend started, so tfjs has already run the stock
+  // kernels' setup functions (needed if a stock kernel is switched back on).
+  const patches = applyKernelPatches(name);
+  return { name, provider, tfjsVersion: tf.version.tfjs, patches, knownDefects: [...(KNOWN_DEFECTS[name] ?? [])], ...extra };
+}
+
+/** tfjs-node(-gpu) must register its 'tensorflow' backend in the tfjs-core instance we use. */
+async function startTensorflow(provider: 'node' | 'node-gpu'): Promise<ProviderInfo> {
+  const pkg = provider === 'node' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
+  const mod: any = await import(pkg);
+  const nodeVersion: string | undefined = mod?.version?.['tfjs-node'] ?? mod?.default?.version?.['tfjs-node'];
+  if (nodeVersion && nodeVersion !== tf.version.tfjs) {
+    throw new Error(`${pkg} ${nodeVersion} does not match @tensorflow/tfjs ${tf.version.tfjs}`);
+  }
+  if (!tf.findBackendFactory('tensorflow')) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with @tensorflow/tfjs ${tf.version.tfjs}`);
+  await activate('tensorflow');
+  return withPatches('tensorflow', provider, { threads: availableParallelism() });
+}
+
+let wasmPathsSet = false;
+
+async function startWasm(): Promise<ProviderInfo> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (!wasmPathsSet) {
+    // The .wasm binaries ship next to the package's Node entry point (dist/); name that folder
+    // explicitly so loading does not depend on the cwd or on how sciml was installed.
+    const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(`${dirname(entry)}/`);
+    wasmPathsSet = true;
+  }
+  await activate('wasm');
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  // tfjs disables wasm threads under Node (tfjs issue 3830), so this is 1 here.
+  return withPatches('wasm', 'wasm', { threads: wasm.getThreadsCount(), simd });
 }

@@ -19,6 +19,8 @@ export interface FitOptions {
   validation?: { X: Matrix; y: Float64Array };
   /** Wall-clock deadline (performance.now() ms) after which fit should stop early and keep what it has. */
   deadlineMs?: number;
+  /** Threads the learner may use (forests train trees in workers); default: all cores. */
+  threads?: number;
 }
 
 /** Ray-Tune-style search space entries. */
@@ -36,6 +38,8 @@ export interface Learner {
   readonly params: Params;
   fit(X: Matrix, y: Float64Array, options: FitOptions): Promise<void> | void;
   predict(X: Matrix): Float64Array;
+  /** Per-feature importance (trees: split gain), normalized to sum 1, where the learner has one. */
+  featureImportance?(): Record<string, number>;
   /** Plain JSON, reloadable by the learner's fromJSON. */
   toJSON(): { kind: string; params: Params; state: unknown };
 }

@@ -4,10 +4,19 @@
  */
 import { UserError } from '../../runtime/errors.js';
 import type { Learner, LearnerFactory, Params } from './learner.js';
+import { extraTreesFactory, randomForestFactory } from './forest.js';
+import { gbmFactory } from './gbm.js';
+import { knnFactory } from './knn.js';
+import { mlpFactory } from './mlp.js';
 import { ridgeFactory } from './ridge.js';
 
 export const LEARNERS: Record<string, LearnerFactory> = {
+  gbm: gbmFactory,
+  random_forest: randomForestFactory,
+  extra_trees: extraTreesFactory,
   ridge: ridgeFactory,
+  knn: knnFactory,
+  mlp: mlpFactory,
 };
 
 export function learnerFactory(kind: string): LearnerFactory {

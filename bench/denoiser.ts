@@ -1,0 +1,186 @@
+/**
+ * `npm run bench:denoiser`: training throughput (traces per second) of the default denoiser
+ * architecture, Adam, batch 64, on the same simulated traces:
+ *   - sciml on each available backend (tensorflow when tfjs-node is installed, wasm, cpu), with one
+ *     model replica and with data-parallel replicas on every core (training.workers);
+ *   - PyTorch on the CPU with 2 threads and 1 thread (Debian's /usr/bin/python3, python3-torch).
+ * Timings on shared cores are noisy: sciml (default workers) and torch (2 threads) run interleaved
+ * in rounds and each keeps its best round. The ratio compares sciml's best backend with its default
+ * workers against torch on 2 threads.
+ *
+ * Options: --seconds S per measurement (8), --rounds N (2), --traces N (2048), --no-cpu, --no-torch.
+ * Prints a table, then one JSON line of figures.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend, type BackendChoice } from '../src/runtime/backend.js';
+import { simulateTraces } from '../src/data/radio/simulator.js';
+import { writeNpz } from '../src/data/npy.js';
+import { architectureOf, denoiserSchema } from '../src/models/denoiser/config.js';
+import { ReplicaPool, sharedCopy } from '../src/models/denoiser/parallel.js';
+import { ADAM_DEFAULTS, createAdamState } from '../src/models/denoiser/adam.js';
+import { runSteps } from '../src/models/denoiser/train.js';
+
+interface Options {
+  seconds: number;
+  rounds: number;
+  traces: number;
+  cpu: boolean;
+  torch: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { seconds: 8, rounds: 2, traces: 2048, cpu: true, torch: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number, got ${argv[i]}`);
+      return v;
+    };
+    if (a === '--seconds') o.seconds = num();
+    else if (a === '--rounds') o.rounds = Math.round(num());
+    else if (a === '--traces') o.traces = Math.round(num());
+    else if (a === '--no-cpu') o.cpu = false;
+    else if (a === '--no-torch') o.torch = false;
+    else throw new Error(`unknown option ${a} (known: --seconds, --rounds, --traces, --no-cpu, --no-torch)`);
+  }
+  return o;
+}
+
+const config = denoiserSchema.parse({ task: 'denoiser' });
+const arch = architectureOf(config);
+const batchSize = config.training.batch_size;
+
+/** sciml training steps for about `seconds` (at least `minSteps` after one warm-up step); traces/s. */
+async function measureSciml(backend: Exclude<BackendChoice, 'auto'>, workers: number, data: { length: number; noisy: Float32Array; signal: Float32Array }, seconds: number, minSteps: number): Promise<number> {
+  await initBackend(backend);
+  const pool = await ReplicaPool.create({ arch, seed: 1, backend, workers, data });
+  try {
+    const adam = createAdamState(pool.params.length);
+    const settings = { learningRate: config.training.learning_rate, ...ADAM_DEFAULTS };
+    const grads = new Float32Array(pool.params.length);
+    const n = data.noisy.length / data.length;
+    const batchAt = (step: number) => Int32Array.from({ length: batchSize }, (_, i) => (step * batchSize + i) % n);
+    await runSteps(pool, batchAt(0), batchSize, adam, settings, grads);
+    let steps = 0;
+    const t0 = performance.now();
+    while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
+      await runSteps(pool, batchAt(steps + 1), batchSize, adam, settings, grads);
+      steps++;
+    }
+    return (steps * batchSize) / ((performance.now() - t0) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+interface TorchResult {
+  traces_per_s: number;
+  parameters: number;
+  torch: string;
+}
+
+function measureTorch(npz: string, threads: number, seconds: number): TorchResult | { error: string } {
+  const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/denoiser_torch.py');
+  const r = spawnSync('/usr/bin/python3', [script, npz, JSON.stringify(arch), String(batchSize), String(seconds), String(threads)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.error || r.status !== 0) {
+    const text = `${r.error?.message ?? ''}${r.stderr ?? ''}`;
+    if (/No module named 'torch'|No module named 'numpy'|ENOENT/.test(text)) return { error: 'PyTorch not found for /usr/bin/python3: install it with apt-get install python3-torch' };
+    return { error: `torch peer failed: ${text.trim().split('\n').slice(-1)[0]}` };
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
+}
+
+async function availableBackends(cpu: boolean): Promise<Exclude<BackendChoice, 'auto'>[]> {
+  const out: Exclude<BackendChoice, 'auto'>[] = [];
+  try {
+    await import('@tensorflow/tfjs-node' as string);
+    out.push('node');
+  } catch {
+    // tfjs-node is optional and usually absent
+  }
+  out.push('wasm');
+  if (cpu) out.push('cpu');
+  return out;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const cores = availableParallelism();
+  const traces = simulateTraces(o.traces, 7, config.data.simulation);
+  const data = { length: arch.length, noisy: sharedCopy(traces.noisy), signal: sharedCopy(traces.signal) };
+  const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-denoiser-'));
+  const npz = join(dir, 'traces.npz');
+  writeNpz(npz, { noisy: { shape: [traces.count, arch.length], data: traces.noisy }, signal: { shape: [traces.count, arch.length], data: traces.signal } });
+  const rows: { name: string; tracesPerS: number | null; note: string }[] = [];
+  const figures: Record<string, number | string | null> = {};
+  try {
+    const backends = await availableBackends(o.cpu);
+    const fast = backends.filter((b) => b !== 'cpu');
+    const defaultWorkers = (b: string) => (b === 'node' ? 1 : cores);
+    const best: Record<string, number> = {};
+    let torch2: number | null = null;
+    let torchNote = '';
+    let torchVersion = '';
+    for (let round = 0; round < o.rounds; round++) {
+      for (const b of fast) {
+        for (const w of [...new Set([1, defaultWorkers(b)])]) {
+          const key = `${b}_w${w}`;
+          best[key] = Math.max(best[key] ?? 0, await measureSciml(b, w, data, o.seconds, 3));
+        }
+      }
+      if (o.torch) {
+        const t = measureTorch(npz, 2, o.seconds);
+        if ('error' in t) torchNote = t.error;
+        else {
+          torch2 = Math.max(torch2 ?? 0, t.traces_per_s);
+          torchVersion = t.torch;
+        }
+      }
+    }
+    if (o.cpu) best.cpu_w1 = await measureSciml('cpu', 1, data, 1, 1);
+    let torch1: number | null = null;
+    if (o.torch && !torchNote) {
+      const t = measureTorch(npz, 1, o.seconds);
+      if (!('error' in t)) torch1 = t.traces_per_s;
+    }
+    for (const [key, v] of Object.entries(best)) {
+      const [b, w] = key.split('_w');
+      rows.push({ name: `sciml ${b}, ${w} worker${w === '1' ? '' : 's'}`, tracesPerS: v, note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds` });
+      figures[`sciml_${b}_workers${w}_traces_per_s`] = round1(v);
+    }
+    rows.push({ name: 'PyTorch CPU, 2 threads', tracesPerS: torch2, note: torchNote || `torch ${torchVersion}, best of ${o.rounds} rounds` });
+    rows.push({ name: 'PyTorch CPU, 1 thread', tracesPerS: torch1, note: torchNote || 'one round' });
+    const primary = fast[0];
+    const sciml = best[`${primary}_w${defaultWorkers(primary)}`];
+    figures.sciml_backend = primary;
+    figures.sciml_workers = defaultWorkers(primary);
+    figures.sciml_train_traces_per_s = round1(sciml);
+    figures.torch_train_traces_per_s = torch2 === null ? null : round1(torch2);
+    figures.torch_1thread_traces_per_s = torch1 === null ? null : round1(torch1);
+    figures.ratio = torch2 === null ? null : Number((sciml / torch2).toFixed(3));
+    figures.batch_size = batchSize;
+    figures.architecture = `filters ${arch.filters.join('/')} kernel ${arch.kernelSize} ${arch.pooling} pooling`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const width = Math.max(...rows.map((r) => r.name.length)) + 2;
+  console.log(`denoiser training throughput (${arch.length}-sample traces, batch ${batchSize}, Adam, MSE; ${cores} cores)`);
+  console.log(`${'configuration'.padEnd(width)}${'traces/s'.padStart(10)}  note`);
+  for (const r of rows) console.log(`${r.name.padEnd(width)}${(r.tracesPerS === null ? '-' : r.tracesPerS.toFixed(1)).padStart(10)}  ${r.note}`);
+  console.log(`ratio sciml (${figures.sciml_backend}, ${figures.sciml_workers} workers) / torch (2 threads): ${figures.ratio ?? '-'}  (goal >= 0.2)`);
+  console.log(JSON.stringify(figures));
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+"""Peer side of `npm run bench:tabular`: scikit-learn and XGBoost on the split sciml used.
+
+Usage: /usr/bin/python3 bench/tabular_peer.py JOB.json
+JOB.json: {"csv": path, "target": name, "drop": [names], "train": [row indices], "test": [...],
+           "models": [{"name": ..., "peer": ..., "params": {...}}], "repeats": n}
+Prints one JSON object per model on stdout: {"name", "rmse", "fit_s", "predict_s"} or {"name", "error"}.
+Needs only numpy and the peer libraries (Debian: apt-get install python3-sklearn python3-xgboost).
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def load(job):
+    with open(job["csv"]) as f:
+        header = f.readline().strip().split(",")
+    keep = [c for c in header if c != job["target"] and c not in job["drop"]]
+    cols = [header.index(c) for c in keep]
+    X = np.loadtxt(job["csv"], delimiter=",", skiprows=1, usecols=cols, dtype=np.float64)
+    y = np.loadtxt(job["csv"], delimiter=",", skiprows=1, usecols=[header.index(job["target"])], dtype=np.float64)
+    return X, y
+
+
+def make(peer, params):
+    if peer == "sklearn_hgb":
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        return HistGradientBoostingRegressor(**params)
+    if peer == "xgboost":
+        from xgboost import XGBRegressor
+        return XGBRegressor(**params)
+    if peer == "sklearn_rf":
+        from sklearn.ensemble import RandomForestRegressor
+        return RandomForestRegressor(**params)
+    if peer == "sklearn_et":
+        from sklearn.ensemble import ExtraTreesRegressor
+        return ExtraTreesRegressor(**params)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    if peer == "sklearn_ridge":
+        from sklearn.linear_model import Ridge
+        return make_pipeline(StandardScaler(), Ridge(**params))
+    if peer == "sklearn_knn":
+        from sklearn.neighbors import KNeighborsRegressor
+        return make_pipeline(StandardScaler(), KNeighborsRegressor(**params))
+    if peer == "sklearn_mlp":
+        from sklearn.neural_network import MLPRegressor
+        params = dict(params)
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        from sklearn.compose import TransformedTargetRegressor
+        # sciml's MLP standardizes the target too.
+        return TransformedTargetRegressor(regressor=make_pipeline(StandardScaler(), MLPRegressor(**params)), transformer=StandardScaler())
+    raise ValueError("unknown peer " + peer)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        job = json.load(f)
+    X, y = load(job)
+    train = np.asarray(job["train"], dtype=np.int64)
+    test = np.asarray(job["test"], dtype=np.int64)
+    Xtr, ytr, Xte, yte = X[train], y[train], X[test], y[test]
+    for spec in job["models"]:
+        try:
+            best = None
+            for _ in range(job.get("repeats", 1)):
+                model = make(spec["peer"], spec["params"])
+                t0 = time.perf_counter()
+                model.fit(Xtr, ytr)
+                t1 = time.perf_counter()
+                pred = model.predict(Xte)
+                t2 = time.perf_counter()
+                rmse = float(np.sqrt(np.mean((pred - yte) ** 2)))
+                run = {"name": spec["name"], "rmse": rmse, "fit_s": t1 - t0, "predict_s": t2 - t1}
+                if best is None or run["fit_s"] < best["fit_s"]:
+                    best = run
+            print(json.dumps(best), flush=True)
+        except ImportError as err:
+            print(json.dumps({"name": spec["name"], "error": "missing %s" % err.name}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

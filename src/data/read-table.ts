@@ -1,0 +1,132 @@
+/**
+ * readTable(path): any tabular input to a DataTable. By extension: .csv/.tsv (csv.ts),
+ * .arrow/.feather/.ipc (Arrow IPC file or stream); '-' reads stdin and sniffs Arrow magic bytes
+ * versus CSV text.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Precision, Type, type DataType, type Float, type Table, type Vector } from 'apache-arrow';
+import { UserError } from '../runtime/errors.js';
+import { looksLikeArrow, parseArrow } from './arrow.js';
+import { parseCsv } from './csv.js';
+import type { Column, DataTable } from './table.js';
+
+export interface ReadTableOptions {
+  /**
+   * What to do with Arrow columns that are neither numeric nor text (lists such as traces,
+   * structs, binary): 'error' (default) or 'skip' them.
+   */
+  unsupported?: 'error' | 'skip';
+}
+
+const CSV_EXTENSIONS = new Set(['.csv', '.txt']);
+const TSV_EXTENSIONS = new Set(['.tsv', '.tab']);
+const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
+
+export async function readTable(path: string, options: ReadTableOptions = {}): Promise<DataTable> {
+  if (path === '-') {
+    const bytes = await readStdin();
+    return looksLikeArrow(bytes) ? tableFromArrow(parseArrow(bytes, '-'), '-', options) : parseCsv(bytes, '-');
+  }
+  const ext = extname(path).toLowerCase();
+  const known = CSV_EXTENSIONS.has(ext) || TSV_EXTENSIONS.has(ext) || ARROW_EXTENSIONS.has(ext);
+  const bytes = readInput(path);
+  if (ARROW_EXTENSIONS.has(ext) || (!known && looksLikeArrow(bytes))) return tableFromArrow(parseArrow(bytes, path), path, options);
+  if (TSV_EXTENSIONS.has(ext)) return parseCsv(bytes, path, { delimiter: '\t' });
+  if (CSV_EXTENSIONS.has(ext)) return parseCsv(bytes, path);
+  throw new UserError(`${path}: expected a table file ending in .csv, .tsv, .arrow, .feather or .ipc (or '-' for stdin), got '${ext || 'no extension'}'`);
+}
+
+function readInput(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`${path}: expected a table file, got a directory`);
+    throw new UserError(`${path}: cannot read (${code ?? (err as Error).message})`);
+  }
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Converts an Arrow table: numbers/booleans to NumericColumn, text/dictionary/dates to StringColumn. */
+export function tableFromArrow(table: Table, source: string, options: ReadTableOptions = {}): DataTable {
+  const columns: Column[] = [];
+  for (const field of table.schema.fields) {
+    const vector = table.getChild(field.name)!;
+    const column = arrowColumn(field.name, vector);
+    if (column) columns.push(column);
+    else if (options.unsupported !== 'skip') {
+      throw new UserError(`${source}: column '${field.name}': expected numbers, booleans, text or dates, got ${String(field.type)} (a vector column: tables for tabular models need one value per cell)`);
+    }
+  }
+  return { source, numRows: table.numRows, columns };
+}
+
+function arrowColumn(name: string, vector: Vector): Column | undefined {
+  const type = vector.type as DataType;
+  const n = vector.length;
+  switch (type.typeId) {
+    case Type.Int:
+    case Type.Float:
+    case Type.Bool: {
+      const fast = fastNumbers(vector);
+      if (fast) return { name, kind: 'number', values: fast };
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) values[i] = toNumber(vector.get(i));
+      return { name, kind: 'number', values };
+    }
+    case Type.Utf8:
+    case Type.LargeUtf8:
+    case Type.Dictionary: {
+      const values = new Array<string | null>(n);
+      for (let i = 0; i < n; i++) {
+        const v = vector.get(i);
+        values[i] = v === null || v === undefined ? null : String(v);
+      }
+      return { name, kind: 'string', values };
+    }
+    case Type.Date:
+    case Type.Timestamp: {
+      const dateOnly = type.typeId === Type.Date;
+      const values = new Array<string | null>(n);
+      for (let i = 0; i < n; i++) {
+        const v = vector.get(i) as number | Date | null;
+        if (v === null || v === undefined) values[i] = null;
+        else {
+          const iso = new Date(typeof v === 'number' ? v : v.getTime()).toISOString();
+          values[i] = dateOnly ? iso.slice(0, 10) : iso;
+        }
+      }
+      return { name, kind: 'string', values };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Whole-array copy for null-free int/float columns (per-row get() is slow on big tables). */
+function fastNumbers(vector: Vector): Float64Array | undefined {
+  const type = vector.type as DataType;
+  if (vector.nullCount > 0 || type.typeId === Type.Bool || (type.typeId === Type.Float && (type as Float).precision === Precision.HALF)) return undefined;
+  const raw = vector.toArray() as ArrayLike<number> | BigInt64Array | BigUint64Array;
+  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
+    const out = new Float64Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = Number(raw[i]);
+    return out;
+  }
+  return Float64Array.from(raw);
+}
+
+function toNumber(v: unknown): number {
+  if (v === null || v === undefined) return NaN;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
+  return Number(v);
+}

@@ -1,0 +1,67 @@
+import { tableFromIPC } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
+
+export interface LeaderboardRow {
+  rank: number;
+  model: string;
+  cv: number;
+  holdout: number;
+  fit_time_s: number;
+  predict_time_s: number;
+  stack_level: number;
+  params: string;
+}
+
+/** Sorted by CV (best first for the metric's direction), ranks assigned. */
+export function rankRows(rows: Omit<LeaderboardRow, 'rank'>[], higherIsBetter: boolean): LeaderboardRow[] {
+  const sorted = [...rows].sort((a, b) => (higherIsBetter ? b.cv - a.cv : a.cv - b.cv) || a.model.localeCompare(b.model));
+  return sorted.map((r, i) => ({ rank: i + 1, ...r }));
+}
+
+export function leaderboardBytes(rows: LeaderboardRow[], metric: string): Uint8Array {
+  return arrowFileBytes(
+    arrowTable({
+      rank: int32Column(rows.map((r) => r.rank)),
+      model: utf8Column(rows.map((r) => r.model)),
+      [`cv_${metric}`]: float64Column(rows.map((r) => r.cv)),
+      [`holdout_${metric}`]: float64Column(rows.map((r) => r.holdout)),
+      fit_time_s: float64Column(rows.map((r) => r.fit_time_s)),
+      predict_time_s: float64Column(rows.map((r) => r.predict_time_s)),
+      stack_level: int32Column(rows.map((r) => r.stack_level)),
+      params: utf8Column(rows.map((r) => r.params)),
+    }),
+  );
+}
+
+export function readLeaderboard(path: string, metric: string): LeaderboardRow[] {
+  const table = tableFromIPC(readFileSync(path));
+  const col = (name: string) => table.getChild(name)!.toArray() as ArrayLike<unknown>;
+  const [rank, model, cv, holdout, fit, pred, level, params] = ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'predict_time_s', 'stack_level', 'params'].map(col);
+  return Array.from({ length: table.numRows }, (_, i) => ({
+    rank: Number(rank[i]),
+    model: String(model[i]),
+    cv: Number(cv[i]),
+    holdout: Number(holdout[i]),
+    fit_time_s: Number(fit[i]),
+    predict_time_s: Number(pred[i]),
+    stack_level: Number(level[i]),
+    params: String(params[i]),
+  }));
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  return a >= 1000 ? v.toFixed(0) : a >= 10 ? v.toFixed(2) : v.toFixed(4);
+}
+
+/** The leaderboard as a fixed-width text table (the first `limit` rows). */
+export function leaderboardText(rows: LeaderboardRow[], metric: string, limit = 15): string {
+  const header = ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_s', 'predict_s', 'level'];
+  const body = rows.slice(0, limit).map((r) => [String(r.rank), r.model, fmt(r.cv), fmt(r.holdout), r.fit_time_s.toFixed(2), r.predict_time_s.toFixed(3), String(r.stack_level)]);
+  const widths = header.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
+  const line = (cells: string[]) => cells.map((c, j) => (j === 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const more = rows.length > limit ? `\n... ${rows.length - limit} more in leaderboard.arrow` : '';
+  return [line(header), ...body.map(line)].join('\n') + more;
+}

@@ -1,0 +1,167 @@
+/**
+ * report.html of an automl run, built only from the run's files (metrics.json, leaderboard.arrow,
+ * predictions.arrow, trials.jsonl), so `sciml report <run>` re-renders it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { tableFromIPC } from 'apache-arrow';
+import type { DataTable } from '../../data/table.js';
+import type { Logger } from '../../runtime/log.js';
+import type { RunDir } from '../../runtime/rundir.js';
+import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
+import { parseDateTime, type FeaturePlan } from './features.js';
+import { readLeaderboard } from './leaderboard.js';
+
+/** A time stamp (ISO text) and hour of day for each holdout row, when the table has them. */
+export function timeColumns(table: DataTable, plan: FeaturePlan): { time: string[] | null; hour: Float64Array | null } {
+  const hourColumn = table.columns.find((c) => c.kind === 'number' && /^(hr|hour|hour_of_day)$/i.test(c.name));
+  const dateName = plan.dates[0]?.column;
+  const dateColumn = dateName ? table.columns.find((c) => c.name === dateName) : undefined;
+  let hour: Float64Array | null = hourColumn && hourColumn.kind === 'number' ? Float64Array.from(hourColumn.values) : null;
+  let time: string[] | null = null;
+  if (dateColumn) {
+    time = [];
+    const fromDates = new Float64Array(table.numRows).fill(NaN);
+    let dateHasTime = false;
+    for (let i = 0; i < table.numRows; i++) {
+      const cell = dateColumn.kind === 'string' ? dateColumn.values[i] : String(dateColumn.values[i]);
+      const dt = cell === null ? undefined : parseDateTime(cell);
+      if (!dt) {
+        time.push('');
+        continue;
+      }
+      if (dt.hasTime) dateHasTime = true;
+      fromDates[i] = dt.hour;
+      const ms = dt.hasTime || !hour ? dt.ms : dt.ms + hour[i] * 3_600_000;
+      time.push(new Date(ms).toISOString().replace('.000Z', ''));
+    }
+    if (!hour && dateHasTime) hour = fromDates;
+  }
+  return { time, hour };
+}
+
+function movingAverage(values: Float64Array, window: number): Float64Array {
+  const out = new Float64Array(values.length);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    if (i >= window) sum -= values[i - window];
+    out[i] = sum / Math.min(i + 1, window);
+  }
+  return out;
+}
+
+function readArrowColumns(path: string): Record<string, ArrayLike<unknown>> {
+  const table = tableFromIPC(readFileSync(path));
+  const out: Record<string, ArrayLike<unknown>> = {};
+  for (const field of table.schema.fields) out[field.name] = table.getChild(field.name)!.toArray() as ArrayLike<unknown>;
+  return out;
+}
+
+export async function writeAutomlReport(run: RunDir, log: Logger): Promise<void> {
+  const metricsFile = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8'));
+  const metric: string = metricsFile.metric ?? 'rmse';
+  const leaderboard = readLeaderboard(run.file('leaderboard.arrow'), metric);
+  const pred = readArrowColumns(run.file('predictions.arrow'));
+  const trials = existsSync(run.file('trials.jsonl'))
+    ? readFileSync(run.file('trials.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    : [];
+  const y = Float64Array.from(pred.y as ArrayLike<number>);
+  const p = Float64Array.from(pred.prediction as ArrayLike<number>);
+  const rowIndex = Int32Array.from(pred.row as ArrayLike<number>);
+  const items: ReportItem[] = [];
+  const overview: ReportItem[] = [
+    { kind: 'metrics', metrics: metricsFile.metrics, baseline: metricsFile.baseline, labels: { model: `final (${metricsFile.final_model})`, baseline: `best single (${metricsFile.baseline_model})` }, caption: 'On the holdout rows, never seen by the search.' },
+    {
+      kind: 'keyvalue',
+      title: 'Search',
+      entries: {
+        target: metricsFile.target,
+        'target transform': metricsFile.target_transform,
+        trials: `${metricsFile.trials?.total} (${metricsFile.trials?.ok} ok, ${metricsFile.trials?.killed} stopped at the budget, ${metricsFile.trials?.failed} failed)`,
+        scheduler: metricsFile.scheduler,
+        'time limit (s)': metricsFile.time_limit_s,
+        'training rows': metricsFile.rows?.train,
+        'holdout rows': metricsFile.rows?.holdout,
+        'dropped columns': (metricsFile.dropped_columns ?? []).map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`).join(', ') || 'none',
+      },
+    },
+  ];
+  if (metricsFile.leaks?.length) overview.push({ kind: 'notes', text: `Possible leaks:\n\n${metricsFile.leaks.map((l: { message: string }) => l.message).join('\n\n')}` });
+
+  const top = leaderboard.slice(0, 20);
+  const boardRows: ChartRow[] = top.flatMap((r) => [
+    { model: r.model, score: r.cv, split: 'cv' },
+    { model: r.model, score: r.holdout, split: 'holdout' },
+  ]);
+  items.push({ kind: 'chart', name: 'leaderboard', spec: barChart({ data: boardRows, x: 'model', y: 'score', color: 'split', horizontal: true, title: `Leaderboard (${metric})`, xTitle: 'model', yTitle: metric }), caption: 'The 20 best by cross-validation, with their holdout scores.' });
+  items.push({
+    kind: 'chart',
+    name: 'predicted_vs_true',
+    spec: scatterChart({ data: Array.from(y, (v, i) => ({ true: v, predicted: p[i] })), x: 'true', y: 'predicted', diagonal: true, opacity: 0.35, title: 'Holdout: predicted vs true' }),
+  });
+
+  // Along time: holdout rows in time order (or row order), 100-point moving average.
+  const order = Array.from(y.keys());
+  const time = pred.time as ArrayLike<string> | undefined;
+  if (time) order.sort((a, b) => (time[a] < time[b] ? -1 : time[a] > time[b] ? 1 : rowIndex[a] - rowIndex[b]));
+  else order.sort((a, b) => rowIndex[a] - rowIndex[b]);
+  const ys = movingAverage(Float64Array.from(order, (i) => y[i]), 100);
+  const ps = movingAverage(Float64Array.from(order, (i) => p[i]), 100);
+  const alongRows: ChartRow[] = order.map((i, k) => ({ at: time && time[i] ? time[i] : rowIndex[i], true: ys[k], predicted: ps[k] }));
+  items.push({ kind: 'chart', name: 'along_time', wide: true, spec: lineChart({ data: alongRows, x: 'at', y: ['true', 'predicted'], xTitle: time ? 'time' : 'row', yTitle: `${metricsFile.target} (100-point moving average)`, title: 'True and predicted along time (holdout)' }) });
+
+  const hour = pred.hour as ArrayLike<number> | undefined;
+  if (hour) {
+    const sums = new Map<number, { n: number; r: number; r2: number }>();
+    for (let i = 0; i < y.length; i++) {
+      const h = hour[i];
+      if (!Number.isFinite(h)) continue;
+      const s = sums.get(h) ?? { n: 0, r: 0, r2: 0 };
+      const r = p[i] - y[i];
+      s.n++;
+      s.r += r;
+      s.r2 += r * r;
+      sums.set(h, s);
+    }
+    const hourRows: ChartRow[] = [...sums.entries()].sort((a, b) => a[0] - b[0]).flatMap(([h, s]) => [
+      { hour: String(h), value: s.r / s.n, statistic: 'mean residual' },
+      { hour: String(h), value: Math.sqrt(s.r2 / s.n), statistic: 'rmse' },
+    ]);
+    items.push({ kind: 'chart', name: 'residuals_by_hour', spec: barChart({ data: hourRows, x: 'hour', y: 'value', color: 'statistic', title: 'Holdout residuals (predicted - true) by hour of day', yTitle: metricsFile.target }) });
+  }
+  const importance: { feature: string; importance: number }[] = metricsFile.feature_importance ?? [];
+  if (importance.length) {
+    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: importance.map((f) => ({ feature: f.feature, importance: f.importance })), x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: 'Permutation importance of the final model', yTitle: `${metric} increase when shuffled` }) });
+  }
+  const scored = trials.filter((t) => t.status === 'ok' && t.loss !== null);
+  if (scored.length) {
+    const sign = metric === 'r2' ? -1 : 1;
+    const points: ChartRow[] = scored.map((t) => ({ time_s: t.ended_s, score: sign * t.loss, learner: String(t.config.learner) }));
+    let best = Infinity;
+    const bestRows: ChartRow[] = [...scored].sort((a, b) => a.ended_s - b.ended_s).map((t) => {
+      best = Math.min(best, t.loss);
+      return { time_s: t.ended_s, score: sign * best };
+    });
+    items.push({
+      kind: 'chart',
+      name: 'search_progress',
+      wide: true,
+      spec: layerCharts([scatterChart({ data: points, x: 'time_s', y: 'score', color: 'learner', xTitle: 'seconds since start', yTitle: `cv ${metric}` }), lineChart({ data: bestRows, x: 'time_s', y: 'score' })], { title: 'Search: CV score of each trial vs time, and the best so far' }),
+    });
+  }
+  const report: Report = {
+    title: `AutoML: ${metricsFile.target}`,
+    subtitle: `final model ${metricsFile.final_model}`,
+    meta: runMeta(run),
+    sections: [
+      { title: 'Result', items: overview },
+      { title: 'Charts', items },
+      {
+        title: 'Leaderboard',
+        items: [{ kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r) => [r.rank, r.model, r.cv, r.holdout, r.fit_time_s, r.stack_level, r.params]), maxRows: 50 }],
+      },
+    ],
+  };
+  await writeReport(run, report);
+  void log;
+}

@@ -1,0 +1,189 @@
+/**
+ * Runs the model search: a first round that settles the target transform (when log1p is a
+ * candidate), then the scheduler over the whole zoo, every trial in a worker thread under the
+ * wall-clock budget. Keeps the fold models of the best `candidates` trials on disk.
+ */
+import { rmSync } from 'node:fs';
+import type { Logger } from '../../runtime/log.js';
+import { Asha, RandomSearch, SuccessiveHalving, type Scheduler, type Trial } from '../../search/scheduler.js';
+import { runSearch, type TrialOutcome } from '../../search/loop.js';
+import { WorkerPool } from '../../search/pool.js';
+import { sampleBranched, type Config } from '../../search/space.js';
+import type { AutomlConfig } from './config.js';
+import type { TargetTransform } from './target.js';
+import type { TrialData, TrialResult, TrialTask } from './trial.js';
+import { defaultConfig, initialKinds, zooSpace } from './zoo.js';
+import { lossToMetric, type RegressionMetric } from './metrics.js';
+
+export interface TrialRecord {
+  id: number;
+  phase: 'transform' | 'search';
+  config: Config;
+  budget: number;
+  rung: number;
+  promoted_from: number | null;
+  transform: TargetTransform;
+  seed: number;
+  status: string;
+  loss: number;
+  fold_losses: number[];
+  fit_time_s: number;
+  predict_time_s: number;
+  wall_s: number;
+  started_s: number;
+  ended_s: number;
+  error?: string;
+  /** Kept in memory only (not in trials.jsonl). */
+  result?: TrialResult;
+}
+
+export interface SearchSummary {
+  records: TrialRecord[];
+  transform: TargetTransform;
+  transformLosses: Partial<Record<TargetTransform, number>>;
+  scheduler: string;
+}
+
+export interface SearchSettings {
+  config: AutomlConfig;
+  kinds: string[];
+  data: TrialData;
+  workers: number;
+  tryLog: boolean;
+  /** Date.now() ms: no trial starts after this, running ones stop early. */
+  searchDeadlineMs: number;
+  /** Date.now() ms: running trials are killed. */
+  hardDeadlineMs: number;
+  startMs: number;
+  log: Logger;
+  metric: RegressionMetric;
+}
+
+function trialSeed(seed: number, configIndex: number, phase: number): number {
+  return (Math.imul((seed >>> 0) + 0x3c6ef372, 0x85ebca77) ^ Math.imul(configIndex + 1, 0xc2b2ae3d) ^ (phase << 29)) >>> 0;
+}
+
+function makeScheduler(settings: SearchSettings, initial: Config[], maxTrials: number | undefined): Scheduler {
+  const { config } = settings;
+  const space = zooSpace(settings.kinds, { nonNegativeTarget: settings.data.clampMin !== null });
+  const sample = (rng: import('../../runtime/random.js').Random) => sampleBranched(space, rng);
+  const common = { sample, seed: config.seed, maxTrials, initial };
+  const kind = config.search.scheduler === 'auto' ? (config.search.max_trials > 0 ? 'successive_halving' : 'asha') : config.search.scheduler;
+  if (kind === 'random') return new RandomSearch(common);
+  const halving = { ...common, eta: config.search.eta, minBudget: config.search.min_budget };
+  return kind === 'asha' ? new Asha(halving) : new SuccessiveHalving(halving);
+}
+
+export async function searchModels(settings: SearchSettings): Promise<SearchSummary> {
+  const { config, data, log } = settings;
+  const candidates = config.ensemble.candidates;
+  const saved = new Map<number, number>(); // trial id -> loss, for trials whose fold models are on disk
+  const records: TrialRecord[] = [];
+  const pool = new WorkerPool<TrialTask, TrialResult>(new URL('./worker.js', import.meta.url), data, settings.workers);
+  const maxTotal = config.search.max_trials > 0 ? config.search.max_trials : undefined;
+  let best = Infinity;
+
+  const saveThreshold = () => {
+    if (saved.size < candidates) return Infinity;
+    return [...saved.values()].sort((a, b) => a - b)[candidates - 1];
+  };
+  const pruneSaved = () => {
+    while (saved.size > candidates) {
+      let worstId = -1;
+      let worst = -Infinity;
+      for (const [id, loss] of saved) if (loss > worst || (loss === worst && id > worstId)) [worst, worstId] = [loss, id];
+      saved.delete(worstId);
+      rmSync(`${data.candidatesDir}/trial-${worstId}.json`, { force: true });
+      const record = records.find((r) => r.id === worstId);
+      if (record?.result) record.result.modelFile = null;
+    }
+  };
+
+  const runPhase = async (phase: TrialRecord['phase'], scheduler: Scheduler, transformOf: (trial: Trial) => TargetTransform, idOffset: number, phaseIndex: number): Promise<TrialRecord[]> => {
+    const trialTimeout = config.search.trial_timeout_s > 0 ? config.search.trial_timeout_s * 1000 : Infinity;
+    const run = async (trial: Trial): Promise<TrialOutcome<TrialResult>> => {
+      const id = idOffset + trial.id;
+      const now = Date.now();
+      const task: TrialTask = {
+        id,
+        config: trial.config,
+        budget: trial.budget,
+        transform: transformOf(trial),
+        seed: trialSeed(config.seed, trial.configIndex, phaseIndex),
+        softDeadlineEpochMs: Math.min(settings.searchDeadlineMs, now + trialTimeout),
+        saveBelow: saveThreshold(),
+      };
+      const outcome = await pool.run(task, Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000));
+      if (outcome.status === 'ok') return { status: 'ok', score: outcome.result.loss, result: outcome.result };
+      if (outcome.status === 'killed') return { status: 'killed', score: Infinity, error: 'stopped at the time budget' };
+      const deadline = /time budget reached/.test(outcome.error);
+      return { status: deadline ? 'killed' : 'failed', score: Infinity, error: deadline ? 'stopped at the time budget' : outcome.error.split('\n')[0] };
+    };
+    const phaseRecords: TrialRecord[] = [];
+    await runSearch<TrialResult>({
+      scheduler,
+      run,
+      parallel: settings.workers,
+      deadlineMs: settings.searchDeadlineMs,
+      onRecord: ({ trial, outcome, startedMs, endedMs }) => {
+        const result = outcome.result;
+        const record: TrialRecord = {
+          id: idOffset + trial.id,
+          phase,
+          config: trial.config,
+          budget: trial.budget,
+          rung: trial.rung,
+          promoted_from: trial.promotedFrom === undefined ? null : idOffset + trial.promotedFrom,
+          transform: transformOf(trial),
+          seed: trialSeed(config.seed, trial.configIndex, phaseIndex),
+          status: outcome.status,
+          loss: outcome.score,
+          fold_losses: result?.foldLosses ?? [],
+          fit_time_s: result?.fitSeconds ?? 0,
+          predict_time_s: result?.predictSeconds ?? 0,
+          wall_s: (endedMs - startedMs) / 1000,
+          started_s: (startedMs - settings.startMs) / 1000,
+          ended_s: (endedMs - settings.startMs) / 1000,
+          ...(outcome.error ? { error: outcome.error } : {}),
+          result,
+        };
+        phaseRecords.push(record);
+        records.push(record);
+        if (result?.modelFile) {
+          saved.set(record.id, result.loss);
+          pruneSaved();
+        }
+        if (outcome.status === 'ok' && outcome.score < best) best = outcome.score;
+        const shown = Number.isFinite(best) ? lossToMetric(settings.metric, best).toFixed(4) : '-';
+        log.progress(`automl: ${records.length} trials, best cv ${settings.metric} ${shown}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
+        if (outcome.status === 'failed') log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
+      },
+    });
+    return phaseRecords.sort((a, b) => a.id - b.id);
+  };
+
+  try {
+    let transform: TargetTransform = config.features.log_target === 'always' ? 'log1p' : 'none';
+    const transformLosses: SearchSummary['transformLosses'] = {};
+    let nextId = 0;
+    const lead = settings.kinds.includes('gbm') ? 'gbm' : settings.kinds[0];
+    if (settings.tryLog && config.features.log_target === 'auto') {
+      // The same default model under both transforms; the search keeps whichever CV prefers.
+      const transforms: TargetTransform[] = ['none', 'log1p'];
+      const count = maxTotal === undefined ? 2 : Math.min(2, maxTotal);
+      const firstRound = new RandomSearch({ sample: () => ({}), seed: config.seed, initial: [defaultConfig(lead), defaultConfig(lead)], maxTrials: count });
+      const results = await runPhase('transform', firstRound, (trial) => transforms[trial.id], 0, 1);
+      nextId = count;
+      for (const r of results) transformLosses[r.transform] = r.loss;
+      if ((transformLosses.log1p ?? Infinity) < (transformLosses.none ?? Infinity)) transform = 'log1p';
+    }
+    const remaining = maxTotal === undefined ? undefined : Math.max(0, maxTotal - nextId);
+    const done = new Set(records.filter((r) => r.transform === transform).map((r) => String(r.config.learner)));
+    const initial = initialKinds(settings.kinds).filter((k) => !done.has(k)).map(defaultConfig);
+    const scheduler = makeScheduler(settings, initial, remaining);
+    if (remaining === undefined || remaining > 0) await runPhase('search', scheduler, () => transform, nextId, 0);
+    return { records: records.sort((a, b) => a.id - b.id), transform, transformLosses, scheduler: scheduler.name };
+  } finally {
+    await pool.close();
+  }
+}

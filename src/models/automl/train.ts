@@ -1,0 +1,293 @@
+/**
+ * `sciml automl` end to end: prepare the data, search under the time budget, build the ensembles,
+ * pick the best by CV, score it once on the holdout, and write the run directory.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TaskContext, TaskOutcome } from '../../tasks.js';
+import { UserError } from '../../runtime/errors.js';
+import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
+import type { Learner, Matrix } from '../tabular/learner.js';
+import { LEARNERS } from '../tabular/registry.js';
+import type { AutomlConfig } from './config.js';
+import { greedySelection, stack, stackMatrix, weightedSum } from './ensemble.js';
+import { permutationImportance, type FeatureImportance } from './importance.js';
+import { leaderboardBytes, leaderboardText, rankRows, type LeaderboardRow } from './leaderboard.js';
+import { allMetrics, isRegressionMetric, lossOf, lossToMetric, type RegressionMetric } from './metrics.js';
+import { MODEL_FORMAT, combine, type FinalModel, type ModelFile } from './model.js';
+import { prepare, readInputs, type Prepared } from './prepare.js';
+import { searchModels, type TrialRecord } from './search-run.js';
+import { logCandidate } from './target.js';
+import { ensureBackendFor, predictMember, type SavedMember, type TrialData } from './trial.js';
+import { zooKinds, LEARNER_KEY } from './zoo.js';
+import { writeAutomlReport, timeColumns } from './report.js';
+
+/** Seconds kept after the search for ensembles, outputs and the report. */
+export function reserveSeconds(timeLimit: number): number {
+  return Math.min(20, Math.max(1.5, 0.1 * timeLimit));
+}
+
+interface Candidate {
+  record: TrialRecord;
+  name: string;
+  oof: Float64Array;
+  test: Float64Array;
+}
+
+interface EnsembleChoice {
+  name: string;
+  cvLoss: number;
+  oof: Float64Array;
+  test: Float64Array;
+  final: FinalModel;
+  /** Indices into the candidate list of the members this model needs. */
+  members: number[];
+  stacker?: Learner;
+  fitSeconds: number;
+  params: string;
+}
+
+export function memberName(record: TrialRecord): string {
+  return `${String(record.config[LEARNER_KEY])}_${record.id}`;
+}
+
+export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promise<TaskOutcome> {
+  const startMs = Date.now();
+  const configFile = ctx.configFile ?? '(automl command line)';
+  if (!isRegressionMetric(config.search.metric)) {
+    throw new UserError(`${configFile}: search.metric: '${config.search.metric}' needs classification, which this version of sciml does not do yet; expected one of 'rmse', 'mae', 'r2', 'rmsle'`);
+  }
+  const metric: RegressionMetric = config.search.metric;
+  const loss = lossOf(metric);
+  const timeLimitMs = config.search.time_limit_s * 1000;
+  const kinds = zooKinds(config.search.learners, configFile);
+
+  const inputs = await ctx.run.phase('read', () => readInputs(config, ctx.configFile));
+  for (const path of [inputs.dataPath, inputs.testPath]) if (path && path !== '-') await ctx.run.recordInput(path);
+  const prep = await ctx.run.phase('prepare', () => prepare(config, inputs));
+  for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
+  for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
+
+  const candidatesDir = ctx.run.file('.candidates');
+  mkdirSync(candidatesDir, { recursive: true });
+  const data: TrialData = { X: prep.X, y: prep.y, Xtest: prep.Xtest, folds: prep.folds, k: config.search.folds, metric, clampMin: prep.clampMin, candidatesDir };
+  const reserveMs = reserveSeconds(config.search.time_limit_s) * 1000;
+  const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
+  try {
+    const workers = config.search.workers > 0 ? config.search.workers : ctx.workers;
+    const search = await ctx.run.phase('search', () =>
+      searchModels({
+        config,
+        kinds,
+        data,
+        workers,
+        tryLog: logCandidate(prep.y),
+        searchDeadlineMs,
+        hardDeadlineMs: searchDeadlineMs + Math.min(3000, reserveMs / 3),
+        startMs,
+        log: ctx.log,
+        metric,
+      }),
+    );
+    ctx.log.done();
+    const ok = search.records.filter((r) => r.status === 'ok' && r.result);
+    if (ok.length === 0) {
+      const failures = search.records.filter((r) => r.error).map((r) => `trial ${r.id} (${String(r.config[LEARNER_KEY])}): ${r.error}`);
+      throw new UserError(`${prep.dataPath}: no model finished within search.time_limit_s = ${config.search.time_limit_s} s${failures.length ? `; ${failures.slice(0, 3).join('; ')}` : ''}: raise the time limit`);
+    }
+    const ensembleStart = Date.now();
+    const out = await ctx.run.phase('ensemble', () => buildEnsembles(config, prep, ok, loss, metric));
+    const ensembleSeconds = (Date.now() - ensembleStart) / 1000;
+
+    // The best by CV is the final model; it meets the holdout once, here.
+    const best = out.choices.reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
+    const bestSingle = out.choices.filter((c) => c.final.type === 'single').reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
+    const finalMetrics = allMetrics(prep.ytest, best.test);
+    const baselineMetrics = allMetrics(prep.ytest, bestSingle.test);
+
+    const leaderboard = rankRows(
+      [
+        ...ok.map((r) => ({
+          model: memberName(r),
+          cv: lossToMetric(metric, r.loss),
+          holdout: lossToMetric(metric, loss(prep.ytest, r.result!.test)),
+          fit_time_s: r.fit_time_s,
+          predict_time_s: r.predict_time_s,
+          stack_level: 1,
+          params: JSON.stringify({ ...r.config, budget: r.budget, transform: r.transform }),
+        })),
+        ...out.choices
+          .filter((c) => c.final.type !== 'single')
+          .map((c) => ({
+            model: c.name,
+            cv: lossToMetric(metric, c.cvLoss),
+            holdout: lossToMetric(metric, loss(prep.ytest, c.test)),
+            fit_time_s: c.fitSeconds,
+            predict_time_s: 0,
+            stack_level: 2,
+            params: c.params,
+          })),
+      ],
+      metric === 'r2',
+    );
+
+    // Saved model: only the members the final model needs.
+    const model = await ctx.run.phase('save', () => saveModel(ctx, config, prep, search.transform, out.candidates, best, metric));
+    const memberPreds = best.members.map((m) => out.candidates[m]);
+    let importance: FeatureImportance[] = [];
+    const left = startMs + timeLimitMs - Date.now();
+    if (left > 5000) {
+      const allowance = Math.min(3000, (left - 4000) / 2);
+      importance = await ctx.run.phase('importance', async () => {
+        const t0 = Date.now();
+        await ensureBackendFor(model.members.map((m) => String(out.candidates.find((c) => c.record.id === m.id)?.record.config[LEARNER_KEY])));
+        const members: SavedMember[] = model.members.map((m) => JSON.parse(readFileSync(join(ctx.run.file('model'), m.file), 'utf8')));
+        const names = model.members.map((m) => m.name);
+        const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, best.stacker);
+        const remaining = allowance - (Date.now() - t0);
+        if (remaining < 500) return [];
+        return permutationImportance(predict, prep.Xtest, prep.ytest, loss, { seed: config.seed, maxRows: 1000, timeBudgetMs: remaining });
+      });
+    }
+    const { time, hour } = timeColumns(prep.testTable, prep.plan);
+    const predictionColumns: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column> | ReturnType<typeof utf8Column>> = {
+      row: int32Column(prep.testRows),
+      y: float64Column(prep.ytest),
+      prediction: float64Column(best.test),
+    };
+    if (time) predictionColumns.time = utf8Column(time);
+    if (hour) predictionColumns.hour = float64Column(hour);
+    const perModel = new Map<string, Float64Array>();
+    perModel.set(bestSingle.name, bestSingle.test);
+    for (const c of memberPreds) perModel.set(c.name, c.test);
+    for (const [name, p] of perModel) predictionColumns[`pred_${name}`] = float64Column(p);
+    ctx.run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(predictionColumns)));
+    ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
+    ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
+
+    const elapsed = (Date.now() - startMs) / 1000;
+    const summary = {
+      final_model: best.name,
+      [`cv_${metric}`]: lossToMetric(metric, best.cvLoss),
+      [`holdout_${metric}`]: finalMetrics[metric],
+      [`baseline_holdout_${metric}`]: baselineMetrics[metric],
+      baseline_model: bestSingle.name,
+      trials: search.records.length,
+      trials_ok: ok.length,
+      target_transform: search.transform,
+      elapsed_s: elapsed,
+    };
+    ctx.run.writeMetrics({
+      task: 'automl',
+      metrics: finalMetrics,
+      baseline: baselineMetrics,
+      metric,
+      final_model: best.name,
+      baseline_model: bestSingle.name,
+      cv: Object.fromEntries(out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, lossToMetric(metric, c.cvLoss)])),
+      cv_final: lossToMetric(metric, best.cvLoss),
+      cv_baseline: lossToMetric(metric, bestSingle.cvLoss),
+      target: prep.target,
+      target_transform: search.transform,
+      transform_cv: Object.fromEntries(Object.entries(search.transformLosses).map(([k, v]) => [k, lossToMetric(metric, v!)])),
+      leaks: prep.leaks,
+      dropped_columns: prep.plan.dropped,
+      date_columns: prep.plan.dates,
+      features: prep.X.names,
+      rows: { train: prep.y.length, holdout: prep.ytest.length },
+      scheduler: search.scheduler,
+      trials: { total: search.records.length, ok: ok.length, failed: search.records.filter((r) => r.status === 'failed').length, killed: search.records.filter((r) => r.status === 'killed').length },
+      time_limit_s: config.search.time_limit_s,
+      ensemble_s: ensembleSeconds,
+      feature_importance: importance,
+    });
+    if (Date.now() < startMs + timeLimitMs - 500) {
+      await ctx.run.phase('report', () => writeAutomlReport(ctx.run, ctx.log));
+    } else {
+      ctx.log.warn('time budget used up: report.html skipped (render it later with `sciml report <run>`)');
+    }
+    const text = [
+      leaderboardText(leaderboard, metric),
+      '',
+      `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
+      `${search.records.length} trials in ${elapsed.toFixed(1)} s; target transform ${search.transform}; run ${ctx.run.path}`,
+    ].join('\n');
+    return { text, summary: { ...summary, metrics: finalMetrics, baseline: baselineMetrics } };
+  } finally {
+    rmSync(candidatesDir, { recursive: true, force: true });
+  }
+}
+
+function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model: string } {
+  const { result: _result, ...rest } = r;
+  return { model: memberName(r), ...rest, loss: Number.isFinite(r.loss) ? r.loss : (null as unknown as number) };
+}
+
+async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRecord[], loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number, metric: RegressionMetric): Promise<{ candidates: Candidate[]; choices: EnsembleChoice[] }> {
+  const singles: EnsembleChoice[] = [];
+  const candidates: Candidate[] = [];
+  for (const r of ok) {
+    const c = { record: r, name: memberName(r), oof: r.result!.oof, test: r.result!.test };
+    const index = r.result!.modelFile ? candidates.push(c) - 1 : -1;
+    singles.push({ name: c.name, cvLoss: r.loss, oof: c.oof, test: c.test, final: { type: 'single', name: c.name }, members: index >= 0 ? [index] : [], fitSeconds: r.fit_time_s, params: '' });
+  }
+  // A single model can only be final if its fold models were kept.
+  const choices: EnsembleChoice[] = singles.filter((s) => s.members.length > 0);
+  if (candidates.length === 0) throw new Error('no trial kept its fold models');
+  const oofs = candidates.map((c) => c.oof);
+  const t0 = performance.now();
+  const greedy = greedySelection(oofs, prep.y, loss, config.ensemble.greedy_rounds);
+  const used = greedy.weights.map((w, i) => (w > 0 ? i : -1)).filter((i) => i >= 0);
+  choices.push({
+    name: 'greedy_ensemble',
+    cvLoss: greedy.loss,
+    oof: weightedSum(oofs, greedy.weights),
+    test: weightedSum(candidates.map((c) => c.test), greedy.weights),
+    final: { type: 'greedy', name: 'greedy_ensemble', weights: used.map((i) => greedy.weights[i]) },
+    members: used,
+    fitSeconds: (performance.now() - t0) / 1000,
+    params: JSON.stringify(Object.fromEntries(used.map((i) => [candidates[i].name, Number(greedy.weights[i].toFixed(4))]))),
+  });
+  const stacker = LEARNERS.ridge;
+  if (config.ensemble.stacking && stacker && candidates.length >= 2) {
+    const top = candidates.map((c, i) => i).sort((a, b) => candidates[a].record.loss - candidates[b].record.loss).slice(0, 10);
+    const names = top.map((i) => candidates[i].name);
+    for (const withFeatures of [false, true]) {
+      const t1 = performance.now();
+      const design = stackMatrix(top.map((i) => candidates[i].oof), names, withFeatures ? prep.X : null);
+      const result = await stack(design, prep.y, prep.folds, config.search.folds, stacker, { alpha: 1 }, config.seed, loss);
+      const testPred = Float64Array.from(result.model.predict(stackMatrix(top.map((i) => candidates[i].test), names, withFeatures ? prep.Xtest : null)));
+      if (prep.clampMin !== null) for (let i = 0; i < testPred.length; i++) if (testPred[i] < prep.clampMin) testPred[i] = prep.clampMin;
+      const name = withFeatures ? 'stack_ridge_features' : 'stack_ridge';
+      choices.push({
+        name,
+        cvLoss: result.loss,
+        oof: result.oof,
+        test: testPred,
+        final: { type: 'stack', name, with_features: withFeatures, stacker: result.model.toJSON() },
+        members: top,
+        stacker: result.model,
+        fitSeconds: (performance.now() - t1) / 1000,
+        params: JSON.stringify({ stacker: 'ridge', alpha: 1, members: names, with_features: withFeatures }),
+      });
+    }
+  }
+  void metric;
+  return { candidates, choices };
+}
+
+async function saveModel(ctx: TaskContext, config: AutomlConfig, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): Promise<ModelFile> {
+  const modelDir = ctx.run.file('model');
+  mkdirSync(join(modelDir, 'members'), { recursive: true });
+  const members = best.members.map((i) => {
+    const c = candidates[i];
+    const file = `members/trial-${c.record.id}.json`;
+    renameSync(c.record.result!.modelFile!, join(modelDir, file));
+    c.record.result!.modelFile = join(modelDir, file);
+    return { id: c.record.id, name: c.name, file };
+  });
+  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), members, final: best.final };
+  ctx.run.writeJson('model/model.json', model);
+  void config;
+  return model;
+}

@@ -1,0 +1,150 @@
+/**
+ * One trial: k-fold bagging of one learner configuration. Each fold's model is fitted on the other
+ * folds and predicts its own fold (out-of-fold predictions, for scoring and ensembling) and the
+ * holdout (averaged over the folds: the bagged model). Runs inside a worker thread, and in the
+ * parent for replays.
+ */
+import { Random } from '../../runtime/random.js';
+import { writeFileAtomic } from '../../runtime/atomic.js';
+import type { Learner, LearnerFactory, Matrix, Params } from '../tabular/learner.js';
+import { LEARNERS } from '../tabular/registry.js';
+import { takeRows, takeValues } from '../tabular/preprocess.js';
+import { forward, inverseInPlace, type TargetTransform } from './target.js';
+import { lossOf, type RegressionMetric } from './metrics.js';
+import { resolveTrialParams } from './zoo.js';
+import type { Config } from '../../search/space.js';
+
+export interface TrialData {
+  X: Matrix;
+  y: Float64Array;
+  /** Holdout features (predicted with the bagged model; never used for scoring in the search). */
+  Xtest: Matrix;
+  folds: Int32Array;
+  k: number;
+  metric: RegressionMetric;
+  /** Predictions are clipped below at this value (0 for non-negative targets). */
+  clampMin: number | null;
+  /** Where fold models of good trials are written. */
+  candidatesDir: string;
+}
+
+export interface TrialTask {
+  id: number;
+  config: Config;
+  budget: number;
+  transform: TargetTransform;
+  /** Seed of this configuration (the same for every rung, so promotions refit identically). */
+  seed: number;
+  /** Date.now() milliseconds after which fits should stop early. */
+  softDeadlineEpochMs?: number;
+  /** Save the fold models when the CV loss is below this. */
+  saveBelow: number;
+}
+
+export interface TrialResult {
+  kind: string;
+  params: Params;
+  loss: number;
+  foldLosses: number[];
+  oof: Float64Array;
+  test: Float64Array;
+  fitSeconds: number;
+  predictSeconds: number;
+  modelFile: string | null;
+}
+
+export interface SavedMember {
+  kind: string;
+  params: Params;
+  transform: TargetTransform;
+  clampMin: number | null;
+  folds: ReturnType<Learner['toJSON']>[];
+}
+
+export class DeadlineError extends Error {}
+
+/** Learners built on tfjs: the backend must be initialized (once per thread) before they run. */
+const TENSORFLOW_KINDS = new Set(['mlp']);
+
+export async function ensureBackendFor(kinds: Iterable<string>): Promise<void> {
+  if (![...kinds].some((k) => TENSORFLOW_KINDS.has(k))) return;
+  const { currentBackend, initBackend } = await import('../../runtime/backend.js');
+  if (!currentBackend()) await initBackend('auto');
+}
+
+function clampInPlace(p: Float64Array, min: number | null): Float64Array {
+  if (min !== null) for (let i = 0; i < p.length; i++) if (!(p[i] >= min)) p[i] = Number.isNaN(p[i]) ? p[i] : min;
+  return p;
+}
+
+/** Predictions of a fitted fold model in the target's own units. */
+export function predictOriginal(learner: Learner, X: Matrix, transform: TargetTransform, clampMin: number | null): Float64Array {
+  return clampInPlace(inverseInPlace(transform, Float64Array.from(learner.predict(X))), clampMin);
+}
+
+export function foldSeed(seed: number, fold: number): number {
+  return (Math.imul(seed ^ 0x2545f491, 0x9e3779b1) + fold * 0x632be5ab) >>> 0;
+}
+
+export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+  const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
+  const factory = factories[kind];
+  await ensureBackendFor([kind]);
+  const n = data.y.length;
+  const oof = new Float64Array(n).fill(NaN);
+  const test = new Float64Array(data.Xtest.rows);
+  const foldLosses: number[] = [];
+  const models: ReturnType<Learner['toJSON']>[] = [];
+  const loss = lossOf(data.metric);
+  let fitSeconds = 0;
+  let predictSeconds = 0;
+  const deadlineMs = task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
+  let usedParams = params;
+  for (let f = 0; f < data.k; f++) {
+    if (deadlineMs !== undefined && performance.now() > deadlineMs) throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
+    let trainRows: number[] = [];
+    const validRows: number[] = [];
+    for (let i = 0; i < n; i++) (data.folds[i] === f ? validRows : trainRows).push(i);
+    if (dataFraction < 1) {
+      const rng = new Random(foldSeed(task.seed, f) ^ 0xda7a);
+      const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
+      trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
+    }
+    const Xtr = takeRows(data.X, trainRows);
+    const ytr = forward(task.transform, takeValues(data.y, trainRows));
+    const learner = factory.create(params);
+    usedParams = learner.params;
+    const t0 = performance.now();
+    // One thread per trial: the trials themselves run in parallel.
+    await learner.fit(Xtr, ytr, { seed: foldSeed(task.seed, f), deadlineMs, threads: 1 });
+    const t1 = performance.now();
+    const pValid = predictOriginal(learner, takeRows(data.X, validRows), task.transform, data.clampMin);
+    const pTest = predictOriginal(learner, data.Xtest, task.transform, data.clampMin);
+    predictSeconds += (performance.now() - t1) / 1000;
+    fitSeconds += (t1 - t0) / 1000;
+    for (let i = 0; i < validRows.length; i++) oof[validRows[i]] = pValid[i];
+    for (let i = 0; i < test.length; i++) test[i] += pTest[i] / data.k;
+    foldLosses.push(loss(takeValues(data.y, validRows), pValid));
+    models.push(learner.toJSON());
+  }
+  const total = loss(data.y, oof);
+  let modelFile: string | null = null;
+  if (Number.isFinite(total) && total < task.saveBelow) {
+    modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
+    const saved: SavedMember = { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models };
+    writeFileAtomic(modelFile, JSON.stringify(saved));
+  }
+  return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
+}
+
+/** Bagged prediction of a saved member: the mean over its fold models. */
+export function predictMember(member: SavedMember, X: Matrix, factories: Record<string, LearnerFactory> = LEARNERS): Float64Array {
+  const out = new Float64Array(X.rows);
+  const factory = factories[member.kind];
+  if (!factory) throw new Error(`saved model uses learner '${member.kind}', which this version of sciml does not have`);
+  for (const json of member.folds) {
+    const p = predictOriginal(factory.fromJSON(json), X, member.transform, member.clampMin);
+    for (let i = 0; i < out.length; i++) out[i] += p[i] / member.folds.length;
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * The model zoo: every learner of the tabular registry with its declared search space, and the
+ * mapping from a search trial (config + budget fraction) to the learner's parameters.
+ */
+import { UserError } from '../../runtime/errors.js';
+import { choice, qrandint, type BranchedSpace, type Config, type Domain } from '../../search/space.js';
+import type { LearnerFactory, Params } from '../tabular/learner.js';
+import { LEARNERS } from '../tabular/registry.js';
+
+export const LEARNER_KEY = 'learner';
+
+/** Learners searched by default, in this order of preference (unknown kinds are skipped). */
+const SLOW_BY_DEFAULT = new Set(['mlp']);
+
+export function zooKinds(requested: string[], configFile: string): string[] {
+  const available = Object.keys(LEARNERS);
+  if (requested.length === 0) return available.filter((k) => !SLOW_BY_DEFAULT.has(k) || available.length === 1);
+  for (const kind of requested) {
+    if (!LEARNERS[kind]) throw new UserError(`${configFile}: search.learners: expected names from ${available.join(', ')}, got '${kind}'`);
+  }
+  return [...requested];
+}
+
+/** Full-budget ranges for learners whose declared space leaves their budget parameter fixed. */
+const BUDGET_RANGES: Record<string, Domain> = {
+  gbm: qrandint(100, 800, 50),
+  random_forest: qrandint(60, 200, 20),
+  extra_trees: qrandint(60, 200, 20),
+};
+
+export function zooSpace(kinds: string[], options: { nonNegativeTarget: boolean }): BranchedSpace {
+  const branches: BranchedSpace['branches'] = {};
+  for (const kind of kinds) {
+    const factory = LEARNERS[kind];
+    const space = { ...factory.space };
+    const bp = factory.budgetParam;
+    if (bp && !(bp in space) && BUDGET_RANGES[kind]) space[bp] = BUDGET_RANGES[kind];
+    // Counts and other non-negative targets: a Poisson loss is often the better fit for boosting.
+    if (kind === 'gbm' && options.nonNegativeTarget && !('loss' in space) && factory.defaults.loss !== undefined) space.loss = choice(['squared_error', 'poisson']);
+    branches[kind] = space;
+  }
+  return { branchKey: LEARNER_KEY, branches, weights: Object.fromEntries(kinds.map((k) => [k, BRANCH_WEIGHTS[k] ?? 1])) };
+}
+
+/** Boosting usually wins on tables: it gets more of the samples. */
+const BRANCH_WEIGHTS: Record<string, number> = { gbm: 4, random_forest: 1, extra_trees: 1, ridge: 0.3, knn: 0.3, mlp: 0.5 };
+
+/** Learners whose defaults are evaluated up front (cheap ones, and the usual winner). */
+export function initialKinds(kinds: string[]): string[] {
+  return kinds.filter((k) => k === 'gbm' || k === 'ridge' || kinds.length === 1);
+}
+
+/** The library defaults of a learner as a trial config. */
+export function defaultConfig(kind: string): Config {
+  return { [LEARNER_KEY]: kind, ...LEARNERS[kind].defaults };
+}
+
+export interface ResolvedTrialParams {
+  kind: string;
+  params: Params;
+  /** Fraction of each fold's training rows to use (for learners without a budget parameter). */
+  dataFraction: number;
+}
+
+/** Splits a trial config into learner and parameters, scaling the budget parameter (or the data). */
+export function resolveTrialParams(config: Config, budget: number, factory?: LearnerFactory): ResolvedTrialParams {
+  const kind = String(config[LEARNER_KEY]);
+  const f = factory ?? LEARNERS[kind];
+  if (!f) throw new Error(`unknown learner '${kind}'`);
+  const params: Params = {};
+  for (const [key, value] of Object.entries(config)) if (key !== LEARNER_KEY) params[key] = value;
+  if (budget >= 1) return { kind, params, dataFraction: 1 };
+  const bp = f.budgetParam;
+  if (bp) {
+    const full = Number(params[bp] ?? f.defaults[bp]);
+    params[bp] = Math.max(1, Math.round(full * budget));
+    return { kind, params, dataFraction: 1 };
+  }
+  return { kind, params, dataFraction: budget };
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
+import { radioOptionShape } from '../../data/radio/options.js';
+import { ACTIVATIONS, type Architecture } from './architecture.js';
+
+const filterList = z
+  .array(z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' }), { error: 'expected a list of positive integers' })
+  .min(1, { error: 'expected at least one encoder block' })
+  .default([32, 32, 16, 16])
+  .describe('encoder filters per Conv1D block, each block followed by 2x pooling; the decoder mirrors them. The last entry is the bottleneck channel count: [.., 16] with 4 blocks on 500 samples gives the 16 x 31 bottleneck');
+
+export const denoiserSchema = z.strictObject({
+  task: z.literal('denoiser', { error: "expected 'denoiser'" }).describe('selects the radio-pulse denoising autoencoder'),
+  seed: seed(),
+  data: section(
+    {
+      simulation: section(radioOptionShape, 'the radio-trace simulator (also `sciml data generate radio --set ...`); length, sampling rate and band also describe traces read from files'),
+      train_count: positiveInt(12000, 'simulated traces for training (the validation share included)'),
+      test_count: positiveInt(2000, 'simulated traces for the test set (a fresh seed the model never saw)'),
+      train_path: text('', 'traces to train on instead of simulating: .arrow or .csv (columns noisy, signal; CSV as noisy_0.. and signal_0..), .npz (members noisy, signal) or .npy (noisy; with train_signal_path)'),
+      train_signal_path: text('', 'with a .npy train_path: the .npy of the clean traces'),
+      test_path: text('', 'test traces instead of simulating (same formats as train_path)'),
+      test_signal_path: text('', 'with a .npy test_path: the .npy of the clean traces'),
+      noisy_key: text('noisy', 'name of the noisy traces: Arrow column or .npz member'),
+      signal_key: text('signal', 'name of the clean traces: Arrow column or .npz member'),
+    },
+    'where traces come from: the simulator by default, or files',
+  ),
+  model: section(
+    {
+      filters: filterList,
+      kernel_size: positiveInt(9, 'Conv1D kernel size (odd sizes keep the pulse centred)'),
+      convs_per_block: positiveInt(1, 'Conv1D layers per encoder/decoder block'),
+      activation: choice(ACTIVATIONS, 'relu', 'activation of the hidden Conv1D layers'),
+      pooling: choice(['max', 'average'] as const, 'max', 'encoder pooling (2x)'),
+      output_activation: choice(['linear', 'sigmoid'] as const, 'linear', 'activation of the output layer (traces are scaled to [0, 1])'),
+    },
+    'the denoising autoencoder',
+  ),
+  training: section(
+    {
+      epochs: positiveInt(30, 'most passes over the training traces'),
+      batch_size: positiveInt(64, 'traces per Adam step'),
+      learning_rate: positiveNumber(0.002, 'Adam learning rate'),
+      patience: nonNegativeInt(5, 'stop after this many epochs without a better validation loss (0: never stop early)'),
+      min_delta: nonNegativeNumber(0, 'smallest validation-loss decrease that counts as better'),
+      validation_fraction: fraction(0.1, 'share of the training traces held out to pick the best epoch'),
+      workers: nonNegativeInt(0, 'data-parallel model replicas (threads) per step; 0: one per core on wasm/cpu, 1 on tensorflow'),
+      checkpoint: bool(true, 'write a checkpoint to model/ after every epoch (for --resume)'),
+    },
+    'Adam on the mean squared error, best weights by validation loss, early stopping',
+  ),
+  evaluation: section(
+    {
+      peak_fraction: fraction(0.02, 'a peak counts as found when within this fraction of the trace length of the true one (0.02: 10 of 500 samples)'),
+      snr_bins: positiveInt(8, 'SNR bins (log-spaced) for accuracy versus SNR'),
+    },
+    'test metrics',
+  ),
+});
+
+export type DenoiserConfig = z.infer<typeof denoiserSchema>;
+
+export function architectureOf(config: DenoiserConfig): Architecture {
+  return {
+    length: config.data.simulation.length,
+    filters: config.model.filters,
+    kernelSize: config.model.kernel_size,
+    convsPerBlock: config.model.convs_per_block,
+    activation: config.model.activation,
+    pooling: config.model.pooling,
+    outputActivation: config.model.output_activation,
+  };
+}

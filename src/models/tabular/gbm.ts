@@ -1,0 +1,278 @@
+/**
+ * Histogram gradient boosting (LightGBM-style), with defaults matching scikit-learn's
+ * HistGradientBoostingRegressor: features binned once, one leaf-wise histogram tree per round,
+ * optional row/column subsampling and early stopping on a validation set.
+ */
+import { Random } from '../../runtime/random.js';
+import { UserError } from '../../runtime/errors.js';
+import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
+import { applyBinning, fitBinning } from './binning.js';
+import { Grower, type GrowParams } from './grower.js';
+import { LOSSES, weightedMedian, type BoostingLoss } from './losses.js';
+import { takeRows, takeValues } from './preprocess.js';
+import { addTreePrediction, addTreePredictionBinned, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
+
+const KIND = 'gbm';
+
+const defaults: Params = {
+  loss: 'squared_error',
+  learning_rate: 0.1,
+  max_iter: 100,
+  max_leaf_nodes: 31,
+  /** 0 = no limit. */
+  max_depth: 0,
+  min_samples_leaf: 20,
+  l2_regularization: 0,
+  max_bins: 255,
+  /** Fraction of rows drawn (without replacement) for each tree. */
+  subsample: 1,
+  /** Fraction of features drawn for each tree. */
+  colsample: 1,
+  /** 'auto': on when more than 10,000 rows or a validation set is given; 'on'; 'off'. */
+  early_stopping: 'auto',
+  validation_fraction: 0.1,
+  n_iter_no_change: 10,
+  tol: 1e-7,
+};
+
+interface GbmState {
+  features: number;
+  names: string[];
+  baseline: number;
+  trees: TreeJSON[];
+  importance: number[];
+  /** Validation loss after each kept round (when early stopping ran). */
+  validationLoss?: number[];
+  stoppedEarly: boolean;
+}
+
+export class GradientBoosting implements Learner {
+  readonly kind = KIND;
+  private state?: GbmState;
+  private trees: FlatTree[] = [];
+
+  constructor(readonly params: Params) {
+    validateParams(params);
+  }
+
+  fit(X: Matrix, y: Float64Array, options: FitOptions): void {
+    checkFitInputs(KIND, X, y, options);
+    const p = this.params;
+    const loss = LOSSES[p.loss as string];
+    loss.check?.(KIND, y);
+    const rng = new Random(options.seed);
+    let w = options.sampleWeight;
+
+    // Early stopping data: the given validation set, or a held-out fraction of the training rows.
+    const mode = p.early_stopping as string;
+    let valX: Matrix | undefined;
+    let valY: Float64Array | undefined;
+    if (mode !== 'off' && options.validation) {
+      valX = options.validation.X;
+      valY = options.validation.y;
+    } else if (mode === 'on' || (mode === 'auto' && X.rows > 10_000)) {
+      const perm = rng.fork('validation').permutation(X.rows);
+      const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
+      if (X.rows - nVal < 2) throw new UserError(`${KIND}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
+      const valIdx = perm.subarray(0, nVal);
+      const trainIdx = perm.subarray(nVal).slice().sort();
+      valX = takeRows(X, valIdx);
+      valY = takeValues(y, valIdx);
+      X = takeRows(X, trainIdx);
+      y = takeValues(y, trainIdx);
+      if (w) w = takeValues(w, trainIdx);
+    }
+
+    const n = X.rows;
+    const F = X.columns.length;
+    const binning = fitBinning(X, p.max_bins as number, options.seed);
+    const data = applyBinning(X, binning);
+    const grower = new Grower(data);
+    const baseline = loss.baseline(y, w);
+    const raw = new Float64Array(n).fill(baseline);
+    const grad = new Float64Array(n);
+    const hess = new Float64Array(n);
+    const index = new Int32Array(n);
+    for (let i = 0; i < n; i++) index[i] = i;
+    const importance = new Float64Array(F);
+    const lr = p.learning_rate as number;
+    const l2 = p.l2_regularization as number;
+    const sampleCount = Math.max(2, Math.round((p.subsample as number) * n));
+    const colCount = Math.max(1, Math.round((p.colsample as number) * F));
+    const featureAllowed = colCount < F ? new Uint8Array(F) : undefined;
+    const maxDepth = p.max_depth as number;
+    const growParams: GrowParams = {
+      maxLeaves: p.max_leaf_nodes as number,
+      maxDepth: maxDepth > 0 ? maxDepth : Infinity,
+      minSamplesLeaf: p.min_samples_leaf as number,
+      minChildWeight: 1e-3,
+      l2,
+      minGain: 0,
+      randomThresholds: false,
+      featuresPerNode: F,
+      featureAllowed,
+    };
+    const residual = new Float64Array(n);
+    const leafValue = loss.medianLeaves
+      ? (_G: number, _H: number, start: number, end: number) => {
+          const m = end - start;
+          const r = new Float64Array(m);
+          const ww = w ? new Float64Array(m) : undefined;
+          for (let k = 0; k < m; k++) {
+            const i = index[start + k];
+            r[k] = residual[i];
+            if (ww) ww[k] = w![i];
+          }
+          return lr * weightedMedian(r, ww);
+        }
+      : (G: number, H: number) => (-lr * G) / (H + l2);
+
+    const valRaw = valX ? new Float64Array(valX.rows).fill(baseline) : undefined;
+    const valLoss: number[] = [];
+    const patience = p.n_iter_no_change as number;
+    const tol = p.tol as number;
+    let bestRound = 0;
+    let bestLoss = valX ? loss.loss(valY!, valRaw!, undefined) : Infinity;
+    let stoppedEarly = false;
+    const trees: FlatTree[] = [];
+    const maxIter = p.max_iter as number;
+
+    for (let round = 0; round < maxIter; round++) {
+      if (options.deadlineMs !== undefined && performance.now() > options.deadlineMs) break;
+      loss.gradients(y, raw, w, grad, hess);
+      if (loss.medianLeaves) for (let i = 0; i < n; i++) residual[i] = y[i] - raw[i];
+      if (sampleCount < n) {
+        // Partial Fisher-Yates: the first sampleCount entries become a uniform sample.
+        for (let a = 0; a < sampleCount; a++) {
+          const b = a + Math.floor(rng.next() * (n - a));
+          const t = index[a];
+          index[a] = index[b];
+          index[b] = t;
+        }
+      }
+      if (featureAllowed) {
+        featureAllowed.fill(0);
+        const perm = rng.permutation(F);
+        for (let k = 0; k < colCount; k++) featureAllowed[perm[k]] = 1;
+      }
+      const count = Math.min(sampleCount, n);
+      const grown = grower.grow(grad, hess, index, count, growParams, leafValue, importance);
+      const tree = grown.tree;
+      for (let l = 0; l < grown.leafNodes.length; l++) {
+        const v = tree.value[grown.leafNodes[l]];
+        for (let k = grown.leafStart[l]; k < grown.leafEnd[l]; k++) raw[index[k]] += v;
+      }
+      if (count < n) addTreePredictionBinned(tree, data.codes, F, binning.nBins, index.subarray(count), raw);
+      trees.push(tree);
+
+      if (valX) {
+        addTreePrediction(tree, valX, valRaw!);
+        const current = loss.loss(valY!, valRaw!, undefined);
+        valLoss.push(current);
+        if (current < bestLoss - tol) {
+          bestLoss = current;
+          bestRound = round + 1;
+        } else if (round + 1 - bestRound >= patience) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    // Keep the rounds up to the best validation loss.
+    const kept = valX ? trees.slice(0, bestRound) : trees;
+    this.trees = kept;
+    this.state = {
+      features: F,
+      names: X.names.slice(),
+      baseline,
+      trees: [],
+      importance: Array.from(importance),
+      validationLoss: valX ? valLoss.slice(0, kept.length) : undefined,
+      stoppedEarly,
+    };
+  }
+
+  /** Number of boosting rounds kept. */
+  get rounds(): number {
+    return this.trees.length;
+  }
+
+  get stoppedEarly(): boolean {
+    return this.state?.stoppedEarly ?? false;
+  }
+
+  predictRaw(X: Matrix): Float64Array {
+    const s = this.state;
+    if (!s) throw notFitted(KIND);
+    checkPredictInputs(KIND, X, s.features);
+    const out = new Float64Array(X.rows).fill(s.baseline);
+    for (const tree of this.trees) addTreePrediction(tree, X, out);
+    return out;
+  }
+
+  predict(X: Matrix): Float64Array {
+    const raw = this.predictRaw(X);
+    const loss = LOSSES[this.params.loss as string];
+    if (loss.inverseLink(1) !== 1) for (let i = 0; i < raw.length; i++) raw[i] = loss.inverseLink(raw[i]);
+    return raw;
+  }
+
+  /** Total split gain per feature, normalized to sum 1. */
+  featureImportance(): Record<string, number> {
+    const s = this.state;
+    if (!s) throw notFitted(KIND);
+    const total = s.importance.reduce((a, b) => a + b, 0) || 1;
+    return Object.fromEntries(s.names.map((name, j) => [name, s.importance[j] / total]));
+  }
+
+  toJSON() {
+    const s = this.state;
+    if (!s) throw notFitted(KIND);
+    return { kind: KIND, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON) } as unknown };
+  }
+
+  static restore(params: Params, state: GbmState): GradientBoosting {
+    const model = new GradientBoosting(params);
+    model.state = { ...state, trees: [] };
+    model.trees = state.trees.map(treeFromJSON);
+    return model;
+  }
+}
+
+function validateParams(p: Params): void {
+  if (!(String(p.loss) in LOSSES)) throw new UserError(`${KIND}: loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${p.loss}'`);
+  numberIn(KIND, p, 'learning_rate', 0, 10, true);
+  positiveInt(KIND, p, 'max_iter', 0);
+  positiveInt(KIND, p, 'max_leaf_nodes', 2);
+  positiveInt(KIND, p, 'max_depth', 0);
+  positiveInt(KIND, p, 'min_samples_leaf', 1);
+  numberIn(KIND, p, 'l2_regularization', 0, Infinity);
+  const bins = positiveInt(KIND, p, 'max_bins', 2);
+  if (bins > 255) throw new UserError(`${KIND}: max_bins: expected an integer in [2, 255], got ${bins}`);
+  numberIn(KIND, p, 'subsample', 0, 1, true);
+  numberIn(KIND, p, 'colsample', 0, 1, true);
+  if (!['auto', 'on', 'off'].includes(String(p.early_stopping))) {
+    throw new UserError(`${KIND}: early_stopping: expected auto, on or off, got '${p.early_stopping}'`);
+  }
+  numberIn(KIND, p, 'validation_fraction', 0, 1, true);
+  positiveInt(KIND, p, 'n_iter_no_change', 1);
+  numberIn(KIND, p, 'tol', 0, Infinity);
+}
+
+export const gbmFactory: LearnerFactory = {
+  kind: KIND,
+  defaults,
+  space: {
+    learning_rate: { type: 'loguniform', low: 0.01, high: 0.3 },
+    max_leaf_nodes: { type: 'qrandint', low: 7, high: 127, q: 2 },
+    min_samples_leaf: { type: 'qrandint', low: 2, high: 64, q: 2 },
+    l2_regularization: { type: 'loguniform', low: 1e-6, high: 10 },
+    subsample: { type: 'uniform', low: 0.5, high: 1 },
+    colsample: { type: 'uniform', low: 0.5, high: 1 },
+    max_bins: { type: 'choice', values: [63, 127, 255] },
+  },
+  budgetParam: 'max_iter',
+  create: (params) => new GradientBoosting(resolveParams(KIND, defaults, params)),
+  fromJSON: (json) => GradientBoosting.restore(resolveParams(KIND, defaults, json.params), json.state as GbmState),
+};

@@ -1,0 +1,234 @@
+/**
+ * A regression tree in flat arrays (node 0 is the root; feature -1 marks a leaf). A row goes left
+ * when x <= threshold, and a missing x follows missingLeft. `bin` keeps the split's bin index so
+ * training rows can be routed on their bin codes without the raw values. A categorical split
+ * (catMask[node] set) sends a category code c left when catMask[node][min(c, length - 1)] is 1.
+ */
+import type { Matrix } from './learner.js';
+
+export interface FlatTree {
+  feature: Int32Array;
+  threshold: Float64Array;
+  bin: Int32Array;
+  missingLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  /** Per node: the left-going category bins of a categorical split (absent: no categorical splits). */
+  catMask?: (Uint8Array | null)[];
+}
+
+/** Grows node by node; `finish()` packs the arrays. */
+export class TreeBuilder {
+  feature: number[] = [];
+  threshold: number[] = [];
+  bin: number[] = [];
+  missingLeft: number[] = [];
+  left: number[] = [];
+  right: number[] = [];
+  value: number[] = [];
+  catMask: (Uint8Array | null)[] = [];
+  private anyCategorical = false;
+
+  addNode(): number {
+    this.catMask.push(null);
+    this.feature.push(-1);
+    this.threshold.push(0);
+    this.bin.push(0);
+    this.missingLeft.push(0);
+    this.left.push(-1);
+    this.right.push(-1);
+    this.value.push(0);
+    return this.feature.length - 1;
+  }
+
+  setSplit(node: number, feature: number, bin: number, threshold: number, missingLeft: boolean, left: number, right: number): void {
+    this.feature[node] = feature;
+    this.bin[node] = bin;
+    this.threshold[node] = threshold;
+    this.missingLeft[node] = missingLeft ? 1 : 0;
+    this.left[node] = left;
+    this.right[node] = right;
+  }
+
+  /** Makes node a categorical split: `leftBins` of the feature's `bins` go left. */
+  setCategories(node: number, leftBins: ArrayLike<number>, bins: number): void {
+    const mask = new Uint8Array(bins);
+    for (let k = 0; k < leftBins.length; k++) mask[leftBins[k]] = 1;
+    this.catMask[node] = mask;
+    this.threshold[node] = NaN;
+    this.anyCategorical = true;
+  }
+
+  finish(): FlatTree {
+    return {
+      ...(this.anyCategorical ? { catMask: this.catMask } : {}),
+      feature: Int32Array.from(this.feature),
+      threshold: Float64Array.from(this.threshold),
+      bin: Int32Array.from(this.bin),
+      missingLeft: Uint8Array.from(this.missingLeft),
+      left: Int32Array.from(this.left),
+      right: Int32Array.from(this.right),
+      value: Float64Array.from(this.value),
+    };
+  }
+}
+
+/** Adds scale * tree(x) to out[i] for every row of X. */
+export function addTreePrediction(tree: FlatTree, X: Matrix, out: Float64Array, scale = 1): void {
+  const { feature, threshold, missingLeft, left, right, value } = tree;
+  const columns = X.columns;
+  const rows = X.rows;
+  if (feature[0] < 0) {
+    const v = value[0] * scale;
+    for (let i = 0; i < rows; i++) out[i] += v;
+    return;
+  }
+  if (tree.catMask) {
+    addTreePredictionCategorical(tree, X, out, scale);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    let node = 0;
+    let f: number;
+    while ((f = feature[node]) >= 0) {
+      const x = columns[f][i];
+      if (x <= threshold[node]) node = left[node];
+      else if (x !== x && missingLeft[node] === 1) node = left[node];
+      else node = right[node];
+    }
+    out[i] += value[node] * scale;
+  }
+}
+
+function addTreePredictionCategorical(tree: FlatTree, X: Matrix, out: Float64Array, scale: number): void {
+  const { feature, threshold, missingLeft, left, right, value } = tree;
+  const catMask = tree.catMask!;
+  const columns = X.columns;
+  for (let i = 0; i < X.rows; i++) {
+    let node = 0;
+    let f: number;
+    while ((f = feature[node]) >= 0) {
+      const x = columns[f][i];
+      const mask = catMask[node];
+      if (x !== x) node = missingLeft[node] === 1 ? left[node] : right[node];
+      else if (mask !== null) node = mask[categoryBin(x, mask.length)] === 1 ? left[node] : right[node];
+      else node = x <= threshold[node] ? left[node] : right[node];
+    }
+    out[i] += value[node] * scale;
+  }
+}
+
+/** The bin of category code x (as binning's thresholds at j + 0.5 would place it). */
+export function categoryBin(x: number, bins: number): number {
+  const b = Math.ceil(x - 0.5);
+  return b < 0 ? 0 : b >= bins ? bins - 1 : b;
+}
+
+/** The leaf reached by each row of row-major bin codes (rows listed in `index`). */
+export function addTreePredictionBinned(
+  tree: FlatTree,
+  codes: Uint8Array,
+  features: number,
+  missingBin: Int32Array,
+  index: ArrayLike<number>,
+  out: Float64Array,
+): void {
+  const { feature, bin, missingLeft, left, right, value, catMask } = tree;
+  for (let k = 0; k < index.length; k++) {
+    const i = index[k];
+    const base = i * features;
+    let node = 0;
+    let f: number;
+    while ((f = feature[node]) >= 0) {
+      const c = codes[base + f];
+      const mask = catMask ? catMask[node] : null;
+      if (c === missingBin[f]) node = missingLeft[node] === 1 ? left[node] : right[node];
+      else if (mask !== null) node = mask[c] === 1 ? left[node] : right[node];
+      else node = c <= bin[node] ? left[node] : right[node];
+    }
+    out[i] += value[node];
+  }
+}
+
+export function treeDepth(tree: FlatTree, node = 0): number {
+  if (tree.feature[node] < 0) return 0;
+  return 1 + Math.max(treeDepth(tree, tree.left[node]), treeDepth(tree, tree.right[node]));
+}
+
+export function leafCount(tree: FlatTree): number {
+  let n = 0;
+  for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i] < 0) n++;
+  return n;
+}
+
+// --- serialization: typed arrays as base64 inside plain JSON (exact, and ~5x smaller than number lists)
+
+export interface TreeJSON {
+  nodes: number;
+  feature: string;
+  threshold: string;
+  missingLeft: string;
+  left: string;
+  right: string;
+  value: string;
+  /** Categorical splits: node -> left-going bins, with the feature's bin count. */
+  categories?: { node: number; bins: number; left: number[] }[];
+}
+
+export function treeToJSON(tree: FlatTree): TreeJSON {
+  return {
+    nodes: tree.feature.length,
+    feature: toBase64(tree.feature),
+    threshold: toBase64(tree.threshold),
+    missingLeft: toBase64(tree.missingLeft),
+    left: toBase64(tree.left),
+    right: toBase64(tree.right),
+    value: toBase64(tree.value),
+    ...(tree.catMask
+      ? {
+          categories: tree.catMask.flatMap((mask, node) =>
+            mask ? [{ node, bins: mask.length, left: Array.from(mask.keys()).filter((b) => mask[b] === 1) }] : [],
+          ),
+        }
+      : {}),
+  };
+}
+
+export function treeFromJSON(json: TreeJSON): FlatTree {
+  const feature = new Int32Array(fromBase64(json.feature, 4 * json.nodes));
+  return {
+    feature,
+    threshold: new Float64Array(fromBase64(json.threshold, 8 * json.nodes)),
+    // Bin indices only matter during training; a reloaded tree predicts from raw values.
+    bin: new Int32Array(json.nodes),
+    missingLeft: new Uint8Array(fromBase64(json.missingLeft, json.nodes)),
+    left: new Int32Array(fromBase64(json.left, 4 * json.nodes)),
+    right: new Int32Array(fromBase64(json.right, 4 * json.nodes)),
+    value: new Float64Array(fromBase64(json.value, 8 * json.nodes)),
+    ...(json.categories ? { catMask: categoryMasks(json.categories, json.nodes) } : {}),
+  };
+}
+
+function categoryMasks(categories: NonNullable<TreeJSON['categories']>, nodes: number): (Uint8Array | null)[] {
+  const masks: (Uint8Array | null)[] = new Array(nodes).fill(null);
+  for (const { node, bins, left } of categories) {
+    const mask = new Uint8Array(bins);
+    for (const b of left) mask[b] = 1;
+    masks[node] = mask;
+  }
+  return masks;
+}
+
+function toBase64(array: ArrayBufferView): string {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+}
+
+function fromBase64(text: string, bytes: number): ArrayBuffer {
+  const buf = Buffer.from(text, 'base64');
+  if (buf.length !== bytes) throw new Error(`corrupt tree: expected ${bytes} bytes, got ${buf.length}`);
+  // Copy into a fresh, aligned buffer (Buffer.from may return a view into a shared pool).
+  const out = new ArrayBuffer(bytes);
+  new Uint8Array(out).set(buf);
+  return out;
+}

@@ -1,0 +1,69 @@
+import type { Scheduler, Trial } from './scheduler.js';
+
+export type TrialStatus = 'ok' | 'failed' | 'killed' | 'skipped';
+
+export interface TrialOutcome<R = unknown> {
+  status: TrialStatus;
+  /** Lower is better; Infinity unless status is 'ok'. */
+  score: number;
+  result?: R;
+  error?: string;
+}
+
+export interface SearchRecord<R = unknown> {
+  trial: Trial;
+  outcome: TrialOutcome<R>;
+  startedMs: number;
+  endedMs: number;
+}
+
+export interface SearchLoopOptions<R> {
+  scheduler: Scheduler;
+  /** Runs one trial; must settle (for a hard deadline: kill the trial and resolve 'killed'). */
+  run: (trial: Trial) => Promise<TrialOutcome<R>>;
+  /** Trials running at once. */
+  parallel: number;
+  /** No trial starts after this (Date.now() milliseconds). */
+  deadlineMs: number;
+  onRecord?: (record: SearchRecord<R>) => void;
+  now?: () => number;
+}
+
+/**
+ * Drives an ask-and-tell scheduler with `parallel` trials in flight until it is done or the
+ * deadline passes, telling results back as they arrive. Returns every trial in order of id.
+ */
+export async function runSearch<R>(options: SearchLoopOptions<R>): Promise<SearchRecord<R>[]> {
+  const now = options.now ?? Date.now;
+  const records: SearchRecord<R>[] = [];
+  const running = new Map<number, Promise<void>>();
+  let finished = false;
+  while (true) {
+    while (!finished && running.size < options.parallel && now() < options.deadlineMs) {
+      const next = options.scheduler.ask();
+      if (next === 'done') {
+        finished = true;
+        break;
+      }
+      if (next === 'wait') break;
+      const trial = next;
+      const startedMs = now();
+      const task = options
+        .run(trial)
+        .catch((err): TrialOutcome<R> => ({ status: 'failed', score: Infinity, error: err instanceof Error ? err.message : String(err) }))
+        .then((outcome) => {
+          const score = outcome.status === 'ok' && Number.isFinite(outcome.score) ? outcome.score : Infinity;
+          options.scheduler.tell(trial.id, score);
+          const record = { trial, outcome: { ...outcome, score }, startedMs, endedMs: now() };
+          records.push(record);
+          options.onRecord?.(record);
+          running.delete(trial.id);
+        });
+      running.set(trial.id, task);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+    if (now() >= options.deadlineMs && running.size === 0) break;
+  }
+  return records.sort((a, b) => a.trial.id - b.trial.id);
+}

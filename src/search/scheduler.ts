@@ -1,0 +1,249 @@
+import { Random } from '../runtime/random.js';
+import type { Config } from './space.js';
+
+/**
+ * Ask-and-tell hyperparameter search. `ask()` hands out the next trial (a config and a budget
+ * fraction in (0, 1]), `'wait'` when the next trial needs results still running, or `'done'`;
+ * `tell(id, score)` reports a trial's score (lower is better; NaN or Infinity for a failure).
+ */
+export interface Trial {
+  id: number;
+  config: Config;
+  /** Fraction of the full budget (boosting rounds, trees, epochs or data) in (0, 1]. */
+  budget: number;
+  rung: number;
+  /** Index of the sampled configuration (a promotion keeps its configuration's index). */
+  configIndex: number;
+  /** The trial this one continues at a larger budget. */
+  promotedFrom?: number;
+}
+
+export type Ask = Trial | 'wait' | 'done';
+
+export interface Scheduler {
+  readonly name: string;
+  ask(): Ask;
+  tell(id: number, score: number): void;
+}
+
+/** Draws configuration number `index`: its own random stream, so the draw does not depend on timing. */
+export type Sampler = (rng: Random, index: number) => Config;
+
+export interface SchedulerOptions {
+  sample: Sampler;
+  seed: number;
+  /** Trials beyond this are never handed out. */
+  maxTrials?: number;
+  /** Configurations evaluated first at full budget (e.g. library defaults). */
+  initial?: Config[];
+}
+
+/** A generator for configuration `index` derived from the seed alone. */
+export function configRandom(seed: number, index: number): Random {
+  let h = Math.imul((seed >>> 0) ^ 0x85ebca6b, 0x9e3779b1) >>> 0;
+  h = Math.imul(h ^ (index + 0x27d4eb2f), 0x165667b1) >>> 0;
+  return new Random(h ^ (h >>> 15));
+}
+
+function finite(score: number): number {
+  return Number.isFinite(score) ? score : Infinity;
+}
+
+/** Every trial at full budget: initial configs, then random samples. */
+export class RandomSearch implements Scheduler {
+  readonly name = 'random';
+  private next = 0;
+  constructor(private readonly options: SchedulerOptions) {}
+
+  ask(): Ask {
+    const { maxTrials, initial = [], sample, seed } = this.options;
+    if (maxTrials !== undefined && this.next >= maxTrials) return 'done';
+    const id = this.next++;
+    const config = id < initial.length ? { ...initial[id] } : sample(configRandom(seed, id), id);
+    return { id, config, budget: 1, rung: 0, configIndex: id };
+  }
+
+  tell(): void {}
+}
+
+export interface HalvingOptions extends SchedulerOptions {
+  /** Reduction factor between rungs (keep the best 1/eta). */
+  eta?: number;
+  /** Budget fraction of the lowest rung. */
+  minBudget?: number;
+}
+
+/** Budgets of the rungs: minBudget * eta^k below 1, then 1. */
+export function rungBudgets(minBudget: number, eta: number): number[] {
+  if (!(minBudget > 0 && minBudget <= 1)) throw new Error(`minBudget must be in (0, 1], got ${minBudget}`);
+  if (!(eta > 1)) throw new Error(`eta must be > 1, got ${eta}`);
+  const budgets: number[] = [];
+  for (let b = minBudget; b < 1 - 1e-9; b *= eta) budgets.push(b);
+  budgets.push(1);
+  return budgets;
+}
+
+interface RungEntry {
+  trialId: number;
+  configIndex: number;
+  config: Config;
+  score: number;
+}
+
+function byScore(a: RungEntry, b: RungEntry): number {
+  return a.score - b.score || a.configIndex - b.configIndex;
+}
+
+/**
+ * Asynchronous successive halving (ASHA, Li et al. 2020): a configuration is promoted as soon as it
+ * is in the top 1/eta of the results its rung has so far; otherwise a new configuration starts at
+ * the lowest rung. Workers never wait, but the sequence of trials depends on which finish first.
+ */
+export class Asha implements Scheduler {
+  readonly name = 'asha';
+  private readonly budgets: number[];
+  private readonly eta: number;
+  private readonly rungs: RungEntry[][];
+  private readonly promoted: Set<number>[];
+  private readonly pending = new Map<number, Trial>();
+  private readonly initialIds = new Set<number>();
+  private nextId = 0;
+  private nextConfig = 0;
+
+  constructor(private readonly options: HalvingOptions) {
+    this.eta = options.eta ?? 3;
+    this.budgets = rungBudgets(options.minBudget ?? 1 / 9, this.eta);
+    this.rungs = this.budgets.map(() => []);
+    this.promoted = this.budgets.map(() => new Set());
+  }
+
+  ask(): Ask {
+    const { maxTrials, initial = [], sample, seed } = this.options;
+    if (maxTrials !== undefined && this.nextId >= maxTrials) return 'done';
+    const id = this.nextId;
+    if (this.nextConfig < initial.length) {
+      const c = this.nextConfig++;
+      this.nextId++;
+      this.initialIds.add(id);
+      return this.issue({ id, config: { ...initial[c] }, budget: 1, rung: this.budgets.length - 1, configIndex: c });
+    }
+    for (let k = this.budgets.length - 2; k >= 0; k--) {
+      const done = this.rungs[k].filter((e) => e.score < Infinity).sort(byScore);
+      const quota = Math.floor(this.rungs[k].length / this.eta);
+      for (const entry of done.slice(0, quota)) {
+        if (this.promoted[k].has(entry.configIndex)) continue;
+        this.promoted[k].add(entry.configIndex);
+        this.nextId++;
+        return this.issue({ id, config: { ...entry.config }, budget: this.budgets[k + 1], rung: k + 1, configIndex: entry.configIndex, promotedFrom: entry.trialId });
+      }
+    }
+    const c = this.nextConfig++;
+    this.nextId++;
+    return this.issue({ id, config: sample(configRandom(seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
+  }
+
+  private issue(trial: Trial): Trial {
+    this.pending.set(trial.id, trial);
+    return trial;
+  }
+
+  tell(id: number, score: number): void {
+    const trial = this.pending.get(id);
+    if (!trial) return;
+    this.pending.delete(id);
+    if (this.initialIds.has(id)) return;
+    this.rungs[trial.rung].push({ trialId: id, configIndex: trial.configIndex, config: trial.config, score: finite(score) });
+  }
+}
+
+interface Bracket {
+  /** rung -> entries in slot order (configs at rung 0; promotions at higher rungs). */
+  issued: Trial[][];
+  results: Map<number, number>;
+}
+
+/**
+ * Synchronous successive halving in brackets of eta^(rungs-1) configurations, whose trial numbers
+ * are fixed by their place in the sequence (bracket, rung, slot). A rung's promotions wait for the
+ * whole rung below it, and a later bracket starts while an earlier one waits, so workers stay busy
+ * but the trials themselves (and with maxTrials, the set of trials) never depend on timing.
+ */
+export class SuccessiveHalving implements Scheduler {
+  readonly name = 'successive-halving';
+  private readonly budgets: number[];
+  private readonly eta: number;
+  /** Trials per rung within a bracket. */
+  private readonly sizes: number[];
+  private readonly bracketSize: number;
+  private readonly brackets: Bracket[] = [];
+  private readonly where = new Map<number, { bracket: number; rung: number }>();
+  private initialIssued = 0;
+  private readonly initialPending = new Set<number>();
+
+  constructor(private readonly options: HalvingOptions) {
+    this.eta = options.eta ?? 3;
+    this.budgets = rungBudgets(options.minBudget ?? 1 / 9, this.eta);
+    const n0 = Math.round(this.eta ** (this.budgets.length - 1));
+    this.sizes = this.budgets.map((_, k) => Math.max(1, Math.floor(n0 / this.eta ** k)));
+    this.bracketSize = this.sizes.reduce((a, b) => a + b, 0);
+  }
+
+  private get initialCount(): number {
+    return this.options.initial?.length ?? 0;
+  }
+
+  ask(): Ask {
+    const { maxTrials, initial = [] } = this.options;
+    const allowed = (id: number) => maxTrials === undefined || id < maxTrials;
+    if (this.initialIssued < initial.length) {
+      const id = this.initialIssued++;
+      if (!allowed(id)) return 'done';
+      this.initialPending.add(id);
+      return { id, config: { ...initial[id] }, budget: 1, rung: this.budgets.length - 1, configIndex: id };
+    }
+    for (let b = 0; ; b++) {
+      const base = this.initialCount + b * this.bracketSize;
+      if (!allowed(base)) return this.anythingRunning() ? 'wait' : 'done';
+      if (b === this.brackets.length) this.brackets.push({ issued: this.sizes.map(() => []), results: new Map() });
+      const bracket = this.brackets[b];
+      let offset = base;
+      for (let k = 0; k < this.sizes.length; offset += this.sizes[k], k++) {
+        if (bracket.issued[k].length === this.sizes[k]) continue;
+        const id = offset + bracket.issued[k].length;
+        if (!allowed(id)) break;
+        if (k === 0) {
+          const slot = bracket.issued[0].length;
+          const c = this.initialCount + b * this.sizes[0] + slot;
+          return this.issue(b, 0, { id, config: this.options.sample(configRandom(this.options.seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
+        }
+        const below = bracket.issued[k - 1];
+        if (below.length < this.sizes[k - 1] || below.some((t) => !bracket.results.has(t.id))) break;
+        const ranked = below.map((t) => ({ trialId: t.id, configIndex: t.configIndex, config: t.config, score: bracket.results.get(t.id)! })).sort(byScore);
+        const entry = ranked[bracket.issued[k].length];
+        return this.issue(b, k, { id, config: { ...entry.config }, budget: this.budgets[k], rung: k, configIndex: entry.configIndex, promotedFrom: entry.trialId });
+      }
+    }
+  }
+
+  private anythingRunning(): boolean {
+    if (this.initialPending.size > 0) return true;
+    for (const [id] of this.where) {
+      const w = this.where.get(id)!;
+      if (!this.brackets[w.bracket].results.has(id)) return true;
+    }
+    return false;
+  }
+
+  private issue(bracket: number, rung: number, trial: Trial): Trial {
+    this.brackets[bracket].issued[rung].push(trial);
+    this.where.set(trial.id, { bracket, rung });
+    return trial;
+  }
+
+  tell(id: number, score: number): void {
+    if (this.initialPending.delete(id)) return;
+    const w = this.where.get(id);
+    if (!w) return;
+    this.brackets[w.bracket].results.set(id, finite(score));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Float64 reference implementations for the kernel tests, written from the definitions and
+ * independent of tfjs (pads follow TensorFlow's documented 'same' rule).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** 'same' / 'valid', or a number of zeros on every side. */
+export type Padding = 'same' | 'valid' | number;
+
+export interface Conv2DCase {
+  x: number[]; // [B, H, W, Cin]
+  w: number[]; // [kh, kw, Cin, Cout]
+  strides: [number, number];
+  pad: Padding;
+}
+
+export function outAndPad(size: number, k: number, s: number, pad: Padding): { out: number; before: number } {
+  if (pad === 'valid') return { out: Math.floor((size - k) / s) + 1, before: 0 };
+  if (typeof pad === 'number') return { out: Math.floor((size + 2 * pad - k) / s) + 1, before: pad };
+  const out = Math.ceil(size / s);
+  const total = Math.max(0, (out - 1) * s + k - size);
+  return { out, before: Math.floor(total / 2) };
+}
+
+/**
+ * Gradients of sum(dy * conv2d(x, w)) in float64: dx, dw, and for each entry the sum of the
+ * |terms| it adds up (the scale of float32 rounding error in that entry).
+ */
+export function conv2dGradsReference(
+  c: Conv2DCase,
+  x: Float64Array,
+  w: Float64Array,
+  dy: Float64Array,
+): { dx: Float64Array; dxAbs: Float64Array; dw: Float64Array; dwAbs: Float64Array; outShape: number[] } {
+  const [B, H, W, Ci] = c.x;
+  const [kh, kw, , Co] = c.w;
+  const [sh, sw] = c.strides;
+  const rows = outAndPad(H, kh, sh, c.pad);
+  const cols = outAndPad(W, kw, sw, c.pad);
+  const [oh, ow] = [rows.out, cols.out];
+  const dx = new Float64Array(x.length);
+  const dxAbs = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  const dwAbs = new Float64Array(w.length);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let p = 0; p < kh; p++) {
+          const r = i * sh + p - rows.before;
+          if (r < 0 || r >= H) continue;
+          for (let q = 0; q < kw; q++) {
+            const col = j * sw + q - cols.before;
+            if (col < 0 || col >= W) continue;
+            for (let ci = 0; ci < Ci; ci++) {
+              const xi = ((b * H + r) * W + col) * Ci + ci;
+              for (let co = 0; co < Co; co++) {
+                const g = dy[((b * oh + i) * ow + j) * Co + co];
+                const wi = ((p * kw + q) * Ci + ci) * Co + co;
+                dx[xi] += g * w[wi];
+                dxAbs[xi] += Math.abs(g * w[wi]);
+                dw[wi] += g * x[xi];
+                dwAbs[wi] += Math.abs(g * x[xi]);
+              }
+            }
+          }
+        }
+  return { dx, dxAbs, dw, dwAbs, outShape: [B, oh, ow, Co] };
+}
+
+/** Max-pooling gradient in float64: each window's dy goes to its first maximum (scan order). */
+export function maxPoolGradReference(
+  shape: number[],
+  pool: [number, number],
+  strides: [number, number],
+  pad: Padding,
+  x: Float64Array,
+  dy: Float64Array,
+): Float64Array {
+  const [B, H, W, C] = shape;
+  const rows = outAndPad(H, pool[0], strides[0], pad);
+  const cols = outAndPad(W, pool[1], strides[1], pad);
+  const dx = new Float64Array(x.length);
+  let k = 0;
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < rows.out; i++)
+      for (let j = 0; j < cols.out; j++)
+        for (let c = 0; c < C; c++, k++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let p = 0; p < pool[0]; p++)
+            for (let q = 0; q < pool[1]; q++) {
+              const r = i * strides[0] + p - rows.before;
+              const col = j * strides[1] + q - cols.before;
+              if (r < 0 || r >= H || col < 0 || col >= W) continue;
+              const idx = ((b * H + r) * W + col) * C + c;
+              if (x[idx] > best) {
+                best = x[idx];
+                at = idx;
+              }
+            }
+          dx[at] += dy[k];
+        }
+  return dx;
+}
+
+/**
+ * The transpose of a linear image op that acts on each image and channel alike (resizing),
+ * probed through its forward kernel: one forward call per input pixel on a one-hot image.
+ * Returns d sum(w * op(x)) / dx for x of shape [B, H, W, C].
+ */
+export function linearOpTranspose(op: (image: tf.Tensor4D) => tf.Tensor4D, shape: number[], w: Float64Array, outShape: number[]): Float64Array {
+  const [B, H, W, C] = shape;
+  const [, OH, OW] = outShape;
+  const dx = new Float64Array(B * H * W * C);
+  for (let r = 0; r < H; r++)
+    for (let col = 0; col < W; col++) {
+      const oneHot = new Float32Array(H * W);
+      oneHot[r * W + col] = 1;
+      const response = tf.tidy(() => op(tf.tensor4d(oneHot, [1, H, W, 1])).dataSync());
+      for (let b = 0; b < B; b++)
+        for (let c = 0; c < C; c++) {
+          let s = 0;
+          for (let p = 0; p < OH * OW; p++) s += response[p] * w[(b * OH * OW + p) * C + c];
+          dx[((b * H + r) * W + col) * C + c] = s;
+        }
+    }
+  return dx;
+}
+
+/** Largest |a - b| over entries, divided by `scale` (or 1). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Normal draws rounded to float32, so tfjs and the float64 reference see the same numbers. */
+export function normals(random: { normal(): number }, n: number): Float64Array {
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = Math.fround(random.normal());
+  return v;
+}
+
+export const f32 = (v: ArrayLike<number>) => Float32Array.from(v);
+
+export const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
