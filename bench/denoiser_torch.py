@@ -37,12 +37,17 @@ class Denoiser(nn.Module):
                 channels = f
             self.encoder.append(nn.Sequential(*layers))
         self.decoder = nn.ModuleList()
+        self.upsamplers = nn.ModuleList()
+        self.transpose = arch.get("upsampling", "repeat") == "transpose"
         for b in range(len(filters) - 1, -1, -1):
             layers = []
             for _ in range(per_block):
                 layers += [nn.Conv1d(channels, filters[b], k, padding=k // 2), act()]
                 channels = filters[b]
             self.decoder.append(nn.Sequential(*layers))
+            if self.transpose:
+                # stride 2, kernel 4, padding 1: exactly twice the length (tfjs: conv2dTranspose 'same')
+                self.upsamplers.append(nn.Sequential(nn.ConvTranspose1d(channels, channels, 4, stride=2, padding=1), act()))
         self.output = nn.Conv1d(channels, 1, k, padding=k // 2)
         self.pool = nn.MaxPool1d(2) if arch["pooling"] == "max" else nn.AvgPool1d(2)
         self.sigmoid = arch["outputActivation"] == "sigmoid"
@@ -54,7 +59,7 @@ class Denoiser(nn.Module):
         for j, block in enumerate(self.decoder):
             b = depth - 1 - j
             x = block(x)
-            x = x.repeat_interleave(2, dim=2)
+            x = self.upsamplers[j](x) if self.transpose else x.repeat_interleave(2, dim=2)
             missing = self.lengths[b] - x.shape[2]
             if missing > 0:
                 x = F.pad(x, (0, missing))

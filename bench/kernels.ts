@@ -8,8 +8,9 @@
  *   - PyTorch on one thread (Debian's /usr/bin/python3), when installed, for scale.
  * The two wasm configurations run back to back in each round (order alternating), so both see
  * the same load on shared cores: steps/s is each one's best round, and the speedup is the median
- * over rounds of the paired ratios. cpu, 100x slower, gets one round of one step. Also times Conv2DBackpropInput alone, and checks that the stock and
- * composed kernels give the same gradients.
+ * over rounds of the paired ratios. cpu, 100x slower, gets one round of one step. Also times
+ * Conv2DBackpropInput alone, and checks that the stock and composed kernels give the same
+ * gradients.
  *
  * Options: --batch N (16), --length N (256), --seconds S per config per round (1),
  * --rounds N (5), --no-peers, --no-cpu.

@@ -64,9 +64,14 @@ async function tryProvider(provider: Exclude<BackendChoice, 'auto'>): Promise<Pr
       return startTensorflow(provider);
     case 'wasm':
       return startWasm();
-    case 'cpu':
+    case 'cpu': {
       await activate('cpu');
+      // tfjs's cpu backend prints an install-tfjs-node banner to stderr on its first write;
+      // sciml reports the backend itself (sciml info), so mark the banner as shown.
+      const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+      if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
       return withPatches('cpu', provider, { threads: 1 });
+    }
   }
 }
 

@@ -32,7 +32,7 @@ export function formatInfo(i: SystemInfo): string {
     ['cpu', `${i.cpu}, ${i.cores} cores, ${i.memory_gib} GiB`],
     ['tfjs', i.backend.tfjsVersion],
     ['backend', `${i.backend.name} (from ${i.backend.provider}; requested ${i.backend.requested})`],
-    ['threads', String(i.backend.threads)],
+    ['threads', `${i.backend.threads}${i.backend.simd ? ' (SIMD)' : ''}`],
     ['patched kernels', i.backend.patches.length ? i.backend.patches.join(', ') : 'none'],
     ['known defects', i.backend.knownDefects.length ? i.backend.knownDefects.join('; ') : 'none'],
   ];

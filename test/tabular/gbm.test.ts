@@ -176,3 +176,28 @@ test('max_depth bounds the trees and min_samples_leaf the leaves', () => {
   const json = model.toJSON() as { state: { trees: { nodes: number }[] } };
   for (const t of json.state.trees) assert.ok(t.nodes <= 7, `${t.nodes} nodes at depth 2`);
 });
+
+test('categorical features split into sets of categories', () => {
+  // 12 categories; the target depends on membership in {1, 4, 7, 8, 10}: one set split, no order.
+  const rng = new Random(16);
+  const n = 1200;
+  const codes = Float64Array.from({ length: n }, () => rng.int(0, 12));
+  for (let i = 0; i < n; i += 17) codes[i] = NaN;
+  const high = new Set([1, 4, 7, 8, 10]);
+  const y = Float64Array.from(codes, (c) => (Number.isNaN(c) ? 2 : high.has(c) ? 9 : 0));
+  const X = { ...matrix([codes]), categorical: [true], categories: [12] };
+  const model = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 3, min_samples_leaf: 1 });
+  model.fit(X, y, { seed: 1 });
+  const probe = { ...matrix([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, NaN]]), categorical: [true], categories: [12] };
+  const expected = [0, 9, 0, 0, 9, 0, 0, 9, 9, 0, 9, 0, 2];
+  assert.ok(rmse(model.predict(probe), expected) < 1e-9, `${model.predict(probe)}`);
+  assert.deepEqual(roundTrip(model).predict(probe), model.predict(probe));
+  // As ordinal codes, three leaves cannot separate the sets.
+  const ordinal = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 3, min_samples_leaf: 1, categorical_splits: false });
+  ordinal.fit(X, y, { seed: 1 });
+  assert.ok(rmse(ordinal.predict(probe), expected) > 1);
+  // Subsampled rounds route out-of-sample rows through categorical splits on their bins.
+  const sub = create({ max_iter: 40, subsample: 0.5, min_samples_leaf: 1 });
+  sub.fit(X, y, { seed: 1 });
+  assert.ok(rmse(sub.predict(probe), expected) < 0.1);
+});

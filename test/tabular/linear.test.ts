@@ -74,3 +74,27 @@ function naiveKnn(train: ArrayLike<number>[], y: Float64Array, query: ArrayLike<
   }
   return out;
 }
+
+test('k-d tree search equals a brute-force scan, ties to the earlier row', async () => {
+  const { KdTree } = await import('../../src/models/tabular/kdtree.js');
+  const rng = new Random(34);
+  const n = 700;
+  const d = 3;
+  // Coarse grid values: many exact distance ties.
+  const points = Float64Array.from({ length: n * d }, () => rng.int(0, 4));
+  const tree = new KdTree(points, n, d, 8);
+  const k = 7;
+  const bestD = new Float64Array(k);
+  const bestI = new Int32Array(k);
+  const stack = new Int32Array(tree.stackSize);
+  for (let r = 0; r < 60; r++) {
+    const q = Float64Array.from({ length: d }, () => rng.int(-1, 5) + 0.5 * rng.int(0, 2));
+    tree.query(q, k, bestD, bestI, stack);
+    const brute = Array.from({ length: n }, (_, i) => {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (points[i * d + c] - q[c]) ** 2;
+      return { i, s };
+    }).sort((a, b) => a.s - b.s || a.i - b.i);
+    assert.deepEqual(Array.from(bestI), brute.slice(0, k).map((e) => e.i));
+  }
+});

@@ -93,7 +93,7 @@ export function validateKnotTable(table: DataTable, features: readonly string[],
 export function syntheticKnotData(rows: number, seed: number, features: readonly string[], target: string, options: KnotSimulationOptions = DEFAULT_SIMULATION): KnotData {
   const simulated = simulateKnots(rows, seed, options);
   const table: DataTable = {
-    source: `synthetic knots (seed ${seed})`,
+    source: `generated in memory (seed ${seed})`,
     numRows: rows,
     columns: Object.entries(simulated).map(([name, values]) => ({ name, kind: 'number' as const, values })),
   };

@@ -57,7 +57,7 @@ function readArrowColumns(path: string): Record<string, ArrayLike<unknown>> {
   return out;
 }
 
-export async function writeAutomlReport(run: RunDir, log: Logger): Promise<void> {
+export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<void> {
   const metricsFile = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8'));
   const metric: string = metricsFile.metric ?? 'rmse';
   const leaderboard = readLeaderboard(run.file('leaderboard.arrow'), metric);
@@ -163,5 +163,4 @@ export async function writeAutomlReport(run: RunDir, log: Logger): Promise<void>
     ],
   };
   await writeReport(run, report);
-  void log;
 }

@@ -24,7 +24,7 @@ import { writeAutomlReport, timeColumns } from './report.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report. */
 export function reserveSeconds(timeLimit: number): number {
-  return Math.min(20, Math.max(1.5, 0.1 * timeLimit));
+  return Math.min(20, Math.max(3, 0.1 * timeLimit));
 }
 
 interface Candidate {
@@ -96,7 +96,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       throw new UserError(`${prep.dataPath}: no model finished within search.time_limit_s = ${config.search.time_limit_s} s${failures.length ? `; ${failures.slice(0, 3).join('; ')}` : ''}: raise the time limit`);
     }
     const ensembleStart = Date.now();
-    const out = await ctx.run.phase('ensemble', () => buildEnsembles(config, prep, ok, loss, metric));
+    const out = await ctx.run.phase('ensemble', () => buildEnsembles(config, prep, ok, loss));
     const ensembleSeconds = (Date.now() - ensembleStart) / 1000;
 
     // The best by CV is the final model; it meets the holdout once, here.
@@ -132,7 +132,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     );
 
     // Saved model: only the members the final model needs.
-    const model = await ctx.run.phase('save', () => saveModel(ctx, config, prep, search.transform, out.candidates, best, metric));
+    const model = await ctx.run.phase('save', () => saveModel(ctx, prep, search.transform, out.candidates, best, metric));
     const memberPreds = best.members.map((m) => out.candidates[m]);
     let importance: FeatureImportance[] = [];
     const left = startMs + timeLimitMs - Date.now();
@@ -201,7 +201,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       ensemble_s: ensembleSeconds,
       feature_importance: importance,
     });
-    if (Date.now() < startMs + timeLimitMs - 500) {
+    if (Date.now() < startMs + timeLimitMs - 1500) {
       await ctx.run.phase('report', () => writeAutomlReport(ctx.run, ctx.log));
     } else {
       ctx.log.warn('time budget used up: report.html skipped (render it later with `sciml report <run>`)');
@@ -223,7 +223,7 @@ function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model: strin
   return { model: memberName(r), ...rest, loss: Number.isFinite(r.loss) ? r.loss : (null as unknown as number) };
 }
 
-async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRecord[], loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number, metric: RegressionMetric): Promise<{ candidates: Candidate[]; choices: EnsembleChoice[] }> {
+async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRecord[], loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number): Promise<{ candidates: Candidate[]; choices: EnsembleChoice[] }> {
   const singles: EnsembleChoice[] = [];
   const candidates: Candidate[] = [];
   for (const r of ok) {
@@ -272,11 +272,10 @@ async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRec
       });
     }
   }
-  void metric;
   return { candidates, choices };
 }
 
-async function saveModel(ctx: TaskContext, config: AutomlConfig, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): Promise<ModelFile> {
+async function saveModel(ctx: TaskContext, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): Promise<ModelFile> {
   const modelDir = ctx.run.file('model');
   mkdirSync(join(modelDir, 'members'), { recursive: true });
   const members = best.members.map((i) => {
@@ -288,6 +287,5 @@ async function saveModel(ctx: TaskContext, config: AutomlConfig, prep: Prepared,
   });
   const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), members, final: best.final };
   ctx.run.writeJson('model/model.json', model);
-  void config;
   return model;
 }

@@ -76,7 +76,8 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): TrainingStat
     const spec = header.arrays.find((a) => a.name === name);
     if (!spec) throw new UserError(`${where}: checkpoint lacks '${name}'`);
     const bytesPer = spec.dtype === 'f64' ? 8 : 4;
-    const copy = bytes.slice(start + spec.offset, start + spec.offset + spec.length * bytesPer);
+    // A fresh, aligned copy (a Node Buffer's slice would share the pool's ArrayBuffer).
+    const copy = new Uint8Array(bytes.subarray(start + spec.offset, start + spec.offset + spec.length * bytesPer));
     if (copy.length !== spec.length * bytesPer) throw new UserError(`${where}: checkpoint is truncated`);
     return spec.dtype === 'f64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
   };

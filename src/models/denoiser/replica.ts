@@ -92,10 +92,7 @@ export class Replica {
    */
   gradients(indices: ArrayLike<number>, denominator: number, gradsOut: Float32Array): number {
     const { x, y } = this.batch(indices);
-    const { value, grads } = tf.variableGrads(() => {
-      const prediction = this.model.apply(x, { training: true }) as tf.Tensor;
-      return tf.sum(tf.squaredDifference(prediction, y)).div(denominator) as tf.Scalar;
-    }, this.variables);
+    const { value, grads } = tf.variableGrads(this.lossOf(x, y, denominator), this.variables);
     let at = 0;
     for (const v of this.variables) {
       const g = grads[v.name].dataSync() as Float32Array;
@@ -105,6 +102,23 @@ export class Replica {
     const loss = (value.dataSync()[0] as number) * denominator;
     tf.dispose([x, y, value, ...Object.values(grads)]);
     return loss;
+  }
+
+  /** The training loss on a batch as a function of the variables (also what gradient checks differentiate). */
+  lossOf(x: tf.Tensor3D, y: tf.Tensor3D, denominator: number): () => tf.Scalar {
+    return () => {
+      const prediction = this.model.apply(x, { training: true }) as tf.Tensor;
+      return tf.sum(tf.squaredDifference(prediction, y)).div(denominator) as tf.Scalar;
+    };
+  }
+
+  /** The batch tensors [n, L, 1] for these trace indices (the caller disposes them). */
+  tensorsFor(indices: ArrayLike<number>): { x: tf.Tensor3D; y: tf.Tensor3D } {
+    return this.batch(indices);
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    return this.variables;
   }
 
   /** Sum of squared errors over the given traces (batched). */

@@ -113,7 +113,7 @@ const fmt = (v: number) => v.toFixed(3);
 /** The small table printed on stdout. */
 export function outcomeText(o: KnotsOutcome): string {
   const lines = [
-    `knots: ${o.data.synthetic ? 'SYNTHETIC ' : ''}data ${o.data.source}, ${o.data.rows} rows (train ${o.split.train}, validation ${o.split.validation}, test ${o.split.test})`,
+    `knots: ${o.data.synthetic ? 'SYNTHETIC data' : 'data'}, ${o.data.source}, ${o.data.rows} rows (train ${o.split.train}, validation ${o.split.validation}, test ${o.split.test})`,
     '',
     `${'model'.padEnd(28)}${'test_mse'.padStart(10)}${'accuracy'.padStart(10)}`,
     `${`MLP (${o.salience.features.length} features)`.padEnd(28)}${fmt(o.test.mse).padStart(10)}${fmt(o.test.accuracy).padStart(10)}`,

@@ -16,7 +16,18 @@ export function dataPath(config: KnotsConfig, configFile?: string): string | und
   return isAbsolute(path) || !configFile ? path : resolve(dirname(configFile), path);
 }
 
+/** Feature lists the loader cannot catch: duplicates, or the target among the inputs. */
+function checkFeatureList(config: KnotsConfig, where: string): void {
+  const seen = new Set<string>();
+  for (const f of config.data.features) {
+    if (seen.has(f)) throw new UserError(`${where}: data.features: expected distinct column names, got '${f}' twice`);
+    seen.add(f);
+  }
+  if (seen.has(config.data.target)) throw new UserError(`${where}: data.features: expected input columns only, got the target '${config.data.target}' among them`);
+}
+
 export async function loadData(config: KnotsConfig, configFile?: string): Promise<KnotData> {
+  checkFeatureList(config, configFile ?? 'config');
   const path = dataPath(config, configFile);
   if (path === undefined) return syntheticKnotData(config.data.synthetic_rows, config.seed, config.data.features, config.data.target);
   return loadKnotFile(path, config.data.features, config.data.target);

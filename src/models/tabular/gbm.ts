@@ -34,6 +34,8 @@ const defaults: Params = {
   validation_fraction: 0.1,
   n_iter_no_change: 10,
   tol: 1e-7,
+  /** Split categorical features into sets of categories (false: treat their codes as ordinal). */
+  categorical_splits: true,
 };
 
 interface GbmState {
@@ -112,6 +114,7 @@ export class GradientBoosting implements Learner {
       randomThresholds: false,
       featuresPerNode: F,
       featureAllowed,
+      categoricalSplits: p.categorical_splits as boolean,
     };
     const residual = new Float64Array(n);
     const leafValue = loss.medianLeaves

@@ -31,6 +31,11 @@ export interface GrowParams {
   /** Per-tree column subset (1 = allowed); undefined = all. */
   featureAllowed?: Uint8Array;
   rng?: Random;
+  /**
+   * Split categorical features (binning.categorical) into two sets of categories, scanning the
+   * categories ordered by G/(H + 10) as LightGBM does; otherwise their codes are ordinal.
+   */
+  categoricalSplits?: boolean;
 }
 
 export interface GrownTree {
@@ -52,7 +57,12 @@ interface Split {
   GL: number;
   HL: number;
   CL: number;
+  /** Categorical split: the bins (categories) that go left. */
+  catBins?: Int32Array;
 }
+
+/** Smoothing of the G/H ratio that orders categories (LightGBM's cat_smooth). */
+const CAT_SMOOTH = 10;
 
 interface Node {
   id: number;
@@ -88,6 +98,9 @@ export class Grower {
   private bestGL = 0;
   private bestHL = 0;
   private bestCL = 0;
+  private bestCatBins: Int32Array | undefined;
+  private readonly catOrder = new Int32Array(257);
+  private readonly catRatio = new Float64Array(257);
 
   constructor(readonly data: BinnedData) {
     this.scratch = new Int32Array(data.rows);
@@ -152,6 +165,7 @@ export class Grower {
       const rightId = builder.addNode();
       const f = split.feature;
       builder.setSplit(node.id, f, split.bin, this.thresholdFor(f, split.bin), split.missingLeft, leftId, rightId);
+      if (split.catBins) builder.setCategories(node.id, split.catBins, this.data.binning.nBins[f]);
       if (importance) importance[f] += split.gain;
       leaves++;
 
@@ -263,6 +277,18 @@ export class Grower {
     const scratch = this.scratch;
     let l = start;
     let r = 0;
+    if (split.catBins) {
+      const mask = new Uint8Array(256);
+      for (const b of split.catBins) mask[b] = 1;
+      for (let k = start; k < end; k++) {
+        const i = index[k];
+        const c = codes[i * features + f];
+        if (c === missing ? missingLeft : mask[c] === 1) index[l++] = i;
+        else scratch[r++] = i;
+      }
+      index.set(scratch.subarray(0, r), l);
+      return l;
+    }
     for (let k = start; k < end; k++) {
       const i = index[k];
       const c = codes[i * features + f];
@@ -302,6 +328,7 @@ export class Grower {
 
     this.bestScore = -Infinity;
     this.bestFeature = -1;
+    this.bestCatBins = undefined;
     const occ = this.occupied;
     const dense = node.hist !== undefined;
     for (let c = 0; c < take; c++) {
@@ -321,7 +348,8 @@ export class Grower {
         hist = this.sparseHist;
         T = this.accumulateSparse(f, off, nb, grad, hess, index, node.start, node.end);
       }
-      if (params.randomThresholds) this.scanRandom(f, hist, off, nb, occ, T, node, params);
+      if (params.categoricalSplits && this.data.binning.categorical[f]) this.scanCategorical(f, hist, off, nb, occ, T, node, params);
+      else if (params.randomThresholds) this.scanRandom(f, hist, off, nb, occ, T, node, params);
       else this.scanBest(f, hist, off, nb, occ, T, node, params);
       if (!dense) {
         for (let t = 0; t < T; t++) {
@@ -339,6 +367,7 @@ export class Grower {
     const split: Split = {
       feature: this.bestFeature, bin: this.bestBin, missingLeft: this.bestMissingLeft, gain,
       GL: this.bestGL, HL: this.bestHL, CL: this.bestCL,
+      catBins: this.bestCatBins,
     };
     const f = split.feature;
     if (!split.missingLeft && node.hist && node.hist[(offsets[f] + nBins[f]) * 3 + 2] === 0) {
@@ -399,7 +428,57 @@ export class Grower {
       this.bestGL = GL;
       this.bestHL = HL;
       this.bestCL = CL;
+      this.bestCatBins = undefined;
     }
+  }
+
+  /**
+   * Categorical feature: order the node's categories by G/(H + smoothing) and try each prefix of
+   * that order as the left set (the optimal binary partition for squared error), missing on
+   * either side.
+   */
+  private scanCategorical(f: number, hist: Float64Array, off: number, nb: number, occ: Int32Array, T: number, node: Node, params: GrowParams): void {
+    const order = this.catOrder;
+    const ratio = this.catRatio;
+    for (let t = 0; t < T; t++) {
+      const s = off + occ[t] * 3;
+      order[t] = occ[t];
+      ratio[occ[t]] = hist[s] / (hist[s + 1] + CAT_SMOOTH);
+    }
+    for (let a = 1; a < T; a++) {
+      const v = order[a];
+      let b = a - 1;
+      while (b >= 0 && ratio[order[b]] > ratio[v]) {
+        order[b + 1] = order[b];
+        b--;
+      }
+      order[b + 1] = v;
+    }
+    const before = this.bestScore;
+    const ms = off + nb * 3;
+    const Gm = hist[ms];
+    const Hm = hist[ms + 1];
+    const Cm = hist[ms + 2];
+    let GL = 0;
+    let HL = 0;
+    let CL = 0;
+    let bestPrefix = -1;
+    for (let t = 0; t < T - 1; t++) {
+      const s = off + order[t] * 3;
+      GL += hist[s];
+      HL += hist[s + 1];
+      CL += hist[s + 2];
+      const score = this.bestScore;
+      this.consider(f, 0, false, GL, HL, CL, node, params);
+      if (Cm > 0) this.consider(f, 0, true, GL + Gm, HL + Hm, CL + Cm, node, params);
+      if (this.bestScore > score) bestPrefix = t + 1;
+    }
+    if (Cm > 0 && T > 0) {
+      const score = this.bestScore;
+      this.consider(f, 0, false, node.G - Gm, node.H - Hm, node.C - Cm, node, params);
+      if (this.bestScore > score) bestPrefix = T;
+    }
+    if (this.bestScore > before && bestPrefix > 0) this.bestCatBins = order.slice(0, bestPrefix);
   }
 
   /** Every threshold between occupied bins, with missing values tried on each side. */

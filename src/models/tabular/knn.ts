@@ -1,10 +1,11 @@
 /**
  * k-nearest-neighbours regression on standardized inputs (categoricals one-hot), Euclidean
  * distance, uniform or inverse-distance weights: scikit-learn's StandardScaler +
- * KNeighborsRegressor. Exact brute-force search with early exit on partial distances.
+ * KNeighborsRegressor. Exact search with a k-d tree (kdtree.ts); ties go to the earlier training row.
  */
 import { UserError } from '../../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
+import { KdTree } from './kdtree.js';
 import { StandardEncoder, type StandardEncoderState } from './preprocess.js';
 import { checkFitInputs, checkPredictInputs, notFitted, positiveInt, resolveParams } from './validate.js';
 
@@ -26,6 +27,7 @@ class KNearestNeighbors implements Learner {
   private points?: Float64Array;
   private targets?: Float64Array;
   private encoder?: StandardEncoder;
+  private tree?: KdTree;
 
   constructor(readonly params: Params) {
     positiveInt(KIND, params, 'k', 1);
@@ -41,6 +43,7 @@ class KNearestNeighbors implements Learner {
     this.encoder = encoder;
     this.points = dense.data;
     this.targets = Float64Array.from(y);
+    this.tree = undefined;
     this.state = { encoder: encoder.toJSON(), features: X.columns.length, rows: dense.rows, width: dense.width, points: '', targets: '' };
   }
 
@@ -53,36 +56,18 @@ class KNearestNeighbors implements Learner {
     const n = s.rows;
     const k = Math.min(this.params.k as number, n);
     const byDistance = this.params.weights === 'distance';
-    const points = this.points;
     const targets = this.targets;
+    // As scikit-learn's 'auto': a k-d tree up to 15 dimensions, beyond that one leaf (a brute-force scan).
+    this.tree ??= new KdTree(this.points, n, d, d <= 15 ? 30 : n);
+    const tree = this.tree;
+    const stack = new Int32Array(tree.stackSize);
     const out = new Float64Array(X.rows);
-    // The k best so far, sorted by distance (insertion into a short array).
     const bestD = new Float64Array(k);
     const bestI = new Int32Array(k);
     const q = new Float64Array(d);
     for (let r = 0; r < X.rows; r++) {
       for (let c = 0; c < d; c++) q[c] = query.data[r * d + c];
-      let filled = 0;
-      let worst = Infinity;
-      for (let i = 0; i < n; i++) {
-        const base = i * d;
-        let dist = 0;
-        for (let c = 0; c < d; c++) {
-          const diff = points[base + c] - q[c];
-          dist += diff * diff;
-          if (dist >= worst) break;
-        }
-        if (dist >= worst) continue;
-        let pos = filled < k ? filled++ : k - 1;
-        while (pos > 0 && bestD[pos - 1] > dist) {
-          bestD[pos] = bestD[pos - 1];
-          bestI[pos] = bestI[pos - 1];
-          pos--;
-        }
-        bestD[pos] = dist;
-        bestI[pos] = i;
-        if (filled === k) worst = bestD[k - 1];
-      }
+      tree.query(q, k, bestD, bestI, stack);
       out[r] = byDistance ? distanceWeighted(bestD, bestI, k, targets) : uniform(bestI, k, targets);
     }
     return out;

@@ -2,26 +2,18 @@
  * A multilayer perceptron for tabular regression, in tfjs (call initBackend() first): standardized
  * inputs (categoricals one-hot) and target, dense hidden layers, Adam on mini-batches, L2 weight
  * decay, early stopping on a validation set with the best epoch's weights restored. Settings follow
- * scikit-learn's MLPRegressor (alpha, batch_size 200, learning_rate_init 1e-3, tol 1e-4,
- * n_iter_no_change 10).
+ * scikit-learn's MLPRegressor (Glorot init, alpha, batch_size 200, learning_rate_init 1e-3,
+ * tol 1e-4, n_iter_no_change 10). The network itself is in mlp-network.ts.
  */
 import { tf } from '../../runtime/backend.js';
 import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
+import { ACTIVATIONS, Network, type Activation, type LayerWeights } from './mlp-network.js';
 import { StandardEncoder, takeRows, takeValues, type DenseRows, type StandardEncoderState } from './preprocess.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 const KIND = 'mlp';
-
-/** Activations tfjs fuses into matMul. */
-const ACTIVATIONS = ['relu', 'elu', 'sigmoid'] as const;
-type Activation = (typeof ACTIVATIONS)[number];
-
-interface Layer {
-  kernel: tf.Variable;
-  bias: tf.Variable;
-}
 
 interface MlpState {
   encoder: StandardEncoderState;
@@ -29,56 +21,18 @@ interface MlpState {
   yMean: number;
   yScale: number;
   sizes: number[];
-  /** Kernels [fanIn x fanOut] row-major and biases, as plain numbers. */
-  weights: { kernel: number[]; bias: number[] }[];
+  weights: LayerWeights[];
   epochs: number;
   stoppedEarly: boolean;
-  /** Mean training loss and validation loss per epoch. */
+  /** Mean training loss (standardized target, with the L2 term) and validation loss per epoch. */
   trainLoss: number[];
   validationLoss: number[];
-}
-
-/** Forward pass: [batch, inputs] -> [batch]. Fused matMul + bias + activation: fewer kernel launches per step. */
-export function forward(layers: Layer[], x: tf.Tensor2D, activation: Activation): tf.Tensor1D {
-  let h: tf.Tensor2D = x;
-  layers.forEach((layer, i) => {
-    const hidden = i < layers.length - 1;
-    h = tf.fused.matMul({ a: h, b: layer.kernel as tf.Tensor2D, bias: layer.bias, activation: hidden ? activation : 'linear' }) as tf.Tensor2D;
-  });
-  return tf.reshape(h, [-1]) as tf.Tensor1D;
-}
-
-/** Half mean squared error plus (alpha / 2n) * sum of squared kernel weights (MLPRegressor's loss). */
-export function mlpLoss(layers: Layer[], x: tf.Tensor2D, y: tf.Tensor1D, activation: Activation, alpha: number, weight?: tf.Tensor1D): tf.Scalar {
-  const pred = forward(layers, x, activation);
-  const sq = tf.square(tf.sub(pred, y));
-  let loss = (weight ? tf.div(tf.mul(0.5, tf.sum(tf.mul(weight, sq))), tf.sum(weight)) : tf.mul(0.5, tf.mean(sq))) as tf.Scalar;
-  if (alpha > 0) {
-    const n = x.shape[0];
-    const penalty = tf.addN(layers.map((l) => tf.sum(tf.square(l.kernel))));
-    loss = tf.add(loss, tf.mul(alpha / (2 * n), penalty)) as tf.Scalar;
-  }
-  return loss;
-}
-
-/** Glorot-uniform kernels drawn from rng (MLPRegressor's initialization), zero biases. */
-export function createLayers(sizes: number[], activation: Activation, rng: Random): Layer[] {
-  const layers: Layer[] = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const fanIn = sizes[i];
-    const fanOut = sizes[i + 1];
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    const kernel = new Float32Array(fanIn * fanOut);
-    for (let k = 0; k < kernel.length; k++) kernel[k] = rng.uniform(-limit, limit);
-    layers.push({ kernel: tf.variable(tf.tensor2d(kernel, [fanIn, fanOut])), bias: tf.variable(tf.zeros([fanOut])) });
-  }
-  return layers;
 }
 
 class MlpRegressor implements Learner {
   readonly kind = KIND;
   private state?: MlpState;
-  private layers?: Layer[];
+  private network?: Network;
 
   constructor(readonly params: Params) {
     positiveInt(KIND, params, 'hidden_layers', 0);
@@ -127,10 +81,9 @@ class MlpRegressor implements Learner {
     for (let i = 0; i < y.length; i++) yStd[i] = (y[i] - yMean) / yScale;
 
     const sizes = [train.width, ...Array.from({ length: p.hidden_layers as number }, () => p.hidden_units as number), 1];
-    this.disposeLayers();
-    const layers = createLayers(sizes, activation, rng.fork('init'));
-    this.layers = layers;
-    const variables = layers.flatMap((l) => [l.kernel, l.bias]);
+    this.disposeNetwork();
+    const network = Network.create(sizes, activation, rng.fork('init'));
+    this.network = network;
     const optimizer = tf.train.adam(p.learning_rate as number, 0.9, 0.999, 1e-8);
     const alpha = p.alpha as number;
     const batchSize = Math.min(p.batch_size as number, train.rows);
@@ -141,7 +94,7 @@ class MlpRegressor implements Learner {
     const valYT = val ? tf.tensor1d(Float32Array.from(valY!, (v) => (v - yMean) / yScale)) : undefined;
 
     let best = Infinity;
-    let bestWeights: Float32Array[] | undefined;
+    let bestWeights: Float32Array | undefined;
     let sinceBest = 0;
     let epochs = 0;
     let stoppedEarly = false;
@@ -167,7 +120,9 @@ class MlpRegressor implements Learner {
             const xb = tf.tensor2d(batchX.subarray(0, m * train.width), [m, train.width]);
             const yb = tf.tensor1d(batchY.subarray(0, m));
             const wb = batchW ? tf.tensor1d(batchW.subarray(0, m)) : undefined;
-            return optimizer.minimize(() => mlpLoss(layers, xb, yb, activation, alpha, wb), true, variables)!;
+            const { loss, gradient } = network.lossAndGradient(xb, yb, alpha, wb);
+            optimizer.applyGradients([{ name: network.params.name, tensor: gradient }]);
+            return loss;
           });
           trainLoss += loss.dataSync()[0] * m;
           loss.dispose();
@@ -176,13 +131,13 @@ class MlpRegressor implements Learner {
         trainCurve.push(trainLoss / train.rows);
         // Early stopping on the validation loss, else (sklearn's default) on the training loss.
         const score = valXT
-          ? tf.tidy(() => mlpLoss(layers, valXT, valYT!, activation, 0).dataSync()[0])
+          ? tf.tidy(() => network.lossAndGradient(valXT, valYT!, 0).loss.dataSync()[0])
           : trainLoss / train.rows;
         if (valXT) validationCurve.push(score);
         if (score < best - (p.tol as number)) {
           best = score;
           sinceBest = 0;
-          if (valXT) bestWeights = variables.map((v) => (v.dataSync() as Float32Array).slice());
+          if (valXT) bestWeights = (network.params.dataSync() as Float32Array).slice();
         } else if (++sinceBest >= (p.patience as number)) {
           stoppedEarly = true;
           break;
@@ -193,7 +148,7 @@ class MlpRegressor implements Learner {
       valXT?.dispose();
       valYT?.dispose();
     }
-    if (bestWeights) tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(bestWeights![i], v.shape))));
+    if (bestWeights) tf.tidy(() => network.params.assign(tf.tensor1d(bestWeights!)));
     this.state = {
       encoder: encoder.toJSON(),
       features: X.columns.length,
@@ -222,11 +177,11 @@ class MlpRegressor implements Learner {
 
   predict(X: Matrix): Float64Array {
     const s = this.state;
-    if (!s || !this.layers) throw notFitted(KIND);
+    const network = this.network;
+    if (!s || !network) throw notFitted(KIND);
     checkPredictInputs(KIND, X, s.features);
     const dense = StandardEncoder.fromJSON(s.encoder).transform(X);
-    const layers = this.layers;
-    const raw = tf.tidy(() => forward(layers, tf.tensor2d(toFloat32(dense), [dense.rows, dense.width]), this.params.activation as Activation).dataSync());
+    const raw = tf.tidy(() => network.predict(tf.tensor2d(toFloat32(dense), [dense.rows, dense.width])).dataSync());
     const out = new Float64Array(X.rows);
     for (let i = 0; i < out.length; i++) out[i] = raw[i] * s.yScale + s.yMean;
     return out;
@@ -234,34 +189,32 @@ class MlpRegressor implements Learner {
 
   toJSON() {
     const s = this.state;
-    if (!s || !this.layers) throw notFitted(KIND);
-    const weights = this.layers.map((l) => ({ kernel: Array.from(l.kernel.dataSync()), bias: Array.from(l.bias.dataSync()) }));
+    if (!s || !this.network) throw notFitted(KIND);
+    const weights = this.network.toLayers();
     return { kind: KIND, params: this.params, state: { ...s, weights } as unknown };
   }
 
   restore(state: MlpState): this {
     const sizes = state.sizes;
     if (!Array.isArray(state.weights) || state.weights.length !== sizes.length - 1) throw new UserError(`${KIND}: corrupt saved model: expected ${sizes.length - 1} layers`);
-    this.layers = state.weights.map((w, i) => {
+    state.weights.forEach((w, i) => {
       if (w.kernel.length !== sizes[i] * sizes[i + 1] || w.bias.length !== sizes[i + 1]) throw new UserError(`${KIND}: corrupt saved model: layer ${i} has the wrong shape`);
-      return { kernel: tf.variable(tf.tensor2d(w.kernel, [sizes[i], sizes[i + 1]])), bias: tf.variable(tf.tensor1d(w.bias)) };
     });
+    this.disposeNetwork();
+    this.network = Network.fromLayers(sizes, this.params.activation as Activation, state.weights);
     this.state = { ...state, weights: [] };
     return this;
   }
 
   /** Frees the tfjs variables (the learner cannot predict afterwards). */
   dispose(): void {
-    this.disposeLayers();
+    this.disposeNetwork();
     this.state = undefined;
   }
 
-  private disposeLayers(): void {
-    for (const l of this.layers ?? []) {
-      l.kernel.dispose();
-      l.bias.dispose();
-    }
-    this.layers = undefined;
+  private disposeNetwork(): void {
+    this.network?.dispose();
+    this.network = undefined;
   }
 }
 

@@ -1,0 +1,173 @@
+/**
+ * The MLP's network: dense layers whose weights live in one flat tfjs variable, with the loss
+ * gradient written out by hand (backpropagation through fused matMuls). On tfjs-wasm a small
+ * network's step is bound by kernel launches: one variable means one Adam update instead of one
+ * per tensor, and the hand-written backward pass avoids matMul's transpose flags (~4x slower there
+ * than transposing first) and the tape. Tests check the gradient against finite differences.
+ */
+import { tf } from '../../runtime/backend.js';
+import type { Random } from '../../runtime/random.js';
+
+/** Activations tfjs fuses into matMul. */
+export const ACTIVATIONS = ['relu', 'elu', 'sigmoid'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export interface LayerWeights {
+  /** [fanIn x fanOut] row-major. */
+  kernel: number[];
+  bias: number[];
+}
+
+export class Network {
+  readonly params: tf.Variable<tf.Rank.R1>;
+  /** Where layer i's kernel and bias start in params. */
+  private readonly kernelAt: number[] = [];
+  private readonly biasAt: number[] = [];
+  /** 1 on kernel entries, 0 on biases: the L2 penalty's support. */
+  private readonly kernelMask: tf.Tensor1D;
+  readonly size: number;
+
+  private constructor(
+    readonly sizes: number[],
+    readonly activation: Activation,
+    flat: Float32Array,
+  ) {
+    let at = 0;
+    const mask = new Float32Array(flat.length);
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      this.kernelAt.push(at);
+      mask.fill(1, at, at + sizes[i] * sizes[i + 1]);
+      at += sizes[i] * sizes[i + 1];
+      this.biasAt.push(at);
+      at += sizes[i + 1];
+    }
+    if (at !== flat.length) throw new Error(`network: expected ${at} weights, got ${flat.length}`);
+    this.size = at;
+    this.params = tf.variable(tf.tensor1d(flat));
+    this.kernelMask = tf.tensor1d(mask);
+  }
+
+  static parameterCount(sizes: number[]): number {
+    let n = 0;
+    for (let i = 0; i + 1 < sizes.length; i++) n += sizes[i] * sizes[i + 1] + sizes[i + 1];
+    return n;
+  }
+
+  /** Glorot-uniform kernels drawn from rng (MLPRegressor's initialization), zero biases. */
+  static create(sizes: number[], activation: Activation, rng: Random): Network {
+    const flat = new Float32Array(Network.parameterCount(sizes));
+    let at = 0;
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      const fanIn = sizes[i];
+      const fanOut = sizes[i + 1];
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let k = 0; k < fanIn * fanOut; k++) flat[at + k] = rng.uniform(-limit, limit);
+      at += fanIn * fanOut + fanOut;
+    }
+    return new Network(sizes, activation, flat);
+  }
+
+  static fromLayers(sizes: number[], activation: Activation, layers: LayerWeights[]): Network {
+    const flat = new Float32Array(Network.parameterCount(sizes));
+    let at = 0;
+    layers.forEach((layer) => {
+      flat.set(layer.kernel, at);
+      at += layer.kernel.length;
+      flat.set(layer.bias, at);
+      at += layer.bias.length;
+    });
+    return new Network(sizes, activation, flat);
+  }
+
+  toLayers(): LayerWeights[] {
+    const flat = this.params.dataSync();
+    return this.kernelAt.map((k, i) => ({
+      kernel: Array.from(flat.subarray(k, k + this.sizes[i] * this.sizes[i + 1])),
+      bias: Array.from(flat.subarray(this.biasAt[i], this.biasAt[i] + this.sizes[i + 1])),
+    }));
+  }
+
+  private weights(i: number): [tf.Tensor2D, tf.Tensor1D] {
+    const fanIn = this.sizes[i];
+    const fanOut = this.sizes[i + 1];
+    const kernel = tf.reshape(tf.slice(this.params, this.kernelAt[i], fanIn * fanOut), [fanIn, fanOut]) as tf.Tensor2D;
+    const bias = tf.slice(this.params, this.biasAt[i], fanOut) as tf.Tensor1D;
+    return [kernel, bias];
+  }
+
+  /** Layer outputs h_0 = x, h_1, ..., h_L (the last linear, shape [batch, 1]). */
+  private activations(x: tf.Tensor2D): { outputs: tf.Tensor2D[]; kernels: tf.Tensor2D[] } {
+    const outputs = [x];
+    const kernels: tf.Tensor2D[] = [];
+    const layers = this.sizes.length - 1;
+    for (let i = 0; i < layers; i++) {
+      const [kernel, bias] = this.weights(i);
+      kernels.push(kernel);
+      const activation = i < layers - 1 ? this.activation : 'linear';
+      outputs.push(tf.fused.matMul({ a: outputs[i], b: kernel, bias, activation }) as tf.Tensor2D);
+    }
+    return { outputs, kernels };
+  }
+
+  /** Predictions [batch] (call inside tf.tidy). */
+  predict(x: tf.Tensor2D): tf.Tensor1D {
+    const { outputs } = this.activations(x);
+    return tf.reshape(outputs[outputs.length - 1], [-1]) as tf.Tensor1D;
+  }
+
+  /**
+   * The loss (half mean squared error, weighted if `weight`, plus (alpha / 2n) * sum of squared
+   * kernel weights, n = batch rows: MLPRegressor's loss) and its gradient with respect to params.
+   * Call inside tf.tidy.
+   */
+  lossAndGradient(x: tf.Tensor2D, y: tf.Tensor1D, alpha: number, weight?: tf.Tensor1D): { loss: tf.Scalar; gradient: tf.Tensor1D } {
+    const n = x.shape[0];
+    const { outputs, kernels } = this.activations(x);
+    const pred = tf.reshape(outputs[outputs.length - 1], [-1]);
+    const diff = tf.sub(pred, y);
+    let loss: tf.Scalar;
+    let dPred: tf.Tensor;
+    if (weight) {
+      const total = tf.sum(weight);
+      const wd = tf.div(tf.mul(weight, diff), total);
+      loss = tf.mul(0.5, tf.sum(tf.mul(wd, diff)));
+      dPred = wd;
+    } else {
+      loss = tf.mul(0.5, tf.mean(tf.square(diff)));
+      dPred = tf.div(diff, n);
+    }
+    const layers = kernels.length;
+    const pieces: tf.Tensor1D[] = new Array(2 * layers);
+    let dz = tf.reshape(dPred, [n, 1]) as tf.Tensor2D;
+    for (let i = layers - 1; i >= 0; i--) {
+      pieces[2 * i] = tf.reshape(tf.matMul(tf.transpose(outputs[i]), dz), [-1]) as tf.Tensor1D;
+      pieces[2 * i + 1] = tf.sum(dz, 0) as tf.Tensor1D;
+      if (i > 0) dz = activationGrad(tf.matMul(dz, tf.transpose(kernels[i])), outputs[i], this.activation);
+    }
+    let gradient = tf.concat(pieces) as tf.Tensor1D;
+    if (alpha > 0) {
+      const masked = tf.mul(this.params, this.kernelMask);
+      loss = tf.add(loss, tf.mul(alpha / (2 * n), tf.sum(tf.square(masked))));
+      gradient = tf.add(gradient, tf.mul(masked, alpha / n));
+    }
+    return { loss, gradient };
+  }
+
+  dispose(): void {
+    this.params.dispose();
+    this.kernelMask.dispose();
+  }
+}
+
+/** dL/dz from dL/d(out), in terms of the layer's output out = act(z). */
+function activationGrad(dOut: tf.Tensor2D, out: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  switch (activation) {
+    case 'relu':
+      return tf.mul(dOut, tf.step(out));
+    case 'elu':
+      // elu'(z) = 1 for z > 0, else exp(z) = out + 1.
+      return tf.mul(dOut, tf.maximum(tf.step(out), tf.add(tf.minimum(out, 0), 1)));
+    case 'sigmoid':
+      return tf.mul(dOut, tf.mul(out, tf.sub(1, out)));
+  }
+}

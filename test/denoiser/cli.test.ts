@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bin, sciml } from '../helpers/cli.js';
+import { readArrowFile, flatFloat32Vectors } from '../../src/data/arrow.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sciml-denoiser-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A tiny, fast config: 128-sample traces, a 3-block autoencoder, a few epochs. */
+function writeConfig(name: string, extra = ''): string {
+  const path = join(dir, name);
+  writeFileSync(
+    path,
+    `task: denoiser
+seed: 3
+data:
+  simulation:
+    noise: uniform
+    length: 128
+    snr_min: 3
+  train_count: 320
+  test_count: 100
+model:
+  filters: [6, 6, 4]
+  kernel_size: 5
+training:
+  epochs: 6
+  batch_size: 32
+  learning_rate: 0.005
+  patience: 0
+  workers: 1
+${extra}`,
+  );
+  return path;
+}
+
+function metricsOf(run: string) {
+  return JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+}
+
+test('a tiny run trains (loss falls), evaluates against the filters and writes the run directory', () => {
+  const run = join(dir, 'run');
+  const r = sciml(['train', writeConfig('tiny.yaml'), '--out', run]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /DAE\s+\d\.\d+/);
+  assert.match(r.stdout, /Wiener filter/);
+  const m = metricsOf(run);
+  const history = m.history as { train_loss: number; val_loss: number }[];
+  assert.equal(history.length, 6);
+  assert.ok(history[5].train_loss < history[0].train_loss / 2, `training loss fell: ${history.map((h) => h.train_loss.toExponential(2)).join(' ')}`);
+  assert.ok(history[5].val_loss < history[1].val_loss, `validation loss fell: ${history.map((h) => h.val_loss.toExponential(2)).join(' ')}`);
+  for (const k of ['peak_accuracy', 'mse', 'spectral_error']) {
+    assert.equal(typeof m.metrics[k], 'number');
+    assert.equal(typeof m.baseline[k], 'number');
+  }
+  assert.ok(m.accuracy_by_snr.length > 0);
+  for (const f of ['predictions.arrow', 'spectra.arrow', 'report.html', 'charts/spectra.svg', 'charts/accuracy-vs-snr.vl.json', 'charts/loss.svg', 'model/model.json', 'model/weights.bin', 'model/filters.json', 'model/checkpoint.bin']) {
+    assert.ok(existsSync(join(run, f)), `${f} written`);
+  }
+  const predictions = readArrowFile(join(run, 'predictions.arrow'));
+  for (const c of ['id', 'snr', 'true_peak', 'dae_peak', 'wiener_peak', 'dae_hit', 'wiener_hit', 'dae_mse', 'recovered']) assert.ok(predictions.getChild(c), `column ${c}`);
+  assert.equal(predictions.numRows, 100);
+  assert.equal(flatFloat32Vectors(predictions, 'recovered').length, 128);
+  const hits = predictions.getChild('dae_hit')!.toArray() as boolean[];
+  assert.equal(Array.from(hits).filter(Boolean).length / 100, m.metrics.peak_accuracy);
+  const spectra = readArrowFile(join(run, 'spectra.arrow'));
+  assert.deepEqual(spectra.schema.fields.map((f) => f.name), ['frequency_mhz', 'true', 'noisy', 'dae', 'wiener', 'bandpass']);
+
+  // evaluate <run>: reloads model/ and tests on a fresh set
+  const evalRun = join(dir, 'eval');
+  const e = sciml(['--json', 'evaluate', run, '--out', evalRun]);
+  assert.equal(e.code, 0, e.stderr);
+  const summary = JSON.parse(e.stdout);
+  assert.equal(summary.test_count, 100);
+  const fresh = readArrowFile(join(evalRun, 'predictions.arrow'));
+  assert.notDeepEqual(Array.from(fresh.getChild('snr')!.toArray()), Array.from(predictions.getChild('snr')!.toArray()), 'a test set the training run never used');
+  assert.ok(existsSync(join(evalRun, 'report.html')));
+  const rep = sciml(['report', evalRun]);
+  assert.equal(rep.code, 0, rep.stderr);
+});
+
+test('resume after an interruption gives the same weights as an uninterrupted run', async () => {
+  const config = writeConfig('resume.yaml');
+  const whole = join(dir, 'whole');
+  assert.equal(sciml(['train', config, '--out', whole]).code, 0);
+  // interrupt a second run once its second epoch's checkpoint exists
+  const cut = join(dir, 'cut');
+  const child = spawn(process.execPath, [bin, 'train', config, '--out', cut], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+  const checkpoint = join(cut, 'model', 'checkpoint.bin');
+  const epochsIn = () => (existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint).subarray(12, 12 + readFileSync(checkpoint).readUInt32LE(8)).toString()).state.epochsDone as number) : 0);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (epochsIn() >= 2) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      if (epochsIn() < 6) resolve();
+      else reject(new Error('the run finished before it could be interrupted'));
+    });
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const done = epochsIn();
+  assert.ok(done >= 2 && done < 6, `interrupted after ${done} epochs`);
+  assert.ok(!existsSync(join(cut, 'metrics.json')), 'the interrupted run had not finished');
+  const resumed = sciml(['train', config, '--resume', cut]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(readFileSync(join(cut, 'model', 'weights.bin')), readFileSync(join(whole, 'model', 'weights.bin')), 'same weights');
+  assert.deepEqual(metricsOf(cut).metrics, metricsOf(whole).metrics);
+  assert.equal(metricsOf(cut).training.resumed_at_epoch, done);
+  assert.deepEqual(metricsOf(cut).history.map((h: { val_loss: number }) => h.val_loss), metricsOf(whole).history.map((h: { val_loss: number }) => h.val_loss));
+});
+
+test('bad input names the file and field', () => {
+  const r = sciml(['train', writeConfig('bad.yaml', 'evaluation:\n  peak_fraction: 2\n')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad\.yaml:\d+: evaluation\.peak_fraction: expected a number between 0 and 1/);
+  const missing = writeConfig('missing.yaml').replace('missing.yaml', 'missing2.yaml');
+  writeFileSync(missing, readFileSync(join(dir, 'missing.yaml'), 'utf8').replace('train_count: 320', 'train_path: nowhere.npz'));
+  const m = sciml(['train', missing]);
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /nowhere\.npz: no such file/);
+  const deep = sciml(['train', writeConfig('deep.yaml').replace('deep.yaml', 'deep.yaml'), '--set', 'model.filters=[4,4,4,4,4,4,4,4]']);
+  assert.equal(deep.code, 2);
+  assert.match(deep.stderr, /model\.filters: 8 pooling blocks shrink 128 samples to nothing/);
+});
