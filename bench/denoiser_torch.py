@@ -51,8 +51,17 @@ class Denoiser(nn.Module):
         self.output = nn.Conv1d(channels, 1, k, padding=k // 2)
         self.pool = nn.MaxPool1d(2) if arch["pooling"] == "max" else nn.AvgPool1d(2)
         self.sigmoid = arch["outputActivation"] == "sigmoid"
+        self.normalize = arch.get("normalize", False)
 
     def forward(self, x):
+        if self.normalize:
+            # per-trace standardisation, undone at the output (src/models/denoiser/trace-norm.ts)
+            mean = x.mean(dim=2, keepdim=True)
+            std = x.var(dim=2, keepdim=True, unbiased=False).sqrt() + 1e-6
+            return self.network((x - mean) / std) * std + mean
+        return self.network(x)
+
+    def network(self, x):
         for block in self.encoder:
             x = self.pool(block(x))
         depth = len(self.encoder)

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     let torchNote = '';
     for (let round = 0; round < o.rounds; round++) {
       const t0 = performance.now();
-      const trained = await trainModel(config, data, rows, data.features, config.seed, silentLogger, 'bench');
+      const trained = await trainModel(config, data, rows, data.features, config.seed, silentLogger, 'all features');
       const seconds = (performance.now() - t0) / 1000;
       const epochs = trained.fit.history.length;
       const result = { train_s: seconds, epochs, test_mse: evaluateOnTest(trained.model, data, rows).mse, rows_per_s: (epochs * rows.train.length) / seconds };

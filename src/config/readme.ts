@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { TASKS } from '../tasks.js';
+import { projectRoot } from '../runtime/version.js';
 import { fieldsAsMarkdown } from './describe.js';
 
 /** configs/README.md, generated from the task schemas so it cannot drift (a test compares them). */
@@ -16,6 +19,8 @@ export async function configsReadme(): Promise<string> {
   ];
   for (const [name, entry] of Object.entries(TASKS)) {
     parts.push('', `## task: ${name}`, '', `${entry.summary}.`, '');
+    const notes = `README-${name}.md`;
+    if (existsSync(join(projectRoot, 'configs', notes))) parts.push(`The science and the data behind it: [${notes}](${notes}).`, '');
     if (!entry.load) {
       parts.push('Not built yet.');
       continue;

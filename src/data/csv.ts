@@ -41,8 +41,8 @@ export function parseCsv(input: string | Uint8Array, source: string, options: Cs
 function checkHeader(header: string[], source: string): void {
   const seen = new Map<string, number>();
   header.forEach((raw, j) => {
-    const name = raw.trim();
-    if (name === '') throw locatedError(source, 1, 'header', `column ${j + 1} has an empty name; expected a name for every column`);
+    // pandas writes its index as a first column with an empty name; name it as pandas reads it back.
+    const name = raw.trim() || `Unnamed: ${j}`;
     const first = seen.get(name);
     if (first !== undefined) throw locatedError(source, 1, 'header', `duplicate column name '${name}' (columns ${first + 1} and ${j + 1}); expected unique names`);
     seen.set(name, j);

@@ -114,7 +114,7 @@ export class RunDir {
     return { ...this.phases };
   }
 
-  finish(info: { command: string[]; backend: string; seed: number; status?: 'completed' | 'failed' }): string {
+  finish(info: { command: string[]; backend: string; seed: number; status?: 'running' | 'completed' | 'failed' }): string {
     const endedAt = new Date();
     return this.writeJson('run.json', {
       sciml_version: scimlVersion(),

@@ -63,6 +63,8 @@ async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptio
   const ctx = await contextFor(run, resolved, g, log, configFile);
   const backendName = ctx.backend ? ctx.backend.name : 'none';
   if (ctx.backend) run.extra.backend_patches = ctx.backend.patches;
+  if (configFile) run.extra.config_file = configFile;
+  run.finish({ command: argv, backend: backendName, seed: ctx.seed, status: 'running' });
   try {
     const outcome = await work(ctx);
     run.finish({ command: argv, backend: backendName, seed: ctx.seed });
@@ -75,6 +77,16 @@ async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptio
   }
 }
 
+/** The config file a run was made from (recorded in run.json), so its relative paths still resolve. */
+function originalConfigFile(runDir: string): string | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config_file?: unknown };
+    return typeof info.config_file === 'string' ? info.config_file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runTrain(file: string, opts: { out?: string; seed?: number; set?: string[]; resume?: string }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
   let resolved: ResolvedTaskConfig;
   let run: RunDir;
@@ -82,12 +94,14 @@ export async function runTrain(file: string, opts: { out?: string; seed?: number
     if (!existsSync(join(opts.resume, 'config.yaml'))) throw new UserError(`--resume ${opts.resume}: not a run directory (no config.yaml)`);
     resolved = await resolveConfig({ file: join(opts.resume, 'config.yaml'), set: opts.set, seed: opts.seed });
     run = RunDir.open(opts.resume);
+    const original = originalConfigFile(opts.resume);
+    return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, { resume: run.path }), original);
   } else {
     resolved = await resolveConfig({ file, set: opts.set, seed: opts.seed });
     run = RunDir.create({ task: resolved.task.name, out: opts.out });
   }
   if (existsSync(file) && statSync(file).isFile()) await run.recordInput(file);
-  return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, { resume: opts.resume ? run.path : undefined }), resolve(file));
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}), resolve(file));
 }
 
 /** `evaluate <run-dir>` re-evaluates the run's model; `evaluate <config> --model DIR` evaluates a model under a new config. */
@@ -108,7 +122,7 @@ export async function runEvaluate(target: string, opts: { out?: string; set?: st
   }
   if (!existsSync(modelDir)) throw new UserError(`${modelDir}: no trained model here (expected the model/ folder of a run)`);
   const run = RunDir.create({ task: `${resolved.task.name}-eval`, out: opts.out });
-  return execute(run, resolved, g, argv, (ctx) => resolved.task.evaluate(ctx, resolved.config, { modelDir: resolve(modelDir) }), isRun ? undefined : resolve(target));
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.evaluate(ctx, resolved.config, { modelDir: resolve(modelDir) }), isRun ? originalConfigFile(target) : resolve(target));
 }
 
 export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutcome> {

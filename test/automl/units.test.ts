@@ -110,3 +110,18 @@ test('holdout split and folds are seeded, disjoint and balanced', () => {
   for (const f of folds) sizes[f]++;
   assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1);
 });
+
+test('permutation importance ranks the feature the model uses above the ones it ignores', async () => {
+  const { permutationImportance } = await import('../../src/models/automl/importance.js');
+  const rng = new Random(8);
+  const n = 400;
+  const signal = Float64Array.from({ length: n }, () => rng.normal());
+  const weak = Float64Array.from({ length: n }, () => rng.normal());
+  const noise = Float64Array.from({ length: n }, () => rng.normal());
+  const y = signal.map((v, i) => 3 * v + 0.5 * weak[i]);
+  const predict = (X: Matrix) => Float64Array.from({ length: X.rows }, (_, i) => 3 * X.columns[0][i] + 0.5 * X.columns[1][i]);
+  const imp = permutationImportance(predict, matrix({ signal, weak, noise }), y, rmse, { seed: 1, maxRows: 300, timeBudgetMs: 5000 });
+  assert.deepEqual(imp.map((f) => f.feature), ['signal', 'weak', 'noise']);
+  assert.equal(imp[2].importance, 0);
+  assert.ok(imp[0].importance > 5 * imp[1].importance);
+});

@@ -100,7 +100,8 @@ test('CSV: a ragged row is a UserError naming the file and the physical line', (
 
 test('CSV: bad headers and unclosed quotes are UserErrors with a line', () => {
   assert.throws(() => parseCsv('a,b,a\n1,2,3\n', 'dup.csv'), (e: unknown) => e instanceof UserError && /dup\.csv:1: header: duplicate column name 'a' \(columns 1 and 3\)/.test(e.message));
-  assert.throws(() => parseCsv('a,,c\n1,2,3\n', 'empty.csv'), /empty\.csv:1: header: column 2 has an empty name/);
+  const pandas = parseCsv(',a\n0,5\n1,6\n', 'pandas.csv');
+  assert.deepEqual(pandas.columns.map((c) => c.name), ['Unnamed: 0', 'a'], 'a pandas index column is named as pandas reads it back');
   assert.throws(() => parseCsv('', 'nothing.csv'), /nothing\.csv:1: header: expected a header row/);
   assert.throws(() => parseCsv('a,b\n1,"open\n', 'quote.csv'), (e: unknown) => e instanceof UserError && /quote\.csv:\d+: a quoted field is never closed/.test(e.message));
 });

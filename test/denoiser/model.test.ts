@@ -32,7 +32,7 @@ test('the default architecture: 500 samples -> a 16 x 31 bottleneck -> 500 sampl
 });
 
 test('the decoder mirrors odd lengths with padding, and upsampling repeats each sample', () => {
-  const arch: Architecture = { length: 44, filters: [2, 3, 2], kernelSize: 3, convsPerBlock: 1, activation: 'tanh', pooling: 'max', outputActivation: 'linear' };
+  const arch: Architecture = { length: 44, filters: [2, 3, 2], kernelSize: 3, convsPerBlock: 1, activation: 'tanh', pooling: 'max', outputActivation: 'linear', normalize: true };
   const model = buildDenoiser(arch, 3);
   assert.deepEqual(model.getLayer('dec2_pad').outputShape, [null, 11, 1, 2]);
   assert.deepEqual(model.outputs[0].shape, [null, 44, 1]);
@@ -45,12 +45,13 @@ test('the decoder mirrors odd lengths with padding, and upsampling repeats each 
 });
 
 for (const pooling of ['average', 'max'] as const) {
-  test(`gradient check of the architecture (${pooling} pooling, padded odd lengths, batch 3)`, () => {
-    const arch: Architecture = { length: 44, filters: [3, 4, 2], kernelSize: 3, convsPerBlock: 2, activation: 'tanh', pooling, outputActivation: 'linear' };
+  test(`gradient check of the architecture (${pooling} pooling, trace normalisation, padded odd lengths, batch 3)`, () => {
+    const arch: Architecture = { length: 44, filters: [3, 4, 2], kernelSize: 3, convsPerBlock: 2, activation: 'tanh', pooling, outputActivation: 'linear', normalize: true };
     const data = randomTraces(3, 44, 11);
     const replica = new Replica(arch, 5, data);
     const { x, y } = replica.tensorsFor([0, 1, 2]);
-    const report = checkGradients(replica.lossOf(x, y, 3 * 44), replica.trainableVariables, { seed: 2, samplesPerTensor: 3 });
+    // a small step: max-pooling windows hold close values, and a kink within the step spoils the difference
+    const report = checkGradients(replica.lossOf(x, y, 3 * 44), replica.trainableVariables, { seed: 2, samplesPerTensor: 3, step: 1e-3 });
     assert.ok(report.ok, report.message);
     assert.ok(report.checked >= 40);
     // the replica's gradient is the one checked
@@ -65,7 +66,7 @@ for (const pooling of ['average', 'max'] as const) {
 }
 
 test('two data-parallel workers train to the same weights as one (up to rounding)', async () => {
-  const arch: Architecture = { length: 64, filters: [4, 4, 4], kernelSize: 5, convsPerBlock: 1, activation: 'relu', pooling: 'max', outputActivation: 'linear' };
+  const arch: Architecture = { length: 64, filters: [4, 4, 4], kernelSize: 5, convsPerBlock: 1, activation: 'relu', pooling: 'max', outputActivation: 'linear', normalize: true };
   const raw = randomTraces(48, 64, 21);
   const data = { length: 64, noisy: sharedCopy(raw.noisy), signal: sharedCopy(raw.signal) };
   const order = Int32Array.from({ length: 48 }, (_, i) => (i * 7) % 48);

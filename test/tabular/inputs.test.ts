@@ -111,3 +111,41 @@ test('predict checks the feature count', async () => {
   await model.fit(matrix([[1, 2, 3, 4], [4, 3, 2, 1]]), Float64Array.from([1, 2, 3, 4]), { seed: 1 });
   assert.throws(() => model.predict(matrix([[1]])), /gbm: expected 2 feature columns \(as in training\), got 1/);
 });
+
+test('a table with text columns trains every tree learner end to end and reloads', async () => {
+  const { Random } = await import('../../src/runtime/random.js');
+  const { learnerFromJSON } = await import('../../src/models/tabular/registry.js');
+  const rng = new Random(51);
+  const n = 600;
+  const cities = ['oslo', 'lima', 'pune', 'kobe', 'gent'];
+  const effect: Record<string, number> = { oslo: 10, lima: -5, pune: 7, kobe: -8, gent: 2 };
+  const city: (string | null)[] = [];
+  const size = new Float64Array(n);
+  const price = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    city.push(i % 31 === 0 ? null : cities[rng.int(0, cities.length)]);
+    size[i] = rng.uniform(0, 10);
+    price[i] = (city[i] ? effect[city[i]!] : 0) + 2 * size[i] + 0.1 * rng.normal();
+  }
+  const t: DataTable = {
+    source: 'homes.csv',
+    numRows: n,
+    columns: [
+      { name: 'city', kind: 'string', values: city },
+      { name: 'size', kind: 'number', values: size },
+      { name: 'price', kind: 'number', values: price },
+    ],
+  };
+  const enc = TableEncoder.fit(t, { target: 'price' });
+  const X = enc.transform(t);
+  const y = extractTarget(t, 'price');
+  for (const kind of ['gbm', 'random_forest', 'extra_trees', 'ridge', 'knn']) {
+    const model = LEARNERS[kind].create(kind === 'gbm' ? { max_iter: 200 } : {});
+    await model.fit(X, y, { seed: 3 });
+    const pred = model.predict(X);
+    let se = 0;
+    for (let i = 0; i < n; i++) se += (pred[i] - y[i]) ** 2;
+    assert.ok(Math.sqrt(se / n) < 2, `${kind}: rmse ${Math.sqrt(se / n)}`);
+    assert.deepEqual(learnerFromJSON(JSON.parse(JSON.stringify(model.toJSON()))).predict(X), pred);
+  }
+});

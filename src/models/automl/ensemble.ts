@@ -18,6 +18,12 @@ export interface GreedyResult {
   history: number[];
 }
 
+/** Clips predictions below at `min` (0 for non-negative targets); null leaves them alone. */
+export function clampBelow(p: Float64Array, min: number | null): Float64Array {
+  if (min !== null) for (let i = 0; i < p.length; i++) if (p[i] < min) p[i] = min;
+  return p;
+}
+
 export function weightedSum(preds: Float64Array[], weights: number[]): Float64Array {
   const n = preds[0]?.length ?? 0;
   const out = new Float64Array(n);

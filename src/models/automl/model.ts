@@ -10,7 +10,7 @@ import type { Learner, Matrix } from '../tabular/learner.js';
 import { TableEncoder, type TableEncoderState } from '../tabular/preprocess.js';
 import { LEARNERS } from '../tabular/registry.js';
 import { applyPlan, type FeaturePlan } from './features.js';
-import { stackMatrix, weightedSum } from './ensemble.js';
+import { clampBelow, stackMatrix, weightedSum } from './ensemble.js';
 import { predictMember, type SavedMember } from './trial.js';
 import type { TargetTransform } from './target.js';
 
@@ -29,11 +29,13 @@ export interface ModelFile {
   transform: TargetTransform;
   plan: FeaturePlan;
   encoder: TableEncoderState;
+  /** Predictions are clipped below at this value (null: not clipped). */
+  clamp_min: number | null;
   members: { id: number; name: string; file: string }[];
   final: FinalModel;
 }
 
-export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, stacker?: Learner): Float64Array {
+export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner): Float64Array {
   switch (final.type) {
     case 'single':
       return Float64Array.from(memberPreds[0]);
@@ -41,7 +43,7 @@ export function combine(final: FinalModel, memberPreds: Float64Array[], names: s
       return weightedSum(memberPreds, final.weights);
     case 'stack': {
       const model = stacker ?? LEARNERS[final.stacker.kind].fromJSON(final.stacker);
-      return Float64Array.from(model.predict(stackMatrix(memberPreds, names, final.with_features ? X : null)));
+      return clampBelow(Float64Array.from(model.predict(stackMatrix(memberPreds, names, final.with_features ? X : null))), clampMin);
     }
   }
 }
@@ -83,5 +85,5 @@ export function predictTable(model: LoadedModel, table: DataTable): ModelPredict
   const X = TableEncoder.fromJSON(model.file.encoder).transform(features);
   const preds = model.members.map((m) => predictMember(m, X));
   const names = model.file.members.map((m) => m.name);
-  return { prediction: combine(model.file.final, preds, names, X), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
+  return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
 }

@@ -12,7 +12,7 @@ import { sampleBranched, type Config } from '../../search/space.js';
 import type { AutomlConfig } from './config.js';
 import type { TargetTransform } from './target.js';
 import type { TrialData, TrialResult, TrialTask } from './trial.js';
-import { defaultConfig, initialKinds, zooSpace } from './zoo.js';
+import { defaultConfig, initialKinds, portfolio, zooSpace } from './zoo.js';
 import { lossToMetric, type RegressionMetric } from './metrics.js';
 
 export interface TrialRecord {
@@ -179,7 +179,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     }
     const remaining = maxTotal === undefined ? undefined : Math.max(0, maxTotal - nextId);
     const done = new Set(records.filter((r) => r.transform === transform).map((r) => String(r.config.learner)));
-    const initial = initialKinds(settings.kinds).filter((k) => !done.has(k)).map(defaultConfig);
+    const initial = [...initialKinds(settings.kinds).filter((k) => !done.has(k)).map(defaultConfig), ...portfolio(settings.kinds, { nonNegativeTarget: data.clampMin !== null })];
     const scheduler = makeScheduler(settings, initial, remaining);
     if (remaining === undefined || remaining > 0) await runPhase('search', scheduler, () => transform, nextId, 0);
     return { records: records.sort((a, b) => a.id - b.id), transform, transformLosses, scheduler: scheduler.name };

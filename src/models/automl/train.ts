@@ -10,7 +10,7 @@ import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } fr
 import type { Learner, Matrix } from '../tabular/learner.js';
 import { LEARNERS } from '../tabular/registry.js';
 import type { AutomlConfig } from './config.js';
-import { greedySelection, stack, stackMatrix, weightedSum } from './ensemble.js';
+import { clampBelow, greedySelection, stack, stackMatrix, weightedSum } from './ensemble.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { leaderboardBytes, leaderboardText, rankRows, type LeaderboardRow } from './leaderboard.js';
 import { allMetrics, isRegressionMetric, lossOf, lossToMetric, type RegressionMetric } from './metrics.js';
@@ -137,13 +137,13 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     let importance: FeatureImportance[] = [];
     const left = startMs + timeLimitMs - Date.now();
     if (left > 5000) {
-      const allowance = Math.min(3000, (left - 4000) / 2);
+      const allowance = Math.min(6000, 0.6 * (left - 4000));
       importance = await ctx.run.phase('importance', async () => {
         const t0 = Date.now();
         await ensureBackendFor(model.members.map((m) => String(out.candidates.find((c) => c.record.id === m.id)?.record.config[LEARNER_KEY])));
         const members: SavedMember[] = model.members.map((m) => JSON.parse(readFileSync(join(ctx.run.file('model'), m.file), 'utf8')));
         const names = model.members.map((m) => m.name);
-        const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, best.stacker);
+        const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, prep.clampMin, best.stacker);
         const remaining = allowance - (Date.now() - t0);
         if (remaining < 500) return [];
         return permutationImportance(predict, prep.Xtest, prep.ytest, loss, { seed: config.seed, maxRows: 1000, timeBudgetMs: remaining });
@@ -256,15 +256,17 @@ async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRec
       const t1 = performance.now();
       const design = stackMatrix(top.map((i) => candidates[i].oof), names, withFeatures ? prep.X : null);
       const result = await stack(design, prep.y, prep.folds, config.search.folds, stacker, { alpha: 1 }, config.seed, loss);
-      const testPred = Float64Array.from(result.model.predict(stackMatrix(top.map((i) => candidates[i].test), names, withFeatures ? prep.Xtest : null)));
-      if (prep.clampMin !== null) for (let i = 0; i < testPred.length; i++) if (testPred[i] < prep.clampMin) testPred[i] = prep.clampMin;
       const name = withFeatures ? 'stack_ridge_features' : 'stack_ridge';
+      const final: FinalModel = { type: 'stack', name, with_features: withFeatures, stacker: result.model.toJSON() };
+      // The same code path as `sciml predict`, so the saved model reproduces these predictions.
+      const testPred = combine(final, top.map((i) => candidates[i].test), names, prep.Xtest, prep.clampMin, result.model);
+      const oof = clampBelow(Float64Array.from(result.oof), prep.clampMin);
       choices.push({
         name,
-        cvLoss: result.loss,
-        oof: result.oof,
+        cvLoss: loss(prep.y, oof),
+        oof,
         test: testPred,
-        final: { type: 'stack', name, with_features: withFeatures, stacker: result.model.toJSON() },
+        final,
         members: top,
         stacker: result.model,
         fitSeconds: (performance.now() - t1) / 1000,
@@ -285,7 +287,7 @@ async function saveModel(ctx: TaskContext, prep: Prepared, transform: ModelFile[
     c.record.result!.modelFile = join(modelDir, file);
     return { id: c.record.id, name: c.name, file };
   });
-  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), members, final: best.final };
+  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final };
   ctx.run.writeJson('model/model.json', model);
   return model;
 }

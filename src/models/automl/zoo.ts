@@ -45,6 +45,27 @@ export function zooSpace(kinds: string[], options: { nonNegativeTarget: boolean 
 /** Boosting usually wins on tables: it gets more of the samples. */
 const BRANCH_WEIGHTS: Record<string, number> = { gbm: 4, random_forest: 1, extra_trees: 1, ridge: 0.3, knn: 0.3, mlp: 0.5 };
 
+/**
+ * Hand-picked configurations tried right after the defaults (a small "portfolio", as AutoGluon
+ * does): slower, stronger boosting, and a regularized extra-trees forest for ensemble diversity.
+ * Only parameters the learner declares are kept.
+ */
+export function portfolio(kinds: string[], options: { nonNegativeTarget: boolean }): Config[] {
+  const picks: Config[] = [
+    { [LEARNER_KEY]: 'gbm', learning_rate: 0.05, max_iter: 500, max_leaf_nodes: 31, min_samples_leaf: 20, loss: options.nonNegativeTarget ? 'poisson' : 'squared_error' },
+    { [LEARNER_KEY]: 'gbm', learning_rate: 0.05, max_iter: 400, max_leaf_nodes: 63, min_samples_leaf: 10, l2_regularization: 1 },
+    { [LEARNER_KEY]: 'extra_trees', n_estimators: 100, max_features: 0.7, min_samples_leaf: 2 },
+  ];
+  return picks
+    .filter((c) => kinds.includes(String(c[LEARNER_KEY])))
+    .map((c) => {
+      const defaults = LEARNERS[String(c[LEARNER_KEY])].defaults;
+      const out: Config = { [LEARNER_KEY]: c[LEARNER_KEY] };
+      for (const [k, v] of Object.entries(c)) if (k in defaults && typeof defaults[k] === typeof v) out[k] = v;
+      return out;
+    });
+}
+
 /** Learners whose defaults are evaluated up front (cheap ones, and the usual winner). */
 export function initialKinds(kinds: string[]): string[] {
   return kinds.filter((k) => k === 'gbm' || k === 'ridge' || kinds.length === 1);

@@ -8,9 +8,11 @@
  * tfjs-layers 4.22 has no upSampling1d or zeroPadding1d. Upsampling is concatenate([x, x]) on the
  * channel axis then a reshape [L, 2C] -> [2L, C] (row-major: sample i lands at 2i and 2i+1), which
  * needs no resize kernel and has an exact gradient on every backend; padding is zeroPadding2d
- * between reshapes to [L, 1, C].
+ * between reshapes to [L, 1, C]. With `normalize`, each trace is standardised on the way in and
+ * restored on the way out (trace-norm.ts).
  */
 import { tf } from '../../runtime/backend.js';
+import { TraceRestore, TraceStandardize } from './trace-norm.js';
 
 export const ACTIVATIONS = ['relu', 'elu', 'tanh', 'selu', 'softplus'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -24,6 +26,8 @@ export interface Architecture {
   activation: Activation;
   pooling: 'max' | 'average';
   outputActivation: 'linear' | 'sigmoid';
+  /** Standardise each trace before the encoder and undo it after the decoder (trace-norm.ts). */
+  normalize: boolean;
 }
 
 /** Lengths after each encoder block: [L, L/2, L/4, ...] rounding down. */
@@ -63,7 +67,7 @@ export function buildDenoiser(arch: Architecture, seed: number): tf.LayersModel 
   const depth = arch.filters.length;
   const lengths = encoderLengths(arch.length, depth);
   const input = tf.input({ shape: [arch.length, 1], name: 'noisy' });
-  let x: tf.SymbolicTensor = input;
+  let x: tf.SymbolicTensor = arch.normalize ? (new TraceStandardize({ name: 'standardize' }).apply(input) as tf.SymbolicTensor) : input;
   for (let b = 0; b < depth; b++) {
     for (let c = 0; c < arch.convsPerBlock; c++) x = conv(arch.filters[b], arch.activation, `enc${b}_conv${c}`).apply(x) as tf.SymbolicTensor;
     const pool = arch.pooling === 'max' ? tf.layers.maxPooling1d : tf.layers.averagePooling1d;
@@ -82,7 +86,8 @@ export function buildDenoiser(arch: Architecture, seed: number): tf.LayersModel 
       x = tf.layers.reshape({ targetShape: [lengths[b], channels], name: `dec${b}_to1d` }).apply(x) as tf.SymbolicTensor;
     }
   }
-  const output = conv(1, arch.outputActivation, 'output').apply(x) as tf.SymbolicTensor;
+  let output = conv(1, arch.outputActivation, 'output').apply(x) as tf.SymbolicTensor;
+  if (arch.normalize) output = new TraceRestore({ name: 'restore' }).apply([output, input]) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'denoiser' });
 }
 

@@ -33,7 +33,8 @@ export const denoiserSchema = z.strictObject({
       convs_per_block: positiveInt(1, 'Conv1D layers per encoder/decoder block'),
       activation: choice(ACTIVATIONS, 'relu', 'activation of the hidden Conv1D layers'),
       pooling: choice(['max', 'average'] as const, 'max', 'encoder pooling (2x)'),
-      output_activation: choice(['linear', 'sigmoid'] as const, 'linear', 'activation of the output layer (traces are scaled to [0, 1])'),
+      output_activation: choice(['linear', 'sigmoid'] as const, 'linear', 'activation of the output layer (before the trace is restored to its scale when normalize is on)'),
+      normalize: bool(true, "standardise each trace (mean 0, std 1) before the encoder and map the output back with the trace's mean and std; parameter-free, and without it training stalls on the baseline for many epochs"),
     },
     'the denoising autoencoder',
   ),
@@ -70,5 +71,6 @@ export function architectureOf(config: DenoiserConfig): Architecture {
     activation: config.model.activation,
     pooling: config.model.pooling,
     outputActivation: config.model.output_activation,
+    normalize: config.model.normalize,
   };
 }

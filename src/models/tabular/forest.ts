@@ -10,7 +10,7 @@ import { UserError } from '../../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { trainTrees, type ForestJob, type ForestShare } from './forest-train.js';
-import { addTreePrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 interface ForestState {
@@ -93,7 +93,7 @@ class Forest implements Learner {
     checkPredictInputs(this.kind, X, s.features);
     const out = new Float64Array(X.rows);
     const scale = 1 / Math.max(1, this.trees.length);
-    for (const tree of this.trees) addTreePrediction(tree, X, out, scale);
+    addTreesPrediction(this.trees, X, out, scale);
     return out;
   }
 

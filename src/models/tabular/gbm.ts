@@ -8,9 +8,9 @@ import { UserError } from '../../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { Grower, type GrowParams } from './grower.js';
-import { LOSSES, weightedMedian, type BoostingLoss } from './losses.js';
+import { LOSSES, weightedMedian } from './losses.js';
 import { takeRows, takeValues } from './preprocess.js';
-import { addTreePrediction, addTreePredictionBinned, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { addTreePrediction, addTreePredictionBinned, addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 const KIND = 'gbm';
@@ -210,7 +210,7 @@ export class GradientBoosting implements Learner {
     if (!s) throw notFitted(KIND);
     checkPredictInputs(KIND, X, s.features);
     const out = new Float64Array(X.rows).fill(s.baseline);
-    for (const tree of this.trees) addTreePrediction(tree, X, out);
+    addTreesPrediction(this.trees, X, out);
     return out;
   }
 

@@ -76,46 +76,62 @@ export class TreeBuilder {
 
 /** Adds scale * tree(x) to out[i] for every row of X. */
 export function addTreePrediction(tree: FlatTree, X: Matrix, out: Float64Array, scale = 1): void {
+  addTreesPrediction([tree], X, out, scale);
+}
+
+const BLOCK_ROWS = 2048;
+
+/**
+ * Adds scale * sum of the trees' outputs to out[i] for every row of X. Rows are copied in blocks
+ * into a row-major buffer, so each traversal reads one small contiguous row.
+ */
+export function addTreesPrediction(trees: FlatTree[], X: Matrix, out: Float64Array, scale = 1): void {
+  const F = X.columns.length;
+  const buf = new Float64Array(Math.min(BLOCK_ROWS, X.rows) * F);
+  for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
+    const m = Math.min(BLOCK_ROWS, X.rows - start);
+    for (let f = 0; f < F; f++) {
+      const col = X.columns[f];
+      for (let r = 0; r < m; r++) buf[r * F + f] = col[start + r];
+    }
+    for (const tree of trees) {
+      if (tree.catMask) traverseCategorical(tree, buf, F, m, out, start, scale);
+      else traverse(tree, buf, F, m, out, start, scale);
+    }
+  }
+}
+
+function traverse(tree: FlatTree, buf: Float64Array, F: number, m: number, out: Float64Array, offset: number, scale: number): void {
   const { feature, threshold, missingLeft, left, right, value } = tree;
-  const columns = X.columns;
-  const rows = X.rows;
-  if (feature[0] < 0) {
-    const v = value[0] * scale;
-    for (let i = 0; i < rows; i++) out[i] += v;
-    return;
-  }
-  if (tree.catMask) {
-    addTreePredictionCategorical(tree, X, out, scale);
-    return;
-  }
-  for (let i = 0; i < rows; i++) {
+  for (let r = 0; r < m; r++) {
+    const base = r * F;
     let node = 0;
     let f: number;
     while ((f = feature[node]) >= 0) {
-      const x = columns[f][i];
+      const x = buf[base + f];
       if (x <= threshold[node]) node = left[node];
       else if (x !== x && missingLeft[node] === 1) node = left[node];
       else node = right[node];
     }
-    out[i] += value[node] * scale;
+    out[offset + r] += value[node] * scale;
   }
 }
 
-function addTreePredictionCategorical(tree: FlatTree, X: Matrix, out: Float64Array, scale: number): void {
+function traverseCategorical(tree: FlatTree, buf: Float64Array, F: number, m: number, out: Float64Array, offset: number, scale: number): void {
   const { feature, threshold, missingLeft, left, right, value } = tree;
   const catMask = tree.catMask!;
-  const columns = X.columns;
-  for (let i = 0; i < X.rows; i++) {
+  for (let r = 0; r < m; r++) {
+    const base = r * F;
     let node = 0;
     let f: number;
     while ((f = feature[node]) >= 0) {
-      const x = columns[f][i];
+      const x = buf[base + f];
       const mask = catMask[node];
       if (x !== x) node = missingLeft[node] === 1 ? left[node] : right[node];
       else if (mask !== null) node = mask[categoryBin(x, mask.length)] === 1 ? left[node] : right[node];
       else node = x <= threshold[node] ? left[node] : right[node];
     }
-    out[i] += value[node] * scale;
+    out[offset + r] += value[node] * scale;
   }
 }
 
