@@ -26,7 +26,8 @@ import { extractTarget, TableEncoder, takeRows, takeValues } from '../src/models
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
-const PYTHON = '/usr/bin/python3';
+/** Debian's interpreter, where python3-sklearn / python3-xgboost install (SCIML_PEER_PYTHON overrides). */
+const PYTHON = process.env.SCIML_PEER_PYTHON ?? '/usr/bin/python3';
 
 interface ModelSpec {
   name: string;
@@ -94,11 +95,12 @@ function rmse(a: Float64Array, b: Float64Array): number {
 }
 
 function peerAvailable(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import numpy, sklearn, xgboost'], { encoding: 'utf8' });
+  // Only numpy is needed up front: a missing sklearn or xgboost skips just the models that use it.
+  const probe = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
   if (probe.error) return `${PYTHON} not found (apt-get install python3 python3-sklearn python3-xgboost)`;
   if (probe.status !== 0) {
     const missing = /No module named '([^']+)'/.exec(probe.stderr)?.[1] ?? 'a module';
-    return `${PYTHON} lacks ${missing} (apt-get install python3-sklearn python3-xgboost)`;
+    return `${PYTHON} lacks ${missing} (apt-get install python3-numpy python3-sklearn python3-xgboost)`;
   }
   return undefined;
 }
@@ -166,7 +168,7 @@ async function main(): Promise<void> {
       for (const line of res.stdout.split('\n')) {
         if (!line.trim()) continue;
         const r = JSON.parse(line);
-        if (r.error) process.stderr.write(`  peer ${r.name}: ${r.error}\n`);
+        if (r.error) process.stderr.write(`  peer ${r.name}: ${r.error} (apt-get install python3-${String(r.error).replace('missing ', '')})\n`);
         else peers[r.name] = r;
       }
     } finally {

@@ -56,6 +56,9 @@ test('--max-trials runs reproduce exactly; predict on the saved model reproduces
   assert.equal(linesA.length, 9);
   assert.deepEqual(linesA.map(stripTiming), linesB.map(stripTiming));
   assert.deepEqual(column(join(runA, 'predictions.arrow'), 'prediction'), column(join(runB, 'predictions.arrow'), 'prediction'));
+  const metricsA = JSON.parse(readFileSync(join(runA, 'metrics.json'), 'utf8'));
+  assert.ok(metricsA.cv.greedy_ensemble <= metricsA.cv_baseline, `greedy ${metricsA.cv.greedy_ensemble} vs best single ${metricsA.cv_baseline}`);
+  assert.ok(metricsA.cv_final <= metricsA.cv_baseline);
 
   // The saved model on the holdout rows, as a new CSV, gives the run's holdout predictions.
   const rows = column(join(runA, 'predictions.arrow'), 'row');

@@ -4,40 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
-import type { DataTable } from '../../data/table.js';
 import type { Logger } from '../../runtime/log.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
-import { parseDateTime, type FeaturePlan } from './features.js';
 import { readLeaderboard } from './leaderboard.js';
-
-/** A time stamp (ISO text) and hour of day for each holdout row, when the table has them. */
-export function timeColumns(table: DataTable, plan: FeaturePlan): { time: string[] | null; hour: Float64Array | null } {
-  const hourColumn = table.columns.find((c) => c.kind === 'number' && /^(hr|hour|hour_of_day)$/i.test(c.name));
-  const dateName = plan.dates[0]?.column;
-  const dateColumn = dateName ? table.columns.find((c) => c.name === dateName) : undefined;
-  let hour: Float64Array | null = hourColumn && hourColumn.kind === 'number' ? Float64Array.from(hourColumn.values) : null;
-  let time: string[] | null = null;
-  if (dateColumn) {
-    time = [];
-    const fromDates = new Float64Array(table.numRows).fill(NaN);
-    let dateHasTime = false;
-    for (let i = 0; i < table.numRows; i++) {
-      const cell = dateColumn.kind === 'string' ? dateColumn.values[i] : String(dateColumn.values[i]);
-      const dt = cell === null ? undefined : parseDateTime(cell);
-      if (!dt) {
-        time.push('');
-        continue;
-      }
-      if (dt.hasTime) dateHasTime = true;
-      fromDates[i] = dt.hour;
-      const ms = dt.hasTime || !hour ? dt.ms : dt.ms + hour[i] * 3_600_000;
-      time.push(new Date(ms).toISOString().replace('.000Z', ''));
-    }
-    if (!hour && dateHasTime) hour = fromDates;
-  }
-  return { time, hour };
-}
 
 function movingAverage(values: Float64Array, window: number): Float64Array {
   const out = new Float64Array(values.length);

@@ -2,7 +2,6 @@ import type { TaskDefinition } from '../../tasks.js';
 import { automlSchema, type AutomlConfig } from './config.js';
 import { trainAutoml } from './train.js';
 import { evaluateAutoml } from './evaluate.js';
-import { writeAutomlReport } from './report.js';
 
 export const automlTask: TaskDefinition<AutomlConfig> = {
   name: 'automl',
@@ -11,5 +10,6 @@ export const automlTask: TaskDefinition<AutomlConfig> = {
   usesTensorflow: false,
   train: (ctx, config) => trainAutoml(ctx, config),
   evaluate: (ctx, config, options) => evaluateAutoml(ctx, config, options.modelDir),
-  renderReport: (run, log) => writeAutomlReport(run, log),
+  // Lazy: the report pulls in vega, which is slow to load.
+  renderReport: (run, log) => import('./report.js').then((m) => m.writeAutomlReport(run, log)),
 };

@@ -2,57 +2,39 @@
  * `sciml automl` end to end: prepare the data, search under the time budget, build the ensembles,
  * pick the best by CV, score it once on the holdout, and write the run directory.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskContext, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
-import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
-import type { Learner, Matrix } from '../tabular/learner.js';
-import { LEARNERS } from '../tabular/registry.js';
+import type { Matrix } from '../tabular/learner.js';
 import type { AutomlConfig } from './config.js';
-import { clampBelow, greedySelection, stack, stackMatrix, weightedSum } from './ensemble.js';
+import { buildEnsembles, memberName } from './choose.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
-import { leaderboardBytes, leaderboardText, rankRows, type LeaderboardRow } from './leaderboard.js';
+import { leaderboardBytes, leaderboardText, rankRows } from './leaderboard.js';
 import { allMetrics, isRegressionMetric, lossOf, lossToMetric, type RegressionMetric } from './metrics.js';
-import { MODEL_FORMAT, combine, type FinalModel, type ModelFile } from './model.js';
-import { prepare, readInputs, type Prepared } from './prepare.js';
-import { searchModels, type TrialRecord } from './search-run.js';
+import { combine } from './model.js';
+import { saveModel, trialLine, writePredictions } from './outputs.js';
+import { prepare, readInputs } from './prepare.js';
+import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
 import { ensureBackendFor, predictMember, type SavedMember, type TrialData } from './trial.js';
 import { zooKinds, LEARNER_KEY } from './zoo.js';
-import { writeAutomlReport, timeColumns } from './report.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report. */
 export function reserveSeconds(timeLimit: number): number {
   return Math.min(20, Math.max(3, 0.1 * timeLimit));
 }
 
-interface Candidate {
-  record: TrialRecord;
-  name: string;
-  oof: Float64Array;
-  test: Float64Array;
-}
-
-interface EnsembleChoice {
-  name: string;
-  cvLoss: number;
-  oof: Float64Array;
-  test: Float64Array;
-  final: FinalModel;
-  /** Indices into the candidate list of the members this model needs. */
-  members: number[];
-  stacker?: Learner;
-  fitSeconds: number;
-  params: string;
-}
-
-export function memberName(record: TrialRecord): string {
-  return `${String(record.config[LEARNER_KEY])}_${record.id}`;
+/**
+ * When the budget starts: at process start when this run is what the process was started for (a
+ * few seconds ago: `sciml automl` loading its modules counts against the user's wall clock), else now.
+ */
+export function budgetStart(now = Date.now()): number {
+  return Math.max(performance.timeOrigin, now - 10_000);
 }
 
 export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promise<TaskOutcome> {
-  const startMs = Date.now();
+  const startMs = budgetStart();
   const configFile = ctx.configFile ?? '(automl command line)';
   if (!isRegressionMetric(config.search.metric)) {
     throw new UserError(`${configFile}: search.metric: '${config.search.metric}' needs classification, which this version of sciml does not do yet; expected one of 'rmse', 'mae', 'r2', 'rmsle'`);
@@ -132,7 +114,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     );
 
     // Saved model: only the members the final model needs.
-    const model = await ctx.run.phase('save', () => saveModel(ctx, prep, search.transform, out.candidates, best, metric));
+    const model = await ctx.run.phase('save', () => saveModel(ctx.run, prep, search.transform, out.candidates, best, metric));
     const memberPreds = best.members.map((m) => out.candidates[m]);
     let importance: FeatureImportance[] = [];
     const left = startMs + timeLimitMs - Date.now();
@@ -149,19 +131,9 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
         return permutationImportance(predict, prep.Xtest, prep.ytest, loss, { seed: config.seed, maxRows: 1000, timeBudgetMs: remaining });
       });
     }
-    const { time, hour } = timeColumns(prep.testTable, prep.plan);
-    const predictionColumns: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column> | ReturnType<typeof utf8Column>> = {
-      row: int32Column(prep.testRows),
-      y: float64Column(prep.ytest),
-      prediction: float64Column(best.test),
-    };
-    if (time) predictionColumns.time = utf8Column(time);
-    if (hour) predictionColumns.hour = float64Column(hour);
-    const perModel = new Map<string, Float64Array>();
-    perModel.set(bestSingle.name, bestSingle.test);
+    const perModel = new Map<string, Float64Array>([[bestSingle.name, bestSingle.test]]);
     for (const c of memberPreds) perModel.set(c.name, c.test);
-    for (const [name, p] of perModel) predictionColumns[`pred_${name}`] = float64Column(p);
-    ctx.run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(predictionColumns)));
+    writePredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
@@ -202,7 +174,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       feature_importance: importance,
     });
     if (Date.now() < startMs + timeLimitMs - 1500) {
-      await ctx.run.phase('report', () => writeAutomlReport(ctx.run, ctx.log));
+      await ctx.run.phase('report', async () => (await import('./report.js')).writeAutomlReport(ctx.run, ctx.log));
     } else {
       ctx.log.warn('time budget used up: report.html skipped (render it later with `sciml report <run>`)');
     }
@@ -218,76 +190,3 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   }
 }
 
-function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model: string } {
-  const { result: _result, ...rest } = r;
-  return { model: memberName(r), ...rest, loss: Number.isFinite(r.loss) ? r.loss : (null as unknown as number) };
-}
-
-async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRecord[], loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number): Promise<{ candidates: Candidate[]; choices: EnsembleChoice[] }> {
-  const singles: EnsembleChoice[] = [];
-  const candidates: Candidate[] = [];
-  for (const r of ok) {
-    const c = { record: r, name: memberName(r), oof: r.result!.oof, test: r.result!.test };
-    const index = r.result!.modelFile ? candidates.push(c) - 1 : -1;
-    singles.push({ name: c.name, cvLoss: r.loss, oof: c.oof, test: c.test, final: { type: 'single', name: c.name }, members: index >= 0 ? [index] : [], fitSeconds: r.fit_time_s, params: '' });
-  }
-  // A single model can only be final if its fold models were kept.
-  const choices: EnsembleChoice[] = singles.filter((s) => s.members.length > 0);
-  if (candidates.length === 0) throw new Error('no trial kept its fold models');
-  const oofs = candidates.map((c) => c.oof);
-  const t0 = performance.now();
-  const greedy = greedySelection(oofs, prep.y, loss, config.ensemble.greedy_rounds);
-  const used = greedy.weights.map((w, i) => (w > 0 ? i : -1)).filter((i) => i >= 0);
-  choices.push({
-    name: 'greedy_ensemble',
-    cvLoss: greedy.loss,
-    oof: weightedSum(oofs, greedy.weights),
-    test: weightedSum(candidates.map((c) => c.test), greedy.weights),
-    final: { type: 'greedy', name: 'greedy_ensemble', weights: used.map((i) => greedy.weights[i]) },
-    members: used,
-    fitSeconds: (performance.now() - t0) / 1000,
-    params: JSON.stringify(Object.fromEntries(used.map((i) => [candidates[i].name, Number(greedy.weights[i].toFixed(4))]))),
-  });
-  const stacker = LEARNERS.ridge;
-  if (config.ensemble.stacking && stacker && candidates.length >= 2) {
-    const top = candidates.map((c, i) => i).sort((a, b) => candidates[a].record.loss - candidates[b].record.loss).slice(0, 10);
-    const names = top.map((i) => candidates[i].name);
-    for (const withFeatures of [false, true]) {
-      const t1 = performance.now();
-      const design = stackMatrix(top.map((i) => candidates[i].oof), names, withFeatures ? prep.X : null);
-      const result = await stack(design, prep.y, prep.folds, config.search.folds, stacker, { alpha: 1 }, config.seed, loss);
-      const name = withFeatures ? 'stack_ridge_features' : 'stack_ridge';
-      const final: FinalModel = { type: 'stack', name, with_features: withFeatures, stacker: result.model.toJSON() };
-      // The same code path as `sciml predict`, so the saved model reproduces these predictions.
-      const testPred = combine(final, top.map((i) => candidates[i].test), names, prep.Xtest, prep.clampMin, result.model);
-      const oof = clampBelow(Float64Array.from(result.oof), prep.clampMin);
-      choices.push({
-        name,
-        cvLoss: loss(prep.y, oof),
-        oof,
-        test: testPred,
-        final,
-        members: top,
-        stacker: result.model,
-        fitSeconds: (performance.now() - t1) / 1000,
-        params: JSON.stringify({ stacker: 'ridge', alpha: 1, members: names, with_features: withFeatures }),
-      });
-    }
-  }
-  return { candidates, choices };
-}
-
-async function saveModel(ctx: TaskContext, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): Promise<ModelFile> {
-  const modelDir = ctx.run.file('model');
-  mkdirSync(join(modelDir, 'members'), { recursive: true });
-  const members = best.members.map((i) => {
-    const c = candidates[i];
-    const file = `members/trial-${c.record.id}.json`;
-    renameSync(c.record.result!.modelFile!, join(modelDir, file));
-    c.record.result!.modelFile = join(modelDir, file);
-    return { id: c.record.id, name: c.name, file };
-  });
-  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final };
-  ctx.run.writeJson('model/model.json', model);
-  return model;
-}

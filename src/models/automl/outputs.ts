@@ -1,0 +1,75 @@
+/** Writing an automl run's files: the model folder, the holdout predictions and the trial log. */
+import { mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunDir } from '../../runtime/rundir.js';
+import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
+import { MODEL_FORMAT, type ModelFile } from './model.js';
+import type { Prepared } from './prepare.js';
+import type { TrialRecord } from './search-run.js';
+import { memberName, type Candidate, type EnsembleChoice } from './choose.js';
+import type { DataTable } from '../../data/table.js';
+import { parseDateTime, type FeaturePlan } from './features.js';
+
+/** A trials.jsonl line: everything but the predictions. */
+export function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model: string } {
+  const { result: _result, ...rest } = r;
+  return { model: memberName(r), ...rest, loss: Number.isFinite(r.loss) ? r.loss : (null as unknown as number) };
+}
+
+/** predictions.arrow: holdout row, truth, final prediction, time/hour when known, and per-model predictions. */
+export function writePredictions(run: RunDir, prep: Prepared, best: EnsembleChoice, others: { name: string; test: Float64Array }[]): void {
+  const { time, hour } = timeColumns(prep.testTable, prep.plan);
+  const columns: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column> | ReturnType<typeof utf8Column>> = {
+    row: int32Column(prep.testRows),
+    y: float64Column(prep.ytest),
+    prediction: float64Column(best.test),
+  };
+  if (time) columns.time = utf8Column(time);
+  if (hour) columns.hour = float64Column(hour);
+  for (const m of others) columns[`pred_${m.name}`] = float64Column(m.test);
+  run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(columns)));
+}
+
+/** model/: model.json and the fold models of the members the final model needs (moved from the candidates). */
+export function saveModel(run: RunDir, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): ModelFile {
+  const modelDir = run.file('model');
+  mkdirSync(join(modelDir, 'members'), { recursive: true });
+  const members = best.members.map((i) => {
+    const c = candidates[i];
+    const file = `members/trial-${c.record.id}.json`;
+    renameSync(c.record.result!.modelFile!, join(modelDir, file));
+    c.record.result!.modelFile = join(modelDir, file);
+    return { id: c.record.id, name: c.name, file };
+  });
+  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final };
+  run.writeJson('model/model.json', model);
+  return model;
+}
+
+/** A time stamp (ISO text) and hour of day for each holdout row, when the table has them. */
+export function timeColumns(table: DataTable, plan: FeaturePlan): { time: string[] | null; hour: Float64Array | null } {
+  const hourColumn = table.columns.find((c) => c.kind === 'number' && /^(hr|hour|hour_of_day)$/i.test(c.name));
+  const dateName = plan.dates[0]?.column;
+  const dateColumn = dateName ? table.columns.find((c) => c.name === dateName) : undefined;
+  let hour: Float64Array | null = hourColumn && hourColumn.kind === 'number' ? Float64Array.from(hourColumn.values) : null;
+  let time: string[] | null = null;
+  if (dateColumn) {
+    time = [];
+    const fromDates = new Float64Array(table.numRows).fill(NaN);
+    let dateHasTime = false;
+    for (let i = 0; i < table.numRows; i++) {
+      const cell = dateColumn.kind === 'string' ? dateColumn.values[i] : String(dateColumn.values[i]);
+      const dt = cell === null ? undefined : parseDateTime(cell);
+      if (!dt) {
+        time.push('');
+        continue;
+      }
+      if (dt.hasTime) dateHasTime = true;
+      fromDates[i] = dt.hour;
+      const ms = dt.hasTime || !hour ? dt.ms : dt.ms + hour[i] * 3_600_000;
+      time.push(new Date(ms).toISOString().replace('.000Z', ''));
+    }
+    if (!hour && dateHasTime) hour = fromDates;
+  }
+  return { time, hour };
+}
