@@ -1,10 +1,9 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { sciml, syntheticCsv, tempDir, writeFile } from './helpers.js';
-import { readTable } from '../../src/data/read-table.js';
 import { prepare, readInputs } from '../../src/models/automl/prepare.js';
 import { automlSchema } from '../../src/models/automl/config.js';
 import { runTrial } from '../../src/models/automl/trial.js';
@@ -14,6 +13,7 @@ function column(path: string, name: string): number[] {
 }
 
 const dir = tempDir();
+after(() => rmSync(dir, { recursive: true, force: true }));
 const data = writeFile(dir, 'data.csv', syntheticCsv(400, 1));
 
 function configYaml(out: string): string {
@@ -81,7 +81,6 @@ test('--max-trials runs reproduce exactly; predict on the saved model reproduces
     { X: prep.X, y: prep.y, Xtest: prep.Xtest, folds: prep.folds, k: config.search.folds, metric: 'rmse', clampMin: prep.clampMin, candidatesDir: dir },
   );
   assert.deepEqual(replay.foldLosses, line.fold_losses);
-  void readTable;
 });
 
 test('the time limit holds on a small budget, and the run directory is complete', () => {

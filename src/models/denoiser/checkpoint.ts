@@ -12,6 +12,9 @@ export interface EpochRecord {
   epoch: number;
   train_loss: number;
   val_loss: number;
+  /** Share of validation traces whose recovered peak is within the peak tolerance. */
+  val_peak_accuracy: number;
+  learning_rate: number;
   seconds: number;
   traces_per_s: number;
 }

@@ -25,9 +25,9 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { type: 'grad'; id: number; version: number; indices: Int32Array; denominator: number }
-  | { type: 'sse'; id: number; version: number; indices: Int32Array; batchSize: number };
+  | { type: 'validate'; id: number; version: number; indices: Int32Array; batchSize: number; tolerance: number };
 
-export type WorkerReply = { type: 'ready' } | { type: 'result'; id: number; value: number } | { type: 'error'; id?: number; message: string; stack?: string };
+export type WorkerReply = { type: 'ready' } | { type: 'result'; id: number; value: number; hits?: number } | { type: 'error'; id?: number; message: string; stack?: string };
 
 export function sharedCopy(data: Float32Array): Float32Array {
   const out = new Float32Array(new SharedArrayBuffer(data.byteLength));
@@ -38,7 +38,7 @@ export function sharedCopy(data: Float32Array): Float32Array {
 interface RemoteReplica {
   worker: Worker;
   grads: Float32Array;
-  pending: Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (v: { value: number; hits?: number }) => void; reject: (e: Error) => void }>;
   failure?: Error;
 }
 
@@ -109,7 +109,7 @@ export class ReplicaPool {
         else if (msg.type === 'result') {
           const p = remote.pending.get(msg.id);
           remote.pending.delete(msg.id);
-          p?.resolve(msg.value);
+          p?.resolve({ value: msg.value, hits: msg.hits });
         } else {
           const err = new Error(`denoiser worker: ${msg.message}`);
           if (msg.stack) err.stack = msg.stack;
@@ -126,7 +126,7 @@ export class ReplicaPool {
     });
   }
 
-  private request(remote: RemoteReplica, msg: WorkerRequest): Promise<number> {
+  private request(remote: RemoteReplica, msg: WorkerRequest): Promise<{ value: number; hits?: number }> {
     if (remote.failure) return Promise.reject(remote.failure);
     return new Promise((resolve, reject) => {
       remote.pending.set(msg.id, { resolve, reject });
@@ -153,7 +153,7 @@ export class ReplicaPool {
     const denominator = Math.max(1, indices.length) * this.localLength();
     const shards = this.shards(indices);
     const remoteResults = this.remotes.map((r, w) =>
-      shards[w + 1].length > 0 ? this.request(r, { type: 'grad', id: this.nextId++, version: this.version, indices: shards[w + 1].slice(), denominator }) : Promise.resolve(NaN),
+      shards[w + 1].length > 0 ? this.request(r, { type: 'grad', id: this.nextId++, version: this.version, indices: shards[w + 1].slice(), denominator }).then((r) => r.value) : Promise.resolve(NaN),
     );
     this.local.load(this.params, this.version);
     let sse = 0;
@@ -170,16 +170,19 @@ export class ReplicaPool {
     return sse;
   }
 
-  /** Sum of squared errors over the traces, split across replicas. */
-  async squaredError(indices: Int32Array, batchSize: number): Promise<number> {
+  /** Validation sum of squared errors and peak hits within `tolerance` samples, split across replicas. */
+  async validate(indices: Int32Array, batchSize: number, tolerance: number): Promise<{ sse: number; hits: number }> {
     const shards = this.shards(indices);
     const remoteResults = this.remotes.map((r, w) =>
-      shards[w + 1].length > 0 ? this.request(r, { type: 'sse', id: this.nextId++, version: this.version, indices: shards[w + 1].slice(), batchSize }) : Promise.resolve(0),
+      shards[w + 1].length > 0 ? this.request(r, { type: 'validate', id: this.nextId++, version: this.version, indices: shards[w + 1].slice(), batchSize, tolerance }) : Promise.resolve({ value: 0, hits: 0 }),
     );
     this.local.load(this.params, this.version);
-    let sse = shards[0].length > 0 ? this.local.squaredError(shards[0], batchSize) : 0;
-    for (const v of await Promise.all(remoteResults)) sse += v;
-    return sse;
+    const total = shards[0].length > 0 ? this.local.validate(shards[0], batchSize, tolerance) : { sse: 0, hits: 0 };
+    for (const r of await Promise.all(remoteResults)) {
+      total.sse += r.value;
+      total.hits += r.hits ?? 0;
+    }
+    return total;
   }
 
   private localLength(): number {

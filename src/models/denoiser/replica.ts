@@ -5,6 +5,7 @@
  */
 import { tf } from '../../runtime/backend.js';
 import { buildDenoiser, type Architecture } from './architecture.js';
+import { argmax } from '../../data/radio/traces.js';
 
 export interface WeightLayout {
   names: string[];
@@ -121,17 +122,30 @@ export class Replica {
     return this.variables;
   }
 
-  /** Sum of squared errors over the given traces (batched). */
-  squaredError(indices: ArrayLike<number>, batchSize: number): number {
-    let total = 0;
+  /**
+   * Validation figures over the given traces (batched): the sum of squared errors, and how many
+   * recovered maxima lie within `tolerance` samples of the clean signal's maximum.
+   */
+  validate(indices: ArrayLike<number>, batchSize: number, tolerance: number): { sse: number; hits: number } {
+    const L = this.data.length;
+    let sse = 0;
+    let hits = 0;
     for (let start = 0; start < indices.length; start += batchSize) {
       const chunk = Array.prototype.slice.call(indices, start, start + batchSize) as number[];
       const { x, y } = this.batch(chunk);
-      const sse = tf.tidy(() => tf.sum(tf.squaredDifference(this.model.predict(x) as tf.Tensor, y)));
-      total += sse.dataSync()[0];
-      tf.dispose([x, y, sse]);
+      const prediction = this.model.predict(x) as tf.Tensor;
+      const total = tf.tidy(() => tf.sum(tf.squaredDifference(prediction, y)));
+      sse += total.dataSync()[0];
+      const values = prediction.dataSync() as Float32Array;
+      for (let j = 0; j < chunk.length; j++) {
+        const i = chunk[j];
+        const found = argmax(values, j * L, (j + 1) * L);
+        const truth = argmax(this.data.signal, i * L, (i + 1) * L);
+        if (Math.abs(found - truth) <= tolerance) hits++;
+      }
+      tf.dispose([x, y, prediction, total]);
     }
-    return total;
+    return { sse, hits };
   }
 }
 

@@ -12,6 +12,7 @@ import { evaluateMethods, writeEvaluation, type Evaluation } from './evaluate.js
 import { loadModel, MODEL_FILES, saveFilters, saveHistory, saveModel, type DenoiserMeta, type SavedFilters } from './model-io.js';
 import { predictTraces, writeParams } from './replica.js';
 import { trainDenoiser } from './train.js';
+import { peakTolerance } from '../../metrics/peak.js';
 import { renderDenoiserReport } from './report.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { TraceSet } from '../../data/radio/traces.js';
@@ -81,7 +82,17 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
     trainDenoiser({
       arch,
       seed: config.seed,
-      settings: { epochs: t.epochs, batchSize: t.batch_size, learningRate: t.learning_rate, patience: t.patience, minDelta: t.min_delta, validationFraction: t.validation_fraction, workers: workersFor(ctx, config) },
+      settings: {
+        epochs: t.epochs,
+        batchSize: t.batch_size,
+        learningRate: t.learning_rate,
+        learningRateDecay: t.learning_rate_decay,
+        patience: t.patience,
+        minDelta: t.min_delta,
+        validationFraction: t.validation_fraction,
+        workers: workersFor(ctx, config),
+        peakTolerance: peakTolerance(arch.length, config.evaluation.peak_fraction),
+      },
       traces: trainSet,
       backend: ctx.backend?.provider ?? 'cpu',
       log: ctx.log,

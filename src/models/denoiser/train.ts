@@ -19,10 +19,14 @@ export interface TrainSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** The learning rate is multiplied by this after every epoch (1: constant). */
+  learningRateDecay: number;
   patience: number;
   minDelta: number;
   validationFraction: number;
   workers: number;
+  /** Peak tolerance in samples for the validation peak accuracy recorded per epoch. */
+  peakTolerance: number;
 }
 
 export interface TrainOptions {
@@ -72,7 +76,7 @@ export function epochOrder(fit: Int32Array, seed: number, epoch: number): Int32A
 
 function fingerprintOf(o: TrainOptions): string {
   const h = createHash('sha256');
-  const { epochs: _e, patience: _p, workers: _w, ...trajectory } = o.settings;
+  const { epochs: _e, patience: _p, workers: _w, peakTolerance: _t, ...trajectory } = o.settings;
   h.update(JSON.stringify({ arch: o.arch, seed: o.seed, trajectory }));
   h.update(new Uint8Array(o.traces.noisy.buffer, o.traces.noisy.byteOffset, o.traces.noisy.byteLength));
   h.update(new Uint8Array(o.traces.signal.buffer, o.traces.signal.byteOffset, o.traces.signal.byteLength));
@@ -126,20 +130,29 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
     state.params = pool.params; // train in the shared buffer the replicas read
     const resumedAt = state.epochsDone;
     if (previous) log.info(`resuming at epoch ${resumedAt + 1} (best so far: epoch ${state.bestEpoch + 1}, validation loss ${state.bestValLoss.toPrecision(4)})`);
-    const adamSettings = { learningRate: s.learningRate, ...ADAM_DEFAULTS };
     const grads = new Float32Array(layout.total);
     const canContinue = () => !state.stoppedEarly && state.epochsDone < s.epochs;
     while (canContinue()) {
       const epoch = state.epochsDone;
       const t0 = performance.now();
       const order = epochOrder(fit, o.seed, epoch);
+      const adamSettings = { learningRate: s.learningRate * Math.pow(s.learningRateDecay, epoch), ...ADAM_DEFAULTS };
       const steps = Math.ceil(order.length / s.batchSize);
       const trainSse = await runSteps(pool, order, s.batchSize, state.adam, adamSettings, grads, (step, sse) => {
         if (step % 10 === 0) log.progress(`epoch ${epoch + 1}/${s.epochs}  step ${step + 1}/${steps}  train loss ${(sse / ((step + 1) * s.batchSize * L)).toExponential(3)}`);
       });
-      const valLoss = (await pool.squaredError(validation, 256)) / (validation.length * L);
+      const checked = await pool.validate(validation, 256, s.peakTolerance);
+      const valLoss = checked.sse / (validation.length * L);
       const seconds = (performance.now() - t0) / 1000;
-      const record: EpochRecord = { epoch: epoch + 1, train_loss: trainSse / (order.length * L), val_loss: valLoss, seconds, traces_per_s: order.length / seconds };
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        train_loss: trainSse / (order.length * L),
+        val_loss: valLoss,
+        val_peak_accuracy: checked.hits / validation.length,
+        learning_rate: adamSettings.learningRate,
+        seconds,
+        traces_per_s: order.length / seconds,
+      };
       state.history.push(record);
       if (valLoss < state.bestValLoss - s.minDelta) {
         state.bestValLoss = valLoss;
@@ -150,7 +163,7 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
       state.epochsDone = epoch + 1;
       if (s.patience > 0 && state.epochsWithoutImprovement >= s.patience) state.stoppedEarly = true;
       state.finished = !canContinue();
-      log.info(`epoch ${record.epoch}/${s.epochs}  train ${record.train_loss.toExponential(3)}  validation ${valLoss.toExponential(3)}${state.bestEpoch === epoch ? ' (best)' : ''}  ${record.traces_per_s.toFixed(0)} traces/s`);
+      log.info(`epoch ${record.epoch}/${s.epochs}  train ${record.train_loss.toExponential(3)}  validation ${valLoss.toExponential(3)} (peak accuracy ${record.val_peak_accuracy.toFixed(3)})${state.bestEpoch === epoch ? ' (best)' : ''}  ${record.traces_per_s.toFixed(0)} traces/s`);
       if (o.checkpointPath) writeCheckpoint(o.checkpointPath, state);
       o.onEpochEnd?.(record);
     }

@@ -20,8 +20,11 @@ async function start(): Promise<void> {
   port.on('message', (msg: WorkerRequest) => {
     try {
       replica.load(params, msg.version);
-      const value = msg.type === 'grad' ? replica.gradients(msg.indices, msg.denominator, grads) : replica.squaredError(msg.indices, msg.batchSize);
-      reply({ type: 'result', id: msg.id, value });
+      if (msg.type === 'grad') reply({ type: 'result', id: msg.id, value: replica.gradients(msg.indices, msg.denominator, grads) });
+      else {
+        const { sse, hits } = replica.validate(msg.indices, msg.batchSize, msg.tolerance);
+        reply({ type: 'result', id: msg.id, value: sse, hits });
+      }
     } catch (err) {
       reply({ type: 'error', id: msg.id, message: (err as Error).message, stack: (err as Error).stack });
     }
