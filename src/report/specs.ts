@@ -142,8 +142,10 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   const seriesField = folded ? 'series' : o.color;
   const rows = downsampleRows(cleanRows(o.data), { x: o.x, ys, maxPoints: o.maxPoints ?? DEFAULT_LINE_POINTS, groupBy: o.color });
   const yField = folded ? 'value' : ys[0];
+  // Only quantitative scales take `zero`; vega-lite warns and drops it on a time axis.
+  const xType = inferType(rows, o.x);
   const encoding: Record<string, unknown> = {
-    x: { field: fieldRef(o.x), type: inferType(rows, o.x), title: o.xTitle ?? o.x, scale: scaleOf(o.xScale, false) },
+    x: { field: fieldRef(o.x), type: xType, title: o.xTitle ?? o.x, scale: scaleOf(o.xScale, xType === 'quantitative' ? false : undefined) },
     y: { field: fieldRef(yField), type: 'quantitative', title: o.yTitle ?? (folded ? null : ys[0]), scale: scaleOf(o.yScale, o.yZero ?? false, o.yDomain) },
   };
   if (seriesField) {

@@ -56,3 +56,28 @@ test('data generate rejects an unknown kind with a hint', () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown kind 'radoi' \(did you mean 'radio'\?\)/);
 });
+
+test('a real task config: misspelled key and wrong type exit 2 naming file, line and field; nothing is written', () => {
+  const f = join(dir, 'knots-bad.yaml');
+  writeFileSync(f, 'task: knots\nseed: 1\nmodel:\n  widht: 16\n');
+  const out = join(dir, 'never-knots');
+  const r = sciml(['train', f, '--out', out]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes(`${f}:4: model.widht: unknown field (did you mean 'width'?)`), r.stderr);
+  assert.ok(!readdirSync(dir).includes('never-knots'));
+  const g = join(dir, 'knots-type.yaml');
+  writeFileSync(g, 'task: knots\nseed: many\n');
+  const r2 = sciml(['train', g, '--out', out]);
+  assert.equal(r2.code, 2);
+  assert.ok(r2.stderr.includes(`${g}:2: seed: expected a non-negative integer, got "many"`), r2.stderr);
+  const r3 = sciml(['train', g, '--set', 'seed=3', '--set', 'model.width=-2', '--out', out]);
+  assert.equal(r3.code, 2);
+  assert.ok(r3.stderr.includes('--set model.width=-2: model.width: expected a positive integer, got -2'), r3.stderr);
+});
+
+test('train --help documents the config fields with their defaults', () => {
+  const r = sciml(['train', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /task: knots/);
+  assert.match(r.stdout, /model\.width\s+integer = \d+/);
+});

@@ -78,12 +78,15 @@ function exampleCharts(predictions: Table): ChartItem[] {
 
 function spectraChart(spectra: Table, band?: [number, number]): ChartItem {
   const columns = ['true', 'noisy', 'dae', 'wiener', 'bandpass'];
-  const data = seriesRows(Object.fromEntries([['frequency_mhz', numbers(spectra, 'frequency_mhz')], ...columns.map((c) => [c, numbers(spectra, c)])])).filter((r) => (r.frequency_mhz as number) > 0);
+  const values = columns.map((c) => numbers(spectra, c));
+  // Out of band the filters leave (numerically) nothing: floor the log axis 4 decades below the top.
+  const floor = Math.max(...values.flat().filter(Number.isFinite)) * 1e-4;
+  const data = seriesRows(Object.fromEntries([['frequency_mhz', numbers(spectra, 'frequency_mhz')], ...columns.map((c, i) => [c, values[i].map((v) => Math.max(v, floor))])])).filter((r) => (r.frequency_mhz as number) > 0);
   return {
     kind: 'chart',
     name: 'spectra',
     wide: true,
-    caption: `Mean amplitude spectra over the test traces (each trace's mean removed)${band ? `; the receiver band is ${band[0]}-${band[1]} MHz` : ''}.`,
+    caption: `Mean amplitude spectra over the test traces (each trace's mean removed)${band ? `; the receiver band is ${band[0]}-${band[1]} MHz` : ''}. Values more than four decades below the top are drawn at that floor.`,
     spec: lineChart({ title: 'Mean amplitude spectra', data, x: 'frequency_mhz', y: columns, xTitle: 'frequency (MHz)', yTitle: 'mean |FFT| (scaled units)', yScale: 'log', colors: COLORS, dashed: ['bandpass'] }),
   };
 }
@@ -95,6 +98,15 @@ function snrChart(bins: SnrBinRow[]): ChartItem {
     name: 'accuracy-vs-snr',
     caption: 'Peak accuracy per SNR bin (bin centres, log-spaced bins).',
     spec: lineChart({ title: 'Peak accuracy vs SNR', data, x: 'snr', y: ['dae', 'wiener', 'bandpass'], xTitle: 'SNR (peak / noise RMS)', yTitle: 'peak accuracy', xScale: 'log', yDomain: [0, 1], points: true, colors: COLORS, dashed: ['bandpass'] }),
+  };
+}
+
+function validationAccuracyChart(history: EpochRecord[]): ChartItem {
+  return {
+    kind: 'chart',
+    name: 'validation-accuracy',
+    caption: 'Peak accuracy of the DAE on the validation traces after each epoch (the best epoch is picked by validation loss).',
+    spec: lineChart({ title: 'Validation peak accuracy', data: history.map((h) => ({ epoch: h.epoch, accuracy: h.val_peak_accuracy })), x: 'epoch', y: 'accuracy', xTitle: 'epoch', yTitle: 'peak accuracy', points: true }),
   };
 }
 
@@ -143,7 +155,11 @@ export async function renderDenoiserReport(run: RunDir): Promise<void> {
     { title: 'Spectra', items: [spectraChart(spectra, metrics.band_mhz)] },
     { title: 'Accuracy versus SNR', items: [snrChart(metrics.accuracy_by_snr)] },
   ];
-  if (metrics.history && metrics.history.length > 0) sections.push({ title: 'Training', items: [lossChart(metrics.history)] });
+  if (metrics.history && metrics.history.length > 0) {
+    const items: ReportItem[] = [lossChart(metrics.history)];
+    if (metrics.history.every((h) => typeof h.val_peak_accuracy === 'number')) items.push(validationAccuracyChart(metrics.history));
+    sections.push({ title: 'Training', items });
+  }
   const report: Report = { title: 'Radio-pulse denoiser', subtitle: 'denoising autoencoder vs Wiener and band-pass filters', meta: runMeta(run, { test_traces: metrics.test_count }), sections };
   await writeReport(run, report);
 }
