@@ -27,7 +27,7 @@ export const THEME: Config = {
     gridColor: '#ececec',
     domainColor: '#888',
     tickColor: '#888',
-    labelLimit: 180,
+    labelLimit: 260,
   },
   legend: {
     orient: 'top',

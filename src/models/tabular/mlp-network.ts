@@ -5,7 +5,8 @@
  * per tensor, and the hand-written backward pass avoids matMul's transpose flags (~4x slower there
  * than transposing first) and the tape. Tests check the gradient against finite differences.
  */
-import { tf } from '../../runtime/backend.js';
+import type * as TF from '@tensorflow/tfjs';
+import { tfjs } from './tfjs.js';
 import type { Random } from '../../runtime/random.js';
 
 /** Activations tfjs fuses into matMul. */
@@ -19,12 +20,12 @@ export interface LayerWeights {
 }
 
 export class Network {
-  readonly params: tf.Variable<tf.Rank.R1>;
+  readonly params: TF.Variable<TF.Rank.R1>;
   /** Where layer i's kernel and bias start in params. */
   private readonly kernelAt: number[] = [];
   private readonly biasAt: number[] = [];
   /** 1 on kernel entries, 0 on biases: the L2 penalty's support. */
-  private readonly kernelMask: tf.Tensor1D;
+  private readonly kernelMask: TF.Tensor1D;
   readonly size: number;
 
   private constructor(
@@ -43,6 +44,7 @@ export class Network {
     }
     if (at !== flat.length) throw new Error(`network: expected ${at} weights, got ${flat.length}`);
     this.size = at;
+    const tf = tfjs();
     this.params = tf.variable(tf.tensor1d(flat));
     this.kernelMask = tf.tensor1d(mask);
   }
@@ -87,32 +89,34 @@ export class Network {
     }));
   }
 
-  private weights(i: number): [tf.Tensor2D, tf.Tensor1D] {
+  private weights(i: number): [TF.Tensor2D, TF.Tensor1D] {
+    const tf = tfjs();
     const fanIn = this.sizes[i];
     const fanOut = this.sizes[i + 1];
-    const kernel = tf.reshape(tf.slice(this.params, this.kernelAt[i], fanIn * fanOut), [fanIn, fanOut]) as tf.Tensor2D;
-    const bias = tf.slice(this.params, this.biasAt[i], fanOut) as tf.Tensor1D;
+    const kernel = tf.reshape(tf.slice(this.params, this.kernelAt[i], fanIn * fanOut), [fanIn, fanOut]) as TF.Tensor2D;
+    const bias = tf.slice(this.params, this.biasAt[i], fanOut) as TF.Tensor1D;
     return [kernel, bias];
   }
 
   /** Layer outputs h_0 = x, h_1, ..., h_L (the last linear, shape [batch, 1]). */
-  private activations(x: tf.Tensor2D): { outputs: tf.Tensor2D[]; kernels: tf.Tensor2D[] } {
+  private activations(x: TF.Tensor2D): { outputs: TF.Tensor2D[]; kernels: TF.Tensor2D[] } {
+    const tf = tfjs();
     const outputs = [x];
-    const kernels: tf.Tensor2D[] = [];
+    const kernels: TF.Tensor2D[] = [];
     const layers = this.sizes.length - 1;
     for (let i = 0; i < layers; i++) {
       const [kernel, bias] = this.weights(i);
       kernels.push(kernel);
       const activation = i < layers - 1 ? this.activation : 'linear';
-      outputs.push(tf.fused.matMul({ a: outputs[i], b: kernel, bias, activation }) as tf.Tensor2D);
+      outputs.push(tf.fused.matMul({ a: outputs[i], b: kernel, bias, activation }) as TF.Tensor2D);
     }
     return { outputs, kernels };
   }
 
   /** Predictions [batch] (call inside tf.tidy). */
-  predict(x: tf.Tensor2D): tf.Tensor1D {
+  predict(x: TF.Tensor2D): TF.Tensor1D {
     const { outputs } = this.activations(x);
-    return tf.reshape(outputs[outputs.length - 1], [-1]) as tf.Tensor1D;
+    return tfjs().reshape(outputs[outputs.length - 1], [-1]) as TF.Tensor1D;
   }
 
   /**
@@ -120,13 +124,14 @@ export class Network {
    * kernel weights, n = batch rows: MLPRegressor's loss) and its gradient with respect to params.
    * Call inside tf.tidy.
    */
-  lossAndGradient(x: tf.Tensor2D, y: tf.Tensor1D, alpha: number, weight?: tf.Tensor1D): { loss: tf.Scalar; gradient: tf.Tensor1D } {
+  lossAndGradient(x: TF.Tensor2D, y: TF.Tensor1D, alpha: number, weight?: TF.Tensor1D): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+    const tf = tfjs();
     const n = x.shape[0];
     const { outputs, kernels } = this.activations(x);
     const pred = tf.reshape(outputs[outputs.length - 1], [-1]);
     const diff = tf.sub(pred, y);
-    let loss: tf.Scalar;
-    let dPred: tf.Tensor;
+    let loss: TF.Scalar;
+    let dPred: TF.Tensor;
     if (weight) {
       const total = tf.sum(weight);
       const wd = tf.div(tf.mul(weight, diff), total);
@@ -137,14 +142,14 @@ export class Network {
       dPred = tf.div(diff, n);
     }
     const layers = kernels.length;
-    const pieces: tf.Tensor1D[] = new Array(2 * layers);
-    let dz = tf.reshape(dPred, [n, 1]) as tf.Tensor2D;
+    const pieces: TF.Tensor1D[] = new Array(2 * layers);
+    let dz = tf.reshape(dPred, [n, 1]) as TF.Tensor2D;
     for (let i = layers - 1; i >= 0; i--) {
-      pieces[2 * i] = tf.reshape(tf.matMul(tf.transpose(outputs[i]), dz), [-1]) as tf.Tensor1D;
-      pieces[2 * i + 1] = tf.sum(dz, 0) as tf.Tensor1D;
+      pieces[2 * i] = tf.reshape(tf.matMul(tf.transpose(outputs[i]), dz), [-1]) as TF.Tensor1D;
+      pieces[2 * i + 1] = tf.sum(dz, 0) as TF.Tensor1D;
       if (i > 0) dz = activationGrad(tf.matMul(dz, tf.transpose(kernels[i])), outputs[i], this.activation);
     }
-    let gradient = tf.concat(pieces) as tf.Tensor1D;
+    let gradient = tf.concat(pieces) as TF.Tensor1D;
     if (alpha > 0) {
       const masked = tf.mul(this.params, this.kernelMask);
       loss = tf.add(loss, tf.mul(alpha / (2 * n), tf.sum(tf.square(masked))));
@@ -160,7 +165,8 @@ export class Network {
 }
 
 /** dL/dz from dL/d(out), in terms of the layer's output out = act(z). */
-function activationGrad(dOut: tf.Tensor2D, out: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+function activationGrad(dOut: TF.Tensor2D, out: TF.Tensor2D, activation: Activation): TF.Tensor2D {
+  const tf = tfjs();
   switch (activation) {
     case 'relu':
       return tf.mul(dOut, tf.step(out));

@@ -1,14 +1,15 @@
 /**
- * A multilayer perceptron for tabular regression, in tfjs (call initBackend() first): standardized
+ * A multilayer perceptron for tabular regression, in tfjs (call initBackend() first; tfjs itself
+ * loads on first use, see tfjs.ts): standardized
  * inputs (categoricals one-hot) and target, dense hidden layers, Adam on mini-batches, L2 weight
  * decay, early stopping on a validation set with the best epoch's weights restored. Settings follow
  * scikit-learn's MLPRegressor (Glorot init, alpha, batch_size 200, learning_rate_init 1e-3,
  * tol 1e-4, n_iter_no_change 10). The network itself is in mlp-network.ts.
  */
-import { tf } from '../../runtime/backend.js';
 import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
+import { tfjs } from './tfjs.js';
 import { ACTIVATIONS, Network, type Activation, type LayerWeights } from './mlp-network.js';
 import { StandardEncoder, takeRows, takeValues, type DenseRows, type StandardEncoderState } from './preprocess.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
@@ -51,6 +52,7 @@ class MlpRegressor implements Learner {
 
   fit(X: Matrix, y: Float64Array, options: FitOptions): void {
     checkFitInputs(KIND, X, y, options);
+    const tf = tfjs();
     const p = this.params;
     const rng = new Random(options.seed);
     const activation = p.activation as Activation;
@@ -181,6 +183,7 @@ class MlpRegressor implements Learner {
     if (!s || !network) throw notFitted(KIND);
     checkPredictInputs(KIND, X, s.features);
     const dense = StandardEncoder.fromJSON(s.encoder).transform(X);
+    const tf = tfjs();
     const raw = tf.tidy(() => network.predict(tf.tensor2d(toFloat32(dense), [dense.rows, dense.width])).dataSync());
     const out = new Float64Array(X.rows);
     for (let i = 0; i < out.length; i++) out[i] = raw[i] * s.yScale + s.yMean;
