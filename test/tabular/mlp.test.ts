@@ -78,3 +78,13 @@ test('MLP learns Friedman #1, stops early, and reloads identically', async () =>
   await twice.fit(train.X, train.y, { seed: 4 });
   assert.deepEqual(again.predict(test_.X), twice.predict(test_.X));
 });
+
+test('tfjs loads lazily: importing the learner registry does not load it, and the MLP uses the backend module\'s instance', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const registry = new URL('../../src/models/tabular/registry.js', import.meta.url).href;
+  const script = `import { createRequire } from 'node:module'; await import(${JSON.stringify(registry)}); console.log(Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('@tensorflow')));`;
+  assert.equal(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim(), 'false');
+  const { tfjs } = await import('../../src/models/tabular/tfjs.js');
+  assert.equal(tfjs().tensor1d, tf.tensor1d);
+  assert.equal(tfjs().engine(), tf.engine());
+});

@@ -1,10 +1,10 @@
 /**
  * A multilayer perceptron for tabular regression, in tfjs (call initBackend() first; tfjs itself
- * loads on first use, see tfjs.ts): standardized
- * inputs (categoricals one-hot) and target, dense hidden layers, Adam on mini-batches, L2 weight
- * decay, early stopping on a validation set with the best epoch's weights restored. Settings follow
- * scikit-learn's MLPRegressor (Glorot init, alpha, batch_size 200, learning_rate_init 1e-3,
- * tol 1e-4, n_iter_no_change 10). The network itself is in mlp-network.ts.
+ * loads on first use, see tfjs.ts): standardized inputs (categoricals one-hot) and target, dense
+ * hidden layers, Adam on mini-batches, L2 weight decay, early stopping on a validation set with
+ * the best epoch's weights restored. Settings follow scikit-learn's MLPRegressor (Glorot init,
+ * alpha, batch_size 200, learning_rate_init 1e-3, tol 1e-4, n_iter_no_change 10). The network
+ * itself is in mlp-network.ts.
  */
 import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
