@@ -16,7 +16,7 @@ export const radioOptionShape = {
   band_high_mhz: positiveNumber(80, 'upper edge of the receiver band in MHz'),
   band_taper_mhz: nonNegativeNumber(5, 'width of the raised-cosine edges of the band filter in MHz (0: brick wall)'),
   snr_distribution: choice(['loguniform', 'uniform'] as const, 'loguniform', "how each trace's SNR (peak pulse amplitude over noise RMS) is drawn between snr_min and snr_max"),
-  snr_min: positiveNumber(1, 'smallest SNR drawn (hopeless traces live down here)'),
+  snr_min: positiveNumber(1.5, 'smallest SNR drawn (hopeless traces live down here)'),
   snr_max: positiveNumber(20, 'largest SNR drawn (easy traces)'),
   edge_margin: fraction(0.15, 'fraction of the trace at each end where no pulse is placed'),
   dispersion_ns: nonNegativeNumber(15, 'largest group-delay spread across half the band in ns (random per pulse), so pulses ring differently'),

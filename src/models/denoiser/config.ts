@@ -32,7 +32,7 @@ export const denoiserSchema = z.strictObject({
       kernel_size: positiveInt(9, 'Conv1D kernel size (odd sizes keep the pulse centred)'),
       convs_per_block: positiveInt(1, 'Conv1D layers per encoder/decoder block'),
       activation: choice(ACTIVATIONS, 'elu', 'activation of the hidden Conv1D layers'),
-      pooling: choice(['max', 'average'] as const, 'max', 'encoder pooling (2x)'),
+      pooling: choice(['max', 'average'] as const, 'average', 'encoder pooling (2x); average pooling passes gradients to every sample and escapes the early plateau faster than max'),
       output_activation: choice(['linear', 'sigmoid'] as const, 'linear', 'activation of the output layer (before the trace is restored to its scale when normalize is on)'),
       normalize: bool(true, "standardise each trace (mean 0, std 1) before the encoder and map the output back with the trace's mean and std; parameter-free, and without it training stalls on the baseline for many epochs"),
     },

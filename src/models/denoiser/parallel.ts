@@ -42,6 +42,16 @@ interface RemoteReplica {
   failure?: Error;
 }
 
+/** Runs the in-thread share; if it throws, lets the workers' requests settle first (no stray rejections). */
+async function settledOnError(pending: Promise<unknown>[], work: () => void): Promise<void> {
+  try {
+    work();
+  } catch (err) {
+    await Promise.allSettled(pending);
+    throw err;
+  }
+}
+
 export class ReplicaPool {
   /** The parameter vector every replica reads; the trainer updates it in place, then bumps `version`. */
   readonly params: Float32Array;
@@ -155,10 +165,12 @@ export class ReplicaPool {
     const remoteResults = this.remotes.map((r, w) =>
       shards[w + 1].length > 0 ? this.request(r, { type: 'grad', id: this.nextId++, version: this.version, indices: shards[w + 1].slice(), denominator }).then((r) => r.value) : Promise.resolve(NaN),
     );
-    this.local.load(this.params, this.version);
     let sse = 0;
-    if (shards[0].length > 0) sse += this.local.gradients(shards[0], denominator, this.localGrads);
-    else this.localGrads.fill(0);
+    await settledOnError(remoteResults, () => {
+      this.local.load(this.params, this.version);
+      if (shards[0].length > 0) sse += this.local.gradients(shards[0], denominator, this.localGrads);
+      else this.localGrads.fill(0);
+    });
     const values = await Promise.all(remoteResults);
     gradsOut.set(this.localGrads);
     for (let w = 0; w < this.remotes.length; w++) {
@@ -176,8 +188,11 @@ export class ReplicaPool {
     const remoteResults = this.remotes.map((r, w) =>
       shards[w + 1].length > 0 ? this.request(r, { type: 'validate', id: this.nextId++, version: this.version, indices: shards[w + 1].slice(), batchSize, tolerance }) : Promise.resolve({ value: 0, hits: 0 }),
     );
-    this.local.load(this.params, this.version);
-    const total = shards[0].length > 0 ? this.local.validate(shards[0], batchSize, tolerance) : { sse: 0, hits: 0 };
+    let total = { sse: 0, hits: 0 };
+    await settledOnError(remoteResults, () => {
+      this.local.load(this.params, this.version);
+      if (shards[0].length > 0) total = this.local.validate(shards[0], batchSize, tolerance);
+    });
     for (const r of await Promise.all(remoteResults)) {
       total.sse += r.value;
       total.hits += r.hits ?? 0;

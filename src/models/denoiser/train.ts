@@ -106,6 +106,7 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
   const { fit, validation } = splitValidation(traces.count, s.validationFraction, o.seed);
   const fingerprint = fingerprintOf(o);
   const previous = o.resume && o.checkpointPath ? readCheckpoint(o.checkpointPath) : undefined;
+  if (o.resume && !previous) log.warn(`${o.checkpointPath ?? 'the run'}: no checkpoint to resume from; training from the start`);
   if (previous && previous.fingerprint !== fingerprint) {
     throw new UserError(`${o.checkpointPath}: this checkpoint was written for a different architecture, data or training settings; resume only with the run's own config (epochs and patience may change)`);
   }
