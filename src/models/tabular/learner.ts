@@ -23,13 +23,9 @@ export interface FitOptions {
   threads?: number;
 }
 
-/** Ray-Tune-style search space entries. */
-export type SearchDomain =
-  | { type: 'uniform'; low: number; high: number }
-  | { type: 'loguniform'; low: number; high: number }
-  | { type: 'randint'; low: number; high: number }
-  | { type: 'qrandint'; low: number; high: number; q: number }
-  | { type: 'choice'; values: (number | string | boolean)[] };
+/** Ray-Tune-style search space entries: the search engine's own domain type. */
+import type { Domain as SearchDomain } from '../../search/space.js';
+export type { SearchDomain };
 
 export type Params = Record<string, number | string | boolean>;
 
