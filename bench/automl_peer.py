@@ -15,15 +15,9 @@ import time
 
 import numpy as np
 
+from peer_data import load
 
-def load(job):
-    with open(job["csv"]) as f:
-        header = f.readline().strip().split(",")
-    keep = [c for c in header if c != job["target"] and c not in job["drop"]]
-    cols = [header.index(c) for c in keep]
-    X = np.loadtxt(job["csv"], delimiter=",", skiprows=1, usecols=cols, dtype=np.float64)
-    y = np.loadtxt(job["csv"], delimiter=",", skiprows=1, usecols=[header.index(job["target"])], dtype=np.float64)
-    return X, y
+
 
 
 def main():

@@ -9,7 +9,7 @@ import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './lear
 import { applyBinning, fitBinning } from './binning.js';
 import { Grower, type GrowParams } from './grower.js';
 import { LOSSES, weightedMedian } from './losses.js';
-import { takeRows, takeValues } from './preprocess.js';
+import { holdOutValidation } from './preprocess.js';
 import { addTreePrediction, addTreePredictionBinned, addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
@@ -74,16 +74,9 @@ export class GradientBoosting implements Learner {
       valX = options.validation.X;
       valY = options.validation.y;
     } else if (mode === 'on' || (mode === 'auto' && X.rows > 10_000)) {
-      const perm = rng.fork('validation').permutation(X.rows);
       const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
       if (X.rows - nVal < 2) throw new UserError(`${KIND}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
-      const valIdx = perm.subarray(0, nVal);
-      const trainIdx = perm.subarray(nVal).slice().sort();
-      valX = takeRows(X, valIdx);
-      valY = takeValues(y, valIdx);
-      X = takeRows(X, trainIdx);
-      y = takeValues(y, trainIdx);
-      if (w) w = takeValues(w, trainIdx);
+      ({ X, y, weight: w, valX, valY } = holdOutValidation(X, y, w, p.validation_fraction as number, rng));
     }
 
     const n = X.rows;

@@ -11,7 +11,7 @@ import { UserError } from '../../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { tfjs } from './tfjs.js';
 import { ACTIVATIONS, Network, type Activation, type LayerWeights } from './mlp-network.js';
-import { StandardEncoder, takeRows, takeValues, type DenseRows, type StandardEncoderState } from './preprocess.js';
+import { StandardEncoder, holdOutValidation, type DenseRows, type StandardEncoderState } from './preprocess.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 const KIND = 'mlp';
@@ -60,15 +60,7 @@ class MlpRegressor implements Learner {
     let valY = options.validation?.y;
     let w = options.sampleWeight;
     if (!valX && (p.validation_fraction as number) > 0 && X.rows >= 10) {
-      const perm = rng.fork('validation').permutation(X.rows);
-      const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
-      const valIdx = perm.subarray(0, nVal);
-      const trainIdx = perm.subarray(nVal).slice().sort();
-      valX = takeRows(X, valIdx);
-      valY = takeValues(y, valIdx);
-      X = takeRows(X, trainIdx);
-      y = takeValues(y, trainIdx);
-      if (w) w = takeValues(w, trainIdx);
+      ({ X, y, weight: w, valX, valY } = holdOutValidation(X, y, w, p.validation_fraction as number, rng));
     }
     const encoder = StandardEncoder.fit(X);
     const train = encoder.transform(X);

@@ -13,6 +13,7 @@
 import type { DataTable } from '../../data/table.js';
 import { UserError } from '../../runtime/errors.js';
 import type { Matrix } from './learner.js';
+import type { Random } from '../../runtime/random.js';
 
 interface EncodedColumnSpec {
   name: string;
@@ -272,5 +273,28 @@ export function matrixFromColumns(columns: ArrayLike<number>[], names?: string[]
     rows,
     columns: columns.map((c) => Float64Array.from(c)),
     names: names ?? columns.map((_, j) => `x${j}`),
+  };
+}
+
+export interface HeldOut {
+  X: Matrix;
+  y: Float64Array;
+  weight?: Float64Array;
+  valX: Matrix;
+  valY: Float64Array;
+}
+
+/** Splits a seeded random `fraction` of the rows off as a validation set (for early stopping); training rows keep their order. */
+export function holdOutValidation(X: Matrix, y: Float64Array, weight: Float64Array | undefined, fraction: number, rng: Random): HeldOut {
+  const perm = rng.fork('validation').permutation(X.rows);
+  const nVal = Math.max(1, Math.floor(fraction * X.rows));
+  const valIdx = perm.subarray(0, nVal);
+  const trainIdx = perm.subarray(nVal).slice().sort();
+  return {
+    X: takeRows(X, trainIdx),
+    y: takeValues(y, trainIdx),
+    weight: weight ? takeValues(weight, trainIdx) : undefined,
+    valX: takeRows(X, valIdx),
+    valY: takeValues(y, valIdx),
   };
 }
