@@ -1,0 +1,4 @@
+/** The execution seam: jobs (trials, stages) submitted to an executor, local or remote. */
+export type { Job, JobOutcome, JobStatus, JobContext, JobResult, JobHandler, Executor, SubmitOptions } from './job.js';
+export { JOB_KINDS, loadJobHandler } from './kinds.js';
+export { LocalExecutor, type LocalExecutorOptions } from './local.js';

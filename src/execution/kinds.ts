@@ -1,0 +1,15 @@
+import type { JobHandler } from './job.js';
+
+/**
+ * Job kinds by name, each loaded lazily so a worker imports only what it runs. A kind's module is
+ * imported inside the worker (thread, process or remote machine), never shipped as code.
+ */
+export const JOB_KINDS: Record<string, () => Promise<JobHandler>> = {
+  probe: () => import('./probe.js').then((m) => m.probeHandler),
+};
+
+export async function loadJobHandler(kind: string): Promise<JobHandler> {
+  const load = JOB_KINDS[kind];
+  if (!load) throw new Error(`unknown job kind '${kind}' (known: ${Object.keys(JOB_KINDS).join(', ')})`);
+  return load();
+}

@@ -1,0 +1,39 @@
+import { parentPort } from 'node:worker_threads';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadJobHandler } from './kinds.js';
+
+export interface WorkerRequest {
+  id: string;
+  kind: string;
+  payload: unknown;
+  inputs: Record<string, Uint8Array>;
+}
+
+export type WorkerReply =
+  | { type: 'progress'; event: unknown }
+  | { type: 'done'; ok: true; result: unknown; artifacts?: Record<string, Uint8Array> }
+  | { type: 'done'; ok: false; error: string };
+
+// One job at a time per thread; the executor kills the thread at the deadline, so no abort is needed here.
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', async (request: WorkerRequest) => {
+    const scratchDir = mkdtempSync(join(tmpdir(), 'sciml-job-'));
+    try {
+      const handler = await loadJobHandler(request.kind);
+      const out = await handler(request.payload, request.inputs, {
+        jobId: request.id,
+        signal: new AbortController().signal,
+        progress: (event) => port.postMessage({ type: 'progress', event } satisfies WorkerReply),
+        scratchDir,
+      });
+      port.postMessage({ type: 'done', ok: true, result: out.result, artifacts: out.artifacts } satisfies WorkerReply);
+    } catch (err) {
+      port.postMessage({ type: 'done', ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies WorkerReply);
+    } finally {
+      rmSync(scratchDir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,22 @@
+import { availableParallelism, hostname } from 'node:os';
+import type { JobHandler } from './job.js';
+import { scimlVersion } from '../runtime/version.js';
+
+/**
+ * Reports where it ran; `sleep_ms` holds the slot that long (abortable). Used to check a worker
+ * end to end (reachability, versions, concurrency) without running a model.
+ */
+export const probeHandler: JobHandler<{ sleep_ms?: number; echo?: unknown }> = async (payload, inputs, ctx) => {
+  const sleep = Math.max(0, Number(payload?.sleep_ms ?? 0));
+  if (sleep > 0) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, sleep);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error('aborted'));
+      });
+    });
+  }
+  const sizes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.byteLength]));
+  return { result: { host: hostname(), pid: process.pid, cores: availableParallelism(), version: scimlVersion(), echo: payload?.echo ?? null, input_bytes: sizes } };
+};
