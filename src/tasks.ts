@@ -36,6 +36,39 @@ export interface TaskDefinition<C extends { seed: number } = any> {
   evaluate(ctx: TaskContext, config: C, options: { modelDir: string }): Promise<TaskOutcome>;
   /** Re-renders report.html and charts/ from the files of a finished run directory. */
   renderReport(run: RunDir, log: Logger): Promise<void>;
+  /** Present when the task can be tuned (`sciml tune`): training in budget steps, continuing from checkpoints. */
+  trial?: TaskTrial<C>;
+}
+
+/** One budget step's validation metrics, keyed as a tune file names them (`validation.peak_accuracy`). */
+export interface EpochReport {
+  /** Budget units done so far (epochs, boosting rounds, trees), 1-based. */
+  epoch: number;
+  metrics: Record<string, number>;
+}
+
+export interface TrialOptions {
+  /** Train until this many budget units in total (the config's budget field is set to it too). */
+  budget: number;
+  /** The trial's checkpoint folder: continued from when it holds a checkpoint, rewritten after every step. */
+  checkpointDir: string;
+  /** Called after every budget step, in order. */
+  onEpoch(report: EpochReport): void;
+}
+
+export interface TrialOutcome {
+  history: EpochReport[];
+  /** Budget units actually trained (may be < budget when the task stops early). */
+  budgetUsed: number;
+}
+
+/** The trial contract `sciml tune` drives: a config trained up to a budget, resumable from its checkpoint. */
+export interface TaskTrial<C> {
+  /** Dotted config fields that may serve as the budget (e.g. `training.epochs`), the first being the default. */
+  budgetFields: string[];
+  /** Metric names reported after every step, with their preferred direction. */
+  metrics: Record<string, 'min' | 'max'>;
+  run(ctx: TaskContext, config: C, options: TrialOptions): Promise<TrialOutcome>;
 }
 
 export interface TaskEntry {

@@ -2,3 +2,5 @@
 export type { Job, JobOutcome, JobStatus, JobContext, JobResult, JobHandler, Executor, SubmitOptions } from './job.js';
 export { JOB_KINDS, loadJobHandler } from './kinds.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local.js';
+export { createExecutor, type ExecutorRequest } from './create.js';
+export { packDir, unpackDir, blobHash } from './files.js';

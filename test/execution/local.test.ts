@@ -59,3 +59,20 @@ test('local executor: slots bound concurrency, and a 2-cpu job waits for both', 
     await ex.close();
   }
 });
+
+test('packDir/unpackDir round-trip a folder, with the same bytes for the same files', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { packDir, unpackDir, blobHash } = await import('../../src/execution/index.js');
+  const root = mkdtempSync(join(tmpdir(), 'pack-'));
+  mkdirSync(join(root, 'a', 'b'), { recursive: true });
+  writeFileSync(join(root, 'a', 'b', 'w.bin'), new Uint8Array([1, 2, 3]));
+  writeFileSync(join(root, 'top.json'), '{"x":1}');
+  const blob = packDir(root);
+  assert.equal(blobHash(packDir(root)), blobHash(blob));
+  const out = join(root, '..', `unpacked-${Date.now()}`);
+  unpackDir(blob, out);
+  assert.deepEqual([...readFileSync(join(out, 'a', 'b', 'w.bin'))], [1, 2, 3]);
+  assert.equal(readFileSync(join(out, 'top.json'), 'utf8'), '{"x":1}');
+});
