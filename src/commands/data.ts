@@ -21,4 +21,14 @@ export function registerData(program: Command, globals: GlobalsOf): void {
         else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}\n`);
       }
     });
+  data
+    .command('inspect')
+    .description('schema, row count, and per column: type, missing count, min/max/mean or top values')
+    .argument('<table>', 'CSV, TSV or Arrow file (- for stdin, Arrow or CSV sniffed)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (table: string, opts: { json?: boolean }) => {
+      const { inspectTable, formatTableSummary } = await import('../data/inspect.js');
+      const summary = await inspectTable(table);
+      process.stdout.write(opts.json || globals().json ? JSON.stringify(summary) + '\n' : formatTableSummary(summary));
+    });
 }

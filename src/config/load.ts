@@ -45,6 +45,8 @@ export function parseOverride(text: string): Override {
   if (eq <= 0) throw new UserError(`--set ${text}: expected path=value, e.g. --set model.kernel_size=9`);
   const path = parsePath(text.slice(0, eq).trim());
   let value: unknown;
+  // A lone '-' means stdin for path fields; YAML would read it as a one-item list.
+  if (text.slice(eq + 1).trim() === '-') return { path, value: '-', text };
   try {
     value = parseYamlValue(text.slice(eq + 1));
   } catch {
@@ -67,7 +69,7 @@ function startsWith(path: readonly PathPart[], prefix: readonly PathPart[]): boo
   return prefix.length <= path.length && prefix.every((p, i) => p === path[i]);
 }
 
-class SourceMap {
+export class SourceMap {
   constructor(readonly file: string, readonly doc: Document, readonly lines: LineCounter) {}
 
   /** The line of the node at `path`, or of its nearest ancestor present in the file. */
@@ -143,7 +145,7 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, ra
 }
 
 /** Parses YAML text with line tracking; syntax errors name the file and line. */
-function parseYamlSource(file: string, text: string): SourceMap {
+export function parseYamlSource(file: string, text: string): SourceMap {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -25,7 +25,7 @@ const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<DataTable> {
   if (path === '-') {
-    const bytes = await readStdin();
+    const bytes = await readStdinBytes();
     return looksLikeArrow(bytes) ? tableFromArrow(parseArrow(bytes, '-'), '-', options) : parseCsv(bytes, '-');
   }
   const ext = extname(path).toLowerCase();
@@ -48,10 +48,16 @@ function readInput(path: string): Uint8Array {
   }
 }
 
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+let stdinBytes: Promise<Uint8Array> | undefined;
+
+/** All of stdin, read once: a second reader of '-' in the same process gets the same bytes. */
+export function readStdinBytes(): Promise<Uint8Array> {
+  stdinBytes ??= (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  })();
+  return stdinBytes;
 }
 
 /** Converts an Arrow table: numbers/booleans to NumericColumn, text/dictionary/dates to StringColumn. */

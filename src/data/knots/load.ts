@@ -1,12 +1,14 @@
 import { extname } from 'node:path';
 import { UserError } from '../../runtime/errors.js';
-import { readArrowFile } from '../arrow.js';
+import { looksLikeArrow, parseArrow, readArrowFile } from '../arrow.js';
+import { parseCsv } from '../csv.js';
 import { parseNumberCell } from '../columns.js';
-import { readTable, tableFromArrow } from '../read-table.js';
+import { readStdinBytes, readTable, tableFromArrow } from '../read-table.js';
 import { findColumn, type DataTable } from '../table.js';
 import { TRANSLATION_COLUMNS } from './columns.js';
 import { SYNTHETIC_METADATA_KEY } from './generate.js';
 import { DEFAULT_SIMULATION, simulateKnots, type KnotSimulationOptions } from './simulate.js';
+import { requireMemory } from '../../runtime/memory.js';
 
 /** Validated knot data: numeric feature columns, an even-integer target, and the translation columns for slope/2. */
 export interface KnotData {
@@ -27,12 +29,15 @@ export interface KnotData {
 const TEXT_EXTENSIONS = new Set(['.csv', '.txt', '.tsv', '.tab']);
 const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 
-/** Reads a knot table (the published CSV, or an Arrow file from `sciml data generate knots`) and validates it. */
+/** Reads a knot table (the published CSV, an Arrow file from `sciml data generate knots`, or '-' for either on stdin) and validates it. */
 export async function loadKnotFile(path: string, features: readonly string[], target: string): Promise<KnotData> {
   let table: DataTable;
   let synthetic = false;
-  if (ARROW_EXTENSIONS.has(extname(path).toLowerCase())) {
-    const arrow = readArrowFile(path);
+  const stdin = path === '-' ? await readStdinBytes() : undefined;
+  if (stdin && !looksLikeArrow(stdin)) {
+    table = parseCsv(stdin, '-');
+  } else if (stdin || ARROW_EXTENSIONS.has(extname(path).toLowerCase())) {
+    const arrow = stdin ? parseArrow(stdin, '-') : readArrowFile(path);
     synthetic = arrow.schema.metadata.get(SYNTHETIC_METADATA_KEY) === 'true';
     table = tableFromArrow(arrow, path);
   } else {
@@ -91,6 +96,8 @@ export function validateKnotTable(table: DataTable, features: readonly string[],
 
 /** Synthetic knots generated in memory (no data file configured), validated like a file. */
 export function syntheticKnotData(rows: number, seed: number, features: readonly string[], target: string, options: KnotSimulationOptions = DEFAULT_SIMULATION): KnotData {
+  // ~20 float64 columns simulated, copied into the table and standardised for training.
+  requireMemory('data.synthetic_rows', rows, rows * 20 * 8 * 3, 'synthetic knots');
   const simulated = simulateKnots(rows, seed, options);
   const table: DataTable = {
     source: `generated in memory (seed ${seed})`,

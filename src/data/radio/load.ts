@@ -1,15 +1,16 @@
 import { extname } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UserError } from '../../runtime/errors.js';
-import { flatFloat32Vectors, readArrowFile } from '../arrow.js';
+import { flatFloat32Vectors, looksLikeArrow, parseArrow, readArrowFile } from '../arrow.js';
+import { parseCsv } from '../csv.js';
 import { asMatrix, readArray, readNpz } from '../npy.js';
-import { readTable } from '../read-table.js';
+import { readStdinBytes, readTable } from '../read-table.js';
 import type { DataTable, NumericColumn } from '../table.js';
 import { argmax, minMaxScale, type TraceSet } from './traces.js';
 
 /** Where a user's traces live. */
 export interface TraceFileSpec {
-  /** .arrow/.feather/.ipc or .csv (columns noisy/signal), .npz (members), or .npy (the noisy array). */
+  /** .arrow/.feather/.ipc or .csv (columns noisy/signal), .npz (members), .npy (the noisy array), or '-' (stdin: Arrow or CSV). */
   path: string;
   /** With a .npy `path`: the .npy of the clean signals. */
   signalPath?: string;
@@ -29,7 +30,11 @@ const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 export async function loadTraceFile(spec: TraceFileSpec): Promise<TraceSet> {
   const ext = extname(spec.path).toLowerCase();
   let raw: RawTraces;
-  if (ARROW_EXTENSIONS.has(ext)) raw = fromArrow(readArrowFile(spec.path), spec);
+  if (spec.path === '-') {
+    // stdin: an Arrow file or stream (e.g. from `sciml data generate radio -o -`), else CSV text.
+    const bytes = await readStdinBytes();
+    raw = looksLikeArrow(bytes) ? fromArrow(parseArrow(bytes, '-'), spec) : fromCsv(parseCsv(bytes, '-'), '-');
+  } else if (ARROW_EXTENSIONS.has(ext)) raw = fromArrow(readArrowFile(spec.path), spec);
   else if (ext === '.csv') raw = fromCsv(await readTable(spec.path), spec.path);
   else if (ext === '.npz') raw = fromNpz(spec);
   else if (ext === '.npy') raw = fromNpy(spec);

@@ -6,6 +6,7 @@ import type { RunDir } from '../../runtime/rundir.js';
 import { simulateTraces } from '../../data/radio/simulator.js';
 import { loadTraceFile } from '../../data/radio/load.js';
 import { radioOptionProblems } from '../../data/radio/options.js';
+import { requireMemory } from '../../runtime/memory.js';
 import type { TraceSet } from '../../data/radio/traces.js';
 import type { DenoiserConfig } from './config.js';
 
@@ -17,6 +18,7 @@ export function seedFor(seed: number, purpose: TracePurpose): number {
 }
 
 export function resolveDataPath(path: string, baseDir: string): string {
+  if (path === '-') return path;
   return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
@@ -28,7 +30,7 @@ export async function tracesFor(config: DenoiserConfig, purpose: TracePurpose, b
   if (path) {
     const full = resolveDataPath(path, baseDir);
     const set = await loadTraceFile({ path: full, signalPath: signalPath ? resolveDataPath(signalPath, baseDir) : undefined, noisyKey: d.noisy_key, signalKey: d.signal_key });
-    if (run) {
+    if (run && full !== '-') {
       await run.recordInput(full);
       if (signalPath) await run.recordInput(resolveDataPath(signalPath, baseDir));
     }
@@ -37,9 +39,15 @@ export async function tracesFor(config: DenoiserConfig, purpose: TracePurpose, b
   const problems = radioOptionProblems(d.simulation);
   if (problems.length > 0) throw new UserError(`data.simulation: ${problems.map((p) => `data.simulation.${p}`).join('; ')}`);
   const count = purpose === 'train' ? d.train_count : d.test_count;
+  requireMemory(purpose === 'train' ? 'data.train_count' : 'data.test_count', count, count * bytesPerTrace(d.simulation.length), `traces of ${d.simulation.length} samples`);
   // Ids are unique across the three sets so rows can be told apart after joining outputs.
   const firstId = purpose === 'train' ? 0 : purpose === 'test' ? 10_000_000 : 20_000_000;
   return simulateTraces(count, seedFor(config.seed, purpose), d.simulation, firstId);
+}
+
+/** Noisy and clean float32 traces plus the scaled and batched copies training makes, and per-trace fields. */
+function bytesPerTrace(length: number): number {
+  return 4 * 4 * length + 48;
 }
 
 export function requireLength(set: TraceSet, length: number, what: string): void {

@@ -13,6 +13,7 @@ import { completenessSummary, gradientSaliency, integratedGradients, meanAbsolut
 export function dataPath(config: KnotsConfig, configFile?: string): string | undefined {
   const path = config.data.path;
   if (path === undefined || path === '') return undefined;
+  if (path === '-') return path;
   return isAbsolute(path) || !configFile ? path : resolve(dirname(configFile), path);
 }
 

@@ -17,7 +17,7 @@ import { renderKnotsReport } from './report.js';
  */
 function withTrainingDataPath(ctx: TaskContext, config: KnotsConfig, modelDir?: string): KnotsConfig {
   const path = config.data.path;
-  if (ctx.configFile || !modelDir || !path || isAbsolute(path)) return config;
+  if (ctx.configFile || !modelDir || !path || path === '-' || isAbsolute(path)) return config;
   const recordFile = join(modelDir, 'data.json');
   if (!existsSync(recordFile)) return config;
   const recorded = (JSON.parse(readFileSync(recordFile, 'utf8')) as { path?: string }).path;
@@ -27,7 +27,7 @@ function withTrainingDataPath(ctx: TaskContext, config: KnotsConfig, modelDir?: 
 async function prepare(ctx: TaskContext, config: KnotsConfig): Promise<{ data: KnotData; rows: Split }> {
   const path = dataPath(config, ctx.configFile);
   const data = await ctx.run.phase('load', () => loadData(config, ctx.configFile));
-  if (path) await ctx.run.recordInput(path);
+  if (path && path !== '-') await ctx.run.recordInput(path);
   return { data, rows: split(config, data, ctx.configFile ?? 'config') };
 }
 
@@ -57,7 +57,7 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   if (options.resume) ctx.log.warn('knots: --resume retrains from the start (training takes a minute or two)');
   const { data, rows } = await prepare(ctx, config);
   const path = dataPath(config, ctx.configFile);
-  ctx.run.writeJson('model/data.json', { path: path ? resolve(path) : null, synthetic: data.synthetic, rows: data.rows, features: data.features, target: data.target });
+  ctx.run.writeJson('model/data.json', { path: path ? (path === '-' ? '-' : resolve(path)) : null, synthetic: data.synthetic, rows: data.rows, features: data.features, target: data.target });
   const full = await ctx.run.phase('train', () => trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features'));
   ctx.run.writeJson('model/full.json', full.model.state());
   const test = evaluateOnTest(full.model, data, rows);
