@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isUserError } from './runtime/errors.js';
+import { ExitStatus, isUserError } from './runtime/errors.js';
 import { BACKEND_CHOICES } from './runtime/backend.js';
 import type { GlobalOptions } from './runtime/session.js';
 import { scimlVersion } from './runtime/version.js';
@@ -11,6 +11,7 @@ import { registerReport } from './commands/report.js';
 import { registerInfo } from './commands/info.js';
 import { registerPredict } from './commands/predict.js';
 import { registerConfig } from './commands/config.js';
+import { registerPipeline } from './commands/pipeline.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
     const o = program.opts();
     return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend };
   };
-  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig]) register(program, globals);
+  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig, registerPipeline]) register(program, globals);
   for (const sub of program.commands) {
     sub.exitOverride();
     for (const subsub of sub.commands) subsub.exitOverride();
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
+    if (err instanceof ExitStatus) return err.code;
     if (isUserError(err)) {
       process.stderr.write(`sciml: ${err.message}\n`);
       return 2;

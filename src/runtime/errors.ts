@@ -20,3 +20,14 @@ export function locatedError(file: string, line: number | undefined, field: stri
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }
+
+/**
+ * Not an error in sciml: a command that finished and wants a non-zero exit status (a failed
+ * pipeline stage, a CI gate from `diff --fail-if`). It has printed its own report; the CLI exits quietly.
+ */
+export class ExitStatus extends Error {
+  constructor(readonly code: number, message = `exit status ${code}`) {
+    super(message);
+    this.name = 'ExitStatus';
+  }
+}

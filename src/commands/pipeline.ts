@@ -1,0 +1,48 @@
+import { Option, type Command } from 'commander';
+import type { GlobalsOf } from '../cli.js';
+import { createLogger } from '../runtime/log.js';
+import { integer } from './common.js';
+
+export function registerPipeline(program: Command, globals: GlobalsOf): void {
+  const pipeline = program.command('pipeline').description('run a DAG of stages (DVC-style file): only what is stale, independent stages in parallel');
+  pipeline
+    .command('run')
+    .description('run the stale stages; writes <name>.lock and <name>-report.html beside the file')
+    .argument('<file>', 'pipeline file (stages with cmd, deps, outs, params, metrics; vars, foreach, matrix)')
+    .option('-j, --jobs <n>', 'stages at once (default: the core count); a stage with cpus: n takes n', integer('--jobs', 1))
+    .option('--keep-going', 'after a failure, still run stages that do not depend on it')
+    .option('--dry-run', 'print what would run and why, run nothing')
+    .option('--no-run-cache', 'run stale stages even when the run-cache holds their outs')
+    .option('--executor <spec>', "where stages run: 'local' (default)")
+    .action(async (file: string, opts) => {
+      const { pipelineRun } = await import('../pipeline/index.js');
+      const g = globals();
+      const out = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, log: createLogger({ quiet: g.quiet }) });
+      process.stdout.write(out);
+    });
+  pipeline
+    .command('status')
+    .description('each stage: up to date, stale (and why), or never run')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const { pipelineStatus } = await import('../pipeline/index.js');
+      process.stdout.write(await pipelineStatus(file, globals().json));
+    });
+  pipeline
+    .command('dag')
+    .description('the stage graph as Mermaid text (or Graphviz dot)')
+    .argument('<file>')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .action(async (file: string, opts: { format: string }) => {
+      const { pipelineDag } = await import('../pipeline/index.js');
+      process.stdout.write(pipelineDag(file, opts.format));
+    });
+  pipeline
+    .command('gc')
+    .description('remove run-cache entries and files that no lock beside the pipeline file references')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const { pipelineGc } = await import('../pipeline/index.js');
+      process.stdout.write(pipelineGc(file, globals().json));
+    });
+}

@@ -1,0 +1,113 @@
+/**
+ * `sciml pipeline`: a DAG of stages from a DVC-style file, run with content-hash staleness,
+ * a run-cache and parallel stages. Entry module for the commands.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ExitStatus } from '../runtime/errors.js';
+import type { Logger } from '../runtime/log.js';
+import { formatBytes } from '../runtime/memory.js';
+import { buildDag, dot, mermaid, type Dag } from './graph.js';
+import { LOCK_SCHEMA, readLock } from './lock.js';
+import { loadPipeline } from './parse.js';
+import { writePipelineReport } from './report.js';
+import { planPipeline, runPipeline, workspaceOf, type StageReport } from './run.js';
+
+export type { StageReport } from './run.js';
+export { loadPipeline } from './parse.js';
+export { buildDag } from './graph.js';
+
+export function loadDag(file: string): Dag {
+  return buildDag(loadPipeline(file));
+}
+
+export interface RunRequest {
+  jobs?: number;
+  keepGoing?: boolean;
+  dryRun?: boolean;
+  executor?: string;
+  runCache?: boolean;
+  json?: boolean;
+  log: Logger;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === r.length - 1 ? 0 : r[i].length))));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function seconds(r: StageReport): string {
+  return r.startedMs !== undefined && r.endedMs !== undefined ? `${((r.endedMs - r.startedMs) / 1000).toFixed(1)}s` : '';
+}
+
+function why(r: StageReport): string {
+  return [...r.reasons, ...(r.error ? [r.error] : [])].join('; ');
+}
+
+function upToDateLine(n: number): string {
+  return `Nothing to run: all ${n} stage${n === 1 ? ' is' : 's are'} up to date.\n`;
+}
+
+/** `sciml pipeline run`: prints what happened; a failed stage ends with exit status 1 after the report is written. */
+export async function pipelineRun(file: string, req: RunRequest): Promise<string> {
+  const dag = loadDag(file);
+  if (req.dryRun) {
+    const plan = await planPipeline(dag, { runCache: req.runCache });
+    if (req.json) return JSON.stringify({ pipeline: file, dry_run: true, stages: plan.map(({ name, state, reasons }) => ({ name, state, reasons })) }) + '\n';
+    const moving = plan.filter((p) => p.state !== 'up-to-date');
+    if (!moving.length) return upToDateLine(plan.length);
+    return table([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]);
+  }
+  const reports = await runPipeline(dag, { jobs: req.jobs, keepGoing: req.keepGoing, executor: req.executor, runCache: req.runCache, log: req.log });
+  const report = await writePipelineReport(dag, reports);
+  const failed = reports.filter((r) => r.state === 'failed');
+  let out: string;
+  if (req.json) {
+    out = JSON.stringify({ pipeline: file, lock: dag.pipeline.lockFile, report, ok: failed.length === 0, stages: reports.map((r) => ({ name: r.name, state: r.state, reasons: r.reasons, error: r.error, seconds: r.startedMs !== undefined ? (r.endedMs! - r.startedMs) / 1000 : undefined, started_at: r.startedMs !== undefined ? new Date(r.startedMs).toISOString() : undefined, ended_at: r.endedMs !== undefined ? new Date(r.endedMs).toISOString() : undefined })) }) + '\n';
+  } else if (reports.every((r) => r.state === 'up-to-date')) {
+    out = upToDateLine(reports.length);
+  } else {
+    out = table([['stage', 'state', 'time', 'why'], ...reports.map((r) => [r.name, r.state, seconds(r), why(r)])]) + `report: ${report}\n`;
+  }
+  if (failed.length) {
+    process.stdout.write(out);
+    throw new ExitStatus(1, `${failed.length} stage(s) failed`);
+  }
+  return out;
+}
+
+export async function pipelineStatus(file: string, json: boolean): Promise<string> {
+  const dag = loadDag(file);
+  const plan = await planPipeline(dag);
+  const lock = readLock(dag.pipeline.lockFile);
+  const label = (p: StageReport) => (p.state === 'up-to-date' ? 'up to date' : !lock.stages[p.name] ? 'never run' : 'stale');
+  if (json) return JSON.stringify({ pipeline: file, stages: plan.map((p) => ({ name: p.name, status: label(p), reasons: p.reasons, run_cache: p.state === 'would-restore' })) }) + '\n';
+  return table([['stage', 'status', 'why'], ...plan.map((p) => [p.name, label(p), why(p) + (p.state === 'would-restore' ? ' (outs in the run-cache)' : '')])]);
+}
+
+export function pipelineDag(file: string, format: string): string {
+  const dag = loadDag(file);
+  return format === 'dot' ? dot(dag) : mermaid(dag);
+}
+
+/** Removes run-cache entries and files that no lock beside the pipeline file references. */
+export function pipelineGc(file: string, json: boolean): string {
+  const dag = loadDag(file);
+  const keep = new Set<string>();
+  const folder = dirname(dag.pipeline.lockFile);
+  const locks: string[] = [];
+  for (const name of readdirSync(folder)) {
+    if (!name.endsWith('.lock')) continue;
+    try {
+      const lock = readLock(join(folder, name));
+      if (lock.schema !== LOCK_SCHEMA) continue;
+      locks.push(name);
+      for (const entry of Object.values(lock.stages)) if (entry?.signature) keep.add(entry.signature);
+    } catch {
+      // not a pipeline lock
+    }
+  }
+  const removed = workspaceOf(dag).cache.gc(keep);
+  if (json) return JSON.stringify({ kept_runs: keep.size, removed_runs: removed.runs, removed_files: removed.objects, freed_bytes: removed.bytes, locks }) + '\n';
+  return `kept ${keep.size} cached run${keep.size === 1 ? '' : 's'} (named by ${locks.join(', ') || 'no lock'}); removed ${removed.runs} cached run${removed.runs === 1 ? '' : 's'} and ${removed.objects} file${removed.objects === 1 ? '' : 's'} (${formatBytes(removed.bytes)})\n`;
+}

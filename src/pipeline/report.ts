@@ -1,0 +1,140 @@
+/**
+ * pipeline-report.html beside the lock: the DAG with each stage's state, a Vega-Lite timeline of
+ * stage start and end (the parallelism shows as overlapping bars), and the metrics of every stage
+ * that declared metrics files, side by side.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../runtime/atomic.js';
+import { scimlVersion } from '../runtime/version.js';
+import { renderCharts, reportHtml, THEME, PALETTE, type Report, type ReportSection } from '../report/index.js';
+import { depths, edges, mermaid, type Dag } from './graph.js';
+import { flatten } from './params.js';
+import type { StageReport } from './run.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+const STATE_COLORS: Record<string, string> = {
+  ran: PALETTE[2],
+  restored: PALETTE[5],
+  'up-to-date': '#9a9a9a',
+  failed: PALETTE[3],
+  skipped: PALETTE[1],
+  'not-run': '#cccccc',
+};
+
+function colorScale(states: string[]) {
+  const domain = Object.keys(STATE_COLORS).filter((s) => states.includes(s));
+  return { domain, range: domain.map((s) => STATE_COLORS[s]) };
+}
+
+export function dagChart(dag: Dag, reports: StageReport[]): TopLevelSpec {
+  const depth = depths(dag);
+  const row = new Map<string, number>();
+  const perDepth = new Map<number, number>();
+  for (const s of dag.order) {
+    const d = depth.get(s.name)!;
+    row.set(s.name, perDepth.get(d) ?? 0);
+    perDepth.set(d, (perDepth.get(d) ?? 0) + 1);
+  }
+  const state = new Map(reports.map((r) => [r.name, r.state]));
+  const nodes = dag.order.map((s) => ({ stage: s.name, depth: depth.get(s.name)!, row: row.get(s.name)!, state: state.get(s.name) ?? 'not-run' }));
+  const links = edges(dag).map(([a, b]) => ({ depth: depth.get(a)!, row: row.get(a)!, depth2: depth.get(b)!, row2: row.get(b)! }));
+  const maxRows = Math.max(1, ...perDepth.values());
+  const levels = Math.max(1, ...depth.values()) + 1;
+  const x = { field: 'depth', type: 'quantitative', axis: null, scale: { domain: [-0.5, levels - 0.5] } };
+  const y = { field: 'row', type: 'quantitative', axis: null, scale: { domain: [maxRows - 0.5, -0.5] } };
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Stages and their dependencies' },
+    width: Math.max(480, levels * 170),
+    height: Math.max(120, maxRows * 44),
+    config: THEME,
+    layer: [
+      { data: { values: links }, mark: { type: 'rule', color: '#999', strokeWidth: 1.2 }, encoding: { x, y, x2: { field: 'depth2' }, y2: { field: 'row2' } } },
+      {
+        data: { values: nodes },
+        mark: { type: 'point', filled: true, size: 260, shape: 'square' },
+        encoding: { x, y, color: { field: 'state', type: 'nominal', title: 'state', scale: colorScale(nodes.map((n) => n.state)) }, tooltip: [{ field: 'stage' }, { field: 'state' }] },
+      },
+      { data: { values: nodes }, mark: { type: 'text', dy: -16, fontSize: 11, color: '#222' }, encoding: { x, y, text: { field: 'stage' } } },
+    ],
+  } as unknown as TopLevelSpec;
+}
+
+export function timelineChart(reports: StageReport[]): TopLevelSpec | undefined {
+  const timed = reports.filter((r) => r.startedMs !== undefined && r.endedMs !== undefined);
+  if (timed.length === 0) return undefined;
+  const t0 = Math.min(...timed.map((r) => r.startedMs!));
+  const rows = timed.map((r) => ({ stage: r.name, start_s: (r.startedMs! - t0) / 1000, end_s: Math.max((r.endedMs! - t0) / 1000, (r.startedMs! - t0) / 1000 + 0.01), state: r.state }));
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Timeline', subtitle: 'each stage from start to end; overlapping bars ran in parallel' },
+    width: 560,
+    height: Math.max(80, rows.length * 22),
+    config: THEME,
+    data: { values: rows },
+    mark: { type: 'bar', cornerRadius: 2 },
+    encoding: {
+      y: { field: 'stage', type: 'nominal', sort: rows.map((r) => r.stage), title: null },
+      x: { field: 'start_s', type: 'quantitative', title: 'seconds since the first stage started' },
+      x2: { field: 'end_s' },
+      color: { field: 'state', type: 'nominal', title: 'state', scale: colorScale(rows.map((r) => r.state)) },
+      tooltip: [{ field: 'stage' }, { field: 'start_s', format: '.2f' }, { field: 'end_s', format: '.2f' }],
+    },
+  } as unknown as TopLevelSpec;
+}
+
+/** Numbers of a metrics.json: its `metrics` block (and `baseline` as baseline.*) when present, else every number, flattened. */
+export function metricNumbers(file: string): Record<string, number> {
+  if (!existsSync(file)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+  const flat = flatten((raw ?? {}) as Record<string, unknown>);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(flat)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
+export function metricsTable(dag: Dag): { columns: string[]; rows: (string | number | null)[][] } | undefined {
+  const withMetrics = dag.order.filter((s) => s.metrics.length > 0);
+  if (!withMetrics.length) return undefined;
+  const values = withMetrics.map((s) => Object.assign({}, ...s.metrics.map((m) => metricNumbers(m.abs))) as Record<string, number>);
+  const keys = [...new Set(values.flatMap((v) => Object.keys(v)))].filter((k) => k.startsWith('metrics.') || !values.some((v) => Object.keys(v).some((x) => x.startsWith('metrics.'))));
+  if (!keys.length) return undefined;
+  return { columns: ['metric', ...withMetrics.map((s) => s.name)], rows: keys.map((k) => [k.replace(/^metrics\./, ''), ...values.map((v) => v[k] ?? null)]) };
+}
+
+export async function writePipelineReport(dag: Dag, reports: StageReport[]): Promise<string> {
+  const ran = reports.filter((r) => r.state === 'ran').length;
+  const sections: ReportSection[] = [];
+  const timeline = timelineChart(reports);
+  sections.push({
+    title: 'Stages',
+    items: [
+      { kind: 'chart', name: 'dag', spec: dagChart(dag, reports), wide: true },
+      ...(timeline ? [{ kind: 'chart' as const, name: 'timeline', spec: timeline, wide: true }] : []),
+      {
+        kind: 'table',
+        columns: ['stage', 'state', 'seconds', 'why'],
+        rows: reports.map((r) => [r.name, r.state, r.startedMs !== undefined && r.endedMs !== undefined ? Number(((r.endedMs - r.startedMs) / 1000).toFixed(2)) : null, [...r.reasons, ...(r.error ? [r.error] : [])].join('; ')]),
+      },
+    ],
+  });
+  const metrics = metricsTable(dag);
+  if (metrics) sections.push({ title: 'Metrics', items: [{ kind: 'table', columns: metrics.columns, rows: metrics.rows, caption: 'from each stage’s metrics files (metrics.json blocks flattened)' }] });
+  sections.push({ title: 'Graph (Mermaid)', items: [{ kind: 'notes', text: mermaid(dag, new Map(reports.map((r) => [r.name, r.state]))) }] });
+  const report: Report = {
+    title: 'Pipeline',
+    subtitle: dag.pipeline.file,
+    meta: { stages: reports.length, ran, failed: reports.filter((r) => r.state === 'failed').length, written: new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace('T', ' ') },
+    sections,
+  };
+  const svgs = await renderCharts(report);
+  writeFileAtomic(dag.pipeline.reportFile, reportHtml(report, svgs, `Written by sciml ${scimlVersion()} (sciml pipeline run).`));
+  return dag.pipeline.reportFile;
+}
