@@ -12,6 +12,7 @@ import { registerInfo } from './commands/info.js';
 import { registerPredict } from './commands/predict.js';
 import { registerConfig } from './commands/config.js';
 import { registerPipeline } from './commands/pipeline.js';
+import { registerRuns } from './commands/runs.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     const o = program.opts();
     return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend };
   };
-  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig, registerPipeline]) register(program, globals);
+  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig, registerPipeline, registerRuns]) register(program, globals);
   for (const sub of program.commands) {
     sub.exitOverride();
     for (const subsub of sub.commands) subsub.exitOverride();

@@ -11,6 +11,7 @@ import { looksLikeArrow, parseArrow } from './arrow.js';
 import { parseCsv } from './csv.js';
 import { readStdinBytes, tableFromArrow } from './read-table.js';
 import type { Column } from './table.js';
+import { textTable } from '../runtime/text-table.js';
 
 export interface ColumnSummary {
   name: string;
@@ -106,8 +107,5 @@ export function formatTableSummary(s: TableSummary): string {
     else if (c.top) stats = `${c.distinct} distinct; top ${c.top.map((t) => `${JSON.stringify(t.value)} (${t.count})`).join(', ')}`;
     return [c.name, c.type, String(c.missing), stats];
   });
-  const head = ['column', 'type', 'missing', 'summary'];
-  const widths = head.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => r[i].length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [`${s.source}: ${s.format}, ${s.rows} rows, ${s.columns.length} columns`, line(head), ...rows.map(line)].join('\n') + '\n';
+  return `${s.source}: ${s.format}, ${s.rows} rows, ${s.columns.length} columns\n` + textTable([['column', 'type', 'missing', 'summary'], ...rows]);
 }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { ExitStatus } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { formatBytes } from '../runtime/memory.js';
+import { textTable } from '../runtime/text-table.js';
 import { buildDag, dot, mermaid, type Dag } from './graph.js';
 import { LOCK_SCHEMA, readLock } from './lock.js';
 import { loadPipeline } from './parse.js';
@@ -31,10 +32,6 @@ export interface RunRequest {
   log: Logger;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === r.length - 1 ? 0 : r[i].length))));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
-}
 
 function seconds(r: StageReport): string {
   return r.startedMs !== undefined && r.endedMs !== undefined ? `${((r.endedMs - r.startedMs) / 1000).toFixed(1)}s` : '';
@@ -56,7 +53,7 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<string
     if (req.json) return JSON.stringify({ pipeline: file, dry_run: true, stages: plan.map(({ name, state, reasons }) => ({ name, state, reasons })) }) + '\n';
     const moving = plan.filter((p) => p.state !== 'up-to-date');
     if (!moving.length) return upToDateLine(plan.length);
-    return table([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]);
+    return textTable([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]);
   }
   const reports = await runPipeline(dag, { jobs: req.jobs, keepGoing: req.keepGoing, executor: req.executor, runCache: req.runCache, log: req.log });
   const report = await writePipelineReport(dag, reports);
@@ -67,7 +64,7 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<string
   } else if (reports.every((r) => r.state === 'up-to-date')) {
     out = upToDateLine(reports.length);
   } else {
-    out = table([['stage', 'state', 'time', 'why'], ...reports.map((r) => [r.name, r.state, seconds(r), why(r)])]) + `report: ${report}\n`;
+    out = textTable([['stage', 'state', 'time', 'why'], ...reports.map((r) => [r.name, r.state, seconds(r), why(r)])]) + `report: ${report}\n`;
   }
   if (failed.length) {
     process.stdout.write(out);
@@ -82,7 +79,7 @@ export async function pipelineStatus(file: string, json: boolean): Promise<strin
   const lock = readLock(dag.pipeline.lockFile);
   const label = (p: StageReport) => (p.state === 'up-to-date' ? 'up to date' : !lock.stages[p.name] ? 'never run' : 'stale');
   if (json) return JSON.stringify({ pipeline: file, stages: plan.map((p) => ({ name: p.name, status: label(p), reasons: p.reasons, run_cache: p.state === 'would-restore' })) }) + '\n';
-  return table([['stage', 'status', 'why'], ...plan.map((p) => [p.name, label(p), why(p) + (p.state === 'would-restore' ? ' (outs in the run-cache)' : '')])]);
+  return textTable([['stage', 'status', 'why'], ...plan.map((p) => [p.name, label(p), why(p) + (p.state === 'would-restore' ? ' (outs in the run-cache)' : '')])]);
 }
 
 export function pipelineDag(file: string, format: string): string {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UserError } from '../runtime/errors.js';
 import type { ParamValues } from './lock.js';
+import { flatten } from '../runtime/flatten.js';
 import type { Pipeline, Stage } from './parse.js';
 
 function valueAt(root: unknown, dotted: string): { found: boolean; value?: unknown } {
@@ -61,16 +62,6 @@ export function paramChanges(before: ParamValues, now: ParamValues): string[] {
     }
   }
   return changes;
-}
-
-/** Nested mappings to dotted leaves, so a change inside `model` names `model.kernel_size`. */
-export function flatten(value: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  for (const [k, v] of Object.entries(value)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) flatten(v as Record<string, unknown>, key, out);
-    else out[key] = v;
-  }
-  return out;
 }
 
 function short(json: string | undefined): string {

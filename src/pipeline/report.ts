@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../runtime/atomic.js';
 import { scimlVersion } from '../runtime/version.js';
 import { renderCharts, reportHtml, THEME, PALETTE, type Report, type ReportSection } from '../report/index.js';
 import { depths, edges, mermaid, type Dag } from './graph.js';
-import { flatten } from './params.js';
+import { flatten } from '../runtime/flatten.js';
 import type { StageReport } from './run.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';

@@ -1,0 +1,9 @@
+import { formatNumber } from '../report/page.js';
+
+export { formatNumber };
+
+export function formatValue(v: unknown): string {
+  if (v === undefined) return '-';
+  if (typeof v === 'number') return formatNumber(v);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
