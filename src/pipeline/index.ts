@@ -56,7 +56,13 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<string
     return textTable([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]);
   }
   const reports = await runPipeline(dag, { jobs: req.jobs, keepGoing: req.keepGoing, executor: req.executor, runCache: req.runCache, log: req.log });
-  const report = await writePipelineReport(dag, reports);
+  // Up-to-date stages keep the times of the run that made their outs, so the timeline stays whole.
+  const lock = readLock(dag.pipeline.lockFile);
+  const timed = reports.map((r) => {
+    const entry = lock.stages[r.name];
+    return r.startedMs === undefined && entry ? { ...r, startedMs: Date.parse(entry.started_at), endedMs: Date.parse(entry.ended_at) } : r;
+  });
+  const report = await writePipelineReport(dag, timed);
   const failed = reports.filter((r) => r.state === 'failed');
   let out: string;
   if (req.json) {
