@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { createLogger } from '../runtime/log.js';
+import { ExitStatus } from '../runtime/errors.js';
 import { integer } from './common.js';
 
 export function registerPipeline(program: Command, globals: GlobalsOf): void {
@@ -17,8 +18,9 @@ export function registerPipeline(program: Command, globals: GlobalsOf): void {
     .action(async (file: string, opts) => {
       const { pipelineRun } = await import('../pipeline/index.js');
       const g = globals();
-      const out = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, log: createLogger({ quiet: g.quiet }) });
-      process.stdout.write(out);
+      const { text, failed } = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, log: createLogger({ quiet: g.quiet }) });
+      process.stdout.write(text);
+      if (failed) throw new ExitStatus(1, `${failed} stage(s) failed`);
     });
   pipeline
     .command('status')

@@ -4,7 +4,6 @@
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ExitStatus } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { formatBytes } from '../runtime/memory.js';
 import { textTable } from '../runtime/text-table.js';
@@ -45,15 +44,21 @@ function upToDateLine(n: number): string {
   return `Nothing to run: all ${n} stage${n === 1 ? ' is' : 's are'} up to date.\n`;
 }
 
-/** `sciml pipeline run`: prints what happened; a failed stage ends with exit status 1 after the report is written. */
-export async function pipelineRun(file: string, req: RunRequest): Promise<string> {
+export interface RunOutput {
+  text: string;
+  /** Stages that failed: the command exits 1 when there are any. */
+  failed: number;
+}
+
+/** `sciml pipeline run`: what happened, as text or JSON; the report and lock are written even when stages failed. */
+export async function pipelineRun(file: string, req: RunRequest): Promise<RunOutput> {
   const dag = loadDag(file);
   if (req.dryRun) {
     const plan = await planPipeline(dag, { runCache: req.runCache });
-    if (req.json) return JSON.stringify({ pipeline: file, dry_run: true, stages: plan.map(({ name, state, reasons }) => ({ name, state, reasons })) }) + '\n';
+    if (req.json) return { failed: 0, text: JSON.stringify({ pipeline: file, dry_run: true, stages: plan.map(({ name, state, reasons }) => ({ name, state, reasons })) }) + '\n' };
     const moving = plan.filter((p) => p.state !== 'up-to-date');
-    if (!moving.length) return upToDateLine(plan.length);
-    return textTable([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]);
+    if (!moving.length) return { failed: 0, text: upToDateLine(plan.length) };
+    return { failed: 0, text: textTable([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]) };
   }
   const reports = await runPipeline(dag, { jobs: req.jobs, keepGoing: req.keepGoing, executor: req.executor, runCache: req.runCache, log: req.log });
   // Up-to-date stages keep the times of the run that made their outs, so the timeline stays whole.
@@ -72,11 +77,7 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<string
   } else {
     out = textTable([['stage', 'state', 'time', 'why'], ...reports.map((r) => [r.name, r.state, seconds(r), why(r)])]) + `report: ${report}\n`;
   }
-  if (failed.length) {
-    process.stdout.write(out);
-    throw new ExitStatus(1, `${failed.length} stage(s) failed`);
-  }
-  return out;
+  return { text: out, failed: failed.length };
 }
 
 export async function pipelineStatus(file: string, json: boolean): Promise<string> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pipe, project } from './helpers.js';
 
-test('a cycle exits 2 naming the stages and file:line', () => {
+test('a cycle exits 2 naming the stages and file:line', async () => {
   const dir = project(`stages:
   a:
     cmd: cat b.txt > a.txt
@@ -14,7 +14,7 @@ test('a cycle exits 2 naming the stages and file:line', () => {
     deps: [a.txt]
     outs: [b.txt]
 `);
-  const r = pipe(dir, 'run');
+  const r = await pipe(dir, 'run');
   assert.equal(r.code, 2);
   assert.ok(r.stderr.includes(`${join(dir, 'pipeline.yaml')}:`), r.stderr);
   assert.match(r.stderr, /cycle (a -> b -> a|b -> a -> b)/);
@@ -22,7 +22,7 @@ test('a cycle exits 2 naming the stages and file:line', () => {
   assert.match(r.stderr, /b \(line 7\)/);
 });
 
-test('two stages writing one out exit 2 naming both with their lines', () => {
+test('two stages writing one out exit 2 naming both with their lines', async () => {
   const dir = project(`stages:
   first:
     cmd: echo 1 > out.txt
@@ -32,12 +32,12 @@ test('two stages writing one out exit 2 naming both with their lines', () => {
     outs:
       - out.txt
 `);
-  const r = pipe(dir, 'status');
+  const r = await pipe(dir, 'status');
   assert.equal(r.code, 2);
   assert.ok(r.stderr.includes(`pipeline.yaml:8: stages.second.outs: out.txt is also an out of stage 'first' (${join(dir, 'pipeline.yaml')}:4)`), r.stderr);
 });
 
-test('a dep that nothing makes and that does not exist, and an unknown ${var}, exit 2 with file:line', () => {
+test('a dep that nothing makes and that does not exist, and an unknown ${var}, exit 2 with file:line', async () => {
   const missing = project(`stages:
   s:
     cmd: cat nowhere.txt > s.txt
@@ -45,7 +45,7 @@ test('a dep that nothing makes and that does not exist, and an unknown ${var}, e
       - nowhere.txt
     outs: [s.txt]
 `);
-  const r = pipe(missing, 'run');
+  const r = await pipe(missing, 'run');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /pipeline\.yaml:5: stages\.s\.deps: nowhere\.txt does not exist and no stage has it as an out/);
 
@@ -57,12 +57,12 @@ stages:
     cmd: echo \${nosie} > \${noise}.txt
     outs: [\${noise}.txt]
 `);
-  const u = pipe(unknown, 'dag');
+  const u = await pipe(unknown, 'dag');
   assert.equal(u.code, 2);
   assert.match(u.stderr, /pipeline\.yaml:6: stages\.s\.cmd: unknown variable \$\{nosie\}; known: item, noise, noises/);
 
   const field = project('stages:\n  s:\n    cmd: echo\n    out: [x]\n');
-  const f = pipe(field, 'dag');
+  const f = await pipe(field, 'dag');
   assert.equal(f.code, 2);
   assert.match(f.stderr, /pipeline\.yaml:4: stages\.s\.out: unknown field \(did you mean 'outs'\?\)/);
 });

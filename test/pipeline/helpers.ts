@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { sciml, type CliResult } from '../helpers/cli.js';
+import { createLogger } from '../../src/runtime/log.js';
+import { isUserError } from '../../src/runtime/errors.js';
+import { pipelineDag, pipelineGc, pipelineRun, pipelineStatus } from '../../src/pipeline/index.js';
 
 /** A fresh folder holding `pipeline.yaml` with the given text (and any extra files). */
 export function project(pipeline: string, files: Record<string, string> = {}): string {
@@ -12,15 +14,46 @@ export function project(pipeline: string, files: Record<string, string> = {}): s
   return dir;
 }
 
-export function pipe(dir: string, ...args: string[]): CliResult {
-  const [command, ...rest] = args;
-  return sciml(['pipeline', command, join(dir, 'pipeline.yaml'), ...rest], { cwd: dir });
+export interface Result {
+  /** 0 ok, 1 a stage failed, 2 a user error (as the CLI would exit). */
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
-export function pipeJson(dir: string, ...args: string[]): any {
-  const [command, ...rest] = args;
-  const r = sciml(['--json', 'pipeline', command, join(dir, 'pipeline.yaml'), ...rest], { cwd: dir });
-  if (r.code !== 0 && r.code !== 1) throw new Error(`pipeline ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+/** `sciml pipeline <command> <dir>/pipeline.yaml [flags]`, in this process (a CLI start per call would double the suite's time). */
+export async function pipe(dir: string, command: string, ...flags: string[]): Promise<Result> {
+  const file = join(dir, 'pipeline.yaml');
+  let stderr = '';
+  const stream = { isTTY: false, write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WriteStream;
+  const json = flags.includes('--json');
+  const value = (flag: string) => (flags.includes(flag) ? flags[flags.indexOf(flag) + 1] : undefined);
+  try {
+    if (command === 'run') {
+      const out = await pipelineRun(file, {
+        jobs: value('-j') ? Number(value('-j')) : undefined,
+        keepGoing: flags.includes('--keep-going'),
+        dryRun: flags.includes('--dry-run'),
+        runCache: !flags.includes('--no-run-cache'),
+        executor: value('--executor'),
+        json,
+        log: createLogger({ stream }),
+      });
+      return { code: out.failed ? 1 : 0, stdout: out.text, stderr };
+    }
+    if (command === 'status') return { code: 0, stdout: await pipelineStatus(file, json), stderr };
+    if (command === 'dag') return { code: 0, stdout: pipelineDag(file, value('--format') ?? 'mermaid'), stderr };
+    if (command === 'gc') return { code: 0, stdout: pipelineGc(file, json), stderr };
+    throw new Error(`unknown command ${command}`);
+  } catch (err) {
+    if (isUserError(err)) return { code: 2, stdout: '', stderr: stderr + `sciml: ${err.message}\n` };
+    throw err;
+  }
+}
+
+export async function pipeJson(dir: string, command: string, ...flags: string[]): Promise<any> {
+  const r = await pipe(dir, command, ...flags, '--json');
+  if (r.code === 2) throw new Error(`pipeline ${command} exited 2: ${r.stderr}`);
   return { ...JSON.parse(r.stdout), code: r.code, stderr: r.stderr };
 }
 

@@ -20,23 +20,23 @@ function interval(lock: any, name: string): [number, number] {
   return [Date.parse(lock.stages[name].started_at), Date.parse(lock.stages[name].ended_at)];
 }
 
-test('two independent stages overlap in time with -j 2 and not with -j 1', () => {
+test('two independent stages overlap in time with -j 2 and not with -j 1', async () => {
   const parallel = project(TWO_SLEEPERS);
-  assert.equal(pipe(parallel, 'run', '-j', '2').code, 0);
+  assert.equal((await pipe(parallel, 'run', '-j', '2')).code, 0);
   const [a0, a1] = interval(lockOf(parallel), 'left');
   const [b0, b1] = interval(lockOf(parallel), 'right');
   assert.ok(a0 < b1 && b0 < a1, `overlap expected: [${a0}, ${a1}] [${b0}, ${b1}]`);
 
   const serial = project(TWO_SLEEPERS);
-  assert.equal(pipe(serial, 'run', '-j', '1').code, 0);
+  assert.equal((await pipe(serial, 'run', '-j', '1')).code, 0);
   const [c0, c1] = interval(lockOf(serial), 'left');
   const [d0, d1] = interval(lockOf(serial), 'right');
   assert.ok(c1 <= d0 || d1 <= c0, `no overlap expected: [${c0}, ${c1}] [${d0}, ${d1}]`);
 });
 
-test('a stage declaring cpus: 2 does not share two slots', () => {
+test('a stage declaring cpus: 2 does not share two slots', async () => {
   const dir = project(TWO_SLEEPERS.replace("    outs: [left.txt]", "    outs: [left.txt]\n    cpus: 2"));
-  assert.equal(pipe(dir, 'run', '-j', '2').code, 0);
+  assert.equal((await pipe(dir, 'run', '-j', '2')).code, 0);
   const [a0, a1] = interval(lockOf(dir), 'left');
   const [b0, b1] = interval(lockOf(dir), 'right');
   assert.ok(a1 <= b0 || b1 <= a0, 'the 2-cpu stage had both slots');
@@ -55,9 +55,9 @@ const FAILING = `stages:
     outs: [fine.txt]
 `;
 
-test('a failing stage skips its downstream; --keep-going finishes independent stages; the exit is non-zero; the lock has only completed stages', () => {
+test('a failing stage skips its downstream; --keep-going finishes independent stages; the exit is non-zero; the lock has only completed stages', async () => {
   const dir = project(FAILING);
-  const stop = pipeJson(dir, 'run', '-j', '1');
+  const stop = await pipeJson(dir, 'run', '-j', '1');
   assert.equal(stop.code, 1);
   assert.deepEqual(stateOf(stop), { bad: 'failed', after_bad: 'skipped', fine: 'not-run' });
   assert.match(stop.stderr, /stage bad failed: exit status 3/);
@@ -65,7 +65,7 @@ test('a failing stage skips its downstream; --keep-going finishes independent st
   assert.equal(count(dir, 'fine'), 0);
   assert.ok(!existsSync(join(dir, 'pipeline.lock')) || Object.keys(lockOf(dir).stages).length === 0);
 
-  const going = pipeJson(dir, 'run', '-j', '1', '--keep-going');
+  const going = await pipeJson(dir, 'run', '-j', '1', '--keep-going');
   assert.equal(going.code, 1);
   assert.deepEqual(stateOf(going), { bad: 'failed', after_bad: 'skipped', fine: 'ran' });
   assert.deepEqual(Object.keys(lockOf(dir).stages), ['fine']);
@@ -73,9 +73,9 @@ test('a failing stage skips its downstream; --keep-going finishes independent st
   assert.ok(existsSync(join(dir, 'pipeline-report.html')), 'a report is written for a failed run too');
 });
 
-test('a stage that does not write its out fails', () => {
+test('a stage that does not write its out fails', async () => {
   const dir = project('stages:\n  lazy:\n    cmd: "true"\n    outs: [never.txt]\n');
-  const r = pipe(dir, 'run');
+  const r = await pipe(dir, 'run');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /did not write never.txt/);
 });
@@ -104,7 +104,7 @@ test('kill -9 during a run leaves a valid lock; the re-run does only what did no
   assert.deepEqual(Object.keys(lock.stages), ['quick'], 'the lock names the finished stage only');
   assert.ok(!existsSync(join(dir, 'slow.txt')));
 
-  const again = pipeJson(dir, 'run');
+  const again = await pipeJson(dir, 'run');
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(stateOf(again), { quick: 'up-to-date', slow: 'ran' });
   assert.equal(count(dir, 'quick'), 1);
