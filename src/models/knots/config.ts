@@ -10,7 +10,7 @@ export const knotsSchema = z.strictObject({
   seed: seed(),
   data: section(
     {
-      path: optionalText('knot table: the published CSV (Davies et al. 2021 columns) or an Arrow file from `sciml data generate knots`; relative to this config. Absent: synthetic knots are generated in memory'),
+      path: optionalText('knot table: the published CSV (Davies et al. 2021 columns) or an Arrow file from `sciml data generate knots`, or - for either on stdin; relative to this config. Absent: synthetic knots are generated in memory'),
       synthetic_rows: positiveInt(30000, 'rows of synthetic knots generated when data.path is absent (seeded by seed)'),
       features: z
         .array(z.string({ error: 'expected a column name' }), { error: 'expected a list of column names' })
