@@ -4,12 +4,10 @@
  * (traces as fixed-size lists, structs) are listed with their Arrow type and null count.
  */
 import { extname } from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { Table } from 'apache-arrow';
-import { UserError } from '../runtime/errors.js';
 import { looksLikeArrow, parseArrow } from './arrow.js';
 import { parseCsv } from './csv.js';
-import { readStdinBytes, tableFromArrow } from './read-table.js';
+import { readTableBytes, tableFromArrow } from './read-table.js';
 import type { Column } from './table.js';
 import { textTable } from '../runtime/text-table.js';
 
@@ -33,20 +31,8 @@ export interface TableSummary {
 
 const TOP_VALUES = 3;
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  if (path === '-') return readStdinBytes();
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new UserError(`${path}: expected a table file, got a directory`);
-    throw new UserError(`${path}: cannot read (${code ?? (err as Error).message})`);
-  }
-}
-
 export async function inspectTable(path: string): Promise<TableSummary> {
-  const bytes = await readBytes(path);
+  const bytes = await readTableBytes(path);
   if (looksLikeArrow(bytes)) return summarizeArrow(parseArrow(bytes, path), path);
   const ext = extname(path).toLowerCase();
   if (['.arrow', '.feather', '.ipc', '.arrows'].includes(ext)) parseArrow(bytes, path);

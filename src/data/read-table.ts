@@ -37,6 +37,11 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
   throw new UserError(`${path}: expected a table file ending in .csv, .tsv, .arrow, .feather or .ipc (or '-' for stdin), got '${ext || 'no extension'}'`);
 }
 
+/** The bytes of a table file, or of stdin for '-'; a missing file or a folder is a UserError naming the path. */
+export async function readTableBytes(path: string): Promise<Uint8Array> {
+  return path === '-' ? readStdinBytes() : readInput(path);
+}
+
 function readInput(path: string): Uint8Array {
   try {
     return readFileSync(path);
