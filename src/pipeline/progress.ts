@@ -32,7 +32,7 @@ export class ProgressBoard {
 
   private draw(): void {
     const s = this.stream!;
-    const width = (s.columns ?? 100) - 1;
+    const width = (s.columns || 100) - 1;
     let out = this.drawn ? `\x1b[${this.drawn}A` : '';
     for (const n of this.names) out += `\x1b[2K${this.line(n).slice(0, width)}\n`;
     this.drawn = this.names.length;
