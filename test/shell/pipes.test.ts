@@ -95,4 +95,7 @@ test('a config needing more memory than the machine has exits 2 with the estimat
   const k = sciml(['train', join(dir, 'huge-knots.yaml'), '--out', join(dir, 'huge-knots')]);
   assert.equal(k.code, 2);
   assert.match(k.stderr, /data\.synthetic_rows: 2000000000 synthetic knots need an estimated/);
+  const g = sciml(['data', 'generate', 'radio', '-n', '2000000000', '-o', join(dir, 'huge.arrow')]);
+  assert.equal(g.code, 2);
+  assert.match(g.stderr, /-n: 2000000000 traces of 500 samples need an estimated/);
 });

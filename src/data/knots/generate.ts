@@ -5,6 +5,7 @@ import { nonNegativeNumber } from '../../config/fields.js';
 import { arrowTable, float64Column, int32Column } from '../arrow.js';
 import { KNOT_FEATURES, KNOT_TARGET } from './columns.js';
 import { DEFAULT_SIMULATION, simulateKnots, type KnotSimulationOptions } from './simulate.js';
+import { requireMemory } from '../../runtime/memory.js';
 
 /** Columns holding whole numbers (written as Int32); the rest are Float64. */
 const INTEGER_COLUMNS = new Set<string>([KNOT_TARGET, 'hyperbolic_torsion_degree', 'hyperbolic_adjoint_torsion_degree', ...KNOT_FEATURES.filter((f) => f.startsWith('Symmetry_'))]);
@@ -38,6 +39,7 @@ export const knotsGenerator: GeneratorDefinition<KnotSimulationOptions> = {
   options: knotGeneratorOptions,
   defaultCount: 30000,
   async generate(n, seed, options) {
+    requireMemory('-n', n, n * 20 * 8 * 3, 'knots');
     return knotTable(simulateKnots(n, seed, options), seed, options);
   },
 };
