@@ -10,15 +10,16 @@ export function registerPipeline(program: Command, globals: GlobalsOf): void {
     .command('run')
     .description('run the stale stages; writes <name>.lock and <name>-report.html beside the file')
     .argument('<file>', 'pipeline file (stages with cmd, deps, outs, params, metrics; vars, foreach, matrix)')
+    .argument('[stages...]', 'only these stages and what they need (a name like train@uniform, or train for all its instances)')
     .option('-j, --jobs <n>', 'stages at once (default: the core count); a stage with cpus: n takes n', integer('--jobs', 1))
     .option('--keep-going', 'after a failure, still run stages that do not depend on it')
     .option('--dry-run', 'print what would run and why, run nothing')
     .option('--no-run-cache', 'run stale stages even when the run-cache holds their outs')
     .option('--executor <spec>', "where stages run: 'local' (default)")
-    .action(async (file: string, opts) => {
+    .action(async (file: string, stages: string[], opts) => {
       const { pipelineRun } = await import('../pipeline/index.js');
       const g = globals();
-      const { text, failed } = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, log: createLogger({ quiet: g.quiet }) });
+      const { text, failed } = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, targets: stages, log: createLogger({ quiet: g.quiet }) });
       process.stdout.write(text);
       if (failed) throw new ExitStatus(1, `${failed} stage(s) failed`);
     });
@@ -26,9 +27,10 @@ export function registerPipeline(program: Command, globals: GlobalsOf): void {
     .command('status')
     .description('each stage: up to date, stale (and why), or never run')
     .argument('<file>')
-    .action(async (file: string) => {
+    .argument('[stages...]', 'only these stages and what they need')
+    .action(async (file: string, stages: string[]) => {
       const { pipelineStatus } = await import('../pipeline/index.js');
-      process.stdout.write(await pipelineStatus(file, globals().json));
+      process.stdout.write(await pipelineStatus(file, globals().json, stages));
     });
   pipeline
     .command('dag')

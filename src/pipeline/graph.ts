@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { UserError, locatedError } from '../runtime/errors.js';
+import { hint } from '../config/didyoumean.js';
 import type { PathRef, Pipeline, Stage } from './parse.js';
 
 export interface Dag {
@@ -16,6 +17,8 @@ export interface Dag {
   downstream: Map<string, string[]>;
   /** The stage that makes a dep, if any. */
   producerOf(dep: PathRef): Stage | undefined;
+  /** Every stage of the file, in order: the lock keeps entries of stages a target selection left out. */
+  allStages: string[];
 }
 
 /** True when a and b are the same path or one lies inside the other. */
@@ -74,7 +77,31 @@ export function buildDag(pipeline: Pipeline): Dag {
     }
   }
   const order = topologicalOrder(pipeline, stages, upstream, downstream);
-  return { pipeline, order, byName, upstream, downstream, producerOf };
+  return { pipeline, order, byName, upstream, downstream, producerOf, allStages: order.map((s) => s.name) };
+}
+
+/**
+ * The targets and every stage upstream of them. A target is a stage name (`train@uniform`) or a
+ * stage of the file before expansion (`train`: all its foreach/matrix instances).
+ */
+export function selectStages(dag: Dag, targets: string[]): Dag {
+  if (targets.length === 0) return dag;
+  const wanted = new Set<string>();
+  const visit = (name: string) => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const u of dag.upstream.get(name)!) visit(u);
+  };
+  for (const target of targets) {
+    const matches = dag.order.filter((s) => s.name === target || s.name.split('@')[0] === target);
+    if (!matches.length) {
+      const names = [...new Set(dag.order.flatMap((s) => [s.name, s.name.split('@')[0]]))];
+      throw new UserError(`${dag.pipeline.file}: no stage '${target}'${hint(target, names)}; stages: ${dag.order.map((s) => s.name).join(', ')}`);
+    }
+    for (const m of matches) visit(m.name);
+  }
+  const order = dag.order.filter((s) => wanted.has(s.name));
+  return { ...dag, order, byName: new Map(order.map((s) => [s.name, s])) };
 }
 
 function topologicalOrder(pipeline: Pipeline, stages: Stage[], upstream: Map<string, string[]>, downstream: Map<string, string[]>): Stage[] {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from '../runtime/log.js';
 import { formatBytes } from '../runtime/memory.js';
 import { textTable } from '../runtime/text-table.js';
-import { buildDag, dot, mermaid, type Dag } from './graph.js';
+import { buildDag, dot, mermaid, selectStages, type Dag } from './graph.js';
 import { LOCK_SCHEMA, readLock } from './lock.js';
 import { loadPipeline } from './parse.js';
 import { writePipelineReport } from './report.js';
@@ -17,8 +17,8 @@ export type { StageReport } from './run.js';
 export { loadPipeline } from './parse.js';
 export { buildDag } from './graph.js';
 
-export function loadDag(file: string): Dag {
-  return buildDag(loadPipeline(file));
+export function loadDag(file: string, targets: string[] = []): Dag {
+  return selectStages(buildDag(loadPipeline(file)), targets);
 }
 
 export interface RunRequest {
@@ -28,6 +28,8 @@ export interface RunRequest {
   executor?: string;
   runCache?: boolean;
   json?: boolean;
+  /** Stages to bring up to date (with what they need); default all. */
+  targets?: string[];
   log: Logger;
 }
 
@@ -52,7 +54,7 @@ export interface RunOutput {
 
 /** `sciml pipeline run`: what happened, as text or JSON; the report and lock are written even when stages failed. */
 export async function pipelineRun(file: string, req: RunRequest): Promise<RunOutput> {
-  const dag = loadDag(file);
+  const dag = loadDag(file, req.targets);
   if (req.dryRun) {
     const plan = await planPipeline(dag, { runCache: req.runCache });
     if (req.json) return { failed: 0, text: JSON.stringify({ pipeline: file, dry_run: true, stages: plan.map(({ name, state, reasons }) => ({ name, state, reasons })) }) + '\n' };
@@ -61,9 +63,9 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<RunOut
     return { failed: 0, text: textTable([['stage', 'would', 'why'], ...plan.map((p) => [p.name, p.state === 'would-run' ? 'run' : p.state === 'would-restore' ? 'restore' : 'skip (up to date)', why(p)])]) };
   }
   const reports = await runPipeline(dag, { jobs: req.jobs, keepGoing: req.keepGoing, executor: req.executor, runCache: req.runCache, log: req.log });
-  // Up-to-date stages keep the times of the run that made their outs, so the timeline stays whole.
+  // With nothing run, the timeline shows when each stage last ran (from the lock).
   const lock = readLock(dag.pipeline.lockFile);
-  const timed = reports.map((r) => {
+  const timed = reports.some((r) => r.startedMs !== undefined) ? reports : reports.map((r) => {
     const entry = lock.stages[r.name];
     return r.startedMs === undefined && entry ? { ...r, startedMs: Date.parse(entry.started_at), endedMs: Date.parse(entry.ended_at) } : r;
   });
@@ -80,8 +82,8 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<RunOut
   return { text: out, failed: failed.length };
 }
 
-export async function pipelineStatus(file: string, json: boolean): Promise<string> {
-  const dag = loadDag(file);
+export async function pipelineStatus(file: string, json: boolean, targets: string[] = []): Promise<string> {
+  const dag = loadDag(file, targets);
   const plan = await planPipeline(dag);
   const lock = readLock(dag.pipeline.lockFile);
   const label = (p: StageReport) => (p.state === 'up-to-date' ? 'up to date' : !lock.stages[p.name] ? 'never run' : 'stale');

@@ -91,13 +91,13 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   const ws = workspaceOf(dag);
   const lock: Lock = readLock(dag.pipeline.lockFile);
   const names = dag.order.map((s) => s.name);
+  const lockOrder = dag.allStages;
   const slots = Math.max(1, options.jobs ?? availableParallelism());
   const gate = new Gate(slots);
   const board = new ProgressBoard(names, options.log.interactive ? process.stderr : undefined);
   const reports = new Map<string, StageReport>();
-  const saveLock = () => writeLock(dag.pipeline.lockFile, lock, names);
-  // Entries of stages no longer in the pipeline go; every other entry stays until its stage re-runs.
-  for (const name of Object.keys(lock.stages)) if (!dag.byName.has(name)) delete lock.stages[name];
+  const saveLock = () => writeLock(dag.pipeline.lockFile, lock, lockOrder);
+  // Entries of stages no longer in the pipeline go (writeLock keeps lockOrder's); every other entry stays until its stage re-runs.
   let stopping = false;
   let executor: Executor | undefined;
   const executorReady = createExecutor({ spec: options.executor, isolation: 'inline', slots, origin: '--executor' }).then((e) => (executor = e));

@@ -37,11 +37,12 @@ export async function pipe(dir: string, command: string, ...flags: string[]): Pr
         runCache: !flags.includes('--no-run-cache'),
         executor: value('--executor'),
         json,
+        targets: value('--stages')?.split(','),
         log: createLogger({ stream }),
       });
       return { code: out.failed ? 1 : 0, stdout: out.text, stderr };
     }
-    if (command === 'status') return { code: 0, stdout: await pipelineStatus(file, json), stderr };
+    if (command === 'status') return { code: 0, stdout: await pipelineStatus(file, json, value('--stages')?.split(',')), stderr };
     if (command === 'dag') return { code: 0, stdout: pipelineDag(file, value('--format') ?? 'mermaid'), stderr };
     if (command === 'gc') return { code: 0, stdout: pipelineGc(file, json), stderr };
     throw new Error(`unknown command ${command}`);

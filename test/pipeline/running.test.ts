@@ -110,3 +110,28 @@ test('kill -9 during a run leaves a valid lock; the re-run does only what did no
   assert.equal(count(dir, 'quick'), 1);
   assert.deepEqual(Object.keys(lockOf(dir).stages), ['quick', 'slow']);
 });
+
+test('targets run with what they need only; the lock keeps the other stages and the file order', async () => {
+  const dir = project(`stages:
+  a:
+    cmd: echo a > a.txt
+    outs: [a.txt]
+  b:
+    matrix: {n: [1, 2]}
+    cmd: echo \${n} > b\${n}.txt
+    outs: [b\${n}.txt]
+  c:
+    cmd: cat a.txt > c.txt
+    deps: [a.txt]
+    outs: [c.txt]
+`);
+  const some = await pipeJson(dir, 'run', '--stages', 'c');
+  assert.deepEqual(stateOf(some), { a: 'ran', c: 'ran' });
+  const group = await pipeJson(dir, 'run', '--stages', 'b');
+  assert.deepEqual(stateOf(group), { 'b@1': 'ran', 'b@2': 'ran' });
+  assert.deepEqual(Object.keys(lockOf(dir).stages), ['a', 'b@1', 'b@2', 'c']);
+  assert.match((await pipe(dir, 'run')).stdout, /Nothing to run: all 4 stages are up to date/);
+  const unknown = await pipe(dir, 'run', '--stages', 'trian');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no stage 'trian'; stages: a, b@1, b@2, c/);
+});
