@@ -33,7 +33,8 @@ function at(p: Pipeline, ref: { line?: number } | undefined, stage: Stage): stri
 
 /** Metrics files outside the stage's outs are outs of their own. */
 function withMetricOuts(stage: Stage): Stage {
-  const extra = stage.metrics.filter((m) => !stage.outs.some((o) => overlaps(o.path, m.path) && (m.path === o.path || m.path.startsWith(o.path + '/'))));
+  const inside = (path: string, folder: string) => path === folder || folder === '.' || path.startsWith(folder + '/');
+  const extra = stage.metrics.filter((m) => !stage.outs.some((o) => inside(m.path, o.path)));
   return extra.length ? { ...stage, outs: [...stage.outs, ...extra] } : stage;
 }
 

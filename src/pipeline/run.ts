@@ -5,7 +5,7 @@
  * job to the executor. Its stale outs are removed first; the lock is rewritten after every stage.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createExecutor } from '../execution/create.js';
 import type { Executor } from '../execution/job.js';
@@ -170,7 +170,8 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       forget(stage);
       removeOuts(stage);
       board.set(stage.name, 'running');
-      const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd };
+      const rel = (abs: string) => relative(stage.cwd, abs).split(sep).join('/') || '.';
+      const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)) };
       const startedMs = Date.now();
       const outcome = await executor!.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, cpus: stage.cpus });
       const logFile = join(ws.logs, `${stage.name}.log`);

@@ -14,6 +14,9 @@ export interface StagePayload {
   stage: string;
   cmd: string;
   cwd: string;
+  /** Deps and outs relative to cwd: what a shipping executor would send and bring back. */
+  deps: string[];
+  outs: string[];
 }
 
 export interface StageResult {

@@ -5,7 +5,9 @@
  */
 export type Context = Record<string, unknown>;
 
-const REFERENCE = /\$\{\s*([^{}\s]+)\s*\}/g;
+// `\${HOME}` is left for the shell as `${HOME}` (as in DVC).
+const REFERENCE = /(?<!\\)\$\{\s*([^{}\s]+)\s*\}/g;
+const ESCAPED = /\\(\$\{[^{}]*\})/g;
 const WHOLE = /^\$\{\s*([^{}\s]+)\s*\}$/;
 
 export class UnknownVariable extends Error {
@@ -26,19 +28,17 @@ function lookup(ctx: Context, name: string): unknown {
   return node;
 }
 
-export function hasReference(text: string): boolean {
-  return new RegExp(REFERENCE.source).test(text);
-}
-
 /** Substitutes every reference in a string. */
 export function interpolateString(text: string, ctx: Context): unknown {
   const whole = WHOLE.exec(text);
   if (whole) return lookup(ctx, whole[1]);
-  return text.replace(REFERENCE, (_m, name: string) => {
-    const v = lookup(ctx, name);
-    if (v !== null && typeof v === 'object') throw new NotText(`\${${name}} is a ${Array.isArray(v) ? 'list' : 'mapping'}: only a whole value can be a list or mapping, not part of a text`);
-    return String(v);
-  });
+  return text
+    .replace(REFERENCE, (_m, name: string) => {
+      const v = lookup(ctx, name);
+      if (v !== null && typeof v === 'object') throw new NotText(`\${${name}} is a ${Array.isArray(v) ? 'list' : 'mapping'}: only a whole value can be a list or mapping, not part of a text`);
+      return String(v);
+    })
+    .replace(ESCAPED, '$1');
 }
 
 /**
@@ -72,7 +72,7 @@ export function interpolate(value: unknown, ctx: Context, path: (string | number
  */
 export function protectReferences(text: string): { text: string; restore: (value: unknown) => unknown } {
   const refs: string[] = [];
-  const protectedText = text.replace(REFERENCE, (m) => `__sciml_ref_${refs.push(m) - 1}__`);
+  const protectedText = text.replace(/\\?\$\{[^{}\n]*\}/g, (m) => `__sciml_ref_${refs.push(m) - 1}__`);
   const back = (s: string) => s.replace(/__sciml_ref_(\d+)__/g, (_m, i: string) => refs[Number(i)]);
   const restore = (value: unknown): unknown => {
     if (typeof value === 'string') return back(value);

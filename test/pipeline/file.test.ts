@@ -96,3 +96,16 @@ test('TTY progress shows one line per stage with its state and elapsed time', ()
   assert.match(lines[0], /a\s+running\s+\d+\.\ds/);
   assert.match(lines[1], /b\s+up-to-date/);
 });
+
+test('\\${...} is left for the shell, and unquoted ${} in flow collections parses', () => {
+  const p = loadPipeline(file(`vars: {n: [a]}
+stages:
+  s:
+    foreach: \${n}
+    do:
+      cmd: echo \\\${HOME} \${item} > out-\${item}.txt
+      outs: [out-\${item}.txt, {logs-\${item}: {cache: false}}]
+`));
+  assert.equal(p.stages[0].cmd, 'echo ${HOME} a > out-a.txt');
+  assert.deepEqual(p.stages[0].outs.map((o) => [o.path, o.cache]), [['out-a.txt', true], ['logs-a', false]]);
+});
