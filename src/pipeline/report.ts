@@ -104,7 +104,10 @@ export function metricsTable(dag: Dag): { columns: string[]; rows: (string | num
   const withMetrics = dag.order.filter((s) => s.metrics.length > 0);
   if (!withMetrics.length) return undefined;
   const values = withMetrics.map((s) => Object.assign({}, ...s.metrics.map((m) => metricNumbers(m.abs))) as Record<string, number>);
-  const keys = [...new Set(values.flatMap((v) => Object.keys(v)))].filter((k) => k.startsWith('metrics.') || !values.some((v) => Object.keys(v).some((x) => x.startsWith('metrics.'))));
+  // sciml's metrics.json: the model's `metrics` and its `baseline`; any other file: every number.
+  const sciml = values.some((v) => Object.keys(v).some((x) => x.startsWith('metrics.')));
+  const all = [...new Set(values.flatMap((v) => Object.keys(v)))];
+  const keys = sciml ? [...all.filter((k) => k.startsWith('metrics.')), ...all.filter((k) => k.startsWith('baseline.'))] : all;
   if (!keys.length) return undefined;
   return { columns: ['metric', ...withMetrics.map((s) => s.name)], rows: keys.map((k) => [k.replace(/^metrics\./, ''), ...values.map((v) => v[k] ?? null)]) };
 }

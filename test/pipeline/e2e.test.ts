@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, sciml } from '../helpers/cli.js';
 import { lockOf, project } from './helpers.js';
@@ -34,7 +34,8 @@ stages:
 
 test('a pipeline of real sciml stages runs end to end, then runs nothing the second time and says so', () => {
   const dir = project(PIPELINE);
-  copyFileSync(join(root, 'configs', 'quick', 'denoiser-measured.yaml'), join(dir, 'denoiser.yaml'));
+  const quick = readFileSync(join(root, 'configs', 'quick', 'denoiser-measured.yaml'), 'utf8');
+  writeFileSync(join(dir, 'denoiser.yaml'), quick.replace('train_count: 2000', 'train_count: 300').replace('epochs: 10', 'epochs: 2').replace('filters: [16, 16]', 'filters: [8, 8]'));
   const small = ['pipeline', 'run', join(dir, 'pipeline.yaml')];
   const first = sciml([...small, '-j', '2']);
   assert.equal(first.code, 0, first.stderr + first.stdout);
@@ -42,7 +43,7 @@ test('a pipeline of real sciml stages runs end to end, then runs nothing the sec
   assert.match(first.stdout, /summary\s+ran/);
   const lock = lockOf(dir);
   assert.deepEqual(Object.keys(lock.stages), ['testset@measured', 'train@measured', 'evaluate@measured', 'summary']);
-  assert.equal(lock.stages['train@measured'].params['denoiser.yaml'].training.epochs, 4);
+  assert.equal(lock.stages['train@measured'].params['denoiser.yaml'].training.epochs, 2);
   const evaluated = JSON.parse(readFileSync(join(dir, 'runs', 'measured-eval', 'metrics.json'), 'utf8'));
   assert.equal(evaluated.test_count, 80, 'the evaluation read the 80 traces of the testset stage from stdin');
   assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /^\| run \| task \|.*\n.*\n\| measured \| denoiser \|/);
