@@ -7,7 +7,7 @@ import { root, sciml } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-runs-'));
 const config = join(root, 'configs', 'quick', 'denoiser-measured.yaml');
-const small = ['--set', 'data.train_count=200', '--set', 'data.test_count=100', '--set', 'training.epochs=2'];
+const small = ['--set', 'data.train_count=200', '--set', 'data.test_count=100', '--set', 'training.epochs=2', '--set', 'model.filters=[8, 8]', '--set', 'model.kernel_size=9'];
 
 function train(name: string, ...extra: string[]) {
   const r = sciml(['train', config, '--out', join(dir, 'runs', name), ...small, ...extra]);
@@ -38,7 +38,7 @@ test('sciml runs lists both runs with task, status, headline metrics and the par
   assert.deepEqual(json.map((r: any) => r.name), ['b', 'a']);
   assert.equal(typeof json[0].metrics.peak_accuracy, 'number');
   assert.deepEqual(json[0].changed_params, {}, 'b is now the first run listed');
-  assert.deepEqual(json[1].changed_params, { 'model.kernel_size': 5 });
+  assert.deepEqual(json[1].changed_params, { 'model.kernel_size': 9 });
   assert.equal(JSON.parse(sciml(['runs', '--dir', join(dir, 'runs'), '--json', '--task', 'knots']).stdout).length, 0);
 });
 
@@ -52,8 +52,8 @@ test('sciml diff --md shows every metric with A, B, change and relative change, 
   assert.ok(Math.abs(mse.change_pct - (100 * (mse.b - mse.a)) / Math.abs(mse.a)) < 1e-9);
   assert.ok(json.metrics.some((m: any) => m.metric === 'baseline.peak_accuracy'), 'nested keys flattened');
   assert.match(r.stdout, /\n\| metrics\.mse \| [\d.e-]+ \| [\d.e-]+ \| [+-]?[\d.e-]+ \| [+-][\d.]+% \|\n/);
-  assert.deepEqual(json.params, [{ param: 'model.kernel_size', a: 5, b: 7 }]);
-  assert.match(r.stdout, /### Params\n\n\| Param \| .* \|\n\| --- \| --- \| --- \|\n\| model\.kernel_size \| 5 \| 7 \|/);
+  assert.deepEqual(json.params, [{ param: 'model.kernel_size', a: 9, b: 7 }]);
+  assert.match(r.stdout, /### Params\n\n\| Param \| .* \|\n\| --- \| --- \| --- \|\n\| model\.kernel_size \| 9 \| 7 \|/);
 });
 
 test('--fail-if exits 1 when the change meets the condition, 0 when not, 2 for an unknown metric', () => {
