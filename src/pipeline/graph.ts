@@ -38,7 +38,8 @@ function withMetricOuts(stage: Stage): Stage {
   return extra.length ? { ...stage, outs: [...stage.outs, ...extra] } : stage;
 }
 
-export function buildDag(pipeline: Pipeline): Dag {
+/** `requireDeps: false` (for drawing) skips the check that deps nothing makes exist. */
+export function buildDag(pipeline: Pipeline, options: { requireDeps?: boolean } = {}): Dag {
   const stages = pipeline.stages.map(withMetricOuts);
   const byName = new Map<string, Stage>();
   for (const s of stages) {
@@ -67,7 +68,7 @@ export function buildDag(pipeline: Pipeline): Dag {
     for (const dep of stage.deps) {
       const producer = producerOf(dep);
       if (!producer) {
-        if (!existsSync(dep.abs)) throw new UserError(`${at(pipeline, dep, stage)}: stages.${stage.name}.deps: ${dep.path} does not exist and no stage has it as an out`);
+        if (options.requireDeps !== false && !existsSync(dep.abs)) throw new UserError(`${at(pipeline, dep, stage)}: stages.${stage.name}.deps: ${dep.path} does not exist and no stage has it as an out`);
         continue;
       }
       if (producer.name === stage.name) throw new UserError(`${at(pipeline, dep, stage)}: stages.${stage.name}: cycle: the stage depends on its own out ${dep.path}`);

@@ -17,8 +17,8 @@ export type { StageReport } from './run.js';
 export { loadPipeline } from './parse.js';
 export { buildDag } from './graph.js';
 
-export function loadDag(file: string, targets: string[] = []): Dag {
-  return selectStages(buildDag(loadPipeline(file)), targets);
+export function loadDag(file: string, targets: string[] = [], requireDeps = true): Dag {
+  return selectStages(buildDag(loadPipeline(file), { requireDeps }), targets);
 }
 
 export interface RunRequest {
@@ -92,7 +92,7 @@ export async function pipelineStatus(file: string, json: boolean, targets: strin
 }
 
 export function pipelineDag(file: string, format: string): string {
-  const dag = loadDag(file);
+  const dag = loadDag(file, [], false);
   return format === 'dot' ? dot(dag) : mermaid(dag);
 }
 

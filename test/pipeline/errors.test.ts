@@ -48,6 +48,7 @@ test('a dep that nothing makes and that does not exist, and an unknown ${var}, e
   const r = await pipe(missing, 'run');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /pipeline\.yaml:5: stages\.s\.deps: nowhere\.txt does not exist and no stage has it as an out/);
+  assert.equal((await pipe(missing, 'dag')).code, 0, 'drawing needs no data');
 
   const unknown = project(`vars:
   noises: [a, b]
