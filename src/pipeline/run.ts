@@ -94,14 +94,12 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   const lockOrder = dag.allStages;
   const slots = Math.max(1, options.jobs ?? availableParallelism());
   const gate = new Gate(slots);
-  const board = new ProgressBoard(names, options.log.interactive ? process.stderr : undefined);
   const reports = new Map<string, StageReport>();
   const saveLock = () => writeLock(dag.pipeline.lockFile, lock, lockOrder);
   // Entries of stages no longer in the pipeline go (writeLock keeps lockOrder's); every other entry stays until its stage re-runs.
   let stopping = false;
-  let executor: Executor | undefined;
-  const executorReady = createExecutor({ spec: options.executor, isolation: 'inline', slots, origin: '--executor' }).then((e) => (executor = e));
-  await executorReady;
+  const executor: Executor = await createExecutor({ spec: options.executor, isolation: 'inline', slots, origin: '--executor' });
+  const board = new ProgressBoard(names, options.log.interactive ? process.stderr : undefined);
 
   const finish = (name: string, report: Omit<StageReport, 'name'>): StageReport => {
     const r = { name, ...report };
@@ -173,7 +171,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       const rel = (abs: string) => relative(stage.cwd, abs).split(sep).join('/') || '.';
       const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)) };
       const startedMs = Date.now();
-      const outcome = await executor!.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, cpus: stage.cpus });
+      const outcome = await executor.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, cpus: stage.cpus });
       const logFile = join(ws.logs, `${stage.name}.log`);
       const log = outcome.artifacts?.log ?? new Uint8Array();
       writeFileAtomic(logFile, log);
@@ -213,7 +211,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   } finally {
     board.close();
     ws.hashes.save();
-    await executor?.close();
+    await executor.close();
   }
   return dag.order.map((s) => reports.get(s.name)!);
 }
