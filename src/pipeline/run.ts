@@ -39,7 +39,6 @@ export interface StageReport {
   endedMs?: number;
   error?: string;
   logFile?: string;
-  metrics?: string[];
 }
 
 export interface Workspace {
