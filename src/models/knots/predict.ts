@@ -53,7 +53,7 @@ export interface KnotsPredictor {
 }
 
 /** The run's salience settings (config.yaml beside model/), or the defaults. */
-function igSettings(runDir: string | undefined): IgSettings {
+export function igSettings(runDir: string | undefined): IgSettings {
   let salience = knotsSchema.parse({ task: 'knots' }).salience;
   const file = runDir ? join(runDir, 'config.yaml') : undefined;
   if (file && existsSync(file)) {
