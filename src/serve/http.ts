@@ -108,8 +108,14 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     }
   });
 
+  // While draining, responses close their connection so keep-alive clients cannot hold the server open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (state.draining) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     state.inFlight--;
+    if (state.draining) app.server.closeIdleConnections();
     const seconds = (performance.now() - (request as FastifyRequest & { startedAt: number }).startedAt) / 1000;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
