@@ -20,8 +20,9 @@ class Problems {
     if (this.list.length < MAX_PROBLEMS) this.list.push(p);
     else this.truncated = true;
   }
+  /** True once a problem beyond the listed ones was found: no need to look further. */
   get full(): boolean {
-    return this.list.length >= MAX_PROBLEMS;
+    return this.truncated;
   }
   throwIfAny(): void {
     if (this.list.length) throw invalidInput(this.list, this.truncated);

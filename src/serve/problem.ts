@@ -36,6 +36,6 @@ export function where(p: FieldProblem): string {
 
 /** 400 for problems in the input, the detail naming the first (and how many more). */
 export function invalidInput(errors: FieldProblem[], truncated = false): HttpProblem {
-  const more = errors.length > 1 || truncated ? ` (and ${truncated ? 'more' : errors.length - 1} more problem${errors.length === 2 && !truncated ? '' : 's'})` : '';
+  const more = truncated ? ` (and more problems; the first ${errors.length} are listed)` : errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length === 2 ? '' : 's'})` : '';
   return new HttpProblem(400, 'Invalid input', where(errors[0]) + more, errors);
 }
