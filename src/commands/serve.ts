@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { integer, positiveNumber } from './common.js';
@@ -24,7 +25,7 @@ export function registerServe(program: Command, globals: GlobalsOf): void {
     .option('--max-batch <rows>', 'most rows per model call when concurrent requests are merged', integer('--max-batch', 1), 1024)
     .option('--batch-window-ms <ms>', 'how long a request waits for others to batch with while a worker is idle', (v) => (v === '0' ? 0 : positiveNumber('--batch-window-ms')(v)), 2)
     .option('--timeout <ms>', 'per-request limit; past it the request gets 503', positiveNumber('--timeout'), 30000)
-    .option('--workers <n>', 'inference worker threads', integer('--workers', 1), 1)
+    .option('--workers <n>', 'inference worker threads (default: one per core, at most 4)', integer('--workers', 1), Math.max(1, Math.min(4, availableParallelism())))
     .option('--token-file <file>', 'require Authorization: Bearer <the token in this file> on /v1/* and /metrics')
     .option('--cors <origin>', 'allow browser requests from this origin (none by default)')
     .option('--no-access-log', 'no JSON-lines access log on stderr')
