@@ -19,7 +19,7 @@ const TOKEN = 's3cret-token-abc123';
 before(async () => {
   ({ run, csv } = trainAutoml(dir));
   writeFileSync(join(dir, 'token'), TOKEN + '\n');
-  [server, guarded] = await Promise.all([startServer(run), startServer(run, ['--token-file', join(dir, 'token'), '--max-body', '4k', '--cors', 'https://dash.example', '--batch-window-ms', '40'])]);
+  [server, guarded] = await Promise.all([startServer(run), startServer(run, ['--workers', '1', '--token-file', join(dir, 'token'), '--max-body', '4k', '--cors', 'https://dash.example', '--batch-window-ms', '40'])]);
 });
 after(async () => {
   await Promise.all([server?.stop(), guarded?.stop()]);
@@ -252,7 +252,7 @@ test('GET /v1/model describes the inputs, outputs, training metrics and run', as
 });
 
 test('SIGTERM finishes an in-flight request, then the server exits 0', async () => {
-  const slow = await startServer(run, ['--batch-window-ms', '1500']);
+  const slow = await startServer(run, ['--workers', '1', '--batch-window-ms', '1500']);
   const [row] = await jsonRows(1);
   const pending = postJson(`${slow.url}/v1/predict`, { rows: [row] });
   await new Promise((r) => setTimeout(r, 300));
@@ -262,4 +262,18 @@ test('SIGTERM finishes an in-flight request, then the server exits 0', async () 
   assert.equal(((await response.json()) as { rows: unknown[] }).rows.length, 1);
   assert.equal(await code, 0);
   assert.match(slow.stderr(), /"event":"draining".*\n(.*\n)*.*"event":"stopped"/);
+});
+
+test('--timeout: a request past the limit gets a 503 problem (not a hang), and the server keeps serving', async () => {
+  const strict = await startServer(run, ['--workers', '1', '--batch-window-ms', '400', '--timeout', '50']);
+  try {
+    const [row] = await jsonRows(1);
+    const r = await postJson(`${strict.url}/v1/predict`, { rows: [row] });
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.match(((await r.json()) as { detail: string }).detail, /longer than the server's limit of 50 ms/);
+    assert.equal((await fetch(`${strict.url}/healthz`)).status, 200);
+  } finally {
+    assert.equal(await strict.stop(), 0);
+  }
 });

@@ -13,7 +13,7 @@ let server: Server;
 
 before(async () => {
   ({ run } = trainDenoiser(dir));
-  server = await startServer(run);
+  server = await startServer(run, ['--workers', '1']);
 });
 after(async () => {
   await server?.stop();

@@ -14,7 +14,7 @@ let server: Server;
 
 before(async () => {
   ({ run, data } = trainKnots(dir));
-  server = await startServer(run);
+  server = await startServer(run, ['--workers', '1']);
 });
 after(async () => {
   await server?.stop();
