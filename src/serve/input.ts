@@ -194,6 +194,14 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
     throw arrowProblem(err);
   }
   if (table.numRows === 0) throw new HttpProblem(400, 'Invalid input', 'expected at least one row, got an empty Arrow table');
+  // Row counts and list sizes come from the message headers: check them against the body before allocating for them.
+  if (table.numRows > bytes.length) throw new HttpProblem(400, 'Malformed body', `the Arrow data declares ${table.numRows} rows in ${bytes.length} bytes`);
+  for (const f of fields) {
+    const type = table.schema.fields.find((x) => x.name === f.name)?.type as { listSize?: number } | undefined;
+    if (f.type === 'trace' && type?.listSize !== undefined && type.listSize !== f.length) {
+      throw invalidInput([{ field: f.name, message: `expected traces of ${f.length} samples, got ${type.listSize}` }]);
+    }
+  }
   const problems = new Problems();
   const names = new Set(table.schema.fields.map((f) => f.name));
   for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
