@@ -13,6 +13,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerConfig } from './commands/config.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRuns } from './commands/runs.js';
+import { registerServe } from './commands/serve.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -30,7 +31,20 @@ export function buildProgram(): Command {
     const o = program.opts();
     return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend };
   };
-  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig, registerPipeline, registerRuns]) register(program, globals);
+  const commands = [
+    registerTrain,
+    registerEvaluate,
+    registerAutoml,
+    registerPredict,
+    registerData,
+    registerReport,
+    registerInfo,
+    registerConfig,
+    registerPipeline,
+    registerRuns,
+    registerServe,
+  ];
+  for (const register of commands) register(program, globals);
   for (const sub of program.commands) {
     sub.exitOverride();
     for (const subsub of sub.commands) subsub.exitOverride();

@@ -1,16 +1,26 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
+import { UserError } from '../runtime/errors.js';
 
 export function registerPredict(program: Command, globals: GlobalsOf): void {
   program
     .command('predict')
-    .description('predict new rows with a saved tabular model')
-    .requiredOption('--model <dir>', 'the model/ folder of an automl run')
-    .requiredOption('--input <file>', 'CSV or Arrow table of new rows (- for stdin)')
+    .description('predict new rows (or traces) with a trained run: automl, knots or denoiser')
+    .requiredOption('--model <dir>', 'a run directory or its model/ folder')
+    .requiredOption('--input <file>', 'automl/knots: CSV or Arrow table of new rows; denoiser: Arrow (list column noisy), .npy or .npz (- for stdin)')
     .option('-o, --output <file>', 'Arrow file to write (- for stdout)', '-')
-    .action(async (opts: { model: string; input: string; output: string }) => {
-      const { predictToFile } = await import('../models/automl/predict.js');
-      const result = await predictToFile(opts.model, opts.input, opts.output);
+    .option('--explain <method>', 'knots: add per-feature attributions (integrated_gradients)')
+    .action(async (opts: { model: string; input: string; output: string; explain?: string }) => {
+      const { locateModel } = await import('../runtime/model-dir.js');
+      const where = locateModel(opts.model);
+      if (opts.explain !== undefined && (where.task !== 'knots' || opts.explain !== 'integrated_gradients')) {
+        throw new UserError(`--explain: expected 'integrated_gradients' with a knots run, got ${JSON.stringify(opts.explain)} for a ${where.task} run`);
+      }
+      let result: { rows: number; output: string };
+      if (where.task === 'automl') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
+      else if (where.task === 'knots') result = await (await import('../models/knots/predict.js')).predictToFile(where.modelDir, where.runDir, opts.input, opts.output, { explain: opts.explain as 'integrated_gradients' | undefined });
+      else if (where.task === 'denoiser') result = await (await import('../models/denoiser/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
+      else throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles automl, knots and denoiser runs`);
       if (opts.output !== '-') {
         process.stdout.write(globals().json ? JSON.stringify(result) + '\n' : `${result.rows} predictions written to ${result.output}\n`);
       }

@@ -35,6 +35,18 @@ export interface ModelFile {
   final: FinalModel;
 }
 
+const stackers = new WeakMap<object, Learner>();
+
+/** The saved stacker, rebuilt from JSON once per loaded model. */
+function stackerOf(final: Extract<FinalModel, { type: 'stack' }>): Learner {
+  let model = stackers.get(final);
+  if (!model) {
+    model = LEARNERS[final.stacker.kind].fromJSON(final.stacker);
+    stackers.set(final, model);
+  }
+  return model;
+}
+
 export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner): Float64Array {
   switch (final.type) {
     case 'single':
@@ -42,7 +54,7 @@ export function combine(final: FinalModel, memberPreds: Float64Array[], names: s
     case 'greedy':
       return weightedSum(memberPreds, final.weights);
     case 'stack': {
-      const model = stacker ?? LEARNERS[final.stacker.kind].fromJSON(final.stacker);
+      const model = stacker ?? stackerOf(final);
       return clampBelow(Float64Array.from(model.predict(stackMatrix(memberPreds, names, final.with_features ? X : null))), clampMin);
     }
   }

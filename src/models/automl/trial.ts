@@ -137,14 +137,28 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
   return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
 }
 
+/** Fold models rebuilt from JSON once per saved member (rebuilding per call cost ms per request when serving). */
+const foldModels = new WeakMap<SavedMember, Learner[]>();
+
+function foldLearners(member: SavedMember, factory: LearnerFactory, factories: Record<string, LearnerFactory>): Learner[] {
+  if (factories !== LEARNERS) return member.folds.map((json) => factory.fromJSON(json));
+  let learners = foldModels.get(member);
+  if (!learners) {
+    learners = member.folds.map((json) => factory.fromJSON(json));
+    foldModels.set(member, learners);
+  }
+  return learners;
+}
+
 /** Bagged prediction of a saved member: the mean over its fold models. */
 export function predictMember(member: SavedMember, X: Matrix, factories: Record<string, LearnerFactory> = LEARNERS): Float64Array {
   const out = new Float64Array(X.rows);
   const factory = factories[member.kind];
   if (!factory) throw new Error(`saved model uses learner '${member.kind}', which this version of sciml does not have`);
-  for (const json of member.folds) {
-    const p = predictOriginal(factory.fromJSON(json), X, member.transform, member.clampMin);
-    for (let i = 0; i < out.length; i++) out[i] += p[i] / member.folds.length;
+  const learners = foldLearners(member, factory, factories);
+  for (const learner of learners) {
+    const p = predictOriginal(learner, X, member.transform, member.clampMin);
+    for (let i = 0; i < out.length; i++) out[i] += p[i] / learners.length;
   }
   return out;
 }

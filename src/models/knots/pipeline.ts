@@ -7,6 +7,7 @@ import type { KnotsConfig } from './config.js';
 import { fitModel, type FitResult } from './fit.js';
 import { KnotModel, fitStandardization, standardizeRows } from './model.js';
 import { evenAccuracy, meanSquaredError, pick, slopeOverTwo, splitRows, type Split } from './evaluation.js';
+import { standardizedBaseline } from './predict.js';
 import { completenessSummary, gradientSaliency, integratedGradients, meanAbsoluteAttribution, normalized, ranks } from './salience.js';
 
 /** The data file a config names, resolved against the config's folder. */
@@ -116,10 +117,9 @@ export interface SalienceResult {
 
 /** The standardized IG baseline the config asks for. */
 function baselinePoint(kind: KnotsConfig['salience']['baseline'], model: KnotModel, columns: Float64Array[], train: Int32Array): Float32Array {
+  if (kind !== 'training_median') return standardizedBaseline(kind, model.standardization);
   const { mean, std } = model.standardization;
   return Float32Array.from(columns, (column, j) => {
-    if (kind === 'training_mean') return 0;
-    if (kind === 'zero') return (0 - mean[j]) / std[j];
     const sorted = Float64Array.from(train, (r) => column[r]).sort();
     const mid = sorted.length >> 1;
     const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

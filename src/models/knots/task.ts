@@ -4,7 +4,7 @@ import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
 import type { KnotData } from '../../data/knots/load.js';
 import { knotsSchema, type KnotsConfig } from './config.js';
-import { KnotModel, type KnotModelState } from './model.js';
+import { readKnotModel } from './predict.js';
 import { computeSalience, dataPath, evaluateOnTest, loadData, split, trainModel } from './pipeline.js';
 import { topK } from './salience.js';
 import type { Split } from './evaluation.js';
@@ -41,18 +41,6 @@ async function finish(ctx: TaskContext, outcome: KnotsOutcome): Promise<TaskOutc
   return { text: outcomeText(outcome), summary: { ...metrics.metrics, baseline: metrics.baseline, top_k: metrics.top_k, salience: metrics.salience, synthetic: outcome.data.synthetic } };
 }
 
-function readModel(path: string): KnotModel {
-  if (!existsSync(path)) throw new UserError(`${path}: no such model file; expected the model/ folder of a knots run`);
-  let state: KnotModelState;
-  try {
-    state = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UserError(`${path}: expected a knots model (JSON), got unreadable content (${(err as Error).message})`);
-  }
-  if (state.format !== 'sciml-knots-mlp') throw new UserError(`${path}: format: expected 'sciml-knots-mlp', got ${JSON.stringify(state.format)}`);
-  return KnotModel.fromState(state);
-}
-
 async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: string }): Promise<TaskOutcome> {
   if (options.resume) ctx.log.warn('knots: --resume retrains from the start (training takes a minute or two)');
   const { data, rows } = await prepare(ctx, config);
@@ -81,14 +69,14 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
 }
 
 async function evaluate(ctx: TaskContext, config: KnotsConfig, options: { modelDir: string }): Promise<TaskOutcome> {
-  const model = readModel(join(options.modelDir, 'full.json'));
+  const model = readKnotModel(join(options.modelDir, 'full.json'));
   const { data, rows } = await prepare(ctx, withTrainingDataPath(ctx, config, options.modelDir));
   const test = evaluateOnTest(model, data, rows);
   const salience = await ctx.run.phase('salience', () => computeSalience(config, model, data, rows));
   let topKResult: TopKResult | undefined;
   const topKPath = join(options.modelDir, 'top_k.json');
   if (existsSync(topKPath)) {
-    const reduced = readModel(topKPath);
+    const reduced = readKnotModel(topKPath);
     const selectedBy = (JSON.parse(readFileSync(topKPath, 'utf8')) as { selected_by?: TopKResult['method'] }).selected_by ?? config.salience.retrain_method;
     topKResult = { k: reduced.features.length, method: selectedBy, features: reduced.features, test: evaluateOnTest(reduced, data, rows) };
     reduced.dispose();

@@ -1,0 +1,59 @@
+/**
+ * Finds the trained model behind a path a user gives (`sciml predict --model`, `sciml serve`):
+ * a run directory or its model/ folder. The task comes from the run's config.yaml when there is
+ * one, otherwise from the files the model folder holds.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from './errors.js';
+
+export interface ModelLocation {
+  task: string;
+  /** The model/ folder. */
+  modelDir: string;
+  /** The run directory (the model folder's parent) when it looks like one, else undefined. */
+  runDir?: string;
+  /** The run's name (its directory name), for /v1/model and logs. */
+  runId: string;
+}
+
+/** Marker files of each task's model folder, for folders without a run around them. */
+const MARKERS: [string, string][] = [
+  ['denoiser.json', 'denoiser'],
+  ['full.json', 'knots'],
+];
+
+function taskOfConfig(runDir: string): string | undefined {
+  const file = join(runDir, 'config.yaml');
+  if (!existsSync(file)) return undefined;
+  return /^task:\s*['"]?([A-Za-z0-9_-]+)/m.exec(readFileSync(file, 'utf8'))?.[1];
+}
+
+function taskOfModelFiles(modelDir: string): string | undefined {
+  for (const [file, task] of MARKERS) if (existsSync(join(modelDir, file))) return task;
+  const modelJson = join(modelDir, 'model.json');
+  if (existsSync(modelJson)) {
+    try {
+      const format = (JSON.parse(readFileSync(modelJson, 'utf8')) as { format?: string }).format;
+      if (format === 'sciml-automl-model') return 'automl';
+      if (typeof format === 'string' && format.startsWith('sciml-')) return format.slice('sciml-'.length).replace(/-model$/, '');
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function locateModel(path: string): ModelLocation {
+  const target = resolve(path);
+  if (!existsSync(target)) throw new UserError(`${path}: no such run directory or model folder`);
+  if (!statSync(target).isDirectory()) throw new UserError(`${path}: expected a run directory or its model/ folder, got a file`);
+  const nested = join(target, 'model');
+  const hasNested = existsSync(nested) && statSync(nested).isDirectory();
+  const modelDir = hasNested ? nested : target;
+  const parent = dirname(target);
+  const runDir = hasNested ? target : existsSync(join(parent, 'run.json')) || existsSync(join(parent, 'config.yaml')) ? parent : undefined;
+  const task = (runDir && taskOfConfig(runDir)) ?? taskOfModelFiles(modelDir);
+  if (!task) throw new UserError(`${path}: expected a run directory of sciml train (with config.yaml and model/) or its model/ folder; found neither a config naming the task nor a known model file`);
+  return { task, modelDir, runDir, runId: basename(runDir ?? modelDir) };
+}

@@ -1,0 +1,28 @@
+import { loadModel } from '../../models/automl/model.js';
+import { loadAutomlPredictor, predictAutoml } from '../../models/automl/predict.js';
+import { batchTable, type InputField, type ServableAdapter } from '../servable.js';
+
+export const automlServable: ServableAdapter = {
+  describe(where) {
+    const { file } = loadModel(where.modelDir);
+    const dates = new Set(file.plan.dates.map((d) => d.column));
+    const encoded = new Map(file.encoder.columns.map((c) => [c.name, c]));
+    const inputs: InputField[] = file.plan.inputs.map((name) => {
+      if (dates.has(name)) return { name, type: 'datetime', nullable: true };
+      const spec = encoded.get(name);
+      if (spec?.kind === 'category') return { name, type: 'category', nullable: true, categories: spec.levels ?? [] };
+      return { name, type: 'number', nullable: true };
+    });
+    return {
+      task: 'automl',
+      inputs,
+      options: [],
+      details: { target: file.target, metric: file.metric, target_transform: file.transform, final: file.final.type, members: file.members.map((m) => m.name), dropped: file.plan.dropped },
+      tensorflow: false,
+    };
+  },
+  async load(where) {
+    const model = await loadAutomlPredictor(where.modelDir);
+    return { predict: (batch) => predictAutoml(model, batchTable(batch)) };
+  },
+};
