@@ -238,6 +238,11 @@ export class GradientBoosting implements Learner {
 
 function validateParams(p: Params): void {
   if (!(String(p.loss) in LOSSES)) throw new UserError(`${KIND}: loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${p.loss}'`);
+  validateBoostingParams(KIND, p);
+}
+
+/** The parameters the regressor and the classifier share. */
+export function validateBoostingParams(KIND: string, p: Params): void {
   numberIn(KIND, p, 'learning_rate', 0, 10, true);
   positiveInt(KIND, p, 'max_iter', 0);
   positiveInt(KIND, p, 'max_leaf_nodes', 2);
