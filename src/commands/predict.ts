@@ -8,9 +8,10 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
     .requiredOption('--model <dir>', 'the model/ folder of an automl run')
     .requiredOption('--input <file>', 'CSV or Arrow table of new rows (- for stdin)')
     .option('-o, --output <file>', 'Arrow file to write (- for stdout)', '-')
-    .action(async (opts: { model: string; input: string; output: string }) => {
+    .option('--proba', 'classification: write only the class probabilities (proba_<class> columns)')
+    .action(async (opts: { model: string; input: string; output: string; proba?: boolean }) => {
       const { predictToFile } = await import('../models/automl/predict.js');
-      const result = await predictToFile(opts.model, opts.input, opts.output);
+      const result = await predictToFile(opts.model, opts.input, opts.output, { proba: opts.proba });
       if (opts.output !== '-') {
         process.stdout.write(globals().json ? JSON.stringify(result) + '\n' : `${result.rows} predictions written to ${result.output}\n`);
       }

@@ -9,17 +9,21 @@ import { UserError } from '../../runtime/errors.js';
 import type { Learner, Matrix } from '../tabular/learner.js';
 import { TableEncoder, type TableEncoderState } from '../tabular/preprocess.js';
 import { LEARNERS } from '../tabular/registry.js';
+import { CLASSIFIERS } from '../tabular/classifiers.js';
 import { applyPlan, type FeaturePlan } from './features.js';
 import { clampBelow, stackMatrix, weightedSum } from './ensemble.js';
 import { predictMember, type SavedMember } from './trial.js';
 import type { TargetTransform } from './target.js';
+import { applyClassStacker, type ClassStacker } from './class-stack.js';
+import type { Problem } from './problem.js';
 
 export const MODEL_FORMAT = 'sciml-automl-model';
 
 export type FinalModel =
   | { type: 'single'; name: string }
   | { type: 'greedy'; name: string; weights: number[] }
-  | { type: 'stack'; name: string; with_features: boolean; stacker: ReturnType<Learner['toJSON']> };
+  | { type: 'stack'; name: string; with_features: boolean; stacker: ReturnType<Learner['toJSON']> }
+  | { type: 'class_stack'; name: string; stacker: ClassStacker };
 
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
@@ -33,10 +37,14 @@ export interface ModelFile {
   clamp_min: number | null;
   members: { id: number; name: string; file: string }[];
   final: FinalModel;
+  /** Regression or classification (absent in models saved before classification: regression). */
+  problem?: Problem;
 }
 
-export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner): Float64Array {
+export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner, classes?: number): Float64Array {
   switch (final.type) {
+    case 'class_stack':
+      return applyClassStacker(final.stacker, memberPreds, classes!);
     case 'single':
       return Float64Array.from(memberPreds[0]);
     case 'greedy':
@@ -69,12 +77,13 @@ export function loadModel(dir: string): LoadedModel {
     return JSON.parse(readFileSync(memberPath, 'utf8')) as SavedMember;
   });
   for (const m of members) {
-    if (!LEARNERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
+    if (!LEARNERS[m.kind] && !CLASSIFIERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
   }
   return { file, members };
 }
 
 export interface ModelPredictions {
+  /** Regression: the predictions; classification: the row-major class probabilities. */
   prediction: Float64Array;
   members: { name: string; prediction: Float64Array }[];
 }
@@ -85,5 +94,6 @@ export function predictTable(model: LoadedModel, table: DataTable): ModelPredict
   const X = TableEncoder.fromJSON(model.file.encoder).transform(features);
   const preds = model.members.map((m) => predictMember(m, X));
   const names = model.file.members.map((m) => m.name);
-  return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
+  const K = model.file.problem?.classes?.length;
+  return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null, undefined, K), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
 }

@@ -13,6 +13,9 @@ import { forward, inverseInPlace, type TargetTransform } from './target.js';
 import { lossOf, type RegressionMetric } from './metrics.js';
 import { resolveTrialParams } from './zoo.js';
 import type { Config } from '../../search/space.js';
+import type { PowerCalibration } from './calibration.js';
+import type { ClassificationMetric } from './class-metrics.js';
+import { predictClassMember, runClassTrial } from './class-trial.js';
 
 export interface TrialData {
   X: Matrix;
@@ -21,7 +24,12 @@ export interface TrialData {
   Xtest: Matrix;
   folds: Int32Array;
   k: number;
-  metric: RegressionMetric;
+  /** The search metric (a classification metric when `classes` is set). */
+  metric: RegressionMetric | ClassificationMetric;
+  /** Classification: the number of classes K (y holds class indices); undefined for regression. */
+  classes?: number;
+  /** Per-row training weights (class_weight: balanced). */
+  sampleWeight?: Float64Array;
   /** Predictions are clipped below at this value (0 for non-negative targets). */
   clampMin: number | null;
   /** Where fold models of good trials are written. */
@@ -58,6 +66,9 @@ export interface SavedMember {
   params: Params;
   transform: TargetTransform;
   clampMin: number | null;
+  /** Classification members: the number of classes, and the probability calibration if any. */
+  classes?: number;
+  calibration?: PowerCalibration;
   folds: ReturnType<Learner['toJSON']>[];
 }
 
@@ -87,6 +98,7 @@ export function foldSeed(seed: number, fold: number): number {
 }
 
 export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+  if (data.classes !== undefined) return runClassTrial(task, data);
   const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
   const factory = factories[kind];
   await ensureBackendFor([kind]);
@@ -95,7 +107,7 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
   const test = new Float64Array(data.Xtest.rows);
   const foldLosses: number[] = [];
   const models: ReturnType<Learner['toJSON']>[] = [];
-  const loss = lossOf(data.metric);
+  const loss = lossOf(data.metric as RegressionMetric);
   let fitSeconds = 0;
   let predictSeconds = 0;
   const deadlineMs = task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
@@ -139,6 +151,7 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
 
 /** Bagged prediction of a saved member: the mean over its fold models. */
 export function predictMember(member: SavedMember, X: Matrix, factories: Record<string, LearnerFactory> = LEARNERS): Float64Array {
+  if (member.classes !== undefined) return predictClassMember(member, X);
   const out = new Float64Array(X.rows);
   const factory = factories[member.kind];
   if (!factory) throw new Error(`saved model uses learner '${member.kind}', which this version of sciml does not have`);

@@ -78,3 +78,10 @@ export function classPrior(y: Float64Array, w: Float64Array | undefined, K: numb
   for (let k = 0; k < K; k++) prior[k] = (prior[k] + 1e-3) / (total + 1e-3 * K);
   return prior;
 }
+
+/** The probability rows `rows` of a row-major n x K array. */
+export function gatherRows(P: Float64Array, rows: ArrayLike<number>, K: number): Float64Array {
+  const out = new Float64Array(rows.length * K);
+  for (let j = 0; j < rows.length; j++) out.set(P.subarray(rows[j] * K, (rows[j] + 1) * K), j * K);
+  return out;
+}
