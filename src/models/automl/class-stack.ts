@@ -1,10 +1,14 @@
 /**
  * The classification stacker: multinomial logistic regression on the members' out-of-fold
- * log-probabilities, with one weight per member shared by the classes plus one intercept per
- * class: logit_k = sum_m a_m log p_mk + b_k (a conditional logit). For two classes this is
- * exactly logistic regression on the members' log-odds; for many classes it keeps M + K
- * parameters instead of M K^2 (letter: 26 classes), which the out-of-fold rows can support.
- * Small L2 on the weights; fitted with L-BFGS; scored on the search's folds.
+ * probabilities, each member contributing two features per class, its probability and its
+ * log-probability floored at 1e-4 (so one confidently wrong member cannot veto a class), with
+ * weights shared by the classes plus one intercept per class:
+ * logit_k = sum_m (a_m log max(p_mk, 1e-4) + c_m p_mk) + b_k (a conditional logit). For two
+ * classes this is logistic regression on those member features; for many classes it keeps
+ * 2M + K parameters instead of ~2M K^2 (letter: 26 classes), which the out-of-fold rows support.
+ * An L2 pull of the weights towards 1/M (the plain geometric mean) keeps nearly separable
+ * out-of-fold data from driving them to overconfident extremes; fitted with L-BFGS; scored on the
+ * search's folds.
  */
 import { minimizeLbfgs } from '../tabular/lbfgs.js';
 import { gatherRows, softmaxRows } from '../tabular/classifier.js';
@@ -14,13 +18,16 @@ export interface ClassStacker {
   intercept: number[];
 }
 
-const L2 = 1e-4;
+const L2 = 0.05;
 
-function logs(preds: Float64Array[]): Float64Array[] {
-  return preds.map((p) => p.map((v) => Math.log(Math.max(1e-15, v))));
+const FLOOR = 1e-4;
+
+/** The stacker's feature arrays: the members' floored log-probabilities, then their probabilities. */
+function features(preds: Float64Array[]): Float64Array[] {
+  return [...preds.map((p) => p.map((v) => Math.log(Math.max(FLOOR, v)))), ...preds];
 }
 
-/** The objective over theta = [a (M), b (K)] and its gradient. */
+/** The objective over theta = [weights (one per feature array), b (K)] and its gradient. */
 export function stackObjective(L: Float64Array[], y: ArrayLike<number>, rows: ArrayLike<number>, K: number, theta: Float64Array, g: Float64Array): number {
   const M = L.length;
   g.fill(0);
@@ -52,9 +59,12 @@ export function stackObjective(L: Float64Array[], y: ArrayLike<number>, rows: Ar
   const n = Math.max(1, rows.length);
   let value = total / n;
   for (let t = 0; t < g.length; t++) g[t] /= n;
+  // Pull the log-probability weights towards 1/(M/2) each (a geometric mean), the others towards 0.
+  const half = M / 2;
   for (let m = 0; m < M; m++) {
-    value += 0.5 * L2 * theta[m] * theta[m];
-    g[m] += L2 * theta[m];
+    const d = theta[m] - (m < half ? 1 / half : 0);
+    value += 0.5 * L2 * d * d;
+    g[m] += L2 * d;
   }
   return value;
 }
@@ -62,13 +72,13 @@ export function stackObjective(L: Float64Array[], y: ArrayLike<number>, rows: Ar
 export function fitClassStacker(L: Float64Array[], y: ArrayLike<number>, rows: ArrayLike<number>, K: number): ClassStacker {
   const M = L.length;
   const theta = new Float64Array(M + K);
-  for (let m = 0; m < M; m++) theta[m] = 1 / M;
+  for (let m = 0; m < M / 2; m++) theta[m] = 2 / M;
   minimizeLbfgs((t, g) => stackObjective(L, y, rows, K, t, g), theta, { maxIter: 60, tol: 1e-6 });
   return { weights: Array.from(theta.subarray(0, M)), intercept: Array.from(theta.subarray(M)) };
 }
 
 export function applyClassStacker(stacker: ClassStacker, preds: Float64Array[], K: number): Float64Array {
-  const L = logs(preds);
+  const L = features(preds);
   const n = preds[0].length;
   const out = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -81,7 +91,7 @@ export function applyClassStacker(stacker: ClassStacker, preds: Float64Array[], 
 
 /** Out-of-fold stacked probabilities on the search's folds, and the stacker fitted on all rows. */
 export function stackClassifiers(preds: Float64Array[], y: Float64Array, folds: Int32Array, k: number, K: number): { oof: Float64Array; stacker: ClassStacker } {
-  const L = logs(preds);
+  const L = features(preds);
   const oof = new Float64Array(y.length * K);
   for (let f = 0; f < k; f++) {
     const train: number[] = [];
