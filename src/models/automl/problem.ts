@@ -93,7 +93,7 @@ export function encodeLabels(table: DataTable, target: string, classes: string[]
   const out = new Float64Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) {
     const label = labelAt(column, i, table.source);
-    if (label === null) throw new UserError(`${table.source}: column '${target}': row ${i + 1}: expected a class label, got a missing value`);
+    if (label === null) throw new UserError(`${table.source}: column '${target}': row ${i + 1}: expected a class label, got an empty cell (every row of a classification target needs a label)`);
     const k = index.get(label);
     if (k === undefined) throw new UserError(`${table.source}: column '${target}': row ${i + 1}: class '${label}' does not occur in the training rows (classes: ${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', ...' : ''})`);
     out[i] = k;

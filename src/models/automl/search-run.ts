@@ -183,7 +183,8 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     }
     const remaining = maxTotal === undefined ? undefined : Math.max(0, maxTotal - nextId);
     const done = new Set(records.filter((r) => r.transform === transform).map((r) => String(r.config.learner)));
-    const initial = [...initialKinds(settings.kinds).filter((k) => !done.has(k)).map((k) => defaultConfig(k, settings.registry)), ...portfolio(settings.kinds, { nonNegativeTarget: data.clampMin !== null }, settings.registry)];
+    const picks = portfolio(settings.kinds, { nonNegativeTarget: data.clampMin !== null }, settings.registry);
+    const initial = data.classes !== undefined ? picks : [...initialKinds(settings.kinds).filter((k) => !done.has(k)).map((k) => defaultConfig(k, settings.registry)), ...picks];
     const scheduler = makeScheduler(settings, initial, remaining);
     if (remaining === undefined || remaining > 0) await runPhase('search', scheduler, () => transform, nextId, 0);
     return { records: records.sort((a, b) => a.id - b.id), transform, transformLosses, scheduler: scheduler.name };

@@ -57,18 +57,17 @@ export class ClassTreeGrower {
     const K = this.K;
     const builder = new TreeBuilder();
     const leafProba: number[] = [];
-    const stack: { id: number; start: number; end: number; depth: number }[] = [{ id: builder.addNode(), start: 0, end: count, depth: 0 }];
     const { codes, features } = this.data;
     const total = this.total;
+    // Each node's class weights come from its parent's split (the root's are summed here).
+    const rootTotals = new Float64Array(K);
+    for (let k = 0; k < count; k++) rootTotals[y[index[k]]] += w[index[k]];
+    const stack: { id: number; start: number; end: number; depth: number; totals: Float64Array }[] = [{ id: builder.addNode(), start: 0, end: count, depth: 0, totals: rootTotals }];
     while (stack.length > 0) {
       const node = stack.pop()!;
-      total.fill(0);
+      total.set(node.totals);
       let W = 0;
-      for (let k = node.start; k < node.end; k++) {
-        const i = index[k];
-        total[y[i]] += w[i];
-        W += w[i];
-      }
+      for (let k = 0; k < K; k++) W += total[k];
       const m = node.end - node.start;
       let classesPresent = 0;
       for (let k = 0; k < K; k++) if (total[k] > 0) classesPresent++;
@@ -96,13 +95,19 @@ export class ClassTreeGrower {
       const rightId = builder.addNode();
       builder.setSplit(node.id, f, split.bin, split.bin < t.length ? t[split.bin] : Infinity, false, leftId, rightId);
       if (importance) importance[f] += split.gain;
-      stack.push({ id: rightId, start: l, end: node.end, depth: node.depth + 1 });
-      stack.push({ id: leftId, start: node.start, end: l, depth: node.depth + 1 });
+      const right = new Float64Array(K);
+      for (let k = 0; k < K; k++) {
+        const r = total[k] - split.left[k];
+        // Weights are sums of integers (bootstrap counts) times sample weights: clear rounding residue.
+        right[k] = r > 1e-9 * W ? r : 0;
+      }
+      stack.push({ id: rightId, start: l, end: node.end, depth: node.depth + 1, totals: right });
+      stack.push({ id: leftId, start: node.start, end: l, depth: node.depth + 1, totals: split.left });
     }
     return { tree: builder.finish(), proba: Float64Array.from(leafProba) };
   }
 
-  private findSplit(y: Int32Array, w: Float64Array, index: Int32Array, start: number, end: number, W: number, params: ClassTreeParams): { feature: number; bin: number; gain: number } | undefined {
+  private findSplit(y: Int32Array, w: Float64Array, index: Int32Array, start: number, end: number, W: number, params: ClassTreeParams): { feature: number; bin: number; gain: number; left: Float64Array } | undefined {
     const K = this.K;
     const { codes, features } = this.data;
     const { nBins, binLow, binHigh } = this.data.binning;
@@ -127,6 +132,7 @@ export class ClassTreeGrower {
     let bestScore = -Infinity;
     let bestFeature = -1;
     let bestBin = 0;
+    const bestLeft = new Float64Array(K);
     for (let c = 0; c < take; c++) {
       const f = cand[c];
       let lo = SLOTS;
@@ -161,7 +167,10 @@ export class ClassTreeGrower {
             for (let k = 0; k < K; k++) WL += left[k];
             if (CL >= msl && m - CL >= msl) {
               const score = splitScore(left, total, WL, W, K, entropy);
-              if (score > bestScore) [bestScore, bestFeature, bestBin] = [score, f, cut];
+              if (score > bestScore) {
+                [bestScore, bestFeature, bestBin] = [score, f, cut];
+                bestLeft.set(left);
+              }
             }
           }
         } else {
@@ -177,7 +186,10 @@ export class ClassTreeGrower {
             if (CL < msl) continue;
             if (m - CL < msl) break;
             const score = splitScore(left, total, WL, W, K, entropy);
-            if (score > bestScore) [bestScore, bestFeature, bestBin] = [score, f, b];
+            if (score > bestScore) {
+              [bestScore, bestFeature, bestBin] = [score, f, b];
+              bestLeft.set(left);
+            }
           }
         }
       }
@@ -190,7 +202,7 @@ export class ClassTreeGrower {
     if (bestFeature < 0) return undefined;
     const gain = bestScore - parent;
     if (!(gain > 1e-12 * Math.max(1, Math.abs(parent)))) return undefined;
-    return { feature: bestFeature, bin: bestBin, gain };
+    return { feature: bestFeature, bin: bestBin, gain, left: bestLeft };
   }
 }
 
