@@ -59,12 +59,13 @@ const BRANCH_WEIGHTS: Record<string, number> = { gbm: 4, random_forest: 1, extra
 export function portfolio(kinds: string[], options: { nonNegativeTarget: boolean }, registry: Record<string, LearnerFactory> = LEARNERS): Config[] {
   const classification = registry === CLASSIFIERS;
   const picks: Config[] = classification ? [
-    // Classification, evaluated before any sampling: extra trees first (on letter, 200 calibrated
-    // extra trees alone reach 0.974 accuracy), then boosting, a forest, the linear model, k-NN.
-    { [LEARNER_KEY]: 'extra_trees', n_estimators: 200, max_features: 'sqrt', criterion: 'gini' },
+    // Classification, evaluated before any sampling: extra trees first (cheap, and strong: on letter,
+    // 5 x 200 calibrated bagged extra trees alone reach 0.974 accuracy), then boosting, the linear
+    // model, a forest, stronger boosting, k-NN, a second extra-trees flavour.
+    { [LEARNER_KEY]: 'extra_trees', n_estimators: 100, max_features: 'sqrt', criterion: 'gini' },
     { [LEARNER_KEY]: 'gbm', ...CLASSIFIERS.gbm.defaults },
-    { [LEARNER_KEY]: 'random_forest', n_estimators: 200, max_features: 'sqrt', criterion: 'entropy' },
     { [LEARNER_KEY]: 'logistic', ...CLASSIFIERS.logistic.defaults },
+    { [LEARNER_KEY]: 'random_forest', n_estimators: 100, max_features: 'sqrt', criterion: 'entropy' },
     { [LEARNER_KEY]: 'gbm', learning_rate: 0.1, max_iter: 300, max_leaf_nodes: 31, min_samples_leaf: 10, l2_regularization: 0.1, colsample: 0.7 },
     { [LEARNER_KEY]: 'knn', ...CLASSIFIERS.knn.defaults },
     { [LEARNER_KEY]: 'extra_trees', n_estimators: 300, max_features: '0.35', criterion: 'entropy' },
