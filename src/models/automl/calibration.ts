@@ -6,7 +6,7 @@
  * calibrated out-of-fold predictions stay honest.
  */
 import { logLossOfProba } from '../tabular/class-losses.js';
-import { gatherRows } from '../tabular/classifier.js';
+import { gatherRows, softmaxRows } from '../tabular/classifier.js';
 
 export interface PowerCalibration {
   eps: number;
@@ -16,23 +16,7 @@ export interface PowerCalibration {
 const EPS_GRID = [1e-4, 3e-3, 3e-2];
 
 export function applyCalibration(P: Float64Array, K: number, c: PowerCalibration): Float64Array {
-  const out = new Float64Array(P.length);
-  for (let base = 0; base < P.length; base += K) {
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = c.power * Math.log(P[base + k] + c.eps);
-      out[base + k] = v;
-      if (v > max) max = v;
-    }
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      const e = Math.exp(out[base + k] - max);
-      out[base + k] = e;
-      sum += e;
-    }
-    for (let k = 0; k < K; k++) out[base + k] /= sum;
-  }
-  return out;
+  return softmaxRows(P.map((p) => c.power * Math.log(p + c.eps)), K);
 }
 
 const MAX_FIT_ROWS = 3000;

@@ -4,15 +4,13 @@
  * probabilities (n x K). Forests and k-NN get a power calibration (calibration.ts): cross-fitted
  * for the out-of-fold probabilities, fitted on all of them for the holdout and the saved member.
  */
-import { writeFileAtomic } from '../../runtime/atomic.js';
-import { Random } from '../../runtime/random.js';
 import { gatherRows, type Classifier, type ClassifierFactory } from '../tabular/classifier.js';
 import { CLASSIFIERS } from '../tabular/classifiers.js';
 import type { Matrix } from '../tabular/learner.js';
 import { takeRows, takeValues } from '../tabular/preprocess.js';
 import { applyCalibration, crossFitted, fitCalibration, type PowerCalibration } from './calibration.js';
 import { classificationLoss, type ClassificationMetric } from './class-metrics.js';
-import { DeadlineError, ensureBackendFor, foldSeed, type SavedMember, type TrialData, type TrialResult, type TrialTask } from './trial.js';
+import { DeadlineError, ensureBackendFor, foldRows, foldSeed, writeMemberFile, type SavedMember, type TrialData, type TrialResult, type TrialTask } from './trial.js';
 import { resolveTrialParams } from './zoo.js';
 
 /** Learners whose probabilities are votes, calibrated after bagging. */
@@ -35,15 +33,8 @@ export async function runClassTrial(task: TrialTask, data: TrialData, factories:
   const validRowsOf: number[][] = [];
   for (let f = 0; f < data.k; f++) {
     if (deadlineMs !== undefined && performance.now() > deadlineMs) throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
-    let trainRows: number[] = [];
-    const validRows: number[] = [];
-    for (let i = 0; i < n; i++) (data.folds[i] === f ? validRows : trainRows).push(i);
+    const { trainRows, validRows } = foldRows(data.folds, f, dataFraction, task.seed);
     validRowsOf.push(validRows);
-    if (dataFraction < 1) {
-      const rng = new Random(foldSeed(task.seed, f) ^ 0xda7a);
-      const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
-      trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
-    }
     const learner = factory.create(params);
     usedParams = learner.params;
     const t0 = performance.now();
@@ -76,7 +67,7 @@ export async function runClassTrial(task: TrialTask, data: TrialData, factories:
   if (Number.isFinite(total) && total < task.saveBelow) {
     modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
     const saved: SavedMember = { kind, params: usedParams, transform: 'none', clampMin: null, classes: K, ...(calibration ? { calibration } : {}), folds: models };
-    writeFileAtomic(modelFile, JSON.stringify(saved));
+    writeMemberFile(modelFile, saved);
   }
   return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
 }

@@ -1,6 +1,7 @@
 /**
  * The saved model (`<run>/model/`, plain JSON): feature plan, table encoder, the bagged fold models
- * of each ensemble member (members/trial-N.json), and how the members combine.
+ * of each ensemble member (members/trial-N.json: JSON lines, see writeMemberFile), and how the
+ * members combine.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { LEARNERS } from '../tabular/registry.js';
 import { CLASSIFIERS } from '../tabular/classifiers.js';
 import { applyPlan, type FeaturePlan } from './features.js';
 import { clampBelow, stackMatrix, weightedSum } from './ensemble.js';
-import { predictMember, type SavedMember } from './trial.js';
+import { predictMember, readMemberFile, type SavedMember } from './trial.js';
 import type { TargetTransform } from './target.js';
 import { applyClassStacker, type ClassStacker } from './class-stack.js';
 import type { Problem } from './problem.js';
@@ -74,7 +75,7 @@ export function loadModel(dir: string): LoadedModel {
   const members = file.members.map((m) => {
     const memberPath = join(dir, m.file);
     if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);
-    return JSON.parse(readFileSync(memberPath, 'utf8')) as SavedMember;
+    return readMemberFile(memberPath);
   });
   for (const m of members) {
     if (!LEARNERS[m.kind] && !CLASSIFIERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);

@@ -2,7 +2,7 @@
  * `sciml automl` end to end: prepare the data, search under the time budget, build the ensembles,
  * pick the best by CV, score it once on the holdout, and write the run directory.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskContext, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
@@ -19,7 +19,7 @@ import { saveModel, trialLine, writeClassPredictions, writePredictions } from '.
 import { prepare, readInputs } from './prepare.js';
 import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
-import { ensureBackendFor, predictMember, type SavedMember, type TrialData } from './trial.js';
+import { ensureBackendFor, predictMember, readMemberFile, type SavedMember, type TrialData } from './trial.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report. */
@@ -142,7 +142,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       importance = await ctx.run.phase('importance', async () => {
         const t0 = Date.now();
         await ensureBackendFor(model.members.map((m) => String(out.candidates.find((c) => c.record.id === m.id)?.record.config[LEARNER_KEY])));
-        const members: SavedMember[] = model.members.map((m) => JSON.parse(readFileSync(join(ctx.run.file('model'), m.file), 'utf8')));
+        const members: SavedMember[] = model.members.map((m) => readMemberFile(join(ctx.run.file('model'), m.file)));
         const names = model.members.map((m) => m.name);
         const K = prep.problem.classes?.length;
         const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, prep.clampMin, best.stacker, K);

@@ -5,6 +5,7 @@
  * parent for replays.
  */
 import { Random } from '../../runtime/random.js';
+import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../runtime/atomic.js';
 import type { Learner, LearnerFactory, Matrix, Params } from '../tabular/learner.js';
 import { LEARNERS } from '../tabular/registry.js';
@@ -74,6 +75,36 @@ export interface SavedMember {
 
 export class DeadlineError extends Error {}
 
+/**
+ * Member files are JSON lines: the member without its fold models (and their count), then one
+ * line per fold model, so no single string approaches V8's string length limit (100 fully grown
+ * trees per fold on 16,000 rows are ~30 MB of JSON each). A file holding one JSON document (as
+ * written before) still loads.
+ */
+export function writeMemberFile(path: string, member: SavedMember): void {
+  const { folds, ...head } = member;
+  const lines = [JSON.stringify({ ...head, fold_lines: folds.length }), ...folds.map((f) => JSON.stringify(f))];
+  writeFileAtomic(path, Buffer.concat(lines.map((l) => Buffer.from(l + '\n'))));
+}
+
+export function readMemberFile(path: string): SavedMember {
+  const buf = readFileSync(path);
+  const firstEnd = buf.indexOf(10);
+  const head = JSON.parse(buf.subarray(0, firstEnd < 0 ? buf.length : firstEnd).toString('utf8'));
+  if (head.fold_lines === undefined) return head as SavedMember;
+  const { fold_lines: count, ...rest } = head;
+  const folds: SavedMember['folds'] = [];
+  let start = firstEnd + 1;
+  for (let i = 0; i < count; i++) {
+    let end = buf.indexOf(10, start);
+    if (end < 0) end = buf.length;
+    folds.push(JSON.parse(buf.subarray(start, end).toString('utf8')));
+    start = end + 1;
+  }
+  if (folds.length !== count) throw new Error(`${path}: expected ${count} fold models, found ${folds.length}`);
+  return { ...rest, folds } as SavedMember;
+}
+
 /** Learners built on tfjs: the backend must be initialized (once per thread) before they run. */
 const TENSORFLOW_KINDS = new Set(['mlp']);
 
@@ -97,6 +128,19 @@ export function foldSeed(seed: number, fold: number): number {
   return (Math.imul(seed ^ 0x2545f491, 0x9e3779b1) + fold * 0x632be5ab) >>> 0;
 }
 
+/** Fold f's training rows (a seeded `dataFraction` of them, for low rungs) and validation rows. */
+export function foldRows(folds: Int32Array, f: number, dataFraction: number, seed: number): { trainRows: number[]; validRows: number[] } {
+  let trainRows: number[] = [];
+  const validRows: number[] = [];
+  for (let i = 0; i < folds.length; i++) (folds[i] === f ? validRows : trainRows).push(i);
+  if (dataFraction < 1) {
+    const rng = new Random(foldSeed(seed, f) ^ 0xda7a);
+    const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
+    trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
+  }
+  return { trainRows, validRows };
+}
+
 export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
   if (data.classes !== undefined) return runClassTrial(task, data);
   const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
@@ -114,14 +158,7 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
   let usedParams = params;
   for (let f = 0; f < data.k; f++) {
     if (deadlineMs !== undefined && performance.now() > deadlineMs) throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
-    let trainRows: number[] = [];
-    const validRows: number[] = [];
-    for (let i = 0; i < n; i++) (data.folds[i] === f ? validRows : trainRows).push(i);
-    if (dataFraction < 1) {
-      const rng = new Random(foldSeed(task.seed, f) ^ 0xda7a);
-      const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
-      trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
-    }
+    const { trainRows, validRows } = foldRows(data.folds, f, dataFraction, task.seed);
     const Xtr = takeRows(data.X, trainRows);
     const ytr = forward(task.transform, takeValues(data.y, trainRows));
     const learner = factory.create(params);
@@ -144,7 +181,7 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
   if (Number.isFinite(total) && total < task.saveBelow) {
     modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
     const saved: SavedMember = { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models };
-    writeFileAtomic(modelFile, JSON.stringify(saved));
+    writeMemberFile(modelFile, saved);
   }
   return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
 }

@@ -68,7 +68,7 @@ export function portfolio(kinds: string[], options: { nonNegativeTarget: boolean
     { [LEARNER_KEY]: 'random_forest', n_estimators: 100, max_features: 'sqrt', criterion: 'entropy' },
     { [LEARNER_KEY]: 'gbm', learning_rate: 0.1, max_iter: 300, max_leaf_nodes: 31, min_samples_leaf: 10, l2_regularization: 0.1, colsample: 0.7 },
     { [LEARNER_KEY]: 'knn', ...CLASSIFIERS.knn.defaults },
-    { [LEARNER_KEY]: 'extra_trees', n_estimators: 300, max_features: '0.35', criterion: 'entropy' },
+    { [LEARNER_KEY]: 'extra_trees', n_estimators: 200, max_features: '0.35', criterion: 'entropy' },
   ] : [
     { [LEARNER_KEY]: 'gbm', learning_rate: 0.05, max_iter: 500, max_leaf_nodes: 31, min_samples_leaf: 20, loss: options.nonNegativeTarget ? 'poisson' : 'squared_error' },
     { [LEARNER_KEY]: 'gbm', learning_rate: 0.05, max_iter: 400, max_leaf_nodes: 63, min_samples_leaf: 10, l2_regularization: 1 },

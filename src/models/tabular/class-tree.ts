@@ -5,7 +5,8 @@
  * bin order for the best cut, or (extra trees) cut once at a uniform random threshold between the
  * node's smallest and largest value. Missing values sort after every value bin, so they always go
  * right (FlatTree.missingLeft = 0). Categorical codes are treated as ordinal here. Leaves keep the
- * weighted class frequencies; the FlatTree's node value is the leaf's number.
+ * weighted class frequencies, sparsely (a fully grown tree's leaves are mostly pure: one entry
+ * instead of K); the FlatTree's node value is the leaf's number.
  */
 import type { Random } from '../../runtime/random.js';
 import type { BinnedData } from './binning.js';
@@ -23,10 +24,16 @@ export interface ClassTreeParams {
   rng: Random;
 }
 
+/** Leaf l's non-zero class frequencies: classes / probs at [start[l], start[l + 1]). */
+export interface SparseLeaves {
+  start: Int32Array;
+  classes: Uint16Array;
+  probs: Float64Array;
+}
+
 export interface ClassTree {
   tree: FlatTree;
-  /** Leaf l, class k at proba[l * K + k]. */
-  proba: Float64Array;
+  leaves: SparseLeaves;
 }
 
 const SLOTS = 257;
@@ -56,7 +63,9 @@ export class ClassTreeGrower {
   grow(y: Int32Array, w: Float64Array, index: Int32Array, count: number, params: ClassTreeParams, importance?: Float64Array): ClassTree {
     const K = this.K;
     const builder = new TreeBuilder();
-    const leafProba: number[] = [];
+    const leafStart: number[] = [0];
+    const leafClasses: number[] = [];
+    const leafProbs: number[] = [];
     const { codes, features } = this.data;
     const total = this.total;
     // Each node's class weights come from its parent's split (the root's are summed here).
@@ -76,8 +85,14 @@ export class ClassTreeGrower {
           ? this.findSplit(y, w, index, node.start, node.end, W, params)
           : undefined;
       if (!split) {
-        builder.value[node.id] = leafProba.length / K;
-        for (let k = 0; k < K; k++) leafProba.push(W > 0 ? total[k] / W : 1 / K);
+        builder.value[node.id] = leafStart.length - 1;
+        for (let k = 0; k < K; k++) {
+          if (W > 0 ? total[k] > 0 : true) {
+            leafClasses.push(k);
+            leafProbs.push(W > 0 ? total[k] / W : 1 / K);
+          }
+        }
+        leafStart.push(leafClasses.length);
         continue;
       }
       // Stable partition: code <= bin goes left.
@@ -104,7 +119,7 @@ export class ClassTreeGrower {
       stack.push({ id: rightId, start: l, end: node.end, depth: node.depth + 1, totals: right });
       stack.push({ id: leftId, start: node.start, end: l, depth: node.depth + 1, totals: split.left });
     }
-    return { tree: builder.finish(), proba: Float64Array.from(leafProba) };
+    return { tree: builder.finish(), leaves: { start: Int32Array.from(leafStart), classes: Uint16Array.from(leafClasses), probs: Float64Array.from(leafProbs) } };
   }
 
   private findSplit(y: Int32Array, w: Float64Array, index: Int32Array, start: number, end: number, W: number, params: ClassTreeParams): { feature: number; bin: number; gain: number; left: Float64Array } | undefined {

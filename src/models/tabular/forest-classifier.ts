@@ -7,10 +7,10 @@
  * Trees train on one thread (the AutoML search runs trials in parallel).
  */
 import { UserError } from '../../runtime/errors.js';
-import type { Matrix, Params } from './learner.js';
+import { normalizedImportance, type Matrix, type Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { argmaxRows, classCount, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
-import { ClassTreeGrower, type Criterion } from './class-tree.js';
+import { ClassTreeGrower, type Criterion, type SparseLeaves } from './class-tree.js';
 import { treeRandom } from './forest-train.js';
 import { addTreePrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
@@ -20,8 +20,8 @@ interface ForestClassifierState {
   names: string[];
   classes: number;
   trees: TreeJSON[];
-  /** Per tree: leaf class frequencies, base64 Float64 (leaves x K). */
-  proba: string[];
+  /** Per tree: its leaves' non-zero class frequencies (SparseLeaves as base64 typed arrays). */
+  leaves: { start: string; classes: string; probs: string }[];
   importance: number[];
 }
 
@@ -37,7 +37,7 @@ export function featuresPerNode(kind: string, value: string, F: number): number 
 class ForestClassifier implements Classifier {
   private state?: ForestClassifierState;
   private trees: FlatTree[] = [];
-  private leafProba: Float64Array[] = [];
+  private leaves: SparseLeaves[] = [];
 
   constructor(readonly kind: string, readonly params: Params, private readonly extra: boolean) {
     positiveInt(kind, params, 'n_estimators', 1);
@@ -77,7 +77,7 @@ class ForestClassifier implements Classifier {
     const draws = Math.max(1, Math.round((p.max_samples as number) * n));
     const sw = options.sampleWeight;
     const trees: FlatTree[] = [];
-    const probas: Float64Array[] = [];
+    const leaves: SparseLeaves[] = [];
     for (let t = 0; t < (p.n_estimators as number); t++) {
       if (t > 0 && options.deadlineMs !== undefined && performance.now() > options.deadlineMs) break;
       const rng = treeRandom(options.seed, t);
@@ -99,11 +99,11 @@ class ForestClassifier implements Classifier {
         rng,
       }, importance);
       trees.push(grown.tree);
-      probas.push(grown.proba);
+      leaves.push(grown.leaves);
     }
     this.trees = trees;
-    this.leafProba = probas;
-    this.state = { features: F, names: X.names.slice(), classes: K, trees: [], proba: [], importance: Array.from(importance) };
+    this.leaves = leaves;
+    this.state = { features: F, names: X.names.slice(), classes: K, trees: [], leaves: [], importance: Array.from(importance) };
   }
 
   predictProba(X: Matrix): Float64Array {
@@ -117,10 +117,10 @@ class ForestClassifier implements Classifier {
     this.trees.forEach((tree, t) => {
       leaf.fill(0);
       addTreePrediction(tree, X, leaf);
-      const proba = this.leafProba[t];
+      const { start, classes, probs } = this.leaves[t];
       for (let i = 0; i < X.rows; i++) {
-        const base = leaf[i] * K;
-        for (let k = 0; k < K; k++) out[i * K + k] += scale * proba[base + k];
+        const l = leaf[i];
+        for (let e = start[l]; e < start[l + 1]; e++) out[i * K + classes[e]] += scale * probs[e];
       }
     });
     return out;
@@ -133,28 +133,34 @@ class ForestClassifier implements Classifier {
   featureImportance(): Record<string, number> {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
-    const total = s.importance.reduce((a, b) => a + b, 0) || 1;
-    return Object.fromEntries(s.names.map((name, j) => [name, s.importance[j] / total]));
+    return normalizedImportance(s.names, s.importance);
   }
 
   toJSON() {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
-    const proba = this.leafProba.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
-    return { kind: this.kind, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON), proba } as unknown };
+    const leaves = this.leaves.map((l) => ({ start: base64(l.start), classes: base64(l.classes), probs: base64(l.probs) }));
+    return { kind: this.kind, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON), leaves } as unknown };
   }
 
   restore(state: ForestClassifierState): this {
-    this.state = { ...state, trees: [], proba: [] };
+    this.state = { ...state, trees: [], leaves: [] };
     this.trees = state.trees.map(treeFromJSON);
-    this.leafProba = state.proba.map((text) => {
-      const buf = Buffer.from(text, 'base64');
-      const out = new Float64Array(buf.length / 8);
-      new Uint8Array(out.buffer).set(buf);
-      return out;
-    });
+    this.leaves = state.leaves.map((l) => ({ start: new Int32Array(fromBase64(l.start)), classes: new Uint16Array(fromBase64(l.classes)), probs: new Float64Array(fromBase64(l.probs)) }));
     return this;
   }
+}
+
+function base64(a: ArrayBufferView): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+/** A fresh, aligned copy of base64 bytes. */
+function fromBase64(text: string): ArrayBuffer {
+  const buf = Buffer.from(text, 'base64');
+  const out = new ArrayBuffer(buf.length);
+  new Uint8Array(out).set(buf);
+  return out;
 }
 
 function forestClassifierFactory(kind: string, extra: boolean): ClassifierFactory {

@@ -5,14 +5,12 @@
  * class's tree; each round computes the class probabilities once, then grows the K trees on them.
  */
 import { Random } from '../../runtime/random.js';
-import { UserError } from '../../runtime/errors.js';
-import type { Matrix, Params } from './learner.js';
+import { normalizedImportance, type Matrix, type Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { classCount, classPrior, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
 import { classBoostingLoss } from './class-losses.js';
-import { gbmFactory, validateBoostingParams } from './gbm.js';
-import { Grower, type GrowParams } from './grower.js';
-import { holdOutValidation } from './preprocess.js';
+import { boostingGrowParams, earlyStoppingData, gbmFactory, RoundSampler, validateBoostingParams } from './gbm.js';
+import { Grower } from './grower.js';
 import { addTreePrediction, addTreePredictionBinned, addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
@@ -59,17 +57,9 @@ export class GradientBoostingClassifier implements Classifier {
     const W = loss.width;
     const rng = new Random(options.seed);
     let w = options.sampleWeight;
-    const mode = p.early_stopping as string;
     let valX: Matrix | undefined;
     let valY: Float64Array | undefined;
-    if (mode !== 'off' && options.validation) {
-      valX = options.validation.X;
-      valY = options.validation.y;
-    } else if (mode === 'on' || (mode === 'auto' && X.rows > 10_000)) {
-      const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
-      if (X.rows - nVal < 2) throw new UserError(`${KIND}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
-      ({ X, y, weight: w, valX, valY } = holdOutValidation(X, y, w, p.validation_fraction as number, rng));
-    }
+    ({ X, y, weight: w, valX, valY } = earlyStoppingData(KIND, p, X, y, w, options, rng));
 
     const n = X.rows;
     const F = X.columns.length;
@@ -86,22 +76,8 @@ export class GradientBoostingClassifier implements Classifier {
     const importance = new Float64Array(F);
     const lr = p.learning_rate as number;
     const l2 = p.l2_regularization as number;
-    const sampleCount = Math.max(2, Math.round((p.subsample as number) * n));
-    const colCount = Math.max(1, Math.round((p.colsample as number) * F));
-    const featureAllowed = colCount < F ? new Uint8Array(F) : undefined;
-    const maxDepth = p.max_depth as number;
-    const growParams: GrowParams = {
-      maxLeaves: p.max_leaf_nodes as number,
-      maxDepth: maxDepth > 0 ? maxDepth : Infinity,
-      minSamplesLeaf: p.min_samples_leaf as number,
-      minChildWeight: 1e-3,
-      l2,
-      minGain: 0,
-      randomThresholds: false,
-      featuresPerNode: F,
-      featureAllowed,
-      categoricalSplits: p.categorical_splits as boolean,
-    };
+    const sampler = new RoundSampler(p, n, F, rng);
+    const growParams = boostingGrowParams(p, F, sampler.featureAllowed);
     const leafValue = (G: number, H: number) => (-lr * G) / (H + l2);
 
     const valCols = valX ? Array.from({ length: W }, (_, c) => new Float64Array(valX!.rows).fill(baseline[c])) : undefined;
@@ -114,24 +90,11 @@ export class GradientBoostingClassifier implements Classifier {
     let stoppedEarly = false;
     const trees: FlatTree[] = [];
     const maxIter = p.max_iter as number;
-    const count = Math.min(sampleCount, n);
 
     for (let round = 0; round < maxIter; round++) {
       if (options.deadlineMs !== undefined && performance.now() > options.deadlineMs) break;
       const proba = loss.proba(interleave(rawCols, rawRows));
-      if (sampleCount < n) {
-        for (let a = 0; a < sampleCount; a++) {
-          const b = a + Math.floor(rng.next() * (n - a));
-          const t = index[a];
-          index[a] = index[b];
-          index[b] = t;
-        }
-      }
-      if (featureAllowed) {
-        featureAllowed.fill(0);
-        const perm = rng.permutation(F);
-        for (let k = 0; k < colCount; k++) featureAllowed[perm[k]] = 1;
-      }
+      const count = sampler.draw(index);
       // One tree per score column, all on this round's probabilities and row sample.
       for (let c = 0; c < W; c++) {
         loss.gradients(y, proba, W === 1 ? 1 : c, w, grad, hess);
@@ -203,8 +166,7 @@ export class GradientBoostingClassifier implements Classifier {
   featureImportance(): Record<string, number> {
     const s = this.state;
     if (!s) throw notFitted(KIND);
-    const total = s.importance.reduce((a, b) => a + b, 0) || 1;
-    return Object.fromEntries(s.names.map((name, j) => [name, s.importance[j] / total]));
+    return normalizedImportance(s.names, s.importance);
   }
 
   toJSON() {
