@@ -13,7 +13,7 @@ import { LEARNERS } from '../tabular/registry.js';
 import { CLASSIFIERS } from '../tabular/classifiers.js';
 import { applyPlan, type FeaturePlan } from './features.js';
 import { clampBelow, stackMatrix, weightedSum } from './ensemble.js';
-import { predictMember, readMemberFile, type SavedMember } from './trial.js';
+import { predictMember, readMemberFile, readMemberHead, type SavedMember } from './trial.js';
 import type { TargetTransform } from './target.js';
 import { applyClassStacker, type ClassStacker } from './class-stack.js';
 import type { Problem } from './problem.js';
@@ -57,9 +57,15 @@ export function combine(final: FinalModel, memberPreds: Float64Array[], names: s
   }
 }
 
+/**
+ * A model folder: model.json, and each member's kind (its file's first line). The members' fold
+ * models load one at a time while predicting (`readMember`), so a model of several large forests
+ * never sits in memory all at once.
+ */
 export interface LoadedModel {
   file: ModelFile;
-  members: SavedMember[];
+  members: { kind: string }[];
+  readMember(i: number): SavedMember;
 }
 
 export function loadModel(dir: string): LoadedModel {
@@ -72,15 +78,16 @@ export function loadModel(dir: string): LoadedModel {
     throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
   }
   if (file.format !== MODEL_FORMAT) throw new UserError(`${path}: format: expected '${MODEL_FORMAT}', got ${JSON.stringify(file.format)}`);
-  const members = file.members.map((m) => {
+  const paths = file.members.map((m) => {
     const memberPath = join(dir, m.file);
     if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);
-    return readMemberFile(memberPath);
+    return memberPath;
   });
+  const members = paths.map((p) => ({ kind: readMemberHead(p).kind }));
   for (const m of members) {
     if (!LEARNERS[m.kind] && !CLASSIFIERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
   }
-  return { file, members };
+  return { file, members, readMember: (i) => readMemberFile(paths[i]) };
 }
 
 export interface ModelPredictions {
@@ -93,7 +100,7 @@ export interface ModelPredictions {
 export function predictTable(model: LoadedModel, table: DataTable): ModelPredictions {
   const features = applyPlan(table, model.file.plan);
   const X = TableEncoder.fromJSON(model.file.encoder).transform(features);
-  const preds = model.members.map((m) => predictMember(m, X));
+  const preds = model.members.map((_, i) => predictMember(model.readMember(i), X));
   const names = model.file.members.map((m) => m.name);
   const K = model.file.problem?.classes?.length;
   return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null, undefined, K), members: names.map((name, i) => ({ name, prediction: preds[i] })) };

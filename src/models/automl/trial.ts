@@ -5,7 +5,7 @@
  * parent for replays.
  */
 import { Random } from '../../runtime/random.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../../runtime/atomic.js';
 import type { Learner, LearnerFactory, Matrix, Params } from '../tabular/learner.js';
 import { LEARNERS } from '../tabular/registry.js';
@@ -85,6 +85,25 @@ export function writeMemberFile(path: string, member: SavedMember): void {
   const { folds, ...head } = member;
   const lines = [JSON.stringify({ ...head, fold_lines: folds.length }), ...folds.map((f) => JSON.stringify(f))];
   writeFileAtomic(path, Buffer.concat(lines.map((l) => Buffer.from(l + '\n'))));
+}
+
+/** A member file's first line: everything but the fold models (of a one-document file: all of it). */
+export function readMemberHead(path: string): Omit<SavedMember, 'folds'> {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.alloc(1 << 16);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const nl = chunk.subarray(0, n).indexOf(10);
+      chunks.push(Buffer.from(chunk.subarray(0, nl < 0 ? n : nl)));
+      if (nl >= 0) break;
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readMemberFile(path: string): SavedMember {

@@ -12,16 +12,16 @@ import { applyBinning, fitBinning } from './binning.js';
 import { argmaxRows, classCount, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
 import { ClassTreeGrower, type Criterion, type SparseLeaves } from './class-tree.js';
 import { treeRandom } from './forest-train.js';
-import { addTreePrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { addTreePrediction, type FlatTree } from './tree.js';
+import { classTreeFromJSON, classTreeToJSON, type ClassTreeJSON } from './class-tree-json.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 interface ForestClassifierState {
   features: number;
   names: string[];
   classes: number;
-  trees: TreeJSON[];
-  /** Per tree: its leaves' non-zero class frequencies (SparseLeaves as base64 typed arrays). */
-  leaves: { start: string; classes: string; probs: string }[];
+  /** Per tree, with its leaves' class frequencies (class-tree-json.ts). */
+  trees: ClassTreeJSON[];
   importance: number[];
 }
 
@@ -103,7 +103,7 @@ class ForestClassifier implements Classifier {
     }
     this.trees = trees;
     this.leaves = leaves;
-    this.state = { features: F, names: X.names.slice(), classes: K, trees: [], leaves: [], importance: Array.from(importance) };
+    this.state = { features: F, names: X.names.slice(), classes: K, trees: [], importance: Array.from(importance) };
   }
 
   predictProba(X: Matrix): Float64Array {
@@ -139,28 +139,16 @@ class ForestClassifier implements Classifier {
   toJSON() {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
-    const leaves = this.leaves.map((l) => ({ start: base64(l.start), classes: base64(l.classes), probs: base64(l.probs) }));
-    return { kind: this.kind, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON), leaves } as unknown };
+    return { kind: this.kind, params: this.params, state: { ...s, trees: this.trees.map((t, i) => classTreeToJSON(t, this.leaves[i])) } as unknown };
   }
 
   restore(state: ForestClassifierState): this {
-    this.state = { ...state, trees: [], leaves: [] };
-    this.trees = state.trees.map(treeFromJSON);
-    this.leaves = state.leaves.map((l) => ({ start: new Int32Array(fromBase64(l.start)), classes: new Uint16Array(fromBase64(l.classes)), probs: new Float64Array(fromBase64(l.probs)) }));
+    this.state = { ...state, trees: [] };
+    const restored = state.trees.map(classTreeFromJSON);
+    this.trees = restored.map((r) => r.tree);
+    this.leaves = restored.map((r) => r.leaves);
     return this;
   }
-}
-
-function base64(a: ArrayBufferView): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-}
-
-/** A fresh, aligned copy of base64 bytes. */
-function fromBase64(text: string): ArrayBuffer {
-  const buf = Buffer.from(text, 'base64');
-  const out = new ArrayBuffer(buf.length);
-  new Uint8Array(out).set(buf);
-  return out;
 }
 
 function forestClassifierFactory(kind: string, extra: boolean): ClassifierFactory {
