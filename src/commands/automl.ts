@@ -16,7 +16,9 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
     .option('--test <file>', 'explicit holdout table, never seen by the search')
     .option('--test-fraction <f>', 'holdout fraction of the rows', positiveNumber('--test-fraction'))
     .option('--train-fraction <f>', 'training fraction of the rows (the rest is the holdout)', positiveNumber('--train-fraction'))
-    .option('--metric <name>', 'rmse, mae, r2, rmsle, accuracy or log_loss')
+    .option('--metric <name>', 'regression: rmse, mae, r2, rmsle; classification: log_loss, accuracy, balanced_accuracy, roc_auc, f1 (default: rmse or log_loss)')
+    .option('--problem-type <type>', 'regression, binary or multiclass (default: inferred from the target)')
+    .option('--class-weight <mode>', "classification: 'balanced' weights rows inversely to their class's frequency (default none)")
     .option('--max-trials <n>', 'stop after this many trials (reproducible for a seed)', integer('--max-trials', 1))
     .option('--workers <n>', 'parallel trial workers (default: one per core)', integer('--workers', 1))
     .option('--seed <n>', 'random seed', integer('--seed'))
@@ -28,11 +30,13 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       if (opts.test !== undefined) data.test_path = opts.test;
       if (opts.testFraction !== undefined) data.test_fraction = opts.testFraction;
       if (opts.trainFraction !== undefined) data.train_fraction = opts.trainFraction;
+      if (opts.problemType !== undefined) data.problem_type = opts.problemType;
       const search: Record<string, unknown> = {};
       if (opts.timeLimit !== undefined) search.time_limit_s = opts.timeLimit;
       if (opts.maxTrials !== undefined) search.max_trials = opts.maxTrials;
       if (opts.workers !== undefined) search.workers = opts.workers;
       if (opts.metric !== undefined) search.metric = opts.metric;
+      if (opts.classWeight !== undefined) search.class_weight = opts.classWeight;
       const config: Record<string, unknown> = { task: 'automl', data, search };
       if (opts.seed !== undefined) config.seed = opts.seed;
       const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, globals(), process.argv.slice(1));

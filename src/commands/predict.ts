@@ -10,14 +10,16 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
     .requiredOption('--input <file>', 'automl/knots: CSV or Arrow table of new rows; denoiser: Arrow (list column noisy), .npy or .npz (- for stdin)')
     .option('-o, --output <file>', 'Arrow file to write (- for stdout)', '-')
     .option('--explain <method>', 'knots: add per-feature attributions (integrated_gradients)')
-    .action(async (opts: { model: string; input: string; output: string; explain?: string }) => {
+    .option('--proba', 'classification: write only the class probabilities (proba_<class> columns)')
+    .action(async (opts: { model: string; input: string; output: string; explain?: string; proba?: boolean }) => {
       const { locateModel } = await import('../runtime/model-dir.js');
       const where = locateModel(opts.model);
       if (opts.explain !== undefined && (where.task !== 'knots' || opts.explain !== 'integrated_gradients')) {
         throw new UserError(`--explain: expected 'integrated_gradients' with a knots run, got ${JSON.stringify(opts.explain)} for a ${where.task} run`);
       }
+      if (opts.proba && where.task !== 'automl') throw new UserError(`--proba: class probabilities need a classification automl run, got a ${where.task} run`);
       let result: { rows: number; output: string };
-      if (where.task === 'automl') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
+      if (where.task === 'automl') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output, { proba: opts.proba });
       else if (where.task === 'knots') result = await (await import('../models/knots/predict.js')).predictToFile(where.modelDir, where.runDir, opts.input, opts.output, { explain: opts.explain as 'integrated_gradients' | undefined });
       else if (where.task === 'denoiser') result = await (await import('../models/denoiser/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
       else throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles automl, knots and denoiser runs`);

@@ -392,3 +392,43 @@ export function facetChart(spec: TopLevelSpec, options: FacetOptions): TopLevelS
     ...(options.independentY ? { resolve: { scale: { y: 'independent' } } } : {}),
   } as unknown as TopLevelSpec;
 }
+
+// ---------------------------------------------------------------- heatmap
+
+export interface HeatmapOptions extends CommonOptions {
+  /** Column category field. */
+  x: string;
+  /** Row category field. */
+  y: string;
+  /** Cell value field (colour and label). */
+  value: string;
+  xTitle?: string;
+  yTitle?: string;
+  valueTitle?: string;
+  /** Category order (both axes), default: as first seen. */
+  order?: string[];
+  valueFormat?: string;
+}
+
+/** A matrix of coloured cells with their values printed (confusion matrices). */
+export function heatmapChart(o: HeatmapOptions): TopLevelSpec {
+  const rows = cleanRows(o.data);
+  const order = o.order ?? distinct(rows, o.x);
+  const side = Math.max(160, Math.min(CHART_WIDTH, order.length * 34));
+  const encoding = {
+    x: { field: fieldRef(o.x), type: 'nominal', title: o.xTitle ?? o.x, sort: order, axis: { labelAngle: 0 } },
+    y: { field: fieldRef(o.y), type: 'nominal', title: o.yTitle ?? o.y, sort: order },
+  };
+  return topLevel(
+    o,
+    {
+      data: { values: rows },
+      encoding,
+      layer: [
+        { mark: { type: 'rect' }, encoding: { color: { field: fieldRef(o.value), type: 'quantitative', title: o.valueTitle ?? o.value, scale: { scheme: 'blues' } } } },
+        ...(order.length <= 26 ? [{ mark: { type: 'text', fontSize: order.length > 12 ? 7 : 10 }, encoding: { text: { field: fieldRef(o.value), type: 'quantitative', format: o.valueFormat ?? '.3~g' }, color: { condition: { test: `datum[${JSON.stringify(o.value)}] > 0.5 * ${Math.max(...rows.map((r) => Number(r[o.value]) || 0))}`, value: 'white' }, value: 'black' } } }] : []),
+      ],
+    },
+    { width: side, height: side },
+  );
+}

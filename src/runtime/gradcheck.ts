@@ -251,3 +251,42 @@ function unflatten(flat: number, shape: number[]): number[] {
   }
   return index;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Plain float64 functions (losses written by hand outside tfjs: boosting gradients, L-BFGS
+// objectives): the same Richardson-extrapolated central differences, every coordinate.
+
+export interface FunctionGradCheck {
+  ok: boolean;
+  /** Largest |analytic - numeric| / tolerance over the coordinates (<= 1 passes). */
+  worstRatio: number;
+  message: string;
+}
+
+/** Checks `analytic` = grad f(x) coordinate by coordinate (step h = step * max(1, |x_j|)). */
+export function checkFunctionGradient(f: (x: Float64Array) => number, x: ArrayLike<number>, analytic: ArrayLike<number>, options: { step?: number; rtol?: number; atol?: number } = {}): FunctionGradCheck {
+  const step = options.step ?? 1e-4;
+  const rtol = options.rtol ?? 1e-5;
+  const atol = options.atol ?? 1e-7;
+  const base = Float64Array.from(x);
+  const scale = maxAbs(analytic);
+  let worst = 0;
+  const bad: string[] = [];
+  for (let j = 0; j < base.length; j++) {
+    const h = step * Math.max(1, Math.abs(base[j]));
+    const at = (d: number) => {
+      const p = Float64Array.from(base);
+      p[j] += d;
+      return f(p);
+    };
+    const wide = (at(h) - at(-h)) / (2 * h);
+    const narrow = (at(h / 2) - at(-h / 2)) / h;
+    const numeric = (4 * narrow - wide) / 3;
+    const tolerance = rtol * Math.max(Math.abs(numeric), Math.abs(analytic[j])) + atol * Math.max(1, scale);
+    const ratio = Math.abs(numeric - analytic[j]) / tolerance;
+    if (ratio > worst) worst = ratio;
+    if (!(ratio <= 1)) bad.push(`  [${j}]: analytic ${analytic[j].toExponential(6)} vs numeric ${numeric.toExponential(6)}`);
+  }
+  const ok = bad.length === 0;
+  return { ok, worstRatio: worst, message: `float64 gradient check: ${base.length} coordinates, ${bad.length} failed (worst ${worst.toFixed(3)}x tolerance)${bad.length ? '\n' + bad.slice(0, 10).join('\n') : ''}` };
+}

@@ -113,9 +113,10 @@ test('bad tables get clear errors and exit code 2', () => {
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /data\.csv: column 'nope': expected the target column/);
   const text = writeFile(dir, 'text-target.csv', 'x,label\n' + Array.from({ length: 30 }, (_, i) => `${i},${i % 2 ? 'yes' : 'no'}`).join('\n') + '\n');
-  const nonNumeric = sciml(['automl', text, '--time-limit', '3', '--out', join(dir, 'bad-2')]);
+  // A text target is classification now; asked for regression, it is an error.
+  const nonNumeric = sciml(['automl', text, '--problem-type', 'regression', '--time-limit', '3', '--out', join(dir, 'bad-2')]);
   assert.equal(nonNumeric.status, 2);
-  assert.match(nonNumeric.stderr, /text-target\.csv: column 'label': expected numbers for the target, got 'no' in row 1/);
+  assert.match(nonNumeric.stderr, /data: problem_type: regression needs a numeric target, column 'label' holds text/);
   const tiny = writeFile(dir, 'tiny.csv', 'x,y\n1,2\n2,3\n3,5\n4,4\n5,6\n6,8\n');
   const few = sciml(['automl', tiny, '--time-limit', '3', '--out', join(dir, 'bad-3')]);
   assert.equal(few.status, 2);

@@ -11,6 +11,8 @@ import { combine, type FinalModel } from './model.js';
 import type { Prepared } from './prepare.js';
 import type { TrialRecord } from './search-run.js';
 import { LEARNER_KEY } from './zoo.js';
+import { logLoss } from './class-metrics.js';
+import { stackClassifiers } from './class-stack.js';
 
 export interface Candidate {
   record: TrialRecord;
@@ -49,11 +51,13 @@ export async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: T
   if (candidates.length === 0) throw new Error('no trial kept its fold models');
   const oofs = candidates.map((c) => c.oof);
   const t0 = performance.now();
-  const greedy = greedySelection(oofs, prep.y, loss, config.ensemble.greedy_rounds);
+  // Classification: greedy selection on the out-of-fold log loss (smooth, unlike accuracy), whatever the metric.
+  const classification = prep.problem.classes !== null;
+  const greedy = greedySelection(oofs, prep.y, classification ? logLoss : loss, config.ensemble.greedy_rounds);
   const used = greedy.weights.map((w, i) => (w > 0 ? i : -1)).filter((i) => i >= 0);
   choices.push({
     name: 'greedy_ensemble',
-    cvLoss: greedy.loss,
+    cvLoss: classification ? loss(prep.y, weightedSum(oofs, greedy.weights)) : greedy.loss,
     oof: weightedSum(oofs, greedy.weights),
     test: weightedSum(candidates.map((c) => c.test), greedy.weights),
     final: { type: 'greedy', name: 'greedy_ensemble', weights: used.map((i) => greedy.weights[i]) },
@@ -61,6 +65,10 @@ export async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: T
     fitSeconds: (performance.now() - t0) / 1000,
     params: JSON.stringify(Object.fromEntries(used.map((i) => [candidates[i].name, Number(greedy.weights[i].toFixed(4))]))),
   });
+  if (classification) {
+    if (config.ensemble.stacking && candidates.length >= 2) choices.push(classStackChoice(prep, candidates, config.search.folds, loss));
+    return { candidates, choices };
+  }
   const stacker = LEARNERS.ridge;
   if (config.ensemble.stacking && stacker && candidates.length >= 2) {
     const top = candidates.map((c, i) => i).sort((a, b) => candidates[a].record.loss - candidates[b].record.loss).slice(0, 10);
@@ -90,3 +98,25 @@ export async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: T
   return { candidates, choices };
 }
 
+
+/** Members of the classification stack: the best few by CV (the stacker's cost grows with rows x classes x members). */
+const CLASS_STACK_MEMBERS = 6;
+
+function classStackChoice(prep: Prepared, candidates: Candidate[], folds: number, loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number): EnsembleChoice {
+  const t0 = performance.now();
+  const K = prep.problem.classes!.length;
+  const top = candidates.map((_, i) => i).sort((a, b) => candidates[a].record.loss - candidates[b].record.loss).slice(0, CLASS_STACK_MEMBERS);
+  const names = top.map((i) => candidates[i].name);
+  const { oof, stacker } = stackClassifiers(top.map((i) => candidates[i].oof), prep.y, prep.folds, folds, K);
+  const final: FinalModel = { type: 'class_stack', name: 'stack_logistic', stacker };
+  return {
+    name: 'stack_logistic',
+    cvLoss: loss(prep.y, oof),
+    oof,
+    test: combine(final, top.map((i) => candidates[i].test), names, prep.Xtest, null, undefined, K),
+    final,
+    members: top,
+    fitSeconds: (performance.now() - t0) / 1000,
+    params: JSON.stringify({ stacker: 'multinomial logistic on member log-probabilities', members: names, weights: stacker.weights.map((w) => Number(w.toFixed(4))) }),
+  };
+}

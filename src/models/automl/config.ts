@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
 
-export const METRICS = ['rmse', 'mae', 'r2', 'rmsle', 'accuracy', 'log_loss'] as const;
+export const METRICS = ['auto', 'rmse', 'mae', 'r2', 'rmsle', 'log_loss', 'accuracy', 'balanced_accuracy', 'roc_auc', 'f1'] as const;
 export type MetricName = (typeof METRICS)[number];
 
 const optionalFraction = (description: string) =>
@@ -20,6 +20,7 @@ export const automlSchema = z.strictObject({
       test_path: text('', 'explicit holdout table (same columns), never seen by the search; empty: split one off'),
       test_fraction: fraction(0.2, 'holdout fraction of the rows when test_path is empty'),
       train_fraction: optionalFraction('training fraction of the rows (the rest is the holdout); overrides test_fraction'),
+      problem_type: choice(['auto', 'regression', 'binary', 'multiclass'], 'auto', "'auto' infers it from the target: text, true/false or a few distinct integers are classification (binary with two classes)"),
     },
     'the table, the target and the holdout',
   ),
@@ -38,7 +39,8 @@ export const automlSchema = z.strictObject({
       time_limit_s: positiveNumber(120, 'wall-clock budget of the whole run (search, ensembles, outputs), in seconds'),
       max_trials: nonNegativeInt(0, 'stop after this many trials (0: no limit); runs with a limit are reproducible for a seed'),
       workers: nonNegativeInt(0, 'parallel trial workers (0: one per core)'),
-      metric: choice(METRICS, 'rmse', 'metric to optimize and report'),
+      metric: choice(METRICS, 'auto', "metric to optimize and report; 'auto' is rmse for regression, log_loss for classification"),
+      class_weight: choice(['none', 'balanced'], 'none', "classification: 'balanced' weights each row by n / (classes x rows of its class) in training"),
       folds: positiveInt(5, 'k of the k-fold bagging; each trial keeps out-of-fold predictions'),
       scheduler: choice(['auto', 'asha', 'successive_halving', 'random'], 'auto', "trial scheduler; 'auto' is asha, or successive_halving when max_trials is set (timing-independent)"),
       eta: positiveNumber(3, 'successive halving: keep the best 1/eta of each rung'),

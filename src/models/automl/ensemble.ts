@@ -1,5 +1,6 @@
 /**
- * Ensembles over the out-of-fold predictions of the kept trials:
+ * Ensembles over the out-of-fold predictions of the kept trials (one value per row, or row-major
+ * class probabilities, which greedy selection averages the same way):
  * - greedy ensemble selection with replacement (Caruana et al. 2004), started from the best single
  *   model and cut at its best round, so it is never worse in CV than its best member;
  * - stacking: a second-level learner on the members' out-of-fold predictions (optionally beside the
@@ -39,7 +40,8 @@ export function weightedSum(preds: Float64Array[], weights: number[]): Float64Ar
 export function greedySelection(preds: Float64Array[], y: Float64Array, loss: Loss, rounds: number): GreedyResult {
   const M = preds.length;
   if (M === 0) throw new Error('greedy ensemble selection needs at least one model');
-  const n = y.length;
+  // One value per row, or (classification) K probabilities per row.
+  const n = preds[0].length;
   const counts = new Array<number>(M).fill(0);
   let first = 0;
   let firstLoss = Infinity;

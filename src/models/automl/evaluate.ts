@@ -1,6 +1,10 @@
 /** `sciml evaluate` of an automl model: predict the config's holdout rows and score them. */
 import type { TaskContext, TaskOutcome } from '../../tasks.js';
-import { arrowFileBytes, arrowTable, float64Column, int32Column } from '../../data/arrow.js';
+import type { Vector } from 'apache-arrow';
+import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
+import { allClassificationMetrics } from './class-metrics.js';
+import { classColumns } from './outputs.js';
+import { encodeLabels } from './problem.js';
 import { extractTarget } from '../tabular/preprocess.js';
 import type { AutomlConfig } from './config.js';
 import { allMetrics } from './metrics.js';
@@ -13,16 +17,24 @@ export async function evaluateAutoml(ctx: TaskContext, config: AutomlConfig, mod
   const model = loadModel(modelDir);
   await ensureBackendFor(model.members.map((m) => m.kind));
   const inputs = await readInputs(config, ctx.configFile);
-  const split = splitRows(config, inputs.table.numRows, inputs.test !== null);
+  // The same holdout rows as the training run (stratified for classification).
+  const classesForSplit = model.file.problem?.classes ?? null;
+  const split = splitRows(config, inputs.table.numRows, inputs.test !== null, classesForSplit && !inputs.test ? encodeLabels(inputs.table, model.file.target, classesForSplit) : undefined);
   const holdout = inputs.test ?? takeTableRows(inputs.table, split.holdout);
   const rows = inputs.test ? Int32Array.from({ length: holdout.numRows }, (_, i) => i) : split.holdout;
-  const y = extractTarget(holdout, model.file.target);
+  const classes = model.file.problem?.classes ?? null;
+  const y = classes ? encodeLabels(holdout, model.file.target, classes) : extractTarget(holdout, model.file.target);
   const { prediction, members } = predictTable(model, holdout);
-  const metrics = allMetrics(y, prediction);
-  const columns: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column>> = { row: int32Column(rows), y: float64Column(y), prediction: float64Column(prediction) };
-  for (const m of members) columns[`pred_${m.name}`] = float64Column(m.prediction);
+  const metrics: Record<string, number> = classes ? allClassificationMetrics(y, prediction) : allMetrics(y, prediction);
+  let columns: Record<string, Vector>;
+  if (classes) {
+    columns = { row: int32Column(rows), y: utf8Column(Array.from(y, (k) => classes[k])), ...classColumns(prediction, classes) };
+  } else {
+    columns = { row: int32Column(rows), y: float64Column(y), prediction: float64Column(prediction) };
+    for (const m of members) columns[`pred_${m.name}`] = float64Column(m.prediction);
+  }
   ctx.run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(columns)));
   ctx.run.writeMetrics({ task: 'automl', metrics, baseline: {}, model: modelDir, final_model: model.file.final.name });
-  const text = Object.entries(metrics).map(([k, v]) => `${k.padEnd(6)} ${v.toFixed(4)}`).join('\n');
+  const text = Object.entries(metrics).map(([k, v]) => `${k.padEnd(classes ? 17 : 6)} ${v.toFixed(4)}`).join('\n');
   return { text, summary: { metrics, final_model: model.file.final.name } };
 }

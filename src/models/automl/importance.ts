@@ -47,7 +47,10 @@ export function permutationImportance(predict: (X: Matrix) => Float64Array, X: M
     return out;
   });
   const p = predict({ ...Xs, rows: rows * (F + 1), columns });
-  const base = loss(ys, p.subarray(0, rows));
-  const out = X.names.map((feature, j) => ({ feature, importance: loss(ys, p.subarray((j + 1) * rows, (j + 2) * rows)) - base }));
+  // Values per row: 1, or K class probabilities.
+  const width = p.length / (rows * (F + 1));
+  const block = rows * width;
+  const base = loss(ys, p.subarray(0, block));
+  const out = X.names.map((feature, j) => ({ feature, importance: loss(ys, p.subarray((j + 1) * block, (j + 2) * block)) - base }));
   return out.sort((a, b) => b.importance - a.importance);
 }

@@ -1,4 +1,5 @@
 import type { MetricName } from './config.js';
+import { classificationLossToMetric, type ClassificationMetric } from './class-metrics.js';
 
 export type RegressionMetric = 'rmse' | 'mae' | 'r2' | 'rmsle';
 
@@ -51,4 +52,10 @@ export function isRegressionMetric(m: MetricName): m is RegressionMetric {
 
 export function allMetrics(y: ArrayLike<number>, p: ArrayLike<number>): Record<RegressionMetric, number> {
   return { rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p), rmsle: rmsle(y, p) };
+}
+
+/** A loss back on the metric's scale, for regression and classification metrics alike. */
+export function metricOfLoss(metric: string, loss: number): number {
+  if (isRegressionMetric(metric as MetricName)) return lossToMetric(metric as RegressionMetric, loss);
+  return classificationLossToMetric(metric as ClassificationMetric, loss);
 }

@@ -1,6 +1,7 @@
 /**
  * The saved model (`<run>/model/`, plain JSON): feature plan, table encoder, the bagged fold models
- * of each ensemble member (members/trial-N.json), and how the members combine.
+ * of each ensemble member (members/trial-N.json: JSON lines, see writeMemberFile), and how the
+ * members combine.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,17 +10,21 @@ import { UserError } from '../../runtime/errors.js';
 import type { Learner, Matrix } from '../tabular/learner.js';
 import { TableEncoder, type TableEncoderState } from '../tabular/preprocess.js';
 import { LEARNERS } from '../tabular/registry.js';
+import { CLASSIFIERS } from '../tabular/classifiers.js';
 import { applyPlan, type FeaturePlan } from './features.js';
 import { clampBelow, stackMatrix, weightedSum } from './ensemble.js';
-import { predictMember, type SavedMember } from './trial.js';
+import { predictMember, readMemberFile, readMemberHead, type SavedMember } from './trial.js';
 import type { TargetTransform } from './target.js';
+import { applyClassStacker, type ClassStacker } from './class-stack.js';
+import type { Problem } from './problem.js';
 
 export const MODEL_FORMAT = 'sciml-automl-model';
 
 export type FinalModel =
   | { type: 'single'; name: string }
   | { type: 'greedy'; name: string; weights: number[] }
-  | { type: 'stack'; name: string; with_features: boolean; stacker: ReturnType<Learner['toJSON']> };
+  | { type: 'stack'; name: string; with_features: boolean; stacker: ReturnType<Learner['toJSON']> }
+  | { type: 'class_stack'; name: string; stacker: ClassStacker };
 
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
@@ -33,6 +38,8 @@ export interface ModelFile {
   clamp_min: number | null;
   members: { id: number; name: string; file: string }[];
   final: FinalModel;
+  /** Regression or classification (absent in models saved before classification: regression). */
+  problem?: Problem;
 }
 
 const stackers = new WeakMap<object, Learner>();
@@ -47,8 +54,10 @@ function stackerOf(final: Extract<FinalModel, { type: 'stack' }>): Learner {
   return model;
 }
 
-export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner): Float64Array {
+export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner, classes?: number): Float64Array {
   switch (final.type) {
+    case 'class_stack':
+      return applyClassStacker(final.stacker, memberPreds, classes!);
     case 'single':
       return Float64Array.from(memberPreds[0]);
     case 'greedy':
@@ -60,12 +69,24 @@ export function combine(final: FinalModel, memberPreds: Float64Array[], names: s
   }
 }
 
+/**
+ * A model folder: model.json, and each member's kind (its file's first line). The members' fold
+ * models load one at a time while predicting (`readMember`), so a model of several large forests
+ * never sits in memory all at once.
+ */
 export interface LoadedModel {
+  /** The model/ folder it was loaded from. */
+  dir: string;
   file: ModelFile;
-  members: SavedMember[];
+  members: { kind: string }[];
+  readMember(i: number): SavedMember;
 }
 
-export function loadModel(dir: string): LoadedModel {
+/**
+ * `keepMembers`: hold the member models in memory after their first use (a server predicting
+ * many small batches); otherwise each predict reads them one at a time (one big file, less memory).
+ */
+export function loadModel(dir: string, options: { keepMembers?: boolean } = {}): LoadedModel {
   const path = join(dir, 'model.json');
   if (!existsSync(path)) throw new UserError(`${dir}: expected the model/ folder of an automl run (no model.json)`);
   let file: ModelFile;
@@ -75,18 +96,27 @@ export function loadModel(dir: string): LoadedModel {
     throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
   }
   if (file.format !== MODEL_FORMAT) throw new UserError(`${path}: format: expected '${MODEL_FORMAT}', got ${JSON.stringify(file.format)}`);
-  const members = file.members.map((m) => {
+  const paths = file.members.map((m) => {
     const memberPath = join(dir, m.file);
     if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);
-    return JSON.parse(readFileSync(memberPath, 'utf8')) as SavedMember;
+    return memberPath;
   });
+  const members = paths.map((p) => ({ kind: readMemberHead(p).kind }));
   for (const m of members) {
-    if (!LEARNERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
+    if (!LEARNERS[m.kind] && !CLASSIFIERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
   }
-  return { file, members };
+  const kept = new Map<number, SavedMember>();
+  const readMember = (i: number): SavedMember => {
+    if (!options.keepMembers) return readMemberFile(paths[i]);
+    let member = kept.get(i);
+    if (!member) kept.set(i, (member = readMemberFile(paths[i])));
+    return member;
+  };
+  return { dir, file, members, readMember };
 }
 
 export interface ModelPredictions {
+  /** Regression: the predictions; classification: the row-major class probabilities. */
   prediction: Float64Array;
   members: { name: string; prediction: Float64Array }[];
 }
@@ -95,7 +125,8 @@ export interface ModelPredictions {
 export function predictTable(model: LoadedModel, table: DataTable): ModelPredictions {
   const features = applyPlan(table, model.file.plan);
   const X = TableEncoder.fromJSON(model.file.encoder).transform(features);
-  const preds = model.members.map((m) => predictMember(m, X));
+  const preds = model.members.map((_, i) => predictMember(model.readMember(i), X));
   const names = model.file.members.map((m) => m.name);
-  return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
+  const K = model.file.problem?.classes?.length;
+  return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null, undefined, K), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
 }

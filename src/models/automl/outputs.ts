@@ -9,6 +9,8 @@ import type { TrialRecord } from './search-run.js';
 import { memberName, type Candidate, type EnsembleChoice } from './choose.js';
 import type { DataTable } from '../../data/table.js';
 import { parseDateTime, type FeaturePlan } from './features.js';
+import type { Vector } from 'apache-arrow';
+import { argmaxRows } from '../tabular/classifier.js';
 
 /** A trials.jsonl line: everything but the predictions. */
 export function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model: string } {
@@ -30,6 +32,30 @@ export function writePredictions(run: RunDir, prep: Prepared, best: EnsembleChoi
   run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(columns)));
 }
 
+/**
+ * A classifier's columns: `prediction` (the most probable class's label) and `proba_<class>` for
+ * each class, from row-major probabilities.
+ */
+export function classColumns(proba: Float64Array, classes: string[]): Record<string, Vector> {
+  const K = classes.length;
+  const labels = Array.from(argmaxRows(proba, K), (k) => classes[k]);
+  const columns: Record<string, Vector> = { prediction: utf8Column(labels) };
+  classes.forEach((c, k) => (columns[`proba_${c}`] = float64Column(Float64Array.from({ length: proba.length / K }, (_, i) => proba[i * K + k]))));
+  return columns;
+}
+
+/** predictions.arrow of a classification run: holdout row, true label, prediction, probabilities, and each model's predicted label. */
+export function writeClassPredictions(run: RunDir, prep: Prepared, best: EnsembleChoice, others: { name: string; test: Float64Array }[]): void {
+  const classes = prep.problem.classes!;
+  const columns: Record<string, Vector> = {
+    row: int32Column(prep.testRows),
+    y: utf8Column(Array.from(prep.ytest, (k) => classes[k])),
+    ...classColumns(best.test, classes),
+  };
+  for (const m of others) columns[`pred_${m.name}`] = utf8Column(Array.from(argmaxRows(m.test, classes.length), (k) => classes[k]));
+  run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(columns)));
+}
+
 /** model/: model.json and the fold models of the members the final model needs (moved from the candidates). */
 export function saveModel(run: RunDir, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): ModelFile {
   const modelDir = run.file('model');
@@ -41,7 +67,7 @@ export function saveModel(run: RunDir, prep: Prepared, transform: ModelFile['tra
     c.record.result!.modelFile = join(modelDir, file);
     return { id: c.record.id, name: c.name, file };
   });
-  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final };
+  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final, problem: prep.problem };
   run.writeJson('model/model.json', model);
   return model;
 }

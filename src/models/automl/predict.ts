@@ -2,30 +2,54 @@
 import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
 import { int32Column, writeArrowTable } from '../../data/arrow.js';
-import { predictionsToArrow, type Predictions } from '../../data/predictions.js';
+import { predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
+import { UserError } from '../../runtime/errors.js';
+import { argmaxRows } from '../tabular/classifier.js';
 import { loadModel, predictTable, type LoadedModel } from './model.js';
 import { ensureBackendFor } from './trial.js';
 
-/** Loads model/ and readies the compute backend its members need. */
-export async function loadAutomlPredictor(modelDir: string): Promise<LoadedModel> {
-  const model = loadModel(modelDir);
+/** Loads model/ and readies the compute backend its members need; a server keeps the members in memory. */
+export async function loadAutomlPredictor(modelDir: string, options: { keepMembers?: boolean } = {}): Promise<LoadedModel> {
+  const model = loadModel(modelDir, options);
   await ensureBackendFor(model.members.map((m) => m.kind));
   return model;
 }
 
-/** Every column the model predicts: `prediction`, then `pred_<member>` per ensemble member. */
-export function predictAutoml(model: LoadedModel, table: DataTable): Predictions {
+export interface AutomlPredictOptions {
+  /** Classification: only the class probabilities. */
+  proba?: boolean;
+}
+
+function labelsOf(proba: Float64Array, classes: string[]): string[] {
+  return Array.from(argmaxRows(proba, classes.length), (k) => classes[k]);
+}
+
+/**
+ * Every column the model predicts. Regression: `prediction` and each member's `pred_<name>`.
+ * Classification: `prediction` (the label), `proba_<class>` per class, and each member's predicted
+ * label; with `proba` only the probabilities (an error for a regression model).
+ */
+export function predictAutoml(model: LoadedModel, table: DataTable, options: AutomlPredictOptions = {}): Predictions {
+  const classes = model.file.problem?.classes ?? null;
+  if (options.proba && !classes) throw new UserError(`${model.dir}: --proba: class probabilities need a classification model, this one is ${model.file.problem?.type ?? 'regression'} (target '${model.file.target}')`);
   const { prediction, members } = predictTable(model, table);
+  const rows = table.numRows;
+  if (!classes) {
+    return { rows, columns: [{ name: 'prediction', kind: 'float64', values: prediction }, ...members.map((m): PredictionColumn => ({ name: `pred_${m.name}`, kind: 'float64', values: m.prediction }))] };
+  }
+  const K = classes.length;
+  const proba = classes.map((c, k): PredictionColumn => ({ name: `proba_${c}`, kind: 'float64', values: Float64Array.from({ length: rows }, (_, i) => prediction[i * K + k]) }));
+  if (options.proba) return { rows, columns: proba };
   return {
-    rows: table.numRows,
-    columns: [{ name: 'prediction', kind: 'float64', values: prediction }, ...members.map((m) => ({ name: `pred_${m.name}`, kind: 'float64' as const, values: m.prediction }))],
+    rows,
+    columns: [{ name: 'prediction', kind: 'string', values: labelsOf(prediction, classes) }, ...proba, ...members.map((m): PredictionColumn => ({ name: `pred_${m.name}`, kind: 'string', values: labelsOf(m.prediction, classes) }))],
   };
 }
 
-export async function predictToFile(modelDir: string, input: string, output: string): Promise<{ rows: number; output: string }> {
+export async function predictToFile(modelDir: string, input: string, output: string, options: AutomlPredictOptions = {}): Promise<{ rows: number; output: string }> {
   const model = await loadAutomlPredictor(modelDir);
   const table = await readTable(input);
-  const predictions = predictAutoml(model, table);
+  const predictions = predictAutoml(model, table, options);
   await writeArrowTable(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) }), output);
   return { rows: table.numRows, output };
 }

@@ -11,7 +11,8 @@ import { TableEncoder, extractTarget } from '../tabular/preprocess.js';
 import type { AutomlConfig } from './config.js';
 import { applyPlan, planFeatures, takeTableRows, type FeaturePlan } from './features.js';
 import { findLeaks, type LeakFinding } from './leak.js';
-import { holdoutSplit, kFoldAssignment } from './split.js';
+import { holdoutSplit, kFoldAssignment, stratifiedHoldoutSplit, stratifiedKFoldAssignment } from './split.js';
+import { encodeLabels, inferProblem, type Problem } from './problem.js';
 
 export interface Prepared {
   dataPath: string;
@@ -31,6 +32,12 @@ export interface Prepared {
   folds: Int32Array;
   leaks: LeakFinding[];
   clampMin: number | null;
+  /** Regression or classification, and why; for classification y and ytest hold class indices. */
+  problem: Problem;
+  /** class_weight: balanced: the training rows' weights. */
+  sampleWeight?: Float64Array;
+  /** Notes on the fold plan (rare classes), for the log. */
+  notes: string[];
 }
 
 export function resolveDataPath(path: string, configFile: string | undefined): string {
@@ -59,18 +66,28 @@ export function targetName(config: AutomlConfig, table: DataTable): string {
   return target;
 }
 
-/** Training and holdout row numbers: the explicit test table, or a seeded split of the one table. */
-export function splitRows(config: AutomlConfig, rows: number, hasTestTable: boolean): { train: Int32Array; holdout: Int32Array } {
+/**
+ * Training and holdout row numbers: the explicit test table, or a seeded split of the one table
+ * (stratified by class when `labels` are given).
+ */
+export function splitRows(config: AutomlConfig, rows: number, hasTestTable: boolean, labels?: Float64Array): { train: Int32Array; holdout: Int32Array } {
   if (hasTestTable) return { train: Int32Array.from({ length: rows }, (_, i) => i), holdout: new Int32Array(0) };
   const trainCount = config.data.train_fraction !== undefined ? Math.round(config.data.train_fraction * rows) : rows - Math.round(config.data.test_fraction * rows);
-  return holdoutSplit(rows, trainCount, config.seed);
+  return labels ? stratifiedHoldoutSplit(labels, trainCount, config.seed) : holdoutSplit(rows, trainCount, config.seed);
 }
 
-export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }): Prepared {
+/** The problem of a config's table (the same for the training run and `sciml evaluate`). */
+export function problemOf(config: AutomlConfig, table: DataTable, target: string, configFile: string | undefined): Problem {
+  return inferProblem(table, target, config.data.problem_type, `${configFile ?? '(automl command line)'}: data`);
+}
+
+export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }, configFile?: string): Prepared {
   const { table, test } = inputs;
   const target = targetName(config, table);
-  const yAll = extractTarget(table, target);
-  const split = splitRows(config, table.numRows, test !== null);
+  const problem = problemOf(config, table, target, configFile);
+  const classes = problem.classes;
+  const yAll = classes ? encodeLabels(table, target, classes) : extractTarget(table, target);
+  const split = splitRows(config, table.numRows, test !== null, classes ? yAll : undefined);
   const minRows = minimumTrainingRows(config.search.folds);
   if (split.train.length < minRows) {
     throw new UserError(`${table.source}: expected at least ${minRows} training rows for ${config.search.folds}-fold bagging, got ${split.train.length} (of ${table.numRows} rows)`);
@@ -79,14 +96,16 @@ export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: 
   const testTable = test ?? takeTableRows(table, split.holdout);
   const testRows = test ? Int32Array.from({ length: test.numRows }, (_, i) => i) : split.holdout;
   if (testTable.numRows === 0) throw new UserError(`${test ? test.source : table.source}: expected at least one holdout row, got none`);
-  const ytest = extractTarget(testTable, target);
+  const ytest = classes ? encodeLabels(testTable, target, classes) : extractTarget(testTable, target);
   const y = Float64Array.from(split.train, (i) => yAll[i]);
+  const notes = classes ? checkFoldPlan(y, classes, config.search.folds, table.source) : [];
   const plan = planFeatures(trainTable, { target, drop: config.data.drop, expandDates: config.features.expand_dates, dropIdLike: config.features.drop_id_like });
   const trainFeatures = applyPlan(trainTable, plan);
   const encoder = TableEncoder.fit(trainFeatures);
   const X = encoder.transform(trainFeatures);
   const Xtest = encoder.transform(applyPlan(testTable, plan));
-  const leaks = findLeaks(X, y, { correlation: config.features.leak_correlation, r2: config.features.leak_r2 });
+  // Leak checks correlate features with the target: meaningful for numbers and 0/1 labels only.
+  const leaks = problem.type === 'multiclass' ? [] : findLeaks(X, y, { correlation: config.features.leak_correlation, r2: config.features.leak_r2 });
   let min = Infinity;
   for (const v of y) if (v < min) min = v;
   return {
@@ -102,8 +121,38 @@ export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: 
     trainRows: split.train,
     testRows,
     testTable,
-    folds: kFoldAssignment(y.length, config.search.folds, config.seed),
+    folds: classes ? stratifiedKFoldAssignment(y, config.search.folds, config.seed) : kFoldAssignment(y.length, config.search.folds, config.seed),
     leaks,
-    clampMin: min >= 0 ? 0 : null,
+    clampMin: classes ? null : min >= 0 ? 0 : null,
+    problem,
+    sampleWeight: classes && config.search.class_weight === 'balanced' ? balancedWeights(y, classes.length) : undefined,
+    notes,
   };
+}
+
+/**
+ * Stratified k-fold needs every class in the training rows at least twice, and room in each fold
+ * for every class; a class rarer than the folds is legal but missing from some folds' validation
+ * rows (a note).
+ */
+export function checkFoldPlan(y: Float64Array, classes: string[], k: number, source: string): string[] {
+  const counts = new Array<number>(classes.length).fill(0);
+  for (const v of y) counts[v]++;
+  const absent = classes.filter((_, c) => counts[c] === 0);
+  if (absent.length) throw new UserError(`${source}: class${absent.length > 1 ? 'es' : ''} ${absent.map((c) => `'${c}'`).join(', ')} of the target ha${absent.length > 1 ? 've' : 's'} no training rows (all in the holdout): expected every class in the training rows`);
+  const single = classes.filter((_, c) => counts[c] === 1);
+  if (single.length) throw new UserError(`${source}: class${single.length > 1 ? 'es' : ''} ${single.map((c) => `'${c}'`).join(', ')} of the target ha${single.length > 1 ? 've' : 's'} a single training row: expected at least 2 rows per class for stratified ${k}-fold bagging (merge or drop the rare classes)`);
+  const perFold = Math.floor(y.length / k);
+  if (classes.length > perFold) throw new UserError(`${source}: ${classes.length} classes but only ${perFold} training rows per fold (${y.length} rows, ${k} folds): expected at least one row per class per fold; use fewer folds (search.folds) or more rows`);
+  return classes
+    .map((c, j) => [c, counts[j]] as const)
+    .filter(([, n]) => n < k)
+    .map(([c, n]) => `class '${c}' has ${n} training rows, fewer than the ${k} folds: it is absent from the validation rows of ${k - n} fold(s)`);
+}
+
+/** class_weight 'balanced' (scikit-learn): n / (K * count of the row's class). */
+export function balancedWeights(y: Float64Array, K: number): Float64Array {
+  const counts = new Float64Array(K);
+  for (const v of y) counts[v]++;
+  return y.map((v) => y.length / (K * counts[v]));
 }

@@ -8,6 +8,8 @@ import type { Logger } from '../../runtime/log.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
 import { readLeaderboard } from './leaderboard.js';
+import { classificationItems } from './class-report.js';
+import { metricOfLoss } from './metrics.js';
 
 function movingAverage(values: Float64Array, window: number): Float64Array {
   const out = new Float64Array(values.length);
@@ -35,10 +37,8 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
   const trials = existsSync(run.file('trials.jsonl'))
     ? readFileSync(run.file('trials.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
     : [];
-  const y = Float64Array.from(pred.y as ArrayLike<number>);
-  const p = Float64Array.from(pred.prediction as ArrayLike<number>);
-  const rowIndex = Int32Array.from(pred.row as ArrayLike<number>);
   const items: ReportItem[] = [];
+  const classes: string[] | null = metricsFile.problem_type?.classes ?? null;
   const overview: ReportItem[] = [
     { kind: 'metrics', metrics: metricsFile.metrics, baseline: metricsFile.baseline, labels: { model: `final (${metricsFile.final_model})`, baseline: `best single (${metricsFile.baseline_model})` }, caption: 'On the holdout rows, never seen by the search.' },
     {
@@ -46,7 +46,8 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
       title: 'Search',
       entries: {
         target: metricsFile.target,
-        'target transform': metricsFile.target_transform,
+        'problem type': metricsFile.problem_type ? `${metricsFile.problem_type.type} (${metricsFile.problem_type.reason})` : 'regression',
+        ...(classes ? { 'class weight': metricsFile.class_weight } : { 'target transform': metricsFile.target_transform }),
         trials: `${metricsFile.trials?.total} (${metricsFile.trials?.ok} ok, ${metricsFile.trials?.killed} stopped at the budget, ${metricsFile.trials?.failed} failed)`,
         scheduler: metricsFile.scheduler,
         'time limit (s)': metricsFile.time_limit_s,
@@ -64,6 +65,59 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
     { model: r.model, score: r.holdout, split: 'holdout' },
   ]);
   items.push({ kind: 'chart', name: 'leaderboard', spec: barChart({ data: boardRows, x: 'model', y: 'score', color: 'split', horizontal: true, title: `Leaderboard (${metric})`, xTitle: 'model', yTitle: metric }), caption: 'The 20 best by cross-validation, with their holdout scores.' });
+  let classTables: ReportItem[] = [];
+  if (classes) {
+    const parts = classificationItems(pred, classes);
+    items.push(...parts.charts);
+    classTables = parts.tables;
+  } else {
+    regressionCharts(items, pred, metricsFile.target);
+  }
+  const importance: { feature: string; importance: number }[] = metricsFile.feature_importance ?? [];
+  if (importance.length) {
+    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: importance.map((f) => ({ feature: f.feature, importance: f.importance })), x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: 'Permutation importance of the final model', yTitle: `${metric} increase when shuffled` }) });
+  }
+  const scored = trials.filter((t) => t.status === 'ok' && t.loss !== null);
+  if (scored.length) {
+    const points: ChartRow[] = scored.map((t) => ({ time_s: t.ended_s, score: metricOfLoss(metric, t.loss), learner: String(t.config.learner) }));
+    let best = Infinity;
+    const bestRows: ChartRow[] = [...scored].sort((a, b) => a.ended_s - b.ended_s).map((t) => {
+      best = Math.min(best, t.loss);
+      return { time_s: t.ended_s, score: metricOfLoss(metric, best) };
+    });
+    items.push({
+      kind: 'chart',
+      name: 'search_progress',
+      wide: true,
+      spec: layerCharts([scatterChart({ data: points, x: 'time_s', y: 'score', color: 'learner', xTitle: 'seconds since start', yTitle: `cv ${metric}` }), lineChart({ data: bestRows, x: 'time_s', y: 'score' })], { title: 'Search: CV score of each trial vs time, and the best so far' }),
+    });
+  }
+  const report: Report = {
+    title: `AutoML: ${metricsFile.target}`,
+    subtitle: `final model ${metricsFile.final_model}`,
+    meta: runMeta(run),
+    sections: [
+      { title: 'Result', items: overview },
+      { title: 'Charts', items },
+      ...(classTables.length ? [{ title: 'Classes', items: classTables }] : []),
+      {
+        title: 'Leaderboard',
+        items: [
+          classes && metric !== 'accuracy'
+            ? { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'cv_accuracy', 'holdout_accuracy', 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r) => [r.rank, r.model, r.cv, r.holdout, r.cv_accuracy, r.holdout_accuracy, r.fit_time_s, r.stack_level, r.params]), maxRows: 50 }
+            : { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r) => [r.rank, r.model, r.cv, r.holdout, r.fit_time_s, r.stack_level, r.params]), maxRows: 50 },
+        ],
+      },
+    ],
+  };
+  await writeReport(run, report);
+}
+
+/** Regression charts: predicted vs true, along time, residuals by hour. */
+function regressionCharts(items: ReportItem[], pred: Record<string, ArrayLike<unknown>>, target: string): void {
+  const y = Float64Array.from(pred.y as ArrayLike<number>);
+  const p = Float64Array.from(pred.prediction as ArrayLike<number>);
+  const rowIndex = Int32Array.from(pred.row as ArrayLike<number>);
   items.push({
     kind: 'chart',
     name: 'predicted_vs_true',
@@ -78,7 +132,7 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
   const ys = movingAverage(Float64Array.from(order, (i) => y[i]), 100);
   const ps = movingAverage(Float64Array.from(order, (i) => p[i]), 100);
   const alongRows: ChartRow[] = order.map((i, k) => ({ at: time && time[i] ? time[i] : rowIndex[i], true: ys[k], predicted: ps[k] }));
-  items.push({ kind: 'chart', name: 'along_time', wide: true, spec: lineChart({ data: alongRows, x: 'at', y: ['true', 'predicted'], xTitle: time ? 'time' : 'row', yTitle: `${metricsFile.target} (100-point moving average)`, title: 'True and predicted along time (holdout)' }) });
+  items.push({ kind: 'chart', name: 'along_time', wide: true, spec: lineChart({ data: alongRows, x: 'at', y: ['true', 'predicted'], xTitle: time ? 'time' : 'row', yTitle: `${target} (100-point moving average)`, title: 'True and predicted along time (holdout)' }) });
 
   const hour = pred.hour as ArrayLike<number> | undefined;
   if (hour) {
@@ -97,40 +151,6 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
       { hour: String(h), value: s.r / s.n, statistic: 'mean residual' },
       { hour: String(h), value: Math.sqrt(s.r2 / s.n), statistic: 'rmse' },
     ]);
-    items.push({ kind: 'chart', name: 'residuals_by_hour', spec: barChart({ data: hourRows, x: 'hour', y: 'value', color: 'statistic', title: 'Holdout residuals (predicted - true) by hour of day', yTitle: metricsFile.target }) });
+    items.push({ kind: 'chart', name: 'residuals_by_hour', spec: barChart({ data: hourRows, x: 'hour', y: 'value', color: 'statistic', title: 'Holdout residuals (predicted - true) by hour of day', yTitle: target }) });
   }
-  const importance: { feature: string; importance: number }[] = metricsFile.feature_importance ?? [];
-  if (importance.length) {
-    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: importance.map((f) => ({ feature: f.feature, importance: f.importance })), x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: 'Permutation importance of the final model', yTitle: `${metric} increase when shuffled` }) });
-  }
-  const scored = trials.filter((t) => t.status === 'ok' && t.loss !== null);
-  if (scored.length) {
-    const sign = metric === 'r2' ? -1 : 1;
-    const points: ChartRow[] = scored.map((t) => ({ time_s: t.ended_s, score: sign * t.loss, learner: String(t.config.learner) }));
-    let best = Infinity;
-    const bestRows: ChartRow[] = [...scored].sort((a, b) => a.ended_s - b.ended_s).map((t) => {
-      best = Math.min(best, t.loss);
-      return { time_s: t.ended_s, score: sign * best };
-    });
-    items.push({
-      kind: 'chart',
-      name: 'search_progress',
-      wide: true,
-      spec: layerCharts([scatterChart({ data: points, x: 'time_s', y: 'score', color: 'learner', xTitle: 'seconds since start', yTitle: `cv ${metric}` }), lineChart({ data: bestRows, x: 'time_s', y: 'score' })], { title: 'Search: CV score of each trial vs time, and the best so far' }),
-    });
-  }
-  const report: Report = {
-    title: `AutoML: ${metricsFile.target}`,
-    subtitle: `final model ${metricsFile.final_model}`,
-    meta: runMeta(run),
-    sections: [
-      { title: 'Result', items: overview },
-      { title: 'Charts', items },
-      {
-        title: 'Leaderboard',
-        items: [{ kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r) => [r.rank, r.model, r.cv, r.holdout, r.fit_time_s, r.stack_level, r.params]), maxRows: 50 }],
-      },
-    ],
-  };
-  await writeReport(run, report);
 }

@@ -13,7 +13,9 @@ import type { AutomlConfig } from './config.js';
 import type { TargetTransform } from './target.js';
 import type { TrialData, TrialResult, TrialTask } from './trial.js';
 import { defaultConfig, initialKinds, portfolio, zooSpace } from './zoo.js';
-import { lossToMetric, type RegressionMetric } from './metrics.js';
+import { metricOfLoss, type RegressionMetric } from './metrics.js';
+import type { ClassificationMetric } from './class-metrics.js';
+import type { LearnerFactory } from '../tabular/learner.js';
 
 export interface TrialRecord {
   id: number;
@@ -56,7 +58,9 @@ export interface SearchSettings {
   hardDeadlineMs: number;
   startMs: number;
   log: Logger;
-  metric: RegressionMetric;
+  metric: RegressionMetric | ClassificationMetric;
+  /** The learners' registry (regressors or classifiers). */
+  registry?: Record<string, LearnerFactory>;
 }
 
 function trialSeed(seed: number, configIndex: number, phase: number): number {
@@ -65,7 +69,7 @@ function trialSeed(seed: number, configIndex: number, phase: number): number {
 
 function makeScheduler(settings: SearchSettings, initial: Config[], maxTrials: number | undefined): Scheduler {
   const { config } = settings;
-  const space = zooSpace(settings.kinds, { nonNegativeTarget: settings.data.clampMin !== null });
+  const space = zooSpace(settings.kinds, { nonNegativeTarget: settings.data.clampMin !== null }, settings.registry);
   const sample = (rng: import('../../runtime/random.js').Random) => sampleBranched(space, rng);
   const common = { sample, seed: config.seed, maxTrials, initial };
   const kind = config.search.scheduler === 'auto' ? (config.search.max_trials > 0 ? 'successive_halving' : 'asha') : config.search.scheduler;
@@ -154,7 +158,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
           pruneSaved();
         }
         if (outcome.status === 'ok' && outcome.score < best) best = outcome.score;
-        const shown = Number.isFinite(best) ? lossToMetric(settings.metric, best).toFixed(4) : '-';
+        const shown = Number.isFinite(best) ? metricOfLoss(settings.metric, best).toFixed(4) : '-';
         log.progress(`automl: ${records.length} trials, best cv ${settings.metric} ${shown}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
         if (outcome.status === 'failed') log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
       },
@@ -171,7 +175,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
       // The same default model under both transforms; the search keeps whichever CV prefers.
       const transforms: TargetTransform[] = ['none', 'log1p'];
       const count = maxTotal === undefined ? 2 : Math.min(2, maxTotal);
-      const firstRound = new RandomSearch({ sample: () => ({}), seed: config.seed, initial: [defaultConfig(lead), defaultConfig(lead)], maxTrials: count });
+      const firstRound = new RandomSearch({ sample: () => ({}), seed: config.seed, initial: [defaultConfig(lead, settings.registry), defaultConfig(lead, settings.registry)], maxTrials: count });
       const results = await runPhase('transform', firstRound, (trial) => transforms[trial.id], 0, 1);
       nextId = count;
       for (const r of results) transformLosses[r.transform] = r.loss;
@@ -179,7 +183,8 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     }
     const remaining = maxTotal === undefined ? undefined : Math.max(0, maxTotal - nextId);
     const done = new Set(records.filter((r) => r.transform === transform).map((r) => String(r.config.learner)));
-    const initial = [...initialKinds(settings.kinds).filter((k) => !done.has(k)).map(defaultConfig), ...portfolio(settings.kinds, { nonNegativeTarget: data.clampMin !== null })];
+    const picks = portfolio(settings.kinds, { nonNegativeTarget: data.clampMin !== null }, settings.registry);
+    const initial = data.classes !== undefined ? picks : [...initialKinds(settings.kinds).filter((k) => !done.has(k)).map((k) => defaultConfig(k, settings.registry)), ...picks];
     const scheduler = makeScheduler(settings, initial, remaining);
     if (remaining === undefined || remaining > 0) await runPhase('search', scheduler, () => transform, nextId, 0);
     return { records: records.sort((a, b) => a.id - b.id), transform, transformLosses, scheduler: scheduler.name };

@@ -2,7 +2,7 @@
  * `sciml automl` end to end: prepare the data, search under the time budget, build the ensembles,
  * pick the best by CV, score it once on the holdout, and write the run directory.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskContext, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
@@ -11,14 +11,16 @@ import type { AutomlConfig } from './config.js';
 import { buildEnsembles, memberName } from './choose.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { leaderboardBytes, leaderboardText, rankRows } from './leaderboard.js';
-import { allMetrics, isRegressionMetric, lossOf, lossToMetric, type RegressionMetric } from './metrics.js';
+import { allMetrics, lossOf, metricOfLoss, type RegressionMetric } from './metrics.js';
+import { accuracy, allClassificationMetrics, classificationLoss, logLoss, type ClassificationMetric } from './class-metrics.js';
+import { higherIsBetter, resolveMetric } from './metric-choice.js';
 import { combine } from './model.js';
-import { saveModel, trialLine, writePredictions } from './outputs.js';
+import { saveModel, trialLine, writeClassPredictions, writePredictions } from './outputs.js';
 import { prepare, readInputs } from './prepare.js';
 import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
-import { ensureBackendFor, predictMember, type SavedMember, type TrialData } from './trial.js';
-import { zooKinds, LEARNER_KEY } from './zoo.js';
+import { ensureBackendFor, predictMember, readMemberFile, type SavedMember, type TrialData } from './trial.js';
+import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report. */
 export function reserveSeconds(timeLimit: number): number {
@@ -36,23 +38,34 @@ export function budgetStart(now = Date.now()): number {
 export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promise<TaskOutcome> {
   const startMs = budgetStart();
   const configFile = ctx.configFile ?? '(automl command line)';
-  if (!isRegressionMetric(config.search.metric)) {
-    throw new UserError(`${configFile}: search.metric: '${config.search.metric}' needs classification, which this version of sciml does not do yet; expected one of 'rmse', 'mae', 'r2', 'rmsle'`);
-  }
-  const metric: RegressionMetric = config.search.metric;
-  const loss = lossOf(metric);
   const timeLimitMs = config.search.time_limit_s * 1000;
-  const kinds = zooKinds(config.search.learners, configFile);
 
   const inputs = await ctx.run.phase('read', () => readInputs(config, ctx.configFile));
   for (const path of [inputs.dataPath, inputs.testPath]) if (path && path !== '-') await ctx.run.recordInput(path);
-  const prep = await ctx.run.phase('prepare', () => prepare(config, inputs));
+  const prep = await ctx.run.phase('prepare', () => prepare(config, inputs, ctx.configFile));
+  const classification = prep.problem.classes !== null;
+  const metric = resolveMetric(config.search.metric, prep.problem, configFile);
+  const loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number = classification ? classificationLoss(metric as ClassificationMetric) : lossOf(metric as RegressionMetric);
+  const registry = registryFor(classification);
+  const kinds = zooKinds(config.search.learners, configFile, registry);
+  ctx.log.info(`problem type: ${prep.problem.type} (${prep.problem.reason}); metric ${metric}`);
+  for (const note of prep.notes) ctx.log.warn(`${prep.dataPath}: ${note}`);
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
   for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
 
   const candidatesDir = ctx.run.file('.candidates');
   mkdirSync(candidatesDir, { recursive: true });
-  const data: TrialData = { X: prep.X, y: prep.y, Xtest: prep.Xtest, folds: prep.folds, k: config.search.folds, metric, clampMin: prep.clampMin, candidatesDir };
+  const data: TrialData = {
+    X: prep.X,
+    y: prep.y,
+    Xtest: prep.Xtest,
+    folds: prep.folds,
+    k: config.search.folds,
+    metric,
+    clampMin: prep.clampMin,
+    candidatesDir,
+    ...(classification ? { classes: prep.problem.classes!.length, sampleWeight: prep.sampleWeight } : {}),
+  };
   const reserveMs = reserveSeconds(config.search.time_limit_s) * 1000;
   const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
   try {
@@ -63,12 +76,13 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
         kinds,
         data,
         workers,
-        tryLog: logCandidate(prep.y),
+        tryLog: !classification && logCandidate(prep.y),
         searchDeadlineMs,
         hardDeadlineMs: searchDeadlineMs + Math.min(3000, reserveMs / 3),
         startMs,
         log: ctx.log,
         metric,
+        registry,
       }),
     );
     ctx.log.done();
@@ -84,15 +98,19 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     // The best by CV is the final model; it meets the holdout once, here.
     const best = out.choices.reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
     const bestSingle = out.choices.filter((c) => c.final.type === 'single').reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
-    const finalMetrics = allMetrics(prep.ytest, best.test);
-    const baselineMetrics = allMetrics(prep.ytest, bestSingle.test);
+    const scoreAll = (y: Float64Array, p: Float64Array): Record<string, number> => (classification ? allClassificationMetrics(y, p) : allMetrics(y, p));
+    const finalMetrics = scoreAll(prep.ytest, best.test);
+    const baselineMetrics = scoreAll(prep.ytest, bestSingle.test);
+    // Classification leaderboards show accuracy beside the chosen metric.
+    const accuracyOf = (oof: Float64Array, test: Float64Array) => (classification ? { cv_accuracy: accuracy(prep.y, oof), holdout_accuracy: accuracy(prep.ytest, test) } : {});
 
     const leaderboard = rankRows(
       [
         ...ok.map((r) => ({
           model: memberName(r),
-          cv: lossToMetric(metric, r.loss),
-          holdout: lossToMetric(metric, loss(prep.ytest, r.result!.test)),
+          cv: metricOfLoss(metric, r.loss),
+          holdout: metricOfLoss(metric, loss(prep.ytest, r.result!.test)),
+          ...accuracyOf(r.result!.oof, r.result!.test),
           fit_time_s: r.fit_time_s,
           predict_time_s: r.predict_time_s,
           stack_level: 1,
@@ -102,15 +120,16 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
           .filter((c) => c.final.type !== 'single')
           .map((c) => ({
             model: c.name,
-            cv: lossToMetric(metric, c.cvLoss),
-            holdout: lossToMetric(metric, loss(prep.ytest, c.test)),
+            cv: metricOfLoss(metric, c.cvLoss),
+            holdout: metricOfLoss(metric, loss(prep.ytest, c.test)),
+            ...accuracyOf(c.oof, c.test),
             fit_time_s: c.fitSeconds,
             predict_time_s: 0,
             stack_level: 2,
             params: c.params,
           })),
       ],
-      metric === 'r2',
+      higherIsBetter(metric),
     );
 
     // Saved model: only the members the final model needs.
@@ -123,9 +142,10 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       importance = await ctx.run.phase('importance', async () => {
         const t0 = Date.now();
         await ensureBackendFor(model.members.map((m) => String(out.candidates.find((c) => c.record.id === m.id)?.record.config[LEARNER_KEY])));
-        const members: SavedMember[] = model.members.map((m) => JSON.parse(readFileSync(join(ctx.run.file('model'), m.file), 'utf8')));
+        const members: SavedMember[] = model.members.map((m) => readMemberFile(join(ctx.run.file('model'), m.file)));
         const names = model.members.map((m) => m.name);
-        const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, prep.clampMin, best.stacker);
+        const K = prep.problem.classes?.length;
+        const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, prep.clampMin, best.stacker, K);
         const remaining = allowance - (Date.now() - t0);
         if (remaining < 500) return [];
         return permutationImportance(predict, prep.Xtest, prep.ytest, loss, { seed: config.seed, maxRows: 1000, timeBudgetMs: remaining });
@@ -133,14 +153,16 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     }
     const perModel = new Map<string, Float64Array>([[bestSingle.name, bestSingle.test]]);
     for (const c of memberPreds) perModel.set(c.name, c.test);
-    writePredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
+    if (classification) writeClassPredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
+    else writePredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
     const elapsed = (Date.now() - startMs) / 1000;
     const summary = {
       final_model: best.name,
-      [`cv_${metric}`]: lossToMetric(metric, best.cvLoss),
+      problem_type: prep.problem.type,
+      [`cv_${metric}`]: metricOfLoss(metric, best.cvLoss),
       [`holdout_${metric}`]: finalMetrics[metric],
       [`baseline_holdout_${metric}`]: baselineMetrics[metric],
       baseline_model: bestSingle.name,
@@ -156,12 +178,15 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       metric,
       final_model: best.name,
       baseline_model: bestSingle.name,
-      cv: Object.fromEntries(out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, lossToMetric(metric, c.cvLoss)])),
-      cv_final: lossToMetric(metric, best.cvLoss),
-      cv_baseline: lossToMetric(metric, bestSingle.cvLoss),
+      cv: Object.fromEntries(out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, metricOfLoss(metric, c.cvLoss)])),
+      cv_final: metricOfLoss(metric, best.cvLoss),
+      cv_baseline: metricOfLoss(metric, bestSingle.cvLoss),
+      ...(classification ? { cv_log_loss: { final: logLoss(prep.y, best.oof), baseline: logLoss(prep.y, bestSingle.oof), ...Object.fromEntries(out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, logLoss(prep.y, c.oof)])) } } : {}),
+      problem_type: prep.problem,
+      ...(classification ? { class_weight: config.search.class_weight, fold_notes: prep.notes, class_counts: classCounts(prep.y, prep.problem.classes!) } : {}),
       target: prep.target,
       target_transform: search.transform,
-      transform_cv: Object.fromEntries(Object.entries(search.transformLosses).map(([k, v]) => [k, lossToMetric(metric, v!)])),
+      transform_cv: Object.fromEntries(Object.entries(search.transformLosses).map(([k, v]) => [k, metricOfLoss(metric, v!)])),
       leaks: prep.leaks,
       dropped_columns: prep.plan.dropped,
       date_columns: prep.plan.dates,
@@ -181,8 +206,9 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     const text = [
       leaderboardText(leaderboard, metric),
       '',
-      `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
-      `${search.records.length} trials in ${elapsed.toFixed(1)} s; target transform ${search.transform}; run ${ctx.run.path}`,
+      `problem type: ${prep.problem.type} (${prep.problem.reason})`,
+      `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
+      `${search.records.length} trials in ${elapsed.toFixed(1)} s;${classification ? '' : ` target transform ${search.transform};`} run ${ctx.run.path}`,
     ].join('\n');
     return { text, summary: { ...summary, metrics: finalMetrics, baseline: baselineMetrics } };
   } finally {
@@ -190,3 +216,9 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   }
 }
 
+
+function classCounts(y: Float64Array, classes: string[]): Record<string, number> {
+  const counts = new Array<number>(classes.length).fill(0);
+  for (const v of y) counts[v]++;
+  return Object.fromEntries(classes.map((c, k) => [c, counts[k]]));
+}

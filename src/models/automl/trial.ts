@@ -5,6 +5,7 @@
  * parent for replays.
  */
 import { Random } from '../../runtime/random.js';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../../runtime/atomic.js';
 import type { Learner, LearnerFactory, Matrix, Params } from '../tabular/learner.js';
 import { LEARNERS } from '../tabular/registry.js';
@@ -13,6 +14,9 @@ import { forward, inverseInPlace, type TargetTransform } from './target.js';
 import { lossOf, type RegressionMetric } from './metrics.js';
 import { resolveTrialParams } from './zoo.js';
 import type { Config } from '../../search/space.js';
+import type { PowerCalibration } from './calibration.js';
+import type { ClassificationMetric } from './class-metrics.js';
+import { predictClassMember, runClassTrial } from './class-trial.js';
 
 export interface TrialData {
   X: Matrix;
@@ -21,7 +25,12 @@ export interface TrialData {
   Xtest: Matrix;
   folds: Int32Array;
   k: number;
-  metric: RegressionMetric;
+  /** The search metric (a classification metric when `classes` is set). */
+  metric: RegressionMetric | ClassificationMetric;
+  /** Classification: the number of classes K (y holds class indices); undefined for regression. */
+  classes?: number;
+  /** Per-row training weights (class_weight: balanced). */
+  sampleWeight?: Float64Array;
   /** Predictions are clipped below at this value (0 for non-negative targets). */
   clampMin: number | null;
   /** Where fold models of good trials are written. */
@@ -58,10 +67,62 @@ export interface SavedMember {
   params: Params;
   transform: TargetTransform;
   clampMin: number | null;
+  /** Classification members: the number of classes, and the probability calibration if any. */
+  classes?: number;
+  calibration?: PowerCalibration;
   folds: ReturnType<Learner['toJSON']>[];
 }
 
 export class DeadlineError extends Error {}
+
+/**
+ * Member files are JSON lines: the member without its fold models (and their count), then one
+ * line per fold model, so no single string approaches V8's string length limit (100 fully grown
+ * trees per fold on 16,000 rows are ~30 MB of JSON each). A file holding one JSON document (as
+ * written before) still loads.
+ */
+export function writeMemberFile(path: string, member: SavedMember): void {
+  const { folds, ...head } = member;
+  const lines = [JSON.stringify({ ...head, fold_lines: folds.length }), ...folds.map((f) => JSON.stringify(f))];
+  writeFileAtomic(path, Buffer.concat(lines.map((l) => Buffer.from(l + '\n'))));
+}
+
+/** A member file's first line: everything but the fold models (of a one-document file: all of it). */
+export function readMemberHead(path: string): Omit<SavedMember, 'folds'> {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.alloc(1 << 16);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const nl = chunk.subarray(0, n).indexOf(10);
+      chunks.push(Buffer.from(chunk.subarray(0, nl < 0 ? n : nl)));
+      if (nl >= 0) break;
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readMemberFile(path: string): SavedMember {
+  const buf = readFileSync(path);
+  const firstEnd = buf.indexOf(10);
+  const head = JSON.parse(buf.subarray(0, firstEnd < 0 ? buf.length : firstEnd).toString('utf8'));
+  if (head.fold_lines === undefined) return head as SavedMember;
+  const { fold_lines: count, ...rest } = head;
+  const folds: SavedMember['folds'] = [];
+  let start = firstEnd + 1;
+  for (let i = 0; i < count; i++) {
+    let end = buf.indexOf(10, start);
+    if (end < 0) end = buf.length;
+    folds.push(JSON.parse(buf.subarray(start, end).toString('utf8')));
+    start = end + 1;
+  }
+  if (folds.length !== count) throw new Error(`${path}: expected ${count} fold models, found ${folds.length}`);
+  return { ...rest, folds } as SavedMember;
+}
 
 /** Learners built on tfjs: the backend must be initialized (once per thread) before they run. */
 const TENSORFLOW_KINDS = new Set(['mlp']);
@@ -86,7 +147,21 @@ export function foldSeed(seed: number, fold: number): number {
   return (Math.imul(seed ^ 0x2545f491, 0x9e3779b1) + fold * 0x632be5ab) >>> 0;
 }
 
+/** Fold f's training rows (a seeded `dataFraction` of them, for low rungs) and validation rows. */
+export function foldRows(folds: Int32Array, f: number, dataFraction: number, seed: number): { trainRows: number[]; validRows: number[] } {
+  let trainRows: number[] = [];
+  const validRows: number[] = [];
+  for (let i = 0; i < folds.length; i++) (folds[i] === f ? validRows : trainRows).push(i);
+  if (dataFraction < 1) {
+    const rng = new Random(foldSeed(seed, f) ^ 0xda7a);
+    const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
+    trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
+  }
+  return { trainRows, validRows };
+}
+
 export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+  if (data.classes !== undefined) return runClassTrial(task, data);
   const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
   const factory = factories[kind];
   await ensureBackendFor([kind]);
@@ -95,21 +170,14 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
   const test = new Float64Array(data.Xtest.rows);
   const foldLosses: number[] = [];
   const models: ReturnType<Learner['toJSON']>[] = [];
-  const loss = lossOf(data.metric);
+  const loss = lossOf(data.metric as RegressionMetric);
   let fitSeconds = 0;
   let predictSeconds = 0;
   const deadlineMs = task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
   let usedParams = params;
   for (let f = 0; f < data.k; f++) {
     if (deadlineMs !== undefined && performance.now() > deadlineMs) throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
-    let trainRows: number[] = [];
-    const validRows: number[] = [];
-    for (let i = 0; i < n; i++) (data.folds[i] === f ? validRows : trainRows).push(i);
-    if (dataFraction < 1) {
-      const rng = new Random(foldSeed(task.seed, f) ^ 0xda7a);
-      const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
-      trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
-    }
+    const { trainRows, validRows } = foldRows(data.folds, f, dataFraction, task.seed);
     const Xtr = takeRows(data.X, trainRows);
     const ytr = forward(task.transform, takeValues(data.y, trainRows));
     const learner = factory.create(params);
@@ -132,7 +200,7 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
   if (Number.isFinite(total) && total < task.saveBelow) {
     modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
     const saved: SavedMember = { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models };
-    writeFileAtomic(modelFile, JSON.stringify(saved));
+    writeMemberFile(modelFile, saved);
   }
   return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
 }
@@ -152,6 +220,7 @@ function foldLearners(member: SavedMember, factory: LearnerFactory, factories: R
 
 /** Bagged prediction of a saved member: the mean over its fold models. */
 export function predictMember(member: SavedMember, X: Matrix, factories: Record<string, LearnerFactory> = LEARNERS): Float64Array {
+  if (member.classes !== undefined) return predictClassMember(member, X);
   const out = new Float64Array(X.rows);
   const factory = factories[member.kind];
   if (!factory) throw new Error(`saved model uses learner '${member.kind}', which this version of sciml does not have`);

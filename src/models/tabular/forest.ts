@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../runtime/errors.js';
-import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
+import { normalizedImportance, type FitOptions, type Learner, type LearnerFactory, type Matrix, type Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { trainTrees, type ForestJob, type ForestShare } from './forest-train.js';
 import { addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
@@ -101,8 +101,7 @@ class Forest implements Learner {
   featureImportance(): Record<string, number> {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
-    const total = s.importance.reduce((a, b) => a + b, 0) || 1;
-    return Object.fromEntries(s.names.map((name, j) => [name, s.importance[j] / total]));
+    return normalizedImportance(s.names, s.importance);
   }
 
   toJSON() {

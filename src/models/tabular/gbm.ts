@@ -5,7 +5,7 @@
  */
 import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
-import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
+import { normalizedImportance, type FitOptions, type Learner, type LearnerFactory, type Matrix, type Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { Grower, type GrowParams } from './grower.js';
 import { LOSSES, weightedMedian } from './losses.js';
@@ -66,18 +66,9 @@ export class GradientBoosting implements Learner {
     const rng = new Random(options.seed);
     let w = options.sampleWeight;
 
-    // Early stopping data: the given validation set, or a held-out fraction of the training rows.
-    const mode = p.early_stopping as string;
     let valX: Matrix | undefined;
     let valY: Float64Array | undefined;
-    if (mode !== 'off' && options.validation) {
-      valX = options.validation.X;
-      valY = options.validation.y;
-    } else if (mode === 'on' || (mode === 'auto' && X.rows > 10_000)) {
-      const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
-      if (X.rows - nVal < 2) throw new UserError(`${KIND}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
-      ({ X, y, weight: w, valX, valY } = holdOutValidation(X, y, w, p.validation_fraction as number, rng));
-    }
+    ({ X, y, weight: w, valX, valY } = earlyStoppingData(KIND, p, X, y, w, options, rng));
 
     const n = X.rows;
     const F = X.columns.length;
@@ -93,22 +84,8 @@ export class GradientBoosting implements Learner {
     const importance = new Float64Array(F);
     const lr = p.learning_rate as number;
     const l2 = p.l2_regularization as number;
-    const sampleCount = Math.max(2, Math.round((p.subsample as number) * n));
-    const colCount = Math.max(1, Math.round((p.colsample as number) * F));
-    const featureAllowed = colCount < F ? new Uint8Array(F) : undefined;
-    const maxDepth = p.max_depth as number;
-    const growParams: GrowParams = {
-      maxLeaves: p.max_leaf_nodes as number,
-      maxDepth: maxDepth > 0 ? maxDepth : Infinity,
-      minSamplesLeaf: p.min_samples_leaf as number,
-      minChildWeight: 1e-3,
-      l2,
-      minGain: 0,
-      randomThresholds: false,
-      featuresPerNode: F,
-      featureAllowed,
-      categoricalSplits: p.categorical_splits as boolean,
-    };
+    const sampler = new RoundSampler(p, n, F, rng);
+    const growParams = boostingGrowParams(p, F, sampler.featureAllowed);
     const residual = new Float64Array(n);
     const leafValue = loss.medianLeaves
       ? (_G: number, _H: number, start: number, end: number) => {
@@ -138,21 +115,7 @@ export class GradientBoosting implements Learner {
       if (options.deadlineMs !== undefined && performance.now() > options.deadlineMs) break;
       loss.gradients(y, raw, w, grad, hess);
       if (loss.medianLeaves) for (let i = 0; i < n; i++) residual[i] = y[i] - raw[i];
-      if (sampleCount < n) {
-        // Partial Fisher-Yates: the first sampleCount entries become a uniform sample.
-        for (let a = 0; a < sampleCount; a++) {
-          const b = a + Math.floor(rng.next() * (n - a));
-          const t = index[a];
-          index[a] = index[b];
-          index[b] = t;
-        }
-      }
-      if (featureAllowed) {
-        featureAllowed.fill(0);
-        const perm = rng.permutation(F);
-        for (let k = 0; k < colCount; k++) featureAllowed[perm[k]] = 1;
-      }
-      const count = Math.min(sampleCount, n);
+      const count = sampler.draw(index);
       const grown = grower.grow(grad, hess, index, count, growParams, leafValue, importance);
       const tree = grown.tree;
       for (let l = 0; l < grown.leafNodes.length; l++) {
@@ -218,8 +181,7 @@ export class GradientBoosting implements Learner {
   featureImportance(): Record<string, number> {
     const s = this.state;
     if (!s) throw notFitted(KIND);
-    const total = s.importance.reduce((a, b) => a + b, 0) || 1;
-    return Object.fromEntries(s.names.map((name, j) => [name, s.importance[j] / total]));
+    return normalizedImportance(s.names, s.importance);
   }
 
   toJSON() {
@@ -236,8 +198,75 @@ export class GradientBoosting implements Learner {
   }
 }
 
+/** Early stopping data: the given validation set, or a held-out fraction of the training rows (or none). */
+export function earlyStoppingData(kind: string, p: Params, X: Matrix, y: Float64Array, w: Float64Array | undefined, options: FitOptions, rng: Random): { X: Matrix; y: Float64Array; weight?: Float64Array; valX?: Matrix; valY?: Float64Array } {
+  const mode = p.early_stopping as string;
+  if (mode !== 'off' && options.validation) return { X, y, weight: w, valX: options.validation.X, valY: options.validation.y };
+  if (mode === 'on' || (mode === 'auto' && X.rows > 10_000)) {
+    const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
+    if (X.rows - nVal < 2) throw new UserError(`${kind}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
+    return holdOutValidation(X, y, w, p.validation_fraction as number, rng);
+  }
+  return { X, y, weight: w };
+}
+
+/** The grower settings of a boosting round (leaf-wise, second-order gain). */
+export function boostingGrowParams(p: Params, F: number, featureAllowed: Uint8Array | undefined): GrowParams {
+  const maxDepth = p.max_depth as number;
+  return {
+    maxLeaves: p.max_leaf_nodes as number,
+    maxDepth: maxDepth > 0 ? maxDepth : Infinity,
+    minSamplesLeaf: p.min_samples_leaf as number,
+    minChildWeight: 1e-3,
+    l2: p.l2_regularization as number,
+    minGain: 0,
+    randomThresholds: false,
+    featuresPerNode: F,
+    featureAllowed,
+    categoricalSplits: p.categorical_splits as boolean,
+  };
+}
+
+/** Each round's row sample (subsample) and column subset (colsample). */
+export class RoundSampler {
+  readonly sampleCount: number;
+  readonly colCount: number;
+  readonly featureAllowed: Uint8Array | undefined;
+
+  constructor(p: Params, private readonly n: number, private readonly F: number, private readonly rng: Random) {
+    this.sampleCount = Math.max(2, Math.round((p.subsample as number) * n));
+    this.colCount = Math.max(1, Math.round((p.colsample as number) * F));
+    this.featureAllowed = this.colCount < F ? new Uint8Array(F) : undefined;
+  }
+
+  /** Draws the round's rows into index[0..count) and its columns; returns count. */
+  draw(index: Int32Array): number {
+    const { n, F, rng, sampleCount } = this;
+    if (sampleCount < n) {
+      // Partial Fisher-Yates: the first sampleCount entries become a uniform sample.
+      for (let a = 0; a < sampleCount; a++) {
+        const b = a + Math.floor(rng.next() * (n - a));
+        const t = index[a];
+        index[a] = index[b];
+        index[b] = t;
+      }
+    }
+    if (this.featureAllowed) {
+      this.featureAllowed.fill(0);
+      const perm = rng.permutation(F);
+      for (let k = 0; k < this.colCount; k++) this.featureAllowed[perm[k]] = 1;
+    }
+    return Math.min(sampleCount, n);
+  }
+}
+
 function validateParams(p: Params): void {
   if (!(String(p.loss) in LOSSES)) throw new UserError(`${KIND}: loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${p.loss}'`);
+  validateBoostingParams(KIND, p);
+}
+
+/** The parameters the regressor and the classifier share. */
+export function validateBoostingParams(KIND: string, p: Params): void {
   numberIn(KIND, p, 'learning_rate', 0, 10, true);
   positiveInt(KIND, p, 'max_iter', 0);
   positiveInt(KIND, p, 'max_leaf_nodes', 2);

@@ -34,7 +34,7 @@ export interface Learner {
   readonly params: Params;
   fit(X: Matrix, y: Float64Array, options: FitOptions): Promise<void> | void;
   predict(X: Matrix): Float64Array;
-  /** Per-feature importance (trees: split gain), normalized to sum 1, where the learner has one. */
+  /** Per-feature importance (trees: split gain), normalized to sum 1 (normalizedImportance), where the learner has one. */
   featureImportance?(): Record<string, number>;
   /** Plain JSON, reloadable by the learner's fromJSON. */
   toJSON(): { kind: string; params: Params; state: unknown };
@@ -49,4 +49,10 @@ export interface LearnerFactory {
   budgetParam?: string;
   create(params: Partial<Params>): Learner;
   fromJSON(json: { kind: string; params: Params; state: unknown }): Learner;
+}
+
+/** Normalized importances (sum 1) by feature name. */
+export function normalizedImportance(names: string[], importance: number[]): Record<string, number> {
+  const total = importance.reduce((a, b) => a + b, 0) || 1;
+  return Object.fromEntries(names.map((name, j) => [name, importance[j] / total]));
 }

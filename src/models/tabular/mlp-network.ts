@@ -115,8 +115,13 @@ export class Network {
 
   /** Predictions [batch] (call inside tf.tidy). */
   predict(x: TF.Tensor2D): TF.Tensor1D {
+    return tfjs().reshape(this.outputs(x), [-1]) as TF.Tensor1D;
+  }
+
+  /** The last layer's (linear) outputs [batch, outputs] (call inside tf.tidy). */
+  outputs(x: TF.Tensor2D): TF.Tensor2D {
     const { outputs } = this.activations(x);
-    return tfjs().reshape(outputs[outputs.length - 1], [-1]) as TF.Tensor1D;
+    return outputs[outputs.length - 1];
   }
 
   /**
@@ -141,9 +146,40 @@ export class Network {
       loss = tf.mul(0.5, tf.mean(tf.square(diff)));
       dPred = tf.div(diff, n);
     }
+    return this.backward(outputs, kernels, tf.reshape(dPred, [n, 1]) as TF.Tensor2D, loss, alpha, n);
+  }
+
+  /**
+   * The softmax head's loss: mean cross-entropy of the last layer's K logits against one-hot rows
+   * y [batch, K] (weighted if `weight`), plus the same L2 term (MLPClassifier's loss), and its
+   * gradient. Call inside tf.tidy.
+   */
+  softmaxLossAndGradient(x: TF.Tensor2D, y: TF.Tensor2D, alpha: number, weight?: TF.Tensor1D): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+    const tf = tfjs();
+    const n = x.shape[0];
+    const { outputs, kernels } = this.activations(x);
+    const logits = outputs[outputs.length - 1];
+    const logp = tf.logSoftmax(logits);
+    const rowLoss = tf.neg(tf.sum(tf.mul(y, logp), 1));
+    const diff = tf.sub(tf.exp(logp), y);
+    let loss: TF.Scalar;
+    let dz: TF.Tensor2D;
+    if (weight) {
+      const total = tf.sum(weight);
+      loss = tf.div(tf.sum(tf.mul(weight, rowLoss)), total) as TF.Scalar;
+      dz = tf.div(tf.mul(diff, tf.reshape(weight, [n, 1])), total) as TF.Tensor2D;
+    } else {
+      loss = tf.mean(rowLoss) as TF.Scalar;
+      dz = tf.div(diff, n) as TF.Tensor2D;
+    }
+    return this.backward(outputs, kernels, dz, loss, alpha, n);
+  }
+
+  /** Backpropagates dL/d(last layer output) `dz`, adding the L2 term to loss and gradient. */
+  private backward(outputs: TF.Tensor2D[], kernels: TF.Tensor2D[], dz: TF.Tensor2D, loss: TF.Scalar, alpha: number, n: number): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+    const tf = tfjs();
     const layers = kernels.length;
     const pieces: TF.Tensor1D[] = new Array(2 * layers);
-    let dz = tf.reshape(dPred, [n, 1]) as TF.Tensor2D;
     for (let i = layers - 1; i >= 0; i--) {
       pieces[2 * i] = tf.reshape(tf.matMul(tf.transpose(outputs[i]), dz), [-1]) as TF.Tensor1D;
       pieces[2 * i + 1] = tf.sum(dz, 0) as TF.Tensor1D;

@@ -8,6 +8,7 @@
  */
 import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
+import type * as TF from '@tensorflow/tfjs';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { tfjs } from './tfjs.js';
 import { ACTIVATIONS, Network, type Activation, type LayerWeights } from './mlp-network.js';
@@ -30,24 +31,13 @@ interface MlpState {
   validationLoss: number[];
 }
 
-class MlpRegressor implements Learner {
+export class MlpRegressor implements Learner {
   readonly kind = KIND;
   private state?: MlpState;
   private network?: Network;
 
   constructor(readonly params: Params) {
-    positiveInt(KIND, params, 'hidden_layers', 0);
-    positiveInt(KIND, params, 'hidden_units', 1);
-    if (!ACTIVATIONS.includes(params.activation as Activation)) {
-      throw new UserError(`${KIND}: activation: expected one of ${ACTIVATIONS.join(', ')}, got '${params.activation}'`);
-    }
-    numberIn(KIND, params, 'learning_rate', 0, 1, true);
-    numberIn(KIND, params, 'alpha', 0, Infinity);
-    positiveInt(KIND, params, 'batch_size', 1);
-    positiveInt(KIND, params, 'max_epochs', 1);
-    positiveInt(KIND, params, 'patience', 1);
-    numberIn(KIND, params, 'validation_fraction', 0, 0.9);
-    numberIn(KIND, params, 'tol', 0, Infinity);
+    validateMlpParams(KIND, params);
   }
 
   fit(X: Matrix, y: Float64Array, options: FitOptions): void {
@@ -78,71 +68,19 @@ class MlpRegressor implements Learner {
     this.disposeNetwork();
     const network = Network.create(sizes, activation, rng.fork('init'));
     this.network = network;
-    const optimizer = tf.train.adam(p.learning_rate as number, 0.9, 0.999, 1e-8);
-    const alpha = p.alpha as number;
-    const batchSize = Math.min(p.batch_size as number, train.rows);
-    const xAll = toFloat32(train);
-
     const val = valX ? encoder.transform(valX) : undefined;
-    const valXT = val ? tf.tensor2d(toFloat32(val), [val.rows, val.width]) : undefined;
-    const valYT = val ? tf.tensor1d(Float32Array.from(valY!, (v) => (v - yMean) / yScale)) : undefined;
-
-    let best = Infinity;
-    let bestWeights: Float32Array | undefined;
-    let sinceBest = 0;
-    let epochs = 0;
-    let stoppedEarly = false;
-    const trainCurve: number[] = [];
-    const validationCurve: number[] = [];
-    const batchX = new Float32Array(batchSize * train.width);
-    const batchY = new Float32Array(batchSize);
-    const batchW = w ? new Float32Array(batchSize) : undefined;
-    try {
-      for (let epoch = 0; epoch < (p.max_epochs as number); epoch++) {
-        if (options.deadlineMs !== undefined && epoch > 0 && performance.now() > options.deadlineMs) break;
-        const perm = rng.permutation(train.rows);
-        let trainLoss = 0;
-        for (let start = 0; start < train.rows; start += batchSize) {
-          const m = Math.min(batchSize, train.rows - start);
-          for (let k = 0; k < m; k++) {
-            const i = perm[start + k];
-            batchX.set(xAll.subarray(i * train.width, (i + 1) * train.width), k * train.width);
-            batchY[k] = yStd[i];
-            if (batchW) batchW[k] = w![i];
-          }
-          const loss = tf.tidy(() => {
-            const xb = tf.tensor2d(batchX.subarray(0, m * train.width), [m, train.width]);
-            const yb = tf.tensor1d(batchY.subarray(0, m));
-            const wb = batchW ? tf.tensor1d(batchW.subarray(0, m)) : undefined;
-            const { loss, gradient } = network.lossAndGradient(xb, yb, alpha, wb);
-            optimizer.applyGradients([{ name: network.params.name, tensor: gradient }]);
-            return loss;
-          });
-          trainLoss += loss.dataSync()[0] * m;
-          loss.dispose();
-        }
-        epochs = epoch + 1;
-        trainCurve.push(trainLoss / train.rows);
-        // Early stopping on the validation loss, else (sklearn's default) on the training loss.
-        const score = valXT
-          ? tf.tidy(() => network.lossAndGradient(valXT, valYT!, 0).loss.dataSync()[0])
-          : trainLoss / train.rows;
-        if (valXT) validationCurve.push(score);
-        if (score < best - (p.tol as number)) {
-          best = score;
-          sinceBest = 0;
-          if (valXT) bestWeights = (network.params.dataSync() as Float32Array).slice();
-        } else if (++sinceBest >= (p.patience as number)) {
-          stoppedEarly = true;
-          break;
-        }
-      }
-    } finally {
-      optimizer.dispose();
-      valXT?.dispose();
-      valYT?.dispose();
-    }
-    if (bestWeights) tf.tidy(() => network.params.assign(tf.tensor1d(bestWeights!)));
+    const { epochs, stoppedEarly, trainCurve, validationCurve } = trainNetwork({
+      network,
+      params: p,
+      rng,
+      deadlineMs: options.deadlineMs,
+      train,
+      targets: yStd,
+      targetWidth: 1,
+      weight: w,
+      validation: val ? { rows: val, targets: Float32Array.from(valY!, (v) => (v - yMean) / yScale) } : undefined,
+      lossAndGradient: (x, y, alpha, weight) => network.lossAndGradient(x, tfjs().reshape(y, [-1]) as TF.Tensor1D, alpha, weight),
+    });
     this.state = {
       encoder: encoder.toJSON(),
       features: X.columns.length,
@@ -213,8 +151,109 @@ class MlpRegressor implements Learner {
   }
 }
 
-function toFloat32(dense: DenseRows): Float32Array {
+export function validateMlpParams(kind: string, params: Params): void {
+  positiveInt(kind, params, 'hidden_layers', 0);
+  positiveInt(kind, params, 'hidden_units', 1);
+  if (!ACTIVATIONS.includes(params.activation as Activation)) {
+    throw new UserError(`${kind}: activation: expected one of ${ACTIVATIONS.join(', ')}, got '${params.activation}'`);
+  }
+  numberIn(kind, params, 'learning_rate', 0, 1, true);
+  numberIn(kind, params, 'alpha', 0, Infinity);
+  positiveInt(kind, params, 'batch_size', 1);
+  positiveInt(kind, params, 'max_epochs', 1);
+  positiveInt(kind, params, 'patience', 1);
+  numberIn(kind, params, 'validation_fraction', 0, 0.9);
+  numberIn(kind, params, 'tol', 0, Infinity);
+}
+
+export function toFloat32(dense: DenseRows): Float32Array {
   return Float32Array.from(dense.data);
+}
+
+export interface NetworkTraining {
+  network: Network;
+  params: Params;
+  rng: Random;
+  deadlineMs?: number;
+  train: DenseRows;
+  /** Row-major targets, targetWidth per row. */
+  targets: Float32Array;
+  targetWidth: number;
+  weight?: Float64Array;
+  validation?: { rows: DenseRows; targets: Float32Array };
+  /** Loss and gradient on a batch: x [m, width], y [m, targetWidth]. */
+  lossAndGradient(x: TF.Tensor2D, y: TF.Tensor2D, alpha: number, weight?: TF.Tensor1D): { loss: TF.Scalar; gradient: TF.Tensor1D };
+}
+
+/**
+ * Adam on shuffled mini-batches with early stopping on the validation loss (else, as scikit-learn,
+ * on the training loss); the best epoch's weights are restored. Shared by the regressor and the
+ * classifier.
+ */
+export function trainNetwork(t: NetworkTraining): { epochs: number; stoppedEarly: boolean; trainCurve: number[]; validationCurve: number[] } {
+  const tf = tfjs();
+  const { network, params: p, rng, train, targets, targetWidth: tw, weight: w } = t;
+  const optimizer = tf.train.adam(p.learning_rate as number, 0.9, 0.999, 1e-8);
+  const alpha = p.alpha as number;
+  const batchSize = Math.min(p.batch_size as number, train.rows);
+  const xAll = toFloat32(train);
+  const val = t.validation;
+  const valXT = val ? tf.tensor2d(toFloat32(val.rows), [val.rows.rows, val.rows.width]) : undefined;
+  const valYT = val ? tf.tensor2d(val.targets, [val.rows.rows, tw]) : undefined;
+  let best = Infinity;
+  let bestWeights: Float32Array | undefined;
+  let sinceBest = 0;
+  let epochs = 0;
+  let stoppedEarly = false;
+  const trainCurve: number[] = [];
+  const validationCurve: number[] = [];
+  const batchX = new Float32Array(batchSize * train.width);
+  const batchY = new Float32Array(batchSize * tw);
+  const batchW = w ? new Float32Array(batchSize) : undefined;
+  try {
+    for (let epoch = 0; epoch < (p.max_epochs as number); epoch++) {
+      if (t.deadlineMs !== undefined && epoch > 0 && performance.now() > t.deadlineMs) break;
+      const perm = rng.permutation(train.rows);
+      let trainLoss = 0;
+      for (let start = 0; start < train.rows; start += batchSize) {
+        const m = Math.min(batchSize, train.rows - start);
+        for (let k = 0; k < m; k++) {
+          const i = perm[start + k];
+          batchX.set(xAll.subarray(i * train.width, (i + 1) * train.width), k * train.width);
+          batchY.set(targets.subarray(i * tw, (i + 1) * tw), k * tw);
+          if (batchW) batchW[k] = w![i];
+        }
+        const loss = tf.tidy(() => {
+          const xb = tf.tensor2d(batchX.subarray(0, m * train.width), [m, train.width]);
+          const yb = tf.tensor2d(batchY.subarray(0, m * tw), [m, tw]);
+          const wb = batchW ? tf.tensor1d(batchW.subarray(0, m)) : undefined;
+          const { loss, gradient } = t.lossAndGradient(xb, yb, alpha, wb);
+          optimizer.applyGradients([{ name: network.params.name, tensor: gradient }]);
+          return loss;
+        });
+        trainLoss += loss.dataSync()[0] * m;
+        loss.dispose();
+      }
+      epochs = epoch + 1;
+      trainCurve.push(trainLoss / train.rows);
+      const score = valXT ? tf.tidy(() => t.lossAndGradient(valXT, valYT!, 0).loss.dataSync()[0]) : trainLoss / train.rows;
+      if (valXT) validationCurve.push(score);
+      if (score < best - (p.tol as number)) {
+        best = score;
+        sinceBest = 0;
+        if (valXT) bestWeights = (network.params.dataSync() as Float32Array).slice();
+      } else if (++sinceBest >= (p.patience as number)) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    optimizer.dispose();
+    valXT?.dispose();
+    valYT?.dispose();
+  }
+  if (bestWeights) tf.tidy(() => network.params.assign(tf.tensor1d(bestWeights!)));
+  return { epochs, stoppedEarly, trainCurve, validationCurve };
 }
 
 const defaults: Params = {

@@ -17,12 +17,12 @@ export const automlServable: ServableAdapter = {
       task: 'automl',
       inputs,
       options: [],
-      details: { target: file.target, metric: file.metric, target_transform: file.transform, final: file.final.type, members: file.members.map((m) => m.name), dropped: file.plan.dropped },
+      details: { target: file.target, problem_type: file.problem?.type ?? 'regression', classes: file.problem?.classes ?? null, metric: file.metric, target_transform: file.transform, final: file.final.type, members: file.members.map((m) => m.name), dropped: file.plan.dropped },
       tensorflow: false,
     };
   },
   async load(where) {
-    const model = await loadAutomlPredictor(where.modelDir);
+    const model = await loadAutomlPredictor(where.modelDir, { keepMembers: true });
     return { predict: (batch) => predictAutoml(model, batchTable(batch)) };
   },
 };
