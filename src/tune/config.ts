@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseConfigSource, parsePath, readTaskName, validateConfig, formatPath } from '../config/load.js';
 import { keysAt, schemaAt } from '../config/describe.js';
 import { hint } from '../config/didyoumean.js';
-import { bool, choice, nonNegativeInt, nonNegativeNumber, positiveInt, section, seed, text, optionalText } from '../config/fields.js';
+import { bool, choice, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText } from '../config/fields.js';
 import { locatedError, UserError } from '../runtime/errors.js';
 import { TASK_NAMES, type TaskDefinition } from '../tasks.js';
 import { loadTask } from '../runtime/session.js';
@@ -42,8 +42,10 @@ export const tuneSchema = z.strictObject({
       max_trials: nonNegativeInt(0, 'configurations sampled per segment at most (0: until the time limit)'),
       workers: nonNegativeInt(0, 'trials in parallel (0: one per core)'),
       trial_timeout_s: nonNegativeNumber(0, 'hard limit of one trial run (0: none beyond the time limit)'),
-      seed: seed(),
+      seed: nonNegativeInt(42, "seed of the samplers and schedulers, and every trial's config seed (data splits, initialisation)"),
+      seed_per_trial: bool(false, 'give each trial its own seed derived from seed (default: all trials share it, so they differ only in their parameters)'),
       segments: z.record(z.string(), z.record(z.string(), z.unknown()), { error: 'expected a mapping of segment names to {dotted.path: value}' }).optional().describe('one search per segment: name -> config values it sets'),
+      checkpoint_interval_s: nonNegativeNumber(2, "least time between checkpoints a running trial sends back (where --resume continues it after a crash; 0: every epoch)"),
       keep_checkpoints: bool(true, "keep every trial's checkpoint (false: only the winners')"),
     })
     .describe('the search'),

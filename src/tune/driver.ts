@@ -195,7 +195,8 @@ export class TuneDriver {
   private configState(seg: SegmentState, trial: Trial): ConfigState {
     let cs = seg.configs.get(trial.configIndex);
     if (!cs) {
-      const seed = trialSeed(this.o.setup.tune.seed, seg.position, trial.configIndex);
+      const { tune } = this.o.setup;
+      const seed = tune.seed_per_trial ? trialSeed(tune.seed, seg.position, trial.configIndex) : tune.seed;
       cs = {
         index: trial.configIndex,
         params: trial.config,
@@ -417,7 +418,7 @@ export class TuneDriver {
       this.writeTrialFiles(seg, cs);
       return;
     }
-    const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : (outcome.error ?? 'unknown error').split('\n')[0];
+    const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : (outcome.error ?? 'unknown error').split('\n')[0].replace(/^(User)?Error: /, '');
     this.fail(seg, cs, trial, why);
   }
 

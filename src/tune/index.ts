@@ -3,7 +3,7 @@
  * the segments' searches through one executor under the time limit, and writes the leaderboards,
  * winners and report. `resume` continues an interrupted run from its journal.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
@@ -102,7 +102,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   run.extra.executor = executor.name;
   run.finish({ ...info, status: 'running' });
   journal.append({ ev: 'start', t: 0, seed: tune.seed, segments: setup.segments.map((s) => s.name), scheduler: tune.scheduler, sampler: tune.sampler, ...(replay ? { resumed: true } : {}) });
-  const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs });
+  const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000 });
   const onSignal = () => {
     log.warn('tune: interrupted; writing the leaderboard (resume with sciml tune --resume ' + run.path + ')');
     driver.interrupt();
@@ -132,6 +132,10 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     writeLeaderboardArrow(run, setup, boards);
     writeTrialsArrow(run, setup, driver.segments);
     for (const { seg, winner } of winners) writeBest(run, setup, seg, winner);
+    if (!tune.keep_checkpoints) {
+      // Only what can never run again: configurations a resume could still continue keep theirs.
+      boards.flat().filter((r) => !winners.some((w) => w.winner === r) && ['completed', 'stopped', 'failed'].includes(r.status)).forEach((r) => rmSync(join(r.dir, 'checkpoint'), { recursive: true, force: true }));
+    }
   });
   const metrics: Record<string, number> = {};
   const segmentsSummary: Record<string, unknown> = {};
