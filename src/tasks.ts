@@ -52,7 +52,7 @@ export interface TrialOptions {
   budget: number;
   /** The trial's checkpoint folder: continued from when it holds a checkpoint, rewritten after every step. */
   checkpointDir: string;
-  /** Called after every budget step, in order. */
+  /** Called after every budget step, in order, once that step's checkpoint is in checkpointDir (tune ships it from here). */
   onEpoch(report: EpochReport): void;
 }
 
