@@ -82,6 +82,7 @@ export const TASKS: Record<string, TaskEntry> = {
   denoiser: { summary: '1-D convolutional denoising autoencoder for radio pulses', load: () => import('./models/denoiser/task.js').then((m) => m.denoiserTask) },
   knots: { summary: 'knot signature regression from geometric invariants, with salience', load: () => import('./models/knots/task.js').then((m) => m.knotsTask) },
   automl: { summary: 'time-budgeted tabular model search and ensembling', load: () => import('./models/automl/task.js').then((m) => m.automlTask) },
+  tabular: { summary: 'one tabular learner (gradient boosting, forests, ridge, k-NN, MLP) trained from YAML', load: () => import('./models/tabular/task.js').then((m) => m.tabularTask) },
 };
 
 export const TASK_NAMES = Object.keys(TASKS);

@@ -13,6 +13,13 @@ import { applyPlan, planFeatures, takeTableRows, type FeaturePlan } from './feat
 import { findLeaks, type LeakFinding } from './leak.js';
 import { holdoutSplit, kFoldAssignment } from './split.js';
 
+/** What reading and preparing a table needs from a config: automl's and tabular's data and features sections. */
+export interface TableConfig {
+  seed: number;
+  data: AutomlConfig['data'];
+  features: Omit<AutomlConfig['features'], 'log_target'>;
+}
+
 export interface Prepared {
   dataPath: string;
   testPath: string | null;
@@ -42,7 +49,7 @@ export function minimumTrainingRows(folds: number): number {
   return Math.max(10, 2 * folds);
 }
 
-export async function readInputs(config: AutomlConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }> {
+export async function readInputs(config: TableConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }> {
   const dataPath = resolveDataPath(config.data.path, configFile);
   const table = await readTable(dataPath);
   const testPath = config.data.test_path ? resolveDataPath(config.data.test_path, configFile) : null;
@@ -50,7 +57,7 @@ export async function readInputs(config: AutomlConfig, configFile: string | unde
   return { table, test, dataPath, testPath };
 }
 
-export function targetName(config: AutomlConfig, table: DataTable): string {
+export function targetName(config: TableConfig, table: DataTable): string {
   if (table.columns.length < 2) throw new UserError(`${table.source}: expected at least two columns (features and a target), got ${table.columns.length}`);
   const target = config.data.target || table.columns[table.columns.length - 1].name;
   if (!table.columns.some((c) => c.name === target)) {
@@ -60,20 +67,25 @@ export function targetName(config: AutomlConfig, table: DataTable): string {
 }
 
 /** Training and holdout row numbers: the explicit test table, or a seeded split of the one table. */
-export function splitRows(config: AutomlConfig, rows: number, hasTestTable: boolean): { train: Int32Array; holdout: Int32Array } {
+export function splitRows(config: TableConfig, rows: number, hasTestTable: boolean): { train: Int32Array; holdout: Int32Array } {
   if (hasTestTable) return { train: Int32Array.from({ length: rows }, (_, i) => i), holdout: new Int32Array(0) };
   const trainCount = config.data.train_fraction !== undefined ? Math.round(config.data.train_fraction * rows) : rows - Math.round(config.data.test_fraction * rows);
   return holdoutSplit(rows, trainCount, config.seed);
 }
 
 export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }): Prepared {
+  const prepared = prepareTable(config, inputs, { minRows: minimumTrainingRows(config.search.folds), why: `${config.search.folds}-fold bagging` });
+  return { ...prepared, folds: kFoldAssignment(prepared.y.length, config.search.folds, config.seed) };
+}
+
+/** The table(s) as the learners see them: target checked, holdout split off, features planned and encoded, leaks looked for. */
+export function prepareTable(config: TableConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }, need: { minRows: number; why: string }): Omit<Prepared, 'folds'> {
   const { table, test } = inputs;
   const target = targetName(config, table);
   const yAll = extractTarget(table, target);
   const split = splitRows(config, table.numRows, test !== null);
-  const minRows = minimumTrainingRows(config.search.folds);
-  if (split.train.length < minRows) {
-    throw new UserError(`${table.source}: expected at least ${minRows} training rows for ${config.search.folds}-fold bagging, got ${split.train.length} (of ${table.numRows} rows)`);
+  if (split.train.length < need.minRows) {
+    throw new UserError(`${table.source}: expected at least ${need.minRows} training rows for ${need.why}, got ${split.train.length} (of ${table.numRows} rows)`);
   }
   const trainTable = takeTableRows(table, split.train);
   const testTable = test ?? takeTableRows(table, split.holdout);
@@ -102,7 +114,6 @@ export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: 
     trainRows: split.train,
     testRows,
     testTable,
-    folds: kFoldAssignment(y.length, config.search.folds, config.seed),
     leaks,
     clampMin: min >= 0 ? 0 : null,
   };
