@@ -57,6 +57,7 @@ export interface TrialOptions {
 }
 
 export interface TrialOutcome {
+  /** Every step's report so far, from the first: those restored from the checkpoint and those of this call. */
   history: EpochReport[];
   /** Budget units actually trained (may be < budget when the task stops early). */
   budgetUsed: number;

@@ -5,7 +5,7 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
   program
     .command('predict')
     .description('predict new rows with a saved tabular model')
-    .requiredOption('--model <dir>', 'the model/ folder of an automl run')
+    .requiredOption('--model <dir>', 'the model/ folder of an automl or tabular run')
     .requiredOption('--input <file>', 'CSV or Arrow table of new rows (- for stdin)')
     .option('-o, --output <file>', 'Arrow file to write (- for stdout)', '-')
     .action(async (opts: { model: string; input: string; output: string }) => {

@@ -53,16 +53,21 @@ export interface LoadedModel {
   members: SavedMember[];
 }
 
-export function loadModel(dir: string): LoadedModel {
-  const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new UserError(`${dir}: expected the model/ folder of an automl run (no model.json)`);
-  let file: ModelFile;
+/** Reads a JSON file tagged with `format`; a missing, unreadable or foreign file is a UserError (`missing` says what was expected). */
+export function readTaggedJson<T extends { format: string }>(path: string, format: string, missing: string): T {
+  if (!existsSync(path)) throw new UserError(missing);
+  let file: T;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
+    file = JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (err) {
     throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
   }
-  if (file.format !== MODEL_FORMAT) throw new UserError(`${path}: format: expected '${MODEL_FORMAT}', got ${JSON.stringify(file.format)}`);
+  if (file.format !== format) throw new UserError(`${path}: format: expected '${format}', got ${JSON.stringify(file.format)}`);
+  return file;
+}
+
+export function loadModel(dir: string): LoadedModel {
+  const file = readTaggedJson<ModelFile>(join(dir, 'model.json'), MODEL_FORMAT, `${dir}: expected the model/ folder of an automl or tabular run (no model.json)`);
   const members = file.members.map((m) => {
     const memberPath = join(dir, m.file);
     if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);

@@ -32,7 +32,7 @@ async function run(ctx: TaskContext, config: DenoiserConfig, options: TrialOptio
   const backend = ctx.backend ?? (await initBackend('auto'));
   const withBackend = { ...ctx, backend };
   const baseDir = ctx.configFile ? dirname(ctx.configFile) : process.cwd();
-  const { trainSet, arch } = await trainingInputs(withBackend, config, baseDir);
+  const { trainSet, arch } = await trainingInputs(withBackend, config, baseDir, true);
   mkdirSync(options.checkpointDir, { recursive: true });
   const checkpointPath = join(options.checkpointDir, CHECKPOINT_FILE);
   const result = await trainDenoiser({

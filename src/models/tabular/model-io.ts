@@ -3,11 +3,9 @@
  * so `sciml predict --model RUN/model` and the AutoML loader read it unchanged; tabular.json adds
  * what the task's own evaluate needs (the learner and the mean baseline).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunDir } from '../../runtime/rundir.js';
-import { UserError } from '../../runtime/errors.js';
-import { MODEL_FORMAT, type ModelFile } from '../automl/model.js';
+import { MODEL_FORMAT, readTaggedJson, type ModelFile } from '../automl/model.js';
 import type { SavedMember } from '../automl/trial.js';
 import type { TargetTransform } from '../automl/target.js';
 import type { Learner, Params } from './learner.js';
@@ -50,14 +48,5 @@ export function saveTabularModel(run: RunDir, prep: TabularData, learner: Learne
 }
 
 export function readTabularInfo(modelDir: string): TabularModelInfo {
-  const path = join(modelDir, 'tabular.json');
-  if (!existsSync(path)) throw new UserError(`${modelDir}: expected the model/ folder of a tabular run (no tabular.json)`);
-  let info: TabularModelInfo;
-  try {
-    info = JSON.parse(readFileSync(path, 'utf8')) as TabularModelInfo;
-  } catch (err) {
-    throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
-  }
-  if (info.format !== TABULAR_FORMAT) throw new UserError(`${path}: format: expected '${TABULAR_FORMAT}', got ${JSON.stringify(info.format)}`);
-  return info;
+  return readTaggedJson<TabularModelInfo>(join(modelDir, 'tabular.json'), TABULAR_FORMAT, `${modelDir}: expected the model/ folder of a tabular run (no tabular.json)`);
 }
