@@ -70,6 +70,7 @@ export function schemaAt(schema: z.ZodType, path: readonly (string | number)[]):
   for (const p of path) {
     const s: AnySchema = unwrap(field);
     if (s.def?.type === 'object' && typeof p === 'string') field = s.def.shape[p];
+    else if (s.def?.type === 'record' && typeof p === 'string') field = s.def.valueType;
     else if (s.def?.type === 'array') field = s.def.element;
     else return undefined;
     if (!field) return undefined;

@@ -46,6 +46,7 @@ export const tuneSchema = z.strictObject({
       seed_per_trial: bool(false, 'give each trial its own seed derived from seed (default: all trials share it, so they differ only in their parameters)'),
       segments: z.record(z.string(), z.record(z.string(), z.unknown()), { error: 'expected a mapping of segment names to {dotted.path: value}' }).optional().describe('one search per segment: name -> config values it sets'),
       checkpoint_interval_s: nonNegativeNumber(2, "least time between checkpoints a running trial sends back (where --resume continues it after a crash; 0: every epoch)"),
+      trial_overrides: z.record(z.string(), z.unknown(), { error: 'expected a mapping of {dotted.path: value}' }).optional().describe('values set in every trial but not in best/<segment>/config.yaml (a smaller training set, one thread per trial)'),
       keep_checkpoints: bool(true, "keep every trial's checkpoint (false: only the winners')"),
     })
     .describe('the search'),
@@ -81,6 +82,8 @@ export interface TuneSetup {
   parameters: Parameter[];
   budgetField: string;
   budgetParts: (string | number)[];
+  /** Values set in trials only (not in the winner's config). */
+  trialOverrides: Record<string, unknown>;
   metric: string;
   mode: 'min' | 'max';
   segments: Segment[];
@@ -218,25 +221,49 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
     const { parts, leaf } = leafAt(task.schema, path, where);
     if (path === budgetField) throw where('this is the budget field; the scheduler sets it (tune.budget)');
     const { domain, values } = readDomain(rawDomain, (msg) => locatedError(file, source.lineOf(['tune', 'space', path]), field, msg));
-    const kind = fieldKind(leaf);
+    // Each value is checked by the field's schema, then in the whole base config (cross-field and
+    // learner-parameter checks live at the top of some task schemas).
+    const fits = (v: unknown): string | undefined => {
+      const r = leaf.safeParse(v);
+      if (!r.success) return r.error.issues[0]?.message ?? 'invalid';
+      const whole = structuredClone(base);
+      setIn(whole, parts, v);
+      const w = task.schema.safeParse(whole);
+      if (w.success) return undefined;
+      const mine = w.error.issues.find((i) => formatPath(i.path.filter((q): q is string | number => typeof q !== 'symbol')) === formatPath(parts));
+      return mine?.message;
+    };
     const shown = (v: unknown) => JSON.stringify(v);
     if (domain.type === 'choice') {
       for (const v of values ?? domain.values) {
-        const r = leaf.safeParse(v);
-        if (!r.success) throw where(`choice value ${shown(v)} does not fit this field: ${r.error.issues[0]?.message ?? 'invalid'}`);
+        const why = fits(v);
+        if (why) throw where(`choice value ${shown(v)} does not fit this field: ${why}`);
       }
     } else {
+      const kind = fieldKind(leaf);
       if (kind === 'other') throw where(`a ${domain.type} domain needs a numeric field; this field is not a number (use choice)`);
-      if ((domain.type === 'uniform' || domain.type === 'loguniform') && kind === 'integer') throw where(`a ${domain.type} domain draws fractions but this field takes integers (use randint or qrandint)`);
       const ends = domain.type === 'randint' ? [domain.low, domain.high - 1] : [domain.low, domain.high];
+      const fraction = ends[0] + (ends[1] - ends[0]) * 0.37 + (Number.isInteger(ends[0]) && ends[0] === ends[1] ? 0.5 : 0);
+      const integerOnly = kind === 'integer' || (fits(Math.round(fraction)) === undefined && fits(fraction) !== undefined && !Number.isInteger(fraction));
+      if ((domain.type === 'uniform' || domain.type === 'loguniform') && integerOnly) throw where(`a ${domain.type} domain draws fractions but this field takes integers (use randint or qrandint)`);
       for (const v of ends) {
-        const r = leaf.safeParse(v);
-        if (!r.success) throw where(`${domain.type} bound ${v} does not fit this field: ${r.error.issues[0]?.message ?? 'invalid'}`);
+        const why = fits(v);
+        if (why) throw where(`${domain.type} bound ${v} does not fit this field: ${why}`);
       }
     }
     parameters.push({ path, parts, domain, values });
   }
   if (parameters.length === 0) throw at(['tune', 'space'], 'tune.space', 'expected at least one parameter to search');
+
+  const trialOverrides: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(tune.trial_overrides ?? {})) {
+    const where = (msg: string) => locatedError(file, source.lineOfKey(['tune', 'trial_overrides'], path), `tune.trial_overrides.${path}`, msg);
+    const { leaf } = leafAt(task.schema, path, where);
+    if (tune.space[path] !== undefined || path === budgetField) throw where('this field is searched or is the budget; trial_overrides fixes other fields');
+    const r = leaf.safeParse(value);
+    if (!r.success) throw where(`${JSON.stringify(value)} does not fit this field: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    trialOverrides[path] = value;
+  }
 
   const segments: Segment[] = [];
   for (const [name, values] of Object.entries(tune.segments ?? { all: {} })) {
@@ -267,6 +294,7 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
     parameters,
     budgetField,
     budgetParts,
+    trialOverrides,
     metric: tune.metric,
     mode,
     segments,
@@ -274,9 +302,10 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
 }
 
 /** A trial's full config: base, segment values, sampled values, budget and seed. */
-export function trialConfig(setup: TuneSetup, segment: Segment, values: Record<string, unknown>, budget: number, trialSeed: number): Record<string, unknown> {
+export function trialConfig(setup: TuneSetup, segment: Segment, values: Record<string, unknown>, budget: number, trialSeed: number, options: { forTrial: boolean } = { forTrial: true }): Record<string, unknown> {
   const config = structuredClone(setup.base);
   for (const [path, value] of Object.entries(segment.values)) setIn(config, parsePath(path), value);
+  if (options.forTrial) for (const [path, value] of Object.entries(setup.trialOverrides)) setIn(config, parsePath(path), value);
   for (const p of setup.parameters) setIn(config, p.parts, structuredClone(values[p.path]));
   setIn(config, setup.budgetParts, budget);
   config.seed = trialSeed;

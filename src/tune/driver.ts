@@ -170,7 +170,6 @@ export class TuneDriver {
   private readonly inFlight = new Map<string, Promise<void>>();
   private turn = 0;
   private interrupted = false;
-  readonly events: { seg: string; t: number; metric: number }[] = [];
 
   constructor(private readonly o: DriverOptions) {
     this.segments = o.setup.segments.map((s, i) => makeSegment(o.setup, s, i));
@@ -220,11 +219,11 @@ export class TuneDriver {
   }
 
   /** Rebuilds every segment from the journal of an interrupted run: asks and tells replayed in order. */
-  replay(events: JournalEvent[]): void {
+  replay(events: JournalEvent[], options: { settleFiles: boolean } = { settleFiles: true }): void {
     const bySeg = new Map(this.segments.map((s) => [s.segment.name, s]));
     for (const seg of this.segments) {
       seg.replaying = new Map();
-      for (const e of events) if ((e.ev === 'ask' || e.ev === 'promote') && e.seg === seg.segment.name && e.ev === 'ask') seg.replaying.set(e.config_index, e.params as Config);
+      for (const e of events) if (e.ev === 'ask' && e.seg === seg.segment.name) seg.replaying.set(e.config_index, e.params as Config);
     }
     for (const e of events) {
       if (!('seg' in e)) continue;
@@ -263,7 +262,7 @@ export class TuneDriver {
     for (const seg of this.segments) {
       seg.replaying = undefined;
       seg.resumeQueue = [...seg.pending.values()].sort((a, b) => a.id - b.id);
-      for (const cs of seg.configs.values()) this.settleCheckpoint(cs);
+      if (options.settleFiles) for (const cs of seg.configs.values()) this.settleCheckpoint(cs);
     }
   }
 
@@ -385,7 +384,6 @@ export class TuneDriver {
               cs.history.push({ ...e.report, t });
               this.write({ ev: 'epoch', t, seg: name, config_index: cs.index, run: trial.id, epoch: e.report.epoch, metrics: e.report.metrics });
               const m = e.report.metrics[setup.metric];
-              if (Number.isFinite(m)) this.events.push({ seg: name, t, metric: m });
               this.writeTrialFiles(seg, cs);
               this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'} (${this.elapsed().toFixed(0)} s)`);
             } else if (e.type === 'checkpoint') this.storeCheckpoint(seg, cs, trial.id, e.epoch, e.blob);

@@ -15,7 +15,7 @@ import type { GlobalOptions } from '../runtime/session.js';
 import type { TaskOutcome } from '../tasks.js';
 import { loadTuneFile, type TuneSetup } from './config.js';
 import { TuneDriver } from './driver.js';
-import { Journal, readJournal } from './journal.js';
+import { Journal, readJournal, type JournalEvent } from './journal.js';
 import { formatValue, leaderboard, writeBest, writeLeaderboardArrow, writeTrialsArrow, type LeaderRow } from './outputs.js';
 import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
 
@@ -150,9 +150,43 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const elapsed = (Date.now() - startMs) / 1000;
   const epochsTrained = driver.segments.reduce((n, seg) => n + [...seg.configs.values()].reduce((m, c) => m + (c.history[c.history.length - 1]?.epoch ?? 0), 0), 0);
   run.writeMetrics({ task: 'tune', metrics, baseline: {}, base_task: setup.task.name, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, elapsed_s: elapsed, epochs_trained: epochsTrained });
-  const curves: BestSoFar[] = driver.segments.map((seg) => ({ name: seg.segment.name, points: bestSoFar(driver.events.filter((e) => e.seg === seg.segment.name), setup.mode) }));
+  const curves = journalCurves(readJournal(run.file('trials.jsonl')), setup);
   await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], { trials: boards.reduce((n, b) => n + b.length, 0), 'epochs trained': epochsTrained, workers: parallel }));
   run.finish(info);
   const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
   return { text, summary: { run_dir: run.path, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, trials: boards.reduce((n, b) => n + b.length, 0), epochs_trained: epochsTrained, elapsed_s: elapsed } };
+}
+
+/**
+ * Best-so-far against time per segment from the journal: every epoch report counts, and the clock
+ * of a resumed session continues where the interrupted one stopped.
+ */
+export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoFar[] {
+  let offset = 0;
+  let last = 0;
+  const reports: { seg: string; t: number; metric: number }[] = [];
+  for (const e of events) {
+    if (e.ev === 'start') {
+      offset += last;
+      last = 0;
+      continue;
+    }
+    last = Math.max(last, e.t);
+    if (e.ev === 'epoch' && Number.isFinite(e.metrics[setup.metric])) reports.push({ seg: e.seg, t: offset + e.t, metric: e.metrics[setup.metric] });
+  }
+  return setup.segments.map((s) => ({ name: s.name, points: bestSoFar(reports.filter((r) => r.seg === s.name), setup.mode) }));
+}
+
+/** Re-renders report.html of a finished tune run from its files, with extra best-so-far curves (a benchmark's random search). */
+export async function renderTuneReport(runDir: string, referenceCurves: BestSoFar[] = []): Promise<string> {
+  const run = RunDir.open(runDir);
+  const setup = await loadTuneFile(run.file('tune.yaml'));
+  const events = readJournal(run.file('trials.jsonl'));
+  const driver = new TuneDriver({ setup, runDir: run.path, executor: undefined as never, parallel: 1, deadlineMs: 0, startMs: Date.now(), log: createLogger({ quiet: true }), backend: 'auto', journal: undefined as never });
+  driver.replay(events, { settleFiles: false });
+  const ended = events.filter((e) => e.ev === 'end').at(-1);
+  for (const seg of driver.segments) seg.finished = ended?.ev === 'end' && ended.reason === 'done';
+  const boards = driver.segments.map((seg) => leaderboard(setup, seg));
+  await writeTuneReport(run, setup, driver.segments, boards, [...journalCurves(events, setup), ...referenceCurves], { trials: boards.reduce((n, b) => n + b.length, 0) });
+  return run.file('report.html');
 }

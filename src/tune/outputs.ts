@@ -90,7 +90,7 @@ export function writeTrialsArrow(run: RunDir, setup: TuneSetup, segments: Segmen
 export function writeBest(run: RunDir, setup: TuneSetup, seg: SegmentState, winner: LeaderRow | undefined): string | undefined {
   const dir = run.file('best', seg.segment.name);
   if (!winner || winner.metric === null) return undefined;
-  const config = trialConfig(setup, seg.segment, winner.values, winner.epochs, winner.seed);
+  const config = trialConfig(setup, seg.segment, winner.values, winner.epochs, winner.seed, { forTrial: false });
   const header = `# The winner of segment '${seg.segment.name}' (trial ${winner.trial}, ${setup.metric} ${winner.metric}) in ${run.path}\n# Train it: sciml train ${join(dir, 'config.yaml')}\n`;
   run.writeText(join('best', seg.segment.name, 'config.yaml'), header + stringify(config, { lineWidth: 0 }));
   const checkpoint = join(winner.dir, 'checkpoint');
