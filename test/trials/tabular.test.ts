@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tabularSchema } from '../../src/models/tabular/config.js';
 import { isReportPoint, tabularTrial } from '../../src/models/tabular/trial.js';
+import { forgetTrialTable } from '../../src/models/tabular/trial-data.js';
 import { readStateFile } from '../../src/runtime/state-file.js';
 import { writeFixture } from '../tabular-task/fixture.js';
 import { runInSteps, tempDir } from './helpers.js';
 
 const dir = tempDir('tabular');
+process.env.SCIML_CACHE_DIR = join(dir, 'cache');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, 'table.csv');
 writeFixture(data, 500, 2);
@@ -31,6 +33,8 @@ test('a gbm trial continued from its checkpoint grows the same trees as one boos
   // Row and column subsampling make each round depend on the generator state the checkpoint carries.
   const config = configFor('gbm', { learning_rate: 0.2, max_leaf_nodes: 7, min_samples_leaf: 5, subsample: 0.7, colsample: 0.8 });
   const straight = await runInSteps(tabularTrial, config, join(dir, 'gbm-straight'), [40], 9, configFile);
+  assert.equal(readdirSync(join(dir, 'cache')).length, 1, 'the prepared table is cached');
+  forgetTrialTable(); // the stepped trial reads it back from the disk cache
   const stepped = await runInSteps(tabularTrial, config, join(dir, 'gbm-stepped'), [7, 40], 9, configFile);
   assert.deepEqual(stepped.outcomes[1].history.map((r) => r.epoch), [...Array.from({ length: 20 }, (_, i) => i + 1), 30, 40]);
   assert.equal(stepped.reports[7].epoch, 8, 'the second call continues at round 8');

@@ -2,8 +2,7 @@
 import type { TaskContext } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
-import { statSync } from 'node:fs';
-import { prepareTable, readInputs, resolveDataPath, type Prepared } from '../automl/prepare.js';
+import { prepareTable, readInputs, type Prepared } from '../automl/prepare.js';
 import { logCandidate, type TargetTransform } from '../automl/target.js';
 import type { TabularConfig } from './config.js';
 
@@ -11,36 +10,6 @@ export type TabularData = Omit<Prepared, 'folds'>;
 
 /** Fewest training rows the task accepts (a trial holds some of them out). */
 const MIN_TRAINING_ROWS = 10;
-
-/**
- * The last table prepared in this process, by what it depends on: a tune run calls the trial of
- * the same table hundreds of times, and reading and planning it costs more than a short trial.
- */
-let cached: { key: string; data: TabularData } | undefined;
-
-function cacheKey(ctx: TaskContext, config: TabularConfig): string | undefined {
-  const files = [config.data.path, config.data.test_path].filter((p) => p).map((p) => resolveDataPath(p, ctx.configFile));
-  if (files.includes('-')) return undefined;
-  const stamps = files.map((f) => {
-    try {
-      const s = statSync(f);
-      return [f, s.size, s.mtimeMs];
-    } catch {
-      return [f, -1, -1];
-    }
-  });
-  const { log_target: _transform, ...features } = config.features;
-  return JSON.stringify({ seed: config.seed, data: config.data, features, stamps });
-}
-
-/** prepareTabular, reusing the previous call's result when the table files and the data and feature settings are unchanged. */
-export async function prepareTabularCached(ctx: TaskContext, config: TabularConfig): Promise<TabularData> {
-  const key = cacheKey(ctx, config);
-  if (key !== undefined && cached?.key === key) return cached.data;
-  const data = await prepareTabular(ctx, config);
-  if (key !== undefined) cached = { key, data };
-  return data;
-}
 
 export async function prepareTabular(ctx: TaskContext, config: TabularConfig): Promise<TabularData> {
   const inputs = await ctx.run.phase('read', () => readInputs(config, ctx.configFile));

@@ -30,7 +30,8 @@ import { LOSSES } from './losses.js';
 import { takeRows, takeValues } from './preprocess.js';
 import { addTreePrediction, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import type { TabularConfig } from './config.js';
-import { prepareTabularCached, targetTransform, validationSplit } from './data.js';
+import { targetTransform, validationSplit } from './data.js';
+import { trialTable } from './trial-data.js';
 
 const STATE_FILE = 'state.bin';
 const TREES_FILE = 'trees.jsonl';
@@ -198,7 +199,7 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
   const budgetParam = factory.budgetParam;
   if (!Number.isInteger(options.budget) || options.budget < 1) throw new UserError(`model.params.${budgetParam ?? 'budget'}: expected a positive integer budget, got ${options.budget}`);
   const where = ctx.configFile ?? 'config';
-  const prep = await prepareTabularCached(ctx, config);
+  const prep = await trialTable(ctx, config);
   const transform = targetTransform(config, prep.y, where);
   const split = validationSplit(prep.y.length, config.validation.fraction, config.seed, where);
   const inputs: Inputs = {
