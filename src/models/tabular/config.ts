@@ -34,7 +34,7 @@ export const tabularSchema = z
         params: z
           .record(z.string(), paramValue, { error: 'expected a mapping of parameter names to values' })
           .default({})
-          .describe("the learner's parameters by scikit-learn's names (gbm: learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, l2_regularization, max_bins, ...; forests: n_estimators, max_features, min_samples_leaf, ...); unset ones keep the learner's defaults (`sciml info` lists them)"),
+          .describe("the learner's parameters by scikit-learn's names (gbm: learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, l2_regularization, max_bins, ...; forests: n_estimators, max_features, min_samples_leaf, ...); unset ones keep the learner's defaults (all of them, with their defaults: configs/README-tabular.md)"),
       },
       'the learner and its parameters',
     ),
