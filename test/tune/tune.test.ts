@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { bin, root, sciml } from '../helpers/cli.js';
 import { KNOTS_BASE, journal, leaderboardRows, tuneYaml, workdir, type Event } from './helpers.js';
 import { resolveConfig } from '../../src/runtime/session.js';
+import { tableFromIPC } from 'apache-arrow';
 
 const HALVING = tuneYaml(`  space:
     training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
@@ -65,6 +66,9 @@ test('successive halving continues promoted trials from their checkpoints, and a
   assert.equal((best.config as any).training.max_epochs, 9);
   assert.ok(existsSync(join(reference, 'best', 'all', 'model')));
   for (const f of ['leaderboard.arrow', 'trials.arrow', 'metrics.json', 'report.html']) assert.ok(existsSync(join(reference, f)), f);
+  assert.equal(tableFromIPC(readFileSync(join(reference, 'trials.arrow'))).numRows, epochEvents, 'trials.arrow has one row per epoch report');
+  const html = readFileSync(join(reference, 'report.html'), 'utf8');
+  for (const part of ['Leaderboard', 'Learning curves', 'Parallel coordinates', 'Best so far against time', 'model.width (all)']) assert.ok(html.includes(part), `report.html lacks ${part}`);
 
   // Same search, killed with SIGKILL while trials run, then resumed.
   const killed = join(dir, 'killed');
