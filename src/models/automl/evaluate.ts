@@ -6,16 +6,13 @@ import type { AutomlConfig } from './config.js';
 import { allMetrics } from './metrics.js';
 import { loadModel, predictTable } from './model.js';
 import { ensureBackendFor } from './trial.js';
-import { readInputs, splitRows } from './prepare.js';
-import { takeTableRows } from './features.js';
+import { holdoutOf, readInputs } from './prepare.js';
 
 export async function evaluateAutoml(ctx: TaskContext, config: AutomlConfig, modelDir: string): Promise<TaskOutcome> {
   const model = loadModel(modelDir);
   await ensureBackendFor(model.members.map((m) => m.kind));
   const inputs = await readInputs(config, ctx.configFile);
-  const split = splitRows(config, inputs.table.numRows, inputs.test !== null);
-  const holdout = inputs.test ?? takeTableRows(inputs.table, split.holdout);
-  const rows = inputs.test ? Int32Array.from({ length: holdout.numRows }, (_, i) => i) : split.holdout;
+  const { table: holdout, rows } = holdoutOf(config, inputs);
   const y = extractTarget(holdout, model.file.target);
   const { prediction, members } = predictTable(model, holdout);
   const metrics = allMetrics(y, prediction);

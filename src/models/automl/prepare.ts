@@ -73,6 +73,13 @@ export function splitRows(config: TableConfig, rows: number, hasTestTable: boole
   return holdoutSplit(rows, trainCount, config.seed);
 }
 
+/** The holdout rows as a table, with their row numbers in the table they came from (the explicit test table, or the split-off rows). */
+export function holdoutOf(config: TableConfig, inputs: { table: DataTable; test: DataTable | null }): { table: DataTable; rows: Int32Array } {
+  if (inputs.test) return { table: inputs.test, rows: Int32Array.from({ length: inputs.test.numRows }, (_, i) => i) };
+  const split = splitRows(config, inputs.table.numRows, false);
+  return { table: takeTableRows(inputs.table, split.holdout), rows: split.holdout };
+}
+
 export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }): Prepared {
   const prepared = prepareTable(config, inputs, { minRows: minimumTrainingRows(config.search.folds), why: `${config.search.folds}-fold bagging` });
   return { ...prepared, folds: kFoldAssignment(prepared.y.length, config.search.folds, config.seed) };
