@@ -19,7 +19,7 @@ const NOISES = ['measured', 'uniform', 'cosine'];
 
 function sciml(args: string[]): Record<string, any> {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [bin, ...args, '--json'].filter((a, i, all) => a !== '--json' || i === all.length - 1), { cwd: root, env: { ...process.env, CI: 'true' }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [bin, ...args, '--json'], { cwd: root, env: { ...process.env, CI: 'true' }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`sciml ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   process.stderr.write(`  sciml ${args.join(' ')}: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
