@@ -7,6 +7,10 @@ import { isReportPoint, tabularTrial } from '../../src/models/tabular/trial.js';
 import { forgetTrialTable } from '../../src/models/tabular/trial-data.js';
 import { readStateFile } from '../../src/runtime/state-file.js';
 import { writeFixture } from '../tabular-task/fixture.js';
+import { loadModel, predictTable } from '../../src/models/automl/model.js';
+import { rmse as rmseOf } from '../../src/models/automl/metrics.js';
+import { readTable } from '../../src/data/read-table.js';
+import { extractTarget } from '../../src/models/tabular/preprocess.js';
 import { runInSteps, tempDir } from './helpers.js';
 
 const dir = tempDir('tabular');
@@ -42,6 +46,15 @@ test('a gbm trial continued from its checkpoint grows the same trees as one boos
   assert.equal(stepped.outcomes[1].budgetUsed, 40);
   assert.equal(readFileSync(join(dir, 'gbm-stepped', 'checkpoint', 'trees.jsonl'), 'utf8'), readFileSync(join(dir, 'gbm-straight', 'checkpoint', 'trees.jsonl'), 'utf8'), 'same trees');
   assert.deepEqual(stateOf('gbm-stepped').array('raw'), stateOf('gbm-straight').array('raw'));
+  // the checkpoint folder is also a model folder, the same whichever way the trial got there
+  const member = (d: string) => readFileSync(join(dir, d, 'checkpoint', 'members', 'model.json'), 'utf8');
+  assert.equal(member('gbm-stepped'), member('gbm-straight'));
+  const model = loadModel(join(dir, 'gbm-stepped', 'checkpoint'));
+  const table = await readTable(data);
+  const { prediction } = predictTable(model, table);
+  const y = extractTarget(table, 'y');
+  const meanY = y.reduce((a, b) => a + b, 0) / y.length;
+  assert.ok(rmseOf(y, prediction) < 0.5 * rmseOf(y, new Float64Array(y.length).fill(meanY)), 'the saved trial model predicts the table');
   const rmse = straight.reports.map((r) => r.metrics['validation.rmse']);
   assert.ok(rmse[rmse.length - 1] < 0.5 * rmse[0], `validation RMSE falls with rounds: ${rmse[0]} -> ${rmse[rmse.length - 1]}`);
   // asked again for a budget it has, the trial trains nothing

@@ -15,7 +15,7 @@ import { holdoutOf, readInputs } from '../automl/prepare.js';
 import { writePredictions } from '../automl/outputs.js';
 import { tabularSchema, type TabularConfig } from './config.js';
 import { meanOf, prepareTabular, targetTransform } from './data.js';
-import { readTabularInfo, saveTabularModel } from './model-io.js';
+import { modelInputsOf, readTabularInfo, saveTabularModel } from './model-io.js';
 import { tabularTrial } from './trial.js';
 
 const BASELINE_NAME = 'mean of the training target';
@@ -48,7 +48,7 @@ async function train(ctx: TaskContext, config: TabularConfig): Promise<TaskOutco
   const baselinePrediction = new Float64Array(prep.ytest.length).fill(baselineMean);
   const metrics = allMetrics(prep.ytest, prediction);
   const baseline = allMetrics(prep.ytest, baselinePrediction);
-  saveTabularModel(ctx.run, prep, learner, transform, baselineMean);
+  saveTabularModel(ctx.run.file('model'), modelInputsOf(prep), learner, transform, baselineMean);
   writePredictions(ctx.run, prep, prediction, [{ name: 'baseline_mean', test: baselinePrediction }]);
   const size = 'rounds' in learner ? { rounds: (learner as { rounds: number }).rounds } : 'treeCount' in learner ? { trees: (learner as { treeCount: number }).treeCount } : {};
   ctx.run.writeMetrics({

@@ -17,11 +17,14 @@ import { resolveDataPath } from '../automl/prepare.js';
 import type { Matrix } from './learner.js';
 import type { TabularConfig } from './config.js';
 import { prepareTabular } from './data.js';
+import { modelInputsOf, type ModelInputs } from './model-io.js';
 
 export interface TrialTable {
   X: Matrix;
   y: Float64Array;
   clampMin: number | null;
+  /** What a saved model of the trial needs besides the learner. */
+  model: Omit<ModelInputs, 'rows'>;
 }
 
 interface Header {
@@ -30,9 +33,10 @@ interface Header {
   categories: number[];
   rows: number;
   clampMin: number | null;
+  model: Omit<ModelInputs, 'rows'>;
 }
 
-const FORMAT = 'sciml-tabular-cache/1';
+const FORMAT = 'sciml-tabular-cache/2';
 
 export function cacheDir(): string {
   return process.env.SCIML_CACHE_DIR || join(tmpdir(), 'sciml-cache');
@@ -57,8 +61,8 @@ function keyOf(ctx: TaskContext, config: TabularConfig): string | undefined {
 }
 
 function decode(file: DecodedState<Header>): TrialTable {
-  const { names, categorical, categories, rows, clampMin } = file.state;
-  return { X: { rows, names, categorical, categories, columns: names.map((_, j) => file.array<Float64Array>(`x${j}`)) }, y: file.array<Float64Array>('y'), clampMin };
+  const { names, categorical, categories, rows, clampMin, model } = file.state;
+  return { X: { rows, names, categorical, categories, columns: names.map((_, j) => file.array<Float64Array>(`x${j}`)) }, y: file.array<Float64Array>('y'), clampMin, model };
 }
 
 let last: { key: string; table: TrialTable } | undefined;
@@ -72,7 +76,8 @@ export async function trialTable(ctx: TaskContext, config: TabularConfig): Promi
   const key = keyOf(ctx, config);
   if (key === undefined) {
     const prep = await prepareTabular(ctx, config);
-    return { X: prep.X, y: prep.y, clampMin: prep.clampMin };
+    const { rows: _rows, ...model } = modelInputsOf(prep);
+    return { X: prep.X, y: prep.y, clampMin: prep.clampMin, model };
   }
   if (last?.key === key) return last.table;
   const path = join(cacheDir(), `tabular-${key}.bin`);
@@ -92,6 +97,7 @@ export async function trialTable(ctx: TaskContext, config: TabularConfig): Promi
       categories: prep.X.categories ?? prep.X.names.map(() => 0),
       rows: prep.X.rows,
       clampMin: prep.clampMin,
+      model: (({ rows: _rows, ...model }) => model)(modelInputsOf(prep)),
     };
     const bytes = encodeStateFile(FORMAT, header, arrays);
     try {

@@ -9,7 +9,8 @@
  * The checkpoint folder holds trees.jsonl (one tree per line, appended) and state.bin (rewritten
  * atomically; it names how many of the trees count, so a kill between the two writes loses
  * nothing). Learners without a continuation (ridge, knn; mlp, whose budget is epochs) are fitted
- * once per budget asked.
+ * once per budget asked. After a call that trained more, the folder also holds the model as
+ * `sciml train` writes it (model.json, members/, tabular.json), fitted on the trial's rows.
  * GBM's own early stopping is not applied inside trials: the scheduler stops trials.
  */
 import { createHash } from 'node:crypto';
@@ -22,15 +23,16 @@ import { readStateFile, writeStateFile, type DecodedState } from '../../runtime/
 import { mae, r2, rmse } from '../automl/metrics.js';
 import { forward, inverseInPlace, type TargetTransform } from '../automl/target.js';
 import { clampInPlace, ensureBackendFor, predictOriginal } from '../automl/trial.js';
-import type { Matrix, Params } from './learner.js';
+import type { Learner, Matrix, Params } from './learner.js';
+import { saveTabularModel } from './model-io.js';
 import { LEARNERS } from './registry.js';
-import { Booster } from './gbm.js';
+import { Booster, GradientBoosting } from './gbm.js';
 import { Forest } from './forest.js';
 import { LOSSES } from './losses.js';
 import { takeRows, takeValues } from './preprocess.js';
 import { addTreePrediction, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import type { TabularConfig } from './config.js';
-import { targetTransform, validationSplit } from './data.js';
+import { meanOf, targetTransform, validationSplit } from './data.js';
 import { trialTable } from './trial-data.js';
 
 const STATE_FILE = 'state.bin';
@@ -110,13 +112,20 @@ class TrialCheckpoint {
   }
 }
 
+/** A learner's trial steps: the state reached, and the model when this call trained more of it. */
+interface Stepped {
+  state: TrialState;
+  learner?: Learner;
+}
+
 function freshState(kind: string, fingerprint: string): TrialState {
   return { learner: kind, fingerprint, done: 0, trees: 0, history: [] };
 }
 
-async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<TrialState> {
+async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<Stepped> {
   const saved = checkpoint.read('gbm', fingerprint);
   const state = saved?.state ?? freshState('gbm', fingerprint);
+  const startedAt = state.done;
   const booster = saved
     ? Booster.resume(params, inputs.X, inputs.y, undefined, seed, {
         trees: saved.trees,
@@ -146,12 +155,13 @@ async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint
     unsaved = [];
     options.onEpoch(report);
   }
-  return state;
+  return { state, learner: booster.rounds > startedAt ? GradientBoosting.fromBooster({ ...params, max_iter: booster.rounds }, booster, inputs.X.names) : undefined };
 }
 
-async function forestTrial(kind: string, params: Params, seed: number, threads: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<TrialState> {
+async function forestTrial(kind: string, params: Params, seed: number, threads: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<Stepped> {
   const saved = checkpoint.read(kind, fingerprint);
   const state = saved?.state ?? freshState(kind, fingerprint);
+  const startedAt = state.done;
   const forest = LEARNERS[kind].create(params) as Forest;
   if (saved) forest.restore({ features: inputs.X.columns.length, names: inputs.X.names, trees: saved.trees, importance: Array.from(saved.file.array<Float64Array>('importance')) });
   // Sum of the trees' validation predictions, in tree order (the same sums whether grown at once or in steps).
@@ -174,14 +184,14 @@ async function forestTrial(kind: string, params: Params, seed: number, threads: 
     checkpoint.write(state, grown, { importance: Float64Array.from(forest.importance), validation_sum: valSum });
     for (const r of reports) options.onEpoch(r);
   }
-  return state;
+  return { state, learner: forest.treeCount > startedAt ? forest : undefined };
 }
 
 /** Learners without a continuation: fitted once at the budget asked (the budget parameter, when the learner has one). */
-async function oneShotTrial(kind: string, params: Params, seed: number, threads: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<TrialState> {
+async function oneShotTrial(kind: string, params: Params, seed: number, threads: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<Stepped> {
   const saved = checkpoint.read(kind, fingerprint);
   const state = saved?.state ?? freshState(kind, fingerprint);
-  if (state.done >= options.budget) return state;
+  if (state.done >= options.budget) return { state };
   await ensureBackendFor([kind]);
   const learner = LEARNERS[kind].create(params);
   await learner.fit(inputs.X, inputs.y, { seed, threads });
@@ -190,7 +200,7 @@ async function oneShotTrial(kind: string, params: Params, seed: number, threads:
   state.done = options.budget;
   checkpoint.write(state, [], {});
   options.onEpoch(report);
-  return state;
+  return { state, learner };
 }
 
 async function run(ctx: TaskContext, config: TabularConfig, options: TrialOptions): Promise<TrialOutcome> {
@@ -215,12 +225,14 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
   const fingerprint = fingerprintOf(kind, resolved, budgetParam, config.seed, inputs);
   const checkpoint = new TrialCheckpoint(options.checkpointDir);
   const threads = Math.max(1, ctx.workers);
-  const state =
+  const { state, learner } =
     kind === 'gbm'
       ? await gbmTrial(resolved, config.seed, inputs, checkpoint, fingerprint, options)
       : factory.create(params) instanceof Forest
         ? await forestTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options)
         : await oneShotTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options);
+  // The checkpoint folder doubles as a model folder (`sciml predict --model`, `sciml evaluate --model`).
+  if (learner) saveTabularModel(options.checkpointDir, { ...prep.model, rows: inputs.y.length }, learner, transform, meanOf(takeValues(prep.y, split.fit)));
   return { history: state.history, budgetUsed: state.done };
 }
 
