@@ -9,7 +9,8 @@
  * rows and reports its holdout RMSE, and the time its best-so-far validation RMSE first reached
  * Optuna's final one.
  *
- * Options: --budget S (default 60), --seed N (42), --workers N (2), --no-peer.
+ * Options: --budget S (default 60), --seed N (42), --workers N (2), --min-rounds N (90: rungs at 90, 270
+ * and 810 rounds), --no-peer, --no-random.
  * Writes runs/bench-tune/ (the split, the tune runs; the TPE run's report.html carries the random
  * search's curve). Prints a table, then one JSON line.
  */
@@ -36,17 +37,20 @@ const SPACE = {
   l2_regularization: [1e-6, 10],
   max_bins: [32, 255],
 };
-const STEPS = [30, 90, 270, 810];
+/** Boosting rounds of the rungs: ASHA's and Hyperband's (min, min * 3, ..., max). */
+let STEPS = [90, 270, 810];
 const DROP = ['instant', 'dteday', 'casual', 'registered'];
 
 function parseArgs(argv: string[]) {
-  const o = { budget: 60, seed: 42, workers: 2, peer: true };
+  const o = { budget: 60, seed: 42, workers: 2, peer: true, random: true, min: 90 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--budget') o.budget = Number(argv[++i]);
     else if (a === '--seed') o.seed = Number(argv[++i]);
     else if (a === '--workers') o.workers = Number(argv[++i]);
     else if (a === '--no-peer') o.peer = false;
+    else if (a === '--no-random') o.random = false;
+    else if (a === '--min-rounds') o.min = Number(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -100,6 +104,9 @@ function firstReach(curve: { t: number; best: number }[], target: number): numbe
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  STEPS = [];
+  for (let r = opts.min; r < 810; r *= 3) STEPS.push(r);
+  STEPS.push(810);
   const dir = join(root, 'runs', 'bench-tune');
   mkdirSync(dir, { recursive: true });
   const lines = readFileSync(join(root, 'data', 'bikes', 'hour.csv'), 'utf8').trim().split('\n');
@@ -143,7 +150,7 @@ async function main(): Promise<void> {
   process.stderr.write('bench:tune: sciml TPE + ASHA ...\n');
   const tpe = runSciml(dir, 'tpe-asha', base, opts, 'asha', 'tpe');
   process.stderr.write('bench:tune: sciml random search ...\n');
-  const random = runSciml(dir, 'random', base, opts, 'random', 'random');
+  const random = opts.random ? runSciml(dir, 'random', base, opts, 'random', 'random') : { trials: 0, best_validation_rmse: NaN, holdout_rmse: NaN, curve: [], best: { params: {}, rounds: 0 } };
   const curves: BestSoFar[] = [{ name: 'random search', points: random.curve }, ...(optuna ? [{ name: 'Optuna TPE+Hyperband (sklearn HGB)', points: optuna.curve }] : [])];
   let reportNote = `report with all three best-so-far curves: ${join(dir, 'tpe-asha', 'report.html')}`;
   try {

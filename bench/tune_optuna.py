@@ -1,7 +1,7 @@
 """bench:tune's peer: Optuna 3.1 TPE + HyperbandPruner tuning scikit-learn's
 HistGradientBoostingRegressor for a wall-clock budget, on the rows bench/tune.ts hands over.
 
-Each trial grows its model with warm_start through the rungs (30, 90, 270, 810 rounds), reports
+Each trial grows its model with warm_start through the rungs it is given (90, 270, 810 rounds), reports
 the validation RMSE at each and is pruned by Hyperband. Every report is kept with its time, so the
 driver can draw best-so-far against time. The best reported (params, rounds) is refit on all
 training rows and scored on the holdout. Reads the job JSON from argv[1]; prints one JSON line.

@@ -137,10 +137,12 @@ class NumericParzen {
     const sorted = order.map((i) => mus[i]);
     const priorSigma = high - low;
     const sig = new Array<number>(sorted.length);
+    // Each kernel as wide as its larger gap to a neighbour; the outermost ones look inwards only
+    // (Optuna's consider_endpoints=False).
     for (let j = 0; j < sorted.length; j++) {
-      const left = j > 0 ? sorted[j] - sorted[j - 1] : sorted[j] - low;
-      const right = j < sorted.length - 1 ? sorted[j + 1] - sorted[j] : high - sorted[j];
-      sig[j] = Math.max(left, right);
+      const left = j > 0 ? sorted[j] - sorted[j - 1] : 0;
+      const right = j < sorted.length - 1 ? sorted[j + 1] - sorted[j] : 0;
+      sig[j] = sorted.length === 1 ? high - low : Math.max(left, right);
     }
     // Optuna's "magic clip": no kernel narrower than the range / min(100, 1 + n).
     const minSigma = priorSigma / Math.min(100, 1 + sorted.length);
