@@ -237,7 +237,7 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
 }
 
 export const tabularTrial: TaskTrial<TabularConfig> = {
-  budgetFields: ['model.params.max_iter', 'model.params.n_estimators'],
+  budgetFields: ['model.params.max_iter', 'model.params.n_estimators', 'model.params.max_epochs'],
   metrics: { 'validation.rmse': 'min', 'validation.mae': 'min', 'validation.r2': 'max' },
   run,
 };
