@@ -78,6 +78,10 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     tuneFile = options.file;
   }
   const setup = await loadTuneFile(tuneFile, { timeLimit: options.timeLimit, workers: options.workers, executor: options.executor, maxTrials: options.maxTrials });
+  const { tune } = setup;
+  const slots = tune.workers > 0 ? tune.workers : Math.max(1, availableParallelism());
+  // Before the run directory exists: a bad executor leaves nothing behind.
+  const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin });
   if (!options.resume) {
     run = RunDir.create({ task: 'tune', out: options.out });
     // The run keeps its own copy of the tune file, pointing at the base config by absolute path, for --resume.
@@ -90,12 +94,9 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     run.extra.config_file = resolve(tuneFile);
   }
   run = run!;
-  const { tune } = setup;
   const limit = tune.time_limit_s;
   const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
   const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;
-  const slots = tune.workers > 0 ? tune.workers : Math.max(1, availableParallelism());
-  const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin });
   const parallel = tune.workers > 0 ? tune.workers : executor.slots;
   const journal = new Journal(run.file('trials.jsonl'));
   const info = { command: argv, backend: g.backend, seed: tune.seed };
