@@ -335,6 +335,10 @@ export class TuneDriver {
     this.interrupted = true;
   }
 
+  get wasInterrupted(): boolean {
+    return this.interrupted;
+  }
+
   async run(): Promise<void> {
     if (this.o.replay) this.replay(this.o.replay);
     for (;;) {

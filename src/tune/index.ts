@@ -115,10 +115,11 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     try {
       await run.phase('search', () => driver.run());
     } catch (err) {
+      run.finish({ ...info, status: 'failed' });
       if (replay && /^journal:/.test((err as Error).message)) throw new UserError(`--resume ${run.path}: ${(err as Error).message}`);
       throw err;
     }
-    journal.append({ ev: 'end', t: (Date.now() - startMs) / 1000, reason: driver['interrupted'] ? 'interrupted' : Date.now() >= deadlineMs ? 'time limit' : 'done' });
+    journal.append({ ev: 'end', t: (Date.now() - startMs) / 1000, reason: driver.wasInterrupted ? 'interrupted' : Date.now() >= deadlineMs ? 'time limit' : 'done' });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
