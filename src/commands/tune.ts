@@ -14,7 +14,14 @@ export function registerTune(program: Command, globals: GlobalsOf): void {
     .option('--max-trials <n>', 'configurations per segment (overrides tune.max_trials)', integer('--max-trials', 1))
     .option('--executor <spec>', "where trials run: 'local' or an engine URL (overrides execution.executor)")
     .option('--out <dir>', 'run directory (default runs/tune-<UTC timestamp>)')
+    .option('--report <run-dir>', 're-render report.html of a tune run from its files')
     .action(async (file: string | undefined, opts) => {
+      if (opts.report) {
+        const { renderTuneReport } = await import('../tune/index.js');
+        const html = await renderTuneReport(opts.report);
+        printOutcome({ text: `${html}\n`, summary: { run_dir: opts.report, report: html } }, globals());
+        return;
+      }
       if (!file && !opts.resume) throw new UserError('tune: expected a tune file, or --resume <run-dir>');
       if (file && opts.resume) throw new UserError('tune: give either a tune file or --resume <run-dir>, not both');
       const { runTune } = await import('../tune/index.js');

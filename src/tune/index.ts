@@ -181,6 +181,7 @@ export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoF
 
 /** Re-renders report.html of a finished tune run from its files, with extra best-so-far curves (a benchmark's random search). */
 export async function renderTuneReport(runDir: string, referenceCurves: BestSoFar[] = []): Promise<string> {
+  if (!existsSync(join(runDir, 'tune.yaml')) || !existsSync(join(runDir, 'trials.jsonl'))) throw new UserError(`${runDir}: not a tune run directory (no tune.yaml and trials.jsonl)`);
   const run = RunDir.open(runDir);
   const setup = await loadTuneFile(run.file('tune.yaml'));
   const events = readJournal(run.file('trials.jsonl'));

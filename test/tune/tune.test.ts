@@ -155,6 +155,11 @@ test('segments each get a winner; a trial the task rejects is recorded as failed
   }
   assert.ok(rows.filter((row) => row.status === 'completed').length > 0);
   assert.deepEqual(new Set(rows.map((row) => row.segment)), new Set(['relu', 'tanh']));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.ok(html.includes('Segment relu') && html.includes('Segment tanh'));
+  const again = sciml(['tune', '--report', out]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.trim(), join(out, 'report.html'));
 });
 
 test('the time limit holds within 5 s and the run still ends with a complete leaderboard', () => {
