@@ -45,3 +45,16 @@ test('space paths reach into records (model.params.* of task: tabular), checked 
   const best = trialConfig(setup, setup.segments[0], { 'model.params.max_leaf_nodes': 17, 'model.params.learning_rate': 0.05 }, 30, 42, { forTrial: false }) as any;
   assert.equal(best.validation.fraction, 0.2, 'trial_overrides stay out of the winner config');
 });
+
+test('the shipped tune files load against their base configs', async () => {
+  const denoiser = await loadTuneFile(join(root, 'configs', 'tune-denoiser.yaml'));
+  assert.deepEqual(denoiser.segments.map((s) => s.name), ['measured', 'uniform', 'cosine']);
+  assert.equal(denoiser.mode, 'max');
+  const filters = denoiser.parameters.find((p) => p.path === 'model.filters')!;
+  assert.deepEqual(filters.values?.[1], [32, 32, 16, 16], 'a choice of lists samples an index into its values');
+  const knots = await loadTuneFile(join(root, 'configs', 'tune-knots.yaml'));
+  assert.equal(knots.budgetField, 'training.max_epochs');
+  const gbm = await loadTuneFile(join(root, 'configs', 'tune-bikes-gbm.yaml'));
+  assert.equal(gbm.budgetField, 'model.params.max_iter');
+  assert.equal(gbm.task.name, 'tabular');
+});
