@@ -14,6 +14,7 @@ import { registerConfig } from './commands/config.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
+import { registerTune } from './commands/tune.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     registerPipeline,
     registerRuns,
     registerServe,
+    registerTune,
   ];
   for (const register of commands) register(program, globals);
   for (const sub of program.commands) {

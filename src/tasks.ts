@@ -52,11 +52,12 @@ export interface TrialOptions {
   budget: number;
   /** The trial's checkpoint folder: continued from when it holds a checkpoint, rewritten after every step. */
   checkpointDir: string;
-  /** Called after every budget step, in order. */
+  /** Called after every budget step, in order, once that step's checkpoint is in checkpointDir (tune ships it from here). */
   onEpoch(report: EpochReport): void;
 }
 
 export interface TrialOutcome {
+  /** Every step's report so far, from the first: those restored from the checkpoint and those of this call. */
   history: EpochReport[];
   /** Budget units actually trained (may be < budget when the task stops early). */
   budgetUsed: number;
@@ -82,6 +83,7 @@ export const TASKS: Record<string, TaskEntry> = {
   denoiser: { summary: '1-D convolutional denoising autoencoder for radio pulses', load: () => import('./models/denoiser/task.js').then((m) => m.denoiserTask) },
   knots: { summary: 'knot signature regression from geometric invariants, with salience', load: () => import('./models/knots/task.js').then((m) => m.knotsTask) },
   automl: { summary: 'time-budgeted tabular model search and ensembling', load: () => import('./models/automl/task.js').then((m) => m.automlTask) },
+  tabular: { summary: 'one tabular learner (gradient boosting, forests, ridge, k-NN, MLP) trained from YAML', load: () => import('./models/tabular/task.js').then((m) => m.tabularTask) },
 };
 
 export const TASK_NAMES = Object.keys(TASKS);

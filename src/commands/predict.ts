@@ -5,7 +5,7 @@ import { UserError } from '../runtime/errors.js';
 export function registerPredict(program: Command, globals: GlobalsOf): void {
   program
     .command('predict')
-    .description('predict new rows (or traces) with a trained run: automl, knots or denoiser')
+    .description('predict new rows (or traces) with a trained run: automl, tabular, knots or denoiser')
     .requiredOption('--model <dir>', 'a run directory or its model/ folder')
     .requiredOption('--input <file>', 'automl/knots: CSV or Arrow table of new rows; denoiser: Arrow (list column noisy), .npy or .npz (- for stdin)')
     .option('-o, --output <file>', 'Arrow file to write (- for stdout)', '-')
@@ -17,12 +17,12 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
       if (opts.explain !== undefined && (where.task !== 'knots' || opts.explain !== 'integrated_gradients')) {
         throw new UserError(`--explain: expected 'integrated_gradients' with a knots run, got ${JSON.stringify(opts.explain)} for a ${where.task} run`);
       }
-      if (opts.proba && where.task !== 'automl') throw new UserError(`--proba: class probabilities need a classification automl run, got a ${where.task} run`);
+      if (opts.proba && where.task !== 'automl' && where.task !== 'tabular') throw new UserError(`--proba: class probabilities need a classification automl run, got a ${where.task} run`);
       let result: { rows: number; output: string };
-      if (where.task === 'automl') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output, { proba: opts.proba });
+      if (where.task === 'automl' || where.task === 'tabular') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output, { proba: opts.proba });
       else if (where.task === 'knots') result = await (await import('../models/knots/predict.js')).predictToFile(where.modelDir, where.runDir, opts.input, opts.output, { explain: opts.explain as 'integrated_gradients' | undefined });
       else if (where.task === 'denoiser') result = await (await import('../models/denoiser/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
-      else throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles automl, knots and denoiser runs`);
+      else throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles automl, tabular, knots and denoiser runs`);
       if (opts.output !== '-') {
         process.stdout.write(globals().json ? JSON.stringify(result) + '\n' : `${result.rows} predictions written to ${result.output}\n`);
       }

@@ -64,16 +64,25 @@ function typeName(schema: AnySchema): string {
   }
 }
 
+/** The schema of the field at `path` (defaults and wrappers kept), or undefined when there is no such field. */
+export function schemaAt(schema: z.ZodType, path: readonly (string | number)[]): z.ZodType | undefined {
+  let field: AnySchema | undefined = schema as AnySchema;
+  for (const p of path) {
+    const s: AnySchema = unwrap(field);
+    if (s.def?.type === 'object' && typeof p === 'string') field = s.def.shape[p];
+    else if (s.def?.type === 'record' && typeof p === 'string') field = s.def.valueType;
+    else if (s.def?.type === 'array') field = s.def.element;
+    else return undefined;
+    if (!field) return undefined;
+  }
+  return field;
+}
+
 /** Field names allowed in the object at `path` of a schema (for did-you-mean hints). */
 export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
-  let s = unwrap(schema as AnySchema);
-  for (const p of path) {
-    if (s.def?.type === 'object' && typeof p === 'string') s = unwrap(s.def.shape[p]);
-    else if (s.def?.type === 'array') s = unwrap(s.def.element);
-    else return [];
-    if (!s) return [];
-  }
-  return s.def?.type === 'object' ? Object.keys(s.def.shape) : [];
+  const field = schemaAt(schema, path);
+  const s = field ? unwrap(field as AnySchema) : undefined;
+  return s?.def?.type === 'object' ? Object.keys(s.def.shape) : [];
 }
 
 export interface FieldDoc {

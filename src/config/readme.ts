@@ -28,5 +28,39 @@ export async function configsReadme(): Promise<string> {
     const task = await entry.load();
     parts.push(fieldsAsMarkdown(task.schema));
   }
+  parts.push('', ...(await tuneSection()));
   return parts.join('\n') + '\n';
+}
+
+/** The tune file section (`sciml tune`), from src/tune/config.ts. */
+async function tuneSection(): Promise<string[]> {
+  const { tuneSchema, SCHEDULERS, SAMPLERS, DOMAIN_NAMES } = await import('../tune/config.js');
+  return [
+    '## tune files (`sciml tune`)',
+    '',
+    'A tune file searches hyperparameters of a task config (`tune.base`, relative to the tune file):',
+    '`sciml tune configs/tune-knots.yaml`, `sciml tune --resume runs/tune-<time>` after a crash or Ctrl-C.',
+    'Examples: [tune-knots.yaml](tune-knots.yaml), [tune-denoiser.yaml](tune-denoiser.yaml) (three noise',
+    'segments), [tune-bikes-gbm.yaml](tune-bikes-gbm.yaml) (`task: tabular`).',
+    '',
+    `- \`tune.space\` maps dotted paths of the base config (\`training.learning_rate\`, \`model.params.max_leaf_nodes\`) to Ray Tune domains: ${DOMAIN_NAMES.map((d) => `\`${d}\``).join(', ')}.`,
+    '  `{uniform: [lo, hi]}` and `{loguniform: [lo, hi]}` draw numbers, `{randint: [lo, hi]}` integers with `hi` excluded,',
+    '  `{qrandint: [lo, hi, q]}` multiples of `q` with `hi` included, `{choice: [...]}` any values the field takes (lists too).',
+    '  A path the base schema does not have, a domain on a field of another type, a value the field rejects or an empty',
+    '  choice is an error with file, line and field.',
+    '- `tune.budget` is the resource the scheduler hands out (`training.epochs`, boosting rounds `model.params.max_iter`);',
+    '  rungs are `min * eta^k` up to `max`. A promoted trial continues its checkpoint: promoted to 20 epochs, it has trained 20.',
+    `- \`tune.scheduler\`: ${SCHEDULERS.join(', ')}; \`tune.sampler\`: ${SAMPLERS.join(', ')} (TPE as in Optuna 3.1's default sampler, learning from each configuration's highest rung).`,
+    '- `tune.max_trials` counts sampled configurations per segment; with `successive_halving` the trials do not depend on timing, so a',
+    '  seeded run is reproducible, interrupted and resumed or not. `tune.time_limit_s` bounds the whole command, outputs included.',
+    '- `tune.segments` runs one search per segment (name -> values it sets), all sharing the workers; each gets its own leaderboard and winner.',
+    '- `tune.trial_overrides` sets values in every trial but not in the winners\' configs (a smaller training set, one thread per trial).',
+    '- `execution.executor` (or `--executor`) picks where trials run; trials are jobs of kind `tune-trial` whose checkpoints travel as blobs.',
+    '',
+    'A tune run writes `trials.jsonl` (the journal), `trials/<segment>/<trial>/` (config.yaml, history.json, metrics.json, checkpoint/),',
+    '`leaderboard.arrow`, `trials.arrow`, `best/<segment>/config.yaml` (ready for `sciml train`) and `best/<segment>/model/` (the',
+    'winner\'s checkpoint), `metrics.json` and `report.html`.',
+    '',
+    fieldsAsMarkdown(tuneSchema),
+  ];
 }

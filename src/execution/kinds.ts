@@ -7,6 +7,7 @@ import type { JobHandler } from './job.js';
 export const JOB_KINDS: Record<string, () => Promise<JobHandler>> = {
   probe: () => import('./probe.js').then((m) => m.probeHandler),
   stage: () => import('../pipeline/stage-job.js').then((m) => m.stageHandler),
+  'tune-trial': () => import('../tune/trial-job.js').then((m) => m.tuneTrialHandler as JobHandler),
 };
 
 export async function loadJobHandler(kind: string): Promise<JobHandler> {

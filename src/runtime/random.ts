@@ -90,6 +90,20 @@ export class Random {
     return this.shuffle(p) as Int32Array;
   }
 
+  /** The generator's whole state, for checkpoints (restore with Random.fromState). */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? NaN];
+  }
+
+  /** A generator continuing exactly where the one whose getState() this is stood. */
+  static fromState(state: readonly (number | null)[]): Random {
+    const r = new Random(0);
+    [r.s0, r.s1, r.s2, r.s3] = state.slice(0, 4).map((v) => Number(v));
+    const spare = state[4];
+    r.spareNormal = spare === null || spare === undefined || Number.isNaN(spare) ? undefined : spare;
+    return r;
+  }
+
   /** A derived generator: independent stream for a sub-task (trial, worker, fold). */
   fork(label: number | string): Random {
     let h = this.nextUint32();

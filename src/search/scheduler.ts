@@ -71,6 +71,8 @@ export interface HalvingOptions extends SchedulerOptions {
   eta?: number;
   /** Budget fraction of the lowest rung. */
   minBudget?: number;
+  /** Sampled configurations at most (promotions of those already sampled go on). */
+  maxConfigs?: number;
 }
 
 /** Budgets of the rungs: minBudget * eta^k below 1, then 1. */
@@ -137,6 +139,8 @@ export class Asha implements Scheduler {
         return this.issue({ id, config: { ...entry.config }, budget: this.budgets[k + 1], rung: k + 1, configIndex: entry.configIndex, promotedFrom: entry.trialId });
       }
     }
+    const { maxConfigs } = this.options;
+    if (maxConfigs !== undefined && this.nextConfig - initial.length >= maxConfigs) return this.pending.size > 0 ? 'wait' : 'done';
     const c = this.nextConfig++;
     this.nextId++;
     return this.issue({ id, config: sample(configRandom(seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
@@ -204,11 +208,13 @@ export class SuccessiveHalving implements Scheduler {
     for (let b = 0; ; b++) {
       const base = this.initialCount + b * this.bracketSize;
       if (!allowed(base)) return this.anythingRunning() ? 'wait' : 'done';
+      const sizes = this.bracketSizes(b);
+      if (sizes[0] <= 0) return this.anythingRunning() ? 'wait' : 'done';
       if (b === this.brackets.length) this.brackets.push({ issued: this.sizes.map(() => []), results: new Map() });
       const bracket = this.brackets[b];
       let offset = base;
       for (let k = 0; k < this.sizes.length; offset += this.sizes[k], k++) {
-        if (bracket.issued[k].length === this.sizes[k]) continue;
+        if (bracket.issued[k].length >= sizes[k]) continue;
         const id = offset + bracket.issued[k].length;
         if (!allowed(id)) break;
         if (k === 0) {
@@ -217,12 +223,26 @@ export class SuccessiveHalving implements Scheduler {
           return this.issue(b, 0, { id, config: this.options.sample(configRandom(this.options.seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
         }
         const below = bracket.issued[k - 1];
-        if (below.length < this.sizes[k - 1] || below.some((t) => !bracket.results.has(t.id))) break;
+        if (below.length < sizes[k - 1] || below.some((t) => !bracket.results.has(t.id))) break;
         const ranked = below.map((t) => ({ trialId: t.id, configIndex: t.configIndex, config: t.config, score: bracket.results.get(t.id)! })).sort(byScore);
         const entry = ranked[bracket.issued[k].length];
         return this.issue(b, k, { id, config: { ...entry.config }, budget: this.budgets[k], rung: k, configIndex: entry.configIndex, promotedFrom: entry.trialId });
       }
     }
+  }
+
+  /**
+   * Trials per rung of bracket `b`: the full shape, or with maxConfigs a last bracket cut to the
+   * configurations left (still keeping the best 1/eta per rung). Trial ids keep the full shape's
+   * positions, so they never depend on the cut.
+   */
+  private bracketSizes(b: number): number[] {
+    const { maxConfigs } = this.options;
+    if (maxConfigs === undefined) return this.sizes;
+    const n0 = Math.min(this.sizes[0], maxConfigs - b * this.sizes[0]);
+    if (n0 >= this.sizes[0]) return this.sizes;
+    if (n0 <= 0) return this.sizes.map(() => 0);
+    return this.sizes.map((s, k) => (k === 0 ? n0 : Math.min(s, Math.max(1, Math.floor(n0 / this.eta ** k)))));
   }
 
   private anythingRunning(): boolean {

@@ -66,6 +66,7 @@ export interface ServableAdapter {
 
 export const ADAPTERS: Record<string, () => Promise<ServableAdapter>> = {
   automl: async () => (await import('./adapters/automl.js')).automlServable,
+  tabular: async () => (await import('./adapters/automl.js')).automlServable,
   knots: async () => (await import('./adapters/knots.js')).knotsServable,
   denoiser: async () => (await import('./adapters/denoiser.js')).denoiserServable,
 };

@@ -9,31 +9,36 @@ const optionalFraction = (description: string) =>
 
 const columnList = (description: string) => z.array(z.string({ error: 'expected a column name' }), { error: 'expected a list of column names' }).default([]).describe(description);
 
+/** The table, target and holdout fields: shared by `task: automl` and `task: tabular`. */
+export const tableDataFields = {
+  path: z.string({ error: 'expected a path to a CSV or Arrow table' }).min(1, { error: 'expected a path to a CSV or Arrow table' }).describe('training table (CSV or Arrow; - for stdin), relative to the config file'),
+  target: text('', 'column to predict (empty: the last column)'),
+  drop: columnList('columns the models must not see (ids, leaks such as parts of the target)'),
+  test_path: text('', 'explicit holdout table (same columns), never seen by the search; empty: split one off'),
+  test_fraction: fraction(0.2, 'holdout fraction of the rows when test_path is empty'),
+  train_fraction: optionalFraction('training fraction of the rows (the rest is the holdout); overrides test_fraction'),
+};
+
+/** Feature engineering fields (a task may redefine log_target). */
+export const featureFields = {
+  expand_dates: bool(true, 'expand date and timestamp columns into year, month, day, day of week, day of year (and hour)'),
+  drop_id_like: bool(true, 'drop columns that look like row identifiers (unique integers or unique strings)'),
+  leak_correlation: fraction(0.99, 'warn when a feature correlates with the target beyond this |r|'),
+  leak_r2: fraction(0.999, 'warn when a linear combination of features explains the target beyond this R^2'),
+  log_target: choice(['auto', 'always', 'never'], 'auto', "log1p target transform: 'auto' tries it on skewed non-negative targets and keeps it if cross-validation prefers it"),
+};
+
 export const automlSchema = z.strictObject({
   task: z.literal('automl').describe('time-budgeted tabular model search and ensembling'),
   seed: seed(),
   data: section(
     {
-      path: z.string({ error: 'expected a path to a CSV or Arrow table' }).min(1, { error: 'expected a path to a CSV or Arrow table' }).describe('training table (CSV or Arrow; - for stdin), relative to the config file'),
-      target: text('', 'column to predict (empty: the last column)'),
-      drop: columnList('columns the models must not see (ids, leaks such as parts of the target)'),
-      test_path: text('', 'explicit holdout table (same columns), never seen by the search; empty: split one off'),
-      test_fraction: fraction(0.2, 'holdout fraction of the rows when test_path is empty'),
-      train_fraction: optionalFraction('training fraction of the rows (the rest is the holdout); overrides test_fraction'),
+      ...tableDataFields,
       problem_type: choice(['auto', 'regression', 'binary', 'multiclass'], 'auto', "'auto' infers it from the target: text, true/false or a few distinct integers are classification (binary with two classes)"),
     },
     'the table, the target and the holdout',
   ),
-  features: section(
-    {
-      expand_dates: bool(true, 'expand date and timestamp columns into year, month, day, day of week, day of year (and hour)'),
-      drop_id_like: bool(true, 'drop columns that look like row identifiers (unique integers or unique strings)'),
-      leak_correlation: fraction(0.99, 'warn when a feature correlates with the target beyond this |r|'),
-      leak_r2: fraction(0.999, 'warn when a linear combination of features explains the target beyond this R^2'),
-      log_target: choice(['auto', 'always', 'never'], 'auto', "log1p target transform: 'auto' tries it on skewed non-negative targets and keeps it if cross-validation prefers it"),
-    },
-    'feature engineering',
-  ),
+  features: section(featureFields, 'feature engineering'),
   search: section(
     {
       time_limit_s: positiveNumber(120, 'wall-clock budget of the whole run (search, ensembles, outputs), in seconds'),

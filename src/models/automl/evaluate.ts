@@ -10,19 +10,15 @@ import type { AutomlConfig } from './config.js';
 import { allMetrics } from './metrics.js';
 import { loadModel, predictTable } from './model.js';
 import { ensureBackendFor } from './trial.js';
-import { readInputs, splitRows } from './prepare.js';
-import { takeTableRows } from './features.js';
+import { holdoutOf, readInputs } from './prepare.js';
 
 export async function evaluateAutoml(ctx: TaskContext, config: AutomlConfig, modelDir: string): Promise<TaskOutcome> {
   const model = loadModel(modelDir);
   await ensureBackendFor(model.members.map((m) => m.kind));
   const inputs = await readInputs(config, ctx.configFile);
   // The same holdout rows as the training run (stratified for classification).
-  const classesForSplit = model.file.problem?.classes ?? null;
-  const split = splitRows(config, inputs.table.numRows, inputs.test !== null, classesForSplit && !inputs.test ? encodeLabels(inputs.table, model.file.target, classesForSplit) : undefined);
-  const holdout = inputs.test ?? takeTableRows(inputs.table, split.holdout);
-  const rows = inputs.test ? Int32Array.from({ length: holdout.numRows }, (_, i) => i) : split.holdout;
   const classes = model.file.problem?.classes ?? null;
+  const { table: holdout, rows } = holdoutOf(config, inputs, classes && !inputs.test ? encodeLabels(inputs.table, model.file.target, classes) : undefined);
   const y = classes ? encodeLabels(holdout, model.file.target, classes) : extractTarget(holdout, model.file.target);
   const { prediction, members } = predictTable(model, holdout);
   const metrics: Record<string, number> = classes ? allClassificationMetrics(y, prediction) : allMetrics(y, prediction);

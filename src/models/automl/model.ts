@@ -82,20 +82,25 @@ export interface LoadedModel {
   readMember(i: number): SavedMember;
 }
 
+/** Reads a JSON file tagged with `format`; a missing, unreadable or foreign file is a UserError (`missing` says what was expected). */
+export function readTaggedJson<T extends { format: string }>(path: string, format: string, missing: string): T {
+  if (!existsSync(path)) throw new UserError(missing);
+  let file: T;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
+  }
+  if (file.format !== format) throw new UserError(`${path}: format: expected '${format}', got ${JSON.stringify(file.format)}`);
+  return file;
+}
+
 /**
  * `keepMembers`: hold the member models in memory after their first use (a server predicting
  * many small batches); otherwise each predict reads them one at a time (one big file, less memory).
  */
 export function loadModel(dir: string, options: { keepMembers?: boolean } = {}): LoadedModel {
-  const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new UserError(`${dir}: expected the model/ folder of an automl run (no model.json)`);
-  let file: ModelFile;
-  try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
-  } catch (err) {
-    throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
-  }
-  if (file.format !== MODEL_FORMAT) throw new UserError(`${path}: format: expected '${MODEL_FORMAT}', got ${JSON.stringify(file.format)}`);
+  const file = readTaggedJson<ModelFile>(join(dir, 'model.json'), MODEL_FORMAT, `${dir}: expected the model/ folder of an automl or tabular run (no model.json)`);
   const paths = file.members.map((m) => {
     const memberPath = join(dir, m.file);
     if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);

@@ -19,12 +19,12 @@ export function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model
 }
 
 /** predictions.arrow: holdout row, truth, final prediction, time/hour when known, and per-model predictions. */
-export function writePredictions(run: RunDir, prep: Prepared, best: EnsembleChoice, others: { name: string; test: Float64Array }[]): void {
+export function writePredictions(run: RunDir, prep: Pick<Prepared, 'testTable' | 'plan' | 'testRows' | 'ytest'>, prediction: Float64Array, others: { name: string; test: Float64Array }[]): void {
   const { time, hour } = timeColumns(prep.testTable, prep.plan);
   const columns: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column> | ReturnType<typeof utf8Column>> = {
     row: int32Column(prep.testRows),
     y: float64Column(prep.ytest),
-    prediction: float64Column(best.test),
+    prediction: float64Column(prediction),
   };
   if (time) columns.time = utf8Column(time);
   if (hour) columns.hour = float64Column(hour);

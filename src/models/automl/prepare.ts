@@ -40,6 +40,13 @@ export interface Prepared {
   notes: string[];
 }
 
+/** What reading and preparing a table needs from a config: automl's and tabular's data and features sections. */
+export interface TableConfig {
+  seed: number;
+  data: Omit<AutomlConfig['data'], 'problem_type'>;
+  features: Omit<AutomlConfig['features'], 'log_target'>;
+}
+
 export function resolveDataPath(path: string, configFile: string | undefined): string {
   if (path === '-' || !configFile) return path;
   return resolve(dirname(configFile), path);
@@ -49,7 +56,7 @@ export function minimumTrainingRows(folds: number): number {
   return Math.max(10, 2 * folds);
 }
 
-export async function readInputs(config: AutomlConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }> {
+export async function readInputs(config: TableConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }> {
   const dataPath = resolveDataPath(config.data.path, configFile);
   const table = await readTable(dataPath);
   const testPath = config.data.test_path ? resolveDataPath(config.data.test_path, configFile) : null;
@@ -57,7 +64,7 @@ export async function readInputs(config: AutomlConfig, configFile: string | unde
   return { table, test, dataPath, testPath };
 }
 
-export function targetName(config: AutomlConfig, table: DataTable): string {
+export function targetName(config: TableConfig, table: DataTable): string {
   if (table.columns.length < 2) throw new UserError(`${table.source}: expected at least two columns (features and a target), got ${table.columns.length}`);
   const target = config.data.target || table.columns[table.columns.length - 1].name;
   if (!table.columns.some((c) => c.name === target)) {
@@ -70,7 +77,7 @@ export function targetName(config: AutomlConfig, table: DataTable): string {
  * Training and holdout row numbers: the explicit test table, or a seeded split of the one table
  * (stratified by class when `labels` are given).
  */
-export function splitRows(config: AutomlConfig, rows: number, hasTestTable: boolean, labels?: Float64Array): { train: Int32Array; holdout: Int32Array } {
+export function splitRows(config: TableConfig, rows: number, hasTestTable: boolean, labels?: Float64Array): { train: Int32Array; holdout: Int32Array } {
   if (hasTestTable) return { train: Int32Array.from({ length: rows }, (_, i) => i), holdout: new Int32Array(0) };
   const trainCount = config.data.train_fraction !== undefined ? Math.round(config.data.train_fraction * rows) : rows - Math.round(config.data.test_fraction * rows);
   return labels ? stratifiedHoldoutSplit(labels, trainCount, config.seed) : holdoutSplit(rows, trainCount, config.seed);
@@ -81,16 +88,44 @@ export function problemOf(config: AutomlConfig, table: DataTable, target: string
   return inferProblem(table, target, config.data.problem_type, `${configFile ?? '(automl command line)'}: data`);
 }
 
+/** The holdout rows as a table, with their row numbers in the table they came from (the explicit test table, or the split-off rows; stratified by `labels`). */
+export function holdoutOf(config: TableConfig, inputs: { table: DataTable; test: DataTable | null }, labels?: Float64Array): { table: DataTable; rows: Int32Array } {
+  if (inputs.test) return { table: inputs.test, rows: Int32Array.from({ length: inputs.test.numRows }, (_, i) => i) };
+  const split = splitRows(config, inputs.table.numRows, false, labels);
+  return { table: takeTableRows(inputs.table, split.holdout), rows: split.holdout };
+}
+
 export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }, configFile?: string): Prepared {
+  const problem = problemOf(config, inputs.table, targetName(config, inputs.table), configFile);
+  const prepared = prepareTable(config, inputs, { minRows: minimumTrainingRows(config.search.folds), why: `${config.search.folds}-fold bagging` }, problem);
+  const { y } = prepared;
+  const classes = problem.classes;
+  const notes = classes ? checkFoldPlan(y, classes, config.search.folds, inputs.table.source) : [];
+  return {
+    ...prepared,
+    folds: classes ? stratifiedKFoldAssignment(y, config.search.folds, config.seed) : kFoldAssignment(y.length, config.search.folds, config.seed),
+    sampleWeight: classes && config.search.class_weight === 'balanced' ? balancedWeights(y, classes.length) : undefined,
+    notes,
+  };
+}
+
+/**
+ * The table(s) as the learners see them: target checked (class indices for classification),
+ * holdout split off (stratified for classification), features planned and encoded, leaks looked for.
+ */
+export function prepareTable(
+  config: TableConfig,
+  inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null },
+  need: { minRows: number; why: string },
+  problem: Problem = { type: 'regression', classes: null, reason: 'a regression task' },
+): Omit<Prepared, 'folds' | 'sampleWeight' | 'notes'> {
   const { table, test } = inputs;
   const target = targetName(config, table);
-  const problem = problemOf(config, table, target, configFile);
   const classes = problem.classes;
   const yAll = classes ? encodeLabels(table, target, classes) : extractTarget(table, target);
   const split = splitRows(config, table.numRows, test !== null, classes ? yAll : undefined);
-  const minRows = minimumTrainingRows(config.search.folds);
-  if (split.train.length < minRows) {
-    throw new UserError(`${table.source}: expected at least ${minRows} training rows for ${config.search.folds}-fold bagging, got ${split.train.length} (of ${table.numRows} rows)`);
+  if (split.train.length < need.minRows) {
+    throw new UserError(`${table.source}: expected at least ${need.minRows} training rows for ${need.why}, got ${split.train.length} (of ${table.numRows} rows)`);
   }
   const trainTable = takeTableRows(table, split.train);
   const testTable = test ?? takeTableRows(table, split.holdout);
@@ -98,7 +133,6 @@ export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: 
   if (testTable.numRows === 0) throw new UserError(`${test ? test.source : table.source}: expected at least one holdout row, got none`);
   const ytest = classes ? encodeLabels(testTable, target, classes) : extractTarget(testTable, target);
   const y = Float64Array.from(split.train, (i) => yAll[i]);
-  const notes = classes ? checkFoldPlan(y, classes, config.search.folds, table.source) : [];
   const plan = planFeatures(trainTable, { target, drop: config.data.drop, expandDates: config.features.expand_dates, dropIdLike: config.features.drop_id_like });
   const trainFeatures = applyPlan(trainTable, plan);
   const encoder = TableEncoder.fit(trainFeatures);
@@ -121,12 +155,9 @@ export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: 
     trainRows: split.train,
     testRows,
     testTable,
-    folds: classes ? stratifiedKFoldAssignment(y, config.search.folds, config.seed) : kFoldAssignment(y.length, config.search.folds, config.seed),
     leaks,
     clampMin: classes ? null : min >= 0 ? 0 : null,
     problem,
-    sampleWeight: classes && config.search.class_weight === 'balanced' ? balancedWeights(y, classes.length) : undefined,
-    notes,
   };
 }
 

@@ -22,7 +22,54 @@ function movingAverage(values: Float64Array, window: number): Float64Array {
   return out;
 }
 
-function readArrowColumns(path: string): Record<string, ArrayLike<unknown>> {
+/**
+ * Charts of holdout predictions (predictions.arrow columns y, prediction, row, and time/hour when
+ * present): predicted vs true, both along time, and residuals by hour of day.
+ */
+export function holdoutCharts(pred: Record<string, ArrayLike<unknown>>, target: string): ReportItem[] {
+  const items: ReportItem[] = [];
+  const y = Float64Array.from(pred.y as ArrayLike<number>);
+  const p = Float64Array.from(pred.prediction as ArrayLike<number>);
+  const rowIndex = Int32Array.from(pred.row as ArrayLike<number>);
+  items.push({
+    kind: 'chart',
+    name: 'predicted_vs_true',
+    spec: scatterChart({ data: Array.from(y, (v, i) => ({ true: v, predicted: p[i] })), x: 'true', y: 'predicted', diagonal: true, opacity: 0.35, title: 'Holdout: predicted vs true' }),
+  });
+
+  // Along time: holdout rows in time order (or row order), 100-point moving average.
+  const order = Array.from(y.keys());
+  const time = pred.time as ArrayLike<string> | undefined;
+  if (time) order.sort((a, b) => (time[a] < time[b] ? -1 : time[a] > time[b] ? 1 : rowIndex[a] - rowIndex[b]));
+  else order.sort((a, b) => rowIndex[a] - rowIndex[b]);
+  const ys = movingAverage(Float64Array.from(order, (i) => y[i]), 100);
+  const ps = movingAverage(Float64Array.from(order, (i) => p[i]), 100);
+  const alongRows: ChartRow[] = order.map((i, k) => ({ at: time && time[i] ? time[i] : rowIndex[i], true: ys[k], predicted: ps[k] }));
+  items.push({ kind: 'chart', name: 'along_time', wide: true, spec: lineChart({ data: alongRows, x: 'at', y: ['true', 'predicted'], xTitle: time ? 'time' : 'row', yTitle: `${target} (100-point moving average)`, title: 'True and predicted along time (holdout)' }) });
+
+  const hour = pred.hour as ArrayLike<number> | undefined;
+  if (hour) {
+    const sums = new Map<number, { n: number; r: number; r2: number }>();
+    for (let i = 0; i < y.length; i++) {
+      const h = hour[i];
+      if (!Number.isFinite(h)) continue;
+      const s = sums.get(h) ?? { n: 0, r: 0, r2: 0 };
+      const r = p[i] - y[i];
+      s.n++;
+      s.r += r;
+      s.r2 += r * r;
+      sums.set(h, s);
+    }
+    const hourRows: ChartRow[] = [...sums.entries()].sort((a, b) => a[0] - b[0]).flatMap(([h, s]) => [
+      { hour: String(h), value: s.r / s.n, statistic: 'mean residual' },
+      { hour: String(h), value: Math.sqrt(s.r2 / s.n), statistic: 'rmse' },
+    ]);
+    items.push({ kind: 'chart', name: 'residuals_by_hour', spec: barChart({ data: hourRows, x: 'hour', y: 'value', color: 'statistic', title: 'Holdout residuals (predicted - true) by hour of day', yTitle: target }) });
+  }
+  return items;
+}
+
+export function readArrowColumns(path: string): Record<string, ArrayLike<unknown>> {
   const table = tableFromIPC(readFileSync(path));
   const out: Record<string, ArrayLike<unknown>> = {};
   for (const field of table.schema.fields) out[field.name] = table.getChild(field.name)!.toArray() as ArrayLike<unknown>;
@@ -71,7 +118,7 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
     items.push(...parts.charts);
     classTables = parts.tables;
   } else {
-    regressionCharts(items, pred, metricsFile.target);
+    items.push(...holdoutCharts(pred, metricsFile.target));
   }
   const importance: { feature: string; importance: number }[] = metricsFile.feature_importance ?? [];
   if (importance.length) {
@@ -111,46 +158,4 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
     ],
   };
   await writeReport(run, report);
-}
-
-/** Regression charts: predicted vs true, along time, residuals by hour. */
-function regressionCharts(items: ReportItem[], pred: Record<string, ArrayLike<unknown>>, target: string): void {
-  const y = Float64Array.from(pred.y as ArrayLike<number>);
-  const p = Float64Array.from(pred.prediction as ArrayLike<number>);
-  const rowIndex = Int32Array.from(pred.row as ArrayLike<number>);
-  items.push({
-    kind: 'chart',
-    name: 'predicted_vs_true',
-    spec: scatterChart({ data: Array.from(y, (v, i) => ({ true: v, predicted: p[i] })), x: 'true', y: 'predicted', diagonal: true, opacity: 0.35, title: 'Holdout: predicted vs true' }),
-  });
-
-  // Along time: holdout rows in time order (or row order), 100-point moving average.
-  const order = Array.from(y.keys());
-  const time = pred.time as ArrayLike<string> | undefined;
-  if (time) order.sort((a, b) => (time[a] < time[b] ? -1 : time[a] > time[b] ? 1 : rowIndex[a] - rowIndex[b]));
-  else order.sort((a, b) => rowIndex[a] - rowIndex[b]);
-  const ys = movingAverage(Float64Array.from(order, (i) => y[i]), 100);
-  const ps = movingAverage(Float64Array.from(order, (i) => p[i]), 100);
-  const alongRows: ChartRow[] = order.map((i, k) => ({ at: time && time[i] ? time[i] : rowIndex[i], true: ys[k], predicted: ps[k] }));
-  items.push({ kind: 'chart', name: 'along_time', wide: true, spec: lineChart({ data: alongRows, x: 'at', y: ['true', 'predicted'], xTitle: time ? 'time' : 'row', yTitle: `${target} (100-point moving average)`, title: 'True and predicted along time (holdout)' }) });
-
-  const hour = pred.hour as ArrayLike<number> | undefined;
-  if (hour) {
-    const sums = new Map<number, { n: number; r: number; r2: number }>();
-    for (let i = 0; i < y.length; i++) {
-      const h = hour[i];
-      if (!Number.isFinite(h)) continue;
-      const s = sums.get(h) ?? { n: 0, r: 0, r2: 0 };
-      const r = p[i] - y[i];
-      s.n++;
-      s.r += r;
-      s.r2 += r * r;
-      sums.set(h, s);
-    }
-    const hourRows: ChartRow[] = [...sums.entries()].sort((a, b) => a[0] - b[0]).flatMap(([h, s]) => [
-      { hour: String(h), value: s.r / s.n, statistic: 'mean residual' },
-      { hour: String(h), value: Math.sqrt(s.r2 / s.n), statistic: 'rmse' },
-    ]);
-    items.push({ kind: 'chart', name: 'residuals_by_hour', spec: barChart({ data: hourRows, x: 'hour', y: 'value', color: 'statistic', title: 'Holdout residuals (predicted - true) by hour of day', yTitle: target }) });
-  }
 }

@@ -154,7 +154,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     const perModel = new Map<string, Float64Array>([[bestSingle.name, bestSingle.test]]);
     for (const c of memberPreds) perModel.set(c.name, c.test);
     if (classification) writeClassPredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
-    else writePredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
+    else writePredictions(ctx.run, prep, best.test, [...perModel].map(([name, test]) => ({ name, test })));
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 

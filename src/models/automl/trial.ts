@@ -133,7 +133,7 @@ export async function ensureBackendFor(kinds: Iterable<string>): Promise<void> {
   if (!currentBackend()) await initBackend('auto');
 }
 
-function clampInPlace(p: Float64Array, min: number | null): Float64Array {
+export function clampInPlace(p: Float64Array, min: number | null): Float64Array {
   if (min !== null) for (let i = 0; i < p.length; i++) if (!(p[i] >= min)) p[i] = Number.isNaN(p[i]) ? p[i] : min;
   return p;
 }

@@ -3,16 +3,16 @@ import { dirname, join } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import type { Logger } from '../../runtime/log.js';
-import { UserError } from '../../runtime/errors.js';
-import { architectureOf, denoiserSchema, type DenoiserConfig } from './config.js';
-import { architectureProblems, bottleneckShape, buildDenoiser, type Architecture } from './architecture.js';
+import { denoiserSchema, type DenoiserConfig } from './config.js';
+import { bottleneckShape, buildDenoiser } from './architecture.js';
 import { requireLength, tracesFor } from './data.js';
 import { bandPassFilter, estimateWienerFilter } from './filters.js';
 import { evaluateMethods, writeEvaluation, type Evaluation } from './evaluate.js';
 import { loadModel, MODEL_FILES, saveFilters, saveHistory, saveModel, type DenoiserMeta, type SavedFilters } from './model-io.js';
 import { predictTraces, writeParams } from './replica.js';
 import { trainDenoiser } from './train.js';
-import { peakTolerance } from '../../metrics/peak.js';
+import { trainSettingsOf, trainingInputs } from './setup.js';
+import { denoiserTrial } from './trial.js';
 import { renderDenoiserReport } from './report.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { TraceSet } from '../../data/radio/traces.js';
@@ -20,11 +20,6 @@ import type { tf } from '../../runtime/backend.js';
 
 function bandOf(config: DenoiserConfig) {
   return { lowMhz: config.data.simulation.band_low_mhz, highMhz: config.data.simulation.band_high_mhz };
-}
-
-function workersFor(ctx: TaskContext, config: DenoiserConfig): number {
-  if (config.training.workers > 0) return config.training.workers;
-  return ctx.backend?.name === 'tensorflow' ? 1 : Math.max(1, ctx.workers);
 }
 
 async function evaluateAndWrite(ctx: TaskContext, config: DenoiserConfig, model: tf.LayersModel, test: TraceSet, filters: SavedFilters, history: EpochRecord[], extra: Record<string, unknown>): Promise<Evaluation> {
@@ -64,10 +59,7 @@ function outcomeOf(run: RunDir, e: Evaluation, extra: Record<string, unknown>): 
 
 async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume?: string }): Promise<TaskOutcome> {
   const baseDir = ctx.configFile ? dirname(ctx.configFile) : process.cwd();
-  const trainSet = await ctx.run.phase('data', () => tracesFor(config, 'train', baseDir, ctx.run));
-  const arch: Architecture = { ...architectureOf(config), length: trainSet.length };
-  const problems = architectureProblems(arch);
-  if (problems.length > 0) throw new UserError(`${ctx.configFile ?? 'config'}: ${problems.join('; ')}`);
+  const { trainSet, arch } = await trainingInputs(ctx, config, baseDir);
   const testSet = await ctx.run.phase('data', () => tracesFor(config, 'test', baseDir, ctx.run));
   requireLength(testSet, arch.length, config.data.test_path || 'test traces');
   const modelDir = ctx.run.file('model');
@@ -77,26 +69,15 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
     wiener: estimateWienerFilter(trainSet.noisy, trainSet.signal, arch.length, config.data.simulation.sampling_rate_mhz),
   };
   saveFilters(modelDir, filters);
-  const t = config.training;
   const result = await ctx.run.phase('train', () =>
     trainDenoiser({
       arch,
       seed: config.seed,
-      settings: {
-        epochs: t.epochs,
-        batchSize: t.batch_size,
-        learningRate: t.learning_rate,
-        learningRateDecay: t.learning_rate_decay,
-        patience: t.patience,
-        minDelta: t.min_delta,
-        validationFraction: t.validation_fraction,
-        workers: workersFor(ctx, config),
-        peakTolerance: peakTolerance(arch.length, config.evaluation.peak_fraction),
-      },
+      settings: trainSettingsOf(ctx, config, arch),
       traces: trainSet,
       backend: ctx.backend?.provider ?? 'cpu',
       log: ctx.log,
-      checkpointPath: t.checkpoint ? join(modelDir, MODEL_FILES.checkpoint) : undefined,
+      checkpointPath: config.training.checkpoint ? join(modelDir, MODEL_FILES.checkpoint) : undefined,
       resume: Boolean(options.resume),
     }),
   );
@@ -142,6 +123,7 @@ export const denoiserTask: TaskDefinition<DenoiserConfig> = {
   usesTensorflow: true,
   train,
   evaluate,
+  trial: denoiserTrial,
   async renderReport(run: RunDir, _log: Logger) {
     await renderDenoiserReport(run);
   },

@@ -107,6 +107,30 @@ export class Mlp {
     tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(snapshot[i], v.shape))));
   }
 
+  /** Every weight in one vector, variable after variable (the order of `variables`). */
+  flatWeights(): Float32Array {
+    const parts = this.snapshot();
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  }
+
+  setFlatWeights(flat: Float32Array): void {
+    let offset = 0;
+    tf.tidy(() =>
+      this.variables.forEach((v) => {
+        const size = v.shape.reduce((a, b) => a * b, 1);
+        v.assign(tf.tensor(flat.subarray(offset, offset + size), v.shape));
+        offset += size;
+      }),
+    );
+    if (offset !== flat.length) throw new Error(`Mlp.setFlatWeights: ${flat.length} values for ${offset} weights`);
+  }
+
   dispose(): void {
     for (const v of this.variables) v.dispose();
   }

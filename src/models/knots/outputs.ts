@@ -29,6 +29,8 @@ export interface KnotsOutcome {
   topK?: TopKResult;
   history?: KnotsHistory;
   bestEpoch?: number;
+  /** With --resume: epochs of the full model already done when the run continued. */
+  resumedAtEpoch?: number;
 }
 
 function labelled(table: Table, synthetic: boolean): Table {
@@ -95,6 +97,7 @@ export function metricsOf(o: KnotsOutcome) {
     data: { source: o.data.source, synthetic: o.data.synthetic, rows: o.data.rows, ...o.split },
     objective: o.config.model.objective,
     ...(o.bestEpoch !== undefined ? { best_epoch: o.bestEpoch } : {}),
+    ...(o.resumedAtEpoch !== undefined ? { resumed_at_epoch: o.resumedAtEpoch } : {}),
   };
 }
 

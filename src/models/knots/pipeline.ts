@@ -4,7 +4,7 @@ import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
 import { loadKnotFile, syntheticKnotData, type KnotData } from '../../data/knots/load.js';
 import type { KnotsConfig } from './config.js';
-import { fitModel, type FitResult } from './fit.js';
+import { fitModel, type FitOptions, type FitResult } from './fit.js';
 import { KnotModel, fitStandardization, standardizeRows } from './model.js';
 import { evenAccuracy, meanSquaredError, pick, slopeOverTwo, splitRows, type Split } from './evaluation.js';
 import { standardizedBaseline } from './predict.js';
@@ -53,8 +53,8 @@ export interface TrainedModel {
   fit: FitResult;
 }
 
-/** Standardizes with training statistics, builds the MLP and trains it with early stopping. */
-export async function trainModel(config: KnotsConfig, data: KnotData, rows: Split, features: string[], seed: number, log: Logger, label: string): Promise<TrainedModel> {
+/** Standardizes with training statistics, builds the MLP and trains it with early stopping (continuing from options.checkpoint when asked). */
+export async function trainModel(config: KnotsConfig, data: KnotData, rows: Split, features: string[], seed: number, log: Logger, label: string, options: FitOptions = {}): Promise<TrainedModel> {
   const columns = features.map((f) => data.columns[data.features.indexOf(f)]);
   const standardization = fitStandardization(columns, rows.train);
   const rng = new Random(seed).fork(`knots-model-${label}`);
@@ -68,6 +68,7 @@ export async function trainModel(config: KnotsConfig, data: KnotData, rows: Spli
     rng.fork('shuffle'),
     log,
     label,
+    options,
   );
   return { model, fit };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
@@ -10,6 +10,7 @@ import { topK } from './salience.js';
 import type { Split } from './evaluation.js';
 import { outcomeText, writeRunOutputs, type KnotsHistory, type KnotsOutcome, type TopKResult } from './outputs.js';
 import { renderKnotsReport } from './report.js';
+import { knotsTrial } from './trial.js';
 
 /**
  * `evaluate <run-dir>` has no config file to resolve a relative data.path against (config.yaml
@@ -41,12 +42,19 @@ async function finish(ctx: TaskContext, outcome: KnotsOutcome): Promise<TaskOutc
   return { text: outcomeText(outcome), summary: { ...metrics.metrics, baseline: metrics.baseline, top_k: metrics.top_k, salience: metrics.salience, synthetic: outcome.data.synthetic } };
 }
 
+/** The per-epoch checkpoint of one of the run's models (`full`, `top_k`), continued by `--resume`. */
+function checkpointOf(ctx: TaskContext, name: 'full' | 'top_k', resume: boolean) {
+  return { path: ctx.run.file('model', `checkpoint-${name}.bin`), resume };
+}
+
 async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: string }): Promise<TaskOutcome> {
-  if (options.resume) ctx.log.warn('knots: --resume retrains from the start (training takes a minute or two)');
+  const resume = Boolean(options.resume);
   const { data, rows } = await prepare(ctx, config);
   const path = dataPath(config, ctx.configFile);
+  mkdirSync(ctx.run.file('model'), { recursive: true });
   ctx.run.writeJson('model/data.json', { path: path ? (path === '-' ? '-' : resolve(path)) : null, synthetic: data.synthetic, rows: data.rows, features: data.features, target: data.target });
-  const full = await ctx.run.phase('train', () => trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features'));
+  const full = await ctx.run.phase('train', () => trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features', { checkpoint: checkpointOf(ctx, 'full', resume) }));
+  if (full.fit.resumedAt > 0) ctx.log.info(`all features: resumed at epoch ${full.fit.resumedAt + 1}`);
   ctx.run.writeJson('model/full.json', full.model.state());
   const test = evaluateOnTest(full.model, data, rows);
   const salience = await ctx.run.phase('salience', () => computeSalience(config, full.model, data, rows));
@@ -57,7 +65,7 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   if (k > 0 && k < data.features.length) {
     const scores = config.salience.retrain_method === 'gradient' ? salience.gradient : salience.integrated;
     const features = topK(scores, k).map((j) => salience.features[j]);
-    const reduced = await ctx.run.phase('top_k', () => trainModel(config, data, rows, features, config.seed, ctx.log, `top ${k}`));
+    const reduced = await ctx.run.phase('top_k', () => trainModel(config, data, rows, features, config.seed, ctx.log, `top ${k}`, { checkpoint: checkpointOf(ctx, 'top_k', resume) }));
     ctx.run.writeJson('model/top_k.json', { ...reduced.model.state(), selected_by: config.salience.retrain_method });
     topKResult = { k, method: config.salience.retrain_method, features, test: evaluateOnTest(reduced.model, data, rows) };
     history.top_k = reduced.fit.history;
@@ -65,7 +73,7 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   }
   ctx.run.writeJson('model/history.json', history);
   full.model.dispose();
-  return finish(ctx, { config, data, split: sizes(rows), test, salience, topK: topKResult, history, bestEpoch: full.fit.bestEpoch });
+  return finish(ctx, { config, data, split: sizes(rows), test, salience, topK: topKResult, history, bestEpoch: full.fit.bestEpoch, resumedAtEpoch: resume ? full.fit.resumedAt : undefined });
 }
 
 async function evaluate(ctx: TaskContext, config: KnotsConfig, options: { modelDir: string }): Promise<TaskOutcome> {
@@ -94,5 +102,6 @@ export const knotsTask: TaskDefinition<KnotsConfig> = {
   usesTensorflow: true,
   train,
   evaluate,
+  trial: knotsTrial,
   renderReport: renderKnotsReport,
 };

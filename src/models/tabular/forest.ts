@@ -23,7 +23,7 @@ interface ForestState {
 /** Below this much work (trees x rows x features) worker start-up costs more than it saves. */
 const PARALLEL_WORK_THRESHOLD = 4_000_000;
 
-class Forest implements Learner {
+export class Forest implements Learner {
   private state?: ForestState;
   private trees: FlatTree[] = [];
 
@@ -32,12 +32,25 @@ class Forest implements Learner {
   }
 
   async fit(X: Matrix, y: Float64Array, options: FitOptions): Promise<void> {
+    this.trees = [];
+    this.state = undefined;
+    await this.growTo(X, y, options, this.params.n_estimators as number);
+  }
+
+  /**
+   * Adds trees until the forest has `total` (fewer if the deadline stops it). Tree t's randomness
+   * depends only on (seed, t), so a forest grown in steps equals one grown at once.
+   */
+  async growTo(X: Matrix, y: Float64Array, options: FitOptions, total: number): Promise<void> {
     checkFitInputs(this.kind, X, y, options);
     const p = this.params;
     const n = X.rows;
     const F = X.columns.length;
+    if (this.state && this.state.features !== F) throw new UserError(`${this.kind}: expected ${this.state.features} feature columns (as in the trees so far), got ${F}`);
+    const start = this.trees.length;
+    if (total <= start) return;
     const binning = fitBinning(X, p.max_bins as number, options.seed);
-    const threads = this.threadCount(options, n, F);
+    const threads = this.threadCount(options, n, F, total - start);
     // Workers share the bin codes instead of copying them.
     const codes = new Uint8Array(threads > 1 ? new SharedArrayBuffer(n * F) : new ArrayBuffer(n * F));
     applyBinning(X, binning, codes);
@@ -61,30 +74,39 @@ class Forest implements Learner {
         randomThresholds: this.extra,
       },
     };
-    const total = p.n_estimators as number;
-    const ids = Array.from({ length: total }, (_, t) => t);
+    const ids = Array.from({ length: total - start }, (_, k) => start + k);
     const shares: number[][] = Array.from({ length: threads }, () => []);
-    ids.forEach((t) => shares[t % threads].push(t));
+    ids.forEach((t, k) => shares[k % threads].push(t));
     const results = await runShares(job, shares);
-    const trees: FlatTree[] = new Array(total);
-    const importance = new Float64Array(F);
+    const grown: FlatTree[] = new Array(total - start);
+    const importance = Float64Array.from(this.state?.importance ?? new Array(F).fill(0));
     results.forEach((share, s) => {
-      share.trees.forEach((tree, k) => (trees[shares[s][k]] = tree));
+      share.trees.forEach((tree, k) => (grown[shares[s][k] - start] = tree));
       for (let f = 0; f < F; f++) importance[f] += share.importance[f];
     });
-    this.trees = trees.filter((t) => t !== undefined);
+    // A deadline may leave gaps (trees not started in time).
+    this.trees.push(...grown.filter((t) => t !== undefined));
     this.state = { features: F, names: X.names.slice(), trees: [], importance: Array.from(importance) };
   }
 
-  private threadCount(options: FitOptions, rows: number, features: number): number {
+  private threadCount(options: FitOptions, rows: number, features: number, total: number): number {
     const requested = (this.params.n_jobs as number) || options.threads || availableParallelism();
-    const total = this.params.n_estimators as number;
     if (requested <= 1 || total < 2 || total * rows * features < PARALLEL_WORK_THRESHOLD) return 1;
     return Math.min(requested, total);
   }
 
   get treeCount(): number {
     return this.trees.length;
+  }
+
+  /** The trees so far, in id order. */
+  get treeList(): readonly FlatTree[] {
+    return this.trees;
+  }
+
+  /** Total impurity decrease per feature so far (not normalized). */
+  get importance(): readonly number[] {
+    return this.state?.importance ?? [];
   }
 
   predict(X: Matrix): Float64Array {

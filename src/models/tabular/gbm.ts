@@ -70,37 +70,8 @@ export class GradientBoosting implements Learner {
     let valY: Float64Array | undefined;
     ({ X, y, weight: w, valX, valY } = earlyStoppingData(KIND, p, X, y, w, options, rng));
 
-    const n = X.rows;
-    const F = X.columns.length;
-    const binning = fitBinning(X, p.max_bins as number, options.seed);
-    const data = applyBinning(X, binning);
-    const grower = new Grower(data);
-    const baseline = loss.baseline(y, w);
-    const raw = new Float64Array(n).fill(baseline);
-    const grad = new Float64Array(n);
-    const hess = new Float64Array(n);
-    const index = new Int32Array(n);
-    for (let i = 0; i < n; i++) index[i] = i;
-    const importance = new Float64Array(F);
-    const lr = p.learning_rate as number;
-    const l2 = p.l2_regularization as number;
-    const sampler = new RoundSampler(p, n, F, rng);
-    const growParams = boostingGrowParams(p, F, sampler.featureAllowed);
-    const residual = new Float64Array(n);
-    const leafValue = loss.medianLeaves
-      ? (_G: number, _H: number, start: number, end: number) => {
-          const m = end - start;
-          const r = new Float64Array(m);
-          const ww = w ? new Float64Array(m) : undefined;
-          for (let k = 0; k < m; k++) {
-            const i = index[start + k];
-            r[k] = residual[i];
-            if (ww) ww[k] = w![i];
-          }
-          return lr * weightedMedian(r, ww);
-        }
-      : (G: number, H: number) => (-lr * G) / (H + l2);
-
+    const booster = Booster.start(p, X, y, w, options.seed, rng);
+    const baseline = booster.baseline;
     const valRaw = valX ? new Float64Array(valX.rows).fill(baseline) : undefined;
     const valLoss: number[] = [];
     const patience = p.n_iter_no_change as number;
@@ -108,23 +79,11 @@ export class GradientBoosting implements Learner {
     let bestRound = 0;
     let bestLoss = valX ? loss.loss(valY!, valRaw!, undefined) : Infinity;
     let stoppedEarly = false;
-    const trees: FlatTree[] = [];
     const maxIter = p.max_iter as number;
 
     for (let round = 0; round < maxIter; round++) {
       if (options.deadlineMs !== undefined && performance.now() > options.deadlineMs) break;
-      loss.gradients(y, raw, w, grad, hess);
-      if (loss.medianLeaves) for (let i = 0; i < n; i++) residual[i] = y[i] - raw[i];
-      const count = sampler.draw(index);
-      const grown = grower.grow(grad, hess, index, count, growParams, leafValue, importance);
-      const tree = grown.tree;
-      for (let l = 0; l < grown.leafNodes.length; l++) {
-        const v = tree.value[grown.leafNodes[l]];
-        for (let k = grown.leafStart[l]; k < grown.leafEnd[l]; k++) raw[index[k]] += v;
-      }
-      if (count < n) addTreePredictionBinned(tree, data.codes, F, binning.nBins, index.subarray(count), raw);
-      trees.push(tree);
-
+      const tree = booster.grow();
       if (valX) {
         addTreePrediction(tree, valX, valRaw!);
         const current = loss.loss(valY!, valRaw!, undefined);
@@ -138,6 +97,9 @@ export class GradientBoosting implements Learner {
         }
       }
     }
+    const trees = booster.trees;
+    const F = X.columns.length;
+    const importance = booster.importance;
     // Keep the rounds up to the best validation loss.
     const kept = valX ? trees.slice(0, bestRound) : trees;
     this.trees = kept;
@@ -190,11 +152,142 @@ export class GradientBoosting implements Learner {
     return { kind: KIND, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON) } as unknown };
   }
 
+  /** The model a booster has grown so far (all its rounds). */
+  static fromBooster(params: Params, booster: Booster, names: string[]): GradientBoosting {
+    const model = new GradientBoosting(params);
+    model.trees = booster.trees.slice();
+    model.state = { features: names.length, names: names.slice(), baseline: booster.baseline, trees: [], importance: Array.from(booster.importance), stoppedEarly: false };
+    return model;
+  }
+
   static restore(params: Params, state: GbmState): GradientBoosting {
     const model = new GradientBoosting(params);
     model.state = { ...state, trees: [] };
     model.trees = state.trees.map(treeFromJSON);
     return model;
+  }
+}
+
+/** A booster's state between rounds, for checkpoints: with the same X, y, weights, params and seed, `Booster.resume` continues it exactly. */
+export interface BoosterState {
+  trees: TreeJSON[];
+  importance: Float64Array;
+  /** Raw predictions on the training rows after the last round. */
+  raw: Float64Array;
+  /** Row order the grower left (the next round's histograms sum in this order). */
+  index: Int32Array;
+  rng: number[];
+}
+
+/**
+ * Histogram boosting one round at a time: binning, gradients, one leaf-wise tree per `grow()`. The
+ * state it carries between rounds (raw predictions, the row order, the generator) is all
+ * `state()` returns, so training continued from a checkpoint grows the same trees as training
+ * straight through.
+ */
+export class Booster {
+  readonly trees: FlatTree[] = [];
+  readonly baseline: number;
+  readonly importance: Float64Array;
+  private readonly raw: Float64Array;
+  private readonly index: Int32Array;
+  private readonly grad: Float64Array;
+  private readonly hess: Float64Array;
+  private readonly residual: Float64Array;
+  private readonly data: ReturnType<typeof applyBinning>;
+  private readonly grower: Grower;
+  private readonly growParams: GrowParams;
+  private readonly leafValue: (G: number, H: number, start: number, end: number) => number;
+  private readonly loss: (typeof LOSSES)[string];
+  private readonly sampler: RoundSampler;
+  private readonly nBins: Int32Array;
+
+  private constructor(
+    p: Params,
+    X: Matrix,
+    private readonly y: Float64Array,
+    private readonly w: Float64Array | undefined,
+    seed: number,
+    private readonly rng: Random,
+  ) {
+    const n = X.rows;
+    const F = X.columns.length;
+    this.loss = LOSSES[p.loss as string];
+    const binning = fitBinning(X, p.max_bins as number, seed);
+    this.nBins = binning.nBins;
+    this.data = applyBinning(X, binning);
+    this.grower = new Grower(this.data);
+    this.baseline = this.loss.baseline(y, w);
+    this.raw = new Float64Array(n).fill(this.baseline);
+    this.grad = new Float64Array(n);
+    this.hess = new Float64Array(n);
+    this.index = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.index[i] = i;
+    this.importance = new Float64Array(F);
+    const lr = p.learning_rate as number;
+    const l2 = p.l2_regularization as number;
+    this.sampler = new RoundSampler(p, n, F, rng);
+    this.growParams = boostingGrowParams(p, F, this.sampler.featureAllowed);
+    this.residual = new Float64Array(n);
+    const { index, residual } = this;
+    this.leafValue = this.loss.medianLeaves
+      ? (_G: number, _H: number, start: number, end: number) => {
+          const m = end - start;
+          const r = new Float64Array(m);
+          const ww = w ? new Float64Array(m) : undefined;
+          for (let k = 0; k < m; k++) {
+            const i = index[start + k];
+            r[k] = residual[i];
+            if (ww) ww[k] = w![i];
+          }
+          return lr * weightedMedian(r, ww);
+        }
+      : (G: number, H: number) => (-lr * G) / (H + l2);
+  }
+
+  /** A fresh booster; `rng` drives the row and column subsampling. */
+  static start(params: Params, X: Matrix, y: Float64Array, w: Float64Array | undefined, seed: number, rng: Random): Booster {
+    return new Booster(params, X, y, w, seed, rng);
+  }
+
+  /** A booster continuing from `state()` of one built with the same inputs. */
+  static resume(params: Params, X: Matrix, y: Float64Array, w: Float64Array | undefined, seed: number, state: BoosterState): Booster {
+    if (state.raw.length !== X.rows || state.index.length !== X.rows || state.importance.length !== X.columns.length) {
+      throw new UserError(`${KIND}: checkpoint: expected state for ${X.rows} rows and ${X.columns.length} features, got ${state.raw.length} rows and ${state.importance.length} features`);
+    }
+    const b = new Booster(params, X, y, w, seed, Random.fromState(state.rng));
+    b.raw.set(state.raw);
+    b.index.set(state.index);
+    b.importance.set(state.importance);
+    for (const t of state.trees) b.trees.push(treeFromJSON(t));
+    return b;
+  }
+
+  get rounds(): number {
+    return this.trees.length;
+  }
+
+  state(): BoosterState {
+    return { trees: this.trees.map(treeToJSON), importance: this.importance.slice(), raw: this.raw.slice(), index: this.index.slice(), rng: this.rng.getState() };
+  }
+
+  /** One boosting round: returns the new tree. */
+  grow(): FlatTree {
+    const { y, w, raw, grad, hess, index, residual } = this;
+    const n = raw.length;
+    const F = this.importance.length;
+    this.loss.gradients(y, raw, w, grad, hess);
+    if (this.loss.medianLeaves) for (let i = 0; i < n; i++) residual[i] = y[i] - raw[i];
+    const count = this.sampler.draw(index);
+    const grown = this.grower.grow(grad, hess, index, count, this.growParams, this.leafValue, this.importance);
+    const tree = grown.tree;
+    for (let l = 0; l < grown.leafNodes.length; l++) {
+      const v = tree.value[grown.leafNodes[l]];
+      for (let k = grown.leafStart[l]; k < grown.leafEnd[l]; k++) raw[index[k]] += v;
+    }
+    if (count < n) addTreePredictionBinned(tree, this.data.codes, F, this.nBins, index.subarray(count), raw);
+    this.trees.push(tree);
+    return tree;
   }
 }
 

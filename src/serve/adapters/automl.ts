@@ -2,6 +2,7 @@ import { loadModel } from '../../models/automl/model.js';
 import { loadAutomlPredictor, predictAutoml } from '../../models/automl/predict.js';
 import { batchTable, type InputField, type ServableAdapter } from '../servable.js';
 
+/** automl runs and tabular runs (one learner saved in the automl model format). */
 export const automlServable: ServableAdapter = {
   describe(where) {
     const { file } = loadModel(where.modelDir);
@@ -14,7 +15,7 @@ export const automlServable: ServableAdapter = {
       return { name, type: 'number', nullable: true };
     });
     return {
-      task: 'automl',
+      task: where.task,
       inputs,
       options: [],
       details: { target: file.target, problem_type: file.problem?.type ?? 'regression', classes: file.problem?.classes ?? null, metric: file.metric, target_transform: file.transform, final: file.final.type, members: file.members.map((m) => m.name), dropped: file.plan.dropped },

@@ -1,0 +1,437 @@
+/**
+ * The tune driver: one scheduler and sampler per segment, all segments sharing one executor. Each
+ * scheduler trial is a `tune-trial` job that continues its configuration's checkpoint, so a
+ * configuration promoted to 20 epochs has trained 20 epochs in all. Every event goes to the journal
+ * first; `replay` rebuilds the schedulers and samplers from it after a crash.
+ */
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Executor, JobOutcome } from '../execution/job.js';
+import { packDir, unpackDir } from '../execution/files.js';
+import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic.js';
+import type { Logger } from '../runtime/log.js';
+import type { BackendChoice } from '../runtime/backend.js';
+import { Random } from '../runtime/random.js';
+import { Asha, RandomSearch, SuccessiveHalving, configRandom, rungBudgets, type Scheduler, type Trial } from '../search/scheduler.js';
+import { MedianStopping } from '../search/median.js';
+import { TpeSampler } from '../search/tpe.js';
+import { GridSampler } from '../search/grid.js';
+import { sampleSpace, type Config, type Space } from '../search/space.js';
+import type { EpochReport } from '../tasks.js';
+import { checkTrialConfig, trialConfig, type Parameter, type Segment, type TuneSetup } from './config.js';
+import { Journal, type JournalEvent } from './journal.js';
+import type { TuneProgress, TuneTrialPayload, TuneTrialResult } from './trial-job.js';
+
+export type ConfigStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'cut';
+
+/** One sampled configuration of a segment: its trial directory accumulates every run's epochs. */
+export interface ConfigState {
+  index: number;
+  /** Sampled values in the search space (choice of lists: the index). */
+  params: Config;
+  /** The values set in the config. */
+  values: Record<string, unknown>;
+  dir: string;
+  seed: number;
+  history: (EpochReport & { t: number })[];
+  checkpointEpoch: number;
+  status: ConfigStatus;
+  rung: number;
+  runs: number;
+  error?: string;
+  /** Epoch budget the configuration's last run aimed at. */
+  target: number;
+}
+
+export interface SegmentState {
+  segment: Segment;
+  position: number;
+  scheduler: Scheduler;
+  observe: (index: number, params: Config, score: number, rung: number) => void;
+  configs: Map<number, ConfigState>;
+  pending: Map<number, Trial>;
+  resumeQueue: Trial[];
+  finished: boolean;
+  /** Rung cut points in budget units. */
+  rungEpochs: number[];
+  replaying: Map<number, Config> | undefined;
+}
+
+export interface DriverOptions {
+  setup: TuneSetup;
+  runDir: string;
+  executor: Executor;
+  parallel: number;
+  /** Date.now() ms: no trial starts after this; running ones are cut (and resumable). */
+  deadlineMs: number;
+  startMs: number;
+  log: Logger;
+  backend: BackendChoice;
+  journal: Journal;
+  /** Journal events of an interrupted run to rebuild the state from. */
+  replay?: JournalEvent[];
+  checkpointIntervalMs?: number;
+}
+
+export function segmentSpace(parameters: Parameter[]): Space {
+  return Object.fromEntries(parameters.map((p) => [p.path, p.domain]));
+}
+
+export function decode(parameters: Parameter[], params: Config): Record<string, unknown> {
+  return Object.fromEntries(parameters.map((p) => [p.path, p.values ? p.values[params[p.path] as number] : params[p.path]]));
+}
+
+function mix(seed: number, salt: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x27d4eb2f, 0x85ebca77) >>> 0;
+  h = Math.imul(h ^ (salt + 0x165667b1), 0xc2b2ae3d) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A trial's own seed, from the tune seed, the segment and the configuration. */
+export function trialSeed(seed: number, segment: number, configIndex: number): number {
+  return configRandom(mix(seed, segment), configIndex + 1_000_003).int(0, 2 ** 31 - 1);
+}
+
+export function budgetEpochs(fraction: number, max: number, min: number): number {
+  return Math.max(min > 0 ? Math.min(min, max) : 1, Math.min(max, Math.round(fraction * max)));
+}
+
+function makeSegment(setup: TuneSetup, segment: Segment, position: number): SegmentState {
+  const { tune } = setup;
+  const space = segmentSpace(setup.parameters);
+  const seed = mix(tune.seed, position);
+  const max = tune.budget.max;
+  const minFraction = Math.min(1, tune.budget.min / max);
+  const state: SegmentState = {
+    segment,
+    position,
+    scheduler: undefined as unknown as Scheduler,
+    observe: () => {},
+    configs: new Map(),
+    pending: new Map(),
+    resumeQueue: [],
+    finished: false,
+    rungEpochs: [],
+    replaying: undefined,
+  };
+  let draw: (rng: Random, index: number) => Config;
+  let maxConfigs = tune.max_trials > 0 ? tune.max_trials : undefined;
+  if (tune.sampler === 'grid') {
+    const grid = new GridSampler(space, tune.grid_points);
+    maxConfigs = Math.min(maxConfigs ?? Infinity, grid.size);
+    draw = (_rng, index) => grid.at(index);
+  } else if (tune.sampler === 'tpe') {
+    const tpe = new TpeSampler(space, { nStartup: tune.n_startup });
+    state.observe = (index, params, score, rung) => tpe.observe(index, params, score, rung);
+    draw = (rng) => tpe.sample(rng);
+  } else {
+    draw = (rng) => sampleSpace(space, rng);
+  }
+  // While the journal is replayed, a configuration is the one recorded, never a fresh draw.
+  const sample = (rng: Random, index: number): Config => {
+    const recorded = state.replaying?.get(index);
+    if (recorded) return { ...recorded };
+    if (state.replaying) throw new Error(`journal: segment '${segment.name}' asked for configuration ${index}, which the journal does not record`);
+    return draw(rng, index);
+  };
+  const common = { sample, seed };
+  switch (tune.scheduler) {
+    case 'random':
+      state.scheduler = new RandomSearch({ ...common, maxTrials: maxConfigs });
+      state.rungEpochs = [max];
+      break;
+    case 'median_stopping': {
+      state.scheduler = new MedianStopping({ ...common, step: minFraction, maxConfigs });
+      const cuts: number[] = [];
+      for (let b = minFraction; b < 1 - 1e-9; b += minFraction) cuts.push(budgetEpochs(b, max, 0));
+      state.rungEpochs = [...cuts, max];
+      break;
+    }
+    default: {
+      const halving = { ...common, eta: tune.eta, minBudget: minFraction, maxConfigs };
+      state.scheduler = tune.scheduler === 'asha' ? new Asha(halving) : new SuccessiveHalving(halving);
+      state.rungEpochs = rungBudgets(minFraction, tune.eta).map((b) => budgetEpochs(b, max, 0));
+    }
+  }
+  return state;
+}
+
+/** The score the scheduler minimises: the metric at the run's last epoch, negated for 'max'. */
+function scoreOf(setup: TuneSetup, history: EpochReport[]): { score: number; metric: number | null } {
+  const last = history[history.length - 1];
+  const metric = last?.metrics[setup.metric];
+  if (metric === undefined || !Number.isFinite(metric)) return { score: Infinity, metric: null };
+  return { score: setup.mode === 'max' ? -metric : metric, metric };
+}
+
+export class TuneDriver {
+  readonly segments: SegmentState[];
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private turn = 0;
+  private interrupted = false;
+
+  constructor(private readonly o: DriverOptions) {
+    this.segments = o.setup.segments.map((s, i) => makeSegment(o.setup, s, i));
+  }
+
+  private now(): number {
+    return Date.now();
+  }
+
+  private elapsed(): number {
+    return (this.now() - this.o.startMs) / 1000;
+  }
+
+  private write(event: JournalEvent): void {
+    this.o.journal.append(event);
+  }
+
+  private configDir(seg: SegmentState, index: number): string {
+    return join(this.o.runDir, 'trials', seg.segment.name, String(index));
+  }
+
+  private configState(seg: SegmentState, trial: Trial): ConfigState {
+    let cs = seg.configs.get(trial.configIndex);
+    if (!cs) {
+      const { tune } = this.o.setup;
+      const seed = tune.seed_per_trial ? trialSeed(tune.seed, seg.position, trial.configIndex) : tune.seed;
+      cs = {
+        index: trial.configIndex,
+        params: trial.config,
+        values: decode(this.o.setup.parameters, trial.config),
+        dir: this.configDir(seg, trial.configIndex),
+        seed,
+        history: [],
+        checkpointEpoch: 0,
+        status: 'pending',
+        rung: trial.rung,
+        runs: 0,
+        target: 0,
+      };
+      seg.configs.set(trial.configIndex, cs);
+    }
+    return cs;
+  }
+
+  private epochsOf(trial: Trial): number {
+    return budgetEpochs(trial.budget, this.o.setup.tune.budget.max, 0);
+  }
+
+  /** Rebuilds every segment from the journal of an interrupted run: asks and tells replayed in order. */
+  replay(events: JournalEvent[], options: { settleFiles: boolean } = { settleFiles: true }): void {
+    const bySeg = new Map(this.segments.map((s) => [s.segment.name, s]));
+    for (const seg of this.segments) {
+      seg.replaying = new Map();
+      for (const e of events) if (e.ev === 'ask' && e.seg === seg.segment.name) seg.replaying.set(e.config_index, e.params as Config);
+    }
+    for (const e of events) {
+      if (!('seg' in e)) continue;
+      const seg = bySeg.get(e.seg);
+      if (!seg) throw new Error(`journal: unknown segment '${e.seg}'`);
+      if (e.ev === 'ask' || e.ev === 'promote') {
+        const trial = seg.scheduler.ask();
+        if (trial === 'wait' || trial === 'done' || trial.id !== e.run || trial.configIndex !== e.config_index) {
+          throw new Error(`journal: segment '${seg.segment.name}' replays differently at trial ${e.run} (the tune file or sciml changed since the run started)`);
+        }
+        seg.pending.set(trial.id, trial);
+        const cs = this.configState(seg, trial);
+        cs.rung = trial.rung;
+        cs.runs++;
+        cs.target = this.epochsOf(trial);
+        cs.status = 'running';
+        continue;
+      }
+      const cs = seg.configs.get(e.config_index);
+      if (!cs) continue;
+      if (e.ev === 'epoch') {
+        cs.history = cs.history.filter((h) => h.epoch < e.epoch);
+        cs.history.push({ epoch: e.epoch, metrics: e.metrics, t: e.t });
+      } else if (e.ev === 'checkpoint') cs.checkpointEpoch = e.epoch;
+      else if (e.ev === 'resume') cs.history = cs.history.filter((h) => h.epoch <= e.epoch);
+      else if (e.ev === 'tell' || e.ev === 'fail') {
+        const trial = seg.pending.get(e.run);
+        seg.pending.delete(e.run);
+        const score = e.ev === 'tell' && e.score !== null ? e.score : Infinity;
+        seg.scheduler.tell(e.run, score);
+        if (trial) seg.observe(trial.configIndex, trial.config, score, trial.rung);
+        cs.status = e.ev === 'fail' ? 'failed' : cs.history.length && cs.history[cs.history.length - 1].epoch >= this.o.setup.tune.budget.max ? 'completed' : 'paused';
+        if (e.ev === 'fail') cs.error = e.error;
+      } else if (e.ev === 'cut') cs.status = 'cut';
+    }
+    for (const seg of this.segments) {
+      seg.replaying = undefined;
+      seg.resumeQueue = [...seg.pending.values()].sort((a, b) => a.id - b.id);
+      if (options.settleFiles) for (const cs of seg.configs.values()) this.settleCheckpoint(cs);
+    }
+  }
+
+  /** Finishes or drops a checkpoint swap a kill interrupted (see storeCheckpoint). */
+  private settleCheckpoint(cs: ConfigState): void {
+    if (!existsSync(cs.dir)) return;
+    for (const name of readdirSync(cs.dir)) {
+      const m = /^\.checkpoint-(\d+)$/.exec(name);
+      if (!m) continue;
+      const staged = join(cs.dir, name);
+      if (Number(m[1]) === cs.checkpointEpoch) {
+        rmSync(join(cs.dir, 'checkpoint'), { recursive: true, force: true });
+        renameSync(staged, join(cs.dir, 'checkpoint'));
+      } else rmSync(staged, { recursive: true, force: true });
+    }
+  }
+
+  /** Staged under its epoch, journaled, then swapped in: a kill at any point leaves a checkpoint the journal names. */
+  private storeCheckpoint(seg: SegmentState, cs: ConfigState, run: number, epoch: number, blob: Uint8Array): void {
+    const staged = join(cs.dir, `.checkpoint-${epoch}`);
+    unpackDir(blob, staged);
+    this.write({ ev: 'checkpoint', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run, epoch });
+    cs.checkpointEpoch = epoch;
+    rmSync(join(cs.dir, 'checkpoint'), { recursive: true, force: true });
+    renameSync(staged, join(cs.dir, 'checkpoint'));
+  }
+
+  private writeTrialFiles(seg: SegmentState, cs: ConfigState, config?: Record<string, unknown>): void {
+    if (config) writeFileAtomic(join(cs.dir, 'config.yaml'), stringify(config, { lineWidth: 0 }));
+    writeJsonAtomic(join(cs.dir, 'history.json'), cs.history.map((h) => ({ epoch: h.epoch, ...h.metrics, elapsed_s: h.t })));
+    const last = cs.history[cs.history.length - 1];
+    writeJsonAtomic(join(cs.dir, 'metrics.json'), {
+      task: this.o.setup.task.name,
+      metrics: last?.metrics ?? {},
+      baseline: {},
+      segment: seg.segment.name,
+      trial: cs.index,
+      status: cs.status,
+      epochs: last?.epoch ?? 0,
+      rung: cs.rung,
+      ...(cs.error ? { error: cs.error } : {}),
+    });
+  }
+
+  private next(): { seg: SegmentState; trial: Trial } | undefined {
+    const n = this.segments.length;
+    for (let k = 0; k < n; k++) {
+      const seg = this.segments[(this.turn + k) % n];
+      if (seg.finished && seg.resumeQueue.length === 0) continue;
+      const resumed = seg.resumeQueue.shift();
+      if (resumed) {
+        this.turn = (this.turn + k + 1) % n;
+        return { seg, trial: resumed };
+      }
+      const ask = seg.scheduler.ask();
+      if (ask === 'done') {
+        seg.finished = true;
+        continue;
+      }
+      if (ask === 'wait') continue;
+      seg.pending.set(ask.id, ask);
+      this.write({ ev: ask.promotedFrom === undefined ? 'ask' : 'promote', t: this.elapsed(), seg: seg.segment.name, run: ask.id, config_index: ask.configIndex, rung: ask.rung, budget: this.epochsOf(ask), promoted_from: ask.promotedFrom ?? null, params: ask.config });
+      this.turn = (this.turn + k + 1) % n;
+      return { seg, trial: ask };
+    }
+    return undefined;
+  }
+
+  interrupt(): void {
+    this.interrupted = true;
+  }
+
+  get wasInterrupted(): boolean {
+    return this.interrupted;
+  }
+
+  async run(): Promise<void> {
+    if (this.o.replay) this.replay(this.o.replay);
+    for (;;) {
+      while (!this.interrupted && this.inFlight.size < this.o.parallel && this.now() < this.o.deadlineMs) {
+        const next = this.next();
+        if (!next) break;
+        const key = `${next.seg.segment.name}/${next.trial.id}`;
+        const job = this.launch(next.seg, next.trial).finally(() => this.inFlight.delete(key));
+        this.inFlight.set(key, job);
+      }
+      if (this.inFlight.size === 0) break;
+      await Promise.race(this.inFlight.values());
+    }
+  }
+
+  private async launch(seg: SegmentState, trial: Trial): Promise<void> {
+    const { setup } = this.o;
+    const cs = this.configState(seg, trial);
+    const name = seg.segment.name;
+    const target = this.epochsOf(trial);
+    const config = trialConfig(setup, seg.segment, cs.values, target, cs.seed);
+    const checked = checkTrialConfig(setup, config);
+    cs.rung = trial.rung;
+    cs.target = target;
+    cs.runs++;
+    if (!checked.ok) return this.fail(seg, cs, trial, `the task rejects this configuration: ${checked.error}`, config);
+    if (cs.checkpointEpoch > 0 && cs.history.some((h) => h.epoch > cs.checkpointEpoch)) {
+      cs.history = cs.history.filter((h) => h.epoch <= cs.checkpointEpoch);
+      this.write({ ev: 'resume', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, epoch: cs.checkpointEpoch });
+    }
+    cs.status = 'running';
+    this.writeTrialFiles(seg, cs, config);
+    const inputs: Record<string, Uint8Array> = {};
+    if (cs.checkpointEpoch > 0 && existsSync(join(cs.dir, 'checkpoint'))) inputs.checkpoint = packDir(join(cs.dir, 'checkpoint'));
+    const timeout = setup.tune.trial_timeout_s > 0 ? this.now() + setup.tune.trial_timeout_s * 1000 : Infinity;
+    const payload: TuneTrialPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: target, backend: this.o.backend, checkpointIntervalMs: this.o.checkpointIntervalMs };
+    let outcome: JobOutcome<TuneTrialResult>;
+    try {
+      outcome = await this.o.executor.submit<TuneTrialResult>(
+        { kind: 'tune-trial', id: `${name}/${cs.index}/${trial.id}`, payload, inputs, deadlineMs: Math.min(this.o.deadlineMs, timeout) },
+        {
+          onProgress: (event) => {
+            const e = event as TuneProgress;
+            if (e.type === 'epoch') {
+              const t = this.elapsed();
+              cs.history = cs.history.filter((h) => h.epoch < e.report.epoch);
+              cs.history.push({ ...e.report, t });
+              this.write({ ev: 'epoch', t, seg: name, config_index: cs.index, run: trial.id, epoch: e.report.epoch, metrics: e.report.metrics });
+              const m = e.report.metrics[setup.metric];
+              this.writeTrialFiles(seg, cs);
+              this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'} (${this.elapsed().toFixed(0)} s)`);
+            } else if (e.type === 'checkpoint') this.storeCheckpoint(seg, cs, trial.id, e.epoch, e.blob);
+          },
+        },
+      );
+    } catch (err) {
+      outcome = { id: '', status: 'failed', error: err instanceof Error ? err.message : String(err), attempts: 1, startedMs: 0, endedMs: 0 };
+    }
+    const cutByTime = this.interrupted || (outcome.status !== 'ok' && this.now() >= this.o.deadlineMs - 250);
+    if (outcome.status === 'ok') {
+      const result = outcome.result!;
+      const done = result.budgetUsed;
+      if (outcome.artifacts?.checkpoint) this.storeCheckpoint(seg, cs, trial.id, done, outcome.artifacts.checkpoint);
+      for (const report of result.history) if (!cs.history.some((h) => h.epoch === report.epoch)) cs.history.push({ ...report, t: this.elapsed() });
+      cs.history.sort((a, b) => a.epoch - b.epoch);
+      const { score, metric } = scoreOf(setup, cs.history);
+      this.write({ ev: 'tell', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, score: Number.isFinite(score) ? score : null, metric, epochs: done });
+      seg.pending.delete(trial.id);
+      seg.scheduler.tell(trial.id, score);
+      seg.observe(cs.index, cs.params, score, trial.rung);
+      cs.status = done >= setup.tune.budget.max ? 'completed' : done < target ? 'stopped' : 'paused';
+      this.writeTrialFiles(seg, cs);
+      return;
+    }
+    if (cutByTime) {
+      // Cut by the time limit or Ctrl-C: unfinished, so `--resume` continues it from its checkpoint.
+      cs.status = 'cut';
+      this.write({ ev: 'cut', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, epochs: cs.history[cs.history.length - 1]?.epoch ?? 0 });
+      this.writeTrialFiles(seg, cs);
+      return;
+    }
+    const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : (outcome.error ?? 'unknown error').split('\n')[0].replace(/^(User)?Error: /, '');
+    this.fail(seg, cs, trial, why);
+  }
+
+  private fail(seg: SegmentState, cs: ConfigState, trial: Trial, error: string, config?: Record<string, unknown>): void {
+    cs.status = 'failed';
+    cs.error = error;
+    this.write({ ev: 'fail', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run: trial.id, error });
+    seg.pending.delete(trial.id);
+    seg.scheduler.tell(trial.id, Infinity);
+    seg.observe(cs.index, cs.params, Infinity, trial.rung);
+    this.writeTrialFiles(seg, cs, config);
+    this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index} failed: ${error}`);
+  }
+}

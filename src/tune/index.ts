@@ -1,0 +1,195 @@
+/**
+ * `sciml tune`: hyperparameter search over any tunable task's config. Reads the tune file, runs
+ * the segments' searches through one executor under the time limit, and writes the leaderboards,
+ * winners and report. `resume` continues an interrupted run from its journal.
+ */
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { parseDocument } from 'yaml';
+import { createExecutor } from '../execution/create.js';
+import { UserError } from '../runtime/errors.js';
+import { createLogger } from '../runtime/log.js';
+import { RunDir } from '../runtime/rundir.js';
+import type { GlobalOptions } from '../runtime/session.js';
+import type { TaskOutcome } from '../tasks.js';
+import { loadTuneFile, type TuneSetup } from './config.js';
+import { TuneDriver } from './driver.js';
+import { Journal, readJournal, type JournalEvent } from './journal.js';
+import { formatValue, leaderboard, writeBest, writeLeaderboardArrow, writeTrialsArrow, type LeaderRow } from './outputs.js';
+import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
+
+export { loadTuneFile, tuneSchema } from './config.js';
+
+export interface TuneOptions {
+  /** The tune file (absent with resume). */
+  file?: string;
+  /** A tune run directory to continue. */
+  resume?: string;
+  out?: string;
+  timeLimit?: number;
+  workers?: number;
+  maxTrials?: number;
+  executor?: string;
+  /** Streamed checkpoint spacing inside trials (tests use 0: every epoch). */
+  checkpointIntervalMs?: number;
+  /** Extra best-so-far curves for the report (a benchmark's random search). */
+  referenceCurves?: BestSoFar[];
+}
+
+/** Time kept back from the search for the outputs. */
+export function outputReserveS(limit: number): number {
+  return Math.min(20, Math.max(1.5, 0.08 * limit));
+}
+
+function leaderboardText(setup: TuneSetup, boards: LeaderRow[][], segments: string[]): string {
+  const lines: string[] = [];
+  segments.forEach((name, i) => {
+    const board = boards[i];
+    const header = ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, 'epochs', 'status'];
+    const rows = board.slice(0, 10).map((r, k) => [String(k + 1), String(r.trial), ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), String(r.epochs), r.status]);
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    if (segments.length > 1 || name !== 'all') lines.push(`segment ${name}`);
+    lines.push(header.map((h, c) => h.padEnd(widths[c])).join('  '));
+    for (const r of rows) lines.push(r.map((v, c) => v.padEnd(widths[c])).join('  '));
+    if (board.length > 10) lines.push(`... ${board.length - 10} more in leaderboard.arrow`);
+    lines.push('');
+  });
+  return lines.join('\n');
+}
+
+export async function runTune(options: TuneOptions, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  const startMs = Date.now();
+  const log = createLogger({ quiet: g.quiet });
+  let run: RunDir;
+  let tuneFile: string;
+  let replay;
+  if (options.resume) {
+    tuneFile = join(options.resume, 'tune.yaml');
+    if (!existsSync(tuneFile) || !existsSync(join(options.resume, 'trials.jsonl'))) throw new UserError(`--resume ${options.resume}: not a tune run directory (no tune.yaml and trials.jsonl)`);
+    run = RunDir.open(options.resume);
+    try {
+      replay = readJournal(run.file('trials.jsonl'));
+    } catch (err) {
+      throw new UserError(`--resume ${options.resume}: ${(err as Error).message}`);
+    }
+  } else {
+    if (!options.file) throw new UserError('tune: expected a tune file (or --resume RUN)');
+    tuneFile = options.file;
+  }
+  const setup = await loadTuneFile(tuneFile, { timeLimit: options.timeLimit, workers: options.workers, executor: options.executor, maxTrials: options.maxTrials });
+  const { tune } = setup;
+  const slots = tune.workers > 0 ? tune.workers : Math.max(1, availableParallelism());
+  // Before the run directory exists: a bad executor leaves nothing behind.
+  const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin });
+  if (!options.resume) {
+    run = RunDir.create({ task: 'tune', out: options.out });
+    // The run keeps its own copy of the tune file, pointing at the base config by absolute path, for --resume.
+    const doc = parseDocument(readFileSync(tuneFile, 'utf8'));
+    doc.setIn(['tune', 'base'], setup.baseFile);
+    run.writeText('tune.yaml', doc.toString());
+    copyFileSync(setup.baseFile, run.file('base.yaml'));
+    await run.recordInput(tuneFile);
+    await run.recordInput(setup.baseFile);
+    run.extra.config_file = resolve(tuneFile);
+  }
+  run = run!;
+  const limit = tune.time_limit_s;
+  const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
+  const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;
+  const parallel = tune.workers > 0 ? tune.workers : executor.slots;
+  const journal = new Journal(run.file('trials.jsonl'));
+  const info = { command: argv, backend: g.backend, seed: tune.seed };
+  run.extra.executor = executor.name;
+  run.finish({ ...info, status: 'running' });
+  journal.append({ ev: 'start', t: 0, seed: tune.seed, segments: setup.segments.map((s) => s.name), scheduler: tune.scheduler, sampler: tune.sampler, ...(replay ? { resumed: true } : {}) });
+  const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000 });
+  const onSignal = () => {
+    log.warn('tune: interrupted; writing the leaderboard (resume with sciml tune --resume ' + run.path + ')');
+    driver.interrupt();
+    void executor.close();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    try {
+      await run.phase('search', () => driver.run());
+    } catch (err) {
+      run.finish({ ...info, status: 'failed' });
+      if (replay && /^journal:/.test((err as Error).message)) throw new UserError(`--resume ${run.path}: ${(err as Error).message}`);
+      throw err;
+    }
+    journal.append({ ev: 'end', t: (Date.now() - startMs) / 1000, reason: driver.wasInterrupted ? 'interrupted' : Date.now() >= deadlineMs ? 'time limit' : 'done' });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    journal.close();
+    await executor.close();
+    log.done();
+  }
+
+  const boards = driver.segments.map((seg) => leaderboard(setup, seg));
+  const winners = driver.segments.map((seg, i) => ({ seg, winner: boards[i].find((r) => r.metric !== null) }));
+  await run.phase('outputs', async () => {
+    writeLeaderboardArrow(run, setup, boards);
+    writeTrialsArrow(run, setup, driver.segments);
+    for (const { seg, winner } of winners) writeBest(run, setup, seg, winner);
+    if (!tune.keep_checkpoints) {
+      // Only what can never run again: configurations a resume could still continue keep theirs.
+      boards.flat().filter((r) => !winners.some((w) => w.winner === r) && ['completed', 'stopped', 'failed'].includes(r.status)).forEach((r) => rmSync(join(r.dir, 'checkpoint'), { recursive: true, force: true }));
+    }
+  });
+  const metrics: Record<string, number> = {};
+  const segmentsSummary: Record<string, unknown> = {};
+  for (const { seg, winner } of winners) {
+    if (winner?.metric != null) metrics[`${seg.segment.name}.${setup.metric}`] = winner.metric;
+    segmentsSummary[seg.segment.name] = {
+      winner: winner ? { trial: winner.trial, values: winner.values, [setup.metric]: winner.metric, epochs: winner.epochs, config: winner.metric !== null ? run.file('best', seg.segment.name, 'config.yaml') : null } : null,
+      configurations: seg.configs.size,
+      failed: [...seg.configs.values()].filter((c) => c.status === 'failed').length,
+    };
+  }
+  const elapsed = (Date.now() - startMs) / 1000;
+  const epochsTrained = driver.segments.reduce((n, seg) => n + [...seg.configs.values()].reduce((m, c) => m + (c.history[c.history.length - 1]?.epoch ?? 0), 0), 0);
+  run.writeMetrics({ task: 'tune', metrics, baseline: {}, base_task: setup.task.name, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, elapsed_s: elapsed, epochs_trained: epochsTrained });
+  const curves = journalCurves(readJournal(run.file('trials.jsonl')), setup);
+  await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], { trials: boards.reduce((n, b) => n + b.length, 0), 'epochs trained': epochsTrained, workers: parallel }));
+  run.finish(info);
+  const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
+  return { text, summary: { run_dir: run.path, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, trials: boards.reduce((n, b) => n + b.length, 0), epochs_trained: epochsTrained, elapsed_s: elapsed } };
+}
+
+/**
+ * Best-so-far against time per segment from the journal: every epoch report counts, and the clock
+ * of a resumed session continues where the interrupted one stopped.
+ */
+export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoFar[] {
+  let offset = 0;
+  let last = 0;
+  const reports: { seg: string; t: number; metric: number }[] = [];
+  for (const e of events) {
+    if (e.ev === 'start') {
+      offset += last;
+      last = 0;
+      continue;
+    }
+    last = Math.max(last, e.t);
+    if (e.ev === 'epoch' && Number.isFinite(e.metrics[setup.metric])) reports.push({ seg: e.seg, t: offset + e.t, metric: e.metrics[setup.metric] });
+  }
+  return setup.segments.map((s) => ({ name: s.name, points: bestSoFar(reports.filter((r) => r.seg === s.name), setup.mode) }));
+}
+
+/** Re-renders report.html of a finished tune run from its files, with extra best-so-far curves (a benchmark's random search). */
+export async function renderTuneReport(runDir: string, referenceCurves: BestSoFar[] = []): Promise<string> {
+  if (!existsSync(join(runDir, 'tune.yaml')) || !existsSync(join(runDir, 'trials.jsonl'))) throw new UserError(`${runDir}: not a tune run directory (no tune.yaml and trials.jsonl)`);
+  const run = RunDir.open(runDir);
+  const setup = await loadTuneFile(run.file('tune.yaml'));
+  const events = readJournal(run.file('trials.jsonl'));
+  const driver = new TuneDriver({ setup, runDir: run.path, executor: undefined as never, parallel: 1, deadlineMs: 0, startMs: Date.now(), log: createLogger({ quiet: true }), backend: 'auto', journal: undefined as never });
+  driver.replay(events, { settleFiles: false });
+  const ended = events.filter((e) => e.ev === 'end').at(-1);
+  for (const seg of driver.segments) seg.finished = ended?.ev === 'end' && ended.reason === 'done';
+  const boards = driver.segments.map((seg) => leaderboard(setup, seg));
+  await writeTuneReport(run, setup, driver.segments, boards, [...journalCurves(events, setup), ...referenceCurves], { trials: boards.reduce((n, b) => n + b.length, 0) });
+  return run.file('report.html');
+}

@@ -1,0 +1,51 @@
+/**
+ * trials.jsonl: one JSON event per line, appended and flushed to disk (fsync) as it happens, so a
+ * killed tune loses at most the event being written. Reading ignores a torn last line.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+export type JournalEvent =
+  | { ev: 'start'; t: number; seed: number; segments: string[]; scheduler: string; sampler: string; resumed?: boolean }
+  | { ev: 'ask' | 'promote'; t: number; seg: string; run: number; config_index: number; rung: number; budget: number; promoted_from: number | null; params: Record<string, unknown> }
+  | { ev: 'epoch'; t: number; seg: string; config_index: number; run: number; epoch: number; metrics: Record<string, number> }
+  | { ev: 'checkpoint'; t: number; seg: string; config_index: number; run: number; epoch: number }
+  | { ev: 'resume'; t: number; seg: string; config_index: number; run: number; epoch: number }
+  | { ev: 'tell'; t: number; seg: string; config_index: number; run: number; score: number | null; metric: number | null; epochs: number }
+  | { ev: 'fail'; t: number; seg: string; config_index: number; run: number; error: string }
+  | { ev: 'cut'; t: number; seg: string; config_index: number; run: number; epochs: number }
+  | { ev: 'end'; t: number; reason: string };
+
+export class Journal {
+  private fd: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  append(event: JournalEvent): void {
+    writeSync(this.fd, JSON.stringify(event) + '\n');
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+export function readJournal(path: string): JournalEvent[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const events: JournalEvent[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    try {
+      events.push(JSON.parse(line));
+    } catch (err) {
+      // Only the last line can be torn by a kill; anything else is a damaged journal.
+      if (lines.slice(i + 1).some((l) => l.trim())) throw new Error(`${path}:${i + 1}: unreadable journal line`);
+    }
+  }
+  return events;
+}

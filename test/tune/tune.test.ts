@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, root, sciml } from '../helpers/cli.js';
+import { KNOTS_BASE, journal, leaderboardRows, tuneYaml, workdir, type Event } from './helpers.js';
+import { resolveConfig } from '../../src/runtime/session.js';
+import { tableFromIPC } from 'apache-arrow';
+
+const HALVING = tuneYaml(`  space:
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+    model.width: {choice: [8, 16, 32]}
+  budget: {min: 1, max: 9}
+  scheduler: successive_halving
+  sampler: random
+  max_trials: 9
+  workers: 2
+  checkpoint_interval_s: 0
+  time_limit_s: 300
+  seed: 3
+`);
+
+/** Epoch numbers a configuration reported, across all its runs, in journal order. */
+function epochsByConfig(events: Event[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const e of events) {
+    if (e.ev !== 'epoch') continue;
+    const key = `${e.seg}/${e.config_index}`;
+    out.set(key, [...(out.get(key) ?? []), e.epoch!]);
+  }
+  return out;
+}
+
+test('a misspelled space path exits 2 with file:line and a suggestion', () => {
+  const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    training.learnin_rate: {loguniform: [1.0e-3, 1.0e-2]}\n') });
+  const r = sciml(['tune', join(dir, 'tune.yaml')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /tune\.yaml:5: tune\.space\.training\.learnin_rate: no such field in the base config \(did you mean 'training\.learning_rate'\?\)/);
+  const wrongType = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.width: {loguniform: [8, 64]}\n') });
+  assert.match(sciml(['tune', join(wrongType, 'tune.yaml')]).stderr, /tune\.yaml:5: tune\.space\.model\.width: a loguniform domain draws fractions but this field takes integers/);
+  const valid = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
+  const badExecutor = sciml(['tune', join(valid, 'tune.yaml'), '--executor', 'ftp://nowhere', '--out', join(valid, 'never')]);
+  assert.equal(badExecutor.code, 2);
+  assert.match(badExecutor.stderr, /--executor: expected 'local', got 'ftp:\/\/nowhere'/);
+  assert.ok(!existsSync(join(valid, 'never')), 'a rejected command leaves no run directory');
+  const empty = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.activation: {choice: []}\n') });
+  assert.match(sciml(['tune', join(empty, 'tune.yaml')]).stderr, /tune\.yaml:5: tune\.space\.model\.activation: choice: expected at least one value/);
+});
+
+test('successive halving continues promoted trials from their checkpoints, and a kill -9 then --resume gives the same leaderboard', async () => {
+  const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
+  const reference = join(dir, 'reference');
+  const r = sciml(['tune', join(dir, 'tune.yaml'), '--out', reference, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const events = journal(reference);
+  // Promotions continue: each configuration's epochs run 1, 2, 3, ... once, never restarting.
+  const promoted = events.filter((e) => e.ev === 'promote');
+  assert.equal(promoted.length, 4, 'a bracket of 9 promotes 3 to rung 1 and 1 to rung 2');
+  for (const [key, epochs] of epochsByConfig(events)) assert.deepEqual(epochs, epochs.map((_, i) => i + 1), `${key} restarted: ${epochs}`);
+  const board = leaderboardRows(reference);
+  assert.equal(board.length, 9);
+  assert.equal(board[0].epochs, 9);
+  const winner = board[0].trial as number;
+  const history = JSON.parse(readFileSync(join(reference, 'trials', 'all', String(winner), 'history.json'), 'utf8'));
+  assert.deepEqual(history.map((h: { epoch: number }) => h.epoch), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const epochEvents = events.filter((e) => e.ev === 'epoch').length;
+  assert.equal(epochEvents, 9 * 1 + 3 * 2 + 1 * 6, 'a config promoted to 9 epochs costs 9 epochs in total');
+  // The winner as a ready config.
+  const best = await resolveConfig({ file: join(reference, 'best', 'all', 'config.yaml') });
+  assert.equal((best.config as any).training.max_epochs, 9);
+  assert.ok(existsSync(join(reference, 'best', 'all', 'model')));
+  for (const f of ['leaderboard.arrow', 'trials.arrow', 'metrics.json', 'report.html']) assert.ok(existsSync(join(reference, f)), f);
+  assert.equal(tableFromIPC(readFileSync(join(reference, 'trials.arrow'))).numRows, epochEvents, 'trials.arrow has one row per epoch report');
+  const html = readFileSync(join(reference, 'report.html'), 'utf8');
+  for (const part of ['Leaderboard', 'Learning curves', 'Parallel coordinates', 'Best so far against time', 'model.width (all)']) assert.ok(html.includes(part), `report.html lacks ${part}`);
+
+  // Same search, killed with SIGKILL while trials run, then resumed.
+  const killed = join(dir, 'killed');
+  const child = spawn(process.execPath, [bin, 'tune', join(dir, 'tune.yaml'), '--out', killed], { cwd: root, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const file = join(killed, 'trials.jsonl');
+      if (!existsSync(file)) return;
+      const ev = journal(killed);
+      const tells = ev.filter((e) => e.ev === 'tell').length;
+      const last = ev[ev.length - 1];
+      if (tells >= 5 && last?.ev === 'epoch') {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 5);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the tune finished before it could be killed'));
+    });
+  });
+  await exited;
+  const before = journal(killed);
+  const toldBefore = new Set(before.filter((e) => e.ev === 'tell').map((e) => e.run));
+  const unfinished = before.filter((e) => (e.ev === 'ask' || e.ev === 'promote') && !toldBefore.has(e.run));
+  assert.ok(unfinished.length > 0, 'the kill should leave a trial running');
+  const resumed = sciml(['tune', '--resume', killed]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const after = journal(killed);
+  const asks = after.filter((e) => e.ev === 'ask' || e.ev === 'promote').map((e) => e.run);
+  assert.equal(new Set(asks).size, asks.length, 'no trial was handed out twice');
+  const tells = after.filter((e) => e.ev === 'tell').map((e) => e.run);
+  assert.equal(new Set(tells).size, tells.length, 'no finished trial ran twice');
+  assert.ok(after.slice(before.length).every((e) => e.ev !== 'epoch' || !toldBefore.has(e.run)), 'a finished trial reported epochs after the resume');
+  // Unfinished trials continued from their last checkpoint instead of starting over.
+  for (const u of unfinished) {
+    const checkpoint = before.filter((e) => e.ev === 'checkpoint' && e.seg === u.seg && e.config_index === u.config_index).at(-1)?.epoch ?? 0;
+    const firstAfter = after.slice(before.length).find((e) => e.ev === 'epoch' && e.config_index === u.config_index);
+    if (firstAfter) assert.equal(firstAfter.epoch, checkpoint + 1, `configuration ${u.config_index} resumed at epoch ${firstAfter.epoch}, its checkpoint was at ${checkpoint}`);
+  }
+  assert.deepEqual(leaderboardRows(killed), board);
+});
+
+test('segments each get a winner; a trial the task rejects is recorded as failed, not fatal', () => {
+  const dir = workdir({
+    'knots.yaml': KNOTS_BASE,
+    'tune.yaml': tuneYaml(`  space:
+    data.validation_fraction: {choice: [0.15, 0.9]}
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+  budget: {min: 2, max: 2}
+  scheduler: random
+  sampler: random
+  max_trials: 6
+  workers: 2
+  seed: 3
+  segments:
+    relu: {model.activation: relu}
+    tanh: {model.activation: tanh}
+`),
+  });
+  const out = join(dir, 'run');
+  const r = sciml(['tune', join(dir, 'tune.yaml'), '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  for (const seg of ['relu', 'tanh']) {
+    assert.ok(summary.segments[seg].winner, `segment ${seg} has no winner`);
+    const best = readFileSync(join(out, 'best', seg, 'config.yaml'), 'utf8');
+    assert.match(best, new RegExp(`activation: ${seg}`));
+    assert.match(best, /validation_fraction: 0.15/);
+  }
+  const rows = leaderboardRows(out);
+  const failed = rows.filter((row) => row.status === 'failed');
+  assert.ok(failed.length > 0, 'expected some sampled validation_fraction 0.9 (with test_fraction 0.15) to fail');
+  for (const row of failed) {
+    assert.equal(row['data.validation_fraction'], 0.9);
+    assert.match(String(row.error), /validation_fraction \+ data\.test_fraction/);
+  }
+  assert.ok(rows.filter((row) => row.status === 'completed').length > 0);
+  assert.deepEqual(new Set(rows.map((row) => row.segment)), new Set(['relu', 'tanh']));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.ok(html.includes('Segment relu') && html.includes('Segment tanh'));
+  const again = sciml(['tune', '--report', out]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.trim(), join(out, 'report.html'));
+});
+
+test('the time limit holds within 5 s and the run still ends with a complete leaderboard', () => {
+  const dir = workdir({
+    'knots.yaml': KNOTS_BASE.replace('synthetic_rows: 2000', 'synthetic_rows: 6000'),
+    'tune.yaml': tuneYaml(`  space:
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+  budget: {min: 5, max: 400}
+  scheduler: asha
+  sampler: tpe
+  workers: 2
+  time_limit_s: 8
+`),
+  });
+  const out = join(dir, 'run');
+  const t0 = Date.now();
+  const r = sciml(['tune', join(dir, 'tune.yaml'), '--out', out]);
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(seconds < 8 + 5, `took ${seconds.toFixed(1)} s for a limit of 8 s`);
+  const rows = leaderboardRows(out);
+  assert.ok(rows.length >= 2);
+  assert.ok(rows.some((row) => row.status === 'cut'), 'trials running at the limit are cut and listed');
+  assert.ok(existsSync(join(out, 'report.html')) && existsSync(join(out, 'best', 'all', 'config.yaml')));
+});
