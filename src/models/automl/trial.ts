@@ -100,7 +100,13 @@ export function readMemberHead(path: string): Omit<SavedMember, 'folds'> {
       chunks.push(Buffer.from(chunk.subarray(0, nl < 0 ? n : nl)));
       if (nl >= 0) break;
     }
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      // A one-document file written with indentation: its first line is not the whole head.
+      const { folds: _folds, ...head } = JSON.parse(readFileSync(path, 'utf8')) as SavedMember;
+      return head;
+    }
   } finally {
     closeSync(fd);
   }
@@ -109,7 +115,12 @@ export function readMemberHead(path: string): Omit<SavedMember, 'folds'> {
 export function readMemberFile(path: string): SavedMember {
   const buf = readFileSync(path);
   const firstEnd = buf.indexOf(10);
-  const head = JSON.parse(buf.subarray(0, firstEnd < 0 ? buf.length : firstEnd).toString('utf8'));
+  let head: SavedMember & { fold_lines?: number };
+  try {
+    head = JSON.parse(buf.subarray(0, firstEnd < 0 ? buf.length : firstEnd).toString('utf8'));
+  } catch {
+    return JSON.parse(buf.toString('utf8')) as SavedMember; // a one-document file written with indentation
+  }
   if (head.fold_lines === undefined) return head as SavedMember;
   const { fold_lines: count, ...rest } = head;
   const folds: SavedMember['folds'] = [];

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../runtime/atomic.js';
 import { MODEL_FORMAT, readTaggedJson, type ModelFile } from '../automl/model.js';
-import type { SavedMember } from '../automl/trial.js';
+import { writeMemberFile, type SavedMember } from '../automl/trial.js';
 import type { TargetTransform } from '../automl/target.js';
 import type { Learner, Params } from './learner.js';
 import type { TabularData } from './data.js';
@@ -46,7 +46,7 @@ export function modelInputsOf(prep: TabularData): ModelInputs {
 /** Writes the model folder `modelDir` (model.json, members/model.json, tabular.json), each file atomically. */
 export function saveTabularModel(modelDir: string, prep: ModelInputs, learner: Learner, transform: TargetTransform, baselineMean: number): TabularModelInfo {
   const member: SavedMember = { kind: learner.kind, params: learner.params, transform, clampMin: prep.clampMin, folds: [learner.toJSON()] };
-  writeJsonAtomic(join(modelDir, MEMBER_FILE), member);
+  writeMemberFile(join(modelDir, MEMBER_FILE), member);
   const model: ModelFile = {
     format: MODEL_FORMAT,
     version: 1,
