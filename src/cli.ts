@@ -11,6 +11,8 @@ import { registerReport } from './commands/report.js';
 import { registerInfo } from './commands/info.js';
 import { registerPredict } from './commands/predict.js';
 import { registerConfig } from './commands/config.js';
+import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -28,7 +30,7 @@ export function buildProgram(): Command {
     const o = program.opts();
     return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend };
   };
-  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig]) register(program, globals);
+  for (const register of [registerTrain, registerEvaluate, registerAutoml, registerPredict, registerData, registerReport, registerInfo, registerConfig, registerWorker, registerWorkers]) register(program, globals);
   for (const sub of program.commands) {
     sub.exitOverride();
     for (const subsub of sub.commands) subsub.exitOverride();
