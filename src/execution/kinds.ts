@@ -6,6 +6,7 @@ import type { JobHandler } from './job.js';
  */
 export const JOB_KINDS: Record<string, () => Promise<JobHandler>> = {
   probe: () => import('./probe.js').then((m) => m.probeHandler),
+  'automl-trial': () => import('../models/automl/trial-job.js').then((m) => m.automlTrialHandler),
 };
 
 export async function loadJobHandler(kind: string): Promise<JobHandler> {

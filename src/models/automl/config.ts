@@ -56,6 +56,13 @@ export const automlSchema = z.strictObject({
     },
     'ensembles',
   ),
+  execution: section(
+    {
+      executor: text('local', "where trials run: 'local' (threads on this machine) or redis://[user:password@]host:port / rediss://... for `sciml worker` processes anywhere (password also from SCIML_REDIS_PASSWORD; never written to the run directory)"),
+      queue: text('sciml', 'Redis queue the workers take jobs from (`sciml worker URL --queue NAME`)'),
+    },
+    'where the trials run',
+  ),
 });
 
 export type AutomlConfig = z.infer<typeof automlSchema>;

@@ -1,8 +1,8 @@
 /**
  * One trial: k-fold bagging of one learner configuration. Each fold's model is fitted on the other
  * folds and predicts its own fold (out-of-fold predictions, for scoring and ensembling) and the
- * holdout (averaged over the folds: the bagged model). Runs inside a worker thread, and in the
- * parent for replays.
+ * holdout (averaged over the folds: the bagged model). Runs as an `automl-trial` job (trial-job.ts)
+ * on any executor, and in the parent for replays.
  */
 import { Random } from '../../runtime/random.js';
 import { writeFileAtomic } from '../../runtime/atomic.js';
@@ -86,7 +86,8 @@ export function foldSeed(seed: number, fold: number): number {
   return (Math.imul(seed ^ 0x2545f491, 0x9e3779b1) + fold * 0x632be5ab) >>> 0;
 }
 
-export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+/** A trial's result and, when its CV loss is below `task.saveBelow`, its fold models (not yet written anywhere). */
+export async function runTrialFolds(task: TrialTask, data: Omit<TrialData, 'candidatesDir'>, factories: Record<string, LearnerFactory> = LEARNERS): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
   const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
   const factory = factories[kind];
   await ensureBackendFor([kind]);
@@ -128,13 +129,21 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
     models.push(learner.toJSON());
   }
   const total = loss(data.y, oof);
-  let modelFile: string | null = null;
-  if (Number.isFinite(total) && total < task.saveBelow) {
-    modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
-    const saved: SavedMember = { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models };
-    writeFileAtomic(modelFile, JSON.stringify(saved));
-  }
-  return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
+  const member: SavedMember | null = Number.isFinite(total) && total < task.saveBelow ? { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models } : null;
+  return { result: { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds }, member };
+}
+
+/** Runs a trial here and writes its fold models into `data.candidatesDir` when they are kept. */
+export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+  const { result, member } = await runTrialFolds(task, data, factories);
+  return { ...result, modelFile: member ? saveMember(data.candidatesDir, task.id, member) : null };
+}
+
+/** `<dir>/trial-<id>.json`: where a kept trial's fold models wait until the ensembles are built. */
+export function saveMember(candidatesDir: string, id: number, member: SavedMember | Uint8Array): string {
+  const modelFile = `${candidatesDir}/trial-${id}.json`;
+  writeFileAtomic(modelFile, member instanceof Uint8Array ? member : JSON.stringify(member));
+  return modelFile;
 }
 
 /** Bagged prediction of a saved member: the mean over its fold models. */
