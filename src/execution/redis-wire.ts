@@ -68,6 +68,7 @@ export function connectionOptions(target: RedisTarget, extra: Partial<RedisOptio
     tls: target.tls ? { servername: target.host } : undefined,
     maxRetriesPerRequest: null,
     connectTimeout: 5000,
+    disconnectTimeout: 200,
     // Keep retrying quietly; the owners' watchdogs decide when Redis counts as lost.
     retryStrategy: (times: number) => Math.min(200 * times, 1000),
     lazyConnect: true,
@@ -82,16 +83,16 @@ export function newClient(target: RedisTarget, extra: Partial<RedisOptions> = {}
   return client;
 }
 
-/** Connects and PINGs within `timeoutMs`, or throws the underlying reason. */
+/** Connects and PINGs within `timeoutMs`, or throws the underlying reason (a refused connection fails at once). */
 export async function connectChecked(client: Redis, timeoutMs = 5000): Promise<void> {
+  const reconnect = client.options.retryStrategy;
+  client.options.retryStrategy = () => null;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
+  let lastError: Error | undefined;
+  const onError = (err: Error) => (lastError = err);
+  client.on('error', onError);
   try {
     const attempt = (async () => {
-      let lastError: Error | undefined;
-      client.once('error', (err: Error) => (lastError = err));
       try {
         await client.connect();
       } catch (err) {
@@ -99,9 +100,14 @@ export async function connectChecked(client: Redis, timeoutMs = 5000): Promise<v
       }
       await client.ping();
     })();
-    await Promise.race([attempt, timeout]);
+    await Promise.race([attempt, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(lastError ?? new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)))]);
+    client.options.retryStrategy = reconnect;
+  } catch (err) {
+    client.disconnect();
+    throw err;
   } finally {
     if (timer) clearTimeout(timer);
+    client.off('error', onError);
   }
 }
 
@@ -157,8 +163,11 @@ export async function readWorkers(client: Redis, queue: string): Promise<WorkerI
   } while (cursor !== '0');
   if (found.length === 0) return [];
   const values = await client.mget(...found);
+  // A killed worker's entry lingers until its TTL; one silent for a few heartbeats is gone.
+  const fresh = Date.now() - 2.5 * WORKER_HEARTBEAT_MS;
   return values
     .filter((v): v is string => typeof v === 'string')
     .map((v) => JSON.parse(v) as WorkerInfo)
+    .filter((w) => w.seenMs >= fresh)
     .sort((a, b) => a.name.localeCompare(b.name));
 }

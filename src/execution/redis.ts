@@ -327,7 +327,9 @@ export class RedisExecutor implements Executor {
         // Left for the workers' janitor (the run's heartbeat expires).
       }
     }
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // BullMQ's close waits for Redis; a lost Redis must not hang the driver's exit.
+    if (this.fatal || this.client.status !== 'ready') for (const c of this.bullClients) c.disconnect();
+    await withTimeout(Promise.allSettled([this.events.close(), this.queue.close()]), 3000).catch(() => undefined);
     for (const c of [this.client, ...this.bullClients]) c.disconnect();
   }
 }

@@ -30,7 +30,7 @@ import {
   type JobEnvelope,
   type WorkerInfo,
 } from './redis-wire.js';
-import { reasonOf } from './redis.js';
+import { reasonOf, withTimeout } from './redis.js';
 
 export interface WorkerOptions {
   url: string;
@@ -236,7 +236,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     leaving = true;
     info.draining = true;
     await publish();
-    await worker.close(force);
+    if (client.status !== 'ready') force = true;
+    await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).catch(() => undefined);
     clearInterval(beat);
     clearInterval(sweep);
     await local.close();
