@@ -1,4 +1,3 @@
 export * from './space.js';
 export * from './scheduler.js';
 export * from './loop.js';
-export { WorkerPool, serveTasks, type PoolOutcome } from './pool.js';
