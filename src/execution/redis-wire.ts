@@ -5,7 +5,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { JobOutcome, JobStatus } from './job.js';
 import { packRecord, unpackRecord } from './codec.js';
-import type { RedisTarget } from './redis-url.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { UserError } from '../runtime/errors.js';
 
 export const DEFAULT_QUEUE = 'sciml';
 /** BullMQ's own keys live under `sciml:<queue>:...`. */
@@ -170,4 +171,32 @@ export async function readWorkers(client: Redis, queue: string): Promise<WorkerI
     .map((v) => JSON.parse(v) as WorkerInfo)
     .filter((w) => w.seenMs >= fresh)
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** An error's reason as a user sees it (`ECONNREFUSED: connect ...`). */
+export function reasonOf(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e?.code && !String(e.message).includes(e.code) ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+}
+
+export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Parses the URL, checks the queue name, connects: any problem is a UserError naming the redacted URL. */
+export async function connectTo(spec: string, origin: string, queue = DEFAULT_QUEUE): Promise<{ target: RedisTarget; client: Redis; queueName: string }> {
+  const target = parseRedisUrl(spec, origin);
+  if (!/^[A-Za-z0-9_.-]+$/.test(queue)) throw new UserError(`${origin}: queue '${queue}': expected letters, digits, '_', '.' or '-'`);
+  const client = newClient(target);
+  try {
+    await connectChecked(client);
+  } catch (err) {
+    throw new UserError(`${origin}: cannot reach Redis at ${target.redacted}: ${reasonOf(err)}`);
+  }
+  return { target, client, queueName: queue };
 }

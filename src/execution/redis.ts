@@ -11,19 +11,21 @@ import type { Executor, Job, JobOutcome, SubmitOptions } from './job.js';
 import { blobHash } from './files.js';
 import { UserError } from '../runtime/errors.js';
 import { scimlVersion } from '../runtime/version.js';
-import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import type { RedisTarget } from './redis-url.js';
 import {
   BULL_PREFIX,
   DEFAULT_GRACE_S,
   DEFAULT_QUEUE,
   STALLED_REASON,
   bullJobId,
-  connectChecked,
+  connectTo,
   decodeOutcome,
   keys,
   newClient,
   putBlob,
   readWorkers,
+  reasonOf,
+  withTimeout,
   type JobEnvelope,
 } from './redis-wire.js';
 
@@ -101,16 +103,7 @@ export class RedisExecutor implements Executor {
 
   static async connect(spec: string, options: RedisExecutorOptions = {}): Promise<RedisExecutor> {
     const origin = options.origin ?? '--executor';
-    const target = parseRedisUrl(spec, origin);
-    const queueName = options.queue ?? DEFAULT_QUEUE;
-    if (!/^[A-Za-z0-9_.-]+$/.test(queueName)) throw new UserError(`${origin}: queue '${queueName}': expected letters, digits, '_', '.' or '-'`);
-    const client = newClient(target);
-    try {
-      await connectChecked(client);
-    } catch (err) {
-      client.disconnect();
-      throw new UserError(`${origin}: cannot reach Redis at ${target.redacted}: ${reasonOf(err)}`);
-    }
+    const { target, client, queueName } = await connectTo(spec, origin, options.queue);
     const queueClient = newClient(target, { lazyConnect: false });
     const eventsClient = newClient(target, { lazyConnect: false });
     const queue = new Queue(queueName, { connection: queueClient, prefix: BULL_PREFIX });
@@ -333,19 +326,3 @@ export class RedisExecutor implements Executor {
     for (const c of [this.client, ...this.bullClients]) c.disconnect();
   }
 }
-
-function reasonOf(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  return e?.code && !String(e.message).includes(e.code) ? `${e.code}: ${e.message}` : String(e?.message ?? err);
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
-
-export { reasonOf, withTimeout };

@@ -11,26 +11,24 @@ import type { Redis } from 'ioredis';
 import { LocalExecutor } from './local.js';
 import { blobHash } from './files.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
-import { UserError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { scimlVersion } from '../runtime/version.js';
-import { parseRedisUrl } from './redis-url.js';
 import {
   BULL_PREFIX,
-  DEFAULT_QUEUE,
   LOCK_MS,
   MAX_STALLED,
   STALLED_MS,
+  connectTo,
+  reasonOf,
+  withTimeout,
   WORKER_HEARTBEAT_MS,
   WORKER_TTL_S,
-  connectChecked,
   keys,
   newClient,
   storeFirstOutcome,
   type JobEnvelope,
   type WorkerInfo,
 } from './redis-wire.js';
-import { reasonOf, withTimeout } from './redis.js';
 
 export interface WorkerOptions {
   url: string;
@@ -103,20 +101,11 @@ class BlobCache {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const origin = options.origin ?? 'sciml worker';
-  const target = parseRedisUrl(options.url, origin);
-  const queueName = options.queue ?? DEFAULT_QUEUE;
-  if (!/^[A-Za-z0-9_.-]+$/.test(queueName)) throw new UserError(`${origin}: --queue '${queueName}': expected letters, digits, '_', '.' or '-'`);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const version = scimlVersion();
   const log = options.log;
-  const client = newClient(target);
-  try {
-    await connectChecked(client);
-  } catch (err) {
-    client.disconnect();
-    throw new UserError(`${origin}: cannot reach Redis at ${target.redacted}: ${reasonOf(err)}`);
-  }
+  const { target, client, queueName } = await connectTo(options.url, origin, options.queue);
   const cache = new BlobCache(client, options.cacheDir ?? defaultCacheDir());
   const local = new LocalExecutor({ slots: concurrency, isolation: 'thread', memoryMb: options.memoryMb });
   const info: WorkerInfo = { name, host: hostname(), pid: process.pid, version, concurrency, startedMs: Date.now(), seenMs: Date.now(), done: 0, failed: 0, draining: false, jobs: [] };

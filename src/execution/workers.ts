@@ -1,9 +1,6 @@
 /** What `sciml workers` reports: the live workers of a queue and the queue's counts. */
 import { Queue } from 'bullmq';
-import { UserError } from '../runtime/errors.js';
-import { parseRedisUrl } from './redis-url.js';
-import { BULL_PREFIX, DEFAULT_QUEUE, connectChecked, newClient, readWorkers, type WorkerInfo } from './redis-wire.js';
-import { reasonOf } from './redis.js';
+import { BULL_PREFIX, connectTo, readWorkers, type WorkerInfo } from './redis-wire.js';
 
 export interface WorkersListing {
   redis: string;
@@ -14,15 +11,7 @@ export interface WorkersListing {
 
 export async function listWorkers(url: string, options: { queue?: string; origin?: string } = {}): Promise<WorkersListing> {
   const origin = options.origin ?? 'sciml workers';
-  const target = parseRedisUrl(url, origin);
-  const queueName = options.queue ?? DEFAULT_QUEUE;
-  const client = newClient(target);
-  try {
-    await connectChecked(client);
-  } catch (err) {
-    client.disconnect();
-    throw new UserError(`${origin}: cannot reach Redis at ${target.redacted}: ${reasonOf(err)}`);
-  }
+  const { target, client, queueName } = await connectTo(url, origin, options.queue);
   const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
   try {
     const workers = await readWorkers(client, queueName);
