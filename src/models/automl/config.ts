@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionSection } from '../../execution/config.js';
 import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
 
 export const METRICS = ['rmse', 'mae', 'r2', 'rmsle', 'accuracy', 'log_loss'] as const;
@@ -56,13 +57,7 @@ export const automlSchema = z.strictObject({
     },
     'ensembles',
   ),
-  execution: section(
-    {
-      executor: text('local', "where trials run: 'local' (threads on this machine) or redis://[user:password@]host:port / rediss://... for `sciml worker` processes anywhere (password also from SCIML_REDIS_PASSWORD; never written to the run directory)"),
-      queue: text('sciml', 'Redis queue the workers take jobs from (`sciml worker URL --queue NAME`)'),
-    },
-    'where the trials run',
-  ),
+  execution: executionSection('trials'),
 });
 
 export type AutomlConfig = z.infer<typeof automlSchema>;
