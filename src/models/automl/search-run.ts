@@ -114,10 +114,11 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     }
   };
 
+  let lastRan = '';
   const showProgress = () => {
     const shown = Number.isFinite(best) ? lossToMetric(settings.metric, best).toFixed(4) : '-';
     const s = stats?.();
-    const queue = s ? `, ${s.queued} queued / ${s.running} running / ${s.done} done on ${executor.name}` : '';
+    const queue = s ? `, ${s.queued} queued / ${s.running} running / ${s.done} done on ${executor.name}${lastRan ? ` (${lastRan})` : ''}` : '';
     log.progress(`automl: ${records.length} trials, best cv ${settings.metric} ${shown}${queue}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
   };
   const ticker = stats && log.interactive ? setInterval(showProgress, 1000) : undefined;
@@ -186,6 +187,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
           pruneSaved();
         }
         if (outcome.status === 'ok' && outcome.score < best) best = outcome.score;
+        lastRan = `trial ${record.id} ${outcome.status} on ${record.worker ?? '?'}`;
         showProgress();
         if (outcome.status === 'failed') log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
       },
