@@ -320,9 +320,11 @@ export class RedisExecutor implements Executor {
         // Left for the workers' janitor (the run's heartbeat expires).
       }
     }
-    // BullMQ's close waits for Redis; a lost Redis must not hang the driver's exit.
-    if (this.fatal || this.client.status !== 'ready') for (const c of this.bullClients) c.disconnect();
-    await withTimeout(Promise.allSettled([this.events.close(), this.queue.close()]), 3000).catch(() => undefined);
+    // BullMQ's close waits for Redis; a lost Redis must not hang the driver's exit (BullMQ's own
+    // duplicated connections would keep reconnecting and hold the process open).
+    const lost = this.fatal !== undefined || this.client.status !== 'ready';
+    const closed = lost ? false : await withTimeout(Promise.all([this.events.close(), this.queue.close()]), 3000).then(() => true, () => false);
+    if (!closed) await withTimeout(Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), 1000).catch(() => undefined);
     for (const c of [this.client, ...this.bullClients]) c.disconnect();
   }
 }

@@ -226,12 +226,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     info.draining = true;
     await publish();
     if (client.status !== 'ready') force = true;
-    await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).catch(() => undefined);
+    const closed = await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).then(() => true, () => false);
+    if (!closed) await withTimeout(Promise.allSettled([worker.disconnect(), janitorQueue.disconnect()]), 1000).catch(() => undefined);
     clearInterval(beat);
     clearInterval(sweep);
     await local.close();
     await client.del(keys.worker(queueName, name)).catch(() => 0);
-    await janitorQueue.close().catch(() => {});
+    if (closed) await withTimeout(janitorQueue.close(), 3000).catch(() => janitorQueue.disconnect());
     for (const c of [client, workerClient, janitorClient]) c.disconnect();
   };
   return { name, drain: () => leave(false), abandon: () => leave(true) };

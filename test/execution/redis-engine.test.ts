@@ -79,7 +79,8 @@ test('the driver keeps the first outcome of a job delivered twice; resubmitting 
   workers.push(w);
   const ex = await RedisExecutor.connect(redis.url, { queue, runId: 'dup-run' });
   const client = new Redis(redis.url);
-  const raw = new Queue(queue, { connection: client.duplicate(), prefix: BULL_PREFIX });
+  const rawClient = client.duplicate();
+  const raw = new Queue(queue, { connection: rawClient, prefix: BULL_PREFIX });
   try {
     const a = await ex.submit<{ echo: unknown }>({ kind: 'probe', id: 'job-1', payload: { echo: 'first' } });
     assert.equal(a.status, 'ok');
@@ -101,6 +102,7 @@ test('the driver keeps the first outcome of a job delivered twice; resubmitting 
     assert.deepEqual((decodeOutcome('job-1', (await client.getBuffer(keys.outcome(queue, 'dup-run/job-1')))!).result as { echo: unknown }).echo, 'first');
   } finally {
     await raw.close();
+    rawClient.disconnect();
     client.disconnect();
     await ex.close();
   }
@@ -111,7 +113,8 @@ test('a worker of another sciml version refuses the job with a clear message; jo
   const w = await startWorkerProcess(redis.url, ['--queue', queue]);
   workers.push(w);
   const client = new Redis(redis.url);
-  const raw = new Queue(queue, { connection: client.duplicate(), prefix: BULL_PREFIX });
+  const rawClient = client.duplicate();
+  const raw = new Queue(queue, { connection: rawClient, prefix: BULL_PREFIX });
   try {
     await client.set(keys.runAlive(queue, 'old-run'), '1', 'EX', 60);
     const job = await raw.add('probe', { v: '0.0.1-other', run: 'old-run', id: 'j', kind: 'probe', payload: {}, inputs: {}, submittedMs: Date.now() }, { jobId: 'old-run/j' });
@@ -125,6 +128,7 @@ test('a worker of another sciml version refuses the job with a clear message; jo
     assert.equal(await client.exists(keys.outcome(queue, 'dead-run/o')), 0);
   } finally {
     await raw.close();
+    rawClient.disconnect();
     client.disconnect();
   }
 });
