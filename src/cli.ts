@@ -15,6 +15,8 @@ import { registerPipeline } from './commands/pipeline.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerTune } from './commands/tune.js';
+import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
     registerRuns,
     registerServe,
     registerTune,
+    registerWorker,
+    registerWorkers,
   ];
   for (const register of commands) register(program, globals);
   for (const sub of program.commands) {

@@ -22,6 +22,8 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
     .option('--max-trials <n>', 'stop after this many trials (reproducible for a seed)', integer('--max-trials', 1))
     .option('--workers <n>', 'parallel trial workers (default: one per core)', integer('--workers', 1))
     .option('--seed <n>', 'random seed', integer('--seed'))
+    .option('--executor <spec>', "where trials run: local (default) or redis://host:port for `sciml worker` processes (password in the URL or SCIML_REDIS_PASSWORD)")
+    .option('--queue <name>', 'Redis queue of the workers (default sciml)')
     .option('--out <dir>', 'run directory')
     .action(async (table: string, opts) => {
       const data: Record<string, unknown> = { path: table };
@@ -38,6 +40,10 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       if (opts.metric !== undefined) search.metric = opts.metric;
       if (opts.classWeight !== undefined) search.class_weight = opts.classWeight;
       const config: Record<string, unknown> = { task: 'automl', data, search };
+      const execution: Record<string, unknown> = {};
+      if (opts.executor !== undefined) execution.executor = opts.executor;
+      if (opts.queue !== undefined) execution.queue = opts.queue;
+      if (Object.keys(execution).length) config.execution = execution;
       if (opts.seed !== undefined) config.seed = opts.seed;
       const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, globals(), process.argv.slice(1));
       printOutcome(outcome, globals());

@@ -4,3 +4,5 @@ export { JOB_KINDS, loadJobHandler } from './kinds.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local.js';
 export { createExecutor, type ExecutorRequest } from './create.js';
 export { packDir, unpackDir, blobHash } from './files.js';
+export { isRedisUrl, parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
+export { packRecord, unpackRecord } from './codec.js';

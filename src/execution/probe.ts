@@ -3,10 +3,15 @@ import type { JobHandler } from './job.js';
 import { scimlVersion } from '../runtime/version.js';
 
 /**
- * Reports where it ran; `sleep_ms` holds the slot that long (abortable). Used to check a worker
- * end to end (reachability, versions, concurrency) without running a model.
+ * Reports where it ran; `sleep_ms` holds the slot that long (abortable), `spin_ms` busy-loops that
+ * long (only a thread kill stops it). Used to check a worker end to end (reachability, versions,
+ * concurrency, deadlines) without running a model.
  */
-export const probeHandler: JobHandler<{ sleep_ms?: number; echo?: unknown }> = async (payload, inputs, ctx) => {
+export const probeHandler: JobHandler<{ sleep_ms?: number; spin_ms?: number; echo?: unknown }> = async (payload, inputs, ctx) => {
+  const spinUntil = performance.now() + Math.max(0, Number(payload?.spin_ms ?? 0));
+  while (performance.now() < spinUntil) {
+    // Busy on purpose.
+  }
   const sleep = Math.max(0, Number(payload?.sleep_ms ?? 0));
   if (sleep > 0) {
     await new Promise<void>((resolve, reject) => {

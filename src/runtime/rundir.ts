@@ -3,6 +3,7 @@ import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { scimlVersion } from './version.js';
+import { redactSecrets } from './redact.js';
 
 export interface InputRecord {
   path: string;
@@ -118,7 +119,7 @@ export class RunDir {
     const endedAt = new Date();
     return this.writeJson('run.json', {
       sciml_version: scimlVersion(),
-      command: info.command,
+      command: info.command.map(redactSecrets),
       backend: info.backend,
       seed: info.seed,
       status: info.status ?? 'completed',

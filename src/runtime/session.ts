@@ -5,6 +5,7 @@ import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, validateC
 import { UserError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { RunDir } from './rundir.js';
+import { redactSecrets } from './redact.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { availableParallelism } from 'node:os';
 
@@ -59,7 +60,7 @@ async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOp
 
 async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
   const log = createLogger({ quiet: g.quiet });
-  run.writeText('config.yaml', resolved.yaml);
+  run.writeText('config.yaml', redactSecrets(resolved.yaml));
   const ctx = await contextFor(run, resolved, g, log, configFile);
   const backendName = ctx.backend ? ctx.backend.name : 'none';
   if (ctx.backend) run.extra.backend_patches = ctx.backend.patches;

@@ -1,7 +1,6 @@
 export * from './space.js';
 export * from './scheduler.js';
 export * from './loop.js';
-export { WorkerPool, serveTasks, type PoolOutcome } from './pool.js';
 export * from './tpe.js';
 export * from './grid.js';
 export * from './median.js';

@@ -21,12 +21,14 @@ export interface SearchLoopOptions<R> {
   scheduler: Scheduler;
   /** Runs one trial; must settle (for a hard deadline: kill the trial and resolve 'killed'). */
   run: (trial: Trial) => Promise<TrialOutcome<R>>;
-  /** Trials running at once. */
-  parallel: number;
+  /** Trials running at once (a function: re-read before each start, e.g. remote workers joining). */
+  parallel: number | (() => number);
   /** No trial starts after this (Date.now() milliseconds). */
   deadlineMs: number;
   onRecord?: (record: SearchRecord<R>) => void;
   now?: () => number;
+  /** Errors of `run` that end the whole search (rethrown) instead of failing one trial. */
+  isFatal?: (err: unknown) => boolean;
 }
 
 /**
@@ -38,8 +40,9 @@ export async function runSearch<R>(options: SearchLoopOptions<R>): Promise<Searc
   const records: SearchRecord<R>[] = [];
   const running = new Map<number, Promise<void>>();
   let finished = false;
+  const parallel = typeof options.parallel === 'function' ? options.parallel : () => options.parallel as number;
   while (true) {
-    while (!finished && running.size < options.parallel && now() < options.deadlineMs) {
+    while (!finished && running.size < parallel() && now() < options.deadlineMs) {
       const next = options.scheduler.ask();
       if (next === 'done') {
         finished = true;
@@ -50,7 +53,10 @@ export async function runSearch<R>(options: SearchLoopOptions<R>): Promise<Searc
       const startedMs = now();
       const task = options
         .run(trial)
-        .catch((err): TrialOutcome<R> => ({ status: 'failed', score: Infinity, error: err instanceof Error ? err.message : String(err) }))
+        .catch((err): TrialOutcome<R> => {
+          if (options.isFatal?.(err)) throw err;
+          return { status: 'failed', score: Infinity, error: err instanceof Error ? err.message : String(err) };
+        })
         .then((outcome) => {
           const score = outcome.status === 'ok' && Number.isFinite(outcome.score) ? outcome.score : Infinity;
           options.scheduler.tell(trial.id, score);

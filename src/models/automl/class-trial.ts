@@ -16,7 +16,8 @@ import { resolveTrialParams } from './zoo.js';
 /** Learners whose probabilities are votes, calibrated after bagging. */
 export const CALIBRATED_KINDS = new Set(['random_forest', 'extra_trees', 'knn']);
 
-export async function runClassTrial(task: TrialTask, data: TrialData, factories: Record<string, ClassifierFactory> = CLASSIFIERS): Promise<TrialResult> {
+/** A classification trial's result and, when its CV loss is below `task.saveBelow`, its fold models (not yet written anywhere). */
+export async function runClassTrialFolds(task: TrialTask, data: Omit<TrialData, 'candidatesDir'>, factories: Record<string, ClassifierFactory> = CLASSIFIERS): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
   const K = data.classes!;
   const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
   const factory = factories[kind];
@@ -63,13 +64,8 @@ export async function runClassTrial(task: TrialTask, data: TrialData, factories:
   }
   const foldLosses = validRowsOf.map((rows) => loss(takeValues(data.y, rows), gatherRows(oof, rows, K)));
   const total = loss(data.y, oof);
-  let modelFile: string | null = null;
-  if (Number.isFinite(total) && total < task.saveBelow) {
-    modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
-    const saved: SavedMember = { kind, params: usedParams, transform: 'none', clampMin: null, classes: K, ...(calibration ? { calibration } : {}), folds: models };
-    writeMemberFile(modelFile, saved);
-  }
-  return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
+  const member: SavedMember | null = Number.isFinite(total) && total < task.saveBelow ? { kind, params: usedParams, transform: 'none', clampMin: null, classes: K, ...(calibration ? { calibration } : {}), folds: models } : null;
+  return { result: { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds }, member };
 }
 
 /** Bagged class probabilities of a saved classification member (calibrated where it was). */

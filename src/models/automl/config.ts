@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionSection } from '../../execution/config.js';
 import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
 
 export const METRICS = ['auto', 'rmse', 'mae', 'r2', 'rmsle', 'log_loss', 'accuracy', 'balanced_accuracy', 'roc_auc', 'f1'] as const;
@@ -63,6 +64,7 @@ export const automlSchema = z.strictObject({
     },
     'ensembles',
   ),
+  execution: executionSection('trials'),
 });
 
 export type AutomlConfig = z.infer<typeof automlSchema>;

@@ -1,17 +1,21 @@
 /**
  * Runs the model search: a first round that settles the target transform (when log1p is a
- * candidate), then the scheduler over the whole zoo, every trial in a worker thread under the
- * wall-clock budget. Keeps the fold models of the best `candidates` trials on disk.
+ * candidate), then the scheduler over the whole zoo, every trial an `automl-trial` job on the
+ * executor (local threads, or remote workers) under the wall-clock budget. Keeps the fold models
+ * of the best `candidates` trials on disk.
  */
 import { rmSync } from 'node:fs';
 import type { Logger } from '../../runtime/log.js';
+import { isUserError } from '../../runtime/errors.js';
 import { Asha, RandomSearch, SuccessiveHalving, type Scheduler, type Trial } from '../../search/scheduler.js';
 import { runSearch, type TrialOutcome } from '../../search/loop.js';
-import { WorkerPool } from '../../search/pool.js';
+import type { Executor } from '../../execution/job.js';
+import { blobHash } from '../../execution/files.js';
 import { sampleBranched, type Config } from '../../search/space.js';
 import type { AutomlConfig } from './config.js';
 import type { TargetTransform } from './target.js';
 import type { TrialData, TrialResult, TrialTask } from './trial.js';
+import { AUTOML_TRIAL_KIND, encodeTable, trialPayload, trialResultOf } from './trial-job.js';
 import { defaultConfig, initialKinds, portfolio, zooSpace } from './zoo.js';
 import { metricOfLoss, type RegressionMetric } from './metrics.js';
 import type { ClassificationMetric } from './class-metrics.js';
@@ -35,6 +39,10 @@ export interface TrialRecord {
   started_s: number;
   ended_s: number;
   error?: string;
+  /** Who ran it: `local`, or the name of the remote worker. */
+  worker?: string;
+  /** Times it was started (2 after its worker was lost once). */
+  attempts?: number;
   /** Kept in memory only (not in trials.jsonl). */
   result?: TrialResult;
 }
@@ -50,6 +58,8 @@ export interface SearchSettings {
   config: AutomlConfig;
   kinds: string[];
   data: TrialData;
+  /** Where trials run; `workers` caps how many are in flight (0: as many as the executor has slots). */
+  executor: Executor;
   workers: number;
   tryLog: boolean;
   /** Date.now() ms: no trial starts after this, running ones stop early. */
@@ -83,7 +93,12 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
   const candidates = config.ensemble.candidates;
   const saved = new Map<number, number>(); // trial id -> loss, for trials whose fold models are on disk
   const records: TrialRecord[] = [];
-  const pool = new WorkerPool<TrialTask, TrialResult>(new URL('./worker.js', import.meta.url), data, settings.workers);
+  const { executor } = settings;
+  const table = encodeTable(data);
+  const tableHash = blobHash(table);
+  const ran = new Map<number, { worker?: string; attempts: number }>();
+  const inFlight = () => (settings.workers > 0 ? settings.workers : executor.slots);
+  const stats = (executor as { stats?: () => { queued: number; running: number; done: number } }).stats?.bind(executor);
   const maxTotal = config.search.max_trials > 0 ? config.search.max_trials : undefined;
   let best = Infinity;
 
@@ -103,6 +118,15 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     }
   };
 
+  let lastRan = '';
+  const showProgress = () => {
+    const shown = Number.isFinite(best) ? metricOfLoss(settings.metric, best).toFixed(4) : '-';
+    const s = stats?.();
+    const queue = s ? `, ${s.queued} queued / ${s.running} running / ${s.done} done on ${executor.name}${lastRan ? ` (${lastRan})` : ''}` : '';
+    log.progress(`automl: ${records.length} trials, best cv ${settings.metric} ${shown}${queue}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
+  };
+  const ticker = stats && log.interactive ? setInterval(showProgress, 1000) : undefined;
+
   const runPhase = async (phase: TrialRecord['phase'], scheduler: Scheduler, transformOf: (trial: Trial) => TargetTransform, idOffset: number, phaseIndex: number): Promise<TrialRecord[]> => {
     const trialTimeout = config.search.trial_timeout_s > 0 ? config.search.trial_timeout_s * 1000 : Infinity;
     const run = async (trial: Trial): Promise<TrialOutcome<TrialResult>> => {
@@ -117,18 +141,26 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
         softDeadlineEpochMs: Math.min(settings.searchDeadlineMs, now + trialTimeout),
         saveBelow: saveThreshold(),
       };
-      const outcome = await pool.run(task, Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000));
-      if (outcome.status === 'ok') return { status: 'ok', score: outcome.result.loss, result: outcome.result };
-      if (outcome.status === 'killed') return { status: 'killed', score: Infinity, error: 'stopped at the time budget' };
-      const deadline = /time budget reached/.test(outcome.error);
-      return { status: deadline ? 'killed' : 'failed', score: Infinity, error: deadline ? 'stopped at the time budget' : outcome.error.split('\n')[0] };
+      const outcome = await executor.submit({ kind: AUTOML_TRIAL_KIND, id: `trial-${id}`, payload: trialPayload(task, tableHash), inputs: { table }, deadlineMs: Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000) });
+      // Thread numbers of the local executor depend on timing: trials.jsonl records the host only.
+      ran.set(id, { worker: outcome.worker?.startsWith('local:') ? 'local' : outcome.worker, attempts: outcome.attempts });
+      if (outcome.status === 'ok') {
+        const result = trialResultOf(outcome, id, data.candidatesDir);
+        return { status: 'ok', score: result.loss, result };
+      }
+      const error = outcome.error ?? 'unknown error';
+      if (outcome.status === 'killed') return { status: 'killed', score: Infinity, error: /queued/.test(error) ? `stopped at the time budget (${error})` : 'stopped at the time budget' };
+      const deadline = /time budget reached/.test(error);
+      return { status: deadline ? 'killed' : 'failed', score: Infinity, error: deadline ? 'stopped at the time budget' : error.split('\n')[0] };
     };
     const phaseRecords: TrialRecord[] = [];
     await runSearch<TrialResult>({
       scheduler,
       run,
-      parallel: settings.workers,
+      parallel: inFlight,
       deadlineMs: settings.searchDeadlineMs,
+      // A lost engine (Redis gone) ends the search instead of failing every later trial.
+      isFatal: (err) => isUserError(err),
       onRecord: ({ trial, outcome, startedMs, endedMs }) => {
         const result = outcome.result;
         const record: TrialRecord = {
@@ -149,6 +181,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
           started_s: (startedMs - settings.startMs) / 1000,
           ended_s: (endedMs - settings.startMs) / 1000,
           ...(outcome.error ? { error: outcome.error } : {}),
+          ...(ran.get(idOffset + trial.id) ?? {}),
           result,
         };
         phaseRecords.push(record);
@@ -158,8 +191,8 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
           pruneSaved();
         }
         if (outcome.status === 'ok' && outcome.score < best) best = outcome.score;
-        const shown = Number.isFinite(best) ? metricOfLoss(settings.metric, best).toFixed(4) : '-';
-        log.progress(`automl: ${records.length} trials, best cv ${settings.metric} ${shown}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
+        lastRan = `trial ${record.id} ${outcome.status} on ${record.worker ?? '?'}`;
+        showProgress();
         if (outcome.status === 'failed') log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
       },
     });
@@ -189,6 +222,6 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     if (remaining === undefined || remaining > 0) await runPhase('search', scheduler, () => transform, nextId, 0);
     return { records: records.sort((a, b) => a.id - b.id), transform, transformLosses, scheduler: scheduler.name };
   } finally {
-    await pool.close();
+    if (ticker) clearInterval(ticker);
   }
 }

@@ -21,6 +21,8 @@ import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
 import { ensureBackendFor, predictMember, readMemberFile, type SavedMember, type TrialData } from './trial.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
+import { createExecutor } from '../../execution/create.js';
+import type { Executor } from '../../execution/job.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report. */
 export function reserveSeconds(timeLimit: number): number {
@@ -68,13 +70,18 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   };
   const reserveMs = reserveSeconds(config.search.time_limit_s) * 1000;
   const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
+  let executor: Executor | undefined;
   try {
-    const workers = config.search.workers > 0 ? config.search.workers : ctx.workers;
+    const remote = config.execution.executor !== 'local';
+    const workers = config.search.workers > 0 ? config.search.workers : remote ? 0 : ctx.workers;
+    executor = await createExecutor({ spec: config.execution.executor, queue: config.execution.queue, slots: workers, origin: `${configFile}: execution.executor`, warn: (m) => ctx.log.warn(m) });
+    if (remote) ctx.run.extra.executor = { name: executor.name, queue: config.execution.queue };
     const search = await ctx.run.phase('search', () =>
       searchModels({
         config,
         kinds,
         data,
+        executor: executor!,
         workers,
         tryLog: !classification && logCandidate(prep.y),
         searchDeadlineMs,
@@ -86,6 +93,8 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       }),
     );
     ctx.log.done();
+    await executor.close();
+    executor = undefined;
     const ok = search.records.filter((r) => r.status === 'ok' && r.result);
     if (ok.length === 0) {
       const failures = search.records.filter((r) => r.error).map((r) => `trial ${r.id} (${String(r.config[LEARNER_KEY])}): ${r.error}`);
@@ -212,6 +221,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     ].join('\n');
     return { text, summary: { ...summary, metrics: finalMetrics, baseline: baselineMetrics } };
   } finally {
+    await executor?.close();
     rmSync(candidatesDir, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,8 @@
 /**
  * One trial: k-fold bagging of one learner configuration. Each fold's model is fitted on the other
  * folds and predicts its own fold (out-of-fold predictions, for scoring and ensembling) and the
- * holdout (averaged over the folds: the bagged model). Runs inside a worker thread, and in the
- * parent for replays.
+ * holdout (averaged over the folds: the bagged model). Runs as an `automl-trial` job (trial-job.ts)
+ * on any executor, and in the parent for replays.
  */
 import { Random } from '../../runtime/random.js';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { resolveTrialParams } from './zoo.js';
 import type { Config } from '../../search/space.js';
 import type { PowerCalibration } from './calibration.js';
 import type { ClassificationMetric } from './class-metrics.js';
-import { predictClassMember, runClassTrial } from './class-trial.js';
+import { predictClassMember, runClassTrialFolds } from './class-trial.js';
 
 export interface TrialData {
   X: Matrix;
@@ -81,10 +81,15 @@ export class DeadlineError extends Error {}
  * trees per fold on 16,000 rows are ~30 MB of JSON each). A file holding one JSON document (as
  * written before) still loads.
  */
-export function writeMemberFile(path: string, member: SavedMember): void {
+/** A member as JSON lines (a head, then one line per fold model): no single string holds a big forest. */
+export function memberBytes(member: SavedMember): Uint8Array {
   const { folds, ...head } = member;
   const lines = [JSON.stringify({ ...head, fold_lines: folds.length }), ...folds.map((f) => JSON.stringify(f))];
-  writeFileAtomic(path, Buffer.concat(lines.map((l) => Buffer.from(l + '\n'))));
+  return Buffer.concat(lines.map((l) => Buffer.from(l + '\n')));
+}
+
+export function writeMemberFile(path: string, member: SavedMember): void {
+  writeFileAtomic(path, memberBytes(member));
 }
 
 /** A member file's first line: everything but the fold models (of a one-document file: all of it). */
@@ -171,8 +176,9 @@ export function foldRows(folds: Int32Array, f: number, dataFraction: number, see
   return { trainRows, validRows };
 }
 
-export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
-  if (data.classes !== undefined) return runClassTrial(task, data);
+/** A trial's result and, when its CV loss is below `task.saveBelow`, its fold models (not yet written anywhere). */
+export async function runTrialFolds(task: TrialTask, data: Omit<TrialData, 'candidatesDir'>, factories: Record<string, LearnerFactory> = LEARNERS): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
+  if (data.classes !== undefined) return runClassTrialFolds(task, data);
   const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
   const factory = factories[kind];
   await ensureBackendFor([kind]);
@@ -207,13 +213,21 @@ export async function runTrial(task: TrialTask, data: TrialData, factories: Reco
     models.push(learner.toJSON());
   }
   const total = loss(data.y, oof);
-  let modelFile: string | null = null;
-  if (Number.isFinite(total) && total < task.saveBelow) {
-    modelFile = `${data.candidatesDir}/trial-${task.id}.json`;
-    const saved: SavedMember = { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models };
-    writeMemberFile(modelFile, saved);
-  }
-  return { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds, modelFile };
+  const member: SavedMember | null = Number.isFinite(total) && total < task.saveBelow ? { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models } : null;
+  return { result: { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds }, member };
+}
+
+/** Runs a trial here and writes its fold models into `data.candidatesDir` when they are kept. */
+export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+  const { result, member } = await runTrialFolds(task, data, factories);
+  return { ...result, modelFile: member ? saveMember(data.candidatesDir, task.id, member) : null };
+}
+
+/** `<dir>/trial-<id>.json`: where a kept trial's fold models wait until the ensembles are built. */
+export function saveMember(candidatesDir: string, id: number, member: SavedMember | Uint8Array): string {
+  const modelFile = `${candidatesDir}/trial-${id}.json`;
+  writeFileAtomic(modelFile, member instanceof Uint8Array ? member : memberBytes(member));
+  return modelFile;
 }
 
 /** Fold models rebuilt from JSON once per saved member (rebuilding per call cost ms per request when serving). */

@@ -1,0 +1,46 @@
+/** What `sciml workers` reports: the live workers of a queue and the queue's counts. */
+import { Queue } from 'bullmq';
+import { BULL_PREFIX, connectTo, readWorkers, type WorkerInfo } from './redis-wire.js';
+
+export interface WorkersListing {
+  redis: string;
+  queue: string;
+  counts: Record<string, number>;
+  workers: WorkerInfo[];
+}
+
+export async function listWorkers(url: string, options: { queue?: string; origin?: string } = {}): Promise<WorkersListing> {
+  const origin = options.origin ?? 'sciml workers';
+  const { target, client, queueName } = await connectTo(url, origin, options.queue);
+  const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
+  try {
+    const workers = await readWorkers(client, queueName);
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+    return { redis: target.redacted, queue: queueName, counts, workers };
+  } finally {
+    await queue.close().catch(() => {});
+    client.disconnect();
+  }
+}
+
+function age(sinceMs: number, now: number): string {
+  const s = Math.max(0, Math.round((now - sinceMs) / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function workersText(listing: WorkersListing, now = Date.now()): string {
+  const c = listing.counts;
+  const lines = [`${listing.redis} queue '${listing.queue}': ${(c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0)} queued, ${c.active ?? 0} running, ${c.completed ?? 0} completed, ${c.failed ?? 0} failed (kept 1 h)`];
+  if (listing.workers.length === 0) {
+    lines.push('no workers connected');
+    return lines.join('\n') + '\n';
+  }
+  const rows = listing.workers.map((w) => [w.name, w.version, String(w.concurrency), `${age(w.startedMs, now)} ago`, `${w.done} ok, ${w.failed} not`, w.draining ? 'draining' : w.jobs.length === 0 ? 'idle' : w.jobs.map((j) => `${j.kind} ${j.id} (${age(j.sinceMs, now)}${j.attempt > 1 ? `, attempt ${j.attempt}` : ''})`).join('; ')]);
+  const header = ['worker', 'sciml', 'slots', 'since', 'jobs done', 'running'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
+  lines.push(fmt(header), ...rows.map(fmt));
+  return lines.join('\n') + '\n';
+}
