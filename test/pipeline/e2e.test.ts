@@ -64,7 +64,7 @@ test('the CLI exits 1 when a stage fails and 2 for a bad pipeline or executor', 
   assert.match(r.stdout, /bad\s+failed\s+\S+\s+never run; exit status 4/);
   const bad = sciml(['pipeline', 'run', join(failing, 'pipeline.yaml'), '--executor', 'redis://127.0.0.1:1']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--executor: expected 'local', got 'redis:\/\/127\.0\.0\.1:1'/);
+  assert.match(bad.stderr, /--executor: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   const missing = sciml(['pipeline', 'status', join(failing, 'nope.yaml')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.yaml: cannot read pipeline file: no such file/);

@@ -42,7 +42,7 @@ test('a misspelled space path exits 2 with file:line and a suggestion', () => {
   const valid = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
   const badExecutor = sciml(['tune', join(valid, 'tune.yaml'), '--executor', 'ftp://nowhere', '--out', join(valid, 'never')]);
   assert.equal(badExecutor.code, 2);
-  assert.match(badExecutor.stderr, /--executor: expected 'local', got 'ftp:\/\/nowhere'/);
+  assert.match(badExecutor.stderr, /--executor: expected 'local', redis:\/\/host:port or rediss:\/\/host:port, got 'ftp:\/\/nowhere'/);
   assert.ok(!existsSync(join(valid, 'never')), 'a rejected command leaves no run directory');
   const empty = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.activation: {choice: []}\n') });
   assert.match(sciml(['tune', join(empty, 'tune.yaml')]).stderr, /tune\.yaml:5: tune\.space\.model\.activation: choice: expected at least one value/);
