@@ -12,6 +12,7 @@ import { blobHash } from './files.js';
 import { UserError } from '../runtime/errors.js';
 import { scimlVersion } from '../runtime/version.js';
 import type { RedisTarget } from './redis-url.js';
+import { fromJsonSafe } from './json-safe.js';
 import {
   BULL_PREFIX,
   DEFAULT_GRACE_S,
@@ -140,7 +141,7 @@ export class RedisExecutor implements Executor {
       if (d?.sciml === 'start') {
         p.running = true;
         p.worker = d.worker;
-      } else if (d && 'event' in d) p.options.onProgress?.(d.event);
+      } else if (d && 'event' in d) p.options.onProgress?.(fromJsonSafe(d.event));
     });
     this.events.on('completed', ({ jobId }) => void this.check(jobId));
     this.events.on('failed', ({ jobId, failedReason }) => {
@@ -222,7 +223,9 @@ export class RedisExecutor implements Executor {
       inputs[name] = hash;
     }
     const bullId = bullJobId(this.runId, job.id);
-    const envelope: JobEnvelope = { v: scimlVersion(), run: this.runId, id: job.id, kind: job.kind, payload: job.payload, inputs, deadlineMs: job.deadlineMs, cpus: job.cpus, submittedMs: Date.now() };
+    // The envelope is JSON: no deadline (Infinity) must not become null, which reads as 0.
+    const deadlineMs = job.deadlineMs !== undefined && Number.isFinite(job.deadlineMs) ? job.deadlineMs : undefined;
+    const envelope: JobEnvelope = { v: scimlVersion(), run: this.runId, id: job.id, kind: job.kind, payload: job.payload, inputs, deadlineMs, cpus: job.cpus, submittedMs: Date.now() };
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
       const p: Pending = {
         job,
@@ -244,8 +247,8 @@ export class RedisExecutor implements Executor {
         },
       };
       this.pending.set(bullId, p);
-      if (job.deadlineMs !== undefined) {
-        p.timer = setTimeout(() => void this.expire(p), Math.max(0, job.deadlineMs - Date.now()) + DEADLINE_SLACK_MS);
+      if (deadlineMs !== undefined) {
+        p.timer = setTimeout(() => void this.expire(p), Math.max(0, deadlineMs - Date.now()) + DEADLINE_SLACK_MS);
       }
     });
     // Registered before the add, so no event is missed; a job id seen before (a resumed driver) is not added twice.

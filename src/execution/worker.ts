@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LocalExecutor } from './local.js';
+import { toJsonSafe } from './json-safe.js';
 import { blobHash } from './files.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
 import type { Logger } from '../runtime/log.js';
@@ -149,7 +150,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
       const outcome = failure
         ? { status: 'failed' as const, error: failure, startedMs, endedMs: Date.now() }
-        : await local.submit({ kind: env.kind, id: env.id, payload: env.payload, inputs, deadlineMs: env.deadlineMs, cpus: env.cpus }, { onProgress: (event) => void bull.updateProgress({ event }).catch(() => {}) });
+        : await local.submit({ kind: env.kind, id: env.id, payload: env.payload, inputs, deadlineMs: env.deadlineMs, cpus: env.cpus }, { onProgress: (event) => void bull.updateProgress({ event: toJsonSafe(event) as object }).catch(() => {}) });
       const { id: _id, worker: _thread, attempts: _a, ...rest } = outcome as typeof outcome & { id?: string; worker?: string; attempts?: number };
       const first = await storeFirstOutcome(client, queueName, bull.id!, { ...rest, worker: name, attempts: attempt });
       if (outcome.status === 'ok') info.done++;

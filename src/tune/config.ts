@@ -50,7 +50,13 @@ export const tuneSchema = z.strictObject({
       keep_checkpoints: bool(true, "keep every trial's checkpoint (false: only the winners')"),
     })
     .describe('the search'),
-  execution: section({ executor: text('local', "where trials run: 'local' (worker threads) or an engine URL") }, 'where trials run'),
+  execution: section(
+    {
+      executor: text('local', "where trials run: 'local' (worker threads) or an engine URL"),
+      queue: text('sciml', 'Redis queue the workers take jobs from (`sciml worker URL --queue NAME`)'),
+    },
+    'where trials run',
+  ),
 });
 
 export type TuneFile = z.infer<typeof tuneSchema>;
@@ -75,6 +81,8 @@ export interface TuneSetup {
   tune: TuneFile['tune'];
   executor: string;
   executorOrigin: string;
+  /** Remote engines: the queue name. */
+  queue: string;
   baseFile: string;
   task: TaskDefinition;
   /** The base config with defaults filled and relative paths made absolute. */
@@ -288,6 +296,7 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
     tune,
     executor: overrides.executor ?? parsed.execution.executor,
     executorOrigin: overrides.executor !== undefined || !executorFromFile ? '--executor' : `${file}:${source.lineOf(['execution', 'executor'])}: execution.executor`,
+    queue: parsed.execution.queue,
     baseFile,
     task,
     base,

@@ -3,6 +3,7 @@
  * the segments' searches through one executor under the time limit, and writes the leaderboards,
  * winners and report. `resume` continues an interrupted run from its journal.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -81,7 +82,8 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const { tune } = setup;
   const slots = tune.workers > 0 ? tune.workers : Math.max(1, availableParallelism());
   // Before the run directory exists: a bad executor leaves nothing behind.
-  const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin });
+  const executorRun = executorRunId(replay, options.resume);
+  const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin, queue: setup.queue, runId: executorRun, warn: (m) => log.warn(m) });
   if (!options.resume) {
     run = RunDir.create({ task: 'tune', out: options.out });
     // The run keeps its own copy of the tune file, pointing at the base config by absolute path, for --resume.
@@ -102,7 +104,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const info = { command: argv, backend: g.backend, seed: tune.seed };
   run.extra.executor = executor.name;
   run.finish({ ...info, status: 'running' });
-  journal.append({ ev: 'start', t: 0, seed: tune.seed, segments: setup.segments.map((s) => s.name), scheduler: tune.scheduler, sampler: tune.sampler, ...(replay ? { resumed: true } : {}) });
+  journal.append({ ev: 'start', t: 0, seed: tune.seed, segments: setup.segments.map((s) => s.name), scheduler: tune.scheduler, sampler: tune.sampler, ...(replay ? { resumed: true } : {}), executor_run: executorRun });
   const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000 });
   const onSignal = () => {
     log.warn('tune: interrupted; writing the leaderboard (resume with sciml tune --resume ' + run.path + ')');
@@ -157,6 +159,19 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   run.finish(info);
   const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
   return { text, summary: { run_dir: run.path, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, trials: boards.reduce((n, b) => n + b.length, 0), epochs_trained: epochsTrained, elapsed_s: elapsed } };
+}
+
+/**
+ * The id of this run's jobs on a remote engine: the same across `--resume`, so the resumed driver
+ * reattaches to jobs the killed one left queued or running (and to outcomes they stored) instead of
+ * running them again. Recorded in the journal's first start event; runs from before that record
+ * fall back to a hash of the run directory's absolute path.
+ */
+function executorRunId(replay: JournalEvent[] | undefined, resumeDir: string | undefined): string {
+  const recorded = replay?.find((e): e is Extract<JournalEvent, { ev: 'start' }> => e.ev === 'start')?.executor_run;
+  if (recorded) return recorded;
+  if (resumeDir) return `tune-${createHash('sha256').update(resolve(resumeDir)).digest('hex').slice(0, 16)}`;
+  return `tune-${randomBytes(8).toString('hex')}`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 export type JournalEvent =
-  | { ev: 'start'; t: number; seed: number; segments: string[]; scheduler: string; sampler: string; resumed?: boolean }
+  | { ev: 'start'; t: number; seed: number; segments: string[]; scheduler: string; sampler: string; resumed?: boolean; /** The run's id on a remote engine's queue, kept so a resumed driver reattaches to its jobs. */ executor_run?: string }
   | { ev: 'ask' | 'promote'; t: number; seg: string; run: number; config_index: number; rung: number; budget: number; promoted_from: number | null; params: Record<string, unknown> }
   | { ev: 'epoch'; t: number; seg: string; config_index: number; run: number; epoch: number; metrics: Record<string, number> }
   | { ev: 'checkpoint'; t: number; seg: string; config_index: number; run: number; epoch: number }

@@ -27,6 +27,20 @@ export function tuneYaml(lines: string): string {
   return `tune:\n  base: knots.yaml\n  metric: validation.mse\n${lines}`;
 }
 
+/** A seeded successive-halving search of 9 knots configurations, 2 at a time. */
+export const HALVING = tuneYaml(`  space:
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+    model.width: {choice: [8, 16, 32]}
+  budget: {min: 1, max: 9}
+  scheduler: successive_halving
+  sampler: random
+  max_trials: 9
+  workers: 2
+  checkpoint_interval_s: 0
+  time_limit_s: 300
+  seed: 3
+`);
+
 export interface Event {
   ev: string;
   seg?: string;

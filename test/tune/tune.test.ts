@@ -4,22 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, root, sciml } from '../helpers/cli.js';
-import { KNOTS_BASE, journal, leaderboardRows, tuneYaml, workdir, type Event } from './helpers.js';
+import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneYaml, workdir, type Event } from './helpers.js';
 import { resolveConfig } from '../../src/runtime/session.js';
 import { tableFromIPC } from 'apache-arrow';
 
-const HALVING = tuneYaml(`  space:
-    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
-    model.width: {choice: [8, 16, 32]}
-  budget: {min: 1, max: 9}
-  scheduler: successive_halving
-  sampler: random
-  max_trials: 9
-  workers: 2
-  checkpoint_interval_s: 0
-  time_limit_s: 300
-  seed: 3
-`);
 
 /** Epoch numbers a configuration reported, across all its runs, in journal order. */
 function epochsByConfig(events: Event[]): Map<string, number[]> {

@@ -1,0 +1,90 @@
+/**
+ * `sciml tune` through two `sciml worker` processes on a loopback redis-server: the driver is
+ * SIGKILLed mid-search, `sciml tune --resume RUN --executor URL` reattaches to the same run's jobs,
+ * runs no finished trial again, and ends with the leaderboard of an uninterrupted local run.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, root, sciml } from '../helpers/cli.js';
+import { HALVING, KNOTS_BASE, journal, leaderboardRows, workdir } from '../tune/helpers.js';
+import { redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from './redis-helpers.js';
+
+const skip = redisSkipReason();
+if (skip) console.log(`# skipped: ${skip}`);
+const QUEUE = 'tunes';
+const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
+// The same search with the queue named in the tune file (the URL comes from --executor).
+writeFileSync(join(dir, 'tune-remote.yaml'), `${HALVING}execution:\n  queue: ${QUEUE}\n`);
+let redis: RedisServer;
+const workers: WorkerProcess[] = [];
+
+before(async () => {
+  if (skip) return;
+  redis = await startRedis();
+  workers.push(...(await Promise.all([0, 1].map(() => startWorkerProcess(`redis://127.0.0.1:${redis.port}`, ['--queue', QUEUE])))));
+});
+after(async () => {
+  for (const w of workers) await w.stop('SIGKILL');
+  if (redis) await redis.stop();
+  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+});
+
+test('a tune driver killed mid-search over Redis resumes with --executor, runs no finished trial again, and matches the local leaderboard', { skip }, async () => {
+  const url = `redis://127.0.0.1:${redis.port}`;
+  const reference = join(dir, 'reference');
+  const local = sciml(['tune', join(dir, 'tune.yaml'), '--out', reference]);
+  assert.equal(local.code, 0, local.stderr);
+
+  const killed = join(dir, 'killed');
+  const child = spawn(process.execPath, [bin, 'tune', join(dir, 'tune-remote.yaml'), '--executor', url, '--out', killed], { cwd: root, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (!existsSync(join(killed, 'trials.jsonl'))) return;
+      const ev = journal(killed);
+      const last = ev[ev.length - 1];
+      if (ev.filter((e) => e.ev === 'tell').length >= 4 && last?.ev === 'epoch') {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 5);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the tune finished before it could be killed'));
+    });
+  });
+  await exited;
+  const before = journal(killed);
+  const runId = before[0].executor_run;
+  assert.match(String(runId), /^tune-[0-9a-f]{16}$/, 'the first start event records the run id on the queue');
+  // Checkpoints streamed as progress crossed Redis as bytes (a mangled blob would fail the resume).
+  assert.ok(before.some((e) => e.ev === 'checkpoint'), 'checkpoints came back through progress');
+  const toldBefore = new Set(before.filter((e) => e.ev === 'tell').map((e) => e.run));
+  const unfinished = before.filter((e) => (e.ev === 'ask' || e.ev === 'promote') && !toldBefore.has(e.run));
+  assert.ok(unfinished.length > 0, 'the kill should leave a trial running');
+
+  const resumed = sciml(['tune', '--resume', killed, '--executor', url]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const afterEvents = journal(killed);
+  const starts = afterEvents.filter((e) => e.ev === 'start');
+  assert.equal(starts.length, 2);
+  assert.equal(starts[1].executor_run, runId, 'the resumed driver reattaches under the same run id');
+  const asks = afterEvents.filter((e) => e.ev === 'ask' || e.ev === 'promote').map((e) => e.run);
+  assert.equal(new Set(asks).size, asks.length, 'no trial was handed out twice');
+  const tells = afterEvents.filter((e) => e.ev === 'tell').map((e) => e.run);
+  assert.equal(new Set(tells).size, tells.length, 'no finished trial ran twice');
+  assert.ok(afterEvents.slice(before.length).every((e) => e.ev !== 'epoch' || !toldBefore.has(e.run)), 'a finished trial reported epochs after the resume');
+  assert.equal(tells.length, leaderboardRows(reference).length + 4, 'every ask and promotion was told once (9 + 3 + 1)');
+  assert.deepEqual(leaderboardRows(killed), leaderboardRows(reference));
+  // Every trial job ran exactly once, on a worker: the two left running at the kill were reattached, not run again.
+  // (The test's event loop was blocked by spawnSync: give the workers' stderr a moment to arrive.)
+  const ranJobs = () => workers.flatMap((w) => [...w.stderr().matchAll(/job (all\/\d+\/\d+) \(tune-trial\) ok/g)].map((m) => m[1]));
+  for (let i = 0; i < 40 && ranJobs().length < tells.length; i++) await new Promise((r) => setTimeout(r, 50));
+  const jobs = ranJobs();
+  assert.equal(jobs.length, tells.length, `jobs the workers ran: ${jobs.join(', ')}`);
+  assert.equal(new Set(jobs).size, jobs.length, `a job ran twice: ${jobs.join(', ')}`);
+});
