@@ -5,11 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, root, sciml } from '../helpers/cli.js';
-import { HALVING, KNOTS_BASE, journal, leaderboardRows, workdir } from '../tune/helpers.js';
+import { sciml } from '../helpers/cli.js';
+import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, workdir } from '../tune/helpers.js';
 import { redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from './redis-helpers.js';
 
 const skip = redisSkipReason();
@@ -39,25 +38,7 @@ test('a tune driver killed mid-search over Redis resumes with --executor, runs n
   assert.equal(local.code, 0, local.stderr);
 
   const killed = join(dir, 'killed');
-  const child = spawn(process.execPath, [bin, 'tune', join(dir, 'tune-remote.yaml'), '--executor', url, '--out', killed], { cwd: root, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (!existsSync(join(killed, 'trials.jsonl'))) return;
-      const ev = journal(killed);
-      const last = ev[ev.length - 1];
-      if (ev.filter((e) => e.ev === 'tell').length >= 4 && last?.ev === 'epoch') {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-        resolve();
-      }
-    }, 5);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the tune finished before it could be killed'));
-    });
-  });
-  await exited;
+  await tuneKilledMidTrial([join(dir, 'tune-remote.yaml'), '--executor', url, '--out', killed], killed, 4);
   const before = journal(killed);
   const runId = before[0].executor_run;
   assert.match(String(runId), /^tune-[0-9a-f]{16}$/, 'the first start event records the run id on the queue');

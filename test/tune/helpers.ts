@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
+import { bin, root } from '../helpers/cli.js';
 
 /** A small knots config: synthetic rows, a narrow network, a few epochs per second. */
 export const KNOTS_BASE = `task: knots
@@ -61,4 +63,30 @@ export function leaderboardRows(runDir: string): Record<string, unknown>[] {
     const o = row.toJSON() as Record<string, unknown>;
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
   });
+}
+
+/**
+ * Runs `sciml tune ARGS` (`--out runDir` among them) in a child process and SIGKILLs it once
+ * `tells` trials have finished while another is mid-epoch; resolves when the process is gone.
+ */
+export async function tuneKilledMidTrial(args: string[], runDir: string, tells: number): Promise<void> {
+  const child = spawn(process.execPath, [bin, 'tune', ...args], { cwd: root, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (!existsSync(join(runDir, 'trials.jsonl'))) return;
+      const ev = journal(runDir);
+      const last = ev[ev.length - 1];
+      if (ev.filter((e) => e.ev === 'tell').length >= tells && last?.ev === 'epoch') {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 5);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the tune finished before it could be killed'));
+    });
+  });
+  await exited;
 }

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, root, sciml } from '../helpers/cli.js';
-import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneYaml, workdir, type Event } from './helpers.js';
+import { sciml } from '../helpers/cli.js';
+import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, tuneYaml, workdir, type Event } from './helpers.js';
 import { resolveConfig } from '../../src/runtime/session.js';
 import { tableFromIPC } from 'apache-arrow';
 
@@ -65,27 +64,7 @@ test('successive halving continues promoted trials from their checkpoints, and a
 
   // Same search, killed with SIGKILL while trials run, then resumed.
   const killed = join(dir, 'killed');
-  const child = spawn(process.execPath, [bin, 'tune', join(dir, 'tune.yaml'), '--out', killed], { cwd: root, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const file = join(killed, 'trials.jsonl');
-      if (!existsSync(file)) return;
-      const ev = journal(killed);
-      const tells = ev.filter((e) => e.ev === 'tell').length;
-      const last = ev[ev.length - 1];
-      if (tells >= 5 && last?.ev === 'epoch') {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-        resolve();
-      }
-    }, 5);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the tune finished before it could be killed'));
-    });
-  });
-  await exited;
+  await tuneKilledMidTrial([join(dir, 'tune.yaml'), '--out', killed], killed, 5);
   const before = journal(killed);
   const toldBefore = new Set(before.filter((e) => e.ev === 'tell').map((e) => e.run));
   const unfinished = before.filter((e) => (e.ev === 'ask' || e.ev === 'promote') && !toldBefore.has(e.run));
