@@ -7,7 +7,7 @@
  * rows on both sides: the tabular trial's seeded validation split). Each side refits the
  * configuration with its best validation score (at the rounds it was measured at) on all training
  * rows and reports its holdout RMSE, and the time its best-so-far validation RMSE first reached
- * Optuna's final one.
+ * Optuna's final one. sciml's side refits what `sciml tune` answers, best/all/config.yaml.
  *
  * Options: --budget S (default 60), --seed N (42), --workers N (2), --min-rounds N (90: rungs at 90, 270
  * and 810 rounds), --no-peer, --no-random.
@@ -70,7 +70,12 @@ interface SideResult {
   best: { params: Record<string, unknown>; rounds: number };
 }
 
-/** Runs a sciml tune, then refits its best reported (configuration, rounds) with `sciml train`. */
+/**
+ * Runs a sciml tune, then refits what the tune itself answers (best/all/config.yaml: the winner's
+ * values at the rounds of its last rung) with `sciml train` on all training rows. The best-so-far
+ * curve counts the validation scores at rung ends only (90, 270, 810 rounds), the rounds Optuna's
+ * trials report at, though sciml's trials score every round.
+ */
 function runSciml(dir: string, name: string, base: string, opts: ReturnType<typeof parseArgs>, scheduler: string, sampler: string): SideResult {
   const tuneFile = join(dir, `tune-${name}.yaml`);
   const space = {
@@ -86,16 +91,14 @@ function runSciml(dir: string, name: string, base: string, opts: ReturnType<type
   rmSync(out, { recursive: true, force: true });
   const summary = JSON.parse(sciml(['tune', tuneFile, '--out', out, '--json']));
   const events = readJournal(join(out, 'trials.jsonl'));
-  const reports = events.flatMap((e) => (e.ev === 'epoch' ? [{ t: e.t, metric: e.metrics['validation.rmse'], config: e.config_index, rounds: e.epoch }] : []));
-  const best = reports.reduce((a, b) => (b.metric < a.metric ? b : a));
-  const config = parse(readFileSync(join(out, 'trials', 'all', String(best.config), 'config.yaml'), 'utf8'));
-  config.model.params.max_iter = best.rounds;
-  const refitFile = join(dir, `refit-${name}.yaml`);
-  writeFileSync(refitFile, stringify(config));
-  const trained = JSON.parse(sciml(['train', refitFile, '--out', join(dir, `refit-${name}`), '--json']));
+  const reports = events.flatMap((e) => (e.ev === 'epoch' && STEPS.includes(e.epoch) ? [{ t: e.t, metric: e.metrics['validation.rmse'], config: e.config_index, rounds: e.epoch }] : []));
+  const winnerFile = join(out, 'best', 'all', 'config.yaml');
+  const config = parse(readFileSync(winnerFile, 'utf8'));
+  const trained = JSON.parse(sciml(['train', winnerFile, '--out', join(dir, `refit-${name}`), '--json']));
   rmSync(join(dir, `refit-${name}`), { recursive: true, force: true });
   const params = Object.fromEntries(Object.entries(config.model.params).filter(([k]) => k !== 'max_iter'));
-  return { trials: summary.trials, best_validation_rmse: best.metric, holdout_rmse: trained.metrics.rmse, curve: bestSoFar(reports, 'min'), best: { params, rounds: best.rounds } };
+  const bestReport = reports.reduce((a, b) => (b.metric < a.metric ? b : a));
+  return { trials: summary.trials, best_validation_rmse: bestReport.metric, holdout_rmse: trained.metrics.rmse, curve: bestSoFar(reports, 'min'), best: { params, rounds: config.model.params.max_iter } };
 }
 
 function firstReach(curve: { t: number; best: number }[], target: number): number | null {

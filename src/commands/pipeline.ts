@@ -15,7 +15,7 @@ export function registerPipeline(program: Command, globals: GlobalsOf): void {
     .option('--keep-going', 'after a failure, still run stages that do not depend on it')
     .option('--dry-run', 'print what would run and why, run nothing')
     .option('--no-run-cache', 'run stale stages even when the run-cache holds their outs')
-    .option('--executor <spec>', "where stages run: 'local' (default)")
+    .option('--executor <spec>', "where stages run: 'local' (default) or redis://host:port, where `sciml worker` processes take them (deps travel to the worker, outs come back; the file's execution: section names one too)")
     .action(async (file: string, stages: string[], opts) => {
       const { pipelineRun } = await import('../pipeline/index.js');
       const g = globals();

@@ -32,6 +32,51 @@ export function packDir(dir: string): Uint8Array {
   return zipSync(entries);
 }
 
+/**
+ * Packs files and folders named relative to `base` into one blob whose entries keep those
+ * relative paths (a pipeline stage's deps or outs). Missing paths are skipped; like packDir, the
+ * same files give the same bytes.
+ */
+export function packPaths(base: string, paths: string[]): Uint8Array {
+  const entries: Record<string, [Uint8Array, { level: 0; mtime: Date }]> = {};
+  const fixed = new Date(Date.UTC(2000, 0, 1));
+  for (const path of [...new Set(paths)].sort()) {
+    const abs = resolve(base, path);
+    if (!exists(abs)) continue;
+    const add = (at: string) => {
+      const name = relative(base, at).split(sep).join('/');
+      if (!statSync(at).isDirectory()) {
+        entries[name] = [readFileSync(at), { level: 0, mtime: fixed }];
+        return;
+      }
+      const children = readdirSync(at).sort();
+      // An empty folder is an entry of its own (a trailing '/'), so it arrives as a folder.
+      if (children.length === 0) entries[`${name}/`] = [new Uint8Array(), { level: 0, mtime: fixed }];
+      for (const child of children) add(join(at, child));
+    };
+    add(abs);
+  }
+  return zipSync(entries);
+}
+
+/** Unpacks a packPaths blob into `base`, beside what is there (each file written atomically). */
+export function unpackInto(blob: Uint8Array, base: string): string[] {
+  const target = resolve(base);
+  const written: string[] = [];
+  for (const [name, data] of Object.entries(unzipSync(blob))) {
+    const path = resolve(target, name);
+    if (!path.startsWith(target + sep)) throw new Error(`packed entry '${name}' escapes its folder`);
+    if (name.endsWith('/')) {
+      mkdirSync(path, { recursive: true });
+      continue;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, data);
+    written.push(name);
+  }
+  return written;
+}
+
 /** Unpacks a packDir blob into `dir` (created; an existing one is replaced whole, atomically by rename). */
 export function unpackDir(blob: Uint8Array, dir: string): void {
   const files = unzipSync(blob);

@@ -14,6 +14,8 @@ export interface LocalExecutorOptions {
    * `inline`: in this thread, aborted through its signal (handlers that only wait on child processes, like pipeline stages).
    */
   isolation?: 'thread' | 'inline';
+  /** Kinds run inline whatever `isolation` says (a worker runs pipeline stages inline, trials in threads). */
+  inlineKinds?: string[];
   /** Heap limit per worker thread. */
   memoryMb?: number;
 }
@@ -33,6 +35,7 @@ export class LocalExecutor implements Executor {
   private readonly live = new Set<Worker>();
   private closed = false;
   private threadCount = 0;
+  private readonly inlineRuns = new Set<AbortController>();
 
   constructor(private readonly options: LocalExecutorOptions) {
     this.slots = Math.max(1, Math.floor(options.slots));
@@ -59,7 +62,8 @@ export class LocalExecutor implements Executor {
     await this.acquire(cpus);
     const startedMs = Date.now();
     try {
-      const done = this.options.isolation === 'inline' ? await this.runInline(job, options) : await this.runThread(job, options);
+      const inline = this.options.isolation === 'inline' || (this.options.inlineKinds ?? []).includes(job.kind);
+      const done = inline ? await this.runInline(job, options) : await this.runThread(job, options);
       return { id: job.id, attempts: 1, startedMs, endedMs: Date.now(), ...done } as JobOutcome<R>;
     } finally {
       this.release(cpus);
@@ -68,6 +72,7 @@ export class LocalExecutor implements Executor {
 
   private async runInline(job: Job, options: SubmitOptions): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
     const controller = new AbortController();
+    this.inlineRuns.add(controller);
     const wait = job.deadlineMs === undefined ? undefined : Math.max(0, job.deadlineMs - Date.now());
     let timedOut = false;
     const timer = wait === undefined ? undefined : setTimeout(() => {
@@ -85,6 +90,7 @@ export class LocalExecutor implements Executor {
       return { status: 'failed', error: err instanceof Error ? err.message : String(err), worker: 'local:inline' };
     } finally {
       if (timer) clearTimeout(timer);
+      this.inlineRuns.delete(controller);
       rmSync(scratchDir, { recursive: true, force: true });
     }
   }
@@ -143,6 +149,7 @@ export class LocalExecutor implements Executor {
     this.closed = true;
     for (const wake of this.waiting.splice(0)) wake();
     this.idle.length = 0;
+    for (const run of this.inlineRuns) run.abort();
     await Promise.all([...this.live].map((w) => w.terminate()));
     this.live.clear();
   }

@@ -251,6 +251,9 @@ export class RedisExecutor implements Executor {
         p.timer = setTimeout(() => void this.expire(p), Math.max(0, deadlineMs - Date.now()) + DEADLINE_SLACK_MS);
       }
     });
+    // A job id run before by a driver that closed cleanly (a pipeline stage run again with the same
+    // signature) has a completed entry but no outcome any more: it is removed, so the add runs it anew.
+    if ((await this.queue.getJobState(bullId)) === 'completed' && !(await this.client.exists(keys.outcome(this.queueName, bullId)))) await this.queue.remove(bullId);
     // Registered before the add, so no event is missed; a job id seen before (a resumed driver) is not added twice.
     await this.queue.add(job.kind, envelope, { jobId: bullId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
     void this.check(bullId);

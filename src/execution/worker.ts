@@ -1,6 +1,7 @@
 /**
- * `sciml worker`: takes jobs from a BullMQ queue and runs each in a worker thread of a local
- * executor, so this process's event loop stays free to renew the jobs' locks. Inputs are fetched
+ * `sciml worker`: takes jobs from a BullMQ queue and runs each trial in a worker thread of a local
+ * executor (a pipeline stage, which only waits on its shell, inline), so this process's event loop
+ * stays free to renew the jobs' locks. Inputs are fetched
  * by content hash and cached in a local folder; outcomes go back through Redis.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -108,7 +109,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const log = options.log;
   const { target, client, queueName } = await connectTo(options.url, origin, options.queue);
   const cache = new BlobCache(client, options.cacheDir ?? defaultCacheDir());
-  const local = new LocalExecutor({ slots: concurrency, isolation: 'thread', memoryMb: options.memoryMb });
+  // Trials compute: each in a thread, killed at its deadline. Stages only wait on `sh`: inline.
+  const local = new LocalExecutor({ slots: concurrency, isolation: 'thread', inlineKinds: ['stage'], memoryMb: options.memoryMb });
   const info: WorkerInfo = { name, host: hostname(), pid: process.pid, version, concurrency, startedMs: Date.now(), seenMs: Date.now(), done: 0, failed: 0, draining: false, jobs: [] };
   const publish = async () => {
     info.seenMs = Date.now();
@@ -151,6 +153,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const outcome = failure
         ? { status: 'failed' as const, error: failure, startedMs, endedMs: Date.now() }
         : await local.submit({ kind: env.kind, id: env.id, payload: env.payload, inputs, deadlineMs: env.deadlineMs, cpus: env.cpus }, { onProgress: (event) => void bull.updateProgress({ event: toJsonSafe(event) as object }).catch(() => {}) });
+      // Abandoned (a second Ctrl-C): the lock expires and another worker runs the job; store nothing.
+      if (abandoned) return new Promise<never>(() => {});
       const { id: _id, worker: _thread, attempts: _a, ...rest } = outcome as typeof outcome & { id?: string; worker?: string; attempts?: number };
       const first = await storeFirstOutcome(client, queueName, bull.id!, { ...rest, worker: name, attempts: attempt });
       if (outcome.status === 'ok') info.done++;
@@ -218,12 +222,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const sweep = setInterval(() => void janitor(), JANITOR_MS);
   void janitor();
   let leaving = false;
+  let abandoned = false;
   void worker.run().catch((err) => log.warn(`worker stopped: ${reasonOf(err)}`));
   log.info(`sciml worker ${name} (sciml ${version}) on ${target.redacted} queue '${queueName}', concurrency ${concurrency}`);
 
   const leave = async (force: boolean) => {
     if (leaving && !force) return;
     leaving = true;
+    abandoned ||= force;
     info.draining = true;
     await publish();
     if (client.status !== 'ready') force = true;

@@ -73,11 +73,14 @@ export async function pipelineRun(file: string, req: RunRequest): Promise<RunOut
   const failed = reports.filter((r) => r.state === 'failed');
   let out: string;
   if (req.json) {
-    out = JSON.stringify({ pipeline: file, lock: dag.pipeline.lockFile, report, ok: failed.length === 0, stages: reports.map((r) => ({ name: r.name, state: r.state, reasons: r.reasons, error: r.error, seconds: r.startedMs !== undefined ? (r.endedMs! - r.startedMs) / 1000 : undefined, started_at: r.startedMs !== undefined ? new Date(r.startedMs).toISOString() : undefined, ended_at: r.endedMs !== undefined ? new Date(r.endedMs).toISOString() : undefined })) }) + '\n';
+    out = JSON.stringify({ pipeline: file, lock: dag.pipeline.lockFile, report, ok: failed.length === 0, stages: reports.map((r) => ({ name: r.name, state: r.state, reasons: r.reasons, error: r.error, worker: r.worker, seconds: r.startedMs !== undefined ? (r.endedMs! - r.startedMs) / 1000 : undefined, started_at: r.startedMs !== undefined ? new Date(r.startedMs).toISOString() : undefined, ended_at: r.endedMs !== undefined ? new Date(r.endedMs).toISOString() : undefined })) }) + '\n';
   } else if (reports.every((r) => r.state === 'up-to-date')) {
     out = upToDateLine(reports.length);
   } else {
-    out = textTable([['stage', 'state', 'time', 'why'], ...reports.map((r) => [r.name, r.state, seconds(r), why(r)])]) + `report: ${report}\n`;
+    // Which worker ran each stage, when some ran away from this machine.
+    const remote = reports.some((r) => r.worker !== undefined && !r.worker.startsWith('local:'));
+    const rows = reports.map((r) => [r.name, r.state, seconds(r), ...(remote ? [r.worker ?? ''] : []), why(r)]);
+    out = textTable([['stage', 'state', 'time', ...(remote ? ['worker'] : []), 'why'], ...rows]) + `report: ${report}\n`;
   }
   return { text: out, failed: failed.length };
 }

@@ -51,12 +51,15 @@ export interface Pipeline {
   lockFile: string;
   reportFile: string;
   stages: Stage[];
+  /** `execution:` (where stages run; `--executor` wins), with the line of the executor for errors. */
+  execution: { executor?: string; queue?: string; origin?: string };
   /** For error messages: the line of a stage by name. */
   lineOf(stage: string): number | undefined;
 }
 
 const STAGE_KEYS = ['cmd', 'deps', 'outs', 'params', 'metrics', 'wdir', 'cpus', 'always_changed', 'desc', 'foreach', 'do', 'matrix'];
-const TOP_KEYS = ['vars', 'stages', 'wdir'];
+const TOP_KEYS = ['vars', 'stages', 'wdir', 'execution'];
+const EXECUTION_KEYS = ['executor', 'queue'];
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 type Path = (string | number)[];
@@ -132,11 +135,25 @@ function buildPipeline(file: string, raw: unknown, source: SourceMap): Pipeline 
   return {
     file,
     root,
+    execution: readExecution(r, raw.execution),
     lockFile: lockFileFor(resolve(file)),
     reportFile: join(fileDir, `${stemOf(file)}-report.html`),
     stages,
     lineOf: (name) => lines.get(name),
   };
+}
+
+function readExecution(r: Reader, raw: unknown): Pipeline['execution'] {
+  if (raw === undefined) return {};
+  if (!isMapping(raw)) r.fail(['execution'], `expected a mapping with executor: and queue:, got ${kindOf(raw)}`);
+  const out: Pipeline['execution'] = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!EXECUTION_KEYS.includes(key)) throw locatedError(r.file, r.source.lineOfKey(['execution'], key), `execution.${key}`, `unknown field${hint(key, EXECUTION_KEYS)}; known fields here: ${EXECUTION_KEYS.join(', ')}`);
+    if (typeof value !== 'string' || value === '') r.fail(['execution', key], key === 'executor' ? `expected 'local' or redis://host:port, got ${kindOf(value)}` : `expected a queue name, got ${kindOf(value)}`);
+    out[key as 'executor' | 'queue'] = value;
+  }
+  if (out.executor !== undefined) out.origin = `${r.file}:${r.line(['execution', 'executor']) ?? '?'}: execution.executor`;
+  return out;
 }
 
 function readVars(r: Reader, raw: unknown, fileDir: string): Context {

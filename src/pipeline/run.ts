@@ -7,6 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { createHash } from 'node:crypto';
 import { createExecutor } from '../execution/create.js';
 import type { Executor } from '../execution/job.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
@@ -18,7 +19,8 @@ import { readLock, writeLock, type Lock, type LockEntry } from './lock.js';
 import type { Stage } from './parse.js';
 import { ProgressBoard, type StageState } from './progress.js';
 import { checkStage, locked, type StageCheck } from './status.js';
-import type { StagePayload, StageResult } from './stage-job.js';
+import { depInput, type StagePayload, type StageResult } from './stage-job.js';
+import { packPaths, unpackInto } from '../execution/files.js';
 
 export interface PipelineRunOptions {
   /** Stages at once (default: cores); a stage with `cpus: n` takes n. */
@@ -39,6 +41,8 @@ export interface StageReport {
   endedMs?: number;
   error?: string;
   logFile?: string;
+  /** Who ran it (`local:inline`, a remote worker's name). */
+  worker?: string;
 }
 
 export interface Workspace {
@@ -86,18 +90,46 @@ function tail(text: string, lines = 15): string {
   return all.slice(-lines).map((l) => `    ${l}`).join('\n');
 }
 
+/** The folder holding the pipeline's root and every stage's folder, deps and outs: shipped paths are relative to it. */
+function commonFolder(dag: Dag): string {
+  const paths = [dag.pipeline.root];
+  for (const stage of dag.order) paths.push(stage.cwd, ...stage.deps.map((d) => dirname(d.abs)), ...stage.params.map((p) => dirname(p.abs)), ...stage.outs.map((o) => dirname(o.abs)));
+  let base = paths[0].split(sep);
+  for (const p of paths.slice(1)) {
+    const parts = p.split(sep);
+    let n = 0;
+    while (n < base.length && n < parts.length && base[n] === parts[n]) n++;
+    base = base.slice(0, n);
+  }
+  return base.join(sep) || sep;
+}
+
+/** A remote stage's layout and inputs: each dep and params file packed on its own, so an unchanged one is not sent again. */
+function ship(stage: Stage, payload: StagePayload, base: string): Record<string, Uint8Array> {
+  const rel = (abs: string) => relative(base, abs).split(sep).join('/') || '.';
+  const deps = [...new Set([...stage.deps.map((d) => rel(d.abs)), ...stage.params.map((p) => rel(p.abs))])];
+  payload.shipped = { cwd: rel(stage.cwd), deps, outs: stage.outs.map((o) => rel(o.abs)) };
+  return Object.fromEntries(deps.map((d) => [depInput(d), packPaths(base, [d])]));
+}
+
 export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promise<StageReport[]> {
   const ws = workspaceOf(dag);
   const lock: Lock = readLock(dag.pipeline.lockFile);
   const names = dag.order.map((s) => s.name);
   const lockOrder = dag.allStages;
-  const slots = Math.max(1, options.jobs ?? availableParallelism());
+  const spec = options.executor ?? dag.pipeline.execution.executor ?? 'local';
+  const remote = spec !== 'local';
+  // Remote stages queue at the engine, whose workers decide how many run at once.
+  const slots = Math.max(1, options.jobs ?? (remote ? dag.order.length : availableParallelism()));
   const gate = new Gate(slots);
   const reports = new Map<string, StageReport>();
   const saveLock = () => writeLock(dag.pipeline.lockFile, lock, lockOrder);
   // Entries of stages no longer in the pipeline go (writeLock keeps lockOrder's); every other entry stays until its stage re-runs.
   let stopping = false;
-  const executor: Executor = await createExecutor({ spec: options.executor, isolation: 'inline', slots, origin: '--executor' });
+  // A stable run id: a driver run again after a crash reattaches to the stages still on the queue.
+  const runId = `pipeline-${createHash('sha256').update(dag.pipeline.lockFile).digest('hex').slice(0, 16)}`;
+  const executor: Executor = await createExecutor({ spec, queue: dag.pipeline.execution.queue, isolation: 'inline', slots, origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor', runId, warn: (m) => options.log.warn(m) });
+  const shipBase = remote ? commonFolder(dag) : undefined;
   const board = new ProgressBoard(names, options.log.interactive ? process.stderr : undefined);
 
   const finish = (name: string, report: Omit<StageReport, 'name'>): StageReport => {
@@ -169,8 +201,10 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       board.set(stage.name, 'running');
       const rel = (abs: string) => relative(stage.cwd, abs).split(sep).join('/') || '.';
       const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)) };
+      const inputs = shipBase ? ship(stage, payload, shipBase) : undefined;
       const startedMs = Date.now();
-      const outcome = await executor.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, cpus: stage.cpus });
+      const outcome = await executor.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, inputs, cpus: stage.cpus });
+      if (shipBase && outcome.status === 'ok' && outcome.result?.code === 0 && outcome.artifacts?.outs) unpackInto(outcome.artifacts.outs, shipBase);
       const logFile = join(ws.logs, `${stage.name}.log`);
       const log = outcome.artifacts?.log ?? new Uint8Array();
       writeFileAtomic(logFile, log);
@@ -184,9 +218,9 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
         if (!options.keepGoing) stopping = true;
         const text = Buffer.from(log).toString('utf8');
         options.log.warn(`stage ${stage.name} failed: ${error}${text.trim() ? `\n${tail(text)}` : ''}\n  (full log: ${logFile})`);
-        return finish(stage.name, { state: 'failed', reasons: check.reasons, error, startedMs, endedMs, logFile });
+        return finish(stage.name, { state: 'failed', reasons: check.reasons, error, startedMs, endedMs, logFile, worker: outcome.worker });
       }
-      return finish(stage.name, { state: 'ran', reasons: check.reasons, startedMs, endedMs, logFile });
+      return finish(stage.name, { state: 'ran', reasons: check.reasons, startedMs, endedMs, logFile, worker: outcome.worker });
     } finally {
       gate.release(stage.cpus);
     }

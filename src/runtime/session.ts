@@ -127,8 +127,14 @@ export async function runEvaluate(target: string, opts: { out?: string; set?: st
 }
 
 export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutcome> {
+  if (!existsSync(join(dir, 'config.yaml')) && existsSync(join(dir, 'tune.yaml'))) {
+    // A tune run: its report comes from the journal, not from a task.
+    const { renderTuneReport } = await import('../tune/index.js');
+    const html = await renderTuneReport(dir);
+    return { text: `${html}\n`, summary: { run_dir: dir, report: html } };
+  }
   const configFile = join(dir, 'config.yaml');
-  if (!existsSync(configFile)) throw new UserError(`${dir}: not a run directory (no config.yaml)`);
+  if (!existsSync(configFile)) throw new UserError(`${dir}: not a run directory (no config.yaml, nor a tune run's tune.yaml)`);
   const name = readTaskName(configFile, { task: (/^task:\s*(\S+)/m.exec(readFileSync(configFile, 'utf8')) ?? [])[1] }, undefined, TASK_NAMES);
   const task = await loadTask(name, configFile);
   const run = RunDir.open(dir);

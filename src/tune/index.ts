@@ -15,7 +15,7 @@ import { RunDir } from '../runtime/rundir.js';
 import type { GlobalOptions } from '../runtime/session.js';
 import type { TaskOutcome } from '../tasks.js';
 import { loadTuneFile, type TuneSetup } from './config.js';
-import { TuneDriver } from './driver.js';
+import { TuneDriver, type SegmentState } from './driver.js';
 import { Journal, readJournal, type JournalEvent } from './journal.js';
 import { formatValue, leaderboard, writeBest, writeLeaderboardArrow, writeTrialsArrow, type LeaderRow } from './outputs.js';
 import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
@@ -152,10 +152,10 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     };
   }
   const elapsed = (Date.now() - startMs) / 1000;
-  const epochsTrained = driver.segments.reduce((n, seg) => n + [...seg.configs.values()].reduce((m, c) => m + (c.history[c.history.length - 1]?.epoch ?? 0), 0), 0);
-  run.writeMetrics({ task: 'tune', metrics, baseline: {}, base_task: setup.task.name, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, elapsed_s: elapsed, epochs_trained: epochsTrained });
+  const epochsTrained = epochsTrainedBy(driver.segments);
+  run.writeMetrics({ task: 'tune', metrics, baseline: {}, base_task: setup.task.name, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, elapsed_s: elapsed, epochs_trained: epochsTrained, workers: parallel });
   const curves = journalCurves(readJournal(run.file('trials.jsonl')), setup);
-  await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], { trials: boards.reduce((n, b) => n + b.length, 0), 'epochs trained': epochsTrained, workers: parallel }));
+  await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], reportFacts(driver.segments, boards, parallel)));
   run.finish(info);
   const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
   return { text, summary: { run_dir: run.path, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, trials: boards.reduce((n, b) => n + b.length, 0), epochs_trained: epochsTrained, elapsed_s: elapsed } };
@@ -195,6 +195,26 @@ export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoF
 }
 
 /** Re-renders report.html of a finished tune run from its files, with extra best-so-far curves (a benchmark's random search). */
+function epochsTrainedBy(segments: SegmentState[]): number {
+  return segments.reduce((n, seg) => n + [...seg.configs.values()].reduce((m, c) => m + (c.history[c.history.length - 1]?.epoch ?? 0), 0), 0);
+}
+
+/** The report's summary table, the same when it is re-rendered from the run's files. */
+function reportFacts(segments: SegmentState[], boards: LeaderRow[][], workers: number | undefined): Record<string, number> {
+  const facts: Record<string, number> = { trials: boards.reduce((n, b) => n + b.length, 0), 'epochs trained': epochsTrainedBy(segments) };
+  if (workers !== undefined) facts.workers = workers;
+  return facts;
+}
+
+function workersOf(run: RunDir): number | undefined {
+  try {
+    const workers = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8')).workers;
+    return typeof workers === 'number' ? workers : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function renderTuneReport(runDir: string, referenceCurves: BestSoFar[] = []): Promise<string> {
   if (!existsSync(join(runDir, 'tune.yaml')) || !existsSync(join(runDir, 'trials.jsonl'))) throw new UserError(`${runDir}: not a tune run directory (no tune.yaml and trials.jsonl)`);
   const run = RunDir.open(runDir);
@@ -205,6 +225,6 @@ export async function renderTuneReport(runDir: string, referenceCurves: BestSoFa
   const ended = events.filter((e) => e.ev === 'end').at(-1);
   for (const seg of driver.segments) seg.finished = ended?.ev === 'end' && ended.reason === 'done';
   const boards = driver.segments.map((seg) => leaderboard(setup, seg));
-  await writeTuneReport(run, setup, driver.segments, boards, [...journalCurves(events, setup), ...referenceCurves], { trials: boards.reduce((n, b) => n + b.length, 0) });
+  await writeTuneReport(run, setup, driver.segments, boards, [...journalCurves(events, setup), ...referenceCurves], reportFacts(driver.segments, boards, workersOf(run)));
   return run.file('report.html');
 }

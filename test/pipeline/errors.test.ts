@@ -67,3 +67,27 @@ stages:
   assert.equal(f.code, 2);
   assert.match(f.stderr, /pipeline\.yaml:4: stages\.s\.out: unknown field \(did you mean 'outs'\?\)/);
 });
+
+test("a misspelled execution field and a bad executor in the pipeline file exit 2 with file:line", async () => {
+  const typo = project(`stages:
+  a:
+    cmd: echo 1 > a.txt
+    outs: [a.txt]
+execution:
+  executer: redis://127.0.0.1:6379
+`);
+  const r = await pipe(typo, 'status');
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes(`pipeline.yaml:6: execution.executer: unknown field (did you mean 'executor'?)`), r.stderr);
+  const bad = project(`stages:
+  a:
+    cmd: echo 1 > a.txt
+    outs: [a.txt]
+execution:
+  executor: http://:hunter2@head:6379
+`);
+  const run = await pipe(bad, 'run');
+  assert.equal(run.code, 2);
+  assert.ok(run.stderr.includes(`pipeline.yaml:6: execution.executor: expected 'local', redis://host:port or rediss://host:port`), run.stderr);
+  assert.ok(!run.stderr.includes('hunter2'), 'the password is not echoed');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sciml } from '../helpers/cli.js';
 import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, tuneYaml, workdir, type Event } from './helpers.js';
@@ -124,9 +124,15 @@ test('segments each get a winner; a trial the task rejects is recorded as failed
   assert.deepEqual(new Set(rows.map((row) => row.segment)), new Set(['relu', 'tanh']));
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.ok(html.includes('Segment relu') && html.includes('Segment tanh'));
+  rmSync(join(out, 'report.html'));
   const again = sciml(['tune', '--report', out]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout.trim(), join(out, 'report.html'));
+  const undated = (text: string) => text.replace(/<footer>.*<\/footer>/, '');
+  assert.equal(undated(readFileSync(join(out, 'report.html'), 'utf8')), undated(html), 'the re-rendered report is the same but for its date');
+  const viaReport = sciml(['report', out]);
+  assert.equal(viaReport.code, 0, viaReport.stderr);
+  assert.equal(viaReport.stdout.trim(), join(out, 'report.html'));
 });
 
 test('the time limit holds within 5 s and the run still ends with a complete leaderboard', () => {

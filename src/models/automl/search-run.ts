@@ -43,6 +43,8 @@ export interface TrialRecord {
   worker?: string;
   /** Times it was started (2 after its worker was lost once). */
   attempts?: number;
+  /** Seconds the job ran where it ran; wall_s minus this is what the executor added (queue round trip, input fetch, result transfer). */
+  run_s?: number;
   /** Kept in memory only (not in trials.jsonl). */
   result?: TrialResult;
 }
@@ -96,7 +98,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
   const { executor } = settings;
   const table = encodeTable(data);
   const tableHash = blobHash(table);
-  const ran = new Map<number, { worker?: string; attempts: number }>();
+  const ran = new Map<number, { worker?: string; attempts: number; run_s: number }>();
   const inFlight = () => (settings.workers > 0 ? settings.workers : executor.slots);
   const stats = (executor as { stats?: () => { queued: number; running: number; done: number } }).stats?.bind(executor);
   const maxTotal = config.search.max_trials > 0 ? config.search.max_trials : undefined;
@@ -143,7 +145,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
       };
       const outcome = await executor.submit({ kind: AUTOML_TRIAL_KIND, id: `trial-${id}`, payload: trialPayload(task, tableHash), inputs: { table }, deadlineMs: Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000) });
       // Thread numbers of the local executor depend on timing: trials.jsonl records the host only.
-      ran.set(id, { worker: outcome.worker?.startsWith('local:') ? 'local' : outcome.worker, attempts: outcome.attempts });
+      ran.set(id, { worker: outcome.worker?.startsWith('local:') ? 'local' : outcome.worker, attempts: outcome.attempts, run_s: (outcome.endedMs - outcome.startedMs) / 1000 });
       if (outcome.status === 'ok') {
         const result = trialResultOf(outcome, id, data.candidatesDir);
         return { status: 'ok', score: result.loss, result };
