@@ -4,14 +4,14 @@
  * outs come back (the workers never touch the pipeline's folder), the lock is valid afterwards,
  * and the outs equal those of a local run byte for byte.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sciml } from '../helpers/cli.js';
-import { SCIML, redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from './redis-helpers.js';
+import { SCIML, redisSkipReason, redisWithWorkers } from './redis-helpers.js';
 
 const skip = redisSkipReason();
 if (skip) console.log(`# skipped: ${skip}`);
@@ -39,8 +39,12 @@ const PIPELINE = `stages:
 execution:
   queue: ${QUEUE}
 `;
-let redis: RedisServer;
-const workers: WorkerProcess[] = [];
+mkdirSync(join(dir, 'template'));
+writeFileSync(join(dir, 'template', 'pipeline.yaml'), PIPELINE);
+writeFileSync(join(dir, 'template', 'input.txt'), 'hello from the driver\n');
+const redis = redisWithWorkers(QUEUE, 2, () => {
+  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+});
 
 function project(name: string): string {
   const folder = join(dir, name);
@@ -48,27 +52,13 @@ function project(name: string): string {
   return folder;
 }
 
-before(async () => {
-  mkdirSync(join(dir, 'template'));
-  writeFileSync(join(dir, 'template', 'pipeline.yaml'), PIPELINE);
-  writeFileSync(join(dir, 'template', 'input.txt'), 'hello from the driver\n');
-  if (skip) return;
-  redis = await startRedis();
-  workers.push(...(await Promise.all([0, 1].map(() => startWorkerProcess(`redis://127.0.0.1:${redis.port}`, ['--queue', QUEUE])))));
-});
-after(async () => {
-  for (const w of workers) await w.stop('SIGKILL');
-  if (redis) await redis.stop();
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
-});
-
 function times(file: string): { where: string; start: number; end: number } {
   const [where, start, , end] = readFileSync(file, 'utf8').trim().split('\n');
   return { where, start: Number(start) / 1e6, end: Number(end) / 1e6 };
 }
 
 test('independent stages run on two workers at once, outs come back, and the lock is valid', { skip }, () => {
-  const url = `redis://127.0.0.1:${redis.port}`;
+  const url = redis.url();
   const remote = project('remote');
   const run = sciml(['pipeline', 'run', join(remote, 'pipeline.yaml'), '--executor', url, '--json']);
   assert.equal(run.code, 0, run.stderr);
@@ -105,7 +95,7 @@ test('independent stages run on two workers at once, outs come back, and the loc
 });
 
 test('a stage run again with the same signature after a clean finish runs anew on the workers', { skip }, () => {
-  const url = `redis://127.0.0.1:${redis.port}`;
+  const url = redis.url();
   const folder = project('same-signature');
   const file = join(folder, 'pipeline.yaml');
   const first = sciml(['pipeline', 'run', file, 'traces', '--executor', url, '--json']);
@@ -117,7 +107,7 @@ test('a stage run again with the same signature after a clean finish runs anew o
 });
 
 test('a pipeline driver killed mid-stage, run again, reattaches to the running stage instead of running it twice', { skip }, async () => {
-  const url = `redis://127.0.0.1:${redis.port}`;
+  const url = redis.url();
   const folder = join(dir, 'killed');
   mkdirSync(folder);
   // The count file is outside the shipped tree: the one channel through which the test sees each start.

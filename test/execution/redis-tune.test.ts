@@ -3,13 +3,13 @@
  * SIGKILLed mid-search, `sciml tune --resume RUN --executor URL` reattaches to the same run's jobs,
  * runs no finished trial again, and ends with the leaderboard of an uninterrupted local run.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sciml } from '../helpers/cli.js';
 import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, workdir } from '../tune/helpers.js';
-import { redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from './redis-helpers.js';
+import { redisSkipReason, redisWithWorkers } from './redis-helpers.js';
 
 const skip = redisSkipReason();
 if (skip) console.log(`# skipped: ${skip}`);
@@ -17,22 +17,12 @@ const QUEUE = 'tunes';
 const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
 // The same search with the queue named in the tune file (the URL comes from --executor).
 writeFileSync(join(dir, 'tune-remote.yaml'), `${HALVING}execution:\n  queue: ${QUEUE}\n`);
-let redis: RedisServer;
-const workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (skip) return;
-  redis = await startRedis();
-  workers.push(...(await Promise.all([0, 1].map(() => startWorkerProcess(`redis://127.0.0.1:${redis.port}`, ['--queue', QUEUE])))));
-});
-after(async () => {
-  for (const w of workers) await w.stop('SIGKILL');
-  if (redis) await redis.stop();
+const redis = redisWithWorkers(QUEUE, 2, () => {
   if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
 });
 
 test('a tune driver killed mid-search over Redis resumes with --executor, runs no finished trial again, and matches the local leaderboard', { skip }, async () => {
-  const url = `redis://127.0.0.1:${redis.port}`;
+  const url = redis.url();
   const reference = join(dir, 'reference');
   const local = sciml(['tune', join(dir, 'tune.yaml'), '--out', reference]);
   assert.equal(local.code, 0, local.stderr);
@@ -63,7 +53,7 @@ test('a tune driver killed mid-search over Redis resumes with --executor, runs n
   assert.deepEqual(leaderboardRows(killed), leaderboardRows(reference));
   // Every trial job ran exactly once, on a worker: the two left running at the kill were reattached, not run again.
   // (The test's event loop was blocked by spawnSync: give the workers' stderr a moment to arrive.)
-  const ranJobs = () => workers.flatMap((w) => [...w.stderr().matchAll(/job (all\/\d+\/\d+) \(tune-trial\) ok/g)].map((m) => m[1]));
+  const ranJobs = () => redis.workers.flatMap((w) => [...w.stderr().matchAll(/job (all\/\d+\/\d+) \(tune-trial\) ok/g)].map((m) => m[1]));
   for (let i = 0; i < 40 && ranJobs().length < tells.length; i++) await new Promise((r) => setTimeout(r, 50));
   const jobs = ranJobs();
   assert.equal(jobs.length, tells.length, `jobs the workers ran: ${jobs.join(', ')}`);
