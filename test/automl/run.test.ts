@@ -36,8 +36,8 @@ function configYaml(out: string): string {
 }
 
 function stripTiming(line: string): unknown {
-  const { fit_time_s, predict_time_s, wall_s, started_s, ended_s, ...rest } = JSON.parse(line);
-  void fit_time_s, predict_time_s, wall_s, started_s, ended_s;
+  const { fit_time_s, predict_time_s, wall_s, started_s, ended_s, run_s, ...rest } = JSON.parse(line);
+  void fit_time_s, predict_time_s, wall_s, started_s, ended_s, run_s;
   return rest;
 }
 
