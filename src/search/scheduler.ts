@@ -73,6 +73,13 @@ export interface HalvingOptions extends SchedulerOptions {
   minBudget?: number;
   /** Sampled configurations at most (promotions of those already sampled go on). */
   maxConfigs?: number;
+  /**
+   * Hand out the `initial` configurations only when the brackets have nothing to run (a rung
+   * waiting for its last result), instead of first. The trials and their ids stay the same, only
+   * the order changes: for a fixed amount of work (max trials) the full-budget initial trials fill
+   * the slots rung barriers would leave idle.
+   */
+  initialWhenIdle?: boolean;
 }
 
 /** Budgets of the rungs: minBudget * eta^k below 1, then 1. */
@@ -197,20 +204,40 @@ export class SuccessiveHalving implements Scheduler {
   }
 
   ask(): Ask {
-    const { maxTrials, initial = [] } = this.options;
-    const allowed = (id: number) => maxTrials === undefined || id < maxTrials;
-    if (this.initialIssued < initial.length) {
-      const id = this.initialIssued++;
-      if (!allowed(id)) return 'done';
-      this.initialPending.add(id);
-      return { id, config: { ...initial[id] }, budget: 1, rung: this.budgets.length - 1, configIndex: id };
-    }
+    const initialLeft = this.initialIssued < (this.options.initial?.length ?? 0);
+    if (initialLeft && !this.options.initialWhenIdle) return this.askInitial();
+    if (!initialLeft) return this.askBrackets(true);
+    // Work in brackets already begun first, then an initial trial, and a new bracket only once no begun one is left.
+    const fromBegun = this.askBrackets(false);
+    return typeof fromBegun === 'object' ? fromBegun : this.askInitial();
+  }
+
+  private begunAndUnfinished(): boolean {
+    return this.brackets.some((bracket, b) => bracket.results.size < this.bracketSizes(b).reduce((a, n) => a + n, 0));
+  }
+
+  private allowed(id: number): boolean {
+    return this.options.maxTrials === undefined || id < this.options.maxTrials;
+  }
+
+  private askInitial(): Ask {
+    const id = this.initialIssued++;
+    if (!this.allowed(id)) return this.anythingRunning() ? 'wait' : 'done';
+    this.initialPending.add(id);
+    return { id, config: { ...this.options.initial![id] }, budget: 1, rung: this.budgets.length - 1, configIndex: id };
+  }
+
+  private askBrackets(mayBegin: boolean): Ask {
+    const allowed = (id: number) => this.allowed(id);
     for (let b = 0; ; b++) {
       const base = this.initialCount + b * this.bracketSize;
       if (!allowed(base)) return this.anythingRunning() ? 'wait' : 'done';
       const sizes = this.bracketSizes(b);
       if (sizes[0] <= 0) return this.anythingRunning() ? 'wait' : 'done';
-      if (b === this.brackets.length) this.brackets.push({ issued: this.sizes.map(() => []), results: new Map() });
+      if (b === this.brackets.length) {
+        if (!mayBegin && this.begunAndUnfinished()) return 'wait';
+        this.brackets.push({ issued: this.sizes.map(() => []), results: new Map() });
+      }
       const bracket = this.brackets[b];
       let offset = base;
       for (let k = 0; k < this.sizes.length; offset += this.sizes[k], k++) {

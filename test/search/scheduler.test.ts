@@ -124,3 +124,32 @@ test('the loop starts no trial after the deadline and records failures as infini
   assert.equal(failed.outcome.score, Infinity);
   assert.match(failed.outcome.error!, /boom/);
 });
+
+/** Runs a scheduler on `slots` simulated workers where a trial takes its budget in time; returns the trials and the makespan. */
+function simulate(s: Scheduler, slots: number): { trials: string[]; makespan: number } {
+  const running: { trial: Trial; end: number }[] = [];
+  const trials: string[] = [];
+  let clock = 0;
+  for (;;) {
+    let asked: ReturnType<Scheduler['ask']> = 'wait';
+    while (running.length < slots && typeof (asked = s.ask()) === 'object') {
+      running.push({ trial: asked, end: clock + asked.budget });
+      trials.push(JSON.stringify([asked.id, asked.configIndex, asked.budget, asked.config]));
+    }
+    if (running.length === 0) break;
+    running.sort((a, b) => a.end - b.end || a.trial.id - b.trial.id);
+    const next = running.shift()!;
+    clock = next.end;
+    s.tell(next.trial.id, objective(next.trial));
+  }
+  return { trials: trials.sort(), makespan: clock };
+}
+
+test('with maxTrials, initial trials handed out at rung barriers run the same trials in less wall time', () => {
+  const initial = Array.from({ length: 6 }, (_, i) => ({ x: i / 6 }));
+  const eager = simulate(new SuccessiveHalving({ sample, seed: 4, maxTrials: 34, initial }), 2);
+  const idle = simulate(new SuccessiveHalving({ sample, seed: 4, maxTrials: 34, initial, initialWhenIdle: true }), 2);
+  assert.equal(eager.trials.length, 34);
+  assert.deepEqual(idle.trials, eager.trials, 'the same trials (ids, configurations, budgets)');
+  assert.ok(idle.makespan < eager.makespan, `makespan ${idle.makespan} with initial trials at barriers, ${eager.makespan} with them first`);
+});

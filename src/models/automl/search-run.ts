@@ -87,7 +87,8 @@ function makeScheduler(settings: SearchSettings, initial: Config[], maxTrials: n
   const kind = config.search.scheduler === 'auto' ? (config.search.max_trials > 0 ? 'successive_halving' : 'asha') : config.search.scheduler;
   if (kind === 'random') return new RandomSearch(common);
   const halving = { ...common, eta: config.search.eta, minBudget: config.search.min_budget };
-  return kind === 'asha' ? new Asha(halving) : new SuccessiveHalving(halving);
+  // A fixed number of trials: the initial full-budget trials fill rung barriers (same trials, less idle).
+  return kind === 'asha' ? new Asha(halving) : new SuccessiveHalving({ ...halving, initialWhenIdle: maxTrials !== undefined });
 }
 
 export async function searchModels(settings: SearchSettings): Promise<SearchSummary> {
