@@ -389,7 +389,7 @@ export class TuneDriver {
               this.write({ ev: 'epoch', t, seg: name, config_index: cs.index, run: trial.id, epoch: e.report.epoch, metrics: e.report.metrics });
               const m = e.report.metrics[setup.metric];
               this.writeTrialFiles(seg, cs);
-              this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'} (${this.elapsed().toFixed(0)} s)`);
+              this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
             } else if (e.type === 'checkpoint') this.storeCheckpoint(seg, cs, trial.id, e.epoch, e.blob);
           },
         },
@@ -405,7 +405,8 @@ export class TuneDriver {
       for (const report of result.history) if (!cs.history.some((h) => h.epoch === report.epoch)) cs.history.push({ ...report, t: this.elapsed() });
       cs.history.sort((a, b) => a.epoch - b.epoch);
       const { score, metric } = scoreOf(setup, cs.history);
-      this.write({ ev: 'tell', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, score: Number.isFinite(score) ? score : null, metric, epochs: done });
+      const worker = outcome.worker?.startsWith('local:') ? 'local' : outcome.worker;
+      this.write({ ev: 'tell', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, score: Number.isFinite(score) ? score : null, metric, epochs: done, ...(worker ? { worker, attempts: outcome.attempts } : {}) });
       seg.pending.delete(trial.id);
       seg.scheduler.tell(trial.id, score);
       seg.observe(cs.index, cs.params, score, trial.rung);
@@ -422,6 +423,12 @@ export class TuneDriver {
     }
     const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : (outcome.error ?? 'unknown error').split('\n')[0].replace(/^(User)?Error: /, '');
     this.fail(seg, cs, trial, why);
+  }
+
+  /** `, 2 queued / 2 running / 17 done on redis://...` for an engine that counts its jobs. */
+  private queueLine(): string {
+    const stats = (this.o.executor as { stats?: () => { queued: number; running: number; done: number } }).stats?.();
+    return stats ? `, ${stats.queued} queued / ${stats.running} running / ${stats.done} done on ${this.o.executor.name}` : '';
   }
 
   private fail(seg: SegmentState, cs: ConfigState, trial: Trial, error: string, config?: Record<string, unknown>): void {

@@ -10,7 +10,7 @@ export type JournalEvent =
   | { ev: 'epoch'; t: number; seg: string; config_index: number; run: number; epoch: number; metrics: Record<string, number> }
   | { ev: 'checkpoint'; t: number; seg: string; config_index: number; run: number; epoch: number }
   | { ev: 'resume'; t: number; seg: string; config_index: number; run: number; epoch: number }
-  | { ev: 'tell'; t: number; seg: string; config_index: number; run: number; score: number | null; metric: number | null; epochs: number }
+  | { ev: 'tell'; t: number; seg: string; config_index: number; run: number; score: number | null; metric: number | null; epochs: number; /** Who ran it: `local`, or a remote worker's name; attempts > 1 after a lost worker. */ worker?: string; attempts?: number }
   | { ev: 'fail'; t: number; seg: string; config_index: number; run: number; error: string }
   | { ev: 'cut'; t: number; seg: string; config_index: number; run: number; epochs: number }
   | { ev: 'end'; t: number; reason: string };

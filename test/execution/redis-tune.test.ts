@@ -48,6 +48,7 @@ test('a tune driver killed mid-search over Redis resumes with --executor, runs n
   assert.equal(new Set(asks).size, asks.length, 'no trial was handed out twice');
   const tells = afterEvents.filter((e) => e.ev === 'tell').map((e) => e.run);
   assert.equal(new Set(tells).size, tells.length, 'no finished trial ran twice');
+  for (const e of afterEvents) if (e.ev === 'tell') assert.ok(e.worker && e.worker !== 'local' && Number(e.attempts) >= 1, `each result names the worker that ran it: ${JSON.stringify(e)}`);
   assert.ok(afterEvents.slice(before.length).every((e) => e.ev !== 'epoch' || !toldBefore.has(e.run)), 'a finished trial reported epochs after the resume');
   assert.equal(tells.length, leaderboardRows(reference).length + 4, 'every ask and promotion was told once (9 + 3 + 1)');
   assert.deepEqual(leaderboardRows(killed), leaderboardRows(reference));
