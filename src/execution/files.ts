@@ -60,9 +60,8 @@ export function packPaths(base: string, paths: string[]): Uint8Array {
 }
 
 /** Unpacks a packPaths blob into `base`, beside what is there (each file written atomically). */
-export function unpackInto(blob: Uint8Array, base: string): string[] {
+export function unpackInto(blob: Uint8Array, base: string): void {
   const target = resolve(base);
-  const written: string[] = [];
   for (const [name, data] of Object.entries(unzipSync(blob))) {
     const path = resolve(target, name);
     if (!path.startsWith(target + sep)) throw new Error(`packed entry '${name}' escapes its folder`);
@@ -72,24 +71,16 @@ export function unpackInto(blob: Uint8Array, base: string): string[] {
     }
     mkdirSync(dirname(path), { recursive: true });
     writeFileAtomic(path, data);
-    written.push(name);
   }
-  return written;
 }
 
 /** Unpacks a packDir blob into `dir` (created; an existing one is replaced whole, atomically by rename). */
 export function unpackDir(blob: Uint8Array, dir: string): void {
-  const files = unzipSync(blob);
   const target = resolve(dir);
   const staging = temporaryPathFor(target);
   mkdirSync(staging, { recursive: true });
   try {
-    for (const [name, data] of Object.entries(files)) {
-      const path = resolve(staging, name);
-      if (!path.startsWith(staging + sep)) throw new Error(`packed folder entry '${name}' escapes its folder`);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileAtomic(path, data);
-    }
+    unpackInto(blob, staging);
     if (exists(target)) rmSync(target, { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
     renameSync(staging, target);

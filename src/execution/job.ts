@@ -64,5 +64,18 @@ export interface Executor {
   /** Jobs that can run at once (threads, or connected worker slots as last seen). */
   readonly slots: number;
   submit<R = unknown>(job: Job, options?: SubmitOptions): Promise<JobOutcome<R>>;
+  /** Jobs queued, running and done, for engines that queue (shown on progress lines). */
+  stats?(): ExecutorStats;
   close(): Promise<void>;
+}
+
+export interface ExecutorStats {
+  queued: number;
+  running: number;
+  done: number;
+}
+
+/** Who ran a job, for journals: `local` for any local thread (their numbers depend on timing), else the worker's name. */
+export function ranOn(outcome: Pick<JobOutcome, 'worker'>): string | undefined {
+  return outcome.worker?.startsWith('local:') ? 'local' : outcome.worker;
 }

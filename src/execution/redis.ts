@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Executor, Job, JobOutcome, SubmitOptions } from './job.js';
+import type { Executor, ExecutorStats, Job, JobOutcome, SubmitOptions } from './job.js';
 import { blobHash } from './files.js';
 import { UserError } from '../runtime/errors.js';
 import { scimlVersion } from '../runtime/version.js';
@@ -42,12 +42,6 @@ export interface RedisExecutorOptions {
   origin?: string;
   /** Called once when no worker is connected a few seconds after the first submit. */
   onNoWorkers?: (message: string) => void;
-}
-
-export interface ExecutorStats {
-  queued: number;
-  running: number;
-  done: number;
 }
 
 interface Pending {
@@ -251,9 +245,6 @@ export class RedisExecutor implements Executor {
         p.timer = setTimeout(() => void this.expire(p), Math.max(0, deadlineMs - Date.now()) + DEADLINE_SLACK_MS);
       }
     });
-    // A job id run before by a driver that closed cleanly (a pipeline stage run again with the same
-    // signature) has a completed entry but no outcome any more: it is removed, so the add runs it anew.
-    if ((await this.queue.getJobState(bullId)) === 'completed' && !(await this.client.exists(keys.outcome(this.queueName, bullId)))) await this.queue.remove(bullId);
     // Registered before the add, so no event is missed; a job id seen before (a resumed driver) is not added twice.
     await this.queue.add(job.kind, envelope, { jobId: bullId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
     void this.check(bullId);
@@ -315,6 +306,9 @@ export class RedisExecutor implements Executor {
         await withTimeout(
           (async () => {
             for (const p of left) await this.queue.remove(p.bullId).catch(() => 0);
+            // Finished jobs go with their outcomes, jobs first: a job id submitted again later (a pipeline
+            // stage of the same signature) must not meet a completed entry whose outcome is gone.
+            for (const id of this.finished) await this.queue.remove(id).catch(() => 0);
             const outcomeKeys = this.finished.map((id) => keys.outcome(this.queueName, id));
             for (let i = 0; i < outcomeKeys.length; i += 500) await this.client.del(...outcomeKeys.slice(i, i + 500));
             await this.client.del(keys.runAlive(this.queueName, this.runId));

@@ -19,7 +19,7 @@ import { readLock, writeLock, type Lock, type LockEntry } from './lock.js';
 import type { Stage } from './parse.js';
 import { ProgressBoard, type StageState } from './progress.js';
 import { checkStage, locked, type StageCheck } from './status.js';
-import { depInput, type StagePayload, type StageResult } from './stage-job.js';
+import { depInput, type ShippedLayout, type StagePayload, type StageResult } from './stage-job.js';
 import { packPaths, unpackInto } from '../execution/files.js';
 
 export interface PipelineRunOptions {
@@ -105,11 +105,10 @@ function commonFolder(dag: Dag): string {
 }
 
 /** A remote stage's layout and inputs: each dep and params file packed on its own, so an unchanged one is not sent again. */
-function ship(stage: Stage, payload: StagePayload, base: string): Record<string, Uint8Array> {
+function ship(stage: Stage, base: string): { layout: ShippedLayout; inputs: Record<string, Uint8Array> } {
   const rel = (abs: string) => relative(base, abs).split(sep).join('/') || '.';
   const deps = [...new Set([...stage.deps.map((d) => rel(d.abs)), ...stage.params.map((p) => rel(p.abs))])];
-  payload.shipped = { cwd: rel(stage.cwd), deps, outs: stage.outs.map((o) => rel(o.abs)) };
-  return Object.fromEntries(deps.map((d) => [depInput(d), packPaths(base, [d])]));
+  return { layout: { cwd: rel(stage.cwd), deps, outs: stage.outs.map((o) => rel(o.abs)) }, inputs: Object.fromEntries(deps.map((d) => [depInput(d), packPaths(base, [d])])) };
 }
 
 export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promise<StageReport[]> {
@@ -200,10 +199,10 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       removeOuts(stage);
       board.set(stage.name, 'running');
       const rel = (abs: string) => relative(stage.cwd, abs).split(sep).join('/') || '.';
-      const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)) };
-      const inputs = shipBase ? ship(stage, payload, shipBase) : undefined;
+      const shipped = shipBase ? ship(stage, shipBase) : undefined;
+      const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)), shipped: shipped?.layout };
       const startedMs = Date.now();
-      const outcome = await executor.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, inputs, cpus: stage.cpus });
+      const outcome = await executor.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, inputs: shipped?.inputs, cpus: stage.cpus });
       if (shipBase && outcome.status === 'ok' && outcome.result?.code === 0 && outcome.artifacts?.outs) unpackInto(outcome.artifacts.outs, shipBase);
       const logFile = join(ws.logs, `${stage.name}.log`);
       const log = outcome.artifacts?.log ?? new Uint8Array();

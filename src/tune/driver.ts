@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Executor, JobOutcome } from '../execution/job.js';
+import { ranOn, type Executor, type JobOutcome } from '../execution/job.js';
 import { packDir, unpackDir } from '../execution/files.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic.js';
 import type { Logger } from '../runtime/log.js';
@@ -405,7 +405,7 @@ export class TuneDriver {
       for (const report of result.history) if (!cs.history.some((h) => h.epoch === report.epoch)) cs.history.push({ ...report, t: this.elapsed() });
       cs.history.sort((a, b) => a.epoch - b.epoch);
       const { score, metric } = scoreOf(setup, cs.history);
-      const worker = outcome.worker?.startsWith('local:') ? 'local' : outcome.worker;
+      const worker = ranOn(outcome);
       this.write({ ev: 'tell', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, score: Number.isFinite(score) ? score : null, metric, epochs: done, ...(worker ? { worker, attempts: outcome.attempts } : {}) });
       seg.pending.delete(trial.id);
       seg.scheduler.tell(trial.id, score);
@@ -427,7 +427,7 @@ export class TuneDriver {
 
   /** `, 2 queued / 2 running / 17 done on redis://...` for an engine that counts its jobs. */
   private queueLine(): string {
-    const stats = (this.o.executor as { stats?: () => { queued: number; running: number; done: number } }).stats?.();
+    const stats = this.o.executor.stats?.();
     return stats ? `, ${stats.queued} queued / ${stats.running} running / ${stats.done} done on ${this.o.executor.name}` : '';
   }
 

@@ -9,7 +9,7 @@ import type { Logger } from '../../runtime/log.js';
 import { isUserError } from '../../runtime/errors.js';
 import { Asha, RandomSearch, SuccessiveHalving, type Scheduler, type Trial } from '../../search/scheduler.js';
 import { runSearch, type TrialOutcome } from '../../search/loop.js';
-import type { Executor } from '../../execution/job.js';
+import { ranOn, type Executor } from '../../execution/job.js';
 import { blobHash } from '../../execution/files.js';
 import { sampleBranched, type Config } from '../../search/space.js';
 import type { AutomlConfig } from './config.js';
@@ -101,7 +101,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
   const tableHash = blobHash(table);
   const ran = new Map<number, { worker?: string; attempts: number; run_s: number }>();
   const inFlight = () => (settings.workers > 0 ? settings.workers : executor.slots);
-  const stats = (executor as { stats?: () => { queued: number; running: number; done: number } }).stats?.bind(executor);
+  const stats = executor.stats?.bind(executor);
   const maxTotal = config.search.max_trials > 0 ? config.search.max_trials : undefined;
   let best = Infinity;
 
@@ -145,8 +145,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
         saveBelow: saveThreshold(),
       };
       const outcome = await executor.submit({ kind: AUTOML_TRIAL_KIND, id: `trial-${id}`, payload: trialPayload(task, tableHash), inputs: { table }, deadlineMs: Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000) });
-      // Thread numbers of the local executor depend on timing: trials.jsonl records the host only.
-      ran.set(id, { worker: outcome.worker?.startsWith('local:') ? 'local' : outcome.worker, attempts: outcome.attempts, run_s: (outcome.endedMs - outcome.startedMs) / 1000 });
+      ran.set(id, { worker: ranOn(outcome), attempts: outcome.attempts, run_s: (outcome.endedMs - outcome.startedMs) / 1000 });
       if (outcome.status === 'ok') {
         const result = trialResultOf(outcome, id, data.candidatesDir);
         return { status: 'ok', score: result.loss, result };
