@@ -2,7 +2,7 @@
  * `npm run bench:tune-models` (long): parts 2 and 3 of the tune benchmark.
  *  2. configs/tune-knots.yaml (<= 10 min): `sciml train` of the winner's best/all/config.yaml against
  *     `sciml train configs/knots.yaml` (the default config), test MSE.
- *  3. configs/tune-denoiser.yaml, three noise segments (<= 30 min; trials train on 3000 traces, see
+ *  3. configs/tune-denoiser.yaml, three noise segments (<= 30 min; trials train on 3000 traces and validate on 1000, see
  *     its trial_overrides): each segment's winner retrained by `sciml train` against the default
  *     config of that noise, test peak accuracy.
  * Options: --only knots|denoiser. Prints a table, then one JSON line.
