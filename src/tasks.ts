@@ -63,6 +63,20 @@ export interface TrialOutcome {
   budgetUsed: number;
 }
 
+export interface FoldOptions {
+  /** Budget units to train (the config's budget field is set to it too). */
+  budget: number;
+  /** Which fold, 0-based, of `folds`. */
+  fold: number;
+  folds: number;
+}
+
+export interface FoldOutcome {
+  /** The trial metrics (same names as the epoch reports) on the fold's held-out rows. */
+  metrics: Record<string, number>;
+  rows: number;
+}
+
 /** The trial contract `sciml tune` drives: a config trained up to a budget, resumable from its checkpoint. */
 export interface TaskTrial<C> {
   /** Dotted config fields that may serve as the budget (e.g. `training.epochs`), the first being the default. */
@@ -70,6 +84,13 @@ export interface TaskTrial<C> {
   /** Metric names reported after every step, with their preferred direction. */
   metrics: Record<string, 'min' | 'max'>;
   run(ctx: TaskContext, config: C, options: TrialOptions): Promise<TrialOutcome>;
+  /**
+   * Optional: one fold of a cross-validation over the rows trials fit on, never the rows trials
+   * validate on (their scores chose the candidates, so they are biased). The config is fitted
+   * from scratch at `budget` on every other training row, the trials' validation rows included,
+   * and scored on the fold. `sciml tune` re-ranks its top configurations with it (tune.rerank).
+   */
+  crossValidate?(ctx: TaskContext, config: C, options: FoldOptions): Promise<FoldOutcome>;
 }
 
 export interface TaskEntry {

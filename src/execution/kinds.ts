@@ -8,6 +8,7 @@ export const JOB_KINDS: Record<string, () => Promise<JobHandler>> = {
   probe: () => import('./probe.js').then((m) => m.probeHandler),
   stage: () => import('../pipeline/stage-job.js').then((m) => m.stageHandler),
   'tune-trial': () => import('../tune/trial-job.js').then((m) => m.tuneTrialHandler as JobHandler),
+  'tune-cv': () => import('../tune/cv-job.js').then((m) => m.tuneFoldHandler as JobHandler),
   'automl-trial': () => import('../models/automl/trial-job.js').then((m) => m.automlTrialHandler),
 };
 

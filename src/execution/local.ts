@@ -73,7 +73,7 @@ export class LocalExecutor implements Executor {
   private async runInline(job: Job, options: SubmitOptions): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
     const controller = new AbortController();
     this.inlineRuns.add(controller);
-    const wait = job.deadlineMs === undefined ? undefined : Math.max(0, job.deadlineMs - Date.now());
+    const wait = job.deadlineMs === undefined || !Number.isFinite(job.deadlineMs) ? undefined : Math.max(0, job.deadlineMs - Date.now());
     let timedOut = false;
     const timer = wait === undefined ? undefined : setTimeout(() => {
       timedOut = true;
@@ -135,7 +135,7 @@ export class LocalExecutor implements Executor {
       };
       const onError = (err: Error) => finish({ status: 'failed', error: err.message, worker: name }, true);
       const onExit = (code: number) => finish({ status: 'failed', error: `worker thread exited with code ${code}`, worker: name }, true);
-      const wait = job.deadlineMs === undefined ? undefined : Math.max(0, job.deadlineMs - Date.now());
+      const wait = job.deadlineMs === undefined || !Number.isFinite(job.deadlineMs) ? undefined : Math.max(0, job.deadlineMs - Date.now());
       const timer = wait === undefined ? undefined : setTimeout(() => finish({ status: 'killed', error: 'deadline reached', worker: name }, true), wait);
       worker.on('message', onMessage);
       worker.on('error', onError);

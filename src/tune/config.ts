@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseConfigSource, parsePath, readTaskName, validateConfig, formatPath } from '../config/load.js';
 import { keysAt, schemaAt } from '../config/describe.js';
 import { hint } from '../config/didyoumean.js';
-import { bool, choice, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText } from '../config/fields.js';
+import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText } from '../config/fields.js';
 import { locatedError, UserError } from '../runtime/errors.js';
 import { TASK_NAMES, type TaskDefinition } from '../tasks.js';
 import { loadTask } from '../runtime/session.js';
@@ -48,6 +48,14 @@ export const tuneSchema = z.strictObject({
       checkpoint_interval_s: nonNegativeNumber(2, "least time between checkpoints a running trial sends back (where --resume continues it after a crash; 0: every epoch)"),
       trial_overrides: z.record(z.string(), z.unknown(), { error: 'expected a mapping of {dotted.path: value}' }).optional().describe('values set in every trial but not in best/<segment>/config.yaml (a smaller training set, one thread per trial)'),
       keep_checkpoints: bool(true, "keep every trial's checkpoint (false: only the winners')"),
+      rerank: z
+        .strictObject({
+          top: nonNegativeInt(0, "configurations of each segment re-ranked by cross-validation once the search ends (0: off; tasks that cross-validate: tabular). The trials' validation rows chose them, so their scores there are optimistic; the folds cut the other training rows"),
+          folds: positiveInt(4, 'folds of the re-ranking: each refits the configuration at its budget on every training row outside the fold'),
+          reserve: fraction(0.15, 'share of time_limit_s kept for the re-ranking (the search stops that much earlier)'),
+        })
+        .prefault({})
+        .describe('re-rank the best configurations by cross-validation before picking the winner'),
     })
     .describe('the search'),
   execution: section(
@@ -212,6 +220,8 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
   const validated = validateConfig(task.schema, baseSource.raw, baseFile, baseSource.source, []) as Record<string, unknown>;
   const base = absolutePaths(validated, dirname(baseFile)) as Record<string, unknown>;
 
+  if (tune.rerank.top > 0 && !task.trial.crossValidate) throw at(['tune', 'rerank', 'top'], 'tune.rerank.top', `task '${taskName}' cannot cross-validate a configuration; re-ranking works with task: tabular (set top: 0)`);
+  if (tune.rerank.folds < 2) throw at(['tune', 'rerank', 'folds'], 'tune.rerank.folds', `expected at least 2 folds, got ${tune.rerank.folds}`);
   const metrics = Object.keys(task.trial.metrics);
   if (!metrics.includes(tune.metric)) throw at(['tune', 'metric'], 'tune.metric', `expected one of ${metrics.map((m) => `'${m}'`).join(', ')} (what task '${taskName}' reports each epoch), got ${JSON.stringify(tune.metric)}${hint(tune.metric, metrics)}`);
   const mode = tune.mode ?? task.trial.metrics[tune.metric];

@@ -18,10 +18,12 @@ import { MedianStopping } from '../search/median.js';
 import { TpeSampler } from '../search/tpe.js';
 import { GridSampler } from '../search/grid.js';
 import { sampleSpace, type Config, type Space } from '../search/space.js';
-import type { EpochReport } from '../tasks.js';
+import type { EpochReport, FoldOutcome } from '../tasks.js';
 import { checkTrialConfig, trialConfig, type Parameter, type Segment, type TuneSetup } from './config.js';
 import { Journal, type JournalEvent } from './journal.js';
 import type { TuneProgress, TuneTrialPayload, TuneTrialResult } from './trial-job.js';
+import type { TuneFoldPayload } from './cv-job.js';
+import { rankedByValidation } from './outputs.js';
 
 export type ConfigStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'cut';
 
@@ -42,6 +44,14 @@ export interface ConfigState {
   error?: string;
   /** Epoch budget the configuration's last run aimed at. */
   target: number;
+  /** Re-ranking folds done (tune.rerank), at the budget they refitted. */
+  cv?: CrossValidation;
+}
+
+export interface CrossValidation {
+  epochs: number;
+  folds: Map<number, Record<string, number>>;
+  error?: string;
 }
 
 export interface SegmentState {
@@ -65,6 +75,8 @@ export interface DriverOptions {
   parallel: number;
   /** Date.now() ms: no trial starts after this; running ones are cut (and resumable). */
   deadlineMs: number;
+  /** Date.now() ms the re-ranking must end by (default: deadlineMs). */
+  rerankDeadlineMs?: number;
   startMs: number;
   log: Logger;
   backend: BackendChoice;
@@ -258,6 +270,7 @@ export class TuneDriver {
         cs.status = e.ev === 'fail' ? 'failed' : cs.history.length && cs.history[cs.history.length - 1].epoch >= this.o.setup.tune.budget.max ? 'completed' : 'paused';
         if (e.ev === 'fail') cs.error = e.error;
       } else if (e.ev === 'cut') cs.status = 'cut';
+      else if (e.ev === 'cv' && e.folds === this.o.setup.tune.rerank.folds) this.recordFold(cs, e);
     }
     for (const seg of this.segments) {
       seg.replaying = undefined;
@@ -423,6 +436,72 @@ export class TuneDriver {
     }
     const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : (outcome.error ?? 'unknown error').split('\n')[0].replace(/^(User)?Error: /, '');
     this.fail(seg, cs, trial, why);
+  }
+
+  private recordFold(cs: ConfigState, e: Extract<JournalEvent, { ev: 'cv' }>): void {
+    if (cs.cv?.epochs !== e.epochs) cs.cv = { epochs: e.epochs, folds: new Map() };
+    if (e.metrics) cs.cv.folds.set(e.fold, e.metrics);
+    else cs.cv.error = e.error ?? 'failed';
+  }
+
+  /**
+   * Re-ranking (tune.rerank): each segment's best `top` configurations by the search's validation
+   * metric are cross-validated at the budget they reached, the winner's first, folds in parallel on
+   * the executor. Folds already in the journal at the same budget are not run again. A fold cut by
+   * the deadline leaves its configuration out of the re-ranking (and resumable).
+   */
+  async rerank(): Promise<void> {
+    const { setup } = this.o;
+    const { top, folds } = setup.tune.rerank;
+    if (top === 0 || this.interrupted) return;
+    const deadlineMs = this.o.rerankDeadlineMs ?? this.o.deadlineMs;
+    const work: { seg: SegmentState; cs: ConfigState; epochs: number; fold: number; rank: number }[] = [];
+    for (const seg of this.segments) {
+      rankedByValidation(setup, seg)
+        .filter((r) => r.metric !== null)
+        .slice(0, top)
+        .forEach((row, rank) => {
+          const cs = seg.configs.get(row.trial)!;
+          if (cs.cv?.epochs !== row.epochs) cs.cv = { epochs: row.epochs, folds: new Map() };
+          if (cs.cv.error) return;
+          for (let fold = 0; fold < folds; fold++) if (!cs.cv.folds.has(fold)) work.push({ seg, cs, epochs: row.epochs, fold, rank });
+        });
+    }
+    work.sort((a, b) => a.rank - b.rank || a.seg.position - b.seg.position || a.fold - b.fold);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < work.length && !this.interrupted && this.now() < deadlineMs) {
+        const { seg, cs, epochs, fold } = work[next++];
+        if (cs.cv?.error) continue;
+        await this.runFold(seg, cs, epochs, fold, deadlineMs);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.o.parallel) }, lane));
+  }
+
+  private async runFold(seg: SegmentState, cs: ConfigState, epochs: number, fold: number, deadlineMs: number): Promise<void> {
+    const { setup } = this.o;
+    const { folds } = setup.tune.rerank;
+    const checked = checkTrialConfig(setup, trialConfig(setup, seg.segment, cs.values, epochs, cs.seed));
+    if (!checked.ok) return;
+    const payload: TuneFoldPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: epochs, fold, folds };
+    this.o.log.progress(`tune: re-ranking ${seg.segment.name} trial ${cs.index}, fold ${fold + 1}/${folds}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
+    let outcome: JobOutcome<FoldOutcome>;
+    try {
+      outcome = await this.o.executor.submit<FoldOutcome>({ kind: 'tune-cv', id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`, payload, deadlineMs });
+    } catch (err) {
+      outcome = { id: '', status: 'failed', error: err instanceof Error ? err.message : String(err), attempts: 1, startedMs: 0, endedMs: 0 };
+    }
+    // Cut by the deadline or Ctrl-C: nothing recorded, so --resume runs the fold.
+    if (outcome.status !== 'ok' && (this.interrupted || this.now() >= deadlineMs - 250)) return;
+    const worker = ranOn(outcome);
+    const event: Extract<JournalEvent, { ev: 'cv' }> =
+      outcome.status === 'ok'
+        ? { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, metrics: outcome.result!.metrics, rows: outcome.result!.rows, ...(worker ? { worker } : {}) }
+        : { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, error: (outcome.error ?? outcome.status).split('\n')[0].replace(/^(User)?Error: /, '') };
+    this.write(event);
+    this.recordFold(cs, event);
+    if (event.error) this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index}: re-ranking fold ${fold + 1} failed: ${event.error}`);
   }
 
   /** `, 2 queued / 2 running / 17 done on redis://...` for an engine that counts its jobs. */

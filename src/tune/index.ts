@@ -47,8 +47,9 @@ function leaderboardText(setup: TuneSetup, boards: LeaderRow[][], segments: stri
   const lines: string[] = [];
   segments.forEach((name, i) => {
     const board = boards[i];
-    const header = ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, 'epochs', 'status'];
-    const rows = board.slice(0, 10).map((r, k) => [String(k + 1), String(r.trial), ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), String(r.epochs), r.status]);
+    const cv = setup.tune.rerank.top > 0;
+    const header = ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, ...(cv ? [`cv ${setup.metric}`] : []), 'epochs', 'status'];
+    const rows = board.slice(0, 10).map((r, k) => [String(k + 1), String(r.trial), ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []), String(r.epochs), r.status]);
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     if (segments.length > 1 || name !== 'all') lines.push(`segment ${name}`);
     lines.push(header.map((h, c) => h.padEnd(widths[c])).join('  '));
@@ -99,13 +100,14 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const limit = tune.time_limit_s;
   const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
   const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;
+  const searchDeadlineMs = limit > 0 && tune.rerank.top > 0 ? deadlineMs - tune.rerank.reserve * limit * 1000 : deadlineMs;
   const parallel = tune.workers > 0 ? tune.workers : executor.slots;
   const journal = new Journal(run.file('trials.jsonl'));
   const info = { command: argv, backend: g.backend, seed: tune.seed };
   run.extra.executor = executor.name;
   run.finish({ ...info, status: 'running' });
   journal.append({ ev: 'start', t: 0, seed: tune.seed, segments: setup.segments.map((s) => s.name), scheduler: tune.scheduler, sampler: tune.sampler, ...(replay ? { resumed: true } : {}), executor_run: executorRun });
-  const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000 });
+  const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs: searchDeadlineMs, rerankDeadlineMs: deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000 });
   const onSignal = () => {
     log.warn('tune: interrupted; writing the leaderboard (resume with sciml tune --resume ' + run.path + ')');
     driver.interrupt();
@@ -116,12 +118,13 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   try {
     try {
       await run.phase('search', () => driver.run());
+      await run.phase('rerank', () => driver.rerank());
     } catch (err) {
       run.finish({ ...info, status: 'failed' });
       if (replay && /^journal:/.test((err as Error).message)) throw new UserError(`--resume ${run.path}: ${(err as Error).message}`);
       throw err;
     }
-    journal.append({ ev: 'end', t: (Date.now() - startMs) / 1000, reason: driver.wasInterrupted ? 'interrupted' : Date.now() >= deadlineMs ? 'time limit' : 'done' });
+    journal.append({ ev: 'end', t: (Date.now() - startMs) / 1000, reason: driver.wasInterrupted ? 'interrupted' : Date.now() >= searchDeadlineMs ? 'time limit' : 'done' });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -145,8 +148,9 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const segmentsSummary: Record<string, unknown> = {};
   for (const { seg, winner } of winners) {
     if (winner?.metric != null) metrics[`${seg.segment.name}.${setup.metric}`] = winner.metric;
+    if (winner?.cv_metric != null) metrics[`${seg.segment.name}.cv_${setup.metric}`] = winner.cv_metric;
     segmentsSummary[seg.segment.name] = {
-      winner: winner ? { trial: winner.trial, values: winner.values, [setup.metric]: winner.metric, epochs: winner.epochs, config: winner.metric !== null ? run.file('best', seg.segment.name, 'config.yaml') : null } : null,
+      winner: winner ? { trial: winner.trial, values: winner.values, [setup.metric]: winner.metric, ...(winner.cv_metric !== null ? { [`cv_${setup.metric}`]: winner.cv_metric } : {}), epochs: winner.epochs, config: winner.metric !== null ? run.file('best', seg.segment.name, 'config.yaml') : null } : null,
       configurations: seg.configs.size,
       failed: [...seg.configs.values()].filter((c) => c.status === 'failed').length,
     };

@@ -13,6 +13,7 @@ export type JournalEvent =
   | { ev: 'tell'; t: number; seg: string; config_index: number; run: number; score: number | null; metric: number | null; epochs: number; /** Who ran it: `local`, or a remote worker's name; attempts > 1 after a lost worker. */ worker?: string; attempts?: number }
   | { ev: 'fail'; t: number; seg: string; config_index: number; run: number; error: string }
   | { ev: 'cut'; t: number; seg: string; config_index: number; run: number; epochs: number }
+  | { ev: 'cv'; t: number; seg: string; config_index: number; fold: number; folds: number; epochs: number; /** The fold's trial metrics, or the error that failed it. */ metrics?: Record<string, number>; rows?: number; error?: string; worker?: string }
   | { ev: 'end'; t: number; reason: string };
 
 export class Journal {

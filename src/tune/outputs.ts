@@ -20,6 +20,10 @@ export interface LeaderRow {
   /** The best metric over its epochs. */
   best_metric: number | null;
   epochs: number;
+  /** The metric's mean over the re-ranking folds (tune.rerank), when all of them ran at `epochs`. */
+  cv_metric: number | null;
+  /** Re-ranking folds done at `epochs`. */
+  cv_folds: number;
   rung: number;
   runs: number;
   status: string;
@@ -28,15 +32,30 @@ export interface LeaderRow {
   dir: string;
 }
 
-export function leaderboard(setup: TuneSetup, seg: SegmentState): LeaderRow[] {
+/** Ranked by the search's last-epoch validation metric; failures and configurations without a report last. */
+export function rankedByValidation(setup: TuneSetup, seg: SegmentState): LeaderRow[] {
   const sign = setup.mode === 'max' ? -1 : 1;
   const rows = [...seg.configs.values()].map((cs) => rowOf(setup, seg, cs));
-  // Ranked by the last-epoch metric; failures and configurations without a report last.
   return rows.sort((a, b) => {
     const av = a.metric === null ? Infinity : sign * a.metric;
     const bv = b.metric === null ? Infinity : sign * b.metric;
     return av - bv || b.epochs - a.epochs || a.trial - b.trial;
   });
+}
+
+/** The leaderboard: re-ranked configurations first, by their cross-validated metric; the rest by validation. */
+export function leaderboard(setup: TuneSetup, seg: SegmentState): LeaderRow[] {
+  const sign = setup.mode === 'max' ? -1 : 1;
+  const rows = rankedByValidation(setup, seg);
+  const reranked = rows.filter((r) => r.cv_metric !== null).sort((a, b) => sign * (a.cv_metric! - b.cv_metric!) || rows.indexOf(a) - rows.indexOf(b));
+  return [...reranked, ...rows.filter((r) => r.cv_metric === null)];
+}
+
+function cvOf(setup: TuneSetup, cs: ConfigState, epochs: number): { cv_metric: number | null; cv_folds: number } {
+  if (!cs.cv || cs.cv.epochs !== epochs) return { cv_metric: null, cv_folds: 0 };
+  const values = [...cs.cv.folds.values()].map((m) => m[setup.metric]);
+  const complete = !cs.cv.error && values.length === setup.tune.rerank.folds && values.every((v) => Number.isFinite(v));
+  return { cv_metric: complete ? values.reduce((a, b) => a + b, 0) / values.length : null, cv_folds: values.length };
 }
 
 function rowOf(setup: TuneSetup, seg: SegmentState, cs: ConfigState): LeaderRow {
@@ -45,7 +64,8 @@ function rowOf(setup: TuneSetup, seg: SegmentState, cs: ConfigState): LeaderRow 
   const metric = last && Number.isFinite(last.metrics[setup.metric]) ? last.metrics[setup.metric] : null;
   const best = values.length ? (setup.mode === 'max' ? Math.max(...values) : Math.min(...values)) : null;
   const status = cs.status === 'paused' ? (seg.finished ? 'stopped' : 'paused') : cs.status;
-  return { segment: seg.segment.name, trial: cs.index, values: cs.values, metric, best_metric: best, epochs: last?.epoch ?? 0, rung: cs.rung, runs: cs.runs, status, error: cs.error ?? null, seed: cs.seed, dir: cs.dir };
+  const epochs = last?.epoch ?? 0;
+  return { segment: seg.segment.name, trial: cs.index, values: cs.values, metric, best_metric: best, epochs, ...cvOf(setup, cs, epochs), rung: cs.rung, runs: cs.runs, status, error: cs.error ?? null, seed: cs.seed, dir: cs.dir };
 }
 
 export function formatValue(v: unknown): string {
@@ -66,6 +86,7 @@ export function writeLeaderboardArrow(run: RunDir, setup: TuneSetup, boards: Lea
   }
   columns[setup.metric] = float64Column(rows.map((r) => r.metric ?? NaN));
   columns[`best_${setup.metric}`] = float64Column(rows.map((r) => r.best_metric ?? NaN));
+  if (setup.tune.rerank.top > 0) columns[`cv_${setup.metric}`] = float64Column(rows.map((r) => r.cv_metric ?? NaN));
   columns.epochs = int32Column(rows.map((r) => r.epochs));
   columns.rung = int32Column(rows.map((r) => r.rung));
   columns.status = utf8Column(rows.map((r) => r.status));
@@ -91,7 +112,8 @@ export function writeBest(run: RunDir, setup: TuneSetup, seg: SegmentState, winn
   const dir = run.file('best', seg.segment.name);
   if (!winner || winner.metric === null) return undefined;
   const config = trialConfig(setup, seg.segment, winner.values, winner.epochs, winner.seed, { forTrial: false });
-  const header = `# The winner of segment '${seg.segment.name}' (trial ${winner.trial}, ${setup.metric} ${winner.metric}) in ${run.path}\n# Train it: sciml train ${join(dir, 'config.yaml')}\n`;
+  const cv = winner.cv_metric !== null ? `, cross-validated ${winner.cv_metric}` : '';
+  const header = `# The winner of segment '${seg.segment.name}' (trial ${winner.trial}, ${setup.metric} ${winner.metric}${cv}) in ${run.path}\n# Train it: sciml train ${join(dir, 'config.yaml')}\n`;
   run.writeText(join('best', seg.segment.name, 'config.yaml'), header + stringify(config, { lineWidth: 0 }));
   const checkpoint = join(winner.dir, 'checkpoint');
   const model = join(dir, 'model');

@@ -131,15 +131,16 @@ export async function writeTuneReport(run: RunDir, setup: TuneSetup, segments: S
       ...(curves.some((c) => c.points.length) ? [{ kind: 'chart', name: 'best-so-far', spec: bestSoFarChart(setup, curves), wide: true } as ReportItem] : []),
     ],
   });
+  const cv = setup.tune.rerank.top > 0;
   segments.forEach((seg, i) => {
     const board = boards[i];
     const name = safeName(seg.segment.name);
     const items: ReportItem[] = [
       {
         kind: 'table',
-        title: `Leaderboard (${board.length} configurations)`,
-        columns: ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, `best ${setup.metric}`, 'epochs', 'status'],
-        rows: board.map((r, k) => [k + 1, r.trial, ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), r.best_metric === null ? '-' : formatValue(r.best_metric), r.epochs, r.error ? `${r.status}: ${r.error.slice(0, 80)}` : r.status]),
+        title: `Leaderboard (${board.length} configurations${cv ? `; the best ${setup.tune.rerank.top} by ${setup.metric} re-ranked by ${setup.tune.rerank.folds}-fold cross-validation` : ''})`,
+        columns: ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, `best ${setup.metric}`, ...(cv ? [`cv ${setup.metric}`] : []), 'epochs', 'status'],
+        rows: board.map((r, k) => [k + 1, r.trial, ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), r.best_metric === null ? '-' : formatValue(r.best_metric), ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []), r.epochs, r.error ? `${r.status}: ${r.error.slice(0, 80)}` : r.status]),
         maxRows: 50,
       },
     ];

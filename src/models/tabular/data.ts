@@ -38,10 +38,32 @@ export function meanOf(y: ArrayLike<number>): number {
   return s / y.length;
 }
 
-/** A trial's seeded split of the training rows into fitting and validation rows (ascending). */
-export function validationSplit(rows: number, fraction: number, seed: number, where: string): { fit: Int32Array; validation: Int32Array } {
+function validationOrder(rows: number, fraction: number, seed: number, where: string): { perm: Int32Array; nVal: number } {
   const nVal = Math.round(rows * fraction);
   if (nVal < 1 || rows - nVal < 2) throw new UserError(`${where}: validation.fraction: expected a share leaving at least one validation row and two fitting rows of ${rows}, got ${fraction}`);
-  const perm = new Random(seed).fork('tabular-validation').permutation(rows);
+  return { perm: new Random(seed).fork('tabular-validation').permutation(rows), nVal };
+}
+
+/** A trial's seeded split of the training rows into fitting and validation rows (ascending). */
+export function validationSplit(rows: number, fraction: number, seed: number, where: string): { fit: Int32Array; validation: Int32Array } {
+  const { perm, nVal } = validationOrder(rows, fraction, seed, where);
   return { validation: perm.slice(0, nVal).sort(), fit: perm.slice(nVal).sort() };
+}
+
+/**
+ * Fold `fold` of `folds` over a trial's fitting rows (the rows outside its validation split, cut in
+ * permutation order into near-equal parts): the fold's rows are held out, every other training
+ * row fits, the trial's validation rows included. The folds partition the fitting rows.
+ */
+export function crossValidationFold(rows: number, fraction: number, seed: number, fold: number, folds: number, where: string): { fit: Int32Array; heldOut: Int32Array } {
+  const { perm, nVal } = validationOrder(rows, fraction, seed, where);
+  const fitting = rows - nVal;
+  if (!(Number.isInteger(folds) && folds >= 2 && folds <= fitting)) throw new UserError(`${where}: tune.rerank.folds: expected 2 to ${fitting} folds (the trials' fitting rows), got ${folds}`);
+  if (!(Number.isInteger(fold) && fold >= 0 && fold < folds)) throw new Error(`fold ${fold} is not one of ${folds}`);
+  const start = nVal + Math.round((fitting * fold) / folds);
+  const end = nVal + Math.round((fitting * (fold + 1)) / folds);
+  const fit = new Int32Array(rows - (end - start));
+  fit.set(perm.subarray(0, start));
+  fit.set(perm.subarray(end), start);
+  return { fit: fit.sort(), heldOut: perm.slice(start, end).sort() };
 }

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../tasks.js';
+import type { EpochReport, FoldOptions, FoldOutcome, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
 import { readStateFile, writeStateFile, type DecodedState } from '../../runtime/state-file.js';
@@ -32,7 +32,7 @@ import { LOSSES } from './losses.js';
 import { takeRows, takeValues } from './preprocess.js';
 import { addTreePrediction, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
 import type { TabularConfig } from './config.js';
-import { meanOf, targetTransform, validationSplit } from './data.js';
+import { crossValidationFold, meanOf, targetTransform, validationSplit } from './data.js';
 import { trialTable } from './trial-data.js';
 
 const STATE_FILE = 'state.bin';
@@ -236,9 +236,29 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
   return { history: state.history, budgetUsed: state.done };
 }
 
+/**
+ * One fold of the re-ranking cross-validation: the learner fitted from scratch at `budget` as a
+ * trial grows it (GBM without its own early stopping), on every training row outside the fold.
+ */
+async function crossValidate(ctx: TaskContext, config: TabularConfig, options: FoldOptions): Promise<FoldOutcome> {
+  const kind = config.model.learner;
+  const factory = LEARNERS[kind];
+  const where = ctx.configFile ?? 'config';
+  const prep = await trialTable(ctx, config);
+  const transform = targetTransform(config, prep.y, where);
+  const { fit, heldOut } = crossValidationFold(prep.y.length, config.validation.fraction, config.seed, options.fold, options.folds, where);
+  const resolved = factory.create({ ...config.model.params, ...(factory.budgetParam ? { [factory.budgetParam]: options.budget } : {}) }).params;
+  const learner = factory.create(kind === 'gbm' ? { ...resolved, early_stopping: 'off' } : resolved);
+  await ensureBackendFor([kind]);
+  await learner.fit(takeRows(prep.X, fit), forward(transform, takeValues(prep.y, fit)), { seed: config.seed, threads: Math.max(1, ctx.workers) });
+  const prediction = predictOriginal(learner, takeRows(prep.X, heldOut), transform, prep.clampMin);
+  return { metrics: validationMetrics(takeValues(prep.y, heldOut), prediction), rows: heldOut.length };
+}
+
 export const tabularTrial: TaskTrial<TabularConfig> = {
   budgetFields: ['model.params.max_iter', 'model.params.n_estimators', 'model.params.max_epochs'],
   metrics: { 'validation.rmse': 'min', 'validation.mae': 'min', 'validation.r2': 'max' },
   run,
+  crossValidate,
 };
 
