@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ranOn, type Executor, type JobOutcome } from '../execution/job.js';
+import { ranOn, type Executor, type Job, type JobOutcome, type SubmitOptions } from '../execution/job.js';
 import { packDir, unpackDir } from '../execution/files.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic.js';
 import type { Logger } from '../runtime/log.js';
@@ -92,6 +92,11 @@ export function segmentSpace(parameters: Parameter[]): Space {
 
 export function decode(parameters: Parameter[], params: Config): Record<string, unknown> {
   return Object.fromEntries(parameters.map((p) => [p.path, p.values ? p.values[params[p.path] as number] : params[p.path]]));
+}
+
+/** A job's error as one line, without the class name. */
+function errorLine(error: string): string {
+  return error.split('\n')[0].replace(/^(User)?Error: /, '');
 }
 
 function mix(seed: number, salt: number): number {
@@ -388,28 +393,23 @@ export class TuneDriver {
     if (cs.checkpointEpoch > 0 && existsSync(join(cs.dir, 'checkpoint'))) inputs.checkpoint = packDir(join(cs.dir, 'checkpoint'));
     const timeout = setup.tune.trial_timeout_s > 0 ? this.now() + setup.tune.trial_timeout_s * 1000 : Infinity;
     const payload: TuneTrialPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: target, backend: this.o.backend, checkpointIntervalMs: this.o.checkpointIntervalMs };
-    let outcome: JobOutcome<TuneTrialResult>;
-    try {
-      outcome = await this.o.executor.submit<TuneTrialResult>(
-        { kind: 'tune-trial', id: `${name}/${cs.index}/${trial.id}`, payload, inputs, deadlineMs: Math.min(this.o.deadlineMs, timeout) },
-        {
-          onProgress: (event) => {
-            const e = event as TuneProgress;
-            if (e.type === 'epoch') {
-              const t = this.elapsed();
-              cs.history = cs.history.filter((h) => h.epoch < e.report.epoch);
-              cs.history.push({ ...e.report, t });
-              this.write({ ev: 'epoch', t, seg: name, config_index: cs.index, run: trial.id, epoch: e.report.epoch, metrics: e.report.metrics });
-              const m = e.report.metrics[setup.metric];
-              this.writeTrialFiles(seg, cs);
-              this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
-            } else if (e.type === 'checkpoint') this.storeCheckpoint(seg, cs, trial.id, e.epoch, e.blob);
-          },
+    const outcome = await this.submit<TuneTrialResult>(
+      { kind: 'tune-trial', id: `${name}/${cs.index}/${trial.id}`, payload, inputs, deadlineMs: Math.min(this.o.deadlineMs, timeout) },
+      {
+        onProgress: (event) => {
+          const e = event as TuneProgress;
+          if (e.type === 'epoch') {
+            const t = this.elapsed();
+            cs.history = cs.history.filter((h) => h.epoch < e.report.epoch);
+            cs.history.push({ ...e.report, t });
+            this.write({ ev: 'epoch', t, seg: name, config_index: cs.index, run: trial.id, epoch: e.report.epoch, metrics: e.report.metrics });
+            const m = e.report.metrics[setup.metric];
+            this.writeTrialFiles(seg, cs);
+            this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
+          } else if (e.type === 'checkpoint') this.storeCheckpoint(seg, cs, trial.id, e.epoch, e.blob);
         },
-      );
-    } catch (err) {
-      outcome = { id: '', status: 'failed', error: err instanceof Error ? err.message : String(err), attempts: 1, startedMs: 0, endedMs: 0 };
-    }
+      },
+    );
     const cutByTime = this.interrupted || (outcome.status !== 'ok' && this.now() >= this.o.deadlineMs - 250);
     if (outcome.status === 'ok') {
       const result = outcome.result!;
@@ -434,7 +434,7 @@ export class TuneDriver {
       this.writeTrialFiles(seg, cs);
       return;
     }
-    const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : (outcome.error ?? 'unknown error').split('\n')[0].replace(/^(User)?Error: /, '');
+    const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : errorLine(outcome.error ?? 'unknown error');
     this.fail(seg, cs, trial, why);
   }
 
@@ -486,22 +486,26 @@ export class TuneDriver {
     if (!checked.ok) return;
     const payload: TuneFoldPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: epochs, fold, folds };
     this.o.log.progress(`tune: re-ranking ${seg.segment.name} trial ${cs.index}, fold ${fold + 1}/${folds}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
-    let outcome: JobOutcome<FoldOutcome>;
-    try {
-      outcome = await this.o.executor.submit<FoldOutcome>({ kind: 'tune-cv', id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`, payload, deadlineMs });
-    } catch (err) {
-      outcome = { id: '', status: 'failed', error: err instanceof Error ? err.message : String(err), attempts: 1, startedMs: 0, endedMs: 0 };
-    }
+    const outcome = await this.submit<FoldOutcome>({ kind: 'tune-cv', id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`, payload, deadlineMs });
     // Cut by the deadline or Ctrl-C: nothing recorded, so --resume runs the fold.
     if (outcome.status !== 'ok' && (this.interrupted || this.now() >= deadlineMs - 250)) return;
     const worker = ranOn(outcome);
     const event: Extract<JournalEvent, { ev: 'cv' }> =
       outcome.status === 'ok'
         ? { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, metrics: outcome.result!.metrics, rows: outcome.result!.rows, ...(worker ? { worker } : {}) }
-        : { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, error: (outcome.error ?? outcome.status).split('\n')[0].replace(/^(User)?Error: /, '') };
+        : { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, error: errorLine(outcome.error ?? outcome.status) };
     this.write(event);
     this.recordFold(cs, event);
     if (event.error) this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index}: re-ranking fold ${fold + 1} failed: ${event.error}`);
+  }
+
+  /** Submits a job; an executor that throws gives a failed outcome instead. */
+  private async submit<T>(job: Job, options?: SubmitOptions): Promise<JobOutcome<T>> {
+    try {
+      return await this.o.executor.submit<T>(job, options);
+    } catch (err) {
+      return { id: '', status: 'failed', error: err instanceof Error ? err.message : String(err), attempts: 1, startedMs: 0, endedMs: 0 };
+    }
   }
 
   /** `, 2 queued / 2 running / 17 done on redis://...` for an engine that counts its jobs. */

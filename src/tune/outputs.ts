@@ -22,8 +22,6 @@ export interface LeaderRow {
   epochs: number;
   /** The metric's mean over the re-ranking folds (tune.rerank), when all of them ran at `epochs`. */
   cv_metric: number | null;
-  /** Re-ranking folds done at `epochs`. */
-  cv_folds: number;
   rung: number;
   runs: number;
   status: string;
@@ -51,11 +49,11 @@ export function leaderboard(setup: TuneSetup, seg: SegmentState): LeaderRow[] {
   return [...reranked, ...rows.filter((r) => r.cv_metric === null)];
 }
 
-function cvOf(setup: TuneSetup, cs: ConfigState, epochs: number): { cv_metric: number | null; cv_folds: number } {
-  if (!cs.cv || cs.cv.epochs !== epochs) return { cv_metric: null, cv_folds: 0 };
+function cvMetricOf(setup: TuneSetup, cs: ConfigState, epochs: number): number | null {
+  if (!cs.cv || cs.cv.epochs !== epochs || cs.cv.error) return null;
   const values = [...cs.cv.folds.values()].map((m) => m[setup.metric]);
-  const complete = !cs.cv.error && values.length === setup.tune.rerank.folds && values.every((v) => Number.isFinite(v));
-  return { cv_metric: complete ? values.reduce((a, b) => a + b, 0) / values.length : null, cv_folds: values.length };
+  const complete = values.length === setup.tune.rerank.folds && values.every((v) => Number.isFinite(v));
+  return complete ? values.reduce((a, b) => a + b, 0) / values.length : null;
 }
 
 function rowOf(setup: TuneSetup, seg: SegmentState, cs: ConfigState): LeaderRow {
@@ -65,7 +63,7 @@ function rowOf(setup: TuneSetup, seg: SegmentState, cs: ConfigState): LeaderRow 
   const best = values.length ? (setup.mode === 'max' ? Math.max(...values) : Math.min(...values)) : null;
   const status = cs.status === 'paused' ? (seg.finished ? 'stopped' : 'paused') : cs.status;
   const epochs = last?.epoch ?? 0;
-  return { segment: seg.segment.name, trial: cs.index, values: cs.values, metric, best_metric: best, epochs, ...cvOf(setup, cs, epochs), rung: cs.rung, runs: cs.runs, status, error: cs.error ?? null, seed: cs.seed, dir: cs.dir };
+  return { segment: seg.segment.name, trial: cs.index, values: cs.values, metric, best_metric: best, epochs, cv_metric: cvMetricOf(setup, cs, epochs), rung: cs.rung, runs: cs.runs, status, error: cs.error ?? null, seed: cs.seed, dir: cs.dir };
 }
 
 export function formatValue(v: unknown): string {

@@ -203,6 +203,12 @@ async function oneShotTrial(kind: string, params: Params, seed: number, threads:
   return { state, learner };
 }
 
+/** The learner's parameters, defaults filled, with its budget parameter (when it has one) set to `budget`. */
+function paramsAt(config: TabularConfig, budget: number): Params {
+  const factory = LEARNERS[config.model.learner];
+  return factory.create({ ...config.model.params, ...(factory.budgetParam ? { [factory.budgetParam]: budget } : {}) }).params;
+}
+
 async function run(ctx: TaskContext, config: TabularConfig, options: TrialOptions): Promise<TrialOutcome> {
   const kind = config.model.learner;
   const factory = LEARNERS[kind];
@@ -220,15 +226,14 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
     transform,
     clampMin: prep.clampMin,
   };
-  const params: Params = { ...config.model.params, ...(budgetParam ? { [budgetParam]: options.budget } : {}) };
-  const resolved = factory.create(params).params;
+  const resolved = paramsAt(config, options.budget);
   const fingerprint = fingerprintOf(kind, resolved, budgetParam, config.seed, inputs);
   const checkpoint = new TrialCheckpoint(options.checkpointDir);
   const threads = Math.max(1, ctx.workers);
   const { state, learner } =
     kind === 'gbm'
       ? await gbmTrial(resolved, config.seed, inputs, checkpoint, fingerprint, options)
-      : factory.create(params) instanceof Forest
+      : factory.create(resolved) instanceof Forest
         ? await forestTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options)
         : await oneShotTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options);
   // The checkpoint folder doubles as a model folder (`sciml predict --model`, `sciml evaluate --model`).
@@ -247,7 +252,7 @@ async function crossValidate(ctx: TaskContext, config: TabularConfig, options: F
   const prep = await trialTable(ctx, config);
   const transform = targetTransform(config, prep.y, where);
   const { fit, heldOut } = crossValidationFold(prep.y.length, config.validation.fraction, config.seed, options.fold, options.folds, where);
-  const resolved = factory.create({ ...config.model.params, ...(factory.budgetParam ? { [factory.budgetParam]: options.budget } : {}) }).params;
+  const resolved = paramsAt(config, options.budget);
   const learner = factory.create(kind === 'gbm' ? { ...resolved, early_stopping: 'off' } : resolved);
   await ensureBackendFor([kind]);
   await learner.fit(takeRows(prep.X, fit), forward(transform, takeValues(prep.y, fit)), { seed: config.seed, threads: Math.max(1, ctx.workers) });
