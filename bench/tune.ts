@@ -13,7 +13,8 @@
  * to show what the re-ranking changed.
  *
  * Options: --budget S (default 60), --seed N (42), --workers N (2), --min-rounds N (90: rungs at 90, 270
- * and 810 rounds), --rerank-top N (3; 0: no re-ranking), --no-peer, --no-random.
+ * and 810 rounds), --rerank-top N (3; 0: no re-ranking), --brackets N (3: asynchronous Hyperband, bracket b
+ * starting at rung b; 1: plain ASHA), --no-peer, --no-random.
  * Writes runs/bench-tune/ (the split, the tune runs; the TPE run's report.html carries the random
  * search's curve). Prints a table, then one JSON line.
  */
@@ -46,7 +47,7 @@ let STEPS = [90, 270, 810];
 const DROP = ['instant', 'dteday', 'casual', 'registered'];
 
 function parseArgs(argv: string[]) {
-  const o = { budget: 60, seed: 42, workers: 2, peer: true, random: true, min: 90, rerankTop: 3 };
+  const o = { budget: 60, seed: 42, workers: 2, peer: true, random: true, min: 90, rerankTop: 3, brackets: 3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--budget') o.budget = Number(argv[++i]);
@@ -56,6 +57,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--no-random') o.random = false;
     else if (a === '--min-rounds') o.min = Number(argv[++i]);
     else if (a === '--rerank-top') o.rerankTop = Number(argv[++i]);
+    else if (a === '--brackets') o.brackets = Number(argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -93,7 +95,7 @@ function runSciml(dir: string, name: string, base: string, opts: ReturnType<type
     'model.params.max_bins': { randint: [SPACE.max_bins[0], SPACE.max_bins[1] + 1] },
   };
   const rerank = { top: opts.rerankTop, folds: 4, reserve: 0.2 };
-  const tune = { base, metric: 'validation.rmse', mode: 'min', space, budget: { field: 'model.params.max_iter', min: STEPS[0], max: STEPS[STEPS.length - 1] }, scheduler, sampler, time_limit_s: opts.budget, workers: opts.workers, seed: opts.seed, rerank };
+  const tune = { base, metric: 'validation.rmse', mode: 'min', space, budget: { field: 'model.params.max_iter', min: STEPS[0], max: STEPS[STEPS.length - 1] }, scheduler, ...(scheduler === 'asha' ? { brackets: opts.brackets } : {}), sampler, time_limit_s: opts.budget, workers: opts.workers, seed: opts.seed, rerank };
   writeFileSync(tuneFile, stringify({ tune }));
   const out = join(dir, name);
   rmSync(out, { recursive: true, force: true });
@@ -207,6 +209,7 @@ async function main(): Promise<void> {
     sciml_holdout_rmse: tpe.holdout_rmse,
     sciml_search_winner_holdout_rmse: tpe.search_winner_holdout_rmse,
     sciml_rerank_top: opts.rerankTop,
+    sciml_brackets: opts.brackets,
     optuna_holdout_rmse: optuna?.holdout_rmse ?? null,
     random_holdout_rmse: random.holdout_rmse,
     sciml_trials: tpe.trials,

@@ -80,6 +80,13 @@ export interface HalvingOptions extends SchedulerOptions {
    * the slots rung barriers would leave idle.
    */
   initialWhenIdle?: boolean;
+  /**
+   * ASHA only: brackets of asynchronous Hyperband (Li et al. 2020, section 3; Ray Tune's
+   * `ASHAScheduler(brackets=...)`). Bracket b starts its configurations at rung b, so the later
+   * brackets judge configurations at larger budgets only, hedging against a lowest rung that ranks
+   * them unlike the full budget does. 1: plain ASHA.
+   */
+  brackets?: number;
 }
 
 /** Budgets of the rungs: minBudget * eta^k below 1, then 1. */
@@ -104,26 +111,58 @@ function byScore(a: RungEntry, b: RungEntry): number {
 }
 
 /**
+ * Configurations per bracket in one round of Hyperband (Li et al. 2018): bracket b of S + 1 rungs
+ * starts ceil((S + 1) / (S + 1 - b) * eta^(S - b)) of them at rung b, so every bracket spends
+ * about the same budget. Optuna's HyperbandPruner allocates its trials by the same counts.
+ */
+export function hyperbandAllocation(rungs: number, eta: number, brackets: number): number[] {
+  const S = rungs - 1;
+  return Array.from({ length: brackets }, (_, b) => Math.ceil(((S + 1) / (S + 1 - b)) * eta ** (S - b)));
+}
+
+/** Bracket of each new configuration, in order: a smooth weighted round robin over the allocation. */
+function bracketSequence(weights: number[]): () => number {
+  const current = weights.map(() => 0);
+  const total = weights.reduce((a, b) => a + b, 0);
+  return () => {
+    let pick = 0;
+    for (let b = 0; b < weights.length; b++) {
+      current[b] += weights[b];
+      if (current[b] > current[pick]) pick = b;
+    }
+    current[pick] -= total;
+    return pick;
+  };
+}
+
+/**
  * Asynchronous successive halving (ASHA, Li et al. 2020): a configuration is promoted as soon as it
  * is in the top 1/eta of the results its rung has so far; otherwise a new configuration starts at
  * the lowest rung. Workers never wait, but the sequence of trials depends on which finish first.
+ * With `brackets` > 1 it is asynchronous Hyperband: each bracket promotes among its own
+ * configurations, and new configurations go to the brackets in Hyperband's proportions.
  */
 export class Asha implements Scheduler {
   readonly name = 'asha';
   private readonly budgets: number[];
   private readonly eta: number;
-  private readonly rungs: RungEntry[][];
-  private readonly promoted: Set<number>[];
+  /** bracket -> rung -> results. */
+  private readonly rungs: RungEntry[][][];
+  private readonly promoted: Set<number>[][];
   private readonly pending = new Map<number, Trial>();
   private readonly initialIds = new Set<number>();
+  private readonly bracketOf = new Map<number, number>();
+  private readonly nextBracket: () => number;
   private nextId = 0;
   private nextConfig = 0;
 
   constructor(private readonly options: HalvingOptions) {
     this.eta = options.eta ?? 3;
     this.budgets = rungBudgets(options.minBudget ?? 1 / 9, this.eta);
-    this.rungs = this.budgets.map(() => []);
-    this.promoted = this.budgets.map(() => new Set());
+    const brackets = Math.max(1, Math.min(options.brackets ?? 1, this.budgets.length));
+    this.rungs = Array.from({ length: brackets }, () => this.budgets.map(() => []));
+    this.promoted = Array.from({ length: brackets }, () => this.budgets.map(() => new Set<number>()));
+    this.nextBracket = bracketSequence(hyperbandAllocation(this.budgets.length, this.eta, brackets));
   }
 
   ask(): Ask {
@@ -137,20 +176,25 @@ export class Asha implements Scheduler {
       return this.issue({ id, config: { ...initial[c] }, budget: 1, rung: this.budgets.length - 1, configIndex: c });
     }
     for (let k = this.budgets.length - 2; k >= 0; k--) {
-      const done = this.rungs[k].filter((e) => e.score < Infinity).sort(byScore);
-      const quota = Math.floor(this.rungs[k].length / this.eta);
-      for (const entry of done.slice(0, quota)) {
-        if (this.promoted[k].has(entry.configIndex)) continue;
-        this.promoted[k].add(entry.configIndex);
-        this.nextId++;
-        return this.issue({ id, config: { ...entry.config }, budget: this.budgets[k + 1], rung: k + 1, configIndex: entry.configIndex, promotedFrom: entry.trialId });
+      for (let b = 0; b < this.rungs.length && b <= k; b++) {
+        const rung = this.rungs[b][k];
+        const done = rung.filter((e) => e.score < Infinity).sort(byScore);
+        const quota = Math.floor(rung.length / this.eta);
+        for (const entry of done.slice(0, quota)) {
+          if (this.promoted[b][k].has(entry.configIndex)) continue;
+          this.promoted[b][k].add(entry.configIndex);
+          this.nextId++;
+          return this.issue({ id, config: { ...entry.config }, budget: this.budgets[k + 1], rung: k + 1, configIndex: entry.configIndex, promotedFrom: entry.trialId });
+        }
       }
     }
     const { maxConfigs } = this.options;
     if (maxConfigs !== undefined && this.nextConfig - initial.length >= maxConfigs) return this.pending.size > 0 ? 'wait' : 'done';
     const c = this.nextConfig++;
     this.nextId++;
-    return this.issue({ id, config: sample(configRandom(seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
+    const bracket = this.nextBracket();
+    this.bracketOf.set(c, bracket);
+    return this.issue({ id, config: sample(configRandom(seed, c), c), budget: this.budgets[bracket], rung: bracket, configIndex: c });
   }
 
   private issue(trial: Trial): Trial {
@@ -163,7 +207,7 @@ export class Asha implements Scheduler {
     if (!trial) return;
     this.pending.delete(id);
     if (this.initialIds.has(id)) return;
-    this.rungs[trial.rung].push({ trialId: id, configIndex: trial.configIndex, config: trial.config, score: finite(score) });
+    this.rungs[this.bracketOf.get(trial.configIndex)!][trial.rung].push({ trialId: id, configIndex: trial.configIndex, config: trial.config, score: finite(score) });
   }
 }
 

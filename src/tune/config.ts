@@ -13,6 +13,7 @@ import { locatedError, UserError } from '../runtime/errors.js';
 import { TASK_NAMES, type TaskDefinition } from '../tasks.js';
 import { loadTask } from '../runtime/session.js';
 import { validateDomain, type Domain } from '../search/space.js';
+import { rungBudgets } from '../search/scheduler.js';
 
 export const SCHEDULERS = ['asha', 'successive_halving', 'median_stopping', 'random'] as const;
 export const SAMPLERS = ['tpe', 'random', 'grid'] as const;
@@ -35,6 +36,7 @@ export const tuneSchema = z.strictObject({
         .describe('the resource the scheduler hands out'),
       scheduler: choice(SCHEDULERS, 'asha', 'asha | successive_halving | median_stopping | random'),
       eta: z.number({ error: 'expected a number > 1' }).gt(1, { error: 'expected a number > 1' }).default(3).describe('reduction factor between rungs (keep the best 1/eta)'),
+      brackets: positiveInt(1, "scheduler asha: brackets of asynchronous Hyperband (Ray Tune's ASHAScheduler brackets); bracket b starts its configurations at rung b, in Hyperband's proportions, hedging against a lowest rung that ranks configurations unlike the full budget (1: plain ASHA)"),
       sampler: choice(SAMPLERS, 'tpe', 'tpe (after n_startup random draws) | random | grid'),
       n_startup: nonNegativeInt(10, 'random configurations before TPE models the results'),
       grid_points: positiveInt(5, 'grid values per continuous or wide integer range (sampler: grid)'),
@@ -231,6 +233,11 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
   if (!task.trial.budgetFields.includes(budgetField)) throw budgetWhere(`expected one of ${task.trial.budgetFields.map((f) => `'${f}'`).join(', ')} (the budget fields of task '${taskName}'), got ${JSON.stringify(budgetField)}${hint(budgetField, task.trial.budgetFields)}`);
   const budgetParts = leafAt(task.schema, budgetField, budgetWhere).parts;
   if (tune.budget.min > tune.budget.max) throw at(['tune', 'budget', 'min'], 'tune.budget.min', `expected at most budget.max (${tune.budget.max}), got ${tune.budget.min}`);
+  if (tune.brackets > 1) {
+    const rungs = rungBudgets(tune.budget.min / tune.budget.max, tune.eta).length;
+    if (tune.scheduler !== 'asha') throw at(['tune', 'brackets'], 'tune.brackets', `brackets work with scheduler: asha, got scheduler: ${tune.scheduler} (set brackets: 1)`);
+    if (tune.brackets > rungs) throw at(['tune', 'brackets'], 'tune.brackets', `expected at most ${rungs} (the rungs from budget.min ${tune.budget.min} to budget.max ${tune.budget.max} at eta ${tune.eta}), got ${tune.brackets}`);
+  }
 
   const parameters: Parameter[] = [];
   for (const [path, rawDomain] of Object.entries(tune.space)) {

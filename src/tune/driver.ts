@@ -166,7 +166,7 @@ function makeSegment(setup: TuneSetup, segment: Segment, position: number): Segm
       break;
     }
     default: {
-      const halving = { ...common, eta: tune.eta, minBudget: minFraction, maxConfigs };
+      const halving = { ...common, eta: tune.eta, minBudget: minFraction, maxConfigs, brackets: tune.brackets };
       state.scheduler = tune.scheduler === 'asha' ? new Asha(halving) : new SuccessiveHalving(halving);
       state.rungEpochs = rungBudgets(minFraction, tune.eta).map((b) => budgetEpochs(b, max, 0));
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Asha, RandomSearch, SuccessiveHalving, rungBudgets, type Scheduler, type Trial } from '../../src/search/scheduler.js';
+import { Asha, RandomSearch, SuccessiveHalving, hyperbandAllocation, rungBudgets, type Scheduler, type Trial } from '../../src/search/scheduler.js';
 import { runSearch, type TrialOutcome } from '../../src/search/loop.js';
 import { uniform, sampleSpace } from '../../src/search/space.js';
 
@@ -152,4 +152,54 @@ test('with maxTrials, initial trials handed out at rung barriers run the same tr
   assert.equal(eager.trials.length, 34);
   assert.deepEqual(idle.trials, eager.trials, 'the same trials (ids, configurations, budgets)');
   assert.ok(idle.makespan < eager.makespan, `makespan ${idle.makespan} with initial trials at barriers, ${eager.makespan} with them first`);
+});
+
+test('Hyperband allocation: every bracket gets about the same budget (Optuna and Li et al.: 9, 5, 3 at eta 3)', () => {
+  assert.deepEqual(hyperbandAllocation(3, 3, 3), [9, 5, 3]);
+  assert.deepEqual(hyperbandAllocation(3, 3, 1), [9]);
+  assert.deepEqual(hyperbandAllocation(4, 2, 4), [8, 6, 4, 4]);
+});
+
+test('ASHA with brackets starts configurations at rungs in Hyperband proportions and promotes within each bracket', () => {
+  const s = new Asha({ sample, seed: 4, eta: 3, minBudget: 1 / 9, maxTrials: 400, brackets: 3 });
+  const trials = drive(s);
+  const fresh = trials.filter((t) => t.promotedFrom === undefined);
+  const firstRound = fresh.slice(0, 17).map((t) => t.rung);
+  assert.deepEqual([0, 1, 2].map((r) => firstRound.filter((x) => x === r).length), [9, 5, 3]);
+  const startOf = new Map(fresh.map((t) => [t.configIndex, t.rung]));
+  const scores = new Map(trials.map((t) => [t.id, objective(t)]));
+  const promoted = trials.filter((t) => t.promotedFrom !== undefined);
+  assert.ok(promoted.some((t) => startOf.get(t.configIndex) === 1), 'bracket 1 promotes too');
+  for (const t of promoted) {
+    const bracket = startOf.get(t.configIndex)!;
+    assert.ok(bracket < t.rung);
+    // Its peers: configurations of the same bracket measured at the rung below before it was promoted.
+    const below = trials.filter((u) => u.rung === t.rung - 1 && u.id < t.id && startOf.get(u.configIndex) === bracket);
+    const rank = below.filter((u) => scores.get(u.id)! < scores.get(t.promotedFrom!)!).length;
+    assert.ok(rank < Math.floor(below.length / 3), `trial ${t.id} promoted from rank ${rank} of ${below.length} in bracket ${bracket}`);
+  }
+});
+
+test('ASHA brackets find an optimum that the lowest rung ranks last, where one bracket does not', () => {
+  // Short-horizon bias: at 1/9 of the budget small x looks best, at the full budget x = 0.9 is.
+  const biased = (t: Trial) => {
+    const x = t.config.x as number;
+    return t.budget * (x - 0.9) ** 2 + (1 - t.budget) * x;
+  };
+  const bestX = (brackets: number, seed: number) => {
+    const s = new Asha({ sample, seed, eta: 3, minBudget: 1 / 9, maxTrials: 200, brackets });
+    let best: { x: number; score: number } = { x: NaN, score: Infinity };
+    for (;;) {
+      const t = s.ask();
+      if (t === 'done' || t === 'wait') break;
+      const score = biased(t);
+      if (t.budget === 1 && score < best.score) best = { x: t.config.x as number, score };
+      s.tell(t.id, score);
+    }
+    return best.x;
+  };
+  for (const seed of [1, 2, 3]) {
+    assert.ok(Math.abs(bestX(3, seed) - 0.9) < 0.1, `brackets 3, seed ${seed}: best x ${bestX(3, seed)}`);
+    assert.ok(Math.abs(bestX(1, seed) - 0.9) > 0.3, `brackets 1, seed ${seed}: best x ${bestX(1, seed)}`);
+  }
 });

@@ -26,6 +26,8 @@ test('tune file errors name the file, line and field, with a suggestion', async 
   assert.match(await problem('  space:\n    model.depth: {randint: [0, 3]}\n'), /tune\.yaml:5: tune\.space\.model\.depth: randint bound 0 does not fit this field/);
   assert.match(await problem('  space:\n    training.max_epochs: {randint: [1, 3]}\n'), /tune\.yaml:5: tune\.space\.training\.max_epochs: this is the budget field/);
   assert.match(await problem(SPACE + '  sheduler: asha\n'), /tune\.yaml:6: tune\.sheduler: unknown field \(did you mean 'scheduler'\?\)/);
+  assert.match(await problem(SPACE + '  budget: {min: 1, max: 9}\n  brackets: 4\n'), /tune\.yaml:7: tune\.brackets: expected at most 3 \(the rungs from budget\.min 1 to budget\.max 9 at eta 3\), got 4/);
+  assert.match(await problem(SPACE + '  scheduler: successive_halving\n  brackets: 2\n'), /tune\.yaml:7: tune\.brackets: brackets work with scheduler: asha, got scheduler: successive_halving/);
 });
 
 test('space paths reach into records (model.params.* of task: tabular), checked by the learner', async () => {

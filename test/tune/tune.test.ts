@@ -158,3 +158,35 @@ test('the time limit holds within 5 s and the run still ends with a complete lea
   assert.ok(rows.some((row) => row.status === 'cut'), 'trials running at the limit are cut and listed');
   assert.ok(existsSync(join(out, 'report.html')) && existsSync(join(out, 'best', 'all', 'config.yaml')));
 });
+
+test('asha with 3 brackets starts configurations at every rung in Hyperband proportions, each trained from epoch 1 once', () => {
+  const dir = workdir({
+    'knots.yaml': KNOTS_BASE,
+    'tune.yaml': tuneYaml(`  space:
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+    model.width: {choice: [8, 16]}
+  budget: {min: 1, max: 9}
+  scheduler: asha
+  brackets: 3
+  sampler: tpe
+  n_startup: 5
+  max_trials: 17
+  workers: 2
+  time_limit_s: 300
+`),
+  });
+  const out = join(dir, 'run');
+  const r = sciml(['tune', join(dir, 'tune.yaml'), '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const events = journal(out);
+  const asks = events.filter((e) => e.ev === 'ask');
+  assert.equal(asks.length, 17);
+  assert.deepEqual([0, 1, 2].map((rung) => asks.filter((e) => e.rung === rung).length), [9, 5, 3]);
+  assert.deepEqual([...new Set(asks.map((e) => e.budget))].sort((a, b) => Number(a) - Number(b)), [1, 3, 9]);
+  for (const [key, epochs] of epochsByConfig(events)) {
+    assert.deepEqual(epochs, Array.from({ length: epochs.length }, (_, i) => i + 1), `${key} trained ${epochs.join(',')}: continued, never restarted`);
+  }
+  const started = new Map(asks.map((e) => [e.config_index, e.rung as number]));
+  for (const e of events.filter((e) => e.ev === 'promote')) assert.ok((e.rung as number) > started.get(e.config_index)!, 'promotions go up from where a configuration started');
+  assert.ok(existsSync(join(out, 'best', 'all', 'config.yaml')));
+});
