@@ -1,6 +1,6 @@
 /**
  * `npm run bench:tune`: tuning one gradient-boosting model on the bike data for a wall-clock budget.
- * sciml tune (TPE + ASHA over boosting rounds) against Optuna 3.1 (Debian python3-optuna) TPE +
+ * sciml tune (TPE + ASHA with 3 brackets of asynchronous Hyperband over boosting rounds) against Optuna 3.1 (Debian python3-optuna) TPE +
  * HyperbandPruner tuning scikit-learn's HistGradientBoostingRegressor over the same ranges, and
  * against sciml's random search. The split is bench:tabular's (seeded permutation, 27% train / 73%
  * holdout; instant, dteday, casual, registered dropped); 20% of the training rows validate (the same
