@@ -1,7 +1,4 @@
 import { parentPort } from 'node:worker_threads';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadJobHandler } from './kinds.js';
 
 export interface WorkerRequest {
@@ -9,6 +6,8 @@ export interface WorkerRequest {
   kind: string;
   payload: unknown;
   inputs: Record<string, Uint8Array>;
+  /** Made and removed by the executor, which outlives a thread killed at its deadline. */
+  scratchDir: string;
 }
 
 export type WorkerReply =
@@ -20,7 +19,7 @@ export type WorkerReply =
 if (parentPort) {
   const port = parentPort;
   port.on('message', async (request: WorkerRequest) => {
-    const scratchDir = mkdtempSync(join(tmpdir(), 'sciml-job-'));
+    const { scratchDir } = request;
     try {
       const handler = await loadJobHandler(request.kind);
       const out = await handler(request.payload, request.inputs, {
@@ -32,8 +31,6 @@ if (parentPort) {
       port.postMessage({ type: 'done', ok: true, result: out.result, artifacts: out.artifacts } satisfies WorkerReply);
     } catch (err) {
       port.postMessage({ type: 'done', ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies WorkerReply);
-    } finally {
-      rmSync(scratchDir, { recursive: true, force: true });
     }
   });
 }

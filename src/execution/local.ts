@@ -107,14 +107,17 @@ export class LocalExecutor implements Executor {
     return { worker, name: `local:thread-${++this.threadCount}` };
   }
 
-  private drop(slot: Idle): void {
+  private drop(slot: Idle): Promise<unknown> {
     this.live.delete(slot.worker);
-    void slot.worker.terminate();
+    return slot.worker.terminate();
   }
 
   private runThread(job: Job, options: SubmitOptions): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
     const slot = this.takeWorker();
     const { worker, name } = slot;
+    // Made and removed here, not in the thread: a thread killed at its deadline runs no cleanup of its own.
+    const scratchDir = mkdtempSync(join(tmpdir(), 'sciml-job-'));
+    const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
     return new Promise((resolve) => {
       let settled = false;
       const finish = (outcome: Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>, dead: boolean) => {
@@ -124,8 +127,11 @@ export class LocalExecutor implements Executor {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        if (dead || this.closed) this.drop(slot);
-        else this.idle.push(slot);
+        if (dead || this.closed) void this.drop(slot).finally(removeScratch);
+        else {
+          removeScratch();
+          this.idle.push(slot);
+        }
         resolve(outcome);
       };
       const onMessage = (reply: WorkerReply) => {
@@ -140,7 +146,7 @@ export class LocalExecutor implements Executor {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const request: WorkerRequest = { id: job.id, kind: job.kind, payload: job.payload, inputs: job.inputs ?? {} };
+      const request: WorkerRequest = { id: job.id, kind: job.kind, payload: job.payload, inputs: job.inputs ?? {}, scratchDir };
       worker.postMessage(request);
     });
   }

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism, hostname } from 'node:os';
 import type { JobHandler } from './job.js';
 import { scimlVersion } from '../runtime/version.js';
@@ -5,9 +7,14 @@ import { scimlVersion } from '../runtime/version.js';
 /**
  * Reports where it ran; `sleep_ms` holds the slot that long (abortable), `spin_ms` busy-loops that
  * long (only a thread kill stops it). Used to check a worker end to end (reachability, versions,
- * concurrency, deadlines) without running a model.
+ * concurrency, deadlines) without running a model. `scratch_note`: a file to write the scratch
+ * folder's path to (after putting a file in it), so a test can check that it is gone.
  */
-export const probeHandler: JobHandler<{ sleep_ms?: number; spin_ms?: number; echo?: unknown }> = async (payload, inputs, ctx) => {
+export const probeHandler: JobHandler<{ sleep_ms?: number; spin_ms?: number; echo?: unknown; scratch_note?: string }> = async (payload, inputs, ctx) => {
+  if (payload?.scratch_note) {
+    writeFileSync(join(ctx.scratchDir, 'partial.bin'), new Uint8Array(1024));
+    writeFileSync(payload.scratch_note, ctx.scratchDir);
+  }
   const spinUntil = performance.now() + Math.max(0, Number(payload?.spin_ms ?? 0));
   while (performance.now() < spinUntil) {
     // Busy on purpose.
