@@ -7,19 +7,19 @@ export interface PairedComparison {
   n: number;
   a: number;
   b: number;
-  /** b - a, and its standard error from the discordant traces (McNemar). */
+  /** b - a, and its standard error from the discordant items (McNemar). */
   diff: number;
   se: number;
   onlyA: number;
   onlyB: number;
 }
 
-/** Trace-by-trace comparison of two models' peak hits on the same traces. */
+/** Item-by-item comparison of two models' hits, keyed by item id (e.g. trace ids). */
 export function pairedComparison(a: Map<number, boolean>, b: Map<number, boolean>): PairedComparison {
   let n = 0, hitsA = 0, hitsB = 0, onlyA = 0, onlyB = 0;
   for (const [id, ha] of a) {
     const hb = b.get(id);
-    if (hb === undefined) throw new Error(`trace ${id} is missing from the second evaluation`);
+    if (hb === undefined) throw new Error(`item ${id} is missing from the second evaluation`);
     n++;
     if (ha) hitsA++;
     if (hb) hitsB++;
@@ -30,4 +30,3 @@ export function pairedComparison(a: Map<number, boolean>, b: Map<number, boolean
   const se = Math.sqrt(Math.max(0, onlyA + onlyB - n * d * d)) / n;
   return { n, a: hitsA / n, b: hitsB / n, diff: d, se, onlyA, onlyB };
 }
-

@@ -148,7 +148,8 @@ export class Asha implements Scheduler {
   private readonly eta: number;
   /** bracket -> rung -> results. */
   private readonly rungs: RungEntry[][][];
-  private readonly promoted: Set<number>[][];
+  /** rung -> configurations promoted from it (an index belongs to one bracket only). */
+  private readonly promoted: Set<number>[];
   private readonly pending = new Map<number, Trial>();
   private readonly initialIds = new Set<number>();
   private readonly bracketOf = new Map<number, number>();
@@ -161,7 +162,7 @@ export class Asha implements Scheduler {
     this.budgets = rungBudgets(options.minBudget ?? 1 / 9, this.eta);
     const brackets = Math.max(1, Math.min(options.brackets ?? 1, this.budgets.length));
     this.rungs = Array.from({ length: brackets }, () => this.budgets.map(() => []));
-    this.promoted = Array.from({ length: brackets }, () => this.budgets.map(() => new Set<number>()));
+    this.promoted = this.budgets.map(() => new Set<number>());
     this.nextBracket = bracketSequence(hyperbandAllocation(this.budgets.length, this.eta, brackets));
   }
 
@@ -181,8 +182,8 @@ export class Asha implements Scheduler {
         const done = rung.filter((e) => e.score < Infinity).sort(byScore);
         const quota = Math.floor(rung.length / this.eta);
         for (const entry of done.slice(0, quota)) {
-          if (this.promoted[b][k].has(entry.configIndex)) continue;
-          this.promoted[b][k].add(entry.configIndex);
+          if (this.promoted[k].has(entry.configIndex)) continue;
+          this.promoted[k].add(entry.configIndex);
           this.nextId++;
           return this.issue({ id, config: { ...entry.config }, budget: this.budgets[k + 1], rung: k + 1, configIndex: entry.configIndex, promotedFrom: entry.trialId });
         }
