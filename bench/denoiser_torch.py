@@ -76,6 +76,19 @@ class Denoiser(nn.Module):
         return torch.sigmoid(y) if self.sigmoid else y
 
 
+def kernel_config():
+    """Which kernels this torch runs: its oneDNN, ATen's CPU dispatch and the BLAS threadpoolctl finds."""
+    lines = [l.strip("- ").strip() for l in torch.__config__.show().splitlines() if "capability" in l or "MKL-DNN" in l]
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            if pool.get("internal_api") in ("openblas", "mkl", "blis"):
+                lines.append(f"{pool['internal_api']} {pool.get('version')} {pool.get('architecture')}")
+    except Exception as err:  # threadpoolctl missing: say so rather than guess
+        lines.append(f"BLAS unknown ({type(err).__name__})")
+    return "; ".join(lines)
+
+
 def main():
     path, arch_json, batch, seconds, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
     torch.set_num_threads(threads)
@@ -106,7 +119,7 @@ def main():
         if elapsed >= seconds and steps >= 3:
             break
     params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({"traces_per_s": steps * batch / elapsed, "steps": steps, "seconds": elapsed, "threads": threads, "parameters": params, "torch": torch.__version__}))
+    print(json.dumps({"traces_per_s": steps * batch / elapsed, "steps": steps, "seconds": elapsed, "threads": threads, "parameters": params, "torch": torch.__version__, "kernels": kernel_config()}))
 
 
 if __name__ == "__main__":

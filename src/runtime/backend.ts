@@ -4,14 +4,15 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { UserError } from './errors.js';
 import { applyKernelPatches, KNOWN_DEFECTS } from './kernels/patches.js';
+import { nativeEngine, registerNativeBackend, NATIVE_BACKEND, type NativeEngine } from './native/backend.js';
 
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendInfo {
-  /** The tfjs backend in use: tensorflow (node / node-gpu), wasm or cpu. */
+  /** The tfjs backend in use: tensorflow (node / node-gpu), native, wasm or cpu. */
   name: string;
-  /** Which package provides it: node-gpu, node, wasm, cpu. */
+  /** Which package provides it: node-gpu, node, native (oneDNN over wasm), wasm, cpu. */
   provider: Exclude<BackendChoice, 'auto'>;
   requested: BackendChoice;
   tfjsVersion: string;
@@ -20,8 +21,10 @@ export interface BackendInfo {
   /** Known defects of this backend that sciml guards against. */
   knownDefects: string[];
   threads: number;
-  /** wasm only: whether the SIMD binary was loaded. */
+  /** wasm and native: whether the SIMD wasm binary was loaded. */
   simd?: boolean;
+  /** native only: the oneDNN engine beneath it (version, ISA dispatched, threads). */
+  engine?: NativeEngine;
   /** Backends tried before this one and why they were skipped. */
   skipped: { provider: string; reason: string }[];
 }
@@ -35,13 +38,13 @@ export function currentBackend(): BackendInfo | undefined {
 export { tf };
 
 /**
- * Loads the fastest available backend (node-gpu, node, wasm, cpu) or the one requested, and
+ * Loads the fastest available backend (node-gpu, node, native, wasm, cpu) or the one requested, and
  * registers sciml's kernel patches for it (see kernels/patches.ts).
  */
 export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
   if (current && (requested === 'auto' || requested === current.provider)) return current;
   if (!BACKEND_CHOICES.includes(requested)) throw new UserError(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${requested}`);
-  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['node-gpu', 'node', 'wasm', 'cpu'] : [requested];
+  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['node-gpu', 'node', 'native', 'wasm', 'cpu'] : [requested];
   const skipped: { provider: string; reason: string }[] = [];
   for (const provider of order) {
     try {
@@ -62,6 +65,8 @@ async function tryProvider(provider: Exclude<BackendChoice, 'auto'>): Promise<Pr
     case 'node-gpu':
     case 'node':
       return startTensorflow(provider);
+    case 'native':
+      return startNative();
     case 'wasm':
       return startWasm();
     case 'cpu': {
@@ -115,4 +120,15 @@ async function startWasm(): Promise<ProviderInfo> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   // tfjs disables wasm threads under Node (tfjs issue 3830), so this is 1 here.
   return withPatches('wasm', 'wasm', { threads: wasm.getThreadsCount(), simd });
+}
+
+/** The wasm backend with oneDNN kernels for convolutions and pooling (runtime/native/). */
+async function startNative(): Promise<ProviderInfo> {
+  const wasm = await startWasm();
+  registerNativeBackend();
+  await activate(NATIVE_BACKEND);
+  const engine = nativeEngine()!;
+  const inherited = wasm.patches.filter((label) => !engine.kernels.some((k) => label === `wasm:${k}` || label.startsWith(`wasm:${k} `)));
+  const patches = [...engine.kernels.map((k) => `native:${k} (oneDNN)`), ...inherited];
+  return { ...wasm, name: NATIVE_BACKEND, provider: 'native', patches, threads: engine.threads, engine };
 }

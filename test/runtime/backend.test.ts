@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { currentBackend, initBackend, tf } from '../../src/runtime/backend.js';
 import { isUserError } from '../../src/runtime/errors.js';
 import { isKernelPatched, KERNEL_PATCHES } from '../../src/runtime/kernels/patches.js';
+import { loadNativeAddon } from '../../src/runtime/native/addon.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -48,14 +49,22 @@ test('forcing a backend that is not installed is a UserError naming it', async (
   await assert.rejects(initBackend('node'), (err: unknown) => isUserError(err) && /--backend node: not available here .*tfjs-node/.test((err as Error).message));
 });
 
-test('auto picks wasm here and records why node and node-gpu were skipped, from any cwd', async () => {
+test('auto picks native (oneDNN) when built, else wasm, and records why the others were skipped, from any cwd', async () => {
   const script = `import('${repo}dist/src/runtime/backend.js').then((m) => m.initBackend('auto')).then((i) => console.log(JSON.stringify(i)))`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: tmpdir() });
   const info = JSON.parse(stdout);
-  if (info.provider !== 'wasm') return; // tfjs-node installed: it wins, which is also right
-  assert.equal(info.name, 'wasm');
+  if (info.provider === 'node' || info.provider === 'node-gpu') return; // tfjs-node installed: it wins, which is also right
+  const nativeBuilt = !loadNativeAddon().error;
+  assert.equal(info.name, nativeBuilt ? 'native' : 'wasm');
   assert.equal(info.simd, true);
-  assert.deepEqual(info.skipped.map((s: { provider: string }) => s.provider), ['node-gpu', 'node']);
+  assert.deepEqual(info.skipped.map((s: { provider: string }) => s.provider), nativeBuilt ? ['node-gpu', 'node'] : ['node-gpu', 'node', 'native']);
+  if (nativeBuilt) {
+    assert.equal(info.engine.name, 'oneDNN');
+    assert.match(info.engine.version, /^\d+\.\d+\.\d+$/);
+    assert.ok(info.engine.isa.length > 0 && info.engine.threads >= 1);
+    assert.ok(info.patches.includes('native:Conv2DBackpropFilter (oneDNN)'));
+    assert.ok(info.patches.includes('wasm:ResizeNearestNeighborGrad (exact)'), 'the wasm patches native does not replace stay');
+  }
 });
 
 test('sciml info names the backend and the patched kernels', async () => {
@@ -65,6 +74,7 @@ test('sciml info names the backend and the patched kernels', async () => {
     assert.match(stdout, /patched kernels\s+.*wasm:Conv2DBackpropFilter \(composed\)/);
     assert.match(stdout, /known defects\s+.*DepthwiseConv2dNative/);
   }
+  if (/^backend\s+native/m.test(stdout)) assert.match(stdout, /^engine\s+oneDNN \d+\.\d+\.\d+, ISA \w+, \d+ threads$/m);
   const json = await run(process.execPath, [`${repo}bin/sciml.js`, '--backend', 'cpu', '--json', 'info'], { cwd: tmpdir() });
   const parsed = JSON.parse(json.stdout);
   assert.equal(parsed.backend.name, 'cpu');

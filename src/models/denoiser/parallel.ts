@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../../runtime/backend.js';
+import { restoreAllCores, shareCoresAmong } from '../../runtime/native/backend.js';
 import type { Architecture } from './architecture.js';
 import { Replica, readParams, type TraceArrays } from './replica.js';
 
@@ -21,6 +22,8 @@ export interface WorkerInit {
   signal: SharedArrayBuffer;
   params: SharedArrayBuffer;
   grads: SharedArrayBuffer;
+  /** Native engine threads for this replica (the cores shared among the replicas). */
+  engineThreads: number;
 }
 
 export type WorkerRequest =
@@ -89,11 +92,12 @@ export class ReplicaPool {
     }
     const remotes: RemoteReplica[] = [];
     const pool = new ReplicaPool(local, remotes, params);
+    const engineThreads = shareCoresAmong(options.workers);
     try {
       for (let w = 1; w < options.workers; w++) {
         if (!(data.noisy.buffer instanceof SharedArrayBuffer) || !(data.signal.buffer instanceof SharedArrayBuffer)) throw new Error('ReplicaPool: with workers > 1 the traces must be on SharedArrayBuffers (sharedCopy)');
         const grads = new Float32Array(new SharedArrayBuffer(total * 4));
-        const init: WorkerInit = { arch, seed, backend: options.backend, length: data.length, noisy: data.noisy.buffer, signal: data.signal.buffer, params: params.buffer as SharedArrayBuffer, grads: grads.buffer as SharedArrayBuffer };
+        const init: WorkerInit = { arch, seed, backend: options.backend, length: data.length, noisy: data.noisy.buffer, signal: data.signal.buffer, params: params.buffer as SharedArrayBuffer, grads: grads.buffer as SharedArrayBuffer, engineThreads };
         const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
         const remote: RemoteReplica = { worker, grads, pending: new Map() };
         remotes.push(remote);
@@ -207,5 +211,6 @@ export class ReplicaPool {
   async close(): Promise<void> {
     await Promise.all(this.remotes.map((r) => r.worker.terminate()));
     this.local.model.dispose();
+    restoreAllCores();
   }
 }

@@ -1,6 +1,7 @@
 /** A worker thread holding one model replica for ReplicaPool (parallel.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../runtime/backend.js';
+import { setNativeThreads } from '../../runtime/native/backend.js';
 import { Replica } from './replica.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './parallel.js';
 
@@ -13,6 +14,7 @@ function reply(msg: WorkerReply): void {
 
 async function start(): Promise<void> {
   await initBackend(init.backend);
+  setNativeThreads(init.engineThreads);
   const data = { length: init.length, noisy: new Float32Array(init.noisy), signal: new Float32Array(init.signal) };
   const replica = new Replica(init.arch, init.seed, data);
   const params = new Float32Array(init.params);

@@ -1,0 +1,496 @@
+// sciml's native CPU engine: a small Node-API addon over oneDNN (Debian libdnnl-dev 2.6).
+// Every function works on caller-owned float32 buffers (TypedArrays, possibly views of the tfjs
+// wasm heap) and integer shape parameters; primitives are cached per thread and shape.
+// Built by scripts/build-native.mjs; loaded by src/runtime/native/addon.ts.
+#include <node_api.h>
+#include <omp.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+engine &cpu_engine() {
+  static engine eng(engine::kind::cpu, 0);
+  return eng;
+}
+
+struct Failure {
+  std::string message;
+};
+
+#define NAPI_CHECK(call)                                  \
+  do {                                                    \
+    if ((call) != napi_ok) throw Failure{"napi: " #call}; \
+  } while (0)
+
+struct Args {
+  napi_env env;
+  std::vector<napi_value> values;
+};
+
+Args read_args(napi_env env, napi_callback_info info, size_t expected) {
+  Args a{env, std::vector<napi_value>(expected)};
+  size_t argc = expected;
+  NAPI_CHECK(napi_get_cb_info(env, info, &argc, a.values.data(), nullptr, nullptr));
+  if (argc < expected) throw Failure{"expected " + std::to_string(expected) + " arguments"};
+  return a;
+}
+
+bool is_null(napi_env env, napi_value v) {
+  napi_valuetype t;
+  NAPI_CHECK(napi_typeof(env, v, &t));
+  return t == napi_null || t == napi_undefined;
+}
+
+// A Float32Array's data (already offset to the view's start) and length, checked.
+float *f32(napi_env env, napi_value v, size_t expected, const char *what) {
+  bool ok = false;
+  NAPI_CHECK(napi_is_typedarray(env, v, &ok));
+  if (!ok) throw Failure{std::string(what) + ": expected a Float32Array"};
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  NAPI_CHECK(napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr));
+  if (type != napi_float32_array) throw Failure{std::string(what) + ": expected a Float32Array"};
+  if (length != expected) throw Failure{std::string(what) + ": expected " + std::to_string(expected) + " values, got " + std::to_string(length)};
+  return static_cast<float *>(data);
+}
+
+std::vector<int64_t> ints(napi_env env, napi_value v, size_t expected, const char *what) {
+  bool ok = false;
+  NAPI_CHECK(napi_is_typedarray(env, v, &ok));
+  if (!ok) throw Failure{std::string(what) + ": expected an Int32Array"};
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  NAPI_CHECK(napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr));
+  if (type != napi_int32_array || length != expected) throw Failure{std::string(what) + ": expected an Int32Array of " + std::to_string(expected)};
+  const int32_t *p = static_cast<const int32_t *>(data);
+  return std::vector<int64_t>(p, p + length);
+}
+
+int32_t int_arg(napi_env env, napi_value v) {
+  int32_t out;
+  NAPI_CHECK(napi_get_value_int32(env, v, &out));
+  return out;
+}
+
+std::string key_of(const char *op, const std::vector<int64_t> &p) {
+  std::string k(op);
+  for (int64_t v : p) {
+    k.push_back(':');
+    k += std::to_string(v);
+  }
+  return k;
+}
+
+stream &thread_stream() {
+  thread_local stream s(cpu_engine());
+  return s;
+}
+
+// ---- convolution (NHWC activations, HWIO filters, as tfjs stores them) ----
+
+struct ConvShape {
+  int64_t N, H, W, C, KH, KW, O, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr;
+  explicit ConvShape(const std::vector<int64_t> &p)
+      : N(p[0]), H(p[1]), W(p[2]), C(p[3]), KH(p[4]), KW(p[5]), O(p[6]), OH(p[7]), OW(p[8]), sh(p[9]), sw(p[10]),
+        dh(p[11]), dw(p[12]), pt(p[13]), pl(p[14]), pb(p[15]), pr(p[16]) {}
+  memory::desc src() const { return {{N, C, H, W}, dt::f32, tag::nhwc}; }
+  memory::desc dst() const { return {{N, O, OH, OW}, dt::f32, tag::nhwc}; }
+  memory::desc weights_user() const { return {{O, C, KH, KW}, dt::f32, tag::hwio}; }
+  memory::desc weights_any() const { return {{O, C, KH, KW}, dt::f32, tag::any}; }
+  memory::desc bias() const { return {{O}, dt::f32, tag::x}; }
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilates() const { return {dh - 1, dw - 1}; }
+  memory::dims pad_l() const { return {pt, pl}; }
+  memory::dims pad_r() const { return {pb, pr}; }
+  convolution_forward::desc fwd_desc(bool with_bias) const {
+    if (with_bias)
+      return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src(), weights_any(), bias(), dst(), strides(), dilates(), pad_l(), pad_r());
+    return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src(), weights_any(), dst(), strides(), dilates(), pad_l(), pad_r());
+  }
+};
+
+constexpr size_t kConvParams = 17;
+
+struct ConvFwd {
+  convolution_forward::primitive_desc pd;
+  convolution_forward prim;
+  reorder to_weights;  // user HWIO -> the primitive's layout (identity if equal)
+  memory weights;      // the reordered weights (owned)
+  bool reorder_needed;
+};
+
+struct ConvBwdData {
+  convolution_backward_data::primitive_desc pd;
+  convolution_backward_data prim;
+  reorder to_weights;
+  memory weights;
+  bool reorder_needed;
+};
+
+struct ConvBwdWeights {
+  convolution_backward_weights::primitive_desc pd;
+  convolution_backward_weights prim;
+  reorder from_weights;  // the primitive's layout -> user HWIO
+  memory diff_weights;
+  bool reorder_needed;
+};
+
+template <typename T>
+std::unordered_map<std::string, std::unique_ptr<T>> &cache() {
+  thread_local std::unordered_map<std::string, std::unique_ptr<T>> c;
+  return c;
+}
+
+ConvFwd &conv_fwd(const ConvShape &s, bool with_bias, const std::string &key) {
+  auto &c = cache<ConvFwd>();
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto e = std::make_unique<ConvFwd>();
+  e->pd = convolution_forward::primitive_desc(s.fwd_desc(with_bias), cpu_engine());
+  e->prim = convolution_forward(e->pd);
+  e->reorder_needed = e->pd.weights_desc() != s.weights_user();
+  e->weights = memory(e->pd.weights_desc(), cpu_engine());
+  if (e->reorder_needed) e->to_weights = reorder(memory(s.weights_user(), cpu_engine(), nullptr), e->weights);
+  return *(c[key] = std::move(e));
+}
+
+ConvBwdData &conv_bwd_data(const ConvShape &s, const std::string &key) {
+  auto &c = cache<ConvBwdData>();
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto e = std::make_unique<ConvBwdData>();
+  auto hint = convolution_forward::primitive_desc(s.fwd_desc(false), cpu_engine());
+  convolution_backward_data::desc d(algorithm::convolution_direct, s.src(), s.weights_any(), s.dst(), s.strides(), s.dilates(), s.pad_l(), s.pad_r());
+  e->pd = convolution_backward_data::primitive_desc(d, cpu_engine(), hint);
+  e->prim = convolution_backward_data(e->pd);
+  e->reorder_needed = e->pd.weights_desc() != s.weights_user();
+  e->weights = memory(e->pd.weights_desc(), cpu_engine());
+  if (e->reorder_needed) e->to_weights = reorder(memory(s.weights_user(), cpu_engine(), nullptr), e->weights);
+  return *(c[key] = std::move(e));
+}
+
+ConvBwdWeights &conv_bwd_weights(const ConvShape &s, bool with_bias, const std::string &key) {
+  auto &c = cache<ConvBwdWeights>();
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto e = std::make_unique<ConvBwdWeights>();
+  auto hint = convolution_forward::primitive_desc(s.fwd_desc(with_bias), cpu_engine());
+  if (with_bias) {
+    convolution_backward_weights::desc d(algorithm::convolution_direct, s.src(), s.weights_any(), s.bias(), s.dst(), s.strides(), s.dilates(), s.pad_l(), s.pad_r());
+    e->pd = convolution_backward_weights::primitive_desc(d, cpu_engine(), hint);
+  } else {
+    convolution_backward_weights::desc d(algorithm::convolution_direct, s.src(), s.weights_any(), s.dst(), s.strides(), s.dilates(), s.pad_l(), s.pad_r());
+    e->pd = convolution_backward_weights::primitive_desc(d, cpu_engine(), hint);
+  }
+  e->prim = convolution_backward_weights(e->pd);
+  e->reorder_needed = e->pd.diff_weights_desc() != s.weights_user();
+  e->diff_weights = memory(e->pd.diff_weights_desc(), cpu_engine());
+  if (e->reorder_needed) e->from_weights = reorder(e->diff_weights, memory(s.weights_user(), cpu_engine(), nullptr));
+  return *(c[key] = std::move(e));
+}
+
+// convForward(x, w, bias | null, y, params)
+napi_value ConvForward(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 5);
+  auto p = ints(env, a.values[4], kConvParams, "params");
+  ConvShape s(p);
+  bool with_bias = !is_null(env, a.values[2]);
+  float *x = f32(env, a.values[0], s.N * s.H * s.W * s.C, "x");
+  float *w = f32(env, a.values[1], s.KH * s.KW * s.C * s.O, "filter");
+  float *b = with_bias ? f32(env, a.values[2], s.O, "bias") : nullptr;
+  float *y = f32(env, a.values[3], s.N * s.OH * s.OW * s.O, "y");
+  p.push_back(with_bias);
+  ConvFwd &e = conv_fwd(s, with_bias, key_of("cf", p));
+  stream &st = thread_stream();
+  memory user_w(s.weights_user(), cpu_engine(), w);
+  memory weights = user_w;
+  if (e.reorder_needed) {
+    e.to_weights.execute(st, user_w, e.weights);
+    weights = e.weights;
+  }
+  std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.src(), cpu_engine(), x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, memory(s.dst(), cpu_engine(), y)}};
+  if (with_bias) m[DNNL_ARG_BIAS] = memory(s.bias(), cpu_engine(), b);
+  e.prim.execute(st, m);
+  st.wait();
+  return nullptr;
+}
+
+// convBackwardData(dy, w, dx, params)
+napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 4);
+  auto p = ints(env, a.values[3], kConvParams, "params");
+  ConvShape s(p);
+  float *dy = f32(env, a.values[0], s.N * s.OH * s.OW * s.O, "dy");
+  float *w = f32(env, a.values[1], s.KH * s.KW * s.C * s.O, "filter");
+  float *dx = f32(env, a.values[2], s.N * s.H * s.W * s.C, "dx");
+  ConvBwdData &e = conv_bwd_data(s, key_of("cbd", p));
+  stream &st = thread_stream();
+  memory user_w(s.weights_user(), cpu_engine(), w);
+  memory weights = user_w;
+  if (e.reorder_needed) {
+    e.to_weights.execute(st, user_w, e.weights);
+    weights = e.weights;
+  }
+  e.prim.execute(st, {{DNNL_ARG_DIFF_DST, memory(s.dst(), cpu_engine(), dy)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, memory(s.src(), cpu_engine(), dx)}});
+  st.wait();
+  return nullptr;
+}
+
+// convBackwardWeights(x, dy, dw, dbias | null, params)
+napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 5);
+  auto p = ints(env, a.values[4], kConvParams, "params");
+  ConvShape s(p);
+  bool with_bias = !is_null(env, a.values[3]);
+  float *x = f32(env, a.values[0], s.N * s.H * s.W * s.C, "x");
+  float *dy = f32(env, a.values[1], s.N * s.OH * s.OW * s.O, "dy");
+  float *dw = f32(env, a.values[2], s.KH * s.KW * s.C * s.O, "dfilter");
+  float *db = with_bias ? f32(env, a.values[3], s.O, "dbias") : nullptr;
+  p.push_back(with_bias);
+  ConvBwdWeights &e = conv_bwd_weights(s, with_bias, key_of("cbw", p));
+  stream &st = thread_stream();
+  memory user_dw(s.weights_user(), cpu_engine(), dw);
+  std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.src(), cpu_engine(), x)}, {DNNL_ARG_DIFF_DST, memory(s.dst(), cpu_engine(), dy)}, {DNNL_ARG_DIFF_WEIGHTS, e.reorder_needed ? e.diff_weights : user_dw}};
+  if (with_bias) m[DNNL_ARG_DIFF_BIAS] = memory(s.bias(), cpu_engine(), db);
+  e.prim.execute(st, m);
+  if (e.reorder_needed) e.from_weights.execute(st, e.diff_weights, user_dw);
+  st.wait();
+  return nullptr;
+}
+
+// ---- pooling (NHWC) ----
+
+struct PoolShape {
+  int64_t N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl, pb, pr;
+  explicit PoolShape(const std::vector<int64_t> &p)
+      : N(p[0]), H(p[1]), W(p[2]), C(p[3]), KH(p[4]), KW(p[5]), OH(p[6]), OW(p[7]), sh(p[8]), sw(p[9]), pt(p[10]), pl(p[11]), pb(p[12]), pr(p[13]) {}
+  memory::desc src() const { return {{N, C, H, W}, dt::f32, tag::nhwc}; }
+  memory::desc dst() const { return {{N, C, OH, OW}, dt::f32, tag::nhwc}; }
+  pooling_forward::desc fwd_desc(algorithm alg) const {
+    return pooling_forward::desc(prop_kind::forward_training, alg, src(), dst(), {sh, sw}, {KH, KW}, {pt, pl}, {pb, pr});
+  }
+};
+
+constexpr size_t kPoolParams = 14;
+
+struct PoolEntry {
+  pooling_forward::primitive_desc fwd_pd;
+  pooling_forward fwd;
+  pooling_backward::primitive_desc bwd_pd;
+  pooling_backward bwd;
+  memory workspace;
+  bool has_workspace;
+};
+
+// tfjs's average pooling divides by the window's in-bounds size (padding excluded).
+algorithm pool_alg(int kind) { return kind == 0 ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding; }
+
+PoolEntry &pool_entry(const PoolShape &s, int kind, const std::string &key) {
+  auto &c = cache<PoolEntry>();
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto e = std::make_unique<PoolEntry>();
+  algorithm alg = pool_alg(kind);
+  e->fwd_pd = pooling_forward::primitive_desc(s.fwd_desc(alg), cpu_engine());
+  e->fwd = pooling_forward(e->fwd_pd);
+  pooling_backward::desc bd(alg, s.src(), s.dst(), {s.sh, s.sw}, {s.KH, s.KW}, {s.pt, s.pl}, {s.pb, s.pr});
+  e->bwd_pd = pooling_backward::primitive_desc(bd, cpu_engine(), e->fwd_pd);
+  e->bwd = pooling_backward(e->bwd_pd);
+  e->has_workspace = e->fwd_pd.workspace_desc().get_size() > 0;
+  if (e->has_workspace) e->workspace = memory(e->fwd_pd.workspace_desc(), cpu_engine());
+  return *(c[key] = std::move(e));
+}
+
+// pool(kind 0 max | 1 average, x, y, params)
+napi_value Pool(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 4);
+  int kind = int_arg(env, a.values[0]);
+  auto p = ints(env, a.values[3], kPoolParams, "params");
+  PoolShape s(p);
+  float *x = f32(env, a.values[1], s.N * s.H * s.W * s.C, "x");
+  float *y = f32(env, a.values[2], s.N * s.OH * s.OW * s.C, "y");
+  p.push_back(kind);
+  PoolEntry &e = pool_entry(s, kind, key_of("pool", p));
+  stream &st = thread_stream();
+  std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.src(), cpu_engine(), x)}, {DNNL_ARG_DST, memory(s.dst(), cpu_engine(), y)}};
+  if (e.has_workspace) m[DNNL_ARG_WORKSPACE] = e.workspace;
+  e.fwd.execute(st, m);
+  st.wait();
+  return nullptr;
+}
+
+// poolBackward(kind, x, dy, dx, params): max pooling reruns the forward pass for its workspace.
+napi_value PoolBackward(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 5);
+  int kind = int_arg(env, a.values[0]);
+  auto p = ints(env, a.values[4], kPoolParams, "params");
+  PoolShape s(p);
+  float *x = f32(env, a.values[1], s.N * s.H * s.W * s.C, "x");
+  float *dy = f32(env, a.values[2], s.N * s.OH * s.OW * s.C, "dy");
+  float *dx = f32(env, a.values[3], s.N * s.H * s.W * s.C, "dx");
+  p.push_back(kind);
+  PoolEntry &e = pool_entry(s, kind, key_of("pool", p));
+  stream &st = thread_stream();
+  std::unordered_map<int, memory> bm{{DNNL_ARG_DIFF_DST, memory(s.dst(), cpu_engine(), dy)}, {DNNL_ARG_DIFF_SRC, memory(s.src(), cpu_engine(), dx)}};
+  std::vector<float> scratch;
+  if (e.has_workspace) {
+    scratch.resize(s.N * s.OH * s.OW * s.C);
+    e.fwd.execute(st, {{DNNL_ARG_SRC, memory(s.src(), cpu_engine(), x)}, {DNNL_ARG_DST, memory(s.dst(), cpu_engine(), scratch.data())}, {DNNL_ARG_WORKSPACE, e.workspace}});
+    bm[DNNL_ARG_WORKSPACE] = e.workspace;
+  }
+  e.bwd.execute(st, bm);
+  st.wait();
+  return nullptr;
+}
+
+// ---- memory movement and reductions the wasm backend does slowly ----
+
+size_t f32_length(napi_env env, napi_value v, const char *what, float **data) {
+  bool ok = false;
+  NAPI_CHECK(napi_is_typedarray(env, v, &ok));
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *p = nullptr;
+  if (ok) NAPI_CHECK(napi_get_typedarray_info(env, v, &type, &length, &p, nullptr, nullptr));
+  if (!ok || type != napi_float32_array) throw Failure{std::string(what) + ": expected a Float32Array"};
+  *data = static_cast<float *>(p);
+  return length;
+}
+
+// copyRows(src, dst, params [rows, width, srcStride, srcOffset, dstStride, dstOffset]):
+// dst[dstOffset + r*dstStride + i] = src[srcOffset + r*srcStride + i] for i < width, r < rows.
+// Concatenation and splitting along any axis are a sequence of these.
+napi_value CopyRows(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 3);
+  auto p = ints(env, a.values[2], 6, "params");
+  int64_t rows = p[0], width = p[1], ss = p[2], so = p[3], ds = p[4], dof = p[5];
+  float *src, *dst;
+  size_t ns = f32_length(env, a.values[0], "src", &src);
+  size_t nd = f32_length(env, a.values[1], "dst", &dst);
+  if (rows < 0 || width < 0 || so < 0 || dof < 0) throw Failure{"copyRows: negative size or offset"};
+  if (rows > 0 && ((size_t)(so + (rows - 1) * ss + width) > ns || (size_t)(dof + (rows - 1) * ds + width) > nd)) throw Failure{"copyRows: out of bounds"};
+  for (int64_t r = 0; r < rows; r++) std::memcpy(dst + dof + r * ds, src + so + r * ss, width * sizeof(float));
+  return nullptr;
+}
+
+// columnSums(x, out, params [rows, cols]): out[j] = sum_r x[r*cols + j], accumulated in double.
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 3);
+  auto p = ints(env, a.values[2], 2, "params");
+  int64_t rows = p[0], cols = p[1];
+  float *x = f32(env, a.values[0], rows * cols, "x");
+  float *out = f32(env, a.values[1], cols, "out");
+  std::vector<double> acc(cols, 0.0);
+  for (int64_t r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
+  }
+  for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(acc[j]);
+  return nullptr;
+}
+
+// ---- engine facts and threads ----
+
+const char *isa_name(cpu_isa isa) {
+  switch (isa) {
+    case cpu_isa::sse41: return "sse41";
+    case cpu_isa::avx: return "avx";
+    case cpu_isa::avx2: return "avx2";
+    case cpu_isa::avx2_vnni: return "avx2_vnni";
+    case cpu_isa::avx512_mic: return "avx512_mic";
+    case cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case cpu_isa::avx512_core: return "avx512_core";
+    case cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "all";
+  }
+}
+
+napi_value make_string(napi_env env, const std::string &s) {
+  napi_value v;
+  NAPI_CHECK(napi_create_string_utf8(env, s.c_str(), s.size(), &v));
+  return v;
+}
+
+napi_value make_int(napi_env env, int64_t i) {
+  napi_value v;
+  NAPI_CHECK(napi_create_int64(env, i, &v));
+  return v;
+}
+
+// info() -> { version, isa, threads } (threads: what this thread's calls will use)
+napi_value Info(napi_env env, napi_callback_info) {
+  const version_t *v = dnnl::version();
+  napi_value out;
+  NAPI_CHECK(napi_create_object(env, &out));
+  std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  NAPI_CHECK(napi_set_named_property(env, out, "version", make_string(env, version)));
+  NAPI_CHECK(napi_set_named_property(env, out, "isa", make_string(env, isa_name(get_effective_cpu_isa()))));
+  NAPI_CHECK(napi_set_named_property(env, out, "threads", make_int(env, omp_get_max_threads())));
+  NAPI_CHECK(napi_set_named_property(env, out, "cpuRuntime", make_string(env, v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other")));
+  return out;
+}
+
+// setThreads(n): the OpenMP threads of calls made from the calling JS thread.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 1);
+  int n = int_arg(env, a.values[0]);
+  if (n < 1) throw Failure{"setThreads: expected a positive count"};
+  omp_set_num_threads(n);
+  return nullptr;
+}
+
+template <napi_value (*F)(napi_env, napi_callback_info)>
+napi_value guarded(napi_env env, napi_callback_info info) {
+  try {
+    return F(env, info);
+  } catch (const Failure &f) {
+    napi_throw_error(env, nullptr, ("sciml native: " + f.message).c_str());
+  } catch (const dnnl::error &e) {
+    napi_throw_error(env, nullptr, (std::string("sciml native: oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, (std::string("sciml native: ") + e.what()).c_str());
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"info", nullptr, guarded<Info>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convForward", nullptr, guarded<ConvForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convBackwardData", nullptr, guarded<ConvBackwardData>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convBackwardWeights", nullptr, guarded<ConvBackwardWeights>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pool", nullptr, guarded<Pool>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolBackward", nullptr, guarded<PoolBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyRows", nullptr, guarded<CopyRows>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"columnSums", nullptr, guarded<ColumnSums>, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  NAPI_CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  return exports;
+}
+
+NAPI_MODULE_INIT() {
+  try {
+    return Init(env, exports);
+  } catch (const Failure &f) {
+    napi_throw_error(env, nullptr, f.message.c_str());
+    return nullptr;
+  }
+}

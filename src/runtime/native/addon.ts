@@ -1,0 +1,54 @@
+/**
+ * Loads sciml's native engine: the Node-API addon over oneDNN that `npm ci` compiles into
+ * native/build/sciml_dnnl.node when g++ and Debian's libdnnl-dev are present
+ * (scripts/build-native.mjs). Every function works on caller-owned Float32Arrays (views of the
+ * wasm heap are fine) and an Int32Array of shape parameters; see native/dnnl_addon.cc.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { projectRoot } from '../version.js';
+
+export interface NativeEngineFacts {
+  version: string;
+  /** The instruction set oneDNN dispatches to, e.g. avx512_core. */
+  isa: string;
+  /** OpenMP threads used by calls from the current JS thread. */
+  threads: number;
+  cpuRuntime: string;
+}
+
+export interface NativeAddon {
+  info(): NativeEngineFacts;
+  setThreads(n: number): void;
+  /** params: N H W C KH KW O OH OW sh sw dh dw padTop padLeft padBottom padRight (NHWC, HWIO). */
+  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array): void;
+  convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, dBias: Float32Array | null, params: Int32Array): void;
+  /** kind 0 max, 1 average (padding excluded); params: N H W C KH KW OH OW sh sw padTop padLeft padBottom padRight. */
+  pool(kind: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
+  poolBackward(kind: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /** params: rows width srcStride srcOffset dstStride dstOffset (a strided block copy). */
+  copyRows(src: Float32Array, dst: Float32Array, params: Int32Array): void;
+  /** params: rows cols; out[j] = sum over rows of x[r, j]. */
+  columnSums(x: Float32Array, out: Float32Array, params: Int32Array): void;
+}
+
+export const ADDON_PATH = join(projectRoot, 'native', 'build', 'sciml_dnnl.node');
+
+let loaded: { addon?: NativeAddon; error?: string } | undefined;
+
+/** The addon, or why it is not available (not built, or libdnnl missing at run time). */
+export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
+  if (loaded) return loaded;
+  if (!existsSync(ADDON_PATH)) {
+    loaded = { error: 'not built (apt-get install -y libdnnl-dev g++, then npm run build:native)' };
+  } else {
+    try {
+      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon };
+    } catch (err: any) {
+      loaded = { error: `${ADDON_PATH} failed to load: ${String(err?.message ?? err).split('\n')[0]}` };
+    }
+  }
+  return loaded;
+}
