@@ -402,6 +402,169 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---- recurrent sequences: GRU (linear-before-reset, = Keras reset_after=True) and LSTM ----
+// x [N, T, F] batch-major (ntc), weights as Keras stores them ([F, G*U] and [U, G*U] are ldigo
+// with one layer and direction), bias [Gb, U] in oneDNN's gate order (GRU: u, r, o, o'; LSTM:
+// i, f, c, o), zero initial state, outputs every step's state [N, T, U].
+
+struct RnnShape {
+  int64_t N, T, F, U;
+  int kind;  // 0 GRU (linear before reset), 1 LSTM
+  RnnShape(int k, const std::vector<int64_t> &p) : N(p[0]), T(p[1]), F(p[2]), U(p[3]), kind(k) {}
+  int64_t G() const { return kind == 0 ? 3 : 4; }
+  int64_t Gb() const { return 4; }
+  memory::desc src() const { return {{T, N, F}, dt::f32, tag::ntc}; }
+  memory::desc dst() const { return {{T, N, U}, dt::f32, tag::ntc}; }
+  memory::desc wl_user() const { return {{1, 1, F, G(), U}, dt::f32, tag::ldigo}; }
+  memory::desc wi_user() const { return {{1, 1, U, G(), U}, dt::f32, tag::ldigo}; }
+  memory::desc wl_any() const { return {{1, 1, F, G(), U}, dt::f32, tag::any}; }
+  memory::desc wi_any() const { return {{1, 1, U, G(), U}, dt::f32, tag::any}; }
+  memory::desc bias() const { return {{1, 1, Gb(), U}, dt::f32, tag::ldgo}; }
+};
+
+struct RnnEntry {
+  primitive_desc fwd_pd;
+  primitive fwd;
+  primitive_desc bwd_pd;
+  primitive bwd;
+  memory fwd_wl, fwd_wi, bwd_wl, bwd_wi, diff_wl, diff_wi;
+  size_t workspace_bytes = 0;
+};
+
+template <typename PD>
+void prepare_weights(RnnEntry &e, const RnnShape &s, const PD &fwd, const memory::desc &bwd_wl, const memory::desc &bwd_wi, const memory::desc &diff_wl, const memory::desc &diff_wi) {
+  e.fwd_wl = memory(fwd.weights_layer_desc(), cpu_engine());
+  e.fwd_wi = memory(fwd.weights_iter_desc(), cpu_engine());
+  e.bwd_wl = memory(bwd_wl, cpu_engine());
+  e.bwd_wi = memory(bwd_wi, cpu_engine());
+  e.diff_wl = memory(diff_wl, cpu_engine());
+  e.diff_wi = memory(diff_wi, cpu_engine());
+  e.workspace_bytes = fwd.workspace_desc().get_size();
+}
+
+RnnEntry &rnn_entry(const RnnShape &s, const std::string &key) {
+  auto &c = cache<RnnEntry>();
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto e = std::make_unique<RnnEntry>();
+  memory::desc none;
+  const auto dir = rnn_direction::unidirectional_left2right;
+  if (s.kind == 0) {
+    lbr_gru_forward::desc fd(prop_kind::forward_training, dir, s.src(), none, s.wl_any(), s.wi_any(), s.bias(), s.dst(), none);
+    lbr_gru_forward::primitive_desc fpd(fd, cpu_engine());
+    lbr_gru_backward::desc bd(prop_kind::backward, dir, s.src(), none, s.wl_any(), s.wi_any(), s.bias(), s.dst(), none, s.src(), none, s.wl_any(), s.wi_any(), s.bias(), s.dst(), none);
+    lbr_gru_backward::primitive_desc bpd(bd, cpu_engine(), fpd);
+    prepare_weights(*e, s, fpd, bpd.weights_layer_desc(), bpd.weights_iter_desc(), bpd.diff_weights_layer_desc(), bpd.diff_weights_iter_desc());
+    e->fwd = lbr_gru_forward(fpd);
+    e->bwd = lbr_gru_backward(bpd);
+    e->fwd_pd = fpd;
+    e->bwd_pd = bpd;
+  } else {
+    lstm_forward::desc fd(prop_kind::forward_training, dir, s.src(), none, none, s.wl_any(), s.wi_any(), s.bias(), s.dst(), none, none);
+    lstm_forward::primitive_desc fpd(fd, cpu_engine());
+    lstm_backward::desc bd(prop_kind::backward, dir, s.src(), none, none, s.wl_any(), s.wi_any(), s.bias(), s.dst(), none, none, s.src(), none, none, s.wl_any(), s.wi_any(), s.bias(), s.dst(), none, none);
+    lstm_backward::primitive_desc bpd(bd, cpu_engine(), fpd);
+    prepare_weights(*e, s, fpd, bpd.weights_layer_desc(), bpd.weights_iter_desc(), bpd.diff_weights_layer_desc(), bpd.diff_weights_iter_desc());
+    e->fwd = lstm_forward(fpd);
+    e->bwd = lstm_backward(bpd);
+    e->fwd_pd = fpd;
+    e->bwd_pd = bpd;
+  }
+  return *(c[key] = std::move(e));
+}
+
+void copy_into(stream &st, memory from, memory &to) {
+  if (from.get_desc() == to.get_desc()) {
+    std::memcpy(to.get_data_handle(), from.get_data_handle(), from.get_desc().get_size());
+  } else {
+    reorder(from, to).execute(st, from, to);
+  }
+}
+
+void free_workspace(napi_env, void *data, void *) { std::free(data); }
+
+// rnnForward(kind, x, kernel, recurrentKernel, bias, y, params [N T F U]) -> workspace ArrayBuffer
+napi_value RnnForward(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 7);
+  int kind = int_arg(env, a.values[0]);
+  auto p = ints(env, a.values[6], 4, "params");
+  RnnShape s(kind, p);
+  float *x = f32(env, a.values[1], s.N * s.T * s.F, "x");
+  float *wl = f32(env, a.values[2], s.F * s.G() * s.U, "kernel");
+  float *wi = f32(env, a.values[3], s.U * s.G() * s.U, "recurrentKernel");
+  float *b = f32(env, a.values[4], s.Gb() * s.U, "bias");
+  float *y = f32(env, a.values[5], s.N * s.T * s.U, "y");
+  p.push_back(kind);
+  RnnEntry &e = rnn_entry(s, key_of("rnn", p));
+  stream &st = thread_stream();
+  copy_into(st, memory(s.wl_user(), cpu_engine(), wl), e.fwd_wl);
+  copy_into(st, memory(s.wi_user(), cpu_engine(), wi), e.fwd_wi);
+  size_t bytes = (e.workspace_bytes + 63) / 64 * 64;
+  void *ws = std::aligned_alloc(64, bytes > 0 ? bytes : 64);
+  if (!ws) throw Failure{"rnnForward: out of memory for the workspace"};
+  napi_value buffer;
+  if (napi_create_external_arraybuffer(env, ws, bytes, free_workspace, nullptr, &buffer) != napi_ok) {
+    std::free(ws);
+    throw Failure{"rnnForward: could not hand the workspace to JS"};
+  }
+  e.fwd.execute(st, {{DNNL_ARG_SRC_LAYER, memory(s.src(), cpu_engine(), x)},
+                     {DNNL_ARG_WEIGHTS_LAYER, e.fwd_wl},
+                     {DNNL_ARG_WEIGHTS_ITER, e.fwd_wi},
+                     {DNNL_ARG_BIAS, memory(s.bias(), cpu_engine(), b)},
+                     {DNNL_ARG_DST_LAYER, memory(s.dst(), cpu_engine(), y)},
+                     {DNNL_ARG_WORKSPACE, memory(e.fwd_pd.workspace_desc(), cpu_engine(), ws)}});
+  st.wait();
+  return buffer;
+}
+
+// rnnBackward(kind, x, kernel, recurrentKernel, bias, y, dy, workspace, dx, dKernel, dRecurrentKernel, dBias, params)
+napi_value RnnBackward(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 13);
+  int kind = int_arg(env, a.values[0]);
+  auto p = ints(env, a.values[12], 4, "params");
+  RnnShape s(kind, p);
+  float *x = f32(env, a.values[1], s.N * s.T * s.F, "x");
+  float *wl = f32(env, a.values[2], s.F * s.G() * s.U, "kernel");
+  float *wi = f32(env, a.values[3], s.U * s.G() * s.U, "recurrentKernel");
+  float *b = f32(env, a.values[4], s.Gb() * s.U, "bias");
+  float *y = f32(env, a.values[5], s.N * s.T * s.U, "y");
+  float *dy = f32(env, a.values[6], s.N * s.T * s.U, "dy");
+  void *ws = nullptr;
+  size_t ws_bytes = 0;
+  NAPI_CHECK(napi_get_arraybuffer_info(env, a.values[7], &ws, &ws_bytes));
+  float *dx = f32(env, a.values[8], s.N * s.T * s.F, "dx");
+  float *dwl = f32(env, a.values[9], s.F * s.G() * s.U, "dKernel");
+  float *dwi = f32(env, a.values[10], s.U * s.G() * s.U, "dRecurrentKernel");
+  float *db = f32(env, a.values[11], s.Gb() * s.U, "dBias");
+  p.push_back(kind);
+  RnnEntry &e = rnn_entry(s, key_of("rnn", p));
+  if (ws_bytes < e.workspace_bytes) throw Failure{"rnnBackward: the workspace is not from rnnForward of this shape"};
+  stream &st = thread_stream();
+  copy_into(st, memory(s.wl_user(), cpu_engine(), wl), e.bwd_wl);
+  copy_into(st, memory(s.wi_user(), cpu_engine(), wi), e.bwd_wi);
+  // oneDNN accumulates weight and bias gradients: start them at zero.
+  std::memset(e.diff_wl.get_data_handle(), 0, e.diff_wl.get_desc().get_size());
+  std::memset(e.diff_wi.get_data_handle(), 0, e.diff_wi.get_desc().get_size());
+  std::memset(db, 0, s.Gb() * s.U * sizeof(float));
+  e.bwd.execute(st, {{DNNL_ARG_SRC_LAYER, memory(s.src(), cpu_engine(), x)},
+                     {DNNL_ARG_WEIGHTS_LAYER, e.bwd_wl},
+                     {DNNL_ARG_WEIGHTS_ITER, e.bwd_wi},
+                     {DNNL_ARG_BIAS, memory(s.bias(), cpu_engine(), b)},
+                     {DNNL_ARG_DST_LAYER, memory(s.dst(), cpu_engine(), y)},
+                     {DNNL_ARG_DIFF_DST_LAYER, memory(s.dst(), cpu_engine(), dy)},
+                     {DNNL_ARG_WORKSPACE, memory(e.fwd_pd.workspace_desc(), cpu_engine(), ws)},
+                     {DNNL_ARG_DIFF_SRC_LAYER, memory(s.src(), cpu_engine(), dx)},
+                     {DNNL_ARG_DIFF_WEIGHTS_LAYER, e.diff_wl},
+                     {DNNL_ARG_DIFF_WEIGHTS_ITER, e.diff_wi},
+                     {DNNL_ARG_DIFF_BIAS, memory(s.bias(), cpu_engine(), db)}});
+  memory user_dwl(s.wl_user(), cpu_engine(), dwl);
+  memory user_dwi(s.wi_user(), cpu_engine(), dwi);
+  copy_into(st, e.diff_wl, user_dwl);
+  copy_into(st, e.diff_wi, user_dwi);
+  st.wait();
+  return nullptr;
+}
+
 // ---- engine facts and threads ----
 
 const char *isa_name(cpu_isa isa) {
@@ -481,6 +644,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"poolBackward", nullptr, guarded<PoolBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyRows", nullptr, guarded<CopyRows>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"columnSums", nullptr, guarded<ColumnSums>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rnnForward", nullptr, guarded<RnnForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rnnBackward", nullptr, guarded<RnnBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   NAPI_CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

@@ -32,6 +32,13 @@ export interface NativeAddon {
   copyRows(src: Float32Array, dst: Float32Array, params: Int32Array): void;
   /** params: rows cols; out[j] = sum over rows of x[r, j]. */
   columnSums(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /**
+   * kind 0 GRU (linear before reset), 1 LSTM; x [N, T, F], kernel [F, G*U], recurrentKernel
+   * [U, G*U], bias [4, U] in oneDNN's gate order; y [N, T, U] gets every step's state.
+   * params: N T F U. Returns the workspace rnnBackward needs.
+   */
+  rnnForward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array): ArrayBuffer;
+  rnnBackward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, dy: Float32Array, workspace: ArrayBuffer, dx: Float32Array, dKernel: Float32Array, dRecurrentKernel: Float32Array, dBias: Float32Array, params: Int32Array): void;
 }
 
 export const ADDON_PATH = join(projectRoot, 'native', 'build', 'sciml_dnnl.node');

@@ -1,0 +1,120 @@
+/**
+ * The fused GRU/LSTM sequence op (src/runtime/native/recurrent.ts) against a step-by-step tfjs
+ * reference with Keras masking semantics (value and gradients, 1e-4 relative), and against finite
+ * differences.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../../src/runtime/backend.js';
+import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { fusedRecurrentEncode, trailingLengths, type RecurrentKind } from '../../src/runtime/native/recurrent.js';
+import { checkGradients } from '../../src/runtime/gradcheck.js';
+import { Random } from '../../src/runtime/random.js';
+import { f32, maxAbsDiff, normals } from './kernel-reference.js';
+
+const { error } = loadNativeAddon();
+if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
+const skip = error ? `native engine ${error}` : false;
+
+before(async () => {
+  if (!skip) await initBackend('native');
+});
+
+/** The last state of a masked GRU (reset-after) or LSTM, one step at a time (Keras semantics). */
+function stepwise(kind: RecurrentKind, x: tf.Tensor3D, mask: tf.Tensor2D, U: number, k: tf.Tensor, rk: tf.Tensor, b: tf.Tensor, rb?: tf.Tensor): tf.Tensor2D {
+  const [B, T] = x.shape;
+  let h = tf.zeros([B, U]) as tf.Tensor2D;
+  let c = tf.zeros([B, U]) as tf.Tensor2D;
+  for (let t = 0; t < T; t++) {
+    const xt = tf.squeeze(tf.slice(x, [0, t, 0], [B, 1, -1]), [1]);
+    const m = tf.slice(mask, [0, t], [B, 1]);
+    const xp = tf.add(tf.matMul(xt, k as tf.Tensor2D), b);
+    let next: tf.Tensor2D;
+    if (kind === 'gru') {
+      const xs = tf.split(xp, 3, 1);
+      const hs = tf.split(tf.add(tf.matMul(h, rk as tf.Tensor2D), rb!), 3, 1);
+      const z = tf.sigmoid(tf.add(xs[0], hs[0]));
+      const r = tf.sigmoid(tf.add(xs[1], hs[1]));
+      const n = tf.tanh(tf.add(xs[2], tf.mul(r, hs[2])));
+      next = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as tf.Tensor2D;
+    } else {
+      const g = tf.split(tf.add(xp, tf.matMul(h, rk as tf.Tensor2D)), 4, 1);
+      const cNext = tf.add(tf.mul(tf.sigmoid(g[1]), c), tf.mul(tf.sigmoid(g[0]), tf.tanh(g[2])));
+      next = tf.mul(tf.sigmoid(g[3]), tf.tanh(cNext)) as tf.Tensor2D;
+      c = tf.add(tf.mul(m, cNext), tf.mul(tf.sub(1, m), c)) as tf.Tensor2D;
+    }
+    h = tf.add(tf.mul(m, next), tf.mul(tf.sub(1, m), h)) as tf.Tensor2D;
+  }
+  return h;
+}
+
+function problem(kind: RecurrentKind, B: number, T: number, F: number, U: number, lengths: number[], seed: number) {
+  const r = new Random(seed);
+  const G = kind === 'gru' ? 3 : 4;
+  const maskValues = new Float32Array(B * T);
+  lengths.forEach((n, b) => maskValues.fill(1, b * T, b * T + n));
+  const xValues = f32(normals(r, B * T * F)).map((v, i) => v * maskValues[Math.floor(i / F)]);
+  const vars = {
+    x: tf.variable(tf.tensor3d(xValues, [B, T, F])),
+    kernel: tf.variable(tf.tensor2d(f32(normals(r, F * G * U).map((v) => v * 0.4)), [F, G * U])),
+    recurrentKernel: tf.variable(tf.tensor2d(f32(normals(r, U * G * U).map((v) => v * 0.4)), [U, G * U])),
+    bias: tf.variable(tf.tensor1d(f32(normals(r, G * U).map((v) => v * 0.2)))),
+    recurrentBias: tf.variable(tf.tensor1d(f32(normals(r, G * U).map((v) => v * 0.2)))),
+  };
+  const mask = tf.tensor2d(maskValues, [B, T]);
+  const weights = f32(normals(r, B * U)); // the loss weights each output entry differently
+  return { vars, mask, weights: tf.tensor2d(weights, [B, U]) };
+}
+
+for (const kind of ['gru', 'lstm'] as const) {
+  test(`fused ${kind}: last state and gradients equal the step-by-step reference (1e-4), any trailing padding`, { skip }, () => {
+    const U = 5;
+    const { vars, mask, weights } = problem(kind, 4, 9, 3, U, [9, 4, 0, 1], 1);
+    const list = kind === 'gru' ? Object.values(vars) : Object.values(vars).filter((v) => v !== vars.recurrentBias);
+    const rb = kind === 'gru' ? vars.recurrentBias : undefined;
+    const loss = (fused: boolean) => () =>
+      tf.tidy(() => {
+        const h = fused ? fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)! : stepwise(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb);
+        return tf.sum(tf.mul(tf.tanh(h), weights)) as tf.Scalar;
+      });
+    const fused = tf.variableGrads(loss(true), list);
+    const reference = tf.variableGrads(loss(false), list);
+    assert.ok(Math.abs(fused.value.dataSync()[0] - reference.value.dataSync()[0]) < 1e-4 * Math.abs(reference.value.dataSync()[0]) + 1e-6);
+    for (const v of list) {
+      const got = fused.grads[v.name].dataSync();
+      const want = reference.grads[v.name].dataSync();
+      const scale = Math.max(...Array.from(want, Math.abs));
+      assert.ok(maxAbsDiff(got, want) <= 1e-4 * scale + 1e-7, `${kind} d/d${v.name}: ${maxAbsDiff(got, want)} (scale ${scale})`);
+    }
+    // A sequence of length 0 gives the zero state; padded steps get no gradient.
+    const h = fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!;
+    assert.deepEqual(Array.from(h.dataSync().slice(2 * U, 3 * U)), new Array(U).fill(0));
+    const dx = fused.grads[vars.x.name].dataSync();
+    assert.equal(dx[(1 * 9 + 6) * 3], 0, 'a padded step of sequence 1 has no gradient');
+    tf.dispose([h, fused.value, reference.value, ...Object.values(fused.grads), ...Object.values(reference.grads), ...Object.values(vars), mask, weights]);
+  });
+
+  test(`fused ${kind}: finite-difference check of every weight and the inputs`, { skip }, () => {
+    const U = 3;
+    const { vars, mask, weights } = problem(kind, 2, 6, 2, U, [6, 3], 2);
+    const list = kind === 'gru' ? Object.values(vars) : Object.values(vars).filter((v) => v !== vars.recurrentBias);
+    const rb = kind === 'gru' ? vars.recurrentBias : undefined;
+    const report = checkGradients(() => tf.tidy(() => tf.sum(tf.mul(fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!, weights)) as tf.Scalar), list, { seed: 3, samplesPerTensor: 4 });
+    assert.ok(report.ok, report.message);
+    tf.dispose([...Object.values(vars), mask, weights]);
+  });
+}
+
+test('trailingLengths: prefix masks give lengths; a masked step before a real one gives undefined', () => {
+  assert.deepEqual(Array.from(trailingLengths([1, 1, 0, 0, 0, 0, 1, 1, 1], 3, 3)!), [2, 0, 3]);
+  assert.equal(trailingLengths([1, 0, 1], 1, 3), undefined);
+});
+
+test('fusedRecurrentEncode declines (null) off the native backend, so callers keep their step loop', async () => {
+  await initBackend('wasm');
+  const x = tf.zeros([1, 2, 1]) as tf.Tensor3D;
+  const mask = tf.ones([1, 2]) as tf.Tensor2D;
+  assert.equal(fusedRecurrentEncode('gru', x, mask, 1, tf.zeros([1, 3]), tf.zeros([1, 3]), tf.zeros([3]), tf.zeros([3])), null);
+  tf.dispose([x, mask]);
+  if (!skip) await initBackend('native');
+});
