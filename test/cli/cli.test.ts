@@ -44,7 +44,7 @@ test('info names the compute backend, on stdout only', () => {
   const r = sciml(['--json', 'info']);
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
-  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(info.backend.name));
+  assert.ok(['tensorflow', 'native', 'wasm', 'cpu'].includes(info.backend.name));
   assert.equal(typeof info.backend.tfjsVersion, 'string');
   assert.ok(Array.isArray(info.backend.patches));
   const cpu = JSON.parse(sciml(['--json', '--backend', 'cpu', 'info']).stdout);

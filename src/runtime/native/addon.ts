@@ -51,10 +51,18 @@ export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
   if (!existsSync(ADDON_PATH)) {
     loaded = { error: 'not built (apt-get install -y libdnnl-dev g++, then npm run build:native)' };
   } else {
+    // OpenMP threads that spin while waiting collapse when other processes share the cores (a
+    // 2-thread GRU step ran 170x slower at load 30 here): wait passively unless the user chose a
+    // policy. libgomp reads this once, when the addon loads it; child processes do not inherit it.
+    const policy = process.env.OMP_WAIT_POLICY;
+    const chosen = policy !== undefined || process.env.GOMP_SPINCOUNT !== undefined;
+    if (!chosen) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     try {
       loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon };
     } catch (err: any) {
       loaded = { error: `${ADDON_PATH} failed to load: ${String(err?.message ?? err).split('\n')[0]}` };
+    } finally {
+      if (!chosen) delete process.env.OMP_WAIT_POLICY;
     }
   }
   return loaded;
