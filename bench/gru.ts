@@ -21,6 +21,7 @@ import { writeNpz } from '../src/data/npy.js';
 import { Random } from '../src/runtime/random.js';
 import { recurrentLastState } from '../src/runtime/native/recurrent.js';
 import { loadNativeAddon } from '../src/runtime/native/addon.js';
+import { recurrentEncodeStepwise } from '../src/models/particles/network.js';
 
 interface Options {
   seconds: number;
@@ -84,27 +85,6 @@ function makeVariables() {
   };
 }
 
-type Vars = ReturnType<typeof makeVariables>;
-
-/** The wasm fallback: the same masked reset-after GRU one step at a time in tfjs ops. */
-function stepwiseLastState(x: tf.Tensor3D, mask: tf.Tensor2D, v: Vars): tf.Tensor2D {
-  const [B, T, F] = x.shape;
-  const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, F]), v.kernel), v.bias), [B, T, 3 * UNITS]);
-  const steps = tf.unstack(projected, 1) as tf.Tensor2D[];
-  const masks = tf.unstack(tf.expandDims(mask, -1), 1) as tf.Tensor2D[];
-  let h = tf.zeros([B, UNITS]) as tf.Tensor2D;
-  for (let t = 0; t < T; t++) {
-    const xs = tf.split(steps[t], 3, 1);
-    const hs = tf.split(tf.add(tf.matMul(h, v.recurrentKernel), v.recurrentBias), 3, 1);
-    const z = tf.sigmoid(tf.add(xs[0], hs[0]));
-    const r = tf.sigmoid(tf.add(xs[1], hs[1]));
-    const n = tf.tanh(tf.add(xs[2], tf.mul(r, hs[2])));
-    const next = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h));
-    h = tf.add(tf.mul(masks[t], next), tf.mul(tf.sub(1, masks[t]), h)) as tf.Tensor2D;
-  }
-  return h;
-}
-
 /** Events/s of Adam steps for about `seconds` (after one warm-up step), at least `minSteps`. */
 function measureSciml(p: Problem, fused: boolean, seconds: number, minSteps: number): number {
   const v = makeVariables();
@@ -117,7 +97,7 @@ function measureSciml(p: Problem, fused: boolean, seconds: number, minSteps: num
   const step = () =>
     tf.tidy(() => {
       optimizer.minimize(() => {
-        const h = fused ? recurrentLastState('gru', x, p.lengths, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias) : stepwiseLastState(x, mask, v);
+        const h = fused ? recurrentLastState('gru', x, p.lengths, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias) : recurrentEncodeStepwise('gru', x, mask, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias);
         const logits = tf.add(tf.matMul(h, v.dense), v.denseBias);
         return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
       }, false);

@@ -1,6 +1,6 @@
 /**
- * The fused GRU/LSTM sequence op (src/runtime/native/recurrent.ts) against a step-by-step tfjs
- * reference with Keras masking semantics (value and gradients, 1e-4 relative), and against finite
+ * The fused GRU/LSTM sequence op (src/runtime/native/recurrent.ts) against the particle family's
+ * step-by-step tfjs loop (Keras masking semantics) (value and gradients, 1e-4 relative), and against finite
  * differences.
  */
 import { test, before } from 'node:test';
@@ -11,6 +11,7 @@ import { fusedRecurrentEncode, trailingLengths, type RecurrentKind } from '../..
 import { checkGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
 import { f32, maxAbsDiff, normals } from './kernel-reference.js';
+import { recurrentEncodeStepwise as stepwise } from '../../src/models/particles/network.js';
 
 const { error } = loadNativeAddon();
 if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
@@ -19,34 +20,6 @@ const skip = error ? `native engine ${error}` : false;
 before(async () => {
   if (!skip) await initBackend('native');
 });
-
-/** The last state of a masked GRU (reset-after) or LSTM, one step at a time (Keras semantics). */
-function stepwise(kind: RecurrentKind, x: tf.Tensor3D, mask: tf.Tensor2D, U: number, k: tf.Tensor, rk: tf.Tensor, b: tf.Tensor, rb?: tf.Tensor): tf.Tensor2D {
-  const [B, T] = x.shape;
-  let h = tf.zeros([B, U]) as tf.Tensor2D;
-  let c = tf.zeros([B, U]) as tf.Tensor2D;
-  for (let t = 0; t < T; t++) {
-    const xt = tf.squeeze(tf.slice(x, [0, t, 0], [B, 1, -1]), [1]);
-    const m = tf.slice(mask, [0, t], [B, 1]);
-    const xp = tf.add(tf.matMul(xt, k as tf.Tensor2D), b);
-    let next: tf.Tensor2D;
-    if (kind === 'gru') {
-      const xs = tf.split(xp, 3, 1);
-      const hs = tf.split(tf.add(tf.matMul(h, rk as tf.Tensor2D), rb!), 3, 1);
-      const z = tf.sigmoid(tf.add(xs[0], hs[0]));
-      const r = tf.sigmoid(tf.add(xs[1], hs[1]));
-      const n = tf.tanh(tf.add(xs[2], tf.mul(r, hs[2])));
-      next = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as tf.Tensor2D;
-    } else {
-      const g = tf.split(tf.add(xp, tf.matMul(h, rk as tf.Tensor2D)), 4, 1);
-      const cNext = tf.add(tf.mul(tf.sigmoid(g[1]), c), tf.mul(tf.sigmoid(g[0]), tf.tanh(g[2])));
-      next = tf.mul(tf.sigmoid(g[3]), tf.tanh(cNext)) as tf.Tensor2D;
-      c = tf.add(tf.mul(m, cNext), tf.mul(tf.sub(1, m), c)) as tf.Tensor2D;
-    }
-    h = tf.add(tf.mul(m, next), tf.mul(tf.sub(1, m), h)) as tf.Tensor2D;
-  }
-  return h;
-}
 
 function problem(kind: RecurrentKind, B: number, T: number, F: number, U: number, lengths: number[], seed: number) {
   const r = new Random(seed);

@@ -9,9 +9,10 @@
  * (the particle-sequence classifier). Masking as Keras' Masking(0): a particle row of zeros leaves
  * the recurrent state unchanged, so trailing padding of any length gives the same output.
  * The GRU is the reset-after form of PyTorch and Keras 2: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
- * `recurrentEncode` is the seam where a fused engine op can replace the per-step loop.
+ * `recurrentEncode` runs the fused oneDNN sequence op on the native backend, the per-step loop elsewhere.
  */
 import { tf } from '../../runtime/backend.js';
+import { fusedRecurrentEncode } from '../../runtime/native/recurrent.js';
 import { Random } from '../../runtime/random.js';
 import { N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
 
@@ -170,9 +171,16 @@ export class Network {
 
 /**
  * The recurrent branch: the last state of a masked GRU or LSTM over [B, T, F] (standardized,
- * padding rows zero), mask [B, T]. A masked step keeps the previous state.
+ * padding rows zero), mask [B, T]. A masked step keeps the previous state. On the native backend
+ * the whole sequence is one oneDNN call forward and one backward (src/runtime/native/recurrent.ts);
+ * elsewhere, or for a mask with gaps, the step loop below.
  */
 export function recurrentEncode(kind: Recurrent, x: tf.Tensor3D, mask: tf.Tensor2D, units: number, kernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, recurrentBias?: tf.Tensor): tf.Tensor2D {
+  return fusedRecurrentEncode(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias) ?? recurrentEncodeStepwise(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias);
+}
+
+/** recurrentEncode one time step at a time in tfjs ops (any backend, any mask). */
+export function recurrentEncodeStepwise(kind: Recurrent, x: tf.Tensor3D, mask: tf.Tensor2D, units: number, kernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, recurrentBias?: tf.Tensor): tf.Tensor2D {
   const [B, T, F] = x.shape;
   const gates = kind === 'gru' ? 3 : 4;
   const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, F]), kernel), bias), [B, T, gates * units]);
