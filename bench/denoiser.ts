@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   try {
     const backends = await availableBackends(o.cpu);
     const fast = backends.filter((b) => b !== 'cpu');
-    const defaultWorkers = (b: string) => (b === 'node' ? 1 : cores);
+    // As training.workers: 0 does (src/models/denoiser/setup.ts); both counts are measured.
+    const defaultWorkers = (b: string) => (b === 'node' || b === 'native' ? 1 : cores);
     const best: Record<string, number> = {};
     let torch2: number | null = null;
     let torchNote = '';
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     let torchKernels = '';
     for (let round = 0; round < o.rounds; round++) {
       for (const b of fast) {
-        for (const w of [...new Set([1, defaultWorkers(b)])]) {
+        for (const w of [...new Set([1, defaultWorkers(b), cores])]) {
           const key = `${b}_w${w}`;
           best[key] = Math.max(best[key] ?? 0, await measureSciml(b, w, data, o.seconds, 3));
         }

@@ -47,7 +47,7 @@ export const denoiserSchema = z.strictObject({
       patience: nonNegativeInt(5, 'stop after this many epochs without a better validation loss (0: never stop early)'),
       min_delta: nonNegativeNumber(0, 'smallest validation-loss decrease that counts as better'),
       validation_fraction: fraction(0.1, 'share of the training traces held out to pick the best epoch'),
-      workers: nonNegativeInt(0, 'data-parallel model replicas (threads) per step; 0: one per core on wasm/cpu, 1 on tensorflow'),
+      workers: nonNegativeInt(0, 'data-parallel model replicas (threads) per step; 0: one per core on wasm/cpu, 1 on native and tensorflow (their engines use every core)'),
       checkpoint: bool(true, 'write a checkpoint to model/ after every epoch (for --resume)'),
     },
     'Adam on the mean squared error, best weights by validation loss, early stopping',
