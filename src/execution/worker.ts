@@ -21,6 +21,7 @@ import {
   MAX_STALLED,
   STALLED_MS,
   connectTo,
+  countFinished,
   reasonOf,
   withTimeout,
   WORKER_HEARTBEAT_MS,
@@ -159,6 +160,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const first = await storeFirstOutcome(client, queueName, bull.id!, { ...rest, worker: name, attempts: attempt });
       if (outcome.status === 'ok') info.done++;
       else info.failed++;
+      await countFinished(client, queueName, outcome.status === 'ok').catch(() => {});
       if (!first) log.info(`job ${env.id}: ran twice; the first outcome stays`);
       log.info(`job ${env.id} (${env.kind}) ${outcome.status} in ${((Date.now() - startedMs) / 1000).toFixed(2)} s${outcome.status === 'ok' ? '' : `: ${String(outcome.error ?? '').split('\n')[0]}`}`);
       return { stored: true };
@@ -218,6 +220,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   await publish();
+  await client.hsetnx(keys.tally(queueName), 'sinceMs', String(Date.now())).catch(() => 0);
   const beat = setInterval(() => void publish(), WORKER_HEARTBEAT_MS);
   const sweep = setInterval(() => void janitor(), JANITOR_MS);
   void janitor();
