@@ -162,7 +162,7 @@ test('the deadline counts queue wait; `sciml workers` lists who runs what and co
   }
 });
 
-test('Redis unreachable: exit 2 naming the redacted URL; Redis lost mid-run: a UserError naming it', { skip }, async () => {
+test('Redis unreachable: exit 2 naming the redacted URL; Redis lost mid-run: a UserError naming it, and a worker still stops on SIGTERM', { skip }, async () => {
   const port = await freePort();
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
@@ -180,15 +180,19 @@ test('Redis unreachable: exit 2 naming the redacted URL; Redis lost mid-run: a U
   }
 
   const own = await startRedis();
-  const w = await startWorkerProcess(own.url);
+  const w = await startWorkerProcess(own.url, ['--redis-grace', '1']);
   workers.push(w);
   const ex = await RedisExecutor.connect(own.url, { lostAfterMs: 1000 });
   try {
     const pending = ex.submit({ kind: 'probe', id: 'cut', payload: { sleep_ms: 10_000 } });
-    await new Promise((res) => setTimeout(res, 300));
+    await waitFor('the job to start', async () => ((await listWorkers(own.url)).workers[0]?.jobs.length ? true : undefined));
     await own.stop();
     await assert.rejects(pending, (err: unknown) => isUserError(err) && new RegExp(`lost the connection to Redis at redis://127\\.0\\.0\\.1:${own.port}`).test((err as Error).message));
   } finally {
     await ex.close();
   }
+  // The worker, its Redis gone and a job running, still stops on SIGTERM: after the grace, saying so.
+  const code = await Promise.race([w.stop('SIGTERM'), new Promise<string>((res) => setTimeout(() => res('still running 60 s after SIGTERM'), 60_000).unref())]);
+  assert.equal(code, 0, w.stderr());
+  assert.match(w.stderr(), /SIGTERM: draining[^]*Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for 1 s while draining: giving up the drain and leaving/);
 });
