@@ -49,6 +49,8 @@ export class RunDir {
   private readonly phases: Record<string, number> = {};
   private readonly inputs: InputRecord[] = [];
   readonly extra: Record<string, unknown> = {};
+  /** Called as each phase starts and ends (plain progress prints a line for each). */
+  onPhase?: (name: string, event: 'start' | 'end', seconds: number) => void;
 
   private constructor(path: string) {
     this.path = path;
@@ -104,10 +106,13 @@ export class RunDir {
   /** Times a phase of the run; durations (seconds) go to run.json. */
   async phase<T>(name: string, work: () => Promise<T> | T): Promise<T> {
     const t0 = performance.now();
+    this.onPhase?.(name, 'start', 0);
     try {
       return await work();
     } finally {
-      this.phases[name] = (this.phases[name] ?? 0) + (performance.now() - t0) / 1000;
+      const seconds = (performance.now() - t0) / 1000;
+      this.phases[name] = (this.phases[name] ?? 0) + seconds;
+      this.onPhase?.(name, 'end', seconds);
     }
   }
 

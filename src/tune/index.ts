@@ -62,7 +62,7 @@ function leaderboardText(setup: TuneSetup, boards: LeaderRow[][], segments: stri
 
 export async function runTune(options: TuneOptions, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
   const startMs = Date.now();
-  const log = createLogger({ quiet: g.quiet });
+  const log = createLogger({ quiet: g.quiet, progress: g.progress });
   let run: RunDir;
   let tuneFile: string;
   let replay;
