@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { scimlVersion } from './version.js';
@@ -64,11 +64,22 @@ export class RunDir {
     return new RunDir(path);
   }
 
-  /** Opens an existing run directory (for `evaluate`/`report` on a run, or `--resume`). */
+  /** Opens an existing run directory (for `evaluate`/`report` on a run, or `--resume`); its tags stay. */
   static open(path: string): RunDir {
     const dir = new RunDir(resolve(path));
     mkdirSync(dir.path, { recursive: true });
+    try {
+      const tags = JSON.parse(readFileSync(dir.file('run.json'), 'utf8')).tags;
+      if (tags && typeof tags === 'object') dir.extra.tags = tags;
+    } catch {
+      // no run.json yet
+    }
     return dir;
+  }
+
+  /** Labels (`--tag key=value`), kept in run.json under `tags`; later values win. */
+  addTags(tags: Record<string, string> | undefined): void {
+    if (tags && Object.keys(tags).length) this.extra.tags = { ...((this.extra.tags as Record<string, string>) ?? {}), ...tags };
   }
 
   file(...parts: string[]): string {

@@ -15,6 +15,8 @@ export interface GlobalOptions {
   backend: BackendChoice;
   /** How progress shows on stderr (`--progress`, SCIML_PROGRESS); absent: SCIML_PROGRESS or auto. */
   progress?: ProgressMode;
+  /** Labels for the run this command makes (`--tag key=value`), stored in run.json. */
+  tags?: Record<string, string>;
 }
 
 export interface ConfigRequest {
@@ -63,6 +65,7 @@ async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOp
 async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
   const log = createLogger({ quiet: g.quiet, progress: g.progress });
   if (log.mode === 'plain') run.onPhase = (name, event, seconds) => log.progress(event === 'start' ? `${name}: started` : `${name}: done in ${seconds.toFixed(1)} s`);
+  run.addTags(g.tags);
   run.writeText('config.yaml', redactSecrets(resolved.yaml));
   const ctx = await contextFor(run, resolved, g, log, configFile);
   const backendName = ctx.backend ? ctx.backend.name : 'none';

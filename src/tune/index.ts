@@ -97,6 +97,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     run.extra.config_file = resolve(tuneFile);
   }
   run = run!;
+  run.addTags(g.tags);
   const limit = tune.time_limit_s;
   const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
   const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;
