@@ -18,6 +18,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTune } from './commands/tune.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerCompletion } from './commands/completion.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     registerTune,
     registerWorker,
     registerWorkers,
+    registerCompletion,
   ];
   for (const register of commands) register(program, globals);
   for (const sub of program.commands) {
