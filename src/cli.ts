@@ -18,6 +18,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTune } from './commands/tune.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerUi } from './commands/ui.js';
 import { registerCompletion } from './commands/completion.js';
 
 export type GlobalsOf = () => GlobalOptions;
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     registerTune,
     registerWorker,
     registerWorkers,
+    registerUi,
     registerCompletion,
   ];
   for (const register of commands) register(program, globals);
