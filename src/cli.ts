@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitStatus, isUserError } from './runtime/errors.js';
 import { BACKEND_CHOICES } from './runtime/backend.js';
-import type { GlobalOptions } from './runtime/session.js';
+import type { GlobalsOf } from './contracts/globals.js';
 import { scimlVersion } from './runtime/version.js';
 import { registerTrain } from './commands/train.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -17,8 +17,6 @@ import { registerServe } from './commands/serve.js';
 import { registerTune } from './commands/tune.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
-
-export type GlobalsOf = () => GlobalOptions;
 
 export function buildProgram(): Command {
   const program = new Command('sciml')

@@ -1,5 +1,5 @@
-import type { TaskOutcome } from '../tasks.js';
-import type { GlobalOptions } from '../runtime/session.js';
+import type { TaskOutcome } from '../contracts/task.js';
+import type { GlobalOptions } from '../contracts/globals.js';
 import { UserError } from '../runtime/errors.js';
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { generateData } from '../data/generate.js';
 import { collect, integer } from './common.js';
-import { GENERATORS } from '../tasks.js';
+import { GENERATORS } from '../registry.js';
 
 export function registerData(program: Command, globals: GlobalsOf): void {
   const data = program.command('data').description('generate and inspect data sets');
@@ -15,7 +15,7 @@ export function registerData(program: Command, globals: GlobalsOf): void {
     .option('-o, --output <file>', 'output Arrow file, - for stdout', '-')
     .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
     .action(async (kind: string, opts) => {
-      const summary = await generateData(kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set });
+      const summary = await generateData(GENERATORS, kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set });
       if (opts.output !== '-') {
         if (globals().json) process.stdout.write(JSON.stringify(summary) + '\n');
         else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { ExitStatus } from '../runtime/errors.js';
 import { collect } from './common.js';
 

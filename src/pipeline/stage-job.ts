@@ -77,6 +77,9 @@ function trackGroup(child: ChildProcess): void {
   }
 }
 
+/** Name of the job kind of one pipeline stage. */
+export const STAGE_KIND = 'stage';
+
 export const stageHandler: JobHandler<StagePayload, StageResult> = (payload, inputs, ctx) =>
   new Promise((resolve, reject) => {
     const shipped = payload.shipped;

@@ -9,7 +9,7 @@ import { tableFromArrow } from '../data/read-table.js';
 import { parseDateTime } from '../models/automl/features.js';
 import { isUserError } from '../runtime/errors.js';
 import { HttpProblem, invalidInput, type FieldProblem } from './problem.js';
-import type { InputField, ServeBatch, ServeColumn } from './servable.js';
+import type { InputField, ServeBatch, ServeColumn } from '../contracts/servable.js';
 
 const MAX_PROBLEMS = 20;
 

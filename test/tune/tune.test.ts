@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sciml } from '../helpers/cli.js';
 import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, tuneYaml, workdir, type Event } from './helpers.js';
-import { resolveConfig } from '../../src/runtime/session.js';
+import { resolveConfig } from '../../src/session.js';
 import { tableFromIPC } from 'apache-arrow';
 
 

@@ -6,7 +6,7 @@ import { predictionsToArrow, type PredictionColumn, type Predictions } from '../
 import { UserError } from '../../runtime/errors.js';
 import { argmaxRows } from '../tabular/classifier.js';
 import { loadModel, predictTable, type LoadedModel } from './model.js';
-import { ensureBackendFor } from './trial.js';
+import { ensureBackendFor } from './trial-common.js';
 
 /** Loads model/ and readies the compute backend its members need; a server keeps the members in memory. */
 export async function loadAutomlPredictor(modelDir: string, options: { keepMembers?: boolean } = {}): Promise<LoadedModel> {

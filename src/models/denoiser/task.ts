@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import type { Logger } from '../../runtime/log.js';
 import { denoiserSchema, type DenoiserConfig } from './config.js';
