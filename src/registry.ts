@@ -12,7 +12,7 @@ import type { JobHandler, JobTable } from './execution/job.js';
 import type { ModelMarker } from './runtime/model-dir.js';
 import { UserError } from './runtime/errors.js';
 import { PROBE_KIND } from './execution/probe.js';
-import { STAGE_KIND } from './pipeline/stage-job.js';
+import { STAGE_KIND } from './pipeline/kinds.js';
 import { TUNE_CV_KIND, TUNE_TRIAL_KIND } from './tune/kinds.js';
 import { denoiserFamily } from './models/denoiser/index.js';
 import { knotsFamily } from './models/knots/index.js';

@@ -20,7 +20,8 @@ import { readLock, writeLock, type Lock, type LockEntry } from './lock.js';
 import type { Stage } from './parse.js';
 import { ProgressBoard, type StageState } from './progress.js';
 import { checkStage, locked, type StageCheck } from './status.js';
-import { depInput, STAGE_KIND, type ShippedLayout, type StagePayload, type StageResult } from './stage-job.js';
+import { STAGE_KIND } from './kinds.js';
+import { depInput, type ShippedLayout, type StagePayload, type StageResult } from './stage-job.js';
 import { packPaths, unpackInto } from '../execution/files.js';
 
 export interface PipelineRunOptions {

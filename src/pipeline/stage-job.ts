@@ -77,9 +77,6 @@ function trackGroup(child: ChildProcess): void {
   }
 }
 
-/** Name of the job kind of one pipeline stage. */
-export const STAGE_KIND = 'stage';
-
 export const stageHandler: JobHandler<StagePayload, StageResult> = (payload, inputs, ctx) =>
   new Promise((resolve, reject) => {
     const shipped = payload.shipped;

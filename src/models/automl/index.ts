@@ -1,5 +1,5 @@
 import type { Family } from '../../contracts/family.js';
-import { AUTOML_TRIAL_KIND } from './trial-kind.js';
+import { AUTOML_TRIAL_KIND } from './kinds.js';
 
 export const automlFamily: Family = {
   name: 'automl',

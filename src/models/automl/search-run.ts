@@ -15,7 +15,7 @@ import { sampleBranched, type Config } from '../../search/space.js';
 import type { AutomlConfig } from './config.js';
 import type { TargetTransform } from './target.js';
 import type { TrialData, TrialResult, TrialTask } from './trial-common.js';
-import { AUTOML_TRIAL_KIND } from './trial-kind.js';
+import { AUTOML_TRIAL_KIND } from './kinds.js';
 import { encodeTable, trialPayload, trialResultOf } from './trial-job.js';
 import { defaultConfig, initialKinds, portfolio, zooSpace } from './zoo.js';
 import { metricOfLoss, type RegressionMetric } from './metrics.js';
