@@ -17,6 +17,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTune } from './commands/tune.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerUi } from './commands/ui.js';
 
 export function buildProgram(): Command {
   const program = new Command('sciml')
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     registerTune,
     registerWorker,
     registerWorkers,
+    registerUi,
   ];
   for (const register of commands) register(program, globals);
   for (const sub of program.commands) {
