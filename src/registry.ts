@@ -18,9 +18,10 @@ import { denoiserFamily } from './models/denoiser/index.js';
 import { knotsFamily } from './models/knots/index.js';
 import { automlFamily } from './models/automl/index.js';
 import { tabularFamily } from './models/tabular/index.js';
+import { particlesFamily } from './models/particles/index.js';
 
 /** Families in the order help texts, the config reference and error messages list them. */
-export const FAMILIES: readonly Family[] = [denoiserFamily, knotsFamily, automlFamily, tabularFamily];
+export const FAMILIES: readonly Family[] = [denoiserFamily, knotsFamily, automlFamily, tabularFamily, particlesFamily];
 
 export function familyOf(task: string): Family | undefined {
   return FAMILIES.find((f) => f.name === task);

@@ -10,6 +10,8 @@ export interface GeneratorDefinition<O = any> {
   /** Returns an Arrow table. */
   generate(n: number, seed: number, options: O): Promise<Table>;
   defaultCount: number;
+  /** Generators of sharded data sets write files themselves (`--shards`); returns the files written. */
+  writeShards?(n: number, seed: number, options: O, output: string, shards: number): Promise<string[]>;
 }
 
 export interface GeneratorEntry {
