@@ -49,7 +49,9 @@ async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOp
 }
 
 async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
-  const log = createLogger({ quiet: g.quiet });
+  const log = createLogger({ quiet: g.quiet, progress: g.progress });
+  if (log.mode === 'plain') run.onPhase = (name, event, seconds) => log.progress(event === 'start' ? `${name}: started` : `${name}: done in ${seconds.toFixed(1)} s`);
+  run.addTags(g.tags);
   run.writeText('config.yaml', redactSecrets(resolved.yaml));
   const ctx = await contextFor(run, resolved, g, log, configFile);
   const backendName = ctx.backend ? ctx.backend.name : 'none';
@@ -123,7 +125,7 @@ export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutc
   const name = readTaskName(configFile, { task: taskField(readFileSync(configFile, 'utf8')) }, undefined, TASK_NAMES);
   const task = await loadTask(name, configFile);
   const run = RunDir.open(dir);
-  await task.renderReport(run, createLogger({ quiet: g.quiet }));
+  await task.renderReport(run, createLogger({ quiet: g.quiet, progress: g.progress }));
   return { text: `${run.file('report.html')}\n`, summary: { run_dir: run.path, report: run.file('report.html') } };
 }
 
