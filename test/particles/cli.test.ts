@@ -1,10 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableFromIPC, tableToIPC, Table, makeVector, vectorFromArray, List, Field, Float64 } from 'apache-arrow';
-import { sciml } from '../helpers/cli.js';
+import { tableFromIPC, tableToIPC, Table, vectorFromArray, List, Field, Float64 } from 'apache-arrow';
+import { root, sciml } from '../helpers/cli.js';
 import { postJson, startServer, type Server } from '../serve/helpers.js';
 import { openEventDataset, readShardEvents } from '../../src/data/particles/reader.js';
 
@@ -68,5 +68,22 @@ test('particles: evaluate on other events (--set data.path), predict on a shard,
   assert.match(problem, /"row":2/);
   assert.match(problem, /GRU_input/);
   assert.match(problem, /item 1: expected 19 numbers, got 18/);
-  void makeVector;
+});
+
+test('pipelines/particles.yaml, small: events -> HLF classifier, gradient boosting on the HLF, inclusive -> diff', () => {
+  const project = join(dir, 'project');
+  mkdirSync(join(project, 'configs'), { recursive: true });
+  const pipeline = readFileSync(join(root, 'pipelines', 'particles.yaml'), 'utf8')
+    .replace(/^wdir: \.\.$/m, '')
+    .replace(/events: 12000/, 'events: 200')
+    .replace(/shards: 4/, 'shards: 2')
+    .replace(/epochs: 4/, 'epochs: 1')
+    .replace(/--time-limit \$\{automl_seconds\}/, '--time-limit 60 --max-trials 2');
+  writeFileSync(join(project, 'pipeline.yaml'), pipeline);
+  writeFileSync(join(project, 'configs', 'particles.yaml'), readFileSync(join(dir, 'tiny.yaml'), 'utf8'));
+  const r = sciml(['pipeline', 'run', join(project, 'pipeline.yaml'), '-j', '1']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  for (const stage of ['events', 'hlf', 'gbm', 'inclusive', 'diff']) assert.match(r.stdout, new RegExp(`${stage}\\s+ran`));
+  const diff = readFileSync(join(project, 'runs', 'particles', 'diff.md'), 'utf8');
+  assert.match(diff, /auc_macro/);
 });
