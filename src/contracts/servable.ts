@@ -9,7 +9,7 @@ import type { Predictions } from '../data/predictions.js';
 import type { ModelLocation } from '../runtime/model-dir.js';
 
 /** number: a JSON number (null = missing when nullable); category: one of `categories`; datetime: ISO text; trace: `length` numbers. */
-export type FieldType = 'number' | 'category' | 'datetime' | 'trace';
+export type FieldType = 'number' | 'category' | 'datetime' | 'trace' | 'sequence';
 
 export interface InputField {
   name: string;
@@ -18,6 +18,8 @@ export interface InputField {
   nullable: boolean;
   categories?: string[];
   length?: number;
+  /** sequence: at most this many items of `length` numbers each (a list of particles); it arrives as a zero-padded trace of items x length. */
+  items?: number;
 }
 
 /** A query parameter of POST /v1/predict (e.g. explain=integrated_gradients). */
