@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { UserError } from '../runtime/errors.js';
+import { checkOutputFile } from '../runtime/user-paths.js';
 
 export function registerPredict(program: Command, globals: GlobalsOf): void {
   program
@@ -12,6 +13,7 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
     .option('--explain <method>', 'knots: add per-feature attributions (integrated_gradients)')
     .option('--proba', 'classification: write only the class probabilities (proba_<class> columns)')
     .action(async (opts: { model: string; input: string; output: string; explain?: string; proba?: boolean }) => {
+      checkOutputFile('-o', opts.output);
       const { locateModel } = await import('../runtime/model-dir.js');
       const where = locateModel(opts.model);
       if (opts.explain !== undefined && (where.task !== 'knots' || opts.explain !== 'integrated_gradients')) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { UserError } from '../runtime/errors.js';
-import { integer, positiveNumber, printOutcome } from './common.js';
+import { integer, printOutcome, timeLimit } from './common.js';
 
 export function registerTune(program: Command, globals: GlobalsOf): void {
   program
@@ -9,7 +9,7 @@ export function registerTune(program: Command, globals: GlobalsOf): void {
     .description('search hyperparameters of any tunable task config (ASHA/TPE, segments), print a leaderboard per segment')
     .argument('[tune-file]', 'YAML tune file (see configs/tune-*.yaml)')
     .option('--resume <run-dir>', 'continue an interrupted tune run: finished trials are kept, unfinished ones continue from their checkpoints')
-    .option('--time-limit <seconds>', 'wall-clock limit of the whole command, outputs included (overrides tune.time_limit_s)', positiveNumber('--time-limit'))
+    .option('--time-limit <seconds>', 'wall-clock limit of the whole command, outputs included (overrides tune.time_limit_s)', timeLimit('--time-limit'))
     .option('--workers <n>', 'trials in parallel (overrides tune.workers)', integer('--workers', 1))
     .option('--max-trials <n>', 'configurations per segment (overrides tune.max_trials)', integer('--max-trials', 1))
     .option('--executor <spec>', "where trials run: 'local' or an engine URL (overrides execution.executor)")

@@ -3,6 +3,7 @@ import { UserError } from '../runtime/errors.js';
 import { hint } from '../config/didyoumean.js';
 import { parseOverride, validateConfig, type Override } from '../config/load.js';
 import { writeArrowTable } from './arrow.js';
+import { checkOutputFile } from '../runtime/user-paths.js';
 
 export interface GenerateRequest {
   count?: number;
@@ -16,6 +17,7 @@ export async function generateData(kind: string, req: GenerateRequest): Promise<
   const entry = GENERATORS[kind];
   if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(GENERATORS))}; expected one of ${Object.keys(GENERATORS).join(', ')}`);
   if (!entry.load) throw new UserError(`data generate: '${kind}' is not built in this version of sciml yet`);
+  checkOutputFile('-o', req.output);
   const gen = await entry.load();
   const overrides: Override[] = req.set.map(parseOverride);
   const options = validateConfig(gen.options, {}, `data generate ${kind}`, undefined, overrides);

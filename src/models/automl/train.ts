@@ -2,7 +2,7 @@
  * `sciml automl` end to end: prepare the data, search under the time budget, build the ensembles,
  * pick the best by CV, score it once on the holdout, and write the run directory.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskContext, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
@@ -55,8 +55,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
   for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
 
-  const candidatesDir = ctx.run.file('.candidates');
-  mkdirSync(candidatesDir, { recursive: true });
+  const candidatesDir = ctx.run.temporaryFolder('.candidates');
   const data: TrialData = {
     X: prep.X,
     y: prep.y,
