@@ -51,6 +51,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   const registry = registryFor(classification);
   const kinds = zooKinds(config.search.learners, configFile, registry);
   ctx.log.info(`problem type: ${prep.problem.type} (${prep.problem.reason}); metric ${metric}`);
+  for (const note of inputs.notes) ctx.log.warn(note);
   for (const note of prep.notes) ctx.log.warn(`${prep.dataPath}: ${note}`);
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
   for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
