@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TASKS, TASK_NAMES, type TaskDefinition, type TaskOutcome, type TaskContext } from '../tasks.js';
 import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, validateConfig, type Override } from '../config/load.js';
@@ -160,6 +160,17 @@ export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutc
   const run = RunDir.open(dir);
   await task.renderReport(run, createLogger({ quiet: g.quiet }));
   return { text: `${run.file('report.html')}\n`, summary: { run_dir: run.path, report: run.file('report.html') } };
+}
+
+/**
+ * Trains `configFile` into the existing folder `dir` (a tune winner's best/<segment>/, holding the
+ * config and the winner's checkpoint): the folder becomes a complete run directory.
+ */
+export async function trainInto(dir: string, configFile: string, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  const resolved = await resolveConfig({ file: configFile });
+  rmSync(join(dir, 'model'), { recursive: true, force: true });
+  const run = RunDir.open(dir);
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}), resolve(configFile));
 }
 
 /** Like runTrain, for a config assembled in memory (e.g. from `sciml automl` flags); `label` names it in errors. */

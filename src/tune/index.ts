@@ -32,6 +32,8 @@ export interface TuneOptions {
   workers?: number;
   maxTrials?: number;
   executor?: string;
+  /** Train every winner into best/<segment>/ as a complete run directory (`--refit`). */
+  refit?: boolean;
   /** Streamed checkpoint spacing inside trials (tests use 0: every epoch). */
   checkpointIntervalMs?: number;
   /** Extra best-so-far curves for the report (a benchmark's random search). */
@@ -147,6 +149,19 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
       boards.flat().filter((r) => !winners.some((w) => w.winner === r) && ['completed', 'stopped', 'failed'].includes(r.status)).forEach((r) => rmSync(join(r.dir, 'checkpoint'), { recursive: true, force: true }));
     }
   });
+  if (options.refit && !driver.wasInterrupted) {
+    // Each winner trained from its config at full length into best/<segment>/: a complete run
+    // directory (config.yaml, model/, metrics.json, report) that predict and serve take.
+    const { trainInto } = await import('../runtime/session.js');
+    await run.phase('refit', async () => {
+      for (const { seg, winner } of winners) {
+        if (winner?.metric == null) continue;
+        const dir = run.file('best', seg.segment.name);
+        log.info(`tune: refitting the winner of segment ${seg.segment.name} into ${dir}`);
+        await trainInto(dir, join(dir, 'config.yaml'), g, [...argv, '(refit)']);
+      }
+    });
+  }
   const metrics: Record<string, number> = {};
   const segmentsSummary: Record<string, unknown> = {};
   for (const { seg, winner } of winners) {

@@ -1,8 +1,8 @@
 /** Prediction with a saved automl model: `sciml predict` (a file) and `sciml serve` (HTTP rows) both call predictAutoml. */
 import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
-import { int32Column, writeArrowTable } from '../../data/arrow.js';
-import { predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
+import { writeTableFile } from '../../data/write-table.js';
+import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
 import { UserError } from '../../runtime/errors.js';
 import { batchFromTable } from '../../serve/input.js';
 import { HttpProblem } from '../../serve/problem.js';
@@ -21,6 +21,8 @@ export async function loadAutomlPredictor(modelDir: string, options: { keepMembe
 export interface AutomlPredictOptions {
   /** Classification: only the class probabilities. */
   proba?: boolean;
+  /** Input columns passed through to the predictions (`--keep`). */
+  keep?: string[];
 }
 
 function labelsOf(proba: Float64Array, classes: string[]): string[] {
@@ -80,6 +82,6 @@ export async function predictToFile(modelDir: string, input: string, output: str
   const table = await readTable(input);
   checkPredictInput(table, automlInputFields(model.file));
   const predictions = predictAutoml(model, table, options);
-  await writeArrowTable(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) }), output);
+  await writeTableFile(predictionsToArrow(predictions, leadingColumns(table, options.keep, predictions.columns.map((c) => c.name))), output);
   return { rows: table.numRows, output };
 }
