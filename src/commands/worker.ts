@@ -17,7 +17,7 @@ export function registerWorker(program: Command, globals: GlobalsOf): void {
     .action(async (url: string, opts) => {
       const { startWorker } = await import('../execution/worker.js');
       // The worker's own lines are what a supervisor (systemd, Slurm, kubectl logs) shows: always on stderr.
-      const base = createLogger({ quiet: globals().quiet });
+      const base = createLogger({ quiet: globals().quiet, progress: globals().progress });
       const log = { ...base, info: (m: string) => (globals().quiet ? undefined : process.stderr.write(`${m}\n`)) };
       const worker = await startWorker({ url, queue: opts.queue, concurrency: opts.concurrency, name: opts.name, cacheDir: opts.cache, memoryMb: opts.memory, log, origin: 'sciml worker' });
       await new Promise<void>((resolve) => {

@@ -77,6 +77,8 @@ export class RunDir {
   readonly extra: Record<string, unknown> = {};
   private readonly temporaries = new Set<string>();
   private previous: PreviousRun | undefined;
+  /** Called as each phase starts and ends (plain progress prints a line for each). */
+  onPhase?: (name: string, event: 'start' | 'end', seconds: number) => void;
 
   private constructor(path: string) {
     this.path = path;
@@ -99,17 +101,25 @@ export class RunDir {
 
   /**
    * Opens an existing run directory (for `report` on a run, or `--resume`). Its run.json, if any, is
-   * kept: a resumed run's `finish` keeps the first command and start time and appends this session.
+   * kept: its tags stay, and a resumed run's `finish` keeps the first command and start time and
+   * appends this session.
    */
   static open(path: string): RunDir {
     const dir = new RunDir(resolve(path));
     mkdirSync(dir.path, { recursive: true });
     try {
       dir.previous = JSON.parse(readFileSync(dir.file('run.json'), 'utf8')) as PreviousRun;
+      const tags = dir.previous.tags;
+      if (tags && typeof tags === 'object') dir.extra.tags = tags;
     } catch {
       dir.previous = undefined;
     }
     return dir;
+  }
+
+  /** Labels (`--tag key=value`), kept in run.json under `tags`; later values win. */
+  addTags(tags: Record<string, string> | undefined): void {
+    if (tags && Object.keys(tags).length) this.extra.tags = { ...((this.extra.tags as Record<string, string>) ?? {}), ...tags };
   }
 
   file(...parts: string[]): string {
@@ -152,10 +162,13 @@ export class RunDir {
   /** Times a phase of the run; durations (seconds) go to run.json. */
   async phase<T>(name: string, work: () => Promise<T> | T): Promise<T> {
     const t0 = performance.now();
+    this.onPhase?.(name, 'start', 0);
     try {
       return await work();
     } finally {
-      this.phases[name] = (this.phases[name] ?? 0) + (performance.now() - t0) / 1000;
+      const seconds = (performance.now() - t0) / 1000;
+      this.phases[name] = (this.phases[name] ?? 0) + seconds;
+      this.onPhase?.(name, 'end', seconds);
     }
   }
 
