@@ -19,10 +19,13 @@ export async function generateData(kind: string, req: GenerateRequest): Promise<
   const entry = GENERATORS[kind];
   if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(GENERATORS))}; expected one of ${Object.keys(GENERATORS).join(', ')}`);
   if (!entry.load) throw new UserError(`data generate: '${kind}' is not built in this version of sciml yet`);
-  checkOutputFile('-o', req.output);
-  outputFormat('-o', req.output);
-  checkStdoutOutput('-o', req.output);
   const gen = await entry.load();
+  if (!gen.writeShards) {
+    // One table file: checked before the work (a sharded generator takes a folder and checks its own).
+    checkOutputFile('-o', req.output);
+    outputFormat('-o', req.output);
+    checkStdoutOutput('-o', req.output);
+  }
   const overrides: Override[] = req.set.map(parseOverride);
   const options = validateConfig(gen.options, {}, `data generate ${kind}`, undefined, overrides);
   const n = req.count ?? gen.defaultCount;

@@ -181,7 +181,10 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], reportFacts(driver.segments, boards, parallel)));
   const noWinner = winners.every((w) => w.winner?.metric == null);
   const tried = boards.reduce((n, b) => n + b.length, 0);
-  const failure = noWinner && !driver.wasInterrupted ? `no trial finished${tried ? `: ${whyNoTrialFinished(boards)}` : ' (no configuration was tried)'}` : undefined;
+  // Every trial failed (or none ran): an error. Trials merely cut by the time limit are not.
+  const allFailed = boards.every((b) => b.every((r) => r.status === 'failed'));
+  const failure = noWinner && allFailed && !driver.wasInterrupted ? `no trial finished${tried ? `: ${whyNoTrialFinished(boards)}` : ' (no configuration was tried)'}` : undefined;
+  if (noWinner && !failure && !driver.wasInterrupted) log.warn(`tune: no trial reported a ${setup.metric} before the time limit (${whyNoTrialFinished(boards)}): no winner in ${run.path}/best; raise the time limit`);
   run.finish({ ...info, status: driver.wasInterrupted ? 'interrupted' : failure ? 'failed' : 'completed', ...(failure ? { error: failure } : {}) });
   const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
   if (failure) {

@@ -210,3 +210,23 @@ test('asha with 3 brackets starts configurations at every rung in Hyperband prop
   for (const e of events.filter((e) => e.ev === 'promote')) assert.ok((e.rung as number) > started.get(e.config_index)!, 'promotions go up from where a configuration started');
   assert.ok(existsSync(join(out, 'best', 'all', 'config.yaml')));
 });
+
+test('a tune in which every trial failed exits 2 naming the reason, with the leaderboard on stdout', () => {
+  const dir = workdir({
+    'knots.yaml': KNOTS_BASE.replace('data:\n', 'data:\n  validation_fraction: 0.9\n'),
+    'tune.yaml': tuneYaml(`  space:
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+  budget: {min: 1, max: 1}
+  scheduler: random
+  sampler: random
+  max_trials: 2
+  workers: 1
+`),
+  });
+  const out = join(dir, 'run');
+  const r = sciml(['tune', join(dir, 'tune.yaml'), '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^sciml: tune: no trial finished: 2 failed; first error: .*validation_fraction \+ data\.test_fraction/m);
+  assert.match(r.stdout, /failed/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status, 'failed');
+});
