@@ -9,7 +9,7 @@ import { userPathError } from '../runtime/user-paths.js';
 import { UserError } from '../runtime/errors.js';
 import { locateModel } from '../runtime/model-dir.js';
 import { MicroBatcher } from './batcher.js';
-import { buildApp } from './http.js';
+import { buildApp, type HttpContext } from './http.js';
 import { ServeMetrics } from './metrics.js';
 import { InferencePool } from './pool.js';
 import { ADAPTERS, trainingMetrics, type InputField, type ServableInfo, type ServeBatch, type ServeColumn } from './servable.js';
@@ -48,6 +48,7 @@ export function readToken(file: string): string {
 export function warmupBatch(inputs: InputField[]): ServeBatch {
   const columns = inputs.map((f): ServeColumn => {
     if (f.type === 'trace') return { name: f.name, kind: 'trace', length: f.length!, values: new Float32Array(f.length!) };
+    if (f.type === 'sequence') return { name: f.name, kind: 'trace', length: f.length! * f.items!, values: new Float32Array(f.length! * f.items!) };
     if (f.type === 'number') return { name: f.name, kind: 'number', values: Float64Array.of(f.nullable ? NaN : 0) };
     return { name: f.name, kind: 'string', values: [f.nullable ? null : (f.categories?.[0] ?? null)] };
   });
@@ -76,7 +77,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const token = options.tokenFile ? readToken(options.tokenFile) : undefined;
   const { where, info } = await describeRun(options.path);
   const log = options.accessLog ? jsonLine : () => {};
-  const state = { ready: () => pool.isReady, draining: false, inFlight: 0 };
+  const state: HttpContext['state'] = { ready: () => pool.isReady, draining: false, inFlight: 0 };
   let batcher: MicroBatcher | undefined;
   const pool = new InferencePool({
     size: options.workers,
@@ -111,14 +112,22 @@ export async function serve(options: ServeOptions): Promise<void> {
     }, options.timeoutMs + 5000);
     hardStop.unref();
     batcher!.drain();
-    app
-      .close()
-      .then(() => pool.close())
-      .then(() => {
-        clearTimeout(hardStop);
-        jsonLine({ time: new Date().toISOString(), event: 'stopped' });
-        stop();
-      });
+    // The port stays open (/readyz answers 503, new predictions 503) until the requests in flight end.
+    let closing = false;
+    const close = () => {
+      if (closing) return;
+      closing = true;
+      app
+        .close()
+        .then(() => pool.close())
+        .then(() => {
+          clearTimeout(hardStop);
+          jsonLine({ time: new Date().toISOString(), event: 'stopped' });
+          stop();
+        });
+    };
+    state.idle = close;
+    if (state.inFlight === 0) close();
   };
   const onTerm = () => onSignal('SIGTERM');
   const onInt = () => onSignal('SIGINT');

@@ -2,6 +2,7 @@
  * From the config to the search's inputs: read the table(s), check the target, split off the
  * holdout, plan and encode the features, look for leaks, and deal the folds.
  */
+import { HLF_FEATURES } from '../../data/particles/schema.js';
 import { dirname, resolve } from 'node:path';
 import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
@@ -56,6 +57,14 @@ export function minimumTrainingRows(folds: number): number {
   return Math.max(10, 2 * folds);
 }
 
+/** data.columns with 'hlf' expanded to the 14 high-level features of particle events, plus the target; undefined: all columns. */
+export function selectedColumns(columns: string[], target: string): string[] | undefined {
+  if (columns.length === 0) return undefined;
+  if (!target) throw new UserError('data.columns: give data.target too (the target is otherwise the last column read)');
+  const names = columns.flatMap((c) => (c === 'hlf' ? [...HLF_FEATURES] : [c]));
+  return [...new Set([...names, target])];
+}
+
 /**
  * The table(s) a config names, with the rows whose target is empty dropped (AutoGluon's way; `notes`
  * says how many, for the log). A target with no labeled row, or a single value, is a UserError.
@@ -63,13 +72,14 @@ export function minimumTrainingRows(folds: number): number {
 export async function readInputs(config: TableConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null; notes: string[] }> {
   const dataPath = resolveDataPath(config.data.path, configFile);
   const notes: string[] = [];
-  const read = await readTable(dataPath);
+  const columns = selectedColumns(config.data.columns, config.data.target);
+  const read = await readTable(dataPath, { columns });
   const target = targetName(config, read);
   if (config.data.drop.includes(target)) notes.push(`${read.source}: data.drop (--drop) names the target '${target}': ignored there, the target is what the models predict`);
   const table = labeledRows(read, target, notes);
   checkTargetVaries(table, target);
   const testPath = config.data.test_path ? resolveDataPath(config.data.test_path, configFile) : null;
-  const test = testPath ? labeledRows(await readTable(testPath), target, notes) : null;
+  const test = testPath ? labeledRows(await readTable(testPath, { columns }), target, notes) : null;
   return { table, test, dataPath, testPath, notes };
 }
 
