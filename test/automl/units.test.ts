@@ -132,7 +132,7 @@ test('rows without a target are left out with a note naming the count; a constan
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'sciml-labels-'));
-  const config = (file: string, drop: string[] = []) => ({ seed: 1, data: { path: join(dir, file), target: 'y', drop, test_fraction: 0.2 }, features: {} }) as never;
+  const config = (file: string, drop: string[] = []) => ({ seed: 1, data: { path: join(dir, file), target: 'y', drop, columns: [], test_fraction: 0.2 }, features: {} }) as never;
   writeFileSync(join(dir, 'gaps.csv'), 'x,y\n1,2.5\n2,\n3,4.5\n4,\n5,1\n');
   const read = await readInputs(config('gaps.csv', ['y']), undefined);
   assert.equal(read.table.numRows, 3);
