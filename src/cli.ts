@@ -17,6 +17,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTune } from './commands/tune.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
+import { registerUi } from './commands/ui.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     registerTune,
     registerWorker,
     registerWorkers,
+    registerUi,
   ];
   for (const register of commands) register(program, globals);
   for (const sub of program.commands) {

@@ -23,6 +23,7 @@ import {
   type DataType,
   type Vector,
 } from 'apache-arrow';
+import { arrowToParquetColumns, isParquetPath, parquetBytes } from './parquet.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
 import { UserError } from '../runtime/errors.js';
 import type { DataTable } from './table.js';
@@ -34,7 +35,8 @@ export async function writeArrowTable(table: Table, path: string): Promise<void>
     await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())));
     return;
   }
-  writeFileAtomic(path, tableToIPC(table, 'file'));
+  if (isParquetPath(path)) writeFileAtomic(path, parquetBytes(arrowToParquetColumns(table), { metadata: Object.fromEntries(table.schema.metadata) }));
+  else writeFileAtomic(path, tableToIPC(table, 'file'));
 }
 
 /** The bytes of an Arrow IPC file (for RunDir.writeBytes). */

@@ -8,6 +8,7 @@ import type { Table } from 'apache-arrow';
 import { looksLikeArrow, parseArrow } from './arrow.js';
 import { parseCsv } from './csv.js';
 import { readTableBytes, tableFromArrow } from './read-table.js';
+import { looksLikeParquet, parquetBytesToArrow } from './parquet.js';
 import type { Column } from './table.js';
 import { textTable } from '../runtime/text-table.js';
 
@@ -24,7 +25,7 @@ export interface ColumnSummary {
 
 export interface TableSummary {
   source: string;
-  format: 'arrow' | 'csv' | 'tsv';
+  format: 'arrow' | 'parquet' | 'csv' | 'tsv';
   rows: number;
   columns: ColumnSummary[];
 }
@@ -34,6 +35,7 @@ const TOP_VALUES = 3;
 export async function inspectTable(path: string): Promise<TableSummary> {
   const bytes = await readTableBytes(path);
   if (looksLikeArrow(bytes)) return summarizeArrow(parseArrow(bytes, path), path);
+  if (looksLikeParquet(bytes)) return { ...summarizeArrow(await parquetBytesToArrow(bytes, path), path), format: 'parquet' };
   const ext = extname(path).toLowerCase();
   if (['.arrow', '.feather', '.ipc', '.arrows'].includes(ext)) parseArrow(bytes, path);
   const tsv = ext === '.tsv' || ext === '.tab';

@@ -1,7 +1,7 @@
 /**
  * readTable(path): any tabular input to a DataTable. By extension: .csv/.tsv (csv.ts),
- * .arrow/.feather/.ipc (Arrow IPC file or stream); '-' reads stdin and sniffs Arrow magic bytes
- * versus CSV text.
+ * .arrow/.feather/.ipc (Arrow IPC file or stream), .parquet (parquet.ts); a directory or glob of
+ * Parquet shards is one table; '-' reads stdin and sniffs Arrow or Parquet magic bytes versus CSV text.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -9,6 +9,8 @@ import { Precision, Type, type DataType, type Float, type Table, type Vector } f
 import { UserError } from '../runtime/errors.js';
 import { looksLikeArrow, parseArrow } from './arrow.js';
 import { parseCsv } from './csv.js';
+import { isParquetPath, looksLikeParquet, parquetBytesToArrow, readParquetAsArrow } from './parquet.js';
+import { isShardSet, listShards } from './shards.js';
 import type { Column, DataTable } from './table.js';
 
 export interface ReadTableOptions {
@@ -26,15 +28,42 @@ const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<DataTable> {
   if (path === '-') {
     const bytes = await readStdinBytes();
+    if (looksLikeParquet(bytes)) return tableFromArrow(await parquetBytesToArrow(bytes, '-'), '-', options);
     return looksLikeArrow(bytes) ? tableFromArrow(parseArrow(bytes, '-'), '-', options) : parseCsv(bytes, '-');
   }
+  if (isShardSet(path)) return concatTables(await Promise.all(listShards(path).map((shard) => readTable(shard, options))), path);
   const ext = extname(path).toLowerCase();
+  if (isParquetPath(path)) return tableFromArrow(await readParquetAsArrow(path), path, options);
   const known = CSV_EXTENSIONS.has(ext) || TSV_EXTENSIONS.has(ext) || ARROW_EXTENSIONS.has(ext);
   const bytes = readInput(path);
+  if (!known && looksLikeParquet(bytes)) return tableFromArrow(await parquetBytesToArrow(bytes, path), path, options);
   if (ARROW_EXTENSIONS.has(ext) || (!known && looksLikeArrow(bytes))) return tableFromArrow(parseArrow(bytes, path), path, options);
   if (TSV_EXTENSIONS.has(ext)) return parseCsv(bytes, path, { delimiter: '\t' });
   if (CSV_EXTENSIONS.has(ext)) return parseCsv(bytes, path);
-  throw new UserError(`${path}: expected a table file ending in .csv, .tsv, .arrow, .feather or .ipc (or '-' for stdin), got '${ext || 'no extension'}'`);
+  throw new UserError(`${path}: expected a table file ending in .csv, .tsv, .arrow, .feather, .ipc or .parquet (or a directory of .parquet shards, or '-' for stdin), got '${ext || 'no extension'}'`);
+}
+
+/** Shards of one dataset as one table: the same columns of the same kinds, rows in shard order. */
+function concatTables(tables: DataTable[], source: string): DataTable {
+  const [first] = tables;
+  const columns: Column[] = first.columns.map((c) => ({ ...c }));
+  for (const t of tables.slice(1)) {
+    const names = t.columns.map((c) => c.name).join(', ');
+    if (names !== first.columns.map((c) => c.name).join(', ')) {
+      throw new UserError(`${t.source}: expected the columns of ${first.source} (${first.columns.map((c) => c.name).join(', ')}), got ${names}`);
+    }
+    t.columns.forEach((c, i) => {
+      const into = columns[i];
+      if (c.kind !== into.kind) throw new UserError(`${t.source}: column '${c.name}': expected ${into.kind}s as in ${first.source}, got ${c.kind}s`);
+      if (into.kind === 'number') {
+        const values = new Float64Array(into.values.length + c.values.length);
+        values.set(into.values);
+        values.set(c.values as Float64Array, into.values.length);
+        into.values = values;
+      } else into.values = [...into.values, ...(c.values as (string | null)[])];
+    });
+  }
+  return { source, numRows: tables.reduce((n, t) => n + t.numRows, 0), columns };
 }
 
 /** The bytes of a table file, or of stdin for '-'; a missing file or a folder is a UserError naming the path. */

@@ -21,6 +21,7 @@ import { ProgressBoard, type StageState } from './progress.js';
 import { checkStage, locked, type StageCheck } from './status.js';
 import { depInput, type ShippedLayout, type StagePayload, type StageResult } from './stage-job.js';
 import { packPaths, unpackInto } from '../execution/files.js';
+import { PipelineStatusWriter } from './status-file.js';
 
 export interface PipelineRunOptions {
   /** Stages at once (default: cores); a stage with `cpus: n` takes n. */
@@ -130,11 +131,16 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   const executor: Executor = await createExecutor({ spec, queue: dag.pipeline.execution.queue, isolation: 'inline', slots, origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor', runId, warn: (m) => options.log.warn(m) });
   const shipBase = remote ? commonFolder(dag) : undefined;
   const board = new ProgressBoard(names, options.log.interactive ? process.stderr : undefined);
+  const status = new PipelineStatusWriter(dag);
+  const mark = (name: string, state: StageState, worker?: string) => {
+    board.set(name, state);
+    status.set(name, state, worker);
+  };
 
   const finish = (name: string, report: Omit<StageReport, 'name'>): StageReport => {
     const r = { name, ...report };
     reports.set(name, r);
-    board.set(name, r.state as StageState);
+    mark(name, r.state as StageState, r.worker);
     return r;
   };
 
@@ -179,7 +185,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
     const blocked = upstream.find((u) => !OK.has(u.state));
     if (blocked) return finish(stage.name, { state: 'skipped', reasons: [`upstream ${blocked.name} ${blocked.state === 'failed' ? 'failed' : 'did not run'}`] });
     if (stopping) return finish(stage.name, { state: 'not-run', reasons: ['stopped after a failure (--keep-going runs independent stages)'] });
-    board.set(stage.name, 'checking');
+    mark(stage.name, 'checking');
     const check = await checkStage(dag, stage, lock.stages[stage.name], ws.hashes);
     if (check.state === 'up-to-date') return finish(stage.name, { state: 'up-to-date', reasons: [] });
     if (!check.signature) return finish(stage.name, { state: 'failed', reasons: check.reasons, error: check.reasons.join('; ') });
@@ -191,13 +197,13 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       const problem = await record(stage, check, startedMs, true);
       if (!problem) return finish(stage.name, { state: 'restored', reasons: [...check.reasons, 'outs restored from the run-cache'], startedMs, endedMs: Date.now() });
     }
-    board.set(stage.name, 'queued');
+    mark(stage.name, 'queued');
     await gate.acquire(stage.cpus);
     try {
       if (stopping) return finish(stage.name, { state: 'not-run', reasons: ['stopped after a failure (--keep-going runs independent stages)'] });
       forget(stage);
       removeOuts(stage);
-      board.set(stage.name, 'running');
+      mark(stage.name, 'running');
       const rel = (abs: string) => relative(stage.cwd, abs).split(sep).join('/') || '.';
       const shipped = shipBase ? ship(stage, shipBase) : undefined;
       const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)), shipped: shipped?.layout };
@@ -242,6 +248,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
     if (rejected) throw rejected.reason;
   } finally {
     board.close();
+    status.close();
     ws.hashes.save();
     await executor.close();
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isShardSet, listShards } from '../data/shards.js';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
@@ -96,6 +97,11 @@ export class RunDir {
   }
 
   async recordInput(path: string): Promise<InputRecord> {
+    if (isShardSet(path)) {
+      const records = [];
+      for (const shard of listShards(path)) records.push(await this.recordInput(shard));
+      return { path, bytes: records.reduce((n, r) => n + r.bytes, 0), sha256: records.map((r) => r.sha256).join(',') };
+    }
     const record = { path, bytes: statSync(path).size, sha256: await sha256OfFile(path) };
     this.inputs.push(record);
     return record;

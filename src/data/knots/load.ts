@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { UserError } from '../../runtime/errors.js';
 import { looksLikeArrow, parseArrow, readArrowFile } from '../arrow.js';
+import { isParquetPath, looksLikeParquet, parquetBytesToArrow, readParquetAsArrow } from '../parquet.js';
 import { parseCsv } from '../csv.js';
 import { parseNumberCell } from '../columns.js';
 import { readStdinBytes, readTable, tableFromArrow } from '../read-table.js';
@@ -36,8 +37,8 @@ export async function loadKnotFile(path: string, features: readonly string[], ta
   const stdin = path === '-' ? await readStdinBytes() : undefined;
   if (stdin && !looksLikeArrow(stdin)) {
     table = parseCsv(stdin, '-');
-  } else if (stdin || ARROW_EXTENSIONS.has(extname(path).toLowerCase())) {
-    const arrow = stdin ? parseArrow(stdin, '-') : readArrowFile(path);
+  } else if (stdin || ARROW_EXTENSIONS.has(extname(path).toLowerCase()) || isParquetPath(path)) {
+    const arrow = stdin ? (looksLikeParquet(stdin) ? await parquetBytesToArrow(stdin, '-') : parseArrow(stdin, '-')) : isParquetPath(path) ? await readParquetAsArrow(path) : readArrowFile(path);
     synthetic = arrow.schema.metadata.get(SYNTHETIC_METADATA_KEY) === 'true';
     table = tableFromArrow(arrow, path);
   } else {

@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UserError } from '../../runtime/errors.js';
 import { flatFloat32Vectors, looksLikeArrow, parseArrow, readArrowFile } from '../arrow.js';
+import { isParquetPath, readParquetAsArrow } from '../parquet.js';
 import { parseCsv } from '../csv.js';
 import { asMatrix, readArray, readNpz } from '../npy.js';
 import { readStdinBytes, readTable } from '../read-table.js';
@@ -35,10 +36,11 @@ export async function loadTraceFile(spec: TraceFileSpec): Promise<TraceSet> {
     const bytes = await readStdinBytes();
     raw = looksLikeArrow(bytes) ? fromArrow(parseArrow(bytes, '-'), spec) : fromCsv(parseCsv(bytes, '-'), '-');
   } else if (ARROW_EXTENSIONS.has(ext)) raw = fromArrow(readArrowFile(spec.path), spec);
+  else if (isParquetPath(spec.path)) raw = fromArrow(await readParquetAsArrow(spec.path), spec);
   else if (ext === '.csv') raw = fromCsv(await readTable(spec.path), spec.path);
   else if (ext === '.npz') raw = fromNpz(spec);
   else if (ext === '.npy') raw = fromNpy(spec);
-  else throw new UserError(`${spec.path}: expected traces in a .arrow, .csv, .npz or .npy file, got '${ext || 'no extension'}'`);
+  else throw new UserError(`${spec.path}: expected traces in a .arrow, .parquet, .csv, .npz or .npy file, got '${ext || 'no extension'}'`);
   return finish(raw, spec.path);
 }
 

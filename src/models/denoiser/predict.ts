@@ -7,6 +7,7 @@
 import { extname } from 'node:path';
 import { UserError } from '../../runtime/errors.js';
 import { flatFloat32Vectors, int32Column, readArrowFile, writeArrowTable, parseArrow } from '../../data/arrow.js';
+import { isParquetPath, readParquetAsArrow } from '../../data/parquet.js';
 import { asMatrix, readArray } from '../../data/npy.js';
 import { minMaxScale } from '../../data/radio/traces.js';
 import { peakIndices } from '../../metrics/peak.js';
@@ -60,6 +61,7 @@ async function readNoisyTraces(input: string): Promise<{ rows: number; length: n
     return flatFloat32Vectors(parseArrow(Buffer.concat(chunks), '-'), TRACE_COLUMN, '-');
   }
   if (ARROW_EXTENSIONS.has(ext)) return flatFloat32Vectors(readArrowFile(input), TRACE_COLUMN, input);
+  if (isParquetPath(input)) return flatFloat32Vectors(await readParquetAsArrow(input), TRACE_COLUMN, input);
   if (ext === '.npy' || ext === '.npz') {
     const array = readArray(input, TRACE_COLUMN);
     const m = asMatrix(array, array.where);

@@ -1,0 +1,101 @@
+/**
+ * Learning curves of a run, read generically from whatever history file it has: `history.jsonl`
+ * (one record per line, appended while the run trains), `history.json` (a list of records, or
+ * named lists such as knots' `{full: [...], top_k: [...]}`), or `model/history.json`. A record's x
+ * is its epoch, round, step or iteration (else its position); every other number in it, nested
+ * keys flattened, is a metric, so kinds this code has never seen still plot.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { numbersOf } from '../compare/read.js';
+import type { RunsRoot } from './paths.js';
+
+export interface CurveSeries {
+  name: string;
+  /** Name of the x field: epoch, round, step, iteration, or 'index'. */
+  x: string;
+  /** One entry per record: `x` and the record's numbers. */
+  points: Record<string, number>[];
+}
+
+export interface Curves {
+  /** The file read, relative to the run, or null when the run has no history yet. */
+  source: string | null;
+  /** mtime and size of the source: the response's ETag. */
+  stamp: string;
+  series: CurveSeries[];
+}
+
+export const HISTORY_FILES = ['history.jsonl', 'history.json', 'model/history.json'];
+const X_FIELDS = ['epoch', 'round', 'step', 'iteration'];
+const SERIES_FIELDS = ['series', 'phase', 'segment'];
+
+function seriesOf(name: string, records: unknown[]): CurveSeries {
+  const objects = records.filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object' && !Array.isArray(r));
+  const x = X_FIELDS.find((f) => objects.length > 0 && objects.every((r) => typeof r[f] === 'number')) ?? 'index';
+  const points = objects.map((r, i) => ({ ...numbersOf(r), [x]: x === 'index' ? i + 1 : (r[x] as number) }));
+  return { name, x, points };
+}
+
+/** Splits records on a string field such as `series` (or keeps them as one series). */
+function grouped(records: unknown[], fallback: string): CurveSeries[] {
+  const field = SERIES_FIELDS.find((f) => records.some((r) => r && typeof (r as Record<string, unknown>)[f] === 'string'));
+  if (!field) return [seriesOf(fallback, records)];
+  const groups = new Map<string, unknown[]>();
+  for (const r of records) {
+    const key = String((r as Record<string, unknown>)[field] ?? fallback);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(r);
+  }
+  return [...groups].map(([name, rs]) => seriesOf(name, rs));
+}
+
+export function parseHistory(text: string, jsonLines: boolean): CurveSeries[] {
+  if (jsonLines) {
+    const records: unknown[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        records.push(JSON.parse(line));
+      } catch {
+        // A line being appended right now: the next poll reads it whole.
+      }
+    }
+    return records.length ? grouped(records, 'history') : [];
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (Array.isArray(value)) return value.length ? grouped(value, 'history') : [];
+  if (value && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => Array.isArray(v) && v.length > 0 && typeof v[0] === 'object')
+      .flatMap(([k, v]) => grouped(v as unknown[], k));
+  }
+  return [];
+}
+
+export function readCurves(root: RunsRoot, run: string): Curves {
+  for (const file of HISTORY_FILES) {
+    const abs = root.resolve(`${run}/${file}`);
+    if (!abs) continue;
+    let stamp: string;
+    try {
+      const st = statSync(abs);
+      if (!st.isFile()) continue;
+      stamp = `${st.mtimeMs}-${st.size}`;
+    } catch {
+      continue;
+    }
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch {
+      continue;
+    }
+    return { source: file, stamp, series: parseHistory(text, file.endsWith('.jsonl')) };
+  }
+  return { source: null, stamp: 'none', series: [] };
+}
