@@ -105,6 +105,7 @@ export const TASKS: Record<string, TaskEntry> = {
   knots: { summary: 'knot signature regression from geometric invariants, with salience', load: () => import('./models/knots/task.js').then((m) => m.knotsTask) },
   automl: { summary: 'time-budgeted tabular model search and ensembling', load: () => import('./models/automl/task.js').then((m) => m.automlTask) },
   tabular: { summary: 'one tabular learner (gradient boosting, forests, ridge, k-NN, MLP) trained from YAML', load: () => import('./models/tabular/task.js').then((m) => m.tabularTask) },
+  particles: { summary: 'LHC Inclusive Classifier: GRU over particle lists plus high-level features, on streamed Parquet shards', load: () => import('./models/particles/task.js').then((m) => m.particlesTask) },
 };
 
 export const TASK_NAMES = Object.keys(TASKS);
@@ -118,9 +119,12 @@ export interface GeneratorDefinition<O = any> {
   /** Returns an Arrow table (apache-arrow Table). */
   generate(n: number, seed: number, options: O): Promise<import('apache-arrow').Table>;
   defaultCount: number;
+  /** Generators of sharded data sets write files themselves (`--shards`); returns the files written. */
+  writeShards?(n: number, seed: number, options: O, output: string, shards: number): Promise<string[]>;
 }
 
 export const GENERATORS: Record<string, { summary: string; load?: () => Promise<GeneratorDefinition> }> = {
   radio: { summary: 'simulated noisy radio traces with cosmic-ray pulses', load: () => import('./data/radio/generator.js').then((m) => m.radioGenerator) },
   knots: { summary: 'synthetic knot invariants and signatures (published column format)', load: () => import('./data/knots/generate.js').then((m) => m.knotsGenerator) },
+  particles: { summary: 'simulated LHC events (W+jets, QCD, tt) as Parquet shards', load: () => import('./data/particles/generator.js').then((m) => m.particlesGenerator) },
 };

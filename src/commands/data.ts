@@ -14,11 +14,12 @@ export function registerData(program: Command, globals: GlobalsOf): void {
     .option('--seed <n>', 'random seed', integer('--seed'), 42)
     .option('-o, --output <file>', 'output Arrow file, - for stdout', '-')
     .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
+    .option('--shards <k>', 'sharded generators (particles): number of Parquet files under the -o directory', integer('--shards', 1))
     .action(async (kind: string, opts) => {
-      const summary = await generateData(kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set });
+      const summary = await generateData(kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set, shards: opts.shards });
       if (opts.output !== '-') {
         if (globals().json) process.stdout.write(JSON.stringify(summary) + '\n');
-        else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}\n`);
+        else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}${summary.files ? ` (${summary.files} files)` : ''}\n`);
       }
     });
   data

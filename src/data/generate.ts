@@ -9,10 +9,12 @@ export interface GenerateRequest {
   seed: number;
   output: string;
   set: string[];
+  /** Number of output files for generators that write shards (default 1). */
+  shards?: number;
 }
 
 /** Runs a registered generator and writes its table as an Arrow IPC file (or stream to stdout). */
-export async function generateData(kind: string, req: GenerateRequest): Promise<{ kind: string; rows: number; output: string; seed: number }> {
+export async function generateData(kind: string, req: GenerateRequest): Promise<{ kind: string; rows: number; output: string; seed: number; files?: number }> {
   const entry = GENERATORS[kind];
   if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(GENERATORS))}; expected one of ${Object.keys(GENERATORS).join(', ')}`);
   if (!entry.load) throw new UserError(`data generate: '${kind}' is not built in this version of sciml yet`);
@@ -20,6 +22,11 @@ export async function generateData(kind: string, req: GenerateRequest): Promise<
   const overrides: Override[] = req.set.map(parseOverride);
   const options = validateConfig(gen.options, {}, `data generate ${kind}`, undefined, overrides);
   const n = req.count ?? gen.defaultCount;
+  if (gen.writeShards) {
+    const files = await gen.writeShards(n, req.seed, options, req.output, req.shards ?? 1);
+    return { kind, rows: n, output: req.output, seed: req.seed, files: files.length };
+  }
+  if ((req.shards ?? 1) !== 1) throw new UserError(`data generate ${kind}: --shards is for sharded generators (particles), got --shards ${req.shards}`);
   const table = await gen.generate(n, req.seed, options);
   await writeArrowTable(table, req.output);
   return { kind, rows: table.numRows, output: req.output, seed: req.seed };

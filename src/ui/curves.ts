@@ -1,11 +1,13 @@
 /**
  * Learning curves of a run, read generically from whatever history file it has: `history.jsonl`
  * (one record per line, appended while the run trains), `history.json` (a list of records, or
- * named lists such as knots' `{full: [...], top_k: [...]}`), or `model/history.json`. A record's x
- * is its epoch, round, step or iteration (else its position); every other number in it, nested
- * keys flattened, is a metric, so kinds this code has never seen still plot.
+ * named lists such as knots' `{full: [...], top_k: [...]}`), or `model/history.json`; plus a
+ * distributed training's round files (`rounds.json`, `rounds-<model>.json`: `{label, rounds: [...]}`,
+ * rewritten after every round). A record's x is its epoch, round, step or iteration (else its
+ * position); every other number in it, nested keys flattened, is a metric, so kinds this code has
+ * never seen still plot.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { numbersOf } from '../compare/read.js';
 import type { RunsRoot } from './paths.js';
 
@@ -18,12 +20,21 @@ export interface CurveSeries {
 }
 
 export interface Curves {
-  /** The file read, relative to the run, or null when the run has no history yet. */
+  /** The files read, relative to the run (comma-separated), or null when the run has no history yet. */
   source: string | null;
-  /** mtime and size of the source: the response's ETag. */
+  /** mtimes and sizes of the sources: the response's ETag. */
   stamp: string;
   series: CurveSeries[];
 }
+
+/** A distributed training's rounds file: its label and the records of every round so far. */
+export interface RoundsFile {
+  file: string;
+  label: string;
+  records: Record<string, unknown>[];
+}
+
+export const ROUNDS_FILE = /^rounds(-[A-Za-z0-9_.-]+)?\.json$/;
 
 export const HISTORY_FILES = ['history.jsonl', 'history.json', 'model/history.json'];
 const X_FIELDS = ['epoch', 'round', 'step', 'iteration'];
@@ -77,25 +88,61 @@ export function parseHistory(text: string, jsonLines: boolean): CurveSeries[] {
   return [];
 }
 
-export function readCurves(root: RunsRoot, run: string): Curves {
-  for (const file of HISTORY_FILES) {
-    const abs = root.resolve(`${run}/${file}`);
-    if (!abs) continue;
-    let stamp: string;
-    try {
-      const st = statSync(abs);
-      if (!st.isFile()) continue;
-      stamp = `${st.mtimeMs}-${st.size}`;
-    } catch {
-      continue;
-    }
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch {
-      continue;
-    }
-    return { source: file, stamp, series: parseHistory(text, file.endsWith('.jsonl')) };
+function readSource(root: RunsRoot, run: string, file: string): { text: string; stamp: string } | undefined {
+  const abs = root.resolve(`${run}/${file}`);
+  if (!abs) return undefined;
+  try {
+    const st = statSync(abs);
+    if (!st.isFile()) return undefined;
+    return { text: readFileSync(abs, 'utf8'), stamp: `${st.mtimeMs}-${st.size}` };
+  } catch {
+    return undefined;
   }
-  return { source: null, stamp: 'none', series: [] };
+}
+
+export function readRoundsFiles(root: RunsRoot, run: string): { stamp: string; files: RoundsFile[] } {
+  const abs = root.resolve(run);
+  let names: string[] = [];
+  try {
+    names = abs ? readdirSync(abs).filter((n) => ROUNDS_FILE.test(n)).sort() : [];
+  } catch {
+    names = [];
+  }
+  const stamps: string[] = [];
+  const files: RoundsFile[] = [];
+  for (const file of names) {
+    const source = readSource(root, run, file);
+    if (!source) continue;
+    stamps.push(`${file}:${source.stamp}`);
+    try {
+      const value = JSON.parse(source.text) as { label?: unknown; rounds?: unknown };
+      if (!Array.isArray(value.rounds)) continue;
+      const label = typeof value.label === 'string' && value.label ? value.label : file.replace(/^rounds-?/, '').replace(/\.json$/, '') || 'rounds';
+      files.push({ file, label, records: value.rounds.filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object') });
+    } catch {
+      // Rewritten atomically, so unreadable means damaged: left out, the rest still shows.
+    }
+  }
+  return { stamp: stamps.join('|'), files };
+}
+
+export function readCurves(root: RunsRoot, run: string): Curves {
+  const sources: string[] = [];
+  const stamps: string[] = [];
+  const series: CurveSeries[] = [];
+  for (const file of HISTORY_FILES) {
+    const source = readSource(root, run, file);
+    if (!source) continue;
+    sources.push(file);
+    stamps.push(source.stamp);
+    series.push(...parseHistory(source.text, file.endsWith('.jsonl')));
+    break;
+  }
+  const rounds = readRoundsFiles(root, run);
+  for (const f of rounds.files) {
+    sources.push(f.file);
+    series.push({ ...seriesOf(`${f.label} (rounds)`, f.records) });
+  }
+  if (rounds.stamp) stamps.push(rounds.stamp);
+  return { source: sources.length ? sources.join(', ') : null, stamp: stamps.join('|') || 'none', series };
 }

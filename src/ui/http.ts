@@ -13,10 +13,11 @@ import { readRun } from '../compare/read.js';
 import { THEME } from '../report/theme.js';
 import { projectRoot, scimlVersion } from '../runtime/version.js';
 import { tokenGate } from './auth.js';
-import { readCurves } from './curves.js';
+import { readCurves, readRoundsFiles } from './curves.js';
 import { RunsRoot } from './paths.js';
 import { readPipelines } from './pipelines.js';
 import { RunIndex } from './run-index.js';
+import { distributedView } from './distributed.js';
 import { readTuneJournal } from './tune.js';
 
 export interface UiOptions {
@@ -169,6 +170,14 @@ export function buildUiApp(options: UiOptions): { app: FastifyInstance; root: Ru
     const curves = readCurves(root, path);
     if (fresh(request, reply, `"curves-${curves.stamp}"`)) return reply.code(304).send();
     return curves;
+  });
+
+  app.get('/api/rounds', async (request, reply) => {
+    const path = stringParam(request, 'path') ?? '';
+    if (!root.resolve(path) || !index.get(path)) return notFound(reply);
+    const rounds = readRoundsFiles(root, path);
+    if (fresh(request, reply, `"rounds-${rounds.stamp}"`)) return reply.code(304).send();
+    return { trainings: rounds.files.map(distributedView) };
   });
 
   app.get('/api/diff', async (request, reply) => {

@@ -64,6 +64,10 @@ test('a failing stage skips its downstream; --keep-going finishes independent st
   assert.match(stop.stderr, /broken/, 'the tail of the stage log is shown');
   assert.equal(count(dir, 'fine'), 0);
   assert.ok(!existsSync(join(dir, 'pipeline.lock')) || Object.keys(lockOf(dir).stages).length === 0);
+  // The live status file `sciml ui` reads: every stage's final state and its upstream.
+  const status = JSON.parse(readFileSync(join(dir, 'pipeline.status.json'), 'utf8'));
+  assert.deepEqual(Object.fromEntries(Object.entries(status.stages).map(([k, v]: [string, any]) => [k, v.state])), { bad: 'failed', after_bad: 'skipped', fine: 'not-run' });
+  assert.deepEqual(status.stages.after_bad.upstream, ['bad']);
 
   const going = await pipeJson(dir, 'run', '-j', '1', '--keep-going');
   assert.equal(going.code, 1);

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { buildUiApp } from '../../src/ui/http.js';
 import { sciml } from '../helpers/cli.js';
-import { appendEpoch, writeRun, writeTune } from './fixtures.js';
+import { appendEpoch, writeRounds, writeRun, writeTune } from './fixtures.js';
 
 const CHROMIUM = process.env.SCIML_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium)`;
@@ -24,6 +24,7 @@ const B = writeRun(join(dir, 'knots-b'), { task: 'knots', mse: 1.5, width: 16, e
 writeRun(join(dir, 'denoiser-1'), { task: 'denoiser', mse: 0.01 });
 const LIVE = writeRun(join(dir, 'live'), { task: 'denoiser', status: 'running', jsonl: true, epochs: 2 });
 writeTune(join(dir, 'tune-1'));
+writeRounds(A, 3);
 
 let browser: Browser;
 let url = '';
@@ -84,11 +85,14 @@ test('the runs table lists the fixture runs (tune trials included) and filters b
   await page.close();
 });
 
-test("a run page shows its learning curves and charts, with no console errors", { skip }, async () => {
+test("a run page shows its learning curves, charts and distributed rounds, with no console errors", { skip }, async () => {
   const { page, errors } = await open(`${url}/#/run/knots-a`);
   await page.waitForSelector('#curves svg');
   await page.waitForSelector('[data-chart="predicted-vs-true"] svg');
-  assert.equal(await page.$eval('#curves', (el: any) => el.dataset.points), '3');
+  await page.waitForSelector('#distributed [data-workers] svg');
+  assert.equal(await page.$eval('#curves', (el: any) => el.dataset.points), '6', '3 epochs of history.json and 3 rounds');
+  const cells = await page.$$eval('#rounds-table tbody td', (tds) => tds.map((td: any) => td.textContent));
+  assert.deepEqual(cells.slice(0, 4), ['denoiser', '3', '1', '1'], 'model, rounds, replicas alive in the last round, lost');
   assert.match(await page.textContent('#config') ?? '', /task: knots/);
   assert.match(await page.textContent('#inputs') ?? '', /a{64}/);
   assert.ok((await page.$$('#curves svg path')).length > 0);

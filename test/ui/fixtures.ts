@@ -84,3 +84,55 @@ export function writeTune(dir: string): string {
   }
   return dir;
 }
+
+/** A distributed training's rounds file as src/distributed writes it (2 replicas, one worker lost in round 3). */
+export function writeRounds(dir: string, rounds: number, file = 'rounds.json'): void {
+  const t0 = Date.parse('2026-12-01T12:00:00.000Z');
+  const records = Array.from({ length: rounds }, (_, i) => ({
+    round: i + 1,
+    epoch: (i + 1) / 2,
+    train_loss: 1 / (i + 1),
+    val_loss: 1.1 / (i + 1),
+    metrics: { peak_accuracy: 0.5 + 0.05 * i },
+    learning_rate: 0.001,
+    seconds: 2,
+    examples_per_s: 1000 + i,
+    replicas: i === 2 ? 1 : 2,
+    lost: i === 2 ? [1] : [],
+    bytes_moved: 1e6,
+    compute_s: 1.8,
+    validation_s: 0.1,
+    overhead_s: 0.1,
+    jobs: [0, 1].filter((r) => i !== 2 || r === 0).map((replica) => ({ replica, worker: `host-${replica}`, attempts: 1, started_ms: t0 + 2000 * i, ended_ms: t0 + 2000 * i + 1800, compute_s: 1.8 })),
+  }));
+  writeFileSync(join(dir, file), JSON.stringify({ label: 'denoiser', replicas: 2, executor: 'redis', rounds: records }));
+}
+
+/** A pipeline's lock (two stages, the second reading the first's out) and, optionally, its live status file. */
+export function writePipeline(folder: string, live: boolean): void {
+  mkdirSync(folder, { recursive: true });
+  const lock = [
+    '# Written by `sciml pipeline run`: what each completed stage ran on and made. Do not edit.',
+    'schema: sciml-pipeline-lock/1',
+    'stages:',
+    '  prepare:',
+    '    cmd: sciml data generate knots -n 100 -o runs/data.arrow',
+    '    signature: abc',
+    '    deps: []',
+    '    params: {}',
+    '    outs:',
+    '      - path: runs/data.arrow',
+    '        sha256: def',
+    '        size: 10',
+    '    started_at: 2026-12-01T10:00:00.000Z',
+    '    ended_at: 2026-12-01T10:00:05.000Z',
+    '    duration_s: 5',
+  ].join('\n');
+  writeFileSync(join(folder, 'flow.lock'), lock + '\n');
+  if (live) {
+    writeFileSync(join(folder, 'flow.status.json'), JSON.stringify({
+      schema: 'sciml-pipeline-status/1', pipeline: 'flow.yaml', started_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:06.000Z',
+      stages: { prepare: { state: 'ran', upstream: [], outs: ['runs/data.arrow'], started_at: '2026-12-01T10:00:00.000Z', ended_at: '2026-12-01T10:00:05.000Z' }, train: { state: 'running', upstream: ['prepare'], outs: ['runs/a'], started_at: '2026-12-01T10:00:05.000Z' } },
+    }));
+  }
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildUiApp } from '../../src/ui/http.js';
 import { parseHistory } from '../../src/ui/curves.js';
-import { appendEpoch, writeRun, writeTune } from './fixtures.js';
+import { appendEpoch, writePipeline, writeRounds, writeRun, writeTune } from './fixtures.js';
 
 const base = mkdtempSync(join(tmpdir(), 'sciml-ui-'));
 const runs = join(base, 'runs');
@@ -15,6 +15,9 @@ writeRun(join(runs, 'a'), { task: 'knots', mse: 2, tags: { team: 'x' } });
 writeRun(join(runs, 'b'), { task: 'knots', mse: 1, width: 16 });
 writeRun(join(runs, 'live'), { task: 'denoiser', status: 'running', jsonl: true });
 writeTune(join(runs, 'tune-1'));
+writeRun(join(runs, 'dist'), { task: 'denoiser', status: 'running', epochs: 1 });
+writeRounds(join(runs, 'dist'), 4);
+writePipeline(join(runs, 'pipelines'), true);
 writeFileSync(join(base, 'secret.txt'), 'outside --dir\n');
 mkdirSync(join(base, 'outside-run'));
 writeRun(join(base, 'outside-run'), { task: 'knots' });
@@ -46,7 +49,7 @@ async function rawGet(server: typeof app, path: string, headers: Record<string, 
 test('the index lists every run, nested tune trials included, with task, kind, status, tags and headline metrics', async () => {
   const { runs: list } = JSON.parse((await rawGet(app, '/api/runs')).body);
   const byPath = Object.fromEntries(list.map((r: any) => [r.path, r]));
-  assert.deepEqual(Object.keys(byPath).sort(), ['a', 'b', 'live', 'tune-1', 'tune-1/trials/all/0', 'tune-1/trials/all/1']);
+  assert.deepEqual(Object.keys(byPath).sort(), ['a', 'b', 'dist', 'live', 'tune-1', 'tune-1/trials/all/0', 'tune-1/trials/all/1']);
   assert.equal(byPath.a.task, 'knots');
   assert.equal(byPath.a.kind, 'train');
   assert.deepEqual(byPath.a.tags, ['team=x']);
@@ -154,4 +157,27 @@ test('compare of two runs: the differences diffRuns computes, paths relative to 
   assert.deepEqual([mse.a, mse.b, mse.change], [2, 1, -1]);
   assert.deepEqual(d.diffs[0].params, [{ param: 'model.width', a: 32, b: 16 }]);
   assert.equal((await rawGet(app, '/api/diff?runs=a')).status, 400);
+});
+
+test('a distributed training: its rounds become curves (x = epoch), and the rounds view has replicas, losses and worker jobs', async () => {
+  const curves = JSON.parse((await rawGet(app, '/api/curves?path=dist')).body);
+  const rounds = curves.series.find((s: any) => s.name === 'denoiser (rounds)');
+  assert.equal(rounds.points.length, 4);
+  assert.equal(rounds.x, 'epoch');
+  assert.equal(rounds.points[2].replicas, 1);
+  assert.equal(rounds.points[0]['metrics.peak_accuracy'], 0.5);
+  const view = JSON.parse((await rawGet(app, '/api/rounds?path=dist')).body).trainings[0];
+  assert.deepEqual([view.label, view.rounds, view.replicas, view.lost, view.bytes_moved], ['denoiser', 4, 2, 0, 4e6]);
+  assert.equal(view.jobs.length, 7, 'two jobs a round, one in the round that lost a replica');
+  assert.deepEqual([...new Set(view.jobs.map((j: any) => j.worker))].sort(), ['host-0', 'host-1']);
+});
+
+test('pipelines: a lock and its live status file give stage states, the DAG edges and outs linked to runs', async () => {
+  const { pipelines } = JSON.parse((await rawGet(app, '/api/pipelines')).body);
+  assert.equal(pipelines.length, 1);
+  const p = pipelines[0];
+  assert.equal(p.lock, 'pipelines/flow.lock');
+  assert.deepEqual(p.stages.map((s: any) => [s.name, s.state]), [['prepare', 'ran'], ['train', 'running']]);
+  assert.deepEqual(p.edges, [['prepare', 'train']]);
+  assert.deepEqual(p.stages[1].outs, [{ path: 'runs/a', run: 'a' }]);
 });

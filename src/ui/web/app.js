@@ -251,6 +251,7 @@ async function renderRunPage(path) {
     ),
     Object.keys(s.metrics).length ? h('section', {}, h('h2', {}, 'Headline metrics'), kv(Object.entries(s.metrics).map(([k, v]) => [k, fmt(v)]))) : null,
     h('section', {}, h('h2', {}, 'Learning curves'), h('div', { id: 'curves', class: 'chart' }, h('p', { class: 'muted' }, 'no history file yet'))),
+    h('section', { id: 'distributed', hidden: true }),
     data.charts.length ? h('section', {}, h('h2', {}, 'Charts'), h('div', { class: 'grid', id: 'charts' }, data.charts.map((c) => h('div', { class: 'chart', dataset: { chart: c } })))) : null,
     data.report ? h('details', {}, h('summary', {}, 'report.html'), h('iframe', { class: 'report', src: fileHref(s.path, data.report), sandbox: '', title: 'report' })) : null,
     h('div', { class: 'cols' },
@@ -278,6 +279,8 @@ async function renderRunPage(path) {
       el.dataset.source = curves.source;
       await Charts.render(el, Object.assign(Charts.curves(rows, { xTitle: x, color: curves.series.length > 1 ? 'series' : undefined }), { title: { text: curves.source, anchor: 'start', fontSize: 11, color: '#666' } }), curves.series.reduce((n, s) => n + s.points.length, 0));
     }
+    const rounds = await getJson(`/api/rounds?path=${enc(path)}`, { onlyChanged: true });
+    if (rounds && rounds.trainings.length) await drawDistributed(rounds.trainings);
     if (s.status === 'running') {
       const fresh = await getJson(`/api/runs`);
       const now = fresh.runs.find((r) => r.path === path);
@@ -287,6 +290,20 @@ async function renderRunPage(path) {
       }
     }
   });
+}
+
+async function drawDistributed(trainings) {
+  const box = document.getElementById('distributed');
+  box.hidden = false;
+  fill(box, h('h2', {}, 'Distributed training'),
+    h('table', { id: 'rounds-table' }, h('thead', {}, h('tr', {}, ['model', 'rounds', 'replicas (last round)', 'lost', 'examples/s', 'bytes moved', 'overhead'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, trainings.map((t) => h('tr', {}, h('td', {}, t.label), h('td', { class: 'num' }, t.rounds), h('td', { class: 'num' }, fmt(t.replicas)), h('td', { class: 'num' }, t.lost), h('td', { class: 'num' }, fmt(t.examples_per_s)), h('td', { class: 'num' }, `${fmt(t.bytes_moved / 1e6)} MB`), h('td', { class: 'num' }, t.overhead_share === undefined ? '–' : `${(100 * t.overhead_share).toFixed(1)}%`))))),
+    ...trainings.map((t) => h('div', { class: 'chart', dataset: { workers: t.label } })));
+  for (const t of trainings) {
+    const rows = t.jobs.map((j) => Object.assign({}, j, { seconds: (j.end - j.start) / 1000 }));
+    const el = box.querySelector(`[data-workers="${CSS.escape(t.label)}"]`);
+    if (rows.length) await Charts.render(el, Charts.workerTimeline(rows, t.label), rows.length);
+  }
 }
 
 /* ---------- compare ---------- */
@@ -336,7 +353,7 @@ async function renderCompare(paths) {
     el.dataset.key = key;
     const rows = all.flatMap((c, i) => curveRows(c, { run: names[i] }));
     const multiSeries = all.some((c) => c.series.length > 1);
-    if (rows.length) await Charts.render(el, Charts.curves(rows, { xTitle: all.find((c) => c.series.length).series[0].x, color: 'run', dash: multiSeries ? 'series' : undefined }), rows.length);
+    if (rows.length) await Charts.render(el, Charts.curves(rows, { xTitle: all.find((c) => c.series.length).series[0].x, color: 'run', colorOrder: names, dash: multiSeries ? 'series' : undefined }), rows.length);
   });
 }
 

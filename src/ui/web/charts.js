@@ -32,7 +32,7 @@ const Charts = (() => {
       tooltip: [{ field: 'metric' }, { field: 'x', title: o.xTitle || 'epoch' }, { field: 'value', format: '.4~g' }],
     };
     if (o.color) {
-      encoding.color = { field: o.color, type: 'nominal', title: null };
+      encoding.color = { field: o.color, type: 'nominal', title: null, sort: o.colorOrder || 'ascending' };
       encoding.tooltip.unshift({ field: o.color });
     }
     if (o.dash) encoding.strokeDash = { field: o.dash, type: 'nominal', title: null };
@@ -128,5 +128,23 @@ const Charts = (() => {
     };
   }
 
-  return { setTheme, render, curves, bestSoFar, tuneCurves, parallel, timeline };
+  /** rows: {worker, replica, round, attempts, start, end} with times in ms since the epoch. */
+  function workerTimeline(rows, label) {
+    return {
+      title: { text: `Worker timeline (${label})`, subtitle: 'one bar per replica job, by the worker that ran it; colour: replica' },
+      data: { values: rows },
+      width: 640,
+      height: { step: 22 },
+      mark: { type: 'bar', cornerRadius: 2, opacity: 0.85 },
+      encoding: {
+        y: { field: 'worker', type: 'nominal', title: null },
+        x: { field: 'start', type: 'temporal', title: null },
+        x2: { field: 'end' },
+        color: { field: 'replica', type: 'nominal', title: 'replica' },
+        tooltip: [{ field: 'worker' }, { field: 'replica' }, { field: 'round' }, { field: 'attempts' }, { field: 'seconds', format: '.2f' }],
+      },
+    };
+  }
+
+  return { setTheme, render, curves, bestSoFar, tuneCurves, parallel, timeline, workerTimeline };
 })();

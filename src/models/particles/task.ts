@@ -1,0 +1,142 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
+import type { RunDir } from '../../runtime/rundir.js';
+import { UserError } from '../../runtime/errors.js';
+import { writeJsonAtomic } from '../../runtime/atomic.js';
+import { openEventDataset, partFilter, streamEvents, type EventDataset, type ParticleEvent } from '../../data/particles/reader.js';
+import { writeSimulatedDataset } from '../../data/particles/write.js';
+import { particlesSchema, type ParticlesConfig } from './config.js';
+import { evaluateScores, integratedGradients, writeEvaluation, type Evaluation } from './evaluate.js';
+import { Network } from './network.js';
+import { writeParticlesReport } from './report.js';
+import { readTrainState, scoreEvents, trainParticles, type Split, type TrainState } from './train.js';
+import { particlesTrial } from './trial.js';
+
+export const MODEL_FILE = 'particles.bin';
+
+function baseDir(ctx: TaskContext): string {
+  return ctx.configFile ? dirname(ctx.configFile) : process.cwd();
+}
+
+/** The events of a config: data.path, or simulated into the run's data/ folder when empty. */
+export async function eventsOf(ctx: TaskContext, config: ParticlesConfig, path: string, run: RunDir | undefined, simulatedDir?: string): Promise<EventDataset> {
+  if (!path && simulatedDir && existsSync(simulatedDir)) return openEventDataset(simulatedDir);
+  if (path) {
+    const full = resolve(baseDir(ctx), path);
+    const ds = await openEventDataset(full);
+    if (run) await run.recordInput(full);
+    return ds;
+  }
+  if (!run) throw new UserError('data.path: expected events to read, got an empty path');
+  const dir = run.file('data');
+  if (!existsSync(dir)) {
+    ctx.log.info(`simulating ${config.data.simulate_events} events in ${config.data.simulate_shards} shards (data.path is empty)`);
+    writeSimulatedDataset(dir, config.data.simulate_events, config.data.simulate_shards, config.seed, { layout: 'flat', maxParticles: config.data.max_particles, rowGroupSize: 1000 });
+  }
+  return openEventDataset(dir);
+}
+
+/** The events of a config split into train / validation / test; `simulatedDir`: a trained run's simulated data/ (for evaluate). */
+export async function splitOf(ctx: TaskContext, config: ParticlesConfig, run: RunDir | undefined, simulatedDir?: string): Promise<Split> {
+  const train = await eventsOf(ctx, config, config.data.path, run, simulatedDir);
+  if (config.data.test_path) {
+    const test = await eventsOf(ctx, config, config.data.test_path, run);
+    return { train, test, testPart: undefined, fractions: { validation: config.data.validation_fraction, test: 0 } };
+  }
+  if (config.data.validation_fraction + config.data.test_fraction >= 1) {
+    throw new UserError(`data.validation_fraction + data.test_fraction: expected less than 1, got ${config.data.validation_fraction + config.data.test_fraction}`);
+  }
+  return { train, test: train, testPart: 'test', fractions: { validation: config.data.validation_fraction, test: config.data.test_fraction } };
+}
+
+/** Test events in file order (the held-out part of data.path, or all of test_path). */
+export function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {
+  const filter = split.testPart ? partFilter(split.test, seed, split.testPart, split.fractions) : undefined;
+  return streamEvents(split.test, { seed, epoch: 0, shuffleBuffer: 0, filter });
+}
+
+async function evaluateModel(ctx: TaskContext, config: ParticlesConfig, split: Split, state: TrainState, extra: Record<string, unknown>): Promise<Evaluation> {
+  const net = new Network(state.spec, state.norm, state.params);
+  const baseline = state.baselineSpec && state.baselineParams ? new Network(state.baselineSpec, state.norm, state.baselineParams) : undefined;
+  try {
+    const scored = await ctx.run.phase('evaluate', () => scoreEvents(testEvents(split, config.seed), net, baseline, state.maxParticles, 256));
+    if (scored.labels.length === 0) throw new UserError(`${split.test.source}: no test events`);
+    const evaluation = evaluateScores(scored);
+    if (config.evaluation.importance_events > 0) {
+      const sample: ParticleEvent[] = [];
+      for await (const e of testEvents(split, config.seed)) {
+        sample.push(e);
+        if (sample.length >= config.evaluation.importance_events) break;
+      }
+      evaluation.importance = await ctx.run.phase('importance', () => integratedGradients(net, sample, state.maxParticles, config.evaluation.importance_steps));
+    }
+    writeEvaluation(ctx.run, scored, evaluation, {
+      model_name: modelName(config),
+      history: state.history,
+      data: split.test.source,
+      max_particles: state.maxParticles,
+      predict_events_per_s: scored.eventsPerS,
+      ...extra,
+    });
+    await ctx.run.phase('report', () => writeParticlesReport(ctx.run));
+    return evaluation;
+  } finally {
+    net.dispose();
+    baseline?.dispose();
+  }
+}
+
+function modelName(config: ParticlesConfig): string {
+  return config.model.inputs === 'both' ? `Inclusive classifier (${config.model.recurrent.toUpperCase()})` : config.model.inputs === 'hlf' ? 'HLF classifier' : `Particle-sequence classifier (${config.model.recurrent.toUpperCase()})`;
+}
+
+function outcomeOf(run: RunDir, config: ParticlesConfig, e: Evaluation): TaskOutcome {
+  const rows: [string, typeof e.model][] = [[modelName(config), e.model]];
+  if (e.baseline) rows.push(['HLF classifier', e.baseline]);
+  const lines = [
+    `particles: ${e.events} test events`,
+    `${'model'.padEnd(34)}${'accuracy'.padStart(10)}${'log_loss'.padStart(10)}${'auc_macro'.padStart(11)}${'eff@1%:QCD'.padStart(12)}${'tt'.padStart(8)}${'W+jets'.padStart(8)}`,
+    ...rows.map(([name, m]) => `${name.padEnd(34)}${m.accuracy.toFixed(4).padStart(10)}${m.log_loss.toFixed(4).padStart(10)}${m.auc_macro.toFixed(4).padStart(11)}${m.efficiency_at_1pct_fpr.QCD.toFixed(3).padStart(12)}${m.efficiency_at_1pct_fpr.tt.toFixed(3).padStart(8)}${m.efficiency_at_1pct_fpr['W+jets'].toFixed(3).padStart(8)}`),
+  ];
+  if (e.paired) lines.push(`paired (McNemar): accuracy ${e.paired.diff >= 0 ? '+' : ''}${e.paired.diff.toFixed(4)} +- ${e.paired.se.toFixed(4)} over the HLF classifier, z = ${e.paired.z.toFixed(2)}`);
+  lines.push(`run: ${run.path}`);
+  return {
+    text: lines.join('\n') + '\n',
+    summary: { run_dir: run.path, events: e.events, ...e.model, baseline: e.baseline, paired: e.paired },
+  };
+}
+
+async function train(ctx: TaskContext, config: ParticlesConfig, options: { resume?: string }): Promise<TaskOutcome> {
+  const split = await ctx.run.phase('data', () => splitOf(ctx, config, ctx.run));
+  const modelDir = ctx.run.file('model');
+  mkdirSync(modelDir, { recursive: true });
+  const modelFile = join(modelDir, MODEL_FILE);
+  const state = await ctx.run.phase('train', () => trainParticles({ config, split, log: ctx.log, checkpointPath: modelFile, resume: options.resume !== undefined }));
+  writeJsonAtomic(join(modelDir, 'meta.json'), { task: 'particles', model: MODEL_FILE, inputs: state.spec.inputs, recurrent: state.spec.recurrent, max_particles: state.maxParticles, epochs: state.epochsDone });
+  const e = await evaluateModel(ctx, config, split, state, { train_events_per_s: mean(state.history.map((h) => h.events_per_s)) });
+  return outcomeOf(ctx.run, config, e);
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+async function evaluate(ctx: TaskContext, config: ParticlesConfig, options: { modelDir: string }): Promise<TaskOutcome> {
+  const state = readTrainState(join(options.modelDir, MODEL_FILE));
+  if (!state) throw new UserError(`${options.modelDir}: expected ${MODEL_FILE} of a particles run`);
+  const split = await ctx.run.phase('data', () => splitOf(ctx, config, undefined, join(dirname(resolve(options.modelDir)), 'data')));
+  const e = await evaluateModel(ctx, config, split, state, { model_dir: options.modelDir });
+  return outcomeOf(ctx.run, config, e);
+}
+
+export const particlesTask: TaskDefinition<ParticlesConfig> = {
+  name: 'particles',
+  summary: 'LHC Inclusive Classifier: GRU over particle lists plus high-level features, on streamed Parquet shards',
+  schema: particlesSchema,
+  usesTensorflow: true,
+  train,
+  evaluate,
+  renderReport: (run) => writeParticlesReport(run),
+  trial: particlesTrial,
+};
