@@ -76,7 +76,7 @@ export async function startWorkerProcess(url: string, args: string[] = [], env: 
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`worker did not start: ${err}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`worker did not start within 90 s: ${err}`)), 90_000);
     child.stderr!.on('data', () => {
       if (/sciml worker .* queue/.test(err)) {
         clearTimeout(timer);

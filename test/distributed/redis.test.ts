@@ -100,7 +100,7 @@ function driver(args: string[]) {
   return { child, exited, stderr: () => stderr };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 300_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
