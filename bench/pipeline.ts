@@ -14,14 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HashState } from '../src/pipeline/hash.js';
 import { SCIML_BIN } from '../src/pipeline/stage-job.js';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a whole number >= 1, got ${process.argv[i + 1]}`);
-  return v;
-}
+import { option } from './options.js';
 
 const mib = option('--mib', 192);
 const files = option('--files', 48);

@@ -14,14 +14,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildUiApp } from '../src/ui/http.js';
 import { writeRun } from '../test/ui/fixtures.js';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a whole number >= 1, got ${process.argv[i + 1]}`);
-  return v;
-}
+import { option } from './options.js';
 
 const count = option('--runs', 1000);
 const rounds = option('--rounds', 5);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { runTrain } from '../runtime/session.js';
-import { collect, integer, printOutcome } from './common.js';
+import { collect, integer, printOutcome, tagOption } from './common.js';
 import { configHelp } from './config-help.js';
 import { UserError } from '../runtime/errors.js';
 
@@ -18,10 +18,11 @@ export function registerTrain(program: Command, globals: GlobalsOf): void {
     .option('--min-replicas <m>', 'a round may close with this many replicas when others are lost for good (sets training.distributed.min_replicas)', integer('--min-replicas', 1))
     .option('--executor <spec>', "where the replicas run: 'local' or redis://host:port (sets execution.executor)")
     .addHelpText('after', () => configHelp())
+    .addOption(tagOption())
     .action(async (config: string | undefined, opts) => {
       if (config === undefined && !opts.resume) throw new UserError("train: expected a config file (sciml train <config>), or --resume <run-dir>");
       const set = [...opts.set, ...distributedSets(opts)];
-      const outcome = await runTrain(config ?? opts.resume, { ...opts, set }, globals(), process.argv.slice(1));
+      const outcome = await runTrain(config ?? opts.resume, { ...opts, set }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });
 }

@@ -42,7 +42,7 @@ export class PipelineStatusWriter {
     if (!stage) return;
     const now = new Date().toISOString();
     stage.state = state;
-    if (state === 'running') stage.started_at = now;
+    if (state === 'running' || (state === 'restored' && !stage.started_at)) stage.started_at = now;
     if (['ran', 'restored', 'failed'].includes(state)) stage.ended_at = now;
     if (worker) stage.worker = worker;
     this.timer ??= setTimeout(() => this.write(), 200);

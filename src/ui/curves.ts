@@ -1,7 +1,8 @@
 /**
  * Learning curves of a run, read generically from whatever history file it has: `history.jsonl`
  * (one record per line, appended while the run trains), `history.json` (a list of records, or
- * named lists such as knots' `{full: [...], top_k: [...]}`), or `model/history.json`; plus a
+ * named lists such as knots' `{full: [...], top_k: [...]}`), `model/history.json`, or the `history`
+ * list of metrics.json (particles); plus a
  * distributed training's round files (`rounds.json`, `rounds-<model>.json`: `{label, rounds: [...]}`,
  * rewritten after every round). A record's x is its epoch, round, step or iteration (else its
  * position); every other number in it, nested keys flattened, is a metric, so kinds this code has
@@ -137,6 +138,20 @@ export function readCurves(root: RunsRoot, run: string): Curves {
     stamps.push(source.stamp);
     series.push(...parseHistory(source.text, file.endsWith('.jsonl')));
     break;
+  }
+  if (!sources.length) {
+    const metrics = readSource(root, run, 'metrics.json');
+    let history: unknown;
+    try {
+      history = metrics ? (JSON.parse(metrics.text) as { history?: unknown }).history : undefined;
+    } catch {
+      history = undefined;
+    }
+    if (Array.isArray(history) && history.length) {
+      sources.push('metrics.json');
+      stamps.push(metrics!.stamp);
+      series.push(...grouped(history, 'history'));
+    }
   }
   const rounds = readRoundsFiles(root, run);
   for (const f of rounds.files) {

@@ -19,6 +19,8 @@ export interface PipelineStageView {
   duration_s?: number;
   worker?: string;
   outs: { path: string; run?: string }[];
+  /** Ran in the latest run of the pipeline (an up-to-date stage's times are from an earlier one). */
+  latest: boolean;
 }
 
 export interface PipelineView {
@@ -30,6 +32,7 @@ export interface PipelineView {
   error?: string;
 }
 
+const FINAL = new Set(['ran', 'restored', 'up-to-date', 'failed', 'skipped', 'not-run']);
 const under = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
 
 /** The run an out path names: out paths are relative to the pipeline's root, run paths to --dir. */
@@ -67,11 +70,13 @@ export function pipelineView(root: RunsRoot, lock: string, runs: RunSummary[]): 
     return {
       name: stage,
       state: live?.state ?? (locked ? (locked.restored ? 'restored' : 'ran') : 'unknown'),
-      started_at: live?.started_at ?? locked?.started_at,
-      ended_at: live?.ended_at ?? locked?.ended_at,
+      // A stage still to run this time has no start yet, whatever an earlier run recorded.
+      started_at: live?.started_at ?? (live && !FINAL.has(live.state) ? undefined : locked?.started_at),
+      ended_at: live?.ended_at ?? (live && !FINAL.has(live.state) ? undefined : locked?.ended_at),
       duration_s: locked && (!live || live.state === 'ran' || live.state === 'restored' || live.state === 'up-to-date') ? locked.duration_s : undefined,
       worker: live?.worker,
       outs,
+      latest: status ? live?.started_at !== undefined : true,
     };
   });
   let edges: [string, string][];

@@ -1,12 +1,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildUiApp } from '../../src/ui/http.js';
 import { parseHistory } from '../../src/ui/curves.js';
+import { bin, sciml } from '../helpers/cli.js';
 import { appendEpoch, writePipeline, writeRounds, writeRun, writeTune } from './fixtures.js';
 
 const base = mkdtempSync(join(tmpdir(), 'sciml-ui-'));
@@ -137,6 +139,11 @@ test('curves: history.jsonl grows as epochs are appended; named lists become ser
   const named = JSON.parse((await rawGet(app, '/api/curves?path=a')).body);
   assert.deepEqual(named.series.map((s: any) => s.name), ['full']);
   assert.equal(named.series[0].x, 'epoch');
+  writeFileSync(join(runs, 'b', 'metrics.json'), JSON.stringify({ task: 'knots', metrics: { test_mse: 1 }, history: [{ epoch: 1, val_loss: 2 }, { epoch: 2, val_loss: 1 }] }));
+  rmSync(join(runs, 'b', 'history.json'));
+  const fromMetrics = JSON.parse((await rawGet(app, '/api/curves?path=b')).body);
+  assert.equal(fromMetrics.source, 'metrics.json', "a run without a history file: metrics.json's history list");
+  assert.deepEqual(fromMetrics.series[0].points, [{ epoch: 1, val_loss: 2 }, { epoch: 2, val_loss: 1 }]);
   const torn = parseHistory('{"round":1,"loss":2,"workers":{"alive":2}}\n{"round":2,"lo', true);
   assert.deepEqual(torn, [{ name: 'history', x: 'round', points: [{ round: 1, loss: 2, 'workers.alive': 2 }] }]);
 });
@@ -180,4 +187,30 @@ test('pipelines: a lock and its live status file give stage states, the DAG edge
   assert.deepEqual(p.stages.map((s: any) => [s.name, s.state]), [['prepare', 'ran'], ['train', 'running']]);
   assert.deepEqual(p.edges, [['prepare', 'train']]);
   assert.deepEqual(p.stages[1].outs, [{ path: 'runs/a', run: 'a' }]);
+});
+
+test('sciml ui prints its URL (with ?token= when --token-file is given), serves, and stops on SIGTERM; a missing --dir is exit 2', async () => {
+  const tokenFile = join(base, 'token');
+  writeFileSync(tokenFile, 'cli-token\n');
+  const child = spawn(process.execPath, [bin, 'ui', '--dir', runs, '--port', '0', '--token-file', tokenFile], { env: { ...process.env, CI: 'true' } });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  const url = await new Promise<string>((done, fail) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (out.includes('\n')) done(out.trim());
+    });
+    child.on('exit', () => fail(new Error(`sciml ui exited before printing its URL`)));
+  });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=cli-token$/);
+  const origin = new URL(url).origin;
+  assert.equal((await fetch(`${origin}/api/runs`)).status, 401);
+  const listed = await fetch(`${origin}/api/runs`, { headers: { authorization: 'Bearer cli-token' } });
+  assert.equal(listed.status, 200);
+  assert.ok(((await listed.json()) as { runs: unknown[] }).runs.length >= 3);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  const missing = sciml(['ui', '--dir', join(base, 'no-such-folder'), '--port', '0']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--dir .*no-such-folder: no such folder of runs/);
 });

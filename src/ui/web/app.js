@@ -488,12 +488,13 @@ function renderPipelines() {
           h('td', {}, s.outs.map((o) => h('div', {}, o.run ? h('a', { href: runHref(o.run) }, o.path) : o.path))))))),
     )));
     for (const p of data.pipelines) {
-      const rows = p.stages.filter((s) => s.started_at).map((s) => {
+      const rows = p.stages.filter((s) => s.started_at && s.latest).map((s) => {
         const end = s.ended_at || new Date().toISOString();
         return { stage: s.name, state: s.state, start: s.started_at, end, seconds: (Date.parse(end) - Date.parse(s.started_at)) / 1000 };
       });
       const el = box.querySelector(`[data-timeline="${CSS.escape(p.lock)}"]`);
       if (rows.length) await Charts.render(el, Charts.timeline(rows), rows.length);
+      else el.replaceChildren(h('p', { class: 'muted small' }, 'timeline: every stage was up to date in the latest run'));
     }
   });
 }
