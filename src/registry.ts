@@ -53,6 +53,7 @@ const TOOLKIT_JOBS: Record<string, () => Promise<JobHandler>> = {
   [STAGE_KIND]: () => import('./pipeline/stage-job.js').then((m) => m.stageHandler),
   [TUNE_TRIAL_KIND]: () => import('./tune/trial-job.js').then((m) => m.tuneTrialHandler(loadTask) as JobHandler),
   [TUNE_CV_KIND]: () => import('./tune/cv-job.js').then((m) => m.tuneFoldHandler(loadTask) as JobHandler),
+  'train-replica': () => import('./distributed/replica-job.js').then((m) => m.trainReplicaHandler as JobHandler),
 };
 
 /** Every job kind: the toolkit's own and the families'. Executors and `sciml worker` are given this table. */

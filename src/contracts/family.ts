@@ -20,6 +20,8 @@ export interface PredictRequest {
   explain?: string;
   /** `--proba`, only when the family accepts it. */
   proba?: boolean;
+  /** `--keep`: input columns copied into the predictions, only when the family accepts it. */
+  keep?: string[];
 }
 
 export type PredictToFile = (request: PredictRequest) => Promise<{ rows: number; output: string }>;
@@ -30,6 +32,8 @@ export interface PredictEntry {
   explain?: string[];
   /** Whether `--proba` (class probabilities only) applies. */
   proba?: boolean;
+  /** Whether `--keep` (input columns copied into the predictions) applies. */
+  keep?: boolean;
 }
 
 export interface Family {

@@ -10,7 +10,8 @@ export const knotsFamily: Family = {
   },
   servable: () => import('./servable.js').then((m) => m.knotsServable),
   predict: {
-    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.where.runDir, r.input, r.output, { explain: r.explain as ExplainMethod | undefined })),
+    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.where.runDir, r.input, r.output, { explain: r.explain as ExplainMethod | undefined, keep: r.keep })),
+    keep: true,
     explain: [...EXPLAIN_METHODS],
   },
   modelMarker: 'full.json',
