@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitStatus, isUserError } from './runtime/errors.js';
 import { BACKEND_CHOICES } from './runtime/backend.js';
+import { PROGRESS_ENV, PROGRESS_MODES, progressFromEnv, type ProgressMode } from './runtime/log.js';
 import type { GlobalOptions } from './runtime/session.js';
 import { scimlVersion } from './runtime/version.js';
 import { registerTrain } from './commands/train.js';
@@ -18,6 +19,7 @@ import { registerTune } from './commands/tune.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { registerUi } from './commands/ui.js';
+import { registerCompletion } from './commands/completion.js';
 
 export type GlobalsOf = () => GlobalOptions;
 
@@ -28,12 +30,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--json', 'print a machine-readable JSON summary on stdout').default(false))
     .addOption(new Option('--quiet', 'no progress or warnings on stderr').default(false))
     .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
+    .addOption(new Option('--progress <mode>', `progress on stderr: auto (a terminal only), tty (redrawn lines), plain (timestamped lines, for CI logs), none (default: $${PROGRESS_ENV} or auto)`).choices([...PROGRESS_MODES]))
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   const globals: GlobalsOf = () => {
     const o = program.opts();
-    return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend };
+    return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend, progress: (o.progress as ProgressMode | undefined) ?? progressFromEnv() };
   };
   const commands = [
     registerTrain,
@@ -51,6 +54,7 @@ export function buildProgram(): Command {
     registerWorker,
     registerWorkers,
     registerUi,
+    registerCompletion,
   ];
   for (const register of commands) register(program, globals);
   for (const sub of program.commands) {

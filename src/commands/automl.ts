@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { GlobalsOf } from '../cli.js';
 import { runTrainFromText } from '../runtime/session.js';
-import { integer, positiveNumber, printOutcome } from './common.js';
+import { integer, positiveNumber, printOutcome, tagOption } from './common.js';
 
 /** `sciml automl TABLE ...` is shorthand for a `task: automl` config built from the flags. */
 export function registerAutoml(program: Command, globals: GlobalsOf): void {
@@ -25,6 +25,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
     .option('--executor <spec>', "where trials run: local (default) or redis://host:port for `sciml worker` processes (password in the URL or SCIML_REDIS_PASSWORD)")
     .option('--queue <name>', 'Redis queue of the workers (default sciml)')
     .option('--out <dir>', 'run directory')
+    .addOption(tagOption())
     .action(async (table: string, opts) => {
       const data: Record<string, unknown> = { path: table };
       if (opts.target !== undefined) data.target = opts.target;
@@ -45,7 +46,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       if (opts.queue !== undefined) execution.queue = opts.queue;
       if (Object.keys(execution).length) config.execution = execution;
       if (opts.seed !== undefined) config.seed = opts.seed;
-      const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, globals(), process.argv.slice(1));
+      const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });
 }

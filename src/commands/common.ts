@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import type { TaskOutcome } from '../tasks.js';
 import type { GlobalOptions } from '../runtime/session.js';
 import { UserError } from '../runtime/errors.js';
@@ -26,4 +27,20 @@ export function positiveNumber(flag: string) {
 export function printOutcome(outcome: TaskOutcome, g: GlobalOptions): void {
   if (g.json) process.stdout.write(JSON.stringify(outcome.summary) + '\n');
   else process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : outcome.text + '\n');
+}
+
+/** A run tag `key=value`: keys are letters, digits, `_`, `.`, `-`; the value is any text (may be empty). */
+export function parseTag(text: string, flag = '--tag'): [string, string] {
+  const at = text.indexOf('=');
+  const key = at < 0 ? text : text.slice(0, at);
+  if (at < 0 || !/^[A-Za-z0-9_.-]+$/.test(key)) throw new UserError(`${flag}: expected key=value with a key of letters, digits, '_', '.' or '-', got ${JSON.stringify(text)}`);
+  return [key, text.slice(at + 1)];
+}
+
+/** `--tag key=value` (repeatable) for the commands that make a run directory: stored in run.json under `tags`. */
+export function tagOption(): Option {
+  return new Option('--tag <key=value>', 'label the run (repeatable), stored in run.json; `sciml runs` shows and filters by tags').argParser((value: string, previous: Record<string, string> | undefined) => {
+    const [key, v] = parseTag(value);
+    return { ...(previous ?? {}), [key]: v };
+  });
 }

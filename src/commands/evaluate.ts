@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { runEvaluate } from '../runtime/session.js';
-import { collect, integer, printOutcome } from './common.js';
+import { collect, integer, printOutcome, tagOption } from './common.js';
 
 export function registerEvaluate(program: Command, globals: GlobalsOf): void {
   program
@@ -12,8 +12,9 @@ export function registerEvaluate(program: Command, globals: GlobalsOf): void {
     .option('--model <dir>', 'the model/ folder of a run (when the first argument is a config)')
     .option('--seed <n>', 'override the config seed (e.g. a fresh test set)', integer('--seed'))
     .option('--set <path=value>', 'override a config field (repeatable)', collect, [])
+    .addOption(tagOption())
     .action(async (target: string, opts) => {
-      const outcome = await runEvaluate(target, opts, globals(), process.argv.slice(1));
+      const outcome = await runEvaluate(target, opts, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });
 }

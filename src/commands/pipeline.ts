@@ -19,7 +19,7 @@ export function registerPipeline(program: Command, globals: GlobalsOf): void {
     .action(async (file: string, stages: string[], opts) => {
       const { pipelineRun } = await import('../pipeline/index.js');
       const g = globals();
-      const { text, failed } = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, targets: stages, log: createLogger({ quiet: g.quiet }) });
+      const { text, failed } = await pipelineRun(file, { jobs: opts.jobs, keepGoing: Boolean(opts.keepGoing), dryRun: Boolean(opts.dryRun), executor: opts.executor, runCache: opts.runCache, json: g.json, targets: stages, log: createLogger({ quiet: g.quiet, progress: g.progress }) });
       process.stdout.write(text);
       if (failed) throw new ExitStatus(1, `${failed} stage(s) failed`);
     });

@@ -1,24 +1,86 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
-import { ExitStatus } from '../runtime/errors.js';
-import { collect } from './common.js';
+import { ExitStatus, UserError } from '../runtime/errors.js';
+import { collect, integer } from './common.js';
 
 function formatOf(opts: { md?: boolean; json?: boolean }, json: boolean): 'text' | 'md' | 'json' {
   return opts.json || json ? 'json' : opts.md ? 'md' : 'text';
 }
 
+const STATUS_HELP = 'only runs with this status: completed, failed, interrupted or running';
+const TAG_HELP = 'only runs with this tag: key=value, or key for any value (repeatable: all must match)';
+
+/** A yes/no question on the terminal; anything but y/yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export function registerRuns(program: Command, globals: GlobalsOf): void {
-  program
+  const runs = program
     .command('runs')
-    .description('list run directories: task, start, duration, status, headline metrics, params that differ from the first run listed')
+    .description('list run directories: task, start, duration, status, headline metrics, tags, params that differ from the first run of the same task; `runs rm`, `runs gc` remove runs')
     .option('--dir <folder>', 'folder of run directories (searched 4 levels deep)', 'runs')
     .option('--task <task>', 'only runs of this task')
+    .option('--status <status>', STATUS_HELP)
+    .option('--tag <key=value>', TAG_HELP, collect, [])
+    .option('--limit <n>', 'only the N most recently started runs (after the other filters)', integer('--limit', 1))
     .option('--sort <key>', 'started (default), name, duration, task or a metric; -key sorts descending', 'started')
     .option('--md', 'GitHub-flavoured Markdown table')
     .option('--json', 'JSON list')
     .action(async (opts) => {
       const { listRuns } = await import('../compare/index.js');
-      process.stdout.write(listRuns({ dir: opts.dir, task: opts.task, sort: opts.sort, format: formatOf(opts, globals().json) }));
+      process.stdout.write(listRuns({ dir: opts.dir, task: opts.task, status: opts.status, tags: opts.tag, limit: opts.limit, sort: opts.sort, format: formatOf(opts, globals().json) }));
+    });
+  runs
+    .command('rm')
+    .description('remove run directories (paths, or names as `sciml runs` lists them) and print the bytes freed')
+    .argument('<run...>', 'run directories')
+    .addHelpText('after', '\nNames are relative to `sciml runs --dir` (default runs), e.g. `sciml runs rm --dir out automl-20260101T000000Z`.')
+    .action(async (names: string[]) => {
+      const { resolveRunArgs, removeRuns, removalText, removalJson } = await import('../compare/housekeeping.js');
+      const removed = removeRuns(resolveRunArgs(names, runs.opts().dir));
+      process.stdout.write(globals().json ? removalJson(removed) : removalText(removed));
+    });
+  runs
+    .command('gc')
+    .description('remove the runs the filters select except the N newest (like mlflow gc / dvc gc); asks on a terminal, needs --yes otherwise')
+    .option('--keep-last <n>', 'keep the N most recently started of the selected runs', integer('--keep-last', 0))
+    .addHelpText('after', "\nThe runs to remove are selected by `sciml runs`' filters --dir, --status, --task and --tag (all given here too, e.g.\n`sciml runs gc --status failed --keep-last 3`); runs still 'running' stay unless --status running asks for them.")
+    .option('--dry-run', 'print what would be removed, remove nothing')
+    .option('-y, --yes', 'remove without asking')
+    .action(async (opts) => {
+      const { planGc, removeRuns, removalText, removalJson, sizeOf } = await import('../compare/housekeeping.js');
+      const { formatBytes } = await import('../runtime/memory.js');
+      // --dir, --status, --task, --tag are the parent's options: commander gives them to `runs` wherever they stand.
+      const filters = runs.opts();
+      if (filters.limit !== undefined) throw new UserError('runs gc: --limit selects runs to list; use --keep-last N to keep the N newest');
+      const plan = planGc({ dir: filters.dir, keepLast: opts.keepLast, status: filters.status, task: filters.task, tags: filters.tag });
+      const json = globals().json;
+      if (plan.length === 0) {
+        process.stdout.write(json ? removalJson([]) : 'nothing to remove\n');
+        return;
+      }
+      if (opts.dryRun) {
+        const would = plan.map((r) => ({ name: r.name, path: r.path, status: r.status, bytes: sizeOf([r]) }));
+        process.stdout.write(json ? removalJson(would, true) : removalText(would, 'would remove'));
+        return;
+      }
+      if (!opts.yes) {
+        const question = `remove ${plan.length} run${plan.length === 1 ? '' : 's'} (${formatBytes(sizeOf(plan))}): ${plan.map((r) => r.name).join(', ')}? [y/N] `;
+        if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UserError(`runs gc: would remove ${plan.length} run${plan.length === 1 ? '' : 's'}; not a terminal, so nothing asked and nothing removed: pass --yes (or --dry-run to see them)`);
+        if (!(await confirm(question))) {
+          process.stderr.write('nothing removed\n');
+          throw new ExitStatus(1);
+        }
+      }
+      const removed = removeRuns(plan);
+      process.stdout.write(json ? removalJson(removed) : removalText(removed));
     });
   program
     .command('diff')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { runTrain } from '../runtime/session.js';
-import { collect, integer, printOutcome } from './common.js';
+import { collect, integer, printOutcome, tagOption } from './common.js';
 import { configHelp } from './config-help.js';
 
 export function registerTrain(program: Command, globals: GlobalsOf): void {
@@ -14,8 +14,9 @@ export function registerTrain(program: Command, globals: GlobalsOf): void {
     .option('--set <path=value>', 'override a config field, e.g. --set model.kernel_size=9 (repeatable)', collect, [])
     .option('--resume <run-dir>', 'continue an interrupted run from its last checkpoint')
     .addHelpText('after', () => configHelp())
+    .addOption(tagOption())
     .action(async (config: string, opts) => {
-      const outcome = await runTrain(config, opts, globals(), process.argv.slice(1));
+      const outcome = await runTrain(config, opts, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
 import { UserError } from '../runtime/errors.js';
-import { integer, positiveNumber, printOutcome } from './common.js';
+import { integer, positiveNumber, printOutcome, tagOption } from './common.js';
 
 export function registerTune(program: Command, globals: GlobalsOf): void {
   program
@@ -14,6 +14,7 @@ export function registerTune(program: Command, globals: GlobalsOf): void {
     .option('--max-trials <n>', 'configurations per segment (overrides tune.max_trials)', integer('--max-trials', 1))
     .option('--executor <spec>', "where trials run: 'local' or an engine URL (overrides execution.executor)")
     .option('--out <dir>', 'run directory (default runs/tune-<UTC timestamp>)')
+    .addOption(tagOption())
     .option('--report <run-dir>', 're-render report.html of a tune run from its files')
     .action(async (file: string | undefined, opts) => {
       if (opts.report) {
@@ -25,7 +26,7 @@ export function registerTune(program: Command, globals: GlobalsOf): void {
       if (!file && !opts.resume) throw new UserError('tune: expected a tune file, or --resume <run-dir>');
       if (file && opts.resume) throw new UserError('tune: give either a tune file or --resume <run-dir>, not both');
       const { runTune } = await import('../tune/index.js');
-      const outcome = await runTune({ file, resume: opts.resume, out: opts.out, timeLimit: opts.timeLimit, workers: opts.workers, maxTrials: opts.maxTrials, executor: opts.executor }, globals(), process.argv.slice(1));
+      const outcome = await runTune({ file, resume: opts.resume, out: opts.out, timeLimit: opts.timeLimit, workers: opts.workers, maxTrials: opts.maxTrials, executor: opts.executor }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });
 }

@@ -18,6 +18,8 @@ export interface RunRecord {
   headline: Record<string, number>;
   /** config.yaml flattened. */
   params: Record<string, unknown>;
+  /** run.json `tags` (`--tag key=value`). */
+  tags: Record<string, string>;
 }
 
 function readJson(file: string): any {
@@ -53,7 +55,9 @@ export function readRun(dir: string, name = dir): RunRecord {
   const headline = numbersOf(metrics?.metrics);
   const task = String(metrics?.task ?? config.task ?? 'unknown');
   const status = String(info.status ?? (metrics ? 'completed' : 'unknown'));
-  return { name, path: dir, task, status, started: info.started_at, duration_s: info.duration_s, numbers: numbersOf(metrics), headline, params: flatten(config) };
+  const tags: Record<string, string> = {};
+  if (info.tags && typeof info.tags === 'object') for (const [k, v] of Object.entries(info.tags)) tags[k] = String(v);
+  return { name, path: dir, task, status, started: info.started_at, duration_s: info.duration_s, numbers: numbersOf(metrics), headline, params: flatten(config), tags };
 }
 
 /** Run directories under `root` (folders of runs, like runs/pipeline/, are searched too, 4 levels deep). */

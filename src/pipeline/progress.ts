@@ -1,14 +1,21 @@
-/** TTY progress: one line per stage (state and elapsed time), redrawn in place; nothing when piped or under CI. */
+/**
+ * Stage progress. tty mode: one line per stage (state and elapsed time), redrawn in place;
+ * plain mode: a timestamped line whenever a stage changes state; nothing otherwise.
+ */
+import type { Logger } from '../runtime/log.js';
+
 export type StageState = 'waiting' | 'checking' | 'queued' | 'running' | 'ran' | 'restored' | 'up-to-date' | 'failed' | 'skipped' | 'not-run';
 
 export class ProgressBoard {
   private readonly states = new Map<string, { state: StageState; since: number; ended?: number }>();
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly stream: NodeJS.WriteStream | undefined;
 
-  constructor(private readonly names: string[], private readonly stream: NodeJS.WriteStream | undefined) {
+  constructor(private readonly names: string[], private readonly log: Logger, stream: NodeJS.WriteStream = process.stderr) {
+    this.stream = log.interactive ? stream : undefined;
     for (const n of names) this.states.set(n, { state: 'waiting', since: Date.now() });
-    if (stream) {
+    if (this.stream) {
       this.draw();
       this.timer = setInterval(() => this.draw(), 250);
       this.timer.unref();
@@ -20,6 +27,7 @@ export class ProgressBoard {
     const finished = ['ran', 'restored', 'up-to-date', 'failed', 'skipped', 'not-run'].includes(state);
     this.states.set(name, { state, since: state === 'running' ? Date.now() : entry.since, ended: finished ? Date.now() : undefined });
     if (this.stream) this.draw();
+    else if (this.log.mode === 'plain' && state !== entry.state) this.log.progress(`stage ${this.line(name).slice(2).replace(/\s+/g, ' ').trim()}`);
   }
 
   private line(name: string): string {

@@ -130,7 +130,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   const runId = `pipeline-${createHash('sha256').update(dag.pipeline.lockFile).digest('hex').slice(0, 16)}`;
   const executor: Executor = await createExecutor({ spec, queue: dag.pipeline.execution.queue, isolation: 'inline', slots, origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor', runId, warn: (m) => options.log.warn(m) });
   const shipBase = remote ? commonFolder(dag) : undefined;
-  const board = new ProgressBoard(names, options.log.interactive ? process.stderr : undefined);
+  const board = new ProgressBoard(names, options.log);
   const status = new PipelineStatusWriter(dag);
   const mark = (name: string, state: StageState, worker?: string) => {
     board.set(name, state);

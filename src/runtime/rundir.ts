@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isShardSet, listShards } from '../data/shards.js';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { scimlVersion } from './version.js';
@@ -50,6 +50,8 @@ export class RunDir {
   private readonly phases: Record<string, number> = {};
   private readonly inputs: InputRecord[] = [];
   readonly extra: Record<string, unknown> = {};
+  /** Called as each phase starts and ends (plain progress prints a line for each). */
+  onPhase?: (name: string, event: 'start' | 'end', seconds: number) => void;
 
   private constructor(path: string) {
     this.path = path;
@@ -63,11 +65,22 @@ export class RunDir {
     return new RunDir(path);
   }
 
-  /** Opens an existing run directory (for `evaluate`/`report` on a run, or `--resume`). */
+  /** Opens an existing run directory (for `evaluate`/`report` on a run, or `--resume`); its tags stay. */
   static open(path: string): RunDir {
     const dir = new RunDir(resolve(path));
     mkdirSync(dir.path, { recursive: true });
+    try {
+      const tags = JSON.parse(readFileSync(dir.file('run.json'), 'utf8')).tags;
+      if (tags && typeof tags === 'object') dir.extra.tags = tags;
+    } catch {
+      // no run.json yet
+    }
     return dir;
+  }
+
+  /** Labels (`--tag key=value`), kept in run.json under `tags`; later values win. */
+  addTags(tags: Record<string, string> | undefined): void {
+    if (tags && Object.keys(tags).length) this.extra.tags = { ...((this.extra.tags as Record<string, string>) ?? {}), ...tags };
   }
 
   file(...parts: string[]): string {
@@ -110,10 +123,13 @@ export class RunDir {
   /** Times a phase of the run; durations (seconds) go to run.json. */
   async phase<T>(name: string, work: () => Promise<T> | T): Promise<T> {
     const t0 = performance.now();
+    this.onPhase?.(name, 'start', 0);
     try {
       return await work();
     } finally {
-      this.phases[name] = (this.phases[name] ?? 0) + (performance.now() - t0) / 1000;
+      const seconds = (performance.now() - t0) / 1000;
+      this.phases[name] = (this.phases[name] ?? 0) + seconds;
+      this.onPhase?.(name, 'end', seconds);
     }
   }
 

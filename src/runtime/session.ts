@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { TASKS, TASK_NAMES, type TaskDefinition, type TaskOutcome, type TaskContext } from '../tasks.js';
 import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, validateConfig, type Override } from '../config/load.js';
 import { UserError } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger, type ProgressMode } from './log.js';
 import { RunDir } from './rundir.js';
 import { redactSecrets } from './redact.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
@@ -13,6 +13,10 @@ export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
   backend: BackendChoice;
+  /** How progress shows on stderr (`--progress`, SCIML_PROGRESS); absent: SCIML_PROGRESS or auto. */
+  progress?: ProgressMode;
+  /** Labels for the run this command makes (`--tag key=value`), stored in run.json. */
+  tags?: Record<string, string>;
 }
 
 export interface ConfigRequest {
@@ -59,7 +63,9 @@ async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOp
 }
 
 async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
-  const log = createLogger({ quiet: g.quiet });
+  const log = createLogger({ quiet: g.quiet, progress: g.progress });
+  if (log.mode === 'plain') run.onPhase = (name, event, seconds) => log.progress(event === 'start' ? `${name}: started` : `${name}: done in ${seconds.toFixed(1)} s`);
+  run.addTags(g.tags);
   run.writeText('config.yaml', redactSecrets(resolved.yaml));
   const ctx = await contextFor(run, resolved, g, log, configFile);
   const backendName = ctx.backend ? ctx.backend.name : 'none';
@@ -138,7 +144,7 @@ export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutc
   const name = readTaskName(configFile, { task: (/^task:\s*(\S+)/m.exec(readFileSync(configFile, 'utf8')) ?? [])[1] }, undefined, TASK_NAMES);
   const task = await loadTask(name, configFile);
   const run = RunDir.open(dir);
-  await task.renderReport(run, createLogger({ quiet: g.quiet }));
+  await task.renderReport(run, createLogger({ quiet: g.quiet, progress: g.progress }));
   return { text: `${run.file('report.html')}\n`, summary: { run_dir: run.path, report: run.file('report.html') } };
 }
 

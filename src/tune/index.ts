@@ -62,7 +62,7 @@ function leaderboardText(setup: TuneSetup, boards: LeaderRow[][], segments: stri
 
 export async function runTune(options: TuneOptions, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
   const startMs = Date.now();
-  const log = createLogger({ quiet: g.quiet });
+  const log = createLogger({ quiet: g.quiet, progress: g.progress });
   let run: RunDir;
   let tuneFile: string;
   let replay;
@@ -97,6 +97,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     run.extra.config_file = resolve(tuneFile);
   }
   run = run!;
+  run.addTags(g.tags);
   const limit = tune.time_limit_s;
   const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
   const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;

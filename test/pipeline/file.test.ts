@@ -7,6 +7,7 @@ import { loadPipeline } from '../../src/pipeline/parse.js';
 import { buildDag, mermaid, dot } from '../../src/pipeline/graph.js';
 import { HashState } from '../../src/pipeline/hash.js';
 import { ProgressBoard } from '../../src/pipeline/progress.js';
+import { createLogger } from '../../src/runtime/log.js';
 import { root } from '../helpers/cli.js';
 
 function file(text: string): string {
@@ -86,7 +87,7 @@ test('the hash state answers for unchanged files without reading them, and conte
 test('TTY progress shows one line per stage with its state and elapsed time', () => {
   let out = '';
   const stream = { columns: 80, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
-  const board = new ProgressBoard(['a', 'b'], stream);
+  const board = new ProgressBoard(['a', 'b'], createLogger({ progress: 'tty', stream }), stream);
   board.set('a', 'running');
   board.set('b', 'up-to-date');
   board.close();
@@ -95,6 +96,22 @@ test('TTY progress shows one line per stage with its state and elapsed time', ()
   assert.equal(lines.length, 2);
   assert.match(lines[0], /a\s+running\s+\d+\.\ds/);
   assert.match(lines[1], /b\s+up-to-date/);
+});
+
+test('plain progress writes one timestamped line per stage state change, no escapes', () => {
+  let out = '';
+  const stream = { columns: 80, isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+  const board = new ProgressBoard(['a', 'b'], createLogger({ progress: 'plain', stream, now: () => new Date('2026-01-02T03:04:05.600Z') }), stream);
+  board.set('a', 'running');
+  board.set('a', 'ran');
+  board.set('b', 'up-to-date');
+  board.close();
+  assert.doesNotMatch(out, /[\r\x1b]/);
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^2026-01-02T03:04:05Z stage a running/);
+  assert.match(lines[1], /^2026-01-02T03:04:05Z stage a ran \d+\.\ds$/);
+  assert.match(lines[2], /^2026-01-02T03:04:05Z stage b up-to-date$/);
 });
 
 test('\\${...} is left for the shell, and unquoted ${} in flow collections parses', () => {

@@ -122,13 +122,14 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
   };
 
   let lastRan = '';
-  const showProgress = () => {
+  // One line per finished trial; on a terminal the clock also ticks between trials.
+  const showProgress = (show: (m: string) => void, trial = '') => {
     const shown = Number.isFinite(best) ? metricOfLoss(settings.metric, best).toFixed(4) : '-';
     const s = stats?.();
     const queue = s ? `, ${s.queued} queued / ${s.running} running / ${s.done} done on ${executor.name}${lastRan ? ` (${lastRan})` : ''}` : '';
-    log.progress(`automl: ${records.length} trials, best cv ${settings.metric} ${shown}${queue}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
+    show(`automl: ${trial}${records.length} trials, best cv ${settings.metric} ${shown}${queue}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
   };
-  const ticker = stats && log.interactive ? setInterval(showProgress, 1000) : undefined;
+  const ticker = stats && log.interactive ? setInterval(() => showProgress(log.transient), 1000) : undefined;
 
   const runPhase = async (phase: TrialRecord['phase'], scheduler: Scheduler, transformOf: (trial: Trial) => TargetTransform, idOffset: number, phaseIndex: number): Promise<TrialRecord[]> => {
     const trialTimeout = config.search.trial_timeout_s > 0 ? config.search.trial_timeout_s * 1000 : Infinity;
@@ -194,7 +195,8 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
         }
         if (outcome.status === 'ok' && outcome.score < best) best = outcome.score;
         lastRan = `trial ${record.id} ${outcome.status} on ${record.worker ?? '?'}`;
-        showProgress();
+        const loss = outcome.status === 'ok' ? ` cv ${settings.metric} ${metricOfLoss(settings.metric, outcome.score).toFixed(4)}` : '';
+        showProgress(log.progress, `trial ${record.id} ${String(trial.config.learner)} ${outcome.status}${loss}; `);
         if (outcome.status === 'failed') log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
       },
     });

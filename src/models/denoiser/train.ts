@@ -140,7 +140,7 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
       const adamSettings = { learningRate: s.learningRate * Math.pow(s.learningRateDecay, epoch), ...ADAM_DEFAULTS };
       const steps = Math.ceil(order.length / s.batchSize);
       const trainSse = await runSteps(pool, order, s.batchSize, state.adam, adamSettings, grads, (step, sse) => {
-        if (step % 10 === 0) log.progress(`epoch ${epoch + 1}/${s.epochs}  step ${step + 1}/${steps}  train loss ${(sse / ((step + 1) * s.batchSize * L)).toExponential(3)}`);
+        if (step % 10 === 0) log.transient(`epoch ${epoch + 1}/${s.epochs}  step ${step + 1}/${steps}  train loss ${(sse / ((step + 1) * s.batchSize * L)).toExponential(3)}`);
       });
       const checked = await pool.validate(validation, 256, s.peakTolerance);
       const valLoss = checked.sse / (validation.length * L);

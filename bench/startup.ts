@@ -1,0 +1,97 @@
+/**
+ * `npm run bench:startup`: how long a sciml command takes to start, hyperfine-style: each command
+ * runs `--warmup` times unmeasured, then `--runs` times, and we report mean ± standard deviation,
+ * median, min and max of the wall time (spawn to exit). Measured: `sciml --version`, `sciml runs`
+ * on an empty folder, `sciml --help`; for scale, Debian's Python starting (`python3 -c pass`) and
+ * importing scikit-learn (`python3 -c 'import sklearn'`), with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
+ * unset for Python alone.
+ *
+ * Goal (issue 25): `sciml --version` and `sciml runs` on an empty folder <= 150 ms on this machine.
+ * Run it alone (`flock /tmp/bench.lock npm run bench:startup`): other processes on the 2 cores
+ * show up directly in these numbers.
+ *
+ * Options: --runs N (default 20), --warmup N (3). Prints a table, then one JSON line.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const bin = join(root, 'bin', 'sciml.js');
+const PYTHON = '/usr/bin/python3';
+
+interface Case {
+  key: string;
+  label: string;
+  command: string[];
+  env?: NodeJS.ProcessEnv;
+  /** A goal in ms, if this command has one. */
+  goalMs?: number;
+}
+
+function parseArgs(argv: string[]): { runs: number; warmup: number } {
+  const o = { runs: 20, warmup: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') o.runs = Number(argv[++i]);
+    else if (argv[i] === '--warmup') o.warmup = Number(argv[++i]);
+    else throw new Error(`bench:startup: unknown option ${argv[i]}`);
+  }
+  return o;
+}
+
+function timeOnce(c: Case): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(c.command[0], c.command.slice(1), { env: c.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${c.label}: exit ${r.status}: ${r.stderr?.toString().trim().split('\n').pop()}`);
+  return ms;
+}
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
+  const sd = Math.sqrt(samples.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, samples.length - 1));
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return { mean, sd, median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+function main(): void {
+  const opts = parseArgs(process.argv.slice(2));
+  const empty = mkdtempSync(join(tmpdir(), 'sciml-bench-startup-'));
+  const pythonEnv = { ...process.env };
+  delete pythonEnv.OPENBLAS_CORETYPE;
+  delete pythonEnv.OPENBLAS_L2_SIZE;
+  const kernel = spawnSync(PYTHON, ['-c', "import numpy\nfrom threadpoolctl import threadpool_info\nprint(' '.join(f\"{i['internal_api']} {i.get('architecture', '')}\".strip() for i in threadpool_info()))"], { env: pythonEnv, encoding: 'utf8' });
+  const cases: Case[] = [
+    { key: 'version', label: 'sciml --version', command: [process.execPath, bin, '--version'], goalMs: 150 },
+    { key: 'runs_empty', label: 'sciml runs (empty folder)', command: [process.execPath, bin, 'runs', '--dir', empty], goalMs: 150 },
+    { key: 'help', label: 'sciml --help', command: [process.execPath, bin, '--help'] },
+    { key: 'node', label: 'node -e 0 (for scale)', command: [process.execPath, '-e', '0'] },
+    { key: 'python_pass', label: "python3 -c pass (for scale)", command: [PYTHON, '-c', 'pass'], env: pythonEnv },
+    { key: 'python_sklearn', label: "python3 -c 'import sklearn' (for scale)", command: [PYTHON, '-c', 'import sklearn'], env: pythonEnv },
+  ];
+  const results: Record<string, number | string | boolean> = { runs: opts.runs, warmup: opts.warmup, python_blas: kernel.status === 0 ? kernel.stdout.trim() : 'unknown' };
+  const rows: string[][] = [['command', 'mean ± sd (ms)', 'median', 'min', 'max', 'goal']];
+  try {
+    for (const c of cases) {
+      for (let i = 0; i < opts.warmup; i++) timeOnce(c);
+      const s = stats(Array.from({ length: opts.runs }, () => timeOnce(c)));
+      results[`${c.key}_ms`] = Number(s.mean.toFixed(1));
+      results[`${c.key}_median_ms`] = Number(s.median.toFixed(1));
+      results[`${c.key}_sd_ms`] = Number(s.sd.toFixed(1));
+      if (c.goalMs !== undefined) results[`${c.key}_goal_met`] = s.median <= c.goalMs;
+      rows.push([c.label, `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`, s.median.toFixed(1), s.min.toFixed(1), s.max.toFixed(1), c.goalMs !== undefined ? `<= ${c.goalMs} ms: ${s.median <= c.goalMs ? 'met' : 'missed'}` : '']);
+    }
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+  console.log(`(${opts.runs} runs after ${opts.warmup} warm-up runs each; the goal is judged on the median; Python's BLAS: ${results.python_blas})`);
+  console.log(JSON.stringify({ bench: 'startup', ...results }));
+}
+
+main();
