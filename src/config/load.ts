@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fsReason } from '../runtime/user-paths.js';
 import { LineCounter, parseDocument, parse as parseYamlValue, stringify, isMap, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { UserError, locatedError } from '../runtime/errors.js';
@@ -160,11 +161,16 @@ export function readConfigText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err: any) {
-    throw new UserError(`${file}: cannot read config: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    throw new UserError(`${file}: cannot read config: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? err.message)}`);
   }
 }
 
 /** Reads the `task:` field of a config, with a clear error when it is missing or unknown. */
+/** The top-level `task:` of a config's text, read without parsing the YAML (which may not validate). */
+export function taskField(yamlText: string): string | undefined {
+  return /^task:\s*['"]?([A-Za-z0-9_-]+)/m.exec(yamlText)?.[1];
+}
+
 export function readTaskName(file: string, raw: unknown, source: SourceMap | undefined, known: readonly string[]): string {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw locatedError(file, 1, undefined, 'expected a mapping of config fields at the top level');
   const task = (raw as Record<string, unknown>).task;

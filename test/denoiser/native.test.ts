@@ -5,9 +5,15 @@ import { initBackend, tf } from '../../src/runtime/backend.js';
 import { loadNativeAddon } from '../../src/runtime/native/addon.js';
 import { architectureOf, denoiserSchema } from '../../src/models/denoiser/config.js';
 import { Replica } from '../../src/models/denoiser/replica.js';
-import { ReplicaPool, sharedCopy } from '../../src/models/denoiser/parallel.js';
-import { ADAM_DEFAULTS, createAdamState } from '../../src/models/denoiser/adam.js';
-import { runSteps } from '../../src/models/denoiser/train.js';
+import { createAdamState } from '../../src/models/denoiser/adam.js';
+import { packTraceShard } from '../../src/models/denoiser/distributed.js';
+import { readParams } from '../../src/models/denoiser/replica.js';
+import { LocalExecutor } from '../../src/execution/local.js';
+import { blobHash } from '../../src/execution/files.js';
+import { jobs } from '../../src/registry.js';
+import { shardRows } from '../../src/distributed/local-sgd.js';
+import { packReplicaState, unpackReplicaState } from '../../src/distributed/state-blob.js';
+import { trainReplicaHandler, type ReplicaPayload } from '../../src/distributed/replica-job.js';
 import { Random } from '../../src/runtime/random.js';
 
 const { error } = loadNativeAddon();
@@ -49,26 +55,45 @@ test('the default denoiser: native gradients equal wasm gradients within 1e-4 (r
   assert.ok(Math.abs(native.loss - wasm.loss) / wasm.loss < 1e-5, `loss ${native.loss} vs ${wasm.loss}`);
 });
 
-test('native: two data-parallel workers (one engine thread each) train like one, and a rerun repeats exactly', { skip }, async () => {
+test('native: two train-replica jobs on local threads (cores shared among them) give the states they give inline, and a rerun repeats exactly', { skip }, async () => {
   await initBackend('native');
   const arch = { length: 64, filters: [4, 4, 4], kernelSize: 5, convsPerBlock: 1, activation: 'elu' as const, pooling: 'average' as const, outputActivation: 'linear' as const, normalize: true };
-  const raw = randomTraces(48, 64, 21);
-  const data = { length: 64, noisy: sharedCopy(raw.noisy), signal: sharedCopy(raw.signal) };
-  const order = Int32Array.from({ length: 48 }, (_, i) => (i * 7) % 48);
-  const train = async (workers: number) => {
-    const pool = await ReplicaPool.create({ arch, seed: 9, backend: 'native', workers, data });
-    const adam = createAdamState(pool.params.length);
-    const grads = new Float32Array(pool.params.length);
-    for (let epoch = 0; epoch < 3; epoch++) await runSteps(pool, order, 16, adam, { learningRate: 0.01, ...ADAM_DEFAULTS }, grads);
-    const out = new Float32Array(pool.params);
-    await pool.close();
-    return out;
+  const data = randomTraces(48, 64, 21);
+  const all = Int32Array.from({ length: 48 }, (_, i) => i);
+  const shards = [0, 1].map((r) => packTraceShard(data, shardRows(all, r, 2)));
+  const model = new Replica(arch, 9, data).model;
+  const params = readParams(model);
+  model.dispose();
+  const state = packReplicaState({ params, adam: createAdamState(params.length) });
+  const payloadOf = (replica: number): ReplicaPayload => ({ family: 'denoiser', spec: { arch, seed: 9 }, shardKey: blobHash(shards[replica]), backend: 'native', seed: 9, replica, replicas: 2, round: 0, epoch: 0, fromStep: 0, toStep: 3, batchSize: 8, learningRate: 0.01 });
+  const onThreads = async () => {
+    const executor = new LocalExecutor({ jobs, slots: 2 });
+    try {
+      const outcomes = await Promise.all([0, 1].map((replica) => executor.submit({ kind: 'train-replica', id: `native-test-${replica}-${Math.random()}`, payload: payloadOf(replica), inputs: { shard: shards[replica], state } })));
+      return outcomes.map((o) => {
+        assert.equal(o.status, 'ok', String(o.error));
+        return unpackReplicaState(o.artifacts!.state).params;
+      });
+    } finally {
+      await executor.close();
+    }
   };
-  const one = await train(1);
-  const two = await train(2);
-  const twoAgain = await train(2);
-  assert.deepEqual(twoAgain, two, 'seeded runs repeat bit for bit');
-  let maxDiff = 0;
-  for (let i = 0; i < one.length; i++) maxDiff = Math.max(maxDiff, Math.abs(one[i] - two[i]));
-  assert.ok(maxDiff < 1e-4, `1 vs 2 workers differ by ${maxDiff}`);
+  const inline = [];
+  for (const replica of [0, 1]) {
+    const out = await trainReplicaHandler(payloadOf(replica), { shard: shards[replica], state }, { jobId: 'inline', signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
+    inline.push(unpackReplicaState(out.artifacts!.state).params);
+  }
+  const threads = await onThreads();
+  const again = await onThreads();
+  assert.deepEqual(again, threads, 'seeded runs repeat bit for bit');
+  for (const replica of [0, 1]) {
+    let maxDiff = 0;
+    let moved = 0;
+    for (let i = 0; i < params.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(threads[replica][i] - inline[replica][i]));
+      moved = Math.max(moved, Math.abs(threads[replica][i] - params[i]));
+    }
+    assert.ok(moved > 0, `replica ${replica} trained`);
+    assert.ok(maxDiff < 1e-4, `replica ${replica}: local thread vs inline differ by ${maxDiff}`);
+  }
 });

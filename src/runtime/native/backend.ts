@@ -43,7 +43,7 @@ export function registerNativeBackend(): NativeAddon {
   tf.registerBackend(NATIVE_BACKEND, () => wasm, -1);
   registered = addon;
   // The main thread may use every core; worker threads (data-parallel replicas, inference and trial
-  // workers) run side by side, so each starts with one engine thread (ReplicaPool resizes them).
+  // workers) run side by side, so each starts with one engine thread (a train-replica job takes its share, replica-job.ts).
   setNativeThreads(isMainThread ? availableParallelism() : 1);
   return addon;
 }
@@ -62,11 +62,6 @@ export function shareCoresAmong(replicas: number): number {
   const threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, replicas)));
   setNativeThreads(threads);
   return threads;
-}
-
-/** This (main) thread back to every core, after the replicas are gone. */
-export function restoreAllCores(): void {
-  if (isMainThread) setNativeThreads(availableParallelism());
 }
 
 export function nativeEngine(): NativeEngine | undefined {

@@ -1,19 +1,13 @@
-import { loadModel } from '../../models/automl/model.js';
-import { loadAutomlPredictor, predictAutoml } from '../../models/automl/predict.js';
-import { batchTable, type InputField, type ServableAdapter } from '../servable.js';
+import { loadModel } from './model.js';
+import { automlInputFields, loadAutomlPredictor, predictAutoml } from './predict.js';
+import { batchTable } from '../../serve/servable.js';
+import type { ServableAdapter } from '../../contracts/servable.js';
 
 /** automl runs and tabular runs (one learner saved in the automl model format). */
 export const automlServable: ServableAdapter = {
   describe(where) {
     const { file } = loadModel(where.modelDir);
-    const dates = new Set(file.plan.dates.map((d) => d.column));
-    const encoded = new Map(file.encoder.columns.map((c) => [c.name, c]));
-    const inputs: InputField[] = file.plan.inputs.map((name) => {
-      if (dates.has(name)) return { name, type: 'datetime', nullable: true };
-      const spec = encoded.get(name);
-      if (spec?.kind === 'category') return { name, type: 'category', nullable: true, categories: spec.levels ?? [] };
-      return { name, type: 'number', nullable: true };
-    });
+    const inputs = automlInputFields(file);
     return {
       task: where.task,
       inputs,
