@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
-import { runReport } from '../runtime/session.js';
 import { printOutcome } from './common.js';
 
 export function registerReport(program: Command, globals: GlobalsOf): void {
@@ -8,5 +7,8 @@ export function registerReport(program: Command, globals: GlobalsOf): void {
     .command('report')
     .description('re-render report.html and charts/ from a run directory')
     .argument('<run-dir>')
-    .action(async (dir: string) => printOutcome(await runReport(dir, globals()), globals()));
+    .action(async (dir: string) => {
+      const { runReport } = await import('../runtime/session.js');
+      printOutcome(await runReport(dir, globals()), globals());
+    });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../cli.js';
-import { runTrain } from '../runtime/session.js';
 import { collect, integer, printOutcome, tagOption } from './common.js';
 import { configHelp } from './config-help.js';
 
@@ -16,6 +15,7 @@ export function registerTrain(program: Command, globals: GlobalsOf): void {
     .addHelpText('after', () => configHelp())
     .addOption(tagOption())
     .action(async (config: string, opts) => {
+      const { runTrain } = await import('../runtime/session.js');
       const outcome = await runTrain(config, opts, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });

@@ -5,8 +5,9 @@ import { dirname } from 'node:path';
 import { UserError } from './errors.js';
 import { applyKernelPatches, KNOWN_DEFECTS } from './kernels/patches.js';
 
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface BackendInfo {
   /** The tfjs backend in use: tensorflow (node / node-gpu), wasm or cpu. */
