@@ -76,7 +76,11 @@ export async function startWorkerProcess(url: string, args: string[] = [], env: 
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`worker did not start: ${err}`)), 20_000);
+    // Generous: a loaded machine can take tens of seconds to start node; a worker that never announced itself is killed.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`worker did not start within 60 s: ${err}`));
+    }, 60_000);
     child.stderr!.on('data', () => {
       if (/sciml worker .* queue/.test(err)) {
         clearTimeout(timer);

@@ -38,6 +38,8 @@ export const keys = {
   runs: (queue: string) => `sciml-state:${queue}:runs`,
   worker: (queue: string, name: string) => `sciml-state:${queue}:worker:${name}`,
   workerPattern: (queue: string) => `sciml-state:${queue}:worker:*`,
+  /** Hash of the queue's finished-job tally (ok, not, sinceMs), kept across workers and drivers. */
+  tally: (queue: string) => `sciml-state:${queue}:tally`,
 };
 
 /** The BullMQ job's data: everything a worker needs, blobs by content hash. */
@@ -137,6 +139,23 @@ export function decodeOutcome(id: string, bytes: Uint8Array): JobOutcome {
 export async function storeFirstOutcome(client: Redis, queue: string, bullId: string, outcome: StoredOutcome): Promise<boolean> {
   const stored = await client.set(keys.outcome(queue, bullId), encodeOutcome(outcome), 'EX', OUTCOME_TTL_S, 'NX');
   return stored === 'OK';
+}
+
+/** Jobs the queue's workers finished since `sinceMs` (BullMQ's own entries go with their driver). */
+export interface QueueTally {
+  ok: number;
+  not: number;
+  sinceMs?: number;
+}
+
+/** Counts one finished job in the queue's tally (the same count as the worker's row). */
+export async function countFinished(client: Redis, queue: string, ok: boolean): Promise<void> {
+  await client.multi().hsetnx(keys.tally(queue), 'sinceMs', String(Date.now())).hincrby(keys.tally(queue), ok ? 'ok' : 'not', 1).exec();
+}
+
+export async function readTally(client: Redis, queue: string): Promise<QueueTally> {
+  const h = await client.hgetall(keys.tally(queue));
+  return { ok: Number(h.ok ?? 0), not: Number(h.not ?? 0), sinceMs: h.sinceMs ? Number(h.sinceMs) : undefined };
 }
 
 /** What `sciml workers` shows; written by each worker on start, on every job start/end and every heartbeat. */

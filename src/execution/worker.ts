@@ -21,6 +21,7 @@ import {
   MAX_STALLED,
   STALLED_MS,
   connectTo,
+  countFinished,
   reasonOf,
   withTimeout,
   WORKER_HEARTBEAT_MS,
@@ -43,11 +44,15 @@ export interface WorkerOptions {
   memoryMb?: number;
   log: Logger;
   origin?: string;
+  /** How long a stopping worker waits for an unreachable Redis before it gives up the drain (default 10 s). */
+  redisGraceMs?: number;
 }
+
+export const DEFAULT_REDIS_GRACE_MS = 10_000;
 
 export interface RunningWorker {
   name: string;
-  /** Stops taking jobs, lets running ones finish, leaves. */
+  /** Stops taking jobs, lets running ones finish, leaves (gives up if Redis stays unreachable past the grace). */
   drain(): Promise<void>;
   /** Leaves now: running jobs are abandoned (their locks expire and other workers run them again). */
   abandon(): Promise<void>;
@@ -159,6 +164,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const first = await storeFirstOutcome(client, queueName, bull.id!, { ...rest, worker: name, attempts: attempt });
       if (outcome.status === 'ok') info.done++;
       else info.failed++;
+      await countFinished(client, queueName, outcome.status === 'ok').catch(() => {});
       if (!first) log.info(`job ${env.id}: ran twice; the first outcome stays`);
       log.info(`job ${env.id} (${env.kind}) ${outcome.status} in ${((Date.now() - startedMs) / 1000).toFixed(2)} s${outcome.status === 'ok' ? '' : `: ${String(outcome.error ?? '').split('\n')[0]}`}`);
       return { stored: true };
@@ -218,6 +224,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   await publish();
+  await client.hsetnx(keys.tally(queueName), 'sinceMs', String(Date.now())).catch(() => 0);
   const beat = setInterval(() => void publish(), WORKER_HEARTBEAT_MS);
   const sweep = setInterval(() => void janitor(), JANITOR_MS);
   void janitor();
@@ -226,21 +233,56 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   void worker.run().catch((err) => log.warn(`worker stopped: ${reasonOf(err)}`));
   log.info(`sciml worker ${name} (sciml ${version}) on ${target.redacted} queue '${queueName}', concurrency ${concurrency}`);
 
+  // Redis commands queue while it is away: every one made on the way out is bounded.
+  const graceMs = options.redisGraceMs ?? DEFAULT_REDIS_GRACE_MS;
+  let markLeft!: () => void;
+  const left = new Promise<void>((resolve) => (markLeft = resolve));
+  let graceTimer: NodeJS.Timeout | undefined;
+  // A drain needs Redis (running jobs store their outcomes there): unreachable past the grace, leave anyway.
+  const watchRedis = () => {
+    if (!leaving || abandoned || graceTimer || client.status === 'ready') return;
+    graceTimer = setTimeout(() => {
+      graceTimer = undefined;
+      if (client.status === 'ready' || abandoned) return;
+      log.warn(`Redis at ${target.redacted} unreachable for ${graceMs / 1000} s while draining: giving up the drain and leaving; running jobs go back to the queue once Redis is back`);
+      void leave(true);
+    }, graceMs);
+  };
+  client.on('close', watchRedis);
+  client.on('end', watchRedis);
+  client.on('ready', () => {
+    if (graceTimer) clearTimeout(graceTimer);
+    graceTimer = undefined;
+  });
+
   const leave = async (force: boolean) => {
     if (leaving && !force) return;
     leaving = true;
     abandoned ||= force;
     info.draining = true;
-    await publish();
-    if (client.status !== 'ready') force = true;
-    const closed = await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).then(() => true, () => false);
+    watchRedis();
+    const reachable = client.status === 'ready';
+    if (reachable) await withTimeout(publish(), 1000).catch(() => undefined);
+    // Forced with Redis away: BullMQ's close would only wait for it; its connections are dropped below.
+    const closed = force && !reachable ? false : await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).then(() => true, () => false);
+    // A forced leave may come while a drain still waits above: only one finishes the job.
+    if (!force && abandoned) return;
+    if (graceTimer) clearTimeout(graceTimer);
     if (!closed) await withTimeout(Promise.allSettled([worker.disconnect(), janitorQueue.disconnect()]), 1000).catch(() => undefined);
     clearInterval(beat);
     clearInterval(sweep);
     await local.close();
-    await client.del(keys.worker(queueName, name)).catch(() => 0);
+    if (client.status === 'ready') await withTimeout(client.del(keys.worker(queueName, name)), 1000).catch(() => 0);
     if (closed) await withTimeout(janitorQueue.close(), 3000).catch(() => janitorQueue.disconnect());
     for (const c of [client, workerClient, janitorClient]) c.disconnect();
+    markLeft();
   };
-  return { name, drain: () => leave(false), abandon: () => leave(true) };
+  const leaveThen = (force: boolean) => {
+    void leave(force).catch((err) => {
+      log.warn(`leaving: ${reasonOf(err)}`);
+      markLeft();
+    });
+    return left;
+  };
+  return { name, drain: () => leaveThen(false), abandon: () => leaveThen(true) };
 }

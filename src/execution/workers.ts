@@ -1,11 +1,14 @@
 /** What `sciml workers` reports: the live workers of a queue and the queue's counts. */
 import { Queue } from 'bullmq';
-import { BULL_PREFIX, connectTo, readWorkers, type WorkerInfo } from './redis-wire.js';
+import { BULL_PREFIX, connectTo, readTally, readWorkers, type QueueTally, type WorkerInfo } from './redis-wire.js';
 
 export interface WorkersListing {
   redis: string;
   queue: string;
+  /** BullMQ's job counts now (a driver removes its finished jobs when it ends). */
   counts: Record<string, number>;
+  /** Jobs finished by any worker of the queue, gone ones included: the same count as the rows'. */
+  finished: QueueTally;
   workers: WorkerInfo[];
 }
 
@@ -15,8 +18,9 @@ export async function listWorkers(url: string, options: { queue?: string; origin
   const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
   try {
     const workers = await readWorkers(client, queueName);
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
-    return { redis: target.redacted, queue: queueName, counts, workers };
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const finished = await readTally(client, queueName);
+    return { redis: target.redacted, queue: queueName, counts, finished, workers };
   } finally {
     await queue.close().catch(() => {});
     client.disconnect();
@@ -32,7 +36,9 @@ function age(sinceMs: number, now: number): string {
 
 export function workersText(listing: WorkersListing, now = Date.now()): string {
   const c = listing.counts;
-  const lines = [`${listing.redis} queue '${listing.queue}': ${(c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0)} queued, ${c.active ?? 0} running, ${c.completed ?? 0} completed, ${c.failed ?? 0} failed (kept 1 h)`];
+  const f = listing.finished;
+  const since = f.sinceMs === undefined ? '' : ` since the first worker came (${age(f.sinceMs, now)} ago)`;
+  const lines = [`${listing.redis} queue '${listing.queue}': ${(c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0)} queued, ${c.active ?? 0} running; finished${since}: ${f.ok} ok, ${f.not} not (all workers, gone ones included)`];
   if (listing.workers.length === 0) {
     lines.push('no workers connected');
     return lines.join('\n') + '\n';

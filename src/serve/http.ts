@@ -4,6 +4,7 @@
  * problem body; a 5xx means the server itself failed (a worker crash, a timeout, overload).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { scimlVersion } from '../runtime/version.js';
 import type { ModelLocation } from '../runtime/model-dir.js';
@@ -31,7 +32,8 @@ export interface HttpContext {
   outputs: () => OutputSpec[];
   batcher: MicroBatcher;
   metrics: ServeMetrics;
-  state: { ready: () => boolean; draining: boolean; inFlight: number };
+  /** `idle` is called when the last request in flight ends while draining. */
+  state: { ready: () => boolean; draining: boolean; inFlight: number; idle?: () => void };
 }
 
 const PROBLEM_TYPE = 'application/problem+json';
@@ -51,6 +53,10 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
   for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
   return reply.code(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(problem.body(instance)));
+}
+
+function tooLarge(maxBody: number): HttpProblem {
+  return new HttpProblem(413, 'Body too large', `the body is over the server's limit of ${maxBody} bytes (--max-body); send fewer rows per request`);
 }
 
 function requestFormat(contentType: string | undefined): OutputFormat | undefined {
@@ -97,9 +103,33 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     void app.register(import('@fastify/cors'), { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'accept'], maxAge: 600 });
   }
 
+  // Node answers `Expect: 100-continue` by itself unless this event has a listener: a body
+  // announced over the limit gets its 413 before the client sends it.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const length = Number(req.headers['content-length']);
+    if (!(length > options.maxBody)) {
+      res.writeContinue();
+      app.server.emit('request', req, res);
+      return;
+    }
+    res.writeHead(413, { 'content-type': PROBLEM_TYPE, connection: 'close' });
+    res.end(JSON.stringify(tooLarge(options.maxBody).body(req.url)));
+    metrics.requests.inc({ route: 'unmatched', method: req.method ?? '', status: '413' });
+    options.accessLog({ time: new Date().toISOString(), method: req.method, path: req.url, status: 413, bytes_in: 0, remote: req.socket.remoteAddress, expect: '100-continue' });
+  });
+
   app.addHook('onRequest', async (request, reply) => {
+    // Counted until the response is sent or its connection drops (an aborted request gets no onResponse).
     state.inFlight++;
+    reply.raw.once('close', () => {
+      state.inFlight--;
+      if (state.draining && state.inFlight === 0) state.idle?.();
+    });
     (request as FastifyRequest & { startedAt: number }).startedAt = performance.now();
+    // Draining: the port stays open for the probes and in-flight requests; new predictions are refused unread.
+    if (state.draining && request.url.split('?')[0] === '/v1/predict') {
+      return sendProblem(reply, new HttpProblem(503, 'Shutting down', 'the server is draining; retry on another instance', [], { 'retry-after': '1' }), request.url);
+    }
     if (options.token && !OPEN_ROUTES.has(request.url.split('?')[0]) && request.method !== 'OPTIONS') {
       if (!bearerMatches(request.headers.authorization, options.token)) {
         reply.header('www-authenticate', 'Bearer');
@@ -114,7 +144,6 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    state.inFlight--;
     if (state.draining) app.server.closeIdleConnections();
     const seconds = (performance.now() - (request as FastifyRequest & { startedAt: number }).startedAt) / 1000;
     const route = request.routeOptions.url ?? 'unmatched';
@@ -136,7 +165,7 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof HttpProblem) return sendProblem(reply, err, request.url);
     const status = err.statusCode ?? 500;
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return sendProblem(reply, new HttpProblem(413, 'Body too large', `the body is over the server's limit of ${options.maxBody} bytes (--max-body); send fewer rows per request`), request.url);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return sendProblem(reply, tooLarge(options.maxBody), request.url);
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
       return sendProblem(reply, new HttpProblem(415, 'Unsupported media type', `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: expected application/json, ${ARROW_STREAM} or ${ARROW_FILE}`), request.url);
     }
@@ -189,7 +218,6 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     } else {
       batch = batchFromArrow(request.body as Buffer, info.inputs);
     }
-    if (state.draining) throw new HttpProblem(503, 'Shutting down', 'the server is draining; retry on another instance', [], { 'retry-after': '1' });
     if (!state.ready()) throw new HttpProblem(503, 'Not ready', 'the model is still loading; retry shortly (GET /readyz says when)', [], { 'retry-after': '1' });
     (request as FastifyRequest & { rows?: number }).rows = batch.rows;
     let predictions;

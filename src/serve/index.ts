@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../runtime/errors.js';
 import { locateModel } from '../runtime/model-dir.js';
 import { MicroBatcher } from './batcher.js';
-import { buildApp } from './http.js';
+import { buildApp, type HttpContext } from './http.js';
 import { ServeMetrics } from './metrics.js';
 import { InferencePool } from './pool.js';
 import { ADAPTERS, trainingMetrics, type InputField, type ServableInfo, type ServeBatch, type ServeColumn } from './servable.js';
@@ -70,7 +70,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const { where, info } = await describeRun(options.path);
   const token = options.tokenFile ? readToken(options.tokenFile) : undefined;
   const log = options.accessLog ? jsonLine : () => {};
-  const state = { ready: () => pool.isReady, draining: false, inFlight: 0 };
+  const state: HttpContext['state'] = { ready: () => pool.isReady, draining: false, inFlight: 0 };
   let batcher: MicroBatcher | undefined;
   const pool = new InferencePool({
     size: options.workers,
@@ -105,14 +105,22 @@ export async function serve(options: ServeOptions): Promise<void> {
     }, options.timeoutMs + 5000);
     hardStop.unref();
     batcher!.drain();
-    app
-      .close()
-      .then(() => pool.close())
-      .then(() => {
-        clearTimeout(hardStop);
-        jsonLine({ time: new Date().toISOString(), event: 'stopped' });
-        stop();
-      });
+    // The port stays open (/readyz answers 503, new predictions 503) until the requests in flight end.
+    let closing = false;
+    const close = () => {
+      if (closing) return;
+      closing = true;
+      app
+        .close()
+        .then(() => pool.close())
+        .then(() => {
+          clearTimeout(hardStop);
+          jsonLine({ time: new Date().toISOString(), event: 'stopped' });
+          stop();
+        });
+    };
+    state.idle = close;
+    if (state.inFlight === 0) close();
   };
   const onTerm = () => onSignal('SIGTERM');
   const onInt = () => onSignal('SIGINT');

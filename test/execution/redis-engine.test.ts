@@ -133,7 +133,7 @@ test('a worker of another sciml version refuses the job with a clear message; jo
   }
 });
 
-test('the deadline counts queue wait; `sciml workers` lists who runs what', { skip }, async () => {
+test('the deadline counts queue wait; `sciml workers` lists who runs what and counts finished jobs as its rows do', { skip }, async () => {
   const queue = 'deadline';
   const ex = await RedisExecutor.connect(redis.url, { queue });
   try {
@@ -144,19 +144,25 @@ test('the deadline counts queue wait; `sciml workers` lists who runs what', { sk
     assert.ok(Date.now() - t0 < 3000);
     const w = await startWorkerProcess(redis.url, ['--queue', queue, '--name', 'lister', '--concurrency', '2']);
     workers.push(w);
-    const busy = ex.submit({ kind: 'probe', id: 'busy', payload: { sleep_ms: 3000 } });
+    assert.equal((await ex.submit({ kind: 'probe', id: 'quick', payload: {} })).status, 'ok');
+    // Still running when the listing is taken, however slowly the CLI starts (the worker is SIGKILLed after the file).
+    void ex.submit({ kind: 'probe', id: 'busy', payload: { sleep_ms: 120_000 } });
     await waitFor('the job to start', async () => ((await listWorkers(redis.url, { queue })).workers[0]?.jobs.length ? true : undefined));
     const r = spawnSync(process.execPath, [SCIML, 'workers', redis.url, '--queue', queue], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /queue 'deadline'/);
-    assert.match(r.stdout, /lister\s+\S+\s+2\s+.*probe busy/);
-    assert.equal((await busy).status, 'ok');
+    assert.match(r.stdout, /queue 'deadline': 0 queued, 1 running; finished [^\n]*: 1 ok, 0 not/);
+    assert.match(r.stdout, /lister\s+\S+\s+2\s+.*1 ok, 0 not\s+probe busy/);
+    // The driver removes its finished jobs from BullMQ when it ends; the queue's line still counts them as the row does.
+    await ex.close();
+    const after = spawnSync(process.execPath, [SCIML, 'workers', redis.url, '--queue', queue], { encoding: 'utf8' });
+    assert.match(after.stdout, /finished [^\n]*: 1 ok, 0 not/);
+    assert.match(after.stdout, /lister\s+.*1 ok, 0 not/);
   } finally {
     await ex.close();
   }
 });
 
-test('Redis unreachable: exit 2 naming the redacted URL; Redis lost mid-run: a UserError naming it', { skip }, async () => {
+test('Redis unreachable: exit 2 naming the redacted URL; Redis lost mid-run: a UserError naming it, and a worker still stops on SIGTERM', { skip }, async () => {
   const port = await freePort();
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
@@ -174,15 +180,19 @@ test('Redis unreachable: exit 2 naming the redacted URL; Redis lost mid-run: a U
   }
 
   const own = await startRedis();
-  const w = await startWorkerProcess(own.url);
+  const w = await startWorkerProcess(own.url, ['--redis-grace', '1']);
   workers.push(w);
   const ex = await RedisExecutor.connect(own.url, { lostAfterMs: 1000 });
   try {
     const pending = ex.submit({ kind: 'probe', id: 'cut', payload: { sleep_ms: 10_000 } });
-    await new Promise((res) => setTimeout(res, 300));
+    await waitFor('the job to start', async () => ((await listWorkers(own.url)).workers[0]?.jobs.length ? true : undefined));
     await own.stop();
     await assert.rejects(pending, (err: unknown) => isUserError(err) && new RegExp(`lost the connection to Redis at redis://127\\.0\\.0\\.1:${own.port}`).test((err as Error).message));
   } finally {
     await ex.close();
   }
+  // The worker, its Redis gone and a job running, still stops on SIGTERM: after the grace, saying so.
+  const code = await Promise.race([w.stop('SIGTERM'), new Promise<string>((res) => setTimeout(() => res('still running 60 s after SIGTERM'), 60_000).unref())]);
+  assert.equal(code, 0, w.stderr());
+  assert.match(w.stderr(), /SIGTERM: draining[^]*Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for 1 s while draining: giving up the drain and leaving/);
 });

@@ -7,7 +7,7 @@ import { sciml } from '../helpers/cli.js';
 import { readTable } from '../../src/data/read-table.js';
 import { dataTableToArrow } from '../../src/data/arrow.js';
 import { Random } from '../../src/runtime/random.js';
-import { parsePrometheus, postJson, startServer, tempDir, trainAutoml, type Server } from './helpers.js';
+import { openRequest, parsePrometheus, postJson, startServer, tempDir, trainAutoml, type Server } from './helpers.js';
 
 const dir = tempDir('automl');
 let run: string;
@@ -122,6 +122,18 @@ test('every 4xx path answers with a problem body naming the row and field', asyn
   const big = { rows: Array.from({ length: 100 }, () => row) };
   p = await problem(await postJson(`${guarded.url}/v1/predict`, big, { authorization: `Bearer ${TOKEN}` }), 413);
   assert.match(p.detail, /4096 bytes/);
+  // Announced with `Expect: 100-continue`: the 413 comes before any `100 Continue`, the body is never sent.
+  const announced = openRequest(`${guarded.url}/v1/predict`, { 'content-type': 'application/json', 'content-length': 100_000, expect: '100-continue', authorization: `Bearer ${TOKEN}` });
+  const refused = await announced.response;
+  assert.equal(refused.status, 413);
+  assert.equal(announced.continued(), false, 'no 100 Continue for an oversize body');
+  assert.match((JSON.parse(refused.body) as { detail: string }).detail, /4096 bytes/);
+  // Under the limit, the client is told to continue and gets its answer.
+  const small = JSON.stringify({ rows: [row] });
+  const fits = openRequest(`${guarded.url}/v1/predict`, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(small), expect: '100-continue', authorization: `Bearer ${TOKEN}` });
+  fits.req.on('continue', () => fits.req.end(small));
+  assert.equal((await fits.response).status, 200);
+  assert.equal(fits.continued(), true);
 });
 
 test('--token-file: 401 without or with a wrong token, 200 with it; probes stay open; the token is never logged', async () => {
@@ -251,15 +263,31 @@ test('GET /v1/model describes the inputs, outputs, training metrics and run', as
   assert.ok(!server.stderr().includes('atlantis'), 'request bodies are not logged');
 });
 
-test('SIGTERM finishes an in-flight request, then the server exits 0', async () => {
+test('SIGTERM finishes in-flight requests (a slow upload too) while /readyz answers 503, then the server exits 0', async () => {
   const slow = await startServer(run, ['--workers', '1', '--batch-window-ms', '1500']);
   const [row] = await jsonRows(1);
+  // An upload still under way when the signal comes holds the drain open.
+  const body = JSON.stringify({ rows: [row] });
+  const upload = openRequest(`${slow.url}/v1/predict`, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  upload.req.write(body.slice(0, -1));
   const pending = postJson(`${slow.url}/v1/predict`, { rows: [row] });
   await new Promise((r) => setTimeout(r, 300));
   const code = slow.stop('SIGTERM');
   const response = await pending;
   assert.equal(response.status, 200);
   assert.equal(((await response.json()) as { rows: unknown[] }).rows.length, 1);
+  while (!slow.stderr().includes('"event":"draining"')) await new Promise((r) => setTimeout(r, 20));
+  // Draining: the port is still open; probes say 503, new predictions are refused with a retry hint.
+  const ready = await fetch(`${slow.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'draining' });
+  const late = await postJson(`${slow.url}/v1/predict`, { rows: [row] });
+  assert.equal(late.status, 503);
+  assert.equal(late.headers.get('retry-after'), '1');
+  upload.req.end(body.slice(-1));
+  const finished = await upload.response;
+  assert.equal(finished.status, 200, finished.body);
+  assert.equal((JSON.parse(finished.body) as { rows: unknown[] }).rows.length, 1);
   assert.equal(await code, 0);
   assert.match(slow.stderr(), /"event":"draining".*\n(.*\n)*.*"event":"stopped"/);
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,23 @@ export function startServer(run: string, args: string[] = []): Promise<Server> {
 
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+/** A raw HTTP request whose body the caller writes (or not): for `Expect: 100-continue` and slow uploads. */
+export function openRequest(url: string, headers: Record<string, string | number>): { req: ClientRequest; continued: () => boolean; response: Promise<{ status: number; body: string }> } {
+  const req = httpRequest(url, { method: 'POST', headers });
+  let continued = false;
+  req.on('continue', () => (continued = true));
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+  });
+  req.flushHeaders();
+  return { req, continued: () => continued, response };
 }
 
 /** A tiny automl run (gbm + ridge, 3 trials) on a synthetic table with a date, a category and numbers. */
