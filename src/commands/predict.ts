@@ -22,6 +22,7 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
       if (where.task === 'automl' || where.task === 'tabular') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output, { proba: opts.proba });
       else if (where.task === 'knots') result = await (await import('../models/knots/predict.js')).predictToFile(where.modelDir, where.runDir, opts.input, opts.output, { explain: opts.explain as 'integrated_gradients' | undefined });
       else if (where.task === 'denoiser') result = await (await import('../models/denoiser/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
+      else if (where.task === 'particles') result = await (await import('../models/particles/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
       else throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles automl, tabular, knots and denoiser runs`);
       if (opts.output !== '-') {
         process.stdout.write(globals().json ? JSON.stringify(result) + '\n' : `${result.rows} predictions written to ${result.output}\n`);

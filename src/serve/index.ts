@@ -42,6 +42,7 @@ export function readToken(file: string): string {
 export function warmupBatch(inputs: InputField[]): ServeBatch {
   const columns = inputs.map((f): ServeColumn => {
     if (f.type === 'trace') return { name: f.name, kind: 'trace', length: f.length!, values: new Float32Array(f.length!) };
+    if (f.type === 'sequence') return { name: f.name, kind: 'trace', length: f.length! * f.items!, values: new Float32Array(f.length! * f.items!) };
     if (f.type === 'number') return { name: f.name, kind: 'number', values: Float64Array.of(f.nullable ? NaN : 0) };
     return { name: f.name, kind: 'string', values: [f.nullable ? null : (f.categories?.[0] ?? null)] };
   });

@@ -47,6 +47,8 @@ function expected(field: InputField): string {
       return `one of ${listLevels(field.categories ?? [])}${field.nullable ? ' (or null)' : ''}`;
     case 'trace':
       return `a list of ${field.length} numbers`;
+    case 'sequence':
+      return `a list of items, each a list of ${field.length} numbers`;
   }
 }
 
@@ -128,7 +130,71 @@ function buildColumn(field: InputField, rows: number, value: (i: number) => unkn
       }
       return { name, kind: 'trace', length: L, values };
     }
+    case 'sequence':
+      return sequenceColumn(field, rows, (i) => (present(i) ? value(i) : undefined), problems);
   }
+}
+
+/**
+ * A list of items of `length` numbers per row (particles of 19 features) as a zero-padded trace of
+ * items x length; a row with more items keeps its last `items` (the model's own cut).
+ */
+function sequenceColumn(field: InputField, rows: number, value: (i: number) => unknown, problems: Problems): ServeColumn {
+  const L = field.length!;
+  const cap = field.items!;
+  const values = new Float32Array(rows * cap * L);
+  for (let i = 0; i < rows && !problems.full; i++) {
+    const v = value(i);
+    if (v === undefined) {
+      problems.add({ row: i, field: field.name, message: `missing; expected ${expected(field)}` });
+      continue;
+    }
+    const list = listLike(v);
+    if (!list) {
+      problems.add({ row: i, field: field.name, message: `expected ${expected(field)}, got ${describe(v)}` });
+      continue;
+    }
+    // trailing all-zero items are padding: the cut keeps the last `cap` real ones
+    let real = list.length;
+    while (real > 0) {
+      const item = listLike(list[real - 1]);
+      if (!item || item.length !== L || Array.from(item).some((x) => x !== 0)) break;
+      real--;
+    }
+    const from = Math.max(0, real - cap);
+    for (let p = 0; p < list.length; p++) {
+      const item = listLike(list[p]);
+      if (!item || item.length !== L) {
+        problems.add({ row: i, field: field.name, message: `item ${p}: expected ${L} numbers, got ${item ? item.length : describe(list[p])}` });
+        break;
+      }
+      if (p < from || p >= from + cap) continue;
+      let bad = -1;
+      for (let k = 0; k < L; k++) {
+        const x = Number(item[k]);
+        if (typeof item[k] !== 'number' || !Number.isFinite(x)) {
+          bad = k;
+          break;
+        }
+        values[(i * cap + p - from) * L + k] = x;
+      }
+      if (bad >= 0) {
+        problems.add({ row: i, field: field.name, message: `item ${p}: number ${bad} is ${describe(item[bad])}; expected finite numbers` });
+        break;
+      }
+    }
+  }
+  return { name: field.name, kind: 'trace', length: cap * L, values };
+}
+
+/** A JSON array or an Arrow list value, as an indexable list. */
+function listLike(v: unknown): ArrayLike<unknown> | undefined {
+  if (Array.isArray(v)) return v;
+  if (v && typeof v === 'object' && typeof (v as { toArray?: unknown }).toArray === 'function' && typeof (v as { length?: unknown }).length === 'number') {
+    const vec = v as { get(i: number): unknown; length: number };
+    return Array.from({ length: vec.length }, (_, k) => vec.get(k));
+  }
+  return undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -206,7 +272,7 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
   const names = new Set(table.schema.fields.map((f) => f.name));
   for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
   problems.throwIfAny();
-  const scalarNames = new Set(fields.filter((f) => f.type !== 'trace').map((f) => f.name));
+  const scalarNames = new Set(fields.filter((f) => f.type !== 'trace' && f.type !== 'sequence').map((f) => f.name));
   let scalars;
   try {
     const wanted = table.select([...scalarNames]);
@@ -217,6 +283,11 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
   }
   const columns: ServeColumn[] = [];
   for (const f of fields) {
+    if (f.type === 'sequence') {
+      const vector = table.getChild(f.name)!;
+      columns.push(sequenceColumn(f, table.numRows, (i) => (vector.get(i) === null ? null : vector.get(i)), problems));
+      continue;
+    }
     if (f.type === 'trace') {
       let flat;
       try {

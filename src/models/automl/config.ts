@@ -15,6 +15,7 @@ export const tableDataFields = {
   path: z.string({ error: 'expected a path to a CSV or Arrow table' }).min(1, { error: 'expected a path to a CSV or Arrow table' }).describe('training table (CSV or Arrow; - for stdin), relative to the config file'),
   target: text('', 'column to predict (empty: the last column)'),
   drop: columnList('columns the models must not see (ids, leaks such as parts of the target)'),
+  columns: columnList("read only these columns (and the target); empty: all. 'hlf' stands for the 14 high-level features of particle events (HT, MET, ..., LepIsEle)"),
   test_path: text('', 'explicit holdout table (same columns), never seen by the search; empty: split one off'),
   test_fraction: fraction(0.2, 'holdout fraction of the rows when test_path is empty'),
   train_fraction: optionalFraction('training fraction of the rows (the rest is the holdout); overrides test_fraction'),

@@ -2,6 +2,7 @@
  * From the config to the search's inputs: read the table(s), check the target, split off the
  * holdout, plan and encode the features, look for leaks, and deal the folds.
  */
+import { HLF_FEATURES } from '../../data/particles/schema.js';
 import { dirname, resolve } from 'node:path';
 import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
@@ -56,11 +57,20 @@ export function minimumTrainingRows(folds: number): number {
   return Math.max(10, 2 * folds);
 }
 
+/** data.columns with 'hlf' expanded to the 14 high-level features of particle events, plus the target; undefined: all columns. */
+export function selectedColumns(columns: string[], target: string): string[] | undefined {
+  if (columns.length === 0) return undefined;
+  if (!target) throw new UserError('data.columns: give data.target too (the target is otherwise the last column read)');
+  const names = columns.flatMap((c) => (c === 'hlf' ? [...HLF_FEATURES] : [c]));
+  return [...new Set([...names, target])];
+}
+
 export async function readInputs(config: TableConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }> {
   const dataPath = resolveDataPath(config.data.path, configFile);
-  const table = await readTable(dataPath);
+  const columns = selectedColumns(config.data.columns, config.data.target);
+  const table = await readTable(dataPath, { columns });
   const testPath = config.data.test_path ? resolveDataPath(config.data.test_path, configFile) : null;
-  const test = testPath ? await readTable(testPath) : null;
+  const test = testPath ? await readTable(testPath, { columns }) : null;
   return { table, test, dataPath, testPath };
 }
 
