@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { printOutcome } from './common.js';
 
 export function registerReport(program: Command, globals: GlobalsOf): void {
@@ -8,7 +10,14 @@ export function registerReport(program: Command, globals: GlobalsOf): void {
     .description('re-render report.html and charts/ from a run directory')
     .argument('<run-dir>')
     .action(async (dir: string) => {
-      const { runReport } = await import('../runtime/session.js');
+      if (!existsSync(join(dir, 'config.yaml')) && existsSync(join(dir, 'tune.yaml'))) {
+        // A tune run: its report comes from the journal, not from a task.
+        const { renderTuneReport } = await import('../tune/index.js');
+        const html = await renderTuneReport(dir);
+        printOutcome({ text: `${html}\n`, summary: { run_dir: dir, report: html } }, globals());
+        return;
+      }
+      const { runReport } = await import('../session.js');
       printOutcome(await runReport(dir, globals()), globals());
     });
 }
