@@ -2,17 +2,18 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { GlobalsOf } from '../cli.js';
 import { runTrainFromText } from '../runtime/session.js';
-import { integer, positiveNumber, printOutcome, tagOption } from './common.js';
+import { integer, positiveNumber, printOutcome, tagOption, timeLimit } from './common.js';
 
 /** `sciml automl TABLE ...` is shorthand for a `task: automl` config built from the flags. */
 export function registerAutoml(program: Command, globals: GlobalsOf): void {
   program
     .command('automl')
     .description('search a zoo of tabular models under a time budget, ensemble the best, print a leaderboard')
-    .argument('<table>', 'CSV or Arrow file (- for stdin)')
+    .argument('<table>', 'CSV, Arrow or Parquet file, or a directory or glob of Parquet shards (- for stdin)')
     .option('--target <column>', 'column to predict (default: the last column)')
     .option('--drop <columns>', 'comma-separated columns the models must not see')
-    .option('--time-limit <seconds>', 'wall-clock budget of the whole run: search, ensembles, outputs (default 120)', positiveNumber('--time-limit'))
+    .option('--features <columns>', "comma-separated columns to read (plus --target); 'hlf': the 14 high-level features of particle events")
+    .option('--time-limit <seconds>', 'wall-clock budget of the whole run: search, ensembles, outputs (default 120)', timeLimit('--time-limit'))
     .option('--test <file>', 'explicit holdout table, never seen by the search')
     .option('--test-fraction <f>', 'holdout fraction of the rows', positiveNumber('--test-fraction'))
     .option('--train-fraction <f>', 'training fraction of the rows (the rest is the holdout)', positiveNumber('--train-fraction'))
@@ -30,6 +31,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       const data: Record<string, unknown> = { path: table };
       if (opts.target !== undefined) data.target = opts.target;
       if (opts.drop !== undefined) data.drop = String(opts.drop).split(',').map((s: string) => s.trim()).filter(Boolean);
+      if (opts.features !== undefined) data.columns = String(opts.features).split(',').map((s: string) => s.trim()).filter(Boolean);
       if (opts.test !== undefined) data.test_path = opts.test;
       if (opts.testFraction !== undefined) data.test_fraction = opts.testFraction;
       if (opts.trainFraction !== undefined) data.train_fraction = opts.trainFraction;

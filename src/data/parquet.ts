@@ -109,8 +109,8 @@ export async function readParquetColumns(pf: ParquetFile, columns: string[], row
 // ---------------------------------------------------------------- whole tables as Arrow
 
 /** A Parquet file read whole into an Arrow table (numbers as Float64, text as Utf8, lists as List<Float64>). */
-export async function readParquetAsArrow(path: string): Promise<Table> {
-  return parquetToArrow(await openParquet(path));
+export async function readParquetAsArrow(path: string, columns?: string[]): Promise<Table> {
+  return parquetToArrow(await openParquet(path), columns);
 }
 
 /** Parquet bytes (e.g. from stdin) as an Arrow table. */
@@ -134,11 +134,14 @@ export function readParquetBytes(path: string): Uint8Array {
   }
 }
 
-async function parquetToArrow(pf: ParquetFile): Promise<Table> {
+/** The file's columns (or only `columns`, in file order; a column the file lacks is a UserError) as Arrow. */
+async function parquetToArrow(pf: ParquetFile, columns?: string[]): Promise<Table> {
   const tree = parquetSchema(pf.metadata);
-  const data = await readParquetColumns(pf, pf.columns);
+  const wanted = columns ? pf.columns.filter((c) => columns.includes(c)) : pf.columns;
+  const data = await readParquetColumns(pf, columns ?? pf.columns);
   const vectors: Record<string, Vector> = {};
   for (const node of tree.children) {
+    if (!wanted.includes(node.element.name)) continue;
     const name = node.element.name;
     vectors[name] = arrowVector(Array.from(data[name] as ArrayLike<unknown>), arrowType(node), pf.path, name);
   }

@@ -19,6 +19,8 @@ export interface ReadTableOptions {
    * structs, binary): 'error' (default) or 'skip' them.
    */
   unsupported?: 'error' | 'skip';
+  /** Read only these columns (Parquet reads no others from disk); a name the table lacks is a UserError. */
+  columns?: string[];
 }
 
 const CSV_EXTENSIONS = new Set(['.csv', '.txt']);
@@ -29,18 +31,26 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
   if (path === '-') {
     const bytes = await readStdinBytes();
     if (looksLikeParquet(bytes)) return tableFromArrow(await parquetBytesToArrow(bytes, '-'), '-', options);
-    return looksLikeArrow(bytes) ? tableFromArrow(parseArrow(bytes, '-'), '-', options) : parseCsv(bytes, '-');
+    return looksLikeArrow(bytes) ? tableFromArrow(parseArrow(bytes, '-'), '-', options) : pick(parseCsv(bytes, '-'), options.columns);
   }
   if (isShardSet(path)) return concatTables(await Promise.all(listShards(path).map((shard) => readTable(shard, options))), path);
   const ext = extname(path).toLowerCase();
-  if (isParquetPath(path)) return tableFromArrow(await readParquetAsArrow(path), path, options);
+  if (isParquetPath(path)) return tableFromArrow(await readParquetAsArrow(path, options.columns), path, options);
   const known = CSV_EXTENSIONS.has(ext) || TSV_EXTENSIONS.has(ext) || ARROW_EXTENSIONS.has(ext);
   const bytes = readInput(path);
   if (!known && looksLikeParquet(bytes)) return tableFromArrow(await parquetBytesToArrow(bytes, path), path, options);
   if (ARROW_EXTENSIONS.has(ext) || (!known && looksLikeArrow(bytes))) return tableFromArrow(parseArrow(bytes, path), path, options);
-  if (TSV_EXTENSIONS.has(ext)) return parseCsv(bytes, path, { delimiter: '\t' });
-  if (CSV_EXTENSIONS.has(ext)) return parseCsv(bytes, path);
+  if (TSV_EXTENSIONS.has(ext)) return pick(parseCsv(bytes, path, { delimiter: '\t' }), options.columns);
+  if (CSV_EXTENSIONS.has(ext)) return pick(parseCsv(bytes, path), options.columns);
   throw new UserError(`${path}: expected a table file ending in .csv, .tsv, .arrow, .feather, .ipc or .parquet (or a directory of .parquet shards, or '-' for stdin), got '${ext || 'no extension'}'`);
+}
+
+/** Only the named columns of a table (all when `columns` is undefined); a missing one is a UserError. */
+function pick(table: DataTable, columns: string[] | undefined): DataTable {
+  if (!columns) return table;
+  const missing = columns.find((c) => !table.columns.some((x) => x.name === c));
+  if (missing !== undefined) throw new UserError(`${table.source}: column '${missing}': missing (columns: ${table.columns.map((c) => c.name).join(', ')})`);
+  return { ...table, columns: table.columns.filter((c) => columns.includes(c.name)) };
 }
 
 /** Shards of one dataset as one table: the same columns of the same kinds, rows in shard order. */
@@ -97,7 +107,11 @@ export function readStdinBytes(): Promise<Uint8Array> {
 /** Converts an Arrow table: numbers/booleans to NumericColumn, text/dictionary/dates to StringColumn. */
 export function tableFromArrow(table: Table, source: string, options: ReadTableOptions = {}): DataTable {
   const columns: Column[] = [];
+  const names = table.schema.fields.map((f) => f.name);
+  const missing = options.columns?.find((c) => !names.includes(c));
+  if (missing !== undefined) throw new UserError(`${source}: column '${missing}': missing (columns: ${names.join(', ')})`);
   for (const field of table.schema.fields) {
+    if (options.columns && !options.columns.includes(field.name)) continue;
     const vector = table.getChild(field.name)!;
     const column = arrowColumn(field.name, vector);
     if (column) columns.push(column);

@@ -8,6 +8,7 @@ import { flatFloat32Vectors, parseArrow } from '../data/arrow.js';
 import { tableFromArrow } from '../data/read-table.js';
 import { parseDateTime } from '../models/automl/features.js';
 import { isUserError } from '../runtime/errors.js';
+import type { DataTable } from '../data/table.js';
 import { HttpProblem, invalidInput, type FieldProblem } from './problem.js';
 import type { InputField, ServeBatch, ServeColumn } from './servable.js';
 
@@ -47,6 +48,8 @@ function expected(field: InputField): string {
       return `one of ${listLevels(field.categories ?? [])}${field.nullable ? ' (or null)' : ''}`;
     case 'trace':
       return `a list of ${field.length} numbers`;
+    case 'sequence':
+      return `a list of items, each a list of ${field.length} numbers`;
   }
 }
 
@@ -128,7 +131,71 @@ function buildColumn(field: InputField, rows: number, value: (i: number) => unkn
       }
       return { name, kind: 'trace', length: L, values };
     }
+    case 'sequence':
+      return sequenceColumn(field, rows, (i) => (present(i) ? value(i) : undefined), problems);
   }
+}
+
+/**
+ * A list of items of `length` numbers per row (particles of 19 features) as a zero-padded trace of
+ * items x length; a row with more items keeps its last `items` (the model's own cut).
+ */
+function sequenceColumn(field: InputField, rows: number, value: (i: number) => unknown, problems: Problems): ServeColumn {
+  const L = field.length!;
+  const cap = field.items!;
+  const values = new Float32Array(rows * cap * L);
+  for (let i = 0; i < rows && !problems.full; i++) {
+    const v = value(i);
+    if (v === undefined) {
+      problems.add({ row: i, field: field.name, message: `missing; expected ${expected(field)}` });
+      continue;
+    }
+    const list = listLike(v);
+    if (!list) {
+      problems.add({ row: i, field: field.name, message: `expected ${expected(field)}, got ${describe(v)}` });
+      continue;
+    }
+    // trailing all-zero items are padding: the cut keeps the last `cap` real ones
+    let real = list.length;
+    while (real > 0) {
+      const item = listLike(list[real - 1]);
+      if (!item || item.length !== L || Array.from(item).some((x) => x !== 0)) break;
+      real--;
+    }
+    const from = Math.max(0, real - cap);
+    for (let p = 0; p < list.length; p++) {
+      const item = listLike(list[p]);
+      if (!item || item.length !== L) {
+        problems.add({ row: i, field: field.name, message: `item ${p}: expected ${L} numbers, got ${item ? item.length : describe(list[p])}` });
+        break;
+      }
+      if (p < from || p >= from + cap) continue;
+      let bad = -1;
+      for (let k = 0; k < L; k++) {
+        const x = Number(item[k]);
+        if (typeof item[k] !== 'number' || !Number.isFinite(x)) {
+          bad = k;
+          break;
+        }
+        values[(i * cap + p - from) * L + k] = x;
+      }
+      if (bad >= 0) {
+        problems.add({ row: i, field: field.name, message: `item ${p}: number ${bad} is ${describe(item[bad])}; expected finite numbers` });
+        break;
+      }
+    }
+  }
+  return { name: field.name, kind: 'trace', length: cap * L, values };
+}
+
+/** A JSON array or an Arrow list value, as an indexable list. */
+function listLike(v: unknown): ArrayLike<unknown> | undefined {
+  if (Array.isArray(v)) return v;
+  if (v && typeof v === 'object' && typeof (v as { toArray?: unknown }).toArray === 'function' && typeof (v as { length?: unknown }).length === 'number') {
+    const vec = v as { get(i: number): unknown; length: number };
+    return Array.from({ length: vec.length }, (_, k) => vec.get(k));
+  }
+  return undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -179,6 +246,32 @@ export function batchFromJson(body: unknown, fields: InputField[]): { batch: Ser
   throw new HttpProblem(400, 'Invalid input', `${SHAPE_HINT}, got an object with keys ${Object.keys(body).slice(0, 8).map((k) => JSON.stringify(k)).join(', ') || 'none'}`);
 }
 
+/**
+ * A table read from a file (`sciml predict`) checked by the same rules as a request body (a date
+ * column holds dates, a number column numbers, a category a known level): one validator for both.
+ */
+export function batchFromTable(table: DataTable, fields: InputField[]): ServeBatch {
+  const problems = new Problems();
+  const names = new Set(table.columns.map((c) => c.name));
+  for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
+  problems.throwIfAny();
+  const columns = fields.map((f) => {
+    const column = table.columns.find((c) => c.name === f.name)!;
+    const values = column.values as ArrayLike<number | string | null>;
+    // A number column with a stray text cell is read as text: give its numeric cells as numbers.
+    const value =
+      f.type === 'number' && column.kind === 'string'
+        ? (i: number) => {
+            const v = values[i] as string | null;
+            return v !== null && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+          }
+        : (i: number) => values[i];
+    return buildColumn(f, table.numRows, value, () => true, problems);
+  });
+  problems.throwIfAny();
+  return { rows: table.numRows, columns };
+}
+
 function arrowProblem(err: unknown, field?: string): HttpProblem {
   const message = isUserError(err) ? err.message.replace(/^request(: column '[^']*')?: /, '') : `unreadable Arrow data (${(err as Error)?.message ?? String(err)})`;
   return field ? invalidInput([{ field, message }]) : new HttpProblem(400, 'Malformed body', message);
@@ -206,7 +299,7 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
   const names = new Set(table.schema.fields.map((f) => f.name));
   for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
   problems.throwIfAny();
-  const scalarNames = new Set(fields.filter((f) => f.type !== 'trace').map((f) => f.name));
+  const scalarNames = new Set(fields.filter((f) => f.type !== 'trace' && f.type !== 'sequence').map((f) => f.name));
   let scalars;
   try {
     const wanted = table.select([...scalarNames]);
@@ -217,6 +310,11 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
   }
   const columns: ServeColumn[] = [];
   for (const f of fields) {
+    if (f.type === 'sequence') {
+      const vector = table.getChild(f.name)!;
+      columns.push(sequenceColumn(f, table.numRows, (i) => (vector.get(i) === null ? null : vector.get(i)), problems));
+      continue;
+    }
     if (f.type === 'trace') {
       let flat;
       try {

@@ -11,7 +11,7 @@ import type { Predictions } from '../data/predictions.js';
 import type { ModelLocation } from '../runtime/model-dir.js';
 
 /** number: a JSON number (null = missing when nullable); category: one of `categories`; datetime: ISO text; trace: `length` numbers. */
-export type FieldType = 'number' | 'category' | 'datetime' | 'trace';
+export type FieldType = 'number' | 'category' | 'datetime' | 'trace' | 'sequence';
 
 export interface InputField {
   name: string;
@@ -20,6 +20,8 @@ export interface InputField {
   nullable: boolean;
   categories?: string[];
   length?: number;
+  /** sequence: at most this many items of `length` numbers each (a list of particles); it arrives as a zero-padded trace of items x length. */
+  items?: number;
 }
 
 /** A query parameter of POST /v1/predict (e.g. explain=integrated_gradients). */
@@ -69,6 +71,7 @@ export const ADAPTERS: Record<string, () => Promise<ServableAdapter>> = {
   tabular: async () => (await import('./adapters/automl.js')).automlServable,
   knots: async () => (await import('./adapters/knots.js')).knotsServable,
   denoiser: async () => (await import('./adapters/denoiser.js')).denoiserServable,
+  particles: async () => (await import('./adapters/particles.js')).particlesServable,
 };
 
 /** The tabular part of a batch as a DataTable (the shape the tabular predict functions take). */

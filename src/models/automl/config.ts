@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { executionSection } from '../../execution/config.js';
-import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
+import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text, timeLimitSeconds } from '../../config/fields.js';
 
 export const METRICS = ['auto', 'rmse', 'mae', 'r2', 'rmsle', 'log_loss', 'accuracy', 'balanced_accuracy', 'roc_auc', 'f1'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -15,6 +15,7 @@ export const tableDataFields = {
   path: z.string({ error: 'expected a path to a CSV or Arrow table' }).min(1, { error: 'expected a path to a CSV or Arrow table' }).describe('training table (CSV or Arrow; - for stdin), relative to the config file'),
   target: text('', 'column to predict (empty: the last column)'),
   drop: columnList('columns the models must not see (ids, leaks such as parts of the target)'),
+  columns: columnList("read only these columns (and the target); empty: all. 'hlf' stands for the 14 high-level features of particle events (HT, MET, ..., LepIsEle)"),
   test_path: text('', 'explicit holdout table (same columns), never seen by the search; empty: split one off'),
   test_fraction: fraction(0.2, 'holdout fraction of the rows when test_path is empty'),
   train_fraction: optionalFraction('training fraction of the rows (the rest is the holdout); overrides test_fraction'),
@@ -42,7 +43,7 @@ export const automlSchema = z.strictObject({
   features: section(featureFields, 'feature engineering'),
   search: section(
     {
-      time_limit_s: positiveNumber(120, 'wall-clock budget of the whole run (search, ensembles, outputs), in seconds'),
+      time_limit_s: timeLimitSeconds(120, 'wall-clock budget of the whole run (search, ensembles, outputs), in seconds'),
       max_trials: nonNegativeInt(0, 'stop after this many trials (0: no limit); runs with a limit are reproducible for a seed'),
       workers: nonNegativeInt(0, 'parallel trial workers (0: one per core)'),
       metric: choice(METRICS, 'auto', "metric to optimize and report; 'auto' is rmse for regression, log_loss for classification"),
@@ -52,7 +53,7 @@ export const automlSchema = z.strictObject({
       eta: positiveNumber(3, 'successive halving: keep the best 1/eta of each rung'),
       min_budget: fraction(1 / 3, 'successive halving: budget fraction (rounds, trees, or data) of the lowest rung'),
       learners: columnList('learners to search (empty: every learner in the registry)'),
-      trial_timeout_s: nonNegativeNumber(0, 'kill a single trial after this many seconds (0: only the overall budget)'),
+      trial_timeout_s: timeLimitSeconds(0, 'kill a single trial after this many seconds (0: only the overall budget)', { zeroMeansNone: true }),
     },
     'the model search',
   ),

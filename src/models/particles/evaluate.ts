@@ -73,11 +73,17 @@ export function integratedGradients(net: Network, events: ParticleEvent[], maxPa
       const pIn = prepared.particles ?? tf.zeros([b.n, 1, F]);
       let sumP: tf.Tensor = tf.zerosLike(pIn);
       let sumH: tf.Tensor = tf.zerosLike(prepared.hlf);
+      const withH = usesHlf(net.spec), withP = usesParticles(net.spec);
       for (let s = 1; s <= steps; s++) {
         const a = (s - 0.5) / steps;
-        const g = tf.grads((h: tf.Tensor, p: tf.Tensor) => f(h as tf.Tensor2D, p as tf.Tensor3D))([tf.mul(prepared.hlf, a), tf.mul(pIn, a)]);
-        sumH = tf.add(sumH, g[0]);
-        sumP = tf.add(sumP, g[1]);
+        const h = tf.mul(prepared.hlf, a) as tf.Tensor2D, p = tf.mul(pIn, a) as tf.Tensor3D;
+        // gradients only with respect to the inputs the network reads (tfjs refuses the others)
+        if (withH && withP) {
+          const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => f(x as tf.Tensor2D, y as tf.Tensor3D))([h, p]);
+          sumH = tf.add(sumH, g[0]);
+          sumP = tf.add(sumP, g[1]);
+        } else if (withH) sumH = tf.add(sumH, tf.grad((x: tf.Tensor) => f(x as tf.Tensor2D, p))(h));
+        else sumP = tf.add(sumP, tf.grad((y: tf.Tensor) => f(h, y as tf.Tensor3D))(p));
       }
       return [tf.abs(tf.mul(pIn, tf.div(sumP, steps))), tf.abs(tf.mul(prepared.hlf, tf.div(sumH, steps)))];
     });

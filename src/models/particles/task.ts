@@ -23,7 +23,9 @@ function baseDir(ctx: TaskContext): string {
 export async function eventsOf(ctx: TaskContext, config: ParticlesConfig, path: string, run: RunDir | undefined, simulatedDir?: string): Promise<EventDataset> {
   if (!path && simulatedDir && existsSync(simulatedDir)) return openEventDataset(simulatedDir);
   if (path) {
-    const full = resolve(baseDir(ctx), path);
+    // relative to the config's folder, as every task does; failing that (evaluate --set data.path=... of a run), the working folder
+    const besideConfig = resolve(baseDir(ctx), path);
+    const full = existsSync(besideConfig) || /[*?[]/.test(path) ? besideConfig : resolve(path);
     const ds = await openEventDataset(full);
     if (run) await run.recordInput(full);
     return ds;
