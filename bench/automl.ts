@@ -103,12 +103,12 @@ function main(): void {
     }
   }
 
-  const sciml = { rmse: summary.metrics.rmse as number, baseline: summary.baseline.rmse as number, final: summary.final_model as string, trials: summary.trials as number };
+  const sciml = { rmse: summary.metrics.rmse as number, baseline: summary.baseline.rmse as number, final: summary.final_model as string, trials: summary.trials as number, modelMb: summary.model_bytes / 1e6, predictRssMb: summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6 };
   const lines = [
     `bike sharing, hourly: ${train.length} train / ${holdout.length} test rows (27% / 73%, seed ${opts.seed}); time limit ${opts.timeLimit} s`,
     '',
-    `${'system'.padEnd(44)}  ${'test RMSE'.padStart(9)}  ${'wall s'.padStart(7)}`,
-    `${`sciml automl (${sciml.final}, ${sciml.trials} trials)`.padEnd(44)}  ${fmt(sciml.rmse).padStart(9)}  ${fmt(scimlSeconds, 1).padStart(7)}`,
+    `${'system'.padEnd(44)}  ${'test RMSE'.padStart(9)}  ${'wall s'.padStart(7)}  ${'model MB'.padStart(8)}  ${'predict RSS MB'.padStart(14)}`,
+    `${`sciml automl (${sciml.final}, ${sciml.trials} trials)`.padEnd(44)}  ${fmt(sciml.rmse).padStart(9)}  ${fmt(scimlSeconds, 1).padStart(7)}  ${fmt(sciml.modelMb, 1).padStart(8)}  ${(sciml.predictRssMb === null ? '-' : fmt(sciml.predictRssMb, 1)).padStart(14)}`,
     `${'  best single sciml model'.padEnd(44)}  ${fmt(sciml.baseline).padStart(9)}  ${''.padStart(7)}`,
     `${'sklearn stack (tuned HGB/XGB/RF/ET + ridge)'.padEnd(44)}  ${fmt(peer.rmse).padStart(9)}  ${fmt(peer.seconds, 1).padStart(7)}`,
     ...Object.entries(peer.members ?? {}).map(([name, v]) => `${`  peer member ${name}`.padEnd(44)}  ${fmt(v).padStart(9)}`),
@@ -125,6 +125,8 @@ function main(): void {
       sciml_baseline_rmse: sciml.baseline,
       sciml_final_model: sciml.final,
       sciml_trials: sciml.trials,
+      sciml_model_mb: sciml.modelMb,
+      sciml_predict_rss_mb: sciml.predictRssMb,
       time_limit_s: opts.timeLimit,
       train_rows: train.length,
       test_rows: holdout.length,

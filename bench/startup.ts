@@ -10,10 +10,13 @@
  * Run it alone (`flock /tmp/bench.lock npm run bench:startup`): other processes on the 2 cores
  * show up directly in these numbers.
  *
+ * With GNU time (/usr/bin/time) each run's CPU time (user + system) is reported too: when other
+ * work loads the machine, wall times grow with it while CPU times barely move.
+ *
  * Options: --runs N (default 20), --warmup N (3). Prints a table, then one JSON line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,12 +45,19 @@ function parseArgs(argv: string[]): { runs: number; warmup: number } {
   return o;
 }
 
-function timeOnce(c: Case): number {
+const GNU_TIME = '/usr/bin/time';
+const hasGnuTime = existsSync(GNU_TIME);
+
+/** Wall ms (spawn to exit) and, with GNU time, the child's CPU ms (user + system): less sensitive to other load than wall time. */
+function timeOnce(c: Case): { wall: number; cpu: number } {
+  const [cmd, args] = hasGnuTime ? [GNU_TIME, ['-f', 'CPU %U %S', ...c.command]] : [c.command[0], c.command.slice(1)];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(c.command[0], c.command.slice(1), { env: c.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${c.label}: exit ${r.status}: ${r.stderr?.toString().trim().split('\n').pop()}`);
-  return ms;
+  const r = spawnSync(cmd, args, { env: c.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const stderr = r.stderr?.toString() ?? '';
+  if (r.status !== 0) throw new Error(`${c.label}: exit ${r.status}: ${stderr.trim().split('\n').pop()}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
 function stats(samples: number[]) {
@@ -74,23 +84,26 @@ function main(): void {
     { key: 'python_sklearn', label: "python3 -c 'import sklearn' (for scale)", command: [PYTHON, '-c', 'import sklearn'], env: pythonEnv },
   ];
   const results: Record<string, number | string | boolean> = { runs: opts.runs, warmup: opts.warmup, python_blas: kernel.status === 0 ? kernel.stdout.trim() : 'unknown' };
-  const rows: string[][] = [['command', 'mean ± sd (ms)', 'median', 'min', 'max', 'goal']];
+  const rows: string[][] = [['command', 'mean ± sd (ms)', 'median', 'min', 'max', 'cpu ms', 'goal']];
   try {
     for (const c of cases) {
       for (let i = 0; i < opts.warmup; i++) timeOnce(c);
-      const s = stats(Array.from({ length: opts.runs }, () => timeOnce(c)));
+      const samples = Array.from({ length: opts.runs }, () => timeOnce(c));
+      const s = stats(samples.map((x) => x.wall));
+      const cpu = stats(samples.map((x) => x.cpu));
+      results[`${c.key}_cpu_median_ms`] = Number.isFinite(cpu.median) ? Number(cpu.median.toFixed(0)) : 'unknown';
       results[`${c.key}_ms`] = Number(s.mean.toFixed(1));
       results[`${c.key}_median_ms`] = Number(s.median.toFixed(1));
       results[`${c.key}_sd_ms`] = Number(s.sd.toFixed(1));
       if (c.goalMs !== undefined) results[`${c.key}_goal_met`] = s.median <= c.goalMs;
-      rows.push([c.label, `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`, s.median.toFixed(1), s.min.toFixed(1), s.max.toFixed(1), c.goalMs !== undefined ? `<= ${c.goalMs} ms: ${s.median <= c.goalMs ? 'met' : 'missed'}` : '']);
+      rows.push([c.label, `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`, s.median.toFixed(1), s.min.toFixed(1), s.max.toFixed(1), Number.isFinite(cpu.median) ? cpu.median.toFixed(0) : '-', c.goalMs !== undefined ? `<= ${c.goalMs} ms: ${s.median <= c.goalMs ? 'met' : 'missed'}` : '']);
     }
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
-  console.log(`(${opts.runs} runs after ${opts.warmup} warm-up runs each; the goal is judged on the median; Python's BLAS: ${results.python_blas})`);
+  console.log(`(${opts.runs} runs after ${opts.warmup} warm-up runs each; the goal is judged on the median wall time; cpu ms: median user + system time of the process (GNU time, 10 ms resolution); Python's BLAS: ${results.python_blas})`);
   console.log(JSON.stringify({ bench: 'startup', ...results }));
 }
 

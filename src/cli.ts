@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitStatus, isUserError } from './runtime/errors.js';
-import { BACKEND_CHOICES } from './runtime/backend.js';
+import { BACKEND_CHOICES } from './runtime/backend-choices.js';
 import type { GlobalsOf } from './contracts/globals.js';
 import { PROGRESS_ENV, PROGRESS_MODES, progressFromEnv, type ProgressMode } from './runtime/log.js';
 import { scimlVersion } from './runtime/version.js';

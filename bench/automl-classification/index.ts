@@ -11,7 +11,8 @@
  *
  * Options: --time-limit S (letter, default 120), --small-time-limit S (the others, default 60),
  * --seed N (42), --workers N, --only a,b, --no-peer, --letter PATH.
- * Prints a table, then one JSON line: <name>_accuracy, <name>_log_loss, <name>_s, <name>_peer_accuracy,
+ * Prints a table, then one JSON line: <name>_accuracy, <name>_log_loss, <name>_s, <name>_model_mb (the saved
+ * model folder), <name>_predict_rss_mb (peak RSS of predicting the test rows with it), <name>_peer_accuracy,
  * <name>_peer_log_loss, <name>_peer_s for breast_cancer, wine, digits, letter.
  */
 import { spawnSync } from 'node:child_process';
@@ -157,6 +158,8 @@ function main(): void {
       result[`${set.name}_log_loss`] = summary.metrics.log_loss;
       result[`${set.name}_s`] = seconds;
       result[`${set.name}_final_model`] = summary.final_model;
+      result[`${set.name}_model_mb`] = summary.model_bytes / 1e6;
+      result[`${set.name}_predict_rss_mb`] = summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6;
       let peer: Record<string, unknown> = {};
       if (!peerNote) {
         process.stderr.write(`${set.name}: peer ${PYTHON} bench/automl-classification/peer.py (StackingClassifier HGB + RF300 + ET300, logistic, cv 5)\n`);
@@ -176,12 +179,13 @@ function main(): void {
             ? summary.metrics.accuracy >= (peer.accuracy as number) && summary.metrics.log_loss <= (peer.log_loss as number)
             : null;
       result[`${set.name}_goal_met`] = goal;
-      rows.push([set.name, fmt(summary.metrics.accuracy), fmt(summary.metrics.log_loss), fmt(seconds, 1), fmt(peer.accuracy), fmt(peer.log_loss), fmt(peer.seconds, 1), goal === null ? '-' : goal ? 'yes' : 'no', String(summary.final_model)]);
+      const mb = (b: number | null) => (b === null ? '-' : (b / 1e6).toFixed(1));
+      rows.push([set.name, fmt(summary.metrics.accuracy), fmt(summary.metrics.log_loss), fmt(seconds, 1), mb(summary.model_bytes), mb(summary.predict_peak_rss_bytes), fmt(peer.accuracy), fmt(peer.log_loss), fmt(peer.seconds, 1), goal === null ? '-' : goal ? 'yes' : 'no', String(summary.final_model)]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const head = ['data set', 'accuracy', 'log loss', 'wall s', 'peer acc', 'peer loss', 'peer s', 'goal', 'sciml final model'];
+  const head = ['data set', 'accuracy', 'log loss', 'wall s', 'model MB', 'predict RSS MB', 'peer acc', 'peer loss', 'peer s', 'goal', 'sciml final model'];
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
   const line = (cells: string[]) => cells.map((c, j) => (j === 0 || j === cells.length - 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   const text = [

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import type { GlobalsOf } from '../contracts/globals.js';
-import { runTrainFromText } from '../session.js';
 import { integer, positiveNumber, printOutcome, tagOption, timeLimit } from './common.js';
 
 /** `sciml automl TABLE ...` is shorthand for a `task: automl` config built from the flags. */
@@ -48,6 +46,8 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       if (opts.queue !== undefined) execution.queue = opts.queue;
       if (Object.keys(execution).length) config.execution = execution;
       if (opts.seed !== undefined) config.seed = opts.seed;
+      const { stringify } = await import('yaml');
+      const { runTrainFromText } = await import('../session.js');
       const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
-import { generateData } from '../data/generate.js';
 import { collect, integer } from './common.js';
 import { GENERATORS } from '../registry.js';
 
@@ -16,6 +15,7 @@ export function registerData(program: Command, globals: GlobalsOf): void {
     .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
     .option('--shards <k>', 'sharded generators (particles): number of Parquet files under the -o directory', integer('--shards', 1))
     .action(async (kind: string, opts) => {
+      const { generateData } = await import('../data/generate.js');
       const summary = await generateData(GENERATORS, kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set, shards: opts.shards });
       if (opts.output !== '-') {
         if (globals().json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
-import { runEvaluate } from '../session.js';
 import { collect, integer, printOutcome, tagOption } from './common.js';
 
 export function registerEvaluate(program: Command, globals: GlobalsOf): void {
@@ -14,6 +13,7 @@ export function registerEvaluate(program: Command, globals: GlobalsOf): void {
     .option('--set <path=value>', 'override a config field (repeatable)', collect, [])
     .addOption(tagOption())
     .action(async (target: string, opts) => {
+      const { runEvaluate } = await import('../session.js');
       const outcome = await runEvaluate(target, opts, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
-import { runReport } from '../session.js';
 import { printOutcome } from './common.js';
 
 export function registerReport(program: Command, globals: GlobalsOf): void {
@@ -18,6 +17,7 @@ export function registerReport(program: Command, globals: GlobalsOf): void {
         printOutcome({ text: `${html}\n`, summary: { run_dir: dir, report: html } }, globals());
         return;
       }
+      const { runReport } = await import('../session.js');
       printOutcome(await runReport(dir, globals()), globals());
     });
 }

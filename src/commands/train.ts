@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
-import { runTrain } from '../session.js';
 import { collect, integer, printOutcome, tagOption } from './common.js';
 import { configHelp } from './config-help.js';
 import { UserError } from '../runtime/errors.js';
@@ -22,6 +21,7 @@ export function registerTrain(program: Command, globals: GlobalsOf): void {
     .action(async (config: string | undefined, opts) => {
       if (config === undefined && !opts.resume) throw new UserError("train: expected a config file (sciml train <config>), or --resume <run-dir>");
       const set = [...opts.set, ...distributedSets(opts)];
+      const { runTrain } = await import('../session.js');
       const outcome = await runTrain(config ?? opts.resume, { ...opts, set }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });

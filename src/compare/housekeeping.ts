@@ -1,19 +1,11 @@
 /** `sciml runs rm` and `sciml runs gc`: removing run directories, saying what went and the bytes freed. */
-import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../runtime/errors.js';
+import { bytesUnder } from '../runtime/disk.js';
 import { formatBytes } from '../runtime/memory.js';
 import { filterRuns, newestFirst, type RunFilter } from './list.js';
 import { findRuns, isRunDir, readRun, type RunRecord } from './read.js';
-
-/** Bytes of the files under `path` (apparent sizes; symbolic links count as themselves). */
-export function bytesUnder(path: string): number {
-  const st = lstatSync(path);
-  if (!st.isDirectory()) return st.size;
-  let total = 0;
-  for (const entry of readdirSync(path)) total += bytesUnder(join(path, entry));
-  return total;
-}
 
 export interface Removal {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * pipeline-report.html beside the lock: the DAG with each stage's state, a Vega-Lite timeline of
+ * pipeline-report.html beside the lock: the DAG with each stage's state (an SVG drawn by dag-svg.ts), a Vega-Lite timeline of
  * stage start and end (the parallelism shows as overlapping bars), and the metrics of every stage
  * that declared metrics files, side by side.
  */
@@ -8,7 +8,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../runtime/atomic.js';
 import { scimlVersion } from '../runtime/version.js';
 import { renderCharts, reportHtml, THEME, PALETTE, type Report, type ReportSection } from '../report/index.js';
-import { depths, edges, mermaid, type Dag } from './graph.js';
+import type { Dag } from './graph.js';
+import { dagSvg } from './dag-svg.js';
 import { flatten } from '../runtime/flatten.js';
 import type { StageReport } from './run.js';
 
@@ -26,40 +27,6 @@ const STATE_COLORS: Record<string, string> = {
 function colorScale(states: string[]) {
   const domain = Object.keys(STATE_COLORS).filter((s) => states.includes(s));
   return { domain, range: domain.map((s) => STATE_COLORS[s]) };
-}
-
-export function dagChart(dag: Dag, reports: StageReport[]): TopLevelSpec {
-  const depth = depths(dag);
-  const row = new Map<string, number>();
-  const perDepth = new Map<number, number>();
-  for (const s of dag.order) {
-    const d = depth.get(s.name)!;
-    row.set(s.name, perDepth.get(d) ?? 0);
-    perDepth.set(d, (perDepth.get(d) ?? 0) + 1);
-  }
-  const state = new Map(reports.map((r) => [r.name, r.state]));
-  const nodes = dag.order.map((s) => ({ stage: s.name, depth: depth.get(s.name)!, row: row.get(s.name)!, state: state.get(s.name) ?? 'not-run' }));
-  const links = edges(dag).map(([a, b]) => ({ depth: depth.get(a)!, row: row.get(a)!, depth2: depth.get(b)!, row2: row.get(b)! }));
-  const maxRows = Math.max(1, ...perDepth.values());
-  const levels = Math.max(1, ...depth.values()) + 1;
-  const x = { field: 'depth', type: 'quantitative', axis: null, scale: { domain: [-0.5, levels - 0.5] } };
-  const y = { field: 'row', type: 'quantitative', axis: null, scale: { domain: [maxRows - 0.5, -0.5] } };
-  return {
-    $schema: SCHEMA,
-    title: { text: 'Stages and their dependencies' },
-    width: Math.max(480, levels * 170),
-    height: Math.max(120, maxRows * 44),
-    config: THEME,
-    layer: [
-      { data: { values: links }, mark: { type: 'rule', color: '#999', strokeWidth: 1.2 }, encoding: { x, y, x2: { field: 'depth2' }, y2: { field: 'row2' } } },
-      {
-        data: { values: nodes },
-        mark: { type: 'point', filled: true, size: 260, shape: 'square' },
-        encoding: { x, y, color: { field: 'state', type: 'nominal', title: 'state', scale: colorScale(nodes.map((n) => n.state)) }, tooltip: [{ field: 'stage' }, { field: 'state' }] },
-      },
-      { data: { values: nodes }, mark: { type: 'text', dy: -16, fontSize: 11, color: '#222' }, encoding: { x, y, text: { field: 'stage' } } },
-    ],
-  } as unknown as TopLevelSpec;
 }
 
 export function timelineChart(reports: StageReport[]): TopLevelSpec | undefined {
@@ -119,7 +86,7 @@ export async function writePipelineReport(dag: Dag, reports: StageReport[]): Pro
   sections.push({
     title: 'Stages',
     items: [
-      { kind: 'chart', name: 'dag', spec: dagChart(dag, reports), wide: true },
+      { kind: 'svg', title: 'Stages and their dependencies', svg: dagSvg(dag, new Map(reports.map((r) => [r.name, r.state])), STATE_COLORS), caption: 'an arrow runs from a stage to the stages that use its outs', wide: true },
       ...(timeline ? [{ kind: 'chart' as const, name: 'timeline', spec: timeline, wide: true }] : []),
       {
         kind: 'table',
@@ -130,7 +97,6 @@ export async function writePipelineReport(dag: Dag, reports: StageReport[]): Pro
   });
   const metrics = metricsTable(dag);
   if (metrics) sections.push({ title: 'Metrics', items: [{ kind: 'table', columns: metrics.columns, rows: metrics.rows, caption: 'from each stage’s metrics files (metrics.json blocks flattened)' }] });
-  sections.push({ title: 'Graph (Mermaid)', items: [{ kind: 'notes', text: mermaid(dag, new Map(reports.map((r) => [r.name, r.state]))) }] });
   const report: Report = {
     title: 'Pipeline',
     subtitle: dag.pipeline.file,

@@ -28,6 +28,15 @@ export interface ChartItem {
   wide?: boolean;
 }
 
+/** A drawing made without Vega (the pipeline DAG): trusted SVG text built by sciml with escaped labels. */
+export interface SvgItem {
+  kind: 'svg';
+  title: string;
+  svg: string;
+  caption?: string;
+  wide?: boolean;
+}
+
 export interface NotesItem {
   kind: 'notes';
   /** Plain text; blank lines separate paragraphs. Escaped, never interpreted as HTML. */
@@ -50,7 +59,7 @@ export interface TableItem {
   maxRows?: number;
 }
 
-export type ReportItem = MetricsItem | ChartItem | NotesItem | KeyValueItem | TableItem;
+export type ReportItem = MetricsItem | ChartItem | SvgItem | NotesItem | KeyValueItem | TableItem;
 
 export interface ReportSection {
   title: string;
@@ -85,7 +94,7 @@ function formatCell(v: Cell): string {
   return String(v);
 }
 
-const LOWER_IS_BETTER = /(^|_)(mse|rmse|mae|mape|error|err|loss|logloss|log_loss|brier|time|seconds|spectral_error|deviance)($|_)/i;
+const LOWER_IS_BETTER = /(^|_)(mse|rmse|msle|rmsle|mae|mdae|mape|smape|error|err|loss|logloss|log_loss|nll|brier|ece|time|seconds|spectral_error|deviance)($|_)/i;
 const HIGHER_IS_BETTER = /(^|_)(accuracy|acc|r2|auc|roc_auc|f1|precision|recall|hit|hits|score|peak_accuracy|throughput)($|_)/i;
 
 export function betterDirection(metric: string, explicit?: Record<string, 'higher' | 'lower'>): 'higher' | 'lower' | undefined {
@@ -112,7 +121,8 @@ function metricsHtml(item: MetricsItem): string {
     if (hasBaseline) {
       cells.push(`<td class="num">${base === undefined ? '' : escapeHtml(formatNumber(base))}</td>`);
       const diff = base === undefined ? '' : formatSigned(value - base);
-      const mark = verdict === 'better' ? ' ▲' : verdict === 'worse' ? ' ▼' : '';
+      // The arrow shows the sign of the difference; the colour (better/worse) says whether that is good.
+      const mark = base === undefined || !verdict ? '' : value > base ? ' ▲' : ' ▼';
       cells.push(`<td class="num diff ${verdict}">${escapeHtml(diff)}${mark}</td>`);
     }
     return `<tr>${cells.join('')}</tr>`;
@@ -186,6 +196,7 @@ function itemHtml(item: ReportItem, svgs: Map<string, string>): string {
     case 'keyvalue': return keyValueHtml(item);
     case 'table': return tableHtml(item);
     case 'notes': return notesHtml(item);
+    case 'svg': return `<figure class="chart${item.wide ? ' wide' : ''}"><h3>${escapeHtml(item.title)}</h3>${inlineSvg(item.svg, item.title)}${item.caption ? `<figcaption>${escapeHtml(item.caption)}</figcaption>` : ''}</figure>`;
     case 'chart': {
       const svg = svgs.get(item.name);
       if (svg === undefined) throw new Error(`report: chart '${item.name}' was not rendered`);
@@ -203,7 +214,7 @@ function sectionHtml(section: ReportSection, svgs: Map<string, string>, index: n
     charts = [];
   };
   for (const item of section.items) {
-    if (item.kind === 'chart') charts.push(itemHtml(item, svgs));
+    if (item.kind === 'chart' || item.kind === 'svg') charts.push(itemHtml(item, svgs));
     else {
       flush();
       parts.push(itemHtml(item, svgs));
@@ -239,7 +250,7 @@ table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabula
 th, td { padding: 4px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #cfcfcf; font-weight: 600; white-space: nowrap; }
 tbody th { font-weight: 500; white-space: nowrap; }
-td { max-width: 480px; overflow-wrap: anywhere; }
+td { max-width: 480px; overflow-wrap: break-word; }
 .num { text-align: right; white-space: nowrap; }
 td.better { color: var(--good); font-weight: 600; }
 td.worse { color: var(--bad); }

@@ -267,7 +267,9 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
     encoding.color = { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, sort: groups };
     if (!o.stack) encoding[o.horizontal ? 'yOffset' : 'xOffset'] = { field: fieldRef(o.color), type: 'nominal', sort: groups };
   }
-  const bars = { mark: { type: 'bar', cornerRadiusEnd: 1 }, encoding };
+  // A value axis zoomed away from zero (scores that differ in the third digit) gets dots: bars would start nowhere.
+  const zoomed = o.yDomain !== undefined && (o.yDomain[0] > 0 || o.yDomain[1] < 0);
+  const bars = { mark: zoomed ? { type: 'point', filled: true, size: 70, opacity: 0.9 } : { type: 'bar', cornerRadiusEnd: 1 }, encoding };
   const size = o.horizontal ? { width: CHART_WIDTH - 100, height: Math.max(160, Math.min(640, categories.length * (o.color && !o.stack ? 14 * distinct(rows, o.color).length : 24))) } : undefined;
   if (!o.labels) return topLevel(o, { data: { values: rows }, ...bars }, size);
   const text = {

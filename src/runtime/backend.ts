@@ -6,8 +6,9 @@ import { UserError } from './errors.js';
 import { applyKernelPatches, KNOWN_DEFECTS } from './kernels/patches.js';
 import { nativeEngine, registerNativeBackend, NATIVE_BACKEND, type NativeEngine } from './native/backend.js';
 
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'native', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface BackendInfo {
   /** The tfjs backend in use: tensorflow (node / node-gpu), native, wasm or cpu. */

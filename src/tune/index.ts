@@ -235,13 +235,13 @@ function executorRunId(replay: JournalEvent[] | undefined, resumeDir: string | u
 }
 
 /**
- * Best-so-far against time per segment from the journal: every epoch report counts, and the clock
- * of a resumed session continues where the interrupted one stopped.
+ * The leader against time per segment from the journal (bestSoFar: every configuration at its
+ * latest epoch report), the clock of a resumed session continuing where the interrupted one stopped.
  */
 export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoFar[] {
   let offset = 0;
   let last = 0;
-  const reports: { seg: string; t: number; metric: number }[] = [];
+  const reports: { seg: string; t: number; metric: number; config: number }[] = [];
   for (const e of events) {
     if (e.ev === 'start') {
       offset += last;
@@ -249,7 +249,7 @@ export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoF
       continue;
     }
     last = Math.max(last, e.t);
-    if (e.ev === 'epoch' && Number.isFinite(e.metrics[setup.metric])) reports.push({ seg: e.seg, t: offset + e.t, metric: e.metrics[setup.metric] });
+    if (e.ev === 'epoch' && Number.isFinite(e.metrics[setup.metric])) reports.push({ seg: e.seg, t: offset + e.t, metric: e.metrics[setup.metric], config: e.config_index });
   }
   return setup.segments.map((s) => ({ name: s.name, points: bestSoFar(reports.filter((r) => r.seg === s.name), setup.mode) }));
 }

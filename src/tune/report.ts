@@ -18,16 +18,22 @@ export interface BestSoFar {
   points: { t: number; best: number }[];
 }
 
-/** The best metric so far at each new best, from (time, metric) reports in time order. */
-export function bestSoFar(reports: { t: number; metric: number }[], mode: 'min' | 'max'): { t: number; best: number }[] {
+/**
+ * The leaderboard's best against time: after each report, the best of every configuration's
+ * latest metric (what the leaderboard ranks), so the curve ends at the winner's value rather than at
+ * some configuration's passing minimum. A point at each change.
+ */
+export function bestSoFar(reports: { t: number; metric: number; config?: number }[], mode: 'min' | 'max'): { t: number; best: number }[] {
   const out: { t: number; best: number }[] = [];
-  let best = mode === 'max' ? -Infinity : Infinity;
-  for (const r of [...reports].sort((a, b) => a.t - b.t)) {
-    if (mode === 'max' ? r.metric > best : r.metric < best) {
-      best = r.metric;
-      out.push({ t: r.t, best });
-    }
-  }
+  const latest = new Map<number, number>();
+  let shown: number | undefined;
+  [...reports].sort((a, b) => a.t - b.t).forEach((r, i) => {
+    latest.set(r.config ?? -1 - i, r.metric);
+    const values = [...latest.values()];
+    const best = mode === 'max' ? Math.max(...values) : Math.min(...values);
+    if (best !== shown) out.push({ t: r.t, best });
+    shown = best;
+  });
   return out;
 }
 
@@ -42,8 +48,10 @@ function learningCurves(setup: TuneSetup, seg: SegmentState): TopLevelSpec {
   }
   const curves = lineChart({ data: rows, x: 'epoch', y: 'value', color: 'trial', xTitle: setup.budgetField, yTitle: setup.metric, title: `Learning curves (${seg.segment.name})`, subtitle: 'dashed: rung cut points' });
   const inner = curves as unknown as Record<string, unknown>;
+  // Rungs no trial reached would stretch the axis past the last epoch trained.
+  const reached = Math.max(0, ...rows.map((r) => Number(r.epoch)));
   const rules = {
-    data: { values: [...new Set(seg.rungEpochs)].map((e) => ({ epoch: e })) },
+    data: { values: [...new Set(seg.rungEpochs)].filter((e) => e <= reached).map((e) => ({ epoch: e })) },
     mark: { type: 'rule', color: '#999', strokeDash: [4, 4] },
     encoding: { x: { field: 'epoch', type: 'quantitative' } },
   };
@@ -77,21 +85,34 @@ function parallelCoordinates(setup: TuneSetup, board: LeaderRow[], segment: stri
       long.push({ trial: r.trial, axis: a, scaled: hi > lo ? (v - lo) / (hi - lo) : 0.5, shown: a === setup.metric ? formatValue(r.metric) : formatValue(r.values[a]), metric: r.metric });
     });
   }
+  // Each axis's own scale: its lowest and highest value written at its ends (the real values, not log10).
+  const ticks: ChartRow[] = axes.flatMap((a) => {
+    const on = long.filter((l) => l.axis === a).sort((x, y) => Number(x.scaled) - Number(y.scaled));
+    return on.length ? [{ axis: a, scaled: 0, label: on[0].shown }, { axis: a, scaled: 1, label: on[on.length - 1].shown }] : [];
+  });
+  const x = { field: 'axis', type: 'nominal', sort: axes, title: null, axis: { labelAngle: 0, labelLimit: 0, labelFontSize: 11, orient: 'bottom', labelPadding: 16 } };
+  const y = { field: 'scaled', type: 'quantitative', title: null, axis: null, scale: { domain: [0, 1] } };
   return {
     $schema: SCHEMA,
-    title: { text: `Parallel coordinates (${segment})`, subtitle: 'each axis scaled to its range (log10 for loguniform); colour: the metric' },
-    width: Math.max(CHART_WIDTH, 110 * axes.length),
+    title: { text: `Parallel coordinates (${segment})`, subtitle: 'each axis from its lowest to its highest value (log scale for loguniform); colour: the metric' },
+    width: Math.max(CHART_WIDTH, 150 * axes.length),
     height: CHART_HEIGHT,
     config: THEME,
-    data: { values: long },
-    mark: { type: 'line', opacity: 0.6, strokeWidth: 1.2 },
-    encoding: {
-      x: { field: 'axis', type: 'nominal', sort: axes, title: null, axis: { labelAngle: 0, labelLimit: 140 } },
-      y: { field: 'scaled', type: 'quantitative', title: null, axis: null },
-      detail: { field: 'trial', type: 'nominal' },
-      color: { field: 'metric', type: 'quantitative', title: setup.metric, scale: { scheme: setup.mode === 'max' ? 'viridis' : 'viridis', reverse: setup.mode === 'min' } },
-      tooltip: [{ field: 'trial' }, { field: 'shown' }],
-    },
+    layer: [
+      { data: { values: axes.map((a) => ({ axis: a })) }, mark: { type: 'rule', color: '#bbb' }, encoding: { x, y: { datum: 0, type: 'quantitative', scale: { domain: [0, 1] }, axis: null }, y2: { datum: 1 } } },
+      {
+        data: { values: long },
+        mark: { type: 'line', opacity: 0.6, strokeWidth: 1.2 },
+        encoding: {
+          x,
+          y,
+          detail: { field: 'trial', type: 'nominal' },
+          color: { field: 'metric', type: 'quantitative', title: setup.metric, scale: { scheme: 'viridis', reverse: setup.mode === 'min' } },
+          tooltip: [{ field: 'trial' }, { field: 'shown' }],
+        },
+      },
+      { data: { values: ticks }, mark: { type: 'text', fontSize: 10, color: '#333', dx: 4, align: 'left', baseline: 'middle' }, encoding: { x, y, text: { field: 'label' } } },
+    ],
   } as unknown as TopLevelSpec;
 }
 
@@ -99,6 +120,10 @@ function marginal(setup: TuneSetup, board: LeaderRow[], param: string, segment: 
   const p = setup.parameters.find((q) => q.path === param)!;
   const rows: ChartRow[] = board.filter((r) => r.metric !== null).map((r) => ({ value: typeof r.values[param] === 'number' ? (r.values[param] as number) : formatValue(r.values[param]), metric: r.metric, epochs: r.epochs }));
   if (typeof rows[0]?.value === 'string' || p.domain.type === 'choice') {
+    // Choices keep their own order; numbers ascending (not 128, 16, 32, 64 as strings sort).
+    const declared = (p.values ?? (p.domain.type === 'choice' ? p.domain.values : [])).map((v) => formatValue(v));
+    const seen = [...new Set(rows.map((r) => String(r.value)))];
+    const order = seen.every((v) => Number.isFinite(Number(v))) ? seen.sort((a, b) => Number(a) - Number(b)) : [...declared.filter((v) => seen.includes(v)), ...seen.filter((v) => !declared.includes(v))];
     const spec = {
       $schema: SCHEMA,
       title: { text: `${param} (${segment})` },
@@ -107,7 +132,7 @@ function marginal(setup: TuneSetup, board: LeaderRow[], param: string, segment: 
       config: THEME,
       data: { values: rows.map((r) => ({ ...r, value: String(r.value) })) },
       mark: { type: 'point', filled: true, opacity: 0.7 },
-      encoding: { x: { field: 'value', type: 'nominal', title: param, axis: { labelAngle: 0 } }, y: { field: 'metric', type: 'quantitative', title: setup.metric, scale: { zero: false } }, size: { field: 'epochs', type: 'quantitative' } },
+      encoding: { x: { field: 'value', type: 'ordinal', sort: order, title: param, axis: { labelAngle: 0 } }, y: { field: 'metric', type: 'quantitative', title: setup.metric, scale: { zero: false } }, size: { field: 'epochs', type: 'quantitative' } },
     } as unknown as TopLevelSpec;
     return { kind: 'chart', name, spec };
   }
@@ -119,7 +144,7 @@ function bestSoFarChart(setup: TuneSetup, curves: BestSoFar[]): TopLevelSpec {
     const pts = c.points.flatMap((p, i) => (i === 0 ? [p] : [{ t: p.t, best: c.points[i - 1].best }, p]));
     return pts.map((p) => ({ series: c.name, t: p.t, best: p.best }));
   });
-  return lineChart({ data: rows, x: 't', y: 'best', color: 'series', xTitle: 'elapsed (s)', yTitle: `best ${setup.metric} so far`, title: 'Best so far against time', points: false });
+  return lineChart({ data: rows, x: 't', y: 'best', color: 'series', xTitle: 'elapsed (s)', yTitle: `leader's ${setup.metric}`, title: 'The leader against time', subtitle: "after each report, the best configuration's metric at its latest epoch (as the leaderboard ranks them)", points: false });
 }
 
 export async function writeTuneReport(run: RunDir, setup: TuneSetup, segments: SegmentState[], boards: LeaderRow[][], curves: BestSoFar[], facts: Record<string, string | number>): Promise<void> {
@@ -139,8 +164,9 @@ export async function writeTuneReport(run: RunDir, setup: TuneSetup, segments: S
       {
         kind: 'table',
         title: `Leaderboard (${board.length} configurations${cv ? `; the best ${setup.tune.rerank.top} by ${setup.metric} re-ranked by ${setup.tune.rerank.folds}-fold cross-validation` : ''})`,
-        columns: ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, `best ${setup.metric}`, ...(cv ? [`cv ${setup.metric}`] : []), 'epochs', 'status'],
-        rows: board.map((r, k) => [k + 1, r.trial, ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), r.best_metric === null ? '-' : formatValue(r.best_metric), ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []), r.epochs, r.error ? `${r.status}: ${r.error.slice(0, 80)}` : r.status]),
+        // The result columns before the parameters, so a narrow page still shows them; long errors cut.
+        columns: ['rank', 'trial', setup.metric, `best ${setup.metric}`, ...(cv ? [`cv ${setup.metric}`] : []), 'epochs', 'status', ...setup.parameters.map((p) => p.path)],
+        rows: board.map((r, k) => [k + 1, r.trial, r.metric === null ? '-' : formatValue(r.metric), r.best_metric === null ? '-' : formatValue(r.best_metric), ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []), r.epochs, r.error ? `${r.status}: ${r.error.slice(0, 60)}${r.error.length > 60 ? '…' : ''}` : r.status, ...setup.parameters.map((p) => formatValue(r.values[p.path]))]),
         maxRows: 50,
       },
     ];

@@ -59,6 +59,13 @@ test('--max-trials runs reproduce exactly; predict on the saved model reproduces
   const metricsA = JSON.parse(readFileSync(join(runA, 'metrics.json'), 'utf8'));
   assert.ok(metricsA.cv.greedy_ensemble <= metricsA.cv_baseline, `greedy ${metricsA.cv.greedy_ensemble} vs best single ${metricsA.cv_baseline}`);
   assert.ok(metricsA.cv_final <= metricsA.cv_baseline);
+  // The report lists the permutation importance metrics.json holds (or says why there is none).
+  const html = readFileSync(join(runA, 'report.html'), 'utf8');
+  const importance = metricsA.feature_importance as { feature: string }[];
+  if (importance.length) {
+    const table = /<h3>Permutation importance \(holdout\)<\/h3>[^]*?<\/table>/.exec(html)?.[0] ?? '';
+    for (const f of importance) assert.ok(table.includes(`<td>${f.feature}</td>`), `${f.feature} is in the importance table`);
+  } else assert.match(html, /Permutation importance was not computed/);
 
   // The saved model on the holdout rows, as a new CSV, gives the run's holdout predictions.
   const rows = column(join(runA, 'predictions.arrow'), 'row');

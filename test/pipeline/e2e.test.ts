@@ -49,6 +49,12 @@ test('a pipeline of real sciml stages runs end to end, then runs nothing the sec
   assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /^\| run \| task \|.*\n.*\n\| measured \| denoiser \|/);
   const html = readFileSync(join(dir, 'pipeline-report.html'), 'utf8');
   assert.equal((html.match(/<svg/g) ?? []).length, 2, 'the DAG and the timeline');
+  // The DAG is drawn (no Mermaid source): a box per stage, an arrow per dependency, each running left to right.
+  assert.ok(!html.includes('flowchart') && !html.includes('&lt;br/&gt;'), 'no Mermaid source in the report');
+  assert.equal((html.match(/<g class="node">/g) ?? []).length, 4);
+  const arrows = [...html.matchAll(/<path class="edge" d="M([\d.]+),[\d.]+ C[^"]* ([\d.]+),[\d.]+" [^>]*marker-end="url\(#arrow\)"/g)];
+  assert.equal(arrows.length, 3, 'testset -> evaluate, train -> evaluate, evaluate -> summary');
+  for (const [, from, to] of arrows) assert.ok(Number(to) > Number(from), 'a stage is drawn right of what it depends on');
   assert.match(html, /<h2>Metrics/);
   assert.match(html, /evaluate@measured/);
 

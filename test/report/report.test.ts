@@ -146,7 +146,7 @@ test('writeReport: chart files, self-contained HTML with two inline SVG charts, 
   assert.equal(countMarks(html, 'symbol'), 25);
   // Metrics: model beats the baseline on accuracy, loses on mse, ties on spectral_error.
   assert.match(html, /<td class="num better">0\.9<\/td><td class="num">0\.7<\/td><td class="num diff better">\+0\.2 ▲<\/td>/);
-  assert.match(html, /<td class="num worse">0\.002<\/td><td class="num">0\.001<\/td><td class="num diff worse">\+0\.001 ▼<\/td>/);
+  assert.match(html, /<td class="num worse">0\.002<\/td><td class="num">0\.001<\/td><td class="num diff worse">\+0\.001 ▲<\/td>/);
   assert.match(html, /<th scope="col" class="num">Wiener<\/th>/);
   assert.match(html, /… 2 more rows/);
 
@@ -169,4 +169,25 @@ test('html helpers: escaping and number formatting', () => {
   assert.equal(formatNumber(NaN), '—');
   const html = reportHtml({ title: 'x', sections: [] }, new Map());
   assert.match(html, /Content-Security-Policy/);
+});
+
+test('metrics table: the arrow follows the difference\'s sign, the colour whether it is better; rmsle is lower-is-better', () => {
+  const html = reportHtml({ title: 'x', sections: [{ title: 'r', items: [{ kind: 'metrics', metrics: { log_loss: 0.11, roc_auc: 0.99, rmsle: 0.3 }, baseline: { log_loss: 0.12, roc_auc: 0.98, rmsle: 0.4 } }] }] }, new Map());
+  const row = (name: string) => new RegExp(`<th scope="row">${name}</th>(.*?)</tr>`).exec(html)![1];
+  assert.match(row('log_loss'), /class="num diff better">−0\.01 ▼</, 'lower loss: better, and a downward arrow');
+  assert.match(row('roc_auc'), /class="num diff better">\+0\.01 ▲</);
+  assert.match(row('rmsle'), /class="num better">0\.3</, 'rmsle is coloured');
+});
+
+test('automl report helpers: leaderboard axis zoomed to packed scores (drawn as dots), params for people, budgets in model names', async () => {
+  const { zoomedDomain, paramsText, modelLabels } = await import('../../src/models/automl/report.js');
+  const domain = zoomedDomain([0.981, 0.985, 0.99])!;
+  assert.ok(domain[0] > 0.97 && domain[0] < 0.981 && domain[1] > 0.99 && domain[1] < 1, String(domain));
+  assert.equal(zoomedDomain([0.06, 0.12]), undefined, 'scores far apart keep the zero-based axis');
+  const spec = barChart({ data: [{ m: 'a', s: 0.981 }, { m: 'b', s: 0.99 }], x: 'm', y: 's', horizontal: true, yDomain: domain }) as unknown as { mark: { type: string } };
+  assert.equal(spec.mark.type, 'point');
+  assert.equal(paramsText('{"learner":"gbm","learning_rate":0.10000000000000002,"members":[0.54213,1e-7],"budget":1}'), 'learner=gbm, learning_rate=0.1, members=[0.5421, 1e-7], budget=1');
+  const labels = modelLabels([{ model: 'gbm_1', params: '{"budget":0.333333}' }, { model: 'gbm_4', params: '{"budget":1}' }, { model: 'greedy_ensemble', params: '{"logistic_2":0.9}' }]);
+  assert.deepEqual(labels, ['gbm_1 (budget 0.333)', 'gbm_4 (budget 1)', 'greedy_ensemble']);
+  assert.deepEqual(modelLabels([{ model: 'gbm_1', params: '{"budget":1}' }]), ['gbm_1'], 'one budget: names alone');
 });

@@ -36,6 +36,12 @@ test('a misspelled space path exits 2 with file:line and a suggestion', () => {
   assert.match(sciml(['tune', join(empty, 'tune.yaml')]).stderr, /tune\.yaml:5: tune\.space\.model\.activation: choice: expected at least one value/);
 });
 
+test('the leader curve follows each configuration at its latest report (a passing minimum does not stay the leader)', async () => {
+  const { bestSoFar } = await import('../../src/tune/report.js');
+  const curve = bestSoFar([{ t: 1, metric: 5, config: 0 }, { t: 2, metric: 7, config: 1 }, { t: 3, metric: 9, config: 0 }, { t: 4, metric: 6, config: 1 }], 'min');
+  assert.deepEqual(curve, [{ t: 1, best: 5 }, { t: 3, best: 7 }, { t: 4, best: 6 }]);
+});
+
 test('successive halving continues promoted trials from their checkpoints, and a kill -9 then --resume gives the same leaderboard', async () => {
   const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
   const reference = join(dir, 'reference');
@@ -61,7 +67,18 @@ test('successive halving continues promoted trials from their checkpoints, and a
   for (const f of ['leaderboard.arrow', 'trials.arrow', 'metrics.json', 'report.html']) assert.ok(existsSync(join(reference, f)), f);
   assert.equal(tableFromIPC(readFileSync(join(reference, 'trials.arrow'))).numRows, epochEvents, 'trials.arrow has one row per epoch report');
   const html = readFileSync(join(reference, 'report.html'), 'utf8');
-  for (const part of ['Leaderboard', 'Learning curves', 'Parallel coordinates', 'Best so far against time', 'model.width (all)']) assert.ok(html.includes(part), `report.html lacks ${part}`);
+  for (const part of ['Leaderboard', 'Learning curves', 'Parallel coordinates', 'The leader against time', 'model.width (all)']) assert.ok(html.includes(part), `report.html lacks ${part}`);
+  // The leader curve ends at the leaderboard's winner (not at some trial's passing minimum).
+  const chart = (name: string) => JSON.parse(readFileSync(join(reference, 'charts', `${name}.vl.json`), 'utf8'));
+  const leader = chart('best-so-far').data.values as { best: number }[];
+  assert.ok(Math.abs(leader[leader.length - 1].best - (board[0]['validation.mse'] as number)) <= 1e-5 * Math.abs(board[0]['validation.mse'] as number), 'the leader curve ends at the winner');
+  // A numeric choice's axis runs 8, 16, 32 (not sorted as strings); the result columns come before the parameters.
+  assert.deepEqual(chart('marginal-all-1').encoding.x.sort, ['8', '16', '32']);
+  const head = /<h3>Leaderboard[^]*?<thead>(.*?)<\/thead>/.exec(html)![1];
+  assert.ok(head.indexOf('validation.mse') < head.indexOf('model.width') && head.indexOf('status') < head.indexOf('model.width'), head);
+  // Parallel coordinates write each axis's lowest and highest value.
+  const ticks = chart('parallel-all').layer[2].data.values as { axis: string; label: string }[];
+  assert.deepEqual(ticks.filter((t) => t.axis === 'model.width').map((t) => t.label).sort(), ['32', '8']);
 
   // The winner's folder holds a trial checkpoint: predict and serve say how to get a model.
   assert.throws(() => locateModel(join(reference, 'best', 'all')), /a tune winner's trial checkpoint, not a trained model: train it with sciml tune --resume .* --refit/);

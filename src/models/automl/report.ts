@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import type { Logger } from '../../runtime/log.js';
 import type { RunDir } from '../../runtime/rundir.js';
-import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
+import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, PALETTE, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
 import { readLeaderboard } from './leaderboard.js';
 import { classificationItems } from './class-report.js';
 import { metricOfLoss } from './metrics.js';
@@ -69,6 +69,47 @@ export function holdoutCharts(pred: Record<string, ArrayLike<unknown>>, target: 
   return items;
 }
 
+/** Scores packed in a narrow band far from zero (AUCs of 0.97-0.99) get an axis zoomed to them. */
+export function zoomedDomain(values: number[]): [number, number] | undefined {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (!finite.length) return undefined;
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  if (lo <= 0 || hi - lo >= 0.25 * hi) return undefined;
+  const pad = Math.max((hi - lo) * 0.15, Math.abs(hi) * 1e-4);
+  return [lo - pad, hi + pad];
+}
+
+/** The budget (successive-halving rung, a fraction of the full fit) a row was trained at, from its params JSON. */
+function budgetOf(params: string): number | undefined {
+  try {
+    const b = (JSON.parse(params) as { budget?: unknown }).budget;
+    return typeof b === 'number' ? b : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Model names with their budget when the leaderboard mixes budgets (one configuration at two rungs is not a duplicate). */
+export function modelLabels(rows: { model: string; params: string }[]): string[] {
+  const budgets = rows.map((r) => budgetOf(r.params));
+  const mixed = new Set(budgets.filter((b) => b !== undefined)).size > 1;
+  return rows.map((r, i) => (mixed && budgets[i] !== undefined ? `${r.model} (budget ${Number(budgets[i]!.toPrecision(3))})` : r.model));
+}
+
+/** A leaderboard row's params for people: numbers to 4 significant digits, `key=value` pairs. */
+export function paramsText(params: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(params);
+  } catch {
+    return params;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return params;
+  const show = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)))) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : v && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${k}=${show(x)}`).join(', ')}}` : String(v));
+  return Object.entries(parsed as Record<string, unknown>).map(([k, v]) => `${k}=${show(v)}`).join(', ');
+}
+
 export function readArrowColumns(path: string): Record<string, ArrayLike<unknown>> {
   const table = tableFromIPC(readFileSync(path));
   const out: Record<string, ArrayLike<unknown>> = {};
@@ -106,12 +147,14 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
   ];
   if (metricsFile.leaks?.length) overview.push({ kind: 'notes', text: `Possible leaks:\n\n${metricsFile.leaks.map((l: { message: string }) => l.message).join('\n\n')}` });
 
+  const labels = modelLabels(leaderboard);
   const top = leaderboard.slice(0, 20);
-  const boardRows: ChartRow[] = top.flatMap((r) => [
-    { model: r.model, score: r.cv, split: 'cv' },
-    { model: r.model, score: r.holdout, split: 'holdout' },
+  const boardRows: ChartRow[] = top.flatMap((r, i) => [
+    { model: labels[i], score: r.cv, split: 'cv' },
+    { model: labels[i], score: r.holdout, split: 'holdout' },
   ]);
-  items.push({ kind: 'chart', name: 'leaderboard', spec: barChart({ data: boardRows, x: 'model', y: 'score', color: 'split', horizontal: true, title: `Leaderboard (${metric})`, xTitle: 'model', yTitle: metric }), caption: 'The 20 best by cross-validation, with their holdout scores.' });
+  const zoom = zoomedDomain(boardRows.map((r) => Number(r.score)));
+  items.push({ kind: 'chart', name: 'leaderboard', spec: barChart({ data: boardRows, x: 'model', y: 'score', color: 'split', horizontal: true, yDomain: zoom, title: `Leaderboard (${metric})`, xTitle: 'model', yTitle: metric }), caption: `The 20 best by cross-validation, with their holdout scores${zoom ? ' (axis zoomed to the scores)' : ''}.` });
   let classTables: ReportItem[] = [];
   if (classes) {
     const parts = classificationItems(pred, classes);
@@ -121,22 +164,34 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
     items.push(...holdoutCharts(pred, metricsFile.target));
   }
   const importance: { feature: string; importance: number }[] = metricsFile.feature_importance ?? [];
-  if (importance.length) {
-    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: importance.map((f) => ({ feature: f.feature, importance: f.importance })), x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: 'Permutation importance of the final model', yTitle: `${metric} increase when shuffled` }) });
+  const ranked = [...importance].sort((a, b) => b.importance - a.importance);
+  if (ranked.length) {
+    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: ranked.slice(0, 30).map((f) => ({ feature: f.feature, importance: f.importance })), x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: 'Permutation importance of the final model', yTitle: `${metric} increase when shuffled` }), caption: ranked.length > 30 ? `The 30 most important of ${ranked.length} features; all in the Features table.` : undefined });
   }
+  const features: ReportItem[] = ranked.length
+    ? [{ kind: 'table', title: 'Permutation importance (holdout)', columns: ['rank', 'feature', `${metric} increase when shuffled`], rows: ranked.map((f, i) => [i + 1, f.feature, f.importance]), caption: 'How much worse the final model scores on the holdout when the feature\'s values are shuffled (Breiman 2001); near zero or below: the model does not rely on it.', maxRows: 100 }]
+    : [{ kind: 'notes', text: 'Permutation importance was not computed: the time limit left too little time after the search (it needs about 5 s).' }];
   const scored = trials.filter((t) => t.status === 'ok' && t.loss !== null);
   if (scored.length) {
     const points: ChartRow[] = scored.map((t) => ({ time_s: t.ended_s, score: metricOfLoss(metric, t.loss), learner: String(t.config.learner) }));
     let best = Infinity;
     const bestRows: ChartRow[] = [...scored].sort((a, b) => a.ended_s - b.ended_s).map((t) => {
       best = Math.min(best, t.loss);
-      return { time_s: t.ended_s, score: metricOfLoss(metric, best) };
+      return { time_s: t.ended_s, score: metricOfLoss(metric, best), series: 'best so far' };
     });
+    // One colour scale for the learners' points and the best-so-far line, so the line has its own colour and a legend entry.
+    const learners = [...new Set(points.map((p) => String(p.learner)))];
+    const colors = { field: 'learner', type: 'nominal', title: null, scale: { domain: [...learners, 'best so far'], range: [...learners.map((_, i) => PALETTE[i % PALETTE.length]), '#222222'] } };
+    const scatter = scatterChart({ data: points, x: 'time_s', y: 'score', color: 'learner', xTitle: 'seconds since start', yTitle: `cv ${metric}` }) as unknown as { encoding: Record<string, unknown> };
+    scatter.encoding.color = colors;
+    const line = lineChart({ data: bestRows, x: 'time_s', y: 'score' }) as unknown as { encoding: Record<string, unknown>; mark: Record<string, unknown> };
+    line.encoding.color = { ...colors, field: 'series' };
+    line.mark = { ...line.mark, strokeWidth: 2, interpolate: 'step-after' };
     items.push({
       kind: 'chart',
       name: 'search_progress',
       wide: true,
-      spec: layerCharts([scatterChart({ data: points, x: 'time_s', y: 'score', color: 'learner', xTitle: 'seconds since start', yTitle: `cv ${metric}` }), lineChart({ data: bestRows, x: 'time_s', y: 'score' })], { title: 'Search: CV score of each trial vs time, and the best so far' }),
+      spec: layerCharts([scatter as unknown as Parameters<typeof layerCharts>[0][number], line as unknown as Parameters<typeof layerCharts>[0][number]], { title: 'Search: CV score of each trial vs time, and the best so far' }),
     });
   }
   const report: Report = {
@@ -147,12 +202,13 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
       { title: 'Result', items: overview },
       { title: 'Charts', items },
       ...(classTables.length ? [{ title: 'Classes', items: classTables }] : []),
+      { title: 'Features', items: features },
       {
         title: 'Leaderboard',
         items: [
           classes && metric !== 'accuracy'
-            ? { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'cv_accuracy', 'holdout_accuracy', 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r) => [r.rank, r.model, r.cv, r.holdout, r.cv_accuracy, r.holdout_accuracy, r.fit_time_s, r.stack_level, r.params]), maxRows: 50 }
-            : { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r) => [r.rank, r.model, r.cv, r.holdout, r.fit_time_s, r.stack_level, r.params]), maxRows: 50 },
+            ? { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'cv_accuracy', 'holdout_accuracy', 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r, i) => [r.rank, labels[i], r.cv, r.holdout, r.cv_accuracy, r.holdout_accuracy, r.fit_time_s, r.stack_level, paramsText(r.params)]), maxRows: 50 }
+            : { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r, i) => [r.rank, labels[i], r.cv, r.holdout, r.fit_time_s, r.stack_level, paramsText(r.params)]), maxRows: 50 },
         ],
       },
     ],

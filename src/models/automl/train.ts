@@ -24,6 +24,7 @@ import { ensureBackendFor, readMemberFile, type SavedMember, type TrialData } fr
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 import { createExecutor } from '../../execution/create.js';
 import type { Executor } from '../../execution/job.js';
+import { formatBytes } from '../../runtime/memory.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report. */
 export function reserveSeconds(timeLimit: number): number {
@@ -168,8 +169,13 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
+    // What deploying the model costs (run.json, the summary and the text): bytes, and predict's peak RSS while the budget allows.
+    const footprint = await ctx.run.phase('footprint', async () => (await import('./footprint.js')).modelFootprint(ctx.run.file('model'), prep.testPath ?? prep.dataPath, startMs + timeLimitMs - Date.now() - 500));
+    ctx.run.extra.model_footprint = footprint;
     const elapsed = (Date.now() - startMs) / 1000;
     const summary = {
+      model_bytes: footprint.model_bytes,
+      predict_peak_rss_bytes: footprint.predict_peak_rss_bytes,
       final_model: best.name,
       problem_type: prep.problem.type,
       [`cv_${metric}`]: metricOfLoss(metric, best.cvLoss),
@@ -207,6 +213,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       time_limit_s: config.search.time_limit_s,
       ensemble_s: ensembleSeconds,
       feature_importance: importance,
+      model_footprint: footprint,
     });
     // A completed run always has its report, even when the search used the whole budget (it takes about a second).
     const overS = (Date.now() - (startMs + timeLimitMs)) / 1000;
@@ -217,6 +224,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       '',
       `problem type: ${prep.problem.type} (${prep.problem.reason})`,
       `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
+      `model: ${formatBytes(footprint.model_bytes)} on disk; predict peak RSS ${footprint.predict_peak_rss_bytes === null ? `- (${footprint.predict_note})` : `${formatBytes(footprint.predict_peak_rss_bytes)} (${footprint.predict_rows} rows)`}`,
       `${search.records.length} trials in ${elapsed.toFixed(1)} s;${classification ? '' : ` target transform ${search.transform};`} run ${ctx.run.path}`,
     ].join('\n');
     return { text, summary: { ...summary, metrics: finalMetrics, baseline: baselineMetrics } };

@@ -1,0 +1,42 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bin } from '../helpers/cli.js';
+
+// Start-up is kept short by loading each command's modules only when it runs (timed in bench:startup);
+// here: which modules a quick command loads at all.
+const dir = mkdtempSync(join(tmpdir(), 'sciml-startup-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const hook = join(dir, 'hook.mjs');
+writeFileSync(hook, "export async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n");
+const register = join(dir, 'register.mjs');
+writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+
+function loaded(args: string[]): string[] {
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
+}
+
+const HEAVY = [/@tensorflow/, /\/session\.js$/, /\/runtime\/backend\.js$/, /\/vega/, /\/fastify\//, /\/bullmq\//];
+
+test('--version, --help and runs on an empty folder load no compute backend, session, charts, HTTP or queue code (the family registry still brings zod and Arrow)', () => {
+  const empty = join(dir, 'runs');
+  mkdirSync(empty);
+  for (const args of [['--version'], ['--help'], ['runs', '--dir', empty], ['completion', 'bash']]) {
+    const urls = loaded(args);
+    assert.ok(urls.some((u) => u.endsWith('/dist/src/cli.js')), 'the hook sees the CLI load');
+    for (const heavy of HEAVY) assert.deepEqual(urls.filter((u) => heavy.test(u)), [], `sciml ${args.join(' ')} loads ${heavy}`);
+  }
+});
+
+test('the lazily loaded commands still work: train --help lists config fields, info loads the backend', () => {
+  const help = spawnSync(process.execPath, [bin, 'train', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /task: denoiser/);
+  assert.ok(loaded(['--json', 'info']).some((u) => /\/runtime\/backend\.js$/.test(u)));
+});
