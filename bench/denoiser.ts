@@ -2,7 +2,8 @@
  * `npm run bench:denoiser`: training throughput (traces per second) of the default denoiser
  * architecture, Adam, batch 64, on the same simulated traces:
  *   - sciml on each available backend (tensorflow when tfjs-node is installed, wasm, cpu), with one
- *     model replica and with data-parallel replicas on every core (training.workers);
+ *     model replica and with data-parallel replicas on every core (training.distributed.replicas:
+ *     `train-replica` jobs of local SGD on local threads, each on its own shard);
  *   - PyTorch on the CPU with 2 threads and 1 thread (Debian's /usr/bin/python3, python3-torch).
  * Timings on shared cores are noisy: sciml and torch (2 threads) run interleaved in rounds and
  * each keeps its best round; torch also gets its better OpenMP wait policy (see measureTorch). The ratio compares sciml's best backend with its default
@@ -20,9 +21,14 @@ import { initBackend, type BackendChoice } from '../src/runtime/backend.js';
 import { simulateTraces } from '../src/data/radio/simulator.js';
 import { writeNpz } from '../src/data/npy.js';
 import { architectureOf, denoiserSchema } from '../src/models/denoiser/config.js';
-import { ReplicaPool, sharedCopy } from '../src/models/denoiser/parallel.js';
-import { ADAM_DEFAULTS, createAdamState } from '../src/models/denoiser/adam.js';
-import { runSteps } from '../src/models/denoiser/train.js';
+import { createAdamState } from '../src/models/denoiser/adam.js';
+import { packTraceShard } from '../src/models/denoiser/distributed.js';
+import { Replica, readParams } from '../src/models/denoiser/replica.js';
+import { LocalExecutor } from '../src/execution/local.js';
+import { blobHash } from '../src/execution/files.js';
+import { shardRows } from '../src/distributed/local-sgd.js';
+import { packReplicaState } from '../src/distributed/state-blob.js';
+import { trainReplicaHandler, type ReplicaPayload } from '../src/distributed/replica-job.js';
 
 interface Options {
   seconds: number;
@@ -55,26 +61,44 @@ const config = denoiserSchema.parse({ task: 'denoiser' });
 const arch = architectureOf(config);
 const batchSize = config.training.batch_size;
 
-/** sciml training steps for about `seconds` (at least `minSteps` after one warm-up step); traces/s. */
+/**
+ * sciml training for about `seconds`: `workers` replicas, each a `train-replica` job of local SGD
+ * on its own shard (in this thread for one replica, on local threads otherwise), as
+ * training.distributed.replicas trains; traces/s over all replicas.
+ */
 async function measureSciml(backend: Exclude<BackendChoice, 'auto'>, workers: number, data: { length: number; noisy: Float32Array; signal: Float32Array }, seconds: number, minSteps: number): Promise<number> {
   await initBackend(backend);
-  const pool = await ReplicaPool.create({ arch, seed: 1, backend, workers, data });
+  const n = data.noisy.length / data.length;
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const shards = Array.from({ length: workers }, (_, r) => packTraceShard(data, shardRows(all, r, workers)));
+  const model = new Replica(arch, 1, data).model;
+  const state = packReplicaState({ params: readParams(model), adam: createAdamState(readParams(model).length) });
+  model.dispose();
+  const executor = workers > 1 ? new LocalExecutor({ slots: workers }) : undefined;
+  const run = async (steps: number) => {
+    const jobs = shards.map((shard, replica) => {
+      const payload: ReplicaPayload = { family: 'denoiser', spec: { arch, seed: 1 }, shardKey: blobHash(shard), backend, seed: 1, replica, replicas: workers, round: 0, epoch: 0, fromStep: 0, toStep: Math.min(steps, Math.ceil(n / workers / batchSize)), batchSize, learningRate: config.training.learning_rate };
+      const inputs = { shard, state };
+      if (!executor) return Promise.resolve(trainReplicaHandler(payload, inputs, { jobId: "bench", signal: new AbortController().signal, progress: () => {}, scratchDir: "" })).then((o) => o.result.examples);
+      return executor.submit<{ examples: number }>({ kind: 'train-replica', id: `bench-${replica}-${Math.random()}`, payload, inputs }).then((o) => {
+        if (o.status !== 'ok') throw new Error(o.error);
+        return o.result!.examples;
+      });
+    });
+    return (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
+  };
   try {
-    const adam = createAdamState(pool.params.length);
-    const settings = { learningRate: config.training.learning_rate, ...ADAM_DEFAULTS };
-    const grads = new Float32Array(pool.params.length);
-    const n = data.noisy.length / data.length;
-    const batchAt = (step: number) => Int32Array.from({ length: batchSize }, (_, i) => (step * batchSize + i) % n);
-    await runSteps(pool, batchAt(0), batchSize, adam, settings, grads);
+    await run(2); // warm-up: threads, backends and models built
+    let examples = 0;
     let steps = 0;
     const t0 = performance.now();
     while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
-      await runSteps(pool, batchAt(steps + 1), batchSize, adam, settings, grads);
-      steps++;
+      examples += await run(10);
+      steps += 10;
     }
-    return (steps * batchSize) / ((performance.now() - t0) / 1000);
+    return examples / ((performance.now() - t0) / 1000);
   } finally {
-    await pool.close();
+    await executor?.close();
   }
 }
 
@@ -118,7 +142,7 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const cores = availableParallelism();
   const traces = simulateTraces(o.traces, 7, config.data.simulation);
-  const data = { length: arch.length, noisy: sharedCopy(traces.noisy), signal: sharedCopy(traces.signal) };
+  const data = { length: arch.length, noisy: traces.noisy, signal: traces.signal };
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-denoiser-'));
   const npz = join(dir, 'traces.npz');
   writeNpz(npz, { noisy: { shape: [traces.count, arch.length], data: traces.noisy }, signal: { shape: [traces.count, arch.length], data: traces.signal } });
@@ -156,7 +180,7 @@ async function main(): Promise<void> {
     }
     for (const [key, v] of Object.entries(best)) {
       const [b, w] = key.split('_w');
-      rows.push({ name: `sciml ${b}, ${w} worker${w === '1' ? '' : 's'}`, tracesPerS: v, note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds` });
+      rows.push({ name: `sciml ${b}, ${w} replica${w === '1' ? '' : 's'}`, tracesPerS: v, note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds` });
       figures[`sciml_${b}_workers${w}_traces_per_s`] = round1(v);
     }
     rows.push({ name: 'PyTorch CPU, 2 threads', tracesPerS: torch2, note: torchNote || `torch ${torchVersion}, best of ${o.rounds} rounds x 2 OpenMP wait policies` });

@@ -9,6 +9,7 @@ export const JOB_KINDS: Record<string, () => Promise<JobHandler>> = {
   stage: () => import('../pipeline/stage-job.js').then((m) => m.stageHandler),
   'tune-trial': () => import('../tune/trial-job.js').then((m) => m.tuneTrialHandler as JobHandler),
   'tune-cv': () => import('../tune/cv-job.js').then((m) => m.tuneFoldHandler as JobHandler),
+  'train-replica': () => import('../distributed/replica-job.js').then((m) => m.trainReplicaHandler as JobHandler),
   'automl-trial': () => import('../models/automl/trial-job.js').then((m) => m.automlTrialHandler),
 };
 

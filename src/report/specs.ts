@@ -432,3 +432,30 @@ export function heatmapChart(o: HeatmapOptions): TopLevelSpec {
     { width: side, height: side },
   );
 }
+
+// ---------------------------------------------------------------- timeline
+
+export interface TimelineChartOptions extends CommonOptions {
+  /** Fields of each bar's start and end (quantitative, e.g. seconds). */
+  start: string;
+  end: string;
+  /** The lane (row) of each bar, e.g. a worker's name. */
+  lane: string;
+  color?: string;
+  xTitle?: string;
+  laneTitle?: string;
+  colorTitle?: string;
+}
+
+/** Bars from start to end in one lane per value of `lane` (who ran what, when). */
+export function timelineChart(o: TimelineChartOptions): TopLevelSpec {
+  const rows = cleanRows(o.data);
+  const lanes = distinct(rows, o.lane);
+  const encoding: Record<string, unknown> = {
+    x: { field: fieldRef(o.start), type: 'quantitative', title: o.xTitle ?? o.start },
+    x2: { field: fieldRef(o.end) },
+    y: { field: fieldRef(o.lane), type: 'nominal', title: o.laneTitle ?? o.lane, sort: lanes },
+  };
+  if (o.color) encoding.color = { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, sort: distinct(rows, o.color) };
+  return topLevel(o, { data: { values: rows }, mark: { type: 'bar', cornerRadius: 1 }, encoding }, { width: CHART_WIDTH, height: Math.max(80, Math.min(480, lanes.length * 28)) });
+}

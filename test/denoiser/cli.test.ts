@@ -32,7 +32,6 @@ training:
   batch_size: 32
   learning_rate: 0.005
   patience: 0
-  workers: 1
 ${extra}`,
   );
   return path;
@@ -98,7 +97,7 @@ test('resume after an interruption gives the same weights as an uninterrupted ru
   const cut = join(dir, 'cut');
   const child = spawn(process.execPath, [bin, 'train', config, '--out', cut], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
   const checkpoint = join(cut, 'model', 'checkpoint.bin');
-  const epochsIn = () => (existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint).subarray(12, 12 + readFileSync(checkpoint).readUInt32LE(8)).toString()).state.epochsDone as number) : 0);
+  const epochsIn = () => (existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint).subarray(12, 12 + readFileSync(checkpoint).readUInt32LE(8)).toString()).state.roundsDone as number) : 0);
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
       if (epochsIn() >= 2) {

@@ -5,9 +5,7 @@ import { checkGradients } from '../../src/runtime/gradcheck.js';
 import { bottleneckShape, buildDenoiser, encoderLengths, type Architecture } from '../../src/models/denoiser/architecture.js';
 import { architectureOf, denoiserSchema } from '../../src/models/denoiser/config.js';
 import { Replica } from '../../src/models/denoiser/replica.js';
-import { ReplicaPool, sharedCopy } from '../../src/models/denoiser/parallel.js';
 import { ADAM_DEFAULTS, createAdamState } from '../../src/models/denoiser/adam.js';
-import { runSteps } from '../../src/models/denoiser/train.js';
 import { Random } from '../../src/runtime/random.js';
 
 await initBackend('wasm');
@@ -64,32 +62,3 @@ for (const pooling of ['average', 'max'] as const) {
     replica.model.dispose();
   });
 }
-
-test('two data-parallel workers train to the same weights as one (up to rounding)', async () => {
-  const arch: Architecture = { length: 64, filters: [4, 4, 4], kernelSize: 5, convsPerBlock: 1, activation: 'relu', pooling: 'max', outputActivation: 'linear', normalize: true };
-  const raw = randomTraces(48, 64, 21);
-  const data = { length: 64, noisy: sharedCopy(raw.noisy), signal: sharedCopy(raw.signal) };
-  const order = Int32Array.from({ length: 48 }, (_, i) => (i * 7) % 48);
-  const results: Float32Array[] = [];
-  for (const workers of [1, 2]) {
-    const pool = await ReplicaPool.create({ arch, seed: 9, backend: 'wasm', workers, data });
-    assert.equal(pool.size, workers);
-    const adam = createAdamState(pool.params.length);
-    const grads = new Float32Array(pool.params.length);
-    for (let epoch = 0; epoch < 3; epoch++) await runSteps(pool, order, 16, adam, { learningRate: 0.01, ...ADAM_DEFAULTS }, grads);
-    results.push(new Float32Array(pool.params));
-    await pool.close();
-  }
-  let maxDiff = 0;
-  let maxMove = 0;
-  const initial = new Replica(arch, 9, data);
-  const start = initial.layout.total;
-  const { readParams } = await import('../../src/models/denoiser/replica.js');
-  const p0 = readParams(initial.model);
-  for (let i = 0; i < start; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(results[0][i] - results[1][i]));
-    maxMove = Math.max(maxMove, Math.abs(results[0][i] - p0[i]));
-  }
-  assert.ok(maxMove > 0.05, `training moved the weights (${maxMove})`);
-  assert.ok(maxDiff < 1e-4, `1 vs 2 workers differ by ${maxDiff}`);
-});

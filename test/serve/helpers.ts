@@ -102,7 +102,7 @@ export function trainDenoiser(dir: string): { run: string } {
   const config = join(dir, 'denoiser.yaml');
   writeFileSync(
     config,
-    ['task: denoiser', 'seed: 3', 'data:', '  simulation:', '    noise: uniform', '    length: 64', '  train_count: 256', '  test_count: 32', 'model:', '  filters: [4, 4]', '  kernel_size: 5', 'training:', '  epochs: 2', '  batch_size: 32', '  patience: 0', '  workers: 1', '  checkpoint: false', ''].join('\n'),
+    ['task: denoiser', 'seed: 3', 'data:', '  simulation:', '    noise: uniform', '    length: 64', '  train_count: 256', '  test_count: 32', 'model:', '  filters: [4, 4]', '  kernel_size: 5', 'training:', '  epochs: 2', '  batch_size: 32', '  patience: 0', '  checkpoint: false', ''].join('\n'),
   );
   const run = join(dir, 'run-denoiser');
   const r = sciml(['train', config, '--out', run]);

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { denoiserSchema } from '../../src/models/denoiser/config.js';
 import { denoiserTrial } from '../../src/models/denoiser/trial.js';
-import { readCheckpoint } from '../../src/models/denoiser/checkpoint.js';
+import { readDriverState } from '../../src/distributed/checkpoint.js';
 import { initBackend } from '../../src/runtime/backend.js';
 import { isUserError } from '../../src/runtime/errors.js';
 import { runInSteps, tempDir } from './helpers.js';
@@ -17,7 +17,7 @@ const config = denoiserSchema.parse({
   seed: 5,
   data: { simulation: { noise: 'uniform', length: 64, snr_min: 3 }, train_count: 160, test_count: 10 },
   model: { filters: [4, 4], kernel_size: 5 },
-  training: { epochs: 30, batch_size: 32, learning_rate: 0.005, patience: 0, workers: 1 },
+  training: { epochs: 30, batch_size: 32, learning_rate: 0.005, patience: 0 },
 });
 
 test('a denoiser trial continued from its checkpoint matches one trained straight to the budget', async () => {
@@ -33,10 +33,10 @@ test('a denoiser trial continued from its checkpoint matches one trained straigh
     assert.ok(r.metrics['validation.peak_accuracy'] >= 0 && r.metrics['validation.peak_accuracy'] <= 1);
     assert.ok(Number.isFinite(r.metrics['validation.loss']));
   }
-  const a = readCheckpoint(join(dir, 'straight', 'checkpoint', 'checkpoint.bin'))!;
-  const b = readCheckpoint(join(dir, 'stepped', 'checkpoint', 'checkpoint.bin'))!;
+  const a = readDriverState(join(dir, 'straight', 'checkpoint', 'checkpoint.bin'))!;
+  const b = readDriverState(join(dir, 'stepped', 'checkpoint', 'checkpoint.bin'))!;
   assert.deepEqual(Buffer.from(b.params.buffer), Buffer.from(a.params.buffer), 'same weights');
-  assert.equal(b.epochsDone, 4);
+  assert.equal(b.roundsDone, 4);
   // the loss goes down over the four epochs: it really trains
   assert.ok(straight.reports[3].metrics['validation.loss'] < straight.reports[0].metrics['validation.loss']);
 });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
 import { radioOptionShape } from '../../data/radio/options.js';
+import { distributedSection } from '../../distributed/config.js';
+import { executionSection } from '../../execution/config.js';
 import { ACTIVATIONS, type Architecture } from './architecture.js';
 
 const filterList = z
@@ -47,11 +49,12 @@ export const denoiserSchema = z.strictObject({
       patience: nonNegativeInt(5, 'stop after this many epochs without a better validation loss (0: never stop early)'),
       min_delta: nonNegativeNumber(0, 'smallest validation-loss decrease that counts as better'),
       validation_fraction: fraction(0.1, 'share of the training traces held out to pick the best epoch'),
-      workers: nonNegativeInt(0, 'data-parallel model replicas (threads) per step; 0: one per core on wasm/cpu, 1 on tensorflow'),
-      checkpoint: bool(true, 'write a checkpoint to model/ after every epoch (for --resume)'),
+      checkpoint: bool(true, 'write a checkpoint to model/ after every round (for --resume)'),
+      distributed: distributedSection(),
     },
     'Adam on the mean squared error, best weights by validation loss, early stopping',
   ),
+  execution: executionSection('replica jobs of `training.distributed`'),
   evaluation: section(
     {
       peak_fraction: fraction(0.02, 'a peak counts as found when within this fraction of the trace length of the true one (0.02: 10 of 500 samples)'),

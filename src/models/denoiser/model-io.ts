@@ -29,7 +29,7 @@ export interface DenoiserMeta {
   best_val_loss: number;
   epochs_run: number;
   stopped_early: boolean;
-  workers: number;
+  replicas: number;
 }
 
 export interface SavedFilters {

@@ -12,6 +12,7 @@ import { flatFloat32Vectors, readArrowFile } from '../../data/arrow.js';
 import { lineChart, range, runMeta, seriesRows, writeReport, type ChartItem, type Report, type ReportItem } from '../../report/index.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { SnrBinRow } from './evaluate.js';
+import { distributedCharts, readRounds } from '../../distributed/report.js';
 
 const COLORS = { noisy: '#BBBBBB', true: '#000000', recovered: '#D55E00', dae: '#D55E00', wiener: '#0072B2', bandpass: '#009E73' };
 
@@ -160,6 +161,8 @@ export async function renderDenoiserReport(run: RunDir): Promise<void> {
     if (metrics.history.every((h) => typeof h.val_peak_accuracy === 'number')) items.push(validationAccuracyChart(metrics.history));
     sections.push({ title: 'Training', items });
   }
+  const rounds = readRounds(run.file('rounds.json'));
+  if (rounds) sections.push({ title: 'Distributed training', items: distributedCharts(rounds) });
   const report: Report = { title: 'Radio-pulse denoiser', subtitle: 'denoising autoencoder vs Wiener and band-pass filters', meta: runMeta(run, { test_traces: metrics.test_count }), sections };
   await writeReport(run, report);
 }

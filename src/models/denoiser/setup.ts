@@ -7,14 +7,10 @@ import { architectureOf, type DenoiserConfig } from './config.js';
 import { architectureProblems, type Architecture } from './architecture.js';
 import { tracesFor } from './data.js';
 import type { TrainSettings } from './train.js';
-
-export function workersFor(ctx: TaskContext, config: DenoiserConfig): number {
-  if (config.training.workers > 0) return config.training.workers;
-  return ctx.backend?.name === 'tensorflow' ? 1 : Math.max(1, ctx.workers);
-}
+import { distributedSettingsOf } from '../../distributed/config.js';
 
 /** The training loop's settings from a config (shared by `train` and the tune trial). */
-export function trainSettingsOf(ctx: TaskContext, config: DenoiserConfig, arch: Architecture): TrainSettings {
+export function trainSettingsOf(_ctx: TaskContext, config: DenoiserConfig, arch: Architecture): TrainSettings {
   const t = config.training;
   return {
     epochs: t.epochs,
@@ -24,7 +20,7 @@ export function trainSettingsOf(ctx: TaskContext, config: DenoiserConfig, arch: 
     patience: t.patience,
     minDelta: t.min_delta,
     validationFraction: t.validation_fraction,
-    workers: workersFor(ctx, config),
+    distributed: distributedSettingsOf(t.distributed),
     peakTolerance: peakTolerance(arch.length, config.evaluation.peak_fraction),
   };
 }

@@ -11,6 +11,7 @@ import { evaluateMethods, writeEvaluation, type Evaluation } from './evaluate.js
 import { loadModel, MODEL_FILES, saveFilters, saveHistory, saveModel, type DenoiserMeta, type SavedFilters } from './model-io.js';
 import { predictTraces, writeParams } from './replica.js';
 import { trainDenoiser } from './train.js';
+import { distributedSummary } from '../../distributed/summary.js';
 import { trainSettingsOf, trainingInputs } from './setup.js';
 import { denoiserTrial } from './trial.js';
 import { renderDenoiserReport } from './report.js';
@@ -79,6 +80,9 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
       log: ctx.log,
       checkpointPath: config.training.checkpoint ? join(modelDir, MODEL_FILES.checkpoint) : undefined,
       resume: Boolean(options.resume),
+      execution: { spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+      runKey: ctx.run.path,
+      roundsFile: config.training.distributed.replicas > 1 || config.execution.executor !== 'local' ? ctx.run.file('rounds.json') : undefined,
     }),
   );
   const model = buildDenoiser(arch, config.seed);
@@ -96,11 +100,12 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
     best_val_loss: result.bestValLoss,
     epochs_run: result.history.length,
     stopped_early: result.stoppedEarly,
-    workers: result.workers,
+    replicas: result.replicas,
   };
   await saveModel(modelDir, model, meta);
   saveHistory(modelDir, result.history);
-  const training = { best_epoch: result.bestEpoch, epochs_run: result.history.length, stopped_early: result.stoppedEarly, workers: result.workers, parameters: result.layout.total, resumed_at_epoch: result.resumedAt };
+  const training = { best_epoch: result.bestEpoch, epochs_run: result.history.length, stopped_early: result.stoppedEarly, replicas: result.replicas, parameters: result.layout.total, resumed_at_epoch: result.resumedAt };
+  if (result.replicas > 1 || result.executor !== 'local') ctx.run.extra.distributed = distributedSummary(result.rounds, result.replicas, result.executor);
   const evaluation = await evaluateAndWrite(ctx, config, model, testSet, filters, result.history, { training });
   model.dispose();
   return outcomeOf(ctx.run, evaluation, training);

@@ -38,7 +38,8 @@ async function run(ctx: TaskContext, config: DenoiserConfig, options: TrialOptio
   const result = await trainDenoiser({
     arch,
     seed: config.seed,
-    settings: { ...trainSettingsOf(withBackend, config, arch), epochs: options.budget },
+    // Tune runs trials side by side: each trial trains as one replica, one round per epoch (a budget step).
+    settings: { ...trainSettingsOf(withBackend, config, arch), epochs: options.budget, distributed: { ...trainSettingsOf(withBackend, config, arch).distributed, replicas: 1, roundsPerEpoch: 1, outer: 'average' } },
     traces: trainSet,
     backend: backend.provider,
     log: ctx.log,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { choice, fraction, nonNegativeInt, nonNegativeNumber, optionalText, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
+import { distributedSection } from '../../distributed/config.js';
+import { executionSection } from '../../execution/config.js';
 import { KNOT_FEATURES, KNOT_TARGET } from '../../data/knots/columns.js';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'softplus'] as const;
@@ -39,9 +41,11 @@ export const knotsSchema = z.strictObject({
       max_epochs: positiveInt(120, 'upper bound on passes over the training set'),
       weight_decay: nonNegativeNumber(5e-4, 'L2 penalty on the weight matrices (keeps the network flat along directions the data never varies, which salience probes)'),
       patience: positiveInt(12, 'stop after this many epochs without a better validation loss (the best weights are kept)'),
+      distributed: distributedSection(),
     },
     'optimization',
   ),
+  execution: executionSection('replica jobs of `training.distributed`'),
   salience: section(
     {
       baseline: choice(['training_mean', 'training_median', 'zero'] as const, 'training_mean', 'integrated-gradients baseline: the training mean (zero after standardization), the training median, or every raw invariant 0'),

@@ -15,6 +15,7 @@ import { readStateFile, writeStateFile } from '../../runtime/state-file.js';
 import { ADAM_DEFAULTS, adamStep, createAdamState, type AdamState } from '../denoiser/adam.js';
 import { evenAccuracy, meanSquaredError } from './evaluation.js';
 import type { KnotModel } from './model.js';
+import { fitDistributed, type KnotsDistribution } from './distributed.js';
 
 export interface FitSettings {
   learningRate: number;
@@ -53,6 +54,8 @@ export interface FitCheckpoint {
 
 export interface FitOptions {
   checkpoint?: FitCheckpoint;
+  /** With more than one replica: train on the shared data-parallel mechanism (knots/distributed.ts). */
+  distribution?: KnotsDistribution;
   /** Called after every epoch (after its checkpoint). */
   onEpoch?: (record: EpochRecord) => void;
 }
@@ -100,7 +103,7 @@ function fingerprintOf(model: KnotModel, train: Rows, validation: Rows, settings
   return h.digest('hex').slice(0, 32);
 }
 
-function gradientStep(model: KnotModel, xb: tf.Tensor2D, yb: tf.Tensor1D, weightDecay: number, out: Float32Array): number {
+export function gradientStep(model: KnotModel, xb: tf.Tensor2D, yb: tf.Tensor1D, weightDecay: number, out: Float32Array): number {
   return tf.tidy(() => {
     const variables = model.mlp.variables;
     const { value, grads } = tf.variableGrads(() => {
@@ -127,6 +130,11 @@ export async function fitModel(model: KnotModel, train: Rows, validation: Rows, 
   const n = train.y.length;
   const params = model.mlp.flatWeights();
   const fingerprint = fingerprintOf(model, train, validation, settings, params);
+  if (options.distribution && (options.distribution.settings.replicas > 1 || options.distribution.execution.spec !== 'local')) {
+    const result = await fitDistributed(model, train, validation, settings, fingerprint, log, label, options.distribution, options.checkpoint, options.onEpoch);
+    log.done();
+    return result;
+  }
   const saved = options.checkpoint?.resume ? readStateFile<FitState>(options.checkpoint.path, 'sciml-knots-checkpoint/') : undefined;
   if (saved && saved.state.fingerprint !== fingerprint) {
     throw new UserError(`${options.checkpoint!.path}: this checkpoint was written for other data, model or training settings; resume only with the run's own config (max_epochs and patience may change)`);

@@ -11,6 +11,8 @@ import type { Split } from './evaluation.js';
 import { outcomeText, writeRunOutputs, type KnotsHistory, type KnotsOutcome, type TopKResult } from './outputs.js';
 import { renderKnotsReport } from './report.js';
 import { knotsTrial } from './trial.js';
+import type { KnotsDistribution } from './distributed.js';
+import { distributedSettingsOf } from '../../distributed/config.js';
 
 /**
  * `evaluate <run-dir>` has no config file to resolve a relative data.path against (config.yaml
@@ -47,13 +49,27 @@ function checkpointOf(ctx: TaskContext, name: 'full' | 'top_k', resume: boolean)
   return { path: ctx.run.file('model', `checkpoint-${name}.bin`), resume };
 }
 
+/** Where and on how many replicas a model trains (training.distributed, execution). */
+function distributionOf(ctx: TaskContext, config: KnotsConfig, name: 'full' | 'top_k'): KnotsDistribution {
+  const settings = distributedSettingsOf(config.training.distributed);
+  const remote = config.execution.executor !== 'local';
+  return {
+    settings,
+    execution: { spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+    backend: ctx.backend?.provider,
+    seed: config.seed,
+    runKey: ctx.run.path,
+    roundsFile: settings.replicas > 1 || remote ? ctx.run.file(`rounds-${name}.json`) : undefined,
+  };
+}
+
 async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: string }): Promise<TaskOutcome> {
   const resume = Boolean(options.resume);
   const { data, rows } = await prepare(ctx, config);
   const path = dataPath(config, ctx.configFile);
   mkdirSync(ctx.run.file('model'), { recursive: true });
   ctx.run.writeJson('model/data.json', { path: path ? (path === '-' ? '-' : resolve(path)) : null, synthetic: data.synthetic, rows: data.rows, features: data.features, target: data.target });
-  const full = await ctx.run.phase('train', () => trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features', { checkpoint: checkpointOf(ctx, 'full', resume) }));
+  const full = await ctx.run.phase('train', () => trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features', { checkpoint: checkpointOf(ctx, 'full', resume), distribution: distributionOf(ctx, config, 'full') }));
   if (full.fit.resumedAt > 0) ctx.log.info(`all features: resumed at epoch ${full.fit.resumedAt + 1}`);
   ctx.run.writeJson('model/full.json', full.model.state());
   const test = evaluateOnTest(full.model, data, rows);
@@ -65,7 +81,7 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   if (k > 0 && k < data.features.length) {
     const scores = config.salience.retrain_method === 'gradient' ? salience.gradient : salience.integrated;
     const features = topK(scores, k).map((j) => salience.features[j]);
-    const reduced = await ctx.run.phase('top_k', () => trainModel(config, data, rows, features, config.seed, ctx.log, `top ${k}`, { checkpoint: checkpointOf(ctx, 'top_k', resume) }));
+    const reduced = await ctx.run.phase('top_k', () => trainModel(config, data, rows, features, config.seed, ctx.log, `top ${k}`, { checkpoint: checkpointOf(ctx, 'top_k', resume), distribution: distributionOf(ctx, config, 'top_k') }));
     ctx.run.writeJson('model/top_k.json', { ...reduced.model.state(), selected_by: config.salience.retrain_method });
     topKResult = { k, method: config.salience.retrain_method, features, test: evaluateOnTest(reduced.model, data, rows) };
     history.top_k = reduced.fit.history;

@@ -1,0 +1,31 @@
+/**
+ * What a model family supplies to train distributed (the per-family hook). Worker side: a
+ * `ReplicaTrainer` built from a model spec (JSON) and the replica's shard (a blob), which computes
+ * a minibatch's loss and gradient for a flat parameter vector. Driver side (driver.ts): the initial
+ * parameters, one shard per replica, and a validation function. Everything else (orders, Adam,
+ * averaging, checkpoints, jobs) is the shared mechanism's.
+ */
+export interface ReplicaTrainer {
+  /** Examples in this replica's shard. */
+  readonly examples: number;
+  /** Mean loss over the batch (shard-local example indices); its gradient goes into `gradsOut`. */
+  gradients(params: Float32Array, batch: Int32Array, gradsOut: Float32Array): number;
+  dispose?(): void;
+}
+
+export interface ReplicaFamily {
+  /** Builds the trainer of a model spec (JSON, as the driver's family sent it) on a shard blob. */
+  open(spec: unknown, shard: Uint8Array): ReplicaTrainer | Promise<ReplicaTrainer>;
+}
+
+/** Replica families by name, loaded lazily inside whichever thread or worker runs the replica. */
+export const REPLICA_FAMILIES: Record<string, () => Promise<ReplicaFamily>> = {
+  denoiser: () => import('../models/denoiser/distributed.js').then((m) => m.denoiserReplicas),
+  knots: () => import('../models/knots/distributed.js').then((m) => m.knotsReplicas),
+};
+
+export async function loadReplicaFamily(name: string): Promise<ReplicaFamily> {
+  const load = REPLICA_FAMILIES[name];
+  if (!load) throw new Error(`unknown replica family '${name}' (known: ${Object.keys(REPLICA_FAMILIES).join(', ')})`);
+  return load();
+}

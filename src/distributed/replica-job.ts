@@ -1,0 +1,65 @@
+/**
+ * The `train-replica` job: one replica's share of one round. Inputs: `shard` (the replica's
+ * examples, the same blob every round, so a remote worker fetches it once by content hash) and
+ * `state` (the round's starting weights and Adam moments). Artifact: `state` after the round.
+ * The result depends on payload and inputs only: a redelivered job gives the same bytes.
+ */
+import type { JobHandler } from '../execution/job.js';
+import { initBackend, type BackendChoice } from '../runtime/backend.js';
+import { ADAM_DEFAULTS } from '../models/denoiser/adam.js';
+import { loadReplicaFamily, type ReplicaTrainer } from './family.js';
+import { localSteps, replicaOrder } from './local-sgd.js';
+import { packReplicaState, unpackReplicaState } from './state-blob.js';
+
+export interface ReplicaPayload {
+  family: string;
+  /** The family's model spec (architecture, seed, loss settings). */
+  spec: unknown;
+  /** Content hash of the shard: with the spec, the key of this thread's cached trainer. */
+  shardKey: string;
+  backend?: BackendChoice;
+  seed: number;
+  replica: number;
+  replicas: number;
+  round: number;
+  epoch: number;
+  /** Steps [fromStep, toStep) of the replica's epoch order. */
+  fromStep: number;
+  toStep: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+export interface ReplicaResult {
+  lossSum: number;
+  examples: number;
+  steps: number;
+  computeMs: number;
+}
+
+/** Trainers of this thread by (family, spec, shard): a worker thread runs the same replica round after round. */
+const cached: { key: string; trainer: ReplicaTrainer }[] = [];
+const CACHE_SIZE = 2;
+
+async function trainerFor(payload: ReplicaPayload, shard: Uint8Array): Promise<ReplicaTrainer> {
+  const key = `${payload.family}\n${JSON.stringify(payload.spec)}\n${payload.shardKey}`;
+  const hit = cached.find((c) => c.key === key);
+  if (hit) return hit.trainer;
+  const family = await loadReplicaFamily(payload.family);
+  const trainer = await family.open(payload.spec, shard);
+  cached.unshift({ key, trainer });
+  for (const old of cached.splice(CACHE_SIZE)) old.trainer.dispose?.();
+  return trainer;
+}
+
+export const trainReplicaHandler: JobHandler<ReplicaPayload, ReplicaResult> = async (payload, inputs, ctx) => {
+  if (!inputs.shard || !inputs.state) throw new Error('train-replica: expected inputs shard and state');
+  await initBackend(payload.backend ?? 'auto');
+  const started = performance.now();
+  const trainer = await trainerFor(payload, inputs.shard);
+  const state = unpackReplicaState(inputs.state);
+  const order = replicaOrder(trainer.examples, payload.seed, payload.replica, payload.replicas, payload.epoch);
+  const { lossSum, examples } = localSteps(trainer, state.params, state.adam, { learningRate: payload.learningRate, ...ADAM_DEFAULTS }, order, payload.batchSize, payload.fromStep, payload.toStep, ctx.signal);
+  const computeMs = performance.now() - started;
+  return { result: { lossSum, examples, steps: payload.toStep - payload.fromStep, computeMs }, artifacts: { state: packReplicaState(state) } };
+};
