@@ -2,7 +2,7 @@
  * `npm run bench:distributed`: one denoiser trained three ways on the same simulated traces and
  * seed: 1 replica (ordinary training, in-process), 2 replicas on local threads, and 2 replicas on
  * 2 `sciml worker` processes (concurrency 1 each) through a loopback redis-server started here.
- * (The particle model does not exist on main yet: the denoiser stands in, as the output says.)
+ * (The particles family is not plugged into distributed training yet: the denoiser stands in, as the output says.)
  *
  * Figures: wall time of training until the validation loss reaches the target (the 1-replica
  * run's final validation loss times 1 + tolerance), from the per-round seconds; final validation
@@ -157,7 +157,7 @@ execution:
       ['2 replicas, local threads', l2, tl, sLocal],
       ['2 replicas, 2 Redis workers', r2, tr, sRedis],
     ] as const;
-    console.log(`bench:distributed — model: denoiser (the particle model is not on main yet), default architecture, ${o.traces} traces (10% validation), batch ${o.batch}, local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}; load average at start ${load.toFixed(1)} on this shared machine`);
+    console.log(`bench:distributed — model: denoiser (the particles family is not plugged into distributed training yet), default architecture, ${o.traces} traces (10% validation), batch ${o.batch}, local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}; load average at start ${load.toFixed(1)} on this shared machine`);
     console.log(`target: validation loss <= ${target.toExponential(4)} (1-replica final ${r1.finalLoss.toExponential(4)} x ${1 + o.tolerance})`);
     console.log(`${'run'.padEnd(30)}${'to target s'.padStart(12)}${'rounds'.padStart(8)}${'total s'.padStart(9)}${'final val'.padStart(12)}${'test peak'.padStart(10)}${'round s'.padStart(9)}${'overhead'.padStart(10)}${'bytes/round'.padStart(13)}`);
     for (const [name, run, t, s] of rows) {

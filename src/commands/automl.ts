@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { GlobalsOf } from '../cli.js';
 import { runTrainFromText } from '../runtime/session.js';
-import { integer, positiveNumber, printOutcome, tagOption } from './common.js';
+import { integer, positiveNumber, printOutcome, tagOption, timeLimit } from './common.js';
 
 /** `sciml automl TABLE ...` is shorthand for a `task: automl` config built from the flags. */
 export function registerAutoml(program: Command, globals: GlobalsOf): void {
@@ -13,7 +13,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
     .option('--target <column>', 'column to predict (default: the last column)')
     .option('--drop <columns>', 'comma-separated columns the models must not see')
     .option('--features <columns>', "comma-separated columns to read (plus --target); 'hlf': the 14 high-level features of particle events")
-    .option('--time-limit <seconds>', 'wall-clock budget of the whole run: search, ensembles, outputs (default 120)', positiveNumber('--time-limit'))
+    .option('--time-limit <seconds>', 'wall-clock budget of the whole run: search, ensembles, outputs (default 120)', timeLimit('--time-limit'))
     .option('--test <file>', 'explicit holdout table, never seen by the search')
     .option('--test-fraction <f>', 'holdout fraction of the rows', positiveNumber('--test-fraction'))
     .option('--train-fraction <f>', 'training fraction of the rows (the rest is the holdout)', positiveNumber('--train-fraction'))

@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import type { TaskOutcome } from '../tasks.js';
 import type { GlobalOptions } from '../runtime/session.js';
 import { UserError } from '../runtime/errors.js';
+import { MAX_TIME_LIMIT_S } from '../config/fields.js';
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -19,6 +20,15 @@ export function positiveNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag}: expected a positive number, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+/** A `--time-limit` in seconds: positive and short enough for Node's timers. */
+export function timeLimit(flag: string) {
+  return (value: string): number => {
+    const n = positiveNumber(flag)(value);
+    if (n > MAX_TIME_LIMIT_S) throw new UserError(`${flag}: expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers), got ${JSON.stringify(value)}`);
     return n;
   };
 }

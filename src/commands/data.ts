@@ -8,11 +8,11 @@ export function registerData(program: Command, globals: GlobalsOf): void {
   const data = program.command('data').description('generate and inspect data sets');
   data
     .command('generate')
-    .description(`write a simulated data set as an Arrow IPC file (kinds: ${Object.keys(GENERATORS).join(', ')})`)
+    .description(`write a simulated data set (Arrow, Parquet, CSV or JSON lines by extension; kinds: ${Object.keys(GENERATORS).join(', ')})`)
     .argument('<kind>', Object.entries(GENERATORS).map(([k, g]) => `${k}: ${g.summary}`).join('; '))
     .option('-n, --count <n>', 'number of rows', integer('-n', 1))
     .option('--seed <n>', 'random seed', integer('--seed'), 42)
-    .option('-o, --output <file>', 'output Arrow file, - for stdout', '-')
+    .option('-o, --output <file>', 'output file, format by extension: .arrow, .parquet, .csv, .tsv, .jsonl (- : an Arrow stream on stdout, not to a terminal)', '-')
     .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
     .option('--shards <k>', 'sharded generators (particles): number of Parquet files under the -o directory', integer('--shards', 1))
     .action(async (kind: string, opts) => {

@@ -17,6 +17,18 @@ export const positiveNumber = (def: number, description: string) =>
 export const nonNegativeNumber = (def: number, description: string) =>
   z.number({ error: 'expected a non-negative number' }).min(0, { error: 'expected a non-negative number' }).default(def).describe(description);
 
+/** Longest time limit: Node's timers overflow past 2^31 ms (24.8 days) and fire at once. */
+export const MAX_TIME_LIMIT_S = 2_000_000;
+const TIME_LIMIT_MAX_MESSAGE = `expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers)`;
+
+/** A time limit in seconds, positive (or 0 = none when `zeroMeansNone`), at most MAX_TIME_LIMIT_S. */
+export const timeLimitSeconds = (def: number, description: string, options: { zeroMeansNone?: boolean } = {}) => {
+  const expected = options.zeroMeansNone ? 'expected a non-negative number' : 'expected a positive number';
+  const base = z.number({ error: expected });
+  const bounded = options.zeroMeansNone ? base.min(0, { error: expected }) : base.positive({ error: expected });
+  return bounded.max(MAX_TIME_LIMIT_S, { error: TIME_LIMIT_MAX_MESSAGE }).default(def).describe(description);
+};
+
 export const anyNumber = (def: number, description: string) =>
   z.number({ error: 'expected a number' }).default(def).describe(description);
 

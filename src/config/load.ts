@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fsReason } from '../runtime/user-paths.js';
 import { LineCounter, parseDocument, parse as parseYamlValue, stringify, isMap, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { UserError, locatedError } from '../runtime/errors.js';
@@ -160,7 +161,7 @@ export function readConfigText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err: any) {
-    throw new UserError(`${file}: cannot read config: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    throw new UserError(`${file}: cannot read config: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? err.message)}`);
   }
 }
 

@@ -17,8 +17,9 @@ export interface CsvOptions {
 /** Parses CSV text; `source` names the input in errors ('-' for stdin). */
 export function parseCsv(input: string | Uint8Array, source: string, options: CsvOptions = {}): DataTable {
   let records: string[][];
+  const text = typeof input === 'string' ? input : decodeUtf8(input, source);
   try {
-    records = parse(input instanceof Uint8Array ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : input, {
+    records = parse(text, {
       bom: true,
       delimiter: options.delimiter ?? ',',
       skip_empty_lines: true,
@@ -36,6 +37,45 @@ export function parseCsv(input: string | Uint8Array, source: string, options: Cs
     return inferColumn(name, cells);
   });
   return { source, numRows, columns };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The bytes as UTF-8 text; anything else (a Latin-1 `K\xf6ln`) is a UserError naming the line, not
+ * text with U+FFFD in it.
+ */
+export function decodeUtf8(bytes: Uint8Array, source: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < at; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    const hex = `0x${bytes[at].toString(16).padStart(2, '0')}`;
+    throw locatedError(source, line, undefined, `not valid UTF-8 (byte ${hex} at byte ${at - lineStart + 1} of the line); expected UTF-8 text: convert the file, e.g. iconv -f latin1 -t utf-8 ${source} > ${source.replace(/(\.[^./]*)?$/, '-utf8$1')}`);
+  }
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong three-byte forms, UTF-16 surrogates and code points past U+10FFFF.
+    if ((c === 0xe0 && b[i + 1] < 0xa0) || (c === 0xed && b[i + 1] > 0x9f) || (c === 0xf0 && b[i + 1] < 0x90) || (c === 0xf4 && b[i + 1] > 0x8f)) return i;
+    i += n + 1;
+  }
+  return Math.max(0, b.length - 1);
 }
 
 function checkHeader(header: string[], source: string): void {

@@ -2,7 +2,8 @@ import { GENERATORS } from '../tasks.js';
 import { UserError } from '../runtime/errors.js';
 import { hint } from '../config/didyoumean.js';
 import { parseOverride, validateConfig, type Override } from '../config/load.js';
-import { writeArrowTable } from './arrow.js';
+import { checkStdoutOutput, outputFormat, writeTableFile } from './write-table.js';
+import { checkOutputFile } from '../runtime/user-paths.js';
 
 export interface GenerateRequest {
   count?: number;
@@ -19,6 +20,12 @@ export async function generateData(kind: string, req: GenerateRequest): Promise<
   if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(GENERATORS))}; expected one of ${Object.keys(GENERATORS).join(', ')}`);
   if (!entry.load) throw new UserError(`data generate: '${kind}' is not built in this version of sciml yet`);
   const gen = await entry.load();
+  if (!gen.writeShards) {
+    // One table file: checked before the work (a sharded generator takes a folder and checks its own).
+    checkOutputFile('-o', req.output);
+    outputFormat('-o', req.output);
+    checkStdoutOutput('-o', req.output);
+  }
   const overrides: Override[] = req.set.map(parseOverride);
   const options = validateConfig(gen.options, {}, `data generate ${kind}`, undefined, overrides);
   const n = req.count ?? gen.defaultCount;
@@ -28,6 +35,6 @@ export async function generateData(kind: string, req: GenerateRequest): Promise<
   }
   if ((req.shards ?? 1) !== 1) throw new UserError(`data generate ${kind}: --shards is for sharded generators (particles), got --shards ${req.shards}`);
   const table = await gen.generate(n, req.seed, options);
-  await writeArrowTable(table, req.output);
+  await writeTableFile(table, req.output);
   return { kind, rows: table.numRows, output: req.output, seed: req.seed };
 }

@@ -4,6 +4,9 @@
  */
 import type { Table, Vector } from 'apache-arrow';
 import { arrowTable, float32VectorColumn, float64Column, int32Column, utf8Column } from './arrow.js';
+import { hint } from '../config/didyoumean.js';
+import { UserError } from '../runtime/errors.js';
+import type { DataTable } from './table.js';
 
 export type PredictionColumn =
   | { name: string; kind: 'float64'; values: Float64Array }
@@ -15,6 +18,21 @@ export type PredictionColumn =
 export interface Predictions {
   rows: number;
   columns: PredictionColumn[];
+}
+
+/**
+ * The leading columns of a predictions file: `row` (the input's row number) and the input columns
+ * `keep` names (`--keep id,site`), passed through unchanged so predictions join back to their rows.
+ */
+export function leadingColumns(table: DataTable, keep: string[] = [], predicted: string[] = []): Record<string, Vector> {
+  const leading: Record<string, Vector> = { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) };
+  for (const name of keep) {
+    const column = table.columns.find((c) => c.name === name);
+    if (!column) throw new UserError(`--keep: column '${name}' is not in ${table.source}${hint(name, table.columns.map((c) => c.name))}; columns: ${table.columns.map((c) => c.name).join(', ')}`);
+    if (name in leading || predicted.includes(name)) throw new UserError(`--keep: column '${name}' would clash with the prediction column of that name`);
+    leading[name] = column.kind === 'number' ? float64Column(column.values) : utf8Column(column.values);
+  }
+  return leading;
 }
 
 export function predictionsToArrow(p: Predictions, leading: Record<string, Vector> = {}): Table {

@@ -9,6 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, normalize, relative, reso
 import { parse as parseYaml } from 'yaml';
 import { parseYamlSource, type SourceMap } from '../config/load.js';
 import { hint } from '../config/didyoumean.js';
+import { fsReason } from '../runtime/user-paths.js';
 import { UserError, locatedError } from '../runtime/errors.js';
 import { interpolate, protectReferences, type Context } from './template.js';
 
@@ -90,7 +91,8 @@ export function loadPipeline(file: string): Pipeline {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError(`${file}: cannot read pipeline file: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: cannot read pipeline file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? (err as Error).message)}`);
   }
   const { text: safe, restore } = protectReferences(text);
   const source = parseYamlSource(file, safe);

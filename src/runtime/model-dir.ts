@@ -3,7 +3,7 @@
  * a run directory or its model/ folder. The task comes from the run's config.yaml when there is
  * one, otherwise from the files the model folder holds.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -44,10 +44,33 @@ function taskOfModelFiles(modelDir: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A tune run, or one of its best/<segment>/ folders: the refitted winner (`sciml tune --refit`)
+ * is a run directory; without the refit there is only a checkpoint, and the error says what to run.
+ */
+function tuneWinner(path: string, target: string): string | undefined {
+  const isTuneRun = (dir: string) => existsSync(join(dir, 'tune.yaml')) && existsSync(join(dir, 'trials.jsonl'));
+  const refitted = (dir: string) => existsSync(join(dir, 'run.json')) && existsSync(join(dir, 'model'));
+  if (isTuneRun(target)) {
+    const best = join(target, 'best');
+    const segments = existsSync(best) ? readdirSync(best).filter((s) => statSync(join(best, s)).isDirectory()) : [];
+    if (segments.length === 0) throw new UserError(`${path}: a tune run without a winner (no best/ folder): nothing to predict with`);
+    if (segments.length > 1) throw new UserError(`${path}: a tune run with ${segments.length} segments: give one winner, e.g. ${join(path, 'best', segments[0])} (segments: ${segments.join(', ')})`);
+    const dir = join(best, segments[0]);
+    if (!refitted(dir)) throw new UserError(`${path}: the tune winner in ${join(path, 'best', segments[0])} is a trial checkpoint, not a trained model: train it with sciml tune --resume ${path} --refit`);
+    return dir;
+  }
+  if (basename(dirname(target)) === 'best' && isTuneRun(dirname(dirname(target))) && !refitted(target)) {
+    throw new UserError(`${path}: a tune winner's trial checkpoint, not a trained model: train it with sciml tune --resume ${dirname(dirname(path))} --refit (or sciml train ${join(path, 'config.yaml')})`);
+  }
+  return undefined;
+}
+
 export function locateModel(path: string): ModelLocation {
-  const target = resolve(path);
-  if (!existsSync(target)) throw new UserError(`${path}: no such run directory or model folder`);
-  if (!statSync(target).isDirectory()) throw new UserError(`${path}: expected a run directory or its model/ folder, got a file`);
+  const given = resolve(path);
+  if (!existsSync(given)) throw new UserError(`${path}: no such run directory or model folder`);
+  if (!statSync(given).isDirectory()) throw new UserError(`${path}: expected a run directory or its model/ folder, got a file`);
+  const target = tuneWinner(path, given) ?? given;
   const nested = join(target, 'model');
   const hasNested = existsSync(nested) && statSync(nested).isDirectory();
   const modelDir = hasNested ? nested : target;

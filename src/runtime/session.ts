@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TASKS, TASK_NAMES, type TaskDefinition, type TaskOutcome, type TaskContext } from '../tasks.js';
 import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, validateConfig, type Override } from '../config/load.js';
@@ -6,6 +6,7 @@ import { UserError } from './errors.js';
 import { createLogger, type Logger, type ProgressMode } from './log.js';
 import { RunDir } from './rundir.js';
 import { redactSecrets } from './redact.js';
+import { recordInterruption } from './interrupt.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { availableParallelism } from 'node:os';
 
@@ -71,15 +72,18 @@ async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptio
   const backendName = ctx.backend ? ctx.backend.name : 'none';
   if (ctx.backend) run.extra.backend_patches = ctx.backend.patches;
   if (configFile) run.extra.config_file = configFile;
-  run.finish({ command: argv, backend: backendName, seed: ctx.seed, status: 'running' });
+  const info = { command: argv, backend: backendName, seed: ctx.seed };
+  run.finish({ ...info, status: 'running' });
+  const stopWatching = recordInterruption(run, (signal) => run.finish({ ...info, status: 'interrupted', error: `stopped by ${signal}` }));
   try {
     const outcome = await work(ctx);
-    run.finish({ command: argv, backend: backendName, seed: ctx.seed });
+    run.finish(info);
     return { ...outcome, summary: { run_dir: run.path, ...outcome.summary } };
   } catch (err) {
-    run.finish({ command: argv, backend: backendName, seed: ctx.seed, status: 'failed' });
+    run.finish({ ...info, status: 'failed', error: (err as Error)?.message ?? String(err) });
     throw err;
   } finally {
+    stopWatching();
     log.done();
   }
 }
@@ -132,6 +136,21 @@ export async function runEvaluate(target: string, opts: { out?: string; set?: st
   return execute(run, resolved, g, argv, (ctx) => resolved.task.evaluate(ctx, resolved.config, { modelDir: resolve(modelDir) }), isRun ? originalConfigFile(target) : resolve(target));
 }
 
+/** A run that failed, was interrupted or is still running has no metrics to report: say which, and why. */
+function refuseUnfinishedRun(dir: string): void {
+  let info: { status?: unknown; error?: unknown; ended_at?: unknown } = {};
+  try {
+    info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  } catch {
+    // No run.json: judged by its files below.
+  }
+  const why = typeof info.error === 'string' ? `: ${info.error}` : '';
+  if (info.status === 'failed') throw new UserError(`${dir}: this run failed${why}; there is nothing to report`);
+  if (info.status === 'interrupted') throw new UserError(`${dir}: this run was interrupted${typeof info.ended_at === 'string' ? ` at ${info.ended_at}` : ''} before its results; there is nothing to report (resume it with sciml train --resume ${dir}, when its task supports it)`);
+  if (info.status === 'running') throw new UserError(`${dir}: this run is still running (or was killed without a trace); there is nothing to report yet`);
+  if (!existsSync(join(dir, 'metrics.json'))) throw new UserError(`${dir}: no metrics.json: the run did not finish, there is nothing to report`);
+}
+
 export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutcome> {
   if (!existsSync(join(dir, 'config.yaml')) && existsSync(join(dir, 'tune.yaml'))) {
     // A tune run: its report comes from the journal, not from a task.
@@ -142,10 +161,22 @@ export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutc
   const configFile = join(dir, 'config.yaml');
   if (!existsSync(configFile)) throw new UserError(`${dir}: not a run directory (no config.yaml, nor a tune run's tune.yaml)`);
   const name = readTaskName(configFile, { task: (/^task:\s*(\S+)/m.exec(readFileSync(configFile, 'utf8')) ?? [])[1] }, undefined, TASK_NAMES);
+  refuseUnfinishedRun(dir);
   const task = await loadTask(name, configFile);
   const run = RunDir.open(dir);
   await task.renderReport(run, createLogger({ quiet: g.quiet, progress: g.progress }));
   return { text: `${run.file('report.html')}\n`, summary: { run_dir: run.path, report: run.file('report.html') } };
+}
+
+/**
+ * Trains `configFile` into the existing folder `dir` (a tune winner's best/<segment>/, holding the
+ * config and the winner's checkpoint): the folder becomes a complete run directory.
+ */
+export async function trainInto(dir: string, configFile: string, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  const resolved = await resolveConfig({ file: configFile });
+  rmSync(join(dir, 'model'), { recursive: true, force: true });
+  const run = RunDir.open(dir);
+  return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}), resolve(configFile));
 }
 
 /** Like runTrain, for a config assembled in memory (e.g. from `sciml automl` flags); `label` names it in errors. */

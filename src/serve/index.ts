@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT: no new connections, in-flight requests finish, then exit 0.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { userPathError } from '../runtime/user-paths.js';
 import { UserError } from '../runtime/errors.js';
 import { locateModel } from '../runtime/model-dir.js';
 import { MicroBatcher } from './batcher.js';
@@ -32,7 +33,12 @@ export interface ServeOptions {
 
 export function readToken(file: string): string {
   if (!existsSync(file)) throw new UserError(`--token-file ${file}: no such file`);
-  const token = readFileSync(file, 'utf8').trim();
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw userPathError('--token-file', file, err, 'read it');
+  }
   if (!token) throw new UserError(`--token-file ${file}: expected a token, got an empty file`);
   if (/\s/.test(token)) throw new UserError(`--token-file ${file}: expected one token without spaces or line breaks`);
   return token;
@@ -68,8 +74,8 @@ function jsonLine(line: Record<string, unknown>): void {
 
 /** Serves until SIGTERM/SIGINT, then drains and resolves. */
 export async function serve(options: ServeOptions): Promise<void> {
-  const { where, info } = await describeRun(options.path);
   const token = options.tokenFile ? readToken(options.tokenFile) : undefined;
+  const { where, info } = await describeRun(options.path);
   const log = options.accessLog ? jsonLine : () => {};
   const state: HttpContext['state'] = { ready: () => pool.isReady, draining: false, inFlight: 0 };
   let batcher: MicroBatcher | undefined;

@@ -8,6 +8,7 @@ import { flatFloat32Vectors, parseArrow } from '../data/arrow.js';
 import { tableFromArrow } from '../data/read-table.js';
 import { parseDateTime } from '../models/automl/features.js';
 import { isUserError } from '../runtime/errors.js';
+import type { DataTable } from '../data/table.js';
 import { HttpProblem, invalidInput, type FieldProblem } from './problem.js';
 import type { InputField, ServeBatch, ServeColumn } from './servable.js';
 
@@ -243,6 +244,32 @@ export function batchFromJson(body: unknown, fields: InputField[]): { batch: Ser
     return { batch: { rows, columns }, shape: 'columns' };
   }
   throw new HttpProblem(400, 'Invalid input', `${SHAPE_HINT}, got an object with keys ${Object.keys(body).slice(0, 8).map((k) => JSON.stringify(k)).join(', ') || 'none'}`);
+}
+
+/**
+ * A table read from a file (`sciml predict`) checked by the same rules as a request body (a date
+ * column holds dates, a number column numbers, a category a known level): one validator for both.
+ */
+export function batchFromTable(table: DataTable, fields: InputField[]): ServeBatch {
+  const problems = new Problems();
+  const names = new Set(table.columns.map((c) => c.name));
+  for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
+  problems.throwIfAny();
+  const columns = fields.map((f) => {
+    const column = table.columns.find((c) => c.name === f.name)!;
+    const values = column.values as ArrayLike<number | string | null>;
+    // A number column with a stray text cell is read as text: give its numeric cells as numbers.
+    const value =
+      f.type === 'number' && column.kind === 'string'
+        ? (i: number) => {
+            const v = values[i] as string | null;
+            return v !== null && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+          }
+        : (i: number) => values[i];
+    return buildColumn(f, table.numRows, value, () => true, problems);
+  });
+  problems.throwIfAny();
+  return { rows: table.numRows, columns };
 }
 
 function arrowProblem(err: unknown, field?: string): HttpProblem {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseConfigSource, parsePath, readTaskName, validateConfig, formatPath } from '../config/load.js';
 import { keysAt, schemaAt } from '../config/describe.js';
 import { hint } from '../config/didyoumean.js';
-import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText } from '../config/fields.js';
+import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText, timeLimitSeconds } from '../config/fields.js';
 import { locatedError, UserError } from '../runtime/errors.js';
 import { TASK_NAMES, type TaskDefinition } from '../tasks.js';
 import { loadTask } from '../runtime/session.js';
@@ -40,10 +40,10 @@ export const tuneSchema = z.strictObject({
       sampler: choice(SAMPLERS, 'tpe', 'tpe (after n_startup random draws) | random | grid'),
       n_startup: nonNegativeInt(10, 'random configurations before TPE models the results'),
       grid_points: positiveInt(5, 'grid values per continuous or wide integer range (sampler: grid)'),
-      time_limit_s: nonNegativeNumber(600, 'wall-clock limit of the whole command, outputs included (0: none)'),
+      time_limit_s: timeLimitSeconds(600, 'wall-clock limit of the whole command, outputs included (0: none)', { zeroMeansNone: true }),
       max_trials: nonNegativeInt(0, 'configurations sampled per segment at most (0: until the time limit)'),
       workers: nonNegativeInt(0, 'trials in parallel (0: one per core)'),
-      trial_timeout_s: nonNegativeNumber(0, 'hard limit of one trial run (0: none beyond the time limit)'),
+      trial_timeout_s: timeLimitSeconds(0, 'hard limit of one trial run (0: none beyond the time limit)', { zeroMeansNone: true }),
       seed: nonNegativeInt(42, "seed of the samplers and schedulers, and every trial's config seed (data splits, initialisation)"),
       seed_per_trial: bool(false, 'give each trial its own seed derived from seed (default: all trials share it, so they differ only in their parameters)'),
       segments: z.record(z.string(), z.record(z.string(), z.unknown()), { error: 'expected a mapping of segment names to {dotted.path: value}' }).optional().describe('one search per segment: name -> config values it sets'),

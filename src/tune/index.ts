@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { createExecutor } from '../execution/create.js';
 import { UserError } from '../runtime/errors.js';
 import { createLogger } from '../runtime/log.js';
@@ -32,6 +32,8 @@ export interface TuneOptions {
   workers?: number;
   maxTrials?: number;
   executor?: string;
+  /** Train every winner into best/<segment>/ as a complete run directory (`--refit`). */
+  refit?: boolean;
   /** Streamed checkpoint spacing inside trials (tests use 0: every epoch). */
   checkpointIntervalMs?: number;
   /** Extra best-so-far curves for the report (a benchmark's random search). */
@@ -75,6 +77,8 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     } catch (err) {
       throw new UserError(`--resume ${options.resume}: ${(err as Error).message}`);
     }
+    // A resume's own overrides stay for the next resume too.
+    if (hasCommandLineOverrides(options)) run.writeText('tune.yaml', withCommandLineOverrides(parseDocument(readFileSync(tuneFile, 'utf8')), options).toString());
   } else {
     if (!options.file) throw new UserError('tune: expected a tune file (or --resume RUN)');
     tuneFile = options.file;
@@ -87,10 +91,11 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin, queue: setup.queue, runId: executorRun, warn: (m) => log.warn(m) });
   if (!options.resume) {
     run = RunDir.create({ task: 'tune', out: options.out });
-    // The run keeps its own copy of the tune file, pointing at the base config by absolute path, for --resume.
+    // The run keeps its own copy of the tune file, pointing at the base config by absolute path and
+    // holding the command line's overrides, for --resume.
     const doc = parseDocument(readFileSync(tuneFile, 'utf8'));
     doc.setIn(['tune', 'base'], setup.baseFile);
-    run.writeText('tune.yaml', doc.toString());
+    run.writeText('tune.yaml', withCommandLineOverrides(doc, options).toString());
     copyFileSync(setup.baseFile, run.file('base.yaml'));
     await run.recordInput(tuneFile);
     await run.recordInput(setup.baseFile);
@@ -145,6 +150,19 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
       boards.flat().filter((r) => !winners.some((w) => w.winner === r) && ['completed', 'stopped', 'failed'].includes(r.status)).forEach((r) => rmSync(join(r.dir, 'checkpoint'), { recursive: true, force: true }));
     }
   });
+  if (options.refit && !driver.wasInterrupted) {
+    // Each winner trained from its config at full length into best/<segment>/: a complete run
+    // directory (config.yaml, model/, metrics.json, report) that predict and serve take.
+    const { trainInto } = await import('../runtime/session.js');
+    await run.phase('refit', async () => {
+      for (const { seg, winner } of winners) {
+        if (winner?.metric == null) continue;
+        const dir = run.file('best', seg.segment.name);
+        log.info(`tune: refitting the winner of segment ${seg.segment.name} into ${dir}`);
+        await trainInto(dir, join(dir, 'config.yaml'), g, [...argv, '(refit)']);
+      }
+    });
+  }
   const metrics: Record<string, number> = {};
   const segmentsSummary: Record<string, unknown> = {};
   for (const { seg, winner } of winners) {
@@ -161,9 +179,44 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   run.writeMetrics({ task: 'tune', metrics, baseline: {}, base_task: setup.task.name, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, elapsed_s: elapsed, epochs_trained: epochsTrained, workers: parallel });
   const curves = journalCurves(readJournal(run.file('trials.jsonl')), setup);
   await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], reportFacts(driver.segments, boards, parallel)));
-  run.finish(info);
+  const noWinner = winners.every((w) => w.winner?.metric == null);
+  const tried = boards.reduce((n, b) => n + b.length, 0);
+  // Every trial failed (or none ran): an error. Trials merely cut by the time limit are not.
+  const allFailed = boards.every((b) => b.every((r) => r.status === 'failed'));
+  const failure = noWinner && allFailed && !driver.wasInterrupted ? `no trial finished${tried ? `: ${whyNoTrialFinished(boards)}` : ' (no configuration was tried)'}` : undefined;
+  if (noWinner && !failure && !driver.wasInterrupted) log.warn(`tune: no trial reported a ${setup.metric} before the time limit (${whyNoTrialFinished(boards)}): no winner in ${run.path}/best; raise the time limit`);
+  run.finish({ ...info, status: driver.wasInterrupted ? 'interrupted' : failure ? 'failed' : 'completed', ...(failure ? { error: failure } : {}) });
   const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
+  if (failure) {
+    // The leaderboard shows what happened to each trial; a script must not take this for a result.
+    process.stdout.write(text);
+    throw new UserError(`tune: ${failure}; nothing in ${run.path}/best`);
+  }
   return { text, summary: { run_dir: run.path, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, trials: boards.reduce((n, b) => n + b.length, 0), epochs_trained: epochsTrained, elapsed_s: elapsed } };
+}
+
+/** The commonest failure reason among the trials (the leaderboard's status column says the rest). */
+function whyNoTrialFinished(boards: LeaderRow[][]): string {
+  const counts = new Map<string, number>();
+  for (const r of boards.flat()) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const first = boards.flat().find((r) => r.error)?.error;
+  return [...counts].map(([status, n]) => `${n} ${status}`).join(', ') + (first ? `; first error: ${first}` : '');
+}
+
+function hasCommandLineOverrides(options: TuneOptions): boolean {
+  return options.timeLimit !== undefined || options.workers !== undefined || options.maxTrials !== undefined;
+}
+
+/**
+ * The run's tune.yaml with `--time-limit`, `--workers` and `--max-trials` written in, so a resume
+ * runs the search the command line asked for. (`--executor` is not: a URL may hold a password, and
+ * a resume may run elsewhere; give it again.)
+ */
+function withCommandLineOverrides(doc: Document, options: TuneOptions): Document {
+  if (options.timeLimit !== undefined) doc.setIn(['tune', 'time_limit_s'], options.timeLimit);
+  if (options.workers !== undefined) doc.setIn(['tune', 'workers'], options.workers);
+  if (options.maxTrials !== undefined) doc.setIn(['tune', 'max_trials'], options.maxTrials);
+  return doc;
 }
 
 /**

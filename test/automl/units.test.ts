@@ -125,3 +125,35 @@ test('permutation importance ranks the feature the model uses above the ones it 
   assert.equal(imp[2].importance, 0);
   assert.ok(imp[0].importance > 5 * imp[1].importance);
 });
+
+test('rows without a target are left out with a note naming the count; a constant or empty target is refused; --drop of the target is noted', async () => {
+  const { readInputs } = await import('../../src/models/automl/prepare.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'sciml-labels-'));
+  const config = (file: string, drop: string[] = []) => ({ seed: 1, data: { path: join(dir, file), target: 'y', drop, columns: [], test_fraction: 0.2 }, features: {} }) as never;
+  writeFileSync(join(dir, 'gaps.csv'), 'x,y\n1,2.5\n2,\n3,4.5\n4,\n5,1\n');
+  const read = await readInputs(config('gaps.csv', ['y']), undefined);
+  assert.equal(read.table.numRows, 3);
+  assert.deepEqual(Array.from((read.table.columns[1].values as Float64Array)), [2.5, 4.5, 1]);
+  assert.ok(read.notes.some((n) => /column 'y': 2 of 5 rows have no target value and are left out/.test(n)), read.notes.join('\n'));
+  assert.ok(read.notes.some((n) => /data\.drop \(--drop\) names the target 'y'/.test(n)), read.notes.join('\n'));
+  writeFileSync(join(dir, 'constant.csv'), 'x,y\n1,3.5\n2,3.5\n3,\n4,3.5\n');
+  await assert.rejects(readInputs(config('constant.csv'), undefined), /constant\.csv: column 'y': the target is constant \(3\.5 in all 3 labeled rows\)/);
+  writeFileSync(join(dir, 'none.csv'), 'x,y\n1,\n2,\n');
+  await assert.rejects(readInputs(config('none.csv'), undefined), /none\.csv: column 'y': no labeled rows/);
+});
+
+test('predict checks its table with the validator serve uses: a date that is not one is refused naming line and column', async () => {
+  const { checkPredictInput } = await import('../../src/models/automl/predict.js');
+  const fields = [
+    { name: 'day', type: 'datetime' as const, nullable: true },
+    { name: 'x', type: 'number' as const, nullable: true },
+  ];
+  const table = (day: (string | null)[], x: (string | null)[]): DataTable => ({ source: 'new.csv', numRows: day.length, columns: [{ name: 'day', kind: 'string', values: day }, { name: 'x', kind: 'string', values: x }] });
+  checkPredictInput(table(['2021-01-01', null], ['1.5', null]), fields);
+  assert.throws(() => checkPredictInput(table(['2021-01-01', 'notadate'], ['1', '2']), fields), /^UserError: new\.csv:3: column 'day': expected an ISO date .*got "notadate"$/);
+  assert.throws(() => checkPredictInput(table(['2021-01-01', '2021-01-02'], ['1', 'abc']), fields), /new\.csv:3: column 'x': expected a number .*got "abc"/);
+  assert.throws(() => checkPredictInput({ source: 'new.arrow', numRows: 1, columns: [] }, fields), /new\.arrow: column 'day': missing column/);
+});

@@ -127,3 +127,10 @@ test('the bundled bike-sharing CSV loads with the right types (cnt = casual + re
   for (let i = 0; i < t.numRows; i++) assert.equal(cnt[i], casual[i] + registered[i]);
   assert.ok(num(t, 'temp').every((v) => v >= 0 && v <= 1));
 });
+
+test('a CSV that is not UTF-8 (Latin-1 K\\xf6ln) is refused naming its line, not read as K\\ufffdln', () => {
+  const latin1 = Buffer.concat([Buffer.from('city,y\nBonn,1\nK'), Buffer.from([0xf6]), Buffer.from('ln,2\n')]);
+  assert.throws(() => parseCsv(latin1, 'cities.csv'), /^UserError: cities\.csv:3: not valid UTF-8 \(byte 0xf6 at byte 2 of the line\)/);
+  const utf8 = parseCsv(Buffer.from('\ufeffcity,y\nKöln,2\n'), 'ok.csv');
+  assert.deepEqual(utf8.columns[0].values, ['Köln']);
+});

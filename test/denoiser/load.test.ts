@@ -80,7 +80,7 @@ test('bad arrays name the file, the member and what was expected', async () => {
   nan[70] = NaN;
   writeNpz(join(dir, 'nan.npz'), { noisy: { shape: [N, L], data: nan }, signal: { shape: [N, L], data: raw.signal } });
   await assert.rejects(loadTraceFile({ path: join(dir, 'nan.npz'), ...keys }), /nan\.npz: noisy: expected finite samples, got NaN in trace 1 at sample 6/);
-  await assert.rejects(loadTraceFile({ path: join(dir, 'traces.txt'), ...keys }), /expected traces in a \.arrow, \.csv, \.npz or \.npy file/);
+  await assert.rejects(loadTraceFile({ path: join(dir, 'traces.txt'), ...keys }), /expected traces in a \.arrow, \.parquet, \.csv, \.npz or \.npy file/);
 });
 
 test('Arrow from the simulator and CSV with noisy_i/signal_i columns load the same traces', async () => {

@@ -22,3 +22,19 @@ export function sciml(args: string[], options: { cwd?: string; input?: string | 
   });
   return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
+
+/**
+ * Runs many CLI commands in one child process, one after the other (for commands that fail before
+ * any real work: a bad path, a bad flag): one start-up instead of one per command. An internal
+ * error (a bug) comes back as code 1 with its stack on stderr, as the real binary prints it.
+ */
+export function scimlBatch(commands: string[][], options: { cwd?: string } = {}): CliResult[] {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'test', 'helpers', 'cli-batch.js')], {
+    cwd: options.cwd ?? root,
+    input: JSON.stringify(commands),
+    env: { ...process.env, CI: 'true' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`cli-batch failed (${r.status}): ${r.stderr.toString()}`);
+  return JSON.parse(r.stdout.toString()) as CliResult[];
+}

@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { UserError } from '../../src/runtime/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDir, defaultRunPath, sha256OfFile } from '../../src/runtime/rundir.js';
@@ -12,11 +13,29 @@ test('default run paths are runs/<task>-<UTC timestamp>', () => {
   assert.equal(defaultRunPath('knots', new Date('2026-11-22T03:04:05.678Z')), join('runs', 'knots-20261122T030405Z'));
 });
 
-test('an existing run directory is never overwritten: a clash gets a suffix', () => {
+test('an explicit --out is never overwritten nor renamed: a taken one is refused; an empty folder is taken', () => {
   const a = RunDir.create({ task: 't', out: join(base, 'run') });
-  const b = RunDir.create({ task: 't', out: join(base, 'run') });
-  const c = RunDir.create({ task: 't', out: join(base, 'run') });
-  assert.deepEqual([a.path, b.path, c.path], [join(base, 'run'), join(base, 'run-1'), join(base, 'run-2')]);
+  writeFileSync(a.file('x.txt'), 'x');
+  assert.throws(() => RunDir.create({ task: 't', out: join(base, 'run') }), (err: Error) => err instanceof UserError && /--out .*run: already exists and is not empty/.test(err.message));
+  assert.ok(!existsSync(join(base, 'run-1')));
+  mkdirSync(join(base, 'empty'));
+  assert.equal(RunDir.create({ task: 't', out: join(base, 'empty') }).path, join(base, 'empty'));
+});
+
+test('a resumed run keeps its first command and start in run.json and appends the session', async () => {
+  const first = RunDir.create({ task: 't', out: join(base, 'resumed') });
+  first.finish({ command: ['sciml', 'tune', 'x.yaml', '--max-trials', '3'], backend: 'wasm', seed: 1, status: 'interrupted' });
+  const before = JSON.parse(readFileSync(first.file('run.json'), 'utf8'));
+  await new Promise((r) => setTimeout(r, 5));
+  const again = RunDir.open(first.path);
+  again.finish({ command: ['sciml', 'tune', '--resume', first.path], backend: 'wasm', seed: 1 });
+  const info = JSON.parse(readFileSync(first.file('run.json'), 'utf8'));
+  assert.deepEqual(info.command, before.command);
+  assert.equal(info.started_at, before.started_at);
+  assert.equal(info.status, 'completed');
+  assert.deepEqual(info.sessions.map((s: { status: string }) => s.status), ['interrupted', 'completed']);
+  assert.deepEqual(info.sessions[1].command, ['sciml', 'tune', '--resume', first.path]);
+  assert.ok(Math.abs(info.duration_s - info.sessions[0].duration_s - info.sessions[1].duration_s) < 1e-9);
 });
 
 test('run.json records phases, inputs with SHA-256, seed and backend; no temporary files remain', async () => {

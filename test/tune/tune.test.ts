@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sciml } from '../helpers/cli.js';
+import { sciml, scimlBatch } from '../helpers/cli.js';
+import { locateModel } from '../../src/runtime/model-dir.js';
 import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, tuneYaml, workdir, type Event } from './helpers.js';
 import { resolveConfig } from '../../src/runtime/session.js';
 import { tableFromIPC } from 'apache-arrow';
@@ -62,15 +63,34 @@ test('successive halving continues promoted trials from their checkpoints, and a
   const html = readFileSync(join(reference, 'report.html'), 'utf8');
   for (const part of ['Leaderboard', 'Learning curves', 'Parallel coordinates', 'Best so far against time', 'model.width (all)']) assert.ok(html.includes(part), `report.html lacks ${part}`);
 
-  // Same search, killed with SIGKILL while trials run, then resumed.
+  // The winner's folder holds a trial checkpoint: predict and serve say how to get a model.
+  assert.throws(() => locateModel(join(reference, 'best', 'all')), /a tune winner's trial checkpoint, not a trained model: train it with sciml tune --resume .* --refit/);
+
+  // Same search (its max_trials given on the command line this time), killed with SIGKILL while
+  // trials run, then resumed without the flag: the resume keeps it.
+  writeFileSync(join(dir, 'tune-more.yaml'), HALVING.replace('max_trials: 9', 'max_trials: 30'));
   const killed = join(dir, 'killed');
-  await tuneKilledMidTrial([join(dir, 'tune.yaml'), '--out', killed], killed, 5);
+  await tuneKilledMidTrial([join(dir, 'tune-more.yaml'), '--max-trials', '9', '--out', killed], killed, 5);
+  const firstRun = JSON.parse(readFileSync(join(killed, 'run.json'), 'utf8'));
   const before = journal(killed);
   const toldBefore = new Set(before.filter((e) => e.ev === 'tell').map((e) => e.run));
   const unfinished = before.filter((e) => (e.ev === 'ask' || e.ev === 'promote') && !toldBefore.has(e.run));
   assert.ok(unfinished.length > 0, 'the kill should leave a trial running');
-  const resumed = sciml(['tune', '--resume', killed]);
+  const resumed = sciml(['tune', '--resume', killed, '--refit']);
   assert.equal(resumed.code, 0, resumed.stderr);
+  const runInfo = JSON.parse(readFileSync(join(killed, 'run.json'), 'utf8'));
+  assert.deepEqual(runInfo.command, firstRun.command, 'run.json keeps the original command');
+  assert.equal(runInfo.started_at, firstRun.started_at);
+  assert.deepEqual(runInfo.sessions.map((x: { command: string[] }) => x.command.includes('--resume')), [false, true]);
+  // --refit made the winner a complete run directory that predict takes (and serve, through the tune run).
+  assert.equal(locateModel(killed).modelDir, join(killed, 'best', 'all', 'model'));
+  const [generated, predicted] = scimlBatch([
+    ['data', 'generate', 'knots', '-n', '20', '-o', join(dir, 'new.csv')],
+    ['predict', '--model', join(killed, 'best', 'all'), '--input', join(dir, 'new.csv'), '-o', join(dir, 'pred.jsonl')],
+  ]);
+  assert.equal(generated.code, 0, generated.stderr);
+  assert.equal(predicted.code, 0, predicted.stderr);
+  assert.equal(readFileSync(join(dir, 'pred.jsonl'), 'utf8').trim().split('\n').length, 20);
   const after = journal(killed);
   const asks = after.filter((e) => e.ev === 'ask' || e.ev === 'promote').map((e) => e.run);
   assert.equal(new Set(asks).size, asks.length, 'no trial was handed out twice');
@@ -189,4 +209,24 @@ test('asha with 3 brackets starts configurations at every rung in Hyperband prop
   const started = new Map(asks.map((e) => [e.config_index, e.rung as number]));
   for (const e of events.filter((e) => e.ev === 'promote')) assert.ok((e.rung as number) > started.get(e.config_index)!, 'promotions go up from where a configuration started');
   assert.ok(existsSync(join(out, 'best', 'all', 'config.yaml')));
+});
+
+test('a tune in which every trial failed exits 2 naming the reason, with the leaderboard on stdout', () => {
+  const dir = workdir({
+    'knots.yaml': KNOTS_BASE.replace('data:\n', 'data:\n  validation_fraction: 0.9\n'),
+    'tune.yaml': tuneYaml(`  space:
+    training.learning_rate: {loguniform: [1.0e-3, 3.0e-2]}
+  budget: {min: 1, max: 1}
+  scheduler: random
+  sampler: random
+  max_trials: 2
+  workers: 1
+`),
+  });
+  const out = join(dir, 'run');
+  const r = sciml(['tune', join(dir, 'tune.yaml'), '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^sciml: tune: no trial finished: 2 failed; first error: .*validation_fraction \+ data\.test_fraction/m);
+  assert.match(r.stdout, /failed/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status, 'failed');
 });

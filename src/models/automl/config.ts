@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { executionSection } from '../../execution/config.js';
-import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
+import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, section, seed, text, timeLimitSeconds } from '../../config/fields.js';
 
 export const METRICS = ['auto', 'rmse', 'mae', 'r2', 'rmsle', 'log_loss', 'accuracy', 'balanced_accuracy', 'roc_auc', 'f1'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -43,7 +43,7 @@ export const automlSchema = z.strictObject({
   features: section(featureFields, 'feature engineering'),
   search: section(
     {
-      time_limit_s: positiveNumber(120, 'wall-clock budget of the whole run (search, ensembles, outputs), in seconds'),
+      time_limit_s: timeLimitSeconds(120, 'wall-clock budget of the whole run (search, ensembles, outputs), in seconds'),
       max_trials: nonNegativeInt(0, 'stop after this many trials (0: no limit); runs with a limit are reproducible for a seed'),
       workers: nonNegativeInt(0, 'parallel trial workers (0: one per core)'),
       metric: choice(METRICS, 'auto', "metric to optimize and report; 'auto' is rmse for regression, log_loss for classification"),
@@ -53,7 +53,7 @@ export const automlSchema = z.strictObject({
       eta: positiveNumber(3, 'successive halving: keep the best 1/eta of each rung'),
       min_budget: fraction(1 / 3, 'successive halving: budget fraction (rounds, trees, or data) of the lowest rung'),
       learners: columnList('learners to search (empty: every learner in the registry)'),
-      trial_timeout_s: nonNegativeNumber(0, 'kill a single trial after this many seconds (0: only the overall budget)'),
+      trial_timeout_s: timeLimitSeconds(0, 'kill a single trial after this many seconds (0: only the overall budget)', { zeroMeansNone: true }),
     },
     'the model search',
   ),

@@ -1,9 +1,12 @@
 /** Prediction with a saved automl model: `sciml predict` (a file) and `sciml serve` (HTTP rows) both call predictAutoml. */
 import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
-import { int32Column, writeArrowTable } from '../../data/arrow.js';
-import { predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
+import { writeTableFile } from '../../data/write-table.js';
+import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
 import { UserError } from '../../runtime/errors.js';
+import { batchFromTable } from '../../serve/input.js';
+import { HttpProblem } from '../../serve/problem.js';
+import type { InputField } from '../../serve/servable.js';
 import { argmaxRows } from '../tabular/classifier.js';
 import { loadModel, predictTable, type LoadedModel } from './model.js';
 import { ensureBackendFor } from './trial.js';
@@ -18,6 +21,8 @@ export async function loadAutomlPredictor(modelDir: string, options: { keepMembe
 export interface AutomlPredictOptions {
   /** Classification: only the class probabilities. */
   proba?: boolean;
+  /** Input columns passed through to the predictions (`--keep`). */
+  keep?: string[];
 }
 
 function labelsOf(proba: Float64Array, classes: string[]): string[] {
@@ -46,10 +51,37 @@ export function predictAutoml(model: LoadedModel, table: DataTable, options: Aut
   };
 }
 
+/** The columns a saved model takes, as `sciml serve` describes and checks them. */
+export function automlInputFields(file: LoadedModel['file']): InputField[] {
+  const dates = new Set(file.plan.dates.map((d) => d.column));
+  const encoded = new Map(file.encoder.columns.map((c) => [c.name, c]));
+  return file.plan.inputs.map((name): InputField => {
+    if (dates.has(name)) return { name, type: 'datetime', nullable: true };
+    const spec = encoded.get(name);
+    if (spec?.kind === 'category') return { name, type: 'category', nullable: true, categories: spec.levels ?? [] };
+    return { name, type: 'number', nullable: true };
+  });
+}
+
+/** The table checked by serve's rules; a problem is a UserError naming the line (CSV) or row, and the column. */
+export function checkPredictInput(table: DataTable, fields: InputField[]): void {
+  try {
+    batchFromTable(table, fields);
+  } catch (err) {
+    if (!(err instanceof HttpProblem)) throw err;
+    const first = err.errors[0];
+    const more = / \(and .*\)$/.exec(err.detail)?.[0] ?? '';
+    const text = /\.(csv|tsv|txt|tab)$/i.test(table.source) || table.source === '-';
+    const at = first?.row !== undefined ? (text ? `:${first.row + 2}` : `: row ${first.row}`) : '';
+    throw new UserError(`${table.source}${at}: ${first?.field !== undefined ? `column '${first.field}': ` : ''}${first?.message ?? err.detail}${more}`);
+  }
+}
+
 export async function predictToFile(modelDir: string, input: string, output: string, options: AutomlPredictOptions = {}): Promise<{ rows: number; output: string }> {
   const model = await loadAutomlPredictor(modelDir);
   const table = await readTable(input);
+  checkPredictInput(table, automlInputFields(model.file));
   const predictions = predictAutoml(model, table, options);
-  await writeArrowTable(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) }), output);
+  await writeTableFile(predictionsToArrow(predictions, leadingColumns(table, options.keep, predictions.columns.map((c) => c.name))), output);
   return { rows: table.numRows, output };
 }

@@ -65,13 +65,48 @@ export function selectedColumns(columns: string[], target: string): string[] | u
   return [...new Set([...names, target])];
 }
 
-export async function readInputs(config: TableConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }> {
+/**
+ * The table(s) a config names, with the rows whose target is empty dropped (AutoGluon's way; `notes`
+ * says how many, for the log). A target with no labeled row, or a single value, is a UserError.
+ */
+export async function readInputs(config: TableConfig, configFile: string | undefined): Promise<{ table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null; notes: string[] }> {
   const dataPath = resolveDataPath(config.data.path, configFile);
+  const notes: string[] = [];
   const columns = selectedColumns(config.data.columns, config.data.target);
-  const table = await readTable(dataPath, { columns });
+  const read = await readTable(dataPath, { columns });
+  const target = targetName(config, read);
+  if (config.data.drop.includes(target)) notes.push(`${read.source}: data.drop (--drop) names the target '${target}': ignored there, the target is what the models predict`);
+  const table = labeledRows(read, target, notes);
+  checkTargetVaries(table, target);
   const testPath = config.data.test_path ? resolveDataPath(config.data.test_path, configFile) : null;
-  const test = testPath ? await readTable(testPath, { columns }) : null;
-  return { table, test, dataPath, testPath };
+  const test = testPath ? labeledRows(await readTable(testPath, { columns }), target, notes) : null;
+  return { table, test, dataPath, testPath, notes };
+}
+
+function isMissing(column: DataTable['columns'][number], i: number): boolean {
+  const v = column.values[i];
+  return typeof v === 'number' ? Number.isNaN(v) : v === null || v.trim() === '';
+}
+
+/** The rows with a target value; a note names how many had none. */
+export function labeledRows(table: DataTable, target: string, notes: string[]): DataTable {
+  const column = table.columns.find((c) => c.name === target);
+  if (!column) return table;
+  const keep: number[] = [];
+  for (let i = 0; i < table.numRows; i++) if (!isMissing(column, i)) keep.push(i);
+  if (keep.length === table.numRows) return table;
+  if (keep.length === 0) throw new UserError(`${table.source}: column '${target}': no labeled rows (the target is empty in all ${table.numRows} rows)`);
+  notes.push(`${table.source}: column '${target}': ${table.numRows - keep.length} of ${table.numRows} rows have no target value and are left out (the row numbers of predictions.arrow count the labeled rows)`);
+  return takeTableRows(table, Int32Array.from(keep));
+}
+
+/** A target with one value has nothing to learn: every model would score perfectly against it. */
+function checkTargetVaries(table: DataTable, target: string): void {
+  const column = table.columns.find((c) => c.name === target);
+  if (!column || table.numRows < 2) return;
+  const first = column.values[0];
+  for (let i = 1; i < table.numRows; i++) if (column.values[i] !== first) return;
+  throw new UserError(`${table.source}: column '${target}': the target is constant (${JSON.stringify(first)} in all ${table.numRows} labeled rows): there is nothing to learn`);
 }
 
 export function targetName(config: TableConfig, table: DataTable): string {

@@ -2,7 +2,7 @@
  * `sciml automl` end to end: prepare the data, search under the time budget, build the ensembles,
  * pick the best by CV, score it once on the holdout, and write the run directory.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskContext, TaskOutcome } from '../../tasks.js';
 import { UserError } from '../../runtime/errors.js';
@@ -51,12 +51,12 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   const registry = registryFor(classification);
   const kinds = zooKinds(config.search.learners, configFile, registry);
   ctx.log.info(`problem type: ${prep.problem.type} (${prep.problem.reason}); metric ${metric}`);
+  for (const note of inputs.notes) ctx.log.warn(note);
   for (const note of prep.notes) ctx.log.warn(`${prep.dataPath}: ${note}`);
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
   for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
 
-  const candidatesDir = ctx.run.file('.candidates');
-  mkdirSync(candidatesDir, { recursive: true });
+  const candidatesDir = ctx.run.temporaryFolder('.candidates');
   const data: TrialData = {
     X: prep.X,
     y: prep.y,
@@ -207,11 +207,10 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       ensemble_s: ensembleSeconds,
       feature_importance: importance,
     });
-    if (Date.now() < startMs + timeLimitMs - 1500) {
-      await ctx.run.phase('report', async () => (await import('./report.js')).writeAutomlReport(ctx.run, ctx.log));
-    } else {
-      ctx.log.warn('time budget used up: report.html skipped (render it later with `sciml report <run>`)');
-    }
+    // A completed run always has its report, even when the search used the whole budget (it takes about a second).
+    const overS = (Date.now() - (startMs + timeLimitMs)) / 1000;
+    if (overS > 0) ctx.log.warn(`time limit reached ${overS.toFixed(1)} s ago: writing report.html anyway`);
+    await ctx.run.phase('report', async () => (await import('./report.js')).writeAutomlReport(ctx.run, ctx.log));
     const text = [
       leaderboardText(leaderboard, metric),
       '',

@@ -6,7 +6,8 @@
  */
 import { extname } from 'node:path';
 import { UserError } from '../../runtime/errors.js';
-import { flatFloat32Vectors, int32Column, readArrowFile, writeArrowTable, parseArrow } from '../../data/arrow.js';
+import { flatFloat32Vectors, int32Column, readArrowFile, parseArrow } from '../../data/arrow.js';
+import { writeTableFile } from '../../data/write-table.js';
 import { isParquetPath, readParquetAsArrow } from '../../data/parquet.js';
 import { asMatrix, readArray } from '../../data/npy.js';
 import { minMaxScale } from '../../data/radio/traces.js';
@@ -78,6 +79,6 @@ export async function predictToFile(modelDir: string, input: string, output: str
   if (traces.length !== loaded.meta.length) throw new UserError(`${input}: column '${TRACE_COLUMN}': expected traces of ${loaded.meta.length} samples (the model's length), got ${traces.length}`);
   const predictions = predictDenoiser(loaded, traces.data, traces.rows);
   loaded.model.dispose();
-  await writeArrowTable(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: traces.rows }, (_, i) => i)) }), output);
+  await writeTableFile(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: traces.rows }, (_, i) => i)) }), output);
   return { rows: traces.rows, output };
 }

@@ -13,21 +13,14 @@ import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
 import type { TraceSet } from '../../data/radio/traces.js';
 import type { DistributedSettings } from '../../distributed/config.js';
-import { trainDistributed, type ExecutionTarget, type RoundRecord } from '../../distributed/driver.js';
+import { trainDistributed, type ExecutionTarget, type RoundRecord, type TrainingSchedule } from '../../distributed/driver.js';
 import { shardRows } from '../../distributed/local-sgd.js';
 import type { Architecture } from './architecture.js';
 import type { EpochRecord } from './checkpoint.js';
 import { packTraceShard, type DenoiserReplicaSpec } from './distributed.js';
 import { Replica, readParams, type WeightLayout } from './replica.js';
 
-export interface TrainSettings {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** The learning rate is multiplied by this after every epoch (1: constant). */
-  learningRateDecay: number;
-  patience: number;
-  minDelta: number;
+export interface TrainSettings extends TrainingSchedule {
   validationFraction: number;
   distributed: DistributedSettings;
   /** Peak tolerance in samples for the validation peak accuracy recorded per round. */

@@ -27,6 +27,16 @@ export function splitRows(n: number, validationFraction: number, testFraction: n
   };
 }
 
+/** Fewest rows a split should have for its metric to mean something. */
+export const FEW_SPLIT_ROWS = 20;
+
+/** A warning when a split is a handful of rows (`synthetic_rows: 5`): its metrics are noise. */
+export function smallSplitWarning(rows: Split): string | undefined {
+  const thin = (['train', 'validation', 'test'] as const).filter((k) => rows[k].length < FEW_SPLIT_ROWS);
+  if (!thin.length) return undefined;
+  return `${thin.map((k) => `the ${k} split has ${rows[k].length} rows`).join(', ')} (fewer than ${FEW_SPLIT_ROWS}): its metrics are noise; use more rows (data.synthetic_rows or a larger file)`;
+}
+
 export function pick(values: Float64Array, rows: Int32Array): Float64Array {
   return Float64Array.from(rows, (r) => values[r]);
 }

@@ -11,8 +11,8 @@ import { UserError } from '../../runtime/errors.js';
 import { nearestEven } from '../../data/knots/columns.js';
 import { requireNumericColumn, type DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
-import { int32Column, writeArrowTable } from '../../data/arrow.js';
-import { predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
+import { writeTableFile } from '../../data/write-table.js';
+import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
 import { knotsSchema, type KnotsConfig } from './config.js';
 import { KnotModel, standardizeRows, type KnotModelState, type Standardization } from './model.js';
 import { integratedGradients, type QuadratureRule } from './salience.js';
@@ -96,13 +96,13 @@ export function predictKnots(p: KnotsPredictor, table: DataTable, options: { exp
   return { rows: table.numRows, columns };
 }
 
-export async function predictToFile(modelDir: string, runDir: string | undefined, input: string, output: string, options: { explain?: ExplainMethod } = {}): Promise<{ rows: number; output: string }> {
+export async function predictToFile(modelDir: string, runDir: string | undefined, input: string, output: string, options: { explain?: ExplainMethod; keep?: string[] } = {}): Promise<{ rows: number; output: string }> {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
   const predictor = loadKnotsPredictor(modelDir, runDir);
   const table = await readTable(input);
   const predictions = predictKnots(predictor, table, options);
   predictor.model.dispose();
-  await writeArrowTable(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) }), output);
+  await writeTableFile(predictionsToArrow(predictions, leadingColumns(table, options.keep, predictions.columns.map((c) => c.name))), output);
   return { rows: table.numRows, output };
 }

@@ -7,7 +7,7 @@ import { knotsSchema, type KnotsConfig } from './config.js';
 import { readKnotModel } from './predict.js';
 import { computeSalience, dataPath, evaluateOnTest, loadData, split, trainModel } from './pipeline.js';
 import { topK } from './salience.js';
-import type { Split } from './evaluation.js';
+import { smallSplitWarning, type Split } from './evaluation.js';
 import { outcomeText, writeRunOutputs, type KnotsHistory, type KnotsOutcome, type TopKResult } from './outputs.js';
 import { renderKnotsReport } from './report.js';
 import { knotsTrial } from './trial.js';
@@ -31,7 +31,10 @@ async function prepare(ctx: TaskContext, config: KnotsConfig): Promise<{ data: K
   const path = dataPath(config, ctx.configFile);
   const data = await ctx.run.phase('load', () => loadData(config, ctx.configFile));
   if (path && path !== '-') await ctx.run.recordInput(path);
-  return { data, rows: split(config, data, ctx.configFile ?? 'config') };
+  const rows = split(config, data, ctx.configFile ?? 'config');
+  const thin = smallSplitWarning(rows);
+  if (thin) ctx.log.warn(`${ctx.configFile ?? 'config'}: ${thin}`);
+  return { data, rows };
 }
 
 function sizes(rows: Split) {

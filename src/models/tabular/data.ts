@@ -15,6 +15,7 @@ export async function prepareTabular(ctx: TaskContext, config: TabularConfig): P
   const inputs = await ctx.run.phase('read', () => readInputs(config, ctx.configFile));
   for (const path of [inputs.dataPath, inputs.testPath]) if (path && path !== '-') await ctx.run.recordInput(path);
   const prep = await ctx.run.phase('prepare', () => prepareTable(config, inputs, { minRows: MIN_TRAINING_ROWS, why: `task: tabular` }));
+  for (const note of inputs.notes) ctx.log.warn(note);
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
   for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
   return prep;

@@ -1,19 +1,12 @@
 import { loadModel } from '../../models/automl/model.js';
-import { loadAutomlPredictor, predictAutoml } from '../../models/automl/predict.js';
-import { batchTable, type InputField, type ServableAdapter } from '../servable.js';
+import { automlInputFields, loadAutomlPredictor, predictAutoml } from '../../models/automl/predict.js';
+import { batchTable, type ServableAdapter } from '../servable.js';
 
 /** automl runs and tabular runs (one learner saved in the automl model format). */
 export const automlServable: ServableAdapter = {
   describe(where) {
     const { file } = loadModel(where.modelDir);
-    const dates = new Set(file.plan.dates.map((d) => d.column));
-    const encoded = new Map(file.encoder.columns.map((c) => [c.name, c]));
-    const inputs: InputField[] = file.plan.inputs.map((name) => {
-      if (dates.has(name)) return { name, type: 'datetime', nullable: true };
-      const spec = encoded.get(name);
-      if (spec?.kind === 'category') return { name, type: 'category', nullable: true, categories: spec.levels ?? [] };
-      return { name, type: 'number', nullable: true };
-    });
+    const inputs = automlInputFields(file);
     return {
       task: where.task,
       inputs,
