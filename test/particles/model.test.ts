@@ -96,3 +96,21 @@ test('on a small seeded set the inclusive model beats a constant predictor and t
   net.dispose();
   base.dispose();
 });
+
+test('tune trial: continued in budget steps (1 then 2 epochs) it ends where a straight 2-epoch trial ends', async () => {
+  const { particlesTrial } = await import('../../src/models/particles/trial.js');
+  const { readTrainState } = await import('../../src/models/particles/train.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sciml-particles-trial-'));
+  writeSimulatedDataset(join(dir, 'ev'), 160, 2, 5, { layout: 'flat', maxParticles: 6, rowGroupSize: 40 });
+  const config = particlesSchema.parse({ task: 'particles', seed: 3, data: { path: join(dir, 'ev'), max_particles: 6, shuffle_buffer: 32 }, model: { units: 3, dense: [4] }, training: { epochs: 2, batch_size: 32 } });
+  const ctx = { run: undefined as never, log: silentLogger, seed: 3, workers: 1 };
+  const reports = (into: unknown[]) => (r: unknown) => into.push(r);
+  const straight: unknown[] = [], stepped: unknown[] = [];
+  await particlesTrial.run(ctx, config, { budget: 2, checkpointDir: join(dir, 'a'), onEpoch: reports(straight) });
+  await particlesTrial.run(ctx, config, { budget: 1, checkpointDir: join(dir, 'b'), onEpoch: reports(stepped) });
+  const second = await particlesTrial.run(ctx, config, { budget: 2, checkpointDir: join(dir, 'b'), onEpoch: reports(stepped) });
+  assert.equal(second.history.length, 2);
+  const strip = (rs: unknown[]) => rs.map((r) => JSON.stringify(r));
+  assert.deepEqual(strip(stepped), strip(straight));
+  assert.deepEqual(Array.from(readTrainState(join(dir, 'b', 'particles.bin'))!.params), Array.from(readTrainState(join(dir, 'a', 'particles.bin'))!.params));
+});
