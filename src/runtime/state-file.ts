@@ -3,7 +3,7 @@
  * aligned), so a resumed run restores parameters and optimizer moments bit for bit. Written
  * atomically; a truncated or foreign file is a UserError naming the file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 import { UserError } from './errors.js';
 
@@ -82,4 +82,24 @@ export function writeStateFile<H>(path: string, format: string, state: H, arrays
 export function readStateFile<H>(path: string, formatPrefix: string): DecodedState<H> | undefined {
   if (!existsSync(path)) return undefined;
   return decodeStateFile<H>(readFileSync(path), path, formatPrefix);
+}
+
+/** Only the JSON header of a state file (format and state), read without the arrays; undefined if it is not one. */
+export function readStateHeader(path: string, maxHeaderBytes = 16 << 20): { format: string; state: unknown } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(12);
+    if (readSync(fd, head, 0, 12, 0) < 12 || head.subarray(0, 8).toString('latin1') !== MAGIC) return undefined;
+    const length = head.readUInt32LE(8);
+    if (length > maxHeaderBytes) return undefined;
+    const json = Buffer.alloc(length);
+    if (readSync(fd, json, 0, length, 12) < length) return undefined;
+    const header = JSON.parse(json.toString('utf8')) as Header<unknown>;
+    return { format: String(header.format), state: header.state };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

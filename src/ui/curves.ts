@@ -2,7 +2,8 @@
  * Learning curves of a run, read generically from whatever history file it has: `history.jsonl`
  * (one record per line, appended while the run trains), `history.json` (a list of records, or
  * named lists such as knots' `{full: [...], top_k: [...]}`), `model/history.json`, or the `history`
- * list of metrics.json (particles); plus a
+ * list of metrics.json (particles), or, while a run trains and has written none of these yet, the
+ * history kept in its checkpoints' headers (`model/*.bin`, rewritten every epoch); plus a
  * distributed training's round files (`rounds.json`, `rounds-<model>.json`: `{label, rounds: [...]}`,
  * rewritten after every round). A record's x is its epoch, round, step or iteration (else its
  * position); every other number in it, nested keys flattened, is a metric, so kinds this code has
@@ -10,6 +11,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { numbersOf } from '../compare/read.js';
+import { readStateHeader } from '../runtime/state-file.js';
 import type { RunsRoot } from './paths.js';
 
 export interface CurveSeries {
@@ -127,6 +129,35 @@ export function readRoundsFiles(root: RunsRoot, run: string): { stamp: string; f
   return { stamp: stamps.join('|'), files };
 }
 
+/** The `history` list in the header of each checkpoint under model/ (checkpoint-full.bin -> series 'full'). */
+function checkpointHistories(root: RunsRoot, run: string): { files: string[]; stamps: string[]; series: CurveSeries[] } {
+  const out = { files: [] as string[], stamps: [] as string[], series: [] as CurveSeries[] };
+  const folder = root.resolve(`${run}/model`);
+  let names: string[] = [];
+  try {
+    names = folder ? readdirSync(folder).filter((n) => n.endsWith('.bin')).sort() : [];
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    const abs = root.resolve(`${run}/model/${name}`);
+    if (!abs) continue;
+    let stamp: string;
+    try {
+      const st = statSync(abs);
+      stamp = `${st.mtimeMs}-${st.size}`;
+    } catch {
+      continue;
+    }
+    const history = (readStateHeader(abs)?.state as { history?: unknown } | undefined)?.history;
+    if (!Array.isArray(history) || !history.length) continue;
+    out.files.push(`model/${name}`);
+    out.stamps.push(stamp);
+    out.series.push(...grouped(history, name.replace(/\.bin$/, '').replace(/^checkpoint-?/, '') || 'history'));
+  }
+  return out;
+}
+
 export function readCurves(root: RunsRoot, run: string): Curves {
   const sources: string[] = [];
   const stamps: string[] = [];
@@ -152,6 +183,12 @@ export function readCurves(root: RunsRoot, run: string): Curves {
       stamps.push(metrics!.stamp);
       series.push(...grouped(history, 'history'));
     }
+  }
+  if (!sources.length) {
+    const found = checkpointHistories(root, run);
+    sources.push(...found.files);
+    stamps.push(...found.stamps);
+    series.push(...found.series);
   }
   const rounds = readRoundsFiles(root, run);
   for (const f of rounds.files) {

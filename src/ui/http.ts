@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { diffRuns } from '../compare/diff.js';
 import { readRun } from '../compare/read.js';
 import { THEME } from '../report/theme.js';
+import { redactSecrets } from '../runtime/redact.js';
 import { projectRoot, scimlVersion } from '../runtime/version.js';
 import { tokenGate } from './auth.js';
 import { readCurves, readRoundsFiles } from './curves.js';
@@ -141,10 +142,11 @@ export function buildUiApp(options: UiOptions): { app: FastifyInstance; root: Ru
     const abs = root.resolve(path);
     const summary = index.get(path);
     if (!abs || !summary) return notFound(reply);
+    // Written redacted already (RunDir, the session); redacted again in case another tool wrote them.
     const runJsonText = readText(root.resolve(`${path}/run.json`));
     let runJson: unknown = null;
     try {
-      runJson = runJsonText ? JSON.parse(runJsonText) : null;
+      runJson = runJsonText ? JSON.parse(redactSecrets(runJsonText)) : null;
     } catch {
       runJson = null;
     }
@@ -156,7 +158,7 @@ export function buildUiApp(options: UiOptions): { app: FastifyInstance; root: Ru
     return {
       summary,
       run_json: runJson,
-      config: configName ? { name: configName, text: readText(root.resolve(`${path}/${configName}`)) } : null,
+      config: configName ? { name: configName, text: redactSecrets(readText(root.resolve(`${path}/${configName}`)) ?? '') } : null,
       report: root.resolve(`${path}/report.html`) ? 'report.html' : null,
       charts,
       files: filesOf(abs),

@@ -123,6 +123,8 @@ export class RunIndex {
 
   get(path: string): RunSummary | undefined {
     this.refresh();
+    // A run that appeared since the last walk (a link from a fresher listing): walk again now.
+    if (!this.runs.has(path)) this.refresh(true);
     return this.runs.get(path)?.summary;
   }
 

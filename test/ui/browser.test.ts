@@ -81,6 +81,11 @@ test('the runs table lists the fixture runs (tune trials included) and filters b
   // A run started while the page is open shows without a reload.
   writeRun(join(dir, 'knots-new'), { task: 'knots' });
   await page.waitForSelector('#runs tbody tr[data-run="knots-new"]', { timeout: 15000 });
+  // Into a run and back: the table draws again from the (unchanged) listing.
+  await page.click('#runs a[href="#/run/knots-b"]');
+  await page.waitForSelector('#curves svg');
+  await page.goBack();
+  await page.waitForSelector('#runs tbody tr[data-run="knots-b"]');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -2,11 +2,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildUiApp } from '../../src/ui/http.js';
+import { writeStateFile } from '../../src/runtime/state-file.js';
 import { parseHistory } from '../../src/ui/curves.js';
 import { bin, sciml } from '../helpers/cli.js';
 import { appendEpoch, writePipeline, writeRounds, writeRun, writeTune } from './fixtures.js';
@@ -213,4 +214,38 @@ test('sciml ui prints its URL (with ?token= when --token-file is given), serves,
   const missing = sciml(['ui', '--dir', join(base, 'no-such-folder'), '--port', '0']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--dir .*no-such-folder: no such folder of runs/);
+});
+
+test('the run page data: config, run.json with any URL password redacted, inputs, charts, children', async () => {
+  const dir = writeRun(join(runs, 'secretive'), { task: 'knots', chart: true });
+  const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  info.command.push('--executor', 'redis://user:hunter2@head:6379');
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(info));
+  writeFileSync(join(dir, 'config.yaml'), 'task: knots\nexecution:\n  executor: redis://:hunter2@head:6379\n');
+  const page = await rawGet(app, '/api/run?path=secretive');
+  assert.equal(page.status, 200);
+  assert.ok(!page.body.includes('hunter2'), 'no password in what the page shows');
+  const data = JSON.parse(page.body);
+  assert.ok(data.run_json.command.includes('redis://***@head:6379'));
+  assert.equal(data.config.name, 'config.yaml');
+  assert.deepEqual(data.charts, ['predicted-vs-true']);
+  assert.equal(data.run_json.inputs[0].sha256, 'a'.repeat(64));
+  const tune = JSON.parse((await rawGet(app, '/api/run?path=tune-1')).body);
+  assert.deepEqual(tune.children.map((c: any) => c.path), ['tune-1/trials/all/0', 'tune-1/trials/all/1']);
+  assert.equal(tune.config.name, 'tune.yaml');
+});
+
+test("a training that has written no history file yet: its curves come from the history in its checkpoint's header", async () => {
+  const dir = join(runs, 'training');
+  writeRun(dir, { task: 'denoiser', status: 'running' });
+  rmSync(join(dir, 'history.json'));
+  mkdirSync(join(dir, 'model'), { recursive: true });
+  const checkpoint = join(dir, 'model', 'checkpoint.bin');
+  writeStateFile(checkpoint, 'sciml-denoiser-checkpoint/1', { epochsDone: 2, history: [{ epoch: 1, val_loss: 3 }, { epoch: 2, val_loss: 2 }] }, { params: new Float32Array(1000) });
+  const first = JSON.parse((await rawGet(app, '/api/curves?path=training')).body);
+  assert.equal(first.source, 'model/checkpoint.bin');
+  assert.deepEqual(first.series[0].points.map((p: any) => p.val_loss), [3, 2]);
+  writeStateFile(checkpoint, 'sciml-denoiser-checkpoint/1', { epochsDone: 3, history: [{ epoch: 1, val_loss: 3 }, { epoch: 2, val_loss: 2 }, { epoch: 3, val_loss: 1.5 }] }, { params: new Float32Array(1000) });
+  const next = JSON.parse((await rawGet(app, '/api/curves?path=training')).body);
+  assert.equal(next.series[0].points.length, 3, 'the next epoch shows');
 });

@@ -159,7 +159,8 @@ function renderRunsPage() {
       fillSelect(statusSel, data.runs.map((r) => r.status), runsState.status);
       fillSelect(kindSel, data.runs.map((r) => r.kind), runsState.kind);
     }
-    drawRuns();
+    // Redrawn when the listing changed, or every poll while a run is running (its duration ticks).
+    if (data || (runsState.runs || []).some((r) => r.status === 'running')) drawRuns();
   });
 }
 
@@ -503,6 +504,9 @@ function renderPipelines() {
 async function route() {
   pageToken++;
   clearTimeout(pollTimer);
+  // A page draws from its first answer: forget the versions the previous page saw.
+  etags.clear();
+  cache.clear();
   showError('');
   const hash = location.hash || '#/';
   const [pathPart, queryPart = ''] = hash.slice(1).split('?');
