@@ -25,6 +25,7 @@ import { createAdamState } from '../src/models/denoiser/adam.js';
 import { packTraceShard } from '../src/models/denoiser/distributed.js';
 import { Replica, readParams } from '../src/models/denoiser/replica.js';
 import { LocalExecutor } from '../src/execution/local.js';
+import { jobs } from '../src/registry.js';
 import { blobHash } from '../src/execution/files.js';
 import { shardRows } from '../src/distributed/local-sgd.js';
 import { packReplicaState } from '../src/distributed/state-blob.js';
@@ -74,7 +75,7 @@ async function measureSciml(backend: Exclude<BackendChoice, 'auto'>, workers: nu
   const model = new Replica(arch, 1, data).model;
   const state = packReplicaState({ params: readParams(model), adam: createAdamState(readParams(model).length) });
   model.dispose();
-  const executor = workers > 1 ? new LocalExecutor({ slots: workers }) : undefined;
+  const executor = workers > 1 ? new LocalExecutor({ jobs, slots: workers }) : undefined;
   const run = async (steps: number) => {
     const jobs = shards.map((shard, replica) => {
       const payload: ReplicaPayload = { family: 'denoiser', spec: { arch, seed: 1 }, shardKey: blobHash(shard), backend, seed: 1, replica, replicas: workers, round: 0, epoch: 0, fromStep: 0, toStep: Math.min(steps, Math.ceil(n / workers / batchSize)), batchSize, learningRate: config.training.learning_rate };

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { startRedis, startWorkerProcess, type WorkerProcess } from '../src/execution/redis-server.js';
 import { LocalExecutor } from '../src/execution/local.js';
+import { jobs } from '../src/registry.js';
 import { RedisExecutor } from '../src/execution/redis.js';
 import type { Executor } from '../src/execution/job.js';
 
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
 
     // The prepared bike table is ~0.6 MB; a probe job carries the same size.
     const n = 100;
-    const local = new LocalExecutor({ slots: 1 });
+    const local = new LocalExecutor({ jobs, slots: 1 });
     const localProbe = await probeMs(local, n, 600_000);
     await local.close();
     const remote = await RedisExecutor.connect(redis.url);

@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitStatus, isUserError } from './runtime/errors.js';
 import { BACKEND_CHOICES } from './runtime/backend.js';
+import type { GlobalsOf } from './contracts/globals.js';
 import { PROGRESS_ENV, PROGRESS_MODES, progressFromEnv, type ProgressMode } from './runtime/log.js';
-import type { GlobalOptions } from './runtime/session.js';
 import { scimlVersion } from './runtime/version.js';
 import { registerTrain } from './commands/train.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -20,8 +20,6 @@ import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { registerUi } from './commands/ui.js';
 import { registerCompletion } from './commands/completion.js';
-
-export type GlobalsOf = () => GlobalOptions;
 
 export function buildProgram(): Command {
   const program = new Command('sciml')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import type { GlobalsOf } from '../cli.js';
-import { runTrainFromText } from '../runtime/session.js';
+import type { GlobalsOf } from '../contracts/globals.js';
+import { runTrainFromText } from '../session.js';
 import { integer, positiveNumber, printOutcome, tagOption, timeLimit } from './common.js';
 
 /** `sciml automl TABLE ...` is shorthand for a `task: automl` config built from the flags. */

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
-import type { TaskOutcome } from '../tasks.js';
-import type { GlobalOptions } from '../runtime/session.js';
+import type { TaskOutcome } from '../contracts/task.js';
+import type { GlobalOptions } from '../contracts/globals.js';
 import { UserError } from '../runtime/errors.js';
 import { MAX_TIME_LIMIT_S } from '../config/fields.js';
 

@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 
 /** `sciml completion bash|zsh|fish`: a completion script written from the program's own command tree. */
 export function registerCompletion(program: Command, _globals: GlobalsOf): void {

@@ -1,4 +1,4 @@
-import { TASKS } from '../tasks.js';
+import { FAMILIES } from '../registry.js';
 
 /** Text listing each task's config fields; tasks not built yet are named as such. Loaded lazily by --help. */
 let cached = '';
@@ -9,13 +9,13 @@ export function configHelp(): string {
 export async function preloadConfigHelp(): Promise<void> {
   const { fieldsAsText } = await import('../config/describe.js');
   const parts: string[] = ['\nConfig fields (YAML; `task:` selects the table):'];
-  for (const [name, entry] of Object.entries(TASKS)) {
-    if (!entry.load) {
-      parts.push(`\ntask: ${name}  (${entry.summary}; not built yet)`);
+  for (const { name, summary, task: load } of FAMILIES) {
+    if (!load) {
+      parts.push(`\ntask: ${name}  (${summary}; not built yet)`);
       continue;
     }
-    const task = await entry.load();
-    parts.push(`\ntask: ${name}  (${entry.summary})\n${fieldsAsText(task.schema)}`);
+    const task = await load();
+    parts.push(`\ntask: ${name}  (${summary})\n${fieldsAsText(task.schema)}`);
   }
   cached = parts.join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
-import { configsReadme } from '../config/readme.js';
+import type { GlobalsOf } from '../contracts/globals.js';
+import { configsReadme } from './config-readme.js';
 
 export function registerConfig(program: Command, _globals: GlobalsOf): void {
   const config = program.command('config').description('config reference');

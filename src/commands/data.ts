@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { generateData } from '../data/generate.js';
 import { collect, integer } from './common.js';
-import { GENERATORS } from '../tasks.js';
+import { GENERATORS } from '../registry.js';
 
 export function registerData(program: Command, globals: GlobalsOf): void {
   const data = program.command('data').description('generate and inspect data sets');
@@ -16,7 +16,7 @@ export function registerData(program: Command, globals: GlobalsOf): void {
     .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
     .option('--shards <k>', 'sharded generators (particles): number of Parquet files under the -o directory', integer('--shards', 1))
     .action(async (kind: string, opts) => {
-      const summary = await generateData(kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set, shards: opts.shards });
+      const summary = await generateData(GENERATORS, kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set, shards: opts.shards });
       if (opts.output !== '-') {
         if (globals().json) process.stdout.write(JSON.stringify(summary) + '\n');
         else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}${summary.files ? ` (${summary.files} files)` : ''}\n`);

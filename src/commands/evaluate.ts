@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
-import { runEvaluate } from '../runtime/session.js';
+import type { GlobalsOf } from '../contracts/globals.js';
+import { runEvaluate } from '../session.js';
 import { collect, integer, printOutcome, tagOption } from './common.js';
 
 export function registerEvaluate(program: Command, globals: GlobalsOf): void {

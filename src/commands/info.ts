@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { collectInfo, formatInfo } from '../runtime/info.js';
 
 export function registerInfo(program: Command, globals: GlobalsOf): void {

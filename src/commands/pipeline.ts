@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { createLogger } from '../runtime/log.js';
 import { ExitStatus } from '../runtime/errors.js';
 import { integer } from './common.js';

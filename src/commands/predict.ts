@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { UserError } from '../runtime/errors.js';
 import { checkOutputFile } from '../runtime/user-paths.js';
 import { checkStdoutOutput, outputFormat } from '../data/write-table.js';
@@ -20,20 +20,25 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
       checkStdoutOutput('-o', opts.output);
       const keep = opts.keep === undefined ? undefined : opts.keep.split(',').map((s) => s.trim()).filter(Boolean);
       const { locateModel } = await import('../runtime/model-dir.js');
-      const where = locateModel(opts.model);
-      if (opts.explain !== undefined && (where.task !== 'knots' || opts.explain !== 'integrated_gradients')) {
-        throw new UserError(`--explain: expected 'integrated_gradients' with a knots run, got ${JSON.stringify(opts.explain)} for a ${where.task} run`);
+      const { MODEL_MARKERS, PREDICTORS } = await import('../registry.js');
+      const where = locateModel(opts.model, MODEL_MARKERS);
+      const entry = PREDICTORS[where.task];
+      if (opts.explain !== undefined && !(entry?.explain ?? []).includes(opts.explain)) {
+        const explaining = Object.entries(PREDICTORS).filter(([, p]) => p.explain?.length);
+        const methods = [...new Set(explaining.flatMap(([, p]) => p.explain!))].map((m) => `'${m}'`).join(' or ');
+        throw new UserError(`--explain: expected ${methods} with a ${explaining.map(([task]) => task).join(' or ')} run, got ${JSON.stringify(opts.explain)} for a ${where.task} run`);
       }
-      if (keep && where.task === 'denoiser') throw new UserError(`--keep: a denoiser run predicts traces, not table rows; --keep works with automl, tabular and knots runs`);
-      if (opts.proba && where.task !== 'automl' && where.task !== 'tabular') throw new UserError(`--proba: class probabilities need a classification automl run, got a ${where.task} run`);
-      let result: { rows: number; output: string };
-      if (where.task === 'automl' || where.task === 'tabular') result = await (await import('../models/automl/predict.js')).predictToFile(where.modelDir, opts.input, opts.output, { proba: opts.proba, keep });
-      else if (where.task === 'knots') result = await (await import('../models/knots/predict.js')).predictToFile(where.modelDir, where.runDir, opts.input, opts.output, { explain: opts.explain as 'integrated_gradients' | undefined, keep });
-      else if (where.task === 'denoiser') result = await (await import('../models/denoiser/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
-      else if (where.task === 'particles') result = await (await import('../models/particles/predict.js')).predictToFile(where.modelDir, opts.input, opts.output);
-      else throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles automl, tabular, knots and denoiser runs`);
+      if (keep && entry && !entry.keep) throw new UserError(`--keep: a ${where.task} run does not predict table rows; --keep works with ${orList(Object.keys(PREDICTORS).filter((t) => PREDICTORS[t].keep))} runs`);
+      if (opts.proba && !entry?.proba) throw new UserError(`--proba: class probabilities need a classification automl run, got a ${where.task} run`);
+      if (!entry) throw new UserError(`${opts.model}: a ${where.task} run; sciml predict handles ${orList(Object.keys(PREDICTORS))} runs`);
+      const predictToFile = await entry.load();
+      const result = await predictToFile({ where, input: opts.input, output: opts.output, explain: opts.explain, proba: opts.proba, keep });
       if (opts.output !== '-') {
         process.stdout.write(globals().json ? JSON.stringify(result) + '\n' : `${result.rows} predictions written to ${result.output}\n`);
       }
     });
+}
+
+function orList(names: string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { ExitStatus, UserError } from '../runtime/errors.js';
 import { collect, integer } from './common.js';
 

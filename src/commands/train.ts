@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
-import { runTrain } from '../runtime/session.js';
+import type { GlobalsOf } from '../contracts/globals.js';
+import { runTrain } from '../session.js';
 import { collect, integer, printOutcome, tagOption } from './common.js';
 import { configHelp } from './config-help.js';
 import { UserError } from '../runtime/errors.js';

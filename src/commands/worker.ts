@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 import { createLogger } from '../runtime/log.js';
 import { integer } from './common.js';
 import { UserError } from '../runtime/errors.js';
@@ -26,10 +26,11 @@ export function registerWorker(program: Command, globals: GlobalsOf): void {
     .option('--redis-grace <s>', 'on a stop signal with Redis unreachable: seconds to wait for it before giving up the drain (default 10)', redisGrace)
     .action(async (url: string, opts) => {
       const { startWorker } = await import('../execution/worker.js');
+      const { jobs } = await import('../registry.js');
       // The worker's own lines are what a supervisor (systemd, Slurm, kubectl logs) shows: always on stderr.
       const base = createLogger({ quiet: globals().quiet, progress: globals().progress });
       const log = { ...base, info: (m: string) => (globals().quiet ? undefined : process.stderr.write(`${m}\n`)) };
-      const worker = await startWorker({ url, queue: opts.queue, concurrency: opts.concurrency, name: opts.name, cacheDir: opts.cache, memoryMb: opts.memory, log, origin: 'sciml worker', redisGraceMs: opts.redisGrace === undefined ? undefined : opts.redisGrace * 1000 });
+      const worker = await startWorker({ jobs, url, queue: opts.queue, concurrency: opts.concurrency, name: opts.name, cacheDir: opts.cache, memoryMb: opts.memory, log, origin: 'sciml worker', redisGraceMs: opts.redisGrace === undefined ? undefined : opts.redisGrace * 1000 });
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (signal: string) => {

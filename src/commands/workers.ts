@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalsOf } from '../cli.js';
+import type { GlobalsOf } from '../contracts/globals.js';
 
 /** `sciml workers <url>`: who is connected to a queue, what each runs, since when. */
 export function registerWorkers(program: Command, globals: GlobalsOf): void {

@@ -166,6 +166,11 @@ export function readConfigText(file: string): string {
 }
 
 /** Reads the `task:` field of a config, with a clear error when it is missing or unknown. */
+/** The top-level `task:` of a config's text, read without parsing the YAML (which may not validate). */
+export function taskField(yamlText: string): string | undefined {
+  return /^task:\s*['"]?([A-Za-z0-9_-]+)/m.exec(yamlText)?.[1];
+}
+
 export function readTaskName(file: string, raw: unknown, source: SourceMap | undefined, known: readonly string[]): string {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw locatedError(file, 1, undefined, 'expected a mapping of config fields at the top level');
   const task = (raw as Record<string, unknown>).task;

@@ -1,4 +1,4 @@
-import { GENERATORS } from '../tasks.js';
+import type { GeneratorEntry } from '../contracts/generator.js';
 import { UserError } from '../runtime/errors.js';
 import { hint } from '../config/didyoumean.js';
 import { parseOverride, validateConfig, type Override } from '../config/load.js';
@@ -14,10 +14,10 @@ export interface GenerateRequest {
   shards?: number;
 }
 
-/** Runs a registered generator and writes its table as an Arrow IPC file (or stream to stdout). */
-export async function generateData(kind: string, req: GenerateRequest): Promise<{ kind: string; rows: number; output: string; seed: number; files?: number }> {
-  const entry = GENERATORS[kind];
-  if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(GENERATORS))}; expected one of ${Object.keys(GENERATORS).join(', ')}`);
+/** Runs one of `generators` and writes its table as an Arrow IPC file (or stream to stdout). */
+export async function generateData(generators: Record<string, GeneratorEntry>, kind: string, req: GenerateRequest): Promise<{ kind: string; rows: number; output: string; seed: number; files?: number }> {
+  const entry = generators[kind];
+  if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(generators))}; expected one of ${Object.keys(generators).join(', ')}`);
   if (!entry.load) throw new UserError(`data generate: '${kind}' is not built in this version of sciml yet`);
   const gen = await entry.load();
   if (!gen.writeShards) {

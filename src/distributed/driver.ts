@@ -15,7 +15,7 @@ import type { Logger } from '../runtime/log.js';
 import type { BackendChoice } from '../runtime/backend.js';
 import { createExecutor } from '../execution/create.js';
 import { blobHash } from '../execution/files.js';
-import type { Executor, JobOutcome } from '../execution/job.js';
+import type { Executor, JobOutcome, JobTable } from '../execution/job.js';
 import { createAdamState } from '../models/denoiser/adam.js';
 import type { DistributedSettings } from './config.js';
 import { readDriverState, writeDriverState, type DriverState } from './checkpoint.js';
@@ -46,6 +46,8 @@ export interface ExecutionTarget {
   queue?: string;
   /** Where the spec came from, for errors (`--executor`, `config.yaml: execution.executor`). */
   origin?: string;
+  /** The job kinds a local executor runs (the task's ctx.jobs). */
+  jobs?: JobTable;
 }
 
 export interface DistributedTraining {
@@ -184,6 +186,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
     local && replicas === 1
       ? new InlineRunner()
       : await createExecutor({
+          jobs: t.execution.jobs,
           spec: t.execution.spec,
           slots: local ? Math.max(1, Math.min(replicas, availableParallelism() * 4)) : undefined,
           isolation: 'thread',

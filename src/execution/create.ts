@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from '../runtime/errors.js';
 import { redactSecrets } from '../runtime/redact.js';
-import type { Executor } from './job.js';
+import type { Executor, JobTable } from './job.js';
 import { LocalExecutor } from './local.js';
 import { isRedisUrl } from './redis-url.js';
 
 export interface ExecutorRequest {
+  /** The job kinds a local executor runs (remote engines leave that to their workers). */
+  jobs?: JobTable;
   /** `local` (default) or an engine URL. */
   spec?: string;
   /** Local slots; default one per core. */
@@ -25,7 +27,10 @@ export interface ExecutorRequest {
 /** The one place a command turns `--executor` into an Executor. */
 export async function createExecutor(req: ExecutorRequest = {}): Promise<Executor> {
   const spec = req.spec ?? 'local';
-  if (spec === 'local') return new LocalExecutor({ slots: req.slots ?? Math.max(1, availableParallelism()), isolation: req.isolation, memoryMb: req.memoryMb });
+  if (spec === 'local') {
+    if (!req.jobs) throw new Error('createExecutor: a local executor needs the job table (ExecutorRequest.jobs)');
+    return new LocalExecutor({ jobs: req.jobs, slots: req.slots ?? Math.max(1, availableParallelism()), isolation: req.isolation, memoryMb: req.memoryMb });
+  }
   if (isRedisUrl(spec)) {
     // Loaded only when asked for: local runs never import BullMQ.
     const { RedisExecutor } = await import('./redis.js');

@@ -1,6 +1,6 @@
 /** The execution seam: jobs (trials, stages) submitted to an executor, local or remote. */
-export type { Job, JobOutcome, JobStatus, JobContext, JobResult, JobHandler, Executor, SubmitOptions } from './job.js';
-export { JOB_KINDS, loadJobHandler } from './kinds.js';
+export type { Job, JobOutcome, JobStatus, JobContext, JobResult, JobHandler, JobTable, Executor, SubmitOptions } from './job.js';
+export { loadJobHandler } from './job.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local.js';
 export { createExecutor, type ExecutorRequest } from './create.js';
 export { packDir, unpackDir, blobHash } from './files.js';

@@ -4,7 +4,7 @@
  * same job gives the same outcome on a local thread or on a remote worker.
  */
 export interface Job<P = unknown> {
-  /** Handler name in JOB_KINDS (kinds.ts). */
+  /** Handler name in the executor's job table (JobTable; the application's is `jobs` in src/registry.ts). */
   kind: string;
   /** Stable identity (`run/segment/trial/rung`, a stage signature): an at-least-once engine may deliver twice, the driver keeps the first outcome. */
   id: string;
@@ -78,4 +78,21 @@ export interface ExecutorStats {
 /** Who ran a job, for journals: `local` for any local thread (their numbers depend on timing), else the worker's name. */
 export function ranOn(outcome: Pick<JobOutcome, 'worker'>): string | undefined {
   return outcome.worker?.startsWith('local:') ? 'local' : outcome.worker;
+}
+
+/**
+ * Job kinds by name, each loaded lazily so a worker imports only what it runs. A kind's module is
+ * imported inside the worker (thread, process or remote machine), never shipped as code: a worker
+ * thread imports `module` and finds this table there as its export `jobs`.
+ */
+export interface JobTable {
+  /** URL of the module exporting this table as `jobs`. */
+  module: string;
+  kinds: Record<string, () => Promise<JobHandler>>;
+}
+
+export async function loadJobHandler(table: JobTable, kind: string): Promise<JobHandler> {
+  const load = table.kinds[kind];
+  if (!load) throw new Error(`unknown job kind '${kind}' (known: ${Object.keys(table.kinds).join(', ')})`);
+  return load();
 }

@@ -1,7 +1,9 @@
 import { parentPort } from 'node:worker_threads';
-import { loadJobHandler } from './kinds.js';
+import { loadJobHandler, type JobTable } from './job.js';
 
 export interface WorkerRequest {
+  /** URL of the module exporting the job table as `jobs` (JobTable). */
+  jobs: string;
   id: string;
   kind: string;
   payload: unknown;
@@ -21,7 +23,8 @@ if (parentPort) {
   port.on('message', async (request: WorkerRequest) => {
     const { scratchDir } = request;
     try {
-      const handler = await loadJobHandler(request.kind);
+      const { jobs } = (await import(request.jobs)) as { jobs: JobTable };
+      const handler = await loadJobHandler(jobs, request.kind);
       const out = await handler(request.payload, request.inputs, {
         jobId: request.id,
         signal: new AbortController().signal,

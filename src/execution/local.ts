@@ -2,11 +2,12 @@ import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Executor, Job, JobOutcome, JobResult, SubmitOptions } from './job.js';
-import { loadJobHandler } from './kinds.js';
+import { loadJobHandler, type Executor, type Job, type JobOutcome, type JobResult, type JobTable, type SubmitOptions } from './job.js';
 import type { WorkerReply, WorkerRequest } from './local-worker.js';
 
 export interface LocalExecutorOptions {
+  /** The kinds this executor runs (threads import `jobs.module` to find them). */
+  jobs: JobTable;
   /** Cores shared by the jobs (a job takes `job.cpus ?? 1` of them). */
   slots: number;
   /**
@@ -81,7 +82,7 @@ export class LocalExecutor implements Executor {
     }, wait);
     const scratchDir = mkdtempSync(join(tmpdir(), 'sciml-job-'));
     try {
-      const handler = await loadJobHandler(job.kind);
+      const handler = await loadJobHandler(this.options.jobs, job.kind);
       const out: JobResult = await handler(job.payload, job.inputs ?? {}, { jobId: job.id, signal: controller.signal, progress: (e) => options.onProgress?.(e), scratchDir });
       if (timedOut) return { status: 'killed', worker: 'local:inline', error: 'deadline reached' };
       return { status: 'ok', result: out.result, artifacts: out.artifacts, worker: 'local:inline' };
@@ -146,7 +147,7 @@ export class LocalExecutor implements Executor {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const request: WorkerRequest = { id: job.id, kind: job.kind, payload: job.payload, inputs: job.inputs ?? {}, scratchDir };
+      const request: WorkerRequest = { jobs: this.options.jobs.module, id: job.id, kind: job.kind, payload: job.payload, inputs: job.inputs ?? {}, scratchDir };
       worker.postMessage(request);
     });
   }

@@ -10,6 +10,9 @@ import { scimlVersion } from '../runtime/version.js';
  * concurrency, deadlines) without running a model. `scratch_note`: a file to write the scratch
  * folder's path to (after putting a file in it), so a test can check that it is gone.
  */
+/** Name of the job kind that reports where it ran (tests, `sciml workers`). */
+export const PROBE_KIND = 'probe';
+
 export const probeHandler: JobHandler<{ sleep_ms?: number; spin_ms?: number; echo?: unknown; scratch_note?: string }> = async (payload, inputs, ctx) => {
   if (payload?.scratch_note) {
     writeFileSync(join(ctx.scratchDir, 'partial.bin'), new Uint8Array(1024));

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LocalExecutor } from './local.js';
+import type { JobTable } from './job.js';
+import { STAGE_KIND } from '../pipeline/kinds.js';
 import { toJsonSafe } from './json-safe.js';
 import { blobHash } from './files.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
@@ -35,6 +37,8 @@ import {
 
 export interface WorkerOptions {
   url: string;
+  /** The job kinds this worker runs. */
+  jobs: JobTable;
   queue?: string;
   concurrency?: number;
   name?: string;
@@ -115,7 +119,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { target, client, queueName } = await connectTo(options.url, origin, options.queue);
   const cache = new BlobCache(client, options.cacheDir ?? defaultCacheDir());
   // Trials compute: each in a thread, killed at its deadline. Stages only wait on `sh`: inline.
-  const local = new LocalExecutor({ slots: concurrency, isolation: 'thread', inlineKinds: ['stage'], memoryMb: options.memoryMb });
+  const local = new LocalExecutor({ jobs: options.jobs, slots: concurrency, isolation: 'thread', inlineKinds: [STAGE_KIND], memoryMb: options.memoryMb });
   const info: WorkerInfo = { name, host: hostname(), pid: process.pid, version, concurrency, startedMs: Date.now(), seenMs: Date.now(), done: 0, failed: 0, draining: false, jobs: [] };
   const publish = async () => {
     info.seenMs = Date.now();

@@ -9,6 +9,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { createExecutor } from '../execution/create.js';
+import { jobs } from '../registry.js';
 import type { Executor } from '../execution/job.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
 import type { Logger } from '../runtime/log.js';
@@ -19,6 +20,7 @@ import { readLock, writeLock, type Lock, type LockEntry } from './lock.js';
 import type { Stage } from './parse.js';
 import { ProgressBoard, type StageState } from './progress.js';
 import { checkStage, locked, type StageCheck } from './status.js';
+import { STAGE_KIND } from './kinds.js';
 import { depInput, type ShippedLayout, type StagePayload, type StageResult } from './stage-job.js';
 import { packPaths, unpackInto } from '../execution/files.js';
 import { PipelineStatusWriter } from './status-file.js';
@@ -128,7 +130,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   let stopping = false;
   // A stable run id: a driver run again after a crash reattaches to the stages still on the queue.
   const runId = `pipeline-${createHash('sha256').update(dag.pipeline.lockFile).digest('hex').slice(0, 16)}`;
-  const executor: Executor = await createExecutor({ spec, queue: dag.pipeline.execution.queue, isolation: 'inline', slots, origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor', runId, warn: (m) => options.log.warn(m) });
+  const executor: Executor = await createExecutor({ jobs, spec, queue: dag.pipeline.execution.queue, isolation: 'inline', slots, origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor', runId, warn: (m) => options.log.warn(m) });
   const shipBase = remote ? commonFolder(dag) : undefined;
   const board = new ProgressBoard(names, options.log);
   const status = new PipelineStatusWriter(dag);
@@ -208,7 +210,7 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       const shipped = shipBase ? ship(stage, shipBase) : undefined;
       const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)), shipped: shipped?.layout };
       const startedMs = Date.now();
-      const outcome = await executor.submit<StageResult>({ kind: 'stage', id: `${stage.name}/${check.signature}`, payload, inputs: shipped?.inputs, cpus: stage.cpus });
+      const outcome = await executor.submit<StageResult>({ kind: STAGE_KIND, id: `${stage.name}/${check.signature}`, payload, inputs: shipped?.inputs, cpus: stage.cpus });
       if (shipBase && outcome.status === 'ok' && outcome.result?.code === 0 && outcome.artifacts?.outs) unpackInto(outcome.artifacts.outs, shipBase);
       const logFile = join(ws.logs, `${stage.name}.log`);
       const log = outcome.artifacts?.log ?? new Uint8Array();

@@ -7,8 +7,6 @@
  *   applies it per series when a chart has more than `maxPoints` rows per series.
  * - `strideRows`: evenly spaced rows, for scatter plots where every point weighs the same.
  */
-import type { ChartRow } from './specs.js';
-
 /** Indices (ascending) of at most `maxPoints` points of (x[i], y[i]) chosen by LTTB. NaN y never chosen except ends. */
 export function lttbIndices(x: ArrayLike<number>, y: ArrayLike<number>, maxPoints: number): number[] {
   const n = y.length;
@@ -64,7 +62,7 @@ export function lttbIndices(x: ArrayLike<number>, y: ArrayLike<number>, maxPoint
  * picks, so every field keeps its own peaks), separately for each value of `groupBy`. Rows must be
  * ordered by x within a series. A non-numeric x (dates as strings) is treated as the row position.
  */
-export function downsampleRows(rows: ChartRow[], options: { x: string; ys: string[]; maxPoints: number; groupBy?: string }): ChartRow[] {
+export function downsampleRows<R extends Record<string, unknown>>(rows: R[], options: { x: string; ys: string[]; maxPoints: number; groupBy?: string }): R[] {
   const groups = new Map<unknown, number[]>();
   rows.forEach((row, i) => {
     const key = options.groupBy ? row[options.groupBy] : '';

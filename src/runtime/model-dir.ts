@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
+import { taskField } from '../config/load.js';
 
 export interface ModelLocation {
   task: string;
@@ -17,25 +18,25 @@ export interface ModelLocation {
   runId: string;
 }
 
-/** Marker files of each task's model folder, for folders without a run around them. */
-const MARKERS: [string, string][] = [
-  ['denoiser.json', 'denoiser'],
-  ['full.json', 'knots'],
-];
+/** A file whose presence in a model folder names its task (families' `modelMarker`). */
+export interface ModelMarker {
+  file: string;
+  task: string;
+}
 
 function taskOfConfig(runDir: string): string | undefined {
   const file = join(runDir, 'config.yaml');
   if (!existsSync(file)) return undefined;
-  return /^task:\s*['"]?([A-Za-z0-9_-]+)/m.exec(readFileSync(file, 'utf8'))?.[1];
+  return taskField(readFileSync(file, 'utf8'));
 }
 
-function taskOfModelFiles(modelDir: string): string | undefined {
-  for (const [file, task] of MARKERS) if (existsSync(join(modelDir, file))) return task;
+/** A model folder's task from its files: a family's marker, else the `sciml-<task>-model` format of model.json. */
+function taskOfModelFiles(modelDir: string, markers: ModelMarker[]): string | undefined {
+  for (const { file, task } of markers) if (existsSync(join(modelDir, file))) return task;
   const modelJson = join(modelDir, 'model.json');
   if (existsSync(modelJson)) {
     try {
       const format = (JSON.parse(readFileSync(modelJson, 'utf8')) as { format?: string }).format;
-      if (format === 'sciml-automl-model') return 'automl';
       if (typeof format === 'string' && format.startsWith('sciml-')) return format.slice('sciml-'.length).replace(/-model$/, '');
     } catch {
       return undefined;
@@ -66,7 +67,7 @@ function tuneWinner(path: string, target: string): string | undefined {
   return undefined;
 }
 
-export function locateModel(path: string): ModelLocation {
+export function locateModel(path: string, markers: ModelMarker[] = []): ModelLocation {
   const given = resolve(path);
   if (!existsSync(given)) throw new UserError(`${path}: no such run directory or model folder`);
   if (!statSync(given).isDirectory()) throw new UserError(`${path}: expected a run directory or its model/ folder, got a file`);
@@ -76,7 +77,7 @@ export function locateModel(path: string): ModelLocation {
   const modelDir = hasNested ? nested : target;
   const parent = dirname(target);
   const runDir = hasNested ? target : existsSync(join(parent, 'run.json')) || existsSync(join(parent, 'config.yaml')) ? parent : undefined;
-  const task = (runDir && taskOfConfig(runDir)) ?? taskOfModelFiles(modelDir);
+  const task = (runDir && taskOfConfig(runDir)) ?? taskOfModelFiles(modelDir, markers);
   if (!task) throw new UserError(`${path}: expected a run directory of sciml train (with config.yaml and model/) or its model/ folder; found neither a config naming the task nor a known model file`);
   return { task, modelDir, runDir, runId: basename(runDir ?? modelDir) };
 }

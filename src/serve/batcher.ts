@@ -7,7 +7,7 @@
 import { sliceRows, type Predictions } from '../data/predictions.js';
 import { HttpProblem } from './problem.js';
 import type { InferencePool } from './pool.js';
-import type { ServeBatch, ServeColumn } from './servable.js';
+import type { ServeBatch, ServeColumn } from '../contracts/servable.js';
 
 interface Pending {
   batch: ServeBatch;

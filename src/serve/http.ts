@@ -14,7 +14,7 @@ import { HttpProblem } from './problem.js';
 import { InferenceError } from './pool.js';
 import type { MicroBatcher } from './batcher.js';
 import { PROMETHEUS_TYPE, type ServeMetrics } from './metrics.js';
-import type { ServableInfo, ServeBatch } from './servable.js';
+import type { ServableInfo, ServeBatch } from '../contracts/servable.js';
 import type { OutputSpec } from './worker.js';
 
 export interface HttpOptions {

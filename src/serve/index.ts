@@ -12,7 +12,9 @@ import { MicroBatcher } from './batcher.js';
 import { buildApp, type HttpContext } from './http.js';
 import { ServeMetrics } from './metrics.js';
 import { InferencePool } from './pool.js';
-import { ADAPTERS, trainingMetrics, type InputField, type ServableInfo, type ServeBatch, type ServeColumn } from './servable.js';
+import { trainingMetrics } from './servable.js';
+import type { InputField, ServableInfo, ServeBatch, ServeColumn } from '../contracts/servable.js';
+import { MODEL_MARKERS, SERVABLES } from '../registry.js';
 
 export interface ServeOptions {
   path: string;
@@ -56,9 +58,9 @@ export function warmupBatch(inputs: InputField[]): ServeBatch {
 }
 
 export async function describeRun(path: string): Promise<{ where: ReturnType<typeof locateModel>; info: ServableInfo }> {
-  const where = locateModel(path);
-  const load = ADAPTERS[where.task];
-  if (!load) throw new UserError(`${path}: a ${where.task} run; sciml serve has adapters for ${Object.keys(ADAPTERS).join(', ')}`);
+  const where = locateModel(path, MODEL_MARKERS);
+  const load = SERVABLES[where.task];
+  if (!load) throw new UserError(`${path}: a ${where.task} run; sciml serve has adapters for ${Object.keys(SERVABLES).join(', ')}`);
   const adapter = await load();
   try {
     return { where, info: adapter.describe(where) };

@@ -10,7 +10,7 @@ import { parseDateTime } from '../models/automl/features.js';
 import { isUserError } from '../runtime/errors.js';
 import type { DataTable } from '../data/table.js';
 import { HttpProblem, invalidInput, type FieldProblem } from './problem.js';
-import type { InputField, ServeBatch, ServeColumn } from './servable.js';
+import type { InputField, ServeBatch, ServeColumn } from '../contracts/servable.js';
 
 const MAX_PROBLEMS = 20;
 

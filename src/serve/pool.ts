@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Predictions } from '../data/predictions.js';
 import type { FromWorker, OutputSpec, ToWorker, WorkerInit } from './worker.js';
-import type { ServeBatch } from './servable.js';
+import type { ServeBatch } from '../contracts/servable.js';
 
 export class InferenceError extends Error {
   constructor(message: string, readonly user: boolean) {

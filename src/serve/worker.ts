@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Predictions } from '../data/predictions.js';
 import type { ModelLocation } from '../runtime/model-dir.js';
 import { isUserError } from '../runtime/errors.js';
-import { ADAPTERS, type ServeBatch } from './servable.js';
+import type { ServeBatch } from '../contracts/servable.js';
+import { SERVABLES } from '../registry.js';
 
 export interface WorkerInit {
   where: ModelLocation;
@@ -34,7 +35,7 @@ async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Pr
     const { initBackend } = await import('../runtime/backend.js');
     await initBackend(init.backend as 'auto');
   }
-  const adapter = await ADAPTERS[init.where.task]();
+  const adapter = await SERVABLES[init.where.task]();
   const predictor = await adapter.load(init.where);
   const warm = await predictor.predict(init.warmup, {});
   port.postMessage({ type: 'ready', outputs: warm.columns.map((c) => ({ name: c.name, kind: c.kind, ...(c.kind === 'vector' ? { length: c.length } : {}) })) } satisfies FromWorker);

@@ -10,8 +10,8 @@ import { keysAt, schemaAt } from '../config/describe.js';
 import { hint } from '../config/didyoumean.js';
 import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText, timeLimitSeconds } from '../config/fields.js';
 import { locatedError, UserError } from '../runtime/errors.js';
-import { TASK_NAMES, type TaskDefinition } from '../tasks.js';
-import { loadTask } from '../runtime/session.js';
+import type { TaskDefinition } from '../contracts/task.js';
+import { TASK_NAMES, loadTask } from '../registry.js';
 import { validateDomain, type Domain } from '../search/space.js';
 import { rungBudgets } from '../search/scheduler.js';
 

@@ -5,10 +5,9 @@
  */
 import { join } from 'node:path';
 import type { JobHandler } from '../execution/job.js';
-import { loadTask } from '../runtime/session.js';
 import { RunDir } from '../runtime/rundir.js';
 import { silentLogger } from '../runtime/log.js';
-import type { FoldOutcome } from '../tasks.js';
+import type { FoldOutcome, TaskLoader } from '../contracts/task.js';
 
 export interface TuneFoldPayload {
   task: string;
@@ -20,7 +19,8 @@ export interface TuneFoldPayload {
   folds: number;
 }
 
-export const tuneFoldHandler: JobHandler<TuneFoldPayload, FoldOutcome> = async (payload, _inputs, ctx) => {
+/** The handler, finding the payload's task through `loadTask` (given by the composition root). */
+export const tuneFoldHandler = (loadTask: TaskLoader): JobHandler<TuneFoldPayload, FoldOutcome> => async (payload, _inputs, ctx) => {
   const task = await loadTask(payload.task, payload.configFile);
   if (!task.trial?.crossValidate) throw new Error(`task '${payload.task}' cannot cross-validate`);
   const parsed = task.schema.safeParse(payload.config);

@@ -18,55 +18,15 @@ import { MedianStopping } from '../search/median.js';
 import { TpeSampler } from '../search/tpe.js';
 import { GridSampler } from '../search/grid.js';
 import { sampleSpace, type Config, type Space } from '../search/space.js';
-import type { EpochReport, FoldOutcome } from '../tasks.js';
+import type { EpochReport, FoldOutcome } from '../contracts/task.js';
 import { checkTrialConfig, trialConfig, type Parameter, type Segment, type TuneSetup } from './config.js';
 import { Journal, type JournalEvent } from './journal.js';
 import type { TuneProgress, TuneTrialPayload, TuneTrialResult } from './trial-job.js';
 import type { TuneFoldPayload } from './cv-job.js';
+import { TUNE_CV_KIND, TUNE_TRIAL_KIND } from './kinds.js';
 import { rankedByValidation } from './outputs.js';
+import type { ConfigState, SegmentState } from './state.js';
 
-export type ConfigStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'cut';
-
-/** One sampled configuration of a segment: its trial directory accumulates every run's epochs. */
-export interface ConfigState {
-  index: number;
-  /** Sampled values in the search space (choice of lists: the index). */
-  params: Config;
-  /** The values set in the config. */
-  values: Record<string, unknown>;
-  dir: string;
-  seed: number;
-  history: (EpochReport & { t: number })[];
-  checkpointEpoch: number;
-  status: ConfigStatus;
-  rung: number;
-  runs: number;
-  error?: string;
-  /** Epoch budget the configuration's last run aimed at. */
-  target: number;
-  /** Re-ranking folds done (tune.rerank), at the budget they refitted. */
-  cv?: CrossValidation;
-}
-
-export interface CrossValidation {
-  epochs: number;
-  folds: Map<number, Record<string, number>>;
-  error?: string;
-}
-
-export interface SegmentState {
-  segment: Segment;
-  position: number;
-  scheduler: Scheduler;
-  observe: (index: number, params: Config, score: number, rung: number) => void;
-  configs: Map<number, ConfigState>;
-  pending: Map<number, Trial>;
-  resumeQueue: Trial[];
-  finished: boolean;
-  /** Rung cut points in budget units. */
-  rungEpochs: number[];
-  replaying: Map<number, Config> | undefined;
-}
 
 export interface DriverOptions {
   setup: TuneSetup;
@@ -394,7 +354,7 @@ export class TuneDriver {
     const timeout = setup.tune.trial_timeout_s > 0 ? this.now() + setup.tune.trial_timeout_s * 1000 : Infinity;
     const payload: TuneTrialPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: target, backend: this.o.backend, checkpointIntervalMs: this.o.checkpointIntervalMs };
     const outcome = await this.submit<TuneTrialResult>(
-      { kind: 'tune-trial', id: `${name}/${cs.index}/${trial.id}`, payload, inputs, deadlineMs: Math.min(this.o.deadlineMs, timeout) },
+      { kind: TUNE_TRIAL_KIND, id: `${name}/${cs.index}/${trial.id}`, payload, inputs, deadlineMs: Math.min(this.o.deadlineMs, timeout) },
       {
         onProgress: (event) => {
           const e = event as TuneProgress;
@@ -486,7 +446,7 @@ export class TuneDriver {
     if (!checked.ok) return;
     const payload: TuneFoldPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: epochs, fold, folds };
     this.o.log.progress(`tune: re-ranking ${seg.segment.name} trial ${cs.index}, fold ${fold + 1}/${folds}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
-    const outcome = await this.submit<FoldOutcome>({ kind: 'tune-cv', id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`, payload, deadlineMs });
+    const outcome = await this.submit<FoldOutcome>({ kind: TUNE_CV_KIND, id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`, payload, deadlineMs });
     // Cut by the deadline or Ctrl-C: nothing recorded, so --resume runs the fold.
     if (outcome.status !== 'ok' && (this.interrupted || this.now() >= deadlineMs - 250)) return;
     const worker = ranOn(outcome);

@@ -12,10 +12,12 @@ import { createExecutor } from '../execution/create.js';
 import { UserError } from '../runtime/errors.js';
 import { createLogger } from '../runtime/log.js';
 import { RunDir } from '../runtime/rundir.js';
-import type { GlobalOptions } from '../runtime/session.js';
-import type { TaskOutcome } from '../tasks.js';
+import type { GlobalOptions } from '../contracts/globals.js';
+import { jobs } from '../registry.js';
+import type { TaskOutcome } from '../contracts/task.js';
 import { loadTuneFile, type TuneSetup } from './config.js';
-import { TuneDriver, type SegmentState } from './driver.js';
+import { TuneDriver } from './driver.js';
+import type { SegmentState } from './state.js';
 import { Journal, readJournal, type JournalEvent } from './journal.js';
 import { formatValue, leaderboard, writeBest, writeLeaderboardArrow, writeTrialsArrow, type LeaderRow } from './outputs.js';
 import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
@@ -88,7 +90,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const slots = tune.workers > 0 ? tune.workers : Math.max(1, availableParallelism());
   // Before the run directory exists: a bad executor leaves nothing behind.
   const executorRun = executorRunId(replay, options.resume);
-  const executor = await createExecutor({ spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin, queue: setup.queue, runId: executorRun, warn: (m) => log.warn(m) });
+  const executor = await createExecutor({ jobs, spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin, queue: setup.queue, runId: executorRun, warn: (m) => log.warn(m) });
   if (!options.resume) {
     run = RunDir.create({ task: 'tune', out: options.out });
     // The run keeps its own copy of the tune file, pointing at the base config by absolute path and
@@ -153,7 +155,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   if (options.refit && !driver.wasInterrupted) {
     // Each winner trained from its config at full length into best/<segment>/: a complete run
     // directory (config.yaml, model/, metrics.json, report) that predict and serve take.
-    const { trainInto } = await import('../runtime/session.js');
+    const { trainInto } = await import('../session.js');
     await run.phase('refit', async () => {
       for (const { seg, winner } of winners) {
         if (winner?.metric == null) continue;

@@ -9,7 +9,7 @@ import type { Vector } from 'apache-arrow';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../data/arrow.js';
 import type { RunDir } from '../runtime/rundir.js';
 import { trialConfig, type TuneSetup } from './config.js';
-import type { ConfigState, SegmentState } from './driver.js';
+import type { ConfigState, SegmentState } from './state.js';
 
 export interface LeaderRow {
   segment: string;

@@ -8,7 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { RunDir } from '../runtime/rundir.js';
 import { CHART_HEIGHT, CHART_WIDTH, THEME, lineChart, runMeta, scatterChart, writeReport, type ChartRow, type Report, type ReportItem } from '../report/index.js';
 import type { TuneSetup } from './config.js';
-import type { SegmentState } from './driver.js';
+import type { SegmentState } from './state.js';
 import { formatValue, type LeaderRow } from './outputs.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

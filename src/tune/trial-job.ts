@@ -9,11 +9,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobHandler } from '../execution/job.js';
 import { packDir, unpackDir } from '../execution/files.js';
-import { loadTask } from '../runtime/session.js';
 import { RunDir } from '../runtime/rundir.js';
 import { silentLogger } from '../runtime/log.js';
 import { initBackend, type BackendChoice } from '../runtime/backend.js';
-import type { EpochReport } from '../tasks.js';
+import type { EpochReport, TaskLoader } from '../contracts/task.js';
 
 export interface TuneTrialPayload {
   task: string;
@@ -35,7 +34,8 @@ export interface TuneTrialResult {
 
 export type TuneProgress = { type: 'epoch'; report: EpochReport } | { type: 'checkpoint'; epoch: number; blob: Uint8Array };
 
-export const tuneTrialHandler: JobHandler<TuneTrialPayload, TuneTrialResult> = async (payload, inputs, ctx) => {
+/** The handler, finding the payload's task through `loadTask` (given by the composition root). */
+export const tuneTrialHandler = (loadTask: TaskLoader): JobHandler<TuneTrialPayload, TuneTrialResult> => async (payload, inputs, ctx) => {
   const task = await loadTask(payload.task, payload.configFile);
   if (!task.trial) throw new Error(`task '${payload.task}' has no trial interface`);
   const parsed = task.schema.safeParse(payload.config);

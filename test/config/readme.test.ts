@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configsReadme } from '../../src/config/readme.js';
+import { configsReadme } from '../../src/commands/config-readme.js';
 import { root } from '../helpers/cli.js';
 
 test('configs/README.md documents every field of every task schema (regenerate: npm run docs:configs)', async () => {

@@ -4,10 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalExecutor } from '../../src/execution/index.js';
+import { jobs } from '../../src/registry.js';
 
 // What src/search/pool.ts guaranteed before AutoML moved onto the executor: a busy loop cannot outlive its deadline.
 test('local executor (thread): a job spinning in a busy loop is killed at its deadline, and the executor recovers', async () => {
-  const ex = new LocalExecutor({ slots: 1, isolation: 'thread' });
+  const ex = new LocalExecutor({ jobs, slots: 1, isolation: 'thread' });
   try {
     const t0 = Date.now();
     const killed = await ex.submit({ kind: 'probe', id: 'spin', payload: { spin_ms: 20_000 }, deadlineMs: Date.now() + 200 });
@@ -25,7 +26,7 @@ test('local executor: a job killed at its deadline leaves no scratch folder behi
   const dir = mkdtempSync(join(tmpdir(), 'sciml-scratch-test-'));
   try {
     for (const [isolation, payload] of [['thread', { spin_ms: 20_000 }], ['inline', { sleep_ms: 20_000 }]] as const) {
-      const ex = new LocalExecutor({ slots: 1, isolation });
+      const ex = new LocalExecutor({ jobs, slots: 1, isolation });
       const note = join(dir, `${isolation}.txt`);
       try {
         const killed = await ex.submit({ kind: 'probe', id: 'spin', payload: { ...payload, scratch_note: note }, deadlineMs: Date.now() + 300 });

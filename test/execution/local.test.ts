@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalExecutor } from '../../src/execution/index.js';
+import { jobs } from '../../src/registry.js';
 
 for (const isolation of ['thread', 'inline'] as const) {
   test(`local executor (${isolation}): runs a job, returns its result and input sizes`, async () => {
-    const ex = new LocalExecutor({ slots: 2, isolation });
+    const ex = new LocalExecutor({ jobs, slots: 2, isolation });
     try {
       const out = await ex.submit<{ echo: unknown; input_bytes: Record<string, number> }>({ kind: 'probe', id: 'a', payload: { echo: { x: 1 } }, inputs: { blob: new Uint8Array(7) } });
       assert.equal(out.status, 'ok');
@@ -17,7 +18,7 @@ for (const isolation of ['thread', 'inline'] as const) {
   });
 
   test(`local executor (${isolation}): a job past its deadline is killed, the next one still runs`, async () => {
-    const ex = new LocalExecutor({ slots: 1, isolation });
+    const ex = new LocalExecutor({ jobs, slots: 1, isolation });
     try {
       const killed = await ex.submit({ kind: 'probe', id: 'slow', payload: { sleep_ms: 5000 }, deadlineMs: Date.now() + 100 });
       assert.equal(killed.status, 'killed');
@@ -31,7 +32,7 @@ for (const isolation of ['thread', 'inline'] as const) {
 }
 
 test('local executor: an unknown kind fails the job, not the executor', async () => {
-  const ex = new LocalExecutor({ slots: 1 });
+  const ex = new LocalExecutor({ jobs, slots: 1 });
   try {
     const out = await ex.submit({ kind: 'no-such-kind', id: 'x', payload: {} });
     assert.equal(out.status, 'failed');
@@ -42,7 +43,7 @@ test('local executor: an unknown kind fails the job, not the executor', async ()
 });
 
 test('local executor: slots bound concurrency, and a 2-cpu job waits for both', async () => {
-  const ex = new LocalExecutor({ slots: 2, isolation: 'inline' });
+  const ex = new LocalExecutor({ jobs, slots: 2, isolation: 'inline' });
   try {
     const t0 = Date.now();
     const outs = await Promise.all([

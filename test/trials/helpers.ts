@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EpochReport, TaskContext, TaskTrial, TrialOutcome } from '../../src/tasks.js';
+import type { EpochReport, TaskContext, TaskTrial, TrialOutcome } from '../../src/contracts/task.js';
 import { RunDir } from '../../src/runtime/rundir.js';
 import { createLogger } from '../../src/runtime/log.js';
 

@@ -12,7 +12,7 @@ import { rmse } from '../../src/models/automl/metrics.js';
 import { tabularSchema } from '../../src/models/tabular/config.js';
 import { trialTable } from '../../src/models/tabular/trial-data.js';
 import { takeRows, takeValues } from '../../src/models/tabular/preprocess.js';
-import { predictOriginal } from '../../src/models/automl/trial.js';
+import { predictOriginal } from '../../src/models/automl/trial-common.js';
 import { contextIn } from '../trials/helpers.js';
 
 test('re-ranking folds partition the rows trials fit on, never their validation rows', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sciml, scimlBatch } from '../helpers/cli.js';
 import { locateModel } from '../../src/runtime/model-dir.js';
 import { HALVING, KNOTS_BASE, journal, leaderboardRows, tuneKilledMidTrial, tuneYaml, workdir, type Event } from './helpers.js';
-import { resolveConfig } from '../../src/runtime/session.js';
+import { resolveConfig } from '../../src/session.js';
 import { tableFromIPC } from 'apache-arrow';
 
 

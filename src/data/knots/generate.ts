@@ -1,6 +1,6 @@
 import { Schema, Table } from 'apache-arrow';
 import { z } from 'zod';
-import type { GeneratorDefinition } from '../../tasks.js';
+import type { GeneratorDefinition } from '../../contracts/generator.js';
 import { nonNegativeNumber } from '../../config/fields.js';
 import { arrowTable, float64Column, int32Column } from '../arrow.js';
 import { KNOT_FEATURES, KNOT_TARGET } from './columns.js';

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { z } from 'zod';
-import type { GeneratorDefinition } from '../../tasks.js';
+import type { GeneratorDefinition } from '../../contracts/generator.js';
 import { choice, positiveInt } from '../../config/fields.js';
 import { UserError } from '../../runtime/errors.js';
 import { PUBLISHED_MAX_PARTICLES } from './schema.js';

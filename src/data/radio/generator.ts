@@ -1,4 +1,4 @@
-import type { GeneratorDefinition } from '../../tasks.js';
+import type { GeneratorDefinition } from '../../contracts/generator.js';
 import { UserError } from '../../runtime/errors.js';
 import { radioOptionProblems, radioOptionsSchema, type RadioOptions } from './options.js';
 import { simulateTraces } from './simulator.js';

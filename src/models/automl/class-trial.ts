@@ -10,7 +10,7 @@ import type { Matrix } from '../tabular/learner.js';
 import { takeRows, takeValues } from '../tabular/preprocess.js';
 import { applyCalibration, crossFitted, fitCalibration, type PowerCalibration } from './calibration.js';
 import { classificationLoss, type ClassificationMetric } from './class-metrics.js';
-import { DeadlineError, ensureBackendFor, foldRows, foldSeed, writeMemberFile, type SavedMember, type TrialData, type TrialResult, type TrialTask } from './trial.js';
+import { DeadlineError, ensureBackendFor, foldRows, foldSeed, writeMemberFile, type SavedMember, type TrialData, type TrialResult, type TrialTask } from './trial-common.js';
 import { resolveTrialParams } from './zoo.js';
 
 /** Learners whose probabilities are votes, calibrated after bagging. */

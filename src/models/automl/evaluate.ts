@@ -1,5 +1,5 @@
 /** `sciml evaluate` of an automl model: predict the config's holdout rows and score them. */
-import type { TaskContext, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskOutcome } from '../../contracts/task.js';
 import type { Vector } from 'apache-arrow';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
 import { allClassificationMetrics } from './class-metrics.js';
@@ -9,7 +9,7 @@ import { extractTarget } from '../tabular/preprocess.js';
 import type { AutomlConfig } from './config.js';
 import { allMetrics } from './metrics.js';
 import { loadModel, predictTable } from './model.js';
-import { ensureBackendFor } from './trial.js';
+import { ensureBackendFor } from './trial-common.js';
 import { holdoutOf, readInputs } from './prepare.js';
 
 export async function evaluateAutoml(ctx: TaskContext, config: AutomlConfig, modelDir: string): Promise<TaskOutcome> {

@@ -6,10 +6,10 @@ import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predict
 import { UserError } from '../../runtime/errors.js';
 import { batchFromTable } from '../../serve/input.js';
 import { HttpProblem } from '../../serve/problem.js';
-import type { InputField } from '../../serve/servable.js';
+import type { InputField } from '../../contracts/servable.js';
 import { argmaxRows } from '../tabular/classifier.js';
 import { loadModel, predictTable, type LoadedModel } from './model.js';
-import { ensureBackendFor } from './trial.js';
+import { ensureBackendFor } from './trial-common.js';
 
 /** Loads model/ and readies the compute backend its members need; a server keeps the members in memory. */
 export async function loadAutomlPredictor(modelDir: string, options: { keepMembers?: boolean } = {}): Promise<LoadedModel> {

@@ -1,4 +1,4 @@
-import type { TaskDefinition } from '../../tasks.js';
+import type { TaskDefinition } from '../../contracts/task.js';
 import { automlSchema, type AutomlConfig } from './config.js';
 import { trainAutoml } from './train.js';
 import { evaluateAutoml } from './evaluate.js';

@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskContext, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import type { Matrix } from '../tabular/learner.js';
 import type { AutomlConfig } from './config.js';
@@ -19,7 +19,8 @@ import { saveModel, trialLine, writeClassPredictions, writePredictions } from '.
 import { prepare, readInputs } from './prepare.js';
 import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
-import { ensureBackendFor, predictMember, readMemberFile, type SavedMember, type TrialData } from './trial.js';
+import { predictMember } from './trial.js';
+import { ensureBackendFor, readMemberFile, type SavedMember, type TrialData } from './trial-common.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 import { createExecutor } from '../../execution/create.js';
 import type { Executor } from '../../execution/job.js';
@@ -74,7 +75,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   try {
     const remote = config.execution.executor !== 'local';
     const workers = config.search.workers > 0 ? config.search.workers : remote ? 0 : ctx.workers;
-    executor = await createExecutor({ spec: config.execution.executor, queue: config.execution.queue, slots: workers, origin: `${configFile}: execution.executor`, warn: (m) => ctx.log.warn(m) });
+    executor = await createExecutor({ jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, slots: workers, origin: `${configFile}: execution.executor`, warn: (m) => ctx.log.warn(m) });
     if (remote) ctx.run.extra.executor = { name: executor.name, queue: config.execution.queue };
     const search = await ctx.run.phase('search', () =>
       searchModels({

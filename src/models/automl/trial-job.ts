@@ -6,9 +6,8 @@
 import type { JobHandler, JobOutcome } from '../../execution/job.js';
 import { float32Of, float64Of, int32Of, packRecord, unpackRecord } from '../../execution/codec.js';
 import type { Matrix, Params } from '../tabular/learner.js';
-import { memberBytes, runTrialFolds, saveMember, type TrialData, type TrialResult, type TrialTask } from './trial.js';
-
-export const AUTOML_TRIAL_KIND = 'automl-trial';
+import { runTrialFolds, saveMember } from './trial.js';
+import { memberBytes, type TrialData, type TrialResult, type TrialTask } from './trial-common.js';
 
 export type TableData = Omit<TrialData, 'candidatesDir'>;
 

@@ -1,5 +1,5 @@
 /** From a denoiser config to the training loop's inputs: shared by `sciml train` and the tune trial. */
-import type { TaskContext } from '../../tasks.js';
+import type { TaskContext } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { peakTolerance } from '../../metrics/peak.js';
 import type { TraceSet } from '../../data/radio/traces.js';

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import type { Logger } from '../../runtime/log.js';
 import { denoiserSchema, type DenoiserConfig } from './config.js';
@@ -80,7 +80,7 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
       log: ctx.log,
       checkpointPath: config.training.checkpoint ? join(modelDir, MODEL_FILES.checkpoint) : undefined,
       resume: Boolean(options.resume),
-      execution: { spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+      execution: { jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
       runKey: ctx.run.path,
       roundsFile: config.training.distributed.replicas > 1 || config.execution.executor !== 'local' ? ctx.run.file('rounds.json') : undefined,
     }),

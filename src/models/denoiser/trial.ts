@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../tasks.js';
+import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { initBackend } from '../../runtime/backend.js';
 import type { DenoiserConfig } from './config.js';

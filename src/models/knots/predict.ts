@@ -16,9 +16,8 @@ import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predict
 import { knotsSchema, type KnotsConfig } from './config.js';
 import { KnotModel, standardizeRows, type KnotModelState, type Standardization } from './model.js';
 import { integratedGradients, type QuadratureRule } from './salience.js';
+import type { ExplainMethod } from './explain.js';
 
-export const EXPLAIN_METHODS = ['integrated_gradients'] as const;
-export type ExplainMethod = (typeof EXPLAIN_METHODS)[number];
 
 export type BaselineKind = KnotsConfig['salience']['baseline'];
 

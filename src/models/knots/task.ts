@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import type { KnotData } from '../../data/knots/load.js';
 import { knotsSchema, type KnotsConfig } from './config.js';
@@ -58,7 +58,7 @@ function distributionOf(ctx: TaskContext, config: KnotsConfig, name: 'full' | 't
   const remote = config.execution.executor !== 'local';
   return {
     settings,
-    execution: { spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+    execution: { jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
     backend: ctx.backend?.provider,
     seed: config.seed,
     runKey: ctx.run.path,

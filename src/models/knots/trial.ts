@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../tasks.js';
+import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { initBackend } from '../../runtime/backend.js';
 import type { KnotsConfig } from './config.js';

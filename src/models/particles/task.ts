@@ -1,56 +1,19 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import { UserError } from '../../runtime/errors.js';
 import { writeJsonAtomic } from '../../runtime/atomic.js';
-import { openEventDataset, partFilter, streamEvents, type EventDataset, type ParticleEvent } from '../../data/particles/reader.js';
-import { writeSimulatedDataset } from '../../data/particles/write.js';
+import { partFilter, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
 import { particlesSchema, type ParticlesConfig } from './config.js';
 import { evaluateScores, integratedGradients, writeEvaluation, type Evaluation } from './evaluate.js';
 import { Network } from './network.js';
 import { writeParticlesReport } from './report.js';
 import { readTrainState, scoreEvents, trainParticles, type Split, type TrainState } from './train.js';
 import { particlesTrial } from './trial.js';
+import { splitOf } from './split.js';
 
 export const MODEL_FILE = 'particles.bin';
-
-function baseDir(ctx: TaskContext): string {
-  return ctx.configFile ? dirname(ctx.configFile) : process.cwd();
-}
-
-/** The events of a config: data.path, or simulated into the run's data/ folder when empty. */
-export async function eventsOf(ctx: TaskContext, config: ParticlesConfig, path: string, run: RunDir | undefined, simulatedDir?: string): Promise<EventDataset> {
-  if (!path && simulatedDir && existsSync(simulatedDir)) return openEventDataset(simulatedDir);
-  if (path) {
-    // relative to the config's folder, as every task does; failing that (evaluate --set data.path=... of a run), the working folder
-    const besideConfig = resolve(baseDir(ctx), path);
-    const full = existsSync(besideConfig) || /[*?[]/.test(path) ? besideConfig : resolve(path);
-    const ds = await openEventDataset(full);
-    if (run) await run.recordInput(full);
-    return ds;
-  }
-  if (!run) throw new UserError('data.path: expected events to read, got an empty path');
-  const dir = run.file('data');
-  if (!existsSync(dir)) {
-    ctx.log.info(`simulating ${config.data.simulate_events} events in ${config.data.simulate_shards} shards (data.path is empty)`);
-    writeSimulatedDataset(dir, config.data.simulate_events, config.data.simulate_shards, config.seed, { layout: 'flat', maxParticles: config.data.max_particles, rowGroupSize: 1000 });
-  }
-  return openEventDataset(dir);
-}
-
-/** The events of a config split into train / validation / test; `simulatedDir`: a trained run's simulated data/ (for evaluate). */
-export async function splitOf(ctx: TaskContext, config: ParticlesConfig, run: RunDir | undefined, simulatedDir?: string): Promise<Split> {
-  const train = await eventsOf(ctx, config, config.data.path, run, simulatedDir);
-  if (config.data.test_path) {
-    const test = await eventsOf(ctx, config, config.data.test_path, run);
-    return { train, test, testPart: undefined, fractions: { validation: config.data.validation_fraction, test: 0 } };
-  }
-  if (config.data.validation_fraction + config.data.test_fraction >= 1) {
-    throw new UserError(`data.validation_fraction + data.test_fraction: expected less than 1, got ${config.data.validation_fraction + config.data.test_fraction}`);
-  }
-  return { train, test: train, testPart: 'test', fractions: { validation: config.data.validation_fraction, test: config.data.test_fraction } };
-}
 
 /** Test events in file order (the held-out part of data.path, or all of test_path). */
 export function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {

@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../tasks.js';
+import type { EpochReport, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { initBackend } from '../../runtime/backend.js';
 import type { ParticlesConfig } from './config.js';
 import { trainParticles, type EpochRecord } from './train.js';
+import { splitOf } from './split.js';
 
 export function epochReport(r: EpochRecord): EpochReport {
   return { epoch: r.epoch, metrics: { 'validation.loss': r.val_loss, 'validation.accuracy': r.val_accuracy, 'validation.auc_macro': r.val_auc_macro, 'train.loss': r.train_loss } };
@@ -19,7 +20,6 @@ async function run(ctx: TaskContext, config: ParticlesConfig, options: TrialOpti
   if (!Number.isInteger(options.budget) || options.budget < 1) throw new UserError(`training.epochs: expected a positive integer budget, got ${options.budget}`);
   if (!config.data.path) throw new UserError('data.path: tune trials read events from files; generate them once with `sciml data generate particles -o events/` and set data.path');
   if (!ctx.backend) await initBackend('auto');
-  const { splitOf } = await import('./task.js');
   const split = await splitOf(ctx, config, undefined);
   mkdirSync(options.checkpointDir, { recursive: true });
   const state = await trainParticles({

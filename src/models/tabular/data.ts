@@ -1,5 +1,5 @@
 /** The tabular task's data: the AutoML reading, holdout split and feature plan, and the target transform. */
-import type { TaskContext } from '../../tasks.js';
+import type { TaskContext } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
 import { prepareTable, readInputs, type Prepared } from '../automl/prepare.js';

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../runtime/atomic.js';
 import { MODEL_FORMAT, readTaggedJson, type ModelFile } from '../automl/model.js';
-import { writeMemberFile, type SavedMember } from '../automl/trial.js';
+import { writeMemberFile, type SavedMember } from '../automl/trial-common.js';
 import type { TargetTransform } from '../automl/target.js';
 import type { Learner, Params } from './learner.js';
 import type { TabularData } from './data.js';

@@ -3,13 +3,13 @@
  * once on the holdout against the mean of the training target; the model folder is the AutoML
  * format, so `sciml predict` serves it. The trial (trial.ts) trains it in budget steps for `sciml tune`.
  */
-import type { TaskContext, TaskDefinition, TaskOutcome } from '../../tasks.js';
+import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import { extractTarget } from './preprocess.js';
 import { LEARNERS } from './registry.js';
 import { allMetrics, type RegressionMetric } from '../automl/metrics.js';
 import { forward } from '../automl/target.js';
-import { ensureBackendFor, predictOriginal } from '../automl/trial.js';
+import { ensureBackendFor, predictOriginal } from '../automl/trial-common.js';
 import { loadModel, predictTable } from '../automl/model.js';
 import { holdoutOf, readInputs } from '../automl/prepare.js';
 import { writePredictions } from '../automl/outputs.js';

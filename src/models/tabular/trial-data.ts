@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TaskContext } from '../../tasks.js';
+import type { TaskContext } from '../../contracts/task.js';
 import { decodeStateFile, encodeStateFile, readStateFile, type DecodedState } from '../../runtime/state-file.js';
 import { writeFileAtomic } from '../../runtime/atomic.js';
 import { resolveDataPath } from '../automl/prepare.js';

@@ -16,13 +16,13 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochReport, FoldOptions, FoldOutcome, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../tasks.js';
+import type { EpochReport, FoldOptions, FoldOutcome, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
 import { readStateFile, writeStateFile, type DecodedState } from '../../runtime/state-file.js';
 import { mae, r2, rmse } from '../automl/metrics.js';
 import { forward, inverseInPlace, type TargetTransform } from '../automl/target.js';
-import { clampInPlace, ensureBackendFor, predictOriginal } from '../automl/trial.js';
+import { clampInPlace, ensureBackendFor, predictOriginal } from '../automl/trial-common.js';
 import type { Learner, Matrix, Params } from './learner.js';
 import { saveTabularModel } from './model-io.js';
 import { LEARNERS } from './registry.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { DenoiserMeta } from '../../models/denoiser/model-io.js';
-import { loadDenoiserPredictor, predictDenoiser, TRACE_COLUMN } from '../../models/denoiser/predict.js';
-import type { ServableAdapter, TraceColumn } from '../servable.js';
+import type { DenoiserMeta } from './model-io.js';
+import { loadDenoiserPredictor, predictDenoiser, TRACE_COLUMN } from './predict.js';
+import type { ServableAdapter, TraceColumn } from '../../contracts/servable.js';
 
 export const denoiserServable: ServableAdapter = {
   describe(where) {

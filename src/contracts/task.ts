@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { Logger } from './runtime/log.js';
-import type { RunDir } from './runtime/rundir.js';
-import type { BackendInfo } from './runtime/backend.js';
+import type { Logger } from '../runtime/log.js';
+import type { RunDir } from '../runtime/rundir.js';
+import type { BackendInfo } from '../runtime/backend.js';
+import type { JobTable } from '../execution/job.js';
 
 /** What a task's train/evaluate receives. The run directory already holds config.yaml. */
 export interface TaskContext {
@@ -15,6 +16,8 @@ export interface TaskContext {
   configFile?: string;
   /** Number of worker threads/processes a task may use (default: cores). */
   workers: number;
+  /** The job kinds an executor the task creates can run (given by the session; trial jobs run without one). */
+  jobs?: JobTable;
 }
 
 export interface TaskOutcome {
@@ -93,38 +96,5 @@ export interface TaskTrial<C> {
   crossValidate?(ctx: TaskContext, config: C, options: FoldOptions): Promise<FoldOutcome>;
 }
 
-export interface TaskEntry {
-  summary: string;
-  /** Absent until the task is built: configs naming it fail with a clear message. */
-  load?: () => Promise<TaskDefinition>;
-}
-
-/** Task kinds selected by a config's top-level `task:` field. */
-export const TASKS: Record<string, TaskEntry> = {
-  denoiser: { summary: '1-D convolutional denoising autoencoder for radio pulses', load: () => import('./models/denoiser/task.js').then((m) => m.denoiserTask) },
-  knots: { summary: 'knot signature regression from geometric invariants, with salience', load: () => import('./models/knots/task.js').then((m) => m.knotsTask) },
-  automl: { summary: 'time-budgeted tabular model search and ensembling', load: () => import('./models/automl/task.js').then((m) => m.automlTask) },
-  tabular: { summary: 'one tabular learner (gradient boosting, forests, ridge, k-NN, MLP) trained from YAML', load: () => import('./models/tabular/task.js').then((m) => m.tabularTask) },
-  particles: { summary: 'LHC Inclusive Classifier: GRU over particle lists plus high-level features, on streamed Parquet shards', load: () => import('./models/particles/task.js').then((m) => m.particlesTask) },
-};
-
-export const TASK_NAMES = Object.keys(TASKS);
-
-/** Generators for `sciml data generate <kind>`. */
-export interface GeneratorDefinition<O = any> {
-  name: string;
-  summary: string;
-  /** Options beyond -n/--seed, settable with --set key=value; strict zod object, all defaulted. */
-  options: z.ZodType<O>;
-  /** Returns an Arrow table (apache-arrow Table). */
-  generate(n: number, seed: number, options: O): Promise<import('apache-arrow').Table>;
-  defaultCount: number;
-  /** Generators of sharded data sets write files themselves (`--shards`); returns the files written. */
-  writeShards?(n: number, seed: number, options: O, output: string, shards: number): Promise<string[]>;
-}
-
-export const GENERATORS: Record<string, { summary: string; load?: () => Promise<GeneratorDefinition> }> = {
-  radio: { summary: 'simulated noisy radio traces with cosmic-ray pulses', load: () => import('./data/radio/generator.js').then((m) => m.radioGenerator) },
-  knots: { summary: 'synthetic knot invariants and signatures (published column format)', load: () => import('./data/knots/generate.js').then((m) => m.knotsGenerator) },
-  particles: { summary: 'simulated LHC events (W+jets, QCD, tt) as Parquet shards', load: () => import('./data/particles/generator.js').then((m) => m.particlesGenerator) },
-};
+/** Loads the task a config names; `file` is the config, for the error when the task is unknown or not built. */
+export type TaskLoader = (name: string, file: string) => Promise<TaskDefinition>;

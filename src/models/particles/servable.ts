@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadParticlesPredictor, predictEvents, type EventInput } from '../../models/particles/predict.js';
+import { loadParticlesPredictor, predictEvents, type EventInput } from './predict.js';
 import { CLASS_NAMES, HLF_FEATURES, NESTED_COLUMNS, N_HLF, N_PARTICLE_FEATURES, PARTICLE_FEATURES } from '../../data/particles/schema.js';
-import type { ServableAdapter, TraceColumn } from '../servable.js';
+import type { ServableAdapter, TraceColumn } from '../../contracts/servable.js';
 
 /** Events as the published nested columns: HLF_input (14 numbers) and GRU_input (a list of particles of 19 numbers). */
 export const particlesServable: ServableAdapter = {

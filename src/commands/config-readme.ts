@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { TASKS } from '../tasks.js';
+import { FAMILIES } from '../registry.js';
 import { projectRoot } from '../runtime/version.js';
-import { fieldsAsMarkdown } from './describe.js';
+import { fieldsAsMarkdown } from '../config/describe.js';
 
 /** configs/README.md, generated from the task schemas so it cannot drift (a test compares them). */
 export async function configsReadme(): Promise<string> {
@@ -17,15 +17,15 @@ export async function configsReadme(): Promise<string> {
     'and `--seed N` sets `seed`. Relative paths are resolved against the config file\'s folder.',
     'The resolved config, defaults filled in, is saved as `config.yaml` in the run directory.',
   ];
-  for (const [name, entry] of Object.entries(TASKS)) {
-    parts.push('', `## task: ${name}`, '', `${entry.summary}.`, '');
+  for (const { name, summary, task: load } of FAMILIES) {
+    parts.push('', `## task: ${name}`, '', `${summary}.`, '');
     const notes = `README-${name}.md`;
     if (existsSync(join(projectRoot, 'configs', notes))) parts.push(`The science and the data behind it: [${notes}](${notes}).`, '');
-    if (!entry.load) {
+    if (!load) {
       parts.push('Not built yet.');
       continue;
     }
-    const task = await entry.load();
+    const task = await load();
     parts.push(fieldsAsMarkdown(task.schema));
   }
   parts.push('', ...(await tuneSection()));

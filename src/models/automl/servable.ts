@@ -1,6 +1,7 @@
-import { loadModel } from '../../models/automl/model.js';
-import { automlInputFields, loadAutomlPredictor, predictAutoml } from '../../models/automl/predict.js';
-import { batchTable, type ServableAdapter } from '../servable.js';
+import { loadModel } from './model.js';
+import { automlInputFields, loadAutomlPredictor, predictAutoml } from './predict.js';
+import { batchTable } from '../../serve/servable.js';
+import type { ServableAdapter } from '../../contracts/servable.js';
 
 /** automl runs and tabular runs (one learner saved in the automl model format). */
 export const automlServable: ServableAdapter = {

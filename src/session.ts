@@ -1,24 +1,16 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TASKS, TASK_NAMES, type TaskDefinition, type TaskOutcome, type TaskContext } from '../tasks.js';
-import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, validateConfig, type Override } from '../config/load.js';
-import { UserError } from './errors.js';
-import { createLogger, type Logger, type ProgressMode } from './log.js';
-import { RunDir } from './rundir.js';
-import { redactSecrets } from './redact.js';
-import { recordInterruption } from './interrupt.js';
-import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { availableParallelism } from 'node:os';
-
-export interface GlobalOptions {
-  json: boolean;
-  quiet: boolean;
-  backend: BackendChoice;
-  /** How progress shows on stderr (`--progress`, SCIML_PROGRESS); absent: SCIML_PROGRESS or auto. */
-  progress?: ProgressMode;
-  /** Labels for the run this command makes (`--tag key=value`), stored in run.json. */
-  tags?: Record<string, string>;
-}
+import type { TaskDefinition, TaskOutcome, TaskContext } from './contracts/task.js';
+import type { GlobalOptions } from './contracts/globals.js';
+import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, taskField, validateConfig, type Override } from './config/load.js';
+import { UserError } from './runtime/errors.js';
+import { createLogger, type Logger } from './runtime/log.js';
+import { RunDir } from './runtime/rundir.js';
+import { redactSecrets } from './runtime/redact.js';
+import { recordInterruption } from './runtime/interrupt.js';
+import { initBackend, type BackendInfo } from './runtime/backend.js';
+import { TASK_NAMES, jobs, loadTask } from './registry.js';
 
 export interface ConfigRequest {
   file: string;
@@ -33,12 +25,6 @@ export interface ResolvedTaskConfig {
   config: { seed: number; task: string } & Record<string, unknown>;
   yaml: string;
   file: string;
-}
-
-export async function loadTask(name: string, file: string): Promise<TaskDefinition> {
-  const entry = TASKS[name];
-  if (!entry?.load) throw new UserError(`${file}: task: '${name}' is not built in this version of sciml yet (available: ${TASK_NAMES.filter((t) => TASKS[t].load).join(', ') || 'none'})`);
-  return entry.load();
 }
 
 /** Reads, overrides and validates a config: every error names file, line and field. */
@@ -60,7 +46,7 @@ export function defaultWorkers(): number {
 async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, log: Logger, configFile?: string): Promise<TaskContext> {
   let backend: BackendInfo | undefined;
   if (resolved.task.usesTensorflow) backend = await initBackend(g.backend);
-  return { run, log, seed: resolved.config.seed, backend, configFile, workers: defaultWorkers() };
+  return { run, log, seed: resolved.config.seed, backend, configFile, workers: defaultWorkers(), jobs };
 }
 
 async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
@@ -151,16 +137,11 @@ function refuseUnfinishedRun(dir: string): void {
   if (!existsSync(join(dir, 'metrics.json'))) throw new UserError(`${dir}: no metrics.json: the run did not finish, there is nothing to report`);
 }
 
+/** Re-renders a task run's report (a tune run's is commands/report.ts's business). */
 export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutcome> {
-  if (!existsSync(join(dir, 'config.yaml')) && existsSync(join(dir, 'tune.yaml'))) {
-    // A tune run: its report comes from the journal, not from a task.
-    const { renderTuneReport } = await import('../tune/index.js');
-    const html = await renderTuneReport(dir);
-    return { text: `${html}\n`, summary: { run_dir: dir, report: html } };
-  }
   const configFile = join(dir, 'config.yaml');
   if (!existsSync(configFile)) throw new UserError(`${dir}: not a run directory (no config.yaml, nor a tune run's tune.yaml)`);
-  const name = readTaskName(configFile, { task: (/^task:\s*(\S+)/m.exec(readFileSync(configFile, 'utf8')) ?? [])[1] }, undefined, TASK_NAMES);
+  const name = readTaskName(configFile, { task: taskField(readFileSync(configFile, 'utf8')) }, undefined, TASK_NAMES);
   refuseUnfinishedRun(dir);
   const task = await loadTask(name, configFile);
   const run = RunDir.open(dir);

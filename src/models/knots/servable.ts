@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { KnotModelState } from '../../models/knots/model.js';
-import { EXPLAIN_METHODS, igSettings, loadKnotsPredictor, predictKnots, type ExplainMethod } from '../../models/knots/predict.js';
-import { batchTable, type ServableAdapter } from '../servable.js';
+import type { KnotModelState } from './model.js';
+import { igSettings, loadKnotsPredictor, predictKnots } from './predict.js';
+import { EXPLAIN_METHODS, type ExplainMethod } from './explain.js';
+import { batchTable } from '../../serve/servable.js';
+import type { ServableAdapter } from '../../contracts/servable.js';
 
 export const knotsServable: ServableAdapter = {
   describe(where) {

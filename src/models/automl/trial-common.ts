@@ -1,0 +1,168 @@
+/** What regression and classification trials share: their data, task and result, member files, fold rows and seeds. */
+import { Random } from '../../runtime/random.js';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '../../runtime/atomic.js';
+import type { Learner, Matrix, Params } from '../tabular/learner.js';
+import { inverseInPlace, type TargetTransform } from './target.js';
+import type { RegressionMetric } from './metrics.js';
+import type { Config } from '../../search/space.js';
+import type { PowerCalibration } from './calibration.js';
+import type { ClassificationMetric } from './class-metrics.js';
+
+export interface TrialData {
+  X: Matrix;
+  y: Float64Array;
+  /** Holdout features (predicted with the bagged model; never used for scoring in the search). */
+  Xtest: Matrix;
+  folds: Int32Array;
+  k: number;
+  /** The search metric (a classification metric when `classes` is set). */
+  metric: RegressionMetric | ClassificationMetric;
+  /** Classification: the number of classes K (y holds class indices); undefined for regression. */
+  classes?: number;
+  /** Per-row training weights (class_weight: balanced). */
+  sampleWeight?: Float64Array;
+  /** Predictions are clipped below at this value (0 for non-negative targets). */
+  clampMin: number | null;
+  /** Where fold models of good trials are written. */
+  candidatesDir: string;
+}
+
+export interface TrialTask {
+  id: number;
+  config: Config;
+  budget: number;
+  transform: TargetTransform;
+  /** Seed of this configuration (the same for every rung, so promotions refit identically). */
+  seed: number;
+  /** Date.now() milliseconds after which fits should stop early. */
+  softDeadlineEpochMs?: number;
+  /** Save the fold models when the CV loss is below this. */
+  saveBelow: number;
+}
+
+export interface TrialResult {
+  kind: string;
+  params: Params;
+  loss: number;
+  foldLosses: number[];
+  oof: Float64Array;
+  test: Float64Array;
+  fitSeconds: number;
+  predictSeconds: number;
+  modelFile: string | null;
+}
+
+export interface SavedMember {
+  kind: string;
+  params: Params;
+  transform: TargetTransform;
+  clampMin: number | null;
+  /** Classification members: the number of classes, and the probability calibration if any. */
+  classes?: number;
+  calibration?: PowerCalibration;
+  folds: ReturnType<Learner['toJSON']>[];
+}
+
+export class DeadlineError extends Error {}
+
+/**
+ * Member files are JSON lines: the member without its fold models (and their count), then one
+ * line per fold model, so no single string approaches V8's string length limit (100 fully grown
+ * trees per fold on 16,000 rows are ~30 MB of JSON each). A file holding one JSON document (as
+ * written before) still loads.
+ */
+/** A member as JSON lines (a head, then one line per fold model): no single string holds a big forest. */
+export function memberBytes(member: SavedMember): Uint8Array {
+  const { folds, ...head } = member;
+  const lines = [JSON.stringify({ ...head, fold_lines: folds.length }), ...folds.map((f) => JSON.stringify(f))];
+  return Buffer.concat(lines.map((l) => Buffer.from(l + '\n')));
+}
+
+export function writeMemberFile(path: string, member: SavedMember): void {
+  writeFileAtomic(path, memberBytes(member));
+}
+
+/** A member file's first line: everything but the fold models (of a one-document file: all of it). */
+export function readMemberHead(path: string): Omit<SavedMember, 'folds'> {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.alloc(1 << 16);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const nl = chunk.subarray(0, n).indexOf(10);
+      chunks.push(Buffer.from(chunk.subarray(0, nl < 0 ? n : nl)));
+      if (nl >= 0) break;
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      // A one-document file written with indentation: its first line is not the whole head.
+      const { folds: _folds, ...head } = JSON.parse(readFileSync(path, 'utf8')) as SavedMember;
+      return head;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readMemberFile(path: string): SavedMember {
+  const buf = readFileSync(path);
+  const firstEnd = buf.indexOf(10);
+  let head: SavedMember & { fold_lines?: number };
+  try {
+    head = JSON.parse(buf.subarray(0, firstEnd < 0 ? buf.length : firstEnd).toString('utf8'));
+  } catch {
+    return JSON.parse(buf.toString('utf8')) as SavedMember; // a one-document file written with indentation
+  }
+  if (head.fold_lines === undefined) return head as SavedMember;
+  const { fold_lines: count, ...rest } = head;
+  const folds: SavedMember['folds'] = [];
+  let start = firstEnd + 1;
+  for (let i = 0; i < count; i++) {
+    let end = buf.indexOf(10, start);
+    if (end < 0) end = buf.length;
+    folds.push(JSON.parse(buf.subarray(start, end).toString('utf8')));
+    start = end + 1;
+  }
+  if (folds.length !== count) throw new Error(`${path}: expected ${count} fold models, found ${folds.length}`);
+  return { ...rest, folds } as SavedMember;
+}
+
+/** Learners built on tfjs: the backend must be initialized (once per thread) before they run. */
+const TENSORFLOW_KINDS = new Set(['mlp']);
+
+export async function ensureBackendFor(kinds: Iterable<string>): Promise<void> {
+  if (![...kinds].some((k) => TENSORFLOW_KINDS.has(k))) return;
+  const { currentBackend, initBackend } = await import('../../runtime/backend.js');
+  if (!currentBackend()) await initBackend('auto');
+}
+
+export function clampInPlace(p: Float64Array, min: number | null): Float64Array {
+  if (min !== null) for (let i = 0; i < p.length; i++) if (!(p[i] >= min)) p[i] = Number.isNaN(p[i]) ? p[i] : min;
+  return p;
+}
+
+/** Predictions of a fitted fold model in the target's own units. */
+export function predictOriginal(learner: Learner, X: Matrix, transform: TargetTransform, clampMin: number | null): Float64Array {
+  return clampInPlace(inverseInPlace(transform, Float64Array.from(learner.predict(X))), clampMin);
+}
+
+export function foldSeed(seed: number, fold: number): number {
+  return (Math.imul(seed ^ 0x2545f491, 0x9e3779b1) + fold * 0x632be5ab) >>> 0;
+}
+
+/** Fold f's training rows (a seeded `dataFraction` of them, for low rungs) and validation rows. */
+export function foldRows(folds: Int32Array, f: number, dataFraction: number, seed: number): { trainRows: number[]; validRows: number[] } {
+  let trainRows: number[] = [];
+  const validRows: number[] = [];
+  for (let i = 0; i < folds.length; i++) (folds[i] === f ? validRows : trainRows).push(i);
+  if (dataFraction < 1) {
+    const rng = new Random(foldSeed(seed, f) ^ 0xda7a);
+    const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
+    trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
+  }
+  return { trainRows, validRows };
+}

@@ -1,0 +1,18 @@
+import type { Family } from '../../contracts/family.js';
+import { EXPLAIN_METHODS, type ExplainMethod } from './explain.js';
+
+export const knotsFamily: Family = {
+  name: 'knots',
+  summary: 'knot signature regression from geometric invariants, with salience',
+  task: () => import('./task.js').then((m) => m.knotsTask),
+  generators: {
+    knots: { summary: 'synthetic knot invariants and signatures (published column format)', load: () => import('../../data/knots/generate.js').then((m) => m.knotsGenerator) },
+  },
+  servable: () => import('./servable.js').then((m) => m.knotsServable),
+  predict: {
+    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.where.runDir, r.input, r.output, { explain: r.explain as ExplainMethod | undefined, keep: r.keep })),
+    keep: true,
+    explain: [...EXPLAIN_METHODS],
+  },
+  modelMarker: 'full.json',
+};
