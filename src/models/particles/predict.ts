@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { extname } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UserError } from '../../runtime/errors.js';
-import { int32Column, readArrowFile, writeArrowTable } from '../../data/arrow.js';
+import { int32Column, readArrowFile } from '../../data/arrow.js';
+import { writeTableFile } from '../../data/write-table.js';
 import { predictionsToArrow, type Predictions } from '../../data/predictions.js';
 import { inGroups, openEventDataset, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
 import { CLASS_NAMES, HLF_FEATURES, NESTED_COLUMNS, N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
@@ -95,7 +96,7 @@ export async function predictToFile(modelDir: string, input: string, output: str
     if (input !== '-' && ARROW_EXTENSIONS.has(extname(input).toLowerCase())) {
       const events = eventsFromArrow(readArrowFile(input), input);
       const p = predictEvents(loaded, events);
-      await writeArrowTable(predictionsToArrow(p, { row: int32Column(Int32Array.from({ length: p.rows }, (_, i) => i)) }), output);
+      await writeTableFile(predictionsToArrow(p, { row: int32Column(Int32Array.from({ length: p.rows }, (_, i) => i)) }), output);
       return { rows: p.rows, output };
     }
     if (input === '-') throw new UserError("--input: particles runs read Parquet shards or an Arrow file, got '-' (stdin)");
@@ -110,7 +111,7 @@ export async function predictToFile(modelDir: string, input: string, output: str
       }
     }
     const p = concatPredictions(parts);
-    await writeArrowTable(predictionsToArrow(p, { shard: int32Column(Int32Array.from(shards)), row: int32Column(Int32Array.from(rows)) }), output);
+    await writeTableFile(predictionsToArrow(p, { shard: int32Column(Int32Array.from(shards)), row: int32Column(Int32Array.from(rows)) }), output);
     return { rows: p.rows, output };
   } finally {
     loaded.net.dispose();
