@@ -16,7 +16,7 @@ import type { BackendChoice } from '../runtime/backend.js';
 import { createExecutor } from '../execution/create.js';
 import { blobHash } from '../execution/files.js';
 import type { Executor, JobOutcome, JobTable } from '../execution/job.js';
-import { createAdamState } from '../models/denoiser/adam.js';
+import { createAdamState, type AdamState } from '../models/denoiser/adam.js';
 import type { DistributedSettings } from './config.js';
 import { readDriverState, writeDriverState, type DriverState } from './checkpoint.js';
 import { combine, stepRange, type OuterState, type ReplicaState } from './local-sgd.js';
@@ -85,6 +85,8 @@ export interface JobRecord {
   started_ms: number;
   ended_ms: number;
   compute_s: number;
+  /** Examples this replica trained on in the round. */
+  examples: number;
 }
 
 export interface RoundRecord {
@@ -97,6 +99,8 @@ export interface RoundRecord {
   metrics: Record<string, number>;
   learning_rate: number;
   seconds: number;
+  /** Training examples over all replicas this round. */
+  examples: number;
   examples_per_s: number;
   /** Replicas that reported (the rest failed for good; see `lost`). */
   replicas: number;
@@ -113,6 +117,8 @@ export interface RoundRecord {
 
 export interface DistributedOutcome {
   params: Float32Array;
+  /** Adam's combined moments after the last round (a model file that continues training keeps them). */
+  adam: AdamState;
   bestParams: Float32Array;
   /** 1-based; 0 when no round ran. */
   bestRound: number;
@@ -249,6 +255,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
         metrics: validation.metrics,
         learning_rate: learningRate,
         seconds,
+        examples,
         examples_per_s: examples / seconds,
         replicas: ok.length,
         lost: lost.map(({ replica }) => replica),
@@ -256,7 +263,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
         compute_s: computeS,
         validation_s: validationS,
         overhead_s: Math.max(0, seconds - computeS - validationS),
-        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, compute_s: (o.result as ReplicaResult).computeMs / 1000 })),
+        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, compute_s: (o.result as ReplicaResult).computeMs / 1000, examples: (o.result as ReplicaResult).examples })),
       };
       state.history.push(record);
       if (validation.loss < state.bestLoss - s.minDelta) {
@@ -275,5 +282,5 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
   } finally {
     await executor.close();
   }
-  return { params: state.params, bestParams: state.bestParams, bestRound: state.bestRound, bestLoss: state.bestLoss, history: state.history, stoppedEarly: state.stoppedEarly, resumedAt, replicas, executor: executor.name };
+  return { params: state.params, adam: state.adam, bestParams: state.bestParams, bestRound: state.bestRound, bestLoss: state.bestLoss, history: state.history, stoppedEarly: state.stoppedEarly, resumedAt, replicas, executor: executor.name };
 }
