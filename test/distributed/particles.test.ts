@@ -27,7 +27,7 @@ let split: Split;
 before(async () => {
   await initBackend('wasm');
   writeSimulatedDataset(events, 480, 4, 13, { layout: 'flat', maxParticles: 8, rowGroupSize: 40 });
-  config = particlesSchema.parse({ task: 'particles', seed: 5, data: { path: events, max_particles: 6, shuffle_buffer: 48 }, model: { units: 4, dense: [6] }, baseline: { dense: [6] }, training: { epochs: 2, batch_size: 32, learning_rate: 0.003 } });
+  config = particlesSchema.parse({ task: 'particles', seed: 5, data: { path: events, max_particles: 6, shuffle_buffer: 48 }, model: { units: 4, dense: [6] }, baseline: { dense: [6] }, training: { epochs: 1, batch_size: 32, learning_rate: 0.01 } });
   const ds = await openEventDataset(events);
   split = { train: ds, test: ds, testPart: 'test', fractions: { validation: config.data.validation_fraction, test: config.data.test_fraction } };
 });
@@ -53,21 +53,21 @@ test('particles: 2 replicas stream only their own shards, and a driver resumed m
     for (let row = 0; row < sh.rows; row++) if (eventPart(config.seed, basename(sh.path), row, split.fractions) === 'train') k++;
     return n + k;
   }, 0);
-  assert.equal(straight.rounds.length, 4);
+  assert.equal(straight.rounds.length, 2);
   for (const replica of [0, 1]) {
-    const perEpoch = straight.rounds.slice(0, 2).flatMap((r) => r.jobs).filter((j) => j.replica === replica).reduce((n, j) => n + j.examples, 0);
+    const perEpoch = straight.rounds.flatMap((r) => r.jobs).filter((j) => j.replica === replica).reduce((n, j) => n + j.examples, 0);
     assert.equal(perEpoch, trainEvents(replica), `replica ${replica} trained on exactly its shards' training events`);
   }
   assert.ok(trainEvents(0) + trainEvents(1) > 1.5 * Math.max(trainEvents(0), trainEvents(1)));
-  const last = straight.state.history[straight.state.history.length - 1];
-  assert.ok(last.val_auc_macro > 0.6, `validation AUC ${last.val_auc_macro}`);
+  const [r1, r2] = straight.state.history;
+  assert.ok(r2.val_loss < r1.val_loss, `the averaged model improves from round to round: validation loss ${r1.val_loss} then ${r2.val_loss}`);
 
-  // the driver stops after round 1 of 4 (its checkpoint is written after every round); the resumed
+  // the driver stops after round 1 of 2 (its checkpoint is written after every round); the resumed
   // one starts mid-epoch on fresh threads, whose replicas read up to their first step
   const first = await trainParticlesDistributed({ config, split, log: silentLogger, epochs: 0.5, distribution: distribution('resumed') });
   assert.equal(first.rounds.length, 1);
   const resumed = await trainParticlesDistributed({ config, split, log: silentLogger, resume: true, distribution: distribution('resumed') });
-  assert.equal(resumed.rounds.length, 4);
+  assert.equal(resumed.rounds.length, 2);
   assert.deepEqual(resumed.state.params, straight.state.params);
   assert.deepEqual(resumed.state.baselineParams, straight.state.baselineParams);
 });
@@ -90,13 +90,10 @@ test('particles: sciml train --replicas 2 writes rounds.json, a run.json summary
 test('particles: --min-replicas lets a round close with the replicas that reported; without it the run stops, resumable', async () => {
   const { jobs: lossy } = await import('./lossy-jobs.js');
   const how = (name: string, minReplicas: number) => ({ settings: { ...settings(2, 2), minReplicas }, execution: { spec: 'local', jobs: lossy }, backend: 'wasm' as const, runKey: join(dir, name), checkpointPath: join(dir, `${name}.ckpt`) });
-  const one = { ...config, training: { ...config.training, epochs: 1 } };
-  await assert.rejects(trainParticlesDistributed({ config: one, split, log: silentLogger, distribution: how('strict', 0) }), /round 2 lost 1 of 2 replicas \(replica 1: .*lost for good.*\); the run can be resumed/);
-  const degraded = await trainParticlesDistributed({ config: one, split, log: silentLogger, distribution: how('degraded', 1) });
+  await assert.rejects(trainParticlesDistributed({ config, split, log: silentLogger, distribution: how('lossy', 0) }), /round 2 lost 1 of 2 replicas \(replica 1: .*lost for good.*\); the run can be resumed/);
+  // resumed with --min-replicas 1 (the checkpoint of round 1 continues: min_replicas is not part of the trajectory's fingerprint)
+  const degraded = await trainParticlesDistributed({ config, split, log: silentLogger, resume: true, distribution: how('lossy', 1) });
   assert.deepEqual(degraded.rounds.map((r) => [r.replicas, r.lost]), [[2, []], [1, [1]]]);
   assert.deepEqual(degraded.rounds[1].jobs.map((j) => j.replica), [0]);
-  // the strict run checkpointed round 1; resumed with --min-replicas 1 it ends where the degraded run did:
-  // the result is a function of seed, replica count and which replicas were lost in which rounds
-  const resumed = await trainParticlesDistributed({ config: one, split, log: silentLogger, resume: true, distribution: how('strict', 1) });
-  assert.deepEqual(resumed.state.params, degraded.state.params);
+  assert.equal(degraded.rounds[1].examples, degraded.rounds[1].jobs[0].examples);
 });
