@@ -14,7 +14,8 @@ import type { BackendChoice } from '../../runtime/backend.js';
 import { UserError } from '../../runtime/errors.js';
 import type { ReplicaFamily, ReplicaTrainer, StepPlan } from '../../distributed/family.js';
 import type { DistributedSettings } from '../../distributed/config.js';
-import { trainDistributed, type ExecutionTarget, type RoundRecord } from '../../distributed/driver.js';
+import { trainDistributed, type ExecutionTarget } from '../../distributed/driver.js';
+import type { RoundRecord } from '../../distributed/rounds.js';
 import { eventPart, inGroups, openEventDataset, partFilter, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
 import { makeBatch } from './batch.js';
 import { Network, paramCount, type NetSpec, type Standardizer } from './network.js';
@@ -180,6 +181,7 @@ export async function trainParticlesDistributed(o: TrainOptions & { distribution
   try {
     const outcome = await trainDistributed({
       family: 'particles',
+      replicaFamily: particlesReplicas,
       spec,
       backend: how.backend,
       seed,
