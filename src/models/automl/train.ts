@@ -8,7 +8,7 @@ import type { TaskContext, TaskOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import type { Matrix } from '../tabular/learner.js';
 import type { AutomlConfig } from './config.js';
-import { buildEnsembles, memberName } from './choose.js';
+import { buildEnsembles, memberName, type Candidate, type EnsembleChoice } from './choose.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { leaderboardBytes, leaderboardText, rankRows } from './leaderboard.js';
 import { allMetrics, lossOf, metricOfLoss, type RegressionMetric } from './metrics.js';
@@ -20,7 +20,10 @@ import { prepare, readInputs } from './prepare.js';
 import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
 import { predictMember } from './trial.js';
-import { ensureBackendFor, readMemberFile, type SavedMember, type TrialData } from './trial-common.js';
+import { ensureBackendFor, readMemberFile, readMemberHead, writeMemberFile, type SavedMember, type TrialData } from './trial-common.js';
+import { refitMember } from './refit.js';
+import type { ModelFile } from './model.js';
+import type { Prepared } from './prepare.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 import { createExecutor } from '../../execution/create.js';
 import type { Executor } from '../../execution/job.js';
@@ -110,7 +113,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     const best = out.choices.reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
     const bestSingle = out.choices.filter((c) => c.final.type === 'single').reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
     const scoreAll = (y: Float64Array, p: Float64Array): Record<string, number> => (classification ? allClassificationMetrics(y, p) : allMetrics(y, p));
-    const finalMetrics = scoreAll(prep.ytest, best.test);
+    const baggedMetrics = scoreAll(prep.ytest, best.test);
     const baselineMetrics = scoreAll(prep.ytest, bestSingle.test);
     // Classification leaderboards show accuracy beside the chosen metric.
     const accuracyOf = (oof: Float64Array, test: Float64Array) => (classification ? { cv_accuracy: accuracy(prep.y, oof), holdout_accuracy: accuracy(prep.ytest, test) } : {});
@@ -143,8 +146,12 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       higherIsBetter(metric),
     );
 
-    // Saved model: only the members the final model needs.
+    // Saved model: only the members the final model needs; compact: each refitted once on all rows.
     const model = await ctx.run.phase('save', () => saveModel(ctx.run, prep, search.transform, out.candidates, best, metric));
+    const deploy = config.ensemble.deploy;
+    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds)) : { test: best.test, seconds: 0 };
+    const finalMetrics = deploy === 'compact' ? scoreAll(prep.ytest, deployed.test) : baggedMetrics;
+    const deployedBest: EnsembleChoice = { ...best, test: deployed.test };
     const memberPreds = best.members.map((m) => out.candidates[m]);
     let importance: FeatureImportance[] = [];
     const left = startMs + timeLimitMs - Date.now();
@@ -164,8 +171,8 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     }
     const perModel = new Map<string, Float64Array>([[bestSingle.name, bestSingle.test]]);
     for (const c of memberPreds) perModel.set(c.name, c.test);
-    if (classification) writeClassPredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
-    else writePredictions(ctx.run, prep, best.test, [...perModel].map(([name, test]) => ({ name, test })));
+    if (classification) writeClassPredictions(ctx.run, prep, deployedBest, [...perModel].map(([name, test]) => ({ name, test })));
+    else writePredictions(ctx.run, prep, deployed.test, [...perModel].map(([name, test]) => ({ name, test })));
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
@@ -177,6 +184,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       model_bytes: footprint.model_bytes,
       predict_peak_rss_bytes: footprint.predict_peak_rss_bytes,
       final_model: best.name,
+      deploy,
       problem_type: prep.problem.type,
       [`cv_${metric}`]: metricOfLoss(metric, best.cvLoss),
       [`holdout_${metric}`]: finalMetrics[metric],
@@ -191,6 +199,9 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       task: 'automl',
       metrics: finalMetrics,
       baseline: baselineMetrics,
+      deploy,
+      // The final model with every fold model kept (the model that was cross-validated), for comparison.
+      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds } : {}),
       metric,
       final_model: best.name,
       baseline_model: bestSingle.name,
@@ -224,6 +235,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       '',
       `problem type: ${prep.problem.type} (${prep.problem.reason})`,
       `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
+      deploy === 'compact' ? `deploy: compact (members refitted on all rows in ${deployed.seconds.toFixed(1)} s; with every fold model kept: holdout ${metric} ${baggedMetrics[metric].toFixed(4)})` : 'deploy: bagged (every fold model kept)',
       `model: ${formatBytes(footprint.model_bytes)} on disk; predict peak RSS ${footprint.predict_peak_rss_bytes === null ? `- (${footprint.predict_note})` : `${formatBytes(footprint.predict_peak_rss_bytes)} (${footprint.predict_rows} rows)`}`,
       `${search.records.length} trials in ${elapsed.toFixed(1)} s;${classification ? '' : ` target transform ${search.transform};`} run ${ctx.run.path}`,
     ].join('\n');
@@ -234,6 +246,24 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   }
 }
 
+/**
+ * Replaces each saved member of the model folder by its refit on all training rows (one at a time:
+ * refit, write, predict the holdout) and returns the final model's holdout predictions.
+ */
+async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number): Promise<{ test: Float64Array; seconds: number }> {
+  const t0 = performance.now();
+  const K = prep.problem.classes?.length;
+  const data = { X: prep.X, y: prep.y, k, ...(K !== undefined ? { classes: K, sampleWeight: prep.sampleWeight } : {}) };
+  const preds: Float64Array[] = [];
+  for (const [j, m] of model.members.entries()) {
+    const path = join(modelDir, m.file);
+    const member = await refitMember(readMemberHead(path), data, candidates[best.members[j]].record.seed);
+    writeMemberFile(path, member);
+    preds.push(predictMember(member, prep.Xtest));
+  }
+  const test = combine(model.final, preds, model.members.map((m) => m.name), prep.Xtest, prep.clampMin, best.stacker, K);
+  return { test, seconds: (performance.now() - t0) / 1000 };
+}
 
 function classCounts(y: Float64Array, classes: string[]): Record<string, number> {
   const counts = new Array<number>(classes.length).fill(0);
