@@ -10,7 +10,7 @@ import type { Learner, LearnerFactory, Matrix } from '../../src/models/tabular/l
 import { LEARNERS } from '../../src/models/tabular/registry.js';
 import { CLASSIFIERS } from '../../src/models/tabular/classifiers.js';
 import type { Classifier } from '../../src/models/tabular/classifier.js';
-import { treeToJSON } from '../../src/models/tabular/tree.js';
+import { treeToJSON, type FlatTree } from '../../src/models/tabular/tree.js';
 import { classTreeToJSON } from '../../src/models/tabular/class-tree-json.js';
 import { unpackTrees, type TreePack } from '../../src/models/tabular/tree-pack.js';
 
@@ -32,11 +32,28 @@ function predictionsOf(model: Learner): Float64Array {
   return 'predictProba' in model ? (model as Classifier).predictProba(probe) : model.predict(probe);
 }
 
+/** The tree renumbered breadth-first, so each split's children are adjacent (as the old classification tree JSON needs). */
+function breadthFirst(t: FlatTree): FlatTree {
+  const n = t.feature.length;
+  const order = [0];
+  const id = new Int32Array(n);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    if (t.feature[i] >= 0) {
+      id[t.left[i]] = order.push(t.left[i]) - 1;
+      id[t.right[i]] = order.push(t.right[i]) - 1;
+    }
+  }
+  const pick = <A extends Float64Array | Int32Array | Uint8Array>(a: A) => a.map((_, k) => a[order[k]]) as A;
+  const child = (a: Int32Array) => Int32Array.from(order, (i) => (t.feature[i] >= 0 ? id[a[i]] : -1));
+  return { feature: pick(t.feature), threshold: pick(t.threshold), bin: pick(t.bin), missingLeft: pick(t.missingLeft), left: child(t.left), right: child(t.right), value: pick(t.value) };
+}
+
 /** The same state in the format of model folders before version 2: one JSON object per tree. */
 function perTreeState(state: { pack: TreePack } & Record<string, unknown>): Record<string, unknown> {
   const { pack, ...rest } = state;
   const { trees, leaves } = unpackTrees(pack);
-  return { ...rest, trees: leaves ? trees.map((t, i) => classTreeToJSON(t, leaves[i])) : trees.map(treeToJSON) };
+  return { ...rest, trees: leaves ? trees.map((t, i) => classTreeToJSON(breadthFirst(t), leaves[i])) : trees.map(treeToJSON) };
 }
 
 /** `smaller`: how many times smaller than the old form the packed form is at least (classification forests' old form was already compact). */

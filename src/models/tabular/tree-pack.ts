@@ -5,9 +5,9 @@
  * thresholds (or +Infinity), so each feature's distinct thresholds are listed once (Float64) and a
  * split stores its index into that list (one byte for up to 256). Leaf values are Float32, which
  * the tree builder already rounds them to, so a reloaded model predicts exactly as the fitted one.
- * Children: the builder adds a split's two children together (right = left + 1), so only the left
- * child is stored. Classification trees' sparse leaves are stored in node order, so the leaf number
- * is implicit.
+ * Nodes are stored in preorder (a split, its left subtree, then its right subtree), so which nodes
+ * are leaves is the whole structure: no child indices are stored. Classification trees' sparse
+ * leaves are stored in that order too, so the leaf number is implicit.
  */
 import type { SparseLeaves } from './class-tree.js';
 import type { FlatTree } from './tree.js';
@@ -30,9 +30,9 @@ export interface TreePack {
   cutBytes: 1 | 2 | 4;
   /** Per split node: one bit, missing values go left. */
   missingLeft: string;
-  /** Per split node: the left child (`leftBytes` wide); the right child is left + 1. */
-  left: string;
-  leftBytes: 1 | 2 | 4;
+  /** Packs written before nodes were stored in preorder: per split node its left child (`leftBytes` wide), the right child being left + 1. */
+  left?: string;
+  leftBytes?: 1 | 2 | 4;
   /** Regression trees: Float32 per leaf node. */
   value?: string;
   /** Classification trees: per leaf node (in node order) its count of non-zero classes, those classes, and the Float32 frequencies of leaves with more than one. */
@@ -78,16 +78,13 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
   let total = 0;
   let splits = 0;
   let maxFeature = 0;
-  let maxNodes = 0;
   for (const t of trees) {
     const n = t.feature.length;
     total += n;
-    maxNodes = Math.max(maxNodes, n);
     for (let i = 0; i < n; i++) {
       if (t.feature[i] < 0) continue;
       splits++;
       if (t.feature[i] + 1 > maxFeature) maxFeature = t.feature[i] + 1;
-      if (t.right[i] !== t.left[i] + 1) throw new Error('packTrees: expected right = left + 1');
     }
   }
   // Each feature's distinct thresholds (categorical splits carry NaN: they route by their mask).
@@ -97,12 +94,10 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
   const indexOf = tables.map((tab) => new Map(Array.from(tab, (v, k) => [v, k] as [number, number])));
   const featureBytes = widthFor(maxFeature);
   const cutBytes = widthFor(Math.max(0, ...tables.map((t) => t.length)));
-  const leftBytes = widthFor(maxNodes);
   const nodes = new Uint32Array(trees.length);
   const feature = uintArray(featureBytes, total);
   const cut = uintArray(cutBytes, splits);
   const missingLeft = new Uint8Array(Math.ceil(splits / 8));
-  const left = uintArray(leftBytes, splits);
   const leafTotal = total - splits;
   const value = leaves ? undefined : new Float32Array(leafTotal);
   const categories: NonNullable<TreePack['categories']> = [];
@@ -120,15 +115,16 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
   trees.forEach((t, ti) => {
     const n = t.feature.length;
     nodes[ti] = n;
-    for (let i = 0; i < n; i++, p++) {
+    const order = preorder(t);
+    for (let j = 0; j < n; j++, p++) {
+      const i = order[j];
       const f = t.feature[i];
       feature[p] = f + 1;
       if (f >= 0) {
         const mask = t.catMask?.[i];
-        if (mask) categories.push({ tree: ti, node: i, bins: mask.length, left: Array.from(mask.keys()).filter((b) => mask[b] === 1) });
+        if (mask) categories.push({ tree: ti, node: j, bins: mask.length, left: Array.from(mask.keys()).filter((b) => mask[b] === 1) });
         else cut[s] = indexOf[f].get(t.threshold[i])!;
         if (t.missingLeft[i] === 1) missingLeft[s >> 3] |= 1 << (s & 7);
-        left[s] = t.left[i];
         s++;
       } else {
         if (value) value[l] = t.value[i];
@@ -163,8 +159,6 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
     cut: b64(cut),
     cutBytes,
     missingLeft: b64(missingLeft),
-    left: b64(left),
-    leftBytes,
     ...(value ? { value: b64(value) } : {}),
     ...(leaves
       ? {
@@ -177,6 +171,20 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
       : {}),
     ...(categories.length ? { categories } : {}),
   };
+}
+
+/** The tree's node ids in preorder. */
+function preorder(t: FlatTree): Int32Array {
+  const order = new Int32Array(t.feature.length);
+  const stack = [0];
+  let k = 0;
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    order[k++] = i;
+    if (t.feature[i] >= 0) stack.push(t.right[i], t.left[i]);
+  }
+  if (k !== order.length) throw new Error(`packTrees: ${order.length - k} nodes unreachable from the root`);
+  return order;
 }
 
 export function isTreePack(x: unknown): x is TreePack {
@@ -201,7 +209,7 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
   for (let f = 0; f < cutCounts.length; f++) cutStart[f + 1] = cutStart[f] + cutCounts[f];
   const cut = readUint(pack.cut, pack.cutBytes, splits, 'cut');
   const missingBits = new Uint8Array(decode(pack.missingLeft, 1, Math.ceil(splits / 8), 'missingLeft'));
-  const leftIn = readUint(pack.left, pack.leftBytes, splits, 'left');
+  const leftIn = pack.left !== undefined ? readUint(pack.left, pack.leftBytes ?? 4, splits, 'left') : undefined;
   const leafTotal = total - splits;
   const valueIn = pack.value !== undefined ? new Float32Array(decode(pack.value, 4, leafTotal, 'value')) : undefined;
 
@@ -215,23 +223,39 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
   let s = 0;
   let l = 0;
   let p = 0;
+  const awaitingRight: number[] = [];
   for (let t = 0; t < nodes.length; t++) {
     let leafInTree = 0;
+    awaitingRight.length = 0;
     for (let i = 0; i < nodes[t]; i++, p++) {
       const f = featureIn[p] - 1;
       feature[p] = f;
+      // Preorder: node i is the left child of a split just before it, else the right child of the latest split still without one.
+      if (!leftIn && i > 0) {
+        if (feature[p - 1] >= 0) {
+          left[p - 1] = i;
+          awaitingRight.push(p - 1);
+        } else {
+          const parent = awaitingRight.pop();
+          if (parent === undefined) throw new Error('corrupt tree pack: more nodes than the tree has room for');
+          right[parent] = i;
+        }
+      }
       if (f >= 0) {
         if (f >= cutCounts.length) throw new Error(`corrupt tree pack: feature ${f} has no thresholds`);
         threshold[p] = cuts[cutStart[f] + cut[s]];
         missingLeft[p] = (missingBits[s >> 3] >> (s & 7)) & 1;
-        left[p] = leftIn[s];
-        right[p] = leftIn[s] + 1;
+        if (leftIn) {
+          left[p] = leftIn[s];
+          right[p] = leftIn[s] + 1;
+        }
         s++;
       } else {
         value[p] = valueIn ? valueIn[l] : leafInTree++;
         l++;
       }
     }
+    if (!leftIn && nodes[t] > 0 && (awaitingRight.length > 0 || feature[p - 1] >= 0)) throw new Error(`corrupt tree pack: tree ${t} ends before its last split's right child`);
   }
   const trees: FlatTree[] = [];
   let start = 0;
