@@ -12,7 +12,8 @@ import { bin } from '../helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'sciml-startup-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const hook = join(dir, 'hook.mjs');
-writeFileSync(hook, "export async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n");
+// The hook runs on the loader thread: it writes to fd 2 directly (a stream write from there can be lost when a quick command exits).
+writeFileSync(hook, "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }\n");
 const register = join(dir, 'register.mjs');
 writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
 
