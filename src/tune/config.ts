@@ -344,5 +344,3 @@ export function checkTrialConfig(setup: TuneSetup, config: Record<string, unknow
   if (r.success) return { ok: true, config: r.data as Record<string, unknown> };
   return { ok: false, error: r.error.issues.map((i) => `${formatPath(i.path.filter((p): p is string | number => typeof p !== 'symbol'))}: ${i.message}`).join('; ') };
 }
-
-export { UserError };
