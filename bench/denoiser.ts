@@ -24,7 +24,7 @@ import { simulateTraces } from '../src/data/radio/simulator.js';
 import { writeNpz } from '../src/data/npy.js';
 import { architectureOf, denoiserSchema } from '../src/models/denoiser/config.js';
 import { createAdamState } from '../src/models/denoiser/adam.js';
-import { packTraceShard } from '../src/models/denoiser/distributed.js';
+import { denoiserReplicas, packTraceShard } from '../src/models/denoiser/distributed.js';
 import { Replica, readParams } from '../src/models/denoiser/replica.js';
 import { LocalExecutor } from '../src/execution/local.js';
 import { jobs } from '../src/registry.js';
@@ -83,7 +83,7 @@ async function measureSciml(backend: Exclude<BackendChoice, 'auto'>, workers: nu
     const jobs = shards.map((shard, replica) => {
       const payload: ReplicaPayload = { family: 'denoiser', spec: { arch, seed: 1 }, shardKey: blobHash(shard), backend, seed: 1, replica, replicas: workers, round: 0, epoch: 0, fromStep: 0, toStep: Math.min(steps, Math.ceil(n / workers / batchSize)), batchSize, learningRate: config.training.learning_rate };
       const inputs = { shard, state };
-      if (!executor) return Promise.resolve(trainReplicaHandler(payload, inputs, { jobId: "bench", signal: new AbortController().signal, progress: () => {}, scratchDir: "" })).then((o) => o.result.examples);
+      if (!executor) return Promise.resolve(trainReplicaHandler(async () => denoiserReplicas)(payload, inputs, { jobId: "bench", signal: new AbortController().signal, progress: () => {}, scratchDir: "" })).then((o) => o.result.examples);
       return executor.submit<{ examples: number }>({ kind: 'train-replica', id: `bench-${replica}-${Math.random()}`, payload, inputs }).then((o) => {
         if (o.status !== 'ok') throw new Error(o.error);
         return o.result!.examples;

@@ -4,11 +4,15 @@
  * features] with trailing padding (real lengths uniform in [T/4, T]), the state at each event's
  * last real step, Dense(3), softmax cross-entropy, Adam.
  *   - sciml native: the fused oneDNN sequence op (src/runtime/native/recurrent.ts), 2 threads;
- *   - sciml wasm: the same model step by step in tfjs ops (the fallback), timed over one step;
+ *   - sciml wasm: the same model step by step in tfjs ops (the fallback), timed over one step of
+ *     the first --wasm-batch events (16: a step of 128 takes minutes and GBs of tfjs tape);
  *   - PyTorch, 2 threads, same data: nn.GRU over every padded step (the same work as sciml), and
- *     with pack_padded_sequence (padded steps skipped) for reference. The peer runs with
- *     OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in its command alone; the table names its kernels.
- * Options: --seconds S (10), --rounds N (2), --steps T (801), --batch B (128), --no-wasm, --no-torch.
+ *     with --packed also pack_padded_sequence (padded steps skipped: sciml does not skip them, so
+ *     this is for reference; torch 1.13's packed CPU GRU took over 10 minutes for 3 steps here).
+ *     The peer runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in its command alone; the
+ *     table names its kernels.
+ * Options: --seconds S (10), --rounds N (2), --steps T (801), --batch B (128), --wasm-batch B (16),
+ * --packed, --no-wasm, --no-torch.
  * Prints a table, then one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,12 +32,14 @@ interface Options {
   rounds: number;
   steps: number;
   batch: number;
+  wasmBatch: number;
   wasm: boolean;
   torch: boolean;
+  packed: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 2, steps: 801, batch: 128, wasm: true, torch: true };
+  const o: Options = { seconds: 10, rounds: 2, steps: 801, batch: 128, wasmBatch: 16, wasm: true, torch: true, packed: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -45,9 +51,11 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--rounds') o.rounds = Math.round(num());
     else if (a === '--steps') o.steps = Math.round(num());
     else if (a === '--batch') o.batch = Math.round(num());
+    else if (a === '--wasm-batch') o.wasmBatch = Math.round(num());
+    else if (a === '--packed') o.packed = true;
     else if (a === '--no-wasm') o.wasm = false;
     else if (a === '--no-torch') o.torch = false;
-    else throw new Error(`unknown option ${a} (known: --seconds, --rounds, --steps, --batch, --no-wasm, --no-torch)`);
+    else throw new Error(`unknown option ${a} (known: --seconds, --rounds, --steps, --batch, --wasm-batch, --packed, --no-wasm, --no-torch)`);
   }
   return o;
 }
@@ -70,6 +78,10 @@ function makeProblem(B: number, T: number): Problem {
   for (let b = 0; b < B; b++) for (let i = 0; i < lengths[b] * FEATURES; i++) x[b * T * FEATURES + i] = r.normal();
   const labels = Int32Array.from({ length: B }, () => r.int(0, 2));
   return { x, lengths, labels, B, T };
+}
+
+function firstEvents(p: Problem, n: number): Problem {
+  return { x: p.x.subarray(0, n * p.T * FEATURES), lengths: p.lengths.subarray(0, n), labels: p.labels.subarray(0, n), B: n, T: p.T };
 }
 
 /** The GRU classifier's variables, Keras layout (reset-after GRU), seeded. */
@@ -165,18 +177,18 @@ async function main(): Promise<void> {
       }
       rows.push([`sciml native (fused oneDNN GRU, ${info.engine?.threads} threads)`, native, `best of ${o.rounds} rounds; ${info.engine?.isa}`]);
     } else rows.push(['sciml native', null, `engine ${nativeError}`]);
-    if (o.torch && !torchNote) {
+    if (o.torch && o.packed && !torchNote) {
       const t = measureTorch(npz, o.seconds, 'packed');
       if (!('error' in t)) torchPacked = t.events_per_s;
     }
     let wasm: number | null = null;
     if (o.wasm) {
       await initBackend('wasm');
-      wasm = measureSciml(p, false, 0, 1);
+      wasm = measureSciml(firstEvents(p, Math.min(o.wasmBatch, p.B)), false, 0, 1);
     }
-    rows.push(['sciml wasm (step by step, 1 thread)', wasm, o.wasm ? 'one step' : 'skipped']);
+    rows.push(['sciml wasm (step by step, 1 thread)', wasm, o.wasm ? `one step of ${Math.min(o.wasmBatch, p.B)} events` : 'skipped']);
     rows.push(['PyTorch nn.GRU, 2 threads, all padded steps', torch, torchNote || `${torchInfo}, best of ${o.rounds} rounds`]);
-    rows.push(['PyTorch nn.GRU, 2 threads, pack_padded_sequence', torchPacked, torchNote || 'padded steps skipped; one round']);
+    if (o.packed) rows.push(['PyTorch nn.GRU, 2 threads, pack_padded_sequence', torchPacked, torchNote || 'padded steps skipped; one round']);
     figures.backend = nativeError ? 'wasm' : 'native';
     figures.sciml_train_events_per_s = native === null ? null : round1(native);
     figures.torch_train_events_per_s = torch === null ? null : round1(torch);

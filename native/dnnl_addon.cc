@@ -483,9 +483,12 @@ void copy_into(stream &st, memory from, memory &to) {
 
 void free_workspace(napi_env, void *data, void *) { std::free(data); }
 
-// rnnForward(kind, x, kernel, recurrentKernel, bias, y, params [N T F U]) -> workspace ArrayBuffer
+// rnnForward(kind, x, kernel, recurrentKernel, bias, y, params [N T F U], reuse) -> workspace ArrayBuffer.
+// `reuse` (an ArrayBuffer from an earlier call whose backward pass is done, or null) is used as the
+// workspace when large enough: a fresh workspace is hundreds of MB for 801 steps, and the kernel
+// zeroing its pages on first touch cost as much as the GRU itself.
 napi_value RnnForward(napi_env env, napi_callback_info info) {
-  Args a = read_args(env, info, 7);
+  Args a = read_args(env, info, 8);
   int kind = int_arg(env, a.values[0]);
   auto p = ints(env, a.values[6], 4, "params");
   RnnShape s(kind, p);
@@ -500,12 +503,17 @@ napi_value RnnForward(napi_env env, napi_callback_info info) {
   copy_into(st, memory(s.wl_user(), cpu_engine(), wl), e.fwd_wl);
   copy_into(st, memory(s.wi_user(), cpu_engine(), wi), e.fwd_wi);
   size_t bytes = (e.workspace_bytes + 63) / 64 * 64;
-  void *ws = std::aligned_alloc(64, bytes > 0 ? bytes : 64);
-  if (!ws) throw Failure{"rnnForward: out of memory for the workspace"};
-  napi_value buffer;
-  if (napi_create_external_arraybuffer(env, ws, bytes, free_workspace, nullptr, &buffer) != napi_ok) {
-    std::free(ws);
-    throw Failure{"rnnForward: could not hand the workspace to JS"};
+  napi_value buffer = a.values[7];
+  void *ws = nullptr;
+  size_t reuse_bytes = 0;
+  if (!is_null(env, buffer)) NAPI_CHECK(napi_get_arraybuffer_info(env, buffer, &ws, &reuse_bytes));
+  if (ws == nullptr || reuse_bytes < bytes || reinterpret_cast<uintptr_t>(ws) % 64 != 0) {
+    ws = std::aligned_alloc(64, bytes > 0 ? bytes : 64);
+    if (!ws) throw Failure{"rnnForward: out of memory for the workspace"};
+    if (napi_create_external_arraybuffer(env, ws, bytes, free_workspace, nullptr, &buffer) != napi_ok) {
+      std::free(ws);
+      throw Failure{"rnnForward: could not hand the workspace to JS"};
+    }
   }
   e.fwd.execute(st, {{DNNL_ARG_SRC_LAYER, memory(s.src(), cpu_engine(), x)},
                      {DNNL_ARG_WEIGHTS_LAYER, e.fwd_wl},

@@ -8,6 +8,7 @@ import type { Family, PredictEntry } from './contracts/family.js';
 import type { GeneratorEntry } from './contracts/generator.js';
 import type { ServableAdapter } from './contracts/servable.js';
 import type { TaskDefinition } from './contracts/task.js';
+import type { ReplicaFamily } from './distributed/family.js';
 import type { JobHandler, JobTable } from './execution/job.js';
 import type { ModelMarker } from './runtime/model-dir.js';
 import { UserError } from './runtime/errors.js';
@@ -48,12 +49,19 @@ export const PREDICTORS: Record<string, PredictEntry> = Object.fromEntries(FAMIL
 /** Marker files of each task's model folder, for folders without a run around them. */
 export const MODEL_MARKERS: ModelMarker[] = FAMILIES.flatMap((f) => (f.modelMarker ? [{ file: f.modelMarker, task: f.name }] : []));
 
+/** A family's replica hook, for the `train-replica` job. */
+export async function loadReplicaFamily(name: string): Promise<ReplicaFamily> {
+  const load = familyOf(name)?.distributed;
+  if (!load) throw new Error(`unknown replica family '${name}' (known: ${FAMILIES.filter((f) => f.distributed).map((f) => f.name).join(', ')})`);
+  return load();
+}
+
 const TOOLKIT_JOBS: Record<string, () => Promise<JobHandler>> = {
   [PROBE_KIND]: () => import('./execution/probe.js').then((m) => m.probeHandler),
   [STAGE_KIND]: () => import('./pipeline/stage-job.js').then((m) => m.stageHandler),
   [TUNE_TRIAL_KIND]: () => import('./tune/trial-job.js').then((m) => m.tuneTrialHandler(loadTask) as JobHandler),
   [TUNE_CV_KIND]: () => import('./tune/cv-job.js').then((m) => m.tuneFoldHandler(loadTask) as JobHandler),
-  'train-replica': () => import('./distributed/replica-job.js').then((m) => m.trainReplicaHandler as JobHandler),
+  'train-replica': () => import('./distributed/replica-job.js').then((m) => m.trainReplicaHandler(loadReplicaFamily) as JobHandler),
 };
 
 /** Every job kind: the toolkit's own and the families'. Executors and `sciml worker` are given this table. */

@@ -3,6 +3,7 @@
  * member loaded lazily so a process imports only what it runs. Every family exports one from
  * `src/models/<family>/index.ts`; the composition root (src/registry.ts) lists them.
  */
+import type { ReplicaFamily } from '../distributed/family.js';
 import type { JobHandler } from '../execution/job.js';
 import type { ModelLocation } from '../runtime/model-dir.js';
 import type { GeneratorEntry } from './generator.js';
@@ -51,6 +52,8 @@ export interface Family {
   predict?: PredictEntry;
   /** A file whose presence names the family in a model folder without a run around it. */
   modelMarker?: string;
+  /** Its hook into data-parallel training (src/distributed/), when its tasks train distributed. */
+  distributed?: () => Promise<ReplicaFamily>;
   /** Job kinds the family's tasks submit to an executor, by kind name. */
   jobs?: Record<string, () => Promise<JobHandler>>;
 }

@@ -6,7 +6,7 @@
  */
 import { readStateFile, writeStateFile } from '../runtime/state-file.js';
 import type { AdamState } from '../models/denoiser/adam.js';
-import type { RoundRecord } from './driver.js';
+import type { RoundRecord } from './rounds.js';
 
 const FORMAT = 'sciml-distributed-checkpoint/1';
 

@@ -19,8 +19,10 @@ import type { Executor, JobOutcome, JobTable } from '../execution/job.js';
 import { createAdamState } from '../models/denoiser/adam.js';
 import type { DistributedSettings } from './config.js';
 import { readDriverState, writeDriverState, type DriverState } from './checkpoint.js';
+import type { ReplicaFamily } from './family.js';
 import { combine, stepRange, type OuterState, type ReplicaState } from './local-sgd.js';
 import { trainReplicaHandler, type ReplicaPayload, type ReplicaResult } from './replica-job.js';
+import type { RoundRecord } from './rounds.js';
 import { packReplicaState, unpackReplicaState } from './state-blob.js';
 
 export interface TrainingSchedule {
@@ -52,6 +54,8 @@ export interface ExecutionTarget {
 
 export interface DistributedTraining {
   family: string;
+  /** The family's replica hook, for a replica run in this thread; threads and workers find it by `family` through the job table. */
+  replicaFamily: ReplicaFamily;
   /** The family's model spec (JSON), handed to its replica trainer. */
   spec: unknown;
   backend?: BackendChoice;
@@ -76,39 +80,6 @@ export interface DistributedTraining {
   log: Logger;
   label: string;
   onRound?(record: RoundRecord): void;
-}
-
-export interface JobRecord {
-  replica: number;
-  worker: string;
-  attempts: number;
-  started_ms: number;
-  ended_ms: number;
-  compute_s: number;
-}
-
-export interface RoundRecord {
-  /** 1-based. */
-  round: number;
-  /** Epochs completed after this round (fractional with several rounds per epoch). */
-  epoch: number;
-  train_loss: number;
-  val_loss: number;
-  metrics: Record<string, number>;
-  learning_rate: number;
-  seconds: number;
-  examples_per_s: number;
-  /** Replicas that reported (the rest failed for good; see `lost`). */
-  replicas: number;
-  lost: number[];
-  /** Bytes shipped between driver and replicas this round (states both ways, shards the first time). */
-  bytes_moved: number;
-  /** The slowest replica's compute time. */
-  compute_s: number;
-  validation_s: number;
-  /** Round time neither replica compute nor validation: queueing, shipping, combining, checkpointing. */
-  overhead_s: number;
-  jobs: JobRecord[];
 }
 
 export interface DistributedOutcome {
@@ -142,9 +113,13 @@ function shared(data: Uint8Array): Uint8Array {
 /** Runs jobs in this thread: one local replica is plain training, without a thread or a copy. */
 class InlineRunner implements Pick<Executor, 'name' | 'submit' | 'close'> {
   readonly name = 'local';
+  private readonly handler: ReturnType<typeof trainReplicaHandler>;
+  constructor(family: ReplicaFamily) {
+    this.handler = trainReplicaHandler(async () => family);
+  }
   async submit<R>(job: { id: string; payload: unknown; inputs?: Record<string, Uint8Array> }): Promise<JobOutcome<R>> {
     const startedMs = Date.now();
-    const out = await trainReplicaHandler(job.payload as ReplicaPayload, job.inputs ?? {}, { jobId: job.id, signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
+    const out = await this.handler(job.payload as ReplicaPayload, job.inputs ?? {}, { jobId: job.id, signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
     return { id: job.id, status: 'ok', result: out.result as R, artifacts: out.artifacts, worker: 'local:inline', attempts: 1, startedMs, endedMs: Date.now() };
   }
   async close(): Promise<void> {}
@@ -184,7 +159,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
   const local = t.execution.spec === 'local';
   const executor: Pick<Executor, 'name' | 'submit' | 'close'> =
     local && replicas === 1
-      ? new InlineRunner()
+      ? new InlineRunner(t.replicaFamily)
       : await createExecutor({
           jobs: t.execution.jobs,
           spec: t.execution.spec,

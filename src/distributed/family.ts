@@ -3,7 +3,9 @@
  * `ReplicaTrainer` built from a model spec (JSON) and the replica's shard (a blob), which computes
  * a minibatch's loss and gradient for a flat parameter vector. Driver side (driver.ts): the initial
  * parameters, one shard per replica, and a validation function. Everything else (orders, Adam,
- * averaging, checkpoints, jobs) is the shared mechanism's.
+ * averaging, checkpoints, jobs) is the shared mechanism's. A family offers its hook as the
+ * `distributed` member of its manifest (contracts/family.ts); the registry resolves it by name for
+ * the `train-replica` job, and the family hands its own to `trainDistributed` for inline replicas.
  */
 export interface ReplicaTrainer {
   /** Examples in this replica's shard. */
@@ -16,16 +18,4 @@ export interface ReplicaTrainer {
 export interface ReplicaFamily {
   /** Builds the trainer of a model spec (JSON, as the driver's family sent it) on a shard blob. */
   open(spec: unknown, shard: Uint8Array): ReplicaTrainer | Promise<ReplicaTrainer>;
-}
-
-/** Replica families by name, loaded lazily inside whichever thread or worker runs the replica. */
-export const REPLICA_FAMILIES: Record<string, () => Promise<ReplicaFamily>> = {
-  denoiser: () => import('../models/denoiser/distributed.js').then((m) => m.denoiserReplicas),
-  knots: () => import('../models/knots/distributed.js').then((m) => m.knotsReplicas),
-};
-
-export async function loadReplicaFamily(name: string): Promise<ReplicaFamily> {
-  const load = REPLICA_FAMILIES[name];
-  if (!load) throw new Error(`unknown replica family '${name}' (known: ${Object.keys(REPLICA_FAMILIES).join(', ')})`);
-  return load();
 }

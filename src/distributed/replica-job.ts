@@ -3,12 +3,13 @@
  * examples, the same blob every round, so a remote worker fetches it once by content hash) and
  * `state` (the round's starting weights and Adam moments). Artifact: `state` after the round.
  * The result depends on payload and inputs only: a redelivered job gives the same bytes.
+ * The handler is given how to find a family's replica hook by name (the registry's families).
  */
 import type { JobHandler } from '../execution/job.js';
 import { initBackend, type BackendChoice } from '../runtime/backend.js';
 import { shareCoresAmong } from '../runtime/native/backend.js';
 import { ADAM_DEFAULTS } from '../models/denoiser/adam.js';
-import { loadReplicaFamily, type ReplicaTrainer } from './family.js';
+import type { ReplicaFamily, ReplicaTrainer } from './family.js';
 import { localSteps, replicaOrder } from './local-sgd.js';
 import { packReplicaState, unpackReplicaState } from './state-blob.js';
 
@@ -42,25 +43,27 @@ export interface ReplicaResult {
 const cached: { key: string; trainer: ReplicaTrainer }[] = [];
 const CACHE_SIZE = 2;
 
-async function trainerFor(payload: ReplicaPayload, shard: Uint8Array): Promise<ReplicaTrainer> {
+export type ReplicaFamilyLoader = (name: string) => Promise<ReplicaFamily>;
+
+async function trainerFor(payload: ReplicaPayload, shard: Uint8Array, loadFamily: ReplicaFamilyLoader): Promise<ReplicaTrainer> {
   const key = `${payload.family}\n${JSON.stringify(payload.spec)}\n${payload.shardKey}`;
   const hit = cached.find((c) => c.key === key);
   if (hit) return hit.trainer;
-  const family = await loadReplicaFamily(payload.family);
+  const family = await loadFamily(payload.family);
   const trainer = await family.open(payload.spec, shard);
   cached.unshift({ key, trainer });
   for (const old of cached.splice(CACHE_SIZE)) old.trainer.dispose?.();
   return trainer;
 }
 
-export const trainReplicaHandler: JobHandler<ReplicaPayload, ReplicaResult> = async (payload, inputs, ctx) => {
+export const trainReplicaHandler = (loadFamily: ReplicaFamilyLoader): JobHandler<ReplicaPayload, ReplicaResult> => async (payload, inputs, ctx) => {
   if (!inputs.shard || !inputs.state) throw new Error('train-replica: expected inputs shard and state');
   await initBackend(payload.backend ?? 'auto');
   // The replicas of a round compute side by side (local threads): each takes its share of the
   // cores as native engine threads (one replica, inline in the driver's thread, takes them all).
   shareCoresAmong(payload.replicas);
   const started = performance.now();
-  const trainer = await trainerFor(payload, inputs.shard);
+  const trainer = await trainerFor(payload, inputs.shard, loadFamily);
   const state = unpackReplicaState(inputs.state);
   const order = replicaOrder(trainer.examples, payload.seed, payload.replica, payload.replicas, payload.epoch);
   const { lossSum, examples } = localSteps(trainer, state.params, state.adam, { learningRate: payload.learningRate, ...ADAM_DEFAULTS }, order, payload.batchSize, payload.fromStep, payload.toStep, ctx.signal);

@@ -1,7 +1,7 @@
 /** Report charts of a distributed training (rounds.json): throughput per round and a worker timeline. */
 import { existsSync, readFileSync } from 'node:fs';
 import { lineChart, timelineChart, type ChartItem } from '../report/index.js';
-import type { RoundRecord } from './driver.js';
+import type { RoundRecord } from './rounds.js';
 
 export function readRounds(path: string): { replicas: number; executor: string; rounds: RoundRecord[] } | undefined {
   if (!existsSync(path)) return undefined;

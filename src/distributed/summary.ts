@@ -1,5 +1,5 @@
 /** What run.json records about a distributed training: per-round figures in brief, who ran what. */
-import type { RoundRecord } from './driver.js';
+import type { RoundRecord } from './rounds.js';
 
 export interface DistributedSummary {
   replicas: number;

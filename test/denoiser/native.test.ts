@@ -6,7 +6,7 @@ import { loadNativeAddon } from '../../src/runtime/native/addon.js';
 import { architectureOf, denoiserSchema } from '../../src/models/denoiser/config.js';
 import { Replica } from '../../src/models/denoiser/replica.js';
 import { createAdamState } from '../../src/models/denoiser/adam.js';
-import { packTraceShard } from '../../src/models/denoiser/distributed.js';
+import { denoiserReplicas, packTraceShard } from '../../src/models/denoiser/distributed.js';
 import { readParams } from '../../src/models/denoiser/replica.js';
 import { LocalExecutor } from '../../src/execution/local.js';
 import { blobHash } from '../../src/execution/files.js';
@@ -80,7 +80,7 @@ test('native: two train-replica jobs on local threads (cores shared among them) 
   };
   const inline = [];
   for (const replica of [0, 1]) {
-    const out = await trainReplicaHandler(payloadOf(replica), { shard: shards[replica], state }, { jobId: 'inline', signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
+    const out = await trainReplicaHandler(async () => denoiserReplicas)(payloadOf(replica), { shard: shards[replica], state }, { jobId: 'inline', signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
     inline.push(unpackReplicaState(out.artifacts!.state).params);
   }
   const threads = await onThreads();

@@ -91,3 +91,25 @@ test('fusedRecurrentEncode declines (null) off the native backend, so callers ke
   tf.dispose([x, mask]);
   if (!skip) await initBackend('native');
 });
+
+test('fused gru: buffers reused from call to call give bit-identical values and gradients, with an inference call between a forward pass and its backward pass', { skip }, () => {
+  const U = 6;
+  const { vars, mask, weights } = problem('gru', 5, 12, 4, U, [12, 7, 3, 12, 1], 9);
+  const list = Object.values(vars);
+  const encode = (x: tf.Tensor3D = vars.x) => fusedRecurrentEncode('gru', x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, vars.recurrentBias)!;
+  const other = tf.mul(vars.x, -0.5) as tf.Tensor3D;
+  const inference = tf.tidy(() => encode(other).dataSync().slice());
+  const gradients = (interleave: boolean) => {
+    const { value, grads } = tf.variableGrads(() => {
+      const h = encode();
+      // An inference pass of the same shape, other inputs, while this forward pass waits for its backward pass.
+      if (interleave) assert.deepEqual(tf.tidy(() => encode(other).dataSync().slice()), inference);
+      return tf.sum(tf.mul(tf.tanh(h), weights)) as tf.Scalar;
+    }, list);
+    return [value, ...list.map((v) => grads[v.name])].map((t) => t.dataSync().slice());
+  };
+  const first = gradients(false);
+  assert.deepEqual(gradients(true), first);
+  assert.deepEqual(gradients(false), first);
+  assert.deepEqual(tf.tidy(() => encode(other).dataSync().slice()), inference);
+});

@@ -10,4 +10,5 @@ export const denoiserFamily: Family = {
   servable: () => import('./servable.js').then((m) => m.denoiserServable),
   predict: { load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output)) },
   modelMarker: 'denoiser.json',
+  distributed: () => import('./distributed.js').then((m) => m.denoiserReplicas),
 };

@@ -13,11 +13,12 @@ import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
 import type { TraceSet } from '../../data/radio/traces.js';
 import type { DistributedSettings } from '../../distributed/config.js';
-import { trainDistributed, type ExecutionTarget, type RoundRecord, type TrainingSchedule } from '../../distributed/driver.js';
+import { trainDistributed, type ExecutionTarget, type TrainingSchedule } from '../../distributed/driver.js';
+import type { RoundRecord } from '../../distributed/rounds.js';
 import { shardRows } from '../../distributed/local-sgd.js';
 import type { Architecture } from './architecture.js';
 import type { EpochRecord } from './checkpoint.js';
-import { packTraceShard, type DenoiserReplicaSpec } from './distributed.js';
+import { denoiserReplicas, packTraceShard, type DenoiserReplicaSpec } from './distributed.js';
 import { Replica, readParams, type WeightLayout } from './replica.js';
 
 export interface TrainSettings extends TrainingSchedule {
@@ -97,6 +98,7 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
   try {
     const outcome = await trainDistributed({
       family: 'denoiser',
+      replicaFamily: denoiserReplicas,
       spec: { arch: o.arch, seed: o.seed } satisfies DenoiserReplicaSpec,
       backend: o.backend,
       seed: o.seed,

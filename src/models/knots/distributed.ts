@@ -1,8 +1,8 @@
 /**
  * The knots family's hook into distributed training (src/distributed/): a replica trains the MLP
  * on a shard of standardized rows; its spec is the model's saved state (features, scaling,
- * objective, architecture) and the weight decay. `fitDistributed` is fitModel's path when
- * training.distributed.replicas > 1.
+ * objective, architecture) and the weight decay. `fitDistributed` replaces fitModel (pipeline.ts)
+ * when training.distributed.replicas > 1 or the executor is remote.
  */
 import { tf } from '../../runtime/backend.js';
 import type { Logger } from '../../runtime/log.js';
@@ -83,6 +83,7 @@ export async function fitDistributed(model: KnotModel, train: Rows, validation: 
   const toRecord = (r: { epoch: number; train_loss: number; val_loss: number; metrics: Record<string, number> }): EpochRecord => ({ epoch: r.epoch, train_loss: r.train_loss, validation_loss: r.val_loss, validation_mse: r.metrics.mse, validation_accuracy: r.metrics.accuracy });
   const outcome = await trainDistributed({
     family: 'knots',
+    replicaFamily: knotsReplicas,
     spec: { model: model.state(), weightDecay: settings.weightDecay } satisfies KnotsReplicaSpec,
     backend: how.backend,
     seed: how.seed,

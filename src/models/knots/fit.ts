@@ -15,7 +15,6 @@ import { readStateFile, writeStateFile } from '../../runtime/state-file.js';
 import { ADAM_DEFAULTS, adamStep, createAdamState, type AdamState } from '../denoiser/adam.js';
 import { evenAccuracy, meanSquaredError } from './evaluation.js';
 import type { KnotModel } from './model.js';
-import { fitDistributed, type KnotsDistribution } from './distributed.js';
 
 export interface FitSettings {
   learningRate: number;
@@ -54,8 +53,6 @@ export interface FitCheckpoint {
 
 export interface FitOptions {
   checkpoint?: FitCheckpoint;
-  /** With more than one replica: train on the shared data-parallel mechanism (knots/distributed.ts). */
-  distribution?: KnotsDistribution;
   /** Called after every epoch (after its checkpoint). */
   onEpoch?: (record: EpochRecord) => void;
 }
@@ -95,7 +92,7 @@ export function meanLoss(model: KnotModel, x: Float32Array, y: Float64Array, bat
 }
 
 /** What must match for a checkpoint to be continued: everything that shapes the trajectory but the epoch budget and patience. */
-function fingerprintOf(model: KnotModel, train: Rows, validation: Rows, settings: FitSettings, initial: Float32Array): string {
+export function fitFingerprint(model: KnotModel, train: Rows, validation: Rows, settings: FitSettings, initial: Float32Array = model.mlp.flatWeights()): string {
   const h = createHash('sha256');
   const { maxEpochs: _m, patience: _p, ...trajectory } = settings;
   h.update(JSON.stringify({ features: model.features, objective: model.objective, spec: model.mlp.spec, trajectory }));
@@ -129,12 +126,7 @@ export async function fitModel(model: KnotModel, train: Rows, validation: Rows, 
   const d = model.features.length;
   const n = train.y.length;
   const params = model.mlp.flatWeights();
-  const fingerprint = fingerprintOf(model, train, validation, settings, params);
-  if (options.distribution && (options.distribution.settings.replicas > 1 || options.distribution.execution.spec !== 'local')) {
-    const result = await fitDistributed(model, train, validation, settings, fingerprint, log, label, options.distribution, options.checkpoint, options.onEpoch);
-    log.done();
-    return result;
-  }
+  const fingerprint = fitFingerprint(model, train, validation, settings, params);
   const saved = options.checkpoint?.resume ? readStateFile<FitState>(options.checkpoint.path, 'sciml-knots-checkpoint/') : undefined;
   if (saved && saved.state.fingerprint !== fingerprint) {
     throw new UserError(`${options.checkpoint!.path}: this checkpoint was written for other data, model or training settings; resume only with the run's own config (max_epochs and patience may change)`);

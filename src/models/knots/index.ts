@@ -15,4 +15,5 @@ export const knotsFamily: Family = {
     explain: [...EXPLAIN_METHODS],
   },
   modelMarker: 'full.json',
+  distributed: () => import('./distributed.js').then((m) => m.knotsReplicas),
 };

@@ -4,7 +4,8 @@ import { Random } from '../../runtime/random.js';
 import { UserError } from '../../runtime/errors.js';
 import { loadKnotFile, syntheticKnotData, type KnotData } from '../../data/knots/load.js';
 import type { KnotsConfig } from './config.js';
-import { fitModel, type FitOptions, type FitResult } from './fit.js';
+import { fitFingerprint, fitModel, type FitOptions, type FitResult, type FitSettings } from './fit.js';
+import { fitDistributed, type KnotsDistribution } from './distributed.js';
 import { KnotModel, fitStandardization, standardizeRows } from './model.js';
 import { evenAccuracy, meanSquaredError, pick, slopeOverTwo, splitRows, type Split } from './evaluation.js';
 import { standardizedBaseline } from './predict.js';
@@ -53,23 +54,28 @@ export interface TrainedModel {
   fit: FitResult;
 }
 
+export interface TrainOptions extends FitOptions {
+  /** With more than one replica or a remote executor: train on the shared data-parallel mechanism (knots/distributed.ts). */
+  distribution?: KnotsDistribution;
+}
+
 /** Standardizes with training statistics, builds the MLP and trains it with early stopping (continuing from options.checkpoint when asked). */
-export async function trainModel(config: KnotsConfig, data: KnotData, rows: Split, features: string[], seed: number, log: Logger, label: string, options: FitOptions = {}): Promise<TrainedModel> {
+export async function trainModel(config: KnotsConfig, data: KnotData, rows: Split, features: string[], seed: number, log: Logger, label: string, options: TrainOptions = {}): Promise<TrainedModel> {
   const columns = features.map((f) => data.columns[data.features.indexOf(f)]);
   const standardization = fitStandardization(columns, rows.train);
   const rng = new Random(seed).fork(`knots-model-${label}`);
   const yTrain = pick(data.y, rows.train);
   const model = KnotModel.create({ features, standardization, objective: config.model.objective, width: config.model.width, depth: config.model.depth, activation: config.model.activation }, yTrain, rng);
-  const fit = await fitModel(
-    model,
-    { x: standardizeRows(columns, rows.train, standardization), y: yTrain },
-    { x: standardizeRows(columns, rows.validation, standardization), y: pick(data.y, rows.validation) },
-    { learningRate: config.training.learning_rate, batchSize: config.training.batch_size, maxEpochs: config.training.max_epochs, patience: config.training.patience, weightDecay: config.training.weight_decay },
-    rng.fork('shuffle'),
-    log,
-    label,
-    options,
-  );
+  const train = { x: standardizeRows(columns, rows.train, standardization), y: yTrain };
+  const validation = { x: standardizeRows(columns, rows.validation, standardization), y: pick(data.y, rows.validation) };
+  const settings: FitSettings = { learningRate: config.training.learning_rate, batchSize: config.training.batch_size, maxEpochs: config.training.max_epochs, patience: config.training.patience, weightDecay: config.training.weight_decay };
+  const { distribution, ...fitOptions } = options;
+  if (distribution && (distribution.settings.replicas > 1 || distribution.execution.spec !== 'local')) {
+    const fit = await fitDistributed(model, train, validation, settings, fitFingerprint(model, train, validation, settings), log, label, distribution, options.checkpoint, options.onEpoch);
+    log.done();
+    return { model, fit };
+  }
+  const fit = await fitModel(model, train, validation, settings, rng.fork('shuffle'), log, label, fitOptions);
   return { model, fit };
 }
 

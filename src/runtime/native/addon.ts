@@ -35,9 +35,10 @@ export interface NativeAddon {
   /**
    * kind 0 GRU (linear before reset), 1 LSTM; x [N, T, F], kernel [F, G*U], recurrentKernel
    * [U, G*U], bias [4, U] in oneDNN's gate order; y [N, T, U] gets every step's state.
-   * params: N T F U. Returns the workspace rnnBackward needs.
+   * params: N T F U. Returns the workspace rnnBackward needs: `reuse` when it is large enough (a
+   * workspace whose backward pass is done), else a new one.
    */
-  rnnForward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array): ArrayBuffer;
+  rnnForward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array, reuse: ArrayBuffer | null): ArrayBuffer;
   rnnBackward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, dy: Float32Array, workspace: ArrayBuffer, dx: Float32Array, dKernel: Float32Array, dRecurrentKernel: Float32Array, dBias: Float32Array, params: Int32Array): void;
 }
 

@@ -60,10 +60,30 @@ export function recurrentLastState(kind: RecurrentKind, x: tf.Tensor3D, lengths:
     if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) throw new Error(`sciml native recurrent op: ${name} has shape [${t.shape}], expected [${shape}]`);
   }
   if (kind === 'gru' && !recurrentBias) throw new Error('sciml native recurrent op: the reset-after GRU needs a recurrentBias');
+  const willDifferentiate = tf.engine().state.gradientDepth > 0;
   return tf.tidy(() => {
     const bias4 = kind === 'gru' ? gruBias(bias, recurrentBias!, U) : tf.reshape(bias, [4, U]);
-    return sequenceOp(addon, kind === 'gru' ? 0 : 1, lengths, [B, T, F, U])(x, kernel, recurrentKernel, bias4) as tf.Tensor2D;
+    return sequenceOp(addon, kind === 'gru' ? 0 : 1, lengths, [B, T, F, U], willDifferentiate)(x, kernel, recurrentKernel, bias4) as tf.Tensor2D;
   });
+}
+
+/**
+ * Buffers of one forward pass kept for its backward pass, then reused by the next forward pass of
+ * the same shape: the workspace of 801 steps is hundreds of MB, and the pages of a fresh one cost
+ * the kernel as much time to zero as the GRU takes to run.
+ */
+interface SequenceBuffers {
+  workspace: ArrayBuffer | null;
+  y: Float32Array;
+  dyFull: Float32Array;
+}
+
+const idleBuffers = new Map<string, SequenceBuffers>();
+
+function takeBuffers(key: string, yLength: number): SequenceBuffers {
+  const idle = idleBuffers.get(key);
+  idleBuffers.delete(key);
+  return idle ?? { workspace: null, y: new Float32Array(yLength), dyFull: new Float32Array(yLength) };
 }
 
 /** Keras reset-after GRU biases (input b_i, recurrent b_r; gates z, r, h) in oneDNN's [u, r, o, o'] rows. */
@@ -73,29 +93,33 @@ function gruBias(bi: tf.Tensor, br: tf.Tensor, U: number): tf.Tensor2D {
   return tf.concat([tf.add(iz, rz), tf.add(ir, rr), ih, rh], 0) as tf.Tensor2D;
 }
 
-function sequenceOp(addon: NativeAddon, kind: 0 | 1, lengths: Int32Array, [B, T, F, U]: number[]) {
+function sequenceOp(addon: NativeAddon, kind: 0 | 1, lengths: Int32Array, [B, T, F, U]: number[], willDifferentiate: boolean) {
   const params = Int32Array.of(B, T, F, U);
+  const key = `${kind} ${B} ${T} ${F} ${U}`;
   return tf.customGrad((...args: unknown[]) => {
     const [x, kernel, recurrentKernel, bias4] = args as tf.Tensor[];
     const xs = x.dataSync() as Float32Array;
     const ks = kernel.dataSync() as Float32Array;
     const rks = recurrentKernel.dataSync() as Float32Array;
     const bs = bias4.dataSync() as Float32Array;
-    const y = new Float32Array(B * T * U);
-    const workspace = addon.rnnForward(kind, xs, ks, rks, bs, y, params);
+    const buffers = takeBuffers(key, B * T * U);
+    const { y, dyFull } = buffers;
+    buffers.workspace = addon.rnnForward(kind, xs, ks, rks, bs, y, params, buffers.workspace);
     const last = new Float32Array(B * U);
     for (let b = 0; b < B; b++) if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
+    if (!willDifferentiate) idleBuffers.set(key, buffers);
     return {
       value: tf.tensor2d(last, [B, U]),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const dLast = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
-        const dyFull = new Float32Array(B * T * U);
         for (let b = 0; b < B; b++) if (lengths[b] > 0) dyFull.set(dLast.subarray(b * U, (b + 1) * U), (b * T + lengths[b] - 1) * U);
         const dx = new Float32Array(xs.length);
         const dk = new Float32Array(ks.length);
         const drk = new Float32Array(rks.length);
         const db = new Float32Array(bs.length);
-        addon.rnnBackward(kind, xs, ks, rks, bs, y, dyFull, workspace, dx, dk, drk, db, params);
+        addon.rnnBackward(kind, xs, ks, rks, bs, y, dyFull, buffers.workspace!, dx, dk, drk, db, params);
+        for (let b = 0; b < B; b++) if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
+        idleBuffers.set(key, buffers);
         return [tf.tensor(dx, x.shape), tf.tensor(dk, kernel.shape), tf.tensor(drk, recurrentKernel.shape), tf.tensor(db, bias4.shape)];
       },
     };
