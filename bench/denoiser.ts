@@ -33,33 +33,15 @@ import { shardRows } from '../src/distributed/local-sgd.js';
 import { packReplicaState } from '../src/distributed/state-blob.js';
 import { trainReplicaHandler, type ReplicaPayload } from '../src/distributed/replica-job.js';
 import { loadNativeAddon } from '../src/runtime/native/addon.js';
+import { parseOptions } from './options.js';
 
-interface Options {
+type Options = {
   seconds: number;
   rounds: number;
   traces: number;
   cpu: boolean;
   torch: boolean;
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { seconds: 8, rounds: 2, traces: 2048, cpu: true, torch: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--seconds') o.seconds = num();
-    else if (a === '--rounds') o.rounds = Math.round(num());
-    else if (a === '--traces') o.traces = Math.round(num());
-    else if (a === '--no-cpu') o.cpu = false;
-    else if (a === '--no-torch') o.torch = false;
-    else throw new Error(`unknown option ${a} (known: --seconds, --rounds, --traces, --no-cpu, --no-torch)`);
-  }
-  return o;
-}
+};
 
 const config = denoiserSchema.parse({ task: 'denoiser' });
 const arch = architectureOf(config);
@@ -147,7 +129,7 @@ async function availableBackends(cpu: boolean): Promise<Exclude<BackendChoice, '
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseOptions<Options>(process.argv.slice(2), { seconds: 8, rounds: 2, traces: 2048, cpu: true, torch: true }, ['seconds']);
   const cores = availableParallelism();
   const traces = simulateTraces(o.traces, 7, config.data.simulation);
   const data = { length: arch.length, noisy: traces.noisy, signal: traces.signal };

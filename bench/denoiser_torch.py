@@ -13,6 +13,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from torch_kernels import kernel_config
+
 
 class Denoiser(nn.Module):
     """Mirror of src/models/denoiser/architecture.ts: Conv1D blocks with 2x pooling, a mirrored
@@ -74,19 +76,6 @@ class Denoiser(nn.Module):
                 x = F.pad(x, (0, missing))
         y = self.output(x)
         return torch.sigmoid(y) if self.sigmoid else y
-
-
-def kernel_config():
-    """Which kernels this torch runs: its oneDNN, ATen's CPU dispatch and the BLAS threadpoolctl finds."""
-    lines = [l.strip("- ").strip() for l in torch.__config__.show().splitlines() if "capability" in l or "MKL-DNN" in l]
-    try:
-        from threadpoolctl import threadpool_info
-        for pool in threadpool_info():
-            if pool.get("internal_api") in ("openblas", "mkl", "blis"):
-                lines.append(f"{pool['internal_api']} {pool.get('version')} {pool.get('architecture')}")
-    except Exception as err:  # threadpoolctl missing: say so rather than guess
-        lines.append(f"BLAS unknown ({type(err).__name__})")
-    return "; ".join(lines)
 
 
 def main():

@@ -26,8 +26,9 @@ import { Random } from '../src/runtime/random.js';
 import { recurrentLastState } from '../src/runtime/native/recurrent.js';
 import { loadNativeAddon } from '../src/runtime/native/addon.js';
 import { recurrentEncodeStepwise } from '../src/models/particles/network.js';
+import { parseOptions } from './options.js';
 
-interface Options {
+type Options = {
   seconds: number;
   rounds: number;
   steps: number;
@@ -36,29 +37,7 @@ interface Options {
   wasm: boolean;
   torch: boolean;
   packed: boolean;
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 2, steps: 801, batch: 128, wasmBatch: 16, wasm: true, torch: true, packed: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--seconds') o.seconds = num();
-    else if (a === '--rounds') o.rounds = Math.round(num());
-    else if (a === '--steps') o.steps = Math.round(num());
-    else if (a === '--batch') o.batch = Math.round(num());
-    else if (a === '--wasm-batch') o.wasmBatch = Math.round(num());
-    else if (a === '--packed') o.packed = true;
-    else if (a === '--no-wasm') o.wasm = false;
-    else if (a === '--no-torch') o.torch = false;
-    else throw new Error(`unknown option ${a} (known: --seconds, --rounds, --steps, --batch, --wasm-batch, --packed, --no-wasm, --no-torch)`);
-  }
-  return o;
-}
+};
 
 const FEATURES = 19;
 const UNITS = 50;
@@ -148,7 +127,7 @@ function measureTorch(npz: string, seconds: number, mode: 'padded' | 'packed'): 
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseOptions<Options>(process.argv.slice(2), { seconds: 10, rounds: 2, steps: 801, batch: 128, wasmBatch: 16, wasm: true, torch: true, packed: false }, ['seconds']);
   const p = makeProblem(o.batch, o.steps);
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-gru-'));
   const npz = join(dir, 'gru.npz');

@@ -16,17 +16,7 @@ from torch import nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
-
-def kernel_config():
-    lines = [l.strip("- ").strip() for l in torch.__config__.show().splitlines() if "capability" in l or "MKL-DNN" in l]
-    try:
-        from threadpoolctl import threadpool_info
-        for pool in threadpool_info():
-            if pool.get("internal_api") in ("openblas", "mkl", "blis"):
-                lines.append(f"{pool['internal_api']} {pool.get('version')} {pool.get('architecture')}")
-    except Exception as err:
-        lines.append(f"BLAS unknown ({type(err).__name__})")
-    return "; ".join(lines)
+from torch_kernels import kernel_config
 
 
 def main():

@@ -20,33 +20,19 @@ import { spawnSync } from 'node:child_process';
 import { initBackend, tf } from '../src/runtime/backend.js';
 import { setKernelPatch } from '../src/runtime/kernels/patches.js';
 import { Random } from '../src/runtime/random.js';
+import { parseOptions } from './options.js';
 
-interface Options {
+type Options = {
   batch: number;
   length: number;
   seconds: number;
   rounds: number;
   peers: boolean;
   cpu: boolean;
-}
+};
 
-function parseOptions(argv: string[]): Options {
-  const o: Options = { batch: 16, length: 256, seconds: 1, rounds: 5, peers: true, cpu: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a}: expected a positive number, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--batch') o.batch = Math.round(num());
-    else if (a === '--length') o.length = Math.round(num());
-    else if (a === '--seconds') o.seconds = num();
-    else if (a === '--rounds') o.rounds = Math.round(num());
-    else if (a === '--no-peers') o.peers = false;
-    else if (a === '--no-cpu') o.cpu = false;
-    else throw new Error(`unknown option ${a}`);
-  }
+function parseCommandLine(argv: string[]): Options {
+  const o = parseOptions<Options>(argv, { batch: 16, length: 256, seconds: 1, rounds: 5, peers: true, cpu: true }, ['seconds']);
   if (o.length % 4 !== 0) throw new Error(`--length: expected a multiple of 4, got ${o.length}`);
   return o;
 }
@@ -238,7 +224,7 @@ function torchPeer(o: Options): { stepsPerS?: number; note: string } {
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseCommandLine(process.argv.slice(2));
   const configs: Config[] = [
     { name: 'wasm, composed Conv2DBackpropInput', backend: 'wasm', stockBackpropInput: false },
     { name: 'wasm, stock Conv2DBackpropInput', backend: 'wasm', stockBackpropInput: true },

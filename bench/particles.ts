@@ -20,31 +20,19 @@ import { writeSimulatedDataset } from '../src/data/particles/write.js';
 import { openEventDataset, partFilter, streamEvents, type ParticleEvent } from '../src/data/particles/reader.js';
 import { N_HLF, N_PARTICLE_FEATURES } from '../src/data/particles/schema.js';
 import { writeNpz } from '../src/data/npy.js';
+import { parseOptions } from './options.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'sciml.js');
 
-interface Options {
+type Options = {
   events: number;
   epochs: number;
   maxParticles: number;
   units: number;
   torch: boolean;
-}
+};
 
-function parseOptions(argv: string[]): Options {
-  const o: Options = { events: 4000, epochs: 2, maxParticles: 20, units: 32, torch: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--no-torch') o.torch = false;
-    else if (a === '--events') o.events = Number(argv[++i]);
-    else if (a === '--epochs') o.epochs = Number(argv[++i]);
-    else if (a === '--max-particles') o.maxParticles = Number(argv[++i]);
-    else if (a === '--units') o.units = Number(argv[++i]);
-    else throw new Error(`bench:particles: unknown option ${a}`);
-  }
-  return o;
-}
 
 interface SciRun {
   backend: string;
@@ -86,7 +74,7 @@ async function exportForTorch(path: string, file: string, seed: number, fraction
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseOptions<Options>(process.argv.slice(2), { events: 4000, epochs: 2, maxParticles: 20, units: 32, torch: true });
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-particles-'));
   try {
     const seed = 11;

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from sklearn.metrics import roc_auc_score
 
+from torch_kernels import kernel_config
+
 
 class Inclusive(nn.Module):
     def __init__(self, s):
@@ -97,7 +99,7 @@ def main():
     d = (only_b - only_a) / m
     se = max(0.0, only_a + only_b - m * d * d) ** 0.5 / m
     print(json.dumps({"events_per_s": seen / seconds, "auc_macro": auc, "hlf_auc_macro": auc_b, "paired_z": d / se if se > 0 else 0.0,
-                      "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": torch.__config__.show().split("\n")[0][:80]}))
+                      "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": kernel_config()}))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
 import { integer, positiveNumber, printOutcome, tagOption, timeLimit } from './common.js';
 
@@ -23,6 +23,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
     .option('--seed <n>', 'random seed', integer('--seed'))
     .option('--executor <spec>', "where trials run: local (default) or redis://host:port for `sciml worker` processes (password in the URL or SCIML_REDIS_PASSWORD)")
     .option('--queue <name>', 'Redis queue of the workers (default sciml)')
+    .addOption(new Option('--deploy <mode>', "saved model: compact (members refitted on all rows, the default) or bagged (every fold's model)").choices(['compact', 'bagged']))
     .option('--out <dir>', 'run directory')
     .addOption(tagOption())
     .action(async (table: string, opts) => {
@@ -43,6 +44,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       if (opts.metric !== undefined) search.metric = opts.metric;
       if (opts.classWeight !== undefined) search.class_weight = opts.classWeight;
       const config: Record<string, unknown> = { task: 'automl', data, search };
+      if (opts.deploy !== undefined) config.ensemble = { deploy: opts.deploy };
       const execution: Record<string, unknown> = {};
       if (opts.executor !== undefined) execution.executor = opts.executor;
       if (opts.queue !== undefined) execution.queue = opts.queue;

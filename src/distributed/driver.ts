@@ -16,7 +16,7 @@ import type { BackendChoice } from '../runtime/backend.js';
 import { createExecutor } from '../execution/create.js';
 import { blobHash } from '../execution/files.js';
 import type { Executor, JobOutcome, JobTable } from '../execution/job.js';
-import { createAdamState } from '../models/denoiser/adam.js';
+import { createAdamState, type AdamState } from '../models/denoiser/adam.js';
 import type { DistributedSettings } from './config.js';
 import { readDriverState, writeDriverState, type DriverState } from './checkpoint.js';
 import type { ReplicaFamily } from './family.js';
@@ -84,6 +84,8 @@ export interface DistributedTraining {
 
 export interface DistributedOutcome {
   params: Float32Array;
+  /** Adam's combined moments after the last round (a model file that continues training keeps them). */
+  adam: AdamState;
   bestParams: Float32Array;
   /** 1-based; 0 when no round ran. */
   bestRound: number;
@@ -224,6 +226,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
         metrics: validation.metrics,
         learning_rate: learningRate,
         seconds,
+        examples,
         examples_per_s: examples / seconds,
         replicas: ok.length,
         lost: lost.map(({ replica }) => replica),
@@ -231,7 +234,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
         compute_s: computeS,
         validation_s: validationS,
         overhead_s: Math.max(0, seconds - computeS - validationS),
-        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, compute_s: (o.result as ReplicaResult).computeMs / 1000 })),
+        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, compute_s: (o.result as ReplicaResult).computeMs / 1000, examples: (o.result as ReplicaResult).examples })),
       };
       state.history.push(record);
       if (validation.loss < state.bestLoss - s.minDelta) {
@@ -250,5 +253,5 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
   } finally {
     await executor.close();
   }
-  return { params: state.params, bestParams: state.bestParams, bestRound: state.bestRound, bestLoss: state.bestLoss, history: state.history, stoppedEarly: state.stoppedEarly, resumedAt, replicas, executor: executor.name };
+  return { params: state.params, adam: state.adam, bestParams: state.bestParams, bestRound: state.bestRound, bestLoss: state.bestLoss, history: state.history, stoppedEarly: state.stoppedEarly, resumedAt, replicas, executor: executor.name };
 }

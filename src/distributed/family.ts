@@ -10,9 +10,25 @@
 export interface ReplicaTrainer {
   /** Examples in this replica's shard. */
   readonly examples: number;
-  /** Mean loss over the batch (shard-local example indices); its gradient goes into `gradsOut`. */
-  gradients(params: Float32Array, batch: Int32Array, gradsOut: Float32Array): number;
+  /** In-memory shards: mean loss over the batch (shard-local example indices); its gradient goes into `gradsOut`. */
+  gradients?(params: Float32Array, batch: Int32Array, gradsOut: Float32Array): number;
+  /**
+   * Streaming shards: the trainer reads its own data and takes steps [fromStep, toStep) of the
+   * replica's epoch itself (its order a function of seed, replica and epoch), stepping with `step`.
+   */
+  train?(params: Float32Array, step: (grads: Float32Array) => void, plan: StepPlan, signal?: AbortSignal): Promise<{ lossSum: number; examples: number }>;
   dispose?(): void;
+}
+
+/** One round's share of a replica's epoch. */
+export interface StepPlan {
+  seed: number;
+  replica: number;
+  replicas: number;
+  epoch: number;
+  fromStep: number;
+  toStep: number;
+  batchSize: number;
 }
 
 export interface ReplicaFamily {

@@ -32,7 +32,7 @@ export function stepRange(examples: number, batchSize: number, chunk: number, ch
 }
 
 /** Steps `from..to` of the epoch's order with Adam, in place; returns the summed per-example loss and the examples seen. */
-export function localSteps(trainer: ReplicaTrainer, params: Float32Array, adam: AdamState, settings: AdamSettings, order: Int32Array, batchSize: number, from: number, to: number, signal?: AbortSignal): { lossSum: number; examples: number } {
+export function localSteps(trainer: Required<Pick<ReplicaTrainer, 'gradients'>>, params: Float32Array, adam: AdamState, settings: AdamSettings, order: Int32Array, batchSize: number, from: number, to: number, signal?: AbortSignal): { lossSum: number; examples: number } {
   const grads = new Float32Array(params.length);
   let lossSum = 0;
   let examples = 0;

@@ -8,9 +8,9 @@
 import type { JobHandler } from '../execution/job.js';
 import { initBackend, type BackendChoice } from '../runtime/backend.js';
 import { shareCoresAmong } from '../runtime/native/backend.js';
-import { ADAM_DEFAULTS } from '../models/denoiser/adam.js';
-import type { ReplicaFamily, ReplicaTrainer } from './family.js';
-import { localSteps, replicaOrder } from './local-sgd.js';
+import { ADAM_DEFAULTS, adamStep, type AdamSettings } from '../models/denoiser/adam.js';
+import type { ReplicaFamily, ReplicaTrainer, StepPlan } from './family.js';
+import { localSteps, replicaOrder, type ReplicaState } from './local-sgd.js';
 import { packReplicaState, unpackReplicaState } from './state-blob.js';
 
 export interface ReplicaPayload {
@@ -56,6 +56,15 @@ async function trainerFor(payload: ReplicaPayload, shard: Uint8Array, loadFamily
   return trainer;
 }
 
+/** The round's steps: a streaming trainer reads its own data; otherwise its shard in the replica's order. */
+async function replicaSteps(trainer: ReplicaTrainer, state: ReplicaState, adam: AdamSettings, plan: StepPlan, signal: AbortSignal): Promise<{ lossSum: number; examples: number }> {
+  if (trainer.train) return trainer.train(state.params, (grads) => adamStep(state.params, grads, state.adam, adam), plan, signal);
+  const { gradients } = trainer;
+  if (!gradients) throw new Error('train-replica: the replica trainer has neither gradients nor train');
+  const order = replicaOrder(trainer.examples, plan.seed, plan.replica, plan.replicas, plan.epoch);
+  return localSteps({ gradients: gradients.bind(trainer) }, state.params, state.adam, adam, order, plan.batchSize, plan.fromStep, plan.toStep, signal);
+}
+
 export const trainReplicaHandler = (loadFamily: ReplicaFamilyLoader): JobHandler<ReplicaPayload, ReplicaResult> => async (payload, inputs, ctx) => {
   if (!inputs.shard || !inputs.state) throw new Error('train-replica: expected inputs shard and state');
   await initBackend(payload.backend ?? 'auto');
@@ -65,8 +74,9 @@ export const trainReplicaHandler = (loadFamily: ReplicaFamilyLoader): JobHandler
   const started = performance.now();
   const trainer = await trainerFor(payload, inputs.shard, loadFamily);
   const state = unpackReplicaState(inputs.state);
-  const order = replicaOrder(trainer.examples, payload.seed, payload.replica, payload.replicas, payload.epoch);
-  const { lossSum, examples } = localSteps(trainer, state.params, state.adam, { learningRate: payload.learningRate, ...ADAM_DEFAULTS }, order, payload.batchSize, payload.fromStep, payload.toStep, ctx.signal);
+  const adam = { learningRate: payload.learningRate, ...ADAM_DEFAULTS };
+  const { seed, replica, replicas, epoch, fromStep, toStep, batchSize } = payload;
+  const { lossSum, examples } = await replicaSteps(trainer, state, adam, { seed, replica, replicas, epoch, fromStep, toStep, batchSize }, ctx.signal);
   const computeMs = performance.now() - started;
   return { result: { lossSum, examples, steps: payload.toStep - payload.fromStep, computeMs }, artifacts: { state: packReplicaState(state) } };
 };

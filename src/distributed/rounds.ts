@@ -6,6 +6,8 @@ export interface JobRecord {
   started_ms: number;
   ended_ms: number;
   compute_s: number;
+  /** Examples this replica trained on in the round. */
+  examples: number;
 }
 
 export interface RoundRecord {
@@ -18,6 +20,8 @@ export interface RoundRecord {
   metrics: Record<string, number>;
   learning_rate: number;
   seconds: number;
+  /** Training examples over all replicas this round. */
+  examples: number;
   examples_per_s: number;
   /** Replicas that reported (the rest failed for good; see `lost`). */
   replicas: number;

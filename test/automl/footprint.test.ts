@@ -10,7 +10,7 @@ import { writeFixture } from '../tabular-task/fixture.js';
 const dir = mkdtempSync(join(tmpdir(), 'sciml-footprint-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('automl records the saved model size and the peak RSS of predicting with it (run.json, metrics, summary, text)', () => {
+test('automl records the saved model size and the peak RSS of predicting with it (run.json, metrics, summary, text); compact deploy is several times smaller than bagged', () => {
   const table = join(dir, 't.csv');
   writeFixture(table, 300, 6);
   const run = join(dir, 'run');
@@ -26,6 +26,15 @@ test('automl records the saved model size and the peak RSS of predicting with it
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.model_bytes, f.model_bytes);
   assert.equal(summary.predict_peak_rss_bytes, f.predict_peak_rss_bytes);
-  const text = sciml(['automl', table, '--target', 'y', '--max-trials', '1', '--workers', '1', '--out', join(dir, 'run-text')]);
+  // Compact (the default): the members refitted once on all rows; their holdout still far beats predicting the mean.
+  assert.equal(summary.deploy, 'compact');
+  assert.ok(summary.metrics.r2 > 0.8, `compact holdout r2 ${summary.metrics.r2}`);
+  // The same search deployed bagged keeps every fold's model (5 folds): several times the bytes.
+  const bagged = join(dir, 'run-bagged');
+  const text = sciml(['automl', table, '--target', 'y', '--max-trials', '2', '--workers', '1', '--deploy', 'bagged', '--out', bagged]);
+  assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^model: [\d.]+ (KiB|MiB) on disk; predict peak RSS [\d.]+ MiB \(300 rows\)$/m);
+  assert.match(text.stdout, /^deploy: bagged/m);
+  const baggedBytes = bytesUnder(join(bagged, 'model'));
+  assert.ok(f.model_bytes * 2.5 < baggedBytes, `compact ${f.model_bytes} bytes vs bagged ${baggedBytes}`);
 });

@@ -8,6 +8,7 @@ import { GradientBoostingClassifier } from '../../src/models/tabular/gbm-classif
 import { Network } from '../../src/models/tabular/mlp-network.js';
 import { accuracy, logLoss } from '../../src/models/automl/class-metrics.js';
 import { blobs, loadCsv, split } from './helpers.js';
+import type { TreePack } from '../../src/models/tabular/tree-pack.js';
 
 function priorLogLoss(ytr: Float64Array, yte: Float64Array, K: number): number {
   const prior = new Float64Array(K);
@@ -55,14 +56,14 @@ test('softmax boosting grows one tree per class per round; a fold missing a clas
   // Class 4 (index 4) absent from the training rows, K = 5 given.
   model.fit(X, y, { seed: 1, classes: 5 });
   assert.equal(model.rounds, 7);
-  const state = model.toJSON().state as { trees: unknown[]; width: number };
-  assert.equal(state.trees.length, 7 * 5);
+  const state = model.toJSON().state as { pack: TreePack; width: number };
+  assert.equal(state.pack.trees, 7 * 5);
   const P = model.predictProba(X);
   assert.equal(P.length, 300 * 5);
   for (let i = 0; i < 300; i++) assert.ok(P[i * 5 + 4] < 0.01, 'the absent class keeps a small probability');
   const binary = new GradientBoostingClassifier({ ...CLASSIFIERS.gbm.defaults, max_iter: 5, early_stopping: 'off' });
   binary.fit(X, y.map((v) => v % 2), { seed: 1 });
-  assert.equal((binary.toJSON().state as { trees: unknown[] }).trees.length, 5, 'binary: one tree per round');
+  assert.equal((binary.toJSON().state as { pack: TreePack }).pack.trees, 5, 'binary: one tree per round');
 });
 
 test('forests: gini and entropy both separate the classes; class weights shift the probabilities of forests, boosting and logistic regression', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sciml } from '../helpers/cli.js';
 
-test('knots trains on 2 local replicas: every round averages both and the validation loss falls', () => {
+test('knots trains on 2 local replicas: every round averages both, the validation loss falls, run.json and the report show the rounds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sciml-distributed-knots-'));
   try {
     writeFileSync(
@@ -22,6 +22,13 @@ test('knots trains on 2 local replicas: every round averages both and the valida
     assert.ok(losses[losses.length - 1] < 0.4 * losses[0], `validation loss fell: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
     assert.equal(rounds.rounds.length, 8);
     assert.ok(rounds.rounds.every((x) => x.replicas === 2 && x.jobs.length === 2));
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    assert.equal(info.distributed.full.replicas, 2);
+    assert.equal(info.distributed.full.rounds, 8);
+    assert.equal(Object.values(info.distributed.full.workers as Record<string, number>).reduce((a, b) => a + b, 0), 16, 'every replica job is attributed to a worker');
+    const report = readFileSync(join(run, 'report.html'), 'utf8');
+    assert.match(report, /Distributed training: all features/);
+    assert.match(report, /Worker timeline/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Random } from '../../src/runtime/random.js';
 import { GradientBoosting, gbmFactory } from '../../src/models/tabular/gbm.js';
 import { friedman, matrix, rmse, roundTrip, std } from './helpers.js';
+import { unpackTrees, type TreePack } from '../../src/models/tabular/tree-pack.js';
 
 function create(params: Record<string, number | string | boolean> = {}): GradientBoosting {
   return gbmFactory.create(params) as GradientBoosting;
@@ -24,14 +25,15 @@ test('boosting fits a noiseless piecewise-constant function exactly', () => {
   const train = piecewise(2000, 1);
   const model = create({ learning_rate: 0.5, max_iter: 60, min_samples_leaf: 5 });
   model.fit(train.X, train.y, { seed: 1 });
-  assert.ok(rmse(model.predict(train.X), train.y) < 1e-9, 'training rows reproduced');
+  // Leaf values are Float32 (as saved): exact to float32 precision.
+  assert.ok(rmse(model.predict(train.X), train.y) < 1e-5, 'training rows reproduced');
   const test = piecewise(3000, 2);
   const pred = model.predict(test.X);
-  for (let i = 0; i < test.X.rows; i++) assert.ok(Math.abs(pred[i] - test.y[i]) < 1e-9, `row ${i}: ${pred[i]} vs ${test.y[i]}`);
+  for (let i = 0; i < test.X.rows; i++) assert.ok(Math.abs(pred[i] - test.y[i]) < 1e-5, `row ${i}: ${pred[i]} vs ${test.y[i]}`);
   // One full-step tree finds the regions (4 leaves: greedy may split on x1 first).
   const one = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 4, min_samples_leaf: 1 });
   one.fit(train.X, train.y, { seed: 1 });
-  assert.ok(rmse(one.predict(test.X), test.y) < 1e-12);
+  assert.ok(rmse(one.predict(test.X), test.y) < 1e-5);
 });
 
 test('boosting beats the mean and a shallow model on Friedman #1', () => {
@@ -70,21 +72,21 @@ test('missing values go to the learned side', () => {
   const model = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 2, min_samples_leaf: 1 });
   model.fit(matrix([x]), y, { seed: 1 });
   const [low, high, missing] = model.predict(matrix([[0.1, 0.9, NaN]]));
-  assert.ok(Math.abs(low - 0) < 1e-9 && Math.abs(high - 10) < 1e-9, `${low} ${high}`);
-  assert.ok(Math.abs(missing - 10) < 1e-9, `missing went to ${missing}`);
+  assert.ok(Math.abs(low - 0) < 1e-5 && Math.abs(high - 10) < 1e-5, `${low} ${high}`);
+  assert.ok(Math.abs(missing - 10) < 1e-5, `missing went to ${missing}`);
 
   // And the other way round: missing behaves like the low group.
   for (let i = 0; i < n; i++) if (Number.isNaN(x[i])) y[i] = 0;
   const left = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 2, min_samples_leaf: 1 });
   left.fit(matrix([x]), y, { seed: 1 });
-  assert.ok(Math.abs(left.predict(matrix([[NaN]]))[0] - 0) < 1e-9);
+  assert.ok(Math.abs(left.predict(matrix([[NaN]]))[0] - 0) < 1e-5);
 
   // Missing values only at prediction time follow the larger training child.
   const xs = Float64Array.from({ length: 100 }, (_, i) => i);
   const ys = Float64Array.from(xs, (v) => (v < 70 ? 1 : 5));
   const unseen = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 2, min_samples_leaf: 1 });
   unseen.fit(matrix([xs]), ys, { seed: 1 });
-  assert.ok(Math.abs(unseen.predict(matrix([[NaN]]))[0] - 1) < 1e-9);
+  assert.ok(Math.abs(unseen.predict(matrix([[NaN]]))[0] - 1) < 1e-5);
 });
 
 test('a saved model reloads and predicts identically', () => {
@@ -173,8 +175,8 @@ test('max_depth bounds the trees and min_samples_leaf the leaves', () => {
   const train = friedman(500, 15);
   const model = create({ max_iter: 5, max_depth: 2, max_leaf_nodes: 31 });
   model.fit(train.X, train.y, { seed: 1 });
-  const json = model.toJSON() as { state: { trees: { nodes: number }[] } };
-  for (const t of json.state.trees) assert.ok(t.nodes <= 7, `${t.nodes} nodes at depth 2`);
+  const json = model.toJSON() as { state: { pack: TreePack } };
+  for (const t of unpackTrees(json.state.pack).trees) assert.ok(t.feature.length <= 7, `${t.feature.length} nodes at depth 2`);
 });
 
 test('categorical features split into sets of categories', () => {
@@ -190,7 +192,7 @@ test('categorical features split into sets of categories', () => {
   model.fit(X, y, { seed: 1 });
   const probe = { ...matrix([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, NaN]]), categorical: [true], categories: [12] };
   const expected = [0, 9, 0, 0, 9, 0, 0, 9, 9, 0, 9, 0, 2];
-  assert.ok(rmse(model.predict(probe), expected) < 1e-9, `${model.predict(probe)}`);
+  assert.ok(rmse(model.predict(probe), expected) < 1e-5, `${model.predict(probe)}`);
   assert.deepEqual(roundTrip(model).predict(probe), model.predict(probe));
   // As ordinal codes, three leaves cannot separate the sets.
   const ordinal = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 3, min_samples_leaf: 1, categorical_splits: false });

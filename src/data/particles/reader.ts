@@ -48,8 +48,9 @@ export interface ParticleEvent {
 const NESTED = [NESTED_COLUMNS.hlf, NESTED_COLUMNS.particles, NESTED_COLUMNS.label];
 const FLAT = [FLAT_LABEL, ...HLF_FEATURES, ...PARTICLE_FEATURES];
 
-export async function openEventDataset(path: string, options: { labels?: boolean } = {}): Promise<EventDataset> {
-  const files = listShards(path);
+/** `path`: a file, directory or glob; or the shard files themselves (a replica's share, in dataset order). */
+export async function openEventDataset(path: string | string[], options: { labels?: boolean } = {}): Promise<EventDataset> {
+  const files = typeof path === 'string' ? listShards(path) : path;
   const shards: EventShard[] = [];
   let layout: Layout | undefined;
   for (const [index, p] of files.entries()) {
@@ -64,7 +65,7 @@ export async function openEventDataset(path: string, options: { labels?: boolean
     layout = mine;
     shards.push({ path: p, index, rows: file.numRows, file });
   }
-  return { source: path, layout: layout!, shards, events: shards.reduce((n, s) => n + s.rows, 0) };
+  return { source: typeof path === 'string' ? path : path.join(', '), layout: layout!, shards, events: shards.reduce((n, s) => n + s.rows, 0) };
 }
 
 /** The events of one shard, in file order, one row group at a time. */

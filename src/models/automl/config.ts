@@ -62,6 +62,7 @@ export const automlSchema = z.strictObject({
       candidates: positiveInt(20, 'best trials (by CV) kept as ensemble candidates, with their fold models'),
       greedy_rounds: positiveInt(50, 'rounds of greedy ensemble selection with replacement (Caruana et al. 2004)'),
       stacking: bool(true, 'also fit second-level learners on the out-of-fold predictions (with and without the original features)'),
+      deploy: choice(['compact', 'bagged'], 'compact', "saved model: 'compact' refits each member of the final model once on all training rows (about 1/folds of the size); 'bagged' keeps every fold's model"),
     },
     'ensembles',
   ),

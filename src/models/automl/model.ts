@@ -20,6 +20,12 @@ import { applyClassStacker, type ClassStacker } from './class-stack.js';
 import type { Problem } from './problem.js';
 
 export const MODEL_FORMAT = 'sciml-automl-model';
+/**
+ * 2: tree models saved packed (tabular/tree-pack.ts). Version 1 folders (one JSON object per tree)
+ * still load; sciml before version 2 cannot read a version 2 folder.
+ */
+export const MODEL_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 export type FinalModel =
   | { type: 'single'; name: string }
@@ -29,7 +35,7 @@ export type FinalModel =
 
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
-  version: 1;
+  version: 1 | 2;
   target: string;
   metric: string;
   transform: TargetTransform;
@@ -101,7 +107,9 @@ export function readTaggedJson<T extends { format: string }>(path: string, forma
  * many small batches); otherwise each predict reads them one at a time (one big file, less memory).
  */
 export function loadModel(dir: string, options: { keepMembers?: boolean } = {}): LoadedModel {
-  const file = readTaggedJson<ModelFile>(join(dir, 'model.json'), MODEL_FORMAT, `${dir}: expected the model/ folder of an automl or tabular run (no model.json)`);
+  const path = join(dir, 'model.json');
+  const file = readTaggedJson<ModelFile>(path, MODEL_FORMAT, `${dir}: expected the model/ folder of an automl or tabular run (no model.json)`);
+  checkModelVersion(path, file.version);
   const paths = file.members.map((m) => {
     const memberPath = join(dir, m.file);
     if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);
@@ -119,6 +127,15 @@ export function loadModel(dir: string, options: { keepMembers?: boolean } = {}):
     return member;
   };
   return { dir, file, members, readMember };
+}
+
+/** A version this sciml cannot read is a UserError saying which versions it reads and what to do. */
+export function checkModelVersion(path: string, version: unknown): void {
+  if (READABLE_VERSIONS.includes(version as number)) return;
+  const newer = typeof version === 'number' && version > MODEL_VERSION;
+  throw new UserError(
+    `${path}: version: this sciml reads model format versions ${READABLE_VERSIONS.join(' and ')}, got ${JSON.stringify(version ?? null)}: ${newer ? 'the model was saved by a newer sciml, upgrade sciml to load it' : 'retrain the model with this sciml'}`,
+  );
 }
 
 export interface ModelPredictions {

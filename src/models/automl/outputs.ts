@@ -3,7 +3,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunDir } from '../../runtime/rundir.js';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
-import { MODEL_FORMAT, type ModelFile } from './model.js';
+import { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model.js';
 import type { Prepared } from './prepare.js';
 import type { TrialRecord } from './search-run.js';
 import { memberName, type Candidate, type EnsembleChoice } from './choose.js';
@@ -67,7 +67,7 @@ export function saveModel(run: RunDir, prep: Prepared, transform: ModelFile['tra
     c.record.result!.modelFile = join(modelDir, file);
     return { id: c.record.id, name: c.name, file };
   });
-  const model: ModelFile = { format: MODEL_FORMAT, version: 1, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final, problem: prep.problem };
+  const model: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final, problem: prep.problem };
   run.writeJson('model/model.json', model);
   return model;
 }

@@ -8,7 +8,7 @@ import type { TaskContext, TaskOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import type { Matrix } from '../tabular/learner.js';
 import type { AutomlConfig } from './config.js';
-import { buildEnsembles, memberName } from './choose.js';
+import { buildEnsembles, memberName, type Candidate, type EnsembleChoice } from './choose.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { leaderboardBytes, leaderboardText, rankRows } from './leaderboard.js';
 import { allMetrics, lossOf, metricOfLoss, type RegressionMetric } from './metrics.js';
@@ -20,15 +20,22 @@ import { prepare, readInputs } from './prepare.js';
 import { searchModels } from './search-run.js';
 import { logCandidate } from './target.js';
 import { predictMember } from './trial.js';
-import { ensureBackendFor, readMemberFile, type SavedMember, type TrialData } from './trial-common.js';
+import { ensureBackendFor, readMemberFile, readMemberHead, writeMemberFile, type SavedMember, type TrialData } from './trial-common.js';
+import { refitMember } from './refit.js';
+import type { ModelFile } from './model.js';
+import type { Prepared } from './prepare.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 import { createExecutor } from '../../execution/create.js';
 import type { Executor } from '../../execution/job.js';
 import { formatBytes } from '../../runtime/memory.js';
 
-/** Seconds kept after the search for ensembles, outputs and the report. */
-export function reserveSeconds(timeLimit: number): number {
-  return Math.min(20, Math.max(3, 0.1 * timeLimit));
+/**
+ * Seconds kept after the search for ensembles, outputs and the report; with a compact deploy also
+ * a tenth of the budget for refitting the final model's members (which may take longer: the refit
+ * is not cut short, its time is in metrics.json's refit_s).
+ */
+export function reserveSeconds(timeLimit: number, deploy: 'compact' | 'bagged' = 'bagged'): number {
+  return Math.min(20, Math.max(3, 0.1 * timeLimit)) + (deploy === 'compact' ? 0.1 * timeLimit : 0);
 }
 
 /**
@@ -70,7 +77,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     candidatesDir,
     ...(classification ? { classes: prep.problem.classes!.length, sampleWeight: prep.sampleWeight } : {}),
   };
-  const reserveMs = reserveSeconds(config.search.time_limit_s) * 1000;
+  const reserveMs = reserveSeconds(config.search.time_limit_s, config.ensemble.deploy) * 1000;
   const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
   let executor: Executor | undefined;
   try {
@@ -110,7 +117,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     const best = out.choices.reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
     const bestSingle = out.choices.filter((c) => c.final.type === 'single').reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
     const scoreAll = (y: Float64Array, p: Float64Array): Record<string, number> => (classification ? allClassificationMetrics(y, p) : allMetrics(y, p));
-    const finalMetrics = scoreAll(prep.ytest, best.test);
+    const baggedMetrics = scoreAll(prep.ytest, best.test);
     const baselineMetrics = scoreAll(prep.ytest, bestSingle.test);
     // Classification leaderboards show accuracy beside the chosen metric.
     const accuracyOf = (oof: Float64Array, test: Float64Array) => (classification ? { cv_accuracy: accuracy(prep.y, oof), holdout_accuracy: accuracy(prep.ytest, test) } : {});
@@ -143,8 +150,12 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       higherIsBetter(metric),
     );
 
-    // Saved model: only the members the final model needs.
+    // Saved model: only the members the final model needs; compact: each refitted once on all rows.
     const model = await ctx.run.phase('save', () => saveModel(ctx.run, prep, search.transform, out.candidates, best, metric));
+    const deploy = config.ensemble.deploy;
+    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds)) : { test: best.test, seconds: 0 };
+    const finalMetrics = deploy === 'compact' ? scoreAll(prep.ytest, deployed.test) : baggedMetrics;
+    const deployedBest: EnsembleChoice = { ...best, test: deployed.test };
     const memberPreds = best.members.map((m) => out.candidates[m]);
     let importance: FeatureImportance[] = [];
     const left = startMs + timeLimitMs - Date.now();
@@ -164,19 +175,22 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     }
     const perModel = new Map<string, Float64Array>([[bestSingle.name, bestSingle.test]]);
     for (const c of memberPreds) perModel.set(c.name, c.test);
-    if (classification) writeClassPredictions(ctx.run, prep, best, [...perModel].map(([name, test]) => ({ name, test })));
-    else writePredictions(ctx.run, prep, best.test, [...perModel].map(([name, test]) => ({ name, test })));
+    if (classification) writeClassPredictions(ctx.run, prep, deployedBest, [...perModel].map(([name, test]) => ({ name, test })));
+    else writePredictions(ctx.run, prep, deployed.test, [...perModel].map(([name, test]) => ({ name, test })));
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
     // What deploying the model costs (run.json, the summary and the text): bytes, and predict's peak RSS while the budget allows.
-    const footprint = await ctx.run.phase('footprint', async () => (await import('./footprint.js')).modelFootprint(ctx.run.file('model'), prep.testPath ?? prep.dataPath, startMs + timeLimitMs - Date.now() - 500));
+    // A compact model predicts in seconds: measured even when the refit used up the budget.
+    const footprintMs = Math.max(startMs + timeLimitMs - Date.now() - 500, deploy === 'compact' ? 10_000 : 0);
+    const footprint = await ctx.run.phase('footprint', async () => (await import('./footprint.js')).modelFootprint(ctx.run.file('model'), prep.testPath ?? prep.dataPath, footprintMs));
     ctx.run.extra.model_footprint = footprint;
     const elapsed = (Date.now() - startMs) / 1000;
     const summary = {
       model_bytes: footprint.model_bytes,
       predict_peak_rss_bytes: footprint.predict_peak_rss_bytes,
       final_model: best.name,
+      deploy,
       problem_type: prep.problem.type,
       [`cv_${metric}`]: metricOfLoss(metric, best.cvLoss),
       [`holdout_${metric}`]: finalMetrics[metric],
@@ -191,6 +205,9 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       task: 'automl',
       metrics: finalMetrics,
       baseline: baselineMetrics,
+      deploy,
+      // The final model with every fold model kept (the model that was cross-validated), for comparison.
+      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds } : {}),
       metric,
       final_model: best.name,
       baseline_model: bestSingle.name,
@@ -224,6 +241,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       '',
       `problem type: ${prep.problem.type} (${prep.problem.reason})`,
       `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
+      deploy === 'compact' ? `deploy: compact (members refitted on all rows in ${deployed.seconds.toFixed(1)} s; with every fold model kept: holdout ${metric} ${baggedMetrics[metric].toFixed(4)})` : 'deploy: bagged (every fold model kept)',
       `model: ${formatBytes(footprint.model_bytes)} on disk; predict peak RSS ${footprint.predict_peak_rss_bytes === null ? `- (${footprint.predict_note})` : `${formatBytes(footprint.predict_peak_rss_bytes)} (${footprint.predict_rows} rows)`}`,
       `${search.records.length} trials in ${elapsed.toFixed(1)} s;${classification ? '' : ` target transform ${search.transform};`} run ${ctx.run.path}`,
     ].join('\n');
@@ -234,6 +252,24 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   }
 }
 
+/**
+ * Replaces each saved member of the model folder by its refit on all training rows (one at a time:
+ * refit, write, predict the holdout) and returns the final model's holdout predictions.
+ */
+async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number): Promise<{ test: Float64Array; seconds: number }> {
+  const t0 = performance.now();
+  const K = prep.problem.classes?.length;
+  const data = { X: prep.X, y: prep.y, k, ...(K !== undefined ? { classes: K, sampleWeight: prep.sampleWeight } : {}) };
+  const preds: Float64Array[] = [];
+  for (const [j, m] of model.members.entries()) {
+    const path = join(modelDir, m.file);
+    const member = await refitMember(readMemberHead(path), data, candidates[best.members[j]].record.seed);
+    writeMemberFile(path, member);
+    preds.push(predictMember(member, prep.Xtest));
+  }
+  const test = combine(model.final, preds, model.members.map((m) => m.name), prep.Xtest, prep.clampMin, best.stacker, K);
+  return { test, seconds: (performance.now() - t0) / 1000 };
+}
 
 function classCounts(y: Float64Array, classes: string[]): Record<string, number> {
   const counts = new Array<number>(classes.length).fill(0);

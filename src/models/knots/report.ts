@@ -4,6 +4,8 @@ import type { Logger } from '../../runtime/log.js';
 import { UserError } from '../../runtime/errors.js';
 import { readArrowFile } from '../../data/arrow.js';
 import { nearestEven } from '../../data/knots/columns.js';
+import { distributedCharts, readRounds } from '../../distributed/report.js';
+import { distributedSummary, type DistributedSummary } from '../../distributed/summary.js';
 import { barChart, lineChart, runMeta, scatterChart, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
 import type { KnotsHistory } from './outputs.js';
 
@@ -70,6 +72,19 @@ function historyChart(history: KnotsHistory): ReturnType<typeof lineChart> {
   return lineChart({ data: rows, x: 'epoch', y: 'loss', color: 'series', yScale: 'log', title: 'Training curves', subtitle: 'per-example training loss (standardized units); best validation epoch kept', dashed: ['all features: validation', 'top-k: validation'] });
 }
 
+/** The models a knots run trains, by the name of their files (rounds-<name>.json). */
+export const KNOTS_MODELS = [['full', 'all features'], ['top_k', 'top-k features']] as const;
+
+/** run.json's `distributed`: per model trained on replicas, its rounds in brief. */
+export function knotsDistributedSummary(run: RunDir): Record<string, DistributedSummary> | undefined {
+  const out: Record<string, DistributedSummary> = {};
+  for (const [name] of KNOTS_MODELS) {
+    const rounds = readRounds(run.file(`rounds-${name}.json`));
+    if (rounds) out[name] = distributedSummary(rounds.rounds, rounds.replicas, rounds.executor);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** Builds report.html and charts/ from the files of a knots run (metrics.json, predictions.arrow, salience.arrow, history.json). */
 export async function renderKnotsReport(run: RunDir, _log?: Logger): Promise<void> {
   const metrics = readJson<MetricsJson>(run, 'metrics.json');
@@ -128,6 +143,10 @@ export async function renderKnotsReport(run: RunDir, _log?: Logger): Promise<voi
     ],
   };
   if (history) report.sections.push({ title: 'Training', items: [{ kind: 'chart', name: 'training', spec: historyChart(history), wide: true }] });
+  for (const [name, title] of KNOTS_MODELS) {
+    const rounds = readRounds(run.file(`rounds-${name}.json`));
+    if (rounds) report.sections.push({ title: `Distributed training: ${title}`, items: distributedCharts(rounds, `${name}-`) });
+  }
   if (synthetic) report.sections.push({ title: 'About the data', items: [{ kind: 'notes', text: 'These knots are SYNTHETIC: the published data set (Davies et al. 2021) cannot be downloaded here. The generator (src/data/knots/simulate.ts, configs/README-knots.md) mirrors the published ranges, correlations and the slope/2 relationship, with a correction growing with volume · injectivity_radius^-3. Conclusions about real knots need the published data: set data.path to its CSV.' }] });
   await writeReport(run, report);
 }

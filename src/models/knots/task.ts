@@ -9,7 +9,7 @@ import { computeSalience, dataPath, evaluateOnTest, loadData, split, trainModel 
 import { topK } from './salience.js';
 import { smallSplitWarning, type Split } from './evaluation.js';
 import { outcomeText, writeRunOutputs, type KnotsHistory, type KnotsOutcome, type TopKResult } from './outputs.js';
-import { renderKnotsReport } from './report.js';
+import { knotsDistributedSummary, renderKnotsReport } from './report.js';
 import { knotsTrial } from './trial.js';
 import type { KnotsDistribution } from './distributed.js';
 import { distributedSettingsOf } from '../../distributed/config.js';
@@ -91,6 +91,8 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
     reduced.model.dispose();
   }
   ctx.run.writeJson('model/history.json', history);
+  const distributed = knotsDistributedSummary(ctx.run);
+  if (distributed) ctx.run.extra.distributed = distributed;
   full.model.dispose();
   return finish(ctx, { config, data, split: sizes(rows), test, salience, topK: topKResult, history, bestEpoch: full.fit.bestEpoch, resumedAtEpoch: resume ? full.fit.resumedAt : undefined });
 }

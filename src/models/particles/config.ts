@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { bool, choice, fraction, nonNegativeInt, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
+import { distributedSection } from '../../distributed/config.js';
+import { executionSection } from '../../execution/config.js';
 import { PUBLISHED_MAX_PARTICLES } from '../../data/particles/schema.js';
 
 const widths = (def: number[], description: string) =>
@@ -48,9 +50,11 @@ export const particlesSchema = z.strictObject({
       batch_size: positiveInt(128, 'events per Adam step'),
       learning_rate: positiveNumber(0.0005, 'Adam learning rate'),
       checkpoint: bool(true, 'write a checkpoint to model/ after every epoch (for --resume)'),
+      distributed: distributedSection(),
     },
     'Adam on the categorical cross-entropy',
   ),
+  execution: executionSection('replica jobs of `training.distributed`'),
   evaluation: section(
     {
       importance_events: nonNegativeInt(256, 'test events averaged for the integrated-gradients importance (0: skip)'),

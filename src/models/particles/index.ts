@@ -8,5 +8,6 @@ export const particlesFamily: Family = {
     particles: { summary: 'simulated LHC events (W+jets, QCD, tt) as Parquet shards', load: () => import('../../data/particles/generator.js').then((m) => m.particlesGenerator) },
   },
   servable: () => import('./servable.js').then((m) => m.particlesServable),
+  distributed: () => import('./distributed.js').then((m) => m.particlesReplicas),
   predict: { load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output)) },
 };

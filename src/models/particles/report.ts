@@ -4,6 +4,7 @@ import type { RunDir } from '../../runtime/rundir.js';
 import { barChart, heatmapChart, histogramChart, lineChart, runMeta, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
 import { readArrowColumns } from '../automl/report.js';
 import { CLASS_NAMES } from '../../data/particles/schema.js';
+import { distributedCharts, readRounds } from '../../distributed/report.js';
 
 export async function writeParticlesReport(run: RunDir): Promise<void> {
   const m = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8'));
@@ -61,5 +62,7 @@ export async function writeParticlesReport(run: RunDir): Promise<void> {
       ...(importance.length ? [{ title: 'What the model looks at', items: importance }] : []),
     ],
   };
+  const rounds = readRounds(run.file('rounds.json'));
+  if (rounds) report.sections.push({ title: 'Distributed training', items: distributedCharts(rounds) });
   await writeReport(run, report);
 }

@@ -9,11 +9,16 @@ import { particlesSchema, type ParticlesConfig } from './config.js';
 import { evaluateScores, integratedGradients, writeEvaluation, type Evaluation } from './evaluate.js';
 import { Network } from './network.js';
 import { writeParticlesReport } from './report.js';
-import { readTrainState, scoreEvents, trainParticles, type Split, type TrainState } from './train.js';
+import { readTrainState, scoreEvents, trainParticles, writeTrainState, type Split, type TrainState } from './train.js';
+import { trainParticlesDistributed, type ParticlesDistribution } from './distributed.js';
+import { distributedSettingsOf } from '../../distributed/config.js';
+import { distributedSummary } from '../../distributed/summary.js';
 import { particlesTrial } from './trial.js';
 import { splitOf } from './split.js';
 
 export const MODEL_FILE = 'particles.bin';
+/** The distributed driver's per-round checkpoint (continued by --resume). */
+const DRIVER_CHECKPOINT = 'distributed-checkpoint.bin';
 
 /** Test events in file order (the held-out part of data.path, or all of test_path). */
 export function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {
@@ -77,7 +82,26 @@ async function train(ctx: TaskContext, config: ParticlesConfig, options: { resum
   const modelDir = ctx.run.file('model');
   mkdirSync(modelDir, { recursive: true });
   const modelFile = join(modelDir, MODEL_FILE);
-  const state = await ctx.run.phase('train', () => trainParticles({ config, split, log: ctx.log, checkpointPath: modelFile, resume: options.resume !== undefined }));
+  const resume = options.resume !== undefined;
+  const settings = distributedSettingsOf(config.training.distributed);
+  const remote = config.execution.executor !== 'local';
+  let state: TrainState;
+  if (settings.replicas > 1 || remote) {
+    const distribution: ParticlesDistribution = {
+      settings,
+      execution: { jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+      backend: ctx.backend?.provider,
+      runKey: ctx.run.path,
+      checkpointPath: config.training.checkpoint ? join(modelDir, DRIVER_CHECKPOINT) : undefined,
+      roundsFile: ctx.run.file('rounds.json'),
+    };
+    const trained = await ctx.run.phase('train', () => trainParticlesDistributed({ config, split, log: ctx.log, resume, distribution }));
+    ctx.run.extra.distributed = distributedSummary(trained.rounds, trained.replicas, trained.executor);
+    state = trained.state;
+    writeTrainState(modelFile, state);
+  } else {
+    state = await ctx.run.phase('train', () => trainParticles({ config, split, log: ctx.log, checkpointPath: modelFile, resume }));
+  }
   writeJsonAtomic(join(modelDir, 'meta.json'), { task: 'particles', model: MODEL_FILE, inputs: state.spec.inputs, recurrent: state.spec.recurrent, max_particles: state.maxParticles, epochs: state.epochsDone });
   const e = await evaluateModel(ctx, config, split, state, { train_events_per_s: mean(state.history.map((h) => h.events_per_s)) });
   return outcomeOf(ctx.run, config, e);

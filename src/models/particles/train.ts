@@ -68,10 +68,11 @@ export function baselineSpecOf(config: ParticlesConfig): NetSpec | undefined {
   return { inputs: 'hlf', recurrent: 'gru', units: 1, dense: config.baseline.dense, dropout: config.model.dropout };
 }
 
-function fingerprintOf(config: ParticlesConfig, split: Split): string {
-  const { epochs: _e, checkpoint: _c, ...training } = config.training;
+export function fingerprintOf(config: ParticlesConfig, split: Split): string {
+  // min_replicas may change on resume (a worker lost for good); the trajectory does not depend on it otherwise
+  const { epochs: _e, checkpoint: _c, distributed: { min_replicas: _m, ...distributed }, ...training } = config.training;
   const shards = split.train.shards.map((s) => `${s.path}:${s.rows}`);
-  return createHash('sha256').update(JSON.stringify({ seed: config.seed, model: config.model, baseline: config.baseline, data: config.data, training, shards })).digest('hex').slice(0, 32);
+  return createHash('sha256').update(JSON.stringify({ seed: config.seed, model: config.model, baseline: config.baseline, data: config.data, training: { ...training, distributed }, shards })).digest('hex').slice(0, 32);
 }
 
 const FORMAT = 'sciml-particles-checkpoint/1';
@@ -109,8 +110,8 @@ export function batchTensors(net: Network, b: Batch): { hlf: tf.Tensor2D; partic
   return { hlf, particles };
 }
 
-/** One Adam step; returns the batch's summed cross-entropy. */
-export function trainStep(net: Network, params: Float32Array, adam: AdamState, b: Batch, learningRate: number, dropoutSeed: number): number {
+/** The gradient of the batch's mean cross-entropy (at the network's current weights) and its summed cross-entropy. */
+export function batchGradients(net: Network, b: Batch, dropoutSeed: number): { lossSum: number; grads: Float32Array } {
   let lossSum = 0;
   const grads = tf.tidy(() => {
     const { hlf, particles } = batchTensors(net, b);
@@ -119,9 +120,20 @@ export function trainStep(net: Network, params: Float32Array, adam: AdamState, b
     lossSum = (value.dataSync()[0] as number) * b.n;
     return net.flatGradients(grads);
   });
+  return { lossSum, grads };
+}
+
+/** One Adam step; returns the batch's summed cross-entropy. */
+export function trainStep(net: Network, params: Float32Array, adam: AdamState, b: Batch, learningRate: number, dropoutSeed: number): number {
+  const { lossSum, grads } = batchGradients(net, b, dropoutSeed);
   adamStep(params, grads, adam, { learningRate, ...ADAM_DEFAULTS });
   net.setParams(params);
   return lossSum;
+}
+
+/** The dropout seed of a step: a function of (seed, epoch, step, replica) only, so a resumed or redelivered step drops the same units. */
+export function dropoutSeedOf(seed: number, epoch: number, step: number, replica = 0): number {
+  return (seed * 7919 + epoch * 1000003 + step * 17 + replica * 7777777) >>> 0;
 }
 
 /** Softmax probabilities (n x 3, row-major) of a batch. */
@@ -176,6 +188,20 @@ function meanLogLoss(labels: Int32Array, probs: Float32Array): number {
   return s / Math.max(1, labels.length);
 }
 
+export type ValidationFigures = Pick<EpochRecord, 'val_loss' | 'val_accuracy' | 'val_auc_macro' | 'baseline_val_loss' | 'baseline_val_accuracy' | 'baseline_val_auc_macro'>;
+
+/** Log loss, accuracy and macro AUC of the model (and the HLF baseline) on the validation events. */
+export async function validationFigures(split: Split, seed: number, net: Network, baseline: Network | undefined, maxParticles: number, filter = partFilter(split.train, seed, 'validation', split.fractions)): Promise<ValidationFigures> {
+  const val = await scoreEvents(streamEvents(split.train, { seed, epoch: 0, shuffleBuffer: 0, filter }), net, baseline, maxParticles, 256);
+  const m = classifierMetrics(val.labels, val.probs);
+  const out: ValidationFigures = { val_loss: meanLogLoss(val.labels, val.probs), val_accuracy: m.accuracy, val_auc_macro: m.auc_macro };
+  if (baseline && val.baselineProbs) {
+    const mb = classifierMetrics(val.labels, val.baselineProbs);
+    Object.assign(out, { baseline_val_loss: meanLogLoss(val.labels, val.baselineProbs), baseline_val_accuracy: mb.accuracy, baseline_val_auc_macro: mb.auc_macro });
+  }
+  return out;
+}
+
 export interface TrainOptions {
   config: ParticlesConfig;
   split: Split;
@@ -186,6 +212,18 @@ export interface TrainOptions {
   /** Continue from checkpointPath when it holds a checkpoint. */
   resume?: boolean;
   onEpoch?: (record: EpochRecord, state: TrainState) => void;
+}
+
+/** The untrained model of a config: seeded weights and the standardizer fitted on the first training events in file order. */
+export async function freshModel(config: ParticlesConfig, split: Split): Promise<ModelState> {
+  const seed = config.seed;
+  const sample: ParticleEvent[] = [];
+  const trainFilter = partFilter(split.train, seed, 'train', split.fractions);
+  for await (const e of streamEvents(split.train, { seed, epoch: 0, shuffleBuffer: 0, filter: trainFilter, limit: config.data.standardize_events })) sample.push(e);
+  if (sample.length === 0) throw new UserError(`${split.train.source}: no training events (${split.train.events} events, validation ${split.fractions.validation}, test ${split.fractions.test})`);
+  const spec = specOf(config);
+  const baselineSpec = baselineSpecOf(config);
+  return { spec, baselineSpec, norm: fitStandardizer(sample), params: initialParams(spec, seed), baselineParams: baselineSpec ? initialParams(baselineSpec, seed + 1) : undefined, maxParticles: config.data.max_particles };
 }
 
 export async function trainParticles(o: TrainOptions): Promise<TrainState> {
@@ -199,17 +237,8 @@ export async function trainParticles(o: TrainOptions): Promise<TrainState> {
     throw new UserError(`${o.checkpointPath}: this checkpoint was written for a different model, data or training settings; continue only with the run's own config (epochs may change)`);
   }
   if (!state) {
-    const sample: ParticleEvent[] = [];
-    for await (const e of streamEvents(split.train, { seed, epoch: 0, shuffleBuffer: 0, filter: trainFilter, limit: config.data.standardize_events })) sample.push(e);
-    if (sample.length === 0) throw new UserError(`${split.train.source}: no training events (${split.train.events} events, validation ${split.fractions.validation}, test ${split.fractions.test})`);
-    const spec = specOf(config);
-    const baselineSpec = baselineSpecOf(config);
-    const params = initialParams(spec, seed);
-    const baselineParams = baselineSpec ? initialParams(baselineSpec, seed + 1) : undefined;
-    state = {
-      spec, baselineSpec, norm: fitStandardizer(sample), params, baselineParams, maxParticles: config.data.max_particles,
-      epochsDone: 0, history: [], adam: createAdamState(params.length), baselineAdam: baselineParams ? createAdamState(baselineParams.length) : undefined, fingerprint,
-    };
+    const fresh = await freshModel(config, split);
+    state = { ...fresh, epochsDone: 0, history: [], adam: createAdamState(fresh.params.length), baselineAdam: fresh.baselineParams ? createAdamState(fresh.baselineParams.length) : undefined, fingerprint };
   }
   const s = state;
   const net = new Network(s.spec, s.norm, s.params);
@@ -222,7 +251,7 @@ export async function trainParticles(o: TrainOptions): Promise<TrainState> {
       const stream = streamEvents(split.train, { seed, epoch, shuffleBuffer: config.data.shuffle_buffer, filter: trainFilter });
       for await (const group of inGroups(stream, config.training.batch_size)) {
         const b = makeBatch(group, s.maxParticles);
-        const dropoutSeed = (seed * 7919 + epoch * 1000003 + step * 17) >>> 0;
+        const dropoutSeed = dropoutSeedOf(seed, epoch, step);
         loss += trainStep(net, s.params, s.adam, b, config.training.learning_rate, dropoutSeed);
         if (baseline) baseLoss += trainStep(baseline, s.baselineParams!, s.baselineAdam!, b, config.training.learning_rate, dropoutSeed + 5);
         seen += b.n;
@@ -230,21 +259,9 @@ export async function trainParticles(o: TrainOptions): Promise<TrainState> {
         log.progress?.(`epoch ${epoch + 1}/${epochs}: ${seen} events, loss ${(loss / seen).toFixed(4)}`);
       }
       const seconds = (performance.now() - t0) / 1000;
-      const val = await scoreEvents(streamEvents(split.train, { seed, epoch, shuffleBuffer: 0, filter: validationFilter }), net, baseline, s.maxParticles, 256);
-      const m = classifierMetrics(val.labels, val.probs);
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        train_loss: loss / Math.max(1, seen),
-        val_loss: meanLogLoss(val.labels, val.probs),
-        val_accuracy: m.accuracy,
-        val_auc_macro: m.auc_macro,
-        seconds,
-        events_per_s: seen / Math.max(seconds, 1e-9),
-      };
-      if (baseline && val.baselineProbs) {
-        const mb = classifierMetrics(val.labels, val.baselineProbs);
-        Object.assign(record, { baseline_train_loss: baseLoss / Math.max(1, seen), baseline_val_loss: meanLogLoss(val.labels, val.baselineProbs), baseline_val_accuracy: mb.accuracy, baseline_val_auc_macro: mb.auc_macro });
-      }
+      const val = await validationFigures(split, seed, net, baseline, s.maxParticles, validationFilter);
+      const record: EpochRecord = { epoch: epoch + 1, train_loss: loss / Math.max(1, seen), ...val, seconds, events_per_s: seen / Math.max(seconds, 1e-9) };
+      if (baseline) record.baseline_train_loss = baseLoss / Math.max(1, seen);
       s.history.push(record);
       s.epochsDone = epoch + 1;
       if (o.checkpointPath) writeTrainState(o.checkpointPath, s);

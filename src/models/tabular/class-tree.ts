@@ -119,7 +119,7 @@ export class ClassTreeGrower {
       stack.push({ id: rightId, start: l, end: node.end, depth: node.depth + 1, totals: right });
       stack.push({ id: leftId, start: node.start, end: l, depth: node.depth + 1, totals: split.left });
     }
-    return { tree: builder.finish(), leaves: { start: Int32Array.from(leafStart), classes: Uint16Array.from(leafClasses), probs: Float64Array.from(leafProbs) } };
+    return { tree: builder.finish(), leaves: { start: Int32Array.from(leafStart), classes: Uint16Array.from(leafClasses), probs: Float64Array.from(leafProbs, Math.fround) } };
   }
 
   private findSplit(y: Int32Array, w: Float64Array, index: Int32Array, start: number, end: number, W: number, params: ClassTreeParams): { feature: number; bin: number; gain: number; left: Float64Array } | undefined {

@@ -13,15 +13,18 @@ import { argmaxRows, classCount, type ClassFitOptions, type Classifier, type Cla
 import { ClassTreeGrower, type Criterion, type SparseLeaves } from './class-tree.js';
 import { treeRandom } from './forest-train.js';
 import { addTreePrediction, type FlatTree } from './tree.js';
-import { classTreeFromJSON, classTreeToJSON, type ClassTreeJSON } from './class-tree-json.js';
+import { classTreeFromJSON, type ClassTreeJSON } from './class-tree-json.js';
+import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 interface ForestClassifierState {
   features: number;
   names: string[];
   classes: number;
-  /** Per tree, with its leaves' class frequencies (class-tree-json.ts). */
-  trees: ClassTreeJSON[];
+  /** Per tree, with its leaves' class frequencies (class-tree-json.ts): models saved before format 2 (read only). */
+  trees?: ClassTreeJSON[];
+  /** The trees and their leaves, packed (tree-pack.ts). */
+  pack?: TreePack;
   importance: number[];
 }
 
@@ -139,14 +142,23 @@ class ForestClassifier implements Classifier {
   toJSON() {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
-    return { kind: this.kind, params: this.params, state: { ...s, trees: this.trees.map((t, i) => classTreeToJSON(t, this.leaves[i])) } as unknown };
+    const { trees: _trees, ...rest } = s;
+    return { kind: this.kind, params: this.params, state: { ...rest, pack: packTrees(this.trees, this.leaves) } as unknown };
   }
 
   restore(state: ForestClassifierState): this {
-    this.state = { ...state, trees: [] };
-    const restored = state.trees.map(classTreeFromJSON);
-    this.trees = restored.map((r) => r.tree);
-    this.leaves = restored.map((r) => r.leaves);
+    const { trees, pack, ...rest } = state;
+    this.state = rest;
+    if (pack) {
+      const unpacked = unpackTrees(pack);
+      if (!unpacked.leaves) throw new Error(`${this.kind}: the saved trees have no class frequencies`);
+      this.trees = unpacked.trees;
+      this.leaves = unpacked.leaves;
+    } else {
+      const restored = (trees ?? []).map(classTreeFromJSON);
+      this.trees = restored.map((r) => r.tree);
+      this.leaves = restored.map((r) => r.leaves);
+    }
     return this;
   }
 }

@@ -11,12 +11,15 @@ import { normalizedImportance, type FitOptions, type Learner, type LearnerFactor
 import { applyBinning, fitBinning } from './binning.js';
 import { trainTrees, type ForestJob, type ForestShare } from './forest-train.js';
 import { addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 interface ForestState {
   features: number;
   names: string[];
-  trees: TreeJSON[];
+  /** Models saved before format 2 (read only). */
+  trees?: TreeJSON[];
+  pack?: TreePack;
   importance: number[];
 }
 
@@ -129,12 +132,14 @@ export class Forest implements Learner {
   toJSON() {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
-    return { kind: this.kind, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON) } as unknown };
+    const { trees: _trees, ...rest } = s;
+    return { kind: this.kind, params: this.params, state: { ...rest, pack: packTrees(this.trees) } as unknown };
   }
 
   restore(state: ForestState): this {
-    this.state = { ...state, trees: [] };
-    this.trees = state.trees.map(treeFromJSON);
+    const { trees, pack, ...rest } = state;
+    this.state = rest;
+    this.trees = pack ? unpackTrees(pack).trees : (trees ?? []).map(treeFromJSON);
     return this;
   }
 }

@@ -12,6 +12,7 @@ import { classBoostingLoss } from './class-losses.js';
 import { boostingGrowParams, earlyStoppingData, gbmFactory, RoundSampler, validateBoostingParams } from './gbm.js';
 import { Grower } from './grower.js';
 import { addTreePrediction, addTreePredictionBinned, addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
 const KIND = 'gbm';
@@ -25,8 +26,10 @@ interface GbmClassifierState {
   /** Raw score columns: 1 (binary) or K. */
   width: number;
   baseline: number[];
-  /** Round-major: round r, score column c at r * width + c. */
-  trees: TreeJSON[];
+  /** Round-major: round r, score column c at r * width + c (models saved before format 2; read only). */
+  trees?: TreeJSON[];
+  /** The same trees, packed (tree-pack.ts). */
+  pack?: TreePack;
   importance: number[];
   validationLoss?: number[];
   stoppedEarly: boolean;
@@ -172,13 +175,15 @@ export class GradientBoostingClassifier implements Classifier {
   toJSON() {
     const s = this.state;
     if (!s) throw notFitted(KIND);
-    return { kind: KIND, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON) } as unknown };
+    const { trees: _trees, ...rest } = s;
+    return { kind: KIND, params: this.params, state: { ...rest, pack: packTrees(this.trees) } as unknown };
   }
 
   static restore(params: Params, state: GbmClassifierState): GradientBoostingClassifier {
     const model = new GradientBoostingClassifier(params);
-    model.state = { ...state, trees: [] };
-    model.trees = state.trees.map(treeFromJSON);
+    const { trees, pack, ...rest } = state;
+    model.state = rest;
+    model.trees = pack ? unpackTrees(pack).trees : (trees ?? []).map(treeFromJSON);
     return model;
   }
 }

@@ -11,6 +11,7 @@ import { Grower, type GrowParams } from './grower.js';
 import { LOSSES, weightedMedian } from './losses.js';
 import { holdOutValidation } from './preprocess.js';
 import { addTreePrediction, addTreePredictionBinned, addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 const KIND = 'gbm';
@@ -42,7 +43,9 @@ interface GbmState {
   features: number;
   names: string[];
   baseline: number;
-  trees: TreeJSON[];
+  /** Models saved before format 2: one TreeJSON per tree (read only). */
+  trees?: TreeJSON[];
+  pack?: TreePack;
   importance: number[];
   /** Validation loss after each kept round (when early stopping ran). */
   validationLoss?: number[];
@@ -149,7 +152,8 @@ export class GradientBoosting implements Learner {
   toJSON() {
     const s = this.state;
     if (!s) throw notFitted(KIND);
-    return { kind: KIND, params: this.params, state: { ...s, trees: this.trees.map(treeToJSON) } as unknown };
+    const { trees: _trees, ...rest } = s;
+    return { kind: KIND, params: this.params, state: { ...rest, pack: packTrees(this.trees) } as unknown };
   }
 
   /** The model a booster has grown so far (all its rounds). */
@@ -162,8 +166,9 @@ export class GradientBoosting implements Learner {
 
   static restore(params: Params, state: GbmState): GradientBoosting {
     const model = new GradientBoosting(params);
-    model.state = { ...state, trees: [] };
-    model.trees = state.trees.map(treeFromJSON);
+    const { trees, pack, ...rest } = state;
+    model.state = rest;
+    model.trees = pack ? unpackTrees(pack).trees : (trees ?? []).map(treeFromJSON);
     return model;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../runtime/atomic.js';
-import { MODEL_FORMAT, readTaggedJson, type ModelFile } from '../automl/model.js';
+import { MODEL_FORMAT, MODEL_VERSION, readTaggedJson, type ModelFile } from '../automl/model.js';
 import { writeMemberFile, type SavedMember } from '../automl/trial-common.js';
 import type { TargetTransform } from '../automl/target.js';
 import type { Learner, Params } from './learner.js';
@@ -49,7 +49,7 @@ export function saveTabularModel(modelDir: string, prep: ModelInputs, learner: L
   writeMemberFile(join(modelDir, MEMBER_FILE), member);
   const model: ModelFile = {
     format: MODEL_FORMAT,
-    version: 1,
+    version: MODEL_VERSION,
     target: prep.target,
     metric: 'rmse',
     transform,

@@ -69,7 +69,8 @@ export class TreeBuilder {
       missingLeft: Uint8Array.from(this.missingLeft),
       left: Int32Array.from(this.left),
       right: Int32Array.from(this.right),
-      value: Float64Array.from(this.value),
+      // Leaf values are Float32 (as saved, tree-pack.ts), so a reloaded model predicts exactly as this one.
+      value: Float64Array.from(this.value, Math.fround),
     };
   }
 }
