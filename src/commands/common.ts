@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import type { TaskOutcome } from '../contracts/task.js';
 import type { GlobalOptions } from '../contracts/globals.js';
 import { UserError } from '../runtime/errors.js';
-import { MAX_TIME_LIMIT_S } from '../config/fields.js';
+import { MAX_TIME_LIMIT_S } from '../config/limits.js';
 import { describeValue } from '../config/issues.js';
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -345,5 +345,3 @@ export function checkTrialConfig(setup: TuneSetup, config: Record<string, unknow
   if (r.success) return { ok: true, config: r.data as Record<string, unknown> };
   return { ok: false, error: issuesInBrief(r.error.issues) };
 }
-
-export { UserError };
