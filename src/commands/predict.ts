@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
 import { UserError } from '../runtime/errors.js';
 import { checkOutputFile } from '../runtime/user-paths.js';
-import { checkStdoutOutput, outputFormat } from '../data/write-table.js';
 
 export function registerPredict(program: Command, globals: GlobalsOf): void {
   program
@@ -16,6 +15,7 @@ export function registerPredict(program: Command, globals: GlobalsOf): void {
     .option('--proba', 'classification: write only the class probabilities (proba_<class> columns)')
     .action(async (opts: { model: string; input: string; output: string; explain?: string; proba?: boolean; keep?: string }) => {
       checkOutputFile('-o', opts.output);
+      const { checkStdoutOutput, outputFormat } = await import('../data/write-table.js');
       outputFormat('-o', opts.output);
       checkStdoutOutput('-o', opts.output);
       const keep = opts.keep === undefined ? undefined : opts.keep.split(',').map((s) => s.trim()).filter(Boolean);

@@ -34,7 +34,7 @@ export function registerRuns(program: Command, globals: GlobalsOf): void {
     .option('--md', 'GitHub-flavoured Markdown table')
     .option('--json', 'JSON list')
     .action(async (opts) => {
-      const { listRuns } = await import('../compare/index.js');
+      const { listRuns } = await import('../compare/list.js');
       process.stdout.write(listRuns({ dir: opts.dir, task: opts.task, status: opts.status, tags: opts.tag, limit: opts.limit, sort: opts.sort, format: formatOf(opts, globals().json) }));
     });
   runs

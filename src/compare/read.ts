@@ -1,9 +1,17 @@
 /** Reads what `sciml runs` and `sciml diff` show of a run directory: run.json, config.yaml, metrics.json. */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { UserError } from '../runtime/errors.js';
 import { flatten } from '../runtime/flatten.js';
+
+// yaml is some 60 CommonJS files: loaded at the first config read, so `sciml runs` on a folder without runs starts without it.
+const require = createRequire(import.meta.url);
+let yaml: typeof import('yaml') | undefined;
+function parseYaml(text: string): unknown {
+  yaml ??= require('yaml') as typeof import('yaml');
+  return yaml.parse(text);
+}
 
 export interface RunRecord {
   name: string;
@@ -48,7 +56,7 @@ export function readRun(dir: string, name = dir): RunRecord {
   const metrics = readJson(join(dir, 'metrics.json'));
   let config: Record<string, unknown> = {};
   try {
-    config = (parse(readFileSync(join(dir, 'config.yaml'), 'utf8')) ?? {}) as Record<string, unknown>;
+    config = (parseYaml(readFileSync(join(dir, 'config.yaml'), 'utf8')) ?? {}) as Record<string, unknown>;
   } catch {
     config = {};
   }

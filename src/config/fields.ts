@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIME_LIMIT_S } from './limits.js';
 
 /**
  * Field builders with messages phrased as "expected ..."; the loader appends ", got <value>".
@@ -17,8 +18,6 @@ export const positiveNumber = (def: number, description: string) =>
 export const nonNegativeNumber = (def: number, description: string) =>
   z.number({ error: 'expected a non-negative number' }).min(0, { error: 'expected a non-negative number' }).default(def).describe(description);
 
-/** Longest time limit: Node's timers overflow past 2^31 ms (24.8 days) and fire at once. */
-export const MAX_TIME_LIMIT_S = 2_000_000;
 const TIME_LIMIT_MAX_MESSAGE = `expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers)`;
 
 /** A time limit in seconds, positive (or 0 = none when `zeroMeansNone`), at most MAX_TIME_LIMIT_S. */

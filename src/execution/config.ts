@@ -1,4 +1,4 @@
-/** The `execution:` config section every command that submits jobs shares (automl; tune and pipeline on merge). */
+/** The `execution:` config section of every task that submits jobs (automl's trials; denoiser's and knots' replica jobs). */
 import { section, text } from '../config/fields.js';
 
 export const executionSection = (jobs: string) =>

@@ -1,6 +1,7 @@
 /** What `sciml workers` reports: the live workers of a queue and the queue's counts. */
 import { Queue } from 'bullmq';
 import { BULL_PREFIX, connectTo, readTally, readWorkers, type QueueTally, type WorkerInfo } from './redis-wire.js';
+import { textTable } from '../runtime/text-table.js';
 
 export interface WorkersListing {
   redis: string;
@@ -45,8 +46,5 @@ export function workersText(listing: WorkersListing, now = Date.now()): string {
   }
   const rows = listing.workers.map((w) => [w.name, w.version, String(w.concurrency), `${age(w.startedMs, now)} ago`, `${w.done} ok, ${w.failed} not`, w.draining ? 'draining' : w.jobs.length === 0 ? 'idle' : w.jobs.map((j) => `${j.kind} ${j.id} (${age(j.sinceMs, now)}${j.attempt > 1 ? `, attempt ${j.attempt}` : ''})`).join('; ')]);
   const header = ['worker', 'sciml', 'slots', 'since', 'jobs done', 'running'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
-  lines.push(fmt(header), ...rows.map(fmt));
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + textTable([header, ...rows]);
 }

@@ -2,7 +2,8 @@
  * The tune driver: one scheduler and sampler per segment, all segments sharing one executor. Each
  * scheduler trial is a `tune-trial` job that continues its configuration's checkpoint, so a
  * configuration promoted to 20 epochs has trained 20 epochs in all. Every event goes to the journal
- * first; `replay` rebuilds the schedulers and samplers from it after a crash.
+ * first; after a crash the state is rebuilt from it (TuneState.replay) and the trials asked but not
+ * told run again from their checkpoints.
  */
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,21 +13,15 @@ import { packDir, unpackDir } from '../execution/files.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic.js';
 import type { Logger } from '../runtime/log.js';
 import type { BackendChoice } from '../runtime/backend.js';
-import { Random } from '../runtime/random.js';
-import { Asha, RandomSearch, SuccessiveHalving, configRandom, rungBudgets, type Scheduler, type Trial } from '../search/scheduler.js';
-import { MedianStopping } from '../search/median.js';
-import { TpeSampler } from '../search/tpe.js';
-import { GridSampler } from '../search/grid.js';
-import { sampleSpace, type Config, type Space } from '../search/space.js';
+import type { Trial } from '../search/scheduler.js';
 import type { EpochReport, FoldOutcome } from '../contracts/task.js';
-import { checkTrialConfig, trialConfig, type Parameter, type Segment, type TuneSetup } from './config.js';
+import { checkTrialConfig, trialConfig, type TuneSetup } from './config.js';
 import { Journal, type JournalEvent } from './journal.js';
 import type { TuneProgress, TuneTrialPayload, TuneTrialResult } from './trial-job.js';
 import type { TuneFoldPayload } from './cv-job.js';
 import { TUNE_CV_KIND, TUNE_TRIAL_KIND } from './kinds.js';
 import { rankedByValidation } from './outputs.js';
-import type { ConfigState, SegmentState } from './state.js';
-
+import { TuneState, type ConfigState, type SegmentState } from './state.js';
 
 export interface DriverOptions {
   setup: TuneSetup;
@@ -46,92 +41,9 @@ export interface DriverOptions {
   checkpointIntervalMs?: number;
 }
 
-export function segmentSpace(parameters: Parameter[]): Space {
-  return Object.fromEntries(parameters.map((p) => [p.path, p.domain]));
-}
-
-export function decode(parameters: Parameter[], params: Config): Record<string, unknown> {
-  return Object.fromEntries(parameters.map((p) => [p.path, p.values ? p.values[params[p.path] as number] : params[p.path]]));
-}
-
 /** A job's error as one line, without the class name. */
 function errorLine(error: string): string {
   return error.split('\n')[0].replace(/^(User)?Error: /, '');
-}
-
-function mix(seed: number, salt: number): number {
-  let h = Math.imul((seed >>> 0) ^ 0x27d4eb2f, 0x85ebca77) >>> 0;
-  h = Math.imul(h ^ (salt + 0x165667b1), 0xc2b2ae3d) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** A trial's own seed, from the tune seed, the segment and the configuration. */
-export function trialSeed(seed: number, segment: number, configIndex: number): number {
-  return configRandom(mix(seed, segment), configIndex + 1_000_003).int(0, 2 ** 31 - 1);
-}
-
-export function budgetEpochs(fraction: number, max: number, min: number): number {
-  return Math.max(min > 0 ? Math.min(min, max) : 1, Math.min(max, Math.round(fraction * max)));
-}
-
-function makeSegment(setup: TuneSetup, segment: Segment, position: number): SegmentState {
-  const { tune } = setup;
-  const space = segmentSpace(setup.parameters);
-  const seed = mix(tune.seed, position);
-  const max = tune.budget.max;
-  const minFraction = Math.min(1, tune.budget.min / max);
-  const state: SegmentState = {
-    segment,
-    position,
-    scheduler: undefined as unknown as Scheduler,
-    observe: () => {},
-    configs: new Map(),
-    pending: new Map(),
-    resumeQueue: [],
-    finished: false,
-    rungEpochs: [],
-    replaying: undefined,
-  };
-  let draw: (rng: Random, index: number) => Config;
-  let maxConfigs = tune.max_trials > 0 ? tune.max_trials : undefined;
-  if (tune.sampler === 'grid') {
-    const grid = new GridSampler(space, tune.grid_points);
-    maxConfigs = Math.min(maxConfigs ?? Infinity, grid.size);
-    draw = (_rng, index) => grid.at(index);
-  } else if (tune.sampler === 'tpe') {
-    const tpe = new TpeSampler(space, { nStartup: tune.n_startup });
-    state.observe = (index, params, score, rung) => tpe.observe(index, params, score, rung);
-    draw = (rng) => tpe.sample(rng);
-  } else {
-    draw = (rng) => sampleSpace(space, rng);
-  }
-  // While the journal is replayed, a configuration is the one recorded, never a fresh draw.
-  const sample = (rng: Random, index: number): Config => {
-    const recorded = state.replaying?.get(index);
-    if (recorded) return { ...recorded };
-    if (state.replaying) throw new Error(`journal: segment '${segment.name}' asked for configuration ${index}, which the journal does not record`);
-    return draw(rng, index);
-  };
-  const common = { sample, seed };
-  switch (tune.scheduler) {
-    case 'random':
-      state.scheduler = new RandomSearch({ ...common, maxTrials: maxConfigs });
-      state.rungEpochs = [max];
-      break;
-    case 'median_stopping': {
-      state.scheduler = new MedianStopping({ ...common, step: minFraction, maxConfigs });
-      const cuts: number[] = [];
-      for (let b = minFraction; b < 1 - 1e-9; b += minFraction) cuts.push(budgetEpochs(b, max, 0));
-      state.rungEpochs = [...cuts, max];
-      break;
-    }
-    default: {
-      const halving = { ...common, eta: tune.eta, minBudget: minFraction, maxConfigs, brackets: tune.brackets };
-      state.scheduler = tune.scheduler === 'asha' ? new Asha(halving) : new SuccessiveHalving(halving);
-      state.rungEpochs = rungBudgets(minFraction, tune.eta).map((b) => budgetEpochs(b, max, 0));
-    }
-  }
-  return state;
 }
 
 /** The score the scheduler minimises: the metric at the run's last epoch, negated for 'max'. */
@@ -143,13 +55,17 @@ function scoreOf(setup: TuneSetup, history: EpochReport[]): { score: number; met
 }
 
 export class TuneDriver {
-  readonly segments: SegmentState[];
+  readonly state: TuneState;
   private readonly inFlight = new Map<string, Promise<void>>();
   private turn = 0;
   private interrupted = false;
 
   constructor(private readonly o: DriverOptions) {
-    this.segments = o.setup.segments.map((s, i) => makeSegment(o.setup, s, i));
+    this.state = new TuneState(o.setup, o.runDir);
+  }
+
+  get segments(): SegmentState[] {
+    return this.state.segments;
   }
 
   private now(): number {
@@ -162,86 +78,6 @@ export class TuneDriver {
 
   private write(event: JournalEvent): void {
     this.o.journal.append(event);
-  }
-
-  private configDir(seg: SegmentState, index: number): string {
-    return join(this.o.runDir, 'trials', seg.segment.name, String(index));
-  }
-
-  private configState(seg: SegmentState, trial: Trial): ConfigState {
-    let cs = seg.configs.get(trial.configIndex);
-    if (!cs) {
-      const { tune } = this.o.setup;
-      const seed = tune.seed_per_trial ? trialSeed(tune.seed, seg.position, trial.configIndex) : tune.seed;
-      cs = {
-        index: trial.configIndex,
-        params: trial.config,
-        values: decode(this.o.setup.parameters, trial.config),
-        dir: this.configDir(seg, trial.configIndex),
-        seed,
-        history: [],
-        checkpointEpoch: 0,
-        status: 'pending',
-        rung: trial.rung,
-        runs: 0,
-        target: 0,
-      };
-      seg.configs.set(trial.configIndex, cs);
-    }
-    return cs;
-  }
-
-  private epochsOf(trial: Trial): number {
-    return budgetEpochs(trial.budget, this.o.setup.tune.budget.max, 0);
-  }
-
-  /** Rebuilds every segment from the journal of an interrupted run: asks and tells replayed in order. */
-  replay(events: JournalEvent[], options: { settleFiles: boolean } = { settleFiles: true }): void {
-    const bySeg = new Map(this.segments.map((s) => [s.segment.name, s]));
-    for (const seg of this.segments) {
-      seg.replaying = new Map();
-      for (const e of events) if (e.ev === 'ask' && e.seg === seg.segment.name) seg.replaying.set(e.config_index, e.params as Config);
-    }
-    for (const e of events) {
-      if (!('seg' in e)) continue;
-      const seg = bySeg.get(e.seg);
-      if (!seg) throw new Error(`journal: unknown segment '${e.seg}'`);
-      if (e.ev === 'ask' || e.ev === 'promote') {
-        const trial = seg.scheduler.ask();
-        if (trial === 'wait' || trial === 'done' || trial.id !== e.run || trial.configIndex !== e.config_index) {
-          throw new Error(`journal: segment '${seg.segment.name}' replays differently at trial ${e.run} (the tune file or sciml changed since the run started)`);
-        }
-        seg.pending.set(trial.id, trial);
-        const cs = this.configState(seg, trial);
-        cs.rung = trial.rung;
-        cs.runs++;
-        cs.target = this.epochsOf(trial);
-        cs.status = 'running';
-        continue;
-      }
-      const cs = seg.configs.get(e.config_index);
-      if (!cs) continue;
-      if (e.ev === 'epoch') {
-        cs.history = cs.history.filter((h) => h.epoch < e.epoch);
-        cs.history.push({ epoch: e.epoch, metrics: e.metrics, t: e.t });
-      } else if (e.ev === 'checkpoint') cs.checkpointEpoch = e.epoch;
-      else if (e.ev === 'resume') cs.history = cs.history.filter((h) => h.epoch <= e.epoch);
-      else if (e.ev === 'tell' || e.ev === 'fail') {
-        const trial = seg.pending.get(e.run);
-        seg.pending.delete(e.run);
-        const score = e.ev === 'tell' && e.score !== null ? e.score : Infinity;
-        seg.scheduler.tell(e.run, score);
-        if (trial) seg.observe(trial.configIndex, trial.config, score, trial.rung);
-        cs.status = e.ev === 'fail' ? 'failed' : cs.history.length && cs.history[cs.history.length - 1].epoch >= this.o.setup.tune.budget.max ? 'completed' : 'paused';
-        if (e.ev === 'fail') cs.error = e.error;
-      } else if (e.ev === 'cut') cs.status = 'cut';
-      else if (e.ev === 'cv' && e.folds === this.o.setup.tune.rerank.folds) this.recordFold(cs, e);
-    }
-    for (const seg of this.segments) {
-      seg.replaying = undefined;
-      seg.resumeQueue = [...seg.pending.values()].sort((a, b) => a.id - b.id);
-      if (options.settleFiles) for (const cs of seg.configs.values()) this.settleCheckpoint(cs);
-    }
   }
 
   /** Finishes or drops a checkpoint swap a kill interrupted (see storeCheckpoint). */
@@ -302,7 +138,7 @@ export class TuneDriver {
       }
       if (ask === 'wait') continue;
       seg.pending.set(ask.id, ask);
-      this.write({ ev: ask.promotedFrom === undefined ? 'ask' : 'promote', t: this.elapsed(), seg: seg.segment.name, run: ask.id, config_index: ask.configIndex, rung: ask.rung, budget: this.epochsOf(ask), promoted_from: ask.promotedFrom ?? null, params: ask.config });
+      this.write({ ev: ask.promotedFrom === undefined ? 'ask' : 'promote', t: this.elapsed(), seg: seg.segment.name, run: ask.id, config_index: ask.configIndex, rung: ask.rung, budget: this.state.epochsOf(ask), promoted_from: ask.promotedFrom ?? null, params: ask.config });
       this.turn = (this.turn + k + 1) % n;
       return { seg, trial: ask };
     }
@@ -318,7 +154,10 @@ export class TuneDriver {
   }
 
   async run(): Promise<void> {
-    if (this.o.replay) this.replay(this.o.replay);
+    if (this.o.replay) {
+      this.state.replay(this.o.replay);
+      for (const seg of this.segments) for (const cs of seg.configs.values()) this.settleCheckpoint(cs);
+    }
     for (;;) {
       while (!this.interrupted && this.inFlight.size < this.o.parallel && this.now() < this.o.deadlineMs) {
         const next = this.next();
@@ -334,9 +173,9 @@ export class TuneDriver {
 
   private async launch(seg: SegmentState, trial: Trial): Promise<void> {
     const { setup } = this.o;
-    const cs = this.configState(seg, trial);
+    const cs = this.state.configState(seg, trial);
     const name = seg.segment.name;
-    const target = this.epochsOf(trial);
+    const target = this.state.epochsOf(trial);
     const config = trialConfig(setup, seg.segment, cs.values, target, cs.seed);
     const checked = checkTrialConfig(setup, config);
     cs.rung = trial.rung;
@@ -380,9 +219,7 @@ export class TuneDriver {
       const { score, metric } = scoreOf(setup, cs.history);
       const worker = ranOn(outcome);
       this.write({ ev: 'tell', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, score: Number.isFinite(score) ? score : null, metric, epochs: done, ...(worker ? { worker, attempts: outcome.attempts } : {}) });
-      seg.pending.delete(trial.id);
-      seg.scheduler.tell(trial.id, score);
-      seg.observe(cs.index, cs.params, score, trial.rung);
+      this.state.settle(seg, trial.id, score, trial);
       cs.status = done >= setup.tune.budget.max ? 'completed' : done < target ? 'stopped' : 'paused';
       this.writeTrialFiles(seg, cs);
       return;
@@ -396,12 +233,6 @@ export class TuneDriver {
     }
     const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : errorLine(outcome.error ?? 'unknown error');
     this.fail(seg, cs, trial, why);
-  }
-
-  private recordFold(cs: ConfigState, e: Extract<JournalEvent, { ev: 'cv' }>): void {
-    if (cs.cv?.epochs !== e.epochs) cs.cv = { epochs: e.epochs, folds: new Map() };
-    if (e.metrics) cs.cv.folds.set(e.fold, e.metrics);
-    else cs.cv.error = e.error ?? 'failed';
   }
 
   /**
@@ -455,7 +286,7 @@ export class TuneDriver {
         ? { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, metrics: outcome.result!.metrics, rows: outcome.result!.rows, ...(worker ? { worker } : {}) }
         : { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, error: errorLine(outcome.error ?? outcome.status) };
     this.write(event);
-    this.recordFold(cs, event);
+    this.state.recordFold(cs, event);
     if (event.error) this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index}: re-ranking fold ${fold + 1} failed: ${event.error}`);
   }
 
@@ -478,9 +309,7 @@ export class TuneDriver {
     cs.status = 'failed';
     cs.error = error;
     this.write({ ev: 'fail', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run: trial.id, error });
-    seg.pending.delete(trial.id);
-    seg.scheduler.tell(trial.id, Infinity);
-    seg.observe(cs.index, cs.params, Infinity, trial.rung);
+    this.state.settle(seg, trial.id, Infinity, trial);
     this.writeTrialFiles(seg, cs, config);
     this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index} failed: ${error}`);
   }

@@ -17,12 +17,11 @@ import { jobs } from '../registry.js';
 import type { TaskOutcome } from '../contracts/task.js';
 import { loadTuneFile, type TuneSetup } from './config.js';
 import { TuneDriver } from './driver.js';
-import type { SegmentState } from './state.js';
+import { TuneState, type SegmentState } from './state.js';
 import { Journal, readJournal, type JournalEvent } from './journal.js';
 import { formatValue, leaderboard, writeBest, writeLeaderboardArrow, writeTrialsArrow, type LeaderRow } from './outputs.js';
 import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
-
-export { loadTuneFile, tuneSchema } from './config.js';
+import { textTable } from '../runtime/text-table.js';
 
 export interface TuneOptions {
   /** The tune file (absent with resume). */
@@ -54,10 +53,8 @@ function leaderboardText(setup: TuneSetup, boards: LeaderRow[][], segments: stri
     const cv = setup.tune.rerank.top > 0;
     const header = ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, ...(cv ? [`cv ${setup.metric}`] : []), 'epochs', 'status'];
     const rows = board.slice(0, 10).map((r, k) => [String(k + 1), String(r.trial), ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []), String(r.epochs), r.status]);
-    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     if (segments.length > 1 || name !== 'all') lines.push(`segment ${name}`);
-    lines.push(header.map((h, c) => h.padEnd(widths[c])).join('  '));
-    for (const r of rows) lines.push(r.map((v, c) => v.padEnd(widths[c])).join('  '));
+    lines.push(textTable([header, ...rows]).trimEnd());
     if (board.length > 10) lines.push(`... ${board.length - 10} more in leaderboard.arrow`);
     lines.push('');
   });
@@ -280,11 +277,10 @@ export async function renderTuneReport(runDir: string, referenceCurves: BestSoFa
   const run = RunDir.open(runDir);
   const setup = await loadTuneFile(run.file('tune.yaml'));
   const events = readJournal(run.file('trials.jsonl'));
-  const driver = new TuneDriver({ setup, runDir: run.path, executor: undefined as never, parallel: 1, deadlineMs: 0, startMs: Date.now(), log: createLogger({ quiet: true }), backend: 'auto', journal: undefined as never });
-  driver.replay(events, { settleFiles: false });
+  const { segments } = TuneState.fromJournal(setup, run.path, events);
   const ended = events.filter((e) => e.ev === 'end').at(-1);
-  for (const seg of driver.segments) seg.finished = ended?.ev === 'end' && ended.reason === 'done';
-  const boards = driver.segments.map((seg) => leaderboard(setup, seg));
-  await writeTuneReport(run, setup, driver.segments, boards, [...journalCurves(events, setup), ...referenceCurves], reportFacts(driver.segments, boards, workersOf(run)));
+  for (const seg of segments) seg.finished = ended?.ev === 'end' && ended.reason === 'done';
+  const boards = segments.map((seg) => leaderboard(setup, seg));
+  await writeTuneReport(run, setup, segments, boards, [...journalCurves(events, setup), ...referenceCurves], reportFacts(segments, boards, workersOf(run)));
   return run.file('report.html');
 }

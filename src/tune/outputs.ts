@@ -51,7 +51,8 @@ export function leaderboard(setup: TuneSetup, seg: SegmentState): LeaderRow[] {
 
 function cvMetricOf(setup: TuneSetup, cs: ConfigState, epochs: number): number | null {
   if (!cs.cv || cs.cv.epochs !== epochs || cs.cv.error) return null;
-  const values = [...cs.cv.folds.values()].map((m) => m[setup.metric]);
+  // Summed in fold order, not arrival order: a resumed run's mean equals the uninterrupted run's to the bit.
+  const values = [...cs.cv.folds.entries()].sort(([a], [b]) => a - b).map(([, m]) => m[setup.metric]);
   const complete = values.length === setup.tune.rerank.folds && values.every((v) => Number.isFinite(v));
   return complete ? values.reduce((a, b) => a + b, 0) / values.length : null;
 }

@@ -32,8 +32,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** fish's condition for "the typed command path is `path`", as the script quotes it. */
 const fishAt = (path: string) => `-n '__sciml_at \\'${path}\\''`;
 
-test('every command and every option of the program appears in each shell script', () => {
-  const all = everything(buildProgram());
+test('every command and every option of the program appears in each shell script', async () => {
+  const all = everything(await buildProgram());
   assert.ok(all.length > 15 && all.some((c) => c.path.join(' ') === 'runs gc'), 'the walk sees nested commands');
   for (const [shell, { text }] of Object.entries(scripts)) {
     for (const { path, flags } of all) {

@@ -3,7 +3,7 @@ import { UserError } from '../../runtime/errors.js';
 import { bandGains, type Band } from './band.js';
 import { fourierFor, type HalfSpectrum, type RealFourier } from './fourier.js';
 import { radioOptionProblems, type NoiseKind, type RadioOptions } from './options.js';
-import { argmax, minMaxScale, type TraceSet } from './traces.js';
+import { allocateTraces, argmax, minMaxScale, type TraceSet } from './traces.js';
 
 /**
  * Physically motivated radio traces: a band-limited air-shower pulse (a broadband impulse passed
@@ -19,18 +19,9 @@ export function simulateTraces(count: number, seed: number, options: RadioOption
   const band: Band = { lowMhz: options.band_low_mhz, highMhz: options.band_high_mhz, taperMhz: options.band_taper_mhz };
   const freqs = fourier.frequencies(options.sampling_rate_mhz);
   const gains = bandGains(freqs, band);
-  const set: TraceSet = {
-    count,
-    length: L,
-    ids: new Int32Array(count),
-    noisy: new Float32Array(count * L),
-    signal: new Float32Array(count * L),
-    snr: new Float64Array(count),
-    peakIndex: new Int32Array(count),
-    noise: new Array(count).fill(options.noise),
-    scale: new Float64Array(count).fill(1),
-    offset: new Float64Array(count),
-  };
+  const set = allocateTraces(count, L);
+  set.noise.fill(options.noise);
+  set.scale.fill(1);
   const root = new Random(seed);
   const pulseRng = root.fork('pulse');
   const noiseRng = root.fork('noise');

@@ -63,22 +63,27 @@ export function minMaxScale(noisy: Float32Array, signal: Float32Array | undefine
   }
 }
 
+/** `count` traces of `length` samples, all zero: noise kinds empty, scale 0, offset 0 (fill them). */
+export function allocateTraces(count: number, length: number): TraceSet {
+  return {
+    count,
+    length,
+    ids: new Int32Array(count),
+    noisy: new Float32Array(count * length),
+    signal: new Float32Array(count * length),
+    snr: new Float64Array(count),
+    peakIndex: new Int32Array(count),
+    noise: new Array(count),
+    scale: new Float64Array(count),
+    offset: new Float64Array(count),
+  };
+}
+
 /** A subset of traces, copied. */
 export function selectTraces(set: TraceSet, indices: ArrayLike<number>): TraceSet {
   const L = set.length;
   const n = indices.length;
-  const out: TraceSet = {
-    count: n,
-    length: L,
-    ids: new Int32Array(n),
-    noisy: new Float32Array(n * L),
-    signal: new Float32Array(n * L),
-    snr: new Float64Array(n),
-    peakIndex: new Int32Array(n),
-    noise: new Array(n),
-    scale: new Float64Array(n),
-    offset: new Float64Array(n),
-  };
+  const out = allocateTraces(n, L);
   for (let j = 0; j < n; j++) {
     const i = indices[j];
     out.ids[j] = set.ids[i];

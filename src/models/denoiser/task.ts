@@ -18,6 +18,7 @@ import { renderDenoiserReport } from './report.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { TraceSet } from '../../data/radio/traces.js';
 import type { tf } from '../../runtime/backend.js';
+import { textTable } from '../../runtime/text-table.js';
 
 function bandOf(config: DenoiserConfig) {
   return { lowMhz: config.data.simulation.band_low_mhz, highMhz: config.data.simulation.band_high_mhz };
@@ -48,8 +49,7 @@ function outcomeOf(run: RunDir, e: Evaluation, extra: Record<string, unknown>): 
   ];
   const lines = [
     `denoiser: ${e.test.count} test traces`,
-    `${'method'.padEnd(15)}${'peak_accuracy'.padStart(14)}${'mse'.padStart(12)}${'spectral_error'.padStart(16)}`,
-    ...rows.map(([name, m]) => `${name.padEnd(15)}${m.peak_accuracy.toFixed(4).padStart(14)}${m.mse.toExponential(3).padStart(12)}${m.spectral_error.toFixed(4).padStart(16)}`),
+    textTable([['method', 'peak_accuracy', 'mse', 'spectral_error'], ...rows.map(([name, m]) => [name, m.peak_accuracy.toFixed(4), m.mse.toExponential(3), m.spectral_error.toFixed(4)])], ['left', 'right', 'right', 'right']).trimEnd(),
     `run: ${run.path}`,
   ];
   return {

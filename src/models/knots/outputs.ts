@@ -6,6 +6,7 @@ import type { KnotData } from '../../data/knots/load.js';
 import type { KnotsConfig } from './config.js';
 import type { EpochRecord } from './fit.js';
 import type { SalienceResult, TestEvaluation } from './pipeline.js';
+import { textTable } from '../../runtime/text-table.js';
 
 export interface TopKResult {
   k: number;
@@ -115,14 +116,17 @@ const fmt = (v: number) => v.toFixed(3);
 
 /** The small table printed on stdout. */
 export function outcomeText(o: KnotsOutcome): string {
+  const models = [
+    ['model', 'test_mse', 'accuracy'],
+    [`MLP (${o.salience.features.length} features)`, fmt(o.test.mse), fmt(o.test.accuracy)],
+    ['slope/2', fmt(o.test.baselineMse), fmt(o.test.baselineAccuracy)],
+    ...(o.topK ? [[`MLP (top ${o.topK.k}, ${o.topK.method === 'gradient' ? 'gradient' : 'IG'})`, fmt(o.topK.test.mse), fmt(o.topK.test.accuracy)]] : []),
+  ];
   const lines = [
     `knots: ${o.data.synthetic ? 'SYNTHETIC data' : 'data'}, ${o.data.source}, ${o.data.rows} rows (train ${o.split.train}, validation ${o.split.validation}, test ${o.split.test})`,
     '',
-    `${'model'.padEnd(28)}${'test_mse'.padStart(10)}${'accuracy'.padStart(10)}`,
-    `${`MLP (${o.salience.features.length} features)`.padEnd(28)}${fmt(o.test.mse).padStart(10)}${fmt(o.test.accuracy).padStart(10)}`,
-    `${'slope/2'.padEnd(28)}${fmt(o.test.baselineMse).padStart(10)}${fmt(o.test.baselineAccuracy).padStart(10)}`,
+    textTable(models, ['left', 'right', 'right']).trimEnd(),
   ];
-  if (o.topK) lines.push(`${`MLP (top ${o.topK.k}, ${o.topK.method === 'gradient' ? 'gradient' : 'IG'})`.padEnd(28)}${fmt(o.topK.test.mse).padStart(10)}${fmt(o.topK.test.accuracy).padStart(10)}`);
   lines.push(
     '',
     `top 3, gradient saliency:     ${byRank(o.salience.features, o.salience.gradientRank).slice(0, 3).join(', ')}`,
