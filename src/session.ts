@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { TaskDefinition, TaskOutcome, TaskContext } from './contracts/task.js';
 import type { GlobalOptions } from './contracts/globals.js';
@@ -15,9 +15,16 @@ import { TASK_NAMES, jobs, loadTask } from './registry.js';
 export interface ConfigRequest {
   file: string;
   set?: string[];
+  /** Values given by other command-line flags, named by their flag in errors. */
+  flags?: Override[];
   seed?: number;
   /** YAML text to use instead of reading the file (e.g. config.yaml of a run directory). */
   text?: string;
+  /**
+   * The config file the task resolves relative data paths against (ctx.configFile; null: the
+   * working folder): the input files must exist there before a run directory is made. Undefined: not checked.
+   */
+  dataConfigFile?: string | null;
 }
 
 export interface ResolvedTaskConfig {
@@ -30,12 +37,13 @@ export interface ResolvedTaskConfig {
 /** Reads, overrides and validates a config: every error names file, line and field. */
 export async function resolveConfig(req: ConfigRequest): Promise<ResolvedTaskConfig> {
   const { raw, source } = parseConfigSource(req.file, req.text);
-  const overrides: Override[] = (req.set ?? []).map(parseOverride);
-  if (req.seed !== undefined) overrides.push({ path: ['seed'], value: req.seed, text: `--seed ${req.seed}` });
+  const overrides: Override[] = [...(req.flags ?? []), ...(req.set ?? []).map(parseOverride)];
+  if (req.seed !== undefined) overrides.push({ path: ['seed'], value: req.seed, text: `seed=${req.seed}`, flag: `--seed ${req.seed}` });
   const taskOverride = overrides.find((o) => o.path.length === 1 && o.path[0] === 'task');
   const name = readTaskName(req.file, taskOverride ? { ...raw, task: taskOverride.value } : raw, source, TASK_NAMES);
   const task = await loadTask(name, req.file);
-  const config = validateConfig(task.schema, raw, req.file, source, overrides) as ResolvedTaskConfig['config'];
+  const inputsRelativeTo = req.dataConfigFile === undefined ? undefined : req.dataConfigFile === null ? process.cwd() : dirname(resolve(req.dataConfigFile));
+  const config = validateConfig(task.schema, raw, req.file, source, overrides, { inputsRelativeTo }) as ResolvedTaskConfig['config'];
   return { task, config, yaml: resolvedYaml(config), file: req.file };
 }
 
@@ -89,12 +97,12 @@ export async function runTrain(file: string, opts: { out?: string; seed?: number
   let run: RunDir;
   if (opts.resume) {
     if (!existsSync(join(opts.resume, 'config.yaml'))) throw new UserError(`--resume ${opts.resume}: not a run directory (no config.yaml)`);
-    resolved = await resolveConfig({ file: join(opts.resume, 'config.yaml'), set: opts.set, seed: opts.seed });
-    run = RunDir.open(opts.resume);
     const original = originalConfigFile(opts.resume);
+    resolved = await resolveConfig({ file: join(opts.resume, 'config.yaml'), set: opts.set, seed: opts.seed, dataConfigFile: original ?? null });
+    run = RunDir.open(opts.resume);
     return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, { resume: run.path }), original);
   } else {
-    resolved = await resolveConfig({ file, set: opts.set, seed: opts.seed });
+    resolved = await resolveConfig({ file, set: opts.set, seed: opts.seed, dataConfigFile: file });
     run = RunDir.create({ task: resolved.task.name, out: opts.out });
   }
   if (existsSync(file) && statSync(file).isFile()) await run.recordInput(file);
@@ -110,10 +118,11 @@ export async function runEvaluate(target: string, opts: { out?: string; set?: st
   if (isRun) {
     const configFile = join(target, 'config.yaml');
     if (!existsSync(configFile)) throw new UserError(`${target}: not a run directory (no config.yaml)`);
-    resolved = await resolveConfig({ file: configFile, set: opts.set, seed: opts.seed });
+    const original = originalConfigFile(target);
+    resolved = await resolveConfig({ file: configFile, set: opts.set, seed: opts.seed, dataConfigFile: original });
     modelDir = opts.model ?? join(target, 'model');
   } else {
-    resolved = await resolveConfig({ file: target, set: opts.set, seed: opts.seed });
+    resolved = await resolveConfig({ file: target, set: opts.set, seed: opts.seed, dataConfigFile: target });
     if (!opts.model) throw new UserError(`${target}: evaluate needs a trained model: pass a run directory, or --model <run>/model`);
     modelDir = opts.model;
   }
@@ -154,15 +163,15 @@ export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutc
  * config and the winner's checkpoint): the folder becomes a complete run directory.
  */
 export async function trainInto(dir: string, configFile: string, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
-  const resolved = await resolveConfig({ file: configFile });
+  const resolved = await resolveConfig({ file: configFile, dataConfigFile: configFile });
   rmSync(join(dir, 'model'), { recursive: true, force: true });
   const run = RunDir.open(dir);
   return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}), resolve(configFile));
 }
 
 /** Like runTrain, for a config assembled in memory (e.g. from `sciml automl` flags); `label` names it in errors. */
-export async function runTrainFromText(label: string, text: string, opts: { out?: string; set?: string[] }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
-  const resolved = await resolveConfig({ file: label, text, set: opts.set });
+export async function runTrainFromText(label: string, text: string, opts: { out?: string; set?: string[]; flags?: Override[] }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+  const resolved = await resolveConfig({ file: label, text, set: opts.set, flags: opts.flags, dataConfigFile: null });
   const run = RunDir.create({ task: resolved.task.name, out: opts.out });
   return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}));
 }

@@ -27,11 +27,13 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
     .option('--out <dir>', 'run directory')
     .addOption(tagOption())
     .action(async (table: string, opts) => {
-      const data: Record<string, unknown> = { path: table };
+      const data: Record<string, unknown> = {};
+      // The input files are given as flags, so a missing one is reported against its flag.
+      const flags = [{ path: ['data', 'path'], value: table, text: `data.path=${table}`, flag: `automl ${table}` }];
       if (opts.target !== undefined) data.target = opts.target;
       if (opts.drop !== undefined) data.drop = String(opts.drop).split(',').map((s: string) => s.trim()).filter(Boolean);
       if (opts.features !== undefined) data.columns = String(opts.features).split(',').map((s: string) => s.trim()).filter(Boolean);
-      if (opts.test !== undefined) data.test_path = opts.test;
+      if (opts.test !== undefined) flags.push({ path: ['data', 'test_path'], value: opts.test, text: `data.test_path=${opts.test}`, flag: `--test ${opts.test}` });
       if (opts.testFraction !== undefined) data.test_fraction = opts.testFraction;
       if (opts.trainFraction !== undefined) data.train_fraction = opts.trainFraction;
       if (opts.problemType !== undefined) data.problem_type = opts.problemType;
@@ -50,7 +52,7 @@ export function registerAutoml(program: Command, globals: GlobalsOf): void {
       if (opts.seed !== undefined) config.seed = opts.seed;
       const { stringify } = await import('yaml');
       const { runTrainFromText } = await import('../session.js');
-      const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
+      const outcome = await runTrainFromText('(automl command line)', stringify(config), { out: opts.out, flags }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
       printOutcome(outcome, globals());
     });
 }

@@ -3,15 +3,22 @@ import type { TaskOutcome } from '../contracts/task.js';
 import type { GlobalOptions } from '../contracts/globals.js';
 import { UserError } from '../runtime/errors.js';
 import { MAX_TIME_LIMIT_S } from '../config/limits.js';
+import { describeValue } from '../config/issues.js';
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** A flag's value as typed, clipped when long; a number beyond exact integers is said to be one. */
+function typed(value: string): string {
+  const n = Number(value);
+  return value.trim() !== '' && Number.isFinite(n) ? describeValue(n) : describeValue(value);
+}
+
 export function integer(flag: string, min = 0) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UserError(`${flag}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${flag}: expected an integer >= ${min}, got ${typed(value)}`);
     return n;
   };
 }
@@ -19,7 +26,7 @@ export function integer(flag: string, min = 0) {
 export function positiveNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag}: expected a positive number, got ${JSON.stringify(value)}`);
+    if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag}: expected a positive number, got ${typed(value)}`);
     return n;
   };
 }
@@ -28,7 +35,7 @@ export function positiveNumber(flag: string) {
 export function timeLimit(flag: string) {
   return (value: string): number => {
     const n = positiveNumber(flag)(value);
-    if (n > MAX_TIME_LIMIT_S) throw new UserError(`${flag}: expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers), got ${JSON.stringify(value)}`);
+    if (n > MAX_TIME_LIMIT_S) throw new UserError(`${flag}: expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers), got ${typed(value)}`);
     return n;
   };
 }

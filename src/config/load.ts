@@ -4,7 +4,8 @@ import { LineCounter, parseDocument, parse as parseYamlValue, stringify, isMap, 
 import type { z } from 'zod';
 import { UserError, locatedError } from '../runtime/errors.js';
 import { hint } from './didyoumean.js';
-import { keysAt } from './describe.js';
+import { describeValue, formatIssues, formatPath } from './issues.js';
+import { missingInputs } from './inputs.js';
 
 export interface LoadedConfig<C = unknown> {
   file: string;
@@ -16,11 +17,7 @@ export interface LoadedConfig<C = unknown> {
 
 type PathPart = string | number;
 
-export function formatPath(path: readonly PathPart[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out || '(top level)';
-}
+export { formatPath };
 
 /** `model.filters[1]` -> ['model', 'filters', 1] */
 export function parsePath(dotted: string): PathPart[] {
@@ -38,6 +35,8 @@ export interface Override {
   path: PathPart[];
   value: unknown;
   text: string;
+  /** How errors name it when not `--set <text>` (e.g. `--seed 7`). */
+  flag?: string;
 }
 
 /** Parses `--set a.b=value`; the value is read as YAML so numbers, booleans and lists keep their types. */
@@ -95,56 +94,6 @@ export class SourceMap {
   }
 }
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `a list`;
-  if (v !== null && typeof v === 'object') return 'a mapping';
-  return String(v);
-}
-
-function valueAt(root: unknown, path: readonly PathPart[]): unknown {
-  let node: any = root;
-  for (const p of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = node[p];
-  }
-  return node;
-}
-
-/**
- * Turns zod issues into one message per problem: `file:line: field: expected ..., got ...`.
- * Values given with --set are reported against the --set flag instead of a file line.
- */
-function formatIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, raw: unknown, source: SourceMap | undefined, file: string, overrides: Override[]): string {
-  const messages: string[] = [];
-  for (const issue of issues) {
-    const path = issue.path.filter((p): p is PathPart => typeof p !== 'symbol');
-    if (issue.code === 'unrecognized_keys') {
-      const known = keysAt(schema, path);
-      for (const key of issue.keys) {
-        const field = formatPath([...path, key]);
-        const fromSet = overrides.find((o) => startsWith(o.path, [...path, key]));
-        const msg = `unknown field${hint(key, known)}; known fields here: ${known.join(', ')}`;
-        messages.push(fromSet ? `--set ${fromSet.text}: ${field}: ${msg}` : locatedError(file, source?.lineOfKey(path, key), field, msg).message);
-      }
-      continue;
-    }
-    const field = formatPath(path);
-    const got = valueAt(raw, path);
-    let msg = issue.message;
-    if (!/^expected/.test(msg)) {
-      if (issue.code === 'invalid_value' && 'values' in issue) msg = `expected one of ${(issue.values as unknown[]).map((v) => `'${String(v)}'`).join(', ')}`;
-      else msg = `expected ${msg.replace(/^Invalid input: expected /, '').replace(/^Too (small|big): expected /, '')}`;
-    }
-    if (got === undefined && issue.code === 'invalid_type') msg = `missing required field (${msg})`;
-    else msg = `${msg}, got ${describeValue(got)}`;
-    const fromSet = overrides.find((o) => startsWith(path, o.path) || startsWith(o.path, path));
-    messages.push(fromSet ? `--set ${fromSet.text}: ${field}: ${msg}` : locatedError(file, source?.lineOf(path), field, msg).message);
-  }
-  return messages.join('\n');
-}
-
 /** Parses YAML text with line tracking; syntax errors name the file and line. */
 export function parseYamlSource(file: string, text: string): SourceMap {
   const lines = new LineCounter();
@@ -192,12 +141,32 @@ export function parseConfigSource(file: string, text?: string): ParsedSource {
   return { raw, source };
 }
 
-/** Validates raw config data (after overrides) against a task schema; throws a UserError listing every problem. */
-export function validateConfig<C>(schema: z.ZodType<C>, raw: Record<string, unknown>, file: string, source: SourceMap | undefined, overrides: Override[]): C {
+export interface ValidateOptions {
+  /** Check that the input files the config names exist, resolving relative paths against this folder. */
+  inputsRelativeTo?: string;
+}
+
+/**
+ * Validates raw config data (after overrides) against a task schema; throws a UserError listing every
+ * problem. With `inputsRelativeTo`, a missing input file is reported first (before a cross-field rule
+ * that would only follow from it).
+ */
+export function validateConfig<C>(schema: z.ZodType<C>, raw: Record<string, unknown>, file: string, source: SourceMap | undefined, overrides: Override[], options: ValidateOptions = {}): C {
   const merged = structuredClone(raw);
   for (const o of overrides) setIn(merged, o.path, o.value);
+  const at = (path: readonly PathPart[], field: string, message: string, key?: string): string => {
+    const full = key === undefined ? path : [...path, key];
+    const fromSet = overrides.find((o) => startsWith(full, o.path) || startsWith(o.path, full));
+    if (fromSet) return `${fromSet.flag ?? `--set ${fromSet.text}`}: ${field}: ${message}`;
+    return locatedError(file, key === undefined ? source?.lineOf(path) : source?.lineOfKey(path, key), field, message).message;
+  };
+  const missing = options.inputsRelativeTo === undefined ? [] : missingInputs(merged, schema, options.inputsRelativeTo, { at });
   const result = schema.safeParse(merged);
-  if (!result.success) throw new UserError(formatIssues(result.error.issues, schema, merged, source, file, overrides));
+  if (missing.length > 0) {
+    const others = result.success ? [] : result.error.issues.filter((i) => i.code !== 'custom');
+    throw new UserError([...missing, ...(others.length ? [formatIssues(others, schema, merged, { at })] : [])].join('\n'));
+  }
+  if (!result.success) throw new UserError(formatIssues(result.error.issues, schema, merged, { at }));
   return result.data;
 }
 

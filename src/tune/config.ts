@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseConfigSource, parsePath, readTaskName, validateConfig, formatPath } from '../config/load.js';
+import { describeValue, issueExpectation, issuesInBrief } from '../config/issues.js';
 import { keysAt, schemaAt } from '../config/describe.js';
 import { hint } from '../config/didyoumean.js';
 import { bool, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, section, text, optionalText, timeLimitSeconds } from '../config/fields.js';
@@ -219,7 +220,7 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
   const taskName = readTaskName(baseFile, baseSource.raw, baseSource.source, TASK_NAMES);
   const task = await loadTask(taskName, baseFile);
   if (!task.trial) throw at(['tune', 'base'], 'tune.base', `task '${taskName}' cannot be tuned yet (it has no trial interface)`);
-  const validated = validateConfig(task.schema, baseSource.raw, baseFile, baseSource.source, []) as Record<string, unknown>;
+  const validated = validateConfig(task.schema, baseSource.raw, baseFile, baseSource.source, [], { inputsRelativeTo: dirname(baseFile) }) as Record<string, unknown>;
   const base = absolutePaths(validated, dirname(baseFile)) as Record<string, unknown>;
 
   if (tune.rerank.top > 0 && !task.trial.crossValidate) throw at(['tune', 'rerank', 'top'], 'tune.rerank.top', `task '${taskName}' cannot cross-validate a configuration; re-ranking works with task: tabular (set top: 0)`);
@@ -250,15 +251,15 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
     // learner-parameter checks live at the top of some task schemas).
     const fits = (v: unknown): string | undefined => {
       const r = leaf.safeParse(v);
-      if (!r.success) return r.error.issues[0]?.message ?? 'invalid';
+      if (!r.success) return r.error.issues[0] ? issueExpectation(r.error.issues[0]) : 'invalid';
       const whole = structuredClone(base);
       setIn(whole, parts, v);
       const w = task.schema.safeParse(whole);
       if (w.success) return undefined;
       const mine = w.error.issues.find((i) => formatPath(i.path.filter((q): q is string | number => typeof q !== 'symbol')) === formatPath(parts));
-      return mine?.message;
+      return mine ? issueExpectation(mine, task.schema, parts) : undefined;
     };
-    const shown = (v: unknown) => JSON.stringify(v);
+    const shown = (v: unknown) => describeValue(v);
     if (domain.type === 'choice') {
       for (const v of values ?? domain.values) {
         const why = fits(v);
@@ -273,7 +274,7 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
       if ((domain.type === 'uniform' || domain.type === 'loguniform') && integerOnly) throw where(`a ${domain.type} domain draws fractions but this field takes integers (use randint or qrandint)`);
       for (const v of ends) {
         const why = fits(v);
-        if (why) throw where(`${domain.type} bound ${v} does not fit this field: ${why}`);
+        if (why) throw where(`${domain.type} bound ${describeValue(v)} does not fit this field: ${why}`);
       }
     }
     parameters.push({ path, parts, domain, values });
@@ -286,7 +287,7 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
     const { leaf } = leafAt(task.schema, path, where);
     if (tune.space[path] !== undefined || path === budgetField) throw where('this field is searched or is the budget; trial_overrides fixes other fields');
     const r = leaf.safeParse(value);
-    if (!r.success) throw where(`${JSON.stringify(value)} does not fit this field: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    if (!r.success) throw where(`${describeValue(value)} does not fit this field: ${r.error.issues[0] ? issueExpectation(r.error.issues[0]) : 'invalid'}`);
     trialOverrides[path] = value;
   }
 
@@ -299,11 +300,11 @@ export async function loadTuneFile(file: string, overrides: { timeLimit?: number
       const { parts, leaf } = leafAt(task.schema, path, where);
       if (tune.space[path] !== undefined) throw where('this field is also in tune.space; a segment fixes it, the space searches it: pick one');
       const r = leaf.safeParse(value);
-      if (!r.success) throw where(`${JSON.stringify(value)} does not fit this field: ${r.error.issues[0]?.message ?? 'invalid'}`);
+      if (!r.success) throw where(`${describeValue(value)} does not fit this field: ${r.error.issues[0] ? issueExpectation(r.error.issues[0]) : 'invalid'}`);
       setIn(config, parts, value);
     }
     const check = task.schema.safeParse(config);
-    if (!check.success) throw locatedError(file, source.lineOf(['tune', 'segments', name]), `tune.segments.${name}`, `the base config with these values is invalid: ${formatPath(check.error.issues[0].path.filter((p): p is string | number => typeof p !== 'symbol'))}: ${check.error.issues[0].message}`);
+    if (!check.success) throw locatedError(file, source.lineOf(['tune', 'segments', name]), `tune.segments.${name}`, `the base config with these values is invalid: ${issuesInBrief(check.error.issues.slice(0, 1))}`);
     segments.push({ name, values });
   }
 
@@ -342,5 +343,5 @@ export function trialConfig(setup: TuneSetup, segment: Segment, values: Record<s
 export function checkTrialConfig(setup: TuneSetup, config: Record<string, unknown>): { ok: true; config: Record<string, unknown> } | { ok: false; error: string } {
   const r = setup.task.schema.safeParse(config);
   if (r.success) return { ok: true, config: r.data as Record<string, unknown> };
-  return { ok: false, error: r.error.issues.map((i) => `${formatPath(i.path.filter((p): p is string | number => typeof p !== 'symbol'))}: ${i.message}`).join('; ') };
+  return { ok: false, error: issuesInBrief(r.error.issues) };
 }

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { JobHandler } from '../execution/job.js';
 import { RunDir } from '../runtime/rundir.js';
+import { issuesInBrief } from '../config/issues.js';
 import { silentLogger } from '../runtime/log.js';
 import type { FoldOutcome, TaskLoader } from '../contracts/task.js';
 
@@ -24,7 +25,7 @@ export const tuneFoldHandler = (loadTask: TaskLoader): JobHandler<TuneFoldPayloa
   const task = await loadTask(payload.task, payload.configFile);
   if (!task.trial?.crossValidate) throw new Error(`task '${payload.task}' cannot cross-validate`);
   const parsed = task.schema.safeParse(payload.config);
-  if (!parsed.success) throw new Error(`the trial config is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`the trial config is invalid: ${issuesInBrief(parsed.error.issues)}`);
   const config = parsed.data;
   const run = RunDir.open(join(ctx.scratchDir, 'run'));
   const result = await task.trial.crossValidate({ run, log: silentLogger, seed: config.seed, configFile: payload.configFile, workers: 1 }, config, { budget: payload.budget, fold: payload.fold, folds: payload.folds });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { JobHandler } from '../execution/job.js';
 import { packDir, unpackDir } from '../execution/files.js';
 import { RunDir } from '../runtime/rundir.js';
+import { issuesInBrief } from '../config/issues.js';
 import { silentLogger } from '../runtime/log.js';
 import { initBackend, type BackendChoice } from '../runtime/backend.js';
 import type { EpochReport, TaskLoader } from '../contracts/task.js';
@@ -39,7 +40,7 @@ export const tuneTrialHandler = (loadTask: TaskLoader): JobHandler<TuneTrialPayl
   const task = await loadTask(payload.task, payload.configFile);
   if (!task.trial) throw new Error(`task '${payload.task}' has no trial interface`);
   const parsed = task.schema.safeParse(payload.config);
-  if (!parsed.success) throw new Error(`the trial config is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`the trial config is invalid: ${issuesInBrief(parsed.error.issues)}`);
   const config = parsed.data;
   const backend = task.usesTensorflow ? await initBackend(payload.backend ?? 'auto') : undefined;
   const run = RunDir.open(join(ctx.scratchDir, 'run'));

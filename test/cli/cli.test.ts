@@ -1,9 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sciml } from '../helpers/cli.js';
+import { sciml, scimlBatch } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-cli-'));
 
@@ -73,6 +73,36 @@ test('a real task config: misspelled key and wrong type exit 2 naming file, line
   const r3 = sciml(['train', g, '--set', 'seed=3', '--set', 'model.width=-2', '--out', out]);
   assert.equal(r3.code, 2);
   assert.ok(r3.stderr.includes('--set model.width=-2: model.width: expected a positive integer, got -2'), r3.stderr);
+});
+
+test('config errors read as a person would write them, exit 2, and leave no run directory behind', () => {
+  const cwd = join(dir, 'wording');
+  mkdirSync(join(cwd, 'runs'), { recursive: true });
+  const configs: Record<string, string> = {
+    'section.yaml': 'task: denoiser\ntraining: 5\n',
+    'huge.yaml': 'task: denoiser\ntraining:\n  epochs: 100000000000000000000\n',
+    'npy.yaml': 'task: denoiser\ndata:\n  train_count: 64\n  train_path: noisy.npy\n',
+    'pair.yaml': 'task: denoiser\ndata:\n  train_path: present.npy\n',
+    'arrow.yaml': 'task: automl\nseed: 3\ndata:\n  path: table.arrow\n  target: y\n',
+    'parquet.yaml': 'task: particles\ndata:\n  path: events.parquet\n',
+  };
+  for (const [name, text] of Object.entries(configs)) writeFileSync(join(cwd, name), text);
+  writeFileSync(join(cwd, 'present.npy'), '');
+  const results = scimlBatch([...Object.keys(configs).map((f) => ['train', f]), ['automl', 'absent.csv', '--target', 'y'], ['automl', 'absent.csv', '--max-trials', '100000000000000000000'], ['--json', 'runs']], { cwd });
+  const stderr = results.map((r) => r.stderr.trim());
+  assert.deepEqual(stderr.slice(0, 8), [
+    "sciml: section.yaml:2: training: expected a section of fields indented below 'training:' (epochs, batch_size, learning_rate, learning_rate_decay, patience, min_delta, ...), got 5",
+    'sciml: huge.yaml:3: training.epochs: expected a positive integer, got 1e+20 (a number too large for an integer)',
+    'sciml: npy.yaml:4: data.train_path: no such file: noisy.npy',
+    'sciml: pair.yaml:3: data.train_signal_path: expected the .npy of the clean traces, since data.train_path present.npy is a .npy (one array: the noisy traces)',
+    'sciml: arrow.yaml:4: data.path: no such file: table.arrow',
+    'sciml: parquet.yaml:3: data.path: no such file: events.parquet',
+    'sciml: automl absent.csv: data.path: no such file: absent.csv',
+    'sciml: --max-trials: expected an integer >= 1, got 1e+20 (a number too large for an integer)',
+  ]);
+  assert.deepEqual(results.slice(0, 8).map((r) => r.code), [2, 2, 2, 2, 2, 2, 2, 2]);
+  assert.deepEqual(JSON.parse(results[8].stdout), [], 'sciml runs lists nothing');
+  assert.deepEqual(readdirSync(join(cwd, 'runs')), [], 'no run directory was made');
 });
 
 test('train --help documents the config fields with their defaults', () => {

@@ -20,9 +20,10 @@ const schema = z.strictObject({
   training: section({ validation_fraction: fraction(0.2, 'held out for early stopping') }, 'training loop'),
 });
 
-function load(text: string, set: string[] = []) {
+function load(text: string, set: string[] = [], seedFlag?: number) {
   const { raw, source } = parseConfigSource('configs/x.yaml', text);
-  return validateConfig(schema, raw, 'configs/x.yaml', source, set.map(parseOverride));
+  const flags = seedFlag === undefined ? [] : [{ path: ['seed'], value: seedFlag, text: `seed=${seedFlag}`, flag: `--seed ${seedFlag}` }];
+  return validateConfig(schema, raw, 'configs/x.yaml', source, [...set.map(parseOverride), ...flags]);
 }
 
 function errorOf(fn: () => unknown): string {
@@ -55,6 +56,15 @@ test('a wrong type is reported with what was given', () => {
   assert.match(msg, /^configs\/x\.yaml:3: training\.validation_fraction: expected a number between 0 and 1, got "lots"/);
   const msg2 = errorOf(() => load('task: demo\nmodel:\n  activation: relux\n'));
   assert.match(msg2, /^configs\/x\.yaml:3: model\.activation: expected one of 'relu', 'tanh', got "relux"/);
+});
+
+test('a scalar where a section belongs, a list, a huge integer and a long text read as a person would write them', () => {
+  assert.equal(errorOf(() => load('task: demo\ntraining: 5\n')), "configs/x.yaml:2: training: expected a section of fields indented below 'training:' (validation_fraction), got 5");
+  assert.equal(errorOf(() => load('task: demo\nmodel: [1, 2]\n')), "configs/x.yaml:2: model: expected a section of fields indented below 'model:' (filters, kernel_size, activation), got a list of 2 items");
+  assert.equal(errorOf(() => load('task: demo\nmodel:\n  kernel_size: 100000000000000000000\n')), 'configs/x.yaml:3: model.kernel_size: expected a positive integer, got 1e+20 (a number too large for an integer)');
+  assert.equal(errorOf(() => load('task: demo\nmodel:\n  filters: 8\n')), 'configs/x.yaml:3: model.filters: expected a list, got 8');
+  assert.equal(errorOf(() => load(`task: demo\nmodel:\n  kernel_size: ${'x'.repeat(500)}\n`)), `configs/x.yaml:3: model.kernel_size: expected a positive integer, got "${'x'.repeat(30)}"... (a text of 500 characters)`);
+  assert.equal(errorOf(() => load('task: demo\n', [], 7.5)), '--seed 7.5: seed: expected a non-negative integer, got 7.5');
 });
 
 test('--set overrides with the same validation, typed as YAML', () => {

@@ -135,7 +135,7 @@ test('bad input names the file and field', () => {
   writeFileSync(missing, readFileSync(join(dir, 'missing.yaml'), 'utf8').replace(/train_count: \d+/, 'train_path: nowhere.npz'));
   const m = sciml(['train', missing]);
   assert.equal(m.code, 2);
-  assert.match(m.stderr, /nowhere\.npz: no such file/);
+  assert.match(m.stderr, /missing2\.yaml:\d+: data\.train_path: no such file: nowhere\.npz/);
   const deep = sciml(['train', writeConfig('deep.yaml').replace('deep.yaml', 'deep.yaml'), '--set', 'model.filters=[4,4,4,4,4,4,4,4]']);
   assert.equal(deep.code, 2);
   assert.match(deep.stderr, /model\.filters: 8 pooling blocks shrink 128 samples to nothing/);

@@ -62,6 +62,14 @@ export const denoiserSchema = z.strictObject({
     },
     'test metrics',
   ),
+}).superRefine((config, ctx) => {
+  // A .npy holds one array: the clean traces come from a second file.
+  for (const set of ['train', 'test'] as const) {
+    const path = config.data[`${set}_path`];
+    if (/\.npy$/i.test(path) && !config.data[`${set}_signal_path`]) {
+      ctx.addIssue({ code: 'custom', path: ['data', `${set}_signal_path`], message: `expected the .npy of the clean traces, since data.${set}_path ${path} is a .npy (one array: the noisy traces)` });
+    }
+  }
 });
 
 export type DenoiserConfig = z.infer<typeof denoiserSchema>;
