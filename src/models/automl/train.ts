@@ -30,12 +30,13 @@ import type { Executor } from '../../execution/job.js';
 import { formatBytes } from '../../runtime/memory.js';
 
 /**
- * Seconds kept after the search for ensembles, outputs and the report; with a compact deploy also
- * a tenth of the budget for refitting the final model's members (which may take longer: the refit
+ * Seconds kept after the search for ensembles, outputs and the report; with a compact deploy (and a
+ * budget of a minute or more) also a tenth of the budget for refitting the final model's members (which may take longer: the refit
  * is not cut short, its time is in metrics.json's refit_s).
  */
 export function reserveSeconds(timeLimit: number, deploy: 'compact' | 'bagged' = 'bagged'): number {
-  return Math.min(20, Math.max(3, 0.1 * timeLimit)) + (deploy === 'compact' ? 0.1 * timeLimit : 0);
+  // Budgets under a minute mean small data, whose refit takes a second or two: no reserve.
+  return Math.min(20, Math.max(3, 0.1 * timeLimit)) + (deploy === 'compact' && timeLimit >= 60 ? 0.1 * timeLimit : 0);
 }
 
 /**
