@@ -182,8 +182,8 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
     // What deploying the model costs (run.json, the summary and the text): bytes, and predict's peak RSS while the budget allows.
-    // A compact model predicts in seconds: measured even when the refit used up the budget.
-    const footprintMs = Math.max(startMs + timeLimitMs - Date.now() - 500, deploy === 'compact' ? 10_000 : 0);
+    // A compact model predicts in seconds: measured even when the refit used up a budget of a minute or more.
+    const footprintMs = Math.max(startMs + timeLimitMs - Date.now() - 500, deploy === 'compact' && config.search.time_limit_s >= 60 ? 10_000 : 0);
     const footprint = await ctx.run.phase('footprint', async () => (await import('./footprint.js')).modelFootprint(ctx.run.file('model'), prep.testPath ?? prep.dataPath, footprintMs));
     ctx.run.extra.model_footprint = footprint;
     const elapsed = (Date.now() - startMs) / 1000;
