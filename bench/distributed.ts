@@ -21,8 +21,8 @@
  * difference against the 1-replica model with its standard error.
  *
  * Options: --events N (12000), --shards S (8), --max-particles P (20), --units U (32),
- * --batch B (128), --lr L (0.002), --epochs E (4, the 1-replica run), --replica-epochs E (5, the
- * 2-replica runs), --rounds-per-epoch R (2), --outer average|nesterov (nesterov),
+ * --batch B (128), --lr L (0.002, the 1-replica run), --replica-lr L (0.004, the 2-replica runs),
+ * --epochs E (4, the 1-replica run), --replica-epochs E (5, the 2-replica runs), --rounds-per-epoch R (2), --outer average|nesterov (nesterov),
  * --outer-lr X (1.0), --outer-momentum M (0.5), --tolerance T (0.01), --backend B (auto),
  * --skip-local (skip the local-threads run).
  * Prints a table, then one JSON line.
@@ -47,6 +47,7 @@ interface Options {
   units: number;
   batch: number;
   lr: number;
+  replicaLr: number;
   epochs: number;
   replicaEpochs: number;
   roundsPerEpoch: number;
@@ -59,7 +60,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 12000, shards: 8, maxParticles: 20, units: 32, batch: 128, lr: 0.002, epochs: 4, replicaEpochs: 5, roundsPerEpoch: 2, outer: 'nesterov', outerLr: 1.0, outerMomentum: 0.5, tolerance: 0.01, backend: 'auto', skipLocal: false };
+  const o: Options = { events: 12000, shards: 8, maxParticles: 20, units: 32, batch: 128, lr: 0.002, replicaLr: 0.004, epochs: 4, replicaEpochs: 5, roundsPerEpoch: 2, outer: 'nesterov', outerLr: 1.0, outerMomentum: 0.5, tolerance: 0.01, backend: 'auto', skipLocal: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--skip-local') {
@@ -73,6 +74,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--units') o.units = Number(v);
     else if (a === '--batch') o.batch = Number(v);
     else if (a === '--lr') o.lr = Number(v);
+    else if (a === '--replica-lr') o.replicaLr = Number(v);
     else if (a === '--epochs') o.epochs = Number(v);
     else if (a === '--replica-epochs') o.replicaEpochs = Number(v);
     else if (a === '--rounds-per-epoch') o.roundsPerEpoch = Number(v);
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
   const load = loadavg()[0];
   const events = join(dir, 'events');
   writeSimulatedDataset(events, o.events, o.shards, 17, { layout: 'flat', maxParticles: o.maxParticles, rowGroupSize: 500 });
-  const yaml = (epochs: number) => `task: particles
+  const yaml = (epochs: number, lr: number) => `task: particles
 seed: 11
 data:
   path: ${events}
@@ -167,7 +169,7 @@ model:
 training:
   epochs: ${epochs}
   batch_size: ${o.batch}
-  learning_rate: ${o.lr}
+  learning_rate: ${lr}
   distributed:
     rounds_per_epoch: ${o.roundsPerEpoch}
     outer: ${o.outer}
@@ -180,8 +182,8 @@ execution:
 `;
   const one = join(dir, 'one.yaml');
   const two = join(dir, 'two.yaml');
-  writeFileSync(one, yaml(o.epochs));
-  writeFileSync(two, yaml(o.replicaEpochs));
+  writeFileSync(one, yaml(o.epochs, o.lr));
+  writeFileSync(two, yaml(o.replicaEpochs, o.replicaLr));
   const workers: WorkerProcess[] = [];
   const redis = await startRedis();
   try {
@@ -206,7 +208,7 @@ execution:
     const rows: [string, RunFigures, { seconds: number; rounds: number }, { overheadPct: number; bytes: number; roundS: number }][] = [['1 replica (in-process)', r1, t1, { overheadPct: NaN, bytes: 0, roundS: r1.rounds.reduce((a, r) => a + r.train_s, 0) / r1.rounds.length }]];
     if (l2 && sLocal) rows.push(['2 replicas, local threads', l2, tl, sLocal]);
     rows.push(['2 replicas, 2 Redis workers', r2, tr, sRedis]);
-    console.log(`bench:distributed — model: particles (Inclusive Classifier GRU(${o.units}) + HLF, with the in-run HLF classifier), ${o.events} simulated events in ${o.shards} Parquet shards, ${o.maxParticles} particles, batch ${o.batch}, Adam lr ${o.lr}; local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}${o.outer === 'nesterov' ? ` (lr ${o.outerLr}, momentum ${o.outerMomentum})` : ''}; backend ${o.backend}: 1 replica uses all cores' engine threads, each of 2 replicas half; load average at start ${load.toFixed(1)} on this shared machine`);
+    console.log(`bench:distributed — model: particles (Inclusive Classifier GRU(${o.units}) + HLF, with the in-run HLF classifier), ${o.events} simulated events in ${o.shards} Parquet shards, ${o.maxParticles} particles, batch ${o.batch}, Adam lr ${o.lr} (1 replica) and ${o.replicaLr} (2 replicas: the averaged update has half the noise, so the linear scaling rule for a doubled batch); local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}${o.outer === 'nesterov' ? ` (lr ${o.outerLr}, momentum ${o.outerMomentum})` : ''}; backend ${o.backend}: 1 replica uses all cores' engine threads, each of 2 replicas half; load average at start ${load.toFixed(1)} on this shared machine`);
     console.log(`target: validation loss <= ${target.toFixed(5)} (1-replica final ${r1.finalLoss.toFixed(5)} x ${1 + o.tolerance}); times are training seconds without the validation passes`);
     console.log(`${'run'.padEnd(30)}${'to target s'.padStart(12)}${'rounds'.padStart(8)}${'wall s'.padStart(8)}${'final val'.padStart(11)}${'test AUC'.padStart(10)}${'test acc'.padStart(10)}${'round s'.padStart(9)}${'overhead'.padStart(10)}${'bytes/round'.padStart(13)}`);
     for (const [name, run, t, s] of rows) {

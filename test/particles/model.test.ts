@@ -10,7 +10,7 @@ import { simulateEvent } from '../../src/data/particles/simulate.js';
 import { writeSimulatedDataset } from '../../src/data/particles/write.js';
 import { openEventDataset } from '../../src/data/particles/reader.js';
 import { N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../src/data/particles/schema.js';
-import { initialParams, Network, type NetSpec, type Standardizer } from '../../src/models/particles/network.js';
+import { initialParams, Network, paramLayout, type NetSpec, type Standardizer } from '../../src/models/particles/network.js';
 import { particlesSchema } from '../../src/models/particles/config.js';
 import { scoreEvents, trainParticles } from '../../src/models/particles/train.js';
 import { evaluateScores } from '../../src/models/particles/evaluate.js';
@@ -113,4 +113,24 @@ test('tune trial: continued in budget steps (1 then 2 epochs) it ends where a st
   const strip = (rs: unknown[]) => rs.map((r) => JSON.stringify(r));
   assert.deepEqual(strip(stepped), strip(straight));
   assert.deepEqual(Array.from(readTrainState(join(dir, 'b', 'particles.bin'))!.params), Array.from(readTrainState(join(dir, 'a', 'particles.bin'))!.params));
+});
+
+test("initialization is Keras': Glorot over the whole kernel (gates included), orthogonal recurrent kernel, zero biases", () => {
+  const spec: NetSpec = { inputs: 'both', recurrent: 'gru', units: 8, dense: [5], dropout: 0 };
+  const params = initialParams(spec, 4);
+  const layout = paramLayout(spec);
+  const entry = (name: string) => layout.find((e) => e.name === name)!;
+  const view = (name: string) => params.subarray(entry(name).offset, entry(name).offset + entry(name).size);
+  const kernel = view('rnn/kernel');
+  const limit = Math.sqrt(6 / (F + 3 * 8));
+  assert.ok(Math.max(...kernel.map(Math.abs)) <= limit && Math.max(...kernel.map(Math.abs)) > 0.8 * limit);
+  const rk = view('rnn/recurrent_kernel');
+  for (let a = 0; a < 8; a++) {
+    for (let b = 0; b < 8; b++) {
+      let dot = 0;
+      for (let i = 0; i < 24; i++) dot += rk[a * 24 + i] * rk[b * 24 + i];
+      assert.ok(Math.abs(dot - (a === b ? 1 : 0)) < 1e-5, `rows ${a}, ${b} of the recurrent kernel: ${dot}`);
+    }
+  }
+  assert.ok(view('rnn/bias').every((x) => x === 0) && view('rnn/recurrent_bias').every((x) => x === 0));
 });

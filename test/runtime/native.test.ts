@@ -4,6 +4,9 @@
  * a note where the engine is not built, unless SCIML_REQUIRE_NATIVE=1 (CI installs libdnnl-dev).
  */
 import { test, before } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
 import { loadNativeAddon } from '../../src/runtime/native/addon.js';
@@ -186,4 +189,16 @@ test('native Concat, SplitV, leading-axis Sum and Identity match wasm (movement 
   x.dispose();
   assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
   y.dispose();
+});
+
+test('the engine takes OMP_NUM_THREADS when the user (or Slurm) set it, every core otherwise', { skip }, () => {
+  const bin = fileURLToPath(new URL('../../../bin/sciml.js', import.meta.url));
+  const threadsWith = (env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(process.execPath, [bin, '--json', 'info'], { encoding: 'utf8', env: { ...env, CI: 'true' } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).backend.engine.threads as number;
+  };
+  const { OMP_NUM_THREADS: _, ...rest } = process.env;
+  assert.equal(threadsWith({ ...rest, OMP_NUM_THREADS: '1' }), 1);
+  assert.equal(threadsWith(rest), availableParallelism());
 });

@@ -79,20 +79,49 @@ export function paramCount(spec: NetSpec): number {
   return last.offset + last.size;
 }
 
-/** Glorot-uniform kernels, zero biases (LSTM forget-gate bias 1), seeded. */
+/**
+ * Keras' initializers, as the published model was built: Glorot-uniform kernels (fans of the whole
+ * matrix, gates included), an orthogonal recurrent kernel, zero biases (LSTM forget-gate bias 1),
+ * seeded.
+ */
 export function initialParams(spec: NetSpec, seed: number): Float32Array {
   const rng = new Random(seed).fork('init');
   const params = new Float32Array(paramCount(spec));
   for (const e of paramLayout(spec)) {
-    if (e.shape.length === 2) {
-      const fanOut = e.name.startsWith('rnn') ? e.shape[1] / (spec.recurrent === 'gru' ? 3 : 4) : e.shape[1];
-      const limit = Math.sqrt(6 / (e.shape[0] + fanOut));
+    if (e.name === 'rnn/recurrent_kernel') {
+      params.set(orthogonal(e.shape[0], e.shape[1], rng), e.offset);
+    } else if (e.shape.length === 2) {
+      const limit = Math.sqrt(6 / (e.shape[0] + e.shape[1]));
       for (let i = 0; i < e.size; i++) params[e.offset + i] = rng.uniform(-limit, limit);
     } else if (e.name === 'rnn/bias' && spec.recurrent === 'lstm') {
       for (let i = spec.units; i < 2 * spec.units; i++) params[e.offset + i] = 1;
     }
   }
   return params;
+}
+
+/**
+ * Keras' Orthogonal initializer for a [rows, cols] matrix: the Q of a Gaussian matrix's QR (with a
+ * positive diagonal R), so its rows (rows <= cols) or its columns are orthonormal.
+ */
+export function orthogonal(rows: number, cols: number, rng: Random): Float32Array {
+  const long = Math.max(rows, cols), count = Math.min(rows, cols);
+  const q = Array.from({ length: count }, () => Float64Array.from({ length: long }, () => rng.normal()));
+  for (let j = 0; j < count; j++) {
+    const v = q[j];
+    for (let k = 0; k < j; k++) {
+      let dot = 0;
+      for (let i = 0; i < long; i++) dot += v[i] * q[k][i];
+      for (let i = 0; i < long; i++) v[i] -= dot * q[k][i];
+    }
+    let norm = 0;
+    for (let i = 0; i < long; i++) norm += v[i] * v[i];
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < long; i++) v[i] /= norm;
+  }
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = rows <= cols ? q[r][c] : q[c][r];
+  return out;
 }
 
 /** A network's weights as tf.Variables over views of one flat parameter vector. */

@@ -44,8 +44,14 @@ export function registerNativeBackend(): NativeAddon {
   registered = addon;
   // The main thread may use every core; worker threads (data-parallel replicas, inference and trial
   // workers) run side by side, so each starts with one engine thread (a train-replica job takes its share, replica-job.ts).
-  setNativeThreads(isMainThread ? availableParallelism() : 1);
+  setNativeThreads(isMainThread ? engineCores() : 1);
   return addon;
+}
+
+/** The cores the engine may use: OMP_NUM_THREADS when the user (or Slurm, or a container) set it, else every core. */
+function engineCores(): number {
+  const chosen = Number(process.env.OMP_NUM_THREADS);
+  return Number.isInteger(chosen) && chosen >= 1 ? chosen : availableParallelism();
 }
 
 /** oneDNN threads for calls from this JS thread (worker threads each set their own). */
@@ -59,7 +65,7 @@ export function setNativeThreads(n: number): void {
  * thread's share and returns it for the others.
  */
 export function shareCoresAmong(replicas: number): number {
-  const threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, replicas)));
+  const threads = Math.max(1, Math.floor(engineCores() / Math.max(1, replicas)));
   setNativeThreads(threads);
   return threads;
 }
