@@ -4,6 +4,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { sciml, syntheticCsv, tempDir, writeFile } from './helpers.js';
+import { scimlBatch } from '../helpers/cli.js';
 import { prepare, readInputs } from '../../src/models/automl/prepare.js';
 import { automlSchema } from '../../src/models/automl/config.js';
 import { runTrial } from '../../src/models/automl/trial.js';
@@ -105,28 +106,33 @@ test('the time limit holds on a small budget, and the run directory is complete'
 
 test('a column set that adds up to the target triggers the leak warning', () => {
   const leaky = writeFile(dir, 'leaky.csv', syntheticCsv(200, 2, { leak: true }));
-  const r = sciml(['automl', leaky, '--target', 'y', '--time-limit', '8', '--max-trials', '2', '--workers', '1', '--out', join(dir, 'run-leak')]);
-  assert.equal(r.status, 0, r.stderr);
+  // --max-trials ends both runs; the time limit is only a bound. One process for both.
+  const [r, clean] = scimlBatch([
+    ['automl', leaky, '--target', 'y', '--time-limit', '60', '--max-trials', '2', '--workers', '1', '--out', join(dir, 'run-leak')],
+    ['automl', leaky, '--target', 'y', '--drop', 'part_a,part_b', '--time-limit', '60', '--max-trials', '2', '--workers', '1', '--out', join(dir, 'run-noleak')],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: .*'part_a' \+ 'part_b'|warning: .*'part_b' \+ 'part_a'/);
   const metrics = JSON.parse(readFileSync(join(dir, 'run-leak', 'metrics.json'), 'utf8'));
   assert.equal(metrics.leaks.length, 1);
-  const clean = sciml(['automl', leaky, '--target', 'y', '--drop', 'part_a,part_b', '--time-limit', '8', '--max-trials', '2', '--workers', '1', '--out', join(dir, 'run-noleak')]);
-  assert.equal(clean.status, 0, clean.stderr);
+  assert.equal(clean.code, 0, clean.stderr);
   assert.doesNotMatch(clean.stderr, /warning/);
 });
 
 test('bad tables get clear errors and exit code 2', () => {
-  const missing = sciml(['automl', data, '--target', 'nope', '--time-limit', '3', '--out', join(dir, 'bad-1')]);
-  assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /data\.csv: column 'nope': expected the target column/);
   const text = writeFile(dir, 'text-target.csv', 'x,label\n' + Array.from({ length: 30 }, (_, i) => `${i},${i % 2 ? 'yes' : 'no'}`).join('\n') + '\n');
-  // A text target is classification now; asked for regression, it is an error.
-  const nonNumeric = sciml(['automl', text, '--problem-type', 'regression', '--time-limit', '3', '--out', join(dir, 'bad-2')]);
-  assert.equal(nonNumeric.status, 2);
-  assert.match(nonNumeric.stderr, /data: problem_type: regression needs a numeric target, column 'label' holds text/);
   const tiny = writeFile(dir, 'tiny.csv', 'x,y\n1,2\n2,3\n3,5\n4,4\n5,6\n6,8\n');
-  const few = sciml(['automl', tiny, '--time-limit', '3', '--out', join(dir, 'bad-3')]);
-  assert.equal(few.status, 2);
+  const [missing, nonNumeric, few] = scimlBatch([
+    ['automl', data, '--target', 'nope', '--time-limit', '3', '--out', join(dir, 'bad-1')],
+    // A text target is classification now; asked for regression, it is an error.
+    ['automl', text, '--problem-type', 'regression', '--time-limit', '3', '--out', join(dir, 'bad-2')],
+    ['automl', tiny, '--time-limit', '3', '--out', join(dir, 'bad-3')],
+  ]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /data\.csv: column 'nope': expected the target column/);
+  assert.equal(nonNumeric.code, 2);
+  assert.match(nonNumeric.stderr, /data: problem_type: regression needs a numeric target, column 'label' holds text/);
+  assert.equal(few.code, 2);
   assert.match(few.stderr, /tiny\.csv: expected at least 10 training rows for 5-fold bagging, got 5/);
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { sciml, tempDir, writeFile } from '../automl/helpers.js';
 import { DATA } from './helpers.js';
+import { scimlBatch } from '../helpers/cli.js';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,23 +94,25 @@ test('binary (breast cancer) from the command line: --metric roc_auc, --class-we
 
 test('bad classification input: one class, no label at all, more classes than rows per fold, metric of the wrong kind: exit 2', () => {
   const rows = (n: number, label: (i: number) => string) => 'x,z,label\n' + Array.from({ length: n }, (_, i) => `${i},${(i * 7) % 5},${label(i)}`).join('\n') + '\n';
-  const one = sciml(['automl', writeFile(dir, 'one.csv', rows(40, () => 'same')), '--time-limit', '5', '--out', join(dir, 'bad-1')]);
-  assert.equal(one.status, 2);
-  assert.match(one.stderr, /one\.csv: column 'label': the target is constant \("same" in all 40 labeled rows\): there is nothing to learn/);
-  const empty = sciml(['automl', writeFile(dir, 'empty.csv', rows(40, (i) => (i % 2 ? '' : ' '))), '--time-limit', '5', '--out', join(dir, 'bad-2')]);
-  assert.equal(empty.status, 2);
-  assert.match(empty.stderr, /empty\.csv: column 'label': no labeled rows \(the target is empty in all 40 rows\)/);
-  const many = sciml(['automl', writeFile(dir, 'many.csv', rows(60, (i) => `c${i % 12}`)), '--time-limit', '5', '--out', join(dir, 'bad-4')]);
-  assert.equal(many.status, 2);
-  assert.match(many.stderr, /many\.csv: 12 classes but only 9 training rows per fold \(48 rows, 5 folds\)/);
-  const single = sciml(['automl', writeFile(dir, 'single.csv', rows(40, (i) => (i === 0 ? 'rare' : i % 2 ? 'yes' : 'no'))), '--time-limit', '5', '--test-fraction', '0.1', '--out', join(dir, 'bad-5')]);
-  assert.equal(single.status, 2);
-  assert.match(single.stderr, /single\.csv: class 'rare' of the target (has a single training row|has no training rows)/);
-  const wrong = sciml(['automl', writeFile(dir, 'yesno.csv', rows(40, (i) => (i % 2 ? 'yes' : 'no'))), '--metric', 'rmse', '--time-limit', '5', '--out', join(dir, 'bad-6')]);
-  assert.equal(wrong.status, 2);
-  assert.match(wrong.stderr, /search\.metric: 'rmse' is a regression metric, but the problem type is binary/);
   const counts = writeFile(dir, 'counts.csv', 'x,w,y\n' + Array.from({ length: 60 }, (_, i) => `${i},${i % 4},${i * 3 + (i % 7)}`).join('\n') + '\n');
-  const wrong2 = sciml(['automl', counts, '--metric', 'accuracy', '--time-limit', '5', '--out', join(dir, 'bad-7')]);
-  assert.equal(wrong2.status, 2);
+  const [one, empty, many, single, wrong, wrong2] = scimlBatch([
+    ['automl', writeFile(dir, 'one.csv', rows(40, () => 'same')), '--time-limit', '5', '--out', join(dir, 'bad-1')],
+    ['automl', writeFile(dir, 'empty.csv', rows(40, (i) => (i % 2 ? '' : ' '))), '--time-limit', '5', '--out', join(dir, 'bad-2')],
+    ['automl', writeFile(dir, 'many.csv', rows(60, (i) => `c${i % 12}`)), '--time-limit', '5', '--out', join(dir, 'bad-4')],
+    ['automl', writeFile(dir, 'single.csv', rows(40, (i) => (i === 0 ? 'rare' : i % 2 ? 'yes' : 'no'))), '--time-limit', '5', '--test-fraction', '0.1', '--out', join(dir, 'bad-5')],
+    ['automl', writeFile(dir, 'yesno.csv', rows(40, (i) => (i % 2 ? 'yes' : 'no'))), '--metric', 'rmse', '--time-limit', '5', '--out', join(dir, 'bad-6')],
+    ['automl', counts, '--metric', 'accuracy', '--time-limit', '5', '--out', join(dir, 'bad-7')],
+  ]);
+  assert.equal(one.code, 2);
+  assert.match(one.stderr, /one\.csv: column 'label': the target is constant \("same" in all 40 labeled rows\): there is nothing to learn/);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /empty\.csv: column 'label': no labeled rows \(the target is empty in all 40 rows\)/);
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /many\.csv: 12 classes but only 9 training rows per fold \(48 rows, 5 folds\)/);
+  assert.equal(single.code, 2);
+  assert.match(single.stderr, /single\.csv: class 'rare' of the target (has a single training row|has no training rows)/);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /search\.metric: 'rmse' is a regression metric, but the problem type is binary/);
+  assert.equal(wrong2.code, 2);
   assert.match(wrong2.stderr, /search\.metric: 'accuracy' needs a classification target, but the problem type is regression/);
 });

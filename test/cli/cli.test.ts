@@ -6,38 +6,53 @@ import { join } from 'node:path';
 import { sciml, scimlBatch } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-cli-'));
+const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+
+// Commands that fail before any work run in one process (one start-up); the tests read their results.
+const badTask = file('bad-task.yaml', '# a comment\ntask: denoizer\n');
+const broken = file('broken.yaml', 'task: knots\nmodel: {width: 3\n');
+const misspelled = file('knots-bad.yaml', 'task: knots\nseed: 1\nmodel:\n  widht: 16\n');
+const wrongType = file('knots-type.yaml', 'task: knots\nseed: many\n');
+const [missingConfig, unknownTask, invalidYaml, bogus, badSeed, badBackend, badKind, misspelledKey, wrongTypeRun, badSet, trainHelp] = scimlBatch([
+  ['train', join(dir, 'nope.yaml')],
+  ['train', badTask, '--out', join(dir, 'never')],
+  ['train', broken],
+  ['train', 'x.yaml', '--bogus'],
+  ['train', 'x.yaml', '--seed', 'abc'],
+  ['--backend', 'tpu', 'info'],
+  ['data', 'generate', 'radoi'],
+  ['train', misspelled, '--out', join(dir, 'never-knots')],
+  ['train', wrongType, '--out', join(dir, 'never-knots')],
+  ['train', wrongType, '--set', 'seed=3', '--set', 'model.width=-2', '--out', join(dir, 'never-knots')],
+  ['train', '--help'],
+]);
 
 test('a missing config file exits 2 naming the file', () => {
-  const r = sciml(['train', join(dir, 'nope.yaml')]);
+  const r = missingConfig;
   assert.equal(r.code, 2);
   assert.match(r.stderr, /nope\.yaml: cannot read config: no such file/);
   assert.equal(r.stdout, '');
 });
 
 test('an unknown task exits 2 with file, line, field and a hint', () => {
-  const f = join(dir, 'bad-task.yaml');
-  writeFileSync(f, '# a comment\ntask: denoizer\n');
-  const r = sciml(['train', f, '--out', join(dir, 'never')]);
+  const r = unknownTask;
   assert.equal(r.code, 2);
-  assert.ok(r.stderr.includes(`${f}:2: task: expected one of`), r.stderr);
+  assert.ok(r.stderr.includes(`${badTask}:2: task: expected one of`), r.stderr);
   assert.match(r.stderr, /did you mean 'denoiser'/);
   assert.ok(!readdirSync(dir).includes('never'), 'no run directory for a config that failed validation');
 });
 
 test('an invalid YAML file exits 2 with its line', () => {
-  const f = join(dir, 'broken.yaml');
-  writeFileSync(f, 'task: knots\nmodel: {width: 3\n');
-  const r = sciml(['train', f]);
+  const r = invalidYaml;
   assert.equal(r.code, 2);
-  assert.ok(r.stderr.includes(`${f}:`) && r.stderr.includes('invalid YAML'), r.stderr);
+  assert.ok(r.stderr.includes(`${broken}:`) && r.stderr.includes('invalid YAML'), r.stderr);
 });
 
 test('unknown options and bad flag values exit 2', () => {
-  assert.equal(sciml(['train', 'x.yaml', '--bogus']).code, 2);
-  const r = sciml(['train', 'x.yaml', '--seed', 'abc']);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /--seed: expected an integer/);
-  assert.equal(sciml(['--backend', 'tpu', 'info']).code, 2);
+  assert.equal(bogus.code, 2);
+  assert.equal(badSeed.code, 2);
+  assert.match(badSeed.stderr, /--seed: expected an integer/);
+  assert.equal(badBackend.code, 2);
 });
 
 test('info names the compute backend, on stdout only', () => {
@@ -52,27 +67,19 @@ test('info names the compute backend, on stdout only', () => {
 });
 
 test('data generate rejects an unknown kind with a hint', () => {
-  const r = sciml(['data', 'generate', 'radoi']);
+  const r = badKind;
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown kind 'radoi' \(did you mean 'radio'\?\)/);
 });
 
 test('a real task config: misspelled key and wrong type exit 2 naming file, line and field; nothing is written', () => {
-  const f = join(dir, 'knots-bad.yaml');
-  writeFileSync(f, 'task: knots\nseed: 1\nmodel:\n  widht: 16\n');
-  const out = join(dir, 'never-knots');
-  const r = sciml(['train', f, '--out', out]);
-  assert.equal(r.code, 2);
-  assert.ok(r.stderr.includes(`${f}:4: model.widht: unknown field (did you mean 'width'?)`), r.stderr);
+  assert.equal(misspelledKey.code, 2);
+  assert.ok(misspelledKey.stderr.includes(`${misspelled}:4: model.widht: unknown field (did you mean 'width'?)`), misspelledKey.stderr);
   assert.ok(!readdirSync(dir).includes('never-knots'));
-  const g = join(dir, 'knots-type.yaml');
-  writeFileSync(g, 'task: knots\nseed: many\n');
-  const r2 = sciml(['train', g, '--out', out]);
-  assert.equal(r2.code, 2);
-  assert.ok(r2.stderr.includes(`${g}:2: seed: expected a non-negative integer, got "many"`), r2.stderr);
-  const r3 = sciml(['train', g, '--set', 'seed=3', '--set', 'model.width=-2', '--out', out]);
-  assert.equal(r3.code, 2);
-  assert.ok(r3.stderr.includes('--set model.width=-2: model.width: expected a positive integer, got -2'), r3.stderr);
+  assert.equal(wrongTypeRun.code, 2);
+  assert.ok(wrongTypeRun.stderr.includes(`${wrongType}:2: seed: expected a non-negative integer, got "many"`), wrongTypeRun.stderr);
+  assert.equal(badSet.code, 2);
+  assert.ok(badSet.stderr.includes('--set model.width=-2: model.width: expected a positive integer, got -2'), badSet.stderr);
 });
 
 test('config errors read as a person would write them, exit 2, and leave no run directory behind', () => {
@@ -106,7 +113,7 @@ test('config errors read as a person would write them, exit 2, and leave no run 
 });
 
 test('train --help documents the config fields with their defaults', () => {
-  const r = sciml(['train', '--help']);
+  const r = trainHelp;
   assert.equal(r.code, 0);
   assert.match(r.stdout, /task: knots/);
   assert.match(r.stdout, /model\.width\s+integer = \d+/);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { sciml } from '../helpers/cli.js';
+import { scimlBatch } from '../helpers/cli.js';
 import { writeFixture } from '../tabular-task/fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-housekeeping-'));
@@ -37,7 +37,7 @@ const names = (stdout: string) => (JSON.parse(stdout) as { name: string }[]).map
 test('runs with several tasks: each row shows its own headline metrics and the params that differ from the first run of its task', () => {
   const root = join(dir, 'mixed');
   fixture(root);
-  const r = sciml(['runs', '--dir', root]);
+  const [r, jsonRun] = scimlBatch([['runs', '--dir', root], ['runs', '--dir', root, '--json']]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0], /^run\s+task\s+started\s+duration\s+status\s+metrics\s+tags\s+params vs first run of its task$/);
@@ -48,7 +48,7 @@ test('runs with several tasks: each row shows its own headline metrics and the p
   assert.match(row('auto-2'), /failed .* exp=long +search\.time_limit_s=120$/);
   assert.doesNotMatch(r.stdout, /model\.width=\S+ .*search|search\.\S+ .*model\.width/, 'no automl run is compared with a knots run');
   assert.match(row('auto-3'), /failed\s+-\s+-\s*$/, 'same params as auto-1: nothing listed');
-  const json = JSON.parse(sciml(['runs', '--dir', root, '--json']).stdout);
+  const json = JSON.parse(jsonRun.stdout);
   const knots2 = json.find((x: { name: string }) => x.name === 'knots-2');
   assert.equal(knots2.compared_with, 'knots-1');
   assert.deepEqual(knots2.changed_params, { 'model.width': 64 });
@@ -58,32 +58,37 @@ test('runs with several tasks: each row shows its own headline metrics and the p
 test('runs --status, --task, --tag and --limit filter; a bad status exits 2', () => {
   const root = join(dir, 'filters');
   fixture(root);
-  const list = (...args: string[]) => names(sciml(['runs', '--dir', root, '--json', ...args]).stdout);
-  assert.deepEqual(list('--status', 'failed'), ['auto-2', 'auto-3']);
-  assert.deepEqual(list('--status', 'interrupted'), ['auto-4']);
-  assert.deepEqual(list('--task', 'knots', '--status', 'completed'), ['knots-1', 'knots-2']);
-  assert.deepEqual(list('--tag', 'exp'), ['auto-1', 'auto-2']);
-  assert.deepEqual(list('--tag', 'exp=long'), ['auto-2']);
-  assert.deepEqual(list('--limit', '2'), ['auto-4', 'auto-5'], 'the two most recent, in the listing order');
-  assert.deepEqual(list('--limit', '1', '--task', 'knots'), ['knots-2']);
-  const bad = sciml(['runs', '--dir', root, '--status', 'done']);
+  const selections = [['--status', 'failed'], ['--status', 'interrupted'], ['--task', 'knots', '--status', 'completed'], ['--tag', 'exp'], ['--tag', 'exp=long'], ['--limit', '2'], ['--limit', '1', '--task', 'knots']];
+  const [failed, interrupted, knots, tagged, tagValue, lastTwo, lastKnots, bad, zero] = scimlBatch([
+    ...selections.map((args) => ['runs', '--dir', root, '--json', ...args]),
+    ['runs', '--dir', root, '--status', 'done'],
+    ['runs', '--dir', root, '--limit', '0'],
+  ]);
+  assert.deepEqual(names(failed.stdout), ['auto-2', 'auto-3']);
+  assert.deepEqual(names(interrupted.stdout), ['auto-4']);
+  assert.deepEqual(names(knots.stdout), ['knots-1', 'knots-2']);
+  assert.deepEqual(names(tagged.stdout), ['auto-1', 'auto-2']);
+  assert.deepEqual(names(tagValue.stdout), ['auto-2']);
+  assert.deepEqual(names(lastTwo.stdout), ['auto-4', 'auto-5'], 'the two most recent, in the listing order');
+  assert.deepEqual(names(lastKnots.stdout), ['knots-2']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--status: expected completed, failed, interrupted, running, got "done"/);
-  assert.equal(sciml(['runs', '--dir', root, '--limit', '0']).code, 2);
+  assert.equal(zero.code, 2);
 });
 
 test('runs gc --status failed --keep-last 1 removes the older failed run and prints the bytes freed; without --yes off a terminal it refuses', () => {
   const root = join(dir, 'gc');
   fixture(root);
-  const refused = sciml(['runs', 'gc', '--dir', root, '--status', 'failed']);
+  const [refused, dry] = scimlBatch([
+    ['runs', 'gc', '--dir', root, '--status', 'failed'],
+    ['runs', 'gc', '--dir', root, '--status', 'failed', '--keep-last', '1', '--dry-run'],
+  ]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /would remove 2 runs; not a terminal.*--yes/);
-  assert.ok(existsSync(join(root, 'auto-2')) && existsSync(join(root, 'auto-3')), 'nothing removed');
-  const dry = sciml(['runs', 'gc', '--dir', root, '--status', 'failed', '--keep-last', '1', '--dry-run']);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^would remove auto-2 \(failed, /);
-  assert.ok(existsSync(join(root, 'auto-2')));
-  const r = sciml(['--json', 'runs', 'gc', '--keep-last', '1', '--dir', root, '--status', 'failed', '--yes']);
+  assert.ok(existsSync(join(root, 'auto-2')) && existsSync(join(root, 'auto-3')), 'nothing removed');
+  const [r] = scimlBatch([['--json', 'runs', 'gc', '--keep-last', '1', '--dir', root, '--status', 'failed', '--yes']]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.removed.map((x: { name: string }) => x.name), ['auto-2']);
@@ -91,10 +96,13 @@ test('runs gc --status failed --keep-last 1 removes the older failed run and pri
   assert.equal(out.bytes_freed, out.removed[0].bytes);
   assert.ok(!existsSync(join(root, 'auto-2')) && existsSync(join(root, 'auto-3')), 'the newest failed run stays');
   // --keep-last alone spares running runs; gc with no selection refuses
-  const all = JSON.parse(sciml(['--json', 'runs', 'gc', '--dir', root, '--keep-last', '2', '--yes']).stdout);
-  assert.deepEqual(all.removed.map((x: { name: string }) => x.name).sort(), ['auto-1', 'knots-1', 'knots-2']);
-  assert.deepEqual(names(sciml(['runs', '--dir', root, '--json']).stdout), ['auto-3', 'auto-4', 'auto-5']);
-  const nothing = sciml(['runs', 'gc', '--dir', root, '--yes']);
+  const [allRun, left, nothing] = scimlBatch([
+    ['--json', 'runs', 'gc', '--dir', root, '--keep-last', '2', '--yes'],
+    ['runs', '--dir', root, '--json'],
+    ['runs', 'gc', '--dir', root, '--yes'],
+  ]);
+  assert.deepEqual(JSON.parse(allRun.stdout).removed.map((x: { name: string }) => x.name).sort(), ['auto-1', 'knots-1', 'knots-2']);
+  assert.deepEqual(names(left.stdout), ['auto-3', 'auto-4', 'auto-5']);
   assert.equal(nothing.code, 2);
   assert.match(nothing.stderr, /say what to remove/);
 });
@@ -103,11 +111,11 @@ test('runs rm removes named runs (by name under --dir or by path), refuses a fol
   const root = join(dir, 'rm');
   fixture(root);
   mkdirSync(join(root, 'notes'));
-  const refused = sciml(['runs', 'rm', '--dir', root, 'auto-1', 'notes']);
+  const [refused] = scimlBatch([['runs', 'rm', '--dir', root, 'auto-1', 'notes']]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /runs rm: notes: not a run directory/);
   assert.ok(existsSync(join(root, 'auto-1')));
-  const r = sciml(['runs', 'rm', '--dir', root, 'auto-1', join(root, 'auto-3')]);
+  const [r] = scimlBatch([['runs', 'rm', '--dir', root, 'auto-1', join(root, 'auto-3')]]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^removed auto-1 \(completed, .*\nremoved .*auto-3 \(failed, .*\nremoved 2 runs, .* \(\d+ bytes\) freed\n$/);
   assert.ok(!existsSync(join(root, 'auto-1')) && !existsSync(join(root, 'auto-3')));
@@ -118,12 +126,16 @@ test('--tag key=value on train lands in run.json and filters sciml runs; a malfo
   writeFixture(join(dir, 'table.csv'), 200, 2);
   const config = join(dir, 'gbm.yaml');
   writeFileSync(config, 'task: tabular\nseed: 1\ndata:\n  path: table.csv\n  target: y\nmodel:\n  learner: ridge\n');
-  const r = sciml(['train', config, '--out', join(root, 'r1'), '--tag', 'exp=ridge', '--tag', 'owner=ana']);
+  const [r, byTag, table, bad] = scimlBatch([
+    ['train', config, '--out', join(root, 'r1'), '--tag', 'exp=ridge', '--tag', 'owner=ana'],
+    ['runs', '--dir', root, '--json', '--tag', 'owner=ana'],
+    ['runs', '--dir', root],
+    ['train', config, '--tag', 'no-equals-sign'],
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(readFileSync(join(root, 'r1', 'run.json'), 'utf8')).tags, { exp: 'ridge', owner: 'ana' });
-  assert.deepEqual(names(sciml(['runs', '--dir', root, '--json', '--tag', 'owner=ana']).stdout), ['r1']);
-  assert.match(sciml(['runs', '--dir', root]).stdout, /exp=ridge owner=ana/);
-  const bad = sciml(['train', config, '--tag', 'no-equals-sign']);
+  assert.deepEqual(names(byTag.stdout), ['r1']);
+  assert.match(table.stdout, /exp=ridge owner=ana/);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--tag: expected key=value/);
 });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, sciml } from '../helpers/cli.js';
+import { bin, sciml, scimlBatch } from '../helpers/cli.js';
 import { readArrowFile, flatFloat32Vectors } from '../../src/data/arrow.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-denoiser-cli-'));
@@ -41,9 +41,13 @@ function metricsOf(run: string) {
   return JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
 }
 
+// One run of the tiny config; the bad-input test reuses its config text.
+const tiny = writeConfig('tiny.yaml');
+const run = join(dir, 'run');
+const trained = sciml(['train', tiny, '--out', run]);
+
 test('a tiny run trains (loss falls), evaluates against the filters and writes the run directory', () => {
-  const run = join(dir, 'run');
-  const r = sciml(['train', writeConfig('tiny.yaml'), '--out', run]);
+  const r = trained;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /DAE\s+\d\.\d+/);
   assert.match(r.stdout, /Wiener filter/);
@@ -78,14 +82,16 @@ test('a tiny run trains (loss falls), evaluates against the filters and writes t
 
   // evaluate <run>: reloads model/ and tests on a fresh set
   const evalRun = join(dir, 'eval');
-  const e = sciml(['--json', 'evaluate', run, '--out', evalRun]);
+  const [e, rep] = scimlBatch([
+    ['--json', 'evaluate', run, '--out', evalRun],
+    ['report', evalRun],
+  ]);
   assert.equal(e.code, 0, e.stderr);
   const summary = JSON.parse(e.stdout);
   assert.equal(summary.test_count, 100);
   const fresh = readArrowFile(join(evalRun, 'predictions.arrow'));
   assert.notDeepEqual(Array.from(fresh.getChild('snr')!.toArray()), Array.from(predictions.getChild('snr')!.toArray()), 'a test set the training run never used');
   assert.ok(existsSync(join(evalRun, 'report.html')));
-  const rep = sciml(['report', evalRun]);
   assert.equal(rep.code, 0, rep.stderr);
 });
 
@@ -128,15 +134,18 @@ test('resume after an interruption gives the same weights as an uninterrupted ru
 });
 
 test('bad input names the file and field', () => {
-  const r = sciml(['train', writeConfig('bad.yaml', 'evaluation:\n  peak_fraction: 2\n')]);
+  const bad = writeConfig('bad.yaml', 'evaluation:\n  peak_fraction: 2\n');
+  const missing = join(dir, 'missing2.yaml');
+  writeFileSync(missing, readFileSync(tiny, 'utf8').replace(/train_count: \d+/, 'train_path: nowhere.npz'));
+  const [r, m, deep] = scimlBatch([
+    ['train', bad],
+    ['train', missing],
+    ['train', writeConfig('deep.yaml'), '--set', 'model.filters=[4,4,4,4,4,4,4,4]'],
+  ]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.yaml:\d+: evaluation\.peak_fraction: expected a number between 0 and 1/);
-  const missing = writeConfig('missing.yaml').replace('missing.yaml', 'missing2.yaml');
-  writeFileSync(missing, readFileSync(join(dir, 'missing.yaml'), 'utf8').replace(/train_count: \d+/, 'train_path: nowhere.npz'));
-  const m = sciml(['train', missing]);
   assert.equal(m.code, 2);
   assert.match(m.stderr, /missing2\.yaml:\d+: data\.train_path: no such file: nowhere\.npz/);
-  const deep = sciml(['train', writeConfig('deep.yaml').replace('deep.yaml', 'deep.yaml'), '--set', 'model.filters=[4,4,4,4,4,4,4,4]']);
   assert.equal(deep.code, 2);
   assert.match(deep.stderr, /model\.filters: 8 pooling blocks shrink 128 samples to nothing/);
 });

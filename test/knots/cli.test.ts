@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { sciml } from '../helpers/cli.js';
+import { sciml, scimlBatch } from '../helpers/cli.js';
 import { KNOT_FEATURES } from '../../src/data/knots/columns.js';
 
 const TRANSLATIONS = ['longitudinal_translation', 'meridinal_translation_imag', 'meridinal_translation_real'];
@@ -30,12 +30,16 @@ function readArrow(path: string) {
 
 test('generate, train, evaluate and re-render a knots run from the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'knots-cli-'));
-  const gen = sciml(['data', 'generate', 'knots', '-n', '8000', '--seed', '8', '-o', join(dir, 'knots.arrow')], { cwd: dir });
-  assert.equal(gen.code, 0, gen.stderr);
   writeFileSync(join(dir, 'knots.yaml'), SMALL);
-
   const run = join(dir, 'run');
-  const trained = sciml(['--json', 'train', join(dir, 'knots.yaml'), '--out', run]);
+  // One process: generate, train, evaluate the saved model, re-render the report.
+  const [gen, trained, evaluated, reported] = scimlBatch([
+    ['data', 'generate', 'knots', '-n', '8000', '--seed', '8', '-o', join(dir, 'knots.arrow')],
+    ['--json', 'train', join(dir, 'knots.yaml'), '--out', run],
+    ['--json', 'evaluate', run, '--out', join(dir, 'eval')],
+    ['report', run],
+  ], { cwd: dir });
+  assert.equal(gen.code, 0, gen.stderr);
   assert.equal(trained.code, 0, trained.stderr);
   const summary = JSON.parse(trained.stdout);
   assert.equal(summary.run_dir, run);
@@ -74,13 +78,11 @@ test('generate, train, evaluate and re-render a knots run from the command line'
   assert.match(html, /SYNTHETIC/);
   assert.match(html, /<svg/);
 
-  const evaluated = sciml(['--json', 'evaluate', run, '--out', join(dir, 'eval')]);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   const again = JSON.parse(evaluated.stdout);
   assert.ok(Math.abs(again.test_mse - metrics.metrics.test_mse) < 1e-9, 'evaluating the saved model reproduces the test MSE');
   assert.ok(Math.abs(again.top_k_test_mse - metrics.metrics.top_k_test_mse) < 1e-9);
 
-  const reported = sciml(['report', run]);
   assert.equal(reported.code, 0, reported.stderr);
   assert.equal(reported.stdout.trim(), join(run, 'report.html'));
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC, tableToIPC, Table, vectorFromArray, List, Field, Float64 } from 'apache-arrow';
-import { root, sciml } from '../helpers/cli.js';
+import { root, sciml, scimlBatch } from '../helpers/cli.js';
 import { postJson, startServer, type Server } from '../serve/helpers.js';
 import { openEventDataset, readShardEvents } from '../../src/data/particles/reader.js';
 
@@ -13,12 +13,14 @@ const run = join(dir, 'run');
 let server: Server;
 
 before(() => {
-  let r = sciml(['data', 'generate', 'particles', '-n', '240', '--shards', '2', '--seed', '3', '--set', 'max_particles=10', '--set', 'row_group=50', '-o', join(dir, 'events')]);
-  assert.equal(r.code, 0, r.stderr);
-  r = sciml(['data', 'generate', 'particles', '-n', '60', '--seed', '8', '--set', 'layout=nested', '--set', 'max_particles=10', '-o', join(dir, 'other.parquet')]);
-  assert.equal(r.code, 0, r.stderr);
   writeFileSync(join(dir, 'tiny.yaml'), 'task: particles\nseed: 2\ndata:\n  path: events\n  max_particles: 8\n  shuffle_buffer: 64\nmodel:\n  units: 4\n  dense: [6]\nbaseline:\n  dense: [6]\ntraining:\n  epochs: 1\n  batch_size: 32\nevaluation:\n  importance_events: 8\n  importance_steps: 2\n');
-  r = sciml(['train', join(dir, 'tiny.yaml'), '--out', run, '--json']);
+  const [events, other, r] = scimlBatch([
+    ['data', 'generate', 'particles', '-n', '240', '--shards', '2', '--seed', '3', '--set', 'max_particles=10', '--set', 'row_group=50', '-o', join(dir, 'events')],
+    ['data', 'generate', 'particles', '-n', '60', '--seed', '8', '--set', 'layout=nested', '--set', 'max_particles=10', '-o', join(dir, 'other.parquet')],
+    ['train', join(dir, 'tiny.yaml'), '--out', run, '--json'],
+  ]);
+  assert.equal(events.code, 0, events.stderr);
+  assert.equal(other.code, 0, other.stderr);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.ok(summary.events > 20 && summary.baseline && summary.paired);
@@ -29,12 +31,13 @@ after(async () => {
 });
 
 test('particles: evaluate on other events (--set data.path), predict on a shard, and serve (nested JSON lists, Arrow list columns) agree', async () => {
-  const ev = sciml(['evaluate', run, '--set', `data.path=${join(dir, 'other.parquet')}`, '--set', 'data.test_fraction=0.5', '--out', join(dir, 'eval'), '--json']);
+  const out = join(dir, 'pred.arrow');
+  const [ev, p] = scimlBatch([
+    ['evaluate', run, '--set', `data.path=${join(dir, 'other.parquet')}`, '--set', 'data.test_fraction=0.5', '--out', join(dir, 'eval'), '--json'],
+    ['predict', '--model', run, '--input', join(dir, 'other.parquet'), '-o', out],
+  ]);
   assert.equal(ev.code, 0, ev.stderr);
   assert.ok(JSON.parse(ev.stdout).events > 10);
-
-  const out = join(dir, 'pred.arrow');
-  const p = sciml(['predict', '--model', run, '--input', join(dir, 'other.parquet'), '-o', out]);
   assert.equal(p.code, 0, p.stderr);
   const want = tableFromIPC(readFileSync(out));
   assert.equal(want.numRows, 60);

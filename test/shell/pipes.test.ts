@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { tableFromIPC } from 'apache-arrow';
-import { bin, root, sciml } from '../helpers/cli.js';
+import { bin, root, sciml, scimlBatch } from '../helpers/cli.js';
 import { parseOverride } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-pipes-'));
@@ -62,16 +62,21 @@ test('writing into a closed pipe (| head) ends with status 0 and nothing on stde
 
 test('data inspect describes CSV, Arrow and stdin tables', () => {
   writeFileSync(join(dir, 't.csv'), 'x,label,y\n1,cat,\n3,dog,2.5\n,cat,4\n');
-  const csv = JSON.parse(sciml(['data', 'inspect', join(dir, 't.csv'), '--json']).stdout);
+  const arrow = generate('radio', 30);
+  writeFileSync(join(dir, 'r.arrow'), arrow);
+  const [csvRun, arrowRun, missing] = scimlBatch([
+    ['data', 'inspect', join(dir, 't.csv'), '--json'],
+    ['data', 'inspect', join(dir, 'r.arrow'), '--json'],
+    ['data', 'inspect', join(dir, 'missing.csv')],
+  ]);
+  const csv = JSON.parse(csvRun.stdout);
   assert.equal(csv.format, 'csv');
   assert.equal(csv.rows, 3);
   assert.deepEqual(csv.columns[0], { name: 'x', type: 'number', missing: 1, min: 1, max: 3, mean: 2 });
   assert.deepEqual(csv.columns[1].top, [{ value: 'cat', count: 2 }, { value: 'dog', count: 1 }]);
   assert.equal(csv.columns[2].missing, 1);
 
-  const arrow = generate('radio', 30);
-  writeFileSync(join(dir, 'r.arrow'), arrow);
-  const a = JSON.parse(sciml(['data', 'inspect', join(dir, 'r.arrow'), '--json']).stdout);
+  const a = JSON.parse(arrowRun.stdout);
   assert.equal(a.format, 'arrow');
   assert.equal(a.rows, 30);
   assert.match(a.columns.find((c: any) => c.name === 'noisy').type, /FixedSizeList\[500\]<Float32>/);
@@ -82,20 +87,22 @@ test('data inspect describes CSV, Arrow and stdin tables', () => {
   assert.match(piped.stdout, /^-: arrow, 30 rows, 8 columns\n/);
   const csvPiped = JSON.parse(sciml(['data', 'inspect', '-', '--json'], { input: readFileSync(join(dir, 't.csv')) }).stdout);
   assert.equal(csvPiped.format, 'csv');
-  assert.equal(sciml(['data', 'inspect', join(dir, 'missing.csv')]).code, 2);
+  assert.equal(missing.code, 2);
 });
 
 test('a config needing more memory than the machine has exits 2 with the estimated bytes and the field', () => {
   writeFileSync(join(dir, 'huge.yaml'), 'task: denoiser\ndata:\n  train_count: 2000000000\n');
-  const r = sciml(['train', join(dir, 'huge.yaml'), '--out', join(dir, 'huge')]);
+  writeFileSync(join(dir, 'huge-knots.yaml'), 'task: knots\ndata:\n  synthetic_rows: 2000000000\n');
+  const [r, k, g] = scimlBatch([
+    ['train', join(dir, 'huge.yaml'), '--out', join(dir, 'huge')],
+    ['train', join(dir, 'huge-knots.yaml'), '--out', join(dir, 'huge-knots')],
+    ['data', 'generate', 'radio', '-n', '2000000000', '-o', join(dir, 'huge.arrow')],
+  ]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /data\.train_count: 2000000000 traces of 500 samples need an estimated [\d.]+ TiB \([\d.]+e\+\d+ bytes\) of memory; this machine has/);
   assert.doesNotMatch(r.stderr, /RangeError|at /);
-  writeFileSync(join(dir, 'huge-knots.yaml'), 'task: knots\ndata:\n  synthetic_rows: 2000000000\n');
-  const k = sciml(['train', join(dir, 'huge-knots.yaml'), '--out', join(dir, 'huge-knots')]);
   assert.equal(k.code, 2);
   assert.match(k.stderr, /data\.synthetic_rows: 2000000000 synthetic knots need an estimated/);
-  const g = sciml(['data', 'generate', 'radio', '-n', '2000000000', '-o', join(dir, 'huge.arrow')]);
   assert.equal(g.code, 2);
   assert.match(g.stderr, /-n: 2000000000 traces of 500 samples need an estimated/);
 });

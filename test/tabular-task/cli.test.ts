@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { sciml } from '../helpers/cli.js';
+import { sciml, scimlBatch } from '../helpers/cli.js';
 import { writeFixture } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-tabular-task-'));
@@ -38,15 +38,20 @@ test('tabular gbm: train beats the mean baseline; evaluate and predict reproduce
   const holdout = tableFromIPC(readFileSync(join(run, 'predictions.arrow')));
   assert.equal(holdout.numRows, 150);
 
-  // evaluate the run: the same holdout, the same metrics
-  const evaluated = sciml(['--json', 'evaluate', run, '--out', join(dir, 'gbm-eval')]);
+  // evaluate the run (the same holdout, the same metrics), predict the whole table with the saved
+  // model, re-render the report from the run's files: one process.
+  rmSync(join(run, 'report.html'));
+  const out = join(dir, 'all.arrow');
+  const [evaluated, predicted, reported] = scimlBatch([
+    ['--json', 'evaluate', run, '--out', join(dir, 'gbm-eval')],
+    ['predict', '--model', join(run, 'model'), '--input', join(dir, 'table.csv'), '-o', out],
+    ['report', run],
+  ]);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   assert.deepEqual(metricsOf(join(dir, 'gbm-eval')).metrics, m.metrics);
   assert.deepEqual(metricsOf(join(dir, 'gbm-eval')).baseline, m.baseline);
 
-  // predict the whole table with the saved model: the holdout rows get the same predictions
-  const out = join(dir, 'all.arrow');
-  const predicted = sciml(['predict', '--model', join(run, 'model'), '--input', join(dir, 'table.csv'), '-o', out]);
+  // the holdout rows get the same predictions
   assert.equal(predicted.code, 0, predicted.stderr);
   const all = tableFromIPC(readFileSync(out));
   assert.equal(all.numRows, 600);
@@ -55,37 +60,37 @@ test('tabular gbm: train beats the mean baseline; evaluate and predict reproduce
   const holdPred = holdout.getChild('prediction')!.toArray() as Float64Array;
   for (let i = 0; i < rows.length; i++) assert.equal(allPred[rows[i]], holdPred[i]);
 
-  // the report re-renders from the run's files
-  rmSync(join(run, 'report.html'));
-  assert.equal(sciml(['report', run]).code, 0);
+  assert.equal(reported.code, 0, reported.stderr);
   assert.ok(existsSync(join(run, 'report.html')));
 });
 
 test('tabular random forest and ridge train and beat the mean baseline', () => {
-  for (const [name, model] of [
+  const models = [
     ['rf', 'model:\n  learner: random_forest\n  params:\n    n_estimators: 30\n    min_samples_leaf: 2\n'],
     ['ridge', 'model:\n  learner: ridge\n  params:\n    alpha: 1.0\nfeatures:\n  log_target: never\n'],
-  ]) {
-    const run = join(dir, `${name}-run`);
-    const r = sciml(['train', config(`${name}.yaml`, model), '--out', run]);
-    assert.equal(r.code, 0, r.stderr);
-    const m = metricsOf(run);
+  ];
+  const results = scimlBatch(models.map(([name, model]) => ['train', config(`${name}.yaml`, model), '--out', join(dir, `${name}-run`)]));
+  models.forEach(([name], i) => {
+    assert.equal(results[i].code, 0, results[i].stderr);
+    const m = metricsOf(join(dir, `${name}-run`));
     assert.ok(m.metrics.rmse < 0.6 * m.baseline.rmse, `${name}: rmse ${m.metrics.rmse} vs mean baseline ${m.baseline.rmse}`);
-  }
+  });
 });
 
 test('a misspelled or out-of-range learner parameter is exit 2 with file:line:field', () => {
   const file = config('bad.yaml', 'model:\n  learner: gbm\n  params:\n    learning_rat: 0.1\n');
-  const r = sciml(['train', file]);
+  const [r, range, type, learner] = scimlBatch([
+    ['train', file],
+    ['train', config('range.yaml', 'model:\n  learner: gbm\n  params:\n    max_bins: 300\n')],
+    ['train', config('type.yaml', 'model:\n  learner: random_forest\n  params:\n    n_estimators: many\n')],
+    ['train', config('learner.yaml', 'model:\n  learner: xgboost\n')],
+  ]);
   assert.equal(r.code, 2);
   assert.ok(r.stderr.includes(`${file}:10: model.params.learning_rat: expected a gbm parameter (did you mean 'learning_rate'?)`), r.stderr);
-  const range = sciml(['train', config('range.yaml', 'model:\n  learner: gbm\n  params:\n    max_bins: 300\n')]);
   assert.equal(range.code, 2);
   assert.match(range.stderr, /range\.yaml:10: model\.params\.max_bins: expected an integer in \[2, 255\], got 300/);
-  const type = sciml(['train', config('type.yaml', 'model:\n  learner: random_forest\n  params:\n    n_estimators: many\n')]);
   assert.equal(type.code, 2);
   assert.match(type.stderr, /type\.yaml:10: model\.params\.n_estimators: expected a number/);
-  const learner = sciml(['train', config('learner.yaml', 'model:\n  learner: xgboost\n')]);
   assert.equal(learner.code, 2);
   assert.match(learner.stderr, /learner\.yaml:8: model\.learner: expected one of 'gbm'/);
 });

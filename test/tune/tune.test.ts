@@ -22,18 +22,22 @@ function epochsByConfig(events: Event[]): Map<string, number[]> {
 
 test('a misspelled space path exits 2 with file:line and a suggestion', () => {
   const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    training.learnin_rate: {loguniform: [1.0e-3, 1.0e-2]}\n') });
-  const r = sciml(['tune', join(dir, 'tune.yaml')]);
+  const wrongType = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.width: {loguniform: [8, 64]}\n') });
+  const valid = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
+  const empty = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.activation: {choice: []}\n') });
+  const [r, wrong, badExecutor, none] = scimlBatch([
+    ['tune', join(dir, 'tune.yaml')],
+    ['tune', join(wrongType, 'tune.yaml')],
+    ['tune', join(valid, 'tune.yaml'), '--executor', 'ftp://nowhere', '--out', join(valid, 'never')],
+    ['tune', join(empty, 'tune.yaml')],
+  ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /tune\.yaml:5: tune\.space\.training\.learnin_rate: no such field in the base config \(did you mean 'training\.learning_rate'\?\)/);
-  const wrongType = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.width: {loguniform: [8, 64]}\n') });
-  assert.match(sciml(['tune', join(wrongType, 'tune.yaml')]).stderr, /tune\.yaml:5: tune\.space\.model\.width: a loguniform domain draws fractions but this field takes integers/);
-  const valid = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': HALVING });
-  const badExecutor = sciml(['tune', join(valid, 'tune.yaml'), '--executor', 'ftp://nowhere', '--out', join(valid, 'never')]);
+  assert.match(wrong.stderr, /tune\.yaml:5: tune\.space\.model\.width: a loguniform domain draws fractions but this field takes integers/);
   assert.equal(badExecutor.code, 2);
   assert.match(badExecutor.stderr, /--executor: expected 'local', redis:\/\/host:port or rediss:\/\/host:port, got 'ftp:\/\/nowhere'/);
   assert.ok(!existsSync(join(valid, 'never')), 'a rejected command leaves no run directory');
-  const empty = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.activation: {choice: []}\n') });
-  assert.match(sciml(['tune', join(empty, 'tune.yaml')]).stderr, /tune\.yaml:5: tune\.space\.model\.activation: choice: expected at least one value/);
+  assert.match(none.stderr, /tune\.yaml:5: tune\.space\.model\.activation: choice: expected at least one value/);
 });
 
 test('the leader curve follows each configuration at its latest report (a passing minimum does not stay the leader)', async () => {

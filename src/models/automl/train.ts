@@ -30,12 +30,13 @@ import type { Executor } from '../../execution/job.js';
 import { formatBytes } from '../../runtime/memory.js';
 
 /**
- * Seconds kept after the search for ensembles, outputs and the report; with a compact deploy also
- * a tenth of the budget for refitting the final model's members (which may take longer: the refit
+ * Seconds kept after the search for ensembles, outputs and the report; with a compact deploy (and a
+ * budget of a minute or more) also a tenth of the budget for refitting the final model's members (which may take longer: the refit
  * is not cut short, its time is in metrics.json's refit_s).
  */
 export function reserveSeconds(timeLimit: number, deploy: 'compact' | 'bagged' = 'bagged'): number {
-  return Math.min(20, Math.max(3, 0.1 * timeLimit)) + (deploy === 'compact' ? 0.1 * timeLimit : 0);
+  // Budgets under a minute mean small data, whose refit takes a second or two: no reserve.
+  return Math.min(20, Math.max(3, 0.1 * timeLimit)) + (deploy === 'compact' && timeLimit >= 60 ? 0.1 * timeLimit : 0);
 }
 
 /**
@@ -181,8 +182,8 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
     // What deploying the model costs (run.json, the summary and the text): bytes, and predict's peak RSS while the budget allows.
-    // A compact model predicts in seconds: measured even when the refit used up the budget.
-    const footprintMs = Math.max(startMs + timeLimitMs - Date.now() - 500, deploy === 'compact' ? 10_000 : 0);
+    // A compact model predicts in seconds: measured even when the refit used up a budget of a minute or more.
+    const footprintMs = Math.max(startMs + timeLimitMs - Date.now() - 500, deploy === 'compact' && config.search.time_limit_s >= 60 ? 10_000 : 0);
     const footprint = await ctx.run.phase('footprint', async () => (await import('./footprint.js')).modelFootprint(ctx.run.file('model'), prep.testPath ?? prep.dataPath, footprintMs));
     ctx.run.extra.model_footprint = footprint;
     const elapsed = (Date.now() - startMs) / 1000;
