@@ -154,7 +154,7 @@ async function main(): Promise<void> {
           }
         }
       }
-      rows.push([`sciml native (fused oneDNN GRU, ${info.engine?.threads} threads)`, native, `best of ${o.rounds} rounds; ${info.engine?.isa}`]);
+      rows.push([`sciml native (fused oneDNN GRU; engine ${info.engine?.threads} threads, a step this small on 1)`, native, `best of ${o.rounds} rounds; ${info.engine?.isa}`]);
     } else rows.push(['sciml native', null, `engine ${nativeError}`]);
     if (o.torch && o.packed && !torchNote) {
       const t = measureTorch(npz, o.seconds, 'packed');

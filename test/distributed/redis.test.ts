@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, sciml } from '../helpers/cli.js';
 import { freePort, redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../execution/redis-helpers.js';
+import { Queue } from 'bullmq';
 import { listWorkers } from '../../src/execution/workers.js';
+import { BULL_PREFIX, bullJobId, connectTo } from '../../src/execution/redis-wire.js';
 
 const skip = redisSkipReason();
 if (skip) console.log(`# skipped: ${skip}`);
@@ -108,6 +110,19 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
+/** Whether BullMQ holds this job as active (not yet finished). */
+async function isActive(job: { run: string; id: string }): Promise<boolean> {
+  const { client, queueName } = await connectTo(url(), 'test', QUEUE);
+  const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
+  try {
+    const found = await queue.getJob(bullJobId(job.run, job.id));
+    return found !== undefined && (await found.getState()) === 'active';
+  } finally {
+    await queue.close().catch(() => {});
+    client.disconnect();
+  }
+}
+
 function filesUnder(root: string): string[] {
   return readdirSync(root).flatMap((name) => {
     const path = join(root, name);
@@ -138,11 +153,21 @@ test('a worker SIGKILLed mid-round: its replica job runs again elsewhere and the
   const run = join(dir, 'worker-killed');
   const d = driver(['train', config, '--executor', url(), '--out', run]);
   let victim: WorkerProcess | undefined;
-  await until('a worker running a replica job of round 3 or later', async () => {
+  // Freeze a busy worker, then kill it only if BullMQ still holds its job as active: a job that
+  // finished between the listing and the freeze would not run again, and the test would prove nothing.
+  await until('a worker frozen while its replica job of round 3 or later is active', async () => {
     const listing = await listWorkers(url(), { queue: QUEUE });
     const busy = listing.workers.find((w) => w.jobs.some((j) => j.kind === 'train-replica' && /round-([2-9])\//.test(j.id)));
-    victim = busy && workers.find((w) => busy.pid === w.child.pid);
-    return victim !== undefined;
+    const candidate = busy && workers.find((w) => busy.pid === w.child.pid);
+    if (!busy || !candidate) return false;
+    const job = busy.jobs.find((j) => j.kind === 'train-replica')!;
+    candidate.child.kill('SIGSTOP');
+    if (await isActive(job)) {
+      victim = candidate;
+      return true;
+    }
+    candidate.child.kill('SIGCONT');
+    return false;
   });
   await victim!.stop('SIGKILL');
   await addWorker();
