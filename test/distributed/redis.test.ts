@@ -14,7 +14,7 @@ import { bin, sciml } from '../helpers/cli.js';
 import { freePort, redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../execution/redis-helpers.js';
 import { Queue } from 'bullmq';
 import { listWorkers } from '../../src/execution/workers.js';
-import { BULL_PREFIX, bullJobId, connectTo } from '../../src/execution/redis-wire.js';
+import { BULL_PREFIX, bullJobId, connectTo, keys } from '../../src/execution/redis-wire.js';
 
 const skip = redisSkipReason();
 if (skip) console.log(`# skipped: ${skip}`);
@@ -110,13 +110,17 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
-/** Whether BullMQ holds this job as active (not yet finished). */
-async function isActive(job: { run: string; id: string }): Promise<boolean> {
+/**
+ * Whether the job is unfinished: BullMQ holds it as active and no worker has stored its outcome yet
+ * (the first stored outcome wins, so a job killed after storing one is not run again).
+ */
+async function isUnfinished(job: { run: string; id: string }): Promise<boolean> {
   const { client, queueName } = await connectTo(url(), 'test', QUEUE);
   const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
   try {
-    const found = await queue.getJob(bullJobId(job.run, job.id));
-    return found !== undefined && (await found.getState()) === 'active';
+    const bullId = bullJobId(job.run, job.id);
+    const found = await queue.getJob(bullId);
+    return found !== undefined && (await found.getState()) === 'active' && (await client.exists(keys.outcome(queueName, bullId))) === 0;
   } finally {
     await queue.close().catch(() => {});
     client.disconnect();
@@ -153,8 +157,8 @@ test('a worker SIGKILLed mid-round: its replica job runs again elsewhere and the
   const run = join(dir, 'worker-killed');
   const d = driver(['train', config, '--executor', url(), '--out', run]);
   let victim: WorkerProcess | undefined;
-  // Freeze a busy worker, then kill it only if BullMQ still holds its job as active: a job that
-  // finished between the listing and the freeze would not run again, and the test would prove nothing.
+  // Freeze a busy worker, then kill it only if its job is still unfinished: a job that finished
+  // between the listing and the freeze would not run again, and the test would prove nothing.
   await until('a worker frozen while its replica job of round 3 or later is active', async () => {
     const listing = await listWorkers(url(), { queue: QUEUE });
     const busy = listing.workers.find((w) => w.jobs.some((j) => j.kind === 'train-replica' && /round-([2-9])\//.test(j.id)));
@@ -162,7 +166,7 @@ test('a worker SIGKILLed mid-round: its replica job runs again elsewhere and the
     if (!busy || !candidate) return false;
     const job = busy.jobs.find((j) => j.kind === 'train-replica')!;
     candidate.child.kill('SIGSTOP');
-    if (await isActive(job)) {
+    if (await isUnfinished(job)) {
       victim = candidate;
       return true;
     }
