@@ -34,6 +34,7 @@ import { packReplicaState } from '../src/distributed/state-blob.js';
 import { trainReplicaHandler, type ReplicaPayload } from '../src/distributed/replica-job.js';
 import { loadNativeAddon } from '../src/runtime/native/addon.js';
 import { parseOptions } from './options.js';
+import { round1, throughputTable, type ThroughputRow } from './throughput-table.js';
 
 type Options = {
   seconds: number;
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-denoiser-'));
   const npz = join(dir, 'traces.npz');
   writeNpz(npz, { noisy: { shape: [traces.count, arch.length], data: traces.noisy }, signal: { shape: [traces.count, arch.length], data: traces.signal } });
-  const rows: { name: string; tracesPerS: number | null; note: string }[] = [];
+  const rows: ThroughputRow[] = [];
   const figures: Record<string, number | string | null> = {};
   try {
     const backends = await availableBackends(o.cpu);
@@ -173,11 +174,11 @@ async function main(): Promise<void> {
     }
     for (const [key, v] of Object.entries(best)) {
       const [b, w] = key.split('_w');
-      rows.push({ name: `sciml ${b}, ${w} replica${w === '1' ? '' : 's'}`, tracesPerS: v, note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds` });
+      rows.push({ name: `sciml ${b}, ${w} replica${w === '1' ? '' : 's'}`, perS: v, note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds` });
       figures[`sciml_${b}_workers${w}_traces_per_s`] = round1(v);
     }
-    rows.push({ name: 'PyTorch CPU, 2 threads', tracesPerS: torch2, note: torchNote || `torch ${torchVersion} (${torchKernels}), best of ${o.rounds} rounds x 2 OpenMP wait policies` });
-    rows.push({ name: 'PyTorch CPU, 1 thread', tracesPerS: torch1, note: torchNote || 'one round' });
+    rows.push({ name: 'PyTorch CPU, 2 threads', perS: torch2, note: torchNote || (!o.torch ? 'skipped' : `torch ${torchVersion} (${torchKernels}), best of ${o.rounds} rounds x 2 OpenMP wait policies`) });
+    rows.push({ name: 'PyTorch CPU, 1 thread', perS: torch1, note: torchNote || (o.torch ? 'one round' : 'skipped') });
     const primary = fast[0];
     const sciml = best[`${primary}_w${defaultWorkers(primary)}`];
     figures.backend = primary;
@@ -196,16 +197,10 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const width = Math.max(...rows.map((r) => r.name.length)) + 2;
   console.log(`denoiser training throughput (${arch.length}-sample traces, batch ${batchSize}, Adam, MSE; ${cores} cores)`);
-  console.log(`${'configuration'.padEnd(width)}${'traces/s'.padStart(10)}  note`);
-  for (const r of rows) console.log(`${r.name.padEnd(width)}${(r.tracesPerS === null ? '-' : r.tracesPerS.toFixed(1)).padStart(10)}  ${r.note}`);
+  process.stdout.write(throughputTable('traces/s', rows));
   console.log(`ratio sciml (${figures.sciml_backend}, ${figures.sciml_workers} workers) / torch (2 threads): ${figures.ratio ?? '-'}  (goal >= 1.3)`);
   console.log(JSON.stringify(figures));
-}
-
-function round1(v: number): number {
-  return Math.round(v * 10) / 10;
 }
 
 main().catch((err) => {

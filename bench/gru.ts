@@ -27,6 +27,7 @@ import { recurrentLastState } from '../src/runtime/native/recurrent.js';
 import { loadNativeAddon } from '../src/runtime/native/addon.js';
 import { recurrentEncodeStepwise } from '../src/models/particles/network.js';
 import { parseOptions } from './options.js';
+import { round1, throughputTable, type ThroughputRow } from './throughput-table.js';
 
 type Options = {
   seconds: number;
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   const npz = join(dir, 'gru.npz');
   writeNpz(npz, { x: { shape: [p.B, p.T, FEATURES], data: p.x }, lengths: { shape: [p.B], data: p.lengths }, labels: { shape: [p.B], data: p.labels } });
   const figures: Record<string, number | string | null> = {};
-  const rows: [string, number | null, string][] = [];
+  const rows: ThroughputRow[] = [];
   try {
     const nativeError = loadNativeAddon().error;
     let native: number | null = null;
@@ -154,8 +155,8 @@ async function main(): Promise<void> {
           }
         }
       }
-      rows.push([`sciml native (fused oneDNN GRU; engine ${info.engine?.threads} threads, a step this small on 1)`, native, `best of ${o.rounds} rounds; ${info.engine?.isa}`]);
-    } else rows.push(['sciml native', null, `engine ${nativeError}`]);
+      rows.push(row(`sciml native (fused oneDNN GRU; engine ${info.engine?.threads} threads, a step this small on 1)`, native, `best of ${o.rounds} rounds; ${info.engine?.isa}`));
+    } else rows.push(row('sciml native', null, `engine ${nativeError}`));
     if (o.torch && o.packed && !torchNote) {
       const t = measureTorch(npz, o.seconds, 'packed');
       if (!('error' in t)) torchPacked = t.events_per_s;
@@ -165,9 +166,9 @@ async function main(): Promise<void> {
       await initBackend('wasm');
       wasm = measureSciml(firstEvents(p, Math.min(o.wasmBatch, p.B)), false, 0, 1);
     }
-    rows.push(['sciml wasm (step by step, 1 thread)', wasm, o.wasm ? `one step of ${Math.min(o.wasmBatch, p.B)} events` : 'skipped']);
-    rows.push(['PyTorch nn.GRU, 2 threads, all padded steps', torch, torchNote || `${torchInfo}, best of ${o.rounds} rounds`]);
-    if (o.packed) rows.push(['PyTorch nn.GRU, 2 threads, pack_padded_sequence', torchPacked, torchNote || 'padded steps skipped; one round']);
+    rows.push(row('sciml wasm (step by step, 1 thread)', wasm, o.wasm ? `one step of ${Math.min(o.wasmBatch, p.B)} events` : 'skipped'));
+    rows.push(row('PyTorch nn.GRU, 2 threads, all padded steps', torch, torchNote || (o.torch ? `${torchInfo}, best of ${o.rounds} rounds` : 'skipped')));
+    if (o.packed) rows.push(row('PyTorch nn.GRU, 2 threads, pack_padded_sequence', torchPacked, torchNote || 'padded steps skipped; one round'));
     figures.backend = nativeError ? 'wasm' : 'native';
     figures.sciml_train_events_per_s = native === null ? null : round1(native);
     figures.torch_train_events_per_s = torch === null ? null : round1(torch);
@@ -182,16 +183,14 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
   console.log(`GRU(${UNITS}) classifier training throughput (${p.B} events x ${p.T} steps x ${FEATURES} features, trailing padding, Adam)`);
-  console.log(`${'configuration'.padEnd(width)}${'events/s'.padStart(10)}  note`);
-  for (const [name, v, note] of rows) console.log(`${name.padEnd(width)}${(v === null ? '-' : v.toFixed(1)).padStart(10)}  ${note}`);
+  process.stdout.write(throughputTable('events/s', rows));
   console.log(`ratio sciml native / torch (same padded work, 2 threads): ${figures.ratio ?? '-'}  (goal >= 5)`);
   console.log(JSON.stringify(figures));
 }
 
-function round1(v: number): number {
-  return Math.round(v * 10) / 10;
+function row(name: string, perS: number | null, note: string): ThroughputRow {
+  return { name, perS, note };
 }
 
 main().catch((err) => {
