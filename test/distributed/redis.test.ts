@@ -14,7 +14,7 @@ import { bin, sciml } from '../helpers/cli.js';
 import { freePort, redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../execution/redis-helpers.js';
 import { Queue } from 'bullmq';
 import { listWorkers } from '../../src/execution/workers.js';
-import { BULL_PREFIX, bullJobId, connectTo, keys } from '../../src/execution/redis-wire.js';
+import { BULL_PREFIX, connectTo, keys } from '../../src/execution/redis-wire.js';
 
 const skip = redisSkipReason();
 if (skip) console.log(`# skipped: ${skip}`);
@@ -110,17 +110,15 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
-/**
- * Whether the job is unfinished: BullMQ holds it as active and no worker has stored its outcome yet
- * (the first stored outcome wins, so a job killed after storing one is not run again).
- */
-async function isUnfinished(job: { run: string; id: string }): Promise<boolean> {
+/** Whether a replica job of round 3 or later is active in BullMQ with no outcome stored yet (the first stored outcome wins). */
+async function unfinishedReplicaJob(): Promise<boolean> {
   const { client, queueName } = await connectTo(url(), 'test', QUEUE);
   const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
   try {
-    const bullId = bullJobId(job.run, job.id);
-    const found = await queue.getJob(bullId);
-    return found !== undefined && (await found.getState()) === 'active' && (await client.exists(keys.outcome(queueName, bullId))) === 0;
+    for (const job of await queue.getActive()) {
+      if (job.name === 'train-replica' && /round-([2-9])\//.test(job.id ?? '') && (await client.exists(keys.outcome(queueName, job.id!))) === 0) return true;
+    }
+    return false;
   } finally {
     await queue.close().catch(() => {});
     client.disconnect();
@@ -153,28 +151,24 @@ test('2 replicas on Redis workers equal 2 local replicas; a worker joining mid-r
   assert.ok(!d.stderr().includes(PASSWORD));
 });
 
-test('a worker SIGKILLed mid-round: its replica job runs again elsewhere and the run ends with the same weights', { skip }, async () => {
+test('workers SIGKILLed mid-round: the unfinished replica job runs again on new workers and the run ends with the same weights', { skip }, async () => {
   const run = join(dir, 'worker-killed');
   const d = driver(['train', config, '--executor', url(), '--out', run]);
-  let victim: WorkerProcess | undefined;
-  // Freeze a busy worker, then kill it only if its job is still unfinished: a job that finished
-  // between the listing and the freeze would not run again, and the test would prove nothing.
-  await until('a worker frozen while its replica job of round 3 or later is active', async () => {
-    const listing = await listWorkers(url(), { queue: QUEUE });
-    const busy = listing.workers.find((w) => w.jobs.some((j) => j.kind === 'train-replica' && /round-([2-9])\//.test(j.id)));
-    const candidate = busy && workers.find((w) => busy.pid === w.child.pid);
-    if (!busy || !candidate) return false;
-    const job = busy.jobs.find((j) => j.kind === 'train-replica')!;
-    candidate.child.kill('SIGSTOP');
-    if (await isUnfinished(job)) {
-      victim = candidate;
-      return true;
-    }
-    candidate.child.kill('SIGCONT');
+  // Freeze every worker, and kill them only if a replica job of round 3 or later is then unfinished
+  // (active in BullMQ, no outcome stored): it must run again. A job that finished before the
+  // freeze would not, and the test would prove nothing. BullMQ is asked directly: the workers'
+  // own listing is a heartbeat and lags behind short jobs.
+  const live = () => workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+  await until('a replica job of round 3 or later unfinished while every worker is frozen', async () => {
+    const frozen = live();
+    for (const w of frozen) w.child.kill('SIGSTOP');
+    if (await unfinishedReplicaJob()) return true;
+    for (const w of frozen) w.child.kill('SIGCONT');
     return false;
   });
-  await victim!.stop('SIGKILL');
-  await addWorker();
+  const killed = live();
+  for (const w of killed) await w.stop('SIGKILL');
+  for (let i = 0; i < killed.length; i++) await addWorker();
   assert.equal(await d.exited, 0, d.stderr());
   assertSameWeights(run);
   const rounds = JSON.parse(readFileSync(join(run, 'rounds.json'), 'utf8')) as Rounds;
