@@ -22,9 +22,12 @@ export interface NativeAddon {
   info(): NativeEngineFacts;
   setThreads(n: number): void;
   /** params: N H W C KH KW O OH OW sh sw dh dw padTop padLeft padBottom padRight (NHWC, HWIO). */
-  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array): void;
+  /** activation: a fused post-op (conv-block.ts's codes), linear when omitted. */
+  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, activation?: number): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, dBias: Float32Array | null, params: Int32Array): void;
+  /** Every gradient of y = act(conv(x, w) + bias) from y and dy in one call; dx skipped when null. */
+  convBlockBackward(x: Float32Array, filter: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, dFilter: Float32Array, dBias: Float32Array, params: Int32Array, activation: number): void;
   /** kind 0 max, 1 average (padding excluded); params: N H W C KH KW OH OW sh sw padTop padLeft padBottom padRight. */
   pool(kind: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   poolBackward(kind: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
