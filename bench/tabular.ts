@@ -20,9 +20,9 @@ import { readTable } from '../src/data/read-table.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { writeJsonAtomic } from '../src/runtime/atomic.js';
 import { Random } from '../src/runtime/random.js';
-import type { Params } from '../src/models/tabular/learner.js';
-import { LEARNERS } from '../src/models/tabular/registry.js';
-import { extractTarget, TableEncoder, takeRows, takeValues } from '../src/models/tabular/preprocess.js';
+import type { Params } from '../src/learners/learner.js';
+import { LEARNERS } from '../src/learners/registry.js';
+import { extractTarget, TableEncoder, takeRows, takeValues } from '../src/learners/preprocess.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');

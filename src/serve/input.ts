@@ -6,7 +6,7 @@
 import { type Table } from 'apache-arrow';
 import { flatFloat32Vectors, parseArrow } from '../data/arrow.js';
 import { tableFromArrow } from '../data/read-table.js';
-import { parseDateTime } from '../models/automl/features.js';
+import { parseDateTime } from '../tabular/features.js';
 import { isUserError } from '../runtime/errors.js';
 import type { DataTable } from '../data/table.js';
 import { HttpProblem, invalidInput, type FieldProblem } from './problem.js';

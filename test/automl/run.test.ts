@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { sciml, syntheticCsv, tempDir, writeFile } from './helpers.js';
 import { scimlBatch } from '../helpers/cli.js';
-import { prepare, readInputs } from '../../src/models/automl/prepare.js';
+import { readInputs } from '../../src/tabular/prepare.js';
+import { prepare } from '../../src/models/automl/prepare.js';
 import { automlSchema } from '../../src/models/automl/config.js';
 import { runTrial } from '../../src/models/automl/trial.js';
 

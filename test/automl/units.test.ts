@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../../src/runtime/random.js';
 import { greedySelection, stack, stackMatrix } from '../../src/models/automl/ensemble.js';
-import { findLeaks } from '../../src/models/automl/leak.js';
-import { applyPlan, looksLikeId, parseDateTime, planFeatures } from '../../src/models/automl/features.js';
-import { rmse } from '../../src/models/automl/metrics.js';
-import { kFoldAssignment, holdoutSplit } from '../../src/models/automl/split.js';
-import { LEARNERS } from '../../src/models/tabular/registry.js';
-import type { Matrix } from '../../src/models/tabular/learner.js';
+import { findLeaks } from '../../src/tabular/leak.js';
+import { applyPlan, looksLikeId, parseDateTime, planFeatures } from '../../src/tabular/features.js';
+import { rmse } from '../../src/metrics/regression.js';
+import { kFoldAssignment, holdoutSplit } from '../../src/tabular/split.js';
+import { LEARNERS } from '../../src/learners/registry.js';
+import type { Matrix } from '../../src/learners/learner.js';
 import type { DataTable } from '../../src/data/table.js';
 
 function noisyModels(seed: number, n: number, m: number): { y: Float64Array; preds: Float64Array[] } {
@@ -127,7 +127,7 @@ test('permutation importance ranks the feature the model uses above the ones it 
 });
 
 test('rows without a target are left out with a note naming the count; a constant or empty target is refused; --drop of the target is noted', async () => {
-  const { readInputs } = await import('../../src/models/automl/prepare.js');
+  const { readInputs } = await import('../../src/tabular/prepare.js');
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../../src/runtime/random.js';
-import type { Matrix } from '../../src/models/tabular/learner.js';
+import type { Matrix } from '../../src/learners/learner.js';
 
 export const DATA = resolve(fileURLToPath(new URL('../../../data/classification/', import.meta.url)));
 

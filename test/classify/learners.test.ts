@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
 import { Random } from '../../src/runtime/random.js';
-import { CLASSIFIERS } from '../../src/models/tabular/classifiers.js';
-import type { Classifier } from '../../src/models/tabular/classifier.js';
-import { GradientBoostingClassifier } from '../../src/models/tabular/gbm-classifier.js';
-import { Network } from '../../src/models/tabular/mlp-network.js';
-import { accuracy, logLoss } from '../../src/models/automl/class-metrics.js';
+import { CLASSIFIERS } from '../../src/learners/classifiers.js';
+import type { Classifier } from '../../src/learners/classifier.js';
+import { GradientBoostingClassifier } from '../../src/learners/gbm-classifier.js';
+import { Network } from '../../src/learners/mlp-network.js';
+import { accuracy, logLoss } from '../../src/metrics/classification.js';
 import { blobs, loadCsv, split } from './helpers.js';
-import type { TreePack } from '../../src/models/tabular/tree-pack.js';
+import type { TreePack } from '../../src/learners/tree-pack.js';
 
 function priorLogLoss(ytr: Float64Array, yte: Float64Array, K: number): number {
   const prior = new Float64Array(K);

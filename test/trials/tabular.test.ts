@@ -8,9 +8,9 @@ import { forgetTrialTable } from '../../src/models/tabular/trial-data.js';
 import { readStateFile } from '../../src/runtime/state-file.js';
 import { writeFixture } from '../tabular-task/fixture.js';
 import { loadModel, predictTable } from '../../src/models/automl/model.js';
-import { rmse as rmseOf } from '../../src/models/automl/metrics.js';
+import { rmse as rmseOf } from '../../src/metrics/regression.js';
 import { readTable } from '../../src/data/read-table.js';
-import { extractTarget } from '../../src/models/tabular/preprocess.js';
+import { extractTarget } from '../../src/learners/preprocess.js';
 import { runInSteps, tempDir } from './helpers.js';
 
 const dir = tempDir('tabular');

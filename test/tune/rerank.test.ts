@@ -7,11 +7,11 @@ import { sciml } from '../helpers/cli.js';
 import { writeFixture } from '../tabular-task/fixture.js';
 import { KNOTS_BASE, journal, leaderboardRows, tuneYaml, workdir, type Event } from './helpers.js';
 import { crossValidationFold, validationSplit } from '../../src/models/tabular/data.js';
-import { LEARNERS } from '../../src/models/tabular/registry.js';
-import { rmse } from '../../src/models/automl/metrics.js';
+import { LEARNERS } from '../../src/learners/registry.js';
+import { rmse } from '../../src/metrics/regression.js';
 import { tabularSchema } from '../../src/models/tabular/config.js';
 import { trialTable } from '../../src/models/tabular/trial-data.js';
-import { takeRows, takeValues } from '../../src/models/tabular/preprocess.js';
+import { takeRows, takeValues } from '../../src/learners/preprocess.js';
 import { predictOriginal } from '../../src/models/automl/trial-common.js';
 import { contextIn } from '../trials/helpers.js';
 

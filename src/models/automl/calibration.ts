@@ -5,8 +5,8 @@
  * the out-of-fold probabilities; `crossFitted` fits it on the other folds' rows for each fold, so the
  * calibrated out-of-fold predictions stay honest.
  */
-import { logLossOfProba } from '../tabular/class-losses.js';
-import { gatherRows, softmaxRows } from '../tabular/classifier.js';
+import { logLossOfProba } from '../../learners/class-losses.js';
+import { gatherRows, softmaxRows } from '../../learners/classifier.js';
 
 export interface PowerCalibration {
   eps: number;

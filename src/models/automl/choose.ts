@@ -3,15 +3,15 @@
  * fold models were kept, greedy ensemble selection, and ridge stacks (with and without the original
  * features), all scored on the same folds.
  */
-import type { Learner } from '../tabular/learner.js';
-import { LEARNERS } from '../tabular/registry.js';
+import type { Learner } from '../../learners/learner.js';
+import { LEARNERS } from '../../learners/registry.js';
 import type { AutomlConfig } from './config.js';
 import { clampBelow, greedySelection, stack, stackMatrix, weightedSum } from './ensemble.js';
 import { combine, type FinalModel } from './model.js';
-import type { Prepared } from './prepare.js';
+import type { Prepared } from '../../tabular/prepare.js';
 import type { TrialRecord } from './search-run.js';
 import { LEARNER_KEY } from './zoo.js';
-import { logLoss } from './class-metrics.js';
+import { logLoss } from '../../metrics/classification.js';
 import { stackClassifiers } from './class-stack.js';
 
 export interface Candidate {

@@ -5,7 +5,7 @@
  * per-class precision / recall / F1.
  */
 import { barChart, heatmapChart, lineChart, scatterChart, type ChartRow, type ReportItem } from '../../report/index.js';
-import { calibrationCurve, confusionMatrix, perClassScores, prCurve, rocCurve, binaryAuc } from './class-metrics.js';
+import { calibrationCurve, confusionMatrix, perClassScores, prCurve, rocCurve, binaryAuc } from '../../metrics/classification.js';
 
 /** Curves per class are drawn up to this many classes. */
 export const MAX_CURVE_CLASSES = 10;

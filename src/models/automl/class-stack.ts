@@ -10,8 +10,8 @@
  * out-of-fold data from driving them to overconfident extremes; fitted with L-BFGS; scored on the
  * search's folds.
  */
-import { minimizeLbfgs } from '../tabular/lbfgs.js';
-import { gatherRows, softmaxRows } from '../tabular/classifier.js';
+import { minimizeLbfgs } from '../../learners/lbfgs.js';
+import { gatherRows, softmaxRows } from '../../learners/classifier.js';
 
 export interface ClassStacker {
   weights: number[];

@@ -4,12 +4,12 @@
  * probabilities (n x K). Forests and k-NN get a power calibration (calibration.ts): cross-fitted
  * for the out-of-fold probabilities, fitted on all of them for the holdout and the saved member.
  */
-import { gatherRows, type Classifier, type ClassifierFactory } from '../tabular/classifier.js';
-import { CLASSIFIERS } from '../tabular/classifiers.js';
-import type { Matrix } from '../tabular/learner.js';
-import { takeRows, takeValues } from '../tabular/preprocess.js';
+import { gatherRows, type Classifier, type ClassifierFactory } from '../../learners/classifier.js';
+import { CLASSIFIERS } from '../../learners/classifiers.js';
+import type { Matrix } from '../../learners/learner.js';
+import { takeRows, takeValues } from '../../learners/preprocess.js';
 import { applyCalibration, crossFitted, fitCalibration, type PowerCalibration } from './calibration.js';
-import { classificationLoss, type ClassificationMetric } from './class-metrics.js';
+import { classificationLoss, type ClassificationMetric } from '../../metrics/classification.js';
 import { DeadlineError, ensureBackendFor, foldRows, foldSeed, writeMemberFile, type SavedMember, type TrialData, type TrialResult, type TrialTask } from './trial-common.js';
 import { resolveTrialParams } from './zoo.js';
 

@@ -6,8 +6,8 @@
  * - stacking: a second-level learner on the members' out-of-fold predictions (optionally beside the
  *   original features), scored on the same folds.
  */
-import type { Learner, LearnerFactory, Matrix, Params } from '../tabular/learner.js';
-import { takeRows, takeValues } from '../tabular/preprocess.js';
+import type { Learner, LearnerFactory, Matrix, Params } from '../../learners/learner.js';
+import { takeRows, takeValues } from '../../learners/preprocess.js';
 
 export type Loss = (y: ArrayLike<number>, p: ArrayLike<number>) => number;
 

@@ -2,15 +2,15 @@
 import type { TaskContext, TaskOutcome } from '../../contracts/task.js';
 import type { Vector } from 'apache-arrow';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
-import { allClassificationMetrics } from './class-metrics.js';
+import { allClassificationMetrics } from '../../metrics/classification.js';
 import { classColumns } from './outputs.js';
-import { encodeLabels } from './problem.js';
-import { extractTarget } from '../tabular/preprocess.js';
+import { encodeLabels } from '../../tabular/problem.js';
+import { extractTarget } from '../../learners/preprocess.js';
 import type { AutomlConfig } from './config.js';
-import { allMetrics } from './metrics.js';
+import { allMetrics } from '../../metrics/regression.js';
 import { loadModel, predictTable } from './model.js';
 import { ensureBackendFor } from './trial-common.js';
-import { holdoutOf, readInputs } from './prepare.js';
+import { holdoutOf, readInputs } from '../../tabular/prepare.js';
 
 export async function evaluateAutoml(ctx: TaskContext, config: AutomlConfig, modelDir: string): Promise<TaskOutcome> {
   const model = loadModel(modelDir);

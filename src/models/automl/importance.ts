@@ -1,6 +1,6 @@
 import { Random } from '../../runtime/random.js';
-import type { Matrix } from '../tabular/learner.js';
-import { takeRows, takeValues } from '../tabular/preprocess.js';
+import type { Matrix } from '../../learners/learner.js';
+import { takeRows, takeValues } from '../../learners/preprocess.js';
 
 export interface FeatureImportance {
   feature: string;

@@ -5,10 +5,10 @@
  * A metric of the other kind of problem is an error naming the inferred problem type.
  */
 import { UserError } from '../../runtime/errors.js';
-import { CLASSIFICATION_METRICS, type ClassificationMetric } from './class-metrics.js';
+import { CLASSIFICATION_METRICS, type ClassificationMetric } from '../../metrics/classification.js';
 import type { MetricName } from './config.js';
-import type { RegressionMetric } from './metrics.js';
-import type { Problem } from './problem.js';
+import type { RegressionMetric } from '../../metrics/regression.js';
+import type { Problem } from '../../tabular/problem.js';
 
 const REGRESSION_METRICS: RegressionMetric[] = ['rmse', 'mae', 'r2', 'rmsle'];
 

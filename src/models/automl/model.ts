@@ -7,17 +7,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataTable } from '../../data/table.js';
 import { UserError } from '../../runtime/errors.js';
-import type { Learner, Matrix } from '../tabular/learner.js';
-import { TableEncoder, type TableEncoderState } from '../tabular/preprocess.js';
-import { LEARNERS } from '../tabular/registry.js';
-import { CLASSIFIERS } from '../tabular/classifiers.js';
-import { applyPlan, type FeaturePlan } from './features.js';
+import type { Learner, Matrix } from '../../learners/learner.js';
+import { TableEncoder, type TableEncoderState } from '../../learners/preprocess.js';
+import { LEARNERS } from '../../learners/registry.js';
+import { CLASSIFIERS } from '../../learners/classifiers.js';
+import { applyPlan, type FeaturePlan } from '../../tabular/features.js';
 import { clampBelow, stackMatrix, weightedSum } from './ensemble.js';
 import { predictMember } from './trial.js';
 import { readMemberFile, readMemberHead, type SavedMember } from './trial-common.js';
-import type { TargetTransform } from './target.js';
+import type { TargetTransform } from '../../tabular/target.js';
 import { applyClassStacker, type ClassStacker } from './class-stack.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../../tabular/problem.js';
 
 export const MODEL_FORMAT = 'sciml-automl-model';
 /**

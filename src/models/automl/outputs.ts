@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import type { RunDir } from '../../runtime/rundir.js';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model.js';
-import type { Prepared } from './prepare.js';
+import type { Prepared } from '../../tabular/prepare.js';
 import type { TrialRecord } from './search-run.js';
 import { memberName, type Candidate, type EnsembleChoice } from './choose.js';
 import type { DataTable } from '../../data/table.js';
-import { parseDateTime, type FeaturePlan } from './features.js';
+import { parseDateTime, type FeaturePlan } from '../../tabular/features.js';
 import type { Vector } from 'apache-arrow';
-import { argmaxRows } from '../tabular/classifier.js';
+import { argmaxRows } from '../../learners/classifier.js';
 
 /** A trials.jsonl line: everything but the predictions. */
 export function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model: string } {

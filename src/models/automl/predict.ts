@@ -7,7 +7,7 @@ import { UserError } from '../../runtime/errors.js';
 import { batchFromTable } from '../../serve/input.js';
 import { HttpProblem } from '../../serve/problem.js';
 import type { InputField } from '../../contracts/servable.js';
-import { argmaxRows } from '../tabular/classifier.js';
+import { argmaxRows } from '../../learners/classifier.js';
 import { loadModel, predictTable, type LoadedModel } from './model.js';
 import { ensureBackendFor } from './trial-common.js';
 

@@ -4,10 +4,10 @@
  * fold models: about 1/k of the size and of the prediction time. The ensemble's weights, stacker
  * and probability calibration stay those fitted on the out-of-fold predictions.
  */
-import type { Matrix } from '../tabular/learner.js';
-import { LEARNERS } from '../tabular/registry.js';
-import { CLASSIFIERS } from '../tabular/classifiers.js';
-import { forward } from './target.js';
+import type { Matrix } from '../../learners/learner.js';
+import { LEARNERS } from '../../learners/registry.js';
+import { CLASSIFIERS } from '../../learners/classifiers.js';
+import { forward } from '../../tabular/target.js';
 import { ensureBackendFor, foldSeed, type SavedMember } from './trial-common.js';
 
 export interface RefitData {

@@ -9,7 +9,7 @@ import type { RunDir } from '../../runtime/rundir.js';
 import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, PALETTE, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
 import { readLeaderboard } from './leaderboard.js';
 import { classificationItems } from './class-report.js';
-import { metricOfLoss } from './metrics.js';
+import { metricOfLoss } from '../../metrics/regression.js';
 
 function movingAverage(values: Float64Array, window: number): Float64Array {
   const out = new Float64Array(values.length);

@@ -13,14 +13,14 @@ import { ranOn, type Executor } from '../../execution/job.js';
 import { blobHash } from '../../execution/files.js';
 import { sampleBranched, type Config } from '../../search/space.js';
 import type { AutomlConfig } from './config.js';
-import type { TargetTransform } from './target.js';
+import type { TargetTransform } from '../../tabular/target.js';
 import type { TrialData, TrialResult, TrialTask } from './trial-common.js';
 import { AUTOML_TRIAL_KIND } from './kinds.js';
 import { encodeTable, trialPayload, trialResultOf } from './trial-job.js';
 import { defaultConfig, initialKinds, portfolio, zooSpace } from './zoo.js';
-import { metricOfLoss, type RegressionMetric } from './metrics.js';
-import type { ClassificationMetric } from './class-metrics.js';
-import type { LearnerFactory } from '../tabular/learner.js';
+import { metricOfLoss, type RegressionMetric } from '../../metrics/regression.js';
+import type { ClassificationMetric } from '../../metrics/classification.js';
+import type { LearnerFactory } from '../../learners/learner.js';
 
 export interface TrialRecord {
   id: number;

@@ -2,12 +2,12 @@
 import { Random } from '../../runtime/random.js';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../../runtime/atomic.js';
-import type { Learner, Matrix, Params } from '../tabular/learner.js';
-import { inverseInPlace, type TargetTransform } from './target.js';
-import type { RegressionMetric } from './metrics.js';
+import type { Learner, Matrix, Params } from '../../learners/learner.js';
+import { inverseInPlace, type TargetTransform } from '../../tabular/target.js';
+import type { RegressionMetric } from '../../metrics/regression.js';
 import type { Config } from '../../search/space.js';
 import type { PowerCalibration } from './calibration.js';
-import type { ClassificationMetric } from './class-metrics.js';
+import type { ClassificationMetric } from '../../metrics/classification.js';
 
 export interface TrialData {
   X: Matrix;

@@ -5,7 +5,7 @@
  */
 import type { JobHandler, JobOutcome } from '../../execution/job.js';
 import { float32Of, float64Of, int32Of, packRecord, unpackRecord } from '../../execution/codec.js';
-import type { Matrix, Params } from '../tabular/learner.js';
+import type { Matrix, Params } from '../../learners/learner.js';
 import { runTrialFolds, saveMember } from './trial.js';
 import { memberBytes, type TrialData, type TrialResult, type TrialTask } from './trial-common.js';
 

@@ -5,11 +5,11 @@
  * on any executor, and in the parent for replays.
  */
 import { writeFileAtomic } from '../../runtime/atomic.js';
-import type { Learner, LearnerFactory, Matrix } from '../tabular/learner.js';
-import { LEARNERS } from '../tabular/registry.js';
-import { takeRows, takeValues } from '../tabular/preprocess.js';
-import { forward } from './target.js';
-import { lossOf, type RegressionMetric } from './metrics.js';
+import type { Learner, LearnerFactory, Matrix } from '../../learners/learner.js';
+import { LEARNERS } from '../../learners/registry.js';
+import { takeRows, takeValues } from '../../learners/preprocess.js';
+import { forward } from '../../tabular/target.js';
+import { lossOf, type RegressionMetric } from '../../metrics/regression.js';
 import { resolveTrialParams } from './zoo.js';
 import { predictClassMember, runClassTrialFolds } from './class-trial.js';
 import { DeadlineError, memberBytes, ensureBackendFor, predictOriginal, foldSeed, foldRows, type TrialData, type TrialTask, type TrialResult, type SavedMember } from './trial-common.js';

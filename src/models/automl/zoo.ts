@@ -4,9 +4,9 @@
  */
 import { UserError } from '../../runtime/errors.js';
 import { choice, qrandint, type BranchedSpace, type Config, type Domain } from '../../search/space.js';
-import type { LearnerFactory, Params } from '../tabular/learner.js';
-import { LEARNERS } from '../tabular/registry.js';
-import { CLASSIFIERS } from '../tabular/classifiers.js';
+import type { LearnerFactory, Params } from '../../learners/learner.js';
+import { LEARNERS } from '../../learners/registry.js';
+import { CLASSIFIERS } from '../../learners/classifiers.js';
 
 export const LEARNER_KEY = 'learner';
 

@@ -3,7 +3,7 @@
  * class and macro, and the trigger figure: each class's efficiency (true-positive rate) at a 1%
  * false-positive rate, the score threshold chosen on the events themselves.
  */
-import { accuracy, binaryAuc, confusionMatrix, logLoss, rocCurve } from '../automl/class-metrics.js';
+import { accuracy, binaryAuc, confusionMatrix, logLoss, rocCurve } from '../../metrics/classification.js';
 import { CLASS_NAMES, N_CLASSES } from '../../data/particles/schema.js';
 
 export interface ClassifierMetrics {

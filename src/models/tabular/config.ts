@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { choice, fraction, section, seed } from '../../config/fields.js';
 import { didYouMean } from '../../config/didyoumean.js';
 import { isUserError } from '../../runtime/errors.js';
-import { featureFields, tableDataFields } from '../automl/config.js';
-import { LEARNERS } from './registry.js';
-import type { Params } from './learner.js';
+import { featureFields, tableDataFields } from '../../tabular/fields.js';
+import { LEARNERS } from '../../learners/registry.js';
+import type { Params } from '../../learners/learner.js';
 
 const LEARNER_NAMES = Object.keys(LEARNERS) as [string, ...string[]];
 

@@ -2,8 +2,8 @@
 import type { TaskContext } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
-import { prepareTable, readInputs, type Prepared } from '../automl/prepare.js';
-import { logCandidate, type TargetTransform } from '../automl/target.js';
+import { prepareTable, readInputs, type Prepared } from '../../tabular/prepare.js';
+import { logCandidate, type TargetTransform } from '../../tabular/target.js';
 import type { TabularConfig } from './config.js';
 
 export type TabularData = Omit<Prepared, 'folds' | 'sampleWeight' | 'notes'>;

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../../runtime/atomic.js';
 import { MODEL_FORMAT, MODEL_VERSION, readTaggedJson, type ModelFile } from '../automl/model.js';
 import { writeMemberFile, type SavedMember } from '../automl/trial-common.js';
-import type { TargetTransform } from '../automl/target.js';
-import type { Learner, Params } from './learner.js';
+import type { TargetTransform } from '../../tabular/target.js';
+import type { Learner, Params } from '../../learners/learner.js';
 import type { TabularData } from './data.js';
-import type { FeaturePlan } from '../automl/features.js';
-import type { TableEncoderState } from './preprocess.js';
+import type { FeaturePlan } from '../../tabular/features.js';
+import type { TableEncoderState } from '../../learners/preprocess.js';
 
 export const TABULAR_FORMAT = 'sciml-tabular-model';
 const MEMBER_FILE = 'members/model.json';

@@ -5,13 +5,13 @@
  */
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
-import { extractTarget } from './preprocess.js';
-import { LEARNERS } from './registry.js';
-import { allMetrics, type RegressionMetric } from '../automl/metrics.js';
-import { forward } from '../automl/target.js';
+import { extractTarget } from '../../learners/preprocess.js';
+import { LEARNERS } from '../../learners/registry.js';
+import { allMetrics, type RegressionMetric } from '../../metrics/regression.js';
+import { forward } from '../../tabular/target.js';
 import { ensureBackendFor, predictOriginal } from '../automl/trial-common.js';
 import { loadModel, predictTable } from '../automl/model.js';
-import { holdoutOf, readInputs } from '../automl/prepare.js';
+import { holdoutOf, readInputs } from '../../tabular/prepare.js';
 import { writePredictions } from '../automl/outputs.js';
 import { tabularSchema, type TabularConfig } from './config.js';
 import { meanOf, prepareTabular, targetTransform } from './data.js';
