@@ -218,6 +218,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
       const lossSum = results.reduce((a, r) => a + r.lossSum, 0);
       const examples = results.reduce((a, r) => a + r.examples, 0);
       const computeS = Math.max(0, ...results.map((r) => r.computeMs / 1000));
+      const setupS = Math.max(0, ...results.map((r) => (r.setupMs ?? 0) / 1000));
       const record: RoundRecord = {
         round: round + 1,
         epoch: (round + 1) / d.roundsPerEpoch,
@@ -232,9 +233,10 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
         lost: lost.map(({ replica }) => replica),
         bytes_moved: bytes,
         compute_s: computeS,
+        setup_s: setupS,
         validation_s: validationS,
-        overhead_s: Math.max(0, seconds - computeS - validationS),
-        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, compute_s: (o.result as ReplicaResult).computeMs / 1000, examples: (o.result as ReplicaResult).examples })),
+        overhead_s: Math.max(0, seconds - setupS - computeS - validationS),
+        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, setup_s: ((o.result as ReplicaResult).setupMs ?? 0) / 1000, compute_s: (o.result as ReplicaResult).computeMs / 1000, examples: (o.result as ReplicaResult).examples })),
       };
       state.history.push(record);
       if (validation.loss < state.bestLoss - s.minDelta) {

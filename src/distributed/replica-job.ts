@@ -36,6 +36,9 @@ export interface ReplicaResult {
   lossSum: number;
   examples: number;
   steps: number;
+  /** Starting this replica's backend and building its trainer (the first job a worker thread runs; 0 after). */
+  setupMs: number;
+  /** The round's steps. */
   computeMs: number;
 }
 
@@ -67,16 +70,17 @@ async function replicaSteps(trainer: ReplicaTrainer, state: ReplicaState, adam: 
 
 export const trainReplicaHandler = (loadFamily: ReplicaFamilyLoader): JobHandler<ReplicaPayload, ReplicaResult> => async (payload, inputs, ctx) => {
   if (!inputs.shard || !inputs.state) throw new Error('train-replica: expected inputs shard and state');
+  const setupStarted = performance.now();
   await initBackend(payload.backend ?? 'auto');
   // The replicas of a round compute side by side (local threads): each takes its share of the
   // cores as native engine threads (one replica, inline in the driver's thread, takes them all).
   shareCoresAmong(payload.replicas);
-  const started = performance.now();
   const trainer = await trainerFor(payload, inputs.shard, loadFamily);
+  const started = performance.now();
   const state = unpackReplicaState(inputs.state);
   const adam = { learningRate: payload.learningRate, ...ADAM_DEFAULTS };
   const { seed, replica, replicas, epoch, fromStep, toStep, batchSize } = payload;
   const { lossSum, examples } = await replicaSteps(trainer, state, adam, { seed, replica, replicas, epoch, fromStep, toStep, batchSize }, ctx.signal);
   const computeMs = performance.now() - started;
-  return { result: { lossSum, examples, steps: payload.toStep - payload.fromStep, computeMs }, artifacts: { state: packReplicaState(state) } };
+  return { result: { lossSum, examples, steps: payload.toStep - payload.fromStep, setupMs: started - setupStarted, computeMs }, artifacts: { state: packReplicaState(state) } };
 };

@@ -18,7 +18,7 @@ export function distributedCharts(file: { replicas: number; executor: string; ro
     {
       kind: 'chart',
       name: `${prefix}throughput`,
-      caption: `Training examples per second of each round over all replicas (${file.replicas} replicas on ${file.executor}), and the share of the round spent neither computing on the slowest replica nor validating (queueing, shipping states, combining, checkpointing).`,
+      caption: `Training examples per second of each round over all replicas (${file.replicas} replicas on ${file.executor}), and the share of the round spent neither setting up or computing on the slowest replica nor validating (queueing, shipping states, combining, checkpointing).`,
       spec: lineChart({ title: 'Throughput per round', data: rounds.map((r) => ({ round: r.round, 'examples/s': r.examples_per_s, 'overhead %': (100 * r.overhead_s) / r.seconds })), x: 'round', y: ['examples/s'], xTitle: 'round', yTitle: 'examples / s', points: true, yZero: true }),
     },
     {

@@ -5,6 +5,8 @@ export interface JobRecord {
   attempts: number;
   started_ms: number;
   ended_ms: number;
+  /** Starting the replica's backend and building its trainer (a worker's first job of a run; absent in older files). */
+  setup_s?: number;
   compute_s: number;
   /** Examples this replica trained on in the round. */
   examples: number;
@@ -28,10 +30,12 @@ export interface RoundRecord {
   lost: number[];
   /** Bytes shipped between driver and replicas this round (states both ways, shards the first time). */
   bytes_moved: number;
-  /** The slowest replica's compute time. */
+  /** The slowest replica's compute time (its steps). */
   compute_s: number;
+  /** The slowest replica's setup: starting its backend and building its trainer, once per worker thread and run (absent in older files). */
+  setup_s?: number;
   validation_s: number;
-  /** Round time neither replica compute nor validation: queueing, shipping, combining, checkpointing. */
+  /** Round time neither replica setup, compute nor validation: queueing, shipping, combining, checkpointing. */
   overhead_s: number;
   jobs: JobRecord[];
 }
