@@ -19,9 +19,10 @@ import type { RoundRecord } from '../../distributed/rounds.js';
 import { eventPart, inGroups, openEventDataset, partFilter, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
 import { makeBatch } from './batch.js';
 import { Network, paramCount, type NetSpec, type Standardizer } from './network.js';
-import { batchGradients, dropoutSeedOf, fingerprintOf, freshModel, validationFigures, type EpochRecord, type TrainOptions, type TrainState } from './train.js';
+import { batchGradients, dropoutSeedOf, fingerprintOf, freshModel, validationFigures, type EpochRecord, type ModelState, type Split, type TrainOptions, type TrainState } from './train.js';
+import type { ParticlesConfig } from './config.js';
 
-interface ParticlesReplicaSpec {
+export interface ParticlesReplicaSpec {
   net: NetSpec;
   baseline?: NetSpec;
   norm: Record<keyof Standardizer, number[]>;
@@ -152,6 +153,24 @@ export interface DistributedParticles {
   executor: string;
 }
 
+/** What a replica trainer is built from (the job's spec): the networks, the standardizer, the reader's settings. */
+export function replicaSpecOf(config: ParticlesConfig, split: Split, fresh: ModelState): ParticlesReplicaSpec {
+  return {
+    net: fresh.spec,
+    baseline: fresh.baselineSpec,
+    norm: { hlfMean: Array.from(fresh.norm.hlfMean), hlfStd: Array.from(fresh.norm.hlfStd), particleMean: Array.from(fresh.norm.particleMean), particleStd: Array.from(fresh.norm.particleStd) },
+    maxParticles: fresh.maxParticles,
+    shuffleBuffer: config.data.shuffle_buffer,
+    splitSeed: config.seed,
+    fractions: split.fractions,
+  };
+}
+
+/** A replica's shard input: its files (absolute paths) and their row counts, never events. */
+export function shardListBlob(shards: { path: string; rows: number }[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ format: SHARD_FORMAT, files: shards.map((sh) => resolve(sh.path)), rows: shards.map((sh) => sh.rows) } satisfies ShardList));
+}
+
 /** trainParticles on N replicas (local threads or `sciml worker` processes), each streaming its own shards. */
 export async function trainParticlesDistributed(o: TrainOptions & { distribution: ParticlesDistribution }): Promise<DistributedParticles> {
   const { config, split, log, distribution: how } = o;
@@ -162,17 +181,9 @@ export async function trainParticlesDistributed(o: TrainOptions & { distribution
   }
   const seed = config.seed;
   const fresh = await freshModel(config, split);
-  const spec: ParticlesReplicaSpec = {
-    net: fresh.spec,
-    baseline: fresh.baselineSpec,
-    norm: { hlfMean: Array.from(fresh.norm.hlfMean), hlfStd: Array.from(fresh.norm.hlfStd), particleMean: Array.from(fresh.norm.particleMean), particleStd: Array.from(fresh.norm.particleStd) },
-    maxParticles: fresh.maxParticles,
-    shuffleBuffer: config.data.shuffle_buffer,
-    splitSeed: seed,
-    fractions: split.fractions,
-  };
+  const spec = replicaSpecOf(config, split, fresh);
   const mine = Array.from({ length: replicas }, (_, r) => replicaShards(shards.length, r, replicas).map((i) => shards[i]));
-  const blobs = mine.map((list) => new TextEncoder().encode(JSON.stringify({ format: SHARD_FORMAT, files: list.map((sh) => resolve(sh.path)), rows: list.map((sh) => sh.rows) } satisfies ShardList)));
+  const blobs = mine.map(shardListBlob);
   const shardExamples = mine.map((list) => list.reduce((n, sh) => n + trainEventsOf(basename(sh.path), sh.rows, seed, split.fractions), 0));
   const nMain = fresh.params.length;
   const net = new Network(fresh.spec, fresh.norm, fresh.params);
