@@ -103,16 +103,21 @@ function main(): void {
     }
   }
 
+  // Compact deploy: the same model with every fold model kept (bagged), from the same search, and how the refit went.
+  const metricsFile = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
+  const deploy = { baggedRmse: metricsFile.bagged_metrics?.rmse as number | undefined, refitS: metricsFile.refit_s as number | undefined, keptBagged: (metricsFile.bagged_members ?? []).length as number };
   const sciml = { rmse: summary.metrics.rmse as number, baseline: summary.baseline.rmse as number, final: summary.final_model as string, trials: summary.trials as number, modelMb: summary.model_bytes / 1e6, predictRssMb: summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6 };
   const lines = [
     `bike sharing, hourly: ${train.length} train / ${holdout.length} test rows (27% / 73%, seed ${opts.seed}); time limit ${opts.timeLimit} s`,
     '',
     `${'system'.padEnd(44)}  ${'test RMSE'.padStart(9)}  ${'wall s'.padStart(7)}  ${'model MB'.padStart(8)}  ${'predict RSS MB'.padStart(14)}`,
     `${`sciml automl (${sciml.final}, ${sciml.trials} trials)`.padEnd(44)}  ${fmt(sciml.rmse).padStart(9)}  ${fmt(scimlSeconds, 1).padStart(7)}  ${fmt(sciml.modelMb, 1).padStart(8)}  ${(sciml.predictRssMb === null ? '-' : fmt(sciml.predictRssMb, 1)).padStart(14)}`,
+    `${`  same model, every fold model kept (bagged)`.padEnd(44)}  ${fmt(deploy.baggedRmse).padStart(9)}`,
     `${'  best single sciml model'.padEnd(44)}  ${fmt(sciml.baseline).padStart(9)}  ${''.padStart(7)}`,
     `${'sklearn stack (tuned HGB/XGB/RF/ET + ridge)'.padEnd(44)}  ${fmt(peer.rmse).padStart(9)}  ${fmt(peer.seconds, 1).padStart(7)}`,
     ...Object.entries(peer.members ?? {}).map(([name, v]) => `${`  peer member ${name}`.padEnd(44)}  ${fmt(v).padStart(9)}`),
   ];
+  if (deploy.refitS !== undefined) lines.push('', `deploy ${summary.deploy}: refit ${fmt(deploy.refitS, 1)} s${deploy.keptBagged ? `, ${deploy.keptBagged} members kept bagged (no time left)` : ''}; time limit held: ${scimlSeconds <= opts.timeLimit ? 'yes' : `no (${fmt(scimlSeconds - opts.timeLimit, 1)} s over)`}`);
   if (peerNote) lines.push('', peerNote);
   if (peer.rmse !== undefined) lines.push('', `sciml / peer RMSE: ${(sciml.rmse / peer.rmse).toFixed(3)} (below 1 is better); time limit held: ${scimlSeconds <= opts.timeLimit + 5 ? 'yes' : 'no'}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -127,6 +132,10 @@ function main(): void {
       sciml_trials: sciml.trials,
       sciml_model_mb: sciml.modelMb,
       sciml_predict_rss_mb: sciml.predictRssMb,
+      sciml_deploy: summary.deploy,
+      sciml_bagged_rmse: deploy.baggedRmse ?? null,
+      sciml_refit_s: deploy.refitS ?? null,
+      sciml_members_kept_bagged: deploy.keptBagged,
       time_limit_s: opts.timeLimit,
       train_rows: train.length,
       test_rows: holdout.length,

@@ -7,7 +7,15 @@
  *   - sciml's peak resident memory training on the same events held in 2 and in 16 shards.
  * sciml runs as `sciml train` (one process per backend present: wasm always, others when they
  * start); PyTorch is Debian's /usr/bin/python3 with 2 threads, OPENBLAS_* unset in its command.
- * Options: --events N (4000), --epochs E (2), --max-particles P (20), --units U (32), --no-torch.
+ * Two throughputs per sciml run: the whole epoch (streaming the Parquet shards, shuffling,
+ * batching, the optimizer steps) and the optimizer steps alone (forward, backward, Adam of both
+ * networks), which is what the PyTorch peer times (its events are in memory). The ratio is of steps;
+ * the epoch ratio is printed beside it.
+ * Options: --events N (4000), --epochs E (2), --max-particles P (20), --units U (32), --no-torch,
+ * --no-wasm (wasm runs a GRU step by step: skipped by default above 100 particles),
+ * --torch-padded (the peer's GRU over every padded step, sciml's work, instead of
+ * pack_padded_sequence; the default above 100 particles, where torch 1.13's packed GRU crawls).
+ * `npm run bench:particles-published` runs the published size: 801 particles, GRU(50).
  * Prints a table, then one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +29,7 @@ import { openEventDataset, partFilter, streamEvents, type ParticleEvent } from '
 import { N_HLF, N_PARTICLE_FEATURES } from '../src/data/particles/schema.js';
 import { writeNpz } from '../src/data/npy.js';
 import { parseOptions } from './options.js';
+import { textTable } from '../src/runtime/text-table.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'sciml.js');
@@ -31,12 +40,15 @@ type Options = {
   maxParticles: number;
   units: number;
   torch: boolean;
+  wasm: boolean;
+  torchPadded: boolean;
 };
 
 
 interface SciRun {
   backend: string;
   eventsPerS: number;
+  stepEventsPerS: number;
   auc: number;
   hlfAuc: number;
   z: number;
@@ -50,7 +62,7 @@ function sciml(config: string, out: string, backend: string, sets: string[]): Sc
   const summary = JSON.parse(r.stdout);
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
   const rssKb = Number((r.stderr || '').trim().split('\n').pop());
-  return { backend, eventsPerS: metrics.train_events_per_s, auc: summary.auc_macro, hlfAuc: summary.baseline?.auc_macro ?? NaN, z: summary.paired?.z ?? NaN, rssMb: rssKb / 1024 };
+  return { backend, eventsPerS: metrics.train_events_per_s, stepEventsPerS: metrics.train_step_events_per_s, auc: summary.auc_macro, hlfAuc: summary.baseline?.auc_macro ?? NaN, z: summary.paired?.z ?? NaN, rssMb: rssKb / 1024 };
 }
 
 async function exportForTorch(path: string, file: string, seed: number, fractions: { validation: number; test: number }, P: number): Promise<void> {
@@ -74,14 +86,18 @@ async function exportForTorch(path: string, file: string, seed: number, fraction
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions<Options>(process.argv.slice(2), { events: 4000, epochs: 2, maxParticles: 20, units: 32, torch: true });
+  const argv = process.argv.slice(2);
+  const o = parseOptions<Options>(argv, { events: 4000, epochs: 2, maxParticles: 20, units: 32, torch: true, wasm: true, torchPadded: false });
+  const long = o.maxParticles > 100;
+  const wasm = o.wasm && !(long && !argv.includes('--wasm'));
+  const torchPadded = o.torchPadded || long;
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-particles-'));
   try {
     const seed = 11;
     const write = { layout: 'flat' as const, maxParticles: o.maxParticles, rowGroupSize: 500 };
     writeSimulatedDataset(join(dir, 'ev2'), o.events, 2, seed, write);
     writeSimulatedDataset(join(dir, 'ev16'), o.events, 16, seed, write); // the same events, in 16 files
-    const settings = { seed: 1, units: o.units, dense: [25], baseline_dense: [50, 20, 10], dropout: 0.2, learning_rate: 0.002, batch_size: 128, epochs: o.epochs };
+    const settings = { seed: 1, units: o.units, dense: [25], baseline_dense: [50, 20, 10], dropout: 0.2, learning_rate: 0.002, batch_size: 128, epochs: o.epochs, padded: torchPadded };
     const fractions = { validation: 0.1, test: 0.2 };
     const config = join(dir, 'particles.yaml');
     writeFileSync(config, `task: particles
@@ -108,12 +124,17 @@ evaluation:
     const runs: SciRun[] = [];
     const skipped: string[] = [];
     for (const backend of BACKEND_CHOICES.filter((b) => b !== 'auto' && b !== 'cpu')) {
+      if (backend === 'wasm' && !wasm) {
+        skipped.push('wasm: a GRU step by step over hundreds of particles takes hours (--wasm runs it; bench:gru times one wasm step)');
+        continue;
+      }
       const r = sciml(config, join(dir, `run-${backend}`), backend, []);
       if ('error' in r) skipped.push(`${backend}: ${r.error.slice(0, 160)}`);
       else runs.push(r);
     }
-    const rss2 = sciml(config, join(dir, 'rss-2'), 'wasm', ['training.epochs=1']);
-    const rss16 = sciml(config, join(dir, 'rss-16'), 'wasm', ['training.epochs=1', 'data.path=ev16']);
+    const rssBackend = wasm ? 'wasm' : (runs[0]?.backend ?? 'wasm');
+    const rss2 = sciml(config, join(dir, 'rss-2'), rssBackend, ['training.epochs=1']);
+    const rss16 = sciml(config, join(dir, 'rss-16'), rssBackend, ['training.epochs=1', 'data.path=ev16']);
     let torch: { events_per_s: number; auc_macro: number; hlf_auc_macro: number; paired_z: number; threads: number; torch: string; blas: string } | undefined;
     if (o.torch) {
       const npz = join(dir, 'torch.npz');
@@ -122,23 +143,32 @@ evaluation:
       if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').pop()!);
       else skipped.push(`torch: ${(r.stderr || '').trim().split('\n').slice(-2).join(' ')}`);
     }
-    const best = runs.reduce<SciRun | undefined>((a, b) => (!a || b.eventsPerS > a.eventsPerS ? b : a), undefined);
+    const best = runs.reduce<SciRun | undefined>((a, b) => (!a || b.stepEventsPerS > a.stepEventsPerS ? b : a), undefined);
+    const ratio = (x: number) => (torch ? (x / torch.events_per_s).toFixed(2) : '-');
+    const table: string[][] = [
+      ['engine', 'steps events/s', 'ratio', 'epoch events/s', 'ratio', 'AUC', 'HLF AUC', 'paired z'],
+      ...runs.map((r) => [`sciml ${r.backend}`, r.stepEventsPerS.toFixed(0), ratio(r.stepEventsPerS), r.eventsPerS.toFixed(0), ratio(r.eventsPerS), r.auc.toFixed(4), r.hlfAuc.toFixed(4), r.z.toFixed(2)]),
+      ...(torch ? [[`torch ${torch.torch} (${torch.threads} thr)`, torch.events_per_s.toFixed(0), '1.00', '-', '-', torch.auc_macro.toFixed(4), torch.hlf_auc_macro.toFixed(4), torch.paired_z.toFixed(2)]] : []),
+    ];
     const lines = [
       `bench:particles: ${o.events} events (${o.maxParticles} particles kept), GRU(${o.units}) + HLF, batch 128, Adam lr ${settings.learning_rate}, ${o.epochs} epochs; both networks step on every batch`,
-      `${'engine'.padEnd(24)}${'events/s'.padStart(10)}${'ratio'.padStart(8)}${'AUC'.padStart(8)}${'HLF AUC'.padStart(9)}${'paired z'.padStart(10)}`,
-      ...runs.map((r) => `${('sciml ' + r.backend).padEnd(24)}${r.eventsPerS.toFixed(0).padStart(10)}${(torch ? (r.eventsPerS / torch.events_per_s).toFixed(2) : '-').padStart(8)}${r.auc.toFixed(4).padStart(8)}${r.hlfAuc.toFixed(4).padStart(9)}${r.z.toFixed(2).padStart(10)}`),
-      ...(torch ? [`${`torch ${torch.torch} (${torch.threads} thr)`.padEnd(24)}${torch.events_per_s.toFixed(0).padStart(10)}${'1.00'.padStart(8)}${torch.auc_macro.toFixed(4).padStart(8)}${torch.hlf_auc_macro.toFixed(4).padStart(9)}${torch.paired_z.toFixed(2).padStart(10)}`, `torch kernel: ${torch.blas}`] : []),
-      `peak RSS (sciml wasm, 1 epoch): 2 shards ${'error' in rss2 ? rss2.error : rss2.rssMb.toFixed(0) + ' MB'}, 16 shards ${'error' in rss16 ? rss16.error : rss16.rssMb.toFixed(0) + ' MB'}`,
+      textTable(table, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']).trimEnd(),
+      'steps: forward, backward and Adam of both networks (what the peer times, its events in memory); epoch: also streaming the Parquet shards, shuffling and batching',
+      ...(torch ? [`torch GRU: ${torchPadded ? 'every padded step, the state at the last real one (sciml\'s work)' : 'pack_padded_sequence (padded steps skipped)'}; kernel: ${torch.blas}`] : []),
+      `peak RSS (sciml ${rssBackend}, 1 epoch): 2 shards ${'error' in rss2 ? rss2.error : rss2.rssMb.toFixed(0) + ' MB'}, 16 shards ${'error' in rss16 ? rss16.error : rss16.rssMb.toFixed(0) + ' MB'}`,
       ...skipped.map((s) => `skipped ${s}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     process.stdout.write(
       JSON.stringify({
-        sciml_events_per_s: best?.eventsPerS ?? null,
+        sciml_events_per_s: best?.stepEventsPerS ?? null,
+        sciml_epoch_events_per_s: best?.eventsPerS ?? null,
         sciml_backend: best?.backend ?? null,
         torch_events_per_s: torch?.events_per_s ?? null,
-        ratio: best && torch ? best.eventsPerS / torch.events_per_s : null,
-        ratios: Object.fromEntries(runs.map((r) => [r.backend, torch ? r.eventsPerS / torch.events_per_s : null])),
+        torch_gru: torchPadded ? 'padded' : 'packed',
+        ratio: best && torch ? best.stepEventsPerS / torch.events_per_s : null,
+        epoch_ratio: best && torch ? best.eventsPerS / torch.events_per_s : null,
+        ratios: Object.fromEntries(runs.map((r) => [r.backend, torch ? r.stepEventsPerS / torch.events_per_s : null])),
         sciml_auc_macro: best?.auc ?? null,
         torch_auc_macro: torch?.auc_macro ?? null,
         hlf_auc_macro: best?.hlfAuc ?? null,
@@ -148,6 +178,8 @@ evaluation:
         rss_mb_16_shards: 'error' in rss16 ? null : rss16.rssMb,
         events: o.events,
         epochs: o.epochs,
+        max_particles: o.maxParticles,
+        units: o.units,
       }) + '\n',
     );
   } finally {

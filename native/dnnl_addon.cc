@@ -100,6 +100,19 @@ stream &thread_stream() {
   return s;
 }
 
+// The OpenMP threads of one call, from its work: a call too small to share runs on one thread, and
+// its primitive is created and run under that count (the count joins the cache key). Waking and
+// joining a second thread costs tens of microseconds and oneDNN's reductions add barriers.
+struct ScopedThreads {
+  int saved;
+  int count;
+  ScopedThreads(double work, double work_per_thread) : saved(omp_get_max_threads()) {
+    count = std::max(1, std::min(saved, static_cast<int>(work / work_per_thread)));
+    omp_set_num_threads(count);
+  }
+  ~ScopedThreads() { omp_set_num_threads(saved); }
+};
+
 // ---- convolution (NHWC activations, HWIO filters, as tfjs stores them) ----
 
 struct ConvShape {
@@ -109,6 +122,7 @@ struct ConvShape {
         dh(p[11]), dw(p[12]), pt(p[13]), pl(p[14]), pb(p[15]), pr(p[16]) {}
   memory::desc src() const { return {{N, C, H, W}, dt::f32, tag::nhwc}; }
   memory::desc dst() const { return {{N, O, OH, OW}, dt::f32, tag::nhwc}; }
+  double flops() const { return 2.0 * N * OH * OW * O * C * KH * KW; }
   memory::desc weights_user() const { return {{O, C, KH, KW}, dt::f32, tag::hwio}; }
   memory::desc weights_any() const { return {{O, C, KH, KW}, dt::f32, tag::any}; }
   memory::desc bias() const { return {{O}, dt::f32, tag::x}; }
@@ -124,6 +138,15 @@ struct ConvShape {
 };
 
 constexpr size_t kConvParams = 17;
+
+// Measured on the denoiser (batch 64, 16 channels, kernel 9, lengths 31-500, each call at most
+// 74 MFLOP): a second thread made no training step faster, even spinning, and waiting passively it
+// made the backward-weights convolutions several times slower. Calls this small run on one thread.
+constexpr double kConvFlopsPerThread = 100e6;
+
+struct ConvThreads : ScopedThreads {
+  explicit ConvThreads(const ConvShape &s) : ScopedThreads(s.flops(), kConvFlopsPerThread) {}
+};
 
 struct ConvFwd {
   convolution_forward::primitive_desc pd;
@@ -155,12 +178,30 @@ std::unordered_map<std::string, std::unique_ptr<T>> &cache() {
   return c;
 }
 
-ConvFwd &conv_fwd(const ConvShape &s, bool with_bias, const std::string &key) {
+// Activations a convolution block fuses (codes shared with src/runtime/native/conv-block.ts).
+enum Activation { kLinear = 0, kRelu = 1, kElu = 2, kTanh = 3, kSigmoid = 4 };
+
+Activation activation_arg(int code) {
+  if (code < kLinear || code > kSigmoid) throw Failure{"unknown activation code " + std::to_string(code)};
+  return static_cast<Activation>(code);
+}
+
+primitive_attr activation_attr(Activation act) {
+  primitive_attr attr;
+  if (act == kLinear) return attr;
+  post_ops ops;
+  const algorithm alg = act == kRelu ? algorithm::eltwise_relu : act == kElu ? algorithm::eltwise_elu : act == kTanh ? algorithm::eltwise_tanh : algorithm::eltwise_logistic;
+  ops.append_eltwise(1.0f, alg, act == kElu ? 1.0f : 0.0f, 0.0f);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+ConvFwd &conv_fwd(const ConvShape &s, bool with_bias, Activation act, const std::string &key) {
   auto &c = cache<ConvFwd>();
   auto it = c.find(key);
   if (it != c.end()) return *it->second;
   auto e = std::make_unique<ConvFwd>();
-  e->pd = convolution_forward::primitive_desc(s.fwd_desc(with_bias), cpu_engine());
+  e->pd = convolution_forward::primitive_desc(s.fwd_desc(with_bias), activation_attr(act), cpu_engine());
   e->prim = convolution_forward(e->pd);
   e->reorder_needed = e->pd.weights_desc() != s.weights_user();
   e->weights = memory(e->pd.weights_desc(), cpu_engine());
@@ -203,9 +244,14 @@ ConvBwdWeights &conv_bwd_weights(const ConvShape &s, bool with_bias, const std::
   return *(c[key] = std::move(e));
 }
 
-// convForward(x, w, bias | null, y, params)
+// convForward(x, w, bias | null, y, params[, activation]): y = act(conv(x, w) + bias), the
+// activation applied inside the convolution (a oneDNN post-op) while its output is in cache.
 napi_value ConvForward(napi_env env, napi_callback_info info) {
   Args a = read_args(env, info, 5);
+  size_t argc = 6;
+  napi_value argv[6];
+  NAPI_CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Activation act = argc >= 6 && !is_null(env, argv[5]) ? activation_arg(int_arg(env, argv[5])) : kLinear;
   auto p = ints(env, a.values[4], kConvParams, "params");
   ConvShape s(p);
   bool with_bias = !is_null(env, a.values[2]);
@@ -213,8 +259,11 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   float *w = f32(env, a.values[1], s.KH * s.KW * s.C * s.O, "filter");
   float *b = with_bias ? f32(env, a.values[2], s.O, "bias") : nullptr;
   float *y = f32(env, a.values[3], s.N * s.OH * s.OW * s.O, "y");
+  ConvThreads threads(s);
   p.push_back(with_bias);
-  ConvFwd &e = conv_fwd(s, with_bias, key_of("cf", p));
+  p.push_back(act);
+  p.push_back(threads.count);
+  ConvFwd &e = conv_fwd(s, with_bias, act, key_of("cf", p));
   stream &st = thread_stream();
   memory user_w(s.weights_user(), cpu_engine(), w);
   memory weights = user_w;
@@ -229,14 +278,9 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// convBackwardData(dy, w, dx, params)
-napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
-  Args a = read_args(env, info, 4);
-  auto p = ints(env, a.values[3], kConvParams, "params");
-  ConvShape s(p);
-  float *dy = f32(env, a.values[0], s.N * s.OH * s.OW * s.O, "dy");
-  float *w = f32(env, a.values[1], s.KH * s.KW * s.C * s.O, "filter");
-  float *dx = f32(env, a.values[2], s.N * s.H * s.W * s.C, "dx");
+void conv_backward_data(const ConvShape &s, std::vector<int64_t> p, float *dy, float *w, float *dx) {
+  ConvThreads threads(s);
+  p.push_back(threads.count);
   ConvBwdData &e = conv_bwd_data(s, key_of("cbd", p));
   stream &st = thread_stream();
   memory user_w(s.weights_user(), cpu_engine(), w);
@@ -247,6 +291,32 @@ napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
   }
   e.prim.execute(st, {{DNNL_ARG_DIFF_DST, memory(s.dst(), cpu_engine(), dy)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, memory(s.src(), cpu_engine(), dx)}});
   st.wait();
+}
+
+void conv_backward_weights(const ConvShape &s, std::vector<int64_t> p, float *x, float *dy, float *dw, float *db) {
+  bool with_bias = db != nullptr;
+  ConvThreads threads(s);
+  p.push_back(with_bias);
+  p.push_back(threads.count);
+  ConvBwdWeights &e = conv_bwd_weights(s, with_bias, key_of("cbw", p));
+  stream &st = thread_stream();
+  memory user_dw(s.weights_user(), cpu_engine(), dw);
+  std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.src(), cpu_engine(), x)}, {DNNL_ARG_DIFF_DST, memory(s.dst(), cpu_engine(), dy)}, {DNNL_ARG_DIFF_WEIGHTS, e.reorder_needed ? e.diff_weights : user_dw}};
+  if (with_bias) m[DNNL_ARG_DIFF_BIAS] = memory(s.bias(), cpu_engine(), db);
+  e.prim.execute(st, m);
+  if (e.reorder_needed) e.from_weights.execute(st, e.diff_weights, user_dw);
+  st.wait();
+}
+
+// convBackwardData(dy, w, dx, params)
+napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 4);
+  auto p = ints(env, a.values[3], kConvParams, "params");
+  ConvShape s(p);
+  float *dy = f32(env, a.values[0], s.N * s.OH * s.OW * s.O, "dy");
+  float *w = f32(env, a.values[1], s.KH * s.KW * s.C * s.O, "filter");
+  float *dx = f32(env, a.values[2], s.N * s.H * s.W * s.C, "dx");
+  conv_backward_data(s, p, dy, w, dx);
   return nullptr;
 }
 
@@ -260,15 +330,60 @@ napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
   float *dy = f32(env, a.values[1], s.N * s.OH * s.OW * s.O, "dy");
   float *dw = f32(env, a.values[2], s.KH * s.KW * s.C * s.O, "dfilter");
   float *db = with_bias ? f32(env, a.values[3], s.O, "dbias") : nullptr;
-  p.push_back(with_bias);
-  ConvBwdWeights &e = conv_bwd_weights(s, with_bias, key_of("cbw", p));
+  conv_backward_weights(s, p, x, dy, dw, db);
+  return nullptr;
+}
+
+// The gradient at a block's pre-activation from its output y, dz = dy * act'(z) with act' written
+// in terms of y = act(z), so the forward pass keeps only its output: oneDNN's "use_dst_for_bwd"
+// eltwise algorithms (vectorised; a plain loop with the branch took 2.6 ns per element here).
+struct EltwiseBwd {
+  eltwise_backward prim;
+};
+
+void activation_backward(Activation act, float *y, float *dy, float *dz, int64_t n) {
+  const algorithm alg = act == kRelu ? algorithm::eltwise_relu_use_dst_for_bwd : act == kElu ? algorithm::eltwise_elu_use_dst_for_bwd : act == kTanh ? algorithm::eltwise_tanh_use_dst_for_bwd : algorithm::eltwise_logistic_use_dst_for_bwd;
+  const float alpha = act == kElu ? 1.0f : 0.0f;
+  ScopedThreads threads(static_cast<double>(n), 1e6);
+  auto &c = cache<EltwiseBwd>();
+  const std::string key = key_of("eb", {act, n, threads.count});
+  auto it = c.find(key);
+  memory::desc d({n}, dt::f32, tag::a);
+  if (it == c.end()) {
+    auto e = std::make_unique<EltwiseBwd>();
+    eltwise_forward::primitive_desc hint(eltwise_forward::desc(prop_kind::forward_training, alg, d, alpha, 0.0f), cpu_engine());
+    e->prim = eltwise_backward(eltwise_backward::primitive_desc(eltwise_backward::desc(alg, d, d, alpha, 0.0f), cpu_engine(), hint));
+    it = c.emplace(key, std::move(e)).first;
+  }
   stream &st = thread_stream();
-  memory user_dw(s.weights_user(), cpu_engine(), dw);
-  std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.src(), cpu_engine(), x)}, {DNNL_ARG_DIFF_DST, memory(s.dst(), cpu_engine(), dy)}, {DNNL_ARG_DIFF_WEIGHTS, e.reorder_needed ? e.diff_weights : user_dw}};
-  if (with_bias) m[DNNL_ARG_DIFF_BIAS] = memory(s.bias(), cpu_engine(), db);
-  e.prim.execute(st, m);
-  if (e.reorder_needed) e.from_weights.execute(st, e.diff_weights, user_dw);
+  it->second->prim.execute(st, {{DNNL_ARG_DST, memory(d, cpu_engine(), y)}, {DNNL_ARG_DIFF_DST, memory(d, cpu_engine(), dy)}, {DNNL_ARG_DIFF_SRC, memory(d, cpu_engine(), dz)}});
   st.wait();
+}
+
+// convBlockBackward(x, w, y, dy, dx | null, dw, dbias, params, activation): the gradients of
+// y = act(conv(x, w) + bias) in one call; dx is skipped when null (the block reads the data).
+napi_value ConvBlockBackward(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 9);
+  auto p = ints(env, a.values[7], kConvParams, "params");
+  Activation act = activation_arg(int_arg(env, a.values[8]));
+  ConvShape s(p);
+  const int64_t out = s.N * s.OH * s.OW * s.O;
+  float *x = f32(env, a.values[0], s.N * s.H * s.W * s.C, "x");
+  float *w = f32(env, a.values[1], s.KH * s.KW * s.C * s.O, "filter");
+  float *y = f32(env, a.values[2], out, "y");
+  float *dy = f32(env, a.values[3], out, "dy");
+  float *dx = is_null(env, a.values[4]) ? nullptr : f32(env, a.values[4], s.N * s.H * s.W * s.C, "dx");
+  float *dw = f32(env, a.values[5], s.KH * s.KW * s.C * s.O, "dfilter");
+  float *db = f32(env, a.values[6], s.O, "dbias");
+  thread_local std::vector<float> scratch;
+  float *dz = dy;
+  if (act != kLinear) {
+    if (scratch.size() < static_cast<size_t>(out)) scratch.resize(out);
+    dz = scratch.data();
+    activation_backward(act, y, dy, dz, out);
+  }
+  conv_backward_weights(s, p, x, dz, dw, db);
+  if (dx) conv_backward_data(s, p, dz, w, dx);
   return nullptr;
 }
 
@@ -315,6 +430,77 @@ PoolEntry &pool_entry(const PoolShape &s, int kind, const std::string &key) {
   return *(c[key] = std::move(e));
 }
 
+// Non-overlapping windows along one axis without padding (every 1-D pooling layer with
+// pool_size == strides; tfjs pools 1-D data as [N, L, 1, C]): plain loops, vectorised over the
+// contiguous inner values. oneDNN's pooling took 0.6-0.9 ms on 64 x 500 x 16 here, several times
+// the cost of reading the data once.
+struct Windows {
+  int64_t rows, length, out_length, K, inner;  // x [rows, length, inner] -> y [rows, out_length, inner]
+};
+
+bool simple_windows(const PoolShape &s, Windows *w) {
+  if (s.pt != 0 || s.pl != 0 || s.pb != 0 || s.pr != 0) return false;
+  if (s.KW == 1 && s.sw == 1 && s.OW == s.W && s.KH == s.sh && s.OH * s.sh <= s.H) {
+    *w = {s.N, s.H, s.OH, s.KH, s.W * s.C};
+    return true;
+  }
+  if (s.KH == 1 && s.sh == 1 && s.OH == s.H && s.KW == s.sw && s.OW * s.sw <= s.W) {
+    *w = {s.N * s.H, s.W, s.OW, s.KW, s.C};
+    return true;
+  }
+  return false;
+}
+
+void simple_pool(int kind, const Windows &w, const float *x, float *y) {
+  const int64_t C = w.inner, K = w.K;
+  const float inv = 1.0f / static_cast<float>(K);
+  for (int64_t row = 0; row < w.rows; row++) {
+    const float *xr = x + row * w.length * C;
+    float *yr = y + row * w.out_length * C;
+    for (int64_t o = 0; o < w.out_length; o++) {
+      const float *first = xr + o * K * C;
+      float *out = yr + o * C;
+      for (int64_t c = 0; c < C; c++) out[c] = first[c];
+      for (int64_t k = 1; k < K; k++) {
+        const float *v = first + k * C;
+        if (kind == 0)
+          for (int64_t c = 0; c < C; c++) out[c] = v[c] > out[c] ? v[c] : out[c];
+        else
+          for (int64_t c = 0; c < C; c++) out[c] += v[c];
+      }
+      if (kind == 1)
+        for (int64_t c = 0; c < C; c++) out[c] *= inv;
+    }
+  }
+}
+
+// The gradient of simple_pool: an average window shares dy equally; a max window gives it to its
+// first maximal element. Samples past the last whole window get zero.
+void simple_pool_backward(int kind, const Windows &w, const float *x, const float *dy, float *dx) {
+  const int64_t C = w.inner, K = w.K;
+  const float inv = 1.0f / static_cast<float>(K);
+  std::memset(dx, 0, w.rows * w.length * C * sizeof(float));
+  for (int64_t row = 0; row < w.rows; row++) {
+    const float *xr = x + row * w.length * C;
+    float *dxr = dx + row * w.length * C;
+    const float *dyr = dy + row * w.out_length * C;
+    for (int64_t o = 0; o < w.out_length; o++) {
+      const float *g = dyr + o * C;
+      if (kind == 1) {
+        for (int64_t k = 0; k < K; k++)
+          for (int64_t c = 0; c < C; c++) dxr[(o * K + k) * C + c] = g[c] * inv;
+        continue;
+      }
+      for (int64_t c = 0; c < C; c++) {
+        int64_t best = 0;
+        for (int64_t k = 1; k < K; k++)
+          if (xr[(o * K + k) * C + c] > xr[(o * K + best) * C + c]) best = k;
+        dxr[(o * K + best) * C + c] = g[c];
+      }
+    }
+  }
+}
+
 // pool(kind 0 max | 1 average, x, y, params)
 napi_value Pool(napi_env env, napi_callback_info info) {
   Args a = read_args(env, info, 4);
@@ -323,6 +509,11 @@ napi_value Pool(napi_env env, napi_callback_info info) {
   PoolShape s(p);
   float *x = f32(env, a.values[1], s.N * s.H * s.W * s.C, "x");
   float *y = f32(env, a.values[2], s.N * s.OH * s.OW * s.C, "y");
+  Windows w;
+  if (simple_windows(s, &w)) {
+    simple_pool(kind, w, x, y);
+    return nullptr;
+  }
   p.push_back(kind);
   PoolEntry &e = pool_entry(s, kind, key_of("pool", p));
   stream &st = thread_stream();
@@ -342,6 +533,11 @@ napi_value PoolBackward(napi_env env, napi_callback_info info) {
   float *x = f32(env, a.values[1], s.N * s.H * s.W * s.C, "x");
   float *dy = f32(env, a.values[2], s.N * s.OH * s.OW * s.C, "dy");
   float *dx = f32(env, a.values[3], s.N * s.H * s.W * s.C, "dx");
+  Windows w;
+  if (simple_windows(s, &w)) {
+    simple_pool_backward(kind, w, x, dy, dx);
+    return nullptr;
+  }
   p.push_back(kind);
   PoolEntry &e = pool_entry(s, kind, key_of("pool", p));
   stream &st = thread_stream();
@@ -430,14 +626,8 @@ struct RnnShape {
 // primitives are created and run under the same count.
 constexpr double kRnnFlopsPerThread = 8e6;
 
-struct RnnThreads {
-  int saved;
-  explicit RnnThreads(const RnnShape &s) : saved(omp_get_max_threads()) {
-    double step_flops = 2.0 * s.N * s.G() * s.U * (s.F + s.U);
-    int wanted = std::max(1, std::min(saved, static_cast<int>(step_flops / kRnnFlopsPerThread)));
-    omp_set_num_threads(wanted);
-  }
-  ~RnnThreads() { omp_set_num_threads(saved); }
+struct RnnThreads : ScopedThreads {
+  explicit RnnThreads(const RnnShape &s) : ScopedThreads(2.0 * s.N * s.G() * s.U * (s.F + s.U), kRnnFlopsPerThread) {}
 };
 
 struct RnnEntry {
@@ -670,6 +860,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"convForward", nullptr, guarded<ConvForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardData", nullptr, guarded<ConvBackwardData>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardWeights", nullptr, guarded<ConvBackwardWeights>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convBlockBackward", nullptr, guarded<ConvBlockBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool", nullptr, guarded<Pool>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolBackward", nullptr, guarded<PoolBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyRows", nullptr, guarded<CopyRows>, nullptr, nullptr, nullptr, napi_default, nullptr},

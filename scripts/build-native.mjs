@@ -29,7 +29,7 @@ const cxx = process.env.CXX || 'g++';
 if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) skip(`no C++ compiler (${cxx})`);
 mkdirSync(outDir, { recursive: true });
 const temporary = `${target}.tmp-${process.pid}`;
-const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-fopenmp', '-fvisibility=hidden', '-I', join(headers, 'include'), '-o', temporary, source, '-ldnnl'];
+const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-fopenmp', '-fvisibility=hidden', '-I', join(headers, 'include'), '-o', temporary, source, '-ldnnl'];
 const result = spawnSync(cxx, args, { encoding: 'utf8' });
 if (result.status !== 0) {
   rmSync(temporary, { force: true });

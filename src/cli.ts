@@ -1,9 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitStatus, isUserError } from './runtime/errors.js';
-import { BACKEND_CHOICES } from './runtime/backend-choices.js';
+import { exitStatusOf } from './runtime/errors.js';
 import type { GlobalsOf } from './contracts/globals.js';
-import { PROGRESS_ENV, PROGRESS_MODES, progressFromEnv, type ProgressMode } from './runtime/log.js';
 import { scimlVersion } from './runtime/version.js';
+import { GLOBAL_OPTIONS, flagOf, globalOptions, takesValue } from './cli-globals.js';
 
 type Register = (program: Command, globals: GlobalsOf) => void;
 
@@ -28,7 +27,7 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
 ];
 
 /** Global options that take a value: the word after them is not a command name. */
-const VALUE_OPTIONS = new Set(['--backend', '--progress']);
+const VALUE_OPTIONS = new Set(GLOBAL_OPTIONS.filter(takesValue).map(flagOf));
 
 /**
  * The commands a command line needs registered: the one it runs (its options and help are its
@@ -54,18 +53,18 @@ export function commandsFor(argv: string[]): string[] {
 export async function buildProgram(names: string[] = COMMANDS.map(([name]) => name)): Promise<Command> {
   const program = new Command('sciml')
     .description('Scientific machine learning from the command line')
-    .version(scimlVersion())
-    .addOption(new Option('--json', 'print a machine-readable JSON summary on stdout').default(false))
-    .addOption(new Option('--quiet', 'no progress or warnings on stderr').default(false))
-    .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
-    .addOption(new Option('--progress <mode>', `progress on stderr: auto (a terminal only), tty (redrawn lines), plain (timestamped lines, for CI logs), none (default: $${PROGRESS_ENV} or auto)`).choices([...PROGRESS_MODES]))
+    .version(scimlVersion());
+  for (const spec of GLOBAL_OPTIONS) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.choices) option.choices([...spec.choices]);
+    if (spec.default !== undefined) option.default(spec.default);
+    program.addOption(option);
+  }
+  program
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  const globals: GlobalsOf = () => {
-    const o = program.opts();
-    return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: o.backend, progress: (o.progress as ProgressMode | undefined) ?? progressFromEnv() };
-  };
+  const globals: GlobalsOf = () => globalOptions(program.opts());
   const registers = await Promise.all(COMMANDS.filter(([name]) => names.includes(name)).map(([, load]) => load()));
   for (const register of registers) register(program, globals);
   for (const sub of program.commands) {
@@ -90,11 +89,6 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
-    if (err instanceof ExitStatus) return err.code;
-    if (isUserError(err)) {
-      process.stderr.write(`sciml: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return exitStatusOf(err);
   }
 }

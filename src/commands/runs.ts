@@ -2,13 +2,7 @@ import type { Command } from 'commander';
 import type { GlobalsOf } from '../contracts/globals.js';
 import { ExitStatus, UserError } from '../runtime/errors.js';
 import { collect, integer } from './common.js';
-
-function formatOf(opts: { md?: boolean; json?: boolean }, json: boolean): 'text' | 'md' | 'json' {
-  return opts.json || json ? 'json' : opts.md ? 'md' : 'text';
-}
-
-const STATUS_HELP = 'only runs with this status: completed, failed, interrupted or running';
-const TAG_HELP = 'only runs with this tag: key=value, or key for any value (repeatable: all must match)';
+import { RUNS_LIST_OPTIONS, formatOf, printRunsList, type RunsListOptions } from './runs-list.js';
 
 /** A yes/no question on the terminal; anything but y/yes is no. */
 async function confirm(question: string): Promise<boolean> {
@@ -24,19 +18,14 @@ async function confirm(question: string): Promise<boolean> {
 export function registerRuns(program: Command, globals: GlobalsOf): void {
   const runs = program
     .command('runs')
-    .description('list run directories: task, start, duration, status, headline metrics, tags, params that differ from the first run of the same task; `runs rm`, `runs gc` remove runs')
-    .option('--dir <folder>', 'folder of run directories (searched 4 levels deep)', 'runs')
-    .option('--task <task>', 'only runs of this task')
-    .option('--status <status>', STATUS_HELP)
-    .option('--tag <key=value>', TAG_HELP, collect, [])
-    .option('--limit <n>', 'only the N most recently started runs (after the other filters)', integer('--limit', 1))
-    .option('--sort <key>', 'started (default), name, duration, task or a metric; -key sorts descending', 'started')
-    .option('--md', 'GitHub-flavoured Markdown table')
-    .option('--json', 'JSON list')
-    .action(async (opts) => {
-      const { listRuns } = await import('../compare/list.js');
-      process.stdout.write(listRuns({ dir: opts.dir, task: opts.task, status: opts.status, tags: opts.tag, limit: opts.limit, sort: opts.sort, format: formatOf(opts, globals().json) }));
-    });
+    .description('list run directories: task, start, duration, status, headline metrics, tags, params that differ from the first run of the same task; `runs rm`, `runs gc` remove runs');
+  for (const o of RUNS_LIST_OPTIONS) {
+    if (o.repeatable) runs.option(o.flags, o.description, collect, []);
+    else if (o.minInteger !== undefined) runs.option(o.flags, o.description, integer(o.flags.split(' ')[0], o.minInteger));
+    else if (o.default !== undefined) runs.option(o.flags, o.description, o.default);
+    else runs.option(o.flags, o.description);
+  }
+  runs.action(async (opts: RunsListOptions) => printRunsList(opts, globals().json));
   runs
     .command('rm')
     .description('remove run directories (paths, or names as `sciml runs` lists them) and print the bytes freed')

@@ -31,3 +31,16 @@ export class ExitStatus extends Error {
     this.name = 'ExitStatus';
   }
 }
+
+/**
+ * The exit status for what a command threw: a UserError's message is printed (exit 2), an
+ * ExitStatus has its own; anything else is a bug and is thrown on.
+ */
+export function exitStatusOf(err: unknown): number {
+  if (err instanceof ExitStatus) return err.code;
+  if (isUserError(err)) {
+    process.stderr.write(`sciml: ${err.message}\n`);
+    return 2;
+  }
+  throw err;
+}

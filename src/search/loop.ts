@@ -23,8 +23,8 @@ export interface SearchLoopOptions<R> {
   run: (trial: Trial) => Promise<TrialOutcome<R>>;
   /** Trials running at once (a function: re-read before each start, e.g. remote workers joining). */
   parallel: number | (() => number);
-  /** No trial starts after this (Date.now() milliseconds). */
-  deadlineMs: number;
+  /** No trial starts after this (Date.now() milliseconds); a function is re-read before each start (a deadline that moves). */
+  deadlineMs: number | (() => number);
   onRecord?: (record: SearchRecord<R>) => void;
   now?: () => number;
   /** Errors of `run` that end the whole search (rethrown) instead of failing one trial. */
@@ -41,8 +41,9 @@ export async function runSearch<R>(options: SearchLoopOptions<R>): Promise<Searc
   const running = new Map<number, Promise<void>>();
   let finished = false;
   const parallel = typeof options.parallel === 'function' ? options.parallel : () => options.parallel as number;
+  const deadline = typeof options.deadlineMs === 'function' ? options.deadlineMs : () => options.deadlineMs as number;
   while (true) {
-    while (!finished && running.size < parallel() && now() < options.deadlineMs) {
+    while (!finished && running.size < parallel() && now() < deadline()) {
       const next = options.scheduler.ask();
       if (next === 'done') {
         finished = true;
@@ -69,7 +70,7 @@ export async function runSearch<R>(options: SearchLoopOptions<R>): Promise<Searc
     }
     if (running.size === 0) break;
     await Promise.race(running.values());
-    if (now() >= options.deadlineMs && running.size === 0) break;
+    if (now() >= deadline() && running.size === 0) break;
   }
   return records.sort((a, b) => a.trial.id - b.trial.id);
 }

@@ -29,6 +29,8 @@ test('automl records the saved model size and the peak RSS of predicting with it
   // Compact (the default): the members refitted once on all rows; their holdout still far beats predicting the mean.
   assert.equal(summary.deploy, 'compact');
   assert.ok(summary.metrics.r2 > 0.8, `compact holdout r2 ${summary.metrics.r2}`);
+  const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+  assert.ok(metrics.refitted_members.length > 0 && metrics.bagged_members.length === 0, 'with time to spare every member is refitted');
   // The same search deployed bagged keeps every fold's model (5 folds): several times the bytes.
   const bagged = join(dir, 'run-bagged');
   const text = sciml(['automl', table, '--target', 'y', '--max-trials', '2', '--workers', '1', '--deploy', 'bagged', '--out', bagged]);

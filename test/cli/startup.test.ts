@@ -33,6 +33,9 @@ test('--version, --help and runs on an empty folder load no compute backend, ses
     assert.ok(urls.some((u) => u.endsWith('/dist/src/runtime/pipes.js')), 'the hook sees sciml load');
     for (const heavy of HEAVY) assert.deepEqual(urls.filter((u) => heavy.test(u)), [], `sciml ${args.join(' ')} loads ${heavy}`);
   }
+  // The listing of runs is read without commander (src/quick.ts); help still loads it.
+  assert.deepEqual(loaded(['--json', 'runs', '--dir', empty]).filter((u) => /\/commander\//.test(u)), []);
+  assert.ok(loaded(['runs', '--help']).some((u) => /\/commander\//.test(u)));
 });
 
 test('the lazily loaded commands still work: train --help lists config fields, info loads the backend', () => {

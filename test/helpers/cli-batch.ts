@@ -1,10 +1,13 @@
 /**
  * Child process of scimlBatch (cli.ts): reads a JSON list of argument lists on stdin, runs each
  * through the CLI's main() with stdout and stderr captured, and prints the results as one JSON list.
+ * With --quick, as bin/sciml.js does: the lines src/quick.ts answers without commander go there.
  */
 import { readFileSync } from 'node:fs';
 import { main } from '../../src/cli.js';
+import { quickMain } from '../../src/quick.js';
 
+const run = process.argv.includes('--quick') ? (argv: string[]) => quickMain(argv) ?? main(argv) : main;
 const commands = JSON.parse(readFileSync(0, 'utf8')) as string[][];
 const realWrite = process.stdout.write.bind(process.stdout);
 const results: { code: number; stdout: string; stderr: string }[] = [];
@@ -17,7 +20,7 @@ for (const args of commands) {
   process.stderr.write = capture(err);
   let code: number;
   try {
-    code = await main([process.execPath, 'sciml', ...args]);
+    code = await run([process.execPath, 'sciml', ...args]);
   } catch (e) {
     err.push(`sciml: internal error: ${(e as Error)?.stack ?? e}\n`);
     code = 1;

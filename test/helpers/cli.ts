@@ -27,12 +27,13 @@ export function sciml(args: string[], options: { cwd?: string; input?: string | 
  * Runs many CLI commands in one child process, one after the other (for commands that fail before
  * any real work: a bad path, a bad flag): one start-up instead of one per command. An internal
  * error (a bug) comes back as code 1 with its stack on stderr, as the real binary prints it.
+ * `quick`: the lines src/quick.ts answers go there first, as in bin/sciml.js (else all through commander).
  */
-export function scimlBatch(commands: string[][], options: { cwd?: string } = {}): CliResult[] {
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'test', 'helpers', 'cli-batch.js')], {
+export function scimlBatch(commands: string[][], options: { cwd?: string; env?: Record<string, string>; quick?: boolean } = {}): CliResult[] {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'test', 'helpers', 'cli-batch.js'), ...(options.quick ? ['--quick'] : [])], {
     cwd: options.cwd ?? root,
     input: JSON.stringify(commands),
-    env: { ...process.env, CI: 'true' },
+    env: { ...process.env, CI: 'true', ...options.env },
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`cli-batch failed (${r.status}): ${r.stderr.toString()}`);

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulateEvent } from '../../src/data/particles/simulate.js';
 import { writeSimulatedDataset, writeEventShard, writeSimulatedShard } from '../../src/data/particles/write.js';
-import { openEventDataset, readShardEvents, streamEvents, type ParticleEvent } from '../../src/data/particles/reader.js';
+import { openEventDataset, readShardEvents, streamEvents, type EventDataset, type ParticleEvent } from '../../src/data/particles/reader.js';
 import { N_PARTICLE_FEATURES, NESTED_COLUMNS } from '../../src/data/particles/schema.js';
 import { writeParquetFile } from '../../src/data/parquet.js';
 import { sciml } from '../helpers/cli.js';
@@ -67,6 +67,28 @@ test('shard order and the shuffle buffer depend on (seed, replica, epoch); every
   const mine = await keys({ epoch: 0, replica: 1, shards: [0, 2] });
   assert.equal(mine.length, 20);
   assert.ok(mine.every((k) => Math.floor(k / 1000) !== 1));
+});
+
+test('decoded row groups are cached within the budget: a second pass reads them from memory, the same events in the same order', async () => {
+  const copy = join(dir, 'cached');
+  mkdirSync(copy, { recursive: true });
+  const files = readdirSync(join(dir, 'flat')).filter((f) => f.endsWith('.parquet'));
+  for (const f of files) copyFileSync(join(dir, 'flat', f), join(copy, f));
+  const pass = async (ds: EventDataset, epoch: number) => {
+    const out: ParticleEvent[] = [];
+    for await (const e of streamEvents(ds, { seed: 3, shuffleBuffer: 8, epoch })) out.push(e);
+    return out;
+  };
+  const cached = await openEventDataset(copy, { cacheBytes: 64 << 20 });
+  const tiny = await openEventDataset(copy, { cacheBytes: 1000 });
+  const first = await pass(cached, 1);
+  assert.deepEqual(first, await pass(await openEventDataset(copy), 1));
+  await pass(tiny, 1);
+  assert.ok(cached.cache!.bytes > 0 && tiny.cache!.bytes === 0);
+  // with the shards gone, only the cached dataset can stream them again
+  for (const f of files) rmSync(join(copy, f));
+  assert.deepEqual(await pass(cached, 1), first);
+  await assert.rejects(pass(tiny, 1));
 });
 
 test('streaming memory does not grow with the data set: live memory while streaming 16 shards stays a fraction of their events', () => {

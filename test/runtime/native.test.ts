@@ -12,6 +12,7 @@ import { initBackend, tf } from '../../src/runtime/backend.js';
 import { loadNativeAddon } from '../../src/runtime/native/addon.js';
 import { checkModelGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
+import { conv1d } from '../../src/runtime/native/conv-block.js';
 import { checkConvGrads, CONV_EDGE_CASES, f32, maxAbsDiff, maxPoolGradReference, normals, outAndPad, randomConvCases, size, type Padding } from './kernel-reference.js';
 
 const { error } = loadNativeAddon();
@@ -76,6 +77,8 @@ const POOL_CASES: { shape: number[]; pool: [number, number]; strides: [number, n
   { shape: [2, 5, 7, 3], pool: [2, 3], strides: [2, 2], pad: 'same' },
   { shape: [2, 6, 6, 2], pool: [3, 3], strides: [1, 1], pad: 'valid' },
   { shape: [2, 1, 9, 2], pool: [1, 3], strides: [1, 2], pad: 'same' },
+  { shape: [3, 21, 1, 4], pool: [2, 1], strides: [2, 1], pad: 'valid' }, // pooling1d as tfjs-layers runs it ([N, L, 1, C])
+  { shape: [2, 1, 11, 3], pool: [1, 3], strides: [1, 3], pad: 'valid' },
 ];
 
 /** d sum(dy * avgPool(x)) / dx in float64, each window averaging its in-bounds entries (TensorFlow's rule). */
@@ -139,7 +142,8 @@ test('native max and average pooling and their gradients match wasm and the max-
 test('a conv1d / pooling / conv1d network on native passes the finite-difference check', { skip }, async () => {
   await initBackend('native');
   const input = tf.input({ shape: [24, 2] });
-  let h = tf.layers.conv1d({ filters: 4, kernelSize: 5, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), biasInitializer: tf.initializers.randomNormal({ seed: 2, stddev: 0.1 }) }).apply(input) as tf.SymbolicTensor;
+  // The first layer is the fused native block (conv-block.ts), the second tfjs's own Conv1D.
+  let h = conv1d({ filters: 4, kernelSize: 5, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), biasInitializer: tf.initializers.randomNormal({ seed: 2, stddev: 0.1 }) }).apply(input) as tf.SymbolicTensor;
   h = tf.layers.averagePooling1d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'valid', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling1d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
@@ -174,6 +178,13 @@ test('native Concat, SplitV, leading-axis Sum and Identity match wasm (movement 
       out['sum over [1, 3] (stock)'] = ta.sum([1, 3]).dataSync();
       out['sum of all (stock)'] = ta.sum().dataSync();
       out['identity'] = tf.clone(ta).dataSync();
+      out['slice axis 2'] = tf.slice(ta, [0, 0, 1, 0], [-1, -1, 2, -1]).dataSync();
+      out['slice axis 0'] = tf.slice(ta, [1], [1]).dataSync();
+      out['slice two axes (stock)'] = tf.slice(ta, [0, 1, 1, 0], [-1, 2, 2, -1]).dataSync();
+      out['pad axis 1 (zero padding)'] = tf.pad(ta, [[0, 0], [0, 1], [0, 0], [0, 0]]).dataSync();
+      out['pad axis 3 with 2.5'] = tf.pad(ta, [[0, 0], [0, 0], [0, 0], [2, 1]], 2.5).dataSync();
+      out['pad two axes (stock)'] = tf.pad(ta, [[1, 0], [0, 1], [0, 0], [0, 0]]).dataSync();
+      out['gradient through pad and slice'] = tf.grad((t: tf.Tensor) => tf.pad(t, [[0, 0], [0, 1], [0, 0], [0, 0]]).slice([0, 1], [-1, 3]).square().sum())(ta).dataSync();
       out['gradient through concat and split'] = tf.grad((t: tf.Tensor) => tf.concat([t, t.mul(2)], -1).square().sum())(ta).dataSync();
       return out;
     });

@@ -32,6 +32,36 @@ export interface EventDataset {
   layout: Layout;
   shards: EventShard[];
   events: number;
+  /** Decoded row groups kept for the next pass (epochs after the first), within a byte budget. */
+  cache?: EventCache;
+}
+
+/**
+ * Row groups of a dataset already decoded, kept up to `budget` bytes (the first ones read): every
+ * epoch after the first reads those from memory instead of decoding Parquet again, as
+ * tf.data's cache() does. A dataset larger than the budget streams the rest from disk as before.
+ */
+export class EventCache {
+  private readonly groups = new Map<string, ParticleEvent[]>();
+  private used = 0;
+
+  constructor(readonly budget: number) {}
+
+  get(key: string): ParticleEvent[] | undefined {
+    return this.groups.get(key);
+  }
+
+  offer(key: string, events: ParticleEvent[]): void {
+    // typed arrays and the object around them
+    const bytes = events.reduce((n, e) => n + e.hlf.byteLength + e.particles.byteLength + 160, 0);
+    if (this.used + bytes > this.budget) return;
+    this.groups.set(key, events);
+    this.used += bytes;
+  }
+
+  get bytes(): number {
+    return this.used;
+  }
 }
 
 /** One event: its HLF, its real particles (count x 19, sorted as stored), label and a stable key. */
@@ -49,7 +79,7 @@ const NESTED = [NESTED_COLUMNS.hlf, NESTED_COLUMNS.particles, NESTED_COLUMNS.lab
 const FLAT = [FLAT_LABEL, ...HLF_FEATURES, ...PARTICLE_FEATURES];
 
 /** `path`: a file, directory or glob; or the shard files themselves (a replica's share, in dataset order). */
-export async function openEventDataset(path: string | string[], options: { labels?: boolean } = {}): Promise<EventDataset> {
+export async function openEventDataset(path: string | string[], options: { labels?: boolean; cacheBytes?: number } = {}): Promise<EventDataset> {
   const files = typeof path === 'string' ? listShards(path) : path;
   const shards: EventShard[] = [];
   let layout: Layout | undefined;
@@ -65,16 +95,24 @@ export async function openEventDataset(path: string | string[], options: { label
     layout = mine;
     shards.push({ path: p, index, rows: file.numRows, file });
   }
-  return { source: typeof path === 'string' ? path : path.join(', '), layout: layout!, shards, events: shards.reduce((n, s) => n + s.rows, 0) };
+  const cache = options.cacheBytes ? new EventCache(options.cacheBytes) : undefined;
+  return { source: typeof path === 'string' ? path : path.join(', '), layout: layout!, shards, events: shards.reduce((n, s) => n + s.rows, 0), cache };
 }
 
 /** The events of one shard, in file order, one row group at a time. */
 export async function* readShardEvents(ds: EventDataset, shard: EventShard, options: { labels?: boolean } = {}): AsyncGenerator<ParticleEvent> {
   const labels = options.labels !== false;
   for (const group of shard.file.rowGroups) {
+    const key = `${shard.index}:${group.start}:${labels}`;
+    const cached = ds.cache?.get(key);
+    if (cached) {
+      yield* cached;
+      continue;
+    }
     const events = ds.layout === 'nested'
       ? await nestedGroup(shard, group.start, group.rows, labels)
       : await flatGroup(shard, group.start, group.rows, labels);
+    ds.cache?.offer(key, events);
     yield* events;
   }
 }

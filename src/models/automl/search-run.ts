@@ -67,6 +67,8 @@ export interface SearchSettings {
   tryLog: boolean;
   /** Date.now() ms: no trial starts after this, running ones stop early. */
   searchDeadlineMs: number;
+  /** Milliseconds before searchDeadlineMs the search ends, given the fit times of the trials kept as ensemble candidates so far (the compact refit's time). */
+  refitReserveMs?: (candidateFitSeconds: number[]) => number;
   /** Date.now() ms: running trials are killed. */
   hardDeadlineMs: number;
   startMs: number;
@@ -122,6 +124,13 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     }
   };
 
+  // The search deadline moves earlier as candidates whose refit must fit in the budget finish.
+  const searchDeadline = () => {
+    if (!settings.refitReserveMs) return settings.searchDeadlineMs;
+    const fits = records.filter((r) => saved.has(r.id)).map((r) => r.fit_time_s);
+    return settings.searchDeadlineMs - settings.refitReserveMs(fits);
+  };
+
   let lastRan = '';
   // One line per finished trial; on a terminal the clock also ticks between trials.
   const showProgress = (show: (m: string) => void, trial = '') => {
@@ -143,7 +152,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
         budget: trial.budget,
         transform: transformOf(trial),
         seed: trialSeed(config.seed, trial.configIndex, phaseIndex),
-        softDeadlineEpochMs: Math.min(settings.searchDeadlineMs, now + trialTimeout),
+        softDeadlineEpochMs: Math.min(searchDeadline(), now + trialTimeout),
         saveBelow: saveThreshold(),
       };
       const outcome = await executor.submit({ kind: AUTOML_TRIAL_KIND, id: `trial-${id}`, payload: trialPayload(task, tableHash), inputs: { table }, deadlineMs: Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000) });
@@ -162,7 +171,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
       scheduler,
       run,
       parallel: inFlight,
-      deadlineMs: settings.searchDeadlineMs,
+      deadlineMs: searchDeadline,
       // A lost engine (Redis gone) ends the search instead of failing every later trial.
       isFatal: (err) => isUserError(err),
       onRecord: ({ trial, outcome, startedMs, endedMs }) => {

@@ -23,6 +23,7 @@ import { logCandidate } from '../../tabular/target.js';
 import { predictMember } from './trial.js';
 import { ensureBackendFor, readMemberFile, readMemberHead, writeMemberFile, type SavedMember, type TrialData } from './trial-common.js';
 import { refitMember } from './refit.js';
+import { refitReserveSeconds, refitWithinDeadline } from './refit-budget.js';
 import type { ModelFile } from './model.js';
 import type { Prepared } from '../../tabular/prepare.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
@@ -30,14 +31,9 @@ import { createExecutor } from '../../execution/create.js';
 import type { Executor } from '../../execution/job.js';
 import { formatBytes } from '../../runtime/memory.js';
 
-/**
- * Seconds kept after the search for ensembles, outputs and the report; with a compact deploy (and a
- * budget of a minute or more) also a tenth of the budget for refitting the final model's members (which may take longer: the refit
- * is not cut short, its time is in metrics.json's refit_s).
- */
-export function reserveSeconds(timeLimit: number, deploy: 'compact' | 'bagged' = 'bagged'): number {
-  // Budgets under a minute mean small data, whose refit takes a second or two: no reserve.
-  return Math.min(20, Math.max(3, 0.1 * timeLimit)) + (deploy === 'compact' && timeLimit >= 60 ? 0.1 * timeLimit : 0);
+/** Seconds kept after the search for ensembles, outputs and the report (the compact refit's time is kept by refit-budget.ts). */
+export function reserveSeconds(timeLimit: number): number {
+  return Math.min(20, Math.max(3, 0.1 * timeLimit));
 }
 
 /**
@@ -79,8 +75,11 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     candidatesDir,
     ...(classification ? { classes: prep.problem.classes!.length, sampleWeight: prep.sampleWeight } : {}),
   };
-  const reserveMs = reserveSeconds(config.search.time_limit_s, config.ensemble.deploy) * 1000;
+  const reserveMs = reserveSeconds(config.search.time_limit_s) * 1000;
   const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
+  const compact = config.ensemble.deploy === 'compact';
+  // The refit may take at most half the budget from the search; past that it keeps some members bagged.
+  const refitReserveMs = compact ? (fits: number[]) => 1000 * refitReserveSeconds(fits, config.search.folds, 0.5 * config.search.time_limit_s) : undefined;
   let executor: Executor | undefined;
   try {
     const remote = config.execution.executor !== 'local';
@@ -96,6 +95,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
         workers,
         tryLog: !classification && logCandidate(prep.y),
         searchDeadlineMs,
+        refitReserveMs,
         hardDeadlineMs: searchDeadlineMs + Math.min(3000, reserveMs / 3),
         startMs,
         log: ctx.log,
@@ -155,7 +155,11 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     // Saved model: only the members the final model needs; compact: each refitted once on all rows.
     const model = await ctx.run.phase('save', () => saveModel(ctx.run, prep, search.transform, out.candidates, best, metric));
     const deploy = config.ensemble.deploy;
-    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds)) : { test: best.test, seconds: 0 };
+    // The refit ends in time for the outputs, the footprint and the report (half the reserve).
+    const refitDeadlineMs = startMs + timeLimitMs - reserveMs / 2;
+    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds, refitDeadlineMs)) : { test: best.test, seconds: 0, refitted: [] };
+    const kept = deployed.refitted.filter((r) => !r).length;
+    if (kept > 0) ctx.log.warn(`deploy compact: ${kept} of ${deployed.refitted.length} members kept their fold models (their refit would not end within search.time_limit_s)`);
     const finalMetrics = deploy === 'compact' ? scoreAll(prep.ytest, deployed.test) : baggedMetrics;
     const deployedBest: EnsembleChoice = { ...best, test: deployed.test };
     const memberPreds = best.members.map((m) => out.candidates[m]);
@@ -209,7 +213,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       baseline: baselineMetrics,
       deploy,
       // The final model with every fold model kept (the model that was cross-validated), for comparison.
-      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds } : {}),
+      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds, refitted_members: model.members.filter((_, j) => deployed.refitted[j]).map((m) => m.name), bagged_members: model.members.filter((_, j) => !deployed.refitted[j]).map((m) => m.name) } : {}),
       metric,
       final_model: best.name,
       baseline_model: bestSingle.name,
@@ -243,7 +247,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       '',
       `problem type: ${prep.problem.type} (${prep.problem.reason})`,
       `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
-      deploy === 'compact' ? `deploy: compact (members refitted on all rows in ${deployed.seconds.toFixed(1)} s; with every fold model kept: holdout ${metric} ${baggedMetrics[metric].toFixed(4)})` : 'deploy: bagged (every fold model kept)',
+      deploy === 'compact' ? `deploy: compact (${kept > 0 ? `${deployed.refitted.length - kept} of ${deployed.refitted.length} members` : 'members'} refitted on all rows in ${deployed.seconds.toFixed(1)} s${kept > 0 ? `, ${kept} kept bagged: no time left` : ''}; with every fold model kept: holdout ${metric} ${baggedMetrics[metric].toFixed(4)})` : 'deploy: bagged (every fold model kept)',
       `model: ${formatBytes(footprint.model_bytes)} on disk; predict peak RSS ${footprint.predict_peak_rss_bytes === null ? `- (${footprint.predict_note})` : `${formatBytes(footprint.predict_peak_rss_bytes)} (${footprint.predict_rows} rows)`}`,
       `${search.records.length} trials in ${elapsed.toFixed(1)} s;${classification ? '' : ` target transform ${search.transform};`} run ${ctx.run.path}`,
     ].join('\n');
@@ -256,21 +260,24 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
 
 /**
  * Replaces each saved member of the model folder by its refit on all training rows (one at a time:
- * refit, write, predict the holdout) and returns the final model's holdout predictions.
+ * refit, write, predict the holdout) while each refit's estimate ends before `deadlineMs`; a member
+ * that would not keeps its fold models. Returns the final model's holdout predictions.
  */
-async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number): Promise<{ test: Float64Array; seconds: number }> {
+async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number, deadlineMs: number): Promise<{ test: Float64Array; seconds: number; refitted: boolean[] }> {
   const t0 = performance.now();
   const K = prep.problem.classes?.length;
   const data = { X: prep.X, y: prep.y, k, ...(K !== undefined ? { classes: K, sampleWeight: prep.sampleWeight } : {}) };
-  const preds: Float64Array[] = [];
-  for (const [j, m] of model.members.entries()) {
-    const path = join(modelDir, m.file);
-    const member = await refitMember(readMemberHead(path), data, candidates[best.members[j]].record.seed);
+  const chosen = best.members.map((m) => candidates[m]);
+  // A member kept bagged predicts as in the search (the mean of its fold models).
+  const preds: Float64Array[] = chosen.map((c) => c.test);
+  const refitted = await refitWithinDeadline(chosen.map((c) => ({ fitSeconds: c.record.fit_time_s })), k, deadlineMs, Date.now, async (j) => {
+    const path = join(modelDir, model.members[j].file);
+    const member = await refitMember(readMemberHead(path), data, chosen[j].record.seed);
     writeMemberFile(path, member);
-    preds.push(predictMember(member, prep.Xtest));
-  }
+    preds[j] = predictMember(member, prep.Xtest);
+  });
   const test = combine(model.final, preds, model.members.map((m) => m.name), prep.Xtest, prep.clampMin, best.stacker, K);
-  return { test, seconds: (performance.now() - t0) / 1000 };
+  return { test, seconds: (performance.now() - t0) / 1000, refitted };
 }
 
 function classCounts(y: Float64Array, classes: string[]): Record<string, number> {

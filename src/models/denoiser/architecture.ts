@@ -13,6 +13,7 @@
  */
 import { tf } from '../../runtime/backend.js';
 import { TraceRestore, TraceStandardize } from './trace-norm.js';
+import { conv1d } from '../../runtime/native/conv-block.js';
 
 export const ACTIVATIONS = ['relu', 'elu', 'tanh', 'selu', 'softplus'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -54,8 +55,9 @@ export function architectureProblems(arch: Architecture): string[] {
 /** Builds the model with seeded initializers (seed, seed+1, ... per layer). Input and output [batch, L, 1]. */
 export function buildDenoiser(arch: Architecture, seed: number): tf.LayersModel {
   let layerSeed = seed;
-  const conv = (filters: number, activation: string, name: string) =>
-    tf.layers.conv1d({
+  const conv = (filters: number, activation: string, name: string, inputGradient = true) =>
+    conv1d({
+      inputGradient,
       filters,
       kernelSize: arch.kernelSize,
       padding: 'same',
@@ -69,7 +71,8 @@ export function buildDenoiser(arch: Architecture, seed: number): tf.LayersModel 
   const input = tf.input({ shape: [arch.length, 1], name: 'noisy' });
   let x: tf.SymbolicTensor = arch.normalize ? (new TraceStandardize({ name: 'standardize' }).apply(input) as tf.SymbolicTensor) : input;
   for (let b = 0; b < depth; b++) {
-    for (let c = 0; c < arch.convsPerBlock; c++) x = conv(arch.filters[b], arch.activation, `enc${b}_conv${c}`).apply(x) as tf.SymbolicTensor;
+    // The first convolution reads the (standardised) traces: no gradient flows into them.
+    for (let c = 0; c < arch.convsPerBlock; c++) x = conv(arch.filters[b], arch.activation, `enc${b}_conv${c}`, b + c > 0).apply(x) as tf.SymbolicTensor;
     const pool = arch.pooling === 'max' ? tf.layers.maxPooling1d : tf.layers.averagePooling1d;
     x = pool({ poolSize: 2, strides: 2, padding: 'valid', name: `enc${b}_pool` }).apply(x) as tf.SymbolicTensor;
   }

@@ -1,8 +1,10 @@
 /**
  * Events to model inputs: a batch pads every event's kept particles (the last max_particles of the
- * sorted list: the ones closest to the lepton) with zero rows to the longest in the batch, never
- * longer than max_particles. Padding length does not change the output (masking), so batches
- * need not be padded to 801.
+ * sorted list: the ones closest to the lepton) with zero rows to the longest in the batch rounded up
+ * to a multiple of LENGTH_STEP, never longer than max_particles. Padding length does not change the
+ * output (masking), so batches need not be padded to 801; the rounding keeps the shapes the engine
+ * sees few (each new length builds a recurrent primitive and its workspace), at most LENGTH_STEP - 1
+ * padded steps more.
  */
 import { N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
 import type { ParticleEvent } from '../../data/particles/reader.js';
@@ -17,10 +19,13 @@ export interface Batch {
   labels: Int32Array;
 }
 
+export const LENGTH_STEP = 32;
+
 export function makeBatch(events: ParticleEvent[], maxParticles: number): Batch {
   const F = N_PARTICLE_FEATURES;
   const n = events.length;
-  const T = Math.max(1, ...events.map((e) => Math.min(e.count, maxParticles)));
+  const longest = Math.max(1, ...events.map((e) => Math.min(e.count, maxParticles)));
+  const T = Math.min(maxParticles, Math.ceil(longest / LENGTH_STEP) * LENGTH_STEP);
   const hlf = new Float32Array(n * N_HLF);
   const particles = new Float32Array(n * T * F);
   const labels = new Int32Array(n);

@@ -24,6 +24,7 @@ export const particlesSchema = z.strictObject({
       test_fraction: fraction(0.2, 'share of the events held out for the test metrics (when test_path is empty)'),
       shuffle_buffer: nonNegativeInt(2048, 'events in the shuffle buffer (shard order is shuffled per epoch too); 0 reads in file order'),
       standardize_events: positiveInt(2000, 'training events read to fit the feature means and standard deviations'),
+      cache_mb: nonNegativeInt(256, 'decoded events kept in memory for the epochs after the first (the first row groups up to this size; the rest streams from the shards every epoch); 0 decodes every epoch'),
     },
     'where events come from and how they stream',
   ),

@@ -15,12 +15,13 @@ function baseDir(ctx: TaskContext): string {
 
 /** The events of a config: data.path, or simulated into the run's data/ folder when empty. */
 export async function eventsOf(ctx: TaskContext, config: ParticlesConfig, path: string, run: RunDir | undefined, simulatedDir?: string): Promise<EventDataset> {
-  if (!path && simulatedDir && existsSync(simulatedDir)) return openEventDataset(simulatedDir);
+  const options = { cacheBytes: config.data.cache_mb * 2 ** 20 };
+  if (!path && simulatedDir && existsSync(simulatedDir)) return openEventDataset(simulatedDir, options);
   if (path) {
     // relative to the config's folder, as every task does; failing that (evaluate --set data.path=... of a run), the working folder
     const besideConfig = resolve(baseDir(ctx), path);
     const full = existsSync(besideConfig) || /[*?[]/.test(path) ? besideConfig : resolve(path);
-    const ds = await openEventDataset(full);
+    const ds = await openEventDataset(full, options);
     if (run) await run.recordInput(full);
     return ds;
   }
@@ -30,7 +31,7 @@ export async function eventsOf(ctx: TaskContext, config: ParticlesConfig, path: 
     ctx.log.info(`simulating ${config.data.simulate_events} events in ${config.data.simulate_shards} shards (data.path is empty)`);
     writeSimulatedDataset(dir, config.data.simulate_events, config.data.simulate_shards, config.seed, { layout: 'flat', maxParticles: config.data.max_particles, rowGroupSize: 1000 });
   }
-  return openEventDataset(dir);
+  return openEventDataset(dir, options);
 }
 
 /** The events of a config split into train / validation / test; `simulatedDir`: a trained run's simulated data/ (for evaluate). */

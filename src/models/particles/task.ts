@@ -103,7 +103,7 @@ async function train(ctx: TaskContext, config: ParticlesConfig, options: { resum
     state = await ctx.run.phase('train', () => trainParticles({ config, split, log: ctx.log, checkpointPath: modelFile, resume }));
   }
   writeJsonAtomic(join(modelDir, 'meta.json'), { task: 'particles', model: MODEL_FILE, inputs: state.spec.inputs, recurrent: state.spec.recurrent, max_particles: state.maxParticles, epochs: state.epochsDone });
-  const e = await evaluateModel(ctx, config, split, state, { train_events_per_s: mean(state.history.map((h) => h.events_per_s)) });
+  const e = await evaluateModel(ctx, config, split, state, { train_events_per_s: mean(state.history.map((h) => h.events_per_s)), ...stepThroughput(state.history) });
   return outcomeOf(ctx.run, config, e);
 }
 
@@ -129,3 +129,9 @@ export const particlesTask: TaskDefinition<ParticlesConfig> = {
   renderReport: (run) => writeParticlesReport(run),
   trial: particlesTrial,
 };
+
+/** Mean optimizer-step throughput over the epochs that recorded it (distributed rounds do not). */
+function stepThroughput(history: { step_events_per_s?: number }[]): { train_step_events_per_s?: number } {
+  const measured = history.flatMap((h) => (h.step_events_per_s === undefined ? [] : [h.step_events_per_s]));
+  return measured.length ? { train_step_events_per_s: mean(measured) } : {};
+}

@@ -22,9 +22,12 @@ export interface NativeAddon {
   info(): NativeEngineFacts;
   setThreads(n: number): void;
   /** params: N H W C KH KW O OH OW sh sw dh dw padTop padLeft padBottom padRight (NHWC, HWIO). */
-  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array): void;
+  /** activation: a fused post-op (conv-block.ts's codes), linear when omitted. */
+  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, activation?: number): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, dBias: Float32Array | null, params: Int32Array): void;
+  /** Every gradient of y = act(conv(x, w) + bias) from y and dy in one call; dx skipped when null. */
+  convBlockBackward(x: Float32Array, filter: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, dFilter: Float32Array, dBias: Float32Array, params: Int32Array, activation: number): void;
   /** kind 0 max, 1 average (padding excluded); params: N H W C KH KW OH OW sh sw padTop padLeft padBottom padRight. */
   pool(kind: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   poolBackward(kind: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
@@ -41,6 +44,8 @@ export interface NativeAddon {
   rnnForward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array, reuse: ArrayBuffer | null): ArrayBuffer;
   rnnBackward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, dy: Float32Array, workspace: ArrayBuffer, dx: Float32Array, dKernel: Float32Array, dRecurrentKernel: Float32Array, dBias: Float32Array, params: Int32Array): void;
 }
+
+const ADDON_FUNCTIONS: (keyof NativeAddon)[] = ['info', 'setThreads', 'convForward', 'convBackwardData', 'convBackwardWeights', 'convBlockBackward', 'pool', 'poolBackward', 'copyRows', 'columnSums', 'rnnForward', 'rnnBackward'];
 
 export const ADDON_PATH = join(projectRoot, 'native', 'build', 'sciml_dnnl.node');
 
@@ -59,7 +64,11 @@ export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
     const chosen = policy !== undefined || process.env.GOMP_SPINCOUNT !== undefined;
     if (!chosen) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     try {
-      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon };
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+      // A build older than this code (sciml updated without `npm run build:native`) lacks some
+      // functions, and its convForward would ignore a fused activation: refuse it rather than compute wrong.
+      const missing = ADDON_FUNCTIONS.filter((f) => typeof addon[f] !== 'function');
+      loaded = missing.length ? { error: `${ADDON_PATH} is older than this sciml (it has no ${missing.join(', ')}): rebuild it with npm run build:native` } : { addon };
     } catch (err: any) {
       loaded = { error: `${ADDON_PATH} failed to load: ${String(err?.message ?? err).split('\n')[0]}` };
     } finally {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertChannelsLast, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from '../kernels/compose.js';
 import type { NativeAddon } from './addon.js';
+import { BLOCK_ACTIVATIONS, CONV_BLOCK, CONV_BLOCK_GRAD, type BlockActivation, type ConvBlockAttrs } from './conv-block-kernels.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
 interface WasmHeapBackend extends tf.KernelBackend {
@@ -47,13 +48,34 @@ function conv2dInfo(kernel: string, xShape: number[], filterShape: number[], a: 
   return tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
 }
 
-function conv2d(addon: NativeAddon, args: KernelArgs, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, kernel: string): TensorInfo {
+function conv2d(addon: NativeAddon, args: KernelArgs, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, kernel: string, activation: number = BLOCK_ACTIVATIONS.linear): TensorInfo {
   const info = conv2dInfo(kernel, x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
   if (bias && bias.shape.length !== 1) throw new Error(`sciml native ${kernel}: only a per-channel bias is supported, got shape [${bias.shape}]`);
   const out = output(args.backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels]);
   const b = args.backend;
-  addon.convForward(heap(b, x, 'x'), heap(b, filter, 'filter'), bias ? heap(b, bias, 'bias') : null, heap(b, out, 'y'), convParams(info));
+  addon.convForward(heap(b, x, 'x'), heap(b, filter, 'filter'), bias ? heap(b, bias, 'bias') : null, heap(b, out, 'y'), convParams(info), activation);
   return out;
+}
+
+/** The kernels of conv-block.ts: a convolution, its bias and its activation forward in one oneDNN call, and every gradient in one. */
+function convBlockKernels(addon: NativeAddon): Record<string, tf.KernelFunc> {
+  return {
+    [CONV_BLOCK]: kernelFunc((args) => {
+      const { x, filter, bias } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias: TensorInfo };
+      return conv2d(addon, args, x, filter, bias, CONV_BLOCK, (args.attrs as unknown as ConvBlockAttrs).activation);
+    }),
+    [CONV_BLOCK_GRAD]: kernel((args) => {
+      const { x, filter, y, dy } = args.inputs as { x: TensorInfo; filter: TensorInfo; y: TensorInfo; dy: TensorInfo };
+      const a = args.attrs as unknown as ConvBlockAttrs;
+      const info = conv2dInfo(CONV_BLOCK_GRAD, x.shape, filter.shape, a);
+      const b = args.backend;
+      const dx = a.inputGradient ? output(b, x.shape) : undefined;
+      const dFilter = output(b, filter.shape);
+      const dBias = output(b, [filter.shape[3]]);
+      addon.convBlockBackward(heap(b, x, 'x'), heap(b, filter, 'filter'), heap(b, y, 'y'), heap(b, dy, 'dy'), dx ? heap(b, dx, 'dx') : null, heap(b, dFilter, 'dfilter'), heap(b, dBias, 'dbias'), convParams(info), a.activation);
+      return dx ? [dx, dFilter, dBias] : [dFilter, dBias];
+    }),
+  };
 }
 
 const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
@@ -67,6 +89,7 @@ export function nativeKernels(addon: NativeAddon, backendName: string): Record<s
   };
   return {
     ...movementKernels(addon, stock),
+    ...convBlockKernels(addon),
     Conv2D: kernelFunc((args) => {
       const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
       return conv2d(addon, args, x, filter, undefined, 'Conv2D');
@@ -74,10 +97,11 @@ export function nativeKernels(addon: NativeAddon, backendName: string): Record<s
     FusedConv2D: kernelFunc((args) => {
       const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
       const { activation, leakyreluAlpha } = args.attrs as { activation?: string; leakyreluAlpha?: number };
+      const fused = BLOCK_ACTIVATIONS[(activation ?? 'linear') as BlockActivation];
+      if (fused !== undefined) return conv2d(addon, args, x!, filter!, bias, 'FusedConv2D', fused);
       return KernelRunner.compose(args.backend, backendName, (k) => {
         const y = conv2d(addon, args, x!, filter!, bias, 'FusedConv2D');
-        if (!activation || activation === 'linear') return y;
-        const kernel = ACTIVATION_KERNELS[activation];
+        const kernel = ACTIVATION_KERNELS[activation!];
         if (!kernel) {
           args.backend.disposeData(y.dataId);
           throw new Error(`sciml native FusedConv2D: activation ${activation} is not supported`);
@@ -148,7 +172,7 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const kernel = (fn: (args: KernelArgs) => TensorInfo | TensorInfo[]) => fn as unknown as tf.KernelFunc;
 
 /**
- * Identity, Concat, SplitV and leading-axis Sum: data movement and reductions that wasm does chunk
+ * Identity, Concat, SplitV, Slice, PadV2 and leading-axis Sum: data movement and reductions that wasm does chunk
  * by chunk from JS (the denoiser's upsampling and every bias gradient). Other dtypes and axis
  * patterns go to the stock wasm kernel.
  */
@@ -161,6 +185,8 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
   const stockSplitV = asStock('SplitV');
   const stockSum = asStock('Sum');
   const stockIdentity = asStock('Identity');
+  const stockSlice = asStock('Slice');
+  const stockPad = asStock('PadV2');
   return {
     // Tensors are immutable: the output can share the input's data (as the cpu backend does).
     Identity: kernelFunc((args) => {
@@ -205,6 +231,37 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
         at += width;
       });
       return outs;
+    }),
+    // A slice that cuts one axis (every axis after it whole) is a strided row copy; wasm's
+    // slice4d is a JS loop (a millisecond per denoiser step for the zero-padding gradient).
+    Slice: kernel((args) => {
+      const { x } = args.inputs as { x: TensorInfo };
+      const a = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [begin, sizes] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, a.begin, a.size);
+      const cut = x.shape.findIndex((d, i) => begin[i] !== 0 || sizes[i] !== d);
+      const wholeAfter = x.shape.every((d, i) => i <= cut || (begin[i] === 0 && sizes[i] === d));
+      if (x.dtype !== 'float32' || cut < 0 || !wholeAfter || size(sizes) === 0) return stockSlice(args);
+      const out = output(args.backend, sizes);
+      const inner = size(x.shape.slice(cut + 1));
+      const width = sizes[cut] * inner;
+      addon.copyRows(heap(args.backend, x, 'slice input'), heap(args.backend, out, 'slice output'), Int32Array.of(size(x.shape.slice(0, cut)), width, x.shape[cut] * inner, begin[cut] * inner, width, 0));
+      return out;
+    }),
+    // Padding one axis (the denoiser's zero padding) is a fill and a strided row copy.
+    PadV2: kernel((args) => {
+      const { x } = args.inputs as { x: TensorInfo };
+      const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
+      const padded = paddings.map((p, i) => (p[0] !== 0 || p[1] !== 0 ? i : -1)).filter((i) => i >= 0);
+      if (x.dtype !== 'float32' || padded.length !== 1 || size(x.shape) === 0) return stockPad(args);
+      const axis = padded[0];
+      const outShape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+      const out = output(args.backend, outShape);
+      const dst = heap(args.backend, out, 'pad output');
+      dst.fill(constantValue);
+      const inner = size(x.shape.slice(axis + 1));
+      const width = x.shape[axis] * inner;
+      addon.copyRows(heap(args.backend, x, 'pad input'), dst, Int32Array.of(size(x.shape.slice(0, axis)), width, width, 0, outShape[axis] * inner, paddings[axis][0] * inner));
+      return out;
     }),
     Sum: kernel((args) => {
       const { x } = args.inputs as { x: TensorInfo };

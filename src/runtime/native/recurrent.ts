@@ -68,9 +68,11 @@ export function recurrentLastState(kind: RecurrentKind, x: tf.Tensor3D, lengths:
 }
 
 /**
- * Buffers of one forward pass kept for its backward pass, then reused by the next forward pass of
- * the same shape: the workspace of 801 steps is hundreds of MB, and the pages of a fresh one cost
- * the kernel as much time to zero as the GRU takes to run.
+ * Buffers of one forward pass kept for its backward pass, then reused by the next forward pass:
+ * the workspace of 801 steps is hundreds of MB, and the pages of a fresh one cost the kernel as much
+ * time to zero as the GRU takes to run. One idle set is kept, grown to the largest shape seen (a
+ * smaller shape uses views of it), so memory stays that of one pass whatever lengths batches have.
+ * dyFull is all zeros while idle.
  */
 interface SequenceBuffers {
   workspace: ArrayBuffer | null;
@@ -78,12 +80,16 @@ interface SequenceBuffers {
   dyFull: Float32Array;
 }
 
-const idleBuffers = new Map<string, SequenceBuffers>();
+let idle: SequenceBuffers | undefined;
 
-function takeBuffers(key: string, yLength: number): SequenceBuffers {
-  const idle = idleBuffers.get(key);
-  idleBuffers.delete(key);
-  return idle ?? { workspace: null, y: new Float32Array(yLength), dyFull: new Float32Array(yLength) };
+function takeBuffers(yLength: number): SequenceBuffers {
+  const mine = idle && idle.y.length >= yLength ? idle : undefined;
+  if (mine) idle = undefined;
+  return mine ?? { workspace: null, y: new Float32Array(yLength), dyFull: new Float32Array(yLength) };
+}
+
+function giveBack(buffers: SequenceBuffers): void {
+  if (!idle || buffers.y.length >= idle.y.length) idle = buffers;
 }
 
 /** Keras reset-after GRU biases (input b_i, recurrent b_r; gates z, r, h) in oneDNN's [u, r, o, o'] rows. */
@@ -95,19 +101,19 @@ function gruBias(bi: tf.Tensor, br: tf.Tensor, U: number): tf.Tensor2D {
 
 function sequenceOp(addon: NativeAddon, kind: 0 | 1, lengths: Int32Array, [B, T, F, U]: number[], willDifferentiate: boolean) {
   const params = Int32Array.of(B, T, F, U);
-  const key = `${kind} ${B} ${T} ${F} ${U}`;
   return tf.customGrad((...args: unknown[]) => {
     const [x, kernel, recurrentKernel, bias4] = args as tf.Tensor[];
     const xs = x.dataSync() as Float32Array;
     const ks = kernel.dataSync() as Float32Array;
     const rks = recurrentKernel.dataSync() as Float32Array;
     const bs = bias4.dataSync() as Float32Array;
-    const buffers = takeBuffers(key, B * T * U);
-    const { y, dyFull } = buffers;
+    const buffers = takeBuffers(B * T * U);
+    const y = buffers.y.subarray(0, B * T * U);
+    const dyFull = buffers.dyFull.subarray(0, B * T * U);
     buffers.workspace = addon.rnnForward(kind, xs, ks, rks, bs, y, params, buffers.workspace);
     const last = new Float32Array(B * U);
     for (let b = 0; b < B; b++) if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
-    if (!willDifferentiate) idleBuffers.set(key, buffers);
+    if (!willDifferentiate) giveBack(buffers);
     return {
       value: tf.tensor2d(last, [B, U]),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
@@ -119,7 +125,7 @@ function sequenceOp(addon: NativeAddon, kind: 0 | 1, lengths: Int32Array, [B, T,
         const db = new Float32Array(bs.length);
         addon.rnnBackward(kind, xs, ks, rks, bs, y, dyFull, buffers.workspace!, dx, dk, drk, db, params);
         for (let b = 0; b < B; b++) if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
-        idleBuffers.set(key, buffers);
+        giveBack(buffers);
         return [tf.tensor(dx, x.shape), tf.tensor(dk, kernel.shape), tf.tensor(drk, recurrentKernel.shape), tf.tensor(db, bias4.shape)];
       },
     };
