@@ -28,6 +28,8 @@ export interface ParticlesReplicaSpec {
   norm: Record<keyof Standardizer, number[]>;
   maxParticles: number;
   shuffleBuffer: number;
+  /** Decoded events a replica keeps for its epochs after the first (data.cache_mb), as the single-process loop does. */
+  cacheBytes?: number;
   /** The split's seed and fractions: a replica keeps its shards' training events only. */
   splitSeed: number;
   fractions: { validation: number; test: number };
@@ -80,7 +82,7 @@ export const particlesReplicas: ReplicaFamily = {
     const s = spec as ParticlesReplicaSpec;
     const list = JSON.parse(new TextDecoder().decode(shard)) as ShardList;
     if (list.format !== SHARD_FORMAT) throw new Error(`not a particles shard list (format ${String(list.format)})`);
-    const ds = await openEventDataset(list.files);
+    const ds = await openEventDataset(list.files, { cacheBytes: s.cacheBytes });
     ds.shards.forEach((sh, i) => {
       if (sh.rows !== list.rows[i]) throw new UserError(`${sh.path}: expected ${list.rows[i]} events, as the driver saw, got ${sh.rows}: every worker must see the same files`);
     });
@@ -161,6 +163,7 @@ export function replicaSpecOf(config: ParticlesConfig, split: Split, fresh: Mode
     norm: { hlfMean: Array.from(fresh.norm.hlfMean), hlfStd: Array.from(fresh.norm.hlfStd), particleMean: Array.from(fresh.norm.particleMean), particleStd: Array.from(fresh.norm.particleStd) },
     maxParticles: fresh.maxParticles,
     shuffleBuffer: config.data.shuffle_buffer,
+    cacheBytes: config.data.cache_mb * 2 ** 20,
     splitSeed: config.seed,
     fractions: split.fractions,
   };
