@@ -5,29 +5,40 @@
  * processes (concurrency 1 each) through a loopback redis-server started here. Every replica
  * streams its own shards from the events folder (a path every worker sees).
  *
- * Threads, honestly: on the native engine one replica computes with as many oneDNN threads as
- * there are cores (2 here); each of 2 replicas gets 1. So "1 replica" is the best single-process
- * run this machine offers, and the comparison is 2 cores used as 2 replicas against the same 2
- * cores used inside one replica's kernels.
+ * Threads: on the native engine a replica alone may use every core's engine threads (at this
+ * size its recurrent steps run on one: a second thread costs more than it gives); each of 2
+ * replicas gets 1. So the comparison is 2 cores used as 2 replicas against the best single-process
+ * run. A machine check first times one replica's steps alone and two replicas' steps at once
+ * (bench/replica-steps.ts, separate processes): how much two cores give two replicas here.
+ *
+ * The 2 replicas take batch B/2 each by default (together the 1-replica batch per step, so each
+ * replica takes as many steps per epoch as 1 replica does) and average twice per epoch with an
+ * outer Nesterov step; their inner learning rate is a bench option (docs/scale-out.md: how the
+ * defaults were chosen, and what 1 replica does at the same rate).
  *
  * Figures: training time until the validation loss reaches the target (the 1-replica run's final
  * validation loss times 1 + tolerance), summed over rounds without the per-round validation pass
- * (the runs validate at different rates; the 1-replica loop times its epochs without it too);
- * final validation loss; rounds; bytes moved per round (replica states both ways; the first
+ * (the runs validate at different rates; the 1-replica loop times its epochs without it too) and
+ * without the replicas' setup (backend start and trainer build: the 1-replica loop does those
+ * before its epoch timer starts; printed apart, and the speedup counting it); the epoch at which
+ * the target is reached; final validation loss; rounds; per-epoch times (epochs 2..; epoch 1
+ * includes kernel warm-up in both); bytes moved per round (replica states both ways; the first
  * round also ships the shard lists); overhead per round (round time minus the slowest replica's
- * compute and the validation: queueing, shipping, combining, checkpointing) as a share of round
- * time over rounds 2.. (round 1 includes starting threads and backends). Test-set quality: macro
- * AUC and accuracy of each model on the same held-out events, and the paired (McNemar) accuracy
- * difference against the 1-replica model with its standard error.
+ * setup and compute and the validation: queueing, shipping, combining, checkpointing) as a share
+ * of round time over rounds 2... Test-set quality: macro AUC and accuracy of each model on the
+ * same held-out events, and the paired (McNemar) accuracy difference against the 1-replica model
+ * with its standard error.
  *
  * Options: --events N (12000), --shards S (8), --max-particles P (20), --units U (32),
- * --batch B (128), --lr L (0.002, the 1-replica run), --replica-lr L (0.004, the 2-replica runs),
- * --epochs E (4, the 1-replica run), --replica-epochs E (5, the 2-replica runs), --rounds-per-epoch R (2), --outer average|nesterov (nesterov),
- * --outer-lr X (1.0), --outer-momentum M (0.5), --tolerance T (0.01), --backend B (auto),
- * --skip-local (skip the local-threads run).
+ * --batch B (128, the 1-replica run), --replica-batch B (64), --lr L (0.002, the 1-replica run),
+ * --replica-lr L (0.004), --epochs E (4, the 1-replica run), --replica-epochs E (4),
+ * --rounds-per-epoch R (2), --outer average|nesterov (nesterov), --outer-lr X (1.0),
+ * --outer-momentum M (0.5), --tolerance T (0.01), --backend B (auto), --skip-local (skip the
+ * local-threads run), --skip-check (skip the machine check).
  * Prints a table, then one JSON line.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +57,7 @@ interface Options {
   maxParticles: number;
   units: number;
   batch: number;
+  replicaBatch: number;
   lr: number;
   replicaLr: number;
   epochs: number;
@@ -57,14 +69,16 @@ interface Options {
   tolerance: number;
   backend: string;
   skipLocal: boolean;
+  skipCheck: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 12000, shards: 8, maxParticles: 20, units: 32, batch: 128, lr: 0.002, replicaLr: 0.008, epochs: 4, replicaEpochs: 4, roundsPerEpoch: 2, outer: 'nesterov', outerLr: 1.0, outerMomentum: 0.5, tolerance: 0.01, backend: 'auto', skipLocal: false };
+  const o: Options = { events: 12000, shards: 8, maxParticles: 20, units: 32, batch: 128, replicaBatch: 64, lr: 0.002, replicaLr: 0.004, epochs: 4, replicaEpochs: 4, roundsPerEpoch: 2, outer: 'nesterov', outerLr: 1.0, outerMomentum: 0.5, tolerance: 0.01, backend: 'auto', skipLocal: false, skipCheck: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--skip-local') {
-      o.skipLocal = true;
+    if (a === '--skip-local' || a === '--skip-check') {
+      if (a === '--skip-local') o.skipLocal = true;
+      else o.skipCheck = true;
       continue;
     }
     const v = argv[++i];
@@ -73,6 +87,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--max-particles') o.maxParticles = Number(v);
     else if (a === '--units') o.units = Number(v);
     else if (a === '--batch') o.batch = Number(v);
+    else if (a === '--replica-batch') o.replicaBatch = Number(v);
     else if (a === '--lr') o.lr = Number(v);
     else if (a === '--replica-lr') o.replicaLr = Number(v);
     else if (a === '--epochs') o.epochs = Number(v);
@@ -142,6 +157,36 @@ function train(dir: string, name: string, config: string, extra: string[], backe
   return { name, rounds, finalLoss: rounds[rounds.length - 1].val_loss, hits, auc: summary.auc_macro, accuracy: summary.accuracy, wallS };
 }
 
+interface StepTiming {
+  step_ms: number;
+  cpu_ms: number;
+  first_ms: number;
+}
+
+/** bench/replica-steps.ts in its own process (as a Redis worker runs a replica): median ms per step. */
+function replicaSteps(events: string, o: Options, args: string[]): Promise<StepTiming> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(root, 'dist', 'bench', 'replica-steps.js'), events, '--units', String(o.units), '--max-particles', String(o.maxParticles), '--steps', '40', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? done(JSON.parse(out.trim().split('\n').pop()!) as StepTiming) : fail(new Error(`replica-steps failed (${code})`))));
+  });
+}
+
+/**
+ * What this machine gives two replicas side by side: one replica's steps alone (1 engine thread,
+ * and all cores' threads) against two replicas' steps at once, 1 thread each.
+ */
+async function machineCheck(events: string, o: Options): Promise<{ alone1: StepTiming; aloneAll: StepTiming; together: StepTiming[]; gain: number }> {
+  const batch = String(o.replicaBatch);
+  const alone1 = await replicaSteps(events, o, ['--threads', '1', '--batch', batch, '--replica', '1', '--replicas', '2']);
+  const aloneAll = await replicaSteps(events, o, ['--threads', String(availableParallelism()), '--batch', batch, '--replica', '1', '--replicas', '2']);
+  const together = await Promise.all([1, 2].map((r) => replicaSteps(events, o, ['--threads', '1', '--batch', batch, '--replica', String(r), '--replicas', '2'])));
+  // steps per second of two at once against the best of one alone
+  const gain = together.reduce((a, t) => a + 1 / t.step_ms, 0) / (1 / Math.min(alone1.step_ms, aloneAll.step_ms));
+  return { alone1, aloneAll, together, gain };
+}
+
 interface ToTarget {
   /** Training seconds until the validation loss first reaches the target (Infinity if never). */
   seconds: number;
@@ -184,7 +229,7 @@ async function main(): Promise<void> {
   const load = loadavg()[0];
   const events = join(dir, 'events');
   writeSimulatedDataset(events, o.events, o.shards, 17, { layout: 'flat', maxParticles: o.maxParticles, rowGroupSize: 500 });
-  const yaml = (epochs: number, lr: number) => `task: particles
+  const yaml = (epochs: number, lr: number, batch: number) => `task: particles
 seed: 11
 data:
   path: ${events}
@@ -193,7 +238,7 @@ model:
   units: ${o.units}
 training:
   epochs: ${epochs}
-  batch_size: ${o.batch}
+  batch_size: ${batch}
   learning_rate: ${lr}
   distributed:
     rounds_per_epoch: ${o.roundsPerEpoch}
@@ -207,11 +252,16 @@ execution:
 `;
   const one = join(dir, 'one.yaml');
   const two = join(dir, 'two.yaml');
-  writeFileSync(one, yaml(o.epochs, o.lr));
-  writeFileSync(two, yaml(o.replicaEpochs, o.replicaLr));
+  writeFileSync(one, yaml(o.epochs, o.lr, o.batch));
+  writeFileSync(two, yaml(o.replicaEpochs, o.replicaLr, o.replicaBatch));
   const workers: WorkerProcess[] = [];
   const redis = await startRedis();
   try {
+    let check: Awaited<ReturnType<typeof machineCheck>> | undefined;
+    if (!o.skipCheck) {
+      console.error('bench:distributed: machine check (replica steps alone and two at once) ...');
+      check = await machineCheck(events, o);
+    }
     console.error('bench:distributed: 1 replica ...');
     const r1 = train(dir, 'replicas-1', one, [], o.backend);
     let l2: RunFigures | undefined;
@@ -234,7 +284,7 @@ execution:
     const rows: [string, RunFigures, ToTarget, Steady][] = [['1 replica (in-process)', r1, t1, s1]];
     if (l2 && tl && sLocal) rows.push(['2 replicas, local threads', l2, tl, sLocal]);
     rows.push(['2 replicas, 2 Redis workers', r2, tr, sRedis]);
-    console.log(`bench:distributed — model: particles (Inclusive Classifier GRU(${o.units}) + HLF, with the in-run HLF classifier), ${o.events} simulated events in ${o.shards} Parquet shards, ${o.maxParticles} particles, batch ${o.batch} per replica, Adam lr ${o.lr} (1 replica, the config's) and ${o.replicaLr} (2 replicas); local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}${o.outer === 'nesterov' ? ` (lr ${o.outerLr}, momentum ${o.outerMomentum})` : ''}; ${o.epochs} epochs (1 replica), ${o.replicaEpochs} (2 replicas); backend ${o.backend}; load average at start ${load.toFixed(1)} on this shared machine`);
+    console.log(`bench:distributed — model: particles (Inclusive Classifier GRU(${o.units}) + HLF, with the in-run HLF classifier), ${o.events} simulated events in ${o.shards} Parquet shards, ${o.maxParticles} particles, batch ${o.batch} and Adam lr ${o.lr} (1 replica, the config's), batch ${o.replicaBatch} per replica and lr ${o.replicaLr} (2 replicas); local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}${o.outer === 'nesterov' ? ` (lr ${o.outerLr}, momentum ${o.outerMomentum})` : ''}; ${o.epochs} epochs (1 replica), ${o.replicaEpochs} (2 replicas); backend ${o.backend}; load average at start ${load.toFixed(1)} on this shared machine`);
     console.log(`target: validation loss <= ${target.toFixed(5)} (1-replica final ${r1.finalLoss.toFixed(5)} x ${1 + o.tolerance}); times are training seconds without the validation passes and without the replicas' setup (backend start and trainer build, which the 1-replica loop does before its epoch timer starts; shown as "setup s")`);
     console.log(`${'run'.padEnd(30)}${'to target s'.padStart(12)}${'at epoch'.padStart(9)}${'setup s'.padStart(8)}${'wall s'.padStart(8)}${'final val'.padStart(11)}${'test AUC'.padStart(10)}${'test acc'.padStart(10)}${'round s'.padStart(9)}${'overhead'.padStart(10)}${'bytes/round'.padStart(13)}`);
     for (const [name, run, t, st] of rows) {
@@ -244,6 +294,10 @@ execution:
     console.log(`test accuracy, paired against 1 replica (${paired.n} common test events): redis-2 ${fmt(paired)}${pairedLocal ? `; local-2 ${fmt(pairedLocal)}` : ''} (within noise when |diff| <= 2 se)`);
     const epochS1 = s1.roundS, epochS2 = sRedis.roundS * o.roundsPerEpoch;
     console.log(`per epoch (epochs 2..): 1 replica ${epochS1.toFixed(3)} s, redis-2 ${epochS2.toFixed(3)} s (${(epochS1 / epochS2).toFixed(2)}x); first epoch (kernel warm-up): 1 replica ${r1.rounds[0].train_s.toFixed(3)} s, redis-2 ${r2.rounds.slice(0, o.roundsPerEpoch).reduce((a, r) => a + r.train_s, 0).toFixed(3)} s`);
+    if (check) {
+      const { alone1, aloneAll, together, gain } = check;
+      console.log(`machine: a replica's step (batch ${o.replicaBatch}) alone ${alone1.step_ms.toFixed(1)} ms on 1 engine thread, ${aloneAll.step_ms.toFixed(1)} ms on ${availableParallelism()}; two replicas at once ${together.map((t) => t.step_ms.toFixed(1)).join(' / ')} ms (1 thread each): two at once give ${gain.toFixed(2)}x the steps/s of one alone (2.00 if the cores were independent)`);
+    }
     const speedup = t1.seconds / tr.seconds;
     const withSetup = t1.seconds / (tr.seconds + tr.setupS);
     console.log(`speedup to target: redis-2 ${speedup.toFixed(2)}x (goal >= 1.7; ${withSetup.toFixed(2)}x counting the replicas' setup)${l2 && tl ? `, local-2 ${(t1.seconds / tl.seconds).toFixed(2)}x` : ''}; Redis overhead ${sRedis.overheadPct.toFixed(1)}% of round time (goal <= 5%)`);
@@ -282,6 +336,7 @@ execution:
         bytes_per_round: Math.round(sRedis.bytes),
         first_round_bytes: r2.rounds[0].bytes_moved,
         wall_s: { replicas_1: round3(r1.wallS), local_2: l2 ? round3(l2.wallS) : null, redis_2: round3(r2.wallS) },
+        machine: check ? { step_ms_alone_1_thread: check.alone1.step_ms, step_ms_alone_all_threads: check.aloneAll.step_ms, step_ms_two_at_once: check.together.map((t) => t.step_ms), first_step_ms: check.alone1.first_ms, two_at_once_gain: round3(check.gain) } : null,
         load_average: round3(load),
       }),
     );

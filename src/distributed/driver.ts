@@ -127,6 +127,11 @@ class InlineRunner implements Pick<Executor, 'name' | 'submit' | 'close'> {
   async close(): Promise<void> {}
 }
 
+/** One replica's average is its own weights: ordinary training, whatever the outer optimizer. */
+function outerOf(d: DistributedSettings): DistributedSettings['outer'] {
+  return d.replicas === 1 ? 'average' : d.outer;
+}
+
 function freshState(t: DistributedTraining, fingerprint: string): DriverState {
   return {
     roundsDone: 0,
@@ -138,7 +143,7 @@ function freshState(t: DistributedTraining, fingerprint: string): DriverState {
     params: t.initial.slice(),
     bestParams: t.initial.slice(),
     adam: createAdamState(t.initial.length),
-    velocity: new Float64Array(t.distributed.outer === 'nesterov' ? t.initial.length : 0),
+    velocity: new Float64Array(outerOf(t.distributed) === 'nesterov' ? t.initial.length : 0),
     fingerprint,
   };
 }
@@ -157,7 +162,7 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
   const state = previous ?? freshState(t, fingerprint);
   const resumedAt = state.roundsDone;
   if (previous) log.info(`${t.label}: resuming at round ${resumedAt + 1} (best so far: round ${state.bestRound}, validation loss ${state.bestLoss.toPrecision(4)})`);
-  const outer: OuterState = { kind: d.outer, learningRate: d.outerLearningRate, momentum: d.outerMomentum, velocity: state.velocity };
+  const outer: OuterState = { kind: outerOf(d), learningRate: d.outerLearningRate, momentum: d.outerMomentum, velocity: state.velocity };
   const local = t.execution.spec === 'local';
   const executor: Pick<Executor, 'name' | 'submit' | 'close'> =
     local && replicas === 1

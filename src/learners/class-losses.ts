@@ -36,14 +36,8 @@ export function binaryLogLoss(): ClassBoostingLoss {
       }
       return out;
     },
-    gradients(y, proba, _column, w, grad, hess) {
-      for (let i = 0; i < y.length; i++) {
-        const p = proba[2 * i + 1];
-        const wi = w ? w[i] : 1;
-        grad[i] = wi * (p - y[i]);
-        hess[i] = wi * p * (1 - p);
-      }
-    },
+    // The score is class 1's: its gradient is column 1's of the two-class probabilities.
+    gradients: (y, proba, _column, w, grad, hess) => probaGradients(y, proba, 2, 1, w, grad, hess),
     loss(y, raw, w) {
       let s = 0;
       let ws = 0;
@@ -68,14 +62,7 @@ export function softmaxLogLoss(K: number): ClassBoostingLoss {
       return out.map((v) => v - mean);
     },
     proba: (raw) => softmaxRows(Float64Array.from(raw), K),
-    gradients(y, proba, column, w, grad, hess) {
-      for (let i = 0; i < y.length; i++) {
-        const p = proba[i * K + column];
-        const wi = w ? w[i] : 1;
-        grad[i] = wi * (p - (y[i] === column ? 1 : 0));
-        hess[i] = wi * p * (1 - p);
-      }
-    },
+    gradients: (y, proba, column, w, grad, hess) => probaGradients(y, proba, K, column, w, grad, hess),
     loss(y, raw, w) {
       let s = 0;
       let ws = 0;
@@ -92,6 +79,16 @@ export function softmaxLogLoss(K: number): ClassBoostingLoss {
       return s / ws;
     },
   };
+}
+
+/** grad = w (p_c - [y = c]), hess = w p_c (1 - p_c) of column c of K row-major probabilities. */
+function probaGradients(y: Float64Array, proba: Float64Array, K: number, column: number, w: Float64Array | undefined, grad: Float64Array, hess: Float64Array): void {
+  for (let i = 0; i < y.length; i++) {
+    const p = proba[i * K + column];
+    const wi = w ? w[i] : 1;
+    grad[i] = wi * (p - (y[i] === column ? 1 : 0));
+    hess[i] = wi * p * (1 - p);
+  }
 }
 
 export function classBoostingLoss(K: number): ClassBoostingLoss {

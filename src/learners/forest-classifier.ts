@@ -7,14 +7,15 @@
  * Trees train on one thread (the AutoML search runs trials in parallel).
  */
 import { UserError } from '../runtime/errors.js';
-import { normalizedImportance, type Matrix, type Params } from './learner.js';
+import type { Matrix, Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { argmaxRows, classCount, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
 import { ClassTreeGrower, type Criterion, type SparseLeaves } from './class-tree.js';
 import { treeRandom } from './forest-train.js';
 import { addTreePrediction, type FlatTree } from './tree.js';
 import { classTreeFromJSON, type ClassTreeJSON } from './class-tree-json.js';
-import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
+import { unpackTrees, type TreePack } from './tree-pack.js';
+import { TreeEnsemble } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 interface ForestClassifierState {
@@ -37,12 +38,11 @@ export function featuresPerNode(kind: string, value: string, F: number): number 
   return Math.max(1, Math.floor(f * F));
 }
 
-class ForestClassifier implements Classifier {
-  private state?: ForestClassifierState;
-  private trees: FlatTree[] = [];
-  private leaves: SparseLeaves[] = [];
+class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Classifier {
+  protected leaves: SparseLeaves[] = [];
 
   constructor(readonly kind: string, readonly params: Params, private readonly extra: boolean) {
+    super();
     positiveInt(kind, params, 'n_estimators', 1);
     positiveInt(kind, params, 'max_depth', 0);
     positiveInt(kind, params, 'min_samples_leaf', 1);
@@ -131,19 +131,6 @@ class ForestClassifier implements Classifier {
 
   predict(X: Matrix): Float64Array {
     return argmaxRows(this.predictProba(X), this.classes);
-  }
-
-  featureImportance(): Record<string, number> {
-    const s = this.state;
-    if (!s) throw notFitted(this.kind);
-    return normalizedImportance(s.names, s.importance);
-  }
-
-  toJSON() {
-    const s = this.state;
-    if (!s) throw notFitted(this.kind);
-    const { trees: _trees, ...rest } = s;
-    return { kind: this.kind, params: this.params, state: { ...rest, pack: packTrees(this.trees, this.leaves) } as unknown };
   }
 
   restore(state: ForestClassifierState): this {

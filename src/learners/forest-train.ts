@@ -5,7 +5,8 @@
  */
 import { Random } from '../runtime/random.js';
 import type { Binning } from './binning.js';
-import { Grower, type GrowParams } from './grower.js';
+import { Grower } from './grower.js';
+import type { GrowParams } from './splitting.js';
 import type { FlatTree } from './tree.js';
 
 export interface ForestTreeParams {

@@ -7,11 +7,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../runtime/errors.js';
-import { normalizedImportance, type FitOptions, type Learner, type LearnerFactory, type Matrix, type Params } from './learner.js';
+import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { trainTrees, type ForestJob, type ForestShare } from './forest-train.js';
-import { addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
-import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
+import { addTreesPrediction, type FlatTree, type TreeJSON } from './tree.js';
+import type { TreePack } from './tree-pack.js';
+import { TreeEnsemble } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
 interface ForestState {
@@ -26,11 +27,9 @@ interface ForestState {
 /** Below this much work (trees x rows x features) worker start-up costs more than it saves. */
 const PARALLEL_WORK_THRESHOLD = 4_000_000;
 
-export class Forest implements Learner {
-  private state?: ForestState;
-  private trees: FlatTree[] = [];
-
+export class Forest extends TreeEnsemble<ForestState> implements Learner {
   constructor(readonly kind: string, readonly params: Params, private readonly extra: boolean) {
+    super();
     validateParams(kind, params);
   }
 
@@ -122,25 +121,8 @@ export class Forest implements Learner {
     return out;
   }
 
-  /** Total impurity decrease per feature, normalized to sum 1. */
-  featureImportance(): Record<string, number> {
-    const s = this.state;
-    if (!s) throw notFitted(this.kind);
-    return normalizedImportance(s.names, s.importance);
-  }
-
-  toJSON() {
-    const s = this.state;
-    if (!s) throw notFitted(this.kind);
-    const { trees: _trees, ...rest } = s;
-    return { kind: this.kind, params: this.params, state: { ...rest, pack: packTrees(this.trees) } as unknown };
-  }
-
   restore(state: ForestState): this {
-    const { trees, pack, ...rest } = state;
-    this.state = rest;
-    this.trees = pack ? unpackTrees(pack).trees : (trees ?? []).map(treeFromJSON);
-    return this;
+    return this.restoreTrees(state);
   }
 }
 

@@ -1,18 +1,17 @@
 /**
  * Histogram gradient boosting for classification (scikit-learn's HistGradientBoostingClassifier):
  * binary log loss with one tree per round, or the softmax loss with one tree per class per round.
- * The features are binned once and one Grower (its histogram pool and row buffers) serves every
- * class's tree; each round computes the class probabilities once, then grows the K trees on them.
+ * Boosted by the one `Booster` (booster.ts) with one score column per tree of a round.
  */
 import { Random } from '../runtime/random.js';
-import { normalizedImportance, type Matrix, type Params } from './learner.js';
-import { applyBinning, fitBinning } from './binning.js';
+import type { Matrix, Params } from './learner.js';
 import { classCount, classPrior, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
-import { classBoostingLoss } from './class-losses.js';
-import { boostingGrowParams, earlyStoppingData, gbmFactory, RoundSampler, validateBoostingParams } from './gbm.js';
-import { Grower } from './grower.js';
-import { addTreePrediction, addTreePredictionBinned, addTreesPrediction, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
-import { packTrees, unpackTrees, type TreePack } from './tree-pack.js';
+import { classBoostingLoss, type ClassBoostingLoss } from './class-losses.js';
+import { Booster, boostRounds, earlyStoppingData, validateBoostingParams, type BoostObjective } from './booster.js';
+import { gbmFactory } from './gbm.js';
+import { addTreesPrediction, type TreeJSON } from './tree.js';
+import { TreeEnsemble } from './tree-ensemble.js';
+import type { TreePack } from './tree-pack.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
 const KIND = 'gbm';
@@ -35,12 +34,11 @@ interface GbmClassifierState {
   stoppedEarly: boolean;
 }
 
-export class GradientBoostingClassifier implements Classifier {
+export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState> implements Classifier {
   readonly kind = KIND;
-  private state?: GbmClassifierState;
-  private trees: FlatTree[] = [];
 
   constructor(readonly params: Params) {
+    super();
     validateBoostingParams(KIND, params);
   }
 
@@ -64,76 +62,20 @@ export class GradientBoostingClassifier implements Classifier {
     let valY: Float64Array | undefined;
     ({ X, y, weight: w, valX, valY } = earlyStoppingData(KIND, p, X, y, w, options, rng));
 
-    const n = X.rows;
-    const F = X.columns.length;
-    const binning = fitBinning(X, p.max_bins as number, options.seed);
-    const data = applyBinning(X, binning);
-    const grower = new Grower(data);
-    const baseline = loss.baseline(classPrior(y, w, K));
-    const rawCols = Array.from({ length: W }, (_, c) => new Float64Array(n).fill(baseline[c]));
-    const rawRows = new Float64Array(n * W);
-    const grad = new Float64Array(n);
-    const hess = new Float64Array(n);
-    const index = new Int32Array(n);
-    for (let i = 0; i < n; i++) index[i] = i;
-    const importance = new Float64Array(F);
-    const lr = p.learning_rate as number;
-    const l2 = p.l2_regularization as number;
-    const sampler = new RoundSampler(p, n, F, rng);
-    const growParams = boostingGrowParams(p, F, sampler.featureAllowed);
-    const leafValue = (G: number, H: number) => (-lr * G) / (H + l2);
-
-    const valCols = valX ? Array.from({ length: W }, (_, c) => new Float64Array(valX!.rows).fill(baseline[c])) : undefined;
+    const booster = Booster.start(p, X, classObjective(loss, y, w, K), options.seed, rng);
     const valRows = valX ? new Float64Array(valX.rows * W) : undefined;
-    const valLoss: number[] = [];
-    const patience = p.n_iter_no_change as number;
-    const tol = p.tol as number;
-    let bestRound = 0;
-    let bestLoss = valX ? loss.loss(valY!, interleave(valCols!, valRows!), undefined) : Infinity;
-    let stoppedEarly = false;
-    const trees: FlatTree[] = [];
-    const maxIter = p.max_iter as number;
-
-    for (let round = 0; round < maxIter; round++) {
-      if (options.deadlineMs !== undefined && performance.now() > options.deadlineMs) break;
-      const proba = loss.proba(interleave(rawCols, rawRows));
-      const count = sampler.draw(index);
-      // One tree per score column, all on this round's probabilities and row sample.
-      for (let c = 0; c < W; c++) {
-        loss.gradients(y, proba, W === 1 ? 1 : c, w, grad, hess);
-        const grown = grower.grow(grad, hess, index, count, growParams, leafValue, importance);
-        const tree = grown.tree;
-        const raw = rawCols[c];
-        for (let l = 0; l < grown.leafNodes.length; l++) {
-          const v = tree.value[grown.leafNodes[l]];
-          for (let k = grown.leafStart[l]; k < grown.leafEnd[l]; k++) raw[index[k]] += v;
-        }
-        if (count < n) addTreePredictionBinned(tree, data.codes, F, binning.nBins, index.subarray(count), raw);
-        trees.push(tree);
-        if (valX) addTreePrediction(tree, valX, valCols![c]);
-      }
-      if (valX) {
-        const current = loss.loss(valY!, interleave(valCols!, valRows!), undefined);
-        valLoss.push(current);
-        if (current < bestLoss - tol) {
-          bestLoss = current;
-          bestRound = round + 1;
-        } else if (round + 1 - bestRound >= patience) {
-          stoppedEarly = true;
-          break;
-        }
-      }
-    }
-    this.trees = valX ? trees.slice(0, bestRound * W) : trees;
+    const validation = valX ? { X: valX, loss: (cols: Float64Array[]) => loss.loss(valY!, interleave(cols, valRows!), undefined) } : undefined;
+    const { rounds, validationLoss, stoppedEarly } = boostRounds(booster, p, options.deadlineMs, validation);
+    this.trees = booster.trees.slice(0, rounds * W);
     this.state = {
-      features: F,
+      features: X.columns.length,
       names: X.names.slice(),
       classes: K,
       width: W,
-      baseline: Array.from(baseline),
+      baseline: booster.baseline,
       trees: [],
-      importance: Array.from(importance),
-      validationLoss: valX ? valLoss.slice(0, bestRound) : undefined,
+      importance: Array.from(booster.importance),
+      validationLoss,
       stoppedEarly,
     };
   }
@@ -166,26 +108,24 @@ export class GradientBoostingClassifier implements Classifier {
     });
   }
 
-  featureImportance(): Record<string, number> {
-    const s = this.state;
-    if (!s) throw notFitted(KIND);
-    return normalizedImportance(s.names, s.importance);
-  }
-
-  toJSON() {
-    const s = this.state;
-    if (!s) throw notFitted(KIND);
-    const { trees: _trees, ...rest } = s;
-    return { kind: KIND, params: this.params, state: { ...rest, pack: packTrees(this.trees) } as unknown };
-  }
-
   static restore(params: Params, state: GbmClassifierState): GradientBoostingClassifier {
-    const model = new GradientBoostingClassifier(params);
-    const { trees, pack, ...rest } = state;
-    model.state = rest;
-    model.trees = pack ? unpackTrees(pack).trees : (trees ?? []).map(treeFromJSON);
-    return model;
+    return new GradientBoostingClassifier(params).restoreTrees(state);
   }
+}
+
+/** A classification loss as a boosting objective: each round's probabilities from all score columns, then one tree per column on them. */
+function classObjective(loss: ClassBoostingLoss, y: Float64Array, w: Float64Array | undefined, K: number): BoostObjective {
+  const W = loss.width;
+  const rawRows = new Float64Array(y.length * W);
+  let proba: Float64Array = new Float64Array(0);
+  return {
+    width: W,
+    baseline: loss.baseline(classPrior(y, w, K)),
+    beginRound(raw) {
+      proba = loss.proba(interleave(raw, rawRows));
+    },
+    gradients: (c, _raw, grad, hess) => loss.gradients(y, proba, W === 1 ? 1 : c, w, grad, hess),
+  };
 }
 
 /** Column arrays -> one row-major array (into `out`). */

@@ -62,6 +62,7 @@ export const knnClassifierFactory: ClassifierFactory = {
   kind: 'knn',
   defaults,
   space: knnFactory.space,
+  sampleWeights: false,
   create: (params) => new KNeighborsClassifier(resolveParams('knn', defaults, params, knnFactory.space)),
   fromJSON: (json) => new KNeighborsClassifier(resolveParams('knn', defaults, json.params)).restore(json.state as KnnState & { classes?: number }),
 };

@@ -140,6 +140,7 @@ export const knnFactory: LearnerFactory = {
     k: { type: 'randint', low: 1, high: 50 },
     weights: { type: 'choice', values: ['uniform', 'distance'] },
   },
+  sampleWeights: false,
   create: (params) => new KNearestNeighbors(resolveParams(KIND, defaults, params, knnFactory.space)),
   fromJSON: (json) => new KNearestNeighbors(resolveParams(KIND, defaults, json.params)).restore(json.state as KnnState),
 };

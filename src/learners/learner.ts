@@ -47,6 +47,8 @@ export interface LearnerFactory {
   space: Record<string, SearchDomain>;
   /** The parameter that scales cost (boosting rounds, trees, epochs), for successive halving. */
   budgetParam?: string;
+  /** false: fit ignores FitOptions.sampleWeight (k-NN, like scikit-learn's, has no sample weights). */
+  sampleWeights?: boolean;
   create(params: Partial<Params>): Learner;
   fromJSON(json: { kind: string; params: Params; state: unknown }): Learner;
 }

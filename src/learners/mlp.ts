@@ -17,82 +17,44 @@ import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, r
 
 const KIND = 'mlp';
 
-interface MlpState {
+/** What both MLPs (regressor and classifier) save besides their head's own fields. */
+export interface MlpCommonState {
   encoder: StandardEncoderState;
   features: number;
-  yMean: number;
-  yScale: number;
   sizes: number[];
   weights: LayerWeights[];
   epochs: number;
   stoppedEarly: boolean;
-  /** Mean training loss (standardized target, with the L2 term) and validation loss per epoch. */
+  /** Mean training loss (with the L2 term) and validation loss per epoch. */
   trainLoss: number[];
   validationLoss: number[];
 }
 
-export class MlpRegressor implements Learner {
+interface MlpState extends MlpCommonState {
+  /** The target's standardization: the network predicts (y - yMean) / yScale. */
+  yMean: number;
+  yScale: number;
+}
+
+/** A fitted network and what its learner keeps of the fit. */
+interface FittedNetwork {
+  encoder: StandardEncoderState;
+  features: number;
+  sizes: number[];
+  result: ReturnType<typeof trainNetwork>;
+}
+
+/**
+ * The MLP learners' shared part: the fit (validation split, standardized inputs, a network of
+ * `outputs` linear outputs trained by `trainNetwork`), the forward pass, save and restore.
+ */
+export abstract class MlpModel<S extends MlpCommonState> {
   readonly kind = KIND;
-  private state?: MlpState;
-  private network?: Network;
+  protected state?: S;
+  protected network?: Network;
 
   constructor(readonly params: Params) {
     validateMlpParams(KIND, params);
-  }
-
-  fit(X: Matrix, y: Float64Array, options: FitOptions): void {
-    checkFitInputs(KIND, X, y, options);
-    const tf = tfjs();
-    const p = this.params;
-    const rng = new Random(options.seed);
-    const activation = p.activation as Activation;
-    let valX = options.validation?.X;
-    let valY = options.validation?.y;
-    let w = options.sampleWeight;
-    if (!valX && (p.validation_fraction as number) > 0 && X.rows >= 10) {
-      ({ X, y, weight: w, valX, valY } = holdOutValidation(X, y, w, p.validation_fraction as number, rng));
-    }
-    const encoder = StandardEncoder.fit(X);
-    const train = encoder.transform(X);
-    let yMean = 0;
-    for (let i = 0; i < y.length; i++) yMean += y[i];
-    // (The target's scaling ignores weights: it only conditions the optimization.)
-    yMean /= y.length;
-    let yVar = 0;
-    for (let i = 0; i < y.length; i++) yVar += (y[i] - yMean) ** 2;
-    const yScale = Math.sqrt(yVar / y.length) || 1;
-    const yStd = new Float32Array(y.length);
-    for (let i = 0; i < y.length; i++) yStd[i] = (y[i] - yMean) / yScale;
-
-    const sizes = [train.width, ...Array.from({ length: p.hidden_layers as number }, () => p.hidden_units as number), 1];
-    this.disposeNetwork();
-    const network = Network.create(sizes, activation, rng.fork('init'));
-    this.network = network;
-    const val = valX ? encoder.transform(valX) : undefined;
-    const { epochs, stoppedEarly, trainCurve, validationCurve } = trainNetwork({
-      network,
-      params: p,
-      rng,
-      deadlineMs: options.deadlineMs,
-      train,
-      targets: yStd,
-      targetWidth: 1,
-      weight: w,
-      validation: val ? { rows: val, targets: Float32Array.from(valY!, (v) => (v - yMean) / yScale) } : undefined,
-      lossAndGradient: (x, y, alpha, weight) => network.lossAndGradient(x, tfjs().reshape(y, [-1]) as TF.Tensor1D, alpha, weight),
-    });
-    this.state = {
-      encoder: encoder.toJSON(),
-      features: X.columns.length,
-      yMean,
-      yScale,
-      sizes,
-      weights: [],
-      epochs,
-      stoppedEarly,
-      trainLoss: trainCurve,
-      validationLoss: validationCurve,
-    };
   }
 
   get epochs(): number {
@@ -107,17 +69,59 @@ export class MlpRegressor implements Learner {
     return { trainLoss: this.state?.trainLoss ?? [], validationLoss: this.state?.validationLoss ?? [] };
   }
 
-  predict(X: Matrix): Float64Array {
+  /**
+   * Trains a fresh network on X (less a validation fraction unless options give a validation set).
+   * `targets` maps the training and validation targets to the network's row-major outputs.
+   */
+  protected fitNetwork(
+    X: Matrix,
+    y: Float64Array,
+    options: FitOptions,
+    outputs: number,
+    targets: (y: Float64Array, valY: Float64Array | undefined) => { train: Float32Array; validation?: Float32Array },
+    lossAndGradient: (network: Network) => NetworkTraining['lossAndGradient'],
+  ): FittedNetwork {
+    const p = this.params;
+    const rng = new Random(options.seed);
+    let valX = options.validation?.X;
+    let valY = options.validation?.y;
+    let w = options.sampleWeight;
+    if (!valX && (p.validation_fraction as number) > 0 && X.rows >= 10) {
+      ({ X, y, weight: w, valX, valY } = holdOutValidation(X, y, w, p.validation_fraction as number, rng));
+    }
+    const encoder = StandardEncoder.fit(X);
+    const train = encoder.transform(X);
+    const t = targets(y, valY);
+    const sizes = [train.width, ...Array.from({ length: p.hidden_layers as number }, () => p.hidden_units as number), outputs];
+    this.disposeNetwork();
+    const network = Network.create(sizes, p.activation as Activation, rng.fork('init'));
+    this.network = network;
+    const val = valX ? encoder.transform(valX) : undefined;
+    const result = trainNetwork({
+      network,
+      params: p,
+      rng,
+      deadlineMs: options.deadlineMs,
+      train,
+      targets: t.train,
+      targetWidth: outputs,
+      weight: w,
+      validation: val ? { rows: val, targets: t.validation! } : undefined,
+      lossAndGradient: lossAndGradient(network),
+    });
+    return { encoder: encoder.toJSON(), features: X.columns.length, sizes, result };
+  }
+
+  /** The network's linear outputs on X, row-major. */
+  protected forward(X: Matrix): { state: S; outputs: Float32Array } {
     const s = this.state;
     const network = this.network;
     if (!s || !network) throw notFitted(KIND);
     checkPredictInputs(KIND, X, s.features);
     const dense = StandardEncoder.fromJSON(s.encoder).transform(X);
     const tf = tfjs();
-    const raw = tf.tidy(() => network.predict(tf.tensor2d(toFloat32(dense), [dense.rows, dense.width])).dataSync());
-    const out = new Float64Array(X.rows);
-    for (let i = 0; i < out.length; i++) out[i] = raw[i] * s.yScale + s.yMean;
-    return out;
+    const outputs = tf.tidy(() => network.outputs(tf.tensor2d(toFloat32(dense), [dense.rows, dense.width])).dataSync() as Float32Array);
+    return { state: s, outputs };
   }
 
   toJSON() {
@@ -127,7 +131,7 @@ export class MlpRegressor implements Learner {
     return { kind: KIND, params: this.params, state: { ...s, weights } as unknown };
   }
 
-  restore(state: MlpState): this {
+  restore(state: S): this {
     const sizes = state.sizes;
     if (!Array.isArray(state.weights) || state.weights.length !== sizes.length - 1) throw new UserError(`${KIND}: corrupt saved model: expected ${sizes.length - 1} layers`);
     state.weights.forEach((w, i) => {
@@ -148,6 +152,53 @@ export class MlpRegressor implements Learner {
   private disposeNetwork(): void {
     this.network?.dispose();
     this.network = undefined;
+  }
+}
+
+export class MlpRegressor extends MlpModel<MlpState> implements Learner {
+  fit(X: Matrix, y: Float64Array, options: FitOptions): void {
+    checkFitInputs(KIND, X, y, options);
+    let yMean = 0;
+    let yScale = 1;
+    const fitted = this.fitNetwork(
+      X,
+      y,
+      options,
+      1,
+      (y, valY) => {
+        yMean = 0;
+        for (let i = 0; i < y.length; i++) yMean += y[i];
+        // (The target's scaling ignores weights: it only conditions the optimization.)
+        yMean /= y.length;
+        let yVar = 0;
+        for (let i = 0; i < y.length; i++) yVar += (y[i] - yMean) ** 2;
+        yScale = Math.sqrt(yVar / y.length) || 1;
+        const train = new Float32Array(y.length);
+        for (let i = 0; i < y.length; i++) train[i] = (y[i] - yMean) / yScale;
+        return { train, validation: valY ? Float32Array.from(valY, (v) => (v - yMean) / yScale) : undefined };
+      },
+      (network) => (x, y, alpha, weight) => network.lossAndGradient(x, tfjs().reshape(y, [-1]) as TF.Tensor1D, alpha, weight),
+    );
+    const { result } = fitted;
+    this.state = {
+      encoder: fitted.encoder,
+      features: fitted.features,
+      yMean,
+      yScale,
+      sizes: fitted.sizes,
+      weights: [],
+      epochs: result.epochs,
+      stoppedEarly: result.stoppedEarly,
+      trainLoss: result.trainCurve,
+      validationLoss: result.validationCurve,
+    };
+  }
+
+  predict(X: Matrix): Float64Array {
+    const { state: s, outputs: raw } = this.forward(X);
+    const out = new Float64Array(X.rows);
+    for (let i = 0; i < out.length; i++) out[i] = raw[i] * s.yScale + s.yMean;
+    return out;
   }
 }
 

@@ -19,14 +19,17 @@ import type { RoundRecord } from '../../distributed/rounds.js';
 import { eventPart, inGroups, openEventDataset, partFilter, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
 import { makeBatch } from './batch.js';
 import { Network, paramCount, type NetSpec, type Standardizer } from './network.js';
-import { batchGradients, dropoutSeedOf, fingerprintOf, freshModel, validationFigures, type EpochRecord, type TrainOptions, type TrainState } from './train.js';
+import { batchGradients, dropoutSeedOf, fingerprintOf, freshModel, validationFigures, type EpochRecord, type ModelState, type Split, type TrainOptions, type TrainState } from './train.js';
+import type { ParticlesConfig } from './config.js';
 
-interface ParticlesReplicaSpec {
+export interface ParticlesReplicaSpec {
   net: NetSpec;
   baseline?: NetSpec;
   norm: Record<keyof Standardizer, number[]>;
   maxParticles: number;
   shuffleBuffer: number;
+  /** Decoded events a replica keeps for its epochs after the first (data.cache_mb), as the single-process loop does. */
+  cacheBytes?: number;
   /** The split's seed and fractions: a replica keeps its shards' training events only. */
   splitSeed: number;
   fractions: { validation: number; test: number };
@@ -79,7 +82,7 @@ export const particlesReplicas: ReplicaFamily = {
     const s = spec as ParticlesReplicaSpec;
     const list = JSON.parse(new TextDecoder().decode(shard)) as ShardList;
     if (list.format !== SHARD_FORMAT) throw new Error(`not a particles shard list (format ${String(list.format)})`);
-    const ds = await openEventDataset(list.files);
+    const ds = await openEventDataset(list.files, { cacheBytes: s.cacheBytes });
     ds.shards.forEach((sh, i) => {
       if (sh.rows !== list.rows[i]) throw new UserError(`${sh.path}: expected ${list.rows[i]} events, as the driver saw, got ${sh.rows}: every worker must see the same files`);
     });
@@ -152,6 +155,25 @@ export interface DistributedParticles {
   executor: string;
 }
 
+/** What a replica trainer is built from (the job's spec): the networks, the standardizer, the reader's settings. */
+export function replicaSpecOf(config: ParticlesConfig, split: Split, fresh: ModelState): ParticlesReplicaSpec {
+  return {
+    net: fresh.spec,
+    baseline: fresh.baselineSpec,
+    norm: { hlfMean: Array.from(fresh.norm.hlfMean), hlfStd: Array.from(fresh.norm.hlfStd), particleMean: Array.from(fresh.norm.particleMean), particleStd: Array.from(fresh.norm.particleStd) },
+    maxParticles: fresh.maxParticles,
+    shuffleBuffer: config.data.shuffle_buffer,
+    cacheBytes: config.data.cache_mb * 2 ** 20,
+    splitSeed: config.seed,
+    fractions: split.fractions,
+  };
+}
+
+/** A replica's shard input: its files (absolute paths) and their row counts, never events. */
+export function shardListBlob(shards: { path: string; rows: number }[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ format: SHARD_FORMAT, files: shards.map((sh) => resolve(sh.path)), rows: shards.map((sh) => sh.rows) } satisfies ShardList));
+}
+
 /** trainParticles on N replicas (local threads or `sciml worker` processes), each streaming its own shards. */
 export async function trainParticlesDistributed(o: TrainOptions & { distribution: ParticlesDistribution }): Promise<DistributedParticles> {
   const { config, split, log, distribution: how } = o;
@@ -162,17 +184,9 @@ export async function trainParticlesDistributed(o: TrainOptions & { distribution
   }
   const seed = config.seed;
   const fresh = await freshModel(config, split);
-  const spec: ParticlesReplicaSpec = {
-    net: fresh.spec,
-    baseline: fresh.baselineSpec,
-    norm: { hlfMean: Array.from(fresh.norm.hlfMean), hlfStd: Array.from(fresh.norm.hlfStd), particleMean: Array.from(fresh.norm.particleMean), particleStd: Array.from(fresh.norm.particleStd) },
-    maxParticles: fresh.maxParticles,
-    shuffleBuffer: config.data.shuffle_buffer,
-    splitSeed: seed,
-    fractions: split.fractions,
-  };
+  const spec = replicaSpecOf(config, split, fresh);
   const mine = Array.from({ length: replicas }, (_, r) => replicaShards(shards.length, r, replicas).map((i) => shards[i]));
-  const blobs = mine.map((list) => new TextEncoder().encode(JSON.stringify({ format: SHARD_FORMAT, files: list.map((sh) => resolve(sh.path)), rows: list.map((sh) => sh.rows) } satisfies ShardList)));
+  const blobs = mine.map(shardListBlob);
   const shardExamples = mine.map((list) => list.reduce((n, sh) => n + trainEventsOf(basename(sh.path), sh.rows, seed, split.fractions), 0));
   const nMain = fresh.params.length;
   const net = new Network(fresh.spec, fresh.norm, fresh.params);

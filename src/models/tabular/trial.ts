@@ -26,7 +26,8 @@ import { clampInPlace, ensureBackendFor, predictOriginal } from '../automl/trial
 import type { Learner, Matrix, Params } from '../../learners/learner.js';
 import { saveTabularModel } from './model-io.js';
 import { LEARNERS } from '../../learners/registry.js';
-import { Booster, GradientBoosting } from '../../learners/gbm.js';
+import { Booster } from '../../learners/booster.js';
+import { GradientBoosting, regressionObjective } from '../../learners/gbm.js';
 import { Forest } from '../../learners/forest.js';
 import { LOSSES } from '../../learners/losses.js';
 import { takeRows, takeValues } from '../../learners/preprocess.js';
@@ -127,19 +128,19 @@ async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint
   const state = saved?.state ?? freshState('gbm', fingerprint);
   const startedAt = state.done;
   const booster = saved
-    ? Booster.resume(params, inputs.X, inputs.y, undefined, seed, {
+    ? Booster.resume('gbm', params, inputs.X, regressionObjective(params, inputs.y, undefined), seed, {
         trees: saved.trees,
         rng: saved.state.rng!,
         raw: saved.file.array<Float64Array>('raw'),
         index: saved.file.array<Int32Array>('index'),
         importance: saved.file.array<Float64Array>('importance'),
       })
-    : Booster.start(params, inputs.X, inputs.y, undefined, seed, new Random(seed));
-  const valRaw = saved ? saved.file.array<Float64Array>('validation_raw') : new Float64Array(inputs.Xval.rows).fill(booster.baseline);
+    : Booster.start(params, inputs.X, regressionObjective(params, inputs.y, undefined), seed, new Random(seed));
+  const valRaw = saved ? saved.file.array<Float64Array>('validation_raw') : new Float64Array(inputs.Xval.rows).fill(booster.baseline[0]);
   const link = LOSSES[params.loss as string].inverseLink;
   let unsaved: FlatTree[] = [];
   while (booster.rounds < options.budget) {
-    const tree = booster.grow();
+    const [tree] = booster.grow();
     unsaved.push(tree);
     addTreePrediction(tree, inputs.Xval, valRaw);
     const round = booster.rounds;
