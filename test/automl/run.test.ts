@@ -94,7 +94,9 @@ test('--max-trials runs reproduce exactly; predict on the saved model reproduces
 
 test('the time limit holds on a small budget, and the run directory is complete', () => {
   const limit = 15;
-  const r = sciml(['automl', data, '--target', 'y', '--time-limit', String(limit), '--workers', '2', '--out', join(dir, 'run-timed')]);
+  // bagged: the whole budget goes to the search (a compact deploy reserves part of it for the refit,
+  // test/automl/refit-budget.test.ts checks that accounting on a fake clock)
+  const r = sciml(['automl', data, '--target', 'y', '--time-limit', String(limit), '--workers', '2', '--deploy', 'bagged', '--out', join(dir, 'run-timed')]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(r.seconds < limit + 3, `took ${r.seconds.toFixed(1)} s for a ${limit} s limit`);
   assert.match(r.stdout, /rank\s+model\s+cv_rmse\s+holdout_rmse/);

@@ -29,7 +29,8 @@ test('local executor: a job killed at its deadline leaves no scratch folder behi
       const ex = new LocalExecutor({ jobs, slots: 1, isolation });
       const note = join(dir, `${isolation}.txt`);
       try {
-        const killed = await ex.submit({ kind: 'probe', id: 'spin', payload: { ...payload, scratch_note: note }, deadlineMs: Date.now() + 300 });
+        // The deadline leaves a loaded machine time to start the worker thread (the job writes the note first thing).
+        const killed = await ex.submit({ kind: 'probe', id: 'spin', payload: { ...payload, scratch_note: note }, deadlineMs: Date.now() + 1500 });
         assert.equal(killed.status, 'killed');
         const scratch = readFileSync(note, 'utf8');
         assert.match(scratch, /sciml-job-/);
