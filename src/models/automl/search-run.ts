@@ -67,8 +67,8 @@ export interface SearchSettings {
   tryLog: boolean;
   /** Date.now() ms: no trial starts after this, running ones stop early. */
   searchDeadlineMs: number;
-  /** Milliseconds before searchDeadlineMs the search ends, given the fit times of the trials kept as ensemble candidates so far (the compact refit's time). */
-  refitReserveMs?: (candidateFitSeconds: number[]) => number;
+  /** Milliseconds before searchDeadlineMs the search ends, given the trials kept as ensemble candidates so far (the compact refit's time). */
+  refitReserveMs?: (candidates: TrialRecord[]) => number;
   /** Date.now() ms: running trials are killed. */
   hardDeadlineMs: number;
   startMs: number;
@@ -127,8 +127,7 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
   // The search deadline moves earlier as candidates whose refit must fit in the budget finish.
   const searchDeadline = () => {
     if (!settings.refitReserveMs) return settings.searchDeadlineMs;
-    const fits = records.filter((r) => saved.has(r.id)).map((r) => r.fit_time_s);
-    return settings.searchDeadlineMs - settings.refitReserveMs(fits);
+    return settings.searchDeadlineMs - settings.refitReserveMs(records.filter((r) => saved.has(r.id)));
   };
 
   let lastRan = '';

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskContext, TaskOutcome } from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
-import type { Matrix } from '../../learners/learner.js';
+import type { LearnerFactory, Matrix } from '../../learners/learner.js';
 import type { AutomlConfig } from './config.js';
 import { buildEnsembles, memberName, type Candidate, type EnsembleChoice } from './choose.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
@@ -18,12 +18,12 @@ import { combine } from './model.js';
 import { saveModel, trialLine, writeClassPredictions, writePredictions } from './outputs.js';
 import { readInputs } from '../../tabular/prepare.js';
 import { prepare } from './prepare.js';
-import { searchModels } from './search-run.js';
+import { searchModels, type TrialRecord } from './search-run.js';
 import { logCandidate } from '../../tabular/target.js';
 import { predictMember } from './trial.js';
 import { ensureBackendFor, readMemberFile, readMemberHead, writeMemberFile, type SavedMember, type TrialData } from './trial-common.js';
 import { refitMember } from './refit.js';
-import { refitReserveSeconds, refitWithinDeadline } from './refit-budget.js';
+import { refitEstimateSeconds, refitReserveSeconds, refitWithinDeadline, trialTimes } from './refit-budget.js';
 import type { ModelFile } from './model.js';
 import type { Prepared } from '../../tabular/prepare.js';
 import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
@@ -79,7 +79,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
   const compact = config.ensemble.deploy === 'compact';
   // The refit may take at most half the budget from the search; past that it keeps some members bagged.
-  const refitReserveMs = compact ? (fits: number[]) => 1000 * refitReserveSeconds(fits, config.search.folds, 0.5 * config.search.time_limit_s) : undefined;
+  const refitReserveMs = compact ? (candidates: TrialRecord[]) => 1000 * refitReserveSeconds(candidates.map((r) => trialTimes(r, registry)), config.search.folds, 0.5 * config.search.time_limit_s) : undefined;
   let executor: Executor | undefined;
   try {
     const remote = config.execution.executor !== 'local';
@@ -157,7 +157,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     const deploy = config.ensemble.deploy;
     // The refit ends in time for the outputs, the footprint and the report (half the reserve).
     const refitDeadlineMs = startMs + timeLimitMs - reserveMs / 2;
-    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds, refitDeadlineMs)) : { test: best.test, seconds: 0, refitted: [] };
+    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds, refitDeadlineMs, registry)) : { test: best.test, seconds: 0, refitted: [], estimates: {}, measured: {} };
     const kept = deployed.refitted.filter((r) => !r).length;
     if (kept > 0) ctx.log.warn(`deploy compact: ${kept} of ${deployed.refitted.length} members kept their fold models (their refit would not end within search.time_limit_s)`);
     const finalMetrics = deploy === 'compact' ? scoreAll(prep.ytest, deployed.test) : baggedMetrics;
@@ -213,7 +213,7 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       baseline: baselineMetrics,
       deploy,
       // The final model with every fold model kept (the model that was cross-validated), for comparison.
-      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds, refitted_members: model.members.filter((_, j) => deployed.refitted[j]).map((m) => m.name), bagged_members: model.members.filter((_, j) => !deployed.refitted[j]).map((m) => m.name) } : {}),
+      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds, refitted_members: model.members.filter((_, j) => deployed.refitted[j]).map((m) => m.name), bagged_members: model.members.filter((_, j) => !deployed.refitted[j]).map((m) => m.name), refit_member_s: { estimated: deployed.estimates, measured: deployed.measured } } : {}),
       metric,
       final_model: best.name,
       baseline_model: bestSingle.name,
@@ -263,21 +263,27 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
  * refit, write, predict the holdout) while each refit's estimate ends before `deadlineMs`; a member
  * that would not keeps its fold models. Returns the final model's holdout predictions.
  */
-async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number, deadlineMs: number): Promise<{ test: Float64Array; seconds: number; refitted: boolean[] }> {
+async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number, deadlineMs: number, registry: Record<string, LearnerFactory>): Promise<{ test: Float64Array; seconds: number; refitted: boolean[]; estimates: Record<string, number>; measured: Record<string, number> }> {
   const t0 = performance.now();
   const K = prep.problem.classes?.length;
   const data = { X: prep.X, y: prep.y, k, ...(K !== undefined ? { classes: K, sampleWeight: prep.sampleWeight } : {}) };
   const chosen = best.members.map((m) => candidates[m]);
+  const times = chosen.map((c) => trialTimes(c.record, registry));
+  const names = model.members.map((m) => m.name);
   // A member kept bagged predicts as in the search (the mean of its fold models).
   const preds: Float64Array[] = chosen.map((c) => c.test);
-  const refitted = await refitWithinDeadline(chosen.map((c) => ({ fitSeconds: c.record.fit_time_s })), k, deadlineMs, Date.now, async (j) => {
+  const measured: Record<string, number> = {};
+  const refitted = await refitWithinDeadline(times, k, deadlineMs, Date.now, async (j) => {
+    const t1 = performance.now();
     const path = join(modelDir, model.members[j].file);
     const member = await refitMember(readMemberHead(path), data, chosen[j].record.seed);
     writeMemberFile(path, member);
     preds[j] = predictMember(member, prep.Xtest);
+    measured[names[j]] = (performance.now() - t1) / 1000;
   });
-  const test = combine(model.final, preds, model.members.map((m) => m.name), prep.Xtest, prep.clampMin, best.stacker, K);
-  return { test, seconds: (performance.now() - t0) / 1000, refitted };
+  const test = combine(model.final, preds, names, prep.Xtest, prep.clampMin, best.stacker, K);
+  const estimates = Object.fromEntries(names.map((name, j) => [name, refitEstimateSeconds(times[j], k)]));
+  return { test, seconds: (performance.now() - t0) / 1000, refitted, estimates, measured };
 }
 
 function classCounts(y: Float64Array, classes: string[]): Record<string, number> {

@@ -108,19 +108,18 @@ export function readTrainState(path: string): TrainState | undefined {
 }
 
 /** Inputs of a batch as tensors (particles omitted for HLF-only networks). */
-export function batchTensors(net: Network, b: Batch): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null } {
-  const hlf = tf.tensor2d(b.hlf, [b.n, b.hlf.length / b.n]);
-  const particles = net.spec.inputs === 'hlf' ? null : tf.tensor3d(b.particles, [b.n, b.T, b.particles.length / (b.n * b.T)]);
-  return { hlf, particles };
+/** A batch's standardized inputs and particle mask as tensors. */
+export function batchTensors(net: Network, b: Batch): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
+  return net.prepareArrays(b.hlf, net.spec.inputs === 'hlf' ? null : b.particles, b.n, b.T);
 }
 
 /** The gradient of the batch's mean cross-entropy (at the network's current weights) and its summed cross-entropy. */
 export function batchGradients(net: Network, b: Batch, dropoutSeed: number): { lossSum: number; grads: Float32Array } {
   let lossSum = 0;
   const grads = tf.tidy(() => {
-    const { hlf, particles } = batchTensors(net, b);
+    const { hlf, particles, mask } = batchTensors(net, b);
     const onehot = tf.oneHot(tf.tensor1d(b.labels, 'int32'), N_CLASSES);
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(onehot, net.logits(hlf, particles, dropoutSeed)) as tf.Scalar, net.variables);
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(onehot, net.logitsPrepared(hlf, particles, mask, dropoutSeed)) as tf.Scalar, net.variables);
     lossSum = (value.dataSync()[0] as number) * b.n;
     return net.flatGradients(grads);
   });
@@ -143,8 +142,8 @@ export function dropoutSeedOf(seed: number, epoch: number, step: number, replica
 /** Softmax probabilities (n x 3, row-major) of a batch. */
 export function predictBatch(net: Network, b: Batch): Float32Array {
   return tf.tidy(() => {
-    const { hlf, particles } = batchTensors(net, b);
-    return tf.softmax(net.logits(hlf, particles)).dataSync() as Float32Array;
+    const { hlf, particles, mask } = batchTensors(net, b);
+    return tf.softmax(net.logitsPrepared(hlf, particles, mask)).dataSync() as Float32Array;
   });
 }
 
