@@ -10,28 +10,20 @@ import { classBoostingLoss, type ClassBoostingLoss } from './class-losses.js';
 import { Booster, boostRounds, earlyStoppingData, validateBoostingParams, type BoostObjective } from './booster.js';
 import { gbmFactory } from './gbm.js';
 import { addTreesPrediction, type TreeJSON } from './tree.js';
-import { TreeEnsemble } from './tree-ensemble.js';
-import type { TreePack } from './tree-pack.js';
+import { TreeEnsemble, type BoostedState } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
 const KIND = 'gbm';
 
 const { loss: _loss, ...defaults } = gbmFactory.defaults;
 
-interface GbmClassifierState {
-  features: number;
-  names: string[];
+interface GbmClassifierState extends BoostedState {
   classes: number;
   /** Raw score columns: 1 (binary) or K. */
   width: number;
   baseline: number[];
   /** Round-major: round r, score column c at r * width + c (models saved before format 2; read only). */
   trees?: TreeJSON[];
-  /** The same trees, packed (tree-pack.ts). */
-  pack?: TreePack;
-  importance: number[];
-  validationLoss?: number[];
-  stoppedEarly: boolean;
 }
 
 export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState> implements Classifier {

@@ -9,8 +9,7 @@ import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './lear
 import { Booster, boostRounds, earlyStoppingData, validateBoostingParams, type BoostObjective } from './booster.js';
 import { LOSSES, weightedMedian } from './losses.js';
 import { addTreesPrediction, type TreeJSON } from './tree.js';
-import type { TreePack } from './tree-pack.js';
-import { TreeEnsemble } from './tree-ensemble.js';
+import { TreeEnsemble, type BoostedState } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
 const KIND = 'gbm';
@@ -38,17 +37,10 @@ const defaults: Params = {
   categorical_splits: true,
 };
 
-interface GbmState {
-  features: number;
-  names: string[];
+interface GbmState extends BoostedState {
   baseline: number;
   /** Models saved before format 2: one TreeJSON per tree (read only). */
   trees?: TreeJSON[];
-  pack?: TreePack;
-  importance: number[];
-  /** Validation loss after each kept round (when early stopping ran). */
-  validationLoss?: number[];
-  stoppedEarly: boolean;
 }
 
 export class GradientBoosting extends TreeEnsemble<GbmState> implements Learner {

@@ -36,18 +36,7 @@ class MlpClassifier extends MlpModel<MlpClassifierState> implements Classifier {
       (y, valY) => ({ train: oneHot(y, K), validation: valY ? oneHot(valY, K) : undefined }),
       (network) => (x, yb, alpha, weight) => network.softmaxLossAndGradient(x, yb, alpha, weight),
     );
-    const { result } = fitted;
-    this.state = {
-      encoder: fitted.encoder,
-      features: fitted.features,
-      classes: K,
-      sizes: fitted.sizes,
-      weights: [],
-      epochs: result.epochs,
-      stoppedEarly: result.stoppedEarly,
-      trainLoss: result.trainCurve,
-      validationLoss: result.validationCurve,
-    };
+    this.state = { ...fitted.inputs, classes: K, ...fitted.network };
   }
 
   predictProba(X: Matrix): Float64Array {

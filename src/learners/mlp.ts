@@ -36,12 +36,10 @@ interface MlpState extends MlpCommonState {
   yScale: number;
 }
 
-/** A fitted network and what its learner keeps of the fit. */
+/** What a learner keeps of a fit: its inputs' encoding, and the network's shape and training curves (weights are filled in on save). */
 interface FittedNetwork {
-  encoder: StandardEncoderState;
-  features: number;
-  sizes: number[];
-  result: ReturnType<typeof trainNetwork>;
+  inputs: Pick<MlpCommonState, 'encoder' | 'features'>;
+  network: Omit<MlpCommonState, 'encoder' | 'features'>;
 }
 
 /**
@@ -109,7 +107,10 @@ export abstract class MlpModel<S extends MlpCommonState> {
       validation: val ? { rows: val, targets: t.validation! } : undefined,
       lossAndGradient: lossAndGradient(network),
     });
-    return { encoder: encoder.toJSON(), features: X.columns.length, sizes, result };
+    return {
+      inputs: { encoder: encoder.toJSON(), features: X.columns.length },
+      network: { sizes, weights: [], epochs: result.epochs, stoppedEarly: result.stoppedEarly, trainLoss: result.trainCurve, validationLoss: result.validationCurve },
+    };
   }
 
   /** The network's linear outputs on X, row-major. */
@@ -179,19 +180,7 @@ export class MlpRegressor extends MlpModel<MlpState> implements Learner {
       },
       (network) => (x, y, alpha, weight) => network.lossAndGradient(x, tfjs().reshape(y, [-1]) as TF.Tensor1D, alpha, weight),
     );
-    const { result } = fitted;
-    this.state = {
-      encoder: fitted.encoder,
-      features: fitted.features,
-      yMean,
-      yScale,
-      sizes: fitted.sizes,
-      weights: [],
-      epochs: result.epochs,
-      stoppedEarly: result.stoppedEarly,
-      trainLoss: result.trainCurve,
-      validationLoss: result.validationCurve,
-    };
+    this.state = { ...fitted.inputs, yMean, yScale, ...fitted.network };
   }
 
   predict(X: Matrix): Float64Array {

@@ -201,6 +201,21 @@ export class SplitFinder {
       order[b + 1] = v;
     }
     const before = this.bestScore;
+    const bestPrefix = this.scanPrefixes(f, hist, off, nb, order, T, node, params, true);
+    if (this.bestScore > before && bestPrefix > 0) this.bestCatBins = order.slice(0, bestPrefix);
+  }
+
+  /** Every threshold between occupied bins, with missing values tried on each side. */
+  private scanBest(f: number, hist: Float64Array, off: number, nb: number, occ: Int32Array, T: number, node: SplitNode, params: GrowParams): void {
+    this.scanPrefixes(f, hist, off, nb, occ, T, node, params, false);
+  }
+
+  /**
+   * Tries each proper prefix of bins[0..T) as the left side, missing values on either side, then
+   * missing values alone on the right; returns the length of the prefix that last improved the
+   * best split (-1: none). A categorical split's bin field is unused (its categories go left).
+   */
+  private scanPrefixes(f: number, hist: Float64Array, off: number, nb: number, bins: Int32Array, T: number, node: SplitNode, params: GrowParams, categorical: boolean): number {
     const ms = off + nb * 3;
     const Gm = hist[ms];
     const Hm = hist[ms + 1];
@@ -210,43 +225,24 @@ export class SplitFinder {
     let CL = 0;
     let bestPrefix = -1;
     for (let t = 0; t < T - 1; t++) {
-      const s = off + order[t] * 3;
-      GL += hist[s];
-      HL += hist[s + 1];
-      CL += hist[s + 2];
-      const score = this.bestScore;
-      this.consider(f, 0, false, GL, HL, CL, node, params);
-      if (Cm > 0) this.consider(f, 0, true, GL + Gm, HL + Hm, CL + Cm, node, params);
-      if (this.bestScore > score) bestPrefix = t + 1;
-    }
-    if (Cm > 0 && T > 0) {
-      const score = this.bestScore;
-      this.consider(f, 0, false, node.G - Gm, node.H - Hm, node.C - Cm, node, params);
-      if (this.bestScore > score) bestPrefix = T;
-    }
-    if (this.bestScore > before && bestPrefix > 0) this.bestCatBins = order.slice(0, bestPrefix);
-  }
-
-  /** Every threshold between occupied bins, with missing values tried on each side. */
-  private scanBest(f: number, hist: Float64Array, off: number, nb: number, occ: Int32Array, T: number, node: SplitNode, params: GrowParams): void {
-    const ms = off + nb * 3;
-    const Gm = hist[ms];
-    const Hm = hist[ms + 1];
-    const Cm = hist[ms + 2];
-    let GL = 0;
-    let HL = 0;
-    let CL = 0;
-    for (let t = 0; t < T - 1; t++) {
-      const b = occ[t];
+      const b = bins[t];
       const s = off + b * 3;
       GL += hist[s];
       HL += hist[s + 1];
       CL += hist[s + 2];
-      this.consider(f, b, false, GL, HL, CL, node, params);
-      if (Cm > 0) this.consider(f, b, true, GL + Gm, HL + Hm, CL + Cm, node, params);
+      const score = this.bestScore;
+      const bin = categorical ? 0 : b;
+      this.consider(f, bin, false, GL, HL, CL, node, params);
+      if (Cm > 0) this.consider(f, bin, true, GL + Gm, HL + Hm, CL + Cm, node, params);
+      if (this.bestScore > score) bestPrefix = t + 1;
     }
     // Missing values alone on the right.
-    if (Cm > 0 && T > 0) this.consider(f, nb - 1, false, node.G - Gm, node.H - Hm, node.C - Cm, node, params);
+    if (Cm > 0 && T > 0) {
+      const score = this.bestScore;
+      this.consider(f, categorical ? 0 : nb - 1, false, node.G - Gm, node.H - Hm, node.C - Cm, node, params);
+      if (this.bestScore > score) bestPrefix = T;
+    }
+    return bestPrefix;
   }
 
   /** scanRandom for a small node, straight from its rows (same draws, same split). */

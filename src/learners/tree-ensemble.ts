@@ -19,6 +19,13 @@ export interface EnsembleState {
   pack?: TreePack;
 }
 
+/** A boosted ensemble's state: an ensemble's, and how early stopping went. */
+export interface BoostedState extends EnsembleState {
+  /** Validation loss after each kept round (when early stopping ran). */
+  validationLoss?: number[];
+  stoppedEarly: boolean;
+}
+
 export abstract class TreeEnsemble<S extends EnsembleState> {
   abstract readonly kind: string;
   abstract readonly params: Params;
