@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
-import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { nativeSkipReason } from '../helpers/native.js';
 import { architectureOf, denoiserSchema } from '../../src/models/denoiser/config.js';
 import { Replica } from '../../src/models/denoiser/replica.js';
 import { createAdamState } from '../../src/models/denoiser/adam.js';
@@ -16,9 +16,7 @@ import { packReplicaState, unpackReplicaState } from '../../src/distributed/stat
 import { trainReplicaHandler, type ReplicaPayload } from '../../src/distributed/replica-job.js';
 import { Random } from '../../src/runtime/random.js';
 
-const { error } = loadNativeAddon();
-if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
-const skip = error ? `native engine ${error}` : false;
+const skip = nativeSkipReason();
 
 function randomTraces(n: number, L: number, seed: number) {
   const rng = new Random(seed);

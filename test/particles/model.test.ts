@@ -53,7 +53,7 @@ test('masking: an event padded to 801 and to 100 particles gets the same probabi
   }
 });
 
-test('a batch standardized in plain JS (prepareArrays) gives the bits of the tfjs ops (prepare)', () => {
+test('a batch standardized in plain JS (prepareArrays) gives the bits of the same operations as tfjs ops', () => {
   const spec: NetSpec = { inputs: 'both', recurrent: 'gru', units: 4, dense: [3], dropout: 0 };
   const norm: Standardizer = {
     hlfMean: Float32Array.from({ length: N_HLF }, (_, k) => 0.3 * k - 1.1),
@@ -68,7 +68,13 @@ test('a batch standardized in plain JS (prepareArrays) gives the bits of the tfj
   const parts = new Float32Array(events.length * T * F);
   events.forEach((e, i) => parts.set(padded(Float32Array.from(e.particles), e.n, T), i * T * F));
   tf.tidy(() => {
-    const viaOps = net.prepare(tf.tensor2d(hlf, [events.length, N_HLF]), tf.tensor3d(parts, [events.length, T, F]));
+    const particles = tf.tensor3d(parts, [events.length, T, F]);
+    const mask = tf.cast(tf.any(tf.notEqual(particles, 0), -1), 'float32');
+    const viaOps = {
+      hlf: tf.div(tf.sub(tf.tensor2d(hlf, [events.length, N_HLF]), tf.tensor1d(norm.hlfMean)), tf.tensor1d(norm.hlfStd)),
+      mask,
+      particles: tf.mul(tf.div(tf.sub(particles, tf.tensor1d(norm.particleMean)), tf.tensor1d(norm.particleStd)), tf.expandDims(mask, -1)),
+    };
     const viaJs = net.prepareArrays(hlf, parts, events.length, T);
     assert.deepEqual(viaJs.hlf.dataSync(), viaOps.hlf.dataSync());
     assert.deepEqual(viaJs.mask!.dataSync(), viaOps.mask!.dataSync());

@@ -3,14 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
 import { checkGradients } from '../../src/runtime/gradcheck.js';
-import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { nativeSkipReason } from '../helpers/native.js';
 import { simulateEvent } from '../../src/data/particles/simulate.js';
 import { N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../src/data/particles/schema.js';
 import { initialParams, Network, type NetSpec, type Standardizer } from '../../src/models/particles/network.js';
 
-const { error } = loadNativeAddon();
-if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
-const skip = error ? `native engine ${error}` : false;
+const skip = nativeSkipReason();
 const F = N_PARTICLE_FEATURES;
 const unitNorm: Standardizer = { hlfMean: new Float32Array(N_HLF), hlfStd: new Float32Array(N_HLF).fill(10), particleMean: new Float32Array(F), particleStd: new Float32Array(F).fill(10) };
 

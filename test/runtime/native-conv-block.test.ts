@@ -6,14 +6,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
-import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { nativeSkipReason } from '../helpers/native.js';
 import { conv1d } from '../../src/runtime/native/conv-block.js';
 import { Random } from '../../src/runtime/random.js';
 import { f32, maxAbsDiff, normals } from './kernel-reference.js';
 
-const { error } = loadNativeAddon();
-if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
-const skip = error ? `native engine ${error}` : false;
+const skip = nativeSkipReason();
 
 before(async () => {
   if (skip) return;

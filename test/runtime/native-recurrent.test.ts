@@ -6,16 +6,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
-import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { nativeSkipReason } from '../helpers/native.js';
 import { fusedRecurrentEncode, trailingLengths, type RecurrentKind } from '../../src/runtime/native/recurrent.js';
 import { checkGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
 import { f32, maxAbsDiff, normals } from './kernel-reference.js';
 import { recurrentEncodeStepwise as stepwise } from '../../src/models/particles/network.js';
 
-const { error } = loadNativeAddon();
-if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
-const skip = error ? `native engine ${error}` : false;
+const skip = nativeSkipReason();
 
 before(async () => {
   if (!skip) await initBackend('native');

@@ -9,15 +9,13 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
-import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { nativeSkipReason } from '../helpers/native.js';
 import { checkModelGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
 import { conv1d } from '../../src/runtime/native/conv-block.js';
 import { checkConvGrads, CONV_EDGE_CASES, f32, maxAbsDiff, maxPoolGradReference, normals, outAndPad, randomConvCases, size, type Padding } from './kernel-reference.js';
 
-const { error } = loadNativeAddon();
-if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
-const skip = error ? `native engine ${error}` : false;
+const skip = nativeSkipReason();
 
 before(async () => {
   if (skip) return;

@@ -65,9 +65,7 @@ export function integratedGradients(net: Network, events: ParticleEvent[], maxPa
     const group = events.slice(start, start + 32);
     const b = makeBatch(group, maxParticles);
     const [attrP, attrH] = tf.tidy(() => {
-      const hlf = tf.tensor2d(b.hlf, [b.n, N_HLF]);
-      const particles = usesParticles(net.spec) ? tf.tensor3d(b.particles, [b.n, b.T, F]) : null;
-      const prepared = net.prepare(hlf, particles);
+      const prepared = net.prepareArrays(b.hlf, usesParticles(net.spec) ? b.particles : null, b.n, b.T);
       const onehot = tf.oneHot(tf.tensor1d(b.labels, 'int32'), N_CLASSES);
       const f = (h: tf.Tensor2D, p: tf.Tensor3D) => tf.sum(tf.mul(tf.softmax(net.logitsPrepared(h, usesParticles(net.spec) ? p : null, prepared.mask)), onehot));
       const pIn = prepared.particles ?? tf.zeros([b.n, 1, F]);

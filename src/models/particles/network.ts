@@ -137,18 +137,10 @@ export class Network {
     return this.vars.get(name)!;
   }
 
-  /** Standardized inputs and the particle mask [B, T] (1 for a real particle, 0 for an all-zero padding row). */
-  prepare(hlf: tf.Tensor2D, particles: tf.Tensor3D | null): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
-    const h = tf.div(tf.sub(hlf, tf.tensor1d(this.norm.hlfMean)), tf.tensor1d(this.norm.hlfStd)) as tf.Tensor2D;
-    if (!particles || !usesParticles(this.spec)) return { hlf: h, particles: null, mask: null };
-    const mask = tf.cast(tf.any(tf.notEqual(particles, 0), -1), 'float32') as tf.Tensor2D;
-    const standardized = tf.div(tf.sub(particles, tf.tensor1d(this.norm.particleMean)), tf.tensor1d(this.norm.particleStd));
-    return { hlf: h, particles: tf.mul(standardized, tf.expandDims(mask, -1)) as tf.Tensor3D, mask };
-  }
-
   /**
-   * `prepare` on a batch's arrays in plain JS, one pass instead of eight tfjs ops over [B, T, F]: the
-   * same float32 operations ((x - mean) / std, then the mask), so the same bits.
+   * Standardized inputs and the particle mask [B, T] (1 for a real particle, 0 for an all-zero
+   * padding row), from a batch's arrays in one plain-JS pass: (x - mean) / std in float32, as the
+   * tfjs ops would compute it (the same bits), zero on padding rows.
    */
   prepareArrays(hlf: Float32Array, particles: Float32Array | null, n: number, T: number): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
     const { hlfMean, hlfStd, particleMean, particleStd } = this.norm;
@@ -171,7 +163,8 @@ export class Network {
 
   /** Logits [B, 3] from raw inputs (padding rows all zeros). Dropout only when `dropoutSeed` is given. */
   logits(hlf: tf.Tensor2D, particles: tf.Tensor3D | null, dropoutSeed?: number): tf.Tensor2D {
-    const p = this.prepare(hlf, particles);
+    const [n, T] = particles ? particles.shape : hlf.shape;
+    const p = this.prepareArrays(hlf.dataSync() as Float32Array, particles ? (particles.dataSync() as Float32Array) : null, n, T);
     return this.logitsPrepared(p.hlf, p.particles, p.mask, dropoutSeed);
   }
 
