@@ -59,11 +59,32 @@ function fmt(v: number | undefined, digits = 2): string {
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const out = join(root, 'runs', 'bench-automl', `sciml-seed${opts.seed}`);
-  const args = [join(root, 'bin', 'sciml.js'), '--json', 'automl', opts.data, '--target', 'cnt', '--drop', 'casual,registered', '--time-limit', String(opts.timeLimit), '--train-fraction', '0.27', '--seed', String(opts.seed), '--out', out];
+  const args = [
+    join(root, 'bin', 'sciml.js'),
+    '--json',
+    'automl',
+    opts.data,
+    '--target',
+    'cnt',
+    '--drop',
+    'casual,registered',
+    '--time-limit',
+    String(opts.timeLimit),
+    '--train-fraction',
+    '0.27',
+    '--seed',
+    String(opts.seed),
+    '--out',
+    out,
+  ];
   if (opts.workers) args.push('--workers', String(opts.workers));
   process.stderr.write(`sciml: ${['sciml', ...args.slice(2)].join(' ')}\n`);
   const t0 = performance.now();
-  const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const run = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
   const scimlSeconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`sciml automl failed (exit ${run.status})`);
   const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
@@ -76,7 +97,14 @@ function main(): void {
   const train: number[] = [];
   for (let i = 0; i < rows; i++) if (!inHoldout[i]) train.push(i);
 
-  let peer: { rmse?: number; seconds?: number; tune_s?: number; stack_s?: number; members?: Record<string, number>; error?: string } = {};
+  let peer: {
+    rmse?: number;
+    seconds?: number;
+    tune_s?: number;
+    stack_s?: number;
+    members?: Record<string, number>;
+    error?: string;
+  } = {};
   let peerNote = '';
   if (!opts.peer) peerNote = 'peer skipped (--no-peer)';
   else {
@@ -86,10 +114,26 @@ function main(): void {
       const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-automl-'));
       try {
         const job = join(dir, 'job.json');
-        writeFileSync(job, JSON.stringify({ csv: opts.data, target: 'cnt', drop: ['instant', 'dteday', 'casual', 'registered'], train, test: holdout, seed: opts.seed, jobs: opts.workers ?? 2 }));
-        process.stderr.write(`peer: ${PYTHON} bench/automl_peer.py (sklearn stack over tuned HGB, XGBoost, RF, ET, ridge)\n`);
+        writeFileSync(
+          job,
+          JSON.stringify({
+            csv: opts.data,
+            target: 'cnt',
+            drop: ['instant', 'dteday', 'casual', 'registered'],
+            train,
+            test: holdout,
+            seed: opts.seed,
+            jobs: opts.workers ?? 2,
+          }),
+        );
+        process.stderr.write(
+          `peer: ${PYTHON} bench/automl_peer.py (sklearn stack over tuned HGB, XGBoost, RF, ET, ridge)\n`,
+        );
         const t1 = performance.now();
-        const res = spawnSync(PYTHON, [join(root, 'bench', 'automl_peer.py'), job], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const res = spawnSync(PYTHON, [join(root, 'bench', 'automl_peer.py'), job], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
         const wall = (performance.now() - t1) / 1000;
         if (res.status !== 0) peerNote = `peer failed: ${res.stderr.trim().split('\n').slice(-1)[0]}`;
         else {
@@ -105,8 +149,19 @@ function main(): void {
 
   // Compact deploy: the same model with every fold model kept (bagged), from the same search, and how the refit went.
   const metricsFile = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
-  const deploy = { baggedRmse: metricsFile.bagged_metrics?.rmse as number | undefined, refitS: metricsFile.refit_s as number | undefined, keptBagged: (metricsFile.bagged_members ?? []).length as number };
-  const sciml = { rmse: summary.metrics.rmse as number, baseline: summary.baseline.rmse as number, final: summary.final_model as string, trials: summary.trials as number, modelMb: summary.model_bytes / 1e6, predictRssMb: summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6 };
+  const deploy = {
+    baggedRmse: metricsFile.bagged_metrics?.rmse as number | undefined,
+    refitS: metricsFile.refit_s as number | undefined,
+    keptBagged: (metricsFile.bagged_members ?? []).length as number,
+  };
+  const sciml = {
+    rmse: summary.metrics.rmse as number,
+    baseline: summary.baseline.rmse as number,
+    final: summary.final_model as string,
+    trials: summary.trials as number,
+    modelMb: summary.model_bytes / 1e6,
+    predictRssMb: summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6,
+  };
   const lines = [
     `bike sharing, hourly: ${train.length} train / ${holdout.length} test rows (27% / 73%, seed ${opts.seed}); time limit ${opts.timeLimit} s`,
     '',
@@ -115,11 +170,21 @@ function main(): void {
     `${`  same model, every fold model kept (bagged)`.padEnd(44)}  ${fmt(deploy.baggedRmse).padStart(9)}`,
     `${'  best single sciml model'.padEnd(44)}  ${fmt(sciml.baseline).padStart(9)}  ${''.padStart(7)}`,
     `${'sklearn stack (tuned HGB/XGB/RF/ET + ridge)'.padEnd(44)}  ${fmt(peer.rmse).padStart(9)}  ${fmt(peer.seconds, 1).padStart(7)}`,
-    ...Object.entries(peer.members ?? {}).map(([name, v]) => `${`  peer member ${name}`.padEnd(44)}  ${fmt(v).padStart(9)}`),
+    ...Object.entries(peer.members ?? {}).map(
+      ([name, v]) => `${`  peer member ${name}`.padEnd(44)}  ${fmt(v).padStart(9)}`,
+    ),
   ];
-  if (deploy.refitS !== undefined) lines.push('', `deploy ${summary.deploy}: refit ${fmt(deploy.refitS, 1)} s${deploy.keptBagged ? `, ${deploy.keptBagged} members kept bagged (no time left)` : ''}; time limit held: ${scimlSeconds <= opts.timeLimit ? 'yes' : `no (${fmt(scimlSeconds - opts.timeLimit, 1)} s over)`}`);
+  if (deploy.refitS !== undefined)
+    lines.push(
+      '',
+      `deploy ${summary.deploy}: refit ${fmt(deploy.refitS, 1)} s${deploy.keptBagged ? `, ${deploy.keptBagged} members kept bagged (no time left)` : ''}; time limit held: ${scimlSeconds <= opts.timeLimit ? 'yes' : `no (${fmt(scimlSeconds - opts.timeLimit, 1)} s over)`}`,
+    );
   if (peerNote) lines.push('', peerNote);
-  if (peer.rmse !== undefined) lines.push('', `sciml / peer RMSE: ${(sciml.rmse / peer.rmse).toFixed(3)} (below 1 is better); time limit held: ${scimlSeconds <= opts.timeLimit + 5 ? 'yes' : 'no'}`);
+  if (peer.rmse !== undefined)
+    lines.push(
+      '',
+      `sciml / peer RMSE: ${(sciml.rmse / peer.rmse).toFixed(3)} (below 1 is better); time limit held: ${scimlSeconds <= opts.timeLimit + 5 ? 'yes' : 'no'}`,
+    );
   process.stdout.write(lines.join('\n') + '\n');
   process.stdout.write(
     JSON.stringify({

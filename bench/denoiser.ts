@@ -53,7 +53,13 @@ const batchSize = config.training.batch_size;
  * on its own shard (in this thread for one replica, on local threads otherwise), as
  * training.distributed.replicas trains; traces/s over all replicas.
  */
-async function measureSciml(backend: Exclude<BackendChoice, 'auto'>, workers: number, data: { length: number; noisy: Float32Array; signal: Float32Array }, seconds: number, minSteps: number): Promise<number> {
+async function measureSciml(
+  backend: Exclude<BackendChoice, 'auto'>,
+  workers: number,
+  data: { length: number; noisy: Float32Array; signal: Float32Array },
+  seconds: number,
+  minSteps: number,
+): Promise<number> {
   await initBackend(backend);
   const n = data.noisy.length / data.length;
   const all = Int32Array.from({ length: n }, (_, i) => i);
@@ -64,13 +70,42 @@ async function measureSciml(backend: Exclude<BackendChoice, 'auto'>, workers: nu
   const executor = workers > 1 ? new LocalExecutor({ jobs, slots: workers }) : undefined;
   const run = async (steps: number) => {
     const jobs = shards.map((shard, replica) => {
-      const payload: ReplicaPayload = { family: 'denoiser', spec: { arch, seed: 1 }, shardKey: blobHash(shard), backend, seed: 1, replica, replicas: workers, round: 0, epoch: 0, fromStep: 0, toStep: Math.min(steps, Math.ceil(n / workers / batchSize)), batchSize, learningRate: config.training.learning_rate };
+      const payload: ReplicaPayload = {
+        family: 'denoiser',
+        spec: { arch, seed: 1 },
+        shardKey: blobHash(shard),
+        backend,
+        seed: 1,
+        replica,
+        replicas: workers,
+        round: 0,
+        epoch: 0,
+        fromStep: 0,
+        toStep: Math.min(steps, Math.ceil(n / workers / batchSize)),
+        batchSize,
+        learningRate: config.training.learning_rate,
+      };
       const inputs = { shard, state };
-      if (!executor) return Promise.resolve(trainReplicaHandler(async () => denoiserReplicas)(payload, inputs, { jobId: "bench", signal: new AbortController().signal, progress: () => {}, scratchDir: "" })).then((o) => o.result.examples);
-      return executor.submit<{ examples: number }>({ kind: 'train-replica', id: `bench-${replica}-${Math.random()}`, payload, inputs }).then((o) => {
-        if (o.status !== 'ok') throw new Error(o.error);
-        return o.result!.examples;
-      });
+      if (!executor)
+        return Promise.resolve(
+          trainReplicaHandler(async () => denoiserReplicas)(payload, inputs, {
+            jobId: 'bench',
+            signal: new AbortController().signal,
+            progress: () => {},
+            scratchDir: '',
+          }),
+        ).then((o) => o.result.examples);
+      return executor
+        .submit<{ examples: number }>({
+          kind: 'train-replica',
+          id: `bench-${replica}-${Math.random()}`,
+          payload,
+          inputs,
+        })
+        .then((o) => {
+          if (o.status !== 'ok') throw new Error(o.error);
+          return o.result!.examples;
+        });
     });
     return (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
   };
@@ -101,15 +136,25 @@ interface TorchResult {
  * policy torch's OpenMP threads slow down by up to 10x when other processes share the cores, so
  * each round tries both and torch keeps its better figure.
  */
-function measureTorch(npz: string, threads: number, seconds: number, passive: boolean): TorchResult | { error: string } {
+function measureTorch(
+  npz: string,
+  threads: number,
+  seconds: number,
+  passive: boolean,
+): TorchResult | { error: string } {
   const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/denoiser_torch.py');
   const env: NodeJS.ProcessEnv = { ...process.env, ...(passive ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}) };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync('/usr/bin/python3', [script, npz, JSON.stringify(arch), String(batchSize), String(seconds), String(threads)], { encoding: 'utf8', timeout: 600_000, env });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [script, npz, JSON.stringify(arch), String(batchSize), String(seconds), String(threads)],
+    { encoding: 'utf8', timeout: 600_000, env },
+  );
   if (r.error || r.status !== 0) {
     const text = `${r.error?.message ?? ''}${r.stderr ?? ''}`;
-    if (/No module named 'torch'|No module named 'numpy'|ENOENT/.test(text)) return { error: 'PyTorch not found for /usr/bin/python3: install it with apt-get install python3-torch' };
+    if (/No module named 'torch'|No module named 'numpy'|ENOENT/.test(text))
+      return { error: 'PyTorch not found for /usr/bin/python3: install it with apt-get install python3-torch' };
     return { error: `torch peer failed: ${text.trim().split('\n').slice(-1)[0]}` };
   }
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
@@ -130,13 +175,20 @@ async function availableBackends(cpu: boolean): Promise<Exclude<BackendChoice, '
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions<Options>(process.argv.slice(2), { seconds: 8, rounds: 2, traces: 2048, cpu: true, torch: true }, ['seconds']);
+  const o = parseOptions<Options>(
+    process.argv.slice(2),
+    { seconds: 8, rounds: 2, traces: 2048, cpu: true, torch: true },
+    ['seconds'],
+  );
   const cores = availableParallelism();
   const traces = simulateTraces(o.traces, 7, config.data.simulation);
   const data = { length: arch.length, noisy: traces.noisy, signal: traces.signal };
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-denoiser-'));
   const npz = join(dir, 'traces.npz');
-  writeNpz(npz, { noisy: { shape: [traces.count, arch.length], data: traces.noisy }, signal: { shape: [traces.count, arch.length], data: traces.signal } });
+  writeNpz(npz, {
+    noisy: { shape: [traces.count, arch.length], data: traces.noisy },
+    signal: { shape: [traces.count, arch.length], data: traces.signal },
+  });
   const rows: ThroughputRow[] = [];
   const figures: Record<string, number | string | null> = {};
   try {
@@ -174,10 +226,22 @@ async function main(): Promise<void> {
     }
     for (const [key, v] of Object.entries(best)) {
       const [b, w] = key.split('_w');
-      rows.push({ name: `sciml ${b}, ${w} replica${w === '1' ? '' : 's'}`, perS: v, note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds` });
+      rows.push({
+        name: `sciml ${b}, ${w} replica${w === '1' ? '' : 's'}`,
+        perS: v,
+        note: b === 'cpu' ? 'one step' : `best of ${o.rounds} rounds`,
+      });
       figures[`sciml_${b}_workers${w}_traces_per_s`] = round1(v);
     }
-    rows.push({ name: 'PyTorch CPU, 2 threads', perS: torch2, note: torchNote || (!o.torch ? 'skipped' : `torch ${torchVersion} (${torchKernels}), best of ${o.rounds} rounds x 2 OpenMP wait policies`) });
+    rows.push({
+      name: 'PyTorch CPU, 2 threads',
+      perS: torch2,
+      note:
+        torchNote ||
+        (!o.torch
+          ? 'skipped'
+          : `torch ${torchVersion} (${torchKernels}), best of ${o.rounds} rounds x 2 OpenMP wait policies`),
+    });
     rows.push({ name: 'PyTorch CPU, 1 thread', perS: torch1, note: torchNote || (o.torch ? 'one round' : 'skipped') });
     const primary = fast[0];
     const sciml = best[`${primary}_w${defaultWorkers(primary)}`];
@@ -197,9 +261,13 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`denoiser training throughput (${arch.length}-sample traces, batch ${batchSize}, Adam, MSE; ${cores} cores)`);
+  console.log(
+    `denoiser training throughput (${arch.length}-sample traces, batch ${batchSize}, Adam, MSE; ${cores} cores)`,
+  );
   process.stdout.write(throughputTable('traces/s', rows));
-  console.log(`ratio sciml (${figures.sciml_backend}, ${figures.sciml_workers} workers) / torch (2 threads): ${figures.ratio ?? '-'}  (goal >= 1.3)`);
+  console.log(
+    `ratio sciml (${figures.sciml_backend}, ${figures.sciml_workers} workers) / torch (2 threads): ${figures.ratio ?? '-'}  (goal >= 1.3)`,
+  );
   console.log(JSON.stringify(figures));
 }
 

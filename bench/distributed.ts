@@ -73,7 +73,26 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 12000, shards: 8, maxParticles: 20, units: 32, batch: 128, replicaBatch: 64, lr: 0.002, replicaLr: 0.004, epochs: 4, replicaEpochs: 4, roundsPerEpoch: 2, outer: 'nesterov', outerLr: 1.0, outerMomentum: 0.5, tolerance: 0.01, backend: 'auto', skipLocal: false, skipCheck: false };
+  const o: Options = {
+    events: 12000,
+    shards: 8,
+    maxParticles: 20,
+    units: 32,
+    batch: 128,
+    replicaBatch: 64,
+    lr: 0.002,
+    replicaLr: 0.004,
+    epochs: 4,
+    replicaEpochs: 4,
+    roundsPerEpoch: 2,
+    outer: 'nesterov',
+    outerLr: 1.0,
+    outerMomentum: 0.5,
+    tolerance: 0.01,
+    backend: 'auto',
+    skipLocal: false,
+    skipCheck: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--skip-local' || a === '--skip-check') {
@@ -131,22 +150,46 @@ interface RunFigures {
 function train(dir: string, name: string, config: string, extra: string[], backend: string): RunFigures {
   const out = join(dir, name);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'sciml.js'), '--json', 'train', config, '--backend', backend, '--out', out, ...extra], { encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'bin', 'sciml.js'), '--json', 'train', config, '--backend', backend, '--out', out, ...extra],
+    { encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 64 << 20 },
+  );
   const wallS = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${name}: sciml train failed (${r.status}): ${r.stderr}`);
   const summary = JSON.parse(r.stdout) as { auc_macro: number; accuracy: number };
   let rounds: Round[];
   try {
-    const file = JSON.parse(readFileSync(join(out, 'rounds.json'), 'utf8')) as { rounds: (Omit<Round, 'train_s'> & { validation_s: number })[] };
-    rounds = file.rounds.map((x) => ({ ...x, setup_s: x.setup_s ?? 0, train_s: x.seconds - x.validation_s - (x.setup_s ?? 0) }));
+    const file = JSON.parse(readFileSync(join(out, 'rounds.json'), 'utf8')) as {
+      rounds: (Omit<Round, 'train_s'> & { validation_s: number })[];
+    };
+    rounds = file.rounds.map((x) => ({
+      ...x,
+      setup_s: x.setup_s ?? 0,
+      train_s: x.seconds - x.validation_s - (x.setup_s ?? 0),
+    }));
   } catch {
     // the single-process loop: its epoch timer starts after the backend and the networks are built
-    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { history: { epoch: number; val_loss: number; seconds: number }[] };
-    rounds = metrics.history.map((h, i) => ({ round: i + 1, epoch: h.epoch, val_loss: h.val_loss, train_s: h.seconds, setup_s: 0, seconds: h.seconds, compute_s: NaN, overhead_s: NaN, bytes_moved: 0 }));
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
+      history: { epoch: number; val_loss: number; seconds: number }[];
+    };
+    rounds = metrics.history.map((h, i) => ({
+      round: i + 1,
+      epoch: h.epoch,
+      val_loss: h.val_loss,
+      train_s: h.seconds,
+      setup_s: 0,
+      seconds: h.seconds,
+      compute_s: NaN,
+      overhead_s: NaN,
+      bytes_moved: 0,
+    }));
   }
   const table = readArrowFile(join(out, 'predictions.arrow'));
   const col = (n: string) => table.getChild(n)!.toArray() as ArrayLike<number>;
-  const shard = col('shard'), row = col('row'), label = col('label');
+  const shard = col('shard'),
+    row = col('row'),
+    label = col('label');
   const probs = CLASS_NAMES.map((c) => col(`p_${c}`));
   const hits = new Map<number, boolean>();
   for (let i = 0; i < label.length; i++) {
@@ -154,7 +197,15 @@ function train(dir: string, name: string, config: string, extra: string[], backe
     for (let k = 1; k < probs.length; k++) if (probs[k][i] > probs[best][i]) best = k;
     hits.set(shard[i] * 4294967296 + row[i], best === label[i]);
   }
-  return { name, rounds, finalLoss: rounds[rounds.length - 1].val_loss, hits, auc: summary.auc_macro, accuracy: summary.accuracy, wallS };
+  return {
+    name,
+    rounds,
+    finalLoss: rounds[rounds.length - 1].val_loss,
+    hits,
+    auc: summary.auc_macro,
+    accuracy: summary.accuracy,
+    wallS,
+  };
 }
 
 interface StepTiming {
@@ -166,10 +217,28 @@ interface StepTiming {
 /** bench/replica-steps.ts in its own process (as a Redis worker runs a replica): median ms per step. */
 function replicaSteps(events: string, o: Options, args: string[]): Promise<StepTiming> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(root, 'dist', 'bench', 'replica-steps.js'), events, '--units', String(o.units), '--max-particles', String(o.maxParticles), '--steps', '40', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'dist', 'bench', 'replica-steps.js'),
+        events,
+        '--units',
+        String(o.units),
+        '--max-particles',
+        String(o.maxParticles),
+        '--steps',
+        '40',
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('close', (code) => (code === 0 ? done(JSON.parse(out.trim().split('\n').pop()!) as StepTiming) : fail(new Error(`replica-steps failed (${code})`))));
+    child.on('close', (code) =>
+      code === 0
+        ? done(JSON.parse(out.trim().split('\n').pop()!) as StepTiming)
+        : fail(new Error(`replica-steps failed (${code})`)),
+    );
   });
 }
 
@@ -177,11 +246,36 @@ function replicaSteps(events: string, o: Options, args: string[]): Promise<StepT
  * What this machine gives two replicas side by side: one replica's steps alone (1 engine thread,
  * and all cores' threads) against two replicas' steps at once, 1 thread each.
  */
-async function machineCheck(events: string, o: Options): Promise<{ alone1: StepTiming; aloneAll: StepTiming; together: StepTiming[]; gain: number }> {
+async function machineCheck(
+  events: string,
+  o: Options,
+): Promise<{ alone1: StepTiming; aloneAll: StepTiming; together: StepTiming[]; gain: number }> {
   const batch = String(o.replicaBatch);
-  const alone1 = await replicaSteps(events, o, ['--threads', '1', '--batch', batch, '--replica', '1', '--replicas', '2']);
-  const aloneAll = await replicaSteps(events, o, ['--threads', String(availableParallelism()), '--batch', batch, '--replica', '1', '--replicas', '2']);
-  const together = await Promise.all([1, 2].map((r) => replicaSteps(events, o, ['--threads', '1', '--batch', batch, '--replica', String(r), '--replicas', '2'])));
+  const alone1 = await replicaSteps(events, o, [
+    '--threads',
+    '1',
+    '--batch',
+    batch,
+    '--replica',
+    '1',
+    '--replicas',
+    '2',
+  ]);
+  const aloneAll = await replicaSteps(events, o, [
+    '--threads',
+    String(availableParallelism()),
+    '--batch',
+    batch,
+    '--replica',
+    '1',
+    '--replicas',
+    '2',
+  ]);
+  const together = await Promise.all(
+    [1, 2].map((r) =>
+      replicaSteps(events, o, ['--threads', '1', '--batch', batch, '--replica', String(r), '--replicas', '2']),
+    ),
+  );
   // steps per second of two at once against the best of one alone
   const gain = together.reduce((a, t) => a + 1 / t.step_ms, 0) / (1 / Math.min(alone1.step_ms, aloneAll.step_ms));
   return { alone1, aloneAll, together, gain };
@@ -197,7 +291,8 @@ interface ToTarget {
 }
 
 function timeTo(run: RunFigures, target: number): ToTarget {
-  let t = 0, setup = 0;
+  let t = 0,
+    setup = 0;
   for (const r of run.rounds) {
     t += r.train_s;
     setup += r.setup_s;
@@ -220,7 +315,12 @@ function steady(run: RunFigures): Steady {
   const later = run.rounds.length > 1 ? run.rounds.slice(1) : run.rounds;
   const sum = (f: (r: Round) => number) => later.reduce((a, r) => a + f(r), 0);
   const n = Math.max(1, later.length);
-  return { overheadPct: (100 * sum((r) => r.overhead_s)) / sum((r) => r.seconds), bytes: sum((r) => r.bytes_moved) / n, roundS: sum((r) => r.train_s) / n, computeS: sum((r) => r.compute_s) / n };
+  return {
+    overheadPct: (100 * sum((r) => r.overhead_s)) / sum((r) => r.seconds),
+    bytes: sum((r) => r.bytes_moved) / n,
+    roundS: sum((r) => r.train_s) / n,
+    computeS: sum((r) => r.compute_s) / n,
+  };
 }
 
 async function main(): Promise<void> {
@@ -228,7 +328,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-distributed-'));
   const load = loadavg()[0];
   const events = join(dir, 'events');
-  writeSimulatedDataset(events, o.events, o.shards, 17, { layout: 'flat', maxParticles: o.maxParticles, rowGroupSize: 500 });
+  writeSimulatedDataset(events, o.events, o.shards, 17, {
+    layout: 'flat',
+    maxParticles: o.maxParticles,
+    rowGroupSize: 500,
+  });
   const yaml = (epochs: number, lr: number, batch: number) => `task: particles
 seed: 11
 data:
@@ -269,7 +373,8 @@ execution:
       console.error('bench:distributed: 2 local replicas ...');
       l2 = train(dir, 'local-2', two, ['--replicas', '2'], o.backend);
     }
-    for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(redis.url, ['--queue', 'bench-distributed', '--concurrency', '1']));
+    for (let i = 0; i < 2; i++)
+      workers.push(await startWorkerProcess(redis.url, ['--queue', 'bench-distributed', '--concurrency', '1']));
     console.error('bench:distributed: 2 replicas on 2 Redis workers ...');
     const r2 = train(dir, 'redis-2', two, ['--replicas', '2', '--executor', redis.url], o.backend);
     const target = r1.finalLoss * (1 + o.tolerance);
@@ -284,23 +389,44 @@ execution:
     const rows: [string, RunFigures, ToTarget, Steady][] = [['1 replica (in-process)', r1, t1, s1]];
     if (l2 && tl && sLocal) rows.push(['2 replicas, local threads', l2, tl, sLocal]);
     rows.push(['2 replicas, 2 Redis workers', r2, tr, sRedis]);
-    console.log(`bench:distributed — model: particles (Inclusive Classifier GRU(${o.units}) + HLF, with the in-run HLF classifier), ${o.events} simulated events in ${o.shards} Parquet shards, ${o.maxParticles} particles, batch ${o.batch} and Adam lr ${o.lr} (1 replica, the config's), batch ${o.replicaBatch} per replica and lr ${o.replicaLr} (2 replicas); local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}${o.outer === 'nesterov' ? ` (lr ${o.outerLr}, momentum ${o.outerMomentum})` : ''}; ${o.epochs} epochs (1 replica), ${o.replicaEpochs} (2 replicas); backend ${o.backend}; load average at start ${load.toFixed(1)} on this shared machine`);
-    console.log(`target: validation loss <= ${target.toFixed(5)} (1-replica final ${r1.finalLoss.toFixed(5)} x ${1 + o.tolerance}); times are training seconds without the validation passes and without the replicas' setup (backend start and trainer build, which the 1-replica loop does before its epoch timer starts; shown as "setup s")`);
-    console.log(`${'run'.padEnd(30)}${'to target s'.padStart(12)}${'at epoch'.padStart(9)}${'setup s'.padStart(8)}${'wall s'.padStart(8)}${'final val'.padStart(11)}${'test AUC'.padStart(10)}${'test acc'.padStart(10)}${'round s'.padStart(9)}${'overhead'.padStart(10)}${'bytes/round'.padStart(13)}`);
+    console.log(
+      `bench:distributed — model: particles (Inclusive Classifier GRU(${o.units}) + HLF, with the in-run HLF classifier), ${o.events} simulated events in ${o.shards} Parquet shards, ${o.maxParticles} particles, batch ${o.batch} and Adam lr ${o.lr} (1 replica, the config's), batch ${o.replicaBatch} per replica and lr ${o.replicaLr} (2 replicas); local SGD, ${o.roundsPerEpoch} round(s)/epoch, outer ${o.outer}${o.outer === 'nesterov' ? ` (lr ${o.outerLr}, momentum ${o.outerMomentum})` : ''}; ${o.epochs} epochs (1 replica), ${o.replicaEpochs} (2 replicas); backend ${o.backend}; load average at start ${load.toFixed(1)} on this shared machine`,
+    );
+    console.log(
+      `target: validation loss <= ${target.toFixed(5)} (1-replica final ${r1.finalLoss.toFixed(5)} x ${1 + o.tolerance}); times are training seconds without the validation passes and without the replicas' setup (backend start and trainer build, which the 1-replica loop does before its epoch timer starts; shown as "setup s")`,
+    );
+    console.log(
+      `${'run'.padEnd(30)}${'to target s'.padStart(12)}${'at epoch'.padStart(9)}${'setup s'.padStart(8)}${'wall s'.padStart(8)}${'final val'.padStart(11)}${'test AUC'.padStart(10)}${'test acc'.padStart(10)}${'round s'.padStart(9)}${'overhead'.padStart(10)}${'bytes/round'.padStart(13)}`,
+    );
     for (const [name, run, t, st] of rows) {
-      console.log(`${name.padEnd(30)}${(Number.isFinite(t.seconds) ? t.seconds.toFixed(2) : 'never').padStart(12)}${(Number.isFinite(t.epochs) ? String(t.epochs) : '-').padStart(9)}${t.setupS.toFixed(2).padStart(8)}${run.wallS.toFixed(0).padStart(8)}${run.finalLoss.toFixed(5).padStart(11)}${run.auc.toFixed(4).padStart(10)}${run.accuracy.toFixed(4).padStart(10)}${st.roundS.toFixed(3).padStart(9)}${(Number.isFinite(st.overheadPct) ? `${st.overheadPct.toFixed(1)}%` : '-').padStart(10)}${Math.round(st.bytes).toString().padStart(13)}`);
+      console.log(
+        `${name.padEnd(30)}${(Number.isFinite(t.seconds) ? t.seconds.toFixed(2) : 'never').padStart(12)}${(Number.isFinite(t.epochs) ? String(t.epochs) : '-').padStart(9)}${t.setupS.toFixed(2).padStart(8)}${run.wallS.toFixed(0).padStart(8)}${run.finalLoss.toFixed(5).padStart(11)}${run.auc.toFixed(4).padStart(10)}${run.accuracy.toFixed(4).padStart(10)}${st.roundS.toFixed(3).padStart(9)}${(Number.isFinite(st.overheadPct) ? `${st.overheadPct.toFixed(1)}%` : '-').padStart(10)}${Math.round(st.bytes).toString().padStart(13)}`,
+      );
     }
-    const fmt = (p: { diff: number; se: number }) => `${p.diff >= 0 ? '+' : ''}${p.diff.toFixed(4)} ± ${p.se.toFixed(4)}`;
-    console.log(`test accuracy, paired against 1 replica (${paired.n} common test events): redis-2 ${fmt(paired)}${pairedLocal ? `; local-2 ${fmt(pairedLocal)}` : ''} (within noise when |diff| <= 2 se)`);
-    const epochS1 = s1.roundS, epochS2 = sRedis.roundS * o.roundsPerEpoch;
-    console.log(`per epoch (epochs 2..): 1 replica ${epochS1.toFixed(3)} s, redis-2 ${epochS2.toFixed(3)} s (${(epochS1 / epochS2).toFixed(2)}x); first epoch (kernel warm-up): 1 replica ${r1.rounds[0].train_s.toFixed(3)} s, redis-2 ${r2.rounds.slice(0, o.roundsPerEpoch).reduce((a, r) => a + r.train_s, 0).toFixed(3)} s`);
+    const fmt = (p: { diff: number; se: number }) =>
+      `${p.diff >= 0 ? '+' : ''}${p.diff.toFixed(4)} ± ${p.se.toFixed(4)}`;
+    console.log(
+      `test accuracy, paired against 1 replica (${paired.n} common test events): redis-2 ${fmt(paired)}${pairedLocal ? `; local-2 ${fmt(pairedLocal)}` : ''} (within noise when |diff| <= 2 se)`,
+    );
+    const epochS1 = s1.roundS,
+      epochS2 = sRedis.roundS * o.roundsPerEpoch;
+    console.log(
+      `per epoch (epochs 2..): 1 replica ${epochS1.toFixed(3)} s, redis-2 ${epochS2.toFixed(3)} s (${(epochS1 / epochS2).toFixed(2)}x); first epoch (kernel warm-up): 1 replica ${r1.rounds[0].train_s.toFixed(3)} s, redis-2 ${r2.rounds
+        .slice(0, o.roundsPerEpoch)
+        .reduce((a, r) => a + r.train_s, 0)
+        .toFixed(3)} s`,
+    );
     if (check) {
       const { alone1, aloneAll, together, gain } = check;
-      console.log(`machine: a replica's step (batch ${o.replicaBatch}) alone ${alone1.step_ms.toFixed(1)} ms on 1 engine thread, ${aloneAll.step_ms.toFixed(1)} ms on ${availableParallelism()}; two replicas at once ${together.map((t) => t.step_ms.toFixed(1)).join(' / ')} ms (1 thread each): two at once give ${gain.toFixed(2)}x the steps/s of one alone (2.00 if the cores were independent)`);
+      console.log(
+        `machine: a replica's step (batch ${o.replicaBatch}) alone ${alone1.step_ms.toFixed(1)} ms on 1 engine thread, ${aloneAll.step_ms.toFixed(1)} ms on ${availableParallelism()}; two replicas at once ${together.map((t) => t.step_ms.toFixed(1)).join(' / ')} ms (1 thread each): two at once give ${gain.toFixed(2)}x the steps/s of one alone (2.00 if the cores were independent)`,
+      );
     }
     const speedup = t1.seconds / tr.seconds;
     const withSetup = t1.seconds / (tr.seconds + tr.setupS);
-    console.log(`speedup to target: redis-2 ${speedup.toFixed(2)}x (goal >= 1.7; ${withSetup.toFixed(2)}x counting the replicas' setup)${l2 && tl ? `, local-2 ${(t1.seconds / tl.seconds).toFixed(2)}x` : ''}; Redis overhead ${sRedis.overheadPct.toFixed(1)}% of round time (goal <= 5%)`);
+    console.log(
+      `speedup to target: redis-2 ${speedup.toFixed(2)}x (goal >= 1.7; ${withSetup.toFixed(2)}x counting the replicas' setup)${l2 && tl ? `, local-2 ${(t1.seconds / tl.seconds).toFixed(2)}x` : ''}; Redis overhead ${sRedis.overheadPct.toFixed(1)}% of round time (goal <= 5%)`,
+    );
     const round3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
     console.log(
       JSON.stringify({
@@ -331,12 +457,23 @@ execution:
         round_s_redis_2: round3(sRedis.roundS),
         overhead_pct: round3(sRedis.overheadPct),
         overhead_pct_local_2: sLocal ? round3(sLocal.overheadPct) : null,
-        overhead_s_per_round: round3((sRedis.overheadPct / 100) * r2.rounds.slice(1).reduce((a, r) => a + r.seconds, 0) / Math.max(1, r2.rounds.length - 1)),
+        overhead_s_per_round: round3(
+          ((sRedis.overheadPct / 100) * r2.rounds.slice(1).reduce((a, r) => a + r.seconds, 0)) /
+            Math.max(1, r2.rounds.length - 1),
+        ),
         compute_s_per_round_redis_2: round3(sRedis.computeS),
         bytes_per_round: Math.round(sRedis.bytes),
         first_round_bytes: r2.rounds[0].bytes_moved,
         wall_s: { replicas_1: round3(r1.wallS), local_2: l2 ? round3(l2.wallS) : null, redis_2: round3(r2.wallS) },
-        machine: check ? { step_ms_alone_1_thread: check.alone1.step_ms, step_ms_alone_all_threads: check.aloneAll.step_ms, step_ms_two_at_once: check.together.map((t) => t.step_ms), first_step_ms: check.alone1.first_ms, two_at_once_gain: round3(check.gain) } : null,
+        machine: check
+          ? {
+              step_ms_alone_1_thread: check.alone1.step_ms,
+              step_ms_alone_all_threads: check.aloneAll.step_ms,
+              step_ms_two_at_once: check.together.map((t) => t.step_ms),
+              first_step_ms: check.alone1.first_ms,
+              two_at_once_gain: round3(check.gain),
+            }
+          : null,
         load_average: round3(load),
       }),
     );

@@ -61,7 +61,13 @@ function makeProblem(B: number, T: number): Problem {
 }
 
 function firstEvents(p: Problem, n: number): Problem {
-  return { x: p.x.subarray(0, n * p.T * FEATURES), lengths: p.lengths.subarray(0, n), labels: p.labels.subarray(0, n), B: n, T: p.T };
+  return {
+    x: p.x.subarray(0, n * p.T * FEATURES),
+    lengths: p.lengths.subarray(0, n),
+    labels: p.labels.subarray(0, n),
+    B: n,
+    T: p.T,
+  };
 }
 
 /** The GRU classifier's variables, Keras layout (reset-after GRU), seeded. */
@@ -89,7 +95,9 @@ function measureSciml(p: Problem, fused: boolean, seconds: number, minSteps: num
   const step = () =>
     tf.tidy(() => {
       optimizer.minimize(() => {
-        const h = fused ? recurrentLastState('gru', x, p.lengths, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias) : recurrentEncodeStepwise('gru', x, mask, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias);
+        const h = fused
+          ? recurrentLastState('gru', x, p.lengths, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias)
+          : recurrentEncodeStepwise('gru', x, mask, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias);
         const logits = tf.add(tf.matMul(h, v.dense), v.denseBias);
         return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
       }, false);
@@ -118,21 +126,34 @@ function measureTorch(npz: string, seconds: number, mode: 'padded' | 'packed'): 
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync('/usr/bin/python3', [script, npz, String(UNITS), String(seconds), '2', mode], { encoding: 'utf8', timeout: 900_000, env });
+  const r = spawnSync('/usr/bin/python3', [script, npz, String(UNITS), String(seconds), '2', mode], {
+    encoding: 'utf8',
+    timeout: 900_000,
+    env,
+  });
   if (r.error || r.status !== 0) {
     const text = `${r.error?.message ?? ''}${r.stderr ?? ''}`;
-    if (/No module named 'torch'|ENOENT/.test(text)) return { error: 'PyTorch not found for /usr/bin/python3: apt-get install python3-torch' };
+    if (/No module named 'torch'|ENOENT/.test(text))
+      return { error: 'PyTorch not found for /usr/bin/python3: apt-get install python3-torch' };
     return { error: `torch peer failed: ${text.trim().split('\n').slice(-1)[0]}` };
   }
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions<Options>(process.argv.slice(2), { seconds: 10, rounds: 2, steps: 801, batch: 128, wasmBatch: 16, wasm: true, torch: true, packed: false }, ['seconds']);
+  const o = parseOptions<Options>(
+    process.argv.slice(2),
+    { seconds: 10, rounds: 2, steps: 801, batch: 128, wasmBatch: 16, wasm: true, torch: true, packed: false },
+    ['seconds'],
+  );
   const p = makeProblem(o.batch, o.steps);
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-gru-'));
   const npz = join(dir, 'gru.npz');
-  writeNpz(npz, { x: { shape: [p.B, p.T, FEATURES], data: p.x }, lengths: { shape: [p.B], data: p.lengths }, labels: { shape: [p.B], data: p.labels } });
+  writeNpz(npz, {
+    x: { shape: [p.B, p.T, FEATURES], data: p.x },
+    lengths: { shape: [p.B], data: p.lengths },
+    labels: { shape: [p.B], data: p.labels },
+  });
   const figures: Record<string, number | string | null> = {};
   const rows: ThroughputRow[] = [];
   try {
@@ -155,7 +176,13 @@ async function main(): Promise<void> {
           }
         }
       }
-      rows.push(row(`sciml native (fused oneDNN GRU; engine ${info.engine?.threads} threads, a step this small on 1)`, native, `best of ${o.rounds} rounds; ${info.engine?.isa}`));
+      rows.push(
+        row(
+          `sciml native (fused oneDNN GRU; engine ${info.engine?.threads} threads, a step this small on 1)`,
+          native,
+          `best of ${o.rounds} rounds; ${info.engine?.isa}`,
+        ),
+      );
     } else rows.push(row('sciml native', null, `engine ${nativeError}`));
     if (o.torch && o.packed && !torchNote) {
       const t = measureTorch(npz, o.seconds, 'packed');
@@ -166,15 +193,35 @@ async function main(): Promise<void> {
       await initBackend('wasm');
       wasm = measureSciml(firstEvents(p, Math.min(o.wasmBatch, p.B)), false, 0, 1);
     }
-    rows.push(row('sciml wasm (step by step, 1 thread)', wasm, o.wasm ? `one step of ${Math.min(o.wasmBatch, p.B)} events` : 'skipped'));
-    rows.push(row('PyTorch nn.GRU, 2 threads, all padded steps', torch, torchNote || (o.torch ? `${torchInfo}, best of ${o.rounds} rounds` : 'skipped')));
-    if (o.packed) rows.push(row('PyTorch nn.GRU, 2 threads, pack_padded_sequence', torchPacked, torchNote || 'padded steps skipped; one round'));
+    rows.push(
+      row(
+        'sciml wasm (step by step, 1 thread)',
+        wasm,
+        o.wasm ? `one step of ${Math.min(o.wasmBatch, p.B)} events` : 'skipped',
+      ),
+    );
+    rows.push(
+      row(
+        'PyTorch nn.GRU, 2 threads, all padded steps',
+        torch,
+        torchNote || (o.torch ? `${torchInfo}, best of ${o.rounds} rounds` : 'skipped'),
+      ),
+    );
+    if (o.packed)
+      rows.push(
+        row(
+          'PyTorch nn.GRU, 2 threads, pack_padded_sequence',
+          torchPacked,
+          torchNote || 'padded steps skipped; one round',
+        ),
+      );
     figures.backend = nativeError ? 'wasm' : 'native';
     figures.sciml_train_events_per_s = native === null ? null : round1(native);
     figures.torch_train_events_per_s = torch === null ? null : round1(torch);
     figures.ratio = native === null || torch === null ? null : Number((native / torch).toFixed(2));
     figures.torch_packed_events_per_s = torchPacked === null ? null : round1(torchPacked);
-    figures.ratio_vs_packed = native === null || torchPacked === null ? null : Number((native / torchPacked).toFixed(2));
+    figures.ratio_vs_packed =
+      native === null || torchPacked === null ? null : Number((native / torchPacked).toFixed(2));
     figures.wasm_train_events_per_s = wasm === null ? null : round1(wasm);
     figures.batch = p.B;
     figures.steps = p.T;
@@ -183,7 +230,9 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`GRU(${UNITS}) classifier training throughput (${p.B} events x ${p.T} steps x ${FEATURES} features, trailing padding, Adam)`);
+  console.log(
+    `GRU(${UNITS}) classifier training throughput (${p.B} events x ${p.T} steps x ${FEATURES} features, trailing padding, Adam)`,
+  );
   process.stdout.write(throughputTable('events/s', rows));
   console.log(`ratio sciml native / torch (same padded work, 2 threads): ${figures.ratio ?? '-'}  (goal >= 5)`);
   console.log(JSON.stringify(figures));

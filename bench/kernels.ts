@@ -32,7 +32,9 @@ type Options = {
 };
 
 function parseCommandLine(argv: string[]): Options {
-  const o = parseOptions<Options>(argv, { batch: 16, length: 256, seconds: 1, rounds: 5, peers: true, cpu: true }, ['seconds']);
+  const o = parseOptions<Options>(argv, { batch: 16, length: 256, seconds: 1, rounds: 5, peers: true, cpu: true }, [
+    'seconds',
+  ]);
   if (o.length % 4 !== 0) throw new Error(`--length: expected a multiple of 4, got ${o.length}`);
   return o;
 }
@@ -43,7 +45,13 @@ const KERNEL = 9;
 function autoencoder(length: number): tf.LayersModel {
   let seed = 1;
   const conv = (filters: number, activation?: 'relu') =>
-    tf.layers.conv1d({ filters, kernelSize: KERNEL, padding: 'same', activation, kernelInitializer: tf.initializers.heNormal({ seed: seed++ }) });
+    tf.layers.conv1d({
+      filters,
+      kernelSize: KERNEL,
+      padding: 'same',
+      activation,
+      kernelInitializer: tf.initializers.heNormal({ seed: seed++ }),
+    });
   const upsample = (h: tf.SymbolicTensor) => {
     const [, len, ch] = h.shape as number[];
     const r = tf.layers.reshape({ targetShape: [len, 1, ch] }).apply(h) as tf.SymbolicTensor;
@@ -89,7 +97,10 @@ function trainer(o: Options): Trainer {
   const { x, y } = batchData(o);
   return {
     step() {
-      const loss = optimizer.minimize(() => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
+      const loss = optimizer.minimize(
+        () => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+      );
       loss!.dataSync();
       loss!.dispose();
     },
@@ -132,8 +143,12 @@ async function gradientAgreement(o: Options): Promise<number> {
   const { x, y } = batchData(o);
   const grads = (stock: boolean) => {
     setKernelPatch('wasm', 'Conv2DBackpropInput', !stock);
-    const { grads: g } = tf.variableGrads(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar);
-    const out = Object.keys(g).sort().map((k) => g[k].dataSync().slice());
+    const { grads: g } = tf.variableGrads(
+      () => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar,
+    );
+    const out = Object.keys(g)
+      .sort()
+      .map((k) => g[k].dataSync().slice());
     Object.values(g).forEach((t) => t.dispose());
     return out;
   };
@@ -142,7 +157,9 @@ async function gradientAgreement(o: Options): Promise<number> {
   setKernelPatch('wasm', 'Conv2DBackpropInput', true);
   let diff = 0;
   let scale = 0;
-  a.forEach((ga, i) => ga.forEach((v, j) => ((diff = Math.max(diff, Math.abs(v - b[i][j]))), (scale = Math.max(scale, Math.abs(v))))));
+  a.forEach((ga, i) =>
+    ga.forEach((v, j) => ((diff = Math.max(diff, Math.abs(v - b[i][j]))), (scale = Math.max(scale, Math.abs(v))))),
+  );
   model.dispose();
   x.dispose();
   y.dispose();
@@ -211,7 +228,11 @@ print(json.dumps({"steps_per_s": best, "torch": torch.__version__, "threads": to
 
 function torchPeer(o: Options): { stepsPerS?: number; note: string } {
   const python = '/usr/bin/python3';
-  const r = spawnSync(python, ['-c', PEER_SCRIPT, String(o.batch), String(o.length), String(o.seconds), String(o.rounds)], { encoding: 'utf8' });
+  const r = spawnSync(
+    python,
+    ['-c', PEER_SCRIPT, String(o.batch), String(o.length), String(o.seconds), String(o.rounds)],
+    { encoding: 'utf8' },
+  );
   if (r.error) return { note: `${python} not found: apt-get install python3 python3-torch` };
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
@@ -244,7 +265,8 @@ async function main(): Promise<void> {
       // cpu is 100x slower: one round, one timed step.
       if (c.backend === 'cpu' && r > 0) continue;
       await activate(c);
-      const rate = c.backend === 'cpu' ? timeSteps(trainers.get(c.name)!, 0, 1) : timeSteps(trainers.get(c.name)!, o.seconds, 2);
+      const rate =
+        c.backend === 'cpu' ? timeSteps(trainers.get(c.name)!, 0, 1) : timeSteps(trainers.get(c.name)!, o.seconds, 2);
       best.set(c.name, Math.max(best.get(c.name) ?? 0, rate));
       rates.set(c.name, rate);
       process.stderr.write(`round ${r + 1}/${o.rounds}: ${c.name}: ${rate.toFixed(2)} steps/s\n`);
@@ -271,20 +293,35 @@ async function main(): Promise<void> {
   const cpu = o.cpu ? best.get('cpu')! : undefined;
   const rows: [string, string, string][] = [
     ['configuration', 'steps/s', 'vs wasm stock'],
-    ...configs.map((c): [string, string, string] => [c.name, best.get(c.name)!.toFixed(2), `${(best.get(c.name)! / stock).toFixed(2)}x`]),
+    ...configs.map((c): [string, string, string] => [
+      c.name,
+      best.get(c.name)!.toFixed(2),
+      `${(best.get(c.name)! / stock).toFixed(2)}x`,
+    ]),
   ];
-  if (peer.stepsPerS !== undefined) rows.push([`PyTorch (${peer.note})`, peer.stepsPerS.toFixed(2), `${(peer.stepsPerS / stock).toFixed(2)}x`]);
+  if (peer.stepsPerS !== undefined)
+    rows.push([`PyTorch (${peer.note})`, peer.stepsPerS.toFixed(2), `${(peer.stepsPerS / stock).toFixed(2)}x`]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
   const out: string[] = [];
-  out.push(`conv autoencoder training step: batch ${o.batch}, length ${o.length}, filters ${FILTERS.join('/')}, kernel ${KERNEL}; best of ${o.rounds} rounds`);
+  out.push(
+    `conv autoencoder training step: batch ${o.batch}, length ${o.length}, filters ${FILTERS.join('/')}, kernel ${KERNEL}; best of ${o.rounds} rounds`,
+  );
   out.push(fmt(rows[0]), ...rows.slice(1).map(fmt));
-  out.push(`composed vs stock Conv2DBackpropInput, median of ${o.rounds} paired rounds: ${speedup.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  out.push(
+    `composed vs stock Conv2DBackpropInput, median of ${o.rounds} paired rounds: ${speedup.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+  );
   if (peer.stepsPerS === undefined) out.push(`PyTorch peer: ${peer.note}`);
   out.push('');
-  out.push(`Conv2DBackpropInput alone, dy [${o.batch},1,${o.length / 2},${FILTERS[1]}] -> [${o.batch},1,${o.length / 2},${FILTERS[0]}], kernel ${KERNEL}:`);
-  out.push(`  stride 1: composed ${calls.stride1.composed.toFixed(1)}/s, stock ${calls.stride1.stock.toFixed(1)}/s (${(calls.stride1.composed / calls.stride1.stock).toFixed(1)}x)`);
-  out.push(`  stride 2: composed ${calls.stride2.composed.toFixed(1)}/s, stock ${calls.stride2.stock.toFixed(1)}/s (${(calls.stride2.composed / calls.stride2.stock).toFixed(1)}x)`);
+  out.push(
+    `Conv2DBackpropInput alone, dy [${o.batch},1,${o.length / 2},${FILTERS[1]}] -> [${o.batch},1,${o.length / 2},${FILTERS[0]}], kernel ${KERNEL}:`,
+  );
+  out.push(
+    `  stride 1: composed ${calls.stride1.composed.toFixed(1)}/s, stock ${calls.stride1.stock.toFixed(1)}/s (${(calls.stride1.composed / calls.stride1.stock).toFixed(1)}x)`,
+  );
+  out.push(
+    `  stride 2: composed ${calls.stride2.composed.toFixed(1)}/s, stock ${calls.stride2.stock.toFixed(1)}/s (${(calls.stride2.composed / calls.stride2.stock).toFixed(1)}x)`,
+  );
   out.push(`gradients, stock vs composed: max difference ${agreement.toExponential(1)} of the largest gradient`);
   process.stdout.write(out.join('\n') + '\n');
   const figures = {

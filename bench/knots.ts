@@ -38,7 +38,8 @@ function parseOptions(argv: string[]): Options {
     const a = argv[i];
     if (a === '--rounds') {
       o.rounds = Number(argv[++i]);
-      if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${argv[i]}`);
+      if (!Number.isInteger(o.rounds) || o.rounds < 1)
+        throw new Error(`--rounds: expected a positive integer, got ${argv[i]}`);
     } else if (a === '--no-torch') o.torch = false;
     else if (a === '--no-e2e') o.e2e = false;
     else throw new Error(`unknown option ${a} (known: --rounds, --no-torch, --no-e2e)`);
@@ -56,10 +57,14 @@ interface PeerResult {
 
 function runTorch(npz: string, settings: Record<string, unknown>): PeerResult | { error: string } {
   const script = join(root, 'bench', 'knots_torch.py');
-  const r = spawnSync('/usr/bin/python3', [script, npz, JSON.stringify(settings), '2'], { encoding: 'utf8', timeout: 1_800_000 });
+  const r = spawnSync('/usr/bin/python3', [script, npz, JSON.stringify(settings), '2'], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
   if (r.error || r.status !== 0) {
     const text = `${r.error?.message ?? ''}${r.stderr ?? ''}`;
-    if (/No module named 'torch'|No module named 'numpy'|ENOENT/.test(text)) return { error: 'PyTorch not found for /usr/bin/python3: install it with apt-get install python3-torch' };
+    if (/No module named 'torch'|No module named 'numpy'|ENOENT/.test(text))
+      return { error: 'PyTorch not found for /usr/bin/python3: install it with apt-get install python3-torch' };
     return { error: `torch peer failed: ${text.trim().split('\n').slice(-1)[0]}` };
   }
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
@@ -68,7 +73,11 @@ function runTorch(npz: string, settings: Record<string, unknown>): PeerResult | 
 interface EndToEnd {
   wall_s: number;
   max_rss_mb: number | null;
-  metrics: { metrics: Record<string, number>; baseline: Record<string, number>; salience: { top_gradient: string[]; top_integrated_gradients: string[] } };
+  metrics: {
+    metrics: Record<string, number>;
+    baseline: Record<string, number>;
+    salience: { top_gradient: string[]; top_integrated_gradients: string[] };
+  };
 }
 
 function runEndToEnd(out: string): EndToEnd | { error: string } {
@@ -76,15 +85,23 @@ function runEndToEnd(out: string): EndToEnd | { error: string } {
   const args = [join(root, 'bin', 'sciml.js'), 'train', join(root, 'configs', 'knots.yaml'), '--out', out];
   const t0 = performance.now();
   const r = timed
-    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB %M', process.execPath, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } })
+    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB %M', process.execPath, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true' },
+      })
     : spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) return { error: `sciml train failed: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0]}` };
   const rss = /MAXRSS_KB (\d+)/.exec(r.stderr ?? '');
-  return { wall_s: wall, max_rss_mb: rss ? Number(rss[1]) / 1024 : null, metrics: JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) };
+  return {
+    wall_s: wall,
+    max_rss_mb: rss ? Number(rss[1]) / 1024 : null,
+    metrics: JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')),
+  };
 }
 
-const fixed = (v: number | null | undefined, digits: number) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+const fixed = (v: number | null | undefined, digits: number) =>
+  v === null || v === undefined ? '-' : v.toFixed(digits);
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
@@ -101,8 +118,21 @@ async function main(): Promise<void> {
     const d = data.features.length;
     const part = (r: Int32Array) => ({ shape: [r.length, d], data: standardizeRows(data.columns, r, st) });
     const target = (r: Int32Array) => ({ shape: [r.length], data: Float32Array.from(pick(data.y, r)) });
-    writeNpz(npz, { x_train: part(rows.train), y_train: target(rows.train), x_validation: part(rows.validation), y_validation: target(rows.validation), x_test: part(rows.test), y_test: target(rows.test) });
-    const settings = { seed: config.seed, width: config.model.width, depth: config.model.depth, activation: config.model.activation, ...config.training };
+    writeNpz(npz, {
+      x_train: part(rows.train),
+      y_train: target(rows.train),
+      x_validation: part(rows.validation),
+      y_validation: target(rows.validation),
+      x_test: part(rows.test),
+      y_test: target(rows.test),
+    });
+    const settings = {
+      seed: config.seed,
+      width: config.model.width,
+      depth: config.model.depth,
+      activation: config.model.activation,
+      ...config.training,
+    };
 
     let sciml: { train_s: number; epochs: number; test_mse: number; rows_per_s: number } | undefined;
     let torch: PeerResult | undefined;
@@ -112,7 +142,12 @@ async function main(): Promise<void> {
       const trained = await trainModel(config, data, rows, data.features, config.seed, silentLogger, 'all features');
       const seconds = (performance.now() - t0) / 1000;
       const epochs = trained.fit.history.length;
-      const result = { train_s: seconds, epochs, test_mse: evaluateOnTest(trained.model, data, rows).mse, rows_per_s: (epochs * rows.train.length) / seconds };
+      const result = {
+        train_s: seconds,
+        epochs,
+        test_mse: evaluateOnTest(trained.model, data, rows).mse,
+        rows_per_s: (epochs * rows.train.length) / seconds,
+      };
       trained.model.dispose();
       if (!sciml || result.rows_per_s > sciml.rows_per_s) sciml = result;
       if (o.torch && !torchNote) {
@@ -122,8 +157,20 @@ async function main(): Promise<void> {
       }
     }
     const baselineMse = meanSquaredError(slopeOverTwo(data, rows.test), pick(data.y, rows.test));
-    table.push([`sciml MLP (${backend.name})`, fixed(sciml!.rows_per_s, 0), fixed(sciml!.train_s, 1), String(sciml!.epochs), fixed(sciml!.test_mse, 3)]);
-    table.push([torch ? `PyTorch ${torch.torch} (2 threads)` : 'PyTorch (2 threads)', fixed(torch?.rows_per_s, 0), fixed(torch?.train_s, 1), torch ? String(torch.epochs) : torchNote || 'skipped', fixed(torch?.test_mse, 3)]);
+    table.push([
+      `sciml MLP (${backend.name})`,
+      fixed(sciml!.rows_per_s, 0),
+      fixed(sciml!.train_s, 1),
+      String(sciml!.epochs),
+      fixed(sciml!.test_mse, 3),
+    ]);
+    table.push([
+      torch ? `PyTorch ${torch.torch} (2 threads)` : 'PyTorch (2 threads)',
+      fixed(torch?.rows_per_s, 0),
+      fixed(torch?.train_s, 1),
+      torch ? String(torch.epochs) : torchNote || 'skipped',
+      fixed(torch?.test_mse, 3),
+    ]);
     table.push(['slope/2 formula', '', '', '', fixed(baselineMse, 3)]);
     figures.backend = backend.name;
     figures.cores = availableParallelism();
@@ -155,12 +202,21 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`knots: MLP training on ${figures.rows} synthetic knots (default config; ${figures.cores} cores)`);
-  console.log(`${'trainer'.padEnd(30)}${'rows/s'.padStart(10)}${'train s'.padStart(10)}${'epochs'.padStart(8)}${'test MSE'.padStart(10)}`);
-  for (const [name, rate, seconds, epochs, mse] of table) console.log(`${name.padEnd(30)}${rate.padStart(10)}${seconds.padStart(10)}${epochs.padStart(8)}${mse.padStart(10)}`);
+  console.log(
+    `${'trainer'.padEnd(30)}${'rows/s'.padStart(10)}${'train s'.padStart(10)}${'epochs'.padStart(8)}${'test MSE'.padStart(10)}`,
+  );
+  for (const [name, rate, seconds, epochs, mse] of table)
+    console.log(
+      `${name.padEnd(30)}${rate.padStart(10)}${seconds.padStart(10)}${epochs.padStart(8)}${mse.padStart(10)}`,
+    );
   console.log(`ratio sciml / torch (training rows per second): ${figures.ratio ?? '-'}`);
   if (figures.e2e_wall_s !== undefined) {
-    console.log(`end to end, sciml train configs/knots.yaml: ${figures.e2e_wall_s} s wall, peak RSS ${figures.e2e_max_rss_mb ?? '-'} MB`);
-    console.log(`  test MSE ${figures.e2e_test_mse} (top-3 model ${figures.e2e_top_k_test_mse}, slope/2 ${figures.e2e_slope_over_2_test_mse})`);
+    console.log(
+      `end to end, sciml train configs/knots.yaml: ${figures.e2e_wall_s} s wall, peak RSS ${figures.e2e_max_rss_mb ?? '-'} MB`,
+    );
+    console.log(
+      `  test MSE ${figures.e2e_test_mse} (top-3 model ${figures.e2e_top_k_test_mse}, slope/2 ${figures.e2e_slope_over_2_test_mse})`,
+    );
     console.log(`  top 3 gradient saliency: ${(figures.e2e_top3_gradient as string[]).join(', ')}`);
     console.log(`  top 3 integrated gradients: ${(figures.e2e_top3_integrated_gradients as string[]).join(', ')}`);
   } else if (figures.e2e_error) console.log(`end to end: ${figures.e2e_error}`);

@@ -3,7 +3,8 @@ export function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   if (i < 0) return fallback;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a whole number >= 1, got ${process.argv[i + 1]}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`${name}: expected a whole number >= 1, got ${process.argv[i + 1]}`);
   return v;
 }
 
@@ -35,7 +36,8 @@ export function parseOptions<T extends OptionValues>(argv: string[], defaults: T
     }
     const v = Number(argv[++i]);
     const whole = !fractional.includes(key);
-    if (!Number.isFinite(v) || v <= 0 || (whole && !Number.isInteger(v))) throw new Error(`${argv[i - 1]}: expected a positive ${whole ? 'whole ' : ''}number, got ${argv[i]}`);
+    if (!Number.isFinite(v) || v <= 0 || (whole && !Number.isInteger(v)))
+      throw new Error(`${argv[i - 1]}: expected a positive ${whole ? 'whole ' : ''}number, got ${argv[i]}`);
     o[key as string] = v;
   }
   return o as T;

@@ -58,11 +58,15 @@ for (let r = 0; r < rounds; r++) {
   const again = new HashState(stateFile);
   let warmHash = '';
   warm = Math.min(warm, await secondsAsync(async () => (warmHash = (await again.hashPath(traces))!.sha256)));
-  if (warmHash !== coldHash || again.hashedFiles !== 0) throw new Error('the warm hash must come from the state file and match');
-  peer = Math.min(peer, seconds(() => {
-    const out = spawnSync('sha256sum', paths, { maxBuffer: 1 << 24 });
-    if (out.status !== 0) throw new Error(`sha256sum failed: ${out.stderr}`);
-  }));
+  if (warmHash !== coldHash || again.hashedFiles !== 0)
+    throw new Error('the warm hash must come from the state file and match');
+  peer = Math.min(
+    peer,
+    seconds(() => {
+      const out = spawnSync('sha256sum', paths, { maxBuffer: 1 << 24 });
+      if (out.status !== 0) throw new Error(`sha256sum failed: ${out.stderr}`);
+    }),
+  );
 }
 
 // ------------------------------------------------------------------ parallel stages
@@ -70,8 +74,14 @@ const STAGES = 4;
 function pipelineProject(): string {
   const dir = mkdtempSync(join(work, 'dag-'));
   const lines = ['stages:'];
-  for (let i = 0; i < STAGES; i++) lines.push(`  part${i}:`, `    cmd: sleep 1; echo ${i} > part${i}.txt`, `    outs: [part${i}.txt]`);
-  lines.push('  join:', `    cmd: cat ${Array.from({ length: STAGES }, (_, i) => `part${i}.txt`).join(' ')} > all.txt`, `    deps: [${Array.from({ length: STAGES }, (_, i) => `part${i}.txt`).join(', ')}]`, '    outs: [all.txt]');
+  for (let i = 0; i < STAGES; i++)
+    lines.push(`  part${i}:`, `    cmd: sleep 1; echo ${i} > part${i}.txt`, `    outs: [part${i}.txt]`);
+  lines.push(
+    '  join:',
+    `    cmd: cat ${Array.from({ length: STAGES }, (_, i) => `part${i}.txt`).join(' ')} > all.txt`,
+    `    deps: [${Array.from({ length: STAGES }, (_, i) => `part${i}.txt`).join(', ')}]`,
+    '    outs: [all.txt]',
+  );
   writeFileSync(join(dir, 'pipeline.yaml'), lines.join('\n') + '\n');
   const make = [`all.txt: ${Array.from({ length: STAGES }, (_, i) => `part${i}.txt`).join(' ')}`, `\tcat $^ > $@`];
   for (let i = 0; i < STAGES; i++) make.push(`part${i}.txt:`, `\tsleep 1; echo ${i} > $@`);
@@ -89,11 +99,20 @@ let parallel = Infinity;
 let make = Infinity;
 for (let r = 0; r < rounds; r++) {
   const a = pipelineProject();
-  serial = Math.min(serial, seconds(() => run(process.execPath, [SCIML_BIN, 'pipeline', 'run', 'pipeline.yaml', '-j', '1'], a)));
+  serial = Math.min(
+    serial,
+    seconds(() => run(process.execPath, [SCIML_BIN, 'pipeline', 'run', 'pipeline.yaml', '-j', '1'], a)),
+  );
   const b = pipelineProject();
-  parallel = Math.min(parallel, seconds(() => run(process.execPath, [SCIML_BIN, 'pipeline', 'run', 'pipeline.yaml', '-j', String(STAGES)], b)));
+  parallel = Math.min(
+    parallel,
+    seconds(() => run(process.execPath, [SCIML_BIN, 'pipeline', 'run', 'pipeline.yaml', '-j', String(STAGES)], b)),
+  );
   const c = pipelineProject();
-  make = Math.min(make, seconds(() => run('make', ['-s', '-j', String(STAGES)], c)));
+  make = Math.min(
+    make,
+    seconds(() => run('make', ['-s', '-j', String(STAGES)], c)),
+  );
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -103,7 +122,11 @@ const rows: [string, string, string][] = [
   ['hash, sha256sum (peer)', `${peer.toFixed(3)} s`, `${(sizeMiB / peer).toFixed(0)} MiB/s`],
   ['hash, warm (state file)', `${warm.toFixed(4)} s`, `${(cold / warm).toFixed(0)}x faster than cold`],
   [`${STAGES} x 1 s stages + join, -j 1`, `${serial.toFixed(2)} s`, ''],
-  [`${STAGES} x 1 s stages + join, -j ${STAGES}`, `${parallel.toFixed(2)} s`, `${(serial / parallel).toFixed(2)}x faster than -j 1`],
+  [
+    `${STAGES} x 1 s stages + join, -j ${STAGES}`,
+    `${parallel.toFixed(2)} s`,
+    `${(serial / parallel).toFixed(2)}x faster than -j 1`,
+  ],
   [`make -j ${STAGES} (peer)`, `${make.toFixed(2)} s`, `sciml takes ${(parallel / make).toFixed(2)}x make's time`],
 ];
 console.log(`sciml pipeline benchmark: ${files} files, ${sizeMiB.toFixed(0)} MiB; best of ${rounds} rounds`);

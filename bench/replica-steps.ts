@@ -19,12 +19,31 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 async function main(): Promise<void> {
   const [events, ...rest] = process.argv.slice(2);
-  const o = parseOptions(rest, { threads: 1, batch: 128, steps: 40, replica: 1, replicas: 1, units: 32, maxParticles: 20 });
+  const o = parseOptions(rest, {
+    threads: 1,
+    batch: 128,
+    steps: 40,
+    replica: 1,
+    replicas: 1,
+    units: 32,
+    maxParticles: 20,
+  });
   await initBackend('auto');
   setNativeThreads(o.threads);
-  const config = particlesSchema.parse({ task: 'particles', seed: 11, data: { path: events, max_particles: o.maxParticles }, model: { units: o.units }, training: { batch_size: o.batch } });
+  const config = particlesSchema.parse({
+    task: 'particles',
+    seed: 11,
+    data: { path: events, max_particles: o.maxParticles },
+    model: { units: o.units },
+    training: { batch_size: o.batch },
+  });
   const ds = await openEventDataset(events);
-  const split: Split = { train: ds, test: ds, testPart: 'test', fractions: { validation: config.data.validation_fraction, test: config.data.test_fraction } };
+  const split: Split = {
+    train: ds,
+    test: ds,
+    testPart: 'test',
+    fractions: { validation: config.data.validation_fraction, test: config.data.test_fraction },
+  };
   const fresh = await freshModel(config, split);
   const mine = replicaShards(ds.shards.length, o.replica - 1, o.replicas).map((i) => ds.shards[i]);
   const trainer = await particlesReplicas.open(replicaSpecOf(config, split, fresh), shardListBlob(mine));
@@ -32,18 +51,44 @@ async function main(): Promise<void> {
   params.set(fresh.params);
   if (fresh.baselineParams) params.set(fresh.baselineParams, fresh.params.length);
   const adam = createAdamState(params.length);
-  const wall: number[] = [], cpu: number[] = [];
-  let last = performance.now(), lastCpu = process.cpuUsage();
-  await trainer.train!(params, (grads) => {
-    adamStep(params, grads, adam, { learningRate: config.training.learning_rate, ...ADAM_DEFAULTS });
-    const now = performance.now(), c = process.cpuUsage();
-    wall.push(now - last);
-    cpu.push((c.user + c.system - lastCpu.user - lastCpu.system) / 1000);
-    last = now;
-    lastCpu = c;
-  }, { seed: config.seed, replica: o.replica - 1, replicas: o.replicas, epoch: 0, fromStep: 0, toStep: o.steps, batchSize: o.batch });
+  const wall: number[] = [],
+    cpu: number[] = [];
+  let last = performance.now(),
+    lastCpu = process.cpuUsage();
+  await trainer.train!(
+    params,
+    (grads) => {
+      adamStep(params, grads, adam, { learningRate: config.training.learning_rate, ...ADAM_DEFAULTS });
+      const now = performance.now(),
+        c = process.cpuUsage();
+      wall.push(now - last);
+      cpu.push((c.user + c.system - lastCpu.user - lastCpu.system) / 1000);
+      last = now;
+      lastCpu = c;
+    },
+    {
+      seed: config.seed,
+      replica: o.replica - 1,
+      replicas: o.replicas,
+      epoch: 0,
+      fromStep: 0,
+      toStep: o.steps,
+      batchSize: o.batch,
+    },
+  );
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
-  console.log(JSON.stringify({ threads: o.threads, batch: o.batch, replica: o.replica - 1, replicas: o.replicas, steps: wall.length, first_ms: r3(wall[0]), step_ms: r3(median(wall.slice(5))), cpu_ms: r3(median(cpu.slice(5))) }));
+  console.log(
+    JSON.stringify({
+      threads: o.threads,
+      batch: o.batch,
+      replica: o.replica - 1,
+      replicas: o.replicas,
+      steps: wall.length,
+      first_ms: r3(wall[0]),
+      step_ms: r3(median(wall.slice(5))),
+      cpu_ms: r3(median(cpu.slice(5))),
+    }),
+  );
 }
 
 main().catch((err) => {

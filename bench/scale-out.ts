@@ -58,9 +58,34 @@ interface RunResult {
 }
 
 function automl(opts: Options, out: string, extra: string[]): RunResult {
-  const args = [join(root, 'bin', 'sciml.js'), '--json', 'automl', opts.data, '--target', 'cnt', '--drop', 'instant,casual,registered', '--train-fraction', '0.27', '--max-trials', String(opts.maxTrials), '--seed', String(opts.seed), '--time-limit', '3000', '--out', out, ...extra];
+  const args = [
+    join(root, 'bin', 'sciml.js'),
+    '--json',
+    'automl',
+    opts.data,
+    '--target',
+    'cnt',
+    '--drop',
+    'instant,casual,registered',
+    '--train-fraction',
+    '0.27',
+    '--max-trials',
+    String(opts.maxTrials),
+    '--seed',
+    String(opts.seed),
+    '--time-limit',
+    '3000',
+    '--out',
+    out,
+    ...extra,
+  ];
   const t0 = performance.now();
-  const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true' }, maxBuffer: 1 << 26 });
+  const run = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CI: 'true' },
+    maxBuffer: 1 << 26,
+  });
   const wallS = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`sciml automl ${extra.join(' ')} exited with ${run.status}`);
   const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
@@ -72,10 +97,20 @@ function automl(opts: Options, out: string, extra: string[]): RunResult {
       const { fit_time_s: _f, predict_time_s: _p, ...rest } = row.toJSON() as Record<string, unknown>;
       return JSON.stringify(rest);
     });
-  const trials = readFileSync(join(dir, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wall_s: number; run_s?: number });
+  const trials = readFileSync(join(dir, 'trials.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { wall_s: number; run_s?: number });
   const timed = trials.filter((t) => typeof t.run_s === 'number');
   const overheadMs = (timed.reduce((s, t) => s + (t.wall_s - t.run_s!), 0) * 1000) / Math.max(1, timed.length);
-  return { searchS: info.phases_s.search, wallS, trials: summary.trials, ok: summary.trials_ok, leaderboard, overheadMs };
+  return {
+    searchS: info.phases_s.search,
+    wallS,
+    trials: summary.trials,
+    ok: summary.trials_ok,
+    leaderboard,
+    overheadMs,
+  };
 }
 
 /** Mean milliseconds per empty job carrying a `bytes`-sized input (sent once, then cached by hash). */
@@ -83,7 +118,8 @@ async function probeMs(executor: Executor, n: number, bytes: number): Promise<nu
   const input = new Uint8Array(bytes).fill(7);
   await executor.submit({ kind: 'probe', id: 'warm', payload: {}, inputs: { table: input } });
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) await executor.submit({ kind: 'probe', id: `p${i}`, payload: {}, inputs: { table: input } });
+  for (let i = 0; i < n; i++)
+    await executor.submit({ kind: 'probe', id: `p${i}`, payload: {}, inputs: { table: input } });
   return (performance.now() - t0) / n;
 }
 
@@ -111,15 +147,21 @@ async function main(): Promise<void> {
     await remote.close();
 
     const runs = { local_1: local1, local_2: local2, redis_1: redis1, redis_2: redis2 };
-    const same = [local2, redis1, redis2].every((r) => JSON.stringify(r.leaderboard) === JSON.stringify(local1.leaderboard));
+    const same = [local2, redis1, redis2].every(
+      (r) => JSON.stringify(r.leaderboard) === JSON.stringify(local1.leaderboard),
+    );
     const overhead = redis1.overheadMs;
     console.log(`sciml automl, bike data, --max-trials ${opts.maxTrials}, seed ${opts.seed}; search phase seconds`);
     console.log('executor             search_s  wall_s  trials  ok  speedup_vs_1');
     for (const [name, r] of Object.entries(runs)) {
       const base = name.startsWith('local') ? local1 : redis1;
-      console.log(`${name.padEnd(20)} ${r.searchS.toFixed(1).padStart(8)}  ${r.wallS.toFixed(1).padStart(6)}  ${String(r.trials).padStart(6)}  ${String(r.ok).padStart(2)}  ${(base.searchS / r.searchS).toFixed(2).padStart(12)}`);
+      console.log(
+        `${name.padEnd(20)} ${r.searchS.toFixed(1).padStart(8)}  ${r.wallS.toFixed(1).padStart(6)}  ${String(r.trials).padStart(6)}  ${String(r.ok).padStart(2)}  ${(base.searchS / r.searchS).toFixed(2).padStart(12)}`,
+      );
     }
-    console.log(`per-trial overhead (driver wall - run time on the worker): redis ${overhead.toFixed(1)} ms, local thread ${local1.overheadMs.toFixed(1)} ms; probe job round trip: local ${localProbe.toFixed(2)} ms, redis ${redisProbe.toFixed(2)} ms`);
+    console.log(
+      `per-trial overhead (driver wall - run time on the worker): redis ${overhead.toFixed(1)} ms, local thread ${local1.overheadMs.toFixed(1)} ms; probe job round trip: local ${localProbe.toFixed(2)} ms, redis ${redisProbe.toFixed(2)} ms`,
+    );
     console.log(`same leaderboard across all four: ${same}`);
     console.log(
       JSON.stringify({

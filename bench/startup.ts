@@ -64,7 +64,10 @@ function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
   const sd = Math.sqrt(samples.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, samples.length - 1));
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const median =
+    sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]
+      : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   return { mean, sd, median, min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
@@ -74,16 +77,37 @@ function main(): void {
   const pythonEnv = { ...process.env };
   delete pythonEnv.OPENBLAS_CORETYPE;
   delete pythonEnv.OPENBLAS_L2_SIZE;
-  const kernel = spawnSync(PYTHON, ['-c', "import numpy\nfrom threadpoolctl import threadpool_info\nprint(' '.join(f\"{i['internal_api']} {i.get('architecture', '')}\".strip() for i in threadpool_info()))"], { env: pythonEnv, encoding: 'utf8' });
+  const kernel = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      "import numpy\nfrom threadpoolctl import threadpool_info\nprint(' '.join(f\"{i['internal_api']} {i.get('architecture', '')}\".strip() for i in threadpool_info()))",
+    ],
+    { env: pythonEnv, encoding: 'utf8' },
+  );
   const cases: Case[] = [
     { key: 'version', label: 'sciml --version', command: [process.execPath, bin, '--version'], goalMs: 150 },
-    { key: 'runs_empty', label: 'sciml runs (empty folder)', command: [process.execPath, bin, 'runs', '--dir', empty], goalMs: 150 },
+    {
+      key: 'runs_empty',
+      label: 'sciml runs (empty folder)',
+      command: [process.execPath, bin, 'runs', '--dir', empty],
+      goalMs: 150,
+    },
     { key: 'help', label: 'sciml --help', command: [process.execPath, bin, '--help'] },
     { key: 'node', label: 'node -e 0 (for scale)', command: [process.execPath, '-e', '0'] },
-    { key: 'python_pass', label: "python3 -c pass (for scale)", command: [PYTHON, '-c', 'pass'], env: pythonEnv },
-    { key: 'python_sklearn', label: "python3 -c 'import sklearn' (for scale)", command: [PYTHON, '-c', 'import sklearn'], env: pythonEnv },
+    { key: 'python_pass', label: 'python3 -c pass (for scale)', command: [PYTHON, '-c', 'pass'], env: pythonEnv },
+    {
+      key: 'python_sklearn',
+      label: "python3 -c 'import sklearn' (for scale)",
+      command: [PYTHON, '-c', 'import sklearn'],
+      env: pythonEnv,
+    },
   ];
-  const results: Record<string, number | string | boolean> = { runs: opts.runs, warmup: opts.warmup, python_blas: kernel.status === 0 ? kernel.stdout.trim() : 'unknown' };
+  const results: Record<string, number | string | boolean> = {
+    runs: opts.runs,
+    warmup: opts.warmup,
+    python_blas: kernel.status === 0 ? kernel.stdout.trim() : 'unknown',
+  };
   const rows: string[][] = [['command', 'mean ± sd (ms)', 'median', 'min', 'max', 'cpu ms', 'goal']];
   try {
     for (const c of cases) {
@@ -96,14 +120,30 @@ function main(): void {
       results[`${c.key}_median_ms`] = Number(s.median.toFixed(1));
       results[`${c.key}_sd_ms`] = Number(s.sd.toFixed(1));
       if (c.goalMs !== undefined) results[`${c.key}_goal_met`] = s.median <= c.goalMs;
-      rows.push([c.label, `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`, s.median.toFixed(1), s.min.toFixed(1), s.max.toFixed(1), Number.isFinite(cpu.median) ? cpu.median.toFixed(0) : '-', c.goalMs !== undefined ? `<= ${c.goalMs} ms: ${s.median <= c.goalMs ? 'met' : 'missed'}` : '']);
+      rows.push([
+        c.label,
+        `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`,
+        s.median.toFixed(1),
+        s.min.toFixed(1),
+        s.max.toFixed(1),
+        Number.isFinite(cpu.median) ? cpu.median.toFixed(0) : '-',
+        c.goalMs !== undefined ? `<= ${c.goalMs} ms: ${s.median <= c.goalMs ? 'met' : 'missed'}` : '',
+      ]);
     }
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
-  console.log(`(${opts.runs} runs after ${opts.warmup} warm-up runs each; the goal is judged on the median wall time; cpu ms: median user + system time of the process (GNU time, 10 ms resolution); Python's BLAS: ${results.python_blas})`);
+  for (const r of rows)
+    console.log(
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    );
+  console.log(
+    `(${opts.runs} runs after ${opts.warmup} warm-up runs each; the goal is judged on the median wall time; cpu ms: median user + system time of the process (GNU time, 10 ms resolution); Python's BLAS: ${results.python_blas})`,
+  );
   console.log(JSON.stringify({ bench: 'startup', ...results }));
 }
 

@@ -39,7 +39,14 @@ interface ModelSpec {
 }
 
 const MODELS: ModelSpec[] = [
-  { name: 'gbm', kind: 'gbm', params: {}, peer: 'sklearn_hgb', peerName: 'sklearn HistGradientBoosting', peerParams: { random_state: 0 } },
+  {
+    name: 'gbm',
+    kind: 'gbm',
+    params: {},
+    peer: 'sklearn_hgb',
+    peerName: 'sklearn HistGradientBoosting',
+    peerParams: { random_state: 0 },
+  },
   {
     name: 'gbm_xgb',
     kind: 'gbm',
@@ -47,12 +54,49 @@ const MODELS: ModelSpec[] = [
     params: { learning_rate: 0.3, max_leaf_nodes: 64, max_depth: 6, min_samples_leaf: 1, l2_regularization: 1 },
     peer: 'xgboost',
     peerName: 'XGBoost hist',
-    peerParams: { tree_method: 'hist', n_estimators: 100, max_depth: 6, learning_rate: 0.3, reg_lambda: 1, min_child_weight: 1, max_bin: 256, random_state: 0 },
+    peerParams: {
+      tree_method: 'hist',
+      n_estimators: 100,
+      max_depth: 6,
+      learning_rate: 0.3,
+      reg_lambda: 1,
+      min_child_weight: 1,
+      max_bin: 256,
+      random_state: 0,
+    },
   },
-  { name: 'rf', kind: 'random_forest', params: { n_estimators: 300 }, peer: 'sklearn_rf', peerName: 'sklearn RandomForest', peerParams: { n_estimators: 300, n_jobs: -1, random_state: 0 } },
-  { name: 'et', kind: 'extra_trees', params: { n_estimators: 300 }, peer: 'sklearn_et', peerName: 'sklearn ExtraTrees', peerParams: { n_estimators: 300, n_jobs: -1, random_state: 0 } },
-  { name: 'ridge', kind: 'ridge', params: { alpha: 1 }, peer: 'sklearn_ridge', peerName: 'sklearn Ridge (scaled)', peerParams: { alpha: 1 } },
-  { name: 'knn', kind: 'knn', params: { k: 5, weights: 'uniform' }, peer: 'sklearn_knn', peerName: 'sklearn KNeighbors (scaled)', peerParams: { n_neighbors: 5, weights: 'uniform' } },
+  {
+    name: 'rf',
+    kind: 'random_forest',
+    params: { n_estimators: 300 },
+    peer: 'sklearn_rf',
+    peerName: 'sklearn RandomForest',
+    peerParams: { n_estimators: 300, n_jobs: -1, random_state: 0 },
+  },
+  {
+    name: 'et',
+    kind: 'extra_trees',
+    params: { n_estimators: 300 },
+    peer: 'sklearn_et',
+    peerName: 'sklearn ExtraTrees',
+    peerParams: { n_estimators: 300, n_jobs: -1, random_state: 0 },
+  },
+  {
+    name: 'ridge',
+    kind: 'ridge',
+    params: { alpha: 1 },
+    peer: 'sklearn_ridge',
+    peerName: 'sklearn Ridge (scaled)',
+    peerParams: { alpha: 1 },
+  },
+  {
+    name: 'knn',
+    kind: 'knn',
+    params: { k: 5, weights: 'uniform' },
+    peer: 'sklearn_knn',
+    peerName: 'sklearn KNeighbors (scaled)',
+    peerParams: { n_neighbors: 5, weights: 'uniform' },
+  },
   {
     name: 'mlp',
     kind: 'mlp',
@@ -60,8 +104,16 @@ const MODELS: ModelSpec[] = [
     peer: 'sklearn_mlp',
     peerName: 'sklearn MLPRegressor (scaled)',
     peerParams: {
-      hidden_layer_sizes: [64, 64], learning_rate_init: 0.001, alpha: 0.0001, batch_size: 200, max_iter: 200,
-      early_stopping: true, validation_fraction: 0.1, n_iter_no_change: 10, tol: 0.0001, random_state: 0,
+      hidden_layer_sizes: [64, 64],
+      learning_rate_init: 0.001,
+      alpha: 0.0001,
+      batch_size: 200,
+      max_iter: 200,
+      early_stopping: true,
+      validation_fraction: 0.1,
+      n_iter_no_change: 10,
+      tol: 0.0001,
+      random_state: 0,
     },
   },
 ];
@@ -75,7 +127,13 @@ interface Result {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { seed: 42, repeats: 3, only: undefined as string[] | undefined, peers: true, data: join(root, 'data/bikes/hour.csv') };
+  const opts = {
+    seed: 42,
+    repeats: 3,
+    only: undefined as string[] | undefined,
+    peers: true,
+    data: join(root, 'data/bikes/hour.csv'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seed') opts.seed = Number(argv[++i]);
@@ -108,7 +166,9 @@ function peerAvailable(): string | undefined {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const models = MODELS.filter((m) => (!opts.only || opts.only.includes(m.name)) && m.kind in LEARNERS);
-  const skipped = MODELS.filter((m) => (!opts.only || opts.only.includes(m.name)) && !(m.kind in LEARNERS)).map((m) => m.name);
+  const skipped = MODELS.filter((m) => (!opts.only || opts.only.includes(m.name)) && !(m.kind in LEARNERS)).map(
+    (m) => m.name,
+  );
   if (models.some((m) => m.kind === 'mlp')) await initBackend();
 
   const table = await readTable(opts.data);
@@ -124,12 +184,21 @@ async function main(): Promise<void> {
   const test = Int32Array.from(perm.subarray(nTrain)).sort();
   const splitHash = createHash('sha256').update(Buffer.from(train.buffer)).digest('hex').slice(0, 16);
   const splitFile = join(root, 'runs', 'bench-tabular', `split-seed${opts.seed}.json`);
-  writeJsonAtomic(splitFile, { data: opts.data, seed: opts.seed, train_fraction: 0.27, sha256_train_int32: splitHash, train: Array.from(train), test: Array.from(test) });
+  writeJsonAtomic(splitFile, {
+    data: opts.data,
+    seed: opts.seed,
+    train_fraction: 0.27,
+    sha256_train_int32: splitHash,
+    train: Array.from(train),
+    test: Array.from(test),
+  });
   const Xtr = takeRows(X, train);
   const ytr = takeValues(y, train);
   const Xte = takeRows(X, test);
   const yte = takeValues(y, test);
-  process.stderr.write(`split seed ${opts.seed}: ${train.length} train / ${test.length} test rows, hash ${splitHash} (${splitFile})\n`);
+  process.stderr.write(
+    `split seed ${opts.seed}: ${train.length} train / ${test.length} test rows, hash ${splitHash} (${splitFile})\n`,
+  );
 
   const ours: Record<string, Result> = {};
   for (const spec of models) {
@@ -144,7 +213,12 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(c0);
       const pred = model.predict(Xte);
       const t2 = performance.now();
-      const run = { rmse: rmse(pred, yte), fit_s: (t1 - t0) / 1000, fit_cpu_s: (cpu.user + cpu.system) / 1e6, predict_s: (t2 - t1) / 1000 };
+      const run = {
+        rmse: rmse(pred, yte),
+        fit_s: (t1 - t0) / 1000,
+        fit_cpu_s: (cpu.user + cpu.system) / 1e6,
+        predict_s: (t2 - t1) / 1000,
+      };
       if (!best || run.fit_s < best.fit_s) best = run;
     }
     ours[spec.name] = best!;
@@ -159,16 +233,30 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-'));
     try {
       const job = join(dir, 'job.json');
-      writeFileSync(job, JSON.stringify({
-        csv: resolve(opts.data), target: 'cnt', drop, train: Array.from(train), test: Array.from(test), repeats: opts.repeats,
-        models: models.map((m) => ({ name: m.name, peer: m.peer, params: m.peerParams })),
-      }));
-      const res = spawnSync(PYTHON, [join(root, 'bench', 'tabular_peer.py'), job], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      writeFileSync(
+        job,
+        JSON.stringify({
+          csv: resolve(opts.data),
+          target: 'cnt',
+          drop,
+          train: Array.from(train),
+          test: Array.from(test),
+          repeats: opts.repeats,
+          models: models.map((m) => ({ name: m.name, peer: m.peer, params: m.peerParams })),
+        }),
+      );
+      const res = spawnSync(PYTHON, [join(root, 'bench', 'tabular_peer.py'), job], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
       if (res.status !== 0) peerNote = `peer script failed: ${res.stderr.trim().split('\n').slice(-1)[0]}`;
       for (const line of res.stdout.split('\n')) {
         if (!line.trim()) continue;
         const r = JSON.parse(line);
-        if (r.error) process.stderr.write(`  peer ${r.name}: ${r.error} (apt-get install python3-${String(r.error).replace('missing ', '')})\n`);
+        if (r.error)
+          process.stderr.write(
+            `  peer ${r.name}: ${r.error} (apt-get install python3-${String(r.error).replace('missing ', '')})\n`,
+          );
         else peers[r.name] = r;
       }
     } finally {
@@ -179,7 +267,13 @@ async function main(): Promise<void> {
 
   printTable(models, ours, peers);
   if (skipped.length) console.log(`not yet available in sciml: ${skipped.join(', ')}`);
-  const figures: Record<string, unknown> = { split_seed: opts.seed, split_hash: splitHash, train_rows: train.length, test_rows: test.length, repeats: opts.repeats };
+  const figures: Record<string, unknown> = {
+    split_seed: opts.seed,
+    split_hash: splitHash,
+    train_rows: train.length,
+    test_rows: test.length,
+    repeats: opts.repeats,
+  };
   for (const spec of models) {
     const o = ours[spec.name];
     figures[`${spec.name}_rmse`] = round(o.rmse, 3);
@@ -207,18 +301,39 @@ function round(x: number, digits: number): number {
 }
 
 function printTable(models: ModelSpec[], ours: Record<string, Result>, peers: Record<string, Result>): void {
-  const header = ['model', 'rmse', 'peer', 'peer rmse', 'rmse ratio', 'fit s', 'peer fit s', 'fit ratio', 'cpu ratio', 'pred s', 'peer pred s'];
+  const header = [
+    'model',
+    'rmse',
+    'peer',
+    'peer rmse',
+    'rmse ratio',
+    'fit s',
+    'peer fit s',
+    'fit ratio',
+    'cpu ratio',
+    'pred s',
+    'peer pred s',
+  ];
   const rows = models.map((m) => {
     const o = ours[m.name];
     const p = peers[m.name];
     return [
-      m.name, o.rmse.toFixed(2), m.peerName, p ? p.rmse.toFixed(2) : '-', p ? (o.rmse / p.rmse).toFixed(3) : '-',
-      o.fit_s.toFixed(3), p ? p.fit_s.toFixed(3) : '-', p ? (o.fit_s / p.fit_s).toFixed(2) : '-', p ? (o.fit_cpu_s / p.fit_cpu_s).toFixed(2) : '-',
-      o.predict_s.toFixed(3), p ? p.predict_s.toFixed(3) : '-',
+      m.name,
+      o.rmse.toFixed(2),
+      m.peerName,
+      p ? p.rmse.toFixed(2) : '-',
+      p ? (o.rmse / p.rmse).toFixed(3) : '-',
+      o.fit_s.toFixed(3),
+      p ? p.fit_s.toFixed(3) : '-',
+      p ? (o.fit_s / p.fit_s).toFixed(2) : '-',
+      p ? (o.fit_cpu_s / p.fit_cpu_s).toFixed(2) : '-',
+      o.predict_s.toFixed(3),
+      p ? p.predict_s.toFixed(3) : '-',
     ];
   });
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

@@ -9,7 +9,10 @@ export interface ThroughputRow {
 
 /** The bench's table: configuration, rate (`unit`, one decimal, '-' when not run), note. */
 export function throughputTable(unit: string, rows: ThroughputRow[]): string {
-  return textTable([['configuration', unit, 'note'], ...rows.map((r) => [r.name, r.perS === null ? '-' : r.perS.toFixed(1), r.note])], ['left', 'right', 'left']);
+  return textTable(
+    [['configuration', unit, 'note'], ...rows.map((r) => [r.name, r.perS === null ? '-' : r.perS.toFixed(1), r.note])],
+    ['left', 'right', 'left'],
+  );
 }
 
 export function round1(v: number): number {

@@ -25,7 +25,12 @@ const NOISES = ['measured', 'uniform', 'cosine'];
 
 function sciml(args: string[]): Record<string, any> {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [bin, ...args, '--json'], { cwd: root, env: { ...process.env, CI: 'true' }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [bin, ...args, '--json'], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`sciml ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   process.stderr.write(`  sciml ${args.join(' ')}: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -64,11 +69,22 @@ function main(): void {
     process.stderr.write('bench:tune-models: knots\n');
     const base = sciml(['train', 'configs/knots.yaml', '--out', join(out, 'knots-default')]);
     const tuned = sciml(['tune', 'configs/tune-knots.yaml', '--out', join(out, 'knots-tune')]);
-    const winner = sciml(['train', join(tuned.run_dir, 'best', 'all', 'config.yaml'), '--out', join(out, 'knots-winner')]);
+    const winner = sciml([
+      'train',
+      join(tuned.run_dir, 'best', 'all', 'config.yaml'),
+      '--out',
+      join(out, 'knots-winner'),
+    ]);
     figures.knots_default_test_mse = metricsOf(base.run_dir).test_mse;
     figures.knots_tuned_test_mse = metricsOf(winner.run_dir).test_mse;
     figures.knots_tune_s = tuned.elapsed_s;
-    table.push(['knots', 'test MSE', String(figures.knots_default_test_mse), String(figures.knots_tuned_test_mse), `${tuned.trials} trials in ${Number(tuned.elapsed_s).toFixed(0)} s`]);
+    table.push([
+      'knots',
+      'test MSE',
+      String(figures.knots_default_test_mse),
+      String(figures.knots_tuned_test_mse),
+      `${tuned.trials} trials in ${Number(tuned.elapsed_s).toFixed(0)} s`,
+    ]);
   }
   if (!only || only === 'denoiser') {
     process.stderr.write('bench:tune-models: denoiser\n');
@@ -76,26 +92,56 @@ function main(): void {
     figures.denoiser_tune_s = tuned.elapsed_s;
     for (const noise of NOISES) {
       const base = sciml(['train', `configs/denoiser-${noise}.yaml`, '--out', join(out, `denoiser-${noise}-default`)]);
-      const winner = sciml(['train', join(tuned.run_dir, 'best', noise, 'config.yaml'), '--out', join(out, `denoiser-${noise}-winner`)]);
+      const winner = sciml([
+        'train',
+        join(tuned.run_dir, 'best', noise, 'config.yaml'),
+        '--out',
+        join(out, `denoiser-${noise}-winner`),
+      ]);
       figures[`denoiser_${noise}_default`] = peakAccuracy(metricsOf(base.run_dir));
       figures[`denoiser_${noise}_tuned`] = peakAccuracy(metricsOf(winner.run_dir));
-      table.push([`denoiser ${noise}`, 'test peak accuracy', String(figures[`denoiser_${noise}_default`]), String(figures[`denoiser_${noise}_tuned`]), `${tuned.segments[noise].configurations} trials`]);
+      table.push([
+        `denoiser ${noise}`,
+        'test peak accuracy',
+        String(figures[`denoiser_${noise}_default`]),
+        String(figures[`denoiser_${noise}_tuned`]),
+        `${tuned.segments[noise].configurations} trials`,
+      ]);
       if (evalCount > 0) {
         const common = ['--set', `data.test_count=${evalCount}`];
-        const evalBase = sciml(['evaluate', base.run_dir, ...common, '--out', join(out, `denoiser-${noise}-default-eval`)]);
-        const evalWinner = sciml(['evaluate', winner.run_dir, ...common, '--out', join(out, `denoiser-${noise}-winner-eval`)]);
+        const evalBase = sciml([
+          'evaluate',
+          base.run_dir,
+          ...common,
+          '--out',
+          join(out, `denoiser-${noise}-default-eval`),
+        ]);
+        const evalWinner = sciml([
+          'evaluate',
+          winner.run_dir,
+          ...common,
+          '--out',
+          join(out, `denoiser-${noise}-winner-eval`),
+        ]);
         const c = pairedComparison(hitsOf(evalBase.run_dir), hitsOf(evalWinner.run_dir));
         figures[`denoiser_${noise}_default_eval`] = c.a;
         figures[`denoiser_${noise}_tuned_eval`] = c.b;
         figures[`denoiser_${noise}_eval_diff_se`] = c.se;
-        table.push([`denoiser ${noise}`, `peak acc, ${c.n} common`, String(c.a), String(c.b), `tuned - default ${(100 * c.diff).toFixed(2)} +- ${(100 * c.se).toFixed(2)} points (${c.onlyB} traces only tuned hits, ${c.onlyA} only default)`]);
+        table.push([
+          `denoiser ${noise}`,
+          `peak acc, ${c.n} common`,
+          String(c.a),
+          String(c.b),
+          `tuned - default ${(100 * c.diff).toFixed(2)} +- ${(100 * c.se).toFixed(2)} points (${c.onlyB} traces only tuned hits, ${c.onlyA} only default)`,
+        ]);
       }
     }
     if (evalCount > 0) figures.denoiser_eval_count = evalCount;
   }
   const fmt = (s: string) => (/^-?\d/.test(s) ? Number(s).toFixed(4) : s);
   console.log(`${'model'.padEnd(20)} ${'metric'.padEnd(24)} ${'default'.padStart(9)} ${'tuned'.padStart(9)}  search`);
-  for (const [model, metric, d, t, note] of table) console.log(`${model.padEnd(20)} ${metric.padEnd(24)} ${fmt(d).padStart(9)} ${fmt(t).padStart(9)}  ${note}`);
+  for (const [model, metric, d, t, note] of table)
+    console.log(`${model.padEnd(20)} ${metric.padEnd(24)} ${fmt(d).padStart(9)} ${fmt(t).padStart(9)}  ${note}`);
   console.log(JSON.stringify(figures));
 }
 

@@ -64,7 +64,12 @@ function parseArgs(argv: string[]) {
 }
 
 function sciml(args: string[]): string {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, CI: 'true' }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`sciml ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
@@ -85,7 +90,14 @@ interface SideResult {
  * curve counts the validation scores at rung ends only (90, 270, 810 rounds), the rounds Optuna's
  * trials report at, though sciml's trials score every round.
  */
-function runSciml(dir: string, name: string, base: string, opts: ReturnType<typeof parseArgs>, scheduler: string, sampler: string): SideResult {
+function runSciml(
+  dir: string,
+  name: string,
+  base: string,
+  opts: ReturnType<typeof parseArgs>,
+  scheduler: string,
+  sampler: string,
+): SideResult {
   const tuneFile = join(dir, `tune-${name}.yaml`);
   const space = {
     'model.params.learning_rate': { loguniform: SPACE.learning_rate },
@@ -95,21 +107,42 @@ function runSciml(dir: string, name: string, base: string, opts: ReturnType<type
     'model.params.max_bins': { randint: [SPACE.max_bins[0], SPACE.max_bins[1] + 1] },
   };
   const rerank = { top: opts.rerankTop, folds: 4, reserve: 0.2 };
-  const tune = { base, metric: 'validation.rmse', mode: 'min', space, budget: { field: 'model.params.max_iter', min: STEPS[0], max: STEPS[STEPS.length - 1] }, scheduler, ...(scheduler === 'asha' ? { brackets: opts.brackets } : {}), sampler, time_limit_s: opts.budget, workers: opts.workers, seed: opts.seed, rerank };
+  const tune = {
+    base,
+    metric: 'validation.rmse',
+    mode: 'min',
+    space,
+    budget: { field: 'model.params.max_iter', min: STEPS[0], max: STEPS[STEPS.length - 1] },
+    scheduler,
+    ...(scheduler === 'asha' ? { brackets: opts.brackets } : {}),
+    sampler,
+    time_limit_s: opts.budget,
+    workers: opts.workers,
+    seed: opts.seed,
+    rerank,
+  };
   writeFileSync(tuneFile, stringify({ tune }));
   const out = join(dir, name);
   rmSync(out, { recursive: true, force: true });
   const summary = JSON.parse(sciml(['tune', tuneFile, '--out', out, '--json']));
   const events = readJournal(join(out, 'trials.jsonl'));
-  const reports = events.flatMap((e) => (e.ev === 'epoch' && STEPS.includes(e.epoch) ? [{ t: e.t, metric: e.metrics['validation.rmse'], config: e.config_index, rounds: e.epoch }] : []));
+  const reports = events.flatMap((e) =>
+    e.ev === 'epoch' && STEPS.includes(e.epoch)
+      ? [{ t: e.t, metric: e.metrics['validation.rmse'], config: e.config_index, rounds: e.epoch }]
+      : [],
+  );
   const winnerFile = join(out, 'best', 'all', 'config.yaml');
   const config = parse(readFileSync(winnerFile, 'utf8'));
   const trained = refit(winnerFile, join(dir, `refit-${name}`));
   const params = Object.fromEntries(Object.entries(config.model.params).filter(([k]) => k !== 'max_iter'));
   const bestReport = reports.reduce((a, b) => (b.metric < a.metric ? b : a));
   // What the search alone would have answered: the best validation RMSE at its last rung, refitted the same way.
-  const board = tableFromIPC(readFileSync(join(out, 'leaderboard.arrow'))).toArray().map((r: any) => r.toJSON() as Record<string, unknown>);
-  const byValidation = board.filter((r) => Number.isFinite(r['validation.rmse'])).sort((a, b) => (a['validation.rmse'] as number) - (b['validation.rmse'] as number))[0];
+  const board = tableFromIPC(readFileSync(join(out, 'leaderboard.arrow')))
+    .toArray()
+    .map((r: any) => r.toJSON() as Record<string, unknown>);
+  const byValidation = board
+    .filter((r) => Number.isFinite(r['validation.rmse']))
+    .sort((a, b) => (a['validation.rmse'] as number) - (b['validation.rmse'] as number))[0];
   let searchWinnerHoldout = trained;
   if (byValidation && byValidation.trial !== summary.segments.all.winner.trial) {
     const alt = structuredClone(config);
@@ -119,7 +152,14 @@ function runSciml(dir: string, name: string, base: string, opts: ReturnType<type
     writeFileSync(altFile, stringify(alt));
     searchWinnerHoldout = refit(altFile, join(dir, `refit-search-${name}`));
   }
-  return { trials: summary.trials, best_validation_rmse: bestReport.metric, holdout_rmse: trained, search_winner_holdout_rmse: searchWinnerHoldout, curve: bestSoFar(reports, 'min'), best: { params, rounds: config.model.params.max_iter } };
+  return {
+    trials: summary.trials,
+    best_validation_rmse: bestReport.metric,
+    holdout_rmse: trained,
+    search_winner_holdout_rmse: searchWinnerHoldout,
+    curve: bestSoFar(reports, 'min'),
+    best: { params, rounds: config.model.params.max_iter },
+  };
 }
 
 /** Holdout RMSE of `sciml train CONFIG` (all training rows). */
@@ -140,7 +180,9 @@ async function main(): Promise<void> {
   STEPS.push(810);
   const dir = join(root, 'runs', 'bench-tune');
   mkdirSync(dir, { recursive: true });
-  const lines = readFileSync(join(root, 'data', 'bikes', 'hour.csv'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(root, 'data', 'bikes', 'hour.csv'), 'utf8')
+    .trim()
+    .split('\n');
   const header = lines[0];
   const rows = lines.slice(1);
   const perm = new Random(opts.seed).permutation(rows.length);
@@ -164,25 +206,59 @@ async function main(): Promise<void> {
       validation: { fraction: 0.2 },
     }),
   );
-  process.stderr.write(`bench:tune: ${train.length} train (${validation.length} validate) / ${holdout.length} holdout rows, ${opts.budget} s per search, ${opts.workers} workers\n`);
+  process.stderr.write(
+    `bench:tune: ${train.length} train (${validation.length} validate) / ${holdout.length} holdout rows, ${opts.budget} s per search, ${opts.workers} workers\n`,
+  );
 
   let optuna: (SideResult & { note?: string }) | undefined;
   let peerNote: string | undefined;
   if (opts.peer) {
     const jobFile = join(dir, 'optuna-job.json');
-    writeFileSync(jobFile, JSON.stringify({ train_csv: trainCsv, holdout_csv: holdoutCsv, target: 'cnt', drop: DROP, validation_rows: Array.from(validation), steps: STEPS, space: SPACE, seed: opts.seed, budget_s: opts.budget }));
+    writeFileSync(
+      jobFile,
+      JSON.stringify({
+        train_csv: trainCsv,
+        holdout_csv: holdoutCsv,
+        target: 'cnt',
+        drop: DROP,
+        validation_rows: Array.from(validation),
+        steps: STEPS,
+        space: SPACE,
+        seed: opts.seed,
+        budget_s: opts.budget,
+      }),
+    );
     process.stderr.write('bench:tune: Optuna TPE + Hyperband ...\n');
-    const r = spawnSync(PYTHON, [join(root, 'bench', 'tune_optuna.py'), jobFile], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(opts.workers), PYTHONPATH: join(root, 'bench') }, maxBuffer: 64 << 20 });
+    const r = spawnSync(PYTHON, [join(root, 'bench', 'tune_optuna.py'), jobFile], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: String(opts.workers), PYTHONPATH: join(root, 'bench') },
+      maxBuffer: 64 << 20,
+    });
     if (r.status === 0) {
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      optuna = { trials: out.trials, best_validation_rmse: out.best_validation_rmse, holdout_rmse: out.holdout_rmse, curve: bestSoFar(out.reports.map((p: { t: number; rmse: number }) => ({ t: p.t, metric: p.rmse })), 'min'), best: { params: out.best.params, rounds: out.best.rounds } };
-    } else peerNote = `Optuna peer failed or missing (apt-get install python3-optuna python3-sklearn): ${r.stderr.trim().split('\n').slice(-1)[0] ?? r.error?.message}`;
+      optuna = {
+        trials: out.trials,
+        best_validation_rmse: out.best_validation_rmse,
+        holdout_rmse: out.holdout_rmse,
+        curve: bestSoFar(
+          out.reports.map((p: { t: number; rmse: number }) => ({ t: p.t, metric: p.rmse })),
+          'min',
+        ),
+        best: { params: out.best.params, rounds: out.best.rounds },
+      };
+    } else
+      peerNote = `Optuna peer failed or missing (apt-get install python3-optuna python3-sklearn): ${r.stderr.trim().split('\n').slice(-1)[0] ?? r.error?.message}`;
   }
   process.stderr.write('bench:tune: sciml TPE + ASHA ...\n');
   const tpe = runSciml(dir, 'tpe-asha', base, opts, 'asha', 'tpe');
   process.stderr.write('bench:tune: sciml random search ...\n');
-  const random = opts.random ? runSciml(dir, 'random', base, opts, 'random', 'random') : { trials: 0, best_validation_rmse: NaN, holdout_rmse: NaN, curve: [], best: { params: {}, rounds: 0 } };
-  const curves: BestSoFar[] = [{ name: 'random search', points: random.curve }, ...(optuna ? [{ name: 'Optuna TPE+Hyperband (sklearn HGB)', points: optuna.curve }] : [])];
+  const random = opts.random
+    ? runSciml(dir, 'random', base, opts, 'random', 'random')
+    : { trials: 0, best_validation_rmse: NaN, holdout_rmse: NaN, curve: [], best: { params: {}, rounds: 0 } };
+  const curves: BestSoFar[] = [
+    { name: 'random search', points: random.curve },
+    ...(optuna ? [{ name: 'Optuna TPE+Hyperband (sklearn HGB)', points: optuna.curve }] : []),
+  ];
   let reportNote = `report with all three best-so-far curves: ${join(dir, 'tpe-asha', 'report.html')}`;
   try {
     await renderTuneReport(join(dir, 'tpe-asha'), curves);
@@ -197,9 +273,17 @@ async function main(): Promise<void> {
     ...(optuna ? [['Optuna TPE + Hyperband (sklearn HGB)', optuna] as const] : []),
   ] as const;
   const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : v.toFixed(d));
-  console.log(`${'search'.padEnd(38)} ${'trials'.padStart(7)} ${'best val RMSE'.padStart(14)} ${'holdout RMSE'.padStart(13)} ${'s to Optuna best'.padStart(17)}  best rounds`);
-  for (const [name, r] of rowsOut) console.log(`${name.padEnd(38)} ${String(r.trials).padStart(7)} ${fmt(r.best_validation_rmse).padStart(14)} ${fmt(r.holdout_rmse).padStart(13)} ${fmt(target === undefined ? null : firstReach(r.curve, target), 1).padStart(17)}  ${r.best.rounds}`);
-  if (opts.rerankTop > 0) console.log(`sciml TPE + ASHA: the search's best validation score refits to holdout RMSE ${fmt(tpe.search_winner_holdout_rmse)}; re-ranked by cross-validation, ${fmt(tpe.holdout_rmse)}`);
+  console.log(
+    `${'search'.padEnd(38)} ${'trials'.padStart(7)} ${'best val RMSE'.padStart(14)} ${'holdout RMSE'.padStart(13)} ${'s to Optuna best'.padStart(17)}  best rounds`,
+  );
+  for (const [name, r] of rowsOut)
+    console.log(
+      `${name.padEnd(38)} ${String(r.trials).padStart(7)} ${fmt(r.best_validation_rmse).padStart(14)} ${fmt(r.holdout_rmse).padStart(13)} ${fmt(target === undefined ? null : firstReach(r.curve, target), 1).padStart(17)}  ${r.best.rounds}`,
+    );
+  if (opts.rerankTop > 0)
+    console.log(
+      `sciml TPE + ASHA: the search's best validation score refits to holdout RMSE ${fmt(tpe.search_winner_holdout_rmse)}; re-ranked by cross-validation, ${fmt(tpe.holdout_rmse)}`,
+    );
   if (peerNote) console.log(peerNote);
   console.log(reportNote);
   const figures = {

@@ -12,10 +12,16 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const { quickMain } = await import('../dist/src/quick.js');
   const run = quickMain(process.argv) ?? import('../dist/src/cli.js').then(({ main }) => main(process.argv));
   run.then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (err) => {
-      if (err?.code === 'EPIPE') { process.exitCode = 0; return; }
-      process.stderr.write(`sciml: internal error: ${err?.stack ?? err}\n`); process.exitCode = 1;
+      if (err?.code === 'EPIPE') {
+        process.exitCode = 0;
+        return;
+      }
+      process.stderr.write(`sciml: internal error: ${err?.stack ?? err}\n`);
+      process.exitCode = 1;
     },
   );
 }

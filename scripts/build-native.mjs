@@ -15,7 +15,9 @@ const source = join(root, 'native', 'dnnl_addon.cc');
 const outDir = join(root, 'native', 'build');
 const target = join(outDir, 'sciml_dnnl.node');
 const skip = (why) => {
-  console.log(`sciml native engine not built (${why}); sciml runs on wasm. To enable it: apt-get install -y libdnnl-dev g++ && npm run build:native`);
+  console.log(
+    `sciml native engine not built (${why}); sciml runs on wasm. To enable it: apt-get install -y libdnnl-dev g++ && npm run build:native`,
+  );
   process.exit(0);
 };
 
@@ -29,12 +31,29 @@ const cxx = process.env.CXX || 'g++';
 if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) skip(`no C++ compiler (${cxx})`);
 mkdirSync(outDir, { recursive: true });
 const temporary = `${target}.tmp-${process.pid}`;
-const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-fopenmp', '-fvisibility=hidden', '-I', join(headers, 'include'), '-o', temporary, source, '-ldnnl'];
+const args = [
+  '-O3',
+  '-std=c++17',
+  '-shared',
+  '-fPIC',
+  '-fopenmp',
+  '-fvisibility=hidden',
+  '-I',
+  join(headers, 'include'),
+  '-o',
+  temporary,
+  source,
+  '-ldnnl',
+];
 const result = spawnSync(cxx, args, { encoding: 'utf8' });
 if (result.status !== 0) {
   rmSync(temporary, { force: true });
   const missingLibrary = /dnnl\.hpp|-ldnnl/.test(result.stderr ?? '');
-  skip(missingLibrary ? 'oneDNN not found: Debian package libdnnl-dev' : `${cxx} failed: ${(result.stderr ?? '').split('\n').find((l) => /error/.test(l)) ?? 'see npm run build:native'}`);
+  skip(
+    missingLibrary
+      ? 'oneDNN not found: Debian package libdnnl-dev'
+      : `${cxx} failed: ${(result.stderr ?? '').split('\n').find((l) => /error/.test(l)) ?? 'see npm run build:native'}`,
+  );
 }
 renameSync(temporary, target);
 console.log(`sciml native engine built: ${existsSync(target) ? target.slice(root.length + 1) : target}`);

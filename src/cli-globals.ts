@@ -32,6 +32,16 @@ export const flagOf = (spec: { flags: string }): string => spec.flags.split(' ')
 export const takesValue = (spec: { flags: string }): boolean => spec.flags.includes('<');
 
 /** The global options a command sees, from the parsed flags (absent ones take their defaults; no --progress: SCIML_PROGRESS). */
-export function globalOptions(o: { json?: boolean; quiet?: boolean; backend?: string; progress?: string }): GlobalOptions {
-  return { json: Boolean(o.json), quiet: Boolean(o.quiet), backend: (o.backend ?? 'auto') as BackendChoice, progress: (o.progress as ProgressMode | undefined) ?? progressFromEnv() };
+export function globalOptions(o: {
+  json?: boolean;
+  quiet?: boolean;
+  backend?: string;
+  progress?: string;
+}): GlobalOptions {
+  return {
+    json: Boolean(o.json),
+    quiet: Boolean(o.quiet),
+    backend: (o.backend ?? 'auto') as BackendChoice,
+    progress: (o.progress as ProgressMode | undefined) ?? progressFromEnv(),
+  };
 }

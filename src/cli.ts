@@ -45,7 +45,10 @@ export function commandsFor(argv: string[]): string[] {
       break;
     }
   }
-  if (name === undefined) return args.some((a) => a === '--version' || a === '-V') && !args.some((a) => a === '--help' || a === '-h') ? [] : all;
+  if (name === undefined)
+    return args.some((a) => a === '--version' || a === '-V') && !args.some((a) => a === '--help' || a === '-h')
+      ? []
+      : all;
   return all.includes(name) && name !== 'completion' ? [name] : all;
 }
 
@@ -86,7 +89,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       return 2;
     }
     return exitStatusOf(err);

@@ -33,26 +33,46 @@ export const TASK_NAMES = FAMILIES.map((f) => f.name);
 
 export async function loadTask(name: string, file: string): Promise<TaskDefinition> {
   const load = familyOf(name)?.task;
-  if (!load) throw new UserError(`${file}: task: '${name}' is not built in this version of sciml yet (available: ${FAMILIES.filter((f) => f.task).map((f) => f.name).join(', ') || 'none'})`);
+  if (!load)
+    throw new UserError(
+      `${file}: task: '${name}' is not built in this version of sciml yet (available: ${
+        FAMILIES.filter((f) => f.task)
+          .map((f) => f.name)
+          .join(', ') || 'none'
+      })`,
+    );
   return load();
 }
 
 /** Generators for `sciml data generate <kind>`, from every family. */
-export const GENERATORS: Record<string, GeneratorEntry> = Object.fromEntries(FAMILIES.flatMap((f) => Object.entries(f.generators ?? {})));
+export const GENERATORS: Record<string, GeneratorEntry> = Object.fromEntries(
+  FAMILIES.flatMap((f) => Object.entries(f.generators ?? {})),
+);
 
 /** `sciml serve` adapters by task. */
-export const SERVABLES: Record<string, () => Promise<ServableAdapter>> = Object.fromEntries(FAMILIES.flatMap((f) => (f.servable ? [[f.name, f.servable]] : [])));
+export const SERVABLES: Record<string, () => Promise<ServableAdapter>> = Object.fromEntries(
+  FAMILIES.flatMap((f) => (f.servable ? [[f.name, f.servable]] : [])),
+);
 
 /** `sciml predict` by task. */
-export const PREDICTORS: Record<string, PredictEntry> = Object.fromEntries(FAMILIES.flatMap((f) => (f.predict ? [[f.name, f.predict]] : [])));
+export const PREDICTORS: Record<string, PredictEntry> = Object.fromEntries(
+  FAMILIES.flatMap((f) => (f.predict ? [[f.name, f.predict]] : [])),
+);
 
 /** Marker files of each task's model folder, for folders without a run around them. */
-export const MODEL_MARKERS: ModelMarker[] = FAMILIES.flatMap((f) => (f.modelMarker ? [{ file: f.modelMarker, task: f.name }] : []));
+export const MODEL_MARKERS: ModelMarker[] = FAMILIES.flatMap((f) =>
+  f.modelMarker ? [{ file: f.modelMarker, task: f.name }] : [],
+);
 
 /** A family's replica hook, for the `train-replica` job. */
 export async function loadReplicaFamily(name: string): Promise<ReplicaFamily> {
   const load = familyOf(name)?.distributed;
-  if (!load) throw new Error(`unknown replica family '${name}' (known: ${FAMILIES.filter((f) => f.distributed).map((f) => f.name).join(', ')})`);
+  if (!load)
+    throw new Error(
+      `unknown replica family '${name}' (known: ${FAMILIES.filter((f) => f.distributed)
+        .map((f) => f.name)
+        .join(', ')})`,
+    );
   return load();
 }
 
@@ -61,7 +81,8 @@ const TOOLKIT_JOBS: Record<string, () => Promise<JobHandler>> = {
   [STAGE_KIND]: () => import('./pipeline/stage-job.js').then((m) => m.stageHandler),
   [TUNE_TRIAL_KIND]: () => import('./tune/trial-job.js').then((m) => m.tuneTrialHandler(loadTask) as JobHandler),
   [TUNE_CV_KIND]: () => import('./tune/cv-job.js').then((m) => m.tuneFoldHandler(loadTask) as JobHandler),
-  'train-replica': () => import('./distributed/replica-job.js').then((m) => m.trainReplicaHandler(loadReplicaFamily) as JobHandler),
+  'train-replica': () =>
+    import('./distributed/replica-job.js').then((m) => m.trainReplicaHandler(loadReplicaFamily) as JobHandler),
 };
 
 /** Every job kind: the toolkit's own and the families'. Executors and `sciml worker` are given this table. */

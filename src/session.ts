@@ -3,7 +3,15 @@ import { dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { TaskDefinition, TaskOutcome, TaskContext } from './contracts/task.js';
 import type { GlobalOptions } from './contracts/globals.js';
-import { parseConfigSource, parseOverride, readTaskName, resolvedYaml, taskField, validateConfig, type Override } from './config/load.js';
+import {
+  parseConfigSource,
+  parseOverride,
+  readTaskName,
+  resolvedYaml,
+  taskField,
+  validateConfig,
+  type Override,
+} from './config/load.js';
 import { UserError } from './runtime/errors.js';
 import { createLogger, type Logger } from './runtime/log.js';
 import { RunDir } from './runtime/rundir.js';
@@ -38,12 +46,20 @@ export interface ResolvedTaskConfig {
 export async function resolveConfig(req: ConfigRequest): Promise<ResolvedTaskConfig> {
   const { raw, source } = parseConfigSource(req.file, req.text);
   const overrides: Override[] = [...(req.flags ?? []), ...(req.set ?? []).map(parseOverride)];
-  if (req.seed !== undefined) overrides.push({ path: ['seed'], value: req.seed, text: `seed=${req.seed}`, flag: `--seed ${req.seed}` });
+  if (req.seed !== undefined)
+    overrides.push({ path: ['seed'], value: req.seed, text: `seed=${req.seed}`, flag: `--seed ${req.seed}` });
   const taskOverride = overrides.find((o) => o.path.length === 1 && o.path[0] === 'task');
   const name = readTaskName(req.file, taskOverride ? { ...raw, task: taskOverride.value } : raw, source, TASK_NAMES);
   const task = await loadTask(name, req.file);
-  const inputsRelativeTo = req.dataConfigFile === undefined ? undefined : req.dataConfigFile === null ? process.cwd() : dirname(resolve(req.dataConfigFile));
-  const config = validateConfig(task.schema, raw, req.file, source, overrides, { inputsRelativeTo }) as ResolvedTaskConfig['config'];
+  const inputsRelativeTo =
+    req.dataConfigFile === undefined
+      ? undefined
+      : req.dataConfigFile === null
+        ? process.cwd()
+        : dirname(resolve(req.dataConfigFile));
+  const config = validateConfig(task.schema, raw, req.file, source, overrides, {
+    inputsRelativeTo,
+  }) as ResolvedTaskConfig['config'];
   return { task, config, yaml: resolvedYaml(config), file: req.file };
 }
 
@@ -51,15 +67,30 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-async function contextFor(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, log: Logger, configFile?: string): Promise<TaskContext> {
+async function contextFor(
+  run: RunDir,
+  resolved: ResolvedTaskConfig,
+  g: GlobalOptions,
+  log: Logger,
+  configFile?: string,
+): Promise<TaskContext> {
   let backend: BackendInfo | undefined;
   if (resolved.task.usesTensorflow) backend = await initBackend(g.backend);
   return { run, log, seed: resolved.config.seed, backend, configFile, workers: defaultWorkers(), jobs };
 }
 
-async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptions, argv: string[], work: (ctx: TaskContext) => Promise<TaskOutcome>, configFile?: string): Promise<TaskOutcome> {
+async function execute(
+  run: RunDir,
+  resolved: ResolvedTaskConfig,
+  g: GlobalOptions,
+  argv: string[],
+  work: (ctx: TaskContext) => Promise<TaskOutcome>,
+  configFile?: string,
+): Promise<TaskOutcome> {
   const log = createLogger({ quiet: g.quiet, progress: g.progress });
-  if (log.mode === 'plain') run.onPhase = (name, event, seconds) => log.progress(event === 'start' ? `${name}: started` : `${name}: done in ${seconds.toFixed(1)} s`);
+  if (log.mode === 'plain')
+    run.onPhase = (name, event, seconds) =>
+      log.progress(event === 'start' ? `${name}: started` : `${name}: done in ${seconds.toFixed(1)} s`);
   run.addTags(g.tags);
   run.writeText('config.yaml', redactSecrets(resolved.yaml));
   const ctx = await contextFor(run, resolved, g, log, configFile);
@@ -68,7 +99,9 @@ async function execute(run: RunDir, resolved: ResolvedTaskConfig, g: GlobalOptio
   if (configFile) run.extra.config_file = configFile;
   const info = { command: argv, backend: backendName, seed: ctx.seed };
   run.finish({ ...info, status: 'running' });
-  const stopWatching = recordInterruption(run, (signal) => run.finish({ ...info, status: 'interrupted', error: `stopped by ${signal}` }));
+  const stopWatching = recordInterruption(run, (signal) =>
+    run.finish({ ...info, status: 'interrupted', error: `stopped by ${signal}` }),
+  );
   try {
     const outcome = await work(ctx);
     run.finish(info);
@@ -92,15 +125,33 @@ function originalConfigFile(runDir: string): string | undefined {
   }
 }
 
-export async function runTrain(file: string, opts: { out?: string; seed?: number; set?: string[]; resume?: string }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+export async function runTrain(
+  file: string,
+  opts: { out?: string; seed?: number; set?: string[]; resume?: string },
+  g: GlobalOptions,
+  argv: string[],
+): Promise<TaskOutcome> {
   let resolved: ResolvedTaskConfig;
   let run: RunDir;
   if (opts.resume) {
-    if (!existsSync(join(opts.resume, 'config.yaml'))) throw new UserError(`--resume ${opts.resume}: not a run directory (no config.yaml)`);
+    if (!existsSync(join(opts.resume, 'config.yaml')))
+      throw new UserError(`--resume ${opts.resume}: not a run directory (no config.yaml)`);
     const original = originalConfigFile(opts.resume);
-    resolved = await resolveConfig({ file: join(opts.resume, 'config.yaml'), set: opts.set, seed: opts.seed, dataConfigFile: original ?? null });
+    resolved = await resolveConfig({
+      file: join(opts.resume, 'config.yaml'),
+      set: opts.set,
+      seed: opts.seed,
+      dataConfigFile: original ?? null,
+    });
     run = RunDir.open(opts.resume);
-    return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, { resume: run.path }), original);
+    return execute(
+      run,
+      resolved,
+      g,
+      argv,
+      (ctx) => resolved.task.train(ctx, resolved.config, { resume: run.path }),
+      original,
+    );
   } else {
     resolved = await resolveConfig({ file, set: opts.set, seed: opts.seed, dataConfigFile: file });
     run = RunDir.create({ task: resolved.task.name, out: opts.out });
@@ -110,7 +161,12 @@ export async function runTrain(file: string, opts: { out?: string; seed?: number
 }
 
 /** `evaluate <run-dir>` re-evaluates the run's model; `evaluate <config> --model DIR` evaluates a model under a new config. */
-export async function runEvaluate(target: string, opts: { out?: string; set?: string[]; model?: string; seed?: number }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+export async function runEvaluate(
+  target: string,
+  opts: { out?: string; set?: string[]; model?: string; seed?: number },
+  g: GlobalOptions,
+  argv: string[],
+): Promise<TaskOutcome> {
   if (!existsSync(target)) throw new UserError(`${target}: no such config file or run directory`);
   const isRun = statSync(target).isDirectory();
   let resolved: ResolvedTaskConfig;
@@ -123,12 +179,21 @@ export async function runEvaluate(target: string, opts: { out?: string; set?: st
     modelDir = opts.model ?? join(target, 'model');
   } else {
     resolved = await resolveConfig({ file: target, set: opts.set, seed: opts.seed, dataConfigFile: target });
-    if (!opts.model) throw new UserError(`${target}: evaluate needs a trained model: pass a run directory, or --model <run>/model`);
+    if (!opts.model)
+      throw new UserError(`${target}: evaluate needs a trained model: pass a run directory, or --model <run>/model`);
     modelDir = opts.model;
   }
-  if (!existsSync(modelDir)) throw new UserError(`${modelDir}: no trained model here (expected the model/ folder of a run)`);
+  if (!existsSync(modelDir))
+    throw new UserError(`${modelDir}: no trained model here (expected the model/ folder of a run)`);
   const run = RunDir.create({ task: `${resolved.task.name}-eval`, out: opts.out });
-  return execute(run, resolved, g, argv, (ctx) => resolved.task.evaluate(ctx, resolved.config, { modelDir: resolve(modelDir) }), isRun ? originalConfigFile(target) : resolve(target));
+  return execute(
+    run,
+    resolved,
+    g,
+    argv,
+    (ctx) => resolved.task.evaluate(ctx, resolved.config, { modelDir: resolve(modelDir) }),
+    isRun ? originalConfigFile(target) : resolve(target),
+  );
 }
 
 /** A run that failed, was interrupted or is still running has no metrics to report: say which, and why. */
@@ -141,15 +206,23 @@ function refuseUnfinishedRun(dir: string): void {
   }
   const why = typeof info.error === 'string' ? `: ${info.error}` : '';
   if (info.status === 'failed') throw new UserError(`${dir}: this run failed${why}; there is nothing to report`);
-  if (info.status === 'interrupted') throw new UserError(`${dir}: this run was interrupted${typeof info.ended_at === 'string' ? ` at ${info.ended_at}` : ''} before its results; there is nothing to report (resume it with sciml train --resume ${dir}, when its task supports it)`);
-  if (info.status === 'running') throw new UserError(`${dir}: this run is still running (or was killed without a trace); there is nothing to report yet`);
-  if (!existsSync(join(dir, 'metrics.json'))) throw new UserError(`${dir}: no metrics.json: the run did not finish, there is nothing to report`);
+  if (info.status === 'interrupted')
+    throw new UserError(
+      `${dir}: this run was interrupted${typeof info.ended_at === 'string' ? ` at ${info.ended_at}` : ''} before its results; there is nothing to report (resume it with sciml train --resume ${dir}, when its task supports it)`,
+    );
+  if (info.status === 'running')
+    throw new UserError(
+      `${dir}: this run is still running (or was killed without a trace); there is nothing to report yet`,
+    );
+  if (!existsSync(join(dir, 'metrics.json')))
+    throw new UserError(`${dir}: no metrics.json: the run did not finish, there is nothing to report`);
 }
 
 /** Re-renders a task run's report (a tune run's is commands/report.ts's business). */
 export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutcome> {
   const configFile = join(dir, 'config.yaml');
-  if (!existsSync(configFile)) throw new UserError(`${dir}: not a run directory (no config.yaml, nor a tune run's tune.yaml)`);
+  if (!existsSync(configFile))
+    throw new UserError(`${dir}: not a run directory (no config.yaml, nor a tune run's tune.yaml)`);
   const name = readTaskName(configFile, { task: taskField(readFileSync(configFile, 'utf8')) }, undefined, TASK_NAMES);
   refuseUnfinishedRun(dir);
   const task = await loadTask(name, configFile);
@@ -162,7 +235,12 @@ export async function runReport(dir: string, g: GlobalOptions): Promise<TaskOutc
  * Trains `configFile` into the existing folder `dir` (a tune winner's best/<segment>/, holding the
  * config and the winner's checkpoint): the folder becomes a complete run directory.
  */
-export async function trainInto(dir: string, configFile: string, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+export async function trainInto(
+  dir: string,
+  configFile: string,
+  g: GlobalOptions,
+  argv: string[],
+): Promise<TaskOutcome> {
   const resolved = await resolveConfig({ file: configFile, dataConfigFile: configFile });
   rmSync(join(dir, 'model'), { recursive: true, force: true });
   const run = RunDir.open(dir);
@@ -170,7 +248,13 @@ export async function trainInto(dir: string, configFile: string, g: GlobalOption
 }
 
 /** Like runTrain, for a config assembled in memory (e.g. from `sciml automl` flags); `label` names it in errors. */
-export async function runTrainFromText(label: string, text: string, opts: { out?: string; set?: string[]; flags?: Override[] }, g: GlobalOptions, argv: string[]): Promise<TaskOutcome> {
+export async function runTrainFromText(
+  label: string,
+  text: string,
+  opts: { out?: string; set?: string[]; flags?: Override[] },
+  g: GlobalOptions,
+  argv: string[],
+): Promise<TaskOutcome> {
   const resolved = await resolveConfig({ file: label, text, set: opts.set, flags: opts.flags, dataConfigFile: null });
   const run = RunDir.create({ task: resolved.task.name, out: opts.out });
   return execute(run, resolved, g, argv, (ctx) => resolved.task.train(ctx, resolved.config, {}));

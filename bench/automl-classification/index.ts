@@ -63,14 +63,21 @@ function parseArgs(argv: string[]): Options {
 
 /** letter.csv is not bundled (see data/classification/ABOUT.md): the shared data folder. */
 function letterPath(given: string | undefined): string | undefined {
-  const candidates = given ? [given] : [resolve(root, '..', 'shared', 'data', 'classification', 'letter.csv'), resolve(root, '..', '..', 'shared', 'data', 'classification', 'letter.csv'), '/work/shared/data/classification/letter.csv'];
+  const candidates = given
+    ? [given]
+    : [
+        resolve(root, '..', 'shared', 'data', 'classification', 'letter.csv'),
+        resolve(root, '..', '..', 'shared', 'data', 'classification', 'letter.csv'),
+        '/work/shared/data/classification/letter.csv',
+      ];
   return candidates.find((p) => existsSync(p));
 }
 
 function peerProblem(): string | undefined {
   const probe = spawnSync(PYTHON, ['-c', 'import numpy, sklearn'], { encoding: 'utf8' });
   if (probe.error) return `${PYTHON} not found (apt-get install python3 python3-sklearn)`;
-  if (probe.status !== 0) return `${PYTHON} lacks ${/No module named '([^']+)'/.exec(probe.stderr)?.[1] ?? 'a module'} (apt-get install python3-sklearn)`;
+  if (probe.status !== 0)
+    return `${PYTHON} lacks ${/No module named '([^']+)'/.exec(probe.stderr)?.[1] ?? 'a module'} (apt-get install python3-sklearn)`;
   return undefined;
 }
 
@@ -89,7 +96,7 @@ function fallbackSplit(labels: string[], seed: number): { train: number[]; test:
   const train: number[] = [];
   const test: number[] = [];
   let state = seed >>> 0;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (const rows of byClass.values()) {
     for (let i = rows.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
@@ -109,13 +116,31 @@ function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const letter = letterPath(opts.letter);
   const sets: DataSet[] = [
-    { name: 'breast_cancer', file: join(root, 'data', 'classification', 'breast_cancer.csv'), target: 'diagnosis', split: 'stratified' as const },
-    { name: 'wine', file: join(root, 'data', 'classification', 'wine.csv'), target: 'cultivar', split: 'stratified' as const },
-    { name: 'digits', file: join(root, 'data', 'classification', 'digits.csv'), target: 'digit', split: 'stratified' as const },
+    {
+      name: 'breast_cancer',
+      file: join(root, 'data', 'classification', 'breast_cancer.csv'),
+      target: 'diagnosis',
+      split: 'stratified' as const,
+    },
+    {
+      name: 'wine',
+      file: join(root, 'data', 'classification', 'wine.csv'),
+      target: 'cultivar',
+      split: 'stratified' as const,
+    },
+    {
+      name: 'digits',
+      file: join(root, 'data', 'classification', 'digits.csv'),
+      target: 'digit',
+      split: 'stratified' as const,
+    },
     ...(letter ? [{ name: 'letter', file: letter, target: 'letter', split: 'letter' as const }] : []),
   ].filter((d) => !opts.only || opts.only.includes(d.name));
   const notes: string[] = [];
-  if (!letter) notes.push('letter.csv not found (expected ../shared/data/classification/letter.csv or --letter PATH): letter skipped');
+  if (!letter)
+    notes.push(
+      'letter.csv not found (expected ../shared/data/classification/letter.csv or --letter PATH): letter skipped',
+    );
   const peerNote = opts.peer ? peerProblem() : 'peer skipped (--no-peer)';
   if (peerNote) notes.push(peerNote);
   const dir = mkdtempSync(join(tmpdir(), 'sciml-bench-cls-'));
@@ -135,7 +160,10 @@ function main(): void {
       if (set.split === 'letter') {
         split = { train: body.slice(0, 16000).map((_, i) => i), test: body.slice(16000).map((_, i) => 16000 + i) };
       } else if (!peerNote) {
-        split = python({ csv: set.file, target: set.target, mode: 'split', seed: opts.seed }, dir) as unknown as typeof split;
+        split = python(
+          { csv: set.file, target: set.target, mode: 'split', seed: opts.seed },
+          dir,
+        ) as unknown as typeof split;
         splitBy = `stratified 75/25 (sklearn train_test_split, seed ${opts.seed})`;
       } else {
         split = fallbackSplit(labels, opts.seed);
@@ -148,11 +176,32 @@ function main(): void {
       const limit = set.name === 'letter' ? opts.timeLimit : opts.smallTimeLimit;
       const out = join(runs, `${set.name}-seed${opts.seed}`);
       rmSync(out, { recursive: true, force: true });
-      const args = [join(root, 'bin', 'sciml.js'), '--json', 'automl', trainCsv, '--test', testCsv, '--target', set.target, '--time-limit', String(limit), '--seed', String(opts.seed), '--out', out];
+      const args = [
+        join(root, 'bin', 'sciml.js'),
+        '--json',
+        'automl',
+        trainCsv,
+        '--test',
+        testCsv,
+        '--target',
+        set.target,
+        '--time-limit',
+        String(limit),
+        '--seed',
+        String(opts.seed),
+        '--out',
+        out,
+      ];
       if (opts.workers) args.push('--workers', String(opts.workers));
-      process.stderr.write(`${set.name}: ${split.train.length} train / ${split.test.length} test rows, ${splitBy}; sciml automl --time-limit ${limit}\n`);
+      process.stderr.write(
+        `${set.name}: ${split.train.length} train / ${split.test.length} test rows, ${splitBy}; sciml automl --time-limit ${limit}\n`,
+      );
       const t0 = performance.now();
-      const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+      const run = spawnSync(process.execPath, args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 26,
+      });
       const seconds = (performance.now() - t0) / 1000;
       if (run.status !== 0) throw new Error(`sciml automl on ${set.name} failed (exit ${run.status})`);
       const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
@@ -161,7 +210,8 @@ function main(): void {
       result[`${set.name}_s`] = seconds;
       result[`${set.name}_final_model`] = summary.final_model;
       result[`${set.name}_model_mb`] = summary.model_bytes / 1e6;
-      result[`${set.name}_predict_rss_mb`] = summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6;
+      result[`${set.name}_predict_rss_mb`] =
+        summary.predict_peak_rss_bytes === null ? null : summary.predict_peak_rss_bytes / 1e6;
       // Compact deploy: the same model with every fold model kept (bagged), from the same search, and how the refit went.
       const metricsFile = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
       result[`${set.name}_bagged_accuracy`] = metricsFile.bagged_metrics?.accuracy ?? null;
@@ -170,9 +220,22 @@ function main(): void {
       result[`${set.name}_members_kept_bagged`] = (metricsFile.bagged_members ?? []).length;
       let peer: Record<string, unknown> = {};
       if (!peerNote) {
-        process.stderr.write(`${set.name}: peer ${PYTHON} bench/automl-classification/peer.py (StackingClassifier HGB + RF300 + ET300, logistic, cv 5)\n`);
+        process.stderr.write(
+          `${set.name}: peer ${PYTHON} bench/automl-classification/peer.py (StackingClassifier HGB + RF300 + ET300, logistic, cv 5)\n`,
+        );
         const t1 = performance.now();
-        peer = python({ csv: set.file, target: set.target, mode: 'fit', seed: opts.seed, jobs: opts.workers ?? 2, train: split.train, test: split.test }, dir);
+        peer = python(
+          {
+            csv: set.file,
+            target: set.target,
+            mode: 'fit',
+            seed: opts.seed,
+            jobs: opts.workers ?? 2,
+            train: split.train,
+            test: split.test,
+          },
+          dir,
+        );
         const wall = (performance.now() - t1) / 1000;
         if (peer.error) notes.push(`peer on ${set.name} failed: ${peer.error}`);
         else peer.seconds = wall;
@@ -184,18 +247,48 @@ function main(): void {
         set.name === 'letter'
           ? summary.metrics.accuracy >= 0.972 && summary.metrics.log_loss <= 0.1
           : typeof peer.accuracy === 'number'
-            ? summary.metrics.accuracy >= (peer.accuracy as number) && summary.metrics.log_loss <= (peer.log_loss as number)
+            ? summary.metrics.accuracy >= (peer.accuracy as number) &&
+              summary.metrics.log_loss <= (peer.log_loss as number)
             : null;
       result[`${set.name}_goal_met`] = goal;
       const mb = (b: number | null) => (b === null ? '-' : (b / 1e6).toFixed(1));
-      rows.push([set.name, fmt(summary.metrics.accuracy), fmt(summary.metrics.log_loss), `${fmt(metricsFile.bagged_metrics?.accuracy)} / ${fmt(metricsFile.bagged_metrics?.log_loss)}`, fmt(seconds, 1), fmt(metricsFile.refit_s, 1), mb(summary.model_bytes), mb(summary.predict_peak_rss_bytes), fmt(peer.accuracy), fmt(peer.log_loss), fmt(peer.seconds, 1), goal === null ? '-' : goal ? 'yes' : 'no', String(summary.final_model)]);
+      rows.push([
+        set.name,
+        fmt(summary.metrics.accuracy),
+        fmt(summary.metrics.log_loss),
+        `${fmt(metricsFile.bagged_metrics?.accuracy)} / ${fmt(metricsFile.bagged_metrics?.log_loss)}`,
+        fmt(seconds, 1),
+        fmt(metricsFile.refit_s, 1),
+        mb(summary.model_bytes),
+        mb(summary.predict_peak_rss_bytes),
+        fmt(peer.accuracy),
+        fmt(peer.log_loss),
+        fmt(peer.seconds, 1),
+        goal === null ? '-' : goal ? 'yes' : 'no',
+        String(summary.final_model),
+      ]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const head = ['data set', 'accuracy', 'log loss', 'bagged acc / loss', 'wall s', 'refit s', 'model MB', 'predict RSS MB', 'peer acc', 'peer loss', 'peer s', 'goal', 'sciml final model'];
+  const head = [
+    'data set',
+    'accuracy',
+    'log loss',
+    'bagged acc / loss',
+    'wall s',
+    'refit s',
+    'model MB',
+    'predict RSS MB',
+    'peer acc',
+    'peer loss',
+    'peer s',
+    'goal',
+    'sciml final model',
+  ];
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells: string[]) => cells.map((c, j) => (j === 0 || j === cells.length - 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, j) => (j === 0 || j === cells.length - 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   const text = [
     `sciml automl vs scikit-learn StackingClassifier (HGB, RF 300, ET 300; logistic; cv 5); time limit ${opts.timeLimit} s (letter), ${opts.smallTimeLimit} s (others)`,
     'goal: letter accuracy >= 0.972 and log loss <= 0.10; others: accuracy >= peer and log loss <= peer',
@@ -205,7 +298,14 @@ function main(): void {
     ...(notes.length ? ['', ...notes] : []),
   ];
   process.stdout.write(text.join('\n') + '\n');
-  process.stdout.write(JSON.stringify({ ...result, time_limit_s: opts.timeLimit, small_time_limit_s: opts.smallTimeLimit, seed: opts.seed }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      ...result,
+      time_limit_s: opts.timeLimit,
+      small_time_limit_s: opts.smallTimeLimit,
+      seed: opts.seed,
+    }) + '\n',
+  );
 }
 
 main();

@@ -52,7 +52,10 @@ function parseArgs(argv: string[]) {
 function bikeSplit(rows: number, seed: number): { train: Int32Array; test: Int32Array } {
   const perm = new Random(seed).permutation(rows);
   const nTrain = Math.round(0.27 * rows);
-  return { train: Int32Array.from(perm.subarray(0, nTrain)).sort(), test: Int32Array.from(perm.subarray(nTrain)).sort() };
+  return {
+    train: Int32Array.from(perm.subarray(0, nTrain)).sort(),
+    test: Int32Array.from(perm.subarray(nTrain)).sort(),
+  };
 }
 
 function csvOf(table: DataTable, columns: string[], rows: Int32Array): string {
@@ -74,7 +77,11 @@ function freePort(): Promise<number> {
 }
 
 function sciml(args: string[]): void {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'sciml.js'), ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'sciml.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`sciml ${args.join(' ')} failed:\n${r.stderr}`);
 }
 
@@ -84,7 +91,10 @@ interface Running {
 }
 
 function startSciml(run: string): Promise<Running> {
-  const proc = spawn(process.execPath, [join(root, 'bin', 'sciml.js'), 'serve', run, '--port', '0'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn(process.execPath, [join(root, 'bin', 'sciml.js'), 'serve', run, '--port', '0'], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return new Promise((ok, fail) => {
     let out = '';
     proc.stdout!.on('data', (d) => {
@@ -99,13 +109,28 @@ function startSciml(run: string): Promise<Running> {
 async function startPeer(job: string, workerClass: 'gthread' | 'sync'): Promise<Running> {
   const port = await freePort();
   const threads = workerClass === 'gthread' ? ['-k', 'gthread', '--threads', '4'] : [];
-  const proc = spawn(GUNICORN, ['-w', '2', ...threads, '-b', `127.0.0.1:${port}`, '--chdir', join(root, 'bench', 'serve'), '--log-level', 'warning', 'peer_app:create_app()'], {
-    // One OpenMP thread per worker process, the usual setting for multi-process servers: with the
-    // default (a thread per core in each worker) libgomp's spinning threads oversubscribe 2 cores and
-    // single-row latency swings from 2 ms to seconds.
-    env: { ...process.env, SCIML_SERVE_JOB: job, OMP_NUM_THREADS: '1', PATH: `/usr/bin:${process.env.PATH}` },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const proc = spawn(
+    GUNICORN,
+    [
+      '-w',
+      '2',
+      ...threads,
+      '-b',
+      `127.0.0.1:${port}`,
+      '--chdir',
+      join(root, 'bench', 'serve'),
+      '--log-level',
+      'warning',
+      'peer_app:create_app()',
+    ],
+    {
+      // One OpenMP thread per worker process, the usual setting for multi-process servers: with the
+      // default (a thread per core in each worker) libgomp's spinning threads oversubscribe 2 cores and
+      // single-row latency swings from 2 ms to seconds.
+      env: { ...process.env, SCIML_SERVE_JOB: job, OMP_NUM_THREADS: '1', PATH: `/usr/bin:${process.env.PATH}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (proc.exitCode !== null) throw new Error(`gunicorn exited with ${proc.exitCode}`);
@@ -136,17 +161,38 @@ interface Load {
   requests: number;
 }
 
-async function load(url: string, body: string, rowsPerRequest: number, connections: number, seconds: number): Promise<Load> {
-  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: seconds });
+async function load(
+  url: string,
+  body: string,
+  rowsPerRequest: number,
+  connections: number,
+  seconds: number,
+): Promise<Load> {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration: seconds,
+  });
   // Throughput counts answered requests only (2xx); connection errors, timeouts and non-2xx are errors.
   const ok = r['2xx'];
   const rps = ok / (r.duration || seconds);
-  return { rps, rows_per_s: rps * rowsPerRequest, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total };
+  return {
+    rps,
+    rows_per_s: rps * rowsPerRequest,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    requests: r.requests.total,
+  };
 }
 
 function peerMissing(): string | undefined {
   const probe = spawnSync(PYTHON, ['-c', 'import flask, sklearn, numpy'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return `${PYTHON} lacks flask/sklearn (apt-get install python3-flask python3-sklearn)`;
+  if (probe.error || probe.status !== 0)
+    return `${PYTHON} lacks flask/sklearn (apt-get install python3-flask python3-sklearn)`;
   if (spawnSync(GUNICORN, ['--version']).error) return 'gunicorn not found (apt-get install gunicorn)';
   return undefined;
 }
@@ -160,7 +206,11 @@ function rmse(pred: number[], truth: ArrayLike<number>): number {
 async function holdoutRmse(url: string, rows: Record<string, number>[], truth: Float64Array): Promise<number> {
   const preds: number[] = [];
   for (let i = 0; i < rows.length; i += 2000) {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: rows.slice(i, i + 2000) }) });
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: rows.slice(i, i + 2000) }),
+    });
     if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
     preds.push(...((await r.json()) as { rows: { prediction: number }[] }).rows.map((x) => x.prediction));
   }
@@ -183,28 +233,57 @@ async function main(): Promise<void> {
     process.stderr.write(`split seed ${opts.seed}: ${train.length} train / ${test.length} test rows\n`);
 
     const config = join(dir, 'gbm.yaml');
-    writeFileSync(config, ['task: automl', `seed: ${opts.seed}`, 'data:', '  path: train.csv', '  test_path: test.csv', `  target: ${TARGET}`, 'features:', '  log_target: never', 'search:', '  learners: [gbm]', '  max_trials: 1', '  folds: 2', '  workers: 1', '  time_limit_s: 120', 'ensemble:', '  stacking: false', ''].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'task: automl',
+        `seed: ${opts.seed}`,
+        'data:',
+        '  path: train.csv',
+        '  test_path: test.csv',
+        `  target: ${TARGET}`,
+        'features:',
+        '  log_target: never',
+        'search:',
+        '  learners: [gbm]',
+        '  max_trials: 1',
+        '  folds: 2',
+        '  workers: 1',
+        '  time_limit_s: 120',
+        'ensemble:',
+        '  stacking: false',
+        '',
+      ].join('\n'),
+    );
     process.stderr.write('training the sciml GBM (automl, gbm only, 1 trial at defaults, 2-fold bagging)\n');
     sciml(['train', config, '--out', join(dir, 'run-gbm')]);
 
     const cols = features.map((n) => table.columns.find((c) => c.name === n)!.values as Float64Array);
     const rowAt = (r: number) => Object.fromEntries(features.map((n, j) => [n, cols[j][r]]));
     const testRows = Array.from(test, rowAt);
-    const truth = Float64Array.from(test, (r) => (table.columns.find((c) => c.name === TARGET)!.values as Float64Array)[r]);
+    const truth = Float64Array.from(
+      test,
+      (r) => (table.columns.find((c) => c.name === TARGET)!.values as Float64Array)[r],
+    );
     const single = JSON.stringify({ rows: [testRows[0]] });
     const batch = JSON.stringify({ rows: testRows.slice(0, 1000) });
 
     const ours = await startSciml(join(dir, 'run-gbm'));
     running.push(ours);
     const oursRmse = await holdoutRmse(`${ours.url}/v1/predict`, testRows, truth);
-    process.stderr.write(`sciml serve at ${ours.url}: holdout rmse ${oursRmse.toFixed(2)}; single rows for ${opts.seconds} s\n`);
+    process.stderr.write(
+      `sciml serve at ${ours.url}: holdout rmse ${oursRmse.toFixed(2)}; single rows for ${opts.seconds} s\n`,
+    );
     await load(`${ours.url}/v1/predict`, single, 1, 16, 2); // warm-up
     const oursSingle = await load(`${ours.url}/v1/predict`, single, 1, 16, opts.seconds);
     const oursBatch = await load(`${ours.url}/v1/predict`, batch, 1000, 4, opts.batchSeconds);
     await stop(ours);
 
     let peerNote = opts.peer ? peerMissing() : 'skipped (--no-peer)';
-    const peers: Record<'gthread' | 'sync', { single: Load; batch: Load; rmse: number } | undefined> = { gthread: undefined, sync: undefined };
+    const peers: Record<'gthread' | 'sync', { single: Load; batch: Load; rmse: number } | undefined> = {
+      gthread: undefined,
+      sync: undefined,
+    };
     if (!peerNote) {
       const job = join(dir, 'peer-job.json');
       writeFileSync(job, JSON.stringify({ csv: data, target: TARGET, drop: DROP, train: Array.from(train), features }));
@@ -213,7 +292,9 @@ async function main(): Promise<void> {
           const peer = await startPeer(job, kind);
           running.push(peer);
           const peerRmse = await holdoutRmse(`${peer.url}/predict`, testRows, truth);
-          process.stderr.write(`flask+gunicorn (${kind}) at ${peer.url}: holdout rmse ${peerRmse.toFixed(2)}; single rows for ${opts.seconds} s\n`);
+          process.stderr.write(
+            `flask+gunicorn (${kind}) at ${peer.url}: holdout rmse ${peerRmse.toFixed(2)}; single rows for ${opts.seconds} s\n`,
+          );
           await load(`${peer.url}/predict`, single, 1, 16, 2);
           const peerSingle = await load(`${peer.url}/predict`, single, 1, 16, opts.seconds);
           const peerBatch = await load(`${peer.url}/predict`, batch, 1000, 4, opts.batchSeconds);
@@ -231,7 +312,20 @@ async function main(): Promise<void> {
     let den: Load | undefined;
     if (opts.denoiser) {
       const dconfig = join(dir, 'denoiser.yaml');
-      writeFileSync(dconfig, ['task: denoiser', 'seed: 1', 'data:', '  train_count: 512', '  test_count: 64', 'training:', '  epochs: 1', '  checkpoint: false', ''].join('\n'));
+      writeFileSync(
+        dconfig,
+        [
+          'task: denoiser',
+          'seed: 1',
+          'data:',
+          '  train_count: 512',
+          '  test_count: 64',
+          'training:',
+          '  epochs: 1',
+          '  checkpoint: false',
+          '',
+        ].join('\n'),
+      );
       process.stderr.write('training a small denoiser (500-sample traces, default architecture, 1 epoch)\n');
       sciml(['train', dconfig, '--out', join(dir, 'run-denoiser')]);
       const d = await startSciml(join(dir, 'run-denoiser'));
@@ -244,7 +338,8 @@ async function main(): Promise<void> {
       await stop(d);
     }
 
-    const line = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    const line = (cells: string[], widths: number[]) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     const header = ['server / load', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'requests'];
     const rowsOut: [string, Load | undefined][] = [
       ['sciml serve, 1 row, c16', oursSingle],
@@ -255,14 +350,30 @@ async function main(): Promise<void> {
       ['flask+gunicorn sync, 1000 rows, c4', peers.sync?.batch],
       ['sciml denoiser, 1 trace, c16', den],
     ];
-    const cells = rowsOut.filter(([, l]) => l).map(([name, l]) => [name, l!.rps.toFixed(0), l!.rows_per_s.toFixed(0), String(l!.p50_ms), String(l!.p99_ms), String(l!.errors), String(l!.requests)]);
+    const cells = rowsOut
+      .filter(([, l]) => l)
+      .map(([name, l]) => [
+        name,
+        l!.rps.toFixed(0),
+        l!.rows_per_s.toFixed(0),
+        String(l!.p50_ms),
+        String(l!.p99_ms),
+        String(l!.errors),
+        String(l!.requests),
+      ]);
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-    console.log('sciml model: automl run restricted to GBM (1 trial at defaults, 2-fold bagged; the tabular task is not on this branch)');
-    console.log(`holdout rmse: sciml ${oursRmse.toFixed(2)}${peerRmse !== undefined ? `, sklearn HistGradientBoosting ${peerRmse.toFixed(2)}` : ''}`);
+    console.log(
+      'sciml model: automl run restricted to GBM (1 trial at defaults, 2-fold bagged; the tabular task is not on this branch)',
+    );
+    console.log(
+      `holdout rmse: sciml ${oursRmse.toFixed(2)}${peerRmse !== undefined ? `, sklearn HistGradientBoosting ${peerRmse.toFixed(2)}` : ''}`,
+    );
     console.log(line(header, widths));
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const c of cells) console.log(line(c, widths));
-    console.log('peer: 2 gunicorn workers, OMP_NUM_THREADS=1; gthread (4 threads each, keep-alive) is the peer of the figures, sync (the default, no keep-alive) is shown too');
+    console.log(
+      'peer: 2 gunicorn workers, OMP_NUM_THREADS=1; gthread (4 threads each, keep-alive) is the peer of the figures, sync (the default, no keep-alive) is shown too',
+    );
     if (peerNote) console.log(`peer: ${peerNote}`);
     const figures: Record<string, unknown> = {
       sciml_model: 'automl-gbm-2fold',

@@ -18,7 +18,8 @@ function typed(value: string): string {
 export function integer(flag: string, min = 0) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${flag}: expected an integer >= ${min}, got ${typed(value)}`);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new UserError(`${flag}: expected an integer >= ${min}, got ${typed(value)}`);
     return n;
   };
 }
@@ -35,7 +36,10 @@ export function positiveNumber(flag: string) {
 export function timeLimit(flag: string) {
   return (value: string): number => {
     const n = positiveNumber(flag)(value);
-    if (n > MAX_TIME_LIMIT_S) throw new UserError(`${flag}: expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers), got ${typed(value)}`);
+    if (n > MAX_TIME_LIMIT_S)
+      throw new UserError(
+        `${flag}: expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers), got ${typed(value)}`,
+      );
     return n;
   };
 }
@@ -50,13 +54,19 @@ export function printOutcome(outcome: TaskOutcome, g: GlobalOptions): void {
 export function parseTag(text: string, flag = '--tag'): [string, string] {
   const at = text.indexOf('=');
   const key = at < 0 ? text : text.slice(0, at);
-  if (at < 0 || !/^[A-Za-z0-9_.-]+$/.test(key)) throw new UserError(`${flag}: expected key=value with a key of letters, digits, '_', '.' or '-', got ${JSON.stringify(text)}`);
+  if (at < 0 || !/^[A-Za-z0-9_.-]+$/.test(key))
+    throw new UserError(
+      `${flag}: expected key=value with a key of letters, digits, '_', '.' or '-', got ${JSON.stringify(text)}`,
+    );
   return [key, text.slice(at + 1)];
 }
 
 /** `--tag key=value` (repeatable) for the commands that make a run directory: stored in run.json under `tags`. */
 export function tagOption(): Option {
-  return new Option('--tag <key=value>', 'label the run (repeatable), stored in run.json; `sciml runs` shows and filters by tags').argParser((value: string, previous: Record<string, string> | undefined) => {
+  return new Option(
+    '--tag <key=value>',
+    'label the run (repeatable), stored in run.json; `sciml runs` shows and filters by tags',
+  ).argParser((value: string, previous: Record<string, string> | undefined) => {
     const [key, v] = parseTag(value);
     return { ...(previous ?? {}), [key]: v };
   });

@@ -7,7 +7,10 @@ export function registerCompletion(program: Command, _globals: GlobalsOf): void 
     .command('completion')
     .description('print a shell completion script (bash, zsh or fish) for every command and option')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .addHelpText('after', '\nbash: source <(sciml completion bash)    zsh: source <(sciml completion zsh)    fish: sciml completion fish | source')
+    .addHelpText(
+      'after',
+      '\nbash: source <(sciml completion bash)    zsh: source <(sciml completion zsh)    fish: sciml completion fish | source',
+    )
     .action(async (shell: 'bash' | 'zsh' | 'fish') => {
       const { completionTree } = await import('../completion/tree.js');
       const { completionScript } = await import('../completion/scripts.js');

@@ -14,13 +14,14 @@ export async function configsReadme(): Promise<string> {
     'A config is a YAML file whose top-level `task:` picks the model family. Every field has a default,',
     'so a config only names what it changes. Unknown fields are errors. Any field can be overridden on',
     'the command line with `--set path.to.field=value` (the value is read as YAML: `--set model.filters=[8,16]`),',
-    'and `--seed N` sets `seed`. Relative paths are resolved against the config file\'s folder.',
+    "and `--seed N` sets `seed`. Relative paths are resolved against the config file's folder.",
     'The resolved config, defaults filled in, is saved as `config.yaml` in the run directory.',
   ];
   for (const { name, summary, task: load } of FAMILIES) {
     parts.push('', `## task: ${name}`, '', `${summary}.`, '');
     const notes = `README-${name}.md`;
-    if (existsSync(join(projectRoot, 'configs', notes))) parts.push(`The science and the data behind it: [${notes}](${notes}).`, '');
+    if (existsSync(join(projectRoot, 'configs', notes)))
+      parts.push(`The science and the data behind it: [${notes}](${notes}).`, '');
     if (!load) {
       parts.push('Not built yet.');
       continue;
@@ -51,23 +52,23 @@ async function tuneSection(): Promise<string[]> {
     '- `tune.budget` is the resource the scheduler hands out (`training.epochs`, boosting rounds `model.params.max_iter`);',
     '  rungs are `min * eta^k` up to `max`. A promoted trial continues its checkpoint: promoted to 20 epochs, it has trained 20.',
     `- \`tune.scheduler\`: ${SCHEDULERS.join(', ')}; \`tune.sampler\`: ${SAMPLERS.join(', ')} (TPE as in Optuna 3.1's default sampler, learning from each configuration's highest rung).`,
-    '- `tune.brackets: 3` with asha is asynchronous Hyperband: bracket b starts its configurations at rung b (in Hyperband\'s proportions,',
+    "- `tune.brackets: 3` with asha is asynchronous Hyperband: bracket b starts its configurations at rung b (in Hyperband's proportions,",
     '  9:5:3 at eta 3), so some are judged at the full budget only; use it when the lowest rung ranks configurations unlike the full',
     '  budget does (boosting with small learning rates, networks that start slowly).',
     '- `tune.max_trials` counts sampled configurations per segment; with `successive_halving` the trials do not depend on timing, so a',
     '  seeded run is reproducible, interrupted and resumed or not. `tune.time_limit_s` bounds the whole command, outputs included.',
     '- `tune.segments` runs one search per segment (name -> values it sets), all sharing the workers; each gets its own leaderboard and winner.',
-    '- `tune.trial_overrides` sets values in every trial but not in the winners\' configs (a smaller training set, one thread per trial).',
-    '- `tune.rerank` (task: tabular): the search picks its best on the trials\' validation rows, which makes their scores there',
+    "- `tune.trial_overrides` sets values in every trial but not in the winners' configs (a smaller training set, one thread per trial).",
+    "- `tune.rerank` (task: tabular): the search picks its best on the trials' validation rows, which makes their scores there",
     '  optimistic, more so the more trials ran. With `top: 3`, the 3 best of each segment are cross-validated once the search ends',
-    '  (`folds` folds over the other training rows, each refitted at the configuration\'s budget on every row outside the fold)',
+    "  (`folds` folds over the other training rows, each refitted at the configuration's budget on every row outside the fold)",
     '  and the best cross-validated one wins. The search stops `reserve` of the time limit early to leave time for it.',
     '- `execution.executor` (or `--executor`) picks where trials run; trials are jobs of kind `tune-trial` (re-ranking folds: `tune-cv`)',
     '  whose checkpoints travel as blobs.',
     '',
     'A tune run writes `trials.jsonl` (the journal), `trials/<segment>/<trial>/` (config.yaml, history.json, metrics.json, checkpoint/),',
     '`leaderboard.arrow`, `trials.arrow`, `best/<segment>/config.yaml` (ready for `sciml train`) and `best/<segment>/model/` (the',
-    'winner\'s checkpoint), `metrics.json` and `report.html`.',
+    "winner's checkpoint), `metrics.json` and `report.html`.",
     '',
     fieldsAsMarkdown(tuneSchema),
   ];

@@ -7,19 +7,43 @@ export function registerData(program: Command, globals: GlobalsOf): void {
   const data = program.command('data').description('generate and inspect data sets');
   data
     .command('generate')
-    .description(`write a simulated data set (Arrow, Parquet, CSV or JSON lines by extension; kinds: ${Object.keys(GENERATORS).join(', ')})`)
-    .argument('<kind>', Object.entries(GENERATORS).map(([k, g]) => `${k}: ${g.summary}`).join('; '))
+    .description(
+      `write a simulated data set (Arrow, Parquet, CSV or JSON lines by extension; kinds: ${Object.keys(GENERATORS).join(', ')})`,
+    )
+    .argument(
+      '<kind>',
+      Object.entries(GENERATORS)
+        .map(([k, g]) => `${k}: ${g.summary}`)
+        .join('; '),
+    )
     .option('-n, --count <n>', 'number of rows', integer('-n', 1))
     .option('--seed <n>', 'random seed', integer('--seed'), 42)
-    .option('-o, --output <file>', 'output file, format by extension: .arrow, .parquet, .csv, .tsv, .jsonl (- : an Arrow stream on stdout, not to a terminal)', '-')
+    .option(
+      '-o, --output <file>',
+      'output file, format by extension: .arrow, .parquet, .csv, .tsv, .jsonl (- : an Arrow stream on stdout, not to a terminal)',
+      '-',
+    )
     .option('--set <key=value>', 'generator option, e.g. --set noise=uniform (repeatable)', collect, [])
-    .option('--shards <k>', 'sharded generators (particles): number of Parquet files under the -o directory', integer('--shards', 1))
+    .option(
+      '--shards <k>',
+      'sharded generators (particles): number of Parquet files under the -o directory',
+      integer('--shards', 1),
+    )
     .action(async (kind: string, opts) => {
       const { generateData } = await import('../data/generate.js');
-      const summary = await generateData(GENERATORS, kind, { count: opts.count, seed: opts.seed, output: opts.output, set: opts.set, shards: opts.shards });
+      const summary = await generateData(GENERATORS, kind, {
+        count: opts.count,
+        seed: opts.seed,
+        output: opts.output,
+        set: opts.set,
+        shards: opts.shards,
+      });
       if (opts.output !== '-') {
         if (globals().json) process.stdout.write(JSON.stringify(summary) + '\n');
-        else process.stdout.write(`${summary.rows} rows of ${kind} -> ${summary.output}${summary.files ? ` (${summary.files} files)` : ''}\n`);
+        else
+          process.stdout.write(
+            `${summary.rows} rows of ${kind} -> ${summary.output}${summary.files ? ` (${summary.files} files)` : ''}\n`,
+          );
       }
     });
   data

@@ -18,9 +18,21 @@ export const RUNS_LIST_OPTIONS: readonly RunsListOption[] = [
   { flags: '--dir <folder>', description: 'folder of run directories (searched 4 levels deep)', default: 'runs' },
   { flags: '--task <task>', description: 'only runs of this task' },
   { flags: '--status <status>', description: 'only runs with this status: completed, failed, interrupted or running' },
-  { flags: '--tag <key=value>', description: 'only runs with this tag: key=value, or key for any value (repeatable: all must match)', repeatable: true },
-  { flags: '--limit <n>', description: 'only the N most recently started runs (after the other filters)', minInteger: 1 },
-  { flags: '--sort <key>', description: 'started (default), name, duration, task or a metric; -key sorts descending', default: 'started' },
+  {
+    flags: '--tag <key=value>',
+    description: 'only runs with this tag: key=value, or key for any value (repeatable: all must match)',
+    repeatable: true,
+  },
+  {
+    flags: '--limit <n>',
+    description: 'only the N most recently started runs (after the other filters)',
+    minInteger: 1,
+  },
+  {
+    flags: '--sort <key>',
+    description: 'started (default), name, duration, task or a metric; -key sorts descending',
+    default: 'started',
+  },
   { flags: '--md', description: 'GitHub-flavoured Markdown table' },
   { flags: '--json', description: 'JSON list' },
 ];
@@ -45,5 +57,15 @@ export function formatOf(opts: { md?: boolean; json?: boolean }, json: boolean):
 /** Prints the runs table (text, Markdown with --md, JSON with --json here or global --json). */
 export async function printRunsList(opts: RunsListOptions, json: boolean): Promise<void> {
   const { listRuns } = await import('../compare/list.js');
-  process.stdout.write(listRuns({ dir: opts.dir, task: opts.task, status: opts.status, tags: opts.tag, limit: opts.limit, sort: opts.sort, format: formatOf(opts, json) }));
+  process.stdout.write(
+    listRuns({
+      dir: opts.dir,
+      task: opts.task,
+      status: opts.status,
+      tags: opts.tag,
+      limit: opts.limit,
+      sort: opts.sort,
+      format: formatOf(opts, json),
+    }),
+  );
 }

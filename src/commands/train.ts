@@ -14,15 +14,25 @@ export function registerTrain(program: Command, globals: GlobalsOf): void {
     .option('--set <path=value>', 'override a config field, e.g. --set model.kernel_size=9 (repeatable)', collect, [])
     .option('--resume <run-dir>', 'continue an interrupted run from its last checkpoint')
     .option('--replicas <n>', 'data-parallel replicas (sets training.distributed.replicas)', integer('--replicas', 1))
-    .option('--min-replicas <m>', 'a round may close with this many replicas when others are lost for good (sets training.distributed.min_replicas)', integer('--min-replicas', 1))
+    .option(
+      '--min-replicas <m>',
+      'a round may close with this many replicas when others are lost for good (sets training.distributed.min_replicas)',
+      integer('--min-replicas', 1),
+    )
     .option('--executor <spec>', "where the replicas run: 'local' or redis://host:port (sets execution.executor)")
     .addHelpText('after', () => configHelp())
     .addOption(tagOption())
     .action(async (config: string | undefined, opts) => {
-      if (config === undefined && !opts.resume) throw new UserError("train: expected a config file (sciml train <config>), or --resume <run-dir>");
+      if (config === undefined && !opts.resume)
+        throw new UserError('train: expected a config file (sciml train <config>), or --resume <run-dir>');
       const set = [...opts.set, ...distributedSets(opts)];
       const { runTrain } = await import('../session.js');
-      const outcome = await runTrain(config ?? opts.resume, { ...opts, set }, { ...globals(), tags: opts.tag }, process.argv.slice(1));
+      const outcome = await runTrain(
+        config ?? opts.resume,
+        { ...opts, set },
+        { ...globals(), tags: opts.tag },
+        process.argv.slice(1),
+      );
       printOutcome(outcome, globals());
     });
 }

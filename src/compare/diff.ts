@@ -49,7 +49,9 @@ export function diffRuns(a: RunRecord, b: RunRecord): RunDiff {
     return { metric, a: x, b: y, change, change_pct };
   });
   const paramKeys = [...new Set([...Object.keys(a.params), ...Object.keys(b.params)])];
-  const params = paramKeys.filter((k) => JSON.stringify(a.params[k]) !== JSON.stringify(b.params[k])).map((param) => ({ param, a: a.params[param], b: b.params[param] }));
+  const params = paramKeys
+    .filter((k) => JSON.stringify(a.params[k]) !== JSON.stringify(b.params[k]))
+    .map((param) => ({ param, a: a.params[param], b: b.params[param] }));
   return { a: a.path, b: b.path, metrics, params };
 }
 
@@ -57,18 +59,27 @@ const GATE = /^\s*([A-Za-z0-9_.[\]-]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|
 
 export function parseGate(text: string): Gate {
   const m = GATE.exec(text);
-  if (!m) throw new UserError(`--fail-if '${text}': expected '<metric> <op> <number>[%]' with op one of < <= > >= == !=, e.g. 'metrics.peak_accuracy < -0.01' (the change B - A)`);
+  if (!m)
+    throw new UserError(
+      `--fail-if '${text}': expected '<metric> <op> <number>[%]' with op one of < <= > >= == !=, e.g. 'metrics.peak_accuracy < -0.01' (the change B - A)`,
+    );
   return { text, metric: m[1], op: m[2] as Gate['op'], threshold: Number(m[3]), percent: m[4] === '%' };
 }
 
 function holds(value: number, op: Gate['op'], t: number): boolean {
   switch (op) {
-    case '<': return value < t;
-    case '<=': return value <= t;
-    case '>': return value > t;
-    case '>=': return value >= t;
-    case '==': return value === t;
-    case '!=': return value !== t;
+    case '<':
+      return value < t;
+    case '<=':
+      return value <= t;
+    case '>':
+      return value > t;
+    case '>=':
+      return value >= t;
+    case '==':
+      return value === t;
+    case '!=':
+      return value !== t;
   }
 }
 
@@ -78,12 +89,23 @@ export function failedGates(diff: RunDiff, gates: Gate[]): string[] {
   for (const g of gates) {
     const d = diff.metrics.find((m) => m.metric === g.metric);
     if (!d) {
-      const guess = didYouMean(g.metric, diff.metrics.map((m) => m.metric));
-      throw new UserError(`--fail-if '${g.text}': no metric '${g.metric}' in either run${guess ? ` (did you mean '${guess}'?)` : ''}`);
+      const guess = didYouMean(
+        g.metric,
+        diff.metrics.map((m) => m.metric),
+      );
+      throw new UserError(
+        `--fail-if '${g.text}': no metric '${g.metric}' in either run${guess ? ` (did you mean '${guess}'?)` : ''}`,
+      );
     }
     const value = g.percent ? d.change_pct : d.change;
-    if (value === undefined) throw new UserError(`--fail-if '${g.text}': ${g.metric} has no ${g.percent ? 'relative ' : ''}change (missing in one run${g.percent ? ', or 0 in A' : ''})`);
-    if (holds(value, g.op, g.threshold)) failed.push(`${g.metric} changed by ${formatNumber(value)}${g.percent ? '%' : ''} (${formatNumber(d.a!)} -> ${formatNumber(d.b!)}): ${g.op} ${g.threshold}${g.percent ? '%' : ''}`);
+    if (value === undefined)
+      throw new UserError(
+        `--fail-if '${g.text}': ${g.metric} has no ${g.percent ? 'relative ' : ''}change (missing in one run${g.percent ? ', or 0 in A' : ''})`,
+      );
+    if (holds(value, g.op, g.threshold))
+      failed.push(
+        `${g.metric} changed by ${formatNumber(value)}${g.percent ? '%' : ''} (${formatNumber(d.a!)} -> ${formatNumber(d.b!)}): ${g.op} ${g.threshold}${g.percent ? '%' : ''}`,
+      );
   }
   return failed;
 }
@@ -100,20 +122,40 @@ function signed(v: number | undefined): string {
 
 export function formatDiff(diff: RunDiff, names: { a: string; b: string }, format: 'text' | 'md'): string {
   const table = format === 'md' ? markdownTable : textTable;
-  const metricRows = [['Metric', names.a, names.b, 'Change', 'Change %'], ...diff.metrics.map((m) => [m.metric, m.a === undefined ? '-' : formatNumber(m.a), m.b === undefined ? '-' : formatNumber(m.b), signed(m.change), pct(m.change_pct)])];
+  const metricRows = [
+    ['Metric', names.a, names.b, 'Change', 'Change %'],
+    ...diff.metrics.map((m) => [
+      m.metric,
+      m.a === undefined ? '-' : formatNumber(m.a),
+      m.b === undefined ? '-' : formatNumber(m.b),
+      signed(m.change),
+      pct(m.change_pct),
+    ]),
+  ];
   const align: ('left' | 'right')[] = ['left', 'right', 'right', 'right', 'right'];
   let out = format === 'md' ? `### Metrics: ${names.a} vs ${names.b}\n\n` : '';
   out += diff.metrics.length ? table(metricRows, align) : 'no metrics in either run\n';
   out += format === 'md' ? `\n### Params\n\n` : '\n';
-  if (diff.params.length) out += table([['Param', names.a, names.b], ...diff.params.map((p) => [p.param, formatValue(p.a), formatValue(p.b)])]);
+  if (diff.params.length)
+    out += table([
+      ['Param', names.a, names.b],
+      ...diff.params.map((p) => [p.param, formatValue(p.a), formatValue(p.b)]),
+    ]);
   else out += 'no config fields differ\n';
   return out;
 }
 
-export function diffCommand(a: string, b: string, options: { format: 'text' | 'md' | 'json'; failIf: string[] }): { text: string; failed: string[] } {
+export function diffCommand(
+  a: string,
+  b: string,
+  options: { format: 'text' | 'md' | 'json'; failIf: string[] },
+): { text: string; failed: string[] } {
   const gates = options.failIf.map(parseGate);
   const diff = diffRuns(readRun(a), readRun(b));
   const failed = failedGates(diff, gates);
-  const text = options.format === 'json' ? JSON.stringify({ ...diff, failed_gates: failed }) + '\n' : formatDiff(diff, { a, b }, options.format);
+  const text =
+    options.format === 'json'
+      ? JSON.stringify({ ...diff, failed_gates: failed }) + '\n'
+      : formatDiff(diff, { a, b }, options.format);
   return { text, failed };
 }

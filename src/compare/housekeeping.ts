@@ -19,8 +19,12 @@ export function resolveRunArgs(args: string[], dir: string): RunRecord[] {
   if (args.length === 0) throw new UserError('runs rm: expected at least one run directory');
   return args.map((arg) => {
     const path = existsSync(arg) ? arg : join(dir, arg);
-    if (!existsSync(path)) throw new UserError(`runs rm: ${arg}: no such run directory (neither a path nor a run under ${dir})`);
-    if (!isRunDir(path)) throw new UserError(`runs rm: ${arg}: not a run directory (no run.json, nor config.yaml and metrics.json); nothing removed`);
+    if (!existsSync(path))
+      throw new UserError(`runs rm: ${arg}: no such run directory (neither a path nor a run under ${dir})`);
+    if (!isRunDir(path))
+      throw new UserError(
+        `runs rm: ${arg}: not a run directory (no run.json, nor config.yaml and metrics.json); nothing removed`,
+      );
     return readRun(path, arg);
   });
 }
@@ -37,9 +41,13 @@ export interface GcRequest extends RunFilter {
  */
 export function planGc(req: GcRequest): RunRecord[] {
   if (req.keepLast === undefined && req.status === undefined && req.task === undefined && !req.tags?.length) {
-    throw new UserError('runs gc: say what to remove: --status S, --keep-last N, --task T or --tag key=value (gc never removes every run by default)');
+    throw new UserError(
+      'runs gc: say what to remove: --status S, --keep-last N, --task T or --tag key=value (gc never removes every run by default)',
+    );
   }
-  const selected = filterRuns(findRuns(req.dir), { ...req, limit: undefined }).filter((r) => req.status === 'running' || r.status !== 'running');
+  const selected = filterRuns(findRuns(req.dir), { ...req, limit: undefined }).filter(
+    (r) => req.status === 'running' || r.status !== 'running',
+  );
   return newestFirst(selected).slice(req.keepLast ?? 0);
 }
 
@@ -58,10 +66,18 @@ export function sizeOf(runs: RunRecord[]): number {
 export function removalText(removed: Removal[], verb = 'removed'): string {
   const total = removed.reduce((n, r) => n + r.bytes, 0);
   const lines = removed.map((r) => `${verb} ${r.name} (${r.status}, ${formatBytes(r.bytes)})`);
-  lines.push(`${verb} ${removed.length} run${removed.length === 1 ? '' : 's'}, ${formatBytes(total)} (${total} bytes)${verb === 'removed' ? ' freed' : ''}`);
+  lines.push(
+    `${verb} ${removed.length} run${removed.length === 1 ? '' : 's'}, ${formatBytes(total)} (${total} bytes)${verb === 'removed' ? ' freed' : ''}`,
+  );
   return lines.join('\n') + '\n';
 }
 
 export function removalJson(removed: Removal[], dryRun = false): string {
-  return JSON.stringify({ removed: dryRun ? [] : removed, ...(dryRun ? { would_remove: removed } : {}), bytes_freed: dryRun ? 0 : removed.reduce((n, r) => n + r.bytes, 0) }) + '\n';
+  return (
+    JSON.stringify({
+      removed: dryRun ? [] : removed,
+      ...(dryRun ? { would_remove: removed } : {}),
+      bytes_freed: dryRun ? 0 : removed.reduce((n, r) => n + r.bytes, 0),
+    }) + '\n'
+  );
 }

@@ -37,7 +37,8 @@ export function changedParams(run: RunRecord, reference: RunRecord | undefined):
   const out: string[] = [];
   for (const key of keys) {
     if (IGNORED.has(key)) continue;
-    if (JSON.stringify(run.params[key]) !== JSON.stringify(reference.params[key])) out.push(`${key}=${formatValue(run.params[key])}`);
+    if (JSON.stringify(run.params[key]) !== JSON.stringify(reference.params[key]))
+      out.push(`${key}=${formatValue(run.params[key])}`);
   }
   return out;
 }
@@ -53,7 +54,9 @@ function sortRuns(runs: RunRecord[], sort: string): RunRecord[] {
     return r.headline[key] ?? r.numbers[key];
   };
   if (!['started', 'name', 'duration', 'task'].includes(key) && !runs.some((r) => value(r) !== undefined)) {
-    throw new UserError(`--sort ${sort}: expected started, name, duration, task or a metric of these runs (${[...new Set(runs.flatMap((r) => Object.keys(r.headline)))].join(', ') || 'none'})`);
+    throw new UserError(
+      `--sort ${sort}: expected started, name, duration, task or a metric of these runs (${[...new Set(runs.flatMap((r) => Object.keys(r.headline)))].join(', ') || 'none'})`,
+    );
   }
   return [...runs].sort((a, b) => {
     const x = value(a);
@@ -77,8 +80,14 @@ export function newestFirst(runs: RunRecord[]): RunRecord[] {
 }
 
 export function filterRuns(runs: RunRecord[], f: RunFilter): RunRecord[] {
-  if (f.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(f.status)) throw new UserError(`--status: expected ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(f.status)}`);
-  let out = runs.filter((r) => (f.task === undefined || r.task === f.task) && (f.status === undefined || r.status === f.status) && (f.tags ?? []).every((t) => tagMatches(r, t)));
+  if (f.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(f.status))
+    throw new UserError(`--status: expected ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(f.status)}`);
+  let out = runs.filter(
+    (r) =>
+      (f.task === undefined || r.task === f.task) &&
+      (f.status === undefined || r.status === f.status) &&
+      (f.tags ?? []).every((t) => tagMatches(r, t)),
+  );
   if (f.limit !== undefined) {
     const kept = new Set(newestFirst(out).slice(0, f.limit));
     out = out.filter((r) => kept.has(r));
@@ -93,7 +102,10 @@ function referencesByTask(runs: RunRecord[]): Map<string, RunRecord> {
   return refs;
 }
 
-const tagText = (r: RunRecord) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ');
+const tagText = (r: RunRecord) =>
+  Object.entries(r.tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 export function listRuns(req: RunsRequest): string {
   let runs = filterRuns(findRuns(req.dir), req);
@@ -104,26 +116,62 @@ export function listRuns(req: RunsRequest): string {
       JSON.stringify(
         runs.map((r) => {
           const ref = refs.get(r.task)!;
-          const changed = Object.fromEntries(changedParams(r, ref).map((p) => [p.slice(0, p.indexOf('=')), r.params[p.slice(0, p.indexOf('='))]]));
-          return { name: r.name, path: r.path, task: r.task, started: r.started ?? null, duration_s: r.duration_s ?? null, status: r.status, tags: r.tags, metrics: r.headline, compared_with: ref.name, changed_params: changed };
+          const changed = Object.fromEntries(
+            changedParams(r, ref).map((p) => [p.slice(0, p.indexOf('=')), r.params[p.slice(0, p.indexOf('='))]]),
+          );
+          return {
+            name: r.name,
+            path: r.path,
+            task: r.task,
+            started: r.started ?? null,
+            duration_s: r.duration_s ?? null,
+            status: r.status,
+            tags: r.tags,
+            metrics: r.headline,
+            compared_with: ref.name,
+            changed_params: changed,
+          };
         }),
       ) + '\n'
     );
   }
   if (runs.length === 0) {
-    const what = [req.task && `task ${req.task}`, req.status && `status ${req.status}`, ...(req.tags ?? []).map((t) => `tag ${t}`)].filter(Boolean).join(', ');
+    const what = [
+      req.task && `task ${req.task}`,
+      req.status && `status ${req.status}`,
+      ...(req.tags ?? []).map((t) => `tag ${t}`),
+    ]
+      .filter(Boolean)
+      .join(', ');
     return req.format === 'md' ? `No runs in ${req.dir}.\n` : `no runs in ${req.dir}${what ? ` for ${what}` : ''}\n`;
   }
   const oneTask = refs.size === 1;
   // One task: a column per headline metric. Several: each row shows its own task's headline metrics.
   const metricNames: string[] = [];
-  if (oneTask) for (const r of runs) for (const k of Object.keys(r.headline).slice(0, MAX_METRICS)) if (!metricNames.includes(k) && metricNames.length < 2 * MAX_METRICS) metricNames.push(k);
+  if (oneTask)
+    for (const r of runs)
+      for (const k of Object.keys(r.headline).slice(0, MAX_METRICS))
+        if (!metricNames.includes(k) && metricNames.length < 2 * MAX_METRICS) metricNames.push(k);
   const metricCells = (r: RunRecord): string[] =>
     oneTask
       ? metricNames.map((m) => (r.headline[m] !== undefined ? formatNumber(r.headline[m]) : '-'))
-      : [Object.entries(r.headline).slice(0, MAX_METRICS).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ') || '-'];
+      : [
+          Object.entries(r.headline)
+            .slice(0, MAX_METRICS)
+            .map(([k, v]) => `${k}=${formatNumber(v)}`)
+            .join(' ') || '-',
+        ];
   const withTags = runs.some((r) => Object.keys(r.tags).length > 0);
-  const head = ['run', 'task', 'started', 'duration', 'status', ...(oneTask ? metricNames : ['metrics']), ...(withTags ? ['tags'] : []), oneTask ? `params vs ${runs[0].name}` : 'params vs first run of its task'];
+  const head = [
+    'run',
+    'task',
+    'started',
+    'duration',
+    'status',
+    ...(oneTask ? metricNames : ['metrics']),
+    ...(withTags ? ['tags'] : []),
+    oneTask ? `params vs ${runs[0].name}` : 'params vs first run of its task',
+  ];
   const rows = runs.map((r) => {
     const changed = changedParams(r, refs.get(r.task));
     return [
@@ -134,9 +182,13 @@ export function listRuns(req: RunsRequest): string {
       r.status,
       ...metricCells(r),
       ...(withTags ? [tagText(r) || '-'] : []),
-      changed.length > MAX_CHANGED ? `${changed.slice(0, MAX_CHANGED).join(' ')} (+${changed.length - MAX_CHANGED})` : changed.join(' '),
+      changed.length > MAX_CHANGED
+        ? `${changed.slice(0, MAX_CHANGED).join(' ')} (+${changed.length - MAX_CHANGED})`
+        : changed.join(' '),
     ];
   });
-  const align = head.map((_, i) => (i === 3 || (oneTask && i >= 5 && i < 5 + metricNames.length) ? 'right' : 'left')) as ('left' | 'right')[];
+  const align = head.map((_, i) =>
+    i === 3 || (oneTask && i >= 5 && i < 5 + metricNames.length) ? 'right' : 'left',
+  ) as ('left' | 'right')[];
   return req.format === 'md' ? markdownTable([head, ...rows], align) : textTable([head, ...rows], align);
 }

@@ -39,19 +39,23 @@ function readJson(file: string): any {
 }
 
 export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, 'run.json')) || (existsSync(join(dir, 'config.yaml')) && existsSync(join(dir, 'metrics.json')));
+  return (
+    existsSync(join(dir, 'run.json')) || (existsSync(join(dir, 'config.yaml')) && existsSync(join(dir, 'metrics.json')))
+  );
 }
 
 export function numbersOf(metrics: unknown): Record<string, number> {
   const out: Record<string, number> = {};
   if (metrics === null || typeof metrics !== 'object') return out;
-  for (const [k, v] of Object.entries(flatten(metrics as Record<string, unknown>))) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  for (const [k, v] of Object.entries(flatten(metrics as Record<string, unknown>)))
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
   return out;
 }
 
 export function readRun(dir: string, name = dir): RunRecord {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such run directory`);
-  if (!isRunDir(dir)) throw new UserError(`${dir}: not a run directory (expected run.json or config.yaml and metrics.json)`);
+  if (!isRunDir(dir))
+    throw new UserError(`${dir}: not a run directory (expected run.json or config.yaml and metrics.json)`);
   const info = readJson(join(dir, 'run.json')) ?? {};
   const metrics = readJson(join(dir, 'metrics.json'));
   let config: Record<string, unknown> = {};
@@ -65,12 +69,24 @@ export function readRun(dir: string, name = dir): RunRecord {
   const status = String(info.status ?? (metrics ? 'completed' : 'unknown'));
   const tags: Record<string, string> = {};
   if (info.tags && typeof info.tags === 'object') for (const [k, v] of Object.entries(info.tags)) tags[k] = String(v);
-  return { name, path: dir, task, status, started: info.started_at, duration_s: info.duration_s, numbers: numbersOf(metrics), headline, params: flatten(config), tags };
+  return {
+    name,
+    path: dir,
+    task,
+    status,
+    started: info.started_at,
+    duration_s: info.duration_s,
+    numbers: numbersOf(metrics),
+    headline,
+    params: flatten(config),
+    tags,
+  };
 }
 
 /** Run directories under `root` (folders of runs, like runs/pipeline/, are searched too, 4 levels deep). */
 export function findRuns(root: string, depth = 4): RunRecord[] {
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError(`${root}: no such folder of runs (--dir)`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new UserError(`${root}: no such folder of runs (--dir)`);
   const out: RunRecord[] = [];
   const walk = (dir: string, level: number) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

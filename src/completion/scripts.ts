@@ -28,14 +28,23 @@ function posixTables(nodes: CompletionNode[], prefix: string): string {
     lines.push('  esac', '}');
     return lines.join('\n');
   };
-  const choices = ['# the values an option accepts ($1 the command path, $2 the option)', `${prefix}_choices() {`, '  case "$1|$2" in'];
-  for (const n of nodes) for (const o of valued(n.options)) if (o.choices.length) for (const f of o.flags) choices.push(`    ${sq(`${n.path}|${f}`)}) echo ${sq(o.choices.join(' '))} ;;`);
+  const choices = [
+    '# the values an option accepts ($1 the command path, $2 the option)',
+    `${prefix}_choices() {`,
+    '  case "$1|$2" in',
+  ];
+  for (const n of nodes)
+    for (const o of valued(n.options))
+      if (o.choices.length)
+        for (const f of o.flags) choices.push(`    ${sq(`${n.path}|${f}`)}) echo ${sq(o.choices.join(' '))} ;;`);
   choices.push('  esac', '}');
   return [
     table('subcommands', 'subcommands of a command path', (n) => n.subcommands.map((s) => s.name)),
-    table('options', 'options accepted at a command path (its own, its parents\' and --help)', (n) => flagsOf(n.options)),
+    table('options', "options accepted at a command path (its own, its parents' and --help)", (n) =>
+      flagsOf(n.options),
+    ),
     table('valued', 'options that take a value', (n) => flagsOf(valued(n.options))),
-    table('arguments', 'the values of a command\'s first argument, when it has a fixed set', (n) => n.argumentChoices),
+    table('arguments', "the values of a command's first argument, when it has a fixed set", (n) => n.argumentChoices),
     choices.join('\n'),
   ].join('\n');
 }
@@ -86,7 +95,10 @@ export function zshScript(nodes: CompletionNode[]): string {
     const lines = [`_sciml_described_${name}() {`, '  case "$1" in'];
     for (const n of nodes) {
       const items = row(n);
-      if (items.length) lines.push(`    ${sq(n.path)}) print -rl -- ${items.map((i) => sq(`${i.word.replace(/:/g, '\\:')}:${oneLine(i.description)}`)).join(' ')} ;;`);
+      if (items.length)
+        lines.push(
+          `    ${sq(n.path)}) print -rl -- ${items.map((i) => sq(`${i.word.replace(/:/g, '\\:')}:${oneLine(i.description)}`)).join(' ')} ;;`,
+        );
     }
     lines.push('  esac', '}');
     return lines.join('\n');
@@ -138,7 +150,8 @@ export function fishScript(nodes: CompletionNode[]): string {
     const lines = [`function __sciml_${name}`, '    switch "$argv[1]"'];
     for (const n of nodes) {
       const words = row(n);
-      if (words.length) lines.push(`        case ${fq(n.path)}`, `            printf '%s\\n' ${words.map(fq).join(' ')}`);
+      if (words.length)
+        lines.push(`        case ${fq(n.path)}`, `            printf '%s\\n' ${words.map(fq).join(' ')}`);
     }
     lines.push('    end', 'end');
     return lines.join('\n');
@@ -177,11 +190,14 @@ end`,
   ];
   for (const n of nodes) {
     const at = `-n ${fq(`__sciml_at ${fq(n.path)}`)}`;
-    for (const s of n.subcommands) out.push(`complete -c sciml ${at} -a ${fq(s.name)} -d ${fq(oneLine(s.description))}`);
+    for (const s of n.subcommands)
+      out.push(`complete -c sciml ${at} -a ${fq(s.name)} -d ${fq(oneLine(s.description))}`);
     if (n.argumentChoices.length) out.push(`complete -c sciml ${at} -a ${fq(n.argumentChoices.join(' '))}`);
     else if (n.subcommands.length === 0) out.push(`complete -c sciml ${at} -F`);
     for (const o of n.options) {
-      const names = o.flags.map((f) => (f.startsWith('--') ? `-l ${fq(f.slice(2))}` : `-s ${fq(f.slice(1))}`)).join(' ');
+      const names = o.flags
+        .map((f) => (f.startsWith('--') ? `-l ${fq(f.slice(2))}` : `-s ${fq(f.slice(1))}`))
+        .join(' ');
       const value = !o.takesValue ? '' : o.choices.length ? ` -x -a ${fq(o.choices.join(' '))}` : ' -r -F';
       out.push(`complete -c sciml ${at} ${names}${value} -d ${fq(oneLine(o.description))}`);
     }

@@ -24,10 +24,20 @@ export interface CompletionNode {
 
 function optionOf(o: Option): CompletionOption {
   const flags = [o.long, o.short].filter((f): f is string => Boolean(f));
-  return { flags, description: o.description, takesValue: o.required || o.optional, choices: [...(o.argChoices ?? [])] };
+  return {
+    flags,
+    description: o.description,
+    takesValue: o.required || o.optional,
+    choices: [...(o.argChoices ?? [])],
+  };
 }
 
-const HELP: CompletionOption = { flags: ['--help', '-h'], description: 'display help for command', takesValue: false, choices: [] };
+const HELP: CompletionOption = {
+  flags: ['--help', '-h'],
+  description: 'display help for command',
+  takesValue: false,
+  choices: [],
+};
 
 export function completionTree(program: Command): CompletionNode[] {
   const nodes: CompletionNode[] = [];
@@ -37,7 +47,13 @@ export function completionTree(program: Command): CompletionNode[] {
     const options = [...inherited.filter((o) => !o.flags.some((f) => ownFlags.has(f))), ...own];
     const first = (cmd as unknown as { registeredArguments?: { argChoices?: string[] }[] }).registeredArguments?.[0];
     const subs = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
-    nodes.push({ path, description: cmd.description(), subcommands: subs.map((c) => ({ name: c.name(), description: c.description() })), options: [...options, HELP], argumentChoices: [...(first?.argChoices ?? [])] });
+    nodes.push({
+      path,
+      description: cmd.description(),
+      subcommands: subs.map((c) => ({ name: c.name(), description: c.description() })),
+      options: [...options, HELP],
+      argumentChoices: [...(first?.argChoices ?? [])],
+    });
     for (const sub of subs) visit(sub, path ? `${path} ${sub.name()}` : sub.name(), options);
   };
   visit(program, '', []);

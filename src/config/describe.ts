@@ -2,7 +2,15 @@ import type { z } from 'zod';
 
 type AnySchema = z.ZodType & { def: any; description?: string };
 
-const WRAPPERS = new Set<string | undefined>(['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional']);
+const WRAPPERS = new Set<string | undefined>([
+  'default',
+  'prefault',
+  'optional',
+  'nullable',
+  'readonly',
+  'catch',
+  'nonoptional',
+]);
 
 function unwrap(schema: AnySchema): AnySchema {
   let s = schema;
@@ -45,7 +53,9 @@ function typeName(schema: AnySchema): string {
   const t = s.def?.type;
   switch (t) {
     case 'enum':
-      return Object.values(s.def.entries as Record<string, string>).map((v) => `'${v}'`).join(' | ');
+      return Object.values(s.def.entries as Record<string, string>)
+        .map((v) => `'${v}'`)
+        .join(' | ');
     case 'literal':
       return (s.def.values as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
     case 'array':
@@ -118,11 +128,17 @@ export function describeFields(schema: z.ZodType, prefix = ''): FieldDoc[] {
 export function fieldsAsText(schema: z.ZodType): string {
   const rows = describeFields(schema);
   const w = Math.max(...rows.map((r) => r.path.length), 5);
-  return rows.map((r) => `  ${r.path.padEnd(w)}  ${r.type} = ${r.default}\n  ${' '.repeat(w)}  ${r.description}`).join('\n');
+  return rows
+    .map((r) => `  ${r.path.padEnd(w)}  ${r.type} = ${r.default}\n  ${' '.repeat(w)}  ${r.description}`)
+    .join('\n');
 }
 
 export function fieldsAsMarkdown(schema: z.ZodType): string {
   const rows = describeFields(schema);
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return ['| field | type | default | meaning |', '|---|---|---|---|', ...rows.map((r) => `| \`${r.path}\` | ${esc(r.type)} | \`${esc(r.default)}\` | ${esc(r.description)} |`)].join('\n');
+  return [
+    '| field | type | default | meaning |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| \`${r.path}\` | ${esc(r.type)} | \`${esc(r.default)}\` | ${esc(r.description)} |`),
+  ].join('\n');
 }

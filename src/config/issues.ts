@@ -25,7 +25,8 @@ export function describeValue(v: unknown): string {
     return `${JSON.stringify(v.slice(0, LONG_TEXT - 10))}... (a text of ${v.length} characters)`;
   }
   if (typeof v === 'number') return describeNumber(v);
-  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (Array.isArray(v))
+    return v.length === 0 ? 'an empty list' : `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (typeof v === 'object') return 'a mapping';
   return String(v);
 }
@@ -60,17 +61,44 @@ const TYPE_WORDS: Record<string, string> = {
   date: 'a date',
 };
 
-const SIZE_UNITS: Record<string, string> = { string: 'characters', array: 'items', set: 'items', map: 'entries', file: 'bytes' };
+const SIZE_UNITS: Record<string, string> = {
+  string: 'characters',
+  array: 'items',
+  set: 'items',
+  map: 'entries',
+  file: 'bytes',
+};
 
 function quoted(v: unknown): string {
   return typeof v === 'string' ? `'${v}'` : String(v);
 }
 
-function bound(issue: { origin?: string; inclusive?: boolean; exact?: boolean }, value: unknown, side: 'min' | 'max'): string {
+function bound(
+  issue: { origin?: string; inclusive?: boolean; exact?: boolean },
+  value: unknown,
+  side: 'min' | 'max',
+): string {
   const unit = issue.origin ? SIZE_UNITS[issue.origin] : undefined;
-  const amount = issue.exact ? 'exactly' : side === 'min' ? (issue.inclusive ? 'at least' : 'more than') : issue.inclusive ? 'at most' : 'fewer than';
-  if (unit) return `${issue.origin === 'string' ? 'a text' : issue.origin === 'array' || issue.origin === 'set' ? 'a list' : 'a value'} with ${amount} ${String(value)} ${unit}`;
-  const numeric = issue.exact ? 'exactly' : side === 'min' ? (issue.inclusive ? 'at least' : 'above') : issue.inclusive ? 'at most' : 'below';
+  const amount = issue.exact
+    ? 'exactly'
+    : side === 'min'
+      ? issue.inclusive
+        ? 'at least'
+        : 'more than'
+      : issue.inclusive
+        ? 'at most'
+        : 'fewer than';
+  if (unit)
+    return `${issue.origin === 'string' ? 'a text' : issue.origin === 'array' || issue.origin === 'set' ? 'a list' : 'a value'} with ${amount} ${String(value)} ${unit}`;
+  const numeric = issue.exact
+    ? 'exactly'
+    : side === 'min'
+      ? issue.inclusive
+        ? 'at least'
+        : 'above'
+      : issue.inclusive
+        ? 'at most'
+        : 'below';
   return `${issue.origin === 'int' ? 'an integer' : 'a number'} ${numeric} ${shortNumber(Number(value))}`;
 }
 
@@ -80,14 +108,17 @@ function expectation(issue: Issue, schema: z.ZodType | undefined, path: readonly
     case 'invalid_type': {
       if (issue.expected === 'object') {
         const known = schema ? keysAt(schema, path) : [];
-        const listed = known.length > MAX_LISTED_FIELDS ? `${known.slice(0, MAX_LISTED_FIELDS).join(', ')}, ...` : known.join(', ');
+        const listed =
+          known.length > MAX_LISTED_FIELDS ? `${known.slice(0, MAX_LISTED_FIELDS).join(', ')}, ...` : known.join(', ');
         const below = typeof path[path.length - 1] === 'string' ? ` indented below '${path[path.length - 1]}:'` : '';
         return `expected a section of fields${below}${listed ? ` (${listed})` : ''}`;
       }
       return `expected ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}`;
     }
     case 'invalid_value':
-      return issue.values.length === 1 ? `expected ${quoted(issue.values[0])}` : `expected one of ${issue.values.map(quoted).join(', ')}`;
+      return issue.values.length === 1
+        ? `expected ${quoted(issue.values[0])}`
+        : `expected one of ${issue.values.map(quoted).join(', ')}`;
     case 'too_small':
       return `expected ${bound(issue, issue.minimum, 'min')}`;
     case 'too_big':
@@ -95,9 +126,13 @@ function expectation(issue: Issue, schema: z.ZodType | undefined, path: readonly
     case 'not_multiple_of':
       return `expected a multiple of ${String(issue.divisor)}`;
     case 'invalid_format':
-      return issue.format === 'regex' && 'pattern' in issue ? `expected a text matching ${String(issue.pattern)}` : `expected a ${issue.format}`;
+      return issue.format === 'regex' && 'pattern' in issue
+        ? `expected a text matching ${String(issue.pattern)}`
+        : `expected a ${issue.format}`;
     case 'invalid_union': {
-      const options = issue.errors.map((branch) => (branch[0] ? expectation(branch[0], schema, path).replace(/^expected /, '') : '')).filter(Boolean);
+      const options = issue.errors
+        .map((branch) => (branch[0] ? expectation(branch[0], schema, path).replace(/^expected /, '') : ''))
+        .filter(Boolean);
       return options.length ? `expected ${[...new Set(options)].join(' or ')}` : 'expected one of the accepted forms';
     }
     case 'invalid_key':
@@ -128,7 +163,9 @@ export function issueExpectation(issue: Issue, schema?: z.ZodType, path: readonl
 
 /** `field: expected ...` for each issue, joined with '; ' (for problems reported inside another message). */
 export function issuesInBrief(issues: readonly Issue[]): string {
-  return issues.map((i) => `${formatPath(i.path.filter((p): p is PathPart => typeof p !== 'symbol'))}: ${issueExpectation(i)}`).join('; ');
+  return issues
+    .map((i) => `${formatPath(i.path.filter((p): p is PathPart => typeof p !== 'symbol'))}: ${issueExpectation(i)}`)
+    .join('; ');
 }
 
 function valueAt(root: unknown, path: readonly PathPart[]): unknown {
@@ -153,7 +190,15 @@ export function formatIssues(issues: readonly Issue[], schema: z.ZodType, raw: u
     const path = issue.path.filter((p): p is PathPart => typeof p !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       const known = keysAt(schema, path);
-      for (const key of issue.keys) messages.push(locate.at(path, formatPath([...path, key]), `unknown field${hint(key, known)}; known fields here: ${known.join(', ')}`, key));
+      for (const key of issue.keys)
+        messages.push(
+          locate.at(
+            path,
+            formatPath([...path, key]),
+            `unknown field${hint(key, known)}; known fields here: ${known.join(', ')}`,
+            key,
+          ),
+        );
       continue;
     }
     const got = valueAt(raw, path);

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fsReason } from '../runtime/user-paths.js';
-import { LineCounter, parseDocument, parse as parseYamlValue, stringify, isMap, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  parse as parseYamlValue,
+  stringify,
+  isMap,
+  isSeq,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import type { z } from 'zod';
 import { UserError, locatedError } from '../runtime/errors.js';
 import { hint } from './didyoumean.js';
@@ -24,7 +33,8 @@ export function parsePath(dotted: string): PathPart[] {
   const parts: PathPart[] = [];
   for (const segment of dotted.split('.')) {
     const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(segment);
-    if (!m || (m[1] === '' && m[2] === '')) throw new UserError(`--set ${dotted}: expected a dotted path like model.kernel_size or model.filters[1]`);
+    if (!m || (m[1] === '' && m[2] === ''))
+      throw new UserError(`--set ${dotted}: expected a dotted path like model.kernel_size or model.filters[1]`);
     if (m[1]) parts.push(m[1]);
     for (const idx of m[2].matchAll(/\[(\d+)\]/g)) parts.push(Number(idx[1]));
   }
@@ -59,7 +69,8 @@ function setIn(target: Record<string, unknown>, path: PathPart[], value: unknown
   let node: any = target;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i];
-    if (node[key] === undefined || node[key] === null || typeof node[key] !== 'object') node[key] = typeof path[i + 1] === 'number' ? [] : {};
+    if (node[key] === undefined || node[key] === null || typeof node[key] !== 'object')
+      node[key] = typeof path[i + 1] === 'number' ? [] : {};
     node = node[key];
   }
   node[path[path.length - 1]] = value;
@@ -70,7 +81,11 @@ function startsWith(path: readonly PathPart[], prefix: readonly PathPart[]): boo
 }
 
 export class SourceMap {
-  constructor(readonly file: string, readonly doc: Document, readonly lines: LineCounter) {}
+  constructor(
+    readonly file: string,
+    readonly doc: Document,
+    readonly lines: LineCounter,
+  ) {}
 
   /** The line of the node at `path`, or of its nearest ancestor present in the file. */
   lineOf(path: readonly PathPart[]): number | undefined {
@@ -110,7 +125,9 @@ export function readConfigText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err: any) {
-    throw new UserError(`${file}: cannot read config: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? err.message)}`);
+    throw new UserError(
+      `${file}: cannot read config: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? err.message)}`,
+    );
   }
 }
 
@@ -120,12 +137,29 @@ export function taskField(yamlText: string): string | undefined {
   return /^task:\s*['"]?([A-Za-z0-9_-]+)/m.exec(yamlText)?.[1];
 }
 
-export function readTaskName(file: string, raw: unknown, source: SourceMap | undefined, known: readonly string[]): string {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw locatedError(file, 1, undefined, 'expected a mapping of config fields at the top level');
+export function readTaskName(
+  file: string,
+  raw: unknown,
+  source: SourceMap | undefined,
+  known: readonly string[],
+): string {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw locatedError(file, 1, undefined, 'expected a mapping of config fields at the top level');
   const task = (raw as Record<string, unknown>).task;
-  if (task === undefined) throw locatedError(file, 1, 'task', `missing required field: expected one of ${known.map((k) => `'${k}'`).join(', ')}`);
+  if (task === undefined)
+    throw locatedError(
+      file,
+      1,
+      'task',
+      `missing required field: expected one of ${known.map((k) => `'${k}'`).join(', ')}`,
+    );
   if (typeof task !== 'string' || !known.includes(task)) {
-    throw locatedError(file, source?.lineOf(['task']), 'task', `expected one of ${known.map((k) => `'${k}'`).join(', ')}, got ${describeValue(task)}${typeof task === 'string' ? hint(task, known) : ''}`);
+    throw locatedError(
+      file,
+      source?.lineOf(['task']),
+      'task',
+      `expected one of ${known.map((k) => `'${k}'`).join(', ')}, got ${describeValue(task)}${typeof task === 'string' ? hint(task, known) : ''}`,
+    );
   }
   return task;
 }
@@ -151,20 +185,31 @@ export interface ValidateOptions {
  * problem. With `inputsRelativeTo`, a missing input file is reported first (before a cross-field rule
  * that would only follow from it).
  */
-export function validateConfig<C>(schema: z.ZodType<C>, raw: Record<string, unknown>, file: string, source: SourceMap | undefined, overrides: Override[], options: ValidateOptions = {}): C {
+export function validateConfig<C>(
+  schema: z.ZodType<C>,
+  raw: Record<string, unknown>,
+  file: string,
+  source: SourceMap | undefined,
+  overrides: Override[],
+  options: ValidateOptions = {},
+): C {
   const merged = structuredClone(raw);
   for (const o of overrides) setIn(merged, o.path, o.value);
   const at = (path: readonly PathPart[], field: string, message: string, key?: string): string => {
     const full = key === undefined ? path : [...path, key];
     const fromSet = overrides.find((o) => startsWith(full, o.path) || startsWith(o.path, full));
     if (fromSet) return `${fromSet.flag ?? `--set ${fromSet.text}`}: ${field}: ${message}`;
-    return locatedError(file, key === undefined ? source?.lineOf(path) : source?.lineOfKey(path, key), field, message).message;
+    return locatedError(file, key === undefined ? source?.lineOf(path) : source?.lineOfKey(path, key), field, message)
+      .message;
   };
-  const missing = options.inputsRelativeTo === undefined ? [] : missingInputs(merged, schema, options.inputsRelativeTo, { at });
+  const missing =
+    options.inputsRelativeTo === undefined ? [] : missingInputs(merged, schema, options.inputsRelativeTo, { at });
   const result = schema.safeParse(merged);
   if (missing.length > 0) {
     const others = result.success ? [] : result.error.issues.filter((i) => i.code !== 'custom');
-    throw new UserError([...missing, ...(others.length ? [formatIssues(others, schema, merged, { at })] : [])].join('\n'));
+    throw new UserError(
+      [...missing, ...(others.length ? [formatIssues(others, schema, merged, { at })] : [])].join('\n'),
+    );
   }
   if (!result.success) throw new UserError(formatIssues(result.error.issues, schema, merged, { at }));
   return result.data;

@@ -35,7 +35,11 @@ export async function writeArrowTable(table: Table, path: string): Promise<void>
     await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())));
     return;
   }
-  if (isParquetPath(path)) writeFileAtomic(path, parquetBytes(arrowToParquetColumns(table), { metadata: Object.fromEntries(table.schema.metadata) }));
+  if (isParquetPath(path))
+    writeFileAtomic(
+      path,
+      parquetBytes(arrowToParquetColumns(table), { metadata: Object.fromEntries(table.schema.metadata) }),
+    );
   else writeFileAtomic(path, tableToIPC(table, 'file'));
 }
 
@@ -60,32 +64,45 @@ export function int32Column(values: ArrayLike<number>): Vector<Int32> {
 
 /** UTF-8 strings; null/undefined become Arrow nulls. */
 export function utf8Column(values: readonly (string | null | undefined)[]): Vector<Utf8> {
-  return vectorFromArray(values.map((v) => v ?? null), new Utf8());
+  return vectorFromArray(
+    values.map((v) => v ?? null),
+    new Utf8(),
+  );
 }
 
 /** Booleans; null/undefined become Arrow nulls. */
 export function boolColumn(values: readonly (boolean | null | undefined)[]): Vector<Bool> {
-  return vectorFromArray(values.map((v) => v ?? null), new Bool());
+  return vectorFromArray(
+    values.map((v) => v ?? null),
+    new Bool(),
+  );
 }
 
 /**
  * Fixed-length numeric vectors as FixedSizeList<Float32>[length]: either one flat Float32Array of
  * N*length values (row-major), or N Float32Arrays of equal length.
  */
-export function float32VectorColumn(values: Float32Array | readonly Float32Array[], length?: number): Vector<FixedSizeList<Float32>> {
+export function float32VectorColumn(
+  values: Float32Array | readonly Float32Array[],
+  length?: number,
+): Vector<FixedSizeList<Float32>> {
   let flat: Float32Array;
   let size: number;
   if (values instanceof Float32Array) {
-    if (length === undefined || !Number.isInteger(length) || length < 1) throw new Error('float32VectorColumn: a flat Float32Array needs a positive integer length');
-    if (values.length % length !== 0) throw new Error(`float32VectorColumn: ${values.length} values do not split into vectors of ${length}`);
+    if (length === undefined || !Number.isInteger(length) || length < 1)
+      throw new Error('float32VectorColumn: a flat Float32Array needs a positive integer length');
+    if (values.length % length !== 0)
+      throw new Error(`float32VectorColumn: ${values.length} values do not split into vectors of ${length}`);
     flat = values;
     size = length;
   } else {
     size = length ?? values[0]?.length ?? 0;
-    if (size < 1) throw new Error('float32VectorColumn: vectors need a length of at least 1 (pass `length` for an empty column)');
+    if (size < 1)
+      throw new Error('float32VectorColumn: vectors need a length of at least 1 (pass `length` for an empty column)');
     flat = new Float32Array(values.length * size);
     values.forEach((v, i) => {
-      if (v.length !== size) throw new Error(`float32VectorColumn: vector ${i} has ${v.length} values, expected ${size}`);
+      if (v.length !== size)
+        throw new Error(`float32VectorColumn: vector ${i} has ${v.length} values, expected ${size}`);
       flat.set(v, i * size);
     });
   }
@@ -119,7 +136,8 @@ const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 /** True when the bytes start like an Arrow IPC file ("ARROW1") or stream (0xFFFFFFFF continuation). */
 export function looksLikeArrow(bytes: Uint8Array): 'file' | 'stream' | undefined {
   if (bytes.length >= 6 && ARROW_MAGIC.every((b, i) => bytes[i] === b)) return 'file';
-  if (bytes.length >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'stream';
+  if (bytes.length >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff)
+    return 'stream';
   return undefined;
 }
 
@@ -166,18 +184,24 @@ export interface FlatVectors {
  */
 export function flatFloat32Vectors(table: Table, column: string, source = 'table'): FlatVectors {
   const vector = table.getChild(column);
-  if (!vector) throw new UserError(`${source}: column '${column}': missing (columns: ${table.schema.fields.map((f) => f.name).join(', ')})`);
+  if (!vector)
+    throw new UserError(
+      `${source}: column '${column}': missing (columns: ${table.schema.fields.map((f) => f.name).join(', ')})`,
+    );
   const where = `${source}: column '${column}'`;
   const type = vector.type as DataType;
   if (type.typeId !== Type.FixedSizeList && type.typeId !== Type.List) {
     throw new UserError(`${where}: expected a list of floats (FixedSizeList<Float32>[L]), got ${String(type)}`);
   }
   const childType = (type as FixedSizeList).children[0].type as DataType;
-  const usable = (childType.typeId === Type.Float && (childType as Float32).precision !== Precision.HALF) || (childType.typeId === Type.Int && (childType as Int32).bitWidth <= 32);
+  const usable =
+    (childType.typeId === Type.Float && (childType as Float32).precision !== Precision.HALF) ||
+    (childType.typeId === Type.Int && (childType as Int32).bitWidth <= 32);
   if (!usable) {
     throw new UserError(`${where}: expected a list of floats (FixedSizeList<Float32>[L]), got ${String(type)}`);
   }
-  if (vector.nullCount > 0) throw new UserError(`${where}: expected every row to hold a vector, got ${vector.nullCount} null rows`);
+  if (vector.nullCount > 0)
+    throw new UserError(`${where}: expected every row to hold a vector, got ${vector.nullCount} null rows`);
   const rows = vector.length;
   let length = type.typeId === Type.FixedSizeList ? (type as FixedSizeList).listSize : -1;
   const pieces: { values: ArrayLike<number>; start: number; count: number }[] = [];
@@ -191,9 +215,14 @@ export function flatFloat32Vectors(table: Table, column: string, source = 'table
       for (let i = 0; i < chunk.length; i++, row++) {
         const n = offsets[i + 1] - offsets[i];
         if (length < 0) length = n;
-        if (n !== length) throw new UserError(`${where}: expected every vector to have ${length} values, row ${row} has ${n}`);
+        if (n !== length)
+          throw new UserError(`${where}: expected every vector to have ${length} values, row ${row} has ${n}`);
       }
-      pieces.push({ values: child.values as ArrayLike<number>, start: offsets[0], count: offsets[chunk.length] - offsets[0] });
+      pieces.push({
+        values: child.values as ArrayLike<number>,
+        start: offsets[0],
+        count: offsets[chunk.length] - offsets[0],
+      });
     }
   }
   if (length < 0) length = 0;

@@ -27,7 +27,8 @@ export function parseCsv(input: string | Uint8Array, source: string, options: Cs
   } catch (err) {
     throw csvUserError(err, source);
   }
-  if (records.length === 0) throw locatedError(source, 1, 'header', 'expected a header row of column names, got an empty file');
+  if (records.length === 0)
+    throw locatedError(source, 1, 'header', 'expected a header row of column names, got an empty file');
   const header = records[0];
   checkHeader(header, source);
   const numRows = records.length - 1;
@@ -59,7 +60,12 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
       }
     }
     const hex = `0x${bytes[at].toString(16).padStart(2, '0')}`;
-    throw locatedError(source, line, undefined, `not valid UTF-8 (byte ${hex} at byte ${at - lineStart + 1} of the line); expected UTF-8 text: convert the file, e.g. iconv -f latin1 -t utf-8 ${source} > ${source.replace(/(\.[^./]*)?$/, '-utf8$1')}`);
+    throw locatedError(
+      source,
+      line,
+      undefined,
+      `not valid UTF-8 (byte ${hex} at byte ${at - lineStart + 1} of the line); expected UTF-8 text: convert the file, e.g. iconv -f latin1 -t utf-8 ${source} > ${source.replace(/(\.[^./]*)?$/, '-utf8$1')}`,
+    );
   }
 }
 
@@ -72,7 +78,13 @@ function firstInvalidUtf8(b: Uint8Array): number {
     if (n < 0) return i;
     for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
     // Overlong three-byte forms, UTF-16 surrogates and code points past U+10FFFF.
-    if ((c === 0xe0 && b[i + 1] < 0xa0) || (c === 0xed && b[i + 1] > 0x9f) || (c === 0xf0 && b[i + 1] < 0x90) || (c === 0xf4 && b[i + 1] > 0x8f)) return i;
+    if (
+      (c === 0xe0 && b[i + 1] < 0xa0) ||
+      (c === 0xed && b[i + 1] > 0x9f) ||
+      (c === 0xf0 && b[i + 1] < 0x90) ||
+      (c === 0xf4 && b[i + 1] > 0x8f)
+    )
+      return i;
     i += n + 1;
   }
   return Math.max(0, b.length - 1);
@@ -84,7 +96,13 @@ function checkHeader(header: string[], source: string): void {
     // pandas writes its index as a first column with an empty name; name it as pandas reads it back.
     const name = raw.trim() || `Unnamed: ${j}`;
     const first = seen.get(name);
-    if (first !== undefined) throw locatedError(source, 1, 'header', `duplicate column name '${name}' (columns ${first + 1} and ${j + 1}); expected unique names`);
+    if (first !== undefined)
+      throw locatedError(
+        source,
+        1,
+        'header',
+        `duplicate column name '${name}' (columns ${first + 1} and ${j + 1}); expected unique names`,
+      );
     seen.set(name, j);
     header[j] = name;
   });
@@ -97,20 +115,32 @@ function csvUserError(err: unknown, source: string): Error {
   switch (e.code) {
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
       const expected = /expect (\d+)/.exec(e.message)?.[1];
-      return locatedError(source, line, undefined, `expected ${expected ?? 'as many'} fields as the header, got ${e.record?.length ?? 'a different number'} (a ragged row)`);
+      return locatedError(
+        source,
+        line,
+        undefined,
+        `expected ${expected ?? 'as many'} fields as the header, got ${e.record?.length ?? 'a different number'} (a ragged row)`,
+      );
     }
     case 'CSV_QUOTE_NOT_CLOSED':
       return locatedError(source, line, undefined, 'a quoted field is never closed (expected a closing ")');
     case 'CSV_INVALID_CLOSING_QUOTE':
     case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-      return locatedError(source, line, undefined, 'unexpected characters after a closing quote (expected a delimiter or end of line)');
+      return locatedError(
+        source,
+        line,
+        undefined,
+        'unexpected characters after a closing quote (expected a delimiter or end of line)',
+      );
     default:
       return locatedError(source, line, undefined, `not valid CSV: ${e.message}`);
   }
 }
 
 function quoteCell(text: string, delimiter: string): string {
-  return text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r') ? `"${text.replace(/"/g, '""')}"` : text;
+  return text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r')
+    ? `"${text.replace(/"/g, '""')}"`
+    : text;
 }
 
 /** Formats a DataTable as CSV text (missing cells empty, numbers in shortest round-trip form). */

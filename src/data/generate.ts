@@ -15,9 +15,16 @@ export interface GenerateRequest {
 }
 
 /** Runs one of `generators` and writes its table as an Arrow IPC file (or stream to stdout). */
-export async function generateData(generators: Record<string, GeneratorEntry>, kind: string, req: GenerateRequest): Promise<{ kind: string; rows: number; output: string; seed: number; files?: number }> {
+export async function generateData(
+  generators: Record<string, GeneratorEntry>,
+  kind: string,
+  req: GenerateRequest,
+): Promise<{ kind: string; rows: number; output: string; seed: number; files?: number }> {
   const entry = generators[kind];
-  if (!entry) throw new UserError(`data generate: unknown kind '${kind}'${hint(kind, Object.keys(generators))}; expected one of ${Object.keys(generators).join(', ')}`);
+  if (!entry)
+    throw new UserError(
+      `data generate: unknown kind '${kind}'${hint(kind, Object.keys(generators))}; expected one of ${Object.keys(generators).join(', ')}`,
+    );
   if (!entry.load) throw new UserError(`data generate: '${kind}' is not built in this version of sciml yet`);
   const gen = await entry.load();
   if (!gen.writeShards) {
@@ -33,7 +40,10 @@ export async function generateData(generators: Record<string, GeneratorEntry>, k
     const files = await gen.writeShards(n, req.seed, options, req.output, req.shards ?? 1);
     return { kind, rows: n, output: req.output, seed: req.seed, files: files.length };
   }
-  if ((req.shards ?? 1) !== 1) throw new UserError(`data generate ${kind}: --shards is for sharded generators (particles), got --shards ${req.shards}`);
+  if ((req.shards ?? 1) !== 1)
+    throw new UserError(
+      `data generate ${kind}: --shards is for sharded generators (particles), got --shards ${req.shards}`,
+    );
   const table = await gen.generate(n, req.seed, options);
   await writeTableFile(table, req.output);
   return { kind, rows: table.numRows, output: req.output, seed: req.seed };

@@ -35,12 +35,18 @@ const TOP_VALUES = 3;
 export async function inspectTable(path: string): Promise<TableSummary> {
   const bytes = await readTableBytes(path);
   if (looksLikeArrow(bytes)) return summarizeArrow(parseArrow(bytes, path), path);
-  if (looksLikeParquet(bytes)) return { ...summarizeArrow(await parquetBytesToArrow(bytes, path), path), format: 'parquet' };
+  if (looksLikeParquet(bytes))
+    return { ...summarizeArrow(await parquetBytesToArrow(bytes, path), path), format: 'parquet' };
   const ext = extname(path).toLowerCase();
   if (['.arrow', '.feather', '.ipc', '.arrows'].includes(ext)) parseArrow(bytes, path);
   const tsv = ext === '.tsv' || ext === '.tab';
   const table = parseCsv(bytes, path, tsv ? { delimiter: '\t' } : {});
-  return { source: path, format: tsv ? 'tsv' : 'csv', rows: table.numRows, columns: table.columns.map(summarizeColumn) };
+  return {
+    source: path,
+    format: tsv ? 'tsv' : 'csv',
+    rows: table.numRows,
+    columns: table.columns.map(summarizeColumn),
+  };
 }
 
 function summarizeArrow(arrow: Table, source: string): TableSummary {
@@ -70,7 +76,9 @@ export function summarizeColumn(column: Column): ColumnSummary {
       sum += v;
     }
     const present = column.values.length - missing;
-    return present === 0 ? { name: column.name, type: 'number', missing } : { name: column.name, type: 'number', missing, min, max, mean: sum / present };
+    return present === 0
+      ? { name: column.name, type: 'number', missing }
+      : { name: column.name, type: 'number', missing, min, max, mean: sum / present };
   }
   const counts = new Map<string, number>();
   let missing = 0;
@@ -78,7 +86,10 @@ export function summarizeColumn(column: Column): ColumnSummary {
     if (v === null) missing++;
     else counts.set(v, (counts.get(v) ?? 0) + 1);
   }
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP_VALUES).map(([value, count]) => ({ value, count }));
+  const top = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, TOP_VALUES)
+    .map(([value, count]) => ({ value, count }));
   return { name: column.name, type: 'string', missing, distinct: counts.size, top };
 }
 
@@ -91,9 +102,14 @@ function formatValue(v: number): string {
 export function formatTableSummary(s: TableSummary): string {
   const rows = s.columns.map((c) => {
     let stats = '';
-    if (c.min !== undefined) stats = `min ${formatValue(c.min)}  max ${formatValue(c.max!)}  mean ${formatValue(c.mean!)}`;
-    else if (c.top) stats = `${c.distinct} distinct; top ${c.top.map((t) => `${JSON.stringify(t.value)} (${t.count})`).join(', ')}`;
+    if (c.min !== undefined)
+      stats = `min ${formatValue(c.min)}  max ${formatValue(c.max!)}  mean ${formatValue(c.mean!)}`;
+    else if (c.top)
+      stats = `${c.distinct} distinct; top ${c.top.map((t) => `${JSON.stringify(t.value)} (${t.count})`).join(', ')}`;
     return [c.name, c.type, String(c.missing), stats];
   });
-  return `${s.source}: ${s.format}, ${s.rows} rows, ${s.columns.length} columns\n` + textTable([['column', 'type', 'missing', 'summary'], ...rows]);
+  return (
+    `${s.source}: ${s.format}, ${s.rows} rows, ${s.columns.length} columns\n` +
+    textTable([['column', 'type', 'missing', 'summary'], ...rows])
+  );
 }

@@ -9,7 +9,15 @@ import { unzipSync, zipSync } from 'fflate';
 import { UserError } from '../runtime/errors.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
 
-export type NpyData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
 
 export interface NdArray {
   /** The dtype as stored, normalised to little-endian spelling ('<f4', '|u1', '|b1', ...). */
@@ -31,7 +39,9 @@ function parseDtype(descr: string, where: string): { dtype: string; info: DtypeI
   const m = /^([<>|=]?)([fiub])(\d+)$/.exec(descr);
   const size = m ? Number(m[3]) : 0;
   const kind = m?.[2] as DtypeInfo['kind'] | undefined;
-  const ok = kind !== undefined && (kind === 'f' ? size === 4 || size === 8 : kind === 'b' ? size === 1 : [1, 2, 4, 8].includes(size));
+  const ok =
+    kind !== undefined &&
+    (kind === 'f' ? size === 4 || size === 8 : kind === 'b' ? size === 1 : [1, 2, 4, 8].includes(size));
   if (!ok) throw new UserError(`${where}: expected a numeric dtype (${SUPPORTED}), got '${descr}'`);
   const bigEndian = m![1] === '>' && size > 1;
   const dtype = `${size === 1 ? '|' : '<'}${kind}${size}`;
@@ -40,7 +50,8 @@ function parseDtype(descr: string, where: string): { dtype: string; info: DtypeI
 
 /** Parses the bytes of one .npy file; `where` names it in errors (e.g. "traces.npz: member 'noisy.npy'"). */
 export function parseNpy(bytes: Uint8Array, where: string): NdArray {
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new UserError(`${where}: expected a .npy array (starting with \\x93NUMPY), got other bytes`);
+  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b))
+    throw new UserError(`${where}: expected a .npy array (starting with \\x93NUMPY), got other bytes`);
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLength: number;
@@ -62,23 +73,29 @@ export function parseNpy(bytes: Uint8Array, where: string): NdArray {
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
   if (descr === undefined) {
     const structured = /['"]descr['"]\s*:\s*\[/.test(header);
-    throw new UserError(`${where}: expected a plain numeric array, got ${structured ? 'a structured (record) array' : `an unreadable header ${JSON.stringify(header.trim())}`}`);
+    throw new UserError(
+      `${where}: expected a plain numeric array, got ${structured ? 'a structured (record) array' : `an unreadable header ${JSON.stringify(header.trim())}`}`,
+    );
   }
   const fortran = /['"]fortran_order['"]\s*:\s*True/.test(header);
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (shapeText === undefined) throw new UserError(`${where}: .npy header has no shape: ${JSON.stringify(header.trim())}`);
+  if (shapeText === undefined)
+    throw new UserError(`${where}: .npy header has no shape: ${JSON.stringify(header.trim())}`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((s) => Number(s.replace(/L$/, '')));
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new UserError(`${where}: .npy header has an invalid shape (${shapeText})`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new UserError(`${where}: .npy header has an invalid shape (${shapeText})`);
 
   const { dtype, info, bigEndian } = parseDtype(descr, where);
   const count = shape.reduce((a, b) => a * b, 1);
   const byteCount = count * info.size;
   if (dataStart + byteCount > bytes.length) {
-    throw new UserError(`${where}: expected ${byteCount} bytes of data for shape [${shape.join(', ')}] ${dtype}, got ${bytes.length - dataStart}`);
+    throw new UserError(
+      `${where}: expected ${byteCount} bytes of data for shape [${shape.join(', ')}] ${dtype}, got ${bytes.length - dataStart}`,
+    );
   }
   // Copy: the data offset need not be aligned for a typed-array view, and the source buffer may be shared.
   // (Buffer.slice is a view, so copy explicitly.)
@@ -96,18 +113,29 @@ function swapBytes(raw: Uint8Array, size: number): void {
 
 function typedFrom(buffer: ArrayBuffer, info: DtypeInfo, count: number): NpyData {
   switch (`${info.kind}${info.size}`) {
-    case 'f4': return new Float32Array(buffer, 0, count);
-    case 'f8': return new Float64Array(buffer, 0, count);
-    case 'i1': return new Int8Array(buffer, 0, count);
+    case 'f4':
+      return new Float32Array(buffer, 0, count);
+    case 'f8':
+      return new Float64Array(buffer, 0, count);
+    case 'i1':
+      return new Int8Array(buffer, 0, count);
     case 'u1':
-    case 'b1': return new Uint8Array(buffer, 0, count);
-    case 'i2': return new Int16Array(buffer, 0, count);
-    case 'u2': return new Uint16Array(buffer, 0, count);
-    case 'i4': return new Int32Array(buffer, 0, count);
-    case 'u4': return new Uint32Array(buffer, 0, count);
-    case 'i8': return Float64Array.from(new BigInt64Array(buffer, 0, count), Number);
-    case 'u8': return Float64Array.from(new BigUint64Array(buffer, 0, count), Number);
-    default: throw new Error(`unreachable dtype ${info.kind}${info.size}`);
+    case 'b1':
+      return new Uint8Array(buffer, 0, count);
+    case 'i2':
+      return new Int16Array(buffer, 0, count);
+    case 'u2':
+      return new Uint16Array(buffer, 0, count);
+    case 'i4':
+      return new Int32Array(buffer, 0, count);
+    case 'u4':
+      return new Uint32Array(buffer, 0, count);
+    case 'i8':
+      return Float64Array.from(new BigInt64Array(buffer, 0, count), Number);
+    case 'u8':
+      return Float64Array.from(new BigUint64Array(buffer, 0, count), Number);
+    default:
+      throw new Error(`unreachable dtype ${info.kind}${info.size}`);
   }
 }
 
@@ -139,7 +167,9 @@ function readBytes(path: string): Uint8Array {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? (err as Error).message})`);
+    throw new UserError(
+      code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -176,15 +206,20 @@ export function readArray(path: string, name?: string): NdArray & { where: strin
   if (!path.toLowerCase().endsWith('.npz')) throw new UserError(`${path}: expected a .npy or .npz file`);
   const arrays = readNpz(path);
   const key = name ?? (arrays.size === 1 ? [...arrays.keys()][0] : undefined);
-  if (key === undefined) throw new UserError(`${path}: expected an array name (members: ${[...arrays.keys()].join(', ') || 'none'})`);
+  if (key === undefined)
+    throw new UserError(`${path}: expected an array name (members: ${[...arrays.keys()].join(', ') || 'none'})`);
   const array = arrays.get(key.replace(/\.npy$/, ''));
-  if (!array) throw new UserError(`${path}: member '${key}.npy': missing (members: ${[...arrays.keys()].map((k) => `${k}.npy`).join(', ') || 'none'})`);
+  if (!array)
+    throw new UserError(
+      `${path}: member '${key}.npy': missing (members: ${[...arrays.keys()].map((k) => `${k}.npy`).join(', ') || 'none'})`,
+    );
   return { ...array, where: `${path}: member '${key.replace(/\.npy$/, '')}.npy'` };
 }
 
 /** An [N, L] array as a flat row-major Float32Array; anything else is a UserError naming `where`. */
 export function asMatrix(array: NdArray, where: string): { rows: number; cols: number; data: Float32Array } {
-  if (array.shape.length !== 2) throw new UserError(`${where}: expected a 2-D array [N, L], got shape [${array.shape.join(', ')}]`);
+  if (array.shape.length !== 2)
+    throw new UserError(`${where}: expected a 2-D array [N, L], got shape [${array.shape.join(', ')}]`);
   const [rows, cols] = array.shape;
   const data = array.data instanceof Float32Array ? array.data : Float32Array.from(array.data);
   return { rows, cols, data };
@@ -209,9 +244,13 @@ function dtypeOf(data: NpyData): string {
  */
 export function encodeNpy(array: { shape: number[]; data: NpyData; dtype?: string }): Uint8Array {
   const count = array.shape.reduce((a, b) => a * b, 1);
-  if (count !== array.data.length) throw new Error(`encodeNpy: shape [${array.shape.join(', ')}] holds ${count} values, data has ${array.data.length}`);
+  if (count !== array.data.length)
+    throw new Error(
+      `encodeNpy: shape [${array.shape.join(', ')}] holds ${count} values, data has ${array.data.length}`,
+    );
   const dtype = array.dtype ?? dtypeOf(array.data);
-  if (array.dtype === '|b1' && !(array.data instanceof Uint8Array)) throw new Error('encodeNpy: |b1 needs a Uint8Array of 0/1');
+  if (array.dtype === '|b1' && !(array.data instanceof Uint8Array))
+    throw new Error('encodeNpy: |b1 needs a Uint8Array of 0/1');
   const shapeText = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
   let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;
@@ -231,12 +270,20 @@ export function writeNpy(path: string, array: { shape: number[]; data: NpyData; 
 }
 
 /** Encodes an .npz; `compress` deflates members (numpy.savez_compressed), otherwise they are stored (numpy.savez). */
-export function encodeNpz(arrays: Record<string, { shape: number[]; data: NpyData; dtype?: string }>, compress = false): Uint8Array {
+export function encodeNpz(
+  arrays: Record<string, { shape: number[]; data: NpyData; dtype?: string }>,
+  compress = false,
+): Uint8Array {
   const files: Record<string, [Uint8Array, { level: 0 | 6 }]> = {};
-  for (const [name, array] of Object.entries(arrays)) files[`${name}.npy`] = [encodeNpy(array), { level: compress ? 6 : 0 }];
+  for (const [name, array] of Object.entries(arrays))
+    files[`${name}.npy`] = [encodeNpy(array), { level: compress ? 6 : 0 }];
   return zipSync(files);
 }
 
-export function writeNpz(path: string, arrays: Record<string, { shape: number[]; data: NpyData; dtype?: string }>, compress = false): void {
+export function writeNpz(
+  path: string,
+  arrays: Record<string, { shape: number[]; data: NpyData; dtype?: string }>,
+  compress = false,
+): void {
   writeFileAtomic(path, encodeNpz(arrays, compress));
 }

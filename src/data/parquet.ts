@@ -10,9 +10,31 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { asyncBufferFromFile, parquetMetadata, parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
+import {
+  asyncBufferFromFile,
+  parquetMetadata,
+  parquetMetadataAsync,
+  parquetScan,
+  parquetSchema,
+  type AsyncBuffer,
+  type FileMetaData,
+  type SchemaTree,
+} from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { Bool, Field, Schema, Float64, List, Table, TimestampMillisecond, Type, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import {
+  Bool,
+  Field,
+  Schema,
+  Float64,
+  List,
+  Table,
+  TimestampMillisecond,
+  Type,
+  Utf8,
+  vectorFromArray,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
 import { UserError } from '../runtime/errors.js';
 import { writeFileAtomic } from '../runtime/atomic.js';
 
@@ -48,7 +70,9 @@ export async function openParquet(path: string): Promise<ParquetFile> {
     file = await asyncBufferFromFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? (err as Error).message})`);
+    throw new UserError(
+      code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? (err as Error).message})`,
+    );
   }
   let metadata: FileMetaData;
   try {
@@ -78,9 +102,15 @@ export type ColumnValues = ArrayLike<unknown>;
  * Reads rows [rowStart, rowEnd) of the given columns. A column the file lacks is a UserError naming
  * the file, and a page that fails to decode (a truncated or corrupt file) names file and column.
  */
-export async function readParquetColumns(pf: ParquetFile, columns: string[], rowStart = 0, rowEnd = pf.numRows): Promise<Record<string, ColumnValues>> {
+export async function readParquetColumns(
+  pf: ParquetFile,
+  columns: string[],
+  rowStart = 0,
+  rowEnd = pf.numRows,
+): Promise<Record<string, ColumnValues>> {
   for (const c of columns) {
-    if (!pf.columns.includes(c)) throw new UserError(`${pf.path}: column '${c}': missing (columns: ${pf.columns.join(', ')})`);
+    if (!pf.columns.includes(c))
+      throw new UserError(`${pf.path}: column '${c}': missing (columns: ${pf.columns.join(', ')})`);
   }
   const out: Record<string, ColumnValues> = {};
   if (rowEnd <= rowStart) {
@@ -101,7 +131,9 @@ export async function readParquetColumns(pf: ParquetFile, columns: string[], row
     }
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${pf.path}: column '${column}': cannot decode rows ${rowStart}..${rowEnd - 1} (${(err as Error).message}; truncated or corrupt file?)`);
+    throw new UserError(
+      `${pf.path}: column '${column}': cannot decode rows ${rowStart}..${rowEnd - 1} (${(err as Error).message}; truncated or corrupt file?)`,
+    );
   }
   return out;
 }
@@ -120,7 +152,9 @@ export async function parquetBytesToArrow(bytes: Uint8Array, source: string): Pr
   try {
     metadata = parquetMetadata(buffer);
   } catch (err) {
-    throw new UserError(`${source}: not a readable Parquet file (${(err as Error).message}; truncated or not Parquet?)`);
+    throw new UserError(
+      `${source}: not a readable Parquet file (${(err as Error).message}; truncated or not Parquet?)`,
+    );
   }
   return parquetToArrow(describe(source, buffer, metadata));
 }
@@ -157,7 +191,10 @@ function arrowType(node: SchemaTree): DataType {
   if (node.children.length > 0) {
     // LIST groups: <name> (LIST) -> repeated group -> element; a bare repeated leaf is a list too.
     const repeated = node.children[0];
-    const element = repeated.children.length === 1 && (e.converted_type === 'LIST' || e.logical_type?.type === 'LIST') ? repeated.children[0] : repeated;
+    const element =
+      repeated.children.length === 1 && (e.converted_type === 'LIST' || e.logical_type?.type === 'LIST')
+        ? repeated.children[0]
+        : repeated;
     return new List(new Field('element', arrowType(element), true));
   }
   if (e.repetition_type === 'REPEATED') return new List(new Field('element', leafType(node), true));
@@ -167,7 +204,13 @@ function arrowType(node: SchemaTree): DataType {
 function leafType(node: SchemaTree): DataType {
   const e = node.element;
   const logical = e.logical_type?.type;
-  if (logical === 'TIMESTAMP' || logical === 'DATE' || e.converted_type === 'DATE' || e.converted_type?.startsWith('TIMESTAMP')) return new TimestampMillisecond();
+  if (
+    logical === 'TIMESTAMP' ||
+    logical === 'DATE' ||
+    e.converted_type === 'DATE' ||
+    e.converted_type?.startsWith('TIMESTAMP')
+  )
+    return new TimestampMillisecond();
   if (e.type === 'BOOLEAN') return new Bool();
   if (e.type === 'BYTE_ARRAY' || e.type === 'FIXED_LEN_BYTE_ARRAY') return new Utf8();
   return new Float64();
@@ -177,7 +220,9 @@ function arrowVector(values: unknown[], type: DataType, source: string, column: 
   try {
     return vectorFromArray(normalize(values, type), type);
   } catch (err) {
-    throw new UserError(`${source}: column '${column}': cannot convert to Arrow ${String(type)} (${(err as Error).message})`);
+    throw new UserError(
+      `${source}: column '${column}': cannot convert to Arrow ${String(type)} (${(err as Error).message})`,
+    );
   }
 }
 
@@ -185,14 +230,32 @@ function arrowVector(values: unknown[], type: DataType, source: string, column: 
 function normalize(values: unknown[], type: DataType): unknown[] {
   switch (type.typeId) {
     case Type.Float:
-      return values.map((v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? Number(v) : (v as number)));
+      return values.map((v) =>
+        v === null || v === undefined
+          ? null
+          : typeof v === 'bigint'
+            ? Number(v)
+            : typeof v === 'boolean'
+              ? Number(v)
+              : (v as number),
+      );
     case Type.Timestamp:
-      return values.map((v) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'bigint' ? Number(v) : (v as number))));
+      return values.map((v) =>
+        v === null || v === undefined
+          ? null
+          : v instanceof Date
+            ? v
+            : new Date(typeof v === 'bigint' ? Number(v) : (v as number)),
+      );
     case Type.Utf8:
-      return values.map((v) => (v === null || v === undefined ? null : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v)));
+      return values.map((v) =>
+        v === null || v === undefined ? null : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v),
+      );
     case Type.List: {
       const child = (type as List).children[0].type as DataType;
-      return values.map((v) => (v === null || v === undefined ? null : normalize(Array.from(v as ArrayLike<unknown>), child)));
+      return values.map((v) =>
+        v === null || v === undefined ? null : normalize(Array.from(v as ArrayLike<unknown>), child),
+      );
     }
     default:
       return values;
@@ -222,7 +285,10 @@ export function parquetBytes(columns: ParquetColumn[], options: ParquetWriteOpti
   const schema: Record<string, unknown>[] = [{ name: 'root', num_children: columns.length }];
   for (const c of columns) schema.push(...columnSchema(c));
   const buffer = parquetWriteBuffer({
-    columnData: columns.map((c) => ({ name: c.name, data: (Array.isArray(c.data) ? c.data : Array.from(c.data)) as never })),
+    columnData: columns.map((c) => ({
+      name: c.name,
+      data: (Array.isArray(c.data) ? c.data : Array.from(c.data)) as never,
+    })),
     schema: schema as never,
     rowGroupSize: options.rowGroupSize ?? 1000,
     kvMetadata: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
@@ -262,10 +328,24 @@ export function arrowToParquetColumns(table: Table): ParquetColumn[] {
     const type = field.type as DataType;
     const values = Array.from({ length: vector.length }, (_, i) => vector.get(i) as unknown);
     if (type.typeId === Type.List || type.typeId === Type.FixedSizeList) {
-      return { name: field.name, type: 'DOUBLE', list: 1, data: values.map((v) => (v === null ? null : Array.from(v as Iterable<number>, Number))) } as ParquetColumn;
+      return {
+        name: field.name,
+        type: 'DOUBLE',
+        list: 1,
+        data: values.map((v) => (v === null ? null : Array.from(v as Iterable<number>, Number))),
+      } as ParquetColumn;
     }
-    if (type.typeId === Type.Int || type.typeId === Type.Float) return { name: field.name, type: 'DOUBLE', data: values.map((v) => (v === null ? null : Number(v))) } as ParquetColumn;
+    if (type.typeId === Type.Int || type.typeId === Type.Float)
+      return {
+        name: field.name,
+        type: 'DOUBLE',
+        data: values.map((v) => (v === null ? null : Number(v))),
+      } as ParquetColumn;
     if (type.typeId === Type.Bool) return { name: field.name, type: 'BOOLEAN', data: values } as ParquetColumn;
-    return { name: field.name, type: 'STRING', data: values.map((v) => (v === null ? null : String(v))) } as ParquetColumn;
+    return {
+      name: field.name,
+      type: 'STRING',
+      data: values.map((v) => (v === null ? null : String(v))),
+    } as ParquetColumn;
   });
 }

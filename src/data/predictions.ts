@@ -24,12 +24,23 @@ export interface Predictions {
  * The leading columns of a predictions file: `row` (the input's row number) and the input columns
  * `keep` names (`--keep id,site`), passed through unchanged so predictions join back to their rows.
  */
-export function leadingColumns(table: DataTable, keep: string[] = [], predicted: string[] = []): Record<string, Vector> {
+export function leadingColumns(
+  table: DataTable,
+  keep: string[] = [],
+  predicted: string[] = [],
+): Record<string, Vector> {
   const leading: Record<string, Vector> = { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) };
   for (const name of keep) {
     const column = table.columns.find((c) => c.name === name);
-    if (!column) throw new UserError(`--keep: column '${name}' is not in ${table.source}${hint(name, table.columns.map((c) => c.name))}; columns: ${table.columns.map((c) => c.name).join(', ')}`);
-    if (name in leading || predicted.includes(name)) throw new UserError(`--keep: column '${name}' would clash with the prediction column of that name`);
+    if (!column)
+      throw new UserError(
+        `--keep: column '${name}' is not in ${table.source}${hint(
+          name,
+          table.columns.map((c) => c.name),
+        )}; columns: ${table.columns.map((c) => c.name).join(', ')}`,
+      );
+    if (name in leading || predicted.includes(name))
+      throw new UserError(`--keep: column '${name}' would clash with the prediction column of that name`);
     leading[name] = column.kind === 'number' ? float64Column(column.values) : utf8Column(column.values);
   }
   return leading;

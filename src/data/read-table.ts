@@ -31,25 +31,34 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
   if (path === '-') {
     const bytes = await readStdinBytes();
     if (looksLikeParquet(bytes)) return tableFromArrow(await parquetBytesToArrow(bytes, '-'), '-', options);
-    return looksLikeArrow(bytes) ? tableFromArrow(parseArrow(bytes, '-'), '-', options) : pick(parseCsv(bytes, '-'), options.columns);
+    return looksLikeArrow(bytes)
+      ? tableFromArrow(parseArrow(bytes, '-'), '-', options)
+      : pick(parseCsv(bytes, '-'), options.columns);
   }
-  if (isShardSet(path)) return concatTables(await Promise.all(listShards(path).map((shard) => readTable(shard, options))), path);
+  if (isShardSet(path))
+    return concatTables(await Promise.all(listShards(path).map((shard) => readTable(shard, options))), path);
   const ext = extname(path).toLowerCase();
   if (isParquetPath(path)) return tableFromArrow(await readParquetAsArrow(path, options.columns), path, options);
   const known = CSV_EXTENSIONS.has(ext) || TSV_EXTENSIONS.has(ext) || ARROW_EXTENSIONS.has(ext);
   const bytes = readInput(path);
   if (!known && looksLikeParquet(bytes)) return tableFromArrow(await parquetBytesToArrow(bytes, path), path, options);
-  if (ARROW_EXTENSIONS.has(ext) || (!known && looksLikeArrow(bytes))) return tableFromArrow(parseArrow(bytes, path), path, options);
+  if (ARROW_EXTENSIONS.has(ext) || (!known && looksLikeArrow(bytes)))
+    return tableFromArrow(parseArrow(bytes, path), path, options);
   if (TSV_EXTENSIONS.has(ext)) return pick(parseCsv(bytes, path, { delimiter: '\t' }), options.columns);
   if (CSV_EXTENSIONS.has(ext)) return pick(parseCsv(bytes, path), options.columns);
-  throw new UserError(`${path}: expected a table file ending in .csv, .tsv, .arrow, .feather, .ipc or .parquet (or a directory of .parquet shards, or '-' for stdin), got '${ext || 'no extension'}'`);
+  throw new UserError(
+    `${path}: expected a table file ending in .csv, .tsv, .arrow, .feather, .ipc or .parquet (or a directory of .parquet shards, or '-' for stdin), got '${ext || 'no extension'}'`,
+  );
 }
 
 /** Only the named columns of a table (all when `columns` is undefined); a missing one is a UserError. */
 function pick(table: DataTable, columns: string[] | undefined): DataTable {
   if (!columns) return table;
   const missing = columns.find((c) => !table.columns.some((x) => x.name === c));
-  if (missing !== undefined) throw new UserError(`${table.source}: column '${missing}': missing (columns: ${table.columns.map((c) => c.name).join(', ')})`);
+  if (missing !== undefined)
+    throw new UserError(
+      `${table.source}: column '${missing}': missing (columns: ${table.columns.map((c) => c.name).join(', ')})`,
+    );
   return { ...table, columns: table.columns.filter((c) => columns.includes(c.name)) };
 }
 
@@ -60,11 +69,16 @@ function concatTables(tables: DataTable[], source: string): DataTable {
   for (const t of tables.slice(1)) {
     const names = t.columns.map((c) => c.name).join(', ');
     if (names !== first.columns.map((c) => c.name).join(', ')) {
-      throw new UserError(`${t.source}: expected the columns of ${first.source} (${first.columns.map((c) => c.name).join(', ')}), got ${names}`);
+      throw new UserError(
+        `${t.source}: expected the columns of ${first.source} (${first.columns.map((c) => c.name).join(', ')}), got ${names}`,
+      );
     }
     t.columns.forEach((c, i) => {
       const into = columns[i];
-      if (c.kind !== into.kind) throw new UserError(`${t.source}: column '${c.name}': expected ${into.kind}s as in ${first.source}, got ${c.kind}s`);
+      if (c.kind !== into.kind)
+        throw new UserError(
+          `${t.source}: column '${c.name}': expected ${into.kind}s as in ${first.source}, got ${c.kind}s`,
+        );
       if (into.kind === 'number') {
         const values = new Float64Array(into.values.length + c.values.length);
         values.set(into.values);
@@ -109,14 +123,17 @@ export function tableFromArrow(table: Table, source: string, options: ReadTableO
   const columns: Column[] = [];
   const names = table.schema.fields.map((f) => f.name);
   const missing = options.columns?.find((c) => !names.includes(c));
-  if (missing !== undefined) throw new UserError(`${source}: column '${missing}': missing (columns: ${names.join(', ')})`);
+  if (missing !== undefined)
+    throw new UserError(`${source}: column '${missing}': missing (columns: ${names.join(', ')})`);
   for (const field of table.schema.fields) {
     if (options.columns && !options.columns.includes(field.name)) continue;
     const vector = table.getChild(field.name)!;
     const column = arrowColumn(field.name, vector);
     if (column) columns.push(column);
     else if (options.unsupported !== 'skip') {
-      throw new UserError(`${source}: column '${field.name}': expected numbers, booleans, text or dates, got ${String(field.type)} (a vector column: tables for tabular models need one value per cell)`);
+      throw new UserError(
+        `${source}: column '${field.name}': expected numbers, booleans, text or dates, got ${String(field.type)} (a vector column: tables for tabular models need one value per cell)`,
+      );
     }
   }
   return { source, numRows: table.numRows, columns };
@@ -167,7 +184,12 @@ function arrowColumn(name: string, vector: Vector): Column | undefined {
 /** Whole-array copy for null-free int/float columns (per-row get() is slow on big tables). */
 function fastNumbers(vector: Vector): Float64Array | undefined {
   const type = vector.type as DataType;
-  if (vector.nullCount > 0 || type.typeId === Type.Bool || (type.typeId === Type.Float && (type as Float).precision === Precision.HALF)) return undefined;
+  if (
+    vector.nullCount > 0 ||
+    type.typeId === Type.Bool ||
+    (type.typeId === Type.Float && (type as Float).precision === Precision.HALF)
+  )
+    return undefined;
   const raw = vector.toArray() as ArrayLike<number> | BigInt64Array | BigUint64Array;
   if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
     const out = new Float64Array(raw.length);

@@ -24,9 +24,13 @@ export function listShards(path: string): string[] {
   if (GLOB_CHARS.test(basename(path))) {
     const dir = dirname(path);
     const pattern = globRegex(basename(path));
-    files = entries(dir, path).filter((f) => pattern.test(f)).map((f) => join(dir, f));
+    files = entries(dir, path)
+      .filter((f) => pattern.test(f))
+      .map((f) => join(dir, f));
   } else if (isDirectory(path)) {
-    files = entries(path, path).filter((f) => isParquetPath(f)).map((f) => join(path, f));
+    files = entries(path, path)
+      .filter((f) => isParquetPath(f))
+      .map((f) => join(path, f));
   } else {
     return [path];
   }
@@ -47,7 +51,9 @@ function entries(dir: string, shown: string): string[] {
   try {
     return readdirSync(dir).filter((f) => !f.startsWith('.'));
   } catch (err) {
-    throw new UserError(`${shown}: cannot list shards (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(
+      `${shown}: cannot list shards (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 

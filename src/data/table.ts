@@ -37,7 +37,9 @@ export function requireColumn(table: DataTable, name: string): Column {
   if (column) return column;
   const names = table.columns.map((c) => c.name);
   const guess = didYouMean(name, names);
-  throw new UserError(`${table.source}: column '${name}': missing${guess ? ` (did you mean '${guess}'?)` : ''}; columns: ${names.join(', ')}`);
+  throw new UserError(
+    `${table.source}: column '${name}': missing${guess ? ` (did you mean '${guess}'?)` : ''}; columns: ${names.join(', ')}`,
+  );
 }
 
 /** A column that must exist and hold numbers. */
@@ -45,7 +47,9 @@ export function requireNumericColumn(table: DataTable, name: string): NumericCol
   const column = requireColumn(table, name);
   if (column.kind !== 'number') {
     const example = column.values.find((v) => v !== null && !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v));
-    throw new UserError(`${table.source}: column '${name}': expected numbers, got text${example !== undefined ? ` (e.g. '${example}')` : ''}`);
+    throw new UserError(
+      `${table.source}: column '${name}': expected numbers, got text${example !== undefined ? ` (e.g. '${example}')` : ''}`,
+    );
   }
   return column;
 }

@@ -32,13 +32,19 @@ export function outputFormat(flag: string, path: string): TableFormat {
   if (path === '-') return 'arrow-stream';
   const ext = extname(path).toLowerCase();
   const format = BY_EXTENSION[ext];
-  if (!format) throw new UserError(`${flag} ${path}: expected a file name ending in ${OUTPUT_EXTENSIONS.join(', ')} (the extension picks the format), got '${ext || 'no extension'}'`);
+  if (!format)
+    throw new UserError(
+      `${flag} ${path}: expected a file name ending in ${OUTPUT_EXTENSIONS.join(', ')} (the extension picks the format), got '${ext || 'no extension'}'`,
+    );
   return format;
 }
 
 /** Binary on a terminal garbles it: `-` to a TTY is refused before any work. */
 export function checkStdoutOutput(flag: string, path: string, stdoutIsTTY = Boolean(process.stdout.isTTY)): void {
-  if (path === '-' && stdoutIsTTY) throw new UserError(`${flag} -: refusing to write binary Arrow to a terminal; give a file (${flag} predictions.csv, .arrow, .parquet or .jsonl) or pipe the output`);
+  if (path === '-' && stdoutIsTTY)
+    throw new UserError(
+      `${flag} -: refusing to write binary Arrow to a terminal; give a file (${flag} predictions.csv, .arrow, .parquet or .jsonl) or pipe the output`,
+    );
 }
 
 function isVectorColumn(table: Table, name: string): boolean {
@@ -51,8 +57,10 @@ function jsonCell(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'bigint') return Number(value);
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
-  if (typeof value === 'object' && value !== null && 'toArray' in value) return jsonCell((value as { toArray(): unknown }).toArray());
+  if (ArrayBuffer.isView(value))
+    return Array.from(value as unknown as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
+  if (typeof value === 'object' && value !== null && 'toArray' in value)
+    return jsonCell((value as { toArray(): unknown }).toArray());
   return value;
 }
 
@@ -60,7 +68,9 @@ function csvCell(value: unknown, delimiter: string): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isNaN(value) ? '' : String(value);
   const text = String(value);
-  return text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r') ? `"${text.replace(/"/g, '""')}"` : text;
+  return text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r')
+    ? `"${text.replace(/"/g, '""')}"`
+    : text;
 }
 
 function textLines(table: Table, format: 'csv' | 'tsv' | 'jsonl', path: string): string {
@@ -68,11 +78,15 @@ function textLines(table: Table, format: 'csv' | 'tsv' | 'jsonl', path: string):
   const columns = names.map((n) => table.getChild(n)!);
   const lines: string[] = [];
   if (format === 'jsonl') {
-    for (let i = 0; i < table.numRows; i++) lines.push(JSON.stringify(Object.fromEntries(names.map((n, j) => [n, jsonCell(columns[j].get(i))]))));
+    for (let i = 0; i < table.numRows; i++)
+      lines.push(JSON.stringify(Object.fromEntries(names.map((n, j) => [n, jsonCell(columns[j].get(i))]))));
     return lines.length ? lines.join('\n') + '\n' : '';
   }
   const vectors = names.filter((n) => isVectorColumn(table, n));
-  if (vectors.length) throw new UserError(`${path}: column${vectors.length > 1 ? 's' : ''} ${vectors.map((n) => `'${n}'`).join(', ')} hold${vectors.length > 1 ? '' : 's'} a vector per row, which ${format.toUpperCase()} cannot: write .arrow, .parquet or .jsonl`);
+  if (vectors.length)
+    throw new UserError(
+      `${path}: column${vectors.length > 1 ? 's' : ''} ${vectors.map((n) => `'${n}'`).join(', ')} hold${vectors.length > 1 ? '' : 's'} a vector per row, which ${format.toUpperCase()} cannot: write .arrow, .parquet or .jsonl`,
+    );
   const d = format === 'tsv' ? '\t' : ',';
   lines.push(names.map((n) => csvCell(n, d)).join(d));
   for (let i = 0; i < table.numRows; i++) lines.push(columns.map((c) => csvCell(c.get(i), d)).join(d));

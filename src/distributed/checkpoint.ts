@@ -29,7 +29,12 @@ type Header = Omit<DriverState, 'params' | 'bestParams' | 'adam' | 'velocity'> &
 
 export function writeDriverState(path: string, state: DriverState): void {
   const { params, bestParams, adam, velocity, ...rest } = state;
-  writeStateFile<Header>(path, FORMAT, { ...rest, adamStep: adam.step }, { params, best_params: bestParams, adam_m: adam.m, adam_v: adam.v, velocity });
+  writeStateFile<Header>(
+    path,
+    FORMAT,
+    { ...rest, adamStep: adam.step },
+    { params, best_params: bestParams, adam_m: adam.m, adam_v: adam.v, velocity },
+  );
 }
 
 export function readDriverState(path: string): DriverState | undefined {

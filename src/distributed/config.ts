@@ -12,12 +12,37 @@ export type OuterOptimizer = (typeof OUTER_OPTIMIZERS)[number];
 export const distributedSection = () =>
   section(
     {
-      replicas: positiveInt(1, 'data-parallel model replicas, each training on its own shard of the training data (`--replicas N`); 1: ordinary single-process training. The result depends on the replica count, never on which worker ran which replica'),
-      rounds_per_epoch: positiveInt(1, 'averaging rounds per epoch: each replica takes (its shard steps per epoch) / rounds_per_epoch local steps between two averages'),
-      outer: choice(OUTER_OPTIMIZERS, 'average', "how the driver combines the replicas' updates: average (the mean of the replicas' weights) or nesterov (DiLoCo's outer Nesterov momentum on the averaged update: better for particles, worse for knots at its learning rate; docs/scale-out.md); one replica always takes the average, i.e. ordinary training"),
-      outer_learning_rate: z.number({ error: 'expected a positive number' }).gt(0, { error: 'expected a positive number' }).default(1).describe('outer: nesterov: step size on the averaged update'),
-      outer_momentum: z.number({ error: 'expected a number in [0, 1)' }).min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0.5).describe('outer: nesterov: momentum'),
-      min_replicas: nonNegativeInt(0, 'a round may close with this many replicas when the others failed for good (their job lost its worker twice); 0: every replica must report (`--min-replicas M`)'),
+      replicas: positiveInt(
+        1,
+        'data-parallel model replicas, each training on its own shard of the training data (`--replicas N`); 1: ordinary single-process training. The result depends on the replica count, never on which worker ran which replica',
+      ),
+      rounds_per_epoch: positiveInt(
+        1,
+        'averaging rounds per epoch: each replica takes (its shard steps per epoch) / rounds_per_epoch local steps between two averages',
+      ),
+      outer: choice(
+        OUTER_OPTIMIZERS,
+        'average',
+        "how the driver combines the replicas' updates: average (the mean of the replicas' weights) or " +
+          "nesterov (DiLoCo's outer Nesterov momentum on the averaged update: better for particles, worse for " +
+          'knots at its learning rate; docs/scale-out.md); one replica always takes the average, i.e. ordinary ' +
+          'training',
+      ),
+      outer_learning_rate: z
+        .number({ error: 'expected a positive number' })
+        .gt(0, { error: 'expected a positive number' })
+        .default(1)
+        .describe('outer: nesterov: step size on the averaged update'),
+      outer_momentum: z
+        .number({ error: 'expected a number in [0, 1)' })
+        .min(0, { error: 'expected a number in [0, 1)' })
+        .lt(1, { error: 'expected a number in [0, 1)' })
+        .default(0.5)
+        .describe('outer: nesterov: momentum'),
+      min_replicas: nonNegativeInt(
+        0,
+        'a round may close with this many replicas when the others failed for good (their job lost its worker twice); 0: every replica must report (`--min-replicas M`)',
+      ),
     },
     'data-parallel training on replicas (local threads, or `sciml worker` processes with --executor)',
   );
@@ -34,5 +59,12 @@ export interface DistributedSettings {
 }
 
 export function distributedSettingsOf(d: DistributedConfig): DistributedSettings {
-  return { replicas: d.replicas, roundsPerEpoch: d.rounds_per_epoch, outer: d.outer, outerLearningRate: d.outer_learning_rate, outerMomentum: d.outer_momentum, minReplicas: d.min_replicas };
+  return {
+    replicas: d.replicas,
+    roundsPerEpoch: d.rounds_per_epoch,
+    outer: d.outer,
+    outerLearningRate: d.outer_learning_rate,
+    outerMomentum: d.outer_momentum,
+    minReplicas: d.min_replicas,
+  };
 }

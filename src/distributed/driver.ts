@@ -101,7 +101,20 @@ export interface DistributedOutcome {
 function fingerprintOf(t: DistributedTraining): string {
   const { replicas, roundsPerEpoch, outer, outerLearningRate, outerMomentum } = t.distributed;
   const { epochs: _e, patience: _p, ...trajectory } = t.schedule;
-  return createHash('sha256').update(JSON.stringify({ family: t.fingerprint, replicas, roundsPerEpoch, outer, outerLearningRate, outerMomentum, trajectory })).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        family: t.fingerprint,
+        replicas,
+        roundsPerEpoch,
+        outer,
+        outerLearningRate,
+        outerMomentum,
+        trajectory,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Shards on SharedArrayBuffers: local threads read them without a copy per round. */
@@ -121,8 +134,22 @@ class InlineRunner implements Pick<Executor, 'name' | 'submit' | 'close'> {
   }
   async submit<R>(job: { id: string; payload: unknown; inputs?: Record<string, Uint8Array> }): Promise<JobOutcome<R>> {
     const startedMs = Date.now();
-    const out = await this.handler(job.payload as ReplicaPayload, job.inputs ?? {}, { jobId: job.id, signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
-    return { id: job.id, status: 'ok', result: out.result as R, artifacts: out.artifacts, worker: 'local:inline', attempts: 1, startedMs, endedMs: Date.now() };
+    const out = await this.handler(job.payload as ReplicaPayload, job.inputs ?? {}, {
+      jobId: job.id,
+      signal: new AbortController().signal,
+      progress: () => {},
+      scratchDir: '',
+    });
+    return {
+      id: job.id,
+      status: 'ok',
+      result: out.result as R,
+      artifacts: out.artifacts,
+      worker: 'local:inline',
+      attempts: 1,
+      startedMs,
+      endedMs: Date.now(),
+    };
   }
   async close(): Promise<void> {}
 }
@@ -151,18 +178,33 @@ function freshState(t: DistributedTraining, fingerprint: string): DriverState {
 export async function trainDistributed(t: DistributedTraining): Promise<DistributedOutcome> {
   const { distributed: d, schedule: s, log } = t;
   const replicas = d.replicas;
-  if (t.shards.length !== replicas) throw new Error(`trainDistributed: ${t.shards.length} shards for ${replicas} replicas`);
-  if (d.minReplicas > replicas) throw new UserError(`training.distributed.min_replicas: expected at most replicas (${replicas}), got ${d.minReplicas}`);
+  if (t.shards.length !== replicas)
+    throw new Error(`trainDistributed: ${t.shards.length} shards for ${replicas} replicas`);
+  if (d.minReplicas > replicas)
+    throw new UserError(
+      `training.distributed.min_replicas: expected at most replicas (${replicas}), got ${d.minReplicas}`,
+    );
   const fingerprint = fingerprintOf(t);
   const previous = t.resume && t.checkpointPath ? readDriverState(t.checkpointPath) : undefined;
-  if (t.resume && t.checkpointPath && !previous) log.warn(`${t.checkpointPath}: no checkpoint to resume from; training from the start`);
+  if (t.resume && t.checkpointPath && !previous)
+    log.warn(`${t.checkpointPath}: no checkpoint to resume from; training from the start`);
   if (previous && previous.fingerprint !== fingerprint) {
-    throw new UserError(`${t.checkpointPath}: this checkpoint was written for a different model, data, replica count or training settings; resume only with the run's own config (epochs and patience may change)`);
+    throw new UserError(
+      `${t.checkpointPath}: this checkpoint was written for a different model, data, replica count or training settings; resume only with the run's own config (epochs and patience may change)`,
+    );
   }
   const state = previous ?? freshState(t, fingerprint);
   const resumedAt = state.roundsDone;
-  if (previous) log.info(`${t.label}: resuming at round ${resumedAt + 1} (best so far: round ${state.bestRound}, validation loss ${state.bestLoss.toPrecision(4)})`);
-  const outer: OuterState = { kind: outerOf(d), learningRate: d.outerLearningRate, momentum: d.outerMomentum, velocity: state.velocity };
+  if (previous)
+    log.info(
+      `${t.label}: resuming at round ${resumedAt + 1} (best so far: round ${state.bestRound}, validation loss ${state.bestLoss.toPrecision(4)})`,
+    );
+  const outer: OuterState = {
+    kind: outerOf(d),
+    learningRate: d.outerLearningRate,
+    momentum: d.outerMomentum,
+    velocity: state.velocity,
+  };
   const local = t.execution.spec === 'local';
   const executor: Pick<Executor, 'name' | 'submit' | 'close'> =
     local && replicas === 1
@@ -194,15 +236,43 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
       const outcomes = await Promise.all(
         shards.map((shard, replica) => {
           const { from, to } = stepRange(t.shardExamples[replica], s.batchSize, chunk, d.roundsPerEpoch);
-          const payload: ReplicaPayload = { family: t.family, spec: t.spec, shardKey: shardKeys[replica], backend: t.backend, seed: t.seed, replica, replicas, round, epoch, fromStep: from, toStep: to, batchSize: s.batchSize, learningRate };
-          return executor.submit<ReplicaResult>({ kind: 'train-replica', id: `${t.label}/round-${round}/replica-${replica}`, payload, inputs: { shard, state: stateBlob } });
+          const payload: ReplicaPayload = {
+            family: t.family,
+            spec: t.spec,
+            shardKey: shardKeys[replica],
+            backend: t.backend,
+            seed: t.seed,
+            replica,
+            replicas,
+            round,
+            epoch,
+            fromStep: from,
+            toStep: to,
+            batchSize: s.batchSize,
+            learningRate,
+          };
+          return executor.submit<ReplicaResult>({
+            kind: 'train-replica',
+            id: `${t.label}/round-${round}/replica-${replica}`,
+            payload,
+            inputs: { shard, state: stateBlob },
+          });
         }),
       );
-      const ok = outcomes.map((o, replica) => ({ o, replica })).filter(({ o }) => o.status === 'ok' && o.artifacts?.state);
-      const lost = outcomes.map((o, replica) => ({ o, replica })).filter(({ o }) => !(o.status === 'ok' && o.artifacts?.state));
+      const ok = outcomes
+        .map((o, replica) => ({ o, replica }))
+        .filter(({ o }) => o.status === 'ok' && o.artifacts?.state);
+      const lost = outcomes
+        .map((o, replica) => ({ o, replica }))
+        .filter(({ o }) => !(o.status === 'ok' && o.artifacts?.state));
       if (lost.length > 0) {
-        const why = lost.map(({ o, replica }) => `replica ${replica}: ${String(o.error ?? o.status).split('\n')[0]}`).join('; ');
-        if (d.minReplicas === 0 || ok.length < d.minReplicas) throw new Error(`${t.label}: round ${round + 1} lost ${lost.length} of ${replicas} replicas (${why})${d.minReplicas ? `, fewer than min_replicas ${d.minReplicas}` : ''}; the run can be resumed`);
+        const why = lost
+          .map(({ o, replica }) => `replica ${replica}: ${String(o.error ?? o.status).split('\n')[0]}`)
+          .join('; ');
+        if (d.minReplicas === 0 || ok.length < d.minReplicas)
+          throw new Error(
+            `${t.label}: round ${round + 1} lost ${lost.length} of ${replicas} replicas (${why})${d.minReplicas ? `, fewer than min_replicas ${d.minReplicas}` : ''}; the run can be resumed`,
+          );
         log.warn(`${t.label}: round ${round + 1} closes with ${ok.length} of ${replicas} replicas (${why})`);
       }
       const states: ReplicaState[] = ok.map(({ o }) => unpackReplicaState(o.artifacts!.state));
@@ -241,7 +311,16 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
         setup_s: setupS,
         validation_s: validationS,
         overhead_s: Math.max(0, seconds - setupS - computeS - validationS),
-        jobs: ok.map(({ o, replica }) => ({ replica, worker: o.worker ?? '?', attempts: o.attempts, started_ms: o.startedMs, ended_ms: o.endedMs, setup_s: ((o.result as ReplicaResult).setupMs ?? 0) / 1000, compute_s: (o.result as ReplicaResult).computeMs / 1000, examples: (o.result as ReplicaResult).examples })),
+        jobs: ok.map(({ o, replica }) => ({
+          replica,
+          worker: o.worker ?? '?',
+          attempts: o.attempts,
+          started_ms: o.startedMs,
+          ended_ms: o.endedMs,
+          setup_s: ((o.result as ReplicaResult).setupMs ?? 0) / 1000,
+          compute_s: (o.result as ReplicaResult).computeMs / 1000,
+          examples: (o.result as ReplicaResult).examples,
+        })),
       };
       state.history.push(record);
       if (validation.loss < state.bestLoss - s.minDelta) {
@@ -253,12 +332,28 @@ export async function trainDistributed(t: DistributedTraining): Promise<Distribu
       state.roundsDone = round + 1;
       if (patienceRounds > 0 && state.roundsWithoutImprovement >= patienceRounds) state.stoppedEarly = true;
       if (t.checkpointPath) writeDriverState(t.checkpointPath, state);
-      if (t.roundsFile) writeJsonAtomic(t.roundsFile, { label: t.label, replicas, executor: executor.name, rounds: state.history });
-      log.info(`${t.label}: round ${record.round}/${totalRounds}  train ${record.train_loss.toExponential(3)}  validation ${record.val_loss.toExponential(3)}${state.bestRound === record.round ? ' (best)' : ''}  ${ok.length}/${replicas} replicas  ${record.examples_per_s.toFixed(0)} examples/s`);
+      if (t.roundsFile)
+        writeJsonAtomic(t.roundsFile, { label: t.label, replicas, executor: executor.name, rounds: state.history });
+      log.info(
+        `${t.label}: round ${record.round}/${totalRounds}  train ${record.train_loss.toExponential(3)}  validation ` +
+          `${record.val_loss.toExponential(3)}${state.bestRound === record.round ? ' (best)' : ''}  ` +
+          `${ok.length}/${replicas} replicas  ${record.examples_per_s.toFixed(0)} examples/s`,
+      );
       t.onRound?.(record);
     }
   } finally {
     await executor.close();
   }
-  return { params: state.params, adam: state.adam, bestParams: state.bestParams, bestRound: state.bestRound, bestLoss: state.bestLoss, history: state.history, stoppedEarly: state.stoppedEarly, resumedAt, replicas, executor: executor.name };
+  return {
+    params: state.params,
+    adam: state.adam,
+    bestParams: state.bestParams,
+    bestRound: state.bestRound,
+    bestLoss: state.bestLoss,
+    history: state.history,
+    stoppedEarly: state.stoppedEarly,
+    resumedAt,
+    replicas,
+    executor: executor.name,
+  };
 }

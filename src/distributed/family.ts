@@ -16,7 +16,12 @@ export interface ReplicaTrainer {
    * Streaming shards: the trainer reads its own data and takes steps [fromStep, toStep) of the
    * replica's epoch itself (its order a function of seed, replica and epoch), stepping with `step`.
    */
-  train?(params: Float32Array, step: (grads: Float32Array) => void, plan: StepPlan, signal?: AbortSignal): Promise<{ lossSum: number; examples: number }>;
+  train?(
+    params: Float32Array,
+    step: (grads: Float32Array) => void,
+    plan: StepPlan,
+    signal?: AbortSignal,
+  ): Promise<{ lossSum: number; examples: number }>;
   dispose?(): void;
 }
 

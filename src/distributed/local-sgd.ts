@@ -13,7 +13,13 @@ import type { ReplicaTrainer } from './family.js';
  * The order of a replica's shard in an epoch. One replica uses the seed's plain per-epoch stream,
  * so single-process training is this mechanism with one replica.
  */
-export function replicaOrder(examples: number, seed: number, replica: number, replicas: number, epoch: number): Int32Array {
+export function replicaOrder(
+  examples: number,
+  seed: number,
+  replica: number,
+  replicas: number,
+  epoch: number,
+): Int32Array {
   const stream = replicas === 1 ? `epoch-${epoch}` : `epoch-${epoch}-replica-${replica}-of-${replicas}`;
   return new Random(seed).fork(stream).permutation(examples);
 }
@@ -26,13 +32,28 @@ export function shardRows(rows: Int32Array, replica: number, replicas: number): 
 }
 
 /** Steps of a replica's epoch, and the step range of chunk `chunk` of `chunks` (one round's share). */
-export function stepRange(examples: number, batchSize: number, chunk: number, chunks: number): { from: number; to: number; perEpoch: number } {
+export function stepRange(
+  examples: number,
+  batchSize: number,
+  chunk: number,
+  chunks: number,
+): { from: number; to: number; perEpoch: number } {
   const perEpoch = Math.ceil(examples / batchSize);
   return { from: Math.floor((chunk * perEpoch) / chunks), to: Math.floor(((chunk + 1) * perEpoch) / chunks), perEpoch };
 }
 
 /** Steps `from..to` of the epoch's order with Adam, in place; returns the summed per-example loss and the examples seen. */
-export function localSteps(trainer: Required<Pick<ReplicaTrainer, 'gradients'>>, params: Float32Array, adam: AdamState, settings: AdamSettings, order: Int32Array, batchSize: number, from: number, to: number, signal?: AbortSignal): { lossSum: number; examples: number } {
+export function localSteps(
+  trainer: Required<Pick<ReplicaTrainer, 'gradients'>>,
+  params: Float32Array,
+  adam: AdamState,
+  settings: AdamSettings,
+  order: Int32Array,
+  batchSize: number,
+  from: number,
+  to: number,
+  signal?: AbortSignal,
+): { lossSum: number; examples: number } {
   const grads = new Float32Array(params.length);
   let lossSum = 0;
   let examples = 0;
@@ -72,7 +93,10 @@ export function combine(params: Float32Array, adam: AdamState, outer: OuterState
   const mean = new Float64Array(n);
   for (const r of replicas) for (let i = 0; i < n; i++) mean[i] += r.params[i];
   for (let i = 0; i < n; i++) mean[i] /= k;
-  for (const [key, target] of [['m', adam.m], ['v', adam.v]] as const) {
+  for (const [key, target] of [
+    ['m', adam.m],
+    ['v', adam.v],
+  ] as const) {
     target.fill(0);
     for (const r of replicas) {
       const source = r.adam[key];

@@ -48,7 +48,11 @@ const CACHE_SIZE = 2;
 
 export type ReplicaFamilyLoader = (name: string) => Promise<ReplicaFamily>;
 
-async function trainerFor(payload: ReplicaPayload, shard: Uint8Array, loadFamily: ReplicaFamilyLoader): Promise<ReplicaTrainer> {
+async function trainerFor(
+  payload: ReplicaPayload,
+  shard: Uint8Array,
+  loadFamily: ReplicaFamilyLoader,
+): Promise<ReplicaTrainer> {
   const key = `${payload.family}\n${JSON.stringify(payload.spec)}\n${payload.shardKey}`;
   const hit = cached.find((c) => c.key === key);
   if (hit) return hit.trainer;
@@ -60,27 +64,61 @@ async function trainerFor(payload: ReplicaPayload, shard: Uint8Array, loadFamily
 }
 
 /** The round's steps: a streaming trainer reads its own data; otherwise its shard in the replica's order. */
-async function replicaSteps(trainer: ReplicaTrainer, state: ReplicaState, adam: AdamSettings, plan: StepPlan, signal: AbortSignal): Promise<{ lossSum: number; examples: number }> {
-  if (trainer.train) return trainer.train(state.params, (grads) => adamStep(state.params, grads, state.adam, adam), plan, signal);
+async function replicaSteps(
+  trainer: ReplicaTrainer,
+  state: ReplicaState,
+  adam: AdamSettings,
+  plan: StepPlan,
+  signal: AbortSignal,
+): Promise<{ lossSum: number; examples: number }> {
+  if (trainer.train)
+    return trainer.train(state.params, (grads) => adamStep(state.params, grads, state.adam, adam), plan, signal);
   const { gradients } = trainer;
   if (!gradients) throw new Error('train-replica: the replica trainer has neither gradients nor train');
   const order = replicaOrder(trainer.examples, plan.seed, plan.replica, plan.replicas, plan.epoch);
-  return localSteps({ gradients: gradients.bind(trainer) }, state.params, state.adam, adam, order, plan.batchSize, plan.fromStep, plan.toStep, signal);
+  return localSteps(
+    { gradients: gradients.bind(trainer) },
+    state.params,
+    state.adam,
+    adam,
+    order,
+    plan.batchSize,
+    plan.fromStep,
+    plan.toStep,
+    signal,
+  );
 }
 
-export const trainReplicaHandler = (loadFamily: ReplicaFamilyLoader): JobHandler<ReplicaPayload, ReplicaResult> => async (payload, inputs, ctx) => {
-  if (!inputs.shard || !inputs.state) throw new Error('train-replica: expected inputs shard and state');
-  const setupStarted = performance.now();
-  await initBackend(payload.backend ?? 'auto');
-  // The replicas of a round compute side by side (local threads): each takes its share of the
-  // cores as native engine threads (one replica, inline in the driver's thread, takes them all).
-  shareCoresAmong(payload.replicas);
-  const trainer = await trainerFor(payload, inputs.shard, loadFamily);
-  const started = performance.now();
-  const state = unpackReplicaState(inputs.state);
-  const adam = { learningRate: payload.learningRate, ...ADAM_DEFAULTS };
-  const { seed, replica, replicas, epoch, fromStep, toStep, batchSize } = payload;
-  const { lossSum, examples } = await replicaSteps(trainer, state, adam, { seed, replica, replicas, epoch, fromStep, toStep, batchSize }, ctx.signal);
-  const computeMs = performance.now() - started;
-  return { result: { lossSum, examples, steps: payload.toStep - payload.fromStep, setupMs: started - setupStarted, computeMs }, artifacts: { state: packReplicaState(state) } };
-};
+export const trainReplicaHandler =
+  (loadFamily: ReplicaFamilyLoader): JobHandler<ReplicaPayload, ReplicaResult> =>
+  async (payload, inputs, ctx) => {
+    if (!inputs.shard || !inputs.state) throw new Error('train-replica: expected inputs shard and state');
+    const setupStarted = performance.now();
+    await initBackend(payload.backend ?? 'auto');
+    // The replicas of a round compute side by side (local threads): each takes its share of the
+    // cores as native engine threads (one replica, inline in the driver's thread, takes them all).
+    shareCoresAmong(payload.replicas);
+    const trainer = await trainerFor(payload, inputs.shard, loadFamily);
+    const started = performance.now();
+    const state = unpackReplicaState(inputs.state);
+    const adam = { learningRate: payload.learningRate, ...ADAM_DEFAULTS };
+    const { seed, replica, replicas, epoch, fromStep, toStep, batchSize } = payload;
+    const { lossSum, examples } = await replicaSteps(
+      trainer,
+      state,
+      adam,
+      { seed, replica, replicas, epoch, fromStep, toStep, batchSize },
+      ctx.signal,
+    );
+    const computeMs = performance.now() - started;
+    return {
+      result: {
+        lossSum,
+        examples,
+        steps: payload.toStep - payload.fromStep,
+        setupMs: started - setupStarted,
+        computeMs,
+      },
+      artifacts: { state: packReplicaState(state) },
+    };
+  };

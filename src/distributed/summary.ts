@@ -15,7 +15,16 @@ export interface DistributedSummary {
   /** Replica jobs each worker ran. */
   workers: Record<string, number>;
   /** Per round: replicas alive, loss, validation, examples/s, bytes, and which worker ran which replica. */
-  per_round: { round: number; replicas: number; train_loss: number; val_loss: number; examples_per_s: number; bytes_moved: number; overhead_s: number; ran: Record<string, string> }[];
+  per_round: {
+    round: number;
+    replicas: number;
+    train_loss: number;
+    val_loss: number;
+    examples_per_s: number;
+    bytes_moved: number;
+    overhead_s: number;
+    ran: Record<string, string>;
+  }[];
 }
 
 export function distributedSummary(rounds: RoundRecord[], replicas: number, executor: string): DistributedSummary {
@@ -34,6 +43,15 @@ export function distributedSummary(rounds: RoundRecord[], replicas: number, exec
     examples_per_s: seconds > 0 ? sum((r) => r.examples_per_s * r.seconds) / seconds : 0,
     degraded_rounds: rounds.filter((r) => r.replicas < replicas).length,
     workers,
-    per_round: rounds.map((r) => ({ round: r.round, replicas: r.replicas, train_loss: r.train_loss, val_loss: r.val_loss, examples_per_s: r.examples_per_s, bytes_moved: r.bytes_moved, overhead_s: r.overhead_s, ran: Object.fromEntries(r.jobs.map((j) => [String(j.replica), j.worker])) })),
+    per_round: rounds.map((r) => ({
+      round: r.round,
+      replicas: r.replicas,
+      train_loss: r.train_loss,
+      val_loss: r.val_loss,
+      examples_per_s: r.examples_per_s,
+      bytes_moved: r.bytes_moved,
+      overhead_s: r.overhead_s,
+      ran: Object.fromEntries(r.jobs.map((j) => [String(j.replica), j.worker])),
+    })),
   };
 }

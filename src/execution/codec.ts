@@ -16,7 +16,9 @@ export function packRecord(meta: unknown, sections: Record<string, Uint8Array | 
     const v = sections[n];
     return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   });
-  const header = new TextEncoder().encode(JSON.stringify({ meta, sections: names.map((n, i) => [n, views[i].byteLength]) }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ meta, sections: names.map((n, i) => [n, views[i].byteLength]) }),
+  );
   const align = (n: number) => (n + 7) & ~7;
   let total = align(8 + header.byteLength);
   for (const v of views) total += align(v.byteLength);
@@ -40,7 +42,10 @@ export function unpackRecord(bytes: Uint8Array): Record_ {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw new Error('not a sciml record (bad magic)');
   const length = dv.getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(data.subarray(8, 8 + length))) as { meta: unknown; sections: [string, number][] };
+  const header = JSON.parse(new TextDecoder().decode(data.subarray(8, 8 + length))) as {
+    meta: unknown;
+    sections: [string, number][];
+  };
   const align = (n: number) => (n + 7) & ~7;
   let offset = align(8 + length);
   const sections: Record<string, Uint8Array> = {};
@@ -54,12 +59,14 @@ export function unpackRecord(bytes: Uint8Array): Record_ {
 
 /** A Float64Array over a section (copied when the section is not 8-byte aligned in memory). */
 export function float64Of(section: Uint8Array): Float64Array {
-  if ((section.byteOffset & 7) === 0) return new Float64Array(section.buffer, section.byteOffset, section.byteLength / 8);
+  if ((section.byteOffset & 7) === 0)
+    return new Float64Array(section.buffer, section.byteOffset, section.byteLength / 8);
   return new Float64Array(Uint8Array.from(section).buffer);
 }
 
 export function float32Of(section: Uint8Array): Float32Array {
-  if ((section.byteOffset & 3) === 0) return new Float32Array(section.buffer, section.byteOffset, section.byteLength / 4);
+  if ((section.byteOffset & 3) === 0)
+    return new Float32Array(section.buffer, section.byteOffset, section.byteLength / 4);
   return new Float32Array(Uint8Array.from(section).buffer);
 }
 

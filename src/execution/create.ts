@@ -29,12 +29,24 @@ export async function createExecutor(req: ExecutorRequest = {}): Promise<Executo
   const spec = req.spec ?? 'local';
   if (spec === 'local') {
     if (!req.jobs) throw new Error('createExecutor: a local executor needs the job table (ExecutorRequest.jobs)');
-    return new LocalExecutor({ jobs: req.jobs, slots: req.slots ?? Math.max(1, availableParallelism()), isolation: req.isolation, memoryMb: req.memoryMb });
+    return new LocalExecutor({
+      jobs: req.jobs,
+      slots: req.slots ?? Math.max(1, availableParallelism()),
+      isolation: req.isolation,
+      memoryMb: req.memoryMb,
+    });
   }
   if (isRedisUrl(spec)) {
     // Loaded only when asked for: local runs never import BullMQ.
     const { RedisExecutor } = await import('./redis.js');
-    return RedisExecutor.connect(spec, { origin: req.origin, queue: req.queue, runId: req.runId, onNoWorkers: req.warn });
+    return RedisExecutor.connect(spec, {
+      origin: req.origin,
+      queue: req.queue,
+      runId: req.runId,
+      onNoWorkers: req.warn,
+    });
   }
-  throw new UserError(`${req.origin ?? '--executor'}: expected 'local', redis://host:port or rediss://host:port, got '${redactSecrets(spec)}'`);
+  throw new UserError(
+    `${req.origin ?? '--executor'}: expected 'local', redis://host:port or rediss://host:port, got '${redactSecrets(spec)}'`,
+  );
 }

@@ -1,5 +1,15 @@
 /** The execution seam: jobs (trials, stages) submitted to an executor, local or remote. */
-export type { Job, JobOutcome, JobStatus, JobContext, JobResult, JobHandler, JobTable, Executor, SubmitOptions } from './job.js';
+export type {
+  Job,
+  JobOutcome,
+  JobStatus,
+  JobContext,
+  JobResult,
+  JobHandler,
+  JobTable,
+  Executor,
+  SubmitOptions,
+} from './job.js';
 export { loadJobHandler } from './job.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local.js';
 export { createExecutor, type ExecutorRequest } from './create.js';

@@ -51,7 +51,11 @@ export interface JobResult<R = unknown> {
   artifacts?: Record<string, Uint8Array>;
 }
 
-export type JobHandler<P = any, R = unknown> = (payload: P, inputs: Record<string, Uint8Array>, ctx: JobContext) => Promise<JobResult<R>> | JobResult<R>;
+export type JobHandler<P = any, R = unknown> = (
+  payload: P,
+  inputs: Record<string, Uint8Array>,
+  ctx: JobContext,
+) => Promise<JobResult<R>> | JobResult<R>;
 
 export interface SubmitOptions {
   /** Called in the driver for each ctx.progress event, in order. */

@@ -9,10 +9,16 @@ const TAG = '$sciml';
 type Tagged = { [TAG]: 'bytes'; b64: string } | { [TAG]: 'number'; v: 'NaN' | 'Infinity' | '-Infinity' };
 
 export function toJsonSafe(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : ({ [TAG]: 'number', v: String(value) } as Tagged);
-  if (value instanceof Uint8Array) return { [TAG]: 'bytes', b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') } as Tagged;
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? value : ({ [TAG]: 'number', v: String(value) } as Tagged);
+  if (value instanceof Uint8Array)
+    return {
+      [TAG]: 'bytes',
+      b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+    } as Tagged;
   if (Array.isArray(value)) return value.map(toJsonSafe);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSafe(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSafe(v)]));
   return value;
 }
 
@@ -20,7 +26,8 @@ export function fromJsonSafe(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromJsonSafe);
   if (value !== null && typeof value === 'object') {
     const tagged = value as Partial<Tagged> & Record<string, unknown>;
-    if (tagged[TAG] === 'bytes' && typeof tagged.b64 === 'string') return new Uint8Array(Buffer.from(tagged.b64, 'base64'));
+    if (tagged[TAG] === 'bytes' && typeof tagged.b64 === 'string')
+      return new Uint8Array(Buffer.from(tagged.b64, 'base64'));
     if (tagged[TAG] === 'number' && typeof tagged.v === 'string') return Number(tagged.v);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromJsonSafe(v)]));
   }

@@ -33,7 +33,11 @@ if (parentPort) {
       });
       port.postMessage({ type: 'done', ok: true, result: out.result, artifacts: out.artifacts } satisfies WorkerReply);
     } catch (err) {
-      port.postMessage({ type: 'done', ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies WorkerReply);
+      port.postMessage({
+        type: 'done',
+        ok: false,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      } satisfies WorkerReply);
     }
   });
 }

@@ -2,7 +2,15 @@ import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadJobHandler, type Executor, type Job, type JobOutcome, type JobResult, type JobTable, type SubmitOptions } from './job.js';
+import {
+  loadJobHandler,
+  type Executor,
+  type Job,
+  type JobOutcome,
+  type JobResult,
+  type JobTable,
+  type SubmitOptions,
+} from './job.js';
 import type { WorkerReply, WorkerRequest } from './local-worker.js';
 
 export interface LocalExecutorOptions {
@@ -71,19 +79,33 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  private async runInline(job: Job, options: SubmitOptions): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
+  private async runInline(
+    job: Job,
+    options: SubmitOptions,
+  ): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
     const controller = new AbortController();
     this.inlineRuns.add(controller);
-    const wait = job.deadlineMs === undefined || !Number.isFinite(job.deadlineMs) ? undefined : Math.max(0, job.deadlineMs - Date.now());
+    const wait =
+      job.deadlineMs === undefined || !Number.isFinite(job.deadlineMs)
+        ? undefined
+        : Math.max(0, job.deadlineMs - Date.now());
     let timedOut = false;
-    const timer = wait === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, wait);
+    const timer =
+      wait === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, wait);
     const scratchDir = mkdtempSync(join(tmpdir(), 'sciml-job-'));
     try {
       const handler = await loadJobHandler(this.options.jobs, job.kind);
-      const out: JobResult = await handler(job.payload, job.inputs ?? {}, { jobId: job.id, signal: controller.signal, progress: (e) => options.onProgress?.(e), scratchDir });
+      const out: JobResult = await handler(job.payload, job.inputs ?? {}, {
+        jobId: job.id,
+        signal: controller.signal,
+        progress: (e) => options.onProgress?.(e),
+        scratchDir,
+      });
       if (timedOut) return { status: 'killed', worker: 'local:inline', error: 'deadline reached' };
       return { status: 'ok', result: out.result, artifacts: out.artifacts, worker: 'local:inline' };
     } catch (err) {
@@ -113,7 +135,10 @@ export class LocalExecutor implements Executor {
     return slot.worker.terminate();
   }
 
-  private runThread(job: Job, options: SubmitOptions): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
+  private runThread(
+    job: Job,
+    options: SubmitOptions,
+  ): Promise<Omit<JobOutcome, 'id' | 'attempts' | 'startedMs' | 'endedMs'>> {
     const slot = this.takeWorker();
     const { worker, name } = slot;
     // Made and removed here, not in the thread: a thread killed at its deadline runs no cleanup of its own.
@@ -137,17 +162,32 @@ export class LocalExecutor implements Executor {
       };
       const onMessage = (reply: WorkerReply) => {
         if (reply.type === 'progress') options.onProgress?.(reply.event);
-        else if (reply.ok) finish({ status: 'ok', result: reply.result, artifacts: reply.artifacts, worker: name }, false);
+        else if (reply.ok)
+          finish({ status: 'ok', result: reply.result, artifacts: reply.artifacts, worker: name }, false);
         else finish({ status: 'failed', error: reply.error ?? 'unknown error', worker: name }, false);
       };
       const onError = (err: Error) => finish({ status: 'failed', error: err.message, worker: name }, true);
-      const onExit = (code: number) => finish({ status: 'failed', error: `worker thread exited with code ${code}`, worker: name }, true);
-      const wait = job.deadlineMs === undefined || !Number.isFinite(job.deadlineMs) ? undefined : Math.max(0, job.deadlineMs - Date.now());
-      const timer = wait === undefined ? undefined : setTimeout(() => finish({ status: 'killed', error: 'deadline reached', worker: name }, true), wait);
+      const onExit = (code: number) =>
+        finish({ status: 'failed', error: `worker thread exited with code ${code}`, worker: name }, true);
+      const wait =
+        job.deadlineMs === undefined || !Number.isFinite(job.deadlineMs)
+          ? undefined
+          : Math.max(0, job.deadlineMs - Date.now());
+      const timer =
+        wait === undefined
+          ? undefined
+          : setTimeout(() => finish({ status: 'killed', error: 'deadline reached', worker: name }, true), wait);
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const request: WorkerRequest = { jobs: this.options.jobs.module, id: job.id, kind: job.kind, payload: job.payload, inputs: job.inputs ?? {}, scratchDir };
+      const request: WorkerRequest = {
+        jobs: this.options.jobs.module,
+        id: job.id,
+        kind: job.kind,
+        payload: job.payload,
+        inputs: job.inputs ?? {},
+        scratchDir,
+      };
       worker.postMessage(request);
     });
   }

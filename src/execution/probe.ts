@@ -13,7 +13,12 @@ import { scimlVersion } from '../runtime/version.js';
 /** Name of the job kind that reports where it ran (tests, `sciml workers`). */
 export const PROBE_KIND = 'probe';
 
-export const probeHandler: JobHandler<{ sleep_ms?: number; spin_ms?: number; echo?: unknown; scratch_note?: string }> = async (payload, inputs, ctx) => {
+export const probeHandler: JobHandler<{
+  sleep_ms?: number;
+  spin_ms?: number;
+  echo?: unknown;
+  scratch_note?: string;
+}> = async (payload, inputs, ctx) => {
   if (payload?.scratch_note) {
     writeFileSync(join(ctx.scratchDir, 'partial.bin'), new Uint8Array(1024));
     writeFileSync(payload.scratch_note, ctx.scratchDir);
@@ -33,5 +38,14 @@ export const probeHandler: JobHandler<{ sleep_ms?: number; spin_ms?: number; ech
     });
   }
   const sizes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.byteLength]));
-  return { result: { host: hostname(), pid: process.pid, cores: availableParallelism(), version: scimlVersion(), echo: payload?.echo ?? null, input_bytes: sizes } };
+  return {
+    result: {
+      host: hostname(),
+      pid: process.pid,
+      cores: availableParallelism(),
+      version: scimlVersion(),
+      echo: payload?.echo ?? null,
+      input_bytes: sizes,
+    },
+  };
 };

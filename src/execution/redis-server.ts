@@ -30,7 +30,20 @@ export interface RedisServer {
 export async function startRedis(options: { password?: string; port?: number } = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'sciml-redis-'));
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--protected-mode',
+    'no',
+  ];
   if (options.password) args.push('--requirepass', options.password);
   const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -62,7 +75,6 @@ export async function startRedis(options: { password?: string; port?: number } =
   };
 }
 
-
 export interface WorkerProcess {
   child: ChildProcess;
   stderr: () => string;
@@ -70,9 +82,17 @@ export interface WorkerProcess {
 }
 
 /** A `sciml worker` child process; resolves once it announced itself on stderr. */
-export async function startWorkerProcess(url: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  url: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<WorkerProcess> {
   const cache = mkdtempSync(join(tmpdir(), 'sciml-cache-'));
-  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'sciml.js'), 'worker', url, '--cache', cache, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });
+  const child = spawn(
+    process.execPath,
+    [join(projectRoot, 'bin', 'sciml.js'), 'worker', url, '--cache', cache, ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } },
+  );
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   await new Promise<void>((ready, fail) => {

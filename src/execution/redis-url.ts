@@ -35,24 +35,40 @@ export function parseRedisUrl(spec: string, origin: string, env: NodeJS.ProcessE
   try {
     url = new URL(spec);
   } catch {
-    throw new UserError(`${origin}: '${shown()}' is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://... (TLS)`);
+    throw new UserError(
+      `${origin}: '${shown()}' is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://... (TLS)`,
+    );
   }
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
-  if (scheme !== 'redis' && scheme !== 'rediss') throw new UserError(`${origin}: expected a redis:// or rediss:// URL, got '${scheme}://'`);
+  if (scheme !== 'redis' && scheme !== 'rediss')
+    throw new UserError(`${origin}: expected a redis:// or rediss:// URL, got '${scheme}://'`);
   if (!url.hostname) throw new UserError(`${origin}: '${shown()}' has no host`);
   const port = url.port ? Number(url.port) : 6379;
   const dbText = url.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) throw new UserError(`${origin}: database '${dbText}' in '${shown()}' is not a number; expected redis://host:port/<db>`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new UserError(
+      `${origin}: database '${dbText}' in '${shown()}' is not a number; expected redis://host:port/<db>`,
+    );
   const redactedPlaceholder = decodeURIComponent(url.username) === '***' && url.password === '';
   let username = redactedPlaceholder ? undefined : url.username ? decodeURIComponent(url.username) : undefined;
   let password = url.password ? decodeURIComponent(url.password) : undefined;
   if (!password && env.SCIML_REDIS_PASSWORD) password = env.SCIML_REDIS_PASSWORD;
   if (redactedPlaceholder && !password) {
-    throw new UserError(`${origin}: the password of ${scheme}://***@${url.hostname}:${port} was redacted when the run was saved; set SCIML_REDIS_PASSWORD`);
+    throw new UserError(
+      `${origin}: the password of ${scheme}://***@${url.hostname}:${port} was redacted when the run was saved; set SCIML_REDIS_PASSWORD`,
+    );
   }
-  if (username === '' ) username = undefined;
+  if (username === '') username = undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const credentials = username || password || redactedPlaceholder ? '***@' : '';
-  return { host, port, db, username, password, tls: scheme === 'rediss', redacted: `${scheme}://${credentials}${url.hostname}:${port}${db ? `/${db}` : ''}` };
+  return {
+    host,
+    port,
+    db,
+    username,
+    password,
+    tls: scheme === 'rediss',
+    redacted: `${scheme}://${credentials}${url.hostname}:${port}${db ? `/${db}` : ''}`,
+  };
 }

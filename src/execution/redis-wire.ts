@@ -103,7 +103,16 @@ export async function connectChecked(client: Redis, timeoutMs = 5000): Promise<v
       }
       await client.ping();
     })();
-    await Promise.race([attempt, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(lastError ?? new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)))]);
+    await Promise.race([
+      attempt,
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(lastError ?? new Error(`no answer within ${timeoutMs / 1000} s`)),
+            timeoutMs,
+          )),
+      ),
+    ]);
     client.options.retryStrategy = reconnect;
   } catch (err) {
     client.disconnect();
@@ -136,7 +145,12 @@ export function decodeOutcome(id: string, bytes: Uint8Array): JobOutcome {
 }
 
 /** Writes the outcome only when none is stored: a redelivered job never replaces the first outcome. */
-export async function storeFirstOutcome(client: Redis, queue: string, bullId: string, outcome: StoredOutcome): Promise<boolean> {
+export async function storeFirstOutcome(
+  client: Redis,
+  queue: string,
+  bullId: string,
+  outcome: StoredOutcome,
+): Promise<boolean> {
   const stored = await client.set(keys.outcome(queue, bullId), encodeOutcome(outcome), 'EX', OUTCOME_TTL_S, 'NX');
   return stored === 'OK';
 }
@@ -150,7 +164,11 @@ export interface QueueTally {
 
 /** Counts one finished job in the queue's tally (the same count as the worker's row). */
 export async function countFinished(client: Redis, queue: string, ok: boolean): Promise<void> {
-  await client.multi().hsetnx(keys.tally(queue), 'sinceMs', String(Date.now())).hincrby(keys.tally(queue), ok ? 'ok' : 'not', 1).exec();
+  await client
+    .multi()
+    .hsetnx(keys.tally(queue), 'sinceMs', String(Date.now()))
+    .hincrby(keys.tally(queue), ok ? 'ok' : 'not', 1)
+    .exec();
 }
 
 export async function readTally(client: Redis, queue: string): Promise<QueueTally> {
@@ -201,16 +219,26 @@ export function reasonOf(err: unknown): string {
 export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)),
+      ),
+    ]);
   } finally {
     if (timer) clearTimeout(timer);
   }
 }
 
 /** Parses the URL, checks the queue name, connects: any problem is a UserError naming the redacted URL. */
-export async function connectTo(spec: string, origin: string, queue = DEFAULT_QUEUE): Promise<{ target: RedisTarget; client: Redis; queueName: string }> {
+export async function connectTo(
+  spec: string,
+  origin: string,
+  queue = DEFAULT_QUEUE,
+): Promise<{ target: RedisTarget; client: Redis; queueName: string }> {
   const target = parseRedisUrl(spec, origin);
-  if (!/^[A-Za-z0-9_.-]+$/.test(queue)) throw new UserError(`${origin}: queue '${queue}': expected letters, digits, '_', '.' or '-'`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(queue))
+    throw new UserError(`${origin}: queue '${queue}': expected letters, digits, '_', '.' or '-'`);
   const client = newClient(target);
   try {
     await connectChecked(client);

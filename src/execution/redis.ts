@@ -106,7 +106,10 @@ export class RedisExecutor implements Executor {
     queue.on('error', () => {});
     events.on('error', () => {});
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    const executor = new RedisExecutor(target, client, queue, events, [queueClient, eventsClient], { ...options, queue: queueName });
+    const executor = new RedisExecutor(target, client, queue, events, [queueClient, eventsClient], {
+      ...options,
+      queue: queueName,
+    });
     await executor.start();
     return executor;
   }
@@ -162,12 +165,25 @@ export class RedisExecutor implements Executor {
       await withTimeout(
         (async () => {
           await this.client.set(keys.runAlive(this.queueName, this.runId), String(now), 'EX', this.graceS);
-          await this.client.hset(keys.runs(this.queueName), this.runId, JSON.stringify({ host: hostname(), pid: process.pid, version: scimlVersion(), seenMs: now }));
+          await this.client.hset(
+            keys.runs(this.queueName),
+            this.runId,
+            JSON.stringify({ host: hostname(), pid: process.pid, version: scimlVersion(), seenMs: now }),
+          );
           const workers = await readWorkers(this.client, this.queueName);
-          this.workerSlots = workers.filter((w) => !w.draining && w.version === scimlVersion()).reduce((s, w) => s + w.concurrency, 0);
-          if (workers.length === 0 && this.pending.size > 0 && !this.warnedNoWorkers && now - Math.min(...[...this.pending.values()].map((p) => p.submittedMs)) > 3000) {
+          this.workerSlots = workers
+            .filter((w) => !w.draining && w.version === scimlVersion())
+            .reduce((s, w) => s + w.concurrency, 0);
+          if (
+            workers.length === 0 &&
+            this.pending.size > 0 &&
+            !this.warnedNoWorkers &&
+            now - Math.min(...[...this.pending.values()].map((p) => p.submittedMs)) > 3000
+          ) {
             this.warnedNoWorkers = true;
-            this.options.onNoWorkers?.(`no sciml worker is connected to queue '${this.queueName}' at ${this.name}: start one with \`sciml worker ${this.name} --queue ${this.queueName}\``);
+            this.options.onNoWorkers?.(
+              `no sciml worker is connected to queue '${this.queueName}' at ${this.name}: start one with \`sciml worker ${this.name} --queue ${this.queueName}\``,
+            );
           }
         })(),
         3000,
@@ -182,7 +198,9 @@ export class RedisExecutor implements Executor {
 
   private lose(reason: string): void {
     if (this.fatal) return;
-    this.fatal = new UserError(`lost the connection to Redis at ${this.name} (${reason}); the run stopped, run it again once Redis is back`);
+    this.fatal = new UserError(
+      `lost the connection to Redis at ${this.name} (${reason}); the run stopped, run it again once Redis is back`,
+    );
     for (const p of [...this.pending.values()]) p.fail(this.fatal);
   }
 
@@ -219,7 +237,17 @@ export class RedisExecutor implements Executor {
     const bullId = bullJobId(this.runId, job.id);
     // The envelope is JSON: no deadline (Infinity) must not become null, which reads as 0.
     const deadlineMs = job.deadlineMs !== undefined && Number.isFinite(job.deadlineMs) ? job.deadlineMs : undefined;
-    const envelope: JobEnvelope = { v: scimlVersion(), run: this.runId, id: job.id, kind: job.kind, payload: job.payload, inputs, deadlineMs, cpus: job.cpus, submittedMs: Date.now() };
+    const envelope: JobEnvelope = {
+      v: scimlVersion(),
+      run: this.runId,
+      id: job.id,
+      kind: job.kind,
+      payload: job.payload,
+      inputs,
+      deadlineMs,
+      cpus: job.cpus,
+      submittedMs: Date.now(),
+    };
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
       const p: Pending = {
         job,
@@ -246,7 +274,12 @@ export class RedisExecutor implements Executor {
       }
     });
     // Registered before the add, so no event is missed; a job id seen before (a resumed driver) is not added twice.
-    await this.queue.add(job.kind, envelope, { jobId: bullId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
+    await this.queue.add(job.kind, envelope, {
+      jobId: bullId,
+      attempts: 1,
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 3600 },
+    });
     void this.check(bullId);
     return outcome;
   }
@@ -266,12 +299,19 @@ export class RedisExecutor implements Executor {
         const bull = await this.queue.getJob(bullId);
         this.settleFailed(p, bull?.failedReason ?? 'failed');
       } else if (state === 'unknown' && this.pending.has(bullId) && Date.now() - p.submittedMs > POLL_MS) {
-        this.settleFailed(p, 'the job vanished from the queue (removed by hand, or dropped as the queue of a dead driver)');
+        this.settleFailed(
+          p,
+          'the job vanished from the queue (removed by hand, or dropped as the queue of a dead driver)',
+        );
       } else if (state === 'completed') {
         // Completed without an outcome: a worker skipped it (its driver seemed gone). Rare; say so.
         const again = await this.client.getBuffer(keys.outcome(this.queueName, bullId));
         if (again) p.settle(decodeOutcome(p.job.id, again));
-        else this.settleFailed(p, 'a worker dropped the job because this driver looked dead (no heartbeat); check the clocks and the network');
+        else
+          this.settleFailed(
+            p,
+            'a worker dropped the job because this driver looked dead (no heartbeat); check the clocks and the network',
+          );
       }
     } catch {
       // Redis trouble: the watchdog decides.
@@ -279,14 +319,33 @@ export class RedisExecutor implements Executor {
   }
 
   private settleFailed(p: Pending, reason: string): void {
-    const error = reason === STALLED_REASON ? 'the job lost its worker twice (killed, out of memory, or unresponsive); not retried again' : reason;
-    p.settle({ id: p.job.id, status: 'failed', error, worker: p.worker, attempts: 1, startedMs: p.submittedMs, endedMs: Date.now() });
+    const error =
+      reason === STALLED_REASON
+        ? 'the job lost its worker twice (killed, out of memory, or unresponsive); not retried again'
+        : reason;
+    p.settle({
+      id: p.job.id,
+      status: 'failed',
+      error,
+      worker: p.worker,
+      attempts: 1,
+      startedMs: p.submittedMs,
+      endedMs: Date.now(),
+    });
   }
 
   private async expire(p: Pending): Promise<void> {
     if (!this.pending.has(p.bullId)) return;
     const queuedS = ((Date.now() - p.submittedMs) / 1000).toFixed(1);
-    p.settle({ id: p.job.id, status: 'killed', error: p.running ? 'deadline reached' : `deadline reached while queued (${queuedS} s, no worker free)`, worker: p.worker, attempts: 1, startedMs: p.submittedMs, endedMs: Date.now() });
+    p.settle({
+      id: p.job.id,
+      status: 'killed',
+      error: p.running ? 'deadline reached' : `deadline reached while queued (${queuedS} s, no worker free)`,
+      worker: p.worker,
+      attempts: 1,
+      startedMs: p.submittedMs,
+      endedMs: Date.now(),
+    });
     try {
       await this.queue.remove(p.bullId);
     } catch {
@@ -300,7 +359,16 @@ export class RedisExecutor implements Executor {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.poller) clearInterval(this.poller);
     const left = [...this.pending.values()];
-    for (const p of left) p.settle({ id: p.job.id, status: 'killed', error: 'executor closed', worker: p.worker, attempts: 1, startedMs: p.submittedMs, endedMs: Date.now() });
+    for (const p of left)
+      p.settle({
+        id: p.job.id,
+        status: 'killed',
+        error: 'executor closed',
+        worker: p.worker,
+        attempts: 1,
+        startedMs: p.submittedMs,
+        endedMs: Date.now(),
+      });
     if (!this.fatal && this.client.status === 'ready') {
       try {
         await withTimeout(
@@ -323,8 +391,16 @@ export class RedisExecutor implements Executor {
     // BullMQ's close waits for Redis; a lost Redis must not hang the driver's exit (BullMQ's own
     // duplicated connections would keep reconnecting and hold the process open).
     const lost = this.fatal !== undefined || this.client.status !== 'ready';
-    const closed = lost ? false : await withTimeout(Promise.all([this.events.close(), this.queue.close()]), 3000).then(() => true, () => false);
-    if (!closed) await withTimeout(Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), 1000).catch(() => undefined);
+    const closed = lost
+      ? false
+      : await withTimeout(Promise.all([this.events.close(), this.queue.close()]), 3000).then(
+          () => true,
+          () => false,
+        );
+    if (!closed)
+      await withTimeout(Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), 1000).catch(
+        () => undefined,
+      );
     for (const c of [this.client, ...this.bullClients]) c.disconnect();
   }
 }

@@ -75,7 +75,10 @@ class BlobCache {
   private bytes = 0;
   fetched = 0;
 
-  constructor(private readonly client: Redis, private readonly dir: string) {}
+  constructor(
+    private readonly client: Redis,
+    private readonly dir: string,
+  ) {}
 
   async get(name: string, hash: string): Promise<Uint8Array> {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`input '${name}': bad content hash '${hash}'`);
@@ -89,7 +92,10 @@ class BlobCache {
     }
     if (!data) {
       const fromRedis = await this.client.getBuffer(keys.blob(hash));
-      if (!fromRedis) throw new Error(`input '${name}' (blob ${hash.slice(0, 12)}) is no longer in Redis (expired or evicted): run the driver again`);
+      if (!fromRedis)
+        throw new Error(
+          `input '${name}' (blob ${hash.slice(0, 12)}) is no longer in Redis (expired or evicted): run the driver again`,
+        );
       data = new Uint8Array(fromRedis);
       if (blobHash(data) !== hash) throw new Error(`input '${name}': blob ${hash.slice(0, 12)} is corrupt in Redis`);
       this.fetched++;
@@ -119,8 +125,26 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { target, client, queueName } = await connectTo(options.url, origin, options.queue);
   const cache = new BlobCache(client, options.cacheDir ?? defaultCacheDir());
   // Trials compute: each in a thread, killed at its deadline. Stages only wait on `sh`: inline.
-  const local = new LocalExecutor({ jobs: options.jobs, slots: concurrency, isolation: 'thread', inlineKinds: [STAGE_KIND], memoryMb: options.memoryMb });
-  const info: WorkerInfo = { name, host: hostname(), pid: process.pid, version, concurrency, startedMs: Date.now(), seenMs: Date.now(), done: 0, failed: 0, draining: false, jobs: [] };
+  const local = new LocalExecutor({
+    jobs: options.jobs,
+    slots: concurrency,
+    isolation: 'thread',
+    inlineKinds: [STAGE_KIND],
+    memoryMb: options.memoryMb,
+  });
+  const info: WorkerInfo = {
+    name,
+    host: hostname(),
+    pid: process.pid,
+    version,
+    concurrency,
+    startedMs: Date.now(),
+    seenMs: Date.now(),
+    done: 0,
+    failed: 0,
+    draining: false,
+    jobs: [],
+  };
   const publish = async () => {
     info.seenMs = Date.now();
     try {
@@ -144,7 +168,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
     const startedMs = Date.now();
     if (env.deadlineMs !== undefined && startedMs >= env.deadlineMs) {
-      await storeFirstOutcome(client, queueName, bull.id!, { status: 'killed', error: `deadline reached while queued (${((startedMs - env.submittedMs) / 1000).toFixed(1)} s)`, worker: name, attempts: attempt, startedMs, endedMs: startedMs });
+      await storeFirstOutcome(client, queueName, bull.id!, {
+        status: 'killed',
+        error: `deadline reached while queued (${((startedMs - env.submittedMs) / 1000).toFixed(1)} s)`,
+        worker: name,
+        attempts: attempt,
+        startedMs,
+        endedMs: startedMs,
+      });
       return { stored: true };
     }
     const entry = { id: env.id, kind: env.kind, run: env.run, sinceMs: startedMs, attempt };
@@ -161,16 +192,26 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
       const outcome = failure
         ? { status: 'failed' as const, error: failure, startedMs, endedMs: Date.now() }
-        : await local.submit({ kind: env.kind, id: env.id, payload: env.payload, inputs, deadlineMs: env.deadlineMs, cpus: env.cpus }, { onProgress: (event) => void bull.updateProgress({ event: toJsonSafe(event) as object }).catch(() => {}) });
+        : await local.submit(
+            { kind: env.kind, id: env.id, payload: env.payload, inputs, deadlineMs: env.deadlineMs, cpus: env.cpus },
+            { onProgress: (event) => void bull.updateProgress({ event: toJsonSafe(event) as object }).catch(() => {}) },
+          );
       // Abandoned (a second Ctrl-C): the lock expires and another worker runs the job; store nothing.
       if (abandoned) return new Promise<never>(() => {});
-      const { id: _id, worker: _thread, attempts: _a, ...rest } = outcome as typeof outcome & { id?: string; worker?: string; attempts?: number };
+      const {
+        id: _id,
+        worker: _thread,
+        attempts: _a,
+        ...rest
+      } = outcome as typeof outcome & { id?: string; worker?: string; attempts?: number };
       const first = await storeFirstOutcome(client, queueName, bull.id!, { ...rest, worker: name, attempts: attempt });
       if (outcome.status === 'ok') info.done++;
       else info.failed++;
       await countFinished(client, queueName, outcome.status === 'ok').catch(() => {});
       if (!first) log.info(`job ${env.id}: ran twice; the first outcome stays`);
-      log.info(`job ${env.id} (${env.kind}) ${outcome.status} in ${((Date.now() - startedMs) / 1000).toFixed(2)} s${outcome.status === 'ok' ? '' : `: ${String(outcome.error ?? '').split('\n')[0]}`}`);
+      log.info(
+        `job ${env.id} (${env.kind}) ${outcome.status} in ${((Date.now() - startedMs) / 1000).toFixed(2)} s${outcome.status === 'ok' ? '' : `: ${String(outcome.error ?? '').split('\n')[0]}`}`,
+      );
       return { stored: true };
     } finally {
       info.jobs.splice(info.jobs.indexOf(entry), 1);
@@ -235,7 +276,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let leaving = false;
   let abandoned = false;
   void worker.run().catch((err) => log.warn(`worker stopped: ${reasonOf(err)}`));
-  log.info(`sciml worker ${name} (sciml ${version}) on ${target.redacted} queue '${queueName}', concurrency ${concurrency}`);
+  log.info(
+    `sciml worker ${name} (sciml ${version}) on ${target.redacted} queue '${queueName}', concurrency ${concurrency}`,
+  );
 
   // Redis commands queue while it is away: every one made on the way out is bounded.
   const graceMs = options.redisGraceMs ?? DEFAULT_REDIS_GRACE_MS;
@@ -248,7 +291,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     graceTimer = setTimeout(() => {
       graceTimer = undefined;
       if (client.status === 'ready' || abandoned) return;
-      log.warn(`Redis at ${target.redacted} unreachable for ${graceMs / 1000} s while draining: giving up the drain and leaving; running jobs go back to the queue once Redis is back`);
+      log.warn(
+        `Redis at ${target.redacted} unreachable for ${graceMs / 1000} s while draining: giving up the drain and leaving; running jobs go back to the queue once Redis is back`,
+      );
       void leave(true);
     }, graceMs);
   };
@@ -268,11 +313,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const reachable = client.status === 'ready';
     if (reachable) await withTimeout(publish(), 1000).catch(() => undefined);
     // Forced with Redis away: BullMQ's close would only wait for it; its connections are dropped below.
-    const closed = force && !reachable ? false : await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).then(() => true, () => false);
+    const closed =
+      force && !reachable
+        ? false
+        : await withTimeout(worker.close(force), force ? 3000 : 24 * 3600 * 1000).then(
+            () => true,
+            () => false,
+          );
     // A forced leave may come while a drain still waits above: only one finishes the job.
     if (!force && abandoned) return;
     if (graceTimer) clearTimeout(graceTimer);
-    if (!closed) await withTimeout(Promise.allSettled([worker.disconnect(), janitorQueue.disconnect()]), 1000).catch(() => undefined);
+    if (!closed)
+      await withTimeout(Promise.allSettled([worker.disconnect(), janitorQueue.disconnect()]), 1000).catch(
+        () => undefined,
+      );
     clearInterval(beat);
     clearInterval(sweep);
     await local.close();

@@ -13,7 +13,10 @@ export interface WorkersListing {
   workers: WorkerInfo[];
 }
 
-export async function listWorkers(url: string, options: { queue?: string; origin?: string } = {}): Promise<WorkersListing> {
+export async function listWorkers(
+  url: string,
+  options: { queue?: string; origin?: string } = {},
+): Promise<WorkersListing> {
   const origin = options.origin ?? 'sciml workers';
   const { target, client, queueName } = await connectTo(url, origin, options.queue);
   const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
@@ -39,12 +42,27 @@ export function workersText(listing: WorkersListing, now = Date.now()): string {
   const c = listing.counts;
   const f = listing.finished;
   const since = f.sinceMs === undefined ? '' : ` since the first worker came (${age(f.sinceMs, now)} ago)`;
-  const lines = [`${listing.redis} queue '${listing.queue}': ${(c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0)} queued, ${c.active ?? 0} running; finished${since}: ${f.ok} ok, ${f.not} not (all workers, gone ones included)`];
+  const lines = [
+    `${listing.redis} queue '${listing.queue}': ${(c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0)} queued, ${c.active ?? 0} running; finished${since}: ${f.ok} ok, ${f.not} not (all workers, gone ones included)`,
+  ];
   if (listing.workers.length === 0) {
     lines.push('no workers connected');
     return lines.join('\n') + '\n';
   }
-  const rows = listing.workers.map((w) => [w.name, w.version, String(w.concurrency), `${age(w.startedMs, now)} ago`, `${w.done} ok, ${w.failed} not`, w.draining ? 'draining' : w.jobs.length === 0 ? 'idle' : w.jobs.map((j) => `${j.kind} ${j.id} (${age(j.sinceMs, now)}${j.attempt > 1 ? `, attempt ${j.attempt}` : ''})`).join('; ')]);
+  const rows = listing.workers.map((w) => [
+    w.name,
+    w.version,
+    String(w.concurrency),
+    `${age(w.startedMs, now)} ago`,
+    `${w.done} ok, ${w.failed} not`,
+    w.draining
+      ? 'draining'
+      : w.jobs.length === 0
+        ? 'idle'
+        : w.jobs
+            .map((j) => `${j.kind} ${j.id} (${age(j.sinceMs, now)}${j.attempt > 1 ? `, attempt ${j.attempt}` : ''})`)
+            .join('; '),
+  ]);
   const header = ['worker', 'sciml', 'slots', 'since', 'jobs done', 'running'];
   return lines.join('\n') + '\n' + textTable([header, ...rows]);
 }

@@ -40,11 +40,14 @@ export function fitBinning(X: Matrix, maxBins: number, seed: number): Binning {
   const binLow: Float64Array[] = [];
   const binHigh: Float64Array[] = [];
   let sample: Int32Array | undefined;
-  if (X.rows > SUBSAMPLE_FOR_QUANTILES) sample = new Random(seed).permutation(X.rows).subarray(0, SUBSAMPLE_FOR_QUANTILES);
+  if (X.rows > SUBSAMPLE_FOR_QUANTILES)
+    sample = new Random(seed).permutation(X.rows).subarray(0, SUBSAMPLE_FOR_QUANTILES);
   let slot = 0;
   for (let f = 0; f < features; f++) {
     const col = X.columns[f];
-    const t = X.categorical?.[f] ? categoryThresholds(col, X.categories?.[f], maxBins) : findThresholds(nonMissingSorted(col, sample), maxBins);
+    const t = X.categorical?.[f]
+      ? categoryThresholds(col, X.categories?.[f], maxBins)
+      : findThresholds(nonMissingSorted(col, sample), maxBins);
     thresholds.push(t);
     const nb = t.length + 1;
     nBins[f] = nb;
@@ -70,7 +73,11 @@ export function fitBinning(X: Matrix, maxBins: number, seed: number): Binning {
  * Category codes 0..k-1 get one bin each (thresholds at j + 0.5); with more than maxBins levels the
  * rarest (highest codes: TableEncoder numbers levels by frequency) share the last bin.
  */
-function categoryThresholds(col: Float64Array | Float32Array, levels: number | undefined, maxBins: number): Float64Array {
+function categoryThresholds(
+  col: Float64Array | Float32Array,
+  levels: number | undefined,
+  maxBins: number,
+): Float64Array {
   let k = levels ?? 0;
   if (!k) for (let i = 0; i < col.length; i++) if (col[i] + 1 > k) k = Math.floor(col[i]) + 1;
   const nb = Math.max(1, Math.min(k, maxBins));

@@ -13,7 +13,14 @@ import { applyBinning, fitBinning, type BinnedData } from './binning.js';
 import { Grower, type LeafValue } from './grower.js';
 import type { GrowParams } from './splitting.js';
 import { holdOutValidation } from './preprocess.js';
-import { addTreePrediction, addTreePredictionBinned, treeFromJSON, treeToJSON, type FlatTree, type TreeJSON } from './tree.js';
+import {
+  addTreePrediction,
+  addTreePredictionBinned,
+  treeFromJSON,
+  treeToJSON,
+  type FlatTree,
+  type TreeJSON,
+} from './tree.js';
 import { numberIn, positiveInt } from './validate.js';
 
 /** What a loss gives the booster. */
@@ -62,7 +69,13 @@ export class Booster {
   private readonly leafValue: LeafValue;
   private readonly sampler: RoundSampler;
 
-  private constructor(p: Params, X: Matrix, private readonly objective: BoostObjective, seed: number, private readonly rng: Random) {
+  private constructor(
+    p: Params,
+    X: Matrix,
+    private readonly objective: BoostObjective,
+    seed: number,
+    private readonly rng: Random,
+  ) {
     const n = X.rows;
     const F = X.columns.length;
     const binning = fitBinning(X, p.max_bins as number, seed);
@@ -89,10 +102,23 @@ export class Booster {
   }
 
   /** A booster continuing from `state()` of one built with the same inputs. */
-  static resume(kind: string, params: Params, X: Matrix, objective: BoostObjective, seed: number, state: BoosterState): Booster {
+  static resume(
+    kind: string,
+    params: Params,
+    X: Matrix,
+    objective: BoostObjective,
+    seed: number,
+    state: BoosterState,
+  ): Booster {
     const W = objective.width;
-    if (state.raw.length !== X.rows * W || state.index.length !== X.rows || state.importance.length !== X.columns.length) {
-      throw new UserError(`${kind}: checkpoint: expected state for ${X.rows} rows and ${X.columns.length} features, got ${state.raw.length / W} rows and ${state.importance.length} features`);
+    if (
+      state.raw.length !== X.rows * W ||
+      state.index.length !== X.rows ||
+      state.importance.length !== X.columns.length
+    ) {
+      throw new UserError(
+        `${kind}: checkpoint: expected state for ${X.rows} rows and ${X.columns.length} features, got ${state.raw.length / W} rows and ${state.importance.length} features`,
+      );
     }
     const b = new Booster(params, X, objective, seed, Random.fromState(state.rng));
     b.raw.forEach((col, c) => col.set(state.raw.subarray(c * X.rows, (c + 1) * X.rows)));
@@ -110,7 +136,13 @@ export class Booster {
     const n = this.index.length;
     const raw = new Float64Array(n * this.width);
     this.raw.forEach((col, c) => raw.set(col, c * n));
-    return { trees: this.trees.map(treeToJSON), importance: this.importance.slice(), raw, index: this.index.slice(), rng: this.rng.getState() };
+    return {
+      trees: this.trees.map(treeToJSON),
+      importance: this.importance.slice(),
+      raw,
+      index: this.index.slice(),
+      rng: this.rng.getState(),
+    };
   }
 
   /** One boosting round: returns its trees, one per column. */
@@ -130,7 +162,8 @@ export class Booster {
         const v = tree.value[grown.leafNodes[l]];
         for (let k = grown.leafStart[l]; k < grown.leafEnd[l]; k++) col[index[k]] += v;
       }
-      if (count < n) addTreePredictionBinned(tree, this.data.codes, F, this.data.binning.nBins, index.subarray(count), col);
+      if (count < n)
+        addTreePredictionBinned(tree, this.data.codes, F, this.data.binning.nBins, index.subarray(count), col);
       this.trees.push(tree);
       trees.push(tree);
     }
@@ -148,7 +181,12 @@ export interface BoostValidation {
  * The boosting loop: up to max_iter rounds or the deadline; with a validation set, stops after
  * n_iter_no_change rounds without a gain of tol and keeps the rounds up to the best.
  */
-export function boostRounds(booster: Booster, p: Params, deadlineMs: number | undefined, validation?: BoostValidation): { rounds: number; validationLoss?: number[]; stoppedEarly: boolean } {
+export function boostRounds(
+  booster: Booster,
+  p: Params,
+  deadlineMs: number | undefined,
+  validation?: BoostValidation,
+): { rounds: number; validationLoss?: number[]; stoppedEarly: boolean } {
   const valCols = validation ? booster.baseline.map((b) => new Float64Array(validation.X.rows).fill(b)) : undefined;
   const valLoss: number[] = [];
   const patience = p.n_iter_no_change as number;
@@ -177,12 +215,22 @@ export function boostRounds(booster: Booster, p: Params, deadlineMs: number | un
 }
 
 /** Early stopping data: the given validation set, or a held-out fraction of the training rows (or none). */
-export function earlyStoppingData(kind: string, p: Params, X: Matrix, y: Float64Array, w: Float64Array | undefined, options: FitOptions, rng: Random): { X: Matrix; y: Float64Array; weight?: Float64Array; valX?: Matrix; valY?: Float64Array } {
+export function earlyStoppingData(
+  kind: string,
+  p: Params,
+  X: Matrix,
+  y: Float64Array,
+  w: Float64Array | undefined,
+  options: FitOptions,
+  rng: Random,
+): { X: Matrix; y: Float64Array; weight?: Float64Array; valX?: Matrix; valY?: Float64Array } {
   const mode = p.early_stopping as string;
-  if (mode !== 'off' && options.validation) return { X, y, weight: w, valX: options.validation.X, valY: options.validation.y };
+  if (mode !== 'off' && options.validation)
+    return { X, y, weight: w, valX: options.validation.X, valY: options.validation.y };
   if (mode === 'on' || (mode === 'auto' && X.rows > 10_000)) {
     const nVal = Math.max(1, Math.floor((p.validation_fraction as number) * X.rows));
-    if (X.rows - nVal < 2) throw new UserError(`${kind}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
+    if (X.rows - nVal < 2)
+      throw new UserError(`${kind}: early_stopping: too few rows (${X.rows}) to hold out a validation fraction`);
     return holdOutValidation(X, y, w, p.validation_fraction as number, rng);
   }
   return { X, y, weight: w };
@@ -211,7 +259,12 @@ export class RoundSampler {
   readonly colCount: number;
   readonly featureAllowed: Uint8Array | undefined;
 
-  constructor(p: Params, private readonly n: number, private readonly F: number, private readonly rng: Random) {
+  constructor(
+    p: Params,
+    private readonly n: number,
+    private readonly F: number,
+    private readonly rng: Random,
+  ) {
     this.sampleCount = Math.max(2, Math.round((p.subsample as number) * n));
     this.colCount = Math.max(1, Math.round((p.colsample as number) * F));
     this.featureAllowed = this.colCount < F ? new Uint8Array(F) : undefined;

@@ -16,7 +16,14 @@ export interface ClassBoostingLoss {
   /** Probabilities (n x K row-major, K >= 2) from the raw scores (n x width). */
   proba(raw: Float64Array): Float64Array;
   /** Gradient and hessian of score column `column` from the probabilities. */
-  gradients(y: Float64Array, proba: Float64Array, column: number, w: Float64Array | undefined, grad: Float64Array, hess: Float64Array): void;
+  gradients(
+    y: Float64Array,
+    proba: Float64Array,
+    column: number,
+    w: Float64Array | undefined,
+    grad: Float64Array,
+    hess: Float64Array,
+  ): void;
   /** Mean (weighted) log loss of the raw scores. */
   loss(y: Float64Array, raw: Float64Array, w: Float64Array | undefined): number;
 }
@@ -82,7 +89,15 @@ export function softmaxLogLoss(K: number): ClassBoostingLoss {
 }
 
 /** grad = w (p_c - [y = c]), hess = w p_c (1 - p_c) of column c of K row-major probabilities. */
-function probaGradients(y: Float64Array, proba: Float64Array, K: number, column: number, w: Float64Array | undefined, grad: Float64Array, hess: Float64Array): void {
+function probaGradients(
+  y: Float64Array,
+  proba: Float64Array,
+  K: number,
+  column: number,
+  w: Float64Array | undefined,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
   for (let i = 0; i < y.length; i++) {
     const p = proba[i * K + column];
     const wi = w ? w[i] : 1;
@@ -100,7 +115,12 @@ export function sigmoid(r: number): number {
 }
 
 /** Mean (weighted) negative log-likelihood of row-major probabilities, clipped at 1e-15. */
-export function logLossOfProba(y: ArrayLike<number>, proba: ArrayLike<number>, K: number, w?: ArrayLike<number>): number {
+export function logLossOfProba(
+  y: ArrayLike<number>,
+  proba: ArrayLike<number>,
+  K: number,
+  w?: ArrayLike<number>,
+): number {
   let s = 0;
   let ws = 0;
   for (let i = 0; i < y.length; i++) {

@@ -63,7 +63,8 @@ export function classTreeToJSON(tree: FlatTree, leaves: SparseLeaves): ClassTree
 export function classTreeFromJSON(json: ClassTreeJSON): { tree: FlatTree; leaves: SparseLeaves } {
   const n = json.nodes;
   const featureIn = json.wide ? new Int32Array(bytes(json.feature)) : new Int16Array(bytes(json.feature));
-  if (featureIn.length !== n) throw new Error(`corrupt classification tree: expected ${n} nodes, got ${featureIn.length}`);
+  if (featureIn.length !== n)
+    throw new Error(`corrupt classification tree: expected ${n} nodes, got ${featureIn.length}`);
   const thresholdIn = new Float64Array(bytes(json.threshold));
   const leftIn = new Int32Array(bytes(json.left));
   const leafIn = new Int32Array(bytes(json.leaf));
@@ -91,7 +92,8 @@ export function classTreeFromJSON(json: ClassTreeJSON): { tree: FlatTree; leaves
   const mixed = new Float64Array(bytes(json.probs));
   const start = new Int32Array(counts.length + 1);
   for (let k = 0; k < counts.length; k++) start[k + 1] = start[k] + counts[k];
-  if (start[counts.length] !== classes.length) throw new Error('corrupt classification tree: leaf class counts do not match');
+  if (start[counts.length] !== classes.length)
+    throw new Error('corrupt classification tree: leaf class counts do not match');
   const probs = new Float64Array(classes.length);
   let m = 0;
   for (let k = 0; k < counts.length; k++) {

@@ -60,7 +60,14 @@ export class ClassTreeGrower {
   }
 
   /** Grows a tree over rows index[0..count) with row weights w (0 excluded by the caller). */
-  grow(y: Int32Array, w: Float64Array, index: Int32Array, count: number, params: ClassTreeParams, importance?: Float64Array): ClassTree {
+  grow(
+    y: Int32Array,
+    w: Float64Array,
+    index: Int32Array,
+    count: number,
+    params: ClassTreeParams,
+    importance?: Float64Array,
+  ): ClassTree {
     const K = this.K;
     const builder = new TreeBuilder();
     const leafStart: number[] = [0];
@@ -71,7 +78,9 @@ export class ClassTreeGrower {
     // Each node's class weights come from its parent's split (the root's are summed here).
     const rootTotals = new Float64Array(K);
     for (let k = 0; k < count; k++) rootTotals[y[index[k]]] += w[index[k]];
-    const stack: { id: number; start: number; end: number; depth: number; totals: Float64Array }[] = [{ id: builder.addNode(), start: 0, end: count, depth: 0, totals: rootTotals }];
+    const stack: { id: number; start: number; end: number; depth: number; totals: Float64Array }[] = [
+      { id: builder.addNode(), start: 0, end: count, depth: 0, totals: rootTotals },
+    ];
     while (stack.length > 0) {
       const node = stack.pop()!;
       total.set(node.totals);
@@ -81,7 +90,10 @@ export class ClassTreeGrower {
       let classesPresent = 0;
       for (let k = 0; k < K; k++) if (total[k] > 0) classesPresent++;
       const split =
-        classesPresent > 1 && node.depth < params.maxDepth && m >= params.minSamplesSplit && m >= 2 * params.minSamplesLeaf
+        classesPresent > 1 &&
+        node.depth < params.maxDepth &&
+        m >= params.minSamplesSplit &&
+        m >= 2 * params.minSamplesLeaf
           ? this.findSplit(y, w, index, node.start, node.end, W, params)
           : undefined;
       if (!split) {
@@ -119,10 +131,25 @@ export class ClassTreeGrower {
       stack.push({ id: rightId, start: l, end: node.end, depth: node.depth + 1, totals: right });
       stack.push({ id: leftId, start: node.start, end: l, depth: node.depth + 1, totals: split.left });
     }
-    return { tree: builder.finish(), leaves: { start: Int32Array.from(leafStart), classes: Uint16Array.from(leafClasses), probs: Float64Array.from(leafProbs, Math.fround) } };
+    return {
+      tree: builder.finish(),
+      leaves: {
+        start: Int32Array.from(leafStart),
+        classes: Uint16Array.from(leafClasses),
+        probs: Float64Array.from(leafProbs, Math.fround),
+      },
+    };
   }
 
-  private findSplit(y: Int32Array, w: Float64Array, index: Int32Array, start: number, end: number, W: number, params: ClassTreeParams): { feature: number; bin: number; gain: number; left: Float64Array } | undefined {
+  private findSplit(
+    y: Int32Array,
+    w: Float64Array,
+    index: Int32Array,
+    start: number,
+    end: number,
+    W: number,
+    params: ClassTreeParams,
+  ): { feature: number; bin: number; gain: number; left: Float64Array } | undefined {
     const K = this.K;
     const { codes, features } = this.data;
     const { nBins, binLow, binHigh } = this.data.binning;
@@ -241,7 +268,14 @@ function impurityScore(c: Float64Array, W: number, K: number, entropy: boolean):
   return s / W - W;
 }
 
-function splitScore(left: Float64Array, total: Float64Array, WL: number, W: number, K: number, entropy: boolean): number {
+function splitScore(
+  left: Float64Array,
+  total: Float64Array,
+  WL: number,
+  W: number,
+  K: number,
+  entropy: boolean,
+): number {
   const WR = W - WL;
   if (WL <= 0 || WR <= 0) return -Infinity;
   let sl = 0;

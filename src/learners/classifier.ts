@@ -29,7 +29,8 @@ export function classCount(kind: string, y: Float64Array, given: number | undefi
   let max = -1;
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
-    if (!Number.isInteger(v) || v < 0) throw new UserError(`${kind}: target: expected class indices 0, 1, ..., row ${i + 1} is ${v}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new UserError(`${kind}: target: expected class indices 0, 1, ..., row ${i + 1} is ${v}`);
     if (v > max) max = v;
   }
   const K = given ?? max + 1;

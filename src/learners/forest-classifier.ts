@@ -34,14 +34,19 @@ export function featuresPerNode(kind: string, value: string, F: number): number 
   if (value === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(F)));
   if (value === 'log2') return Math.max(1, Math.floor(Math.log2(F)));
   const f = Number(value);
-  if (!(f > 0 && f <= 1)) throw new UserError(`${kind}: max_features: expected 'sqrt', 'log2' or a fraction in (0, 1], got '${value}'`);
+  if (!(f > 0 && f <= 1))
+    throw new UserError(`${kind}: max_features: expected 'sqrt', 'log2' or a fraction in (0, 1], got '${value}'`);
   return Math.max(1, Math.floor(f * F));
 }
 
 class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Classifier {
   protected leaves: SparseLeaves[] = [];
 
-  constructor(readonly kind: string, readonly params: Params, private readonly extra: boolean) {
+  constructor(
+    readonly kind: string,
+    readonly params: Params,
+    private readonly extra: boolean,
+  ) {
     super();
     positiveInt(kind, params, 'n_estimators', 1);
     positiveInt(kind, params, 'max_depth', 0);
@@ -50,7 +55,8 @@ class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Cl
     numberIn(kind, params, 'max_samples', 0, 1, true);
     const bins = positiveInt(kind, params, 'max_bins', 2);
     if (bins > 255) throw new UserError(`${kind}: max_bins: expected an integer in [2, 255], got ${bins}`);
-    if (!['gini', 'entropy'].includes(String(params.criterion))) throw new UserError(`${kind}: criterion: expected gini or entropy, got '${params.criterion}'`);
+    if (!['gini', 'entropy'].includes(String(params.criterion)))
+      throw new UserError(`${kind}: criterion: expected gini or entropy, got '${params.criterion}'`);
     featuresPerNode(kind, String(params.max_features), 1);
   }
 
@@ -92,15 +98,22 @@ class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Cl
         if (sw) weight[i] *= sw[i];
         if (weight[i] > 0) index[count++] = i;
       }
-      const grown = grower.grow(labels, weight, index, count, {
-        maxDepth: maxDepth > 0 ? maxDepth : Infinity,
-        minSamplesLeaf: p.min_samples_leaf as number,
-        minSamplesSplit: p.min_samples_split as number,
-        featuresPerNode: featuresPerNode(this.kind, String(p.max_features), F),
-        randomThresholds: this.extra,
-        criterion: p.criterion as Criterion,
-        rng,
-      }, importance);
+      const grown = grower.grow(
+        labels,
+        weight,
+        index,
+        count,
+        {
+          maxDepth: maxDepth > 0 ? maxDepth : Infinity,
+          minSamplesLeaf: p.min_samples_leaf as number,
+          minSamplesSplit: p.min_samples_split as number,
+          featuresPerNode: featuresPerNode(this.kind, String(p.max_features), F),
+          randomThresholds: this.extra,
+          criterion: p.criterion as Criterion,
+          rng,
+        },
+        importance,
+      );
       trees.push(grown.tree);
       leaves.push(grown.leaves);
     }
@@ -173,7 +186,10 @@ function forestClassifierFactory(kind: string, extra: boolean): ClassifierFactor
     },
     budgetParam: 'n_estimators',
     create: (params) => new ForestClassifier(kind, resolveParams(kind, defaults, params), extra),
-    fromJSON: (json) => new ForestClassifier(kind, resolveParams(kind, defaults, json.params), extra).restore(json.state as ForestClassifierState),
+    fromJSON: (json) =>
+      new ForestClassifier(kind, resolveParams(kind, defaults, json.params), extra).restore(
+        json.state as ForestClassifierState,
+      ),
   };
 }
 

@@ -53,7 +53,12 @@ export function trainTrees(job: ForestJob, treeIds: number[]): ForestShare {
   const trees: FlatTree[] = [];
   const draws = Math.max(1, Math.round(params.maxSamples * rows));
   for (const t of treeIds) {
-    if (trees.length > 0 && job.deadlineEpochMs !== undefined && performance.timeOrigin + performance.now() > job.deadlineEpochMs) break;
+    if (
+      trees.length > 0 &&
+      job.deadlineEpochMs !== undefined &&
+      performance.timeOrigin + performance.now() > job.deadlineEpochMs
+    )
+      break;
     const rng = treeRandom(job.seed, t);
     let count = 0;
     if (params.bootstrap) {

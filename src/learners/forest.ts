@@ -28,7 +28,11 @@ interface ForestState {
 const PARALLEL_WORK_THRESHOLD = 4_000_000;
 
 export class Forest extends TreeEnsemble<ForestState> implements Learner {
-  constructor(readonly kind: string, readonly params: Params, private readonly extra: boolean) {
+  constructor(
+    readonly kind: string,
+    readonly params: Params,
+    private readonly extra: boolean,
+  ) {
     super();
     validateParams(kind, params);
   }
@@ -48,7 +52,10 @@ export class Forest extends TreeEnsemble<ForestState> implements Learner {
     const p = this.params;
     const n = X.rows;
     const F = X.columns.length;
-    if (this.state && this.state.features !== F) throw new UserError(`${this.kind}: expected ${this.state.features} feature columns (as in the trees so far), got ${F}`);
+    if (this.state && this.state.features !== F)
+      throw new UserError(
+        `${this.kind}: expected ${this.state.features} feature columns (as in the trees so far), got ${F}`,
+      );
     const start = this.trees.length;
     if (total <= start) return;
     const binning = fitBinning(X, p.max_bins as number, options.seed);
@@ -186,7 +193,8 @@ function forestFactory(kind: string, extra: boolean): LearnerFactory {
     },
     budgetParam: 'n_estimators',
     create: (params) => new Forest(kind, resolveParams(kind, defaults, params), extra),
-    fromJSON: (json) => new Forest(kind, resolveParams(kind, defaults, json.params), extra).restore(json.state as ForestState),
+    fromJSON: (json) =>
+      new Forest(kind, resolveParams(kind, defaults, json.params), extra).restore(json.state as ForestState),
   };
 }
 

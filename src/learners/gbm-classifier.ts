@@ -56,7 +56,9 @@ export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState>
 
     const booster = Booster.start(p, X, classObjective(loss, y, w, K), options.seed, rng);
     const valRows = valX ? new Float64Array(valX.rows * W) : undefined;
-    const validation = valX ? { X: valX, loss: (cols: Float64Array[]) => loss.loss(valY!, interleave(cols, valRows!), undefined) } : undefined;
+    const validation = valX
+      ? { X: valX, loss: (cols: Float64Array[]) => loss.loss(valY!, interleave(cols, valRows!), undefined) }
+      : undefined;
     const { rounds, validationLoss, stoppedEarly } = boostRounds(booster, p, options.deadlineMs, validation);
     this.trees = booster.trees.slice(0, rounds * W);
     this.state = {
@@ -80,7 +82,11 @@ export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState>
     const W = s.width;
     const cols = s.baseline.map((b, c) => {
       const out = new Float64Array(X.rows).fill(b);
-      addTreesPrediction(this.trees.filter((_, t) => t % W === c), X, out);
+      addTreesPrediction(
+        this.trees.filter((_, t) => t % W === c),
+        X,
+        out,
+      );
       return out;
     });
     return interleave(cols, new Float64Array(X.rows * W));
@@ -106,7 +112,12 @@ export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState>
 }
 
 /** A classification loss as a boosting objective: each round's probabilities from all score columns, then one tree per column on them. */
-function classObjective(loss: ClassBoostingLoss, y: Float64Array, w: Float64Array | undefined, K: number): BoostObjective {
+function classObjective(
+  loss: ClassBoostingLoss,
+  y: Float64Array,
+  w: Float64Array | undefined,
+  K: number,
+): BoostObjective {
   const W = loss.width;
   const rawRows = new Float64Array(y.length * W);
   let proba: Float64Array = new Float64Array(0);
@@ -140,5 +151,6 @@ export const gbmClassifierFactory: ClassifierFactory = {
   space: gbmFactory.space,
   budgetParam: 'max_iter',
   create: (params) => new GradientBoostingClassifier(resolveParams(KIND, defaults, params)),
-  fromJSON: (json) => GradientBoostingClassifier.restore(resolveParams(KIND, defaults, json.params), json.state as GbmClassifierState),
+  fromJSON: (json) =>
+    GradientBoostingClassifier.restore(resolveParams(KIND, defaults, json.params), json.state as GbmClassifierState),
 };

@@ -63,7 +63,9 @@ export class GradientBoosting extends TreeEnsemble<GbmState> implements Learner 
     ({ X, y, weight: w, valX, valY } = earlyStoppingData(KIND, p, X, y, w, options, rng));
 
     const booster = Booster.start(p, X, regressionObjective(p, y, w), options.seed, rng);
-    const validation = valX ? { X: valX, loss: (cols: Float64Array[]) => loss.loss(valY!, cols[0], undefined) } : undefined;
+    const validation = valX
+      ? { X: valX, loss: (cols: Float64Array[]) => loss.loss(valY!, cols[0], undefined) }
+      : undefined;
     const { rounds, validationLoss, stoppedEarly } = boostRounds(booster, p, options.deadlineMs, validation);
     this.trees = booster.trees.slice(0, rounds);
     this.state = {
@@ -106,7 +108,14 @@ export class GradientBoosting extends TreeEnsemble<GbmState> implements Learner 
   static fromBooster(params: Params, booster: Booster, names: string[]): GradientBoosting {
     const model = new GradientBoosting(params);
     model.trees = booster.trees.slice();
-    model.state = { features: names.length, names: names.slice(), baseline: booster.baseline[0], trees: [], importance: Array.from(booster.importance), stoppedEarly: false };
+    model.state = {
+      features: names.length,
+      names: names.slice(),
+      baseline: booster.baseline[0],
+      trees: [],
+      importance: Array.from(booster.importance),
+      stoppedEarly: false,
+    };
     return model;
   }
 
@@ -144,7 +153,8 @@ export function regressionObjective(p: Params, y: Float64Array, w: Float64Array 
 }
 
 function validateParams(p: Params): void {
-  if (!(String(p.loss) in LOSSES)) throw new UserError(`${KIND}: loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${p.loss}'`);
+  if (!(String(p.loss) in LOSSES))
+    throw new UserError(`${KIND}: loss: expected one of ${Object.keys(LOSSES).join(', ')}, got '${p.loss}'`);
   validateBoostingParams(KIND, p);
 }
 

@@ -60,7 +60,15 @@ export class Grower {
    * Grows a tree over the rows index[0..count) (the index is permuted in place: each leaf's rows end
    * up contiguous). Adds each split's gain to importance[feature] when given.
    */
-  grow(grad: Float64Array, hess: Float64Array, index: Int32Array, count: number, params: GrowParams, leafValue: LeafValue, importance?: Float64Array): GrownTree {
+  grow(
+    grad: Float64Array,
+    hess: Float64Array,
+    index: Int32Array,
+    count: number,
+    params: GrowParams,
+    leafValue: LeafValue,
+    importance?: Float64Array,
+  ): GrownTree {
     const builder = new TreeBuilder();
     const leafNodes: number[] = [];
     const leafStart: number[] = [];
@@ -81,7 +89,17 @@ export class Grower {
       G += grad[i];
       H += hess[i];
     }
-    const root: Node = { id: builder.addNode(), start: 0, end: count, depth: 0, G, H, C: count, hist: undefined, split: undefined };
+    const root: Node = {
+      id: builder.addNode(),
+      start: 0,
+      end: count,
+      depth: 0,
+      G,
+      H,
+      C: count,
+      hist: undefined,
+      split: undefined,
+    };
     const bestFirst = Number.isFinite(params.maxLeaves);
     const frontier: Node[] = [];
     let leaves = 1;
@@ -112,12 +130,26 @@ export class Grower {
       leaves++;
 
       const left: Node = {
-        id: leftId, start: node.start, end: mid, depth: node.depth + 1,
-        G: split.GL, H: split.HL, C: split.CL, hist: undefined, split: undefined,
+        id: leftId,
+        start: node.start,
+        end: mid,
+        depth: node.depth + 1,
+        G: split.GL,
+        H: split.HL,
+        C: split.CL,
+        hist: undefined,
+        split: undefined,
       };
       const right: Node = {
-        id: rightId, start: mid, end: node.end, depth: node.depth + 1,
-        G: node.G - split.GL, H: node.H - split.HL, C: node.C - split.CL, hist: undefined, split: undefined,
+        id: rightId,
+        start: mid,
+        end: node.end,
+        depth: node.depth + 1,
+        G: node.G - split.GL,
+        H: node.H - split.HL,
+        C: node.C - split.CL,
+        hist: undefined,
+        split: undefined,
       };
       const wantLeft = leaves < params.maxLeaves && this.canSplit(left, params);
       const wantRight = leaves < params.maxLeaves && this.canSplit(right, params);
@@ -208,8 +240,6 @@ export class Grower {
     index.set(scratch.subarray(0, r), l);
     return l;
   }
-
-
 }
 
 function popBest(frontier: Node[]): Node {

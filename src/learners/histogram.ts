@@ -31,7 +31,14 @@ export class HistogramBuilder {
   }
 
   /** The histogram of the rows index[start..end) over every feature, into `hist`. */
-  build(hist: Float64Array, grad: Float64Array, hess: Float64Array, index: Int32Array, start: number, end: number): void {
+  build(
+    hist: Float64Array,
+    grad: Float64Array,
+    hess: Float64Array,
+    index: Int32Array,
+    start: number,
+    end: number,
+  ): void {
     hist.fill(0);
     const { codes, features } = this.data;
     const offsets = this.data.binning.offsets;
@@ -57,7 +64,16 @@ export class HistogramBuilder {
   }
 
   /** Accumulates feature f of the rows into sparseHist; lists the occupied value bins, sorted, in `occupied`; returns how many. */
-  accumulateSparse(f: number, off: number, nb: number, grad: Float64Array, hess: Float64Array, index: Int32Array, start: number, end: number): number {
+  accumulateSparse(
+    f: number,
+    off: number,
+    nb: number,
+    grad: Float64Array,
+    hess: Float64Array,
+    index: Int32Array,
+    start: number,
+    end: number,
+  ): number {
     const { codes, features } = this.data;
     const hist = this.sparseHist;
     const occ = this.occupied;

@@ -64,5 +64,8 @@ export const knnClassifierFactory: ClassifierFactory = {
   space: knnFactory.space,
   sampleWeights: false,
   create: (params) => new KNeighborsClassifier(resolveParams('knn', defaults, params, knnFactory.space)),
-  fromJSON: (json) => new KNeighborsClassifier(resolveParams('knn', defaults, json.params)).restore(json.state as KnnState & { classes?: number }),
+  fromJSON: (json) =>
+    new KNeighborsClassifier(resolveParams('knn', defaults, json.params)).restore(
+      json.state as KnnState & { classes?: number },
+    ),
 };

@@ -44,7 +44,14 @@ export class KNearestNeighbors implements Learner {
     this.points = dense.data;
     this.targets = Float64Array.from(y);
     this.tree = undefined;
-    this.state = { encoder: encoder.toJSON(), features: X.columns.length, rows: dense.rows, width: dense.width, points: '', targets: '' };
+    this.state = {
+      encoder: encoder.toJSON(),
+      features: X.columns.length,
+      rows: dense.rows,
+      width: dense.width,
+      points: '',
+      targets: '',
+    };
   }
 
   predict(X: Matrix): Float64Array {
@@ -58,7 +65,10 @@ export class KNearestNeighbors implements Learner {
   }
 
   /** Calls visit(row, squared distances, training rows, k) with each query row's k nearest neighbours. */
-  protected forEachNeighbourhood(X: Matrix, visit: (row: number, bestD: Float64Array, bestI: Int32Array, k: number) => void): void {
+  protected forEachNeighbourhood(
+    X: Matrix,
+    visit: (row: number, bestD: Float64Array, bestI: Int32Array, k: number) => void,
+  ): void {
     const s = this.state;
     if (!s || !this.points || !this.targets || !this.encoder) throw notFitted(this.kind);
     checkPredictInputs(this.kind, X, s.features);
@@ -83,7 +93,11 @@ export class KNearestNeighbors implements Learner {
   toJSON() {
     const s = this.state;
     if (!s || !this.points || !this.targets) throw notFitted(this.kind);
-    return { kind: KIND, params: this.params, state: { ...s, points: toBase64(this.points), targets: toBase64(this.targets) } as unknown };
+    return {
+      kind: KIND,
+      params: this.params,
+      state: { ...s, points: toBase64(this.points), targets: toBase64(this.targets) } as unknown,
+    };
   }
 
   restore(state: KnnState): this {
@@ -125,7 +139,8 @@ function toBase64(a: Float64Array): string {
 
 function fromBase64(text: string, length: number): Float64Array {
   const buf = Buffer.from(text, 'base64');
-  if (buf.length !== length * 8) throw new UserError(`${KIND}: corrupt saved model: expected ${length * 8} bytes, got ${buf.length}`);
+  if (buf.length !== length * 8)
+    throw new UserError(`${KIND}: corrupt saved model: expected ${length * 8} bytes, got ${buf.length}`);
   const out = new Float64Array(length);
   new Uint8Array(out.buffer).set(buf);
   return out;

@@ -12,7 +12,11 @@ export interface LbfgsOptions {
 }
 
 /** Minimizes f from x0 (updated in place); fg writes the gradient into g and returns f(x). */
-export function minimizeLbfgs(fg: (x: Float64Array, g: Float64Array) => number, x: Float64Array, options: LbfgsOptions): { value: number; iterations: number } {
+export function minimizeLbfgs(
+  fg: (x: Float64Array, g: Float64Array) => number,
+  x: Float64Array,
+  options: LbfgsOptions,
+): { value: number; iterations: number } {
   const n = x.length;
   const m = options.memory ?? 10;
   const S: Float64Array[] = [];

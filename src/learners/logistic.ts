@@ -5,7 +5,14 @@
  * two classes. `multinomialObjective` is exported for the finite-difference gradient check.
  */
 import type { Matrix, Params } from './learner.js';
-import { argmaxRows, classCount, softmaxRows, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
+import {
+  argmaxRows,
+  classCount,
+  softmaxRows,
+  type ClassFitOptions,
+  type Classifier,
+  type ClassifierFactory,
+} from './classifier.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { StandardEncoder, type DenseRows, type StandardEncoderState } from './preprocess.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
@@ -26,7 +33,15 @@ interface LogisticState {
  * The objective over theta = [W (p x K row-major), b (K)], divided by the total weight, and its
  * gradient (written into g).
  */
-export function multinomialObjective(X: DenseRows, y: ArrayLike<number>, w: ArrayLike<number> | undefined, K: number, C: number, theta: Float64Array, g: Float64Array): number {
+export function multinomialObjective(
+  X: DenseRows,
+  y: ArrayLike<number>,
+  w: ArrayLike<number> | undefined,
+  K: number,
+  C: number,
+  theta: Float64Array,
+  g: Float64Array,
+): number {
   const { rows, width: p, data } = X;
   g.fill(0);
   const z = new Float64Array(K);
@@ -75,7 +90,12 @@ export function multinomialObjective(X: DenseRows, y: ArrayLike<number>, w: Arra
 }
 
 /** Row-major logits of dense rows under theta. */
-export function multinomialScores(X: DenseRows, K: number, coef: ArrayLike<number>, intercept: ArrayLike<number>): Float64Array {
+export function multinomialScores(
+  X: DenseRows,
+  K: number,
+  coef: ArrayLike<number>,
+  intercept: ArrayLike<number>,
+): Float64Array {
   const { rows, width: p, data } = X;
   const out = new Float64Array(rows * K);
   for (let i = 0; i < rows; i++) {
@@ -157,5 +177,6 @@ export const logisticFactory: ClassifierFactory = {
   defaults,
   space: { C: { type: 'loguniform', low: 1e-3, high: 1e3 } },
   create: (params) => new LogisticRegression(resolveParams(KIND, defaults, params)),
-  fromJSON: (json) => new LogisticRegression(resolveParams(KIND, defaults, json.params)).restore(json.state as LogisticState),
+  fromJSON: (json) =>
+    new LogisticRegression(resolveParams(KIND, defaults, json.params)).restore(json.state as LogisticState),
 };

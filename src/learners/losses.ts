@@ -8,7 +8,13 @@ export interface BoostingLoss {
   name: string;
   /** The best constant raw prediction. */
   baseline(y: Float64Array, w: Float64Array | undefined): number;
-  gradients(y: Float64Array, raw: Float64Array, w: Float64Array | undefined, grad: Float64Array, hess: Float64Array): void;
+  gradients(
+    y: Float64Array,
+    raw: Float64Array,
+    w: Float64Array | undefined,
+    grad: Float64Array,
+    hess: Float64Array,
+  ): void;
   /** Mean loss over rows (weighted if w). */
   loss(y: Float64Array, raw: Float64Array, w: Float64Array | undefined): number;
   /** Raw prediction -> prediction on the target's scale. */

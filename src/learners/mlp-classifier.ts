@@ -4,7 +4,14 @@
  * logits (also K = 2). Call initBackend() first.
  */
 import type { Matrix } from './learner.js';
-import { argmaxRows, classCount, softmaxRows, type ClassFitOptions, type Classifier, type ClassifierFactory } from './classifier.js';
+import {
+  argmaxRows,
+  classCount,
+  softmaxRows,
+  type ClassFitOptions,
+  type Classifier,
+  type ClassifierFactory,
+} from './classifier.js';
 import { MlpModel, mlpFactory, type MlpCommonState } from './mlp.js';
 import { checkFitInputs, resolveParams } from './validate.js';
 
@@ -55,5 +62,6 @@ export const mlpClassifierFactory: ClassifierFactory = {
   space: mlpFactory.space,
   budgetParam: 'max_epochs',
   create: (params) => new MlpClassifier(resolveParams(KIND, mlpFactory.defaults, params, mlpFactory.space)),
-  fromJSON: (json) => new MlpClassifier(resolveParams(KIND, mlpFactory.defaults, json.params)).restore(json.state as MlpClassifierState),
+  fromJSON: (json) =>
+    new MlpClassifier(resolveParams(KIND, mlpFactory.defaults, json.params)).restore(json.state as MlpClassifierState),
 };

@@ -129,7 +129,12 @@ export class Network {
    * kernel weights, n = batch rows: MLPRegressor's loss) and its gradient with respect to params.
    * Call inside tf.tidy.
    */
-  lossAndGradient(x: TF.Tensor2D, y: TF.Tensor1D, alpha: number, weight?: TF.Tensor1D): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+  lossAndGradient(
+    x: TF.Tensor2D,
+    y: TF.Tensor1D,
+    alpha: number,
+    weight?: TF.Tensor1D,
+  ): { loss: TF.Scalar; gradient: TF.Tensor1D } {
     const tf = tfjs();
     const n = x.shape[0];
     const { outputs, kernels } = this.activations(x);
@@ -154,7 +159,12 @@ export class Network {
    * y [batch, K] (weighted if `weight`), plus the same L2 term (MLPClassifier's loss), and its
    * gradient. Call inside tf.tidy.
    */
-  softmaxLossAndGradient(x: TF.Tensor2D, y: TF.Tensor2D, alpha: number, weight?: TF.Tensor1D): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+  softmaxLossAndGradient(
+    x: TF.Tensor2D,
+    y: TF.Tensor2D,
+    alpha: number,
+    weight?: TF.Tensor1D,
+  ): { loss: TF.Scalar; gradient: TF.Tensor1D } {
     const tf = tfjs();
     const n = x.shape[0];
     const { outputs, kernels } = this.activations(x);
@@ -176,7 +186,14 @@ export class Network {
   }
 
   /** Backpropagates dL/d(last layer output) `dz`, adding the L2 term to loss and gradient. */
-  private backward(outputs: TF.Tensor2D[], kernels: TF.Tensor2D[], dz: TF.Tensor2D, loss: TF.Scalar, alpha: number, n: number): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+  private backward(
+    outputs: TF.Tensor2D[],
+    kernels: TF.Tensor2D[],
+    dz: TF.Tensor2D,
+    loss: TF.Scalar,
+    alpha: number,
+    n: number,
+  ): { loss: TF.Scalar; gradient: TF.Tensor1D } {
     const tf = tfjs();
     const layers = kernels.length;
     const pieces: TF.Tensor1D[] = new Array(2 * layers);

@@ -90,7 +90,11 @@ export abstract class MlpModel<S extends MlpCommonState> {
     const encoder = StandardEncoder.fit(X);
     const train = encoder.transform(X);
     const t = targets(y, valY);
-    const sizes = [train.width, ...Array.from({ length: p.hidden_layers as number }, () => p.hidden_units as number), outputs];
+    const sizes = [
+      train.width,
+      ...Array.from({ length: p.hidden_layers as number }, () => p.hidden_units as number),
+      outputs,
+    ];
     this.disposeNetwork();
     const network = Network.create(sizes, p.activation as Activation, rng.fork('init'));
     this.network = network;
@@ -109,7 +113,14 @@ export abstract class MlpModel<S extends MlpCommonState> {
     });
     return {
       inputs: { encoder: encoder.toJSON(), features: X.columns.length },
-      network: { sizes, weights: [], epochs: result.epochs, stoppedEarly: result.stoppedEarly, trainLoss: result.trainCurve, validationLoss: result.validationCurve },
+      network: {
+        sizes,
+        weights: [],
+        epochs: result.epochs,
+        stoppedEarly: result.stoppedEarly,
+        trainLoss: result.trainCurve,
+        validationLoss: result.validationCurve,
+      },
     };
   }
 
@@ -121,7 +132,9 @@ export abstract class MlpModel<S extends MlpCommonState> {
     checkPredictInputs(KIND, X, s.features);
     const dense = StandardEncoder.fromJSON(s.encoder).transform(X);
     const tf = tfjs();
-    const outputs = tf.tidy(() => network.outputs(tf.tensor2d(toFloat32(dense), [dense.rows, dense.width])).dataSync() as Float32Array);
+    const outputs = tf.tidy(
+      () => network.outputs(tf.tensor2d(toFloat32(dense), [dense.rows, dense.width])).dataSync() as Float32Array,
+    );
     return { state: s, outputs };
   }
 
@@ -134,9 +147,11 @@ export abstract class MlpModel<S extends MlpCommonState> {
 
   restore(state: S): this {
     const sizes = state.sizes;
-    if (!Array.isArray(state.weights) || state.weights.length !== sizes.length - 1) throw new UserError(`${KIND}: corrupt saved model: expected ${sizes.length - 1} layers`);
+    if (!Array.isArray(state.weights) || state.weights.length !== sizes.length - 1)
+      throw new UserError(`${KIND}: corrupt saved model: expected ${sizes.length - 1} layers`);
     state.weights.forEach((w, i) => {
-      if (w.kernel.length !== sizes[i] * sizes[i + 1] || w.bias.length !== sizes[i + 1]) throw new UserError(`${KIND}: corrupt saved model: layer ${i} has the wrong shape`);
+      if (w.kernel.length !== sizes[i] * sizes[i + 1] || w.bias.length !== sizes[i + 1])
+        throw new UserError(`${KIND}: corrupt saved model: layer ${i} has the wrong shape`);
     });
     this.disposeNetwork();
     this.network = Network.fromLayers(sizes, this.params.activation as Activation, state.weights);
@@ -178,7 +193,8 @@ export class MlpRegressor extends MlpModel<MlpState> implements Learner {
         for (let i = 0; i < y.length; i++) train[i] = (y[i] - yMean) / yScale;
         return { train, validation: valY ? Float32Array.from(valY, (v) => (v - yMean) / yScale) : undefined };
       },
-      (network) => (x, y, alpha, weight) => network.lossAndGradient(x, tfjs().reshape(y, [-1]) as TF.Tensor1D, alpha, weight),
+      (network) => (x, y, alpha, weight) =>
+        network.lossAndGradient(x, tfjs().reshape(y, [-1]) as TF.Tensor1D, alpha, weight),
     );
     this.state = { ...fitted.inputs, yMean, yScale, ...fitted.network };
   }
@@ -222,7 +238,12 @@ export interface NetworkTraining {
   weight?: Float64Array;
   validation?: { rows: DenseRows; targets: Float32Array };
   /** Loss and gradient on a batch: x [m, width], y [m, targetWidth]. */
-  lossAndGradient(x: TF.Tensor2D, y: TF.Tensor2D, alpha: number, weight?: TF.Tensor1D): { loss: TF.Scalar; gradient: TF.Tensor1D };
+  lossAndGradient(
+    x: TF.Tensor2D,
+    y: TF.Tensor2D,
+    alpha: number,
+    weight?: TF.Tensor1D,
+  ): { loss: TF.Scalar; gradient: TF.Tensor1D };
 }
 
 /**
@@ -230,7 +251,12 @@ export interface NetworkTraining {
  * on the training loss); the best epoch's weights are restored. Shared by the regressor and the
  * classifier.
  */
-export function trainNetwork(t: NetworkTraining): { epochs: number; stoppedEarly: boolean; trainCurve: number[]; validationCurve: number[] } {
+export function trainNetwork(t: NetworkTraining): {
+  epochs: number;
+  stoppedEarly: boolean;
+  trainCurve: number[];
+  validationCurve: number[];
+} {
   const tf = tfjs();
   const { network, params: p, rng, train, targets, targetWidth: tw, weight: w } = t;
   const optimizer = tf.train.adam(p.learning_rate as number, 0.9, 0.999, 1e-8);
@@ -276,7 +302,9 @@ export function trainNetwork(t: NetworkTraining): { epochs: number; stoppedEarly
       }
       epochs = epoch + 1;
       trainCurve.push(trainLoss / train.rows);
-      const score = valXT ? tf.tidy(() => t.lossAndGradient(valXT, valYT!, 0).loss.dataSync()[0]) : trainLoss / train.rows;
+      const score = valXT
+        ? tf.tidy(() => t.lossAndGradient(valXT, valYT!, 0).loss.dataSync()[0])
+        : trainLoss / train.rows;
       if (valXT) validationCurve.push(score);
       if (score < best - (p.tol as number)) {
         best = score;

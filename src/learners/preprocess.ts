@@ -43,7 +43,9 @@ export class TableEncoder {
     if (options.target !== undefined) drop.add(options.target);
     for (const name of drop) {
       if (!table.columns.some((c) => c.name === name)) {
-        throw new UserError(`${table.source}: column '${name}': expected in the table, have ${table.columns.map((c) => c.name).join(', ')}`);
+        throw new UserError(
+          `${table.source}: column '${name}': expected in the table, have ${table.columns.map((c) => c.name).join(', ')}`,
+        );
       }
     }
     const maxLevels = options.maxLevels ?? 1000;
@@ -63,7 +65,8 @@ export class TableEncoder {
         columns.push({ name: column.name, kind: 'category', levels });
       }
     }
-    if (columns.length === 0) throw new UserError(`${table.source}: expected at least one feature column besides the target`);
+    if (columns.length === 0)
+      throw new UserError(`${table.source}: expected at least one feature column besides the target`);
     return new TableEncoder({ columns });
   }
 
@@ -86,11 +89,16 @@ export class TableEncoder {
     const categories: number[] = [];
     for (const spec of this.state.columns) {
       const column = table.columns.find((c) => c.name === spec.name);
-      if (!column) throw new UserError(`${table.source}: column '${spec.name}': expected (the model was trained with it), not found`);
+      if (!column)
+        throw new UserError(
+          `${table.source}: column '${spec.name}': expected (the model was trained with it), not found`,
+        );
       if (spec.kind === 'number') {
         if (column.kind !== 'number') {
           const bad = column.values.findIndex((v) => v !== null && !Number.isFinite(Number(v)));
-          throw new UserError(`${table.source}: column '${spec.name}': expected numbers, got '${column.values[bad]}' in row ${bad + 1}`);
+          throw new UserError(
+            `${table.source}: column '${spec.name}': expected numbers, got '${column.values[bad]}' in row ${bad + 1}`,
+          );
         }
         out.push(column.values);
         categorical.push(false);
@@ -125,15 +133,22 @@ export class TableEncoder {
 /** The target column as Float64Array; every value must be a finite number. */
 export function extractTarget(table: DataTable, name: string): Float64Array {
   const column = table.columns.find((c) => c.name === name);
-  if (!column) throw new UserError(`${table.source}: column '${name}': expected a target column, have ${table.columns.map((c) => c.name).join(', ')}`);
+  if (!column)
+    throw new UserError(
+      `${table.source}: column '${name}': expected a target column, have ${table.columns.map((c) => c.name).join(', ')}`,
+    );
   if (column.kind !== 'number') {
     const bad = column.values.findIndex((v) => v === null || !Number.isFinite(Number(v)));
-    throw new UserError(`${table.source}: column '${name}': expected numbers for the target, got ${bad < 0 ? 'text' : `'${column.values[bad]}' in row ${bad + 1}`}`);
+    throw new UserError(
+      `${table.source}: column '${name}': expected numbers for the target, got ${bad < 0 ? 'text' : `'${column.values[bad]}' in row ${bad + 1}`}`,
+    );
   }
   const values = column.values;
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
-      throw new UserError(`${table.source}: column '${name}': expected a number in every row of the target, row ${i + 1} is ${Number.isNaN(values[i]) ? 'missing' : values[i]}`);
+      throw new UserError(
+        `${table.source}: column '${name}': expected a number in every row of the target, row ${i + 1} is ${Number.isNaN(values[i]) ? 'missing' : values[i]}`,
+      );
     }
   }
   return values;
@@ -176,7 +191,7 @@ export class StandardEncoder {
     for (let j = 0; j < X.columns.length; j++) {
       const col = X.columns[j];
       const name = X.names[j] ?? `x${j}`;
-      const levels = X.categorical?.[j] ? X.categories?.[j] ?? 0 : 0;
+      const levels = X.categorical?.[j] ? (X.categories?.[j] ?? 0) : 0;
       if (levels > 0 && levels <= maxOneHot) {
         features.push({ source: j, kind: 'onehot', mean: 0, scale: 1, levels });
         for (let k = 0; k < levels; k++) outputNames.push(`${name}=${k}`);
@@ -199,7 +214,13 @@ export class StandardEncoder {
       }
       const sd = n > 0 ? Math.sqrt(ss / n) : 0;
       const indicator = n < X.rows;
-      features.push({ source: j, kind: 'number', mean: standardize ? mean : 0, scale: standardize && sd > 0 ? sd : 1, indicator });
+      features.push({
+        source: j,
+        kind: 'number',
+        mean: standardize ? mean : 0,
+        scale: standardize && sd > 0 ? sd : 1,
+        indicator,
+      });
       outputNames.push(name);
       if (indicator) outputNames.push(`${name}_missing`);
     }
@@ -285,7 +306,13 @@ export interface HeldOut {
 }
 
 /** Splits a seeded random `fraction` of the rows off as a validation set (for early stopping); training rows keep their order. */
-export function holdOutValidation(X: Matrix, y: Float64Array, weight: Float64Array | undefined, fraction: number, rng: Random): HeldOut {
+export function holdOutValidation(
+  X: Matrix,
+  y: Float64Array,
+  weight: Float64Array | undefined,
+  fraction: number,
+  rng: Random,
+): HeldOut {
   const perm = rng.fork('validation').permutation(X.rows);
   const nVal = Math.max(1, Math.floor(fraction * X.rows));
   const valIdx = perm.subarray(0, nVal);

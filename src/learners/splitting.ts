@@ -76,7 +76,10 @@ export class SplitFinder {
   private readonly catOrder = new Int32Array(257);
   private readonly catRatio = new Float64Array(257);
 
-  constructor(private readonly data: BinnedData, private readonly histograms: HistogramBuilder) {
+  constructor(
+    private readonly data: BinnedData,
+    private readonly histograms: HistogramBuilder,
+  ) {
     this.candidates = new Int32Array(data.features);
     this.missingBin = data.binning.nBins;
   }
@@ -85,7 +88,13 @@ export class SplitFinder {
    * The best split of a node over its candidate features, from its histogram or (small nodes)
    * from a per-feature sparse histogram of its rows; undefined when no split gains.
    */
-  find(node: SplitNode, params: GrowParams, grad: Float64Array, hess: Float64Array, index: Int32Array): Split | undefined {
+  find(
+    node: SplitNode,
+    params: GrowParams,
+    grad: Float64Array,
+    hess: Float64Array,
+    index: Int32Array,
+  ): Split | undefined {
     const { nBins, offsets } = this.data.binning;
     const l2 = params.l2;
     const { G, H, C } = node;
@@ -129,7 +138,8 @@ export class SplitFinder {
         hist = this.histograms.sparseHist;
         T = this.histograms.accumulateSparse(f, off, nb, grad, hess, index, node.start, node.end);
       }
-      if (params.categoricalSplits && this.data.binning.categorical[f]) this.scanCategorical(f, hist, off, nb, occ, T, node, params);
+      if (params.categoricalSplits && this.data.binning.categorical[f])
+        this.scanCategorical(f, hist, off, nb, occ, T, node, params);
       else if (params.randomThresholds) this.scanRandom(f, hist, off, nb, occ, T, node, params);
       else this.scanBest(f, hist, off, nb, occ, T, node, params);
       if (!dense) this.histograms.clearSparse(off, nb, T);
@@ -139,8 +149,13 @@ export class SplitFinder {
     // A gain lost in rounding noise (a pure node) is no split.
     if (!(gain > params.minGain) || gain <= 1e-10 * this.bestScore) return undefined;
     const split: Split = {
-      feature: this.bestFeature, bin: this.bestBin, missingLeft: this.bestMissingLeft, gain,
-      GL: this.bestGL, HL: this.bestHL, CL: this.bestCL,
+      feature: this.bestFeature,
+      bin: this.bestBin,
+      missingLeft: this.bestMissingLeft,
+      gain,
+      GL: this.bestGL,
+      HL: this.bestHL,
+      CL: this.bestCL,
       catBins: this.bestCatBins,
     };
     const f = split.feature;
@@ -160,10 +175,25 @@ export class SplitFinder {
     return false;
   }
 
-  private consider(f: number, bin: number, missingLeft: boolean, GL: number, HL: number, CL: number, node: SplitNode, params: GrowParams): void {
+  private consider(
+    f: number,
+    bin: number,
+    missingLeft: boolean,
+    GL: number,
+    HL: number,
+    CL: number,
+    node: SplitNode,
+    params: GrowParams,
+  ): void {
     const CR = node.C - CL;
     const HR = node.H - HL;
-    if (CL < params.minSamplesLeaf || CR < params.minSamplesLeaf || HL < params.minChildWeight || HR < params.minChildWeight) return;
+    if (
+      CL < params.minSamplesLeaf ||
+      CR < params.minSamplesLeaf ||
+      HL < params.minChildWeight ||
+      HR < params.minChildWeight
+    )
+      return;
     const GR = node.G - GL;
     const score = (GL * GL) / (HL + params.l2) + (GR * GR) / (HR + params.l2);
     if (score > this.bestScore) {
@@ -183,7 +213,16 @@ export class SplitFinder {
    * that order as the left set (the optimal binary partition for squared error), missing on
    * either side.
    */
-  private scanCategorical(f: number, hist: Float64Array, off: number, nb: number, occ: Int32Array, T: number, node: SplitNode, params: GrowParams): void {
+  private scanCategorical(
+    f: number,
+    hist: Float64Array,
+    off: number,
+    nb: number,
+    occ: Int32Array,
+    T: number,
+    node: SplitNode,
+    params: GrowParams,
+  ): void {
     const order = this.catOrder;
     const ratio = this.catRatio;
     for (let t = 0; t < T; t++) {
@@ -206,7 +245,16 @@ export class SplitFinder {
   }
 
   /** Every threshold between occupied bins, with missing values tried on each side. */
-  private scanBest(f: number, hist: Float64Array, off: number, nb: number, occ: Int32Array, T: number, node: SplitNode, params: GrowParams): void {
+  private scanBest(
+    f: number,
+    hist: Float64Array,
+    off: number,
+    nb: number,
+    occ: Int32Array,
+    T: number,
+    node: SplitNode,
+    params: GrowParams,
+  ): void {
     this.scanPrefixes(f, hist, off, nb, occ, T, node, params, false);
   }
 
@@ -215,7 +263,17 @@ export class SplitFinder {
    * missing values alone on the right; returns the length of the prefix that last improved the
    * best split (-1: none). A categorical split's bin field is unused (its categories go left).
    */
-  private scanPrefixes(f: number, hist: Float64Array, off: number, nb: number, bins: Int32Array, T: number, node: SplitNode, params: GrowParams, categorical: boolean): number {
+  private scanPrefixes(
+    f: number,
+    hist: Float64Array,
+    off: number,
+    nb: number,
+    bins: Int32Array,
+    T: number,
+    node: SplitNode,
+    params: GrowParams,
+    categorical: boolean,
+  ): number {
     const ms = off + nb * 3;
     const Gm = hist[ms];
     const Hm = hist[ms + 1];
@@ -246,7 +304,15 @@ export class SplitFinder {
   }
 
   /** scanRandom for a small node, straight from its rows (same draws, same split). */
-  private randomDirect(f: number, nb: number, grad: Float64Array, hess: Float64Array, index: Int32Array, node: SplitNode, params: GrowParams): void {
+  private randomDirect(
+    f: number,
+    nb: number,
+    grad: Float64Array,
+    hess: Float64Array,
+    index: Int32Array,
+    node: SplitNode,
+    params: GrowParams,
+  ): void {
     const { codes, features } = this.data;
     const start = node.start;
     const end = node.end;
@@ -288,7 +354,16 @@ export class SplitFinder {
   }
 
   /** Extra-trees: one uniform threshold between the node's smallest and largest value. */
-  private scanRandom(f: number, hist: Float64Array, off: number, nb: number, occ: Int32Array, T: number, node: SplitNode, params: GrowParams): void {
+  private scanRandom(
+    f: number,
+    hist: Float64Array,
+    off: number,
+    nb: number,
+    occ: Int32Array,
+    T: number,
+    node: SplitNode,
+    params: GrowParams,
+  ): void {
     if (T < 2) return; // constant (or all missing) here
     const lo = occ[0];
     const hi = occ[T - 1];
@@ -311,6 +386,7 @@ export class SplitFinder {
       cut = b;
     }
     this.consider(f, cut, false, GL, HL, CL, node, params);
-    if (hist[ms + 2] > 0) this.consider(f, cut, true, GL + hist[ms], HL + hist[ms + 1], CL + hist[ms + 2], node, params);
+    if (hist[ms + 2] > 0)
+      this.consider(f, cut, true, GL + hist[ms], HL + hist[ms + 1], CL + hist[ms + 2], node, params);
   }
 }

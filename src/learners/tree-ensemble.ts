@@ -45,7 +45,11 @@ export abstract class TreeEnsemble<S extends EnsembleState> {
     const s = this.state;
     if (!s) throw notFitted(this.kind);
     const { trees: _trees, ...rest } = s;
-    return { kind: this.kind, params: this.params, state: { ...rest, pack: packTrees(this.trees, this.leaves) } as unknown };
+    return {
+      kind: this.kind,
+      params: this.params,
+      state: { ...rest, pack: packTrees(this.trees, this.leaves) } as unknown,
+    };
   }
 
   /** Sets the state and the trees of a saved model whose trees are regression trees. */

@@ -62,7 +62,8 @@ function b64(a: ArrayBufferView): string {
 /** A fresh, aligned copy of base64 bytes, checked to hold `count` elements of `bytes` each. */
 function decode(text: string, bytes: number, count: number | undefined, what: string): ArrayBuffer {
   const buf = Buffer.from(text, 'base64');
-  if (count !== undefined && buf.length !== bytes * count) throw new Error(`corrupt tree pack: ${what}: expected ${count} values, got ${buf.length / bytes}`);
+  if (count !== undefined && buf.length !== bytes * count)
+    throw new Error(`corrupt tree pack: ${what}: expected ${count} values, got ${buf.length / bytes}`);
   const out = new ArrayBuffer(buf.length);
   new Uint8Array(out).set(buf);
   return out;
@@ -89,7 +90,9 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
   }
   // Each feature's distinct thresholds (categorical splits carry NaN: they route by their mask).
   const perFeature: Set<number>[] = Array.from({ length: maxFeature }, () => new Set<number>());
-  for (const t of trees) for (let i = 0; i < t.feature.length; i++) if (t.feature[i] >= 0 && !Number.isNaN(t.threshold[i])) perFeature[t.feature[i]].add(t.threshold[i]);
+  for (const t of trees)
+    for (let i = 0; i < t.feature.length; i++)
+      if (t.feature[i] >= 0 && !Number.isNaN(t.threshold[i])) perFeature[t.feature[i]].add(t.threshold[i]);
   const tables = perFeature.map((s) => Float64Array.from(s).sort());
   const indexOf = tables.map((tab) => new Map(Array.from(tab, (v, k) => [v, k] as [number, number])));
   const featureBytes = widthFor(maxFeature);
@@ -122,7 +125,13 @@ export function packTrees(trees: readonly FlatTree[], leaves?: readonly SparseLe
       feature[p] = f + 1;
       if (f >= 0) {
         const mask = t.catMask?.[i];
-        if (mask) categories.push({ tree: ti, node: j, bins: mask.length, left: Array.from(mask.keys()).filter((b) => mask[b] === 1) });
+        if (mask)
+          categories.push({
+            tree: ti,
+            node: j,
+            bins: mask.length,
+            left: Array.from(mask.keys()).filter((b) => mask[b] === 1),
+          });
         else cut[s] = indexOf[f].get(t.threshold[i])!;
         if (t.missingLeft[i] === 1) missingLeft[s >> 3] |= 1 << (s & 7);
         s++;
@@ -204,7 +213,14 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
   let splits = 0;
   for (let i = 0; i < total; i++) if (featureIn[i] > 0) splits++;
   const cutCounts = new Uint32Array(decode(pack.cutCounts, 4, undefined, 'cutCounts'));
-  const cuts = new Float64Array(decode(pack.cuts, 8, cutCounts.reduce((a, b) => a + b, 0), 'cuts'));
+  const cuts = new Float64Array(
+    decode(
+      pack.cuts,
+      8,
+      cutCounts.reduce((a, b) => a + b, 0),
+      'cuts',
+    ),
+  );
   const cutStart = new Uint32Array(cutCounts.length + 1);
   for (let f = 0; f < cutCounts.length; f++) cutStart[f + 1] = cutStart[f] + cutCounts[f];
   const cut = readUint(pack.cut, pack.cutBytes, splits, 'cut');
@@ -255,7 +271,8 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
         l++;
       }
     }
-    if (!leftIn && nodes[t] > 0 && (awaitingRight.length > 0 || feature[p - 1] >= 0)) throw new Error(`corrupt tree pack: tree ${t} ends before its last split's right child`);
+    if (!leftIn && nodes[t] > 0 && (awaitingRight.length > 0 || feature[p - 1] >= 0))
+      throw new Error(`corrupt tree pack: tree ${t} ends before its last split's right child`);
   }
   const trees: FlatTree[] = [];
   let start = 0;

@@ -42,7 +42,15 @@ export class TreeBuilder {
     return this.feature.length - 1;
   }
 
-  setSplit(node: number, feature: number, bin: number, threshold: number, missingLeft: boolean, left: number, right: number): void {
+  setSplit(
+    node: number,
+    feature: number,
+    bin: number,
+    threshold: number,
+    missingLeft: boolean,
+    left: number,
+    right: number,
+  ): void {
     this.feature[node] = feature;
     this.bin[node] = bin;
     this.threshold[node] = threshold;
@@ -135,7 +143,15 @@ function routingOf(tree: FlatTree): Routing {
  * stalls on each dependent load), ~30% faster than one row at a time. A row goes right when
  * x > threshold, or when x is missing and missing values go right (as in the class comment).
  */
-function traverse(tree: FlatTree, buf: Float64Array, F: number, m: number, out: Float64Array, offset: number, scale: number): void {
+function traverse(
+  tree: FlatTree,
+  buf: Float64Array,
+  F: number,
+  m: number,
+  out: Float64Array,
+  offset: number,
+  scale: number,
+): void {
   const { feature, threshold, value } = tree;
   const { children, missingRight } = routingOf(tree);
   let r = 0;
@@ -188,7 +204,15 @@ function traverse(tree: FlatTree, buf: Float64Array, F: number, m: number, out: 
   }
 }
 
-function traverseCategorical(tree: FlatTree, buf: Float64Array, F: number, m: number, out: Float64Array, offset: number, scale: number): void {
+function traverseCategorical(
+  tree: FlatTree,
+  buf: Float64Array,
+  F: number,
+  m: number,
+  out: Float64Array,
+  offset: number,
+  scale: number,
+): void {
   const { feature, threshold, missingLeft, left, right, value } = tree;
   const catMask = tree.catMask!;
   for (let r = 0; r < m; r++) {

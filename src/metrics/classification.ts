@@ -81,10 +81,11 @@ export function binaryAuc(positive: ArrayLike<boolean>, score: ArrayLike<number>
     let b = a;
     while (b + 1 < n && score[order[b + 1]] === score[order[a]]) b++;
     const mid = (a + b) / 2 + 1;
-    for (let t = a; t <= b; t++) if (positive[order[t]]) {
-      pos++;
-      rankSum += mid;
-    }
+    for (let t = a; t <= b; t++)
+      if (positive[order[t]]) {
+        pos++;
+        rankSum += mid;
+      }
     a = b + 1;
   }
   const neg = n - pos;
@@ -132,23 +133,38 @@ export function classificationLossToMetric(metric: ClassificationMetric, loss: n
 }
 
 export function allClassificationMetrics(y: Labels, P: ArrayLike<number>): Record<ClassificationMetric, number> {
-  return { log_loss: logLoss(y, P), accuracy: accuracy(y, P), balanced_accuracy: balancedAccuracy(y, P), roc_auc: rocAuc(y, P), f1: f1(y, P) };
+  return {
+    log_loss: logLoss(y, P),
+    accuracy: accuracy(y, P),
+    balanced_accuracy: balancedAccuracy(y, P),
+    roc_auc: rocAuc(y, P),
+    f1: f1(y, P),
+  };
 }
 
 /** ROC curve points (false positive rate, true positive rate) of one class against the rest. */
 export function rocCurve(positive: ArrayLike<boolean>, score: ArrayLike<number>): { fpr: number; tpr: number }[] {
-  return thresholdSweep(positive, score).map((c) => ({ fpr: c.neg > 0 ? c.fp / c.neg : 0, tpr: c.pos > 0 ? c.tp / c.pos : 0 }));
+  return thresholdSweep(positive, score).map((c) => ({
+    fpr: c.neg > 0 ? c.fp / c.neg : 0,
+    tpr: c.pos > 0 ? c.tp / c.pos : 0,
+  }));
 }
 
 /** Precision-recall curve points of one class against the rest. */
-export function prCurve(positive: ArrayLike<boolean>, score: ArrayLike<number>): { recall: number; precision: number }[] {
+export function prCurve(
+  positive: ArrayLike<boolean>,
+  score: ArrayLike<number>,
+): { recall: number; precision: number }[] {
   return thresholdSweep(positive, score)
     .filter((c) => c.tp + c.fp > 0)
     .map((c) => ({ recall: c.pos > 0 ? c.tp / c.pos : 0, precision: c.tp / (c.tp + c.fp) }));
 }
 
 /** Counts at every distinct threshold, from the highest score down. */
-function thresholdSweep(positive: ArrayLike<boolean>, score: ArrayLike<number>): { tp: number; fp: number; pos: number; neg: number }[] {
+function thresholdSweep(
+  positive: ArrayLike<boolean>,
+  score: ArrayLike<number>,
+): { tp: number; fp: number; pos: number; neg: number }[] {
   const n = score.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b] - score[a]);
   let pos = 0;
@@ -160,8 +176,9 @@ function thresholdSweep(positive: ArrayLike<boolean>, score: ArrayLike<number>):
   for (let a = 0; a < n; ) {
     let b = a;
     while (b + 1 < n && score[order[b + 1]] === score[order[a]]) b++;
-    for (let t = a; t <= b; t++) if (positive[order[t]]) tp++;
-    else fp++;
+    for (let t = a; t <= b; t++)
+      if (positive[order[t]]) tp++;
+      else fp++;
     out.push({ tp, fp, pos, neg });
     a = b + 1;
   }
@@ -172,7 +189,11 @@ function thresholdSweep(positive: ArrayLike<boolean>, score: ArrayLike<number>):
  * Reliability curve: the predicted probability of each row's top class, in `bins` equal-width
  * bins, against how often that top class was right.
  */
-export function calibrationCurve(y: Labels, P: ArrayLike<number>, bins = 10): { confidence: number; accuracy: number; count: number }[] {
+export function calibrationCurve(
+  y: Labels,
+  P: ArrayLike<number>,
+  bins = 10,
+): { confidence: number; accuracy: number; count: number }[] {
   const K = classesOf(y, P);
   const sumConf = new Float64Array(bins);
   const sumHit = new Float64Array(bins);
@@ -187,6 +208,7 @@ export function calibrationCurve(y: Labels, P: ArrayLike<number>, bins = 10): { 
     count[b]++;
   }
   const out: { confidence: number; accuracy: number; count: number }[] = [];
-  for (let b = 0; b < bins; b++) if (count[b] > 0) out.push({ confidence: sumConf[b] / count[b], accuracy: sumHit[b] / count[b], count: count[b] });
+  for (let b = 0; b < bins; b++)
+    if (count[b] > 0) out.push({ confidence: sumConf[b] / count[b], accuracy: sumHit[b] / count[b], count: count[b] });
   return out;
 }

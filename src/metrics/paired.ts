@@ -16,7 +16,11 @@ export interface PairedComparison {
 
 /** Item-by-item comparison of two models' hits, keyed by item id (e.g. trace ids). */
 export function pairedComparison(a: Map<number, boolean>, b: Map<number, boolean>): PairedComparison {
-  let n = 0, hitsA = 0, hitsB = 0, onlyA = 0, onlyB = 0;
+  let n = 0,
+    hitsA = 0,
+    hitsB = 0,
+    onlyA = 0,
+    onlyB = 0;
   for (const [id, ha] of a) {
     const hb = b.get(id);
     if (hb === undefined) throw new Error(`item ${id} is missing from the second evaluation`);

@@ -18,7 +18,12 @@ export function peakIndexOf(trace: ArrayLike<number>): number {
   return argmax(trace);
 }
 
-export function isPeakHit(recoveredPeak: number, truePeak: number, length: number, fraction = DEFAULT_PEAK_FRACTION): boolean {
+export function isPeakHit(
+  recoveredPeak: number,
+  truePeak: number,
+  length: number,
+  fraction = DEFAULT_PEAK_FRACTION,
+): boolean {
   return Math.abs(recoveredPeak - truePeak) <= peakTolerance(length, fraction);
 }
 
@@ -30,8 +35,14 @@ export function peakIndices(traces: Float32Array | Float64Array, length: number)
   return out;
 }
 
-export function peakHits(recoveredPeaks: Int32Array, truePeaks: Int32Array, length: number, fraction = DEFAULT_PEAK_FRACTION): Uint8Array {
-  if (recoveredPeaks.length !== truePeaks.length) throw new Error(`peakHits: ${recoveredPeaks.length} recovered vs ${truePeaks.length} true peaks`);
+export function peakHits(
+  recoveredPeaks: Int32Array,
+  truePeaks: Int32Array,
+  length: number,
+  fraction = DEFAULT_PEAK_FRACTION,
+): Uint8Array {
+  if (recoveredPeaks.length !== truePeaks.length)
+    throw new Error(`peakHits: ${recoveredPeaks.length} recovered vs ${truePeaks.length} true peaks`);
   const hits = new Uint8Array(recoveredPeaks.length);
   for (let i = 0; i < hits.length; i++) hits[i] = isPeakHit(recoveredPeaks[i], truePeaks[i], length, fraction) ? 1 : 0;
   return hits;
@@ -45,7 +56,12 @@ export function meanOf(values: ArrayLike<number>): number {
 }
 
 /** Fraction of traces whose recovered peak is within the tolerance of the true one. */
-export function peakAccuracy(recovered: Float32Array | Float64Array, truePeaks: Int32Array, length: number, fraction = DEFAULT_PEAK_FRACTION): number {
+export function peakAccuracy(
+  recovered: Float32Array | Float64Array,
+  truePeaks: Int32Array,
+  length: number,
+  fraction = DEFAULT_PEAK_FRACTION,
+): number {
   return meanOf(peakHits(peakIndices(recovered, length), truePeaks, length, fraction));
 }
 

@@ -34,7 +34,12 @@ export function rmsle(y: ArrayLike<number>, p: ArrayLike<number>): number {
   return Math.sqrt(s / y.length);
 }
 
-export const METRIC_FUNCTIONS: Record<RegressionMetric, (y: ArrayLike<number>, p: ArrayLike<number>) => number> = { rmse, mae, r2, rmsle };
+export const METRIC_FUNCTIONS: Record<RegressionMetric, (y: ArrayLike<number>, p: ArrayLike<number>) => number> = {
+  rmse,
+  mae,
+  r2,
+  rmsle,
+};
 
 /** The metric as a loss (lower is better), for the search and the ensembles. */
 export function lossOf(metric: RegressionMetric): (y: ArrayLike<number>, p: ArrayLike<number>) => number {

@@ -49,9 +49,16 @@ export function binFrequencies(length: number, samplingRateMhz: number): Float64
  * sum of A_true there (a relative L1 distance of amplitude spectra), averaged over traces.
  * 0 is a perfect spectrum; 1 is as far off as the true spectrum is large.
  */
-export function inBandSpectralError(estimate: Float32Array | Float64Array, truth: Float32Array | Float64Array, length: number, samplingRateMhz: number, band: BandRange): number {
+export function inBandSpectralError(
+  estimate: Float32Array | Float64Array,
+  truth: Float32Array | Float64Array,
+  length: number,
+  samplingRateMhz: number,
+  band: BandRange,
+): number {
   const n = truth.length / length;
-  if (estimate.length !== truth.length) throw new Error(`inBandSpectralError: ${estimate.length} vs ${truth.length} samples`);
+  if (estimate.length !== truth.length)
+    throw new Error(`inBandSpectralError: ${estimate.length} vs ${truth.length} samples`);
   const freqs = binFrequencies(length, samplingRateMhz);
   const mask = Array.from(freqs, (f) => inBand(f, band));
   const bins = freqs.length;

@@ -3,7 +3,17 @@
  * and every out file is kept once under `.sciml/cache/objects/<sha[0:2]>/<sha>`. A stage whose
  * signature is known gets its outs copied back instead of running. `gc` keeps what a lock names.
  */
-import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { temporaryPathFor, writeFileAtomic } from '../runtime/atomic.js';
 import type { FileEntry, PathHash } from './hash.js';
@@ -54,7 +64,13 @@ export class RunCache {
     for (const out of outs) {
       if (out.hash.entries) {
         for (const e of out.hash.entries) this.storeObject(join(out.abs, e.rel), e.sha256);
-        record.outs.push({ path: out.path, kind: 'dir', sha256: out.hash.sha256, size: out.hash.size, entries: out.hash.entries });
+        record.outs.push({
+          path: out.path,
+          kind: 'dir',
+          sha256: out.hash.sha256,
+          size: out.hash.size,
+          entries: out.hash.entries,
+        });
       } else {
         this.storeObject(out.abs, out.hash.sha256);
         record.outs.push({ path: out.path, kind: 'file', sha256: out.hash.sha256, size: out.hash.size });
@@ -68,7 +84,11 @@ export class RunCache {
     if (!existsSync(file)) return undefined;
     try {
       const run = JSON.parse(readFileSync(file, 'utf8')) as CachedRun;
-      const complete = run.outs.every((o) => (o.entries ? o.entries.every((e) => existsSync(this.objectPath(e.sha256))) : existsSync(this.objectPath(o.sha256))));
+      const complete = run.outs.every((o) =>
+        o.entries
+          ? o.entries.every((e) => existsSync(this.objectPath(e.sha256)))
+          : existsSync(this.objectPath(o.sha256)),
+      );
       return complete ? run : undefined;
     } catch {
       return undefined;
@@ -117,7 +137,8 @@ export class RunCache {
         }
         try {
           const run = JSON.parse(readFileSync(file, 'utf8')) as CachedRun;
-          for (const o of run.outs) for (const sha of o.entries ? o.entries.map((e) => e.sha256) : [o.sha256]) used.add(sha);
+          for (const o of run.outs)
+            for (const sha of o.entries ? o.entries.map((e) => e.sha256) : [o.sha256]) used.add(sha);
         } catch {
           rmSync(file, { force: true });
           runs++;

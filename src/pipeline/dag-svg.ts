@@ -29,7 +29,10 @@ export function layoutDag(dag: Dag, states: Map<string, string>): DagLayout {
   columns.forEach((col, c) => {
     if (c > 0) {
       const key = (name: string) => {
-        const ups = dag.upstream.get(name)!.map((u) => rowOf.get(u)!).filter((r) => r !== undefined);
+        const ups = dag.upstream
+          .get(name)!
+          .map((u) => rowOf.get(u)!)
+          .filter((r) => r !== undefined);
         return ups.length ? ups.reduce((a, b) => a + b, 0) / ups.length : Infinity;
       };
       const order = new Map(col.map((name, i) => [name, i]));
@@ -37,7 +40,14 @@ export function layoutDag(dag: Dag, states: Map<string, string>): DagLayout {
     }
     col.forEach((name, i) => rowOf.set(name, i));
   });
-  const widths = columns.map((col) => Math.max(90, ...col.flatMap((name) => [name.length, (states.get(name) ?? 'not-run').length]).map((n) => Math.ceil(n * CHAR_W) + 20)));
+  const widths = columns.map((col) =>
+    Math.max(
+      90,
+      ...col
+        .flatMap((name) => [name.length, (states.get(name) ?? 'not-run').length])
+        .map((n) => Math.ceil(n * CHAR_W) + 20),
+    ),
+  );
   const tallest = Math.max(1, ...columns.map((c) => c.length));
   const height = PAD * 2 + LEGEND_H + tallest * BOX_H + (tallest - 1) * ROW_GAP;
   const nodes: DagLayout['nodes'] = [];
@@ -70,13 +80,21 @@ export function layoutDag(dag: Dag, states: Map<string, string>): DagLayout {
 export function dagSvg(dag: Dag, states: Map<string, string>, colors: Record<string, string>): string {
   const layout = layoutDag(dag, states);
   const seen = [...new Set(layout.nodes.map((n) => n.state))];
-  const legend = seen.map((s, i) => `<g transform="translate(${PAD + i * 110},${PAD})"><rect width="12" height="12" rx="2" fill="${colors[s] ?? '#ccc'}"/><text x="17" y="10.5">${escapeHtml(s)}</text></g>`);
+  const legend = seen.map(
+    (s, i) =>
+      `<g transform="translate(${PAD + i * 110},${PAD})"><rect width="12" height="12" rx="2" fill="${colors[s] ?? '#ccc'}"/><text x="17" y="10.5">${escapeHtml(s)}</text></g>`,
+  );
   const nodes = layout.nodes.map(
     (n) =>
-      `<g class="node"><title>${escapeHtml(`${n.stage}: ${n.state}`)}</title><rect x="${n.x}" y="${n.y}" width="${n.w}" height="${BOX_H}" rx="5" fill="${colors[n.state] ?? '#ccc'}" fill-opacity="0.22" stroke="${colors[n.state] ?? '#999'}" stroke-width="1.5"/>` +
+      `<g class="node"><title>${escapeHtml(`${n.stage}: ${n.state}`)}</title><rect x="${n.x}" y="${n.y}" ` +
+      `width="${n.w}" height="${BOX_H}" rx="5" fill="${colors[n.state] ?? '#ccc'}" fill-opacity="0.22" ` +
+      `stroke="${colors[n.state] ?? '#999'}" stroke-width="1.5"/>` +
       `<text x="${n.x + 10}" y="${n.y + 16}" font-weight="600">${escapeHtml(n.stage)}</text><text x="${n.x + 10}" y="${n.y + 31}" fill="#555">${escapeHtml(n.state)}</text></g>`,
   );
-  const links = layout.edges.map((e) => `<path class="edge" d="${e.d}" fill="none" stroke="#8a8a8a" stroke-width="1.3" marker-end="url(#arrow)"><title>${escapeHtml(`${e.from} → ${e.to}`)}</title></path>`);
+  const links = layout.edges.map(
+    (e) =>
+      `<path class="edge" d="${e.d}" fill="none" stroke="#8a8a8a" stroke-width="1.3" marker-end="url(#arrow)"><title>${escapeHtml(`${e.from} → ${e.to}`)}</title></path>`,
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" font-family="system-ui, sans-serif" font-size="12" fill="#1d1d1f">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="1" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8a8a8a"/></marker></defs>',

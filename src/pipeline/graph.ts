@@ -44,7 +44,13 @@ export function buildDag(pipeline: Pipeline, options: { requireDeps?: boolean } 
   const byName = new Map<string, Stage>();
   for (const s of stages) {
     const twin = byName.get(s.name);
-    if (twin) throw locatedError(pipeline.file, s.line, `stages.${s.name}`, `two stages are named '${s.name}' (the other at line ${twin.line}): foreach/matrix values must give distinct names`);
+    if (twin)
+      throw locatedError(
+        pipeline.file,
+        s.line,
+        `stages.${s.name}`,
+        `two stages are named '${s.name}' (the other at line ${twin.line}): foreach/matrix values must give distinct names`,
+      );
     byName.set(s.name, s);
   }
   // Two writers of one path (or of nested paths) make the result depend on who ran last.
@@ -55,7 +61,10 @@ export function buildDag(pipeline: Pipeline, options: { requireDeps?: boolean } 
       if (clash) {
         const same = clash.stage.name === stage.name;
         throw new UserError(
-          `${at(pipeline, out, stage)}: stages.${stage.name}.outs: ${out.path} ${clash.out.path === out.path ? 'is' : `overlaps ${clash.out.path}, which is`} also an out of ${same ? 'the same stage' : `stage '${clash.stage.name}'`} (${at(pipeline, clash.out, clash.stage)}): every path has one writer`,
+          `${at(pipeline, out, stage)}: stages.${stage.name}.outs: ${out.path} ` +
+            `${clash.out.path === out.path ? 'is' : `overlaps ${clash.out.path}, which is`} also an out of ` +
+            `${same ? 'the same stage' : `stage '${clash.stage.name}'`} (${at(pipeline, clash.out, clash.stage)}): every ` +
+            `path has one writer`,
         );
       }
       writers.push({ stage, out });
@@ -68,10 +77,16 @@ export function buildDag(pipeline: Pipeline, options: { requireDeps?: boolean } 
     for (const dep of stage.deps) {
       const producer = producerOf(dep);
       if (!producer) {
-        if (options.requireDeps !== false && !existsSync(dep.abs)) throw new UserError(`${at(pipeline, dep, stage)}: stages.${stage.name}.deps: ${dep.path} does not exist and no stage has it as an out`);
+        if (options.requireDeps !== false && !existsSync(dep.abs))
+          throw new UserError(
+            `${at(pipeline, dep, stage)}: stages.${stage.name}.deps: ${dep.path} does not exist and no stage has it as an out`,
+          );
         continue;
       }
-      if (producer.name === stage.name) throw new UserError(`${at(pipeline, dep, stage)}: stages.${stage.name}: cycle: the stage depends on its own out ${dep.path}`);
+      if (producer.name === stage.name)
+        throw new UserError(
+          `${at(pipeline, dep, stage)}: stages.${stage.name}: cycle: the stage depends on its own out ${dep.path}`,
+        );
       if (!upstream.get(stage.name)!.includes(producer.name)) {
         upstream.get(stage.name)!.push(producer.name);
         downstream.get(producer.name)!.push(stage.name);
@@ -98,7 +113,9 @@ export function selectStages(dag: Dag, targets: string[]): Dag {
     const matches = dag.order.filter((s) => s.name === target || s.name.split('@')[0] === target);
     if (!matches.length) {
       const names = [...new Set(dag.order.flatMap((s) => [s.name, s.name.split('@')[0]]))];
-      throw new UserError(`${dag.pipeline.file}: no stage '${target}'${hint(target, names)}; stages: ${dag.order.map((s) => s.name).join(', ')}`);
+      throw new UserError(
+        `${dag.pipeline.file}: no stage '${target}'${hint(target, names)}; stages: ${dag.order.map((s) => s.name).join(', ')}`,
+      );
     }
     for (const m of matches) visit(m.name);
   }
@@ -106,7 +123,12 @@ export function selectStages(dag: Dag, targets: string[]): Dag {
   return { ...dag, order, byName: new Map(order.map((s) => [s.name, s])) };
 }
 
-function topologicalOrder(pipeline: Pipeline, stages: Stage[], upstream: Map<string, string[]>, downstream: Map<string, string[]>): Stage[] {
+function topologicalOrder(
+  pipeline: Pipeline,
+  stages: Stage[],
+  upstream: Map<string, string[]>,
+  downstream: Map<string, string[]>,
+): Stage[] {
   const waiting = new Map(stages.map((s) => [s.name, upstream.get(s.name)!.length]));
   const order: Stage[] = [];
   const byName = new Map(stages.map((s) => [s.name, s]));
@@ -123,10 +145,18 @@ function topologicalOrder(pipeline: Pipeline, stages: Stage[], upstream: Map<str
     ready = next.sort((a, b) => stages.indexOf(a) - stages.indexOf(b));
   }
   if (order.length === stages.length) return order;
-  const cycle = findCycle(stages.filter((s) => waiting.get(s.name)! > 0).map((s) => s.name), upstream);
+  const cycle = findCycle(
+    stages.filter((s) => waiting.get(s.name)! > 0).map((s) => s.name),
+    upstream,
+  );
   const first = byName.get(cycle[0])!;
-  const lines = cycle.slice(0, -1).map((n) => `${n} (line ${byName.get(n)!.line ?? '?'})`).join(', ');
-  throw new UserError(`${at(pipeline, undefined, first)}: stages: cycle ${cycle.join(' -> ')}: each needs an out of the next; stages ${lines}`);
+  const lines = cycle
+    .slice(0, -1)
+    .map((n) => `${n} (line ${byName.get(n)!.line ?? '?'})`)
+    .join(', ');
+  throw new UserError(
+    `${at(pipeline, undefined, first)}: stages: cycle ${cycle.join(' -> ')}: each needs an out of the next; stages ${lines}`,
+  );
 }
 
 /** A cycle among the stuck stages, following deps backwards: [a, b, ..., a]. */
@@ -153,7 +183,8 @@ function findCycle(stuck: string[], upstream: Map<string, string[]>): string[] {
 /** Stage depth (longest chain of upstream stages), for drawing. */
 export function depths(dag: Dag): Map<string, number> {
   const depth = new Map<string, number>();
-  for (const s of dag.order) depth.set(s.name, Math.max(-1, ...dag.upstream.get(s.name)!.map((u) => depth.get(u)!)) + 1);
+  for (const s of dag.order)
+    depth.set(s.name, Math.max(-1, ...dag.upstream.get(s.name)!.map((u) => depth.get(u)!)) + 1);
   return depth;
 }
 
@@ -164,7 +195,10 @@ export function edges(dag: Dag): [string, string][] {
 export function mermaid(dag: Dag, states?: Map<string, string>): string {
   const id = new Map(dag.order.map((s, i) => [s.name, `s${i}`]));
   const lines = ['flowchart TD'];
-  for (const s of dag.order) lines.push(`  ${id.get(s.name)}["${s.name.replace(/"/g, '#quot;')}${states?.has(s.name) ? `<br/>${states.get(s.name)}` : ''}"]`);
+  for (const s of dag.order)
+    lines.push(
+      `  ${id.get(s.name)}["${s.name.replace(/"/g, '#quot;')}${states?.has(s.name) ? `<br/>${states.get(s.name)}` : ''}"]`,
+    );
   for (const [a, b] of edges(dag)) lines.push(`  ${id.get(a)} --> ${id.get(b)}`);
   return lines.join('\n') + '\n';
 }

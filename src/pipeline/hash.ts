@@ -69,7 +69,8 @@ export class HashState {
     const ino = String(st.ino);
     const mtime = String(st.mtimeNs);
     const size = Number(st.size);
-    if (known && known.ino === ino && known.size === size && known.mtime_ns === mtime) return { sha256: known.sha256, size };
+    if (known && known.ino === ino && known.size === size && known.mtime_ns === mtime)
+      return { sha256: known.sha256, size };
     const sha256 = await sha256OfStream(path);
     this.hashedFiles++;
     this.entries[key] = { ino, size, mtime_ns: mtime, sha256 };
@@ -88,7 +89,12 @@ export class HashState {
     }
     entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     const listing = entries.map((e) => `${e.sha256} ${e.size} ${e.rel}\n`).join('');
-    return { sha256: createHash('sha256').update(listing).digest('hex'), size: entries.reduce((s, e) => s + e.size, 0), files: entries.length, entries };
+    return {
+      sha256: createHash('sha256').update(listing).digest('hex'),
+      size: entries.reduce((s, e) => s + e.size, 0),
+      files: entries.length,
+      entries,
+    };
   }
 
   /** Writes the state file if anything changed, dropping entries of files that are gone. */

@@ -55,11 +55,15 @@ export function readLock(file: string): Lock {
   try {
     raw = parse(text);
   } catch (err) {
-    throw new UserError(`${file}: not a readable pipeline lock (${(err as Error).message.split('\n')[0]}); delete it to re-run every stage`);
+    throw new UserError(
+      `${file}: not a readable pipeline lock (${(err as Error).message.split('\n')[0]}); delete it to re-run every stage`,
+    );
   }
   if (raw === null || raw === undefined) return emptyLock();
   if (typeof raw !== 'object' || raw.schema !== LOCK_SCHEMA || typeof raw.stages !== 'object') {
-    throw new UserError(`${file}: schema: expected '${LOCK_SCHEMA}', got ${JSON.stringify(raw?.schema)}; delete the lock to re-run every stage`);
+    throw new UserError(
+      `${file}: schema: expected '${LOCK_SCHEMA}', got ${JSON.stringify(raw?.schema)}; delete the lock to re-run every stage`,
+    );
   }
   return { schema: LOCK_SCHEMA, stages: raw.stages ?? {} };
 }

@@ -9,7 +9,8 @@ import type { Pipeline, Stage } from './parse.js';
 function valueAt(root: unknown, dotted: string): { found: boolean; value?: unknown } {
   let node: unknown = root;
   for (const part of dotted.match(/[^.[\]]+/g) ?? []) {
-    if (node === null || typeof node !== 'object' || !(part in (node as Record<string, unknown>))) return { found: false };
+    if (node === null || typeof node !== 'object' || !(part in (node as Record<string, unknown>)))
+      return { found: false };
     node = (node as Record<string, unknown>)[part];
   }
   return { found: true, value: node };
@@ -30,7 +31,9 @@ export function readParams(pipeline: Pipeline, stage: Stage): ParamValues {
       try {
         cache.set(ref.abs, parse(text) ?? {});
       } catch (err) {
-        throw new UserError(`${where}: params file ${ref.file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+        throw new UserError(
+          `${where}: params file ${ref.file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`,
+        );
       }
     }
     const doc = cache.get(ref.abs);

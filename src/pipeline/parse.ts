@@ -58,7 +58,20 @@ export interface Pipeline {
   lineOf(stage: string): number | undefined;
 }
 
-const STAGE_KEYS = ['cmd', 'deps', 'outs', 'params', 'metrics', 'wdir', 'cpus', 'always_changed', 'desc', 'foreach', 'do', 'matrix'];
+const STAGE_KEYS = [
+  'cmd',
+  'deps',
+  'outs',
+  'params',
+  'metrics',
+  'wdir',
+  'cpus',
+  'always_changed',
+  'desc',
+  'foreach',
+  'do',
+  'matrix',
+];
 const TOP_KEYS = ['vars', 'stages', 'wdir', 'execution'];
 const EXECUTION_KEYS = ['executor', 'queue'];
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -92,7 +105,9 @@ export function loadPipeline(file: string): Pipeline {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read pipeline file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? (err as Error).message)}`);
+    throw new UserError(
+      `${file}: cannot read pipeline file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a YAML file' : (fsReason(err) ?? (err as Error).message)}`,
+    );
   }
   const { text: safe, restore } = protectReferences(text);
   const source = parseYamlSource(file, safe);
@@ -101,7 +116,10 @@ export function loadPipeline(file: string): Pipeline {
 }
 
 class Reader {
-  constructor(readonly file: string, readonly source: SourceMap) {}
+  constructor(
+    readonly file: string,
+    readonly source: SourceMap,
+  ) {}
   line(path: Path): number | undefined {
     return this.source.lineOf(path);
   }
@@ -119,16 +137,31 @@ function fieldName(path: Path): string {
 function buildPipeline(file: string, raw: unknown, source: SourceMap): Pipeline {
   const r: Reader = new Reader(file, source);
   if (!isMapping(raw)) r.fail([], `expected a mapping with stages:, got ${kindOf(raw)}`);
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) throw locatedError(file, source.lineOfKey([], key), key, `unknown field${hint(key, TOP_KEYS)}; known fields here: ${TOP_KEYS.join(', ')}`);
+  for (const key of Object.keys(raw))
+    if (!TOP_KEYS.includes(key))
+      throw locatedError(
+        file,
+        source.lineOfKey([], key),
+        key,
+        `unknown field${hint(key, TOP_KEYS)}; known fields here: ${TOP_KEYS.join(', ')}`,
+      );
   const fileDir = dirname(resolve(file));
   const wdir = raw.wdir === undefined ? '.' : raw.wdir;
-  if (typeof wdir !== 'string') r.fail(['wdir'], `expected a folder relative to the pipeline file, got ${kindOf(wdir)}`);
+  if (typeof wdir !== 'string')
+    r.fail(['wdir'], `expected a folder relative to the pipeline file, got ${kindOf(wdir)}`);
   const root = resolve(fileDir, wdir);
   const vars = readVars(r, raw.vars, fileDir);
-  if (!isMapping(raw.stages) || Object.keys(raw.stages).length === 0) r.fail(['stages'], `expected a mapping of stage names to stages, got ${kindOf(raw.stages)}`);
+  if (!isMapping(raw.stages) || Object.keys(raw.stages).length === 0)
+    r.fail(['stages'], `expected a mapping of stage names to stages, got ${kindOf(raw.stages)}`);
   const stages: Stage[] = [];
   for (const [group, body] of Object.entries(raw.stages)) {
-    if (!NAME.test(group)) throw locatedError(file, source.lineOfKey(['stages'], group), `stages.${group}`, 'expected a stage name of letters, digits, _, . or -');
+    if (!NAME.test(group))
+      throw locatedError(
+        file,
+        source.lineOfKey(['stages'], group),
+        `stages.${group}`,
+        'expected a stage name of letters, digits, _, . or -',
+      );
     for (const { name, ctx, body: stageBody, bodyPath } of expand(r, group, body, vars)) {
       stages.push(readStage(r, name, stageBody, bodyPath, ctx, root));
     }
@@ -150,11 +183,24 @@ function readExecution(r: Reader, raw: unknown): Pipeline['execution'] {
   if (!isMapping(raw)) r.fail(['execution'], `expected a mapping with executor: and queue:, got ${kindOf(raw)}`);
   const out: Pipeline['execution'] = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (!EXECUTION_KEYS.includes(key)) throw locatedError(r.file, r.source.lineOfKey(['execution'], key), `execution.${key}`, `unknown field${hint(key, EXECUTION_KEYS)}; known fields here: ${EXECUTION_KEYS.join(', ')}`);
-    if (typeof value !== 'string' || value === '') r.fail(['execution', key], key === 'executor' ? `expected 'local' or redis://host:port, got ${kindOf(value)}` : `expected a queue name, got ${kindOf(value)}`);
+    if (!EXECUTION_KEYS.includes(key))
+      throw locatedError(
+        r.file,
+        r.source.lineOfKey(['execution'], key),
+        `execution.${key}`,
+        `unknown field${hint(key, EXECUTION_KEYS)}; known fields here: ${EXECUTION_KEYS.join(', ')}`,
+      );
+    if (typeof value !== 'string' || value === '')
+      r.fail(
+        ['execution', key],
+        key === 'executor'
+          ? `expected 'local' or redis://host:port, got ${kindOf(value)}`
+          : `expected a queue name, got ${kindOf(value)}`,
+      );
     out[key as 'executor' | 'queue'] = value;
   }
-  if (out.executor !== undefined) out.origin = `${r.file}:${r.line(['execution', 'executor']) ?? '?'}: execution.executor`;
+  if (out.executor !== undefined)
+    out.origin = `${r.file}:${r.line(['execution', 'executor']) ?? '?'}: execution.executor`;
   return out;
 }
 
@@ -203,7 +249,8 @@ function expand(r: Reader, group: string, body: unknown, vars: Context): Expande
   if (body.foreach !== undefined && body.matrix !== undefined) r.fail(path, 'expected foreach or matrix, not both');
   if (body.foreach !== undefined) {
     const items = templated(r, body.foreach, vars, [...path, 'foreach']);
-    if (!isMapping(body.do)) r.fail([...path, 'do'], `expected the stage to repeat (a mapping with cmd:) under do:, got ${kindOf(body.do)}`);
+    if (!isMapping(body.do))
+      r.fail([...path, 'do'], `expected the stage to repeat (a mapping with cmd:) under do:, got ${kindOf(body.do)}`);
     const extra = Object.keys(body).filter((k) => k !== 'foreach' && k !== 'do');
     if (extra.length) r.fail([...path, extra[0]], 'with foreach, the stage fields go under do:');
     const entries: [string, unknown, unknown][] = Array.isArray(items)
@@ -211,18 +258,32 @@ function expand(r: Reader, group: string, body: unknown, vars: Context): Expande
       : isMapping(items)
         ? Object.entries(items).map(([k, v]) => [k, v, k])
         : r.fail([...path, 'foreach'], `expected a list or mapping to repeat over, got ${kindOf(items)}`);
-    return entries.map(([tag, item, key]) => ({ name: `${group}@${tag}`, ctx: { ...vars, item, key }, body: body.do as Record<string, unknown>, bodyPath: [...path, 'do'] }));
+    return entries.map(([tag, item, key]) => ({
+      name: `${group}@${tag}`,
+      ctx: { ...vars, item, key },
+      body: body.do as Record<string, unknown>,
+      bodyPath: [...path, 'do'],
+    }));
   }
   if (body.matrix !== undefined) {
     const matrix = templated(r, body.matrix, vars, [...path, 'matrix']);
-    if (!isMapping(matrix) || Object.keys(matrix).length === 0) r.fail([...path, 'matrix'], `expected a mapping of names to lists of values, got ${kindOf(matrix)}`);
+    if (!isMapping(matrix) || Object.keys(matrix).length === 0)
+      r.fail([...path, 'matrix'], `expected a mapping of names to lists of values, got ${kindOf(matrix)}`);
     let combos: { tags: string[]; values: Record<string, unknown> }[] = [{ tags: [], values: {} }];
     for (const [key, list] of Object.entries(matrix)) {
-      if (!Array.isArray(list) || list.length === 0) r.fail([...path, 'matrix', key], `expected a non-empty list of values, got ${kindOf(list)}`);
-      combos = combos.flatMap((c) => list.map((v, i) => ({ tags: [...c.tags, suffix(v, key, i)], values: { ...c.values, [key]: v } })));
+      if (!Array.isArray(list) || list.length === 0)
+        r.fail([...path, 'matrix', key], `expected a non-empty list of values, got ${kindOf(list)}`);
+      combos = combos.flatMap((c) =>
+        list.map((v, i) => ({ tags: [...c.tags, suffix(v, key, i)], values: { ...c.values, [key]: v } })),
+      );
     }
     const { matrix: _m, ...rest } = body;
-    return combos.map((c) => ({ name: `${group}@${c.tags.join('-')}`, ctx: { ...vars, ...c.values, item: c.values }, body: rest, bodyPath: path }));
+    return combos.map((c) => ({
+      name: `${group}@${c.tags.join('-')}`,
+      ctx: { ...vars, ...c.values, item: c.values },
+      body: rest,
+      bodyPath: path,
+    }));
   }
   return [{ name: group, ctx: vars, body, bodyPath: path }];
 }
@@ -238,47 +299,77 @@ function keyOf(root: string, abs: string): string {
   return (rel === '' ? '.' : rel).split(sep).join('/');
 }
 
-function pathRef(r: Reader, raw: unknown, path: Path, cwd: string, root: string, what: string, allowOptions: boolean): PathRef {
+function pathRef(
+  r: Reader,
+  raw: unknown,
+  path: Path,
+  cwd: string,
+  root: string,
+  what: string,
+  allowOptions: boolean,
+): PathRef {
   let written = raw;
   let cache = true;
   if (allowOptions && isMapping(raw) && Object.keys(raw).length === 1) {
     const [key, options] = Object.entries(raw)[0];
     written = key;
-    if (options !== null && !isMapping(options)) r.fail(path, `expected options like {cache: false} after the path, got ${kindOf(options)}`);
+    if (options !== null && !isMapping(options))
+      r.fail(path, `expected options like {cache: false} after the path, got ${kindOf(options)}`);
     for (const [k, v] of Object.entries(options ?? {})) {
       if (k !== 'cache') r.fail(path, `unknown option '${k}'${hint(k, ['cache'])}; known: cache`);
       if (typeof v !== 'boolean') r.fail(path, `cache: expected true or false, got ${kindOf(v)}`);
       cache = v;
     }
   }
-  if (typeof written !== 'string' || written.trim() === '') r.fail(path, `expected a ${what} path, got ${kindOf(written)}`);
+  if (typeof written !== 'string' || written.trim() === '')
+    r.fail(path, `expected a ${what} path, got ${kindOf(written)}`);
   const abs = isAbsolute(written) ? normalize(written) : resolve(cwd, written);
   return { path: keyOf(root, abs), abs, line: r.line(path), cache };
 }
 
-function readStage(r: Reader, name: string, rawBody: Record<string, unknown>, bodyPath: Path, ctx: Context, root: string): Stage {
+function readStage(
+  r: Reader,
+  name: string,
+  rawBody: Record<string, unknown>,
+  bodyPath: Path,
+  ctx: Context,
+  root: string,
+): Stage {
   for (const key of Object.keys(rawBody)) {
     if (!STAGE_KEYS.includes(key) || key === 'foreach' || key === 'do' || key === 'matrix') {
-      throw locatedError(r.file, r.source.lineOfKey(bodyPath, key), `${fieldName(bodyPath)}.${key}`, `unknown field${hint(key, STAGE_KEYS)}; known fields here: ${STAGE_KEYS.filter((k) => !['foreach', 'do', 'matrix'].includes(k)).join(', ')}`);
+      throw locatedError(
+        r.file,
+        r.source.lineOfKey(bodyPath, key),
+        `${fieldName(bodyPath)}.${key}`,
+        `unknown field${hint(key, STAGE_KEYS)}; known fields here: ${STAGE_KEYS.filter((k) => !['foreach', 'do', 'matrix'].includes(k)).join(', ')}`,
+      );
     }
   }
   const body = templated(r, rawBody, ctx, bodyPath) as Record<string, unknown>;
   const at = (...rest: Path): Path => [...bodyPath, ...rest];
   let cmd: string;
   if (typeof body.cmd === 'string' && body.cmd.trim() !== '') cmd = body.cmd;
-  else if (Array.isArray(body.cmd) && body.cmd.length > 0 && body.cmd.every((c) => typeof c === 'string')) cmd = ['set -e', ...(body.cmd as string[])].join('\n');
+  else if (Array.isArray(body.cmd) && body.cmd.length > 0 && body.cmd.every((c) => typeof c === 'string'))
+    cmd = ['set -e', ...(body.cmd as string[])].join('\n');
   else r.fail(at('cmd'), `expected the command to run (text, or a list of commands), got ${kindOf(body.cmd)}`);
-  if (body.wdir !== undefined && typeof body.wdir !== 'string') r.fail(at('wdir'), `expected a folder relative to the pipeline's working folder, got ${kindOf(body.wdir)}`);
+  if (body.wdir !== undefined && typeof body.wdir !== 'string')
+    r.fail(at('wdir'), `expected a folder relative to the pipeline's working folder, got ${kindOf(body.wdir)}`);
   const cwd = resolve(root, (body.wdir as string | undefined) ?? '.');
   let cpus = 1;
   if (body.cpus !== undefined) {
-    if (typeof body.cpus !== 'number' || !Number.isInteger(body.cpus) || body.cpus < 1) r.fail(at('cpus'), `expected a whole number of cores >= 1, got ${kindOf(body.cpus)}`);
+    if (typeof body.cpus !== 'number' || !Number.isInteger(body.cpus) || body.cpus < 1)
+      r.fail(at('cpus'), `expected a whole number of cores >= 1, got ${kindOf(body.cpus)}`);
     cpus = body.cpus;
   }
-  if (body.always_changed !== undefined && typeof body.always_changed !== 'boolean') r.fail(at('always_changed'), `expected true or false, got ${kindOf(body.always_changed)}`);
-  const deps = list(r, body.deps, at('deps')).map((d, i) => pathRef(r, d, at('deps', i), cwd, root, 'dependency', false));
+  if (body.always_changed !== undefined && typeof body.always_changed !== 'boolean')
+    r.fail(at('always_changed'), `expected true or false, got ${kindOf(body.always_changed)}`);
+  const deps = list(r, body.deps, at('deps')).map((d, i) =>
+    pathRef(r, d, at('deps', i), cwd, root, 'dependency', false),
+  );
   const outs = list(r, body.outs, at('outs')).map((o, i) => pathRef(r, o, at('outs', i), cwd, root, 'output', true));
-  const metrics = list(r, body.metrics, at('metrics')).map((m, i) => pathRef(r, m, at('metrics', i), cwd, root, 'metrics', true));
+  const metrics = list(r, body.metrics, at('metrics')).map((m, i) =>
+    pathRef(r, m, at('metrics', i), cwd, root, 'metrics', true),
+  );
   const params: ParamRef[] = [];
   list(r, body.params, at('params')).forEach((p, i) => {
     const line = r.line(at('params', i));
@@ -288,10 +379,25 @@ function readStage(r: Reader, name: string, rawBody: Record<string, unknown>, bo
     } else if (isMapping(p)) {
       for (const [paramsFile, keys] of Object.entries(p)) {
         const abs = resolve(cwd, paramsFile);
-        if (keys !== null && (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))) r.fail(at('params', i), `${paramsFile}: expected a list of dotted keys (or nothing for the whole file), got ${kindOf(keys)}`);
+        if (keys !== null && (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')))
+          r.fail(
+            at('params', i),
+            `${paramsFile}: expected a list of dotted keys (or nothing for the whole file), got ${kindOf(keys)}`,
+          );
         params.push({ file: keyOf(root, abs), abs, keys: (keys as string[] | null) ?? [], line });
       }
     } else r.fail(at('params', i), `expected a key of params.yaml or {file: [keys]}, got ${kindOf(p)}`);
   });
-  return { name, cmd, cwd, deps, outs, metrics, params, cpus, alwaysChanged: body.always_changed === true, line: r.line(bodyPath) };
+  return {
+    name,
+    cmd,
+    cwd,
+    deps,
+    outs,
+    metrics,
+    params,
+    cpus,
+    alwaysChanged: body.always_changed === true,
+    line: r.line(bodyPath),
+  };
 }

@@ -33,7 +33,12 @@ export function timelineChart(reports: StageReport[]): TopLevelSpec | undefined 
   const timed = reports.filter((r) => r.startedMs !== undefined && r.endedMs !== undefined);
   if (timed.length === 0) return undefined;
   const t0 = Math.min(...timed.map((r) => r.startedMs!));
-  const rows = timed.map((r) => ({ stage: r.name, start_s: (r.startedMs! - t0) / 1000, end_s: Math.max((r.endedMs! - t0) / 1000, (r.startedMs! - t0) / 1000 + 0.01), state: r.state }));
+  const rows = timed.map((r) => ({
+    stage: r.name,
+    start_s: (r.startedMs! - t0) / 1000,
+    end_s: Math.max((r.endedMs! - t0) / 1000, (r.startedMs! - t0) / 1000 + 0.01),
+    state: r.state,
+  }));
   return {
     $schema: SCHEMA,
     title: { text: 'Timeline', subtitle: 'each stage from start to end; overlapping bars ran in parallel' },
@@ -70,13 +75,20 @@ export function metricNumbers(file: string): Record<string, number> {
 export function metricsTable(dag: Dag): { columns: string[]; rows: (string | number | null)[][] } | undefined {
   const withMetrics = dag.order.filter((s) => s.metrics.length > 0);
   if (!withMetrics.length) return undefined;
-  const values = withMetrics.map((s) => Object.assign({}, ...s.metrics.map((m) => metricNumbers(m.abs))) as Record<string, number>);
+  const values = withMetrics.map(
+    (s) => Object.assign({}, ...s.metrics.map((m) => metricNumbers(m.abs))) as Record<string, number>,
+  );
   // sciml's metrics.json: the model's `metrics` and its `baseline`; any other file: every number.
   const sciml = values.some((v) => Object.keys(v).some((x) => x.startsWith('metrics.')));
   const all = [...new Set(values.flatMap((v) => Object.keys(v)))];
-  const keys = sciml ? [...all.filter((k) => k.startsWith('metrics.')), ...all.filter((k) => k.startsWith('baseline.'))] : all;
+  const keys = sciml
+    ? [...all.filter((k) => k.startsWith('metrics.')), ...all.filter((k) => k.startsWith('baseline.'))]
+    : all;
   if (!keys.length) return undefined;
-  return { columns: ['metric', ...withMetrics.map((s) => s.name)], rows: keys.map((k) => [k.replace(/^metrics\./, ''), ...values.map((v) => v[k] ?? null)]) };
+  return {
+    columns: ['metric', ...withMetrics.map((s) => s.name)],
+    rows: keys.map((k) => [k.replace(/^metrics\./, ''), ...values.map((v) => v[k] ?? null)]),
+  };
 }
 
 export async function writePipelineReport(dag: Dag, reports: StageReport[]): Promise<string> {
@@ -86,24 +98,59 @@ export async function writePipelineReport(dag: Dag, reports: StageReport[]): Pro
   sections.push({
     title: 'Stages',
     items: [
-      { kind: 'svg', title: 'Stages and their dependencies', svg: dagSvg(dag, new Map(reports.map((r) => [r.name, r.state])), STATE_COLORS), caption: 'an arrow runs from a stage to the stages that use its outs', wide: true },
+      {
+        kind: 'svg',
+        title: 'Stages and their dependencies',
+        svg: dagSvg(dag, new Map(reports.map((r) => [r.name, r.state])), STATE_COLORS),
+        caption: 'an arrow runs from a stage to the stages that use its outs',
+        wide: true,
+      },
       ...(timeline ? [{ kind: 'chart' as const, name: 'timeline', spec: timeline, wide: true }] : []),
       {
         kind: 'table',
         columns: ['stage', 'state', 'seconds', 'why'],
-        rows: reports.map((r) => [r.name, r.state, r.startedMs !== undefined && r.endedMs !== undefined ? Number(((r.endedMs - r.startedMs) / 1000).toFixed(2)) : null, [...r.reasons, ...(r.error ? [r.error] : [])].join('; ')]),
+        rows: reports.map((r) => [
+          r.name,
+          r.state,
+          r.startedMs !== undefined && r.endedMs !== undefined
+            ? Number(((r.endedMs - r.startedMs) / 1000).toFixed(2))
+            : null,
+          [...r.reasons, ...(r.error ? [r.error] : [])].join('; '),
+        ]),
       },
     ],
   });
   const metrics = metricsTable(dag);
-  if (metrics) sections.push({ title: 'Metrics', items: [{ kind: 'table', columns: metrics.columns, rows: metrics.rows, caption: 'from each stage’s metrics files (metrics.json blocks flattened)' }] });
+  if (metrics)
+    sections.push({
+      title: 'Metrics',
+      items: [
+        {
+          kind: 'table',
+          columns: metrics.columns,
+          rows: metrics.rows,
+          caption: 'from each stage’s metrics files (metrics.json blocks flattened)',
+        },
+      ],
+    });
   const report: Report = {
     title: 'Pipeline',
     subtitle: dag.pipeline.file,
-    meta: { stages: reports.length, ran, failed: reports.filter((r) => r.state === 'failed').length, written: new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace('T', ' ') },
+    meta: {
+      stages: reports.length,
+      ran,
+      failed: reports.filter((r) => r.state === 'failed').length,
+      written: new Date()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace('T', ' '),
+    },
     sections,
   };
   const svgs = await renderCharts(report);
-  writeFileAtomic(dag.pipeline.reportFile, reportHtml(report, svgs, `Written by sciml ${scimlVersion()} (sciml pipeline run).`));
+  writeFileAtomic(
+    dag.pipeline.reportFile,
+    reportHtml(report, svgs, `Written by sciml ${scimlVersion()} (sciml pipeline run).`),
+  );
   return dag.pipeline.reportFile;
 }

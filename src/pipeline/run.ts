@@ -57,7 +57,11 @@ export interface Workspace {
 /** `.sciml/` in the pipeline's working folder: hash state, run-cache, stage logs. */
 export function workspaceOf(dag: Dag): Workspace {
   const dir = join(dag.pipeline.root, '.sciml');
-  return { hashes: new HashState(join(dir, 'state.json')), cache: new RunCache(join(dir, 'cache')), logs: join(dir, 'logs') };
+  return {
+    hashes: new HashState(join(dir, 'state.json')),
+    cache: new RunCache(join(dir, 'cache')),
+    logs: join(dir, 'logs'),
+  };
 }
 
 const OK = new Set(['ran', 'restored', 'up-to-date']);
@@ -82,21 +86,34 @@ class Gate {
   }
 }
 
-async function hashOuts(ws: Workspace, stage: Stage): Promise<{ path: string; abs: string; cache: boolean; hash: PathHash | undefined }[]> {
+async function hashOuts(
+  ws: Workspace,
+  stage: Stage,
+): Promise<{ path: string; abs: string; cache: boolean; hash: PathHash | undefined }[]> {
   const out = [];
-  for (const o of stage.outs) out.push({ path: o.path, abs: o.abs, cache: o.cache, hash: await ws.hashes.hashPath(o.abs) });
+  for (const o of stage.outs)
+    out.push({ path: o.path, abs: o.abs, cache: o.cache, hash: await ws.hashes.hashPath(o.abs) });
   return out;
 }
 
 function tail(text: string, lines = 15): string {
   const all = text.trimEnd().split('\n');
-  return all.slice(-lines).map((l) => `    ${l}`).join('\n');
+  return all
+    .slice(-lines)
+    .map((l) => `    ${l}`)
+    .join('\n');
 }
 
 /** The folder holding the pipeline's root and every stage's folder, deps and outs: shipped paths are relative to it. */
 function commonFolder(dag: Dag): string {
   const paths = [dag.pipeline.root];
-  for (const stage of dag.order) paths.push(stage.cwd, ...stage.deps.map((d) => dirname(d.abs)), ...stage.params.map((p) => dirname(p.abs)), ...stage.outs.map((o) => dirname(o.abs)));
+  for (const stage of dag.order)
+    paths.push(
+      stage.cwd,
+      ...stage.deps.map((d) => dirname(d.abs)),
+      ...stage.params.map((p) => dirname(p.abs)),
+      ...stage.outs.map((o) => dirname(o.abs)),
+    );
   let base = paths[0].split(sep);
   for (const p of paths.slice(1)) {
     const parts = p.split(sep);
@@ -111,7 +128,10 @@ function commonFolder(dag: Dag): string {
 function ship(stage: Stage, base: string): { layout: ShippedLayout; inputs: Record<string, Uint8Array> } {
   const rel = (abs: string) => relative(base, abs).split(sep).join('/') || '.';
   const deps = [...new Set([...stage.deps.map((d) => rel(d.abs)), ...stage.params.map((p) => rel(p.abs))])];
-  return { layout: { cwd: rel(stage.cwd), deps, outs: stage.outs.map((o) => rel(o.abs)) }, inputs: Object.fromEntries(deps.map((d) => [depInput(d), packPaths(base, [d])])) };
+  return {
+    layout: { cwd: rel(stage.cwd), deps, outs: stage.outs.map((o) => rel(o.abs)) },
+    inputs: Object.fromEntries(deps.map((d) => [depInput(d), packPaths(base, [d])])),
+  };
 }
 
 export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promise<StageReport[]> {
@@ -130,7 +150,16 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
   let stopping = false;
   // A stable run id: a driver run again after a crash reattaches to the stages still on the queue.
   const runId = `pipeline-${createHash('sha256').update(dag.pipeline.lockFile).digest('hex').slice(0, 16)}`;
-  const executor: Executor = await createExecutor({ jobs, spec, queue: dag.pipeline.execution.queue, isolation: 'inline', slots, origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor', runId, warn: (m) => options.log.warn(m) });
+  const executor: Executor = await createExecutor({
+    jobs,
+    spec,
+    queue: dag.pipeline.execution.queue,
+    isolation: 'inline',
+    slots,
+    origin: options.executor === undefined ? dag.pipeline.execution.origin : '--executor',
+    runId,
+    warn: (m) => options.log.warn(m),
+  });
   const shipBase = remote ? commonFolder(dag) : undefined;
   const board = new ProgressBoard(names, options.log);
   const status = new PipelineStatusWriter(dag);
@@ -146,7 +175,12 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
     return r;
   };
 
-  const record = async (stage: Stage, check: StageCheck, startedMs: number, restored: boolean): Promise<string | undefined> => {
+  const record = async (
+    stage: Stage,
+    check: StageCheck,
+    startedMs: number,
+    restored: boolean,
+  ): Promise<string | undefined> => {
     const outs = await hashOuts(ws, stage);
     const missing = outs.filter((o) => !o.hash).map((o) => o.path);
     if (missing.length) return `the command did not write ${missing.join(', ')}`;
@@ -162,7 +196,13 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
       duration_s: (endedMs - startedMs) / 1000,
       ...(restored ? { restored: true } : {}),
     };
-    if (!restored && options.runCache !== false && outs.every((o) => o.cache)) ws.cache.store(check.signature!, stage.name, stage.cmd, outs.map((o) => ({ path: o.path, abs: o.abs, hash: o.hash! })));
+    if (!restored && options.runCache !== false && outs.every((o) => o.cache))
+      ws.cache.store(
+        check.signature!,
+        stage.name,
+        stage.cmd,
+        outs.map((o) => ({ path: o.path, abs: o.abs, hash: o.hash! })),
+      );
     lock.stages[stage.name] = entry;
     saveLock();
     ws.hashes.save();
@@ -185,49 +225,100 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
 
   const runOne = async (stage: Stage, upstream: StageReport[]): Promise<StageReport> => {
     const blocked = upstream.find((u) => !OK.has(u.state));
-    if (blocked) return finish(stage.name, { state: 'skipped', reasons: [`upstream ${blocked.name} ${blocked.state === 'failed' ? 'failed' : 'did not run'}`] });
-    if (stopping) return finish(stage.name, { state: 'not-run', reasons: ['stopped after a failure (--keep-going runs independent stages)'] });
+    if (blocked)
+      return finish(stage.name, {
+        state: 'skipped',
+        reasons: [`upstream ${blocked.name} ${blocked.state === 'failed' ? 'failed' : 'did not run'}`],
+      });
+    if (stopping)
+      return finish(stage.name, {
+        state: 'not-run',
+        reasons: ['stopped after a failure (--keep-going runs independent stages)'],
+      });
     mark(stage.name, 'checking');
     const check = await checkStage(dag, stage, lock.stages[stage.name], ws.hashes);
     if (check.state === 'up-to-date') return finish(stage.name, { state: 'up-to-date', reasons: [] });
-    if (!check.signature) return finish(stage.name, { state: 'failed', reasons: check.reasons, error: check.reasons.join('; ') });
+    if (!check.signature)
+      return finish(stage.name, { state: 'failed', reasons: check.reasons, error: check.reasons.join('; ') });
     const cached = options.runCache !== false && !stage.alwaysChanged ? ws.cache.lookup(check.signature) : undefined;
     if (cached) {
       const startedMs = Date.now();
       forget(stage);
       ws.cache.restore(cached, (path) => stage.outs.find((o) => o.path === path)?.abs ?? join(dag.pipeline.root, path));
       const problem = await record(stage, check, startedMs, true);
-      if (!problem) return finish(stage.name, { state: 'restored', reasons: [...check.reasons, 'outs restored from the run-cache'], startedMs, endedMs: Date.now() });
+      if (!problem)
+        return finish(stage.name, {
+          state: 'restored',
+          reasons: [...check.reasons, 'outs restored from the run-cache'],
+          startedMs,
+          endedMs: Date.now(),
+        });
     }
     mark(stage.name, 'queued');
     await gate.acquire(stage.cpus);
     try {
-      if (stopping) return finish(stage.name, { state: 'not-run', reasons: ['stopped after a failure (--keep-going runs independent stages)'] });
+      if (stopping)
+        return finish(stage.name, {
+          state: 'not-run',
+          reasons: ['stopped after a failure (--keep-going runs independent stages)'],
+        });
       forget(stage);
       removeOuts(stage);
       mark(stage.name, 'running');
       const rel = (abs: string) => relative(stage.cwd, abs).split(sep).join('/') || '.';
       const shipped = shipBase ? ship(stage, shipBase) : undefined;
-      const payload: StagePayload = { stage: stage.name, cmd: stage.cmd, cwd: stage.cwd, deps: stage.deps.map((d) => rel(d.abs)), outs: stage.outs.map((o) => rel(o.abs)), shipped: shipped?.layout };
+      const payload: StagePayload = {
+        stage: stage.name,
+        cmd: stage.cmd,
+        cwd: stage.cwd,
+        deps: stage.deps.map((d) => rel(d.abs)),
+        outs: stage.outs.map((o) => rel(o.abs)),
+        shipped: shipped?.layout,
+      };
       const startedMs = Date.now();
-      const outcome = await executor.submit<StageResult>({ kind: STAGE_KIND, id: `${stage.name}/${check.signature}`, payload, inputs: shipped?.inputs, cpus: stage.cpus });
-      if (shipBase && outcome.status === 'ok' && outcome.result?.code === 0 && outcome.artifacts?.outs) unpackInto(outcome.artifacts.outs, shipBase);
+      const outcome = await executor.submit<StageResult>({
+        kind: STAGE_KIND,
+        id: `${stage.name}/${check.signature}`,
+        payload,
+        inputs: shipped?.inputs,
+        cpus: stage.cpus,
+      });
+      if (shipBase && outcome.status === 'ok' && outcome.result?.code === 0 && outcome.artifacts?.outs)
+        unpackInto(outcome.artifacts.outs, shipBase);
       const logFile = join(ws.logs, `${stage.name}.log`);
       const log = outcome.artifacts?.log ?? new Uint8Array();
       writeFileAtomic(logFile, log);
       const code = outcome.result?.code;
       let error: string | undefined;
       if (outcome.status !== 'ok') error = outcome.error ?? outcome.status;
-      else if (code !== 0) error = outcome.result?.signal ? `killed by ${outcome.result.signal}` : `exit status ${code}`;
+      else if (code !== 0)
+        error = outcome.result?.signal ? `killed by ${outcome.result.signal}` : `exit status ${code}`;
       else error = await record(stage, check, startedMs, false);
       const endedMs = Date.now();
       if (error) {
         if (!options.keepGoing) stopping = true;
         const text = Buffer.from(log).toString('utf8');
-        options.log.warn(`stage ${stage.name} failed: ${error}${text.trim() ? `\n${tail(text)}` : ''}\n  (full log: ${logFile})`);
-        return finish(stage.name, { state: 'failed', reasons: check.reasons, error, startedMs, endedMs, logFile, worker: outcome.worker });
+        options.log.warn(
+          `stage ${stage.name} failed: ${error}${text.trim() ? `\n${tail(text)}` : ''}\n  (full log: ${logFile})`,
+        );
+        return finish(stage.name, {
+          state: 'failed',
+          reasons: check.reasons,
+          error,
+          startedMs,
+          endedMs,
+          logFile,
+          worker: outcome.worker,
+        });
       }
-      return finish(stage.name, { state: 'ran', reasons: check.reasons, startedMs, endedMs, logFile, worker: outcome.worker });
+      return finish(stage.name, {
+        state: 'ran',
+        reasons: check.reasons,
+        startedMs,
+        endedMs,
+        logFile,
+        worker: outcome.worker,
+      });
     } finally {
       gate.release(stage.cpus);
     }
@@ -238,10 +329,12 @@ export async function runPipeline(dag: Dag, options: PipelineRunOptions): Promis
     const ups = dag.upstream.get(stage.name)!.map((u) => promises.get(u)!);
     promises.set(
       stage.name,
-      Promise.all(ups).then((u) => runOne(stage, u)).catch((err) => {
-        if (!options.keepGoing) stopping = true;
-        throw err;
-      }),
+      Promise.all(ups)
+        .then((u) => runOne(stage, u))
+        .catch((err) => {
+          if (!options.keepGoing) stopping = true;
+          throw err;
+        }),
     );
   }
   try {
@@ -263,17 +356,24 @@ export async function planPipeline(dag: Dag, options: { runCache?: boolean } = {
   const lock = readLock(dag.pipeline.lockFile);
   const plan = new Map<string, StageReport>();
   for (const stage of dag.order) {
-    const moving = dag.upstream.get(stage.name)!.map((u) => plan.get(u)!).filter((u) => u.state === 'would-run' || u.state === 'would-restore');
+    const moving = dag.upstream
+      .get(stage.name)!
+      .map((u) => plan.get(u)!)
+      .filter((u) => u.state === 'would-run' || u.state === 'would-restore');
     const entry = lock.stages[stage.name];
     if (moving.length) {
-      const reasons = [...(entry ? [] : ['never run']), ...moving.map((u) => `upstream ${u.name} will ${u.state === 'would-run' ? 'run' : 'be restored'}`)];
+      const reasons = [
+        ...(entry ? [] : ['never run']),
+        ...moving.map((u) => `upstream ${u.name} will ${u.state === 'would-run' ? 'run' : 'be restored'}`),
+      ];
       plan.set(stage.name, { name: stage.name, state: 'would-run', reasons });
       continue;
     }
     const check = await checkStage(dag, stage, entry, ws.hashes);
     if (check.state === 'up-to-date') plan.set(stage.name, { name: stage.name, state: 'up-to-date', reasons: [] });
     else {
-      const cached = options.runCache !== false && check.signature && !stage.alwaysChanged && ws.cache.lookup(check.signature);
+      const cached =
+        options.runCache !== false && check.signature && !stage.alwaysChanged && ws.cache.lookup(check.signature);
       plan.set(stage.name, { name: stage.name, state: cached ? 'would-restore' : 'would-run', reasons: check.reasons });
     }
   }

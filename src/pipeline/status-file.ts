@@ -13,7 +13,10 @@ export interface PipelineStatusFile {
   pipeline: string;
   started_at: string;
   updated_at: string;
-  stages: Record<string, { state: StageState; upstream: string[]; outs: string[]; started_at?: string; ended_at?: string; worker?: string }>;
+  stages: Record<
+    string,
+    { state: StageState; upstream: string[]; outs: string[]; started_at?: string; ended_at?: string; worker?: string }
+  >;
 }
 
 export function statusFileOf(lockFile: string): string {
@@ -32,7 +35,12 @@ export class PipelineStatusWriter {
       pipeline: basename(dag.pipeline.file),
       started_at: now,
       updated_at: now,
-      stages: Object.fromEntries(dag.order.map((s) => [s.name, { state: 'waiting' as StageState, upstream: dag.upstream.get(s.name) ?? [], outs: s.outs.map((o) => o.path) }])),
+      stages: Object.fromEntries(
+        dag.order.map((s) => [
+          s.name,
+          { state: 'waiting' as StageState, upstream: dag.upstream.get(s.name) ?? [], outs: s.outs.map((o) => o.path) },
+        ]),
+      ),
     };
     this.write();
   }

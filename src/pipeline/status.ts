@@ -17,16 +17,29 @@ export interface StageCheck {
 }
 
 export function locked(path: string, h: PathHash): LockedPath {
-  return h.files !== undefined ? { path, sha256: h.sha256, size: h.size, files: h.files } : { path, sha256: h.sha256, size: h.size };
+  return h.files !== undefined
+    ? { path, sha256: h.sha256, size: h.size, files: h.files }
+    : { path, sha256: h.sha256, size: h.size };
 }
 
 export function signatureOf(dag: Dag, stage: Stage, deps: LockedPath[], params: ParamValues): string {
   const wdir = relative(dag.pipeline.root, stage.cwd).split(sep).join('/') || '.';
-  const key = { cmd: stage.cmd, wdir, deps: deps.map((d) => [d.path, d.sha256]), params, outs: stage.outs.map((o) => o.path).sort() };
+  const key = {
+    cmd: stage.cmd,
+    wdir,
+    deps: deps.map((d) => [d.path, d.sha256]),
+    params,
+    outs: stage.outs.map((o) => o.path).sort(),
+  };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
 }
 
-export async function checkStage(dag: Dag, stage: Stage, entry: LockEntry | undefined, hashes: HashState): Promise<StageCheck> {
+export async function checkStage(
+  dag: Dag,
+  stage: Stage,
+  entry: LockEntry | undefined,
+  hashes: HashState,
+): Promise<StageCheck> {
   const params = readParams(dag.pipeline, stage);
   const deps: LockedPath[] = [];
   const reasons: string[] = [];

@@ -11,7 +11,10 @@ const ESCAPED = /\\(\$\{[^{}]*\})/g;
 const WHOLE = /^\$\{\s*([^{}\s]+)\s*\}$/;
 
 export class UnknownVariable extends Error {
-  constructor(readonly name: string, readonly known: string[]) {
+  constructor(
+    readonly name: string,
+    readonly known: string[],
+  ) {
     super(`unknown variable \${${name}}; known: ${known.length ? known.join(', ') : 'none (declare it under vars:)'}`);
   }
 }
@@ -22,7 +25,8 @@ function lookup(ctx: Context, name: string): unknown {
   const parts = name.match(/[^.[\]]+/g) ?? [];
   let node: unknown = ctx;
   for (const part of parts) {
-    if (node === null || typeof node !== 'object' || !(part in (node as Record<string, unknown>))) throw new UnknownVariable(name, Object.keys(ctx).sort());
+    if (node === null || typeof node !== 'object' || !(part in (node as Record<string, unknown>)))
+      throw new UnknownVariable(name, Object.keys(ctx).sort());
     node = (node as Record<string, unknown>)[part];
   }
   return node;
@@ -35,7 +39,10 @@ export function interpolateString(text: string, ctx: Context): unknown {
   return text
     .replace(REFERENCE, (_m, name: string) => {
       const v = lookup(ctx, name);
-      if (v !== null && typeof v === 'object') throw new NotText(`\${${name}} is a ${Array.isArray(v) ? 'list' : 'mapping'}: only a whole value can be a list or mapping, not part of a text`);
+      if (v !== null && typeof v === 'object')
+        throw new NotText(
+          `\${${name}} is a ${Array.isArray(v) ? 'list' : 'mapping'}: only a whole value can be a list or mapping, not part of a text`,
+        );
       return String(v);
     })
     .replace(ESCAPED, '$1');
@@ -45,7 +52,12 @@ export function interpolateString(text: string, ctx: Context): unknown {
  * Substitutes references in a value tree. `onError(path, err)` turns a failure into a located
  * error (the caller knows the file lines).
  */
-export function interpolate(value: unknown, ctx: Context, path: (string | number)[], onError: (path: (string | number)[], err: Error) => never): unknown {
+export function interpolate(
+  value: unknown,
+  ctx: Context,
+  path: (string | number)[],
+  onError: (path: (string | number)[], err: Error) => never,
+): unknown {
   if (typeof value === 'string') {
     try {
       return interpolateString(value, ctx);
@@ -77,7 +89,8 @@ export function protectReferences(text: string): { text: string; restore: (value
   const restore = (value: unknown): unknown => {
     if (typeof value === 'string') return back(value);
     if (Array.isArray(value)) return value.map(restore);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [back(k), restore(v)]));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [back(k), restore(v)]));
     return value;
   };
   return { text: protectedText, restore };

@@ -62,7 +62,10 @@ export function lttbIndices(x: ArrayLike<number>, y: ArrayLike<number>, maxPoint
  * picks, so every field keeps its own peaks), separately for each value of `groupBy`. Rows must be
  * ordered by x within a series. A non-numeric x (dates as strings) is treated as the row position.
  */
-export function downsampleRows<R extends Record<string, unknown>>(rows: R[], options: { x: string; ys: string[]; maxPoints: number; groupBy?: string }): R[] {
+export function downsampleRows<R extends Record<string, unknown>>(
+  rows: R[],
+  options: { x: string; ys: string[]; maxPoints: number; groupBy?: string },
+): R[] {
   const groups = new Map<unknown, number[]>();
   rows.forEach((row, i) => {
     const key = options.groupBy ? row[options.groupBy] : '';

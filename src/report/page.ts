@@ -94,10 +94,15 @@ function formatCell(v: Cell): string {
   return String(v);
 }
 
-const LOWER_IS_BETTER = /(^|_)(mse|rmse|msle|rmsle|mae|mdae|mape|smape|error|err|loss|logloss|log_loss|nll|brier|ece|time|seconds|spectral_error|deviance)($|_)/i;
-const HIGHER_IS_BETTER = /(^|_)(accuracy|acc|r2|auc|roc_auc|f1|precision|recall|hit|hits|score|peak_accuracy|throughput)($|_)/i;
+const LOWER_IS_BETTER =
+  /(^|_)(mse|rmse|msle|rmsle|mae|mdae|mape|smape|error|err|loss|logloss|log_loss|nll|brier|ece|time|seconds|spectral_error|deviance)($|_)/i;
+const HIGHER_IS_BETTER =
+  /(^|_)(accuracy|acc|r2|auc|roc_auc|f1|precision|recall|hit|hits|score|peak_accuracy|throughput)($|_)/i;
 
-export function betterDirection(metric: string, explicit?: Record<string, 'higher' | 'lower'>): 'higher' | 'lower' | undefined {
+export function betterDirection(
+  metric: string,
+  explicit?: Record<string, 'higher' | 'lower'>,
+): 'higher' | 'lower' | undefined {
   if (explicit?.[metric]) return explicit[metric];
   if (LOWER_IS_BETTER.test(metric)) return 'lower';
   if (HIGHER_IS_BETTER.test(metric)) return 'higher';
@@ -107,7 +112,11 @@ export function betterDirection(metric: string, explicit?: Record<string, 'highe
 function metricsHtml(item: MetricsItem): string {
   const names = Object.keys(item.metrics);
   const hasBaseline = item.baseline !== undefined && names.some((n) => item.baseline![n] !== undefined);
-  const head = ['metric', item.labels?.model ?? 'model', ...(hasBaseline ? [item.labels?.baseline ?? 'baseline', 'difference'] : [])];
+  const head = [
+    'metric',
+    item.labels?.model ?? 'model',
+    ...(hasBaseline ? [item.labels?.baseline ?? 'baseline', 'difference'] : []),
+  ];
   const rows = names.map((name) => {
     const value = item.metrics[name];
     const base = item.baseline?.[name];
@@ -149,15 +158,29 @@ function tableBlock(head: string[], rows: string[], className: string, caption?:
 
 function keyValueHtml(item: KeyValueItem): string {
   const entries = Array.isArray(item.entries) ? item.entries : Object.entries(item.entries);
-  const rows = entries.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(formatCell(v))}</td></tr>`);
-  return ['<figure class="table">', item.title ? `<h3>${escapeHtml(item.title)}</h3>` : '', `<div class="scroll"><table class="kv"><tbody>${rows.join('\n')}</tbody></table></div></figure>`].join('');
+  const rows = entries.map(
+    ([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(formatCell(v))}</td></tr>`,
+  );
+  return [
+    '<figure class="table">',
+    item.title ? `<h3>${escapeHtml(item.title)}</h3>` : '',
+    `<div class="scroll"><table class="kv"><tbody>${rows.join('\n')}</tbody></table></div></figure>`,
+  ].join('');
 }
 
 function tableHtml(item: TableItem): string {
   const max = item.maxRows ?? 200;
-  const numeric = item.columns.map((_, j) => item.rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'));
-  const rows = item.rows.slice(0, max).map((r) => `<tr>${item.columns.map((_, j) => `<td${numeric[j] ? ' class="num"' : ''}>${escapeHtml(formatCell(r[j]))}</td>`).join('')}</tr>`);
-  if (item.rows.length > max) rows.push(`<tr><td class="more" colspan="${item.columns.length}">… ${item.rows.length - max} more rows</td></tr>`);
+  const numeric = item.columns.map((_, j) =>
+    item.rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'),
+  );
+  const rows = item.rows
+    .slice(0, max)
+    .map(
+      (r) =>
+        `<tr>${item.columns.map((_, j) => `<td${numeric[j] ? ' class="num"' : ''}>${escapeHtml(formatCell(r[j]))}</td>`).join('')}</tr>`,
+    );
+  if (item.rows.length > max)
+    rows.push(`<tr><td class="more" colspan="${item.columns.length}">… ${item.rows.length - max} more rows</td></tr>`);
   const head = `<thead><tr>${item.columns.map((h, j) => `<th scope="col"${numeric[j] ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr></thead>`;
   return [
     '<figure class="table">',
@@ -169,34 +192,40 @@ function tableHtml(item: TableItem): string {
 }
 
 function notesHtml(item: NotesItem): string {
-  const paragraphs = item.text.trim().split(/\n\s*\n/).map((p) => `<p>${escapeHtml(p.trim()).replace(/\n/g, '<br>')}</p>`);
+  const paragraphs = item.text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => `<p>${escapeHtml(p.trim()).replace(/\n/g, '<br>')}</p>`);
   return `<div class="notes">${paragraphs.join('')}</div>`;
 }
 
 /** Strips the XML prolog and fixed size so the SVG scales with its box (the viewBox keeps the aspect). */
 function inlineSvg(svg: string, label: string): string {
-  return svg
-    .replace(/^<\?xml[^>]*>\s*/, '')
-    .replace(/^<svg([^>]*)>/, (_m, attrs: string) => {
-      const width = /\swidth="([\d.]+)"/.exec(attrs)?.[1];
-      const kept = attrs.replace(/\s(width|height)="[\d.]+"/g, '');
-      return `<svg${kept} role="img" aria-label="${escapeHtml(label)}" style="max-width:${width ?? 600}px">`;
-    });
+  return svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/^<svg([^>]*)>/, (_m, attrs: string) => {
+    const width = /\swidth="([\d.]+)"/.exec(attrs)?.[1];
+    const kept = attrs.replace(/\s(width|height)="[\d.]+"/g, '');
+    return `<svg${kept} role="img" aria-label="${escapeHtml(label)}" style="max-width:${width ?? 600}px">`;
+  });
 }
 
 function chartHtml(item: ChartItem, svg: string): string {
   const title = (item.spec as { title?: { text?: string } | string }).title;
-  const label = typeof title === 'string' ? title : title?.text ?? item.name;
+  const label = typeof title === 'string' ? title : (title?.text ?? item.name);
   return `<figure class="chart${item.wide ? ' wide' : ''}" id="chart-${escapeHtml(item.name)}">${inlineSvg(svg, label)}${item.caption ? `<figcaption>${escapeHtml(item.caption)}</figcaption>` : ''}</figure>`;
 }
 
 function itemHtml(item: ReportItem, svgs: Map<string, string>): string {
   switch (item.kind) {
-    case 'metrics': return metricsHtml(item);
-    case 'keyvalue': return keyValueHtml(item);
-    case 'table': return tableHtml(item);
-    case 'notes': return notesHtml(item);
-    case 'svg': return `<figure class="chart${item.wide ? ' wide' : ''}"><h3>${escapeHtml(item.title)}</h3>${inlineSvg(item.svg, item.title)}${item.caption ? `<figcaption>${escapeHtml(item.caption)}</figcaption>` : ''}</figure>`;
+    case 'metrics':
+      return metricsHtml(item);
+    case 'keyvalue':
+      return keyValueHtml(item);
+    case 'table':
+      return tableHtml(item);
+    case 'notes':
+      return notesHtml(item);
+    case 'svg':
+      return `<figure class="chart${item.wide ? ' wide' : ''}"><h3>${escapeHtml(item.title)}</h3>${inlineSvg(item.svg, item.title)}${item.caption ? `<figcaption>${escapeHtml(item.caption)}</figcaption>` : ''}</figure>`;
     case 'chart': {
       const svg = svgs.get(item.name);
       if (svg === undefined) throw new Error(`report: chart '${item.name}' was not rendered`);
@@ -270,7 +299,10 @@ export function reportHtml(report: Report, svgs: Map<string, string>, footer?: s
     .filter(([, v]) => v !== undefined && v !== null && v !== '')
     .map(([k, v]) => `<li><b>${escapeHtml(k)}</b>${escapeHtml(formatCell(v))}</li>`)
     .join('');
-  const toc = report.sections.length > 2 ? `<nav class="toc">${report.sections.map((s, i) => `<a href="#s${i + 1}">${escapeHtml(s.title)}</a>`).join('')}</nav>` : '';
+  const toc =
+    report.sections.length > 2
+      ? `<nav class="toc">${report.sections.map((s, i) => `<a href="#s${i + 1}">${escapeHtml(s.title)}</a>`).join('')}</nav>`
+      : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -28,7 +28,10 @@ const LONG_DECIMAL = /-?\d*\.\d{3,}/g;
  * aria descriptions are left exactly as rendered. Roughly a third smaller for point-heavy charts.
  */
 export function compactSvg(svg: string): string {
-  return svg.replace(GEOMETRY_ATTRIBUTE, (_m, name: string, value: string) => ` ${name}="${value.replace(LONG_DECIMAL, roundCoordinate)}"`);
+  return svg.replace(
+    GEOMETRY_ATTRIBUTE,
+    (_m, name: string, value: string) => ` ${name}="${value.replace(LONG_DECIMAL, roundCoordinate)}"`,
+  );
 }
 
 function roundCoordinate(text: string): string {

@@ -34,7 +34,8 @@ interface CommonOptions {
 export function seriesRows(columns: Record<string, ArrayLike<ChartValue> | ArrayLike<number>>): ChartRow[] {
   const entries = Object.entries(columns);
   const n = entries[0]?.[1].length ?? 0;
-  for (const [name, values] of entries) if (values.length !== n) throw new Error(`seriesRows: column '${name}' has ${values.length} values, expected ${n}`);
+  for (const [name, values] of entries)
+    if (values.length !== n) throw new Error(`seriesRows: column '${name}' has ${values.length} values, expected ${n}`);
   return Array.from({ length: n }, (_, i) => {
     const row: ChartRow = {};
     for (const [name, values] of entries) row[name] = values[i] as ChartValue;
@@ -88,10 +89,16 @@ function inferType(rows: ChartRow[], field: string): FieldType {
 }
 
 function titleOf(options: CommonOptions): { title?: { text: string; subtitle?: string } } {
-  return options.title ? { title: { text: options.title, ...(options.subtitle ? { subtitle: options.subtitle } : {}) } } : {};
+  return options.title
+    ? { title: { text: options.title, ...(options.subtitle ? { subtitle: options.subtitle } : {}) } }
+    : {};
 }
 
-function topLevel(options: CommonOptions, body: Record<string, unknown>, size = { width: CHART_WIDTH, height: CHART_HEIGHT }): TopLevelSpec {
+function topLevel(
+  options: CommonOptions,
+  body: Record<string, unknown>,
+  size = { width: CHART_WIDTH, height: CHART_HEIGHT },
+): TopLevelSpec {
   return {
     $schema: SCHEMA,
     ...titleOf(options),
@@ -102,7 +109,11 @@ function topLevel(options: CommonOptions, body: Record<string, unknown>, size = 
   } as unknown as TopLevelSpec;
 }
 
-function scaleOf(type: 'linear' | 'log' | 'symlog' | undefined, zero: boolean | undefined, domain?: [number, number]): Record<string, unknown> | undefined {
+function scaleOf(
+  type: 'linear' | 'log' | 'symlog' | undefined,
+  zero: boolean | undefined,
+  domain?: [number, number],
+): Record<string, unknown> | undefined {
   const scale: Record<string, unknown> = {};
   if (type && type !== 'linear') scale.type = type;
   if (zero !== undefined && type !== 'log') scale.zero = zero;
@@ -140,13 +151,28 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   const ys = Array.isArray(o.y) ? o.y : [o.y];
   const folded = ys.length > 1;
   const seriesField = folded ? 'series' : o.color;
-  const rows = downsampleRows(cleanRows(o.data), { x: o.x, ys, maxPoints: o.maxPoints ?? DEFAULT_LINE_POINTS, groupBy: o.color });
+  const rows = downsampleRows(cleanRows(o.data), {
+    x: o.x,
+    ys,
+    maxPoints: o.maxPoints ?? DEFAULT_LINE_POINTS,
+    groupBy: o.color,
+  });
   const yField = folded ? 'value' : ys[0];
   // Only quantitative scales take `zero`; vega-lite warns and drops it on a time axis.
   const xType = inferType(rows, o.x);
   const encoding: Record<string, unknown> = {
-    x: { field: fieldRef(o.x), type: xType, title: o.xTitle ?? o.x, scale: scaleOf(o.xScale, xType === 'quantitative' ? false : undefined) },
-    y: { field: fieldRef(yField), type: 'quantitative', title: o.yTitle ?? (folded ? null : ys[0]), scale: scaleOf(o.yScale, o.yZero ?? false, o.yDomain) },
+    x: {
+      field: fieldRef(o.x),
+      type: xType,
+      title: o.xTitle ?? o.x,
+      scale: scaleOf(o.xScale, xType === 'quantitative' ? false : undefined),
+    },
+    y: {
+      field: fieldRef(yField),
+      type: 'quantitative',
+      title: o.yTitle ?? (folded ? null : ys[0]),
+      scale: scaleOf(o.yScale, o.yZero ?? false, o.yDomain),
+    },
   };
   if (seriesField) {
     const names = folded ? ys : distinct(rows, seriesField);
@@ -155,7 +181,9 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
       type: 'nominal',
       title: o.seriesTitle ?? null,
       sort: names,
-      ...(o.colors ? { scale: { domain: names, range: names.map((n, i) => o.colors![n] ?? PALETTE[i % PALETTE.length]) } } : {}),
+      ...(o.colors
+        ? { scale: { domain: names, range: names.map((n, i) => o.colors![n] ?? PALETTE[i % PALETTE.length]) } }
+        : {}),
     };
     if (o.dashed?.length) {
       encoding.strokeDash = {
@@ -204,13 +232,27 @@ export function scatterChart(o: ScatterChartOptions): TopLevelSpec {
     x: { field: fieldRef(o.x), type: 'quantitative', title: o.xTitle ?? o.x, scale: scaleOf(o.xScale, false) },
     y: { field: fieldRef(o.y), type: 'quantitative', title: o.yTitle ?? o.y, scale: scaleOf(o.yScale, false) },
   };
-  if (o.color) encoding.color = { field: fieldRef(o.color), type: o.colorType ?? (inferType(rows, o.color) === 'quantitative' ? 'quantitative' : 'nominal'), title: o.colorTitle ?? o.color };
+  if (o.color)
+    encoding.color = {
+      field: fieldRef(o.color),
+      type: o.colorType ?? (inferType(rows, o.color) === 'quantitative' ? 'quantitative' : 'nominal'),
+      title: o.colorTitle ?? o.color,
+    };
   if (o.size) encoding.size = { field: fieldRef(o.size), type: 'quantitative', title: o.size };
-  const points = { data: { values: rows }, mark: { type: 'point', filled: true, ...(o.opacity !== undefined ? { opacity: o.opacity } : {}) }, encoding };
+  const points = {
+    data: { values: rows },
+    mark: { type: 'point', filled: true, ...(o.opacity !== undefined ? { opacity: o.opacity } : {}) },
+    encoding,
+  };
   if (!o.diagonal) return topLevel(o, points);
   const [lo, hi] = extent(rows, [o.x, o.y]);
   const diagonal = {
-    data: { values: [{ [o.x]: lo, [o.y]: lo }, { [o.x]: hi, [o.y]: hi }] },
+    data: {
+      values: [
+        { [o.x]: lo, [o.y]: lo },
+        { [o.x]: hi, [o.y]: hi },
+      ],
+    },
     mark: { type: 'line', color: '#999', strokeDash: [5, 4], strokeWidth: 1 },
     encoding: { x: { field: fieldRef(o.x), type: 'quantitative' }, y: { field: fieldRef(o.y), type: 'quantitative' } },
   };
@@ -258,23 +300,65 @@ export interface BarChartOptions extends CommonOptions {
 export function barChart(o: BarChartOptions): TopLevelSpec {
   const rows = cleanRows(o.data);
   const categories = distinct(rows, o.x);
-  const sort = o.sort === 'ascending' ? (o.horizontal ? 'x' : 'y') : o.sort === 'descending' ? (o.horizontal ? '-x' : '-y') : categories;
-  const category = { field: fieldRef(o.x), type: 'nominal', title: o.xTitle ?? o.x, sort, axis: o.horizontal ? {} : { labelAngle: categories.some((c) => c.length > 6) ? -35 : 0 } };
-  const value = { field: fieldRef(o.y), type: 'quantitative', title: o.yTitle ?? o.y, ...(o.stack ? {} : { stack: null }), scale: scaleOf(undefined, undefined, o.yDomain) };
+  const sort =
+    o.sort === 'ascending'
+      ? o.horizontal
+        ? 'x'
+        : 'y'
+      : o.sort === 'descending'
+        ? o.horizontal
+          ? '-x'
+          : '-y'
+        : categories;
+  const category = {
+    field: fieldRef(o.x),
+    type: 'nominal',
+    title: o.xTitle ?? o.x,
+    sort,
+    axis: o.horizontal ? {} : { labelAngle: categories.some((c) => c.length > 6) ? -35 : 0 },
+  };
+  const value = {
+    field: fieldRef(o.y),
+    type: 'quantitative',
+    title: o.yTitle ?? o.y,
+    ...(o.stack ? {} : { stack: null }),
+    scale: scaleOf(undefined, undefined, o.yDomain),
+  };
   const encoding: Record<string, unknown> = o.horizontal ? { y: category, x: value } : { x: category, y: value };
   if (o.color) {
     const groups = distinct(rows, o.color);
     encoding.color = { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, sort: groups };
-    if (!o.stack) encoding[o.horizontal ? 'yOffset' : 'xOffset'] = { field: fieldRef(o.color), type: 'nominal', sort: groups };
+    if (!o.stack)
+      encoding[o.horizontal ? 'yOffset' : 'xOffset'] = { field: fieldRef(o.color), type: 'nominal', sort: groups };
   }
   // A value axis zoomed away from zero (scores that differ in the third digit) gets dots: bars would start nowhere.
   const zoomed = o.yDomain !== undefined && (o.yDomain[0] > 0 || o.yDomain[1] < 0);
-  const bars = { mark: zoomed ? { type: 'point', filled: true, size: 70, opacity: 0.9 } : { type: 'bar', cornerRadiusEnd: 1 }, encoding };
-  const size = o.horizontal ? { width: CHART_WIDTH - 100, height: Math.max(160, Math.min(640, categories.length * (o.color && !o.stack ? 14 * distinct(rows, o.color).length : 24))) } : undefined;
+  const bars = {
+    mark: zoomed ? { type: 'point', filled: true, size: 70, opacity: 0.9 } : { type: 'bar', cornerRadiusEnd: 1 },
+    encoding,
+  };
+  const size = o.horizontal
+    ? {
+        width: CHART_WIDTH - 100,
+        height: Math.max(
+          160,
+          Math.min(640, categories.length * (o.color && !o.stack ? 14 * distinct(rows, o.color).length : 24)),
+        ),
+      }
+    : undefined;
   if (!o.labels) return topLevel(o, { data: { values: rows }, ...bars }, size);
   const text = {
-    mark: { type: 'text', fontSize: 10, color: '#333', ...(o.horizontal ? { align: 'left', dx: 3 } : { baseline: 'bottom', dy: -2 }) },
-    encoding: { ...encoding, color: undefined, text: { field: fieldRef(o.y), type: 'quantitative', format: o.valueFormat ?? '.3~g' } },
+    mark: {
+      type: 'text',
+      fontSize: 10,
+      color: '#333',
+      ...(o.horizontal ? { align: 'left', dx: 3 } : { baseline: 'bottom', dy: -2 }),
+    },
+    encoding: {
+      ...encoding,
+      color: undefined,
+      text: { field: fieldRef(o.y), type: 'quantitative', format: o.valueFormat ?? '.3~g' },
+    },
   };
   return topLevel(o, { data: { values: rows }, layer: [bars, text] }, size);
 }
@@ -293,11 +377,20 @@ export interface HistogramOptions extends CommonOptions {
 export function histogramChart(o: HistogramOptions): TopLevelSpec {
   const rows = cleanRows(o.data);
   const encoding: Record<string, unknown> = {
-    x: { field: fieldRef(o.field), type: 'quantitative', bin: { maxbins: o.maxBins ?? 40 }, title: o.xTitle ?? o.field },
+    x: {
+      field: fieldRef(o.field),
+      type: 'quantitative',
+      bin: { maxbins: o.maxBins ?? 40 },
+      title: o.xTitle ?? o.field,
+    },
     y: { aggregate: 'count', type: 'quantitative', title: o.yTitle ?? 'count', stack: null },
   };
   if (o.color) encoding.color = { field: fieldRef(o.color), type: 'nominal', title: null };
-  return topLevel(o, { data: { values: rows }, mark: { type: 'bar', opacity: o.color ? 0.55 : 1, binSpacing: 0 }, encoding });
+  return topLevel(o, {
+    data: { values: rows },
+    mark: { type: 'bar', opacity: o.color ? 0.55 : 1, binSpacing: 0 },
+    encoding,
+  });
 }
 
 // ---------------------------------------------------------------- composition
@@ -332,11 +425,17 @@ export function layerCharts(layers: TopLevelSpec[], options: LayerOptions = {}):
     const encoding = { ...(layer.encoding as Record<string, Record<string, unknown>> | undefined) };
     if (layer.encoding) {
       for (const axis of ['x', 'y'] as const) {
-        if (encoding[axis] && titles[axis] !== undefined && !options.independentY) encoding[axis] = { ...encoding[axis], title: titles[axis] };
+        if (encoding[axis] && titles[axis] !== undefined && !options.independentY)
+          encoding[axis] = { ...encoding[axis], title: titles[axis] };
       }
       if (!encoding.color) {
         if (options.names?.[i] !== undefined) {
-          encoding.color = { datum: options.names[i], type: 'nominal', title: null, scale: { domain: options.names, range: options.names.map((_, k) => PALETTE[k % PALETTE.length]) } };
+          encoding.color = {
+            datum: options.names[i],
+            type: 'nominal',
+            title: null,
+            scale: { domain: options.names, range: options.names.map((_, k) => PALETTE[k % PALETTE.length]) },
+          };
         } else if (typeof layer.mark === 'object' && layer.mark) {
           layer.mark = { color: PALETTE[i % PALETTE.length], ...(layer.mark as Record<string, unknown>) };
         } else if (typeof layer.mark === 'string') {
@@ -380,7 +479,9 @@ export function facetChart(spec: TopLevelSpec, options: FacetOptions): TopLevelS
   delete body.data;
   if (!data) throw new Error('facetChart: the spec needs its data at the top level');
   if (Array.isArray(body.layer) && (body.layer as Record<string, unknown>[]).some((l) => l.data)) {
-    throw new Error('facetChart: layers with their own data cannot be faceted (the facet field would be missing from them)');
+    throw new Error(
+      'facetChart: layers with their own data cannot be faceted (the facet field would be missing from them)',
+    );
   }
   const values = (data as { values?: ChartRow[] }).values ?? [];
   return {
@@ -388,7 +489,12 @@ export function facetChart(spec: TopLevelSpec, options: FacetOptions): TopLevelS
     ...titleOf({ title: options.title, subtitle: options.subtitle, data: [] }),
     config: THEME,
     data,
-    facet: { field: fieldRef(options.field), type: 'nominal', title: options.facetTitle ?? null, sort: distinct(values, options.field) },
+    facet: {
+      field: fieldRef(options.field),
+      type: 'nominal',
+      title: options.facetTitle ?? null,
+      sort: distinct(values, options.field),
+    },
     columns: options.columns ?? 3,
     spec: { width: options.width ?? 220, height: options.height ?? 140, ...body },
     ...(options.independentY ? { resolve: { scale: { y: 'independent' } } } : {}),
@@ -427,8 +533,34 @@ export function heatmapChart(o: HeatmapOptions): TopLevelSpec {
       data: { values: rows },
       encoding,
       layer: [
-        { mark: { type: 'rect' }, encoding: { color: { field: fieldRef(o.value), type: 'quantitative', title: o.valueTitle ?? o.value, scale: { scheme: 'blues' } } } },
-        ...(order.length <= 26 ? [{ mark: { type: 'text', fontSize: order.length > 12 ? 7 : 10 }, encoding: { text: { field: fieldRef(o.value), type: 'quantitative', format: o.valueFormat ?? '.3~g' }, color: { condition: { test: `datum[${JSON.stringify(o.value)}] > 0.5 * ${Math.max(...rows.map((r) => Number(r[o.value]) || 0))}`, value: 'white' }, value: 'black' } } }] : []),
+        {
+          mark: { type: 'rect' },
+          encoding: {
+            color: {
+              field: fieldRef(o.value),
+              type: 'quantitative',
+              title: o.valueTitle ?? o.value,
+              scale: { scheme: 'blues' },
+            },
+          },
+        },
+        ...(order.length <= 26
+          ? [
+              {
+                mark: { type: 'text', fontSize: order.length > 12 ? 7 : 10 },
+                encoding: {
+                  text: { field: fieldRef(o.value), type: 'quantitative', format: o.valueFormat ?? '.3~g' },
+                  color: {
+                    condition: {
+                      test: `datum[${JSON.stringify(o.value)}] > 0.5 * ${Math.max(...rows.map((r) => Number(r[o.value]) || 0))}`,
+                      value: 'white',
+                    },
+                    value: 'black',
+                  },
+                },
+              },
+            ]
+          : []),
       ],
     },
     { width: side, height: side },
@@ -458,6 +590,16 @@ export function timelineChart(o: TimelineChartOptions): TopLevelSpec {
     x2: { field: fieldRef(o.end) },
     y: { field: fieldRef(o.lane), type: 'nominal', title: o.laneTitle ?? o.lane, sort: lanes },
   };
-  if (o.color) encoding.color = { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, sort: distinct(rows, o.color) };
-  return topLevel(o, { data: { values: rows }, mark: { type: 'bar', cornerRadius: 1 }, encoding }, { width: CHART_WIDTH, height: Math.max(80, Math.min(480, lanes.length * 28)) });
+  if (o.color)
+    encoding.color = {
+      field: fieldRef(o.color),
+      type: 'nominal',
+      title: o.colorTitle ?? o.color,
+      sort: distinct(rows, o.color),
+    };
+  return topLevel(
+    o,
+    { data: { values: rows }, mark: { type: 'bar', cornerRadius: 1 }, encoding },
+    { width: CHART_WIDTH, height: Math.max(80, Math.min(480, lanes.length * 28)) },
+  );
 }

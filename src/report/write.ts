@@ -21,7 +21,8 @@ export function chartsOf(report: Report): ChartItem[] {
   const charts = report.sections.flatMap((s) => s.items.filter((i): i is ChartItem => i.kind === 'chart'));
   const seen = new Set<string>();
   for (const chart of charts) {
-    if (!CHART_NAME.test(chart.name)) throw new Error(`report: chart name '${chart.name}' must be letters, digits, '-' or '_'`);
+    if (!CHART_NAME.test(chart.name))
+      throw new Error(`report: chart name '${chart.name}' must be letters, digits, '-' or '_'`);
     if (seen.has(chart.name)) throw new Error(`report: two charts are named '${chart.name}'`);
     seen.add(chart.name);
   }
@@ -52,7 +53,10 @@ export async function writeReport(run: RunDir, report: Report): Promise<WrittenR
  * from run.json when the run has finished (so `sciml report` re-renders the same header), else from
  * the live RunDir; `extra` adds or overrides entries.
  */
-export function runMeta(run: RunDir, extra: Record<string, string | number | undefined> = {}): Record<string, string | number | undefined> {
+export function runMeta(
+  run: RunDir,
+  extra: Record<string, string | number | undefined> = {},
+): Record<string, string | number | undefined> {
   let recorded: { started_at?: string; backend?: string; seed?: number } = {};
   const runJson = run.file('run.json');
   if (existsSync(runJson)) {

@@ -16,7 +16,8 @@ export function makeFolders(folder: string): void {
   let at = resolve(folder);
   for (;;) {
     try {
-      if (!statSync(at).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}'`), { code: 'ENOTDIR' });
+      if (!statSync(at).isDirectory())
+        throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}'`), { code: 'ENOTDIR' });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -56,7 +57,10 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * Streams chunks to a temporary file and renames on success; on failure the temporary is removed.
  * Use for outputs too large to hold in memory.
  */
-export async function writeStreamAtomic(path: string, chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): Promise<void> {
+export async function writeStreamAtomic(
+  path: string,
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+): Promise<void> {
   makeFolders(dirname(path));
   const tmp = temporaryPathFor(path);
   const out = createWriteStream(tmp);

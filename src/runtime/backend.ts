@@ -44,8 +44,10 @@ export { tf };
  */
 export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
   if (current && (requested === 'auto' || requested === current.provider)) return current;
-  if (!BACKEND_CHOICES.includes(requested)) throw new UserError(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${requested}`);
-  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['node-gpu', 'node', 'native', 'wasm', 'cpu'] : [requested];
+  if (!BACKEND_CHOICES.includes(requested))
+    throw new UserError(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${requested}`);
+  const order: Exclude<BackendChoice, 'auto'>[] =
+    requested === 'auto' ? ['node-gpu', 'node', 'native', 'wasm', 'cpu'] : [requested];
   const skipped: { provider: string; reason: string }[] = [];
   for (const provider of order) {
     try {
@@ -56,7 +58,9 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
       skipped.push({ provider, reason: String(err?.message ?? err).split('\n')[0] });
     }
   }
-  throw new UserError(`--backend ${requested}: not available here (${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})`);
+  throw new UserError(
+    `--backend ${requested}: not available here (${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})`,
+  );
 }
 
 type ProviderInfo = Omit<BackendInfo, 'requested' | 'skipped'>;
@@ -86,11 +90,22 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
-function withPatches(name: string, provider: ProviderInfo['provider'], extra: Partial<ProviderInfo> & { threads: number }): ProviderInfo {
+function withPatches(
+  name: string,
+  provider: ProviderInfo['provider'],
+  extra: Partial<ProviderInfo> & { threads: number },
+): ProviderInfo {
   // Patches are registered after the backend started, so tfjs has already run the stock
   // kernels' setup functions (needed if a stock kernel is switched back on).
   const patches = applyKernelPatches(name);
-  return { name, provider, tfjsVersion: tf.version.tfjs, patches, knownDefects: [...(KNOWN_DEFECTS[name] ?? [])], ...extra };
+  return {
+    name,
+    provider,
+    tfjsVersion: tf.version.tfjs,
+    patches,
+    knownDefects: [...(KNOWN_DEFECTS[name] ?? [])],
+    ...extra,
+  };
 }
 
 /** tfjs-node(-gpu) must register its 'tensorflow' backend in the tfjs-core instance we use. */
@@ -101,7 +116,8 @@ async function startTensorflow(provider: 'node' | 'node-gpu'): Promise<ProviderI
   if (nodeVersion && nodeVersion !== tf.version.tfjs) {
     throw new Error(`${pkg} ${nodeVersion} does not match @tensorflow/tfjs ${tf.version.tfjs}`);
   }
-  if (!tf.findBackendFactory('tensorflow')) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with @tensorflow/tfjs ${tf.version.tfjs}`);
+  if (!tf.findBackendFactory('tensorflow'))
+    throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with @tensorflow/tfjs ${tf.version.tfjs}`);
   await activate('tensorflow');
   return withPatches('tensorflow', provider, { threads: availableParallelism() });
 }
@@ -129,7 +145,9 @@ async function startNative(): Promise<ProviderInfo> {
   registerNativeBackend();
   await activate(NATIVE_BACKEND);
   const engine = nativeEngine()!;
-  const inherited = wasm.patches.filter((label) => !engine.kernels.some((k) => label === `wasm:${k}` || label.startsWith(`wasm:${k} `)));
+  const inherited = wasm.patches.filter(
+    (label) => !engine.kernels.some((k) => label === `wasm:${k}` || label.startsWith(`wasm:${k} `)),
+  );
   const patches = [...engine.kernels.map((k) => `native:${k} (oneDNN)`), ...inherited];
   return { ...wasm, name: NATIVE_BACKEND, provider: 'native', patches, threads: engine.threads, engine };
 }

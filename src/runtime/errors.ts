@@ -11,7 +11,12 @@ export class UserError extends Error {
 }
 
 /** A user error located in a file: `file:line: field: message`. */
-export function locatedError(file: string, line: number | undefined, field: string | undefined, message: string): UserError {
+export function locatedError(
+  file: string,
+  line: number | undefined,
+  field: string | undefined,
+  message: string,
+): UserError {
   const where = line !== undefined ? `${file}:${line}` : file;
   const what = field ? `${field}: ${message}` : message;
   return new UserError(`${where}: ${what}`);
@@ -26,7 +31,10 @@ export function isUserError(err: unknown): err is UserError {
  * pipeline stage, a CI gate from `diff --fail-if`). It has printed its own report; the CLI exits quietly.
  */
 export class ExitStatus extends Error {
-  constructor(readonly code: number, message = `exit status ${code}`) {
+  constructor(
+    readonly code: number,
+    message = `exit status ${code}`,
+  ) {
     super(message);
     this.name = 'ExitStatus';
   }

@@ -83,27 +83,44 @@ const FLOAT32_EPS = 2 ** -23;
 let inputCounter = 0; // variable names must be unique
 
 /** Checks d loss / d variables for a scalar `loss` built from `variables` (all must be float32). */
-export function checkGradients(loss: () => tf.Scalar, variables: tf.Variable[], options: GradCheckOptions = {}): GradCheckReport {
-  return runCheck(loss, variables.map((v) => ({ name: v.name, variable: v })), resolve(options));
+export function checkGradients(
+  loss: () => tf.Scalar,
+  variables: tf.Variable[],
+  options: GradCheckOptions = {},
+): GradCheckReport {
+  return runCheck(
+    loss,
+    variables.map((v) => ({ name: v.name, variable: v })),
+    resolve(options),
+  );
 }
 
 /** Checks a LayersModel's trainable weights (and optionally inputs) on one batch. */
 export function checkModelGradients(
   model: tf.LayersModel,
-  data: { x: tf.Tensor | tf.Tensor[]; y: tf.Tensor | tf.Tensor[]; loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor },
+  data: {
+    x: tf.Tensor | tf.Tensor[];
+    y: tf.Tensor | tf.Tensor[];
+    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+  },
   options: ModelGradCheckOptions = {},
 ): GradCheckReport {
   const xs = Array.isArray(data.x) ? data.x : [data.x];
   const ys = Array.isArray(data.y) ? data.y : [data.y];
   const targets = model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable }));
-  const inputVars = options.checkInputs ? xs.map((x, i) => tf.variable(x, true, `gradcheck_input_${i}_${inputCounter++}`)) : [];
+  const inputVars = options.checkInputs
+    ? xs.map((x, i) => tf.variable(x, true, `gradcheck_input_${i}_${inputCounter++}`))
+    : [];
   inputVars.forEach((v, i) => targets.push({ name: `input[${i}]`, variable: v }));
   const loss = () =>
     tf.tidy(() => {
       const inputs = inputVars.length ? inputVars : xs;
-      const out = model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: options.training ?? false }) as tf.Tensor | tf.Tensor[];
+      const out = model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: options.training ?? false }) as
+        | tf.Tensor
+        | tf.Tensor[];
       const preds = Array.isArray(out) ? out : [out];
-      if (preds.length !== ys.length) throw new Error(`gradcheck: model has ${preds.length} outputs but ${ys.length} targets were given`);
+      if (preds.length !== ys.length)
+        throw new Error(`gradcheck: model has ${preds.length} outputs but ${ys.length} targets were given`);
       return tf.addN(preds.map((p, i) => tf.mean(data.loss(ys[i], p)))) as tf.Scalar;
     });
   try {
@@ -129,11 +146,19 @@ function resolve(o: GradCheckOptions): Resolved {
   };
 }
 
-function runCheck(loss: () => tf.Scalar, targets: { name: string; variable: tf.Variable }[], o: Resolved): GradCheckReport {
+function runCheck(
+  loss: () => tf.Scalar,
+  targets: { name: string; variable: tf.Variable }[],
+  o: Resolved,
+): GradCheckReport {
   for (const t of targets) {
-    if (t.variable.dtype !== 'float32') throw new Error(`gradcheck: ${t.name} is ${t.variable.dtype}, expected float32`);
+    if (t.variable.dtype !== 'float32')
+      throw new Error(`gradcheck: ${t.name} is ${t.variable.dtype}, expected float32`);
   }
-  const { value, grads } = tf.variableGrads(loss, targets.map((t) => t.variable));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    targets.map((t) => t.variable),
+  );
   const loss0 = value.dataSync()[0];
   value.dispose();
   const random = new Random(o.seed);
@@ -148,7 +173,8 @@ function runCheck(loss: () => tf.Scalar, targets: { name: string; variable: tf.V
     try {
       for (const flat of chooseEntries(analytic, o.samplesPerTensor, random)) {
         const numeric = numericDerivative(loss, t.variable, original, flat, o.step);
-        const tolerance = o.rtol * Math.max(Math.abs(analytic[flat]), Math.abs(numeric.value)) + o.atol * scale + numeric.noise;
+        const tolerance =
+          o.rtol * Math.max(Math.abs(analytic[flat]), Math.abs(numeric.value)) + o.atol * scale + numeric.noise;
         const error = Math.abs(analytic[flat] - numeric.value);
         const smooth = numeric.spread <= tolerance + 2 * numeric.noise;
         entries.push({
@@ -171,17 +197,28 @@ function summarize(entries: GradCheckEntry[], loss: number, o: Resolved): GradCh
   const smooth = entries.filter((e) => e.smooth);
   const nonSmooth = entries.length - smooth.length;
   const failures = smooth.filter((e) => !(e.errorRatio <= 1));
-  const worst = smooth.reduce<GradCheckEntry | undefined>((w, e) => (!w || e.errorRatio > w.errorRatio ? e : w), undefined);
+  const worst = smooth.reduce<GradCheckEntry | undefined>(
+    (w, e) => (!w || e.errorRatio > w.errorRatio ? e : w),
+    undefined,
+  );
   const tooRough = nonSmooth > o.maxNonSmoothFraction * entries.length;
   const ok = failures.length === 0 && !tooRough && smooth.length > 0;
   const backend = tf.getBackend();
-  const lines = [`gradient check on ${backend}: ${entries.length} entries, ${nonSmooth} non-smooth, ${failures.length} failed (loss ${loss.toPrecision(6)})`];
+  const lines = [
+    `gradient check on ${backend}: ${entries.length} entries, ${nonSmooth} non-smooth, ${failures.length} failed (loss ${loss.toPrecision(6)})`,
+  ];
   for (const f of failures.slice(0, 10)) {
-    lines.push(`  ${f.tensor}[${f.index.join(',')}]: analytic ${f.analytic.toExponential(4)} vs numeric ${f.numeric.toExponential(4)} (${f.errorRatio.toFixed(1)}x tolerance)`);
+    lines.push(
+      `  ${f.tensor}[${f.index.join(',')}]: analytic ${f.analytic.toExponential(4)} vs numeric ${f.numeric.toExponential(4)} (${f.errorRatio.toFixed(1)}x tolerance)`,
+    );
   }
-  if (tooRough) lines.push(`  too many non-smooth entries (${nonSmooth}/${entries.length}): use smooth activations or a smaller step`);
+  if (tooRough)
+    lines.push(
+      `  too many non-smooth entries (${nonSmooth}/${entries.length}): use smooth activations or a smaller step`,
+    );
   if (smooth.length === 0) lines.push('  nothing checked');
-  if (ok && worst) lines.push(`  worst: ${worst.tensor}[${worst.index.join(',')}] at ${worst.errorRatio.toFixed(2)}x tolerance`);
+  if (ok && worst)
+    lines.push(`  worst: ${worst.tensor}[${worst.index.join(',')}] at ${worst.errorRatio.toFixed(2)}x tolerance`);
   return { ok, backend, loss, checked: entries.length, nonSmooth, failures, worst, entries, message: lines.join('\n') };
 }
 
@@ -201,7 +238,13 @@ function chooseEntries(analytic: ArrayLike<number>, samples: number, random: Ran
  * `spread` measures non-smoothness (see below); `noise` bounds the float32 rounding of the loss
  * divided by the step.
  */
-function numericDerivative(loss: () => tf.Scalar, variable: tf.Variable, original: Float32Array, flat: number, step: number): { value: number; spread: number; noise: number } {
+function numericDerivative(
+  loss: () => tf.Scalar,
+  variable: tf.Variable,
+  original: Float32Array,
+  flat: number,
+  step: number,
+): { value: number; spread: number; noise: number } {
   const w0 = original[flat];
   const h = step * Math.max(1, Math.abs(w0));
   const at = (w: number): { w: number; l: number } => {
@@ -219,7 +262,12 @@ function numericDerivative(loss: () => tf.Scalar, variable: tf.Variable, origina
     const m = at(w0 - hh);
     const forward = (p.l - center.l) / (p.w - center.w);
     const backward = (center.l - m.l) / (center.w - m.w);
-    return { central: (p.l - m.l) / (p.w - m.w), gap: forward - backward, scale: Math.max(Math.abs(p.l), Math.abs(m.l), Math.abs(center.l)), width: p.w - m.w };
+    return {
+      central: (p.l - m.l) / (p.w - m.w),
+      gap: forward - backward,
+      scale: Math.max(Math.abs(p.l), Math.abs(m.l), Math.abs(center.l)),
+      width: p.w - m.w,
+    };
   };
   const wide = sides(h);
   const narrow = sides(h / 2);
@@ -264,7 +312,12 @@ export interface FunctionGradCheck {
 }
 
 /** Checks `analytic` = grad f(x) coordinate by coordinate (step h = step * max(1, |x_j|)). */
-export function checkFunctionGradient(f: (x: Float64Array) => number, x: ArrayLike<number>, analytic: ArrayLike<number>, options: { step?: number; rtol?: number; atol?: number } = {}): FunctionGradCheck {
+export function checkFunctionGradient(
+  f: (x: Float64Array) => number,
+  x: ArrayLike<number>,
+  analytic: ArrayLike<number>,
+  options: { step?: number; rtol?: number; atol?: number } = {},
+): FunctionGradCheck {
   const step = options.step ?? 1e-4;
   const rtol = options.rtol ?? 1e-5;
   const atol = options.atol ?? 1e-7;
@@ -285,8 +338,13 @@ export function checkFunctionGradient(f: (x: Float64Array) => number, x: ArrayLi
     const tolerance = rtol * Math.max(Math.abs(numeric), Math.abs(analytic[j])) + atol * Math.max(1, scale);
     const ratio = Math.abs(numeric - analytic[j]) / tolerance;
     if (ratio > worst) worst = ratio;
-    if (!(ratio <= 1)) bad.push(`  [${j}]: analytic ${analytic[j].toExponential(6)} vs numeric ${numeric.toExponential(6)}`);
+    if (!(ratio <= 1))
+      bad.push(`  [${j}]: analytic ${analytic[j].toExponential(6)} vs numeric ${numeric.toExponential(6)}`);
   }
   const ok = bad.length === 0;
-  return { ok, worstRatio: worst, message: `float64 gradient check: ${base.length} coordinates, ${bad.length} failed (worst ${worst.toFixed(3)}x tolerance)${bad.length ? '\n' + bad.slice(0, 10).join('\n') : ''}` };
+  return {
+    ok,
+    worstRatio: worst,
+    message: `float64 gradient check: ${base.length} coordinates, ${bad.length} failed (worst ${worst.toFixed(3)}x tolerance)${bad.length ? '\n' + bad.slice(0, 10).join('\n') : ''}`,
+  };
 }

@@ -33,7 +33,14 @@ export function formatInfo(i: SystemInfo): string {
     ['tfjs', i.backend.tfjsVersion],
     ['backend', `${i.backend.name} (from ${i.backend.provider}; requested ${i.backend.requested})`],
     ['threads', `${i.backend.threads}${i.backend.simd ? ' (SIMD)' : ''}`],
-    ...(i.backend.engine ? [['engine', `${i.backend.engine.name} ${i.backend.engine.version}, ISA ${i.backend.engine.isa}, ${i.backend.engine.threads} threads`] as [string, string]] : []),
+    ...(i.backend.engine
+      ? [
+          [
+            'engine',
+            `${i.backend.engine.name} ${i.backend.engine.version}, ISA ${i.backend.engine.isa}, ${i.backend.engine.threads} threads`,
+          ] as [string, string],
+        ]
+      : []),
     ['patched kernels', i.backend.patches.length ? i.backend.patches.join(', ') : 'none'],
     ['known defects', i.backend.knownDefects.length ? i.backend.knownDefects.join('; ') : 'none'],
   ];

@@ -20,7 +20,13 @@ export function formatBytes(bytes: number): string {
  * (which would otherwise end in a RangeError trace or the OOM killer). `bytes` is an estimate
  * of what `field`'s value makes the run hold at once.
  */
-export function requireMemory(field: string, value: number, bytes: number, what: string, machineBytes = totalmem()): void {
+export function requireMemory(
+  field: string,
+  value: number,
+  bytes: number,
+  what: string,
+  machineBytes = totalmem(),
+): void {
   if (bytes <= machineBytes * USABLE_SHARE) return;
   throw new UserError(
     `${field}: ${value} ${what} need an estimated ${formatBytes(bytes)} (${bytes.toExponential(2)} bytes) of memory; this machine has ${formatBytes(machineBytes)}: lower ${field}`,

@@ -37,7 +37,8 @@ function taskOfModelFiles(modelDir: string, markers: ModelMarker[]): string | un
   if (existsSync(modelJson)) {
     try {
       const format = (JSON.parse(readFileSync(modelJson, 'utf8')) as { format?: string }).format;
-      if (typeof format === 'string' && format.startsWith('sciml-')) return format.slice('sciml-'.length).replace(/-model$/, '');
+      if (typeof format === 'string' && format.startsWith('sciml-'))
+        return format.slice('sciml-'.length).replace(/-model$/, '');
     } catch {
       return undefined;
     }
@@ -55,14 +56,23 @@ function tuneWinner(path: string, target: string): string | undefined {
   if (isTuneRun(target)) {
     const best = join(target, 'best');
     const segments = existsSync(best) ? readdirSync(best).filter((s) => statSync(join(best, s)).isDirectory()) : [];
-    if (segments.length === 0) throw new UserError(`${path}: a tune run without a winner (no best/ folder): nothing to predict with`);
-    if (segments.length > 1) throw new UserError(`${path}: a tune run with ${segments.length} segments: give one winner, e.g. ${join(path, 'best', segments[0])} (segments: ${segments.join(', ')})`);
+    if (segments.length === 0)
+      throw new UserError(`${path}: a tune run without a winner (no best/ folder): nothing to predict with`);
+    if (segments.length > 1)
+      throw new UserError(
+        `${path}: a tune run with ${segments.length} segments: give one winner, e.g. ${join(path, 'best', segments[0])} (segments: ${segments.join(', ')})`,
+      );
     const dir = join(best, segments[0]);
-    if (!refitted(dir)) throw new UserError(`${path}: the tune winner in ${join(path, 'best', segments[0])} is a trial checkpoint, not a trained model: train it with sciml tune --resume ${path} --refit`);
+    if (!refitted(dir))
+      throw new UserError(
+        `${path}: the tune winner in ${join(path, 'best', segments[0])} is a trial checkpoint, not a trained model: train it with sciml tune --resume ${path} --refit`,
+      );
     return dir;
   }
   if (basename(dirname(target)) === 'best' && isTuneRun(dirname(dirname(target))) && !refitted(target)) {
-    throw new UserError(`${path}: a tune winner's trial checkpoint, not a trained model: train it with sciml tune --resume ${dirname(dirname(path))} --refit (or sciml train ${join(path, 'config.yaml')})`);
+    throw new UserError(
+      `${path}: a tune winner's trial checkpoint, not a trained model: train it with sciml tune --resume ${dirname(dirname(path))} --refit (or sciml train ${join(path, 'config.yaml')})`,
+    );
   }
   return undefined;
 }
@@ -70,14 +80,22 @@ function tuneWinner(path: string, target: string): string | undefined {
 export function locateModel(path: string, markers: ModelMarker[] = []): ModelLocation {
   const given = resolve(path);
   if (!existsSync(given)) throw new UserError(`${path}: no such run directory or model folder`);
-  if (!statSync(given).isDirectory()) throw new UserError(`${path}: expected a run directory or its model/ folder, got a file`);
+  if (!statSync(given).isDirectory())
+    throw new UserError(`${path}: expected a run directory or its model/ folder, got a file`);
   const target = tuneWinner(path, given) ?? given;
   const nested = join(target, 'model');
   const hasNested = existsSync(nested) && statSync(nested).isDirectory();
   const modelDir = hasNested ? nested : target;
   const parent = dirname(target);
-  const runDir = hasNested ? target : existsSync(join(parent, 'run.json')) || existsSync(join(parent, 'config.yaml')) ? parent : undefined;
+  const runDir = hasNested
+    ? target
+    : existsSync(join(parent, 'run.json')) || existsSync(join(parent, 'config.yaml'))
+      ? parent
+      : undefined;
   const task = (runDir && taskOfConfig(runDir)) ?? taskOfModelFiles(modelDir, markers);
-  if (!task) throw new UserError(`${path}: expected a run directory of sciml train (with config.yaml and model/) or its model/ folder; found neither a config naming the task nor a known model file`);
+  if (!task)
+    throw new UserError(
+      `${path}: expected a run directory of sciml train (with config.yaml and model/) or its model/ folder; found neither a config naming the task nor a known model file`,
+    );
   return { task, modelDir, runDir, runId: basename(runDir ?? modelDir) };
 }

@@ -46,7 +46,10 @@ export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
 /** `runs/<task>-<UTC timestamp>` with a numeric suffix on a clash. */
 export function defaultRunPath(task: string, now = new Date(), root = 'runs'): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return join(root, `${task}-${stamp}`);
 }
 
@@ -119,7 +122,8 @@ export class RunDir {
 
   /** Labels (`--tag key=value`), kept in run.json under `tags`; later values win. */
   addTags(tags: Record<string, string> | undefined): void {
-    if (tags && Object.keys(tags).length) this.extra.tags = { ...((this.extra.tags as Record<string, string>) ?? {}), ...tags };
+    if (tags && Object.keys(tags).length)
+      this.extra.tags = { ...((this.extra.tags as Record<string, string>) ?? {}), ...tags };
   }
 
   file(...parts: string[]): string {
@@ -213,9 +217,27 @@ export class RunDir {
     const endedAt = new Date();
     const status = info.status ?? 'completed';
     const command = info.command.map(redactSecrets);
-    const session: RunSession = { command, started_at: this.startedAt.toISOString(), ended_at: endedAt.toISOString(), duration_s: (endedAt.getTime() - this.startedAt.getTime()) / 1000, status };
+    const session: RunSession = {
+      command,
+      started_at: this.startedAt.toISOString(),
+      ended_at: endedAt.toISOString(),
+      duration_s: (endedAt.getTime() - this.startedAt.getTime()) / 1000,
+      status,
+    };
     const prev = this.previous;
-    const earlier: RunSession[] = !prev ? [] : Array.isArray(prev.sessions) ? prev.sessions : [{ command: prev.command ?? [], started_at: prev.started_at ?? '', ended_at: prev.ended_at ?? '', duration_s: prev.duration_s ?? 0, status: prev.status ?? 'running' }];
+    const earlier: RunSession[] = !prev
+      ? []
+      : Array.isArray(prev.sessions)
+        ? prev.sessions
+        : [
+            {
+              command: prev.command ?? [],
+              started_at: prev.started_at ?? '',
+              ended_at: prev.ended_at ?? '',
+              duration_s: prev.duration_s ?? 0,
+              status: prev.status ?? 'running',
+            },
+          ];
     const sessions = [...earlier, session];
     // What an earlier session recorded (its inputs, config_file) stays unless this one says otherwise.
     const { error: _error, sessions: _sessions, ...carried } = prev ?? {};

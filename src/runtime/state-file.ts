@@ -37,7 +37,9 @@ export function encodeStateFile<H>(format: string, state: H, arrays: Record<stri
   out.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(out.buffer).setUint32(8, json.length, true);
   out.set(json, 12);
-  entries.forEach(([, data], i) => out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), start + specs[i].offset));
+  entries.forEach(([, data], i) =>
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), start + specs[i].offset),
+  );
   return out;
 }
 
@@ -49,7 +51,8 @@ export interface DecodedState<H> {
 
 export function decodeStateFile<H>(bytes: Uint8Array, where: string, formatPrefix: string): DecodedState<H> {
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== MAGIC || bytes.length < 12) throw new UserError(`${where}: expected a sciml checkpoint, got other bytes`);
+  if (magic !== MAGIC || bytes.length < 12)
+    throw new UserError(`${where}: expected a sciml checkpoint, got other bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const jsonLength = view.getUint32(8, true);
   let header: Header<H>;
@@ -58,7 +61,8 @@ export function decodeStateFile<H>(bytes: Uint8Array, where: string, formatPrefi
   } catch {
     throw new UserError(`${where}: checkpoint header is unreadable (truncated file?)`);
   }
-  if (!String(header.format).startsWith(formatPrefix)) throw new UserError(`${where}: expected a ${formatPrefix} checkpoint, got '${header.format}'`);
+  if (!String(header.format).startsWith(formatPrefix))
+    throw new UserError(`${where}: expected a ${formatPrefix} checkpoint, got '${header.format}'`);
   const start = Math.ceil((8 + 4 + jsonLength) / 8) * 8;
   return {
     format: header.format,
@@ -70,7 +74,13 @@ export function decodeStateFile<H>(bytes: Uint8Array, where: string, formatPrefi
       // A fresh, aligned copy (a Node Buffer's slice would share the pool's ArrayBuffer).
       const copy = new Uint8Array(bytes.subarray(start + spec.offset, start + spec.offset + spec.length * bytesPer));
       if (copy.length !== spec.length * bytesPer) throw new UserError(`${where}: checkpoint is truncated`);
-      return (spec.dtype === 'f64' ? new Float64Array(copy.buffer) : spec.dtype === 'i32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer)) as T;
+      return (
+        spec.dtype === 'f64'
+          ? new Float64Array(copy.buffer)
+          : spec.dtype === 'i32'
+            ? new Int32Array(copy.buffer)
+            : new Float32Array(copy.buffer)
+      ) as T;
     },
   };
 }
@@ -85,7 +95,10 @@ export function readStateFile<H>(path: string, formatPrefix: string): DecodedSta
 }
 
 /** Only the JSON header of a state file (format and state), read without the arrays; undefined if it is not one. */
-export function readStateHeader(path: string, maxHeaderBytes = 16 << 20): { format: string; state: unknown } | undefined {
+export function readStateHeader(
+  path: string,
+  maxHeaderBytes = 16 << 20,
+): { format: string; state: unknown } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');

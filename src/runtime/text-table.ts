@@ -4,7 +4,14 @@ export function textTable(rows: string[][], align: ('left' | 'right')[] = []): s
   const last = rows[0].length - 1;
   return (
     rows
-      .map((r) => r.map((c, i) => (align[i] === 'right' ? (c ?? '').padStart(widths[i]) : i === last ? c ?? '' : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd())
+      .map((r) =>
+        r
+          .map((c, i) =>
+            align[i] === 'right' ? (c ?? '').padStart(widths[i]) : i === last ? (c ?? '') : (c ?? '').padEnd(widths[i]),
+          )
+          .join('  ')
+          .trimEnd(),
+      )
       .join('\n') + '\n'
   );
 }

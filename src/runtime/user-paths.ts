@@ -64,7 +64,10 @@ function ensureWritableFolder(flag: string, path: string, folder: string): void 
 export function checkOutputFile(flag: string, path: string): void {
   if (path === '-') return;
   const stats = statOrUndefined(flag, path);
-  if (stats?.isDirectory()) throw new UserError(`${flag} ${path}: is a directory; expected a file name (e.g. ${join(path, 'predictions.arrow')})`);
+  if (stats?.isDirectory())
+    throw new UserError(
+      `${flag} ${path}: is a directory; expected a file name (e.g. ${join(path, 'predictions.arrow')})`,
+    );
   ensureWritableFolder(flag, path, dirname(resolve(path)));
 }
 
@@ -75,8 +78,12 @@ export function checkOutputFile(flag: string, path: string): void {
 export function claimNewDirectory(flag: string, path: string): string {
   const full = resolve(path);
   const stats = statOrUndefined(flag, path);
-  if (stats && !stats.isDirectory()) throw new UserError(`${flag} ${path}: a file is already there; expected a new folder for the run`);
-  if (stats && readdirSync(full).length > 0) throw new UserError(`${flag} ${path}: already exists and is not empty; a run is never written over: choose a new name or remove it`);
+  if (stats && !stats.isDirectory())
+    throw new UserError(`${flag} ${path}: a file is already there; expected a new folder for the run`);
+  if (stats && readdirSync(full).length > 0)
+    throw new UserError(
+      `${flag} ${path}: already exists and is not empty; a run is never written over: choose a new name or remove it`,
+    );
   ensureWritableFolder(flag, path, full);
   return full;
 }

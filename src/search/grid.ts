@@ -7,14 +7,19 @@
 import type { Config, Domain, Space, Value } from './space.js';
 
 export function gridValues(d: Domain, points = 5): Value[] {
-  const spread = (lo: number, hi: number, n: number) => (n <= 1 ? [lo] : Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1)));
+  const spread = (lo: number, hi: number, n: number) =>
+    n <= 1 ? [lo] : Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
   switch (d.type) {
     case 'choice':
       return [...d.values];
     case 'uniform':
       return d.low === d.high ? [d.low] : spread(d.low, d.high, points);
     case 'loguniform':
-      return d.low === d.high ? [d.low] : spread(Math.log(d.low), Math.log(d.high), points).map((v, i) => (i === 0 ? d.low : i === points - 1 ? d.high : Math.exp(v)));
+      return d.low === d.high
+        ? [d.low]
+        : spread(Math.log(d.low), Math.log(d.high), points).map((v, i) =>
+            i === 0 ? d.low : i === points - 1 ? d.high : Math.exp(v),
+          );
     case 'randint':
     case 'qrandint': {
       const q = d.type === 'qrandint' ? d.q : 1;

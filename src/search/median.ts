@@ -34,7 +34,8 @@ export class MedianStopping implements Scheduler {
   private nextConfig = 0;
 
   constructor(private readonly options: MedianStoppingOptions) {
-    if (!(options.step > 0 && options.step <= 1)) throw new Error(`median stopping step must be in (0, 1], got ${options.step}`);
+    if (!(options.step > 0 && options.step <= 1))
+      throw new Error(`median stopping step must be in (0, 1], got ${options.step}`);
     this.budgets = [];
     for (let b = options.step; b < 1 - 1e-9; b += options.step) this.budgets.push(b);
     this.budgets.push(1);
@@ -48,12 +49,25 @@ export class MedianStopping implements Scheduler {
     const next = this.waiting.shift();
     if (next) {
       this.nextId++;
-      return this.issue({ id, config: { ...next.config }, budget: this.budgets[next.rung + 1], rung: next.rung + 1, configIndex: next.configIndex, promotedFrom: next.id });
+      return this.issue({
+        id,
+        config: { ...next.config },
+        budget: this.budgets[next.rung + 1],
+        rung: next.rung + 1,
+        configIndex: next.configIndex,
+        promotedFrom: next.id,
+      });
     }
     if (maxConfigs !== undefined && this.nextConfig >= maxConfigs) return this.pending.size > 0 ? 'wait' : 'done';
     const c = this.nextConfig++;
     this.nextId++;
-    return this.issue({ id, config: sample(configRandom(seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
+    return this.issue({
+      id,
+      config: sample(configRandom(seed, c), c),
+      budget: this.budgets[0],
+      rung: 0,
+      configIndex: c,
+    });
   }
 
   private issue(trial: Trial): Trial {

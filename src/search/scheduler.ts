@@ -185,17 +185,31 @@ export class Asha implements Scheduler {
           if (this.promoted[k].has(entry.configIndex)) continue;
           this.promoted[k].add(entry.configIndex);
           this.nextId++;
-          return this.issue({ id, config: { ...entry.config }, budget: this.budgets[k + 1], rung: k + 1, configIndex: entry.configIndex, promotedFrom: entry.trialId });
+          return this.issue({
+            id,
+            config: { ...entry.config },
+            budget: this.budgets[k + 1],
+            rung: k + 1,
+            configIndex: entry.configIndex,
+            promotedFrom: entry.trialId,
+          });
         }
       }
     }
     const { maxConfigs } = this.options;
-    if (maxConfigs !== undefined && this.nextConfig - initial.length >= maxConfigs) return this.pending.size > 0 ? 'wait' : 'done';
+    if (maxConfigs !== undefined && this.nextConfig - initial.length >= maxConfigs)
+      return this.pending.size > 0 ? 'wait' : 'done';
     const c = this.nextConfig++;
     this.nextId++;
     const bracket = this.nextBracket();
     this.bracketOf.set(c, bracket);
-    return this.issue({ id, config: sample(configRandom(seed, c), c), budget: this.budgets[bracket], rung: bracket, configIndex: c });
+    return this.issue({
+      id,
+      config: sample(configRandom(seed, c), c),
+      budget: this.budgets[bracket],
+      rung: bracket,
+      configIndex: c,
+    });
   }
 
   private issue(trial: Trial): Trial {
@@ -208,7 +222,12 @@ export class Asha implements Scheduler {
     if (!trial) return;
     this.pending.delete(id);
     if (this.initialIds.has(id)) return;
-    this.rungs[this.bracketOf.get(trial.configIndex)!][trial.rung].push({ trialId: id, configIndex: trial.configIndex, config: trial.config, score: finite(score) });
+    this.rungs[this.bracketOf.get(trial.configIndex)!][trial.rung].push({
+      trialId: id,
+      configIndex: trial.configIndex,
+      config: trial.config,
+      score: finite(score),
+    });
   }
 }
 
@@ -292,13 +311,33 @@ export class SuccessiveHalving implements Scheduler {
         if (k === 0) {
           const slot = bracket.issued[0].length;
           const c = this.initialCount + b * this.sizes[0] + slot;
-          return this.issue(b, 0, { id, config: this.options.sample(configRandom(this.options.seed, c), c), budget: this.budgets[0], rung: 0, configIndex: c });
+          return this.issue(b, 0, {
+            id,
+            config: this.options.sample(configRandom(this.options.seed, c), c),
+            budget: this.budgets[0],
+            rung: 0,
+            configIndex: c,
+          });
         }
         const below = bracket.issued[k - 1];
         if (below.length < sizes[k - 1] || below.some((t) => !bracket.results.has(t.id))) break;
-        const ranked = below.map((t) => ({ trialId: t.id, configIndex: t.configIndex, config: t.config, score: bracket.results.get(t.id)! })).sort(byScore);
+        const ranked = below
+          .map((t) => ({
+            trialId: t.id,
+            configIndex: t.configIndex,
+            config: t.config,
+            score: bracket.results.get(t.id)!,
+          }))
+          .sort(byScore);
         const entry = ranked[bracket.issued[k].length];
-        return this.issue(b, k, { id, config: { ...entry.config }, budget: this.budgets[k], rung: k, configIndex: entry.configIndex, promotedFrom: entry.trialId });
+        return this.issue(b, k, {
+          id,
+          config: { ...entry.config },
+          budget: this.budgets[k],
+          rung: k,
+          configIndex: entry.configIndex,
+          promotedFrom: entry.trialId,
+        });
       }
     }
   }

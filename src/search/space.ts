@@ -33,7 +33,8 @@ export function validateDomain(name: string, d: Domain): void {
       if (!(d.low > 0 && d.high >= d.low)) bad(`loguniform needs 0 < low <= high, got ${d.low}, ${d.high}`);
       break;
     case 'randint':
-      if (!(Number.isInteger(d.low) && Number.isInteger(d.high) && d.high > d.low)) bad(`randint needs integers low < high, got ${d.low}, ${d.high}`);
+      if (!(Number.isInteger(d.low) && Number.isInteger(d.high) && d.high > d.low))
+        bad(`randint needs integers low < high, got ${d.low}, ${d.high}`);
       break;
     case 'qrandint':
       if (!(d.q > 0 && d.high >= d.low)) bad(`qrandint needs q > 0 and low <= high, got ${d.low}, ${d.high}, q ${d.q}`);
@@ -76,7 +77,12 @@ export function contains(d: Domain, v: Value): boolean {
     case 'randint':
       return typeof v === 'number' && Number.isInteger(v) && v >= d.low && v < d.high;
     case 'qrandint':
-      return typeof v === 'number' && v >= d.low - 1e-9 && v <= d.high + 1e-9 && Math.abs(v / d.q - Math.round(v / d.q)) < 1e-9;
+      return (
+        typeof v === 'number' &&
+        v >= d.low - 1e-9 &&
+        v <= d.high + 1e-9 &&
+        Math.abs(v / d.q - Math.round(v / d.q)) < 1e-9
+      );
     case 'choice':
       return d.values.includes(v);
   }

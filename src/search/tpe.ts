@@ -54,7 +54,22 @@ const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }
 
@@ -66,22 +81,39 @@ export function normalCdf(x: number): number {
 export function normalQuantile(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - lo) {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 function logSumExp(values: number[]): number {
@@ -129,7 +161,12 @@ class NumericParzen {
   readonly sigmas: number[] = [];
   readonly logWeights: number[] = [];
 
-  constructor(private readonly scale: NumericScale, values: number[], weights: number[], priorWeight: number) {
+  constructor(
+    private readonly scale: NumericScale,
+    values: number[],
+    weights: number[],
+    priorWeight: number,
+  ) {
     const { low, high } = scale;
     const mus = [...values.map((v) => scale.toModel(v)), (low + high) / 2];
     const ws = [...weights, priorWeight];
@@ -183,7 +220,9 @@ class NumericParzen {
       const mass = normalCdf((high - mu) / sigma) - normalCdf((low - mu) / sigma);
       const logMass = Math.log(Math.max(mass, 1e-300));
       if (step > 0) {
-        const p = normalCdf((Math.min(x + step / 2, high) - mu) / sigma) - normalCdf((Math.max(x - step / 2, low) - mu) / sigma);
+        const p =
+          normalCdf((Math.min(x + step / 2, high) - mu) / sigma) -
+          normalCdf((Math.max(x - step / 2, low) - mu) / sigma);
         terms.push(this.logWeights[k] + Math.log(Math.max(p, 1e-300)) - logMass);
       } else {
         const z = (x - mu) / sigma;
@@ -198,7 +237,12 @@ class NumericParzen {
 class CategoricalParzen {
   readonly logProbs: number[];
 
-  constructor(private readonly count: number, indices: number[], weights: number[], priorWeight: number) {
+  constructor(
+    private readonly count: number,
+    indices: number[],
+    weights: number[],
+    priorWeight: number,
+  ) {
     const w = new Array<number>(count).fill(priorWeight / count);
     indices.forEach((i, j) => (w[i] += weights[j]));
     const total = w.reduce((a, b) => a + b, 0);
@@ -259,7 +303,10 @@ export class TpeSampler {
   private readonly priorWeight: number;
   private readonly byIndex = new Map<number, Observation>();
 
-  constructor(private readonly space: Space, options: TpeOptions = {}) {
+  constructor(
+    private readonly space: Space,
+    options: TpeOptions = {},
+  ) {
     this.nStartup = options.nStartup ?? 10;
     this.nCandidates = options.nCandidates ?? 24;
     this.gamma = options.gamma ?? optunaGamma;
@@ -269,7 +316,11 @@ export class TpeSampler {
   /** Records configuration `index`'s score at `rung`; a result at a lower rung than one already known is ignored. */
   observe(index: number, config: Config, score: number, rung = 0): void {
     const known = this.byIndex.get(index);
-    if (known && (known.rung > rung || (known.rung === rung && Number.isFinite(known.score) && !Number.isFinite(score)))) return;
+    if (
+      known &&
+      (known.rung > rung || (known.rung === rung && Number.isFinite(known.score) && !Number.isFinite(score)))
+    )
+      return;
     this.byIndex.set(index, { config, score, rung });
   }
 
@@ -295,7 +346,8 @@ export class TpeSampler {
   private sampleParameter(d: Domain, key: string, good: Observation[], bad: Observation[], rng: Random): Value {
     // Weights follow arrival order (older observations weigh less beyond 25), as in Optuna.
     const arrival = new Map(this.observations.map((o, i) => [o, i]));
-    const byArrival = (group: Observation[]) => [...group].sort((a, b) => arrival.get(a)! - arrival.get(b)!).filter((o) => key in o.config);
+    const byArrival = (group: Observation[]) =>
+      [...group].sort((a, b) => arrival.get(a)! - arrival.get(b)!).filter((o) => key in o.config);
     const g = byArrival(good);
     const b = byArrival(bad);
     if (d.type === 'choice') {
@@ -314,7 +366,8 @@ export class TpeSampler {
       return d.values[best];
     }
     const scale = numericScale(d)!;
-    const values = (group: Observation[]) => group.map((o) => o.config[key]).filter((v): v is number => typeof v === 'number');
+    const values = (group: Observation[]) =>
+      group.map((o) => o.config[key]).filter((v): v is number => typeof v === 'number');
     const gv = values(g);
     const bv = values(b);
     const l = new NumericParzen(scale, gv, defaultWeights(gv.length), this.priorWeight);

@@ -32,7 +32,12 @@ export function concatBatches(batches: ServeBatch[]): ServeBatch {
   if (batches.length === 1) return batches[0];
   const rows = batches.reduce((n, b) => n + b.rows, 0);
   const columns = batches[0].columns.map((first, j): ServeColumn => {
-    if (first.kind === 'string') return { name: first.name, kind: 'string', values: batches.flatMap((b) => b.columns[j].values as (string | null)[]) };
+    if (first.kind === 'string')
+      return {
+        name: first.name,
+        kind: 'string',
+        values: batches.flatMap((b) => b.columns[j].values as (string | null)[]),
+      };
     const length = first.kind === 'trace' ? first.length : 1;
     const values = first.kind === 'trace' ? new Float32Array(rows * length) : new Float64Array(rows);
     let at = 0;
@@ -41,7 +46,9 @@ export function concatBatches(batches: ServeBatch[]): ServeBatch {
       values.set(v, at);
       at += v.length;
     }
-    return first.kind === 'trace' ? { name: first.name, kind: 'trace', length, values: values as Float32Array } : { name: first.name, kind: 'number', values: values as Float64Array };
+    return first.kind === 'trace'
+      ? { name: first.name, kind: 'trace', length, values: values as Float32Array }
+      : { name: first.name, kind: 'number', values: values as Float64Array };
   });
   return { rows, columns };
 }
@@ -63,7 +70,15 @@ export class MicroBatcher {
 
   submit(batch: ServeBatch, options: Record<string, string>): Promise<Predictions> {
     if (this.queuedRowCount > 0 && this.queuedRowCount + batch.rows > this.options.maxQueueRows) {
-      return Promise.reject(new HttpProblem(503, 'Overloaded', `${this.queuedRowCount} rows are already waiting for the model; retry shortly`, [], { 'retry-after': '1' }));
+      return Promise.reject(
+        new HttpProblem(
+          503,
+          'Overloaded',
+          `${this.queuedRowCount} rows are already waiting for the model; retry shortly`,
+          [],
+          { 'retry-after': '1' },
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       const item: Pending = {
@@ -81,7 +96,15 @@ export class MicroBatcher {
             this.queue.splice(queued, 1);
             this.queuedRowCount -= item.batch.rows;
           }
-          reject(new HttpProblem(503, 'Timed out', `the prediction took longer than the server's limit of ${this.options.timeoutMs} ms (--timeout); retry, or send fewer rows per request`, [], { 'retry-after': '1' }));
+          reject(
+            new HttpProblem(
+              503,
+              'Timed out',
+              `the prediction took longer than the server's limit of ${this.options.timeoutMs} ms (--timeout); retry, or send fewer rows per request`,
+              [],
+              { 'retry-after': '1' },
+            ),
+          );
         }, this.options.timeoutMs),
       };
       this.queue.push(item);

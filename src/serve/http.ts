@@ -52,11 +52,18 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 
 function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
   for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
-  return reply.code(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(problem.body(instance)));
+  return reply
+    .code(problem.status)
+    .type(PROBLEM_TYPE)
+    .send(JSON.stringify(problem.body(instance)));
 }
 
 function tooLarge(maxBody: number): HttpProblem {
-  return new HttpProblem(413, 'Body too large', `the body is over the server's limit of ${maxBody} bytes (--max-body); send fewer rows per request`);
+  return new HttpProblem(
+    413,
+    'Body too large',
+    `the body is over the server's limit of ${maxBody} bytes (--max-body); send fewer rows per request`,
+  );
 }
 
 function requestFormat(contentType: string | undefined): OutputFormat | undefined {
@@ -73,11 +80,21 @@ function queryOptions(query: unknown, info: ServableInfo): Record<string, string
   for (const [name, raw] of Object.entries(q)) {
     const option = info.options.find((o) => o.name === name);
     if (!option) {
-      throw new HttpProblem(400, 'Invalid query', `query parameter '${name}': not known for a ${info.task} model; ${info.options.length ? `expected ${info.options.map((o) => o.name).join(', ')}` : 'it takes none'}`, [{ field: name, message: 'unknown query parameter' }]);
+      throw new HttpProblem(
+        400,
+        'Invalid query',
+        `query parameter '${name}': not known for a ${info.task} model; ${info.options.length ? `expected ${info.options.map((o) => o.name).join(', ')}` : 'it takes none'}`,
+        [{ field: name, message: 'unknown query parameter' }],
+      );
     }
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
     if (typeof value !== 'string' || !option.values.includes(value)) {
-      throw new HttpProblem(400, 'Invalid query', `query parameter '${name}': expected one of ${option.values.join(', ')}, got ${JSON.stringify(value)}`, [{ field: name, message: `expected one of ${option.values.join(', ')}` }]);
+      throw new HttpProblem(
+        400,
+        'Invalid query',
+        `query parameter '${name}': expected one of ${option.values.join(', ')}, got ${JSON.stringify(value)}`,
+        [{ field: name, message: `expected one of ${option.values.join(', ')}` }],
+      );
     }
     out[name] = value;
   }
@@ -85,7 +102,12 @@ function queryOptions(query: unknown, info: ServableInfo): Record<string, string
 }
 
 export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: options.maxBody, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxBody,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
   const { info, metrics, state } = ctx;
 
   app.removeAllContentTypeParsers();
@@ -100,7 +122,12 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
 
   if (options.cors) {
     const origin = options.cors;
-    void app.register(import('@fastify/cors'), { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'accept'], maxAge: 600 });
+    void app.register(import('@fastify/cors'), {
+      origin,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'authorization', 'accept'],
+      maxAge: 600,
+    });
   }
 
   // Node answers `Expect: 100-continue` by itself unless this event has a listener: a body
@@ -115,7 +142,15 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     res.writeHead(413, { 'content-type': PROBLEM_TYPE, connection: 'close' });
     res.end(JSON.stringify(tooLarge(options.maxBody).body(req.url)));
     metrics.requests.inc({ route: 'unmatched', method: req.method ?? '', status: '413' });
-    options.accessLog({ time: new Date().toISOString(), method: req.method, path: req.url, status: 413, bytes_in: 0, remote: req.socket.remoteAddress, expect: '100-continue' });
+    options.accessLog({
+      time: new Date().toISOString(),
+      method: req.method,
+      path: req.url,
+      status: 413,
+      bytes_in: 0,
+      remote: req.socket.remoteAddress,
+      expect: '100-continue',
+    });
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -128,12 +163,27 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     (request as FastifyRequest & { startedAt: number }).startedAt = performance.now();
     // Draining: the port stays open for the probes and in-flight requests; new predictions are refused unread.
     if (state.draining && request.url.split('?')[0] === '/v1/predict') {
-      return sendProblem(reply, new HttpProblem(503, 'Shutting down', 'the server is draining; retry on another instance', [], { 'retry-after': '1' }), request.url);
+      return sendProblem(
+        reply,
+        new HttpProblem(503, 'Shutting down', 'the server is draining; retry on another instance', [], {
+          'retry-after': '1',
+        }),
+        request.url,
+      );
     }
     if (options.token && !OPEN_ROUTES.has(request.url.split('?')[0]) && request.method !== 'OPTIONS') {
       if (!bearerMatches(request.headers.authorization, options.token)) {
         reply.header('www-authenticate', 'Bearer');
-        return sendProblem(reply, new HttpProblem(401, 'Unauthorized', request.headers.authorization ? 'the bearer token does not match' : 'expected an Authorization: Bearer <token> header (the server was started with --token-file)'));
+        return sendProblem(
+          reply,
+          new HttpProblem(
+            401,
+            'Unauthorized',
+            request.headers.authorization
+              ? 'the bearer token does not match'
+              : 'expected an Authorization: Bearer <token> header (the server was started with --token-file)',
+          ),
+        );
       }
     }
   });
@@ -165,16 +215,49 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof HttpProblem) return sendProblem(reply, err, request.url);
     const status = err.statusCode ?? 500;
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return sendProblem(reply, tooLarge(options.maxBody), request.url);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413)
+      return sendProblem(reply, tooLarge(options.maxBody), request.url);
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
-      return sendProblem(reply, new HttpProblem(415, 'Unsupported media type', `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: expected application/json, ${ARROW_STREAM} or ${ARROW_FILE}`), request.url);
+      return sendProblem(
+        reply,
+        new HttpProblem(
+          415,
+          'Unsupported media type',
+          `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: expected application/json, ${ARROW_STREAM} or ${ARROW_FILE}`,
+        ),
+        request.url,
+      );
     }
-    if (status >= 400 && status < 500) return sendProblem(reply, new HttpProblem(status, 'Bad request', err.message), request.url);
-    options.accessLog({ time: new Date().toISOString(), event: 'internal_error', path: request.url, message: err.message });
-    return sendProblem(reply, new HttpProblem(500, 'Internal error', 'the server failed on this request (a bug: please report it with the server log)'), request.url);
+    if (status >= 400 && status < 500)
+      return sendProblem(reply, new HttpProblem(status, 'Bad request', err.message), request.url);
+    options.accessLog({
+      time: new Date().toISOString(),
+      event: 'internal_error',
+      path: request.url,
+      message: err.message,
+    });
+    return sendProblem(
+      reply,
+      new HttpProblem(
+        500,
+        'Internal error',
+        'the server failed on this request (a bug: please report it with the server log)',
+      ),
+      request.url,
+    );
   });
 
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, new HttpProblem(404, 'Not found', `${request.method} ${request.url.split('?')[0]}: expected POST /v1/predict, GET /v1/model, /healthz, /readyz or /metrics`), request.url));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      new HttpProblem(
+        404,
+        'Not found',
+        `${request.method} ${request.url.split('?')[0]}: expected POST /v1/predict, GET /v1/model, /healthz, /readyz or /metrics`,
+      ),
+      request.url,
+    ),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -192,7 +275,10 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     options: info.options,
     training: ctx.training,
     details: info.details,
-    formats: { in: ['application/json', ARROW_STREAM, ARROW_FILE], out: ['application/json', ARROW_STREAM, ARROW_FILE] },
+    formats: {
+      in: ['application/json', ARROW_STREAM, ARROW_FILE],
+      out: ['application/json', ARROW_STREAM, ARROW_FILE],
+    },
   }));
 
   app.route({
@@ -206,8 +292,14 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
 
   app.post('/v1/predict', async (request, reply) => {
     const format = requestFormat(request.headers['content-type']);
-    if (!format) throw new HttpProblem(415, 'Unsupported media type', `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: expected application/json, ${ARROW_STREAM} or ${ARROW_FILE}`);
-    if (request.body === undefined || request.body === null) throw new HttpProblem(400, 'Malformed body', 'expected a request body');
+    if (!format)
+      throw new HttpProblem(
+        415,
+        'Unsupported media type',
+        `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: expected application/json, ${ARROW_STREAM} or ${ARROW_FILE}`,
+      );
+    if (request.body === undefined || request.body === null)
+      throw new HttpProblem(400, 'Malformed body', 'expected a request body');
     let outFormat = negotiate(request.headers.accept, format);
     const opts = queryOptions(request.query, info);
     let batch: ServeBatch;
@@ -218,7 +310,10 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     } else {
       batch = batchFromArrow(request.body as Buffer, info.inputs);
     }
-    if (!state.ready()) throw new HttpProblem(503, 'Not ready', 'the model is still loading; retry shortly (GET /readyz says when)', [], { 'retry-after': '1' });
+    if (!state.ready())
+      throw new HttpProblem(503, 'Not ready', 'the model is still loading; retry shortly (GET /readyz says when)', [], {
+        'retry-after': '1',
+      });
     (request as FastifyRequest & { rows?: number }).rows = batch.rows;
     let predictions;
     try {
@@ -226,14 +321,29 @@ export function buildApp(ctx: HttpContext, options: HttpOptions): FastifyInstanc
     } catch (err) {
       if (err instanceof InferenceError && err.user) throw new HttpProblem(400, 'Invalid input', err.message);
       if (err instanceof InferenceError) {
-        options.accessLog({ time: new Date().toISOString(), event: 'inference_error', message: err.message.split('\n')[0] });
-        throw new HttpProblem(500, 'Internal error', 'the model failed on this batch (a bug: please report it with the server log)');
+        options.accessLog({
+          time: new Date().toISOString(),
+          event: 'inference_error',
+          message: err.message.split('\n')[0],
+        });
+        throw new HttpProblem(
+          500,
+          'Internal error',
+          'the model failed on this batch (a bug: please report it with the server log)',
+        );
       }
       throw err;
     }
     metrics.rows.inc({}, batch.rows);
     const out = encode(predictions, outFormat);
-    return reply.type(out.type).header('x-sciml-rows', String(batch.rows)).send(typeof out.body === 'string' ? out.body : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength));
+    return reply
+      .type(out.type)
+      .header('x-sciml-rows', String(batch.rows))
+      .send(
+        typeof out.body === 'string'
+          ? out.body
+          : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength),
+      );
   });
 
   return app;

@@ -49,24 +49,38 @@ export function readToken(file: string): string {
 /** One row every model accepts: missing values where allowed, else zeros or the first category. */
 export function warmupBatch(inputs: InputField[]): ServeBatch {
   const columns = inputs.map((f): ServeColumn => {
-    if (f.type === 'trace') return { name: f.name, kind: 'trace', length: f.length!, values: new Float32Array(f.length!) };
-    if (f.type === 'sequence') return { name: f.name, kind: 'trace', length: f.length! * f.items!, values: new Float32Array(f.length! * f.items!) };
+    if (f.type === 'trace')
+      return { name: f.name, kind: 'trace', length: f.length!, values: new Float32Array(f.length!) };
+    if (f.type === 'sequence')
+      return {
+        name: f.name,
+        kind: 'trace',
+        length: f.length! * f.items!,
+        values: new Float32Array(f.length! * f.items!),
+      };
     if (f.type === 'number') return { name: f.name, kind: 'number', values: Float64Array.of(f.nullable ? NaN : 0) };
     return { name: f.name, kind: 'string', values: [f.nullable ? null : (f.categories?.[0] ?? null)] };
   });
   return { rows: 1, columns };
 }
 
-export async function describeRun(path: string): Promise<{ where: ReturnType<typeof locateModel>; info: ServableInfo }> {
+export async function describeRun(
+  path: string,
+): Promise<{ where: ReturnType<typeof locateModel>; info: ServableInfo }> {
   const where = locateModel(path, MODEL_MARKERS);
   const load = SERVABLES[where.task];
-  if (!load) throw new UserError(`${path}: a ${where.task} run; sciml serve has adapters for ${Object.keys(SERVABLES).join(', ')}`);
+  if (!load)
+    throw new UserError(
+      `${path}: a ${where.task} run; sciml serve has adapters for ${Object.keys(SERVABLES).join(', ')}`,
+    );
   const adapter = await load();
   try {
     return { where, info: adapter.describe(where) };
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${where.modelDir}: cannot read the ${where.task} model (${(err as Error).message}); is the run complete?`);
+    throw new UserError(
+      `${where.modelDir}: cannot read the ${where.task} model (${(err as Error).message}); is the run complete?`,
+    );
   }
 }
 
@@ -88,7 +102,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     onIdle: () => batcher?.flushNow(),
     onEvent: (event) => jsonLine({ time: new Date().toISOString(), ...event }),
   });
-  const metrics = new ServeMetrics({ queuedRows: () => batcher?.queuedRows ?? 0, inFlight: () => state.inFlight, ready: () => pool.isReady && !state.draining });
+  const metrics = new ServeMetrics({
+    queuedRows: () => batcher?.queuedRows ?? 0,
+    inFlight: () => state.inFlight,
+    ready: () => pool.isReady && !state.draining,
+  });
   batcher = new MicroBatcher(pool, {
     maxBatch: options.maxBatch,
     windowMs: options.batchWindowMs,
@@ -100,7 +118,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       metrics.inference.observe(seconds);
     },
   });
-  const app = buildApp({ where, info, training: trainingMetrics(where), outputs: () => pool.outputs, batcher, metrics, state }, { maxBody: options.maxBody, token, cors: options.cors, accessLog: log });
+  const app = buildApp(
+    { where, info, training: trainingMetrics(where), outputs: () => pool.outputs, batcher, metrics, state },
+    { maxBody: options.maxBody, token, cors: options.cors, accessLog: log },
+  );
 
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -142,13 +163,22 @@ export async function serve(options: ServeOptions): Promise<void> {
     await pool.close();
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
-    throw new UserError(`--host ${options.host} --port ${options.port}: cannot listen (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(
+      `--host ${options.host} --port ${options.port}: cannot listen (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  jsonLine({ time: new Date().toISOString(), event: 'listening', url, task: info.task, run_id: where.runId, workers: options.workers });
+  jsonLine({
+    time: new Date().toISOString(),
+    event: 'listening',
+    url,
+    task: info.task,
+    run_id: where.runId,
+    workers: options.workers,
+  });
   try {
     await Promise.race([pool.ready(), stopped]);
   } catch (err) {
@@ -156,7 +186,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     await pool.close();
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
-    throw err instanceof Error && 'user' in err ? new UserError(`${where.modelDir}: the model did not load: ${err.message}`) : err;
+    throw err instanceof Error && 'user' in err
+      ? new UserError(`${where.modelDir}: the model did not load: ${err.message}`)
+      : err;
   }
   if (!state.draining) {
     jsonLine({ time: new Date().toISOString(), event: 'ready', outputs: pool.outputs.map((o) => o.name) });

@@ -54,12 +54,21 @@ function expected(field: InputField): string {
 }
 
 function listLevels(levels: string[]): string {
-  const shown = levels.slice(0, 12).map((l) => JSON.stringify(l)).join(', ');
+  const shown = levels
+    .slice(0, 12)
+    .map((l) => JSON.stringify(l))
+    .join(', ');
   return levels.length > 12 ? `${shown}, … (${levels.length} categories)` : shown;
 }
 
 /** Builds one column from per-row values, reporting problems by row. */
-function buildColumn(field: InputField, rows: number, value: (i: number) => unknown, present: (i: number) => boolean, problems: Problems): ServeColumn {
+function buildColumn(
+  field: InputField,
+  rows: number,
+  value: (i: number) => unknown,
+  present: (i: number) => boolean,
+  problems: Problems,
+): ServeColumn {
   const name = field.name;
   const missing = (i: number) => problems.add({ row: i, field: name, message: `missing; expected ${expected(field)}` });
   switch (field.type) {
@@ -97,8 +106,14 @@ function buildColumn(field: InputField, rows: number, value: (i: number) => unkn
           continue;
         }
         const text = String(v);
-        if (levels && !levels.has(text)) problems.add({ row: i, field: name, message: `unknown category ${describe(text)}; expected ${expected(field)}` });
-        else if (!levels && !parseDateTime(text)) problems.add({ row: i, field: name, message: `expected ${expected(field)}, got ${describe(text)}` });
+        if (levels && !levels.has(text))
+          problems.add({
+            row: i,
+            field: name,
+            message: `unknown category ${describe(text)}; expected ${expected(field)}`,
+          });
+        else if (!levels && !parseDateTime(text))
+          problems.add({ row: i, field: name, message: `expected ${expected(field)}, got ${describe(text)}` });
         else values[i] = text;
       }
       return { name, kind: 'string', values };
@@ -123,7 +138,11 @@ function buildColumn(field: InputField, rows: number, value: (i: number) => unkn
         for (let t = 0; t < L; t++) {
           const x = v[t];
           if (typeof x !== 'number' || !Number.isFinite(x)) {
-            problems.add({ row: i, field: name, message: `expected ${expected(field)}, sample ${t} is ${describe(x)}` });
+            problems.add({
+              row: i,
+              field: name,
+              message: `expected ${expected(field)}, sample ${t} is ${describe(x)}`,
+            });
             break;
           }
           values[i * L + t] = x;
@@ -140,7 +159,12 @@ function buildColumn(field: InputField, rows: number, value: (i: number) => unkn
  * A list of items of `length` numbers per row (particles of 19 features) as a zero-padded trace of
  * items x length; a row with more items keeps its last `items` (the model's own cut).
  */
-function sequenceColumn(field: InputField, rows: number, value: (i: number) => unknown, problems: Problems): ServeColumn {
+function sequenceColumn(
+  field: InputField,
+  rows: number,
+  value: (i: number) => unknown,
+  problems: Problems,
+): ServeColumn {
   const L = field.length!;
   const cap = field.items!;
   const values = new Float32Array(rows * cap * L);
@@ -166,7 +190,11 @@ function sequenceColumn(field: InputField, rows: number, value: (i: number) => u
     for (let p = 0; p < list.length; p++) {
       const item = listLike(list[p]);
       if (!item || item.length !== L) {
-        problems.add({ row: i, field: field.name, message: `item ${p}: expected ${L} numbers, got ${item ? item.length : describe(list[p])}` });
+        problems.add({
+          row: i,
+          field: field.name,
+          message: `item ${p}: expected ${L} numbers, got ${item ? item.length : describe(list[p])}`,
+        });
         break;
       }
       if (p < from || p >= from + cap) continue;
@@ -180,7 +208,11 @@ function sequenceColumn(field: InputField, rows: number, value: (i: number) => u
         values[(i * cap + p - from) * L + k] = x;
       }
       if (bad >= 0) {
-        problems.add({ row: i, field: field.name, message: `item ${p}: number ${bad} is ${describe(item[bad])}; expected finite numbers` });
+        problems.add({
+          row: i,
+          field: field.name,
+          message: `item ${p}: number ${bad} is ${describe(item[bad])}; expected finite numbers`,
+        });
         break;
       }
     }
@@ -191,7 +223,12 @@ function sequenceColumn(field: InputField, rows: number, value: (i: number) => u
 /** A JSON array or an Arrow list value, as an indexable list. */
 function listLike(v: unknown): ArrayLike<unknown> | undefined {
   if (Array.isArray(v)) return v;
-  if (v && typeof v === 'object' && typeof (v as { toArray?: unknown }).toArray === 'function' && typeof (v as { length?: unknown }).length === 'number') {
+  if (
+    v &&
+    typeof v === 'object' &&
+    typeof (v as { toArray?: unknown }).toArray === 'function' &&
+    typeof (v as { length?: unknown }).length === 'number'
+  ) {
     const vec = v as { get(i: number): unknown; length: number };
     return Array.from({ length: vec.length }, (_, k) => vec.get(k));
   }
@@ -211,18 +248,31 @@ export function batchFromJson(body: unknown, fields: InputField[]): { batch: Ser
   const problems = new Problems();
   if (Object.hasOwn(body, 'rows')) {
     const rows = body.rows;
-    if (!Array.isArray(rows)) throw new HttpProblem(400, 'Invalid input', `rows: expected a list of objects, got ${describe(rows)}`);
-    if (rows.length === 0) throw new HttpProblem(400, 'Invalid input', 'rows: expected at least one row, got an empty list');
-    for (let i = 0; i < rows.length && !problems.full; i++) if (!isRecord(rows[i])) problems.add({ row: i, message: `expected an object of fields, got ${describe(rows[i])}` });
+    if (!Array.isArray(rows))
+      throw new HttpProblem(400, 'Invalid input', `rows: expected a list of objects, got ${describe(rows)}`);
+    if (rows.length === 0)
+      throw new HttpProblem(400, 'Invalid input', 'rows: expected at least one row, got an empty list');
+    for (let i = 0; i < rows.length && !problems.full; i++)
+      if (!isRecord(rows[i]))
+        problems.add({ row: i, message: `expected an object of fields, got ${describe(rows[i])}` });
     problems.throwIfAny();
     const records = rows as Record<string, unknown>[];
-    const columns = fields.map((f) => buildColumn(f, records.length, (i) => records[i][f.name], (i) => Object.hasOwn(records[i], f.name), problems));
+    const columns = fields.map((f) =>
+      buildColumn(
+        f,
+        records.length,
+        (i) => records[i][f.name],
+        (i) => Object.hasOwn(records[i], f.name),
+        problems,
+      ),
+    );
     problems.throwIfAny();
     return { batch: { rows: records.length, columns }, shape: 'rows' };
   }
   if (Object.hasOwn(body, 'columns')) {
     const cols = body.columns;
-    if (!isRecord(cols)) throw new HttpProblem(400, 'Invalid input', `columns: expected an object of lists, got ${describe(cols)}`);
+    if (!isRecord(cols))
+      throw new HttpProblem(400, 'Invalid input', `columns: expected an object of lists, got ${describe(cols)}`);
     let rows = -1;
     for (const f of fields) {
       if (!Object.hasOwn(cols, f.name)) {
@@ -230,20 +280,40 @@ export function batchFromJson(body: unknown, fields: InputField[]): { batch: Ser
         continue;
       }
       const list = cols[f.name];
-      if (!Array.isArray(list)) problems.add({ field: f.name, message: `expected a list of values, got ${describe(list)}` });
+      if (!Array.isArray(list))
+        problems.add({ field: f.name, message: `expected a list of values, got ${describe(list)}` });
       else if (rows < 0) rows = list.length;
-      else if (list.length !== rows) problems.add({ field: f.name, message: `expected ${rows} values (as many as '${fields.find((g) => Array.isArray(cols[g.name]))!.name}'), got ${list.length}` });
+      else if (list.length !== rows)
+        problems.add({
+          field: f.name,
+          message: `expected ${rows} values (as many as '${fields.find((g) => Array.isArray(cols[g.name]))!.name}'), got ${list.length}`,
+        });
     }
     problems.throwIfAny();
     if (rows === 0) throw new HttpProblem(400, 'Invalid input', 'columns: expected at least one row, got empty lists');
     const columns = fields.map((f) => {
       const list = cols[f.name] as unknown[];
-      return buildColumn(f, rows, (i) => list[i], () => true, problems);
+      return buildColumn(
+        f,
+        rows,
+        (i) => list[i],
+        () => true,
+        problems,
+      );
     });
     problems.throwIfAny();
     return { batch: { rows, columns }, shape: 'columns' };
   }
-  throw new HttpProblem(400, 'Invalid input', `${SHAPE_HINT}, got an object with keys ${Object.keys(body).slice(0, 8).map((k) => JSON.stringify(k)).join(', ') || 'none'}`);
+  throw new HttpProblem(
+    400,
+    'Invalid input',
+    `${SHAPE_HINT}, got an object with keys ${
+      Object.keys(body)
+        .slice(0, 8)
+        .map((k) => JSON.stringify(k))
+        .join(', ') || 'none'
+    }`,
+  );
 }
 
 /**
@@ -253,7 +323,8 @@ export function batchFromJson(body: unknown, fields: InputField[]): { batch: Ser
 export function batchFromTable(table: DataTable, fields: InputField[]): ServeBatch {
   const problems = new Problems();
   const names = new Set(table.columns.map((c) => c.name));
-  for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
+  for (const f of fields)
+    if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
   problems.throwIfAny();
   const columns = fields.map((f) => {
     const column = table.columns.find((c) => c.name === f.name)!;
@@ -273,7 +344,9 @@ export function batchFromTable(table: DataTable, fields: InputField[]): ServeBat
 }
 
 function arrowProblem(err: unknown, field?: string): HttpProblem {
-  const message = isUserError(err) ? err.message.replace(/^request(: column '[^']*')?: /, '') : `unreadable Arrow data (${(err as Error)?.message ?? String(err)})`;
+  const message = isUserError(err)
+    ? err.message.replace(/^request(: column '[^']*')?: /, '')
+    : `unreadable Arrow data (${(err as Error)?.message ?? String(err)})`;
   return field ? invalidInput([{ field, message }]) : new HttpProblem(400, 'Malformed body', message);
 }
 
@@ -286,9 +359,15 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
   } catch (err) {
     throw arrowProblem(err);
   }
-  if (table.numRows === 0) throw new HttpProblem(400, 'Invalid input', 'expected at least one row, got an empty Arrow table');
+  if (table.numRows === 0)
+    throw new HttpProblem(400, 'Invalid input', 'expected at least one row, got an empty Arrow table');
   // Row counts and list sizes come from the message headers: check them against the body before allocating for them.
-  if (table.numRows > bytes.length) throw new HttpProblem(400, 'Malformed body', `the Arrow data declares ${table.numRows} rows in ${bytes.length} bytes`);
+  if (table.numRows > bytes.length)
+    throw new HttpProblem(
+      400,
+      'Malformed body',
+      `the Arrow data declares ${table.numRows} rows in ${bytes.length} bytes`,
+    );
   for (const f of fields) {
     const type = table.schema.fields.find((x) => x.name === f.name)?.type as { listSize?: number } | undefined;
     if (f.type === 'trace' && type?.listSize !== undefined && type.listSize !== f.length) {
@@ -297,7 +376,8 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
   }
   const problems = new Problems();
   const names = new Set(table.schema.fields.map((f) => f.name));
-  for (const f of fields) if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
+  for (const f of fields)
+    if (!names.has(f.name)) problems.add({ field: f.name, message: `missing column; expected ${expected(f)} per row` });
   problems.throwIfAny();
   const scalarNames = new Set(fields.filter((f) => f.type !== 'trace' && f.type !== 'sequence').map((f) => f.name));
   let scalars;
@@ -329,7 +409,11 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
       for (let i = 0; i < flat.rows && !problems.full; i++) {
         for (let t = i * flat.length; t < (i + 1) * flat.length; t++) {
           if (!Number.isFinite(flat.data[t])) {
-            problems.add({ row: i, field: f.name, message: `expected finite numbers, sample ${t - i * flat.length} is ${flat.data[t]}` });
+            problems.add({
+              row: i,
+              field: f.name,
+              message: `expected finite numbers, sample ${t - i * flat.length} is ${flat.data[t]}`,
+            });
             break;
           }
         }
@@ -343,7 +427,15 @@ export function batchFromArrow(bytes: Uint8Array, fields: InputField[]): ServeBa
       continue;
     }
     const values = column.values as ArrayLike<number | string | null>;
-    columns.push(buildColumn(f, table.numRows, (i) => values[i], () => true, problems));
+    columns.push(
+      buildColumn(
+        f,
+        table.numRows,
+        (i) => values[i],
+        () => true,
+        problems,
+      ),
+    );
   }
   problems.throwIfAny();
   return { rows: table.numRows, columns };

@@ -15,8 +15,20 @@ const OFFERED = [JSON_TYPE, ARROW_STREAM, ARROW_FILE] as const;
  * when Accept allows it or is absent; 406 when Accept rules out everything offered.
  */
 export function negotiate(accept: string | undefined, requestFormat: OutputFormat): OutputFormat {
-  const own = requestFormat === 'rows' || requestFormat === 'columns' ? JSON_TYPE : requestFormat === 'arrow-stream' ? ARROW_STREAM : ARROW_FILE;
-  const asFormat = (type: string): OutputFormat => (type === JSON_TYPE ? (requestFormat === 'columns' ? 'columns' : 'rows') : type === ARROW_STREAM ? 'arrow-stream' : 'arrow-file');
+  const own =
+    requestFormat === 'rows' || requestFormat === 'columns'
+      ? JSON_TYPE
+      : requestFormat === 'arrow-stream'
+        ? ARROW_STREAM
+        : ARROW_FILE;
+  const asFormat = (type: string): OutputFormat =>
+    type === JSON_TYPE
+      ? requestFormat === 'columns'
+        ? 'columns'
+        : 'rows'
+      : type === ARROW_STREAM
+        ? 'arrow-stream'
+        : 'arrow-file';
   if (!accept || !accept.trim()) return requestFormat;
   const ranges = accept.split(',').map((part, order) => {
     const [range, ...params] = part.trim().toLowerCase().split(';');
@@ -40,7 +52,12 @@ export function negotiate(accept: string | undefined, requestFormat: OutputForma
     return best;
   };
   const scored = OFFERED.map((type) => ({ type, q: qualityOf(type) })).filter((s) => s.q > 0);
-  if (scored.length === 0) throw new HttpProblem(406, 'Not acceptable', `Accept: ${accept.slice(0, 100)}: expected one of ${OFFERED.join(', ')} (or */*)`);
+  if (scored.length === 0)
+    throw new HttpProblem(
+      406,
+      'Not acceptable',
+      `Accept: ${accept.slice(0, 100)}: expected one of ${OFFERED.join(', ')} (or */*)`,
+    );
   const top = Math.max(...scored.map((s) => s.q));
   const best = scored.filter((s) => s.q === top);
   return asFormat(best.some((s) => s.type === own) ? own : best[0].type);
@@ -63,7 +80,10 @@ function finiteOrNull(v: number): number | null {
 
 export function encode(p: Predictions, format: OutputFormat): { type: string; body: string | Uint8Array } {
   if (format === 'arrow-stream' || format === 'arrow-file') {
-    return { type: format === 'arrow-stream' ? ARROW_STREAM : ARROW_FILE, body: tableToIPC(predictionsToArrow(p), format === 'arrow-stream' ? 'stream' : 'file') };
+    return {
+      type: format === 'arrow-stream' ? ARROW_STREAM : ARROW_FILE,
+      body: tableToIPC(predictionsToArrow(p), format === 'arrow-stream' ? 'stream' : 'file'),
+    };
   }
   if (format === 'columns') {
     const columns: Record<string, unknown[]> = {};

@@ -9,7 +9,10 @@ import type { FromWorker, OutputSpec, ToWorker, WorkerInit } from './worker.js';
 import type { ServeBatch } from '../contracts/servable.js';
 
 export class InferenceError extends Error {
-  constructor(message: string, readonly user: boolean) {
+  constructor(
+    message: string,
+    readonly user: boolean,
+  ) {
     super(message);
   }
 }
@@ -92,7 +95,9 @@ export class InferencePool {
         this.options.onIdle();
       }
     });
-    worker.on('error', (err) => this.options.onEvent({ event: 'worker_error', worker: slot.index, message: String(err?.message ?? err) }));
+    worker.on('error', (err) =>
+      this.options.onEvent({ event: 'worker_error', worker: slot.index, message: String(err?.message ?? err) }),
+    );
     worker.on('exit', (code) => {
       if (slot.worker !== worker) return;
       slot.ready = false;
@@ -100,7 +105,9 @@ export class InferencePool {
       slot.job = undefined;
       if (job) {
         clearTimeout(job.watchdog);
-        job.reject(new InferenceError(`the inference worker stopped (exit code ${code}) while predicting this batch`, false));
+        job.reject(
+          new InferenceError(`the inference worker stopped (exit code ${code}) while predicting this batch`, false),
+        );
       }
       if (!this.closing) {
         this.options.onEvent({ event: 'worker_restart', worker: slot.index, exit_code: code });

@@ -30,12 +30,18 @@ export class HttpProblem extends Error {
 }
 
 export function where(p: FieldProblem): string {
-  const parts = [p.row !== undefined ? `row ${p.row}` : '', p.field !== undefined ? `field '${p.field}'` : ''].filter(Boolean);
+  const parts = [p.row !== undefined ? `row ${p.row}` : '', p.field !== undefined ? `field '${p.field}'` : ''].filter(
+    Boolean,
+  );
   return parts.length ? `${parts.join(', ')}: ${p.message}` : p.message;
 }
 
 /** 400 for problems in the input, the detail naming the first (and how many more). */
 export function invalidInput(errors: FieldProblem[], truncated = false): HttpProblem {
-  const more = truncated ? ` (and more problems; the first ${errors.length} are listed)` : errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length === 2 ? '' : 's'})` : '';
+  const more = truncated
+    ? ` (and more problems; the first ${errors.length} are listed)`
+    : errors.length > 1
+      ? ` (and ${errors.length - 1} more problem${errors.length === 2 ? '' : 's'})`
+      : '';
   return new HttpProblem(400, 'Invalid input', where(errors[0]) + more, errors);
 }

@@ -16,7 +16,11 @@ export function trainingMetrics(where: ModelLocation): Record<string, unknown> |
   if (!file || !existsSync(file)) return null;
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    return { metrics: m.metrics ?? null, baseline: m.baseline ?? null, ...(m.baseline_name ? { baseline_name: m.baseline_name } : {}) };
+    return {
+      metrics: m.metrics ?? null,
+      baseline: m.baseline ?? null,
+      ...(m.baseline_name ? { baseline_name: m.baseline_name } : {}),
+    };
   } catch {
     return null;
   }

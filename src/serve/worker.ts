@@ -38,19 +38,41 @@ async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Pr
   const adapter = await SERVABLES[init.where.task]();
   const predictor = await adapter.load(init.where);
   const warm = await predictor.predict(init.warmup, {});
-  port.postMessage({ type: 'ready', outputs: warm.columns.map((c) => ({ name: c.name, kind: c.kind, ...(c.kind === 'vector' ? { length: c.length } : {}) })) } satisfies FromWorker);
+  port.postMessage({
+    type: 'ready',
+    outputs: warm.columns.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      ...(c.kind === 'vector' ? { length: c.length } : {}),
+    })),
+  } satisfies FromWorker);
   port.on('message', async (m: ToWorker) => {
     const t0 = performance.now();
     try {
       const predictions = await predictor.predict(m.batch, m.options);
-      port.postMessage({ type: 'result', id: m.id, predictions, seconds: (performance.now() - t0) / 1000 } satisfies FromWorker);
+      port.postMessage({
+        type: 'result',
+        id: m.id,
+        predictions,
+        seconds: (performance.now() - t0) / 1000,
+      } satisfies FromWorker);
     } catch (err) {
-      port.postMessage({ type: 'error', id: m.id, message: isUserError(err) ? err.message : String((err as Error)?.stack ?? err), user: isUserError(err) } satisfies FromWorker);
+      port.postMessage({
+        type: 'error',
+        id: m.id,
+        message: isUserError(err) ? err.message : String((err as Error)?.stack ?? err),
+        user: isUserError(err),
+      } satisfies FromWorker);
     }
   });
 }
 
 if (parentPort) {
   const port = parentPort;
-  start(port, workerData as WorkerInit).catch((err) => port.postMessage({ type: 'failed', message: isUserError(err) ? err.message : String((err as Error)?.stack ?? err) } satisfies FromWorker));
+  start(port, workerData as WorkerInit).catch((err) =>
+    port.postMessage({
+      type: 'failed',
+      message: isUserError(err) ? err.message : String((err as Error)?.stack ?? err),
+    } satisfies FromWorker),
+  );
 }

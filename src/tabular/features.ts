@@ -22,7 +22,8 @@ export interface FeaturePlan {
   dropped: { column: string; reason: string }[];
 }
 
-const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$/;
+const ISO_DATE =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$/;
 
 interface DateTime {
   ms: number;
@@ -105,7 +106,8 @@ function isConstant(column: Column): boolean {
   const first = column.values[0];
   if (column.kind === 'number') {
     const v = column.values;
-    for (let i = 1; i < v.length; i++) if (!(v[i] === first || (Number.isNaN(v[i]) && Number.isNaN(first as number)))) return false;
+    for (let i = 1; i < v.length; i++)
+      if (!(v[i] === first || (Number.isNaN(v[i]) && Number.isNaN(first as number)))) return false;
     return true;
   }
   return column.values.every((x) => x === first);
@@ -122,7 +124,10 @@ export interface PlanOptions {
 export function planFeatures(table: DataTable, options: PlanOptions): FeaturePlan {
   const names = new Set(table.columns.map((c) => c.name));
   for (const name of options.drop) {
-    if (!names.has(name)) throw new UserError(`${table.source}: column '${name}' (in drop): expected one of the table's columns ${[...names].join(', ')}`);
+    if (!names.has(name))
+      throw new UserError(
+        `${table.source}: column '${name}' (in drop): expected one of the table's columns ${[...names].join(', ')}`,
+      );
   }
   const userDrop = new Set(options.drop);
   const plan: FeaturePlan = { target: options.target, inputs: [], dates: [], dropped: [] };
@@ -148,7 +153,10 @@ export function planFeatures(table: DataTable, options: PlanOptions): FeaturePla
     }
     plan.inputs.push(column.name);
   }
-  if (plan.inputs.length === 0) throw new UserError(`${table.source}: expected at least one feature column besides the target '${options.target}' (dropped: ${plan.dropped.map((d) => `${d.column} (${d.reason})`).join(', ') || 'none'})`);
+  if (plan.inputs.length === 0)
+    throw new UserError(
+      `${table.source}: expected at least one feature column besides the target '${options.target}' (dropped: ${plan.dropped.map((d) => `${d.column} (${d.reason})`).join(', ') || 'none'})`,
+    );
   return plan;
 }
 
@@ -158,13 +166,20 @@ export function applyPlan(table: DataTable, plan: FeaturePlan): DataTable {
   const dates = new Map(plan.dates.map((d) => [d.column, d.parts]));
   for (const name of plan.inputs) {
     const column = table.columns.find((c) => c.name === name);
-    if (!column) throw new UserError(`${table.source}: column '${name}': expected (the model was trained with it), have ${table.columns.map((c) => c.name).join(', ')}`);
+    if (!column)
+      throw new UserError(
+        `${table.source}: column '${name}': expected (the model was trained with it), have ${table.columns.map((c) => c.name).join(', ')}`,
+      );
     const parts = dates.get(name);
     if (!parts) {
       columns.push(column);
       continue;
     }
-    const expanded: NumericColumn[] = parts.map((p) => ({ name: `${name}_${p}`, kind: 'number', values: new Float64Array(table.numRows).fill(NaN) }));
+    const expanded: NumericColumn[] = parts.map((p) => ({
+      name: `${name}_${p}`,
+      kind: 'number',
+      values: new Float64Array(table.numRows).fill(NaN),
+    }));
     for (let i = 0; i < table.numRows; i++) {
       const cell = column.kind === 'string' ? column.values[i] : String(column.values[i]);
       const dt = cell === null ? undefined : parseDateTime(cell);

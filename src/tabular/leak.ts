@@ -25,7 +25,8 @@ function numericColumns(X: Matrix): { name: string; values: Float64Array }[] {
 /** Rows where the target and every numeric column are present. */
 function completeRows(cols: { values: Float64Array }[], y: Float64Array): number[] {
   const rows: number[] = [];
-  for (let i = 0; i < y.length; i++) if (Number.isFinite(y[i]) && cols.every((c) => Number.isFinite(c.values[i]))) rows.push(i);
+  for (let i = 0; i < y.length; i++)
+    if (Number.isFinite(y[i]) && cols.every((c) => Number.isFinite(c.values[i]))) rows.push(i);
   return rows;
 }
 
@@ -86,7 +87,11 @@ export function rSquared(columns: Float64Array[], y: Float64Array): number {
   return Math.min(1, explained / syy);
 }
 
-export function findLeaks(X: Matrix, y: Float64Array, options: { correlation: number; r2: number; maxRows?: number }): LeakFinding[] {
+export function findLeaks(
+  X: Matrix,
+  y: Float64Array,
+  options: { correlation: number; r2: number; maxRows?: number },
+): LeakFinding[] {
   const cols = numericColumns(X);
   let rows = completeRows(cols, y);
   const maxRows = options.maxRows ?? 20000;
@@ -103,7 +108,12 @@ export function findLeaks(X: Matrix, y: Float64Array, options: { correlation: nu
     const r = dot(xs[j], yc) / Math.sqrt(sxx * syy);
     if (Math.abs(r) > options.correlation) {
       flagged.add(j);
-      findings.push({ columns: [cols[j].name], kind: 'correlation', value: Math.abs(r), message: `column '${cols[j].name}' nearly determines the target (|r| = ${Math.abs(r).toFixed(4)}): a leak? drop it if it is not known at prediction time` });
+      findings.push({
+        columns: [cols[j].name],
+        kind: 'correlation',
+        value: Math.abs(r),
+        message: `column '${cols[j].name}' nearly determines the target (|r| = ${Math.abs(r).toFixed(4)}): a leak? drop it if it is not known at prediction time`,
+      });
     }
   }
   if (rSquared(xs, yc) > options.r2) {
@@ -115,7 +125,10 @@ export function findLeaks(X: Matrix, y: Float64Array, options: { correlation: nu
       let pickR2 = -1;
       for (let j = 0; j < xs.length; j++) {
         if (chosen.includes(j)) continue;
-        const r2 = rSquared([...chosen, j].map((k) => xs[k]), yc);
+        const r2 = rSquared(
+          [...chosen, j].map((k) => xs[k]),
+          yc,
+        );
         if (r2 > pickR2) {
           pickR2 = r2;
           pick = j;

@@ -1,7 +1,11 @@
 import { Random } from '../runtime/random.js';
 
 /** A seeded holdout split: `trainCount` rows for the search, the rest held out. Indices ascending. */
-export function holdoutSplit(rows: number, trainCount: number, seed: number): { train: Int32Array; holdout: Int32Array } {
+export function holdoutSplit(
+  rows: number,
+  trainCount: number,
+  seed: number,
+): { train: Int32Array; holdout: Int32Array } {
   const perm = new Random(seed ^ 0x5eed).permutation(rows);
   const train = perm.slice(0, trainCount).sort();
   const holdout = perm.slice(trainCount).sort();
@@ -20,7 +24,11 @@ export function kFoldAssignment(rows: number, k: number, seed: number): Int32Arr
  * A seeded stratified holdout split: within each class a seeded permutation, the first
  * round(share) rows go to training (at least one per class when the class has two or more rows).
  */
-export function stratifiedHoldoutSplit(y: ArrayLike<number>, trainCount: number, seed: number): { train: Int32Array; holdout: Int32Array } {
+export function stratifiedHoldoutSplit(
+  y: ArrayLike<number>,
+  trainCount: number,
+  seed: number,
+): { train: Int32Array; holdout: Int32Array } {
   const byClass = rowsByClass(y);
   const share = trainCount / y.length;
   const rng = new Random(seed ^ 0x5eed);

@@ -21,13 +21,19 @@ export interface TuneFoldPayload {
 }
 
 /** The handler, finding the payload's task through `loadTask` (given by the composition root). */
-export const tuneFoldHandler = (loadTask: TaskLoader): JobHandler<TuneFoldPayload, FoldOutcome> => async (payload, _inputs, ctx) => {
-  const task = await loadTask(payload.task, payload.configFile);
-  if (!task.trial?.crossValidate) throw new Error(`task '${payload.task}' cannot cross-validate`);
-  const parsed = task.schema.safeParse(payload.config);
-  if (!parsed.success) throw new Error(`the trial config is invalid: ${issuesInBrief(parsed.error.issues)}`);
-  const config = parsed.data;
-  const run = RunDir.open(join(ctx.scratchDir, 'run'));
-  const result = await task.trial.crossValidate({ run, log: silentLogger, seed: config.seed, configFile: payload.configFile, workers: 1 }, config, { budget: payload.budget, fold: payload.fold, folds: payload.folds });
-  return { result };
-};
+export const tuneFoldHandler =
+  (loadTask: TaskLoader): JobHandler<TuneFoldPayload, FoldOutcome> =>
+  async (payload, _inputs, ctx) => {
+    const task = await loadTask(payload.task, payload.configFile);
+    if (!task.trial?.crossValidate) throw new Error(`task '${payload.task}' cannot cross-validate`);
+    const parsed = task.schema.safeParse(payload.config);
+    if (!parsed.success) throw new Error(`the trial config is invalid: ${issuesInBrief(parsed.error.issues)}`);
+    const config = parsed.data;
+    const run = RunDir.open(join(ctx.scratchDir, 'run'));
+    const result = await task.trial.crossValidate(
+      { run, log: silentLogger, seed: config.seed, configFile: payload.configFile, workers: 1 },
+      config,
+      { budget: payload.budget, fold: payload.fold, folds: payload.folds },
+    );
+    return { result };
+  };

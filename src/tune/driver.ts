@@ -106,7 +106,10 @@ export class TuneDriver {
 
   private writeTrialFiles(seg: SegmentState, cs: ConfigState, config?: Record<string, unknown>): void {
     if (config) writeFileAtomic(join(cs.dir, 'config.yaml'), stringify(config, { lineWidth: 0 }));
-    writeJsonAtomic(join(cs.dir, 'history.json'), cs.history.map((h) => ({ epoch: h.epoch, ...h.metrics, elapsed_s: h.t })));
+    writeJsonAtomic(
+      join(cs.dir, 'history.json'),
+      cs.history.map((h) => ({ epoch: h.epoch, ...h.metrics, elapsed_s: h.t })),
+    );
     const last = cs.history[cs.history.length - 1];
     writeJsonAtomic(join(cs.dir, 'metrics.json'), {
       task: this.o.setup.task.name,
@@ -138,7 +141,17 @@ export class TuneDriver {
       }
       if (ask === 'wait') continue;
       seg.pending.set(ask.id, ask);
-      this.write({ ev: ask.promotedFrom === undefined ? 'ask' : 'promote', t: this.elapsed(), seg: seg.segment.name, run: ask.id, config_index: ask.configIndex, rung: ask.rung, budget: this.state.epochsOf(ask), promoted_from: ask.promotedFrom ?? null, params: ask.config });
+      this.write({
+        ev: ask.promotedFrom === undefined ? 'ask' : 'promote',
+        t: this.elapsed(),
+        seg: seg.segment.name,
+        run: ask.id,
+        config_index: ask.configIndex,
+        rung: ask.rung,
+        budget: this.state.epochsOf(ask),
+        promoted_from: ask.promotedFrom ?? null,
+        params: ask.config,
+      });
       this.turn = (this.turn + k + 1) % n;
       return { seg, trial: ask };
     }
@@ -184,16 +197,37 @@ export class TuneDriver {
     if (!checked.ok) return this.fail(seg, cs, trial, `the task rejects this configuration: ${checked.error}`, config);
     if (cs.checkpointEpoch > 0 && cs.history.some((h) => h.epoch > cs.checkpointEpoch)) {
       cs.history = cs.history.filter((h) => h.epoch <= cs.checkpointEpoch);
-      this.write({ ev: 'resume', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, epoch: cs.checkpointEpoch });
+      this.write({
+        ev: 'resume',
+        t: this.elapsed(),
+        seg: name,
+        config_index: cs.index,
+        run: trial.id,
+        epoch: cs.checkpointEpoch,
+      });
     }
     cs.status = 'running';
     this.writeTrialFiles(seg, cs, config);
     const inputs: Record<string, Uint8Array> = {};
-    if (cs.checkpointEpoch > 0 && existsSync(join(cs.dir, 'checkpoint'))) inputs.checkpoint = packDir(join(cs.dir, 'checkpoint'));
+    if (cs.checkpointEpoch > 0 && existsSync(join(cs.dir, 'checkpoint')))
+      inputs.checkpoint = packDir(join(cs.dir, 'checkpoint'));
     const timeout = setup.tune.trial_timeout_s > 0 ? this.now() + setup.tune.trial_timeout_s * 1000 : Infinity;
-    const payload: TuneTrialPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: target, backend: this.o.backend, checkpointIntervalMs: this.o.checkpointIntervalMs };
+    const payload: TuneTrialPayload = {
+      task: setup.task.name,
+      config: checked.config,
+      configFile: setup.baseFile,
+      budget: target,
+      backend: this.o.backend,
+      checkpointIntervalMs: this.o.checkpointIntervalMs,
+    };
     const outcome = await this.submit<TuneTrialResult>(
-      { kind: TUNE_TRIAL_KIND, id: `${name}/${cs.index}/${trial.id}`, payload, inputs, deadlineMs: Math.min(this.o.deadlineMs, timeout) },
+      {
+        kind: TUNE_TRIAL_KIND,
+        id: `${name}/${cs.index}/${trial.id}`,
+        payload,
+        inputs,
+        deadlineMs: Math.min(this.o.deadlineMs, timeout),
+      },
       {
         onProgress: (event) => {
           const e = event as TuneProgress;
@@ -201,10 +235,20 @@ export class TuneDriver {
             const t = this.elapsed();
             cs.history = cs.history.filter((h) => h.epoch < e.report.epoch);
             cs.history.push({ ...e.report, t });
-            this.write({ ev: 'epoch', t, seg: name, config_index: cs.index, run: trial.id, epoch: e.report.epoch, metrics: e.report.metrics });
+            this.write({
+              ev: 'epoch',
+              t,
+              seg: name,
+              config_index: cs.index,
+              run: trial.id,
+              epoch: e.report.epoch,
+              metrics: e.report.metrics,
+            });
             const m = e.report.metrics[setup.metric];
             this.writeTrialFiles(seg, cs);
-            this.o.log.progress(`tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
+            this.o.log.progress(
+              `tune: ${name} trial ${cs.index} epoch ${e.report.epoch}/${target} ${setup.metric} ${Number.isFinite(m) ? m.toFixed(4) : '-'}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`,
+            );
           } else if (e.type === 'checkpoint') this.storeCheckpoint(seg, cs, trial.id, e.epoch, e.blob);
         },
       },
@@ -214,11 +258,22 @@ export class TuneDriver {
       const result = outcome.result!;
       const done = result.budgetUsed;
       if (outcome.artifacts?.checkpoint) this.storeCheckpoint(seg, cs, trial.id, done, outcome.artifacts.checkpoint);
-      for (const report of result.history) if (!cs.history.some((h) => h.epoch === report.epoch)) cs.history.push({ ...report, t: this.elapsed() });
+      for (const report of result.history)
+        if (!cs.history.some((h) => h.epoch === report.epoch)) cs.history.push({ ...report, t: this.elapsed() });
       cs.history.sort((a, b) => a.epoch - b.epoch);
       const { score, metric } = scoreOf(setup, cs.history);
       const worker = ranOn(outcome);
-      this.write({ ev: 'tell', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, score: Number.isFinite(score) ? score : null, metric, epochs: done, ...(worker ? { worker, attempts: outcome.attempts } : {}) });
+      this.write({
+        ev: 'tell',
+        t: this.elapsed(),
+        seg: name,
+        config_index: cs.index,
+        run: trial.id,
+        score: Number.isFinite(score) ? score : null,
+        metric,
+        epochs: done,
+        ...(worker ? { worker, attempts: outcome.attempts } : {}),
+      });
       this.state.settle(seg, trial.id, score, trial);
       cs.status = done >= setup.tune.budget.max ? 'completed' : done < target ? 'stopped' : 'paused';
       this.writeTrialFiles(seg, cs);
@@ -227,11 +282,21 @@ export class TuneDriver {
     if (cutByTime) {
       // Cut by the time limit or Ctrl-C: unfinished, so `--resume` continues it from its checkpoint.
       cs.status = 'cut';
-      this.write({ ev: 'cut', t: this.elapsed(), seg: name, config_index: cs.index, run: trial.id, epochs: cs.history[cs.history.length - 1]?.epoch ?? 0 });
+      this.write({
+        ev: 'cut',
+        t: this.elapsed(),
+        seg: name,
+        config_index: cs.index,
+        run: trial.id,
+        epochs: cs.history[cs.history.length - 1]?.epoch ?? 0,
+      });
       this.writeTrialFiles(seg, cs);
       return;
     }
-    const why = outcome.status === 'killed' ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)` : errorLine(outcome.error ?? 'unknown error');
+    const why =
+      outcome.status === 'killed'
+        ? `stopped at the trial time limit (${setup.tune.trial_timeout_s} s)`
+        : errorLine(outcome.error ?? 'unknown error');
     this.fail(seg, cs, trial, why);
   }
 
@@ -255,7 +320,8 @@ export class TuneDriver {
           const cs = seg.configs.get(row.trial)!;
           if (cs.cv?.epochs !== row.epochs) cs.cv = { epochs: row.epochs, folds: new Map() };
           if (cs.cv.error) return;
-          for (let fold = 0; fold < folds; fold++) if (!cs.cv.folds.has(fold)) work.push({ seg, cs, epochs: row.epochs, fold, rank });
+          for (let fold = 0; fold < folds; fold++)
+            if (!cs.cv.folds.has(fold)) work.push({ seg, cs, epochs: row.epochs, fold, rank });
         });
     }
     work.sort((a, b) => a.rank - b.rank || a.seg.position - b.seg.position || a.fold - b.fold);
@@ -270,24 +336,67 @@ export class TuneDriver {
     await Promise.all(Array.from({ length: Math.max(1, this.o.parallel) }, lane));
   }
 
-  private async runFold(seg: SegmentState, cs: ConfigState, epochs: number, fold: number, deadlineMs: number): Promise<void> {
+  private async runFold(
+    seg: SegmentState,
+    cs: ConfigState,
+    epochs: number,
+    fold: number,
+    deadlineMs: number,
+  ): Promise<void> {
     const { setup } = this.o;
     const { folds } = setup.tune.rerank;
     const checked = checkTrialConfig(setup, trialConfig(setup, seg.segment, cs.values, epochs, cs.seed));
     if (!checked.ok) return;
-    const payload: TuneFoldPayload = { task: setup.task.name, config: checked.config, configFile: setup.baseFile, budget: epochs, fold, folds };
-    this.o.log.progress(`tune: re-ranking ${seg.segment.name} trial ${cs.index}, fold ${fold + 1}/${folds}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`);
-    const outcome = await this.submit<FoldOutcome>({ kind: TUNE_CV_KIND, id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`, payload, deadlineMs });
+    const payload: TuneFoldPayload = {
+      task: setup.task.name,
+      config: checked.config,
+      configFile: setup.baseFile,
+      budget: epochs,
+      fold,
+      folds,
+    };
+    this.o.log.progress(
+      `tune: re-ranking ${seg.segment.name} trial ${cs.index}, fold ${fold + 1}/${folds}${this.queueLine()} (${this.elapsed().toFixed(0)} s)`,
+    );
+    const outcome = await this.submit<FoldOutcome>({
+      kind: TUNE_CV_KIND,
+      id: `${seg.segment.name}/${cs.index}/cv-${epochs}-${fold}-of-${folds}`,
+      payload,
+      deadlineMs,
+    });
     // Cut by the deadline or Ctrl-C: nothing recorded, so --resume runs the fold.
     if (outcome.status !== 'ok' && (this.interrupted || this.now() >= deadlineMs - 250)) return;
     const worker = ranOn(outcome);
     const event: Extract<JournalEvent, { ev: 'cv' }> =
       outcome.status === 'ok'
-        ? { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, metrics: outcome.result!.metrics, rows: outcome.result!.rows, ...(worker ? { worker } : {}) }
-        : { ev: 'cv', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, fold, folds, epochs, error: errorLine(outcome.error ?? outcome.status) };
+        ? {
+            ev: 'cv',
+            t: this.elapsed(),
+            seg: seg.segment.name,
+            config_index: cs.index,
+            fold,
+            folds,
+            epochs,
+            metrics: outcome.result!.metrics,
+            rows: outcome.result!.rows,
+            ...(worker ? { worker } : {}),
+          }
+        : {
+            ev: 'cv',
+            t: this.elapsed(),
+            seg: seg.segment.name,
+            config_index: cs.index,
+            fold,
+            folds,
+            epochs,
+            error: errorLine(outcome.error ?? outcome.status),
+          };
     this.write(event);
     this.state.recordFold(cs, event);
-    if (event.error) this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index}: re-ranking fold ${fold + 1} failed: ${event.error}`);
+    if (event.error)
+      this.o.log.info(
+        `tune: ${seg.segment.name} trial ${cs.index}: re-ranking fold ${fold + 1} failed: ${event.error}`,
+      );
   }
 
   /** Submits a job; an executor that throws gives a failed outcome instead. */
@@ -295,17 +404,32 @@ export class TuneDriver {
     try {
       return await this.o.executor.submit<T>(job, options);
     } catch (err) {
-      return { id: '', status: 'failed', error: err instanceof Error ? err.message : String(err), attempts: 1, startedMs: 0, endedMs: 0 };
+      return {
+        id: '',
+        status: 'failed',
+        error: err instanceof Error ? err.message : String(err),
+        attempts: 1,
+        startedMs: 0,
+        endedMs: 0,
+      };
     }
   }
 
   /** `, 2 queued / 2 running / 17 done on redis://...` for an engine that counts its jobs. */
   private queueLine(): string {
     const stats = this.o.executor.stats?.();
-    return stats ? `, ${stats.queued} queued / ${stats.running} running / ${stats.done} done on ${this.o.executor.name}` : '';
+    return stats
+      ? `, ${stats.queued} queued / ${stats.running} running / ${stats.done} done on ${this.o.executor.name}`
+      : '';
   }
 
-  private fail(seg: SegmentState, cs: ConfigState, trial: Trial, error: string, config?: Record<string, unknown>): void {
+  private fail(
+    seg: SegmentState,
+    cs: ConfigState,
+    trial: Trial,
+    error: string,
+    config?: Record<string, unknown>,
+  ): void {
     cs.status = 'failed';
     cs.error = error;
     this.write({ ev: 'fail', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run: trial.id, error });

@@ -19,7 +19,14 @@ import { loadTuneFile, type TuneSetup } from './config.js';
 import { TuneDriver } from './driver.js';
 import { TuneState, type SegmentState } from './state.js';
 import { Journal, readJournal, type JournalEvent } from './journal.js';
-import { formatValue, leaderboard, writeBest, writeLeaderboardArrow, writeTrialsArrow, type LeaderRow } from './outputs.js';
+import {
+  formatValue,
+  leaderboard,
+  writeBest,
+  writeLeaderboardArrow,
+  writeTrialsArrow,
+  type LeaderRow,
+} from './outputs.js';
 import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
 import { textTable } from '../runtime/text-table.js';
 
@@ -51,8 +58,26 @@ function leaderboardText(setup: TuneSetup, boards: LeaderRow[][], segments: stri
   segments.forEach((name, i) => {
     const board = boards[i];
     const cv = setup.tune.rerank.top > 0;
-    const header = ['rank', 'trial', ...setup.parameters.map((p) => p.path), setup.metric, ...(cv ? [`cv ${setup.metric}`] : []), 'epochs', 'status'];
-    const rows = board.slice(0, 10).map((r, k) => [String(k + 1), String(r.trial), ...setup.parameters.map((p) => formatValue(r.values[p.path])), r.metric === null ? '-' : formatValue(r.metric), ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []), String(r.epochs), r.status]);
+    const header = [
+      'rank',
+      'trial',
+      ...setup.parameters.map((p) => p.path),
+      setup.metric,
+      ...(cv ? [`cv ${setup.metric}`] : []),
+      'epochs',
+      'status',
+    ];
+    const rows = board
+      .slice(0, 10)
+      .map((r, k) => [
+        String(k + 1),
+        String(r.trial),
+        ...setup.parameters.map((p) => formatValue(r.values[p.path])),
+        r.metric === null ? '-' : formatValue(r.metric),
+        ...(cv ? [r.cv_metric === null ? '-' : formatValue(r.cv_metric)] : []),
+        String(r.epochs),
+        r.status,
+      ]);
     if (segments.length > 1 || name !== 'all') lines.push(`segment ${name}`);
     lines.push(textTable([header, ...rows]).trimEnd());
     if (board.length > 10) lines.push(`... ${board.length - 10} more in leaderboard.arrow`);
@@ -69,7 +94,8 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   let replay;
   if (options.resume) {
     tuneFile = join(options.resume, 'tune.yaml');
-    if (!existsSync(tuneFile) || !existsSync(join(options.resume, 'trials.jsonl'))) throw new UserError(`--resume ${options.resume}: not a tune run directory (no tune.yaml and trials.jsonl)`);
+    if (!existsSync(tuneFile) || !existsSync(join(options.resume, 'trials.jsonl')))
+      throw new UserError(`--resume ${options.resume}: not a tune run directory (no tune.yaml and trials.jsonl)`);
     run = RunDir.open(options.resume);
     try {
       replay = readJournal(run.file('trials.jsonl'));
@@ -77,17 +103,35 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
       throw new UserError(`--resume ${options.resume}: ${(err as Error).message}`);
     }
     // A resume's own overrides stay for the next resume too.
-    if (hasCommandLineOverrides(options)) run.writeText('tune.yaml', withCommandLineOverrides(parseDocument(readFileSync(tuneFile, 'utf8')), options).toString());
+    if (hasCommandLineOverrides(options))
+      run.writeText(
+        'tune.yaml',
+        withCommandLineOverrides(parseDocument(readFileSync(tuneFile, 'utf8')), options).toString(),
+      );
   } else {
     if (!options.file) throw new UserError('tune: expected a tune file (or --resume RUN)');
     tuneFile = options.file;
   }
-  const setup = await loadTuneFile(tuneFile, { timeLimit: options.timeLimit, workers: options.workers, executor: options.executor, maxTrials: options.maxTrials });
+  const setup = await loadTuneFile(tuneFile, {
+    timeLimit: options.timeLimit,
+    workers: options.workers,
+    executor: options.executor,
+    maxTrials: options.maxTrials,
+  });
   const { tune } = setup;
   const slots = tune.workers > 0 ? tune.workers : Math.max(1, availableParallelism());
   // Before the run directory exists: a bad executor leaves nothing behind.
   const executorRun = executorRunId(replay, options.resume);
-  const executor = await createExecutor({ jobs, spec: setup.executor, slots, isolation: 'thread', origin: setup.executorOrigin, queue: setup.queue, runId: executorRun, warn: (m) => log.warn(m) });
+  const executor = await createExecutor({
+    jobs,
+    spec: setup.executor,
+    slots,
+    isolation: 'thread',
+    origin: setup.executorOrigin,
+    queue: setup.queue,
+    runId: executorRun,
+    warn: (m) => log.warn(m),
+  });
   if (!options.resume) {
     run = RunDir.create({ task: 'tune', out: options.out });
     // The run keeps its own copy of the tune file, pointing at the base config by absolute path and
@@ -105,14 +149,37 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   const limit = tune.time_limit_s;
   const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
   const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;
-  const searchDeadlineMs = limit > 0 && tune.rerank.top > 0 ? deadlineMs - tune.rerank.reserve * limit * 1000 : deadlineMs;
+  const searchDeadlineMs =
+    limit > 0 && tune.rerank.top > 0 ? deadlineMs - tune.rerank.reserve * limit * 1000 : deadlineMs;
   const parallel = tune.workers > 0 ? tune.workers : executor.slots;
   const journal = new Journal(run.file('trials.jsonl'));
   const info = { command: argv, backend: g.backend, seed: tune.seed };
   run.extra.executor = executor.name;
   run.finish({ ...info, status: 'running' });
-  journal.append({ ev: 'start', t: 0, seed: tune.seed, segments: setup.segments.map((s) => s.name), scheduler: tune.scheduler, sampler: tune.sampler, ...(replay ? { resumed: true } : {}), executor_run: executorRun });
-  const driver = new TuneDriver({ setup, runDir: run.path, executor, parallel, deadlineMs: searchDeadlineMs, rerankDeadlineMs: deadlineMs, startMs, log, backend: g.backend, journal, replay, checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000 });
+  journal.append({
+    ev: 'start',
+    t: 0,
+    seed: tune.seed,
+    segments: setup.segments.map((s) => s.name),
+    scheduler: tune.scheduler,
+    sampler: tune.sampler,
+    ...(replay ? { resumed: true } : {}),
+    executor_run: executorRun,
+  });
+  const driver = new TuneDriver({
+    setup,
+    runDir: run.path,
+    executor,
+    parallel,
+    deadlineMs: searchDeadlineMs,
+    rerankDeadlineMs: deadlineMs,
+    startMs,
+    log,
+    backend: g.backend,
+    journal,
+    replay,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? tune.checkpoint_interval_s * 1000,
+  });
   const onSignal = () => {
     log.warn('tune: interrupted; writing the leaderboard (resume with sciml tune --resume ' + run.path + ')');
     driver.interrupt();
@@ -126,10 +193,15 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
       await run.phase('rerank', () => driver.rerank());
     } catch (err) {
       run.finish({ ...info, status: 'failed' });
-      if (replay && /^journal:/.test((err as Error).message)) throw new UserError(`--resume ${run.path}: ${(err as Error).message}`);
+      if (replay && /^journal:/.test((err as Error).message))
+        throw new UserError(`--resume ${run.path}: ${(err as Error).message}`);
       throw err;
     }
-    journal.append({ ev: 'end', t: (Date.now() - startMs) / 1000, reason: driver.wasInterrupted ? 'interrupted' : Date.now() >= searchDeadlineMs ? 'time limit' : 'done' });
+    journal.append({
+      ev: 'end',
+      t: (Date.now() - startMs) / 1000,
+      reason: driver.wasInterrupted ? 'interrupted' : Date.now() >= searchDeadlineMs ? 'time limit' : 'done',
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -146,7 +218,10 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     for (const { seg, winner } of winners) writeBest(run, setup, seg, winner);
     if (!tune.keep_checkpoints) {
       // Only what can never run again: configurations a resume could still continue keep theirs.
-      boards.flat().filter((r) => !winners.some((w) => w.winner === r) && ['completed', 'stopped', 'failed'].includes(r.status)).forEach((r) => rmSync(join(r.dir, 'checkpoint'), { recursive: true, force: true }));
+      boards
+        .flat()
+        .filter((r) => !winners.some((w) => w.winner === r) && ['completed', 'stopped', 'failed'].includes(r.status))
+        .forEach((r) => rmSync(join(r.dir, 'checkpoint'), { recursive: true, force: true }));
     }
   });
   if (options.refit && !driver.wasInterrupted) {
@@ -168,30 +243,84 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
     if (winner?.metric != null) metrics[`${seg.segment.name}.${setup.metric}`] = winner.metric;
     if (winner?.cv_metric != null) metrics[`${seg.segment.name}.cv_${setup.metric}`] = winner.cv_metric;
     segmentsSummary[seg.segment.name] = {
-      winner: winner ? { trial: winner.trial, values: winner.values, [setup.metric]: winner.metric, ...(winner.cv_metric !== null ? { [`cv_${setup.metric}`]: winner.cv_metric } : {}), epochs: winner.epochs, config: winner.metric !== null ? run.file('best', seg.segment.name, 'config.yaml') : null } : null,
+      winner: winner
+        ? {
+            trial: winner.trial,
+            values: winner.values,
+            [setup.metric]: winner.metric,
+            ...(winner.cv_metric !== null ? { [`cv_${setup.metric}`]: winner.cv_metric } : {}),
+            epochs: winner.epochs,
+            config: winner.metric !== null ? run.file('best', seg.segment.name, 'config.yaml') : null,
+          }
+        : null,
       configurations: seg.configs.size,
       failed: [...seg.configs.values()].filter((c) => c.status === 'failed').length,
     };
   }
   const elapsed = (Date.now() - startMs) / 1000;
   const epochsTrained = epochsTrainedBy(driver.segments);
-  run.writeMetrics({ task: 'tune', metrics, baseline: {}, base_task: setup.task.name, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, elapsed_s: elapsed, epochs_trained: epochsTrained, workers: parallel });
+  run.writeMetrics({
+    task: 'tune',
+    metrics,
+    baseline: {},
+    base_task: setup.task.name,
+    metric: setup.metric,
+    mode: setup.mode,
+    segments: segmentsSummary,
+    elapsed_s: elapsed,
+    epochs_trained: epochsTrained,
+    workers: parallel,
+  });
   const curves = journalCurves(readJournal(run.file('trials.jsonl')), setup);
-  await run.phase('report', () => writeTuneReport(run, setup, driver.segments, boards, [...curves, ...(options.referenceCurves ?? [])], reportFacts(driver.segments, boards, parallel)));
+  await run.phase('report', () =>
+    writeTuneReport(
+      run,
+      setup,
+      driver.segments,
+      boards,
+      [...curves, ...(options.referenceCurves ?? [])],
+      reportFacts(driver.segments, boards, parallel),
+    ),
+  );
   const noWinner = winners.every((w) => w.winner?.metric == null);
   const tried = boards.reduce((n, b) => n + b.length, 0);
   // Every trial failed (or none ran): an error. Trials merely cut by the time limit are not.
   const allFailed = boards.every((b) => b.every((r) => r.status === 'failed'));
-  const failure = noWinner && allFailed && !driver.wasInterrupted ? `no trial finished${tried ? `: ${whyNoTrialFinished(boards)}` : ' (no configuration was tried)'}` : undefined;
-  if (noWinner && !failure && !driver.wasInterrupted) log.warn(`tune: no trial reported a ${setup.metric} before the time limit (${whyNoTrialFinished(boards)}): no winner in ${run.path}/best; raise the time limit`);
-  run.finish({ ...info, status: driver.wasInterrupted ? 'interrupted' : failure ? 'failed' : 'completed', ...(failure ? { error: failure } : {}) });
-  const text = `${leaderboardText(setup, boards, driver.segments.map((s) => s.segment.name))}run: ${run.path}\n`;
+  const failure =
+    noWinner && allFailed && !driver.wasInterrupted
+      ? `no trial finished${tried ? `: ${whyNoTrialFinished(boards)}` : ' (no configuration was tried)'}`
+      : undefined;
+  if (noWinner && !failure && !driver.wasInterrupted)
+    log.warn(
+      `tune: no trial reported a ${setup.metric} before the time limit (${whyNoTrialFinished(boards)}): no winner in ${run.path}/best; raise the time limit`,
+    );
+  run.finish({
+    ...info,
+    status: driver.wasInterrupted ? 'interrupted' : failure ? 'failed' : 'completed',
+    ...(failure ? { error: failure } : {}),
+  });
+  const text = `${leaderboardText(
+    setup,
+    boards,
+    driver.segments.map((s) => s.segment.name),
+  )}run: ${run.path}\n`;
   if (failure) {
     // The leaderboard shows what happened to each trial; a script must not take this for a result.
     process.stdout.write(text);
     throw new UserError(`tune: ${failure}; nothing in ${run.path}/best`);
   }
-  return { text, summary: { run_dir: run.path, metric: setup.metric, mode: setup.mode, segments: segmentsSummary, trials: boards.reduce((n, b) => n + b.length, 0), epochs_trained: epochsTrained, elapsed_s: elapsed } };
+  return {
+    text,
+    summary: {
+      run_dir: run.path,
+      metric: setup.metric,
+      mode: setup.mode,
+      segments: segmentsSummary,
+      trials: boards.reduce((n, b) => n + b.length, 0),
+      epochs_trained: epochsTrained,
+      elapsed_s: elapsed,
+    },
+  };
 }
 
 /** The commonest failure reason among the trials (the leaderboard's status column says the rest). */
@@ -246,19 +375,36 @@ export function journalCurves(events: JournalEvent[], setup: TuneSetup): BestSoF
       continue;
     }
     last = Math.max(last, e.t);
-    if (e.ev === 'epoch' && Number.isFinite(e.metrics[setup.metric])) reports.push({ seg: e.seg, t: offset + e.t, metric: e.metrics[setup.metric], config: e.config_index });
+    if (e.ev === 'epoch' && Number.isFinite(e.metrics[setup.metric]))
+      reports.push({ seg: e.seg, t: offset + e.t, metric: e.metrics[setup.metric], config: e.config_index });
   }
-  return setup.segments.map((s) => ({ name: s.name, points: bestSoFar(reports.filter((r) => r.seg === s.name), setup.mode) }));
+  return setup.segments.map((s) => ({
+    name: s.name,
+    points: bestSoFar(
+      reports.filter((r) => r.seg === s.name),
+      setup.mode,
+    ),
+  }));
 }
 
 /** Re-renders report.html of a finished tune run from its files, with extra best-so-far curves (a benchmark's random search). */
 function epochsTrainedBy(segments: SegmentState[]): number {
-  return segments.reduce((n, seg) => n + [...seg.configs.values()].reduce((m, c) => m + (c.history[c.history.length - 1]?.epoch ?? 0), 0), 0);
+  return segments.reduce(
+    (n, seg) => n + [...seg.configs.values()].reduce((m, c) => m + (c.history[c.history.length - 1]?.epoch ?? 0), 0),
+    0,
+  );
 }
 
 /** The report's summary table, the same when it is re-rendered from the run's files. */
-function reportFacts(segments: SegmentState[], boards: LeaderRow[][], workers: number | undefined): Record<string, number> {
-  const facts: Record<string, number> = { trials: boards.reduce((n, b) => n + b.length, 0), 'epochs trained': epochsTrainedBy(segments) };
+function reportFacts(
+  segments: SegmentState[],
+  boards: LeaderRow[][],
+  workers: number | undefined,
+): Record<string, number> {
+  const facts: Record<string, number> = {
+    trials: boards.reduce((n, b) => n + b.length, 0),
+    'epochs trained': epochsTrainedBy(segments),
+  };
   if (workers !== undefined) facts.workers = workers;
   return facts;
 }
@@ -273,7 +419,8 @@ function workersOf(run: RunDir): number | undefined {
 }
 
 export async function renderTuneReport(runDir: string, referenceCurves: BestSoFar[] = []): Promise<string> {
-  if (!existsSync(join(runDir, 'tune.yaml')) || !existsSync(join(runDir, 'trials.jsonl'))) throw new UserError(`${runDir}: not a tune run directory (no tune.yaml and trials.jsonl)`);
+  if (!existsSync(join(runDir, 'tune.yaml')) || !existsSync(join(runDir, 'trials.jsonl')))
+    throw new UserError(`${runDir}: not a tune run directory (no tune.yaml and trials.jsonl)`);
   const run = RunDir.open(runDir);
   const setup = await loadTuneFile(run.file('tune.yaml'));
   const events = readJournal(run.file('trials.jsonl'));
@@ -281,6 +428,13 @@ export async function renderTuneReport(runDir: string, referenceCurves: BestSoFa
   const ended = events.filter((e) => e.ev === 'end').at(-1);
   for (const seg of segments) seg.finished = ended?.ev === 'end' && ended.reason === 'done';
   const boards = segments.map((seg) => leaderboard(setup, seg));
-  await writeTuneReport(run, setup, segments, boards, [...journalCurves(events, setup), ...referenceCurves], reportFacts(segments, boards, workersOf(run)));
+  await writeTuneReport(
+    run,
+    setup,
+    segments,
+    boards,
+    [...journalCurves(events, setup), ...referenceCurves],
+    reportFacts(segments, boards, workersOf(run)),
+  );
   return run.file('report.html');
 }

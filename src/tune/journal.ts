@@ -5,15 +5,65 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 export type JournalEvent =
-  | { ev: 'start'; t: number; seed: number; segments: string[]; scheduler: string; sampler: string; resumed?: boolean; /** The run's id on a remote engine's queue, kept so a resumed driver reattaches to its jobs. */ executor_run?: string }
-  | { ev: 'ask' | 'promote'; t: number; seg: string; run: number; config_index: number; rung: number; budget: number; promoted_from: number | null; params: Record<string, unknown> }
-  | { ev: 'epoch'; t: number; seg: string; config_index: number; run: number; epoch: number; metrics: Record<string, number> }
+  | {
+      ev: 'start';
+      t: number;
+      seed: number;
+      segments: string[];
+      scheduler: string;
+      sampler: string;
+      resumed?: boolean /** The run's id on a remote engine's queue, kept so a resumed driver reattaches to its jobs. */;
+      executor_run?: string;
+    }
+  | {
+      ev: 'ask' | 'promote';
+      t: number;
+      seg: string;
+      run: number;
+      config_index: number;
+      rung: number;
+      budget: number;
+      promoted_from: number | null;
+      params: Record<string, unknown>;
+    }
+  | {
+      ev: 'epoch';
+      t: number;
+      seg: string;
+      config_index: number;
+      run: number;
+      epoch: number;
+      metrics: Record<string, number>;
+    }
   | { ev: 'checkpoint'; t: number; seg: string; config_index: number; run: number; epoch: number }
   | { ev: 'resume'; t: number; seg: string; config_index: number; run: number; epoch: number }
-  | { ev: 'tell'; t: number; seg: string; config_index: number; run: number; score: number | null; metric: number | null; epochs: number; /** Who ran it: `local`, or a remote worker's name; attempts > 1 after a lost worker. */ worker?: string; attempts?: number }
+  | {
+      ev: 'tell';
+      t: number;
+      seg: string;
+      config_index: number;
+      run: number;
+      score: number | null;
+      metric: number | null;
+      epochs: number /** Who ran it: `local`, or a remote worker's name; attempts > 1 after a lost worker. */;
+      worker?: string;
+      attempts?: number;
+    }
   | { ev: 'fail'; t: number; seg: string; config_index: number; run: number; error: string }
   | { ev: 'cut'; t: number; seg: string; config_index: number; run: number; epochs: number }
-  | { ev: 'cv'; t: number; seg: string; config_index: number; fold: number; folds: number; epochs: number; /** The fold's trial metrics, or the error that failed it. */ metrics?: Record<string, number>; rows?: number; error?: string; worker?: string }
+  | {
+      ev: 'cv';
+      t: number;
+      seg: string;
+      config_index: number;
+      fold: number;
+      folds: number;
+      epochs: number /** The fold's trial metrics, or the error that failed it. */;
+      metrics?: Record<string, number>;
+      rows?: number;
+      error?: string;
+      worker?: string;
+    }
   | { ev: 'end'; t: number; reason: string };
 
 export class Journal {

@@ -45,7 +45,9 @@ export function rankedByValidation(setup: TuneSetup, seg: SegmentState): LeaderR
 export function leaderboard(setup: TuneSetup, seg: SegmentState): LeaderRow[] {
   const sign = setup.mode === 'max' ? -1 : 1;
   const rows = rankedByValidation(setup, seg);
-  const reranked = rows.filter((r) => r.cv_metric !== null).sort((a, b) => sign * (a.cv_metric! - b.cv_metric!) || rows.indexOf(a) - rows.indexOf(b));
+  const reranked = rows
+    .filter((r) => r.cv_metric !== null)
+    .sort((a, b) => sign * (a.cv_metric! - b.cv_metric!) || rows.indexOf(a) - rows.indexOf(b));
   return [...reranked, ...rows.filter((r) => r.cv_metric === null)];
 }
 
@@ -64,11 +66,30 @@ function rowOf(setup: TuneSetup, seg: SegmentState, cs: ConfigState): LeaderRow 
   const best = values.length ? (setup.mode === 'max' ? Math.max(...values) : Math.min(...values)) : null;
   const status = cs.status === 'paused' ? (seg.finished ? 'stopped' : 'paused') : cs.status;
   const epochs = last?.epoch ?? 0;
-  return { segment: seg.segment.name, trial: cs.index, values: cs.values, metric, best_metric: best, epochs, cv_metric: cvMetricOf(setup, cs, epochs), rung: cs.rung, runs: cs.runs, status, error: cs.error ?? null, seed: cs.seed, dir: cs.dir };
+  return {
+    segment: seg.segment.name,
+    trial: cs.index,
+    values: cs.values,
+    metric,
+    best_metric: best,
+    epochs,
+    cv_metric: cvMetricOf(setup, cs, epochs),
+    rung: cs.rung,
+    runs: cs.runs,
+    status,
+    error: cs.error ?? null,
+    seed: cs.seed,
+    dir: cs.dir,
+  };
 }
 
 export function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : v.toPrecision(4);
+  if (typeof v === 'number')
+    return Number.isInteger(v)
+      ? String(v)
+      : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5
+        ? v.toExponential(3)
+        : v.toPrecision(4);
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
@@ -80,8 +101,11 @@ export function writeLeaderboardArrow(run: RunDir, setup: TuneSetup, boards: Lea
     rank: int32Column(boards.flatMap((b) => b.map((_, i) => i + 1))),
   };
   for (const p of setup.parameters) {
-    const numeric = p.values === undefined && (p.domain.type !== 'choice' || p.domain.values.every((v) => typeof v === 'number'));
-    columns[p.path] = numeric ? float64Column(rows.map((r) => Number(r.values[p.path]))) : utf8Column(rows.map((r) => formatValue(r.values[p.path])));
+    const numeric =
+      p.values === undefined && (p.domain.type !== 'choice' || p.domain.values.every((v) => typeof v === 'number'));
+    columns[p.path] = numeric
+      ? float64Column(rows.map((r) => Number(r.values[p.path])))
+      : utf8Column(rows.map((r) => formatValue(r.values[p.path])));
   }
   columns[setup.metric] = float64Column(rows.map((r) => r.metric ?? NaN));
   columns[`best_${setup.metric}`] = float64Column(rows.map((r) => r.best_metric ?? NaN));
@@ -94,7 +118,11 @@ export function writeLeaderboardArrow(run: RunDir, setup: TuneSetup, boards: Lea
 }
 
 export function writeTrialsArrow(run: RunDir, setup: TuneSetup, segments: SegmentState[]): void {
-  const reports = segments.flatMap((seg) => [...seg.configs.values()].sort((a, b) => a.index - b.index).flatMap((cs) => cs.history.map((h) => ({ seg: seg.segment.name, cs, h }))));
+  const reports = segments.flatMap((seg) =>
+    [...seg.configs.values()]
+      .sort((a, b) => a.index - b.index)
+      .flatMap((cs) => cs.history.map((h) => ({ seg: seg.segment.name, cs, h }))),
+  );
   const metricNames = [...new Set(reports.flatMap((r) => Object.keys(r.h.metrics)))].sort();
   const columns: Record<string, Vector> = {
     segment: utf8Column(reports.map((r) => r.seg)),
@@ -107,7 +135,12 @@ export function writeTrialsArrow(run: RunDir, setup: TuneSetup, segments: Segmen
 }
 
 /** best/<segment>/config.yaml (the base config with the winner's values and epochs) and best/<segment>/model/ (its checkpoint). */
-export function writeBest(run: RunDir, setup: TuneSetup, seg: SegmentState, winner: LeaderRow | undefined): string | undefined {
+export function writeBest(
+  run: RunDir,
+  setup: TuneSetup,
+  seg: SegmentState,
+  winner: LeaderRow | undefined,
+): string | undefined {
   const dir = run.file('best', seg.segment.name);
   if (!winner || winner.metric === null) return undefined;
   const config = trialConfig(setup, seg.segment, winner.values, winner.epochs, winner.seed, { forTrial: false });

@@ -6,7 +6,15 @@
 import { join } from 'node:path';
 import type { EpochReport } from '../contracts/task.js';
 import type { Random } from '../runtime/random.js';
-import { Asha, RandomSearch, SuccessiveHalving, configRandom, rungBudgets, type Scheduler, type Trial } from '../search/scheduler.js';
+import {
+  Asha,
+  RandomSearch,
+  SuccessiveHalving,
+  configRandom,
+  rungBudgets,
+  type Scheduler,
+  type Trial,
+} from '../search/scheduler.js';
 import { MedianStopping } from '../search/median.js';
 import { TpeSampler } from '../search/tpe.js';
 import { GridSampler } from '../search/grid.js';
@@ -63,7 +71,9 @@ export function segmentSpace(parameters: Parameter[]): Space {
 }
 
 export function decode(parameters: Parameter[], params: Config): Record<string, unknown> {
-  return Object.fromEntries(parameters.map((p) => [p.path, p.values ? p.values[params[p.path] as number] : params[p.path]]));
+  return Object.fromEntries(
+    parameters.map((p) => [p.path, p.values ? p.values[params[p.path] as number] : params[p.path]]),
+  );
 }
 
 function mix(seed: number, salt: number): number {
@@ -107,7 +117,10 @@ function makeSegment(setup: TuneSetup, segment: Segment, position: number): Segm
     const replaying = state?.replaying;
     const recorded = replaying?.get(index);
     if (recorded) return { ...recorded };
-    if (replaying) throw new Error(`journal: segment '${segment.name}' asked for configuration ${index}, which the journal does not record`);
+    if (replaying)
+      throw new Error(
+        `journal: segment '${segment.name}' asked for configuration ${index}, which the journal does not record`,
+      );
     return draw(rng, index);
   };
   const common = { sample, seed };
@@ -131,7 +144,18 @@ function makeSegment(setup: TuneSetup, segment: Segment, position: number): Segm
       rungEpochs = rungBudgets(minFraction, tune.eta).map((b) => budgetEpochs(b, max, 0));
     }
   }
-  state = { segment, position, scheduler, observe, configs: new Map(), pending: new Map(), resumeQueue: [], finished: false, rungEpochs, replaying: undefined };
+  state = {
+    segment,
+    position,
+    scheduler,
+    observe,
+    configs: new Map(),
+    pending: new Map(),
+    resumeQueue: [],
+    finished: false,
+    rungEpochs,
+    replaying: undefined,
+  };
   return state;
 }
 
@@ -199,7 +223,8 @@ export class TuneState {
   replay(events: JournalEvent[]): void {
     for (const seg of this.segments) {
       seg.replaying = new Map();
-      for (const e of events) if (e.ev === 'ask' && e.seg === seg.segment.name) seg.replaying.set(e.config_index, e.params as Config);
+      for (const e of events)
+        if (e.ev === 'ask' && e.seg === seg.segment.name) seg.replaying.set(e.config_index, e.params as Config);
     }
     for (const e of events) this.apply(e);
     for (const seg of this.segments) {
@@ -216,7 +241,9 @@ export class TuneState {
     if (e.ev === 'ask' || e.ev === 'promote') {
       const trial = seg.scheduler.ask();
       if (trial === 'wait' || trial === 'done' || trial.id !== e.run || trial.configIndex !== e.config_index) {
-        throw new Error(`journal: segment '${seg.segment.name}' replays differently at trial ${e.run} (the tune file or sciml changed since the run started)`);
+        throw new Error(
+          `journal: segment '${seg.segment.name}' replays differently at trial ${e.run} (the tune file or sciml changed since the run started)`,
+        );
       }
       seg.pending.set(trial.id, trial);
       const cs = this.configState(seg, trial);
@@ -242,7 +269,12 @@ export class TuneState {
       case 'tell':
       case 'fail': {
         this.settle(seg, e.run, e.ev === 'tell' && e.score !== null ? e.score : Infinity);
-        cs.status = e.ev === 'fail' ? 'failed' : cs.history.length && cs.history[cs.history.length - 1].epoch >= this.setup.tune.budget.max ? 'completed' : 'paused';
+        cs.status =
+          e.ev === 'fail'
+            ? 'failed'
+            : cs.history.length && cs.history[cs.history.length - 1].epoch >= this.setup.tune.budget.max
+              ? 'completed'
+              : 'paused';
         if (e.ev === 'fail') cs.error = e.error;
         break;
       }

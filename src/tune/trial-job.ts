@@ -33,37 +33,48 @@ export interface TuneTrialResult {
   budgetUsed: number;
 }
 
-export type TuneProgress = { type: 'epoch'; report: EpochReport } | { type: 'checkpoint'; epoch: number; blob: Uint8Array };
+export type TuneProgress =
+  | { type: 'epoch'; report: EpochReport }
+  | { type: 'checkpoint'; epoch: number; blob: Uint8Array };
 
 /** The handler, finding the payload's task through `loadTask` (given by the composition root). */
-export const tuneTrialHandler = (loadTask: TaskLoader): JobHandler<TuneTrialPayload, TuneTrialResult> => async (payload, inputs, ctx) => {
-  const task = await loadTask(payload.task, payload.configFile);
-  if (!task.trial) throw new Error(`task '${payload.task}' has no trial interface`);
-  const parsed = task.schema.safeParse(payload.config);
-  if (!parsed.success) throw new Error(`the trial config is invalid: ${issuesInBrief(parsed.error.issues)}`);
-  const config = parsed.data;
-  const backend = task.usesTensorflow ? await initBackend(payload.backend ?? 'auto') : undefined;
-  const run = RunDir.open(join(ctx.scratchDir, 'run'));
-  const checkpointDir = join(ctx.scratchDir, 'checkpoint');
-  if (inputs.checkpoint) unpackDir(inputs.checkpoint, checkpointDir);
-  else mkdirSync(checkpointDir, { recursive: true });
-  const interval = payload.checkpointIntervalMs ?? 2000;
-  let lastShipped = Date.now();
-  const outcome = await task.trial.run(
-    { run, log: silentLogger, seed: config.seed, backend, configFile: payload.configFile, workers: 1 },
-    config,
-    {
-      budget: payload.budget,
-      checkpointDir,
-      onEpoch: (report) => {
-        ctx.progress({ type: 'epoch', report } satisfies TuneProgress);
-        // The contract writes the step's checkpoint before reporting it, so this blob is at report.epoch.
-        if (Date.now() - lastShipped >= interval && report.epoch < payload.budget && existsSync(checkpointDir)) {
-          ctx.progress({ type: 'checkpoint', epoch: report.epoch, blob: packDir(checkpointDir) } satisfies TuneProgress);
-          lastShipped = Date.now();
-        }
+export const tuneTrialHandler =
+  (loadTask: TaskLoader): JobHandler<TuneTrialPayload, TuneTrialResult> =>
+  async (payload, inputs, ctx) => {
+    const task = await loadTask(payload.task, payload.configFile);
+    if (!task.trial) throw new Error(`task '${payload.task}' has no trial interface`);
+    const parsed = task.schema.safeParse(payload.config);
+    if (!parsed.success) throw new Error(`the trial config is invalid: ${issuesInBrief(parsed.error.issues)}`);
+    const config = parsed.data;
+    const backend = task.usesTensorflow ? await initBackend(payload.backend ?? 'auto') : undefined;
+    const run = RunDir.open(join(ctx.scratchDir, 'run'));
+    const checkpointDir = join(ctx.scratchDir, 'checkpoint');
+    if (inputs.checkpoint) unpackDir(inputs.checkpoint, checkpointDir);
+    else mkdirSync(checkpointDir, { recursive: true });
+    const interval = payload.checkpointIntervalMs ?? 2000;
+    let lastShipped = Date.now();
+    const outcome = await task.trial.run(
+      { run, log: silentLogger, seed: config.seed, backend, configFile: payload.configFile, workers: 1 },
+      config,
+      {
+        budget: payload.budget,
+        checkpointDir,
+        onEpoch: (report) => {
+          ctx.progress({ type: 'epoch', report } satisfies TuneProgress);
+          // The contract writes the step's checkpoint before reporting it, so this blob is at report.epoch.
+          if (Date.now() - lastShipped >= interval && report.epoch < payload.budget && existsSync(checkpointDir)) {
+            ctx.progress({
+              type: 'checkpoint',
+              epoch: report.epoch,
+              blob: packDir(checkpointDir),
+            } satisfies TuneProgress);
+            lastShipped = Date.now();
+          }
+        },
       },
-    },
-  );
-  return { result: { history: outcome.history, budgetUsed: outcome.budgetUsed }, artifacts: { checkpoint: packDir(checkpointDir) } };
-};
+    );
+    return {
+      result: { history: outcome.history, budgetUsed: outcome.budgetUsed },
+      artifacts: { checkpoint: packDir(checkpointDir) },
+    };
+  };

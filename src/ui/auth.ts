@@ -63,7 +63,12 @@ export function tokenGate(token: string): TokenGate {
       if (request.headers.authorization) {
         if (bearerMatches(request.headers.authorization, token)) return 'ok';
       } else if (sameText(cookieOf(request.headers.cookie, cookieName), session)) return 'ok';
-      reply.code(401).type('text/plain').send('401: this dashboard needs its token: open the URL that `sciml ui` printed (…?token=…), or send Authorization: Bearer <token>\n');
+      reply
+        .code(401)
+        .type('text/plain')
+        .send(
+          '401: this dashboard needs its token: open the URL that `sciml ui` printed (…?token=…), or send Authorization: Bearer <token>\n',
+        );
       return 'answered';
     },
   };

@@ -44,7 +44,9 @@ const X_FIELDS = ['epoch', 'round', 'step', 'iteration'];
 const SERIES_FIELDS = ['series', 'phase', 'segment'];
 
 function seriesOf(name: string, records: unknown[]): CurveSeries {
-  const objects = records.filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object' && !Array.isArray(r));
+  const objects = records.filter(
+    (r): r is Record<string, unknown> => r !== null && typeof r === 'object' && !Array.isArray(r),
+  );
   const x = X_FIELDS.find((f) => objects.length > 0 && objects.every((r) => typeof r[f] === 'number')) ?? 'index';
   const points = objects.map((r, i) => ({ ...numbersOf(r), [x]: x === 'index' ? i + 1 : (r[x] as number) }));
   return { name, x, points };
@@ -52,7 +54,9 @@ function seriesOf(name: string, records: unknown[]): CurveSeries {
 
 /** Splits records on a string field such as `series` (or keeps them as one series). */
 function grouped(records: unknown[], fallback: string): CurveSeries[] {
-  const field = SERIES_FIELDS.find((f) => records.some((r) => r && typeof (r as Record<string, unknown>)[f] === 'string'));
+  const field = SERIES_FIELDS.find((f) =>
+    records.some((r) => r && typeof (r as Record<string, unknown>)[f] === 'string'),
+  );
   if (!field) return [seriesOf(fallback, records)];
   const groups = new Map<string, unknown[]>();
   for (const r of records) {
@@ -107,7 +111,11 @@ export function readRoundsFiles(root: RunsRoot, run: string): { stamp: string; f
   const abs = root.resolve(run);
   let names: string[] = [];
   try {
-    names = abs ? readdirSync(abs).filter((n) => ROUNDS_FILE.test(n)).sort() : [];
+    names = abs
+      ? readdirSync(abs)
+          .filter((n) => ROUNDS_FILE.test(n))
+          .sort()
+      : [];
   } catch {
     names = [];
   }
@@ -120,8 +128,15 @@ export function readRoundsFiles(root: RunsRoot, run: string): { stamp: string; f
     try {
       const value = JSON.parse(source.text) as { label?: unknown; rounds?: unknown };
       if (!Array.isArray(value.rounds)) continue;
-      const label = typeof value.label === 'string' && value.label ? value.label : file.replace(/^rounds-?/, '').replace(/\.json$/, '') || 'rounds';
-      files.push({ file, label, records: value.rounds.filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object') });
+      const label =
+        typeof value.label === 'string' && value.label
+          ? value.label
+          : file.replace(/^rounds-?/, '').replace(/\.json$/, '') || 'rounds';
+      files.push({
+        file,
+        label,
+        records: value.rounds.filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object'),
+      });
     } catch {
       // Rewritten atomically, so unreadable means damaged: left out, the rest still shows.
     }
@@ -130,12 +145,19 @@ export function readRoundsFiles(root: RunsRoot, run: string): { stamp: string; f
 }
 
 /** The `history` list in the header of each checkpoint under model/ (checkpoint-full.bin -> series 'full'). */
-function checkpointHistories(root: RunsRoot, run: string): { files: string[]; stamps: string[]; series: CurveSeries[] } {
+function checkpointHistories(
+  root: RunsRoot,
+  run: string,
+): { files: string[]; stamps: string[]; series: CurveSeries[] } {
   const out = { files: [] as string[], stamps: [] as string[], series: [] as CurveSeries[] };
   const folder = root.resolve(`${run}/model`);
   let names: string[] = [];
   try {
-    names = folder ? readdirSync(folder).filter((n) => n.endsWith('.bin')).sort() : [];
+    names = folder
+      ? readdirSync(folder)
+          .filter((n) => n.endsWith('.bin'))
+          .sort()
+      : [];
   } catch {
     names = [];
   }

@@ -43,7 +43,14 @@ export function distributedView(f: RoundsFile): DistributedView {
       const start = num(j.started_ms);
       const end = num(j.ended_ms);
       if (start === undefined || end === undefined) continue;
-      jobs.push({ round: num(r.round) ?? 0, replica: num(j.replica) ?? 0, worker: String(j.worker ?? '?'), attempts: num(j.attempts) ?? 1, start, end });
+      jobs.push({
+        round: num(r.round) ?? 0,
+        replica: num(j.replica) ?? 0,
+        worker: String(j.worker ?? '?'),
+        attempts: num(j.attempts) ?? 1,
+        start,
+        end,
+      });
     }
   }
   return {

@@ -48,7 +48,8 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
 };
-const APP_CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; frame-ancestors 'none'";
+const APP_CSP =
+  "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; frame-ancestors 'none'";
 /** Run files are shown, never run: no scripts, even in a report someone edited by hand. */
 const FILE_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'";
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -59,7 +60,11 @@ function notFound(reply: FastifyReply): FastifyReply {
 
 function stringParam(request: FastifyRequest, name: string): string | undefined {
   const v = (request.query as Record<string, unknown> | undefined)?.[name];
-  return typeof v === 'string' ? v : Array.isArray(v) && typeof v[v.length - 1] === 'string' ? (v[v.length - 1] as string) : undefined;
+  return typeof v === 'string'
+    ? v
+    : Array.isArray(v) && typeof v[v.length - 1] === 'string'
+      ? (v[v.length - 1] as string)
+      : undefined;
 }
 
 function listParam(request: FastifyRequest, name: string): string[] {
@@ -90,7 +95,10 @@ function filesOf(abs: string): { name: string; size: number | null }[] {
   try {
     return readdirSync(abs, { withFileTypes: true })
       .filter((e) => !e.name.startsWith('.') && (e.isFile() || e.isDirectory()))
-      .map((e) => ({ name: e.isDirectory() ? `${e.name}/` : e.name, size: e.isFile() ? statSync(join(abs, e.name)).size : null }))
+      .map((e) => ({
+        name: e.isDirectory() ? `${e.name}/` : e.name,
+        size: e.isFile() ? statSync(join(abs, e.name)).size : null,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
   } catch {
     return [];
@@ -108,8 +116,10 @@ export function buildUiApp(options: UiOptions): { app: FastifyInstance; root: Ru
   app.addHook('onRequest', async (request, reply) => {
     // Bound to loopback without --host, a page from another site must not reach us by DNS rebinding.
     const hostName = (request.headers.host ?? '').replace(/:\d+$/, '');
-    if (loopback && !LOOPBACK_NAMES.has(hostName)) return reply.code(403).type('text/plain').send('403: Host header is not a loopback name\n');
-    if (request.method !== 'GET' && request.method !== 'HEAD') return reply.code(405).header('allow', 'GET, HEAD').type('text/plain').send('405: the dashboard is read-only\n');
+    if (loopback && !LOOPBACK_NAMES.has(hostName))
+      return reply.code(403).type('text/plain').send('403: Host header is not a loopback name\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return reply.code(405).header('allow', 'GET, HEAD').type('text/plain').send('405: the dashboard is read-only\n');
     if (gate && gate.check(request, reply) === 'answered') return reply;
   });
   app.addHook('onSend', async (_request, reply) => {
@@ -158,7 +168,9 @@ export function buildUiApp(options: UiOptions): { app: FastifyInstance; root: Ru
     return {
       summary,
       run_json: runJson,
-      config: configName ? { name: configName, text: redactSecrets(readText(root.resolve(`${path}/${configName}`)) ?? '') } : null,
+      config: configName
+        ? { name: configName, text: redactSecrets(readText(root.resolve(`${path}/${configName}`)) ?? '') }
+        : null,
       report: root.resolve(`${path}/report.html`) ? 'report.html' : null,
       charts,
       files: filesOf(abs),
@@ -238,7 +250,10 @@ export function buildUiApp(options: UiOptions): { app: FastifyInstance; root: Ru
   app.setNotFoundHandler((_request, reply) => notFound(reply));
   app.setErrorHandler((err: { statusCode?: number; message?: string }, _request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    reply.code(status).type('text/plain').send(`${status}: ${status === 500 ? 'internal error' : err.message}\n`);
+    reply
+      .code(status)
+      .type('text/plain')
+      .send(`${status}: ${status === 500 ? 'internal error' : err.message}\n`);
   });
   return { app, root, index };
 }

@@ -18,13 +18,16 @@ export interface UiRequest {
 }
 
 export async function startUi(req: UiRequest): Promise<void> {
-  if (!existsSync(req.dir) || !statSync(req.dir).isDirectory()) throw new UserError(`--dir ${req.dir}: no such folder of runs`);
+  if (!existsSync(req.dir) || !statSync(req.dir).isDirectory())
+    throw new UserError(`--dir ${req.dir}: no such folder of runs`);
   const token = req.tokenFile ? readToken(req.tokenFile) : undefined;
   const { app } = buildUiApp({ dir: req.dir, host: req.host, token });
   try {
     await app.listen({ host: req.host, port: req.port });
   } catch (err) {
-    throw new UserError(`--host ${req.host} --port ${req.port}: cannot listen (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(
+      `--host ${req.host} --port ${req.port}: cannot listen (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : req.port;

@@ -33,7 +33,8 @@ export interface PipelineView {
 }
 
 const FINAL = new Set(['ran', 'restored', 'up-to-date', 'failed', 'skipped', 'not-run']);
-const under = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+const under = (path: string, folder: string) =>
+  path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
 
 /** The run an out path names: out paths are relative to the pipeline's root, run paths to --dir. */
 function runOf(out: string, runs: RunSummary[]): string | undefined {
@@ -53,7 +54,10 @@ function readStatus(root: RunsRoot, lock: string): PipelineStatusFile | undefine
 export function pipelineView(root: RunsRoot, lock: string, runs: RunSummary[]): PipelineView | undefined {
   const abs = root.resolve(lock);
   if (!abs) return undefined;
-  const name = lock.split('/').pop()!.replace(/\.lock$/, '');
+  const name = lock
+    .split('/')
+    .pop()!
+    .replace(/\.lock$/, '');
   let stages: ReturnType<typeof readLock>['stages'];
   try {
     if (!readFileSync(abs, 'utf8').includes('sciml-pipeline-lock/')) return undefined; // some other tool's lock file
@@ -66,33 +70,45 @@ export function pipelineView(root: RunsRoot, lock: string, runs: RunSummary[]): 
   const views: PipelineStageView[] = names.map((stage) => {
     const locked = stages[stage];
     const live = status?.stages[stage];
-    const outs = (live?.outs ?? locked?.outs.map((o) => o.path) ?? []).map((path) => ({ path, run: runOf(path, runs) }));
+    const outs = (live?.outs ?? locked?.outs.map((o) => o.path) ?? []).map((path) => ({
+      path,
+      run: runOf(path, runs),
+    }));
     return {
       name: stage,
       state: live?.state ?? (locked ? (locked.restored ? 'restored' : 'ran') : 'unknown'),
       // A stage still to run this time has no start yet, whatever an earlier run recorded.
       started_at: live?.started_at ?? (live && !FINAL.has(live.state) ? undefined : locked?.started_at),
       ended_at: live?.ended_at ?? (live && !FINAL.has(live.state) ? undefined : locked?.ended_at),
-      duration_s: locked && (!live || live.state === 'ran' || live.state === 'restored' || live.state === 'up-to-date') ? locked.duration_s : undefined,
+      duration_s:
+        locked && (!live || live.state === 'ran' || live.state === 'restored' || live.state === 'up-to-date')
+          ? locked.duration_s
+          : undefined,
       worker: live?.worker,
       outs,
       latest: status ? live?.started_at !== undefined : true,
     };
   });
   let edges: [string, string][];
-  if (status) edges = Object.entries(status.stages).flatMap(([stage, s]) => s.upstream.map((u): [string, string] => [u, stage]));
+  if (status)
+    edges = Object.entries(status.stages).flatMap(([stage, s]) => s.upstream.map((u): [string, string] => [u, stage]));
   else {
     edges = [];
     for (const [stage, entry] of Object.entries(stages)) {
       for (const [producer, other] of Object.entries(stages)) {
-        if (producer !== stage && entry.deps.some((d) => other.outs.some((o) => under(d.path, o.path)))) edges.push([producer, stage]);
+        if (producer !== stage && entry.deps.some((d) => other.outs.some((o) => under(d.path, o.path))))
+          edges.push([producer, stage]);
       }
     }
   }
   return { lock, name, updated_at: status?.updated_at, stages: views, edges };
 }
 
-export function readPipelines(root: RunsRoot, locks: string[], runs: RunSummary[]): { stamp: string; pipelines: PipelineView[] } {
+export function readPipelines(
+  root: RunsRoot,
+  locks: string[],
+  runs: RunSummary[],
+): { stamp: string; pipelines: PipelineView[] } {
   const stamps: string[] = [];
   for (const lock of locks.sort()) {
     for (const file of [lock, lock.replace(/\.lock$/, '.status.json')]) {
@@ -105,5 +121,11 @@ export function readPipelines(root: RunsRoot, locks: string[], runs: RunSummary[
     }
   }
   const pipelines = locks.map((l) => pipelineView(root, l, runs)).filter((p): p is PipelineView => p !== undefined);
-  return { stamp: createHash('sha256').update(stamps.join('|') + `|${runs.length}`).digest('hex').slice(0, 16), pipelines };
+  return {
+    stamp: createHash('sha256')
+      .update(stamps.join('|') + `|${runs.length}`)
+      .digest('hex')
+      .slice(0, 16),
+    pipelines,
+  };
 }

@@ -62,13 +62,22 @@ function mtimeOf(file: string): number {
 
 /** A run directory: what `sciml runs` counts, plus a trial or tune still running its first step. */
 export function looksLikeRun(files: Set<string>): boolean {
-  return files.has('run.json') || (files.has('config.yaml') && (files.has('metrics.json') || files.has('history.json'))) || files.has('tune.yaml');
+  return (
+    files.has('run.json') ||
+    (files.has('config.yaml') && (files.has('metrics.json') || files.has('history.json'))) ||
+    files.has('tune.yaml')
+  );
 }
 
 export function tagsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v));
-  if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => (v === true || v === '' || v === null ? k : `${k}=${v}`));
-  if (typeof value === 'string' && value) return value.split(',').map((t) => t.trim()).filter(Boolean);
+  if (value && typeof value === 'object')
+    return Object.entries(value).map(([k, v]) => (v === true || v === '' || v === null ? k : `${k}=${v}`));
+  if (typeof value === 'string' && value)
+    return value
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   return [];
 }
 
@@ -80,15 +89,33 @@ function taskFromConfig(dir: string): string | undefined {
   }
 }
 
-function readSummary(dir: string, path: string, files: Set<string>, parent: RunSummary | undefined, updated: number): RunSummary {
+function readSummary(
+  dir: string,
+  path: string,
+  files: Set<string>,
+  parent: RunSummary | undefined,
+  updated: number,
+): RunSummary {
   const info = files.has('run.json') ? (readJson(join(dir, 'run.json')) ?? {}) : {};
   const metrics = files.has('metrics.json') ? readJson(join(dir, 'metrics.json')) : undefined;
   const isTune = files.has('tune.yaml');
-  const task = isTune ? 'tune' : String(metrics?.task ?? (files.has('config.yaml') ? taskFromConfig(dir) : undefined) ?? info.task ?? 'unknown');
+  const task = isTune
+    ? 'tune'
+    : String(metrics?.task ?? (files.has('config.yaml') ? taskFromConfig(dir) : undefined) ?? info.task ?? 'unknown');
   const command = Array.isArray(info.command) ? String(info.command[1] ?? '') : '';
-  const kind = isTune ? 'tune' : parent?.kind === 'tune' ? 'trial' : typeof info.kind === 'string' ? info.kind : KNOWN_KINDS.has(command) ? command : 'run';
+  const kind = isTune
+    ? 'tune'
+    : parent?.kind === 'tune'
+      ? 'trial'
+      : typeof info.kind === 'string'
+        ? info.kind
+        : KNOWN_KINDS.has(command)
+          ? command
+          : 'run';
   // A tune trial has no run.json: its metrics.json carries the trial's state (paused, cut, completed).
-  const status = String(info.status ?? (typeof metrics?.status === 'string' ? metrics.status : metrics ? 'completed' : 'running'));
+  const status = String(
+    info.status ?? (typeof metrics?.status === 'string' ? metrics.status : metrics ? 'completed' : 'running'),
+  );
   return {
     path,
     task,
@@ -113,12 +140,17 @@ export class RunIndex {
   /** Lock files (`*.lock`) seen during the walk, relative to the root: pipelines. */
   readonly locks = new Set<string>();
 
-  constructor(readonly root: string, private readonly minIntervalMs = 300) {}
+  constructor(
+    readonly root: string,
+    private readonly minIntervalMs = 300,
+  ) {}
 
   /** Re-walks the folder (at most once per `minIntervalMs`) and returns every run, sorted by path. */
   list(): RunSummary[] {
     this.refresh();
-    return [...this.runs.values()].map((c) => c.summary).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return [...this.runs.values()]
+      .map((c) => c.summary)
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   get(path: string): RunSummary | undefined {
@@ -172,7 +204,14 @@ export class RunIndex {
     return entry;
   }
 
-  private walk(abs: string, rel: string, depth: number, parent: RunSummary | undefined, seen: Set<string>, locks: Set<string>): void {
+  private walk(
+    abs: string,
+    rel: string,
+    depth: number,
+    parent: RunSummary | undefined,
+    seen: Set<string>,
+    locks: Set<string>,
+  ): void {
     const entry = this.folder(abs, rel);
     if (!entry) return;
     seen.add(rel);

@@ -94,8 +94,22 @@ export function tuneView(events: JournalEvent[], metric: string, mode: 'min' | '
   if (!segments.length) segments = [...new Set([...rows.values()].map((r) => r.seg))];
   const setup = { metric, mode, segments: segments.map((name) => ({ name })) } as unknown as TuneSetup;
   const sign = mode === 'max' ? -1 : 1;
-  const configs = [...rows.values()].sort((a, b) => b.rung - a.rung || (a.metric === null ? 1 : b.metric === null ? -1 : sign * (a.metric - b.metric)) || a.config - b.config);
-  return { stamp, metric, mode, segments, budgets: [...budgets].sort((a, b) => a - b), configs, best_so_far: journalCurves(events, setup), ended };
+  const configs = [...rows.values()].sort(
+    (a, b) =>
+      b.rung - a.rung ||
+      (a.metric === null ? 1 : b.metric === null ? -1 : sign * (a.metric - b.metric)) ||
+      a.config - b.config,
+  );
+  return {
+    stamp,
+    metric,
+    mode,
+    segments,
+    budgets: [...budgets].sort((a, b) => a - b),
+    configs,
+    best_so_far: journalCurves(events, setup),
+    ended,
+  };
 }
 
 export function readTuneJournal(journal: string, tuneYaml: string | undefined): TuneView {

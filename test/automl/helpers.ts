@@ -23,9 +23,15 @@ export function syntheticCsv(n: number, seed: number, options: { leak?: boolean 
     const x2 = rng.normal(0, 1);
     const x3 = rng.uniform(-1, 1);
     const hour = new Date(start + i * 3_600_000 * 5).getUTCHours();
-    const y = Math.round(Math.exp(1 + 0.9 * x1 + (city === 'south' ? 0.6 : 0) + 0.4 * Math.sin(hour / 3)) + Math.abs(rng.normal(0, 1.5)));
+    const y = Math.round(
+      Math.exp(1 + 0.9 * x1 + (city === 'south' ? 0.6 : 0) + 0.4 * Math.sin(hour / 3)) + Math.abs(rng.normal(0, 1.5)),
+    );
     const a = Math.round(y * rng.uniform(0.2, 0.8));
-    lines.push(options.leak ? [i + 1, when, city, x1.toFixed(4), x2.toFixed(4), x3.toFixed(4), a, y - a, y].join(',') : [i + 1, when, city, x1.toFixed(4), x2.toFixed(4), x3.toFixed(4), y].join(','));
+    lines.push(
+      options.leak
+        ? [i + 1, when, city, x1.toFixed(4), x2.toFixed(4), x3.toFixed(4), a, y - a, y].join(',')
+        : [i + 1, when, city, x1.toFixed(4), x2.toFixed(4), x3.toFixed(4), y].join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -36,8 +42,15 @@ export function writeFile(dir: string, name: string, text: string): string {
   return path;
 }
 
-export function sciml(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string; seconds: number } {
+export function sciml(
+  args: string[],
+  cwd?: string,
+): { status: number | null; stdout: string; stderr: string; seconds: number } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [SCIML, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [SCIML, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
 }

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refitEstimateSeconds, refitReserveSeconds, refitWithinDeadline, trialTimes } from '../../src/models/automl/refit-budget.js';
+import {
+  refitEstimateSeconds,
+  refitReserveSeconds,
+  refitWithinDeadline,
+  trialTimes,
+} from '../../src/models/automl/refit-budget.js';
 import type { TrialRecord } from '../../src/models/automl/search-run.js';
 import { LEARNERS } from '../../src/learners/registry.js';
 import { runSearch } from '../../src/search/loop.js';
@@ -11,10 +16,17 @@ import { RandomSearch } from '../../src/search/scheduler.js';
 const times = (fitSeconds: number) => ({ fitSeconds, predictSeconds: 0, dataFraction: 1 });
 
 test('a refit is estimated from its trial: one fold fit on all rows, one holdout prediction, scaled by the data fraction', () => {
-  assert.ok(Math.abs(refitEstimateSeconds(times(40), 5) - 1.3 * 10) < 1e-9, 'one fold on all rows: 40 / 4 s, and a third on top');
-  assert.ok(Math.abs(refitEstimateSeconds({ fitSeconds: 8, predictSeconds: 5, dataFraction: 0.5 }, 5) - (1.3 * (2 + 1)) / 0.5) < 1e-9);
+  assert.ok(
+    Math.abs(refitEstimateSeconds(times(40), 5) - 1.3 * 10) < 1e-9,
+    'one fold on all rows: 40 / 4 s, and a third on top',
+  );
+  assert.ok(
+    Math.abs(refitEstimateSeconds({ fitSeconds: 8, predictSeconds: 5, dataFraction: 0.5 }, 5) - (1.3 * (2 + 1)) / 0.5) <
+      1e-9,
+  );
   // A low rung: gbm scales its rounds (same rows), k-NN its rows.
-  const record = (learner: string, budget: number) => ({ config: { learner }, budget, fit_time_s: 3, predict_time_s: 2 }) as unknown as TrialRecord;
+  const record = (learner: string, budget: number) =>
+    ({ config: { learner }, budget, fit_time_s: 3, predict_time_s: 2 }) as unknown as TrialRecord;
   assert.deepEqual(trialTimes(record('gbm', 1 / 3), LEARNERS), { fitSeconds: 3, predictSeconds: 2, dataFraction: 1 });
   assert.equal(trialTimes(record('knn', 1 / 3), LEARNERS).dataFraction, 1 / 3);
   assert.equal(trialTimes(record('knn', 1), LEARNERS).dataFraction, 1);
@@ -27,22 +39,38 @@ test('a member is refitted only when its estimate ends before the deadline, meas
   // Refits that take what was estimated: the one that does not fit is skipped, smaller ones after it still run.
   let clock = 0;
   const ran: number[] = [];
-  const done = await refitWithinDeadline(fits.map(times), k, 11_000, () => clock, async (j) => {
-    ran.push(j);
-    clock += est[j];
-  });
+  const done = await refitWithinDeadline(
+    fits.map(times),
+    k,
+    11_000,
+    () => clock,
+    async (j) => {
+      ran.push(j);
+      clock += est[j];
+    },
+  );
   assert.deepEqual(done, [false, true, true, true]);
   assert.deepEqual(ran, [1, 2, 3]);
   assert.ok(clock <= 11_000, `ended at ${clock} ms`);
   // A refit that takes three times its estimate leaves less time: the next one is measured against the real clock.
   clock = 0;
-  const slow = await refitWithinDeadline(fits.map(times), k, 11_000, () => clock, async (j) => {
-    clock += 3 * est[j];
-  });
-  assert.deepEqual(slow, [false, true, false, true], 'at 7.8 s of 11: the 6.5 s refit no longer fits, the 1.3 s one does');
+  const slow = await refitWithinDeadline(
+    fits.map(times),
+    k,
+    11_000,
+    () => clock,
+    async (j) => {
+      clock += 3 * est[j];
+    },
+  );
+  assert.deepEqual(
+    slow,
+    [false, true, false, true],
+    'at 7.8 s of 11: the 6.5 s refit no longer fits, the 1.3 s one does',
+  );
 });
 
-test('the reserve kept during the search is the candidates\' refit estimate, capped', () => {
+test("the reserve kept during the search is the candidates' refit estimate, capped", () => {
   assert.equal(refitReserveSeconds([], 5, 60), 0);
   assert.ok(Math.abs(refitReserveSeconds([times(40), times(8)], 5, 60) - 1.3 * 12) < 1e-9);
   assert.equal(refitReserveSeconds([times(40), times(8), times(400)], 5, 60), 60);

@@ -70,7 +70,10 @@ test('leaks: parts that sum to the target are named; an honest table is not flag
   assert.deepEqual([...leaks[0].columns].sort(), ['casual', 'registered']);
   const honest = cnt.map((v, i) => v * 0.1 + 30 * temp[i] + rng.normal(0, 5));
   assert.deepEqual(findLeaks(matrix({ temp, hour }), honest, { correlation: 0.99, r2: 0.999 }), []);
-  const copy = findLeaks(matrix({ temp, target_copy: cnt.map((v) => 2 * v + 1) }), cnt, { correlation: 0.99, r2: 0.999 });
+  const copy = findLeaks(matrix({ temp, target_copy: cnt.map((v) => 2 * v + 1) }), cnt, {
+    correlation: 0.99,
+    r2: 0.999,
+  });
   assert.equal(copy[0].kind, 'correlation');
   assert.deepEqual(copy[0].columns, ['target_copy']);
 });
@@ -82,7 +85,15 @@ test('dates expand into calendar parts, ID-like and constant columns are dropped
     numRows: n,
     columns: [
       { name: 'instant', kind: 'number', values: Float64Array.from({ length: n }, (_, i) => i + 1) },
-      { name: 'when', kind: 'string', values: Array.from({ length: n }, (_, i) => `2024-02-${String(27 + Math.floor(i / 24)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:00:00`) },
+      {
+        name: 'when',
+        kind: 'string',
+        values: Array.from(
+          { length: n },
+          (_, i) =>
+            `2024-02-${String(27 + Math.floor(i / 24)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:00:00`,
+        ),
+      },
       { name: 'code', kind: 'string', values: Array.from({ length: n }, (_, i) => `user-${i}`) },
       { name: 'const', kind: 'number', values: new Float64Array(n).fill(1) },
       { name: 'x', kind: 'number', values: Float64Array.from({ length: n }, (_, i) => i % 5) },
@@ -93,11 +104,19 @@ test('dates expand into calendar parts, ID-like and constant columns are dropped
   assert.deepEqual(plan.inputs, ['when', 'x']);
   assert.deepEqual(plan.dropped.map((d) => d.column).sort(), ['code', 'const', 'instant']);
   const out = applyPlan(table, plan);
-  assert.deepEqual(out.columns.map((c) => c.name), ['when_year', 'when_month', 'when_day', 'when_dayofweek', 'when_dayofyear', 'when_hour', 'x']);
+  assert.deepEqual(
+    out.columns.map((c) => c.name),
+    ['when_year', 'when_month', 'when_day', 'when_dayofweek', 'when_dayofyear', 'when_hour', 'x'],
+  );
   const row = 30; // 2024-02-28 06:00, a Wednesday, day 59 of the year
-  assert.deepEqual(out.columns.slice(0, 6).map((c) => c.values[row]), [2024, 2, 28, 3, 59, 6]);
+  assert.deepEqual(
+    out.columns.slice(0, 6).map((c) => c.values[row]),
+    [2024, 2, 28, 3, 59, 6],
+  );
   assert.equal(parseDateTime('2024-13-01'), undefined);
-  assert.ok(!looksLikeId({ name: 'count', kind: 'number', values: Float64Array.from([1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10]) }, 11));
+  assert.ok(
+    !looksLikeId({ name: 'count', kind: 'number', values: Float64Array.from([1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10]) }, 11),
+  );
 });
 
 test('holdout split and folds are seeded, disjoint and balanced', () => {
@@ -119,9 +138,17 @@ test('permutation importance ranks the feature the model uses above the ones it 
   const weak = Float64Array.from({ length: n }, () => rng.normal());
   const noise = Float64Array.from({ length: n }, () => rng.normal());
   const y = signal.map((v, i) => 3 * v + 0.5 * weak[i]);
-  const predict = (X: Matrix) => Float64Array.from({ length: X.rows }, (_, i) => 3 * X.columns[0][i] + 0.5 * X.columns[1][i]);
-  const imp = permutationImportance(predict, matrix({ signal, weak, noise }), y, rmse, { seed: 1, maxRows: 300, timeBudgetMs: 5000 });
-  assert.deepEqual(imp.map((f) => f.feature), ['signal', 'weak', 'noise']);
+  const predict = (X: Matrix) =>
+    Float64Array.from({ length: X.rows }, (_, i) => 3 * X.columns[0][i] + 0.5 * X.columns[1][i]);
+  const imp = permutationImportance(predict, matrix({ signal, weak, noise }), y, rmse, {
+    seed: 1,
+    maxRows: 300,
+    timeBudgetMs: 5000,
+  });
+  assert.deepEqual(
+    imp.map((f) => f.feature),
+    ['signal', 'weak', 'noise'],
+  );
   assert.equal(imp[2].importance, 0);
   assert.ok(imp[0].importance > 5 * imp[1].importance);
 });
@@ -132,15 +159,29 @@ test('rows without a target are left out with a note naming the count; a constan
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'sciml-labels-'));
-  const config = (file: string, drop: string[] = []) => ({ seed: 1, data: { path: join(dir, file), target: 'y', drop, columns: [], test_fraction: 0.2 }, features: {} }) as never;
+  const config = (file: string, drop: string[] = []) =>
+    ({
+      seed: 1,
+      data: { path: join(dir, file), target: 'y', drop, columns: [], test_fraction: 0.2 },
+      features: {},
+    }) as never;
   writeFileSync(join(dir, 'gaps.csv'), 'x,y\n1,2.5\n2,\n3,4.5\n4,\n5,1\n');
   const read = await readInputs(config('gaps.csv', ['y']), undefined);
   assert.equal(read.table.numRows, 3);
-  assert.deepEqual(Array.from((read.table.columns[1].values as Float64Array)), [2.5, 4.5, 1]);
-  assert.ok(read.notes.some((n) => /column 'y': 2 of 5 rows have no target value and are left out/.test(n)), read.notes.join('\n'));
-  assert.ok(read.notes.some((n) => /data\.drop \(--drop\) names the target 'y'/.test(n)), read.notes.join('\n'));
+  assert.deepEqual(Array.from(read.table.columns[1].values as Float64Array), [2.5, 4.5, 1]);
+  assert.ok(
+    read.notes.some((n) => /column 'y': 2 of 5 rows have no target value and are left out/.test(n)),
+    read.notes.join('\n'),
+  );
+  assert.ok(
+    read.notes.some((n) => /data\.drop \(--drop\) names the target 'y'/.test(n)),
+    read.notes.join('\n'),
+  );
   writeFileSync(join(dir, 'constant.csv'), 'x,y\n1,3.5\n2,3.5\n3,\n4,3.5\n');
-  await assert.rejects(readInputs(config('constant.csv'), undefined), /constant\.csv: column 'y': the target is constant \(3\.5 in all 3 labeled rows\)/);
+  await assert.rejects(
+    readInputs(config('constant.csv'), undefined),
+    /constant\.csv: column 'y': the target is constant \(3\.5 in all 3 labeled rows\)/,
+  );
   writeFileSync(join(dir, 'none.csv'), 'x,y\n1,\n2,\n');
   await assert.rejects(readInputs(config('none.csv'), undefined), /none\.csv: column 'y': no labeled rows/);
 });
@@ -151,9 +192,25 @@ test('predict checks its table with the validator serve uses: a date that is not
     { name: 'day', type: 'datetime' as const, nullable: true },
     { name: 'x', type: 'number' as const, nullable: true },
   ];
-  const table = (day: (string | null)[], x: (string | null)[]): DataTable => ({ source: 'new.csv', numRows: day.length, columns: [{ name: 'day', kind: 'string', values: day }, { name: 'x', kind: 'string', values: x }] });
+  const table = (day: (string | null)[], x: (string | null)[]): DataTable => ({
+    source: 'new.csv',
+    numRows: day.length,
+    columns: [
+      { name: 'day', kind: 'string', values: day },
+      { name: 'x', kind: 'string', values: x },
+    ],
+  });
   checkPredictInput(table(['2021-01-01', null], ['1.5', null]), fields);
-  assert.throws(() => checkPredictInput(table(['2021-01-01', 'notadate'], ['1', '2']), fields), /^UserError: new\.csv:3: column 'day': expected an ISO date .*got "notadate"$/);
-  assert.throws(() => checkPredictInput(table(['2021-01-01', '2021-01-02'], ['1', 'abc']), fields), /new\.csv:3: column 'x': expected a number .*got "abc"/);
-  assert.throws(() => checkPredictInput({ source: 'new.arrow', numRows: 1, columns: [] }, fields), /new\.arrow: column 'day': missing column/);
+  assert.throws(
+    () => checkPredictInput(table(['2021-01-01', 'notadate'], ['1', '2']), fields),
+    /^UserError: new\.csv:3: column 'day': expected an ISO date .*got "notadate"$/,
+  );
+  assert.throws(
+    () => checkPredictInput(table(['2021-01-01', '2021-01-02'], ['1', 'abc']), fields),
+    /new\.csv:3: column 'x': expected a number .*got "abc"/,
+  );
+  assert.throws(
+    () => checkPredictInput({ source: 'new.arrow', numRows: 1, columns: [] }, fields),
+    /new\.arrow: column 'day': missing column/,
+  );
 });

@@ -13,7 +13,9 @@ export function loadCsv(name: string): { X: Matrix; y: Float64Array; classes: st
   const rows = lines.slice(1).map((l) => l.split(','));
   const last = header.length - 1;
   const labels = rows.map((r) => r[last]);
-  const classes = [...new Set(labels)].sort((a, b) => (Number.isNaN(Number(a)) ? (a < b ? -1 : 1) : Number(a) - Number(b)));
+  const classes = [...new Set(labels)].sort((a, b) =>
+    Number.isNaN(Number(a)) ? (a < b ? -1 : 1) : Number(a) - Number(b),
+  );
   const y = Float64Array.from(labels, (l) => classes.indexOf(l));
   const columns = header.slice(0, last).map((_, j) => Float64Array.from(rows, (r) => Number(r[j])));
   return { X: { rows: rows.length, columns, names: header.slice(0, last) }, y, classes };
@@ -28,10 +30,23 @@ export function blobs(n: number, K: number, F: number, seed: number, spread = 2)
   return { X: { rows: n, columns, names: columns.map((_, j) => `x${j}`) }, y };
 }
 
-export function split(X: Matrix, y: Float64Array, every: number): { Xtr: Matrix; ytr: Float64Array; Xte: Matrix; yte: Float64Array } {
+export function split(
+  X: Matrix,
+  y: Float64Array,
+  every: number,
+): { Xtr: Matrix; ytr: Float64Array; Xte: Matrix; yte: Float64Array } {
   const tr: number[] = [];
   const te: number[] = [];
   for (let i = 0; i < X.rows; i++) (i % every === 0 ? te : tr).push(i);
-  const take = (rows: number[]): Matrix => ({ rows: rows.length, columns: X.columns.map((c) => Float64Array.from(rows, (i) => c[i])), names: X.names });
-  return { Xtr: take(tr), ytr: Float64Array.from(tr, (i) => y[i]), Xte: take(te), yte: Float64Array.from(te, (i) => y[i]) };
+  const take = (rows: number[]): Matrix => ({
+    rows: rows.length,
+    columns: X.columns.map((c) => Float64Array.from(rows, (i) => c[i])),
+    names: X.names,
+  });
+  return {
+    Xtr: take(tr),
+    ytr: Float64Array.from(tr, (i) => y[i]),
+    Xte: take(te),
+    yte: Float64Array.from(te, (i) => y[i]),
+  };
 }

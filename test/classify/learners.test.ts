@@ -22,7 +22,10 @@ const cancer = loadCsv('breast_cancer.csv');
 for (const kind of ['gbm', 'random_forest', 'extra_trees', 'logistic', 'knn']) {
   // Probabilities summing to 1, predict as their argmax, reloading: the learner battery (test/learners/battery.test.ts).
   test(`${kind} classifier: beats the prior on wine (3 classes) and breast cancer (2)`, async () => {
-    for (const [name, data, minAccuracy] of [['wine', wine, 0.9], ['breast cancer', cancer, 0.9]] as const) {
+    for (const [name, data, minAccuracy] of [
+      ['wine', wine, 0.9],
+      ['breast cancer', cancer, 0.9],
+    ] as const) {
       const K = data.classes.length;
       const { Xtr, ytr, Xte, yte } = split(data.X, data.y, 4);
       const model = CLASSIFIERS[kind].create({}) as Classifier;
@@ -31,7 +34,8 @@ for (const kind of ['gbm', 'random_forest', 'extra_trees', 'logistic', 'knn']) {
       assert.equal(P.length, Xte.rows * K);
       const acc = accuracy(yte, P);
       assert.ok(acc >= minAccuracy, `${name}: accuracy ${acc}`);
-      if (kind !== 'knn' && !kind.endsWith('trees') && kind !== 'random_forest') assert.ok(logLoss(yte, P) < 0.5 * priorLogLoss(ytr, yte, K), `${name}: log loss ${logLoss(yte, P)}`);
+      if (kind !== 'knn' && !kind.endsWith('trees') && kind !== 'random_forest')
+        assert.ok(logLoss(yte, P) < 0.5 * priorLogLoss(ytr, yte, K), `${name}: log loss ${logLoss(yte, P)}`);
     }
   });
 }
@@ -48,7 +52,11 @@ test('softmax boosting grows one tree per class per round; a fold missing a clas
   assert.equal(P.length, 300 * 5);
   for (let i = 0; i < 300; i++) assert.ok(P[i * 5 + 4] < 0.01, 'the absent class keeps a small probability');
   const binary = new GradientBoostingClassifier({ ...CLASSIFIERS.gbm.defaults, max_iter: 5, early_stopping: 'off' });
-  binary.fit(X, y.map((v) => v % 2), { seed: 1 });
+  binary.fit(
+    X,
+    y.map((v) => v % 2),
+    { seed: 1 },
+  );
   assert.equal((binary.toJSON().state as { pack: TreePack }).pack.trees, 5, 'binary: one tree per round');
 });
 
@@ -66,9 +74,15 @@ test('MLP softmax head: hand-written gradient (weighted, L2) matches finite diff
   await initBackend();
   const rng = new Random(8);
   const net = Network.create([3, 5, 4], 'sigmoid', rng);
-  const x = tf.tensor2d(Array.from({ length: 6 * 3 }, () => rng.normal()), [6, 3]);
+  const x = tf.tensor2d(
+    Array.from({ length: 6 * 3 }, () => rng.normal()),
+    [6, 3],
+  );
   const labels = Array.from({ length: 6 }, () => rng.int(0, 4));
-  const y = tf.tensor2d(labels.flatMap((c) => [0, 1, 2, 3].map((k) => (k === c ? 1 : 0))), [6, 4]);
+  const y = tf.tensor2d(
+    labels.flatMap((c) => [0, 1, 2, 3].map((k) => (k === c ? 1 : 0))),
+    [6, 4],
+  );
   const w = tf.tensor1d(Array.from({ length: 6 }, () => rng.uniform(0.5, 2)));
   const base = Float32Array.from(net.params.dataSync());
   const lossAt = (flat: Float32Array) => {
@@ -84,7 +98,10 @@ test('MLP softmax head: hand-written gradient (weighted, L2) matches finite diff
     const minus = base.slice();
     minus[k] -= eps;
     const numeric = (lossAt(plus) - lossAt(minus)) / (2 * eps);
-    assert.ok(Math.abs(numeric - analytic[k]) < 2e-3 + 2e-2 * Math.abs(numeric), `param ${k}: analytic ${analytic[k]} vs numeric ${numeric}`);
+    assert.ok(
+      Math.abs(numeric - analytic[k]) < 2e-3 + 2e-2 * Math.abs(numeric),
+      `param ${k}: analytic ${analytic[k]} vs numeric ${numeric}`,
+    );
   }
   tf.dispose([x, y, w]);
   net.dispose();

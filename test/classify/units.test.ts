@@ -31,7 +31,11 @@ test('problem type: text and true/false targets are classification, few integers
   assert.equal(zeroOne.type, 'binary');
   const digits = inferProblem(table(Array.from({ length: 300 }, (_, i) => (i * 7) % 10)), 'y', 'auto', 'c');
   assert.equal(digits.type, 'multiclass');
-  assert.deepEqual(digits.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], 'numeric labels sort numerically');
+  assert.deepEqual(
+    digits.classes,
+    ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    'numeric labels sort numerically',
+  );
   assert.match(digits.reason, /10 distinct integer/);
   // 10 distinct integers in 60 rows is too many per row: counts, regression.
   assert.equal(inferProblem(table(Array.from({ length: 60 }, (_, i) => i % 10)), 'y', 'auto', 'c').type, 'regression');
@@ -39,19 +43,39 @@ test('problem type: text and true/false targets are classification, few integers
   const floats = inferProblem(table(Array.from({ length: 300 }, (_, i) => (i % 3) + 0.5)), 'y', 'auto', 'c');
   assert.equal(floats.type, 'regression');
   assert.match(floats.reason, /non-integer/);
-  assert.equal(inferProblem(table(Array.from({ length: 300 }, (_, i) => i % 3)), 'y', 'regression', 'c').type, 'regression');
-  assert.equal(inferProblem(table(Array.from({ length: 300 }, (_, i) => i % 30)), 'y', 'multiclass', 'c').classes!.length, 30);
-  assert.throws(() => inferProblem(table(labels), 'y', 'binary', 'c.yaml: data'), (e: unknown) => e instanceof UserError && /binary needs a target with exactly 2 classes, column 'y' has 3/.test(e.message));
-  assert.throws(() => inferProblem(table(labels), 'y', 'regression', 'c.yaml: data'), (e: unknown) => e instanceof UserError && /regression needs a numeric target/.test(e.message));
-  assert.throws(() => inferProblem(table(Array(20).fill('same')), 'y', 'auto', 'c'), (e: unknown) => e instanceof UserError && /t\.csv: column 'y': expected at least two classes.*'same'/.test(e.message));
-  assert.throws(() => inferProblem(table(['a', 'b', ' ', 'a']), 'y', 'auto', 'c'), (e: unknown) => e instanceof UserError && /row 3: expected a class label, got an empty string/.test(e.message));
+  assert.equal(
+    inferProblem(table(Array.from({ length: 300 }, (_, i) => i % 3)), 'y', 'regression', 'c').type,
+    'regression',
+  );
+  assert.equal(
+    inferProblem(table(Array.from({ length: 300 }, (_, i) => i % 30)), 'y', 'multiclass', 'c').classes!.length,
+    30,
+  );
+  assert.throws(
+    () => inferProblem(table(labels), 'y', 'binary', 'c.yaml: data'),
+    (e: unknown) =>
+      e instanceof UserError && /binary needs a target with exactly 2 classes, column 'y' has 3/.test(e.message),
+  );
+  assert.throws(
+    () => inferProblem(table(labels), 'y', 'regression', 'c.yaml: data'),
+    (e: unknown) => e instanceof UserError && /regression needs a numeric target/.test(e.message),
+  );
+  assert.throws(
+    () => inferProblem(table(Array(20).fill('same')), 'y', 'auto', 'c'),
+    (e: unknown) =>
+      e instanceof UserError && /t\.csv: column 'y': expected at least two classes.*'same'/.test(e.message),
+  );
+  assert.throws(
+    () => inferProblem(table(['a', 'b', ' ', 'a']), 'y', 'auto', 'c'),
+    (e: unknown) => e instanceof UserError && /row 3: expected a class label, got an empty string/.test(e.message),
+  );
 });
 
 function randomProba(rng: Random, n: number, K: number): Float64Array {
   const P = new Float64Array(n * K);
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let k = 0; k < K; k++) s += (P[i * K + k] = Math.exp(rng.normal(0, 1.5)));
+    for (let k = 0; k < K; k++) s += P[i * K + k] = Math.exp(rng.normal(0, 1.5));
     for (let k = 0; k < K; k++) P[i * K + k] /= s;
   }
   return P;
@@ -69,7 +93,11 @@ test('logistic boosting loss: gradient and hessian match finite differences of t
   loss.gradients(y, loss.proba(raw), 1, w, grad, hess);
   // loss() is the weighted mean: its gradient is grad / sum(w).
   const W = w.reduce((a, b) => a + b, 0);
-  const report = checkFunctionGradient((r) => loss.loss(y, r, w), raw, grad.map((g) => g / W));
+  const report = checkFunctionGradient(
+    (r) => loss.loss(y, r, w),
+    raw,
+    grad.map((g) => g / W),
+  );
   assert.ok(report.ok, report.message);
   // The hessian is the derivative of the gradient, row by row.
   for (let i = 0; i < n; i++) {
@@ -78,7 +106,11 @@ test('logistic boosting loss: gradient and hessian match finite differences of t
       loss.gradients(y, loss.proba(r), 1, w, g, new Float64Array(n));
       return g[i];
     };
-    const check = checkFunctionGradient(gi, raw, Float64Array.from({ length: n }, (_, j) => (j === i ? hess[i] : 0)));
+    const check = checkFunctionGradient(
+      gi,
+      raw,
+      Float64Array.from({ length: n }, (_, j) => (j === i ? hess[i] : 0)),
+    );
     assert.ok(check.ok, `row ${i}: ${check.message}`);
   }
 });
@@ -120,7 +152,10 @@ test('softmax boosting loss: per-class gradients and diagonal hessians match fin
     const minus = Float64Array.from(raw);
     minus[j] -= h;
     const d = (gj(plus) - gj(minus)) / (2 * h);
-    assert.ok(Math.abs(d - hess[j]) < 1e-6 * Math.max(1, Math.abs(d)), `row ${i} class ${c}: hessian ${hess[j]} vs numeric ${d}`);
+    assert.ok(
+      Math.abs(d - hess[j]) < 1e-6 * Math.max(1, Math.abs(d)),
+      `row ${i} class ${c}: hessian ${hess[j]} vs numeric ${d}`,
+    );
   }
   const prior = Float64Array.of(0.1, 0.2, 0.3, 0.4);
   const base = loss.baseline(prior);
@@ -136,7 +171,11 @@ test('multinomial logistic regression and the stacker: objective gradients match
   const theta = Float64Array.from({ length: (dense.width + 1) * 3 }, () => rng.normal(0, 0.5));
   const g = new Float64Array(theta.length);
   multinomialObjective(dense, y, w, 3, 0.7, theta, g);
-  const report = checkFunctionGradient((t) => multinomialObjective(dense, y, w, 3, 0.7, t, new Float64Array(t.length)), theta, g);
+  const report = checkFunctionGradient(
+    (t) => multinomialObjective(dense, y, w, 3, 0.7, t, new Float64Array(t.length)),
+    theta,
+    g,
+  );
   assert.ok(report.ok, report.message);
 
   const L = [randomProba(rng, 40, 3), randomProba(rng, 40, 3)].map((p) => p.map((v) => Math.log(v)));
@@ -144,7 +183,11 @@ test('multinomial logistic regression and the stacker: objective gradients match
   const th = Float64Array.from({ length: 2 + 3 }, () => rng.normal(0, 0.5));
   const gs = new Float64Array(th.length);
   stackObjective(L, y, rows, 3, th, gs);
-  const stackReport = checkFunctionGradient((t) => stackObjective(L, y, rows, 3, t, new Float64Array(t.length)), th, gs);
+  const stackReport = checkFunctionGradient(
+    (t) => stackObjective(L, y, rows, 3, t, new Float64Array(t.length)),
+    th,
+    gs,
+  );
   assert.ok(stackReport.ok, stackReport.message);
 });
 
@@ -181,9 +224,23 @@ test('stratified folds and holdout keep the class proportions', () => {
 test('rare classes: a class with one row or more classes than rows per fold are errors; rarer than the folds is a note', () => {
   const y = Float64Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2]);
   const notes = checkFoldPlan(y, ['a', 'b', 'c'], 5, 'd.csv');
-  assert.deepEqual(notes, ["class 'c' has 3 training rows, fewer than the 5 folds: it is absent from the validation rows of 2 fold(s)"]);
-  assert.throws(() => checkFoldPlan(Float64Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2]), ['a', 'b', 'c'], 2, 'd.csv'), (e: unknown) => e instanceof UserError && /class 'c' of the target has a single training row/.test(e.message));
-  assert.throws(() => checkFoldPlan(Float64Array.from({ length: 20 }, (_, i) => i % 10), Array.from({ length: 10 }, (_, i) => `c${i}`), 5, 'd.csv'), (e: unknown) => e instanceof UserError && /10 classes but only 4 training rows per fold/.test(e.message));
+  assert.deepEqual(notes, [
+    "class 'c' has 3 training rows, fewer than the 5 folds: it is absent from the validation rows of 2 fold(s)",
+  ]);
+  assert.throws(
+    () => checkFoldPlan(Float64Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2]), ['a', 'b', 'c'], 2, 'd.csv'),
+    (e: unknown) => e instanceof UserError && /class 'c' of the target has a single training row/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      checkFoldPlan(
+        Float64Array.from({ length: 20 }, (_, i) => i % 10),
+        Array.from({ length: 10 }, (_, i) => `c${i}`),
+        5,
+        'd.csv',
+      ),
+    (e: unknown) => e instanceof UserError && /10 classes but only 4 training rows per fold/.test(e.message),
+  );
   const w = balancedWeights(Float64Array.from([0, 0, 0, 1]), 2);
   assert.deepEqual(Array.from(w), [4 / 6, 4 / 6, 4 / 6, 2]);
 });
@@ -244,7 +301,10 @@ test('metrics agree with hand-computed values', () => {
   assert.ok(Math.abs(balancedAccuracy(y, P) - (0.5 + 2 / 3) / 2) < 1e-12);
   const expected = -(Math.log(0.9) + Math.log(0.4) + Math.log(0.65) + Math.log(0.2) + Math.log(0.7)) / 5;
   assert.ok(Math.abs(logLoss(y, P) - expected) < 1e-12);
-  assert.deepEqual(confusionMatrix(y, P), [[1, 1], [1, 2]]);
+  assert.deepEqual(confusionMatrix(y, P), [
+    [1, 1],
+    [1, 2],
+  ]);
   // Ties get half credit.
   assert.equal(rocAuc([0, 1], [0.5, 0.5, 0.5, 0.5]), 0.5);
 });

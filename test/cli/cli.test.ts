@@ -13,7 +13,19 @@ const badTask = file('bad-task.yaml', '# a comment\ntask: denoizer\n');
 const broken = file('broken.yaml', 'task: knots\nmodel: {width: 3\n');
 const misspelled = file('knots-bad.yaml', 'task: knots\nseed: 1\nmodel:\n  widht: 16\n');
 const wrongType = file('knots-type.yaml', 'task: knots\nseed: many\n');
-const [missingConfig, unknownTask, invalidYaml, bogus, badSeed, badBackend, badKind, misspelledKey, wrongTypeRun, badSet, trainHelp] = scimlBatch([
+const [
+  missingConfig,
+  unknownTask,
+  invalidYaml,
+  bogus,
+  badSeed,
+  badBackend,
+  badKind,
+  misspelledKey,
+  wrongTypeRun,
+  badSet,
+  trainHelp,
+] = scimlBatch([
   ['train', join(dir, 'nope.yaml')],
   ['train', badTask, '--out', join(dir, 'never')],
   ['train', broken],
@@ -74,12 +86,21 @@ test('data generate rejects an unknown kind with a hint', () => {
 
 test('a real task config: misspelled key and wrong type exit 2 naming file, line and field; nothing is written', () => {
   assert.equal(misspelledKey.code, 2);
-  assert.ok(misspelledKey.stderr.includes(`${misspelled}:4: model.widht: unknown field (did you mean 'width'?)`), misspelledKey.stderr);
+  assert.ok(
+    misspelledKey.stderr.includes(`${misspelled}:4: model.widht: unknown field (did you mean 'width'?)`),
+    misspelledKey.stderr,
+  );
   assert.ok(!readdirSync(dir).includes('never-knots'));
   assert.equal(wrongTypeRun.code, 2);
-  assert.ok(wrongTypeRun.stderr.includes(`${wrongType}:2: seed: expected a non-negative integer, got "many"`), wrongTypeRun.stderr);
+  assert.ok(
+    wrongTypeRun.stderr.includes(`${wrongType}:2: seed: expected a non-negative integer, got "many"`),
+    wrongTypeRun.stderr,
+  );
   assert.equal(badSet.code, 2);
-  assert.ok(badSet.stderr.includes('--set model.width=-2: model.width: expected a positive integer, got -2'), badSet.stderr);
+  assert.ok(
+    badSet.stderr.includes('--set model.width=-2: model.width: expected a positive integer, got -2'),
+    badSet.stderr,
+  );
 });
 
 test('config errors read as a person would write them, exit 2, and leave no run directory behind', () => {
@@ -95,7 +116,15 @@ test('config errors read as a person would write them, exit 2, and leave no run 
   };
   for (const [name, text] of Object.entries(configs)) writeFileSync(join(cwd, name), text);
   writeFileSync(join(cwd, 'present.npy'), '');
-  const results = scimlBatch([...Object.keys(configs).map((f) => ['train', f]), ['automl', 'absent.csv', '--target', 'y'], ['automl', 'absent.csv', '--max-trials', '100000000000000000000'], ['--json', 'runs']], { cwd });
+  const results = scimlBatch(
+    [
+      ...Object.keys(configs).map((f) => ['train', f]),
+      ['automl', 'absent.csv', '--target', 'y'],
+      ['automl', 'absent.csv', '--max-trials', '100000000000000000000'],
+      ['--json', 'runs'],
+    ],
+    { cwd },
+  );
   const stderr = results.map((r) => r.stderr.trim());
   assert.deepEqual(stderr.slice(0, 8), [
     "sciml: section.yaml:2: training: expected a section of fields indented below 'training:' (epochs, batch_size, learning_rate, learning_rate_decay, patience, min_delta, ...), got 5",
@@ -107,7 +136,10 @@ test('config errors read as a person would write them, exit 2, and leave no run 
     'sciml: automl absent.csv: data.path: no such file: absent.csv',
     'sciml: --max-trials: expected an integer >= 1, got 1e+20 (a number too large for an integer)',
   ]);
-  assert.deepEqual(results.slice(0, 8).map((r) => r.code), [2, 2, 2, 2, 2, 2, 2, 2]);
+  assert.deepEqual(
+    results.slice(0, 8).map((r) => r.code),
+    [2, 2, 2, 2, 2, 2, 2, 2],
+  );
   assert.deepEqual(JSON.parse(results[8].stdout), [], 'sciml runs lists nothing');
   assert.deepEqual(readdirSync(join(cwd, 'runs')), [], 'no run directory was made');
 });

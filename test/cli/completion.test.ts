@@ -41,13 +41,23 @@ test('every command and every option of the program appears in each shell script
         const name = path[path.length - 1];
         const parent = path.slice(0, -1).join(' ');
         // bash/zsh: listed under the parent path's subcommands; fish: offered when the parent path is typed
-        const listed = shell === 'fish' ? new RegExp(`${escape(fishAt(parent))} -a '${escape(name)}'`) : new RegExp(`'${escape(parent)}'\\) echo '[^']*\\b${escape(name)}\\b`);
+        const listed =
+          shell === 'fish'
+            ? new RegExp(`${escape(fishAt(parent))} -a '${escape(name)}'`)
+            : new RegExp(`'${escape(parent)}'\\) echo '[^']*\\b${escape(name)}\\b`);
         assert.match(text, listed, `${shell}: command '${path.join(' ')}'`);
       }
       for (const flag of flags) {
         const at = path.join(' ');
-        const word = shell === 'fish' ? (flag.startsWith('--') ? `-l '${flag.slice(2)}'` : `-s '${flag.slice(1)}'`) : flag;
-        const line = text.split('\n').find((l) => (shell === 'fish' ? l.includes(fishAt(at)) && l.includes(` ${word}`) : l.startsWith(`    '${at}') echo`) && new RegExp(`[' ]${escape(flag)}[' ]`).test(l)));
+        const word =
+          shell === 'fish' ? (flag.startsWith('--') ? `-l '${flag.slice(2)}'` : `-s '${flag.slice(1)}'`) : flag;
+        const line = text
+          .split('\n')
+          .find((l) =>
+            shell === 'fish'
+              ? l.includes(fishAt(at)) && l.includes(` ${word}`)
+              : l.startsWith(`    '${at}') echo`) && new RegExp(`[' ]${escape(flag)}[' ]`).test(l),
+          );
         assert.ok(line, `${shell}: option ${flag} of '${at}'`);
       }
     }
@@ -68,20 +78,53 @@ t sciml completion f
 t sciml automl --time`;
   const r = spawnSync('bash', ['-c', probe], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['runs', 'gc', 'gc', '--keep-last', 'auto tty plain none', 'wasm', 'fish', '--time-limit']);
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+    'runs',
+    'gc',
+    'gc',
+    '--keep-last',
+    'auto tty plain none',
+    'wasm',
+    'fish',
+    '--time-limit',
+  ]);
 });
 
 test('zsh and fish load their scripts and answer the same questions', (t) => {
   if (has(['zsh'])) {
     assert.equal(spawnSync('zsh', ['-n', scripts.zsh.file]).status, 0, 'zsh -n');
-    const r = spawnSync('zsh', ['-c', `compdef() { :; }; source ${scripts.zsh.file}; _sciml_subcommands runs; _sciml_choices '' --progress; _sciml_described_options 'runs gc' | grep -- '--keep-last:'`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'zsh',
+      [
+        '-c',
+        `compdef() { :; }; source ${scripts.zsh.file}; _sciml_subcommands runs; _sciml_choices '' --progress; _sciml_described_options 'runs gc' | grep -- '--keep-last:'`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n'), ['rm gc', 'auto tty plain none', '--keep-last:keep the N most recently started of the selected runs']);
+    assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+      'rm gc',
+      'auto tty plain none',
+      '--keep-last:keep the N most recently started of the selected runs',
+    ]);
   } else t.diagnostic('zsh is not installed (apt-get install zsh): its script was checked as text only');
   if (has(['fish'])) {
-    const r = spawnSync('fish', ['-c', `source ${scripts.fish.file}; complete -C'sciml runs g'; complete -C'sciml --progress p'; complete -C'sciml runs gc --k'`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'fish',
+      [
+        '-c',
+        `source ${scripts.fish.file}; complete -C'sciml runs g'; complete -C'sciml --progress p'; complete -C'sciml runs gc --k'`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => l.split('\t')[0]), ['gc', 'plain', '--keep-last']);
+    assert.deepEqual(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t')[0]),
+      ['gc', 'plain', '--keep-last'],
+    );
   } else t.diagnostic('fish is not installed (apt-get install fish): its script was checked as text only');
 });
 

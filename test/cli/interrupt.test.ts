@@ -9,9 +9,20 @@ import { bin, root } from '../helpers/cli.js';
 test('SIGTERM during automl: run.json says interrupted with the time, temporaries are gone, stderr says so, exit 143', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sciml-interrupt-'));
   const table = join(dir, 'big.csv');
-  writeFileSync(table, 'a,b,c,y\n' + Array.from({ length: 3000 }, (_, i) => `${i % 7},${(i * 13) % 11},${(i * 7) % 5},${(i % 7) * 2 + ((i * 13) % 11)}`).join('\n') + '\n');
+  writeFileSync(
+    table,
+    'a,b,c,y\n' +
+      Array.from(
+        { length: 3000 },
+        (_, i) => `${i % 7},${(i * 13) % 11},${(i * 7) % 5},${(i % 7) * 2 + ((i * 13) % 11)}`,
+      ).join('\n') +
+      '\n',
+  );
   const run = join(dir, 'run');
-  const child = spawn(process.execPath, [bin, 'automl', table, '--target', 'y', '--time-limit', '120', '--out', run], { cwd: root, env: { ...process.env, CI: 'true' } });
+  const child = spawn(process.execPath, [bin, 'automl', table, '--target', 'y', '--time-limit', '120', '--out', run], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -37,7 +37,10 @@ const escape = (text: string) => text.replace(/[/.]/g, '\\$&');
 
 /** Runs the commands (in one child process) and checks each ends in a one-line UserError matching its pattern. */
 function expectUserErrors(cases: { args: string[]; pattern: RegExp }[]): void {
-  const results = scimlBatch(cases.map((c) => c.args), { cwd: dir });
+  const results = scimlBatch(
+    cases.map((c) => c.args),
+    { cwd: dir },
+  );
   cases.forEach((c, i) => assertUserError(results[i], c.pattern, c.args.join(' ')));
 }
 
@@ -46,7 +49,11 @@ test('output files (-o): a directory, a path under a file and an unwritable plac
     ['data', 'generate', 'knots', '-n', '5', '-o', out],
     ['predict', '--model', join(dir, 'never-looked-at'), '--input', table, '-o', out],
   ];
-  expectUserErrors([folder, underAFile, unwritable].flatMap((out) => commands(out).map((args) => ({ args, pattern: new RegExp(`^sciml: -o ${escape(out)}: `) }))));
+  expectUserErrors(
+    [folder, underAFile, unwritable].flatMap((out) =>
+      commands(out).map((args) => ({ args, pattern: new RegExp(`^sciml: -o ${escape(out)}: `) })),
+    ),
+  );
   const fresh = join(missing, 'k.arrow');
   const [r] = scimlBatch([['data', 'generate', 'knots', '-n', '5', '-o', fresh]]);
   assert.equal(r.code, 0, r.stderr);
@@ -60,8 +67,16 @@ test('run directories (--out): an existing one, a path under a file and an unwri
     ['evaluate', knots, '--model', folder, '--out', out],
     ['tune', tuneFile, '--out', out, '--workers', '1'],
   ];
-  expectUserErrors([folder, aFile, underAFile, unwritable].flatMap((out) => commands(out).map((args) => ({ args, pattern: new RegExp(`^sciml: --out ${escape(out)}: `) }))));
-  assert.deepEqual(readdirSync(folder), ['something.txt'], 'the existing folder is untouched: no run written into it nor beside it');
+  expectUserErrors(
+    [folder, aFile, underAFile, unwritable].flatMap((out) =>
+      commands(out).map((args) => ({ args, pattern: new RegExp(`^sciml: --out ${escape(out)}: `) })),
+    ),
+  );
+  assert.deepEqual(
+    readdirSync(folder),
+    ['something.txt'],
+    'the existing folder is untouched: no run written into it nor beside it',
+  );
   assert.ok(!readdirSync(dir).some((f) => f.startsWith('a-folder-')), 'no silent a-folder-1');
 });
 
@@ -80,7 +95,11 @@ test('input paths: a directory and a missing parent exit 2 naming the path', () 
     ['serve', p],
     ['serve', p, '--token-file', p],
   ];
-  expectUserErrors([folder, join(missing, 'x.csv'), join(underAFile, 'x.csv')].flatMap((p) => inputs(p).map((args) => ({ args, pattern: new RegExp(escape(p)) }))));
+  expectUserErrors(
+    [folder, join(missing, 'x.csv'), join(underAFile, 'x.csv')].flatMap((p) =>
+      inputs(p).map((args) => ({ args, pattern: new RegExp(escape(p)) })),
+    ),
+  );
 });
 
 test('report on a run that failed says it failed, why, and that there is nothing to report', () => {
@@ -95,7 +114,12 @@ test('report on a run that failed says it failed, why, and that there is nothing
 
 test('time limits past what Node timers hold are refused at validation, on the command line and in files', () => {
   const file = join(dir, 'tune-huge.yaml');
-  writeFileSync(file, readFileSync(tuneFile, 'utf8').replace(/base:\s*(\S+)/, `base: ${join(root, 'configs')}/$1`).replace(/time_limit_s: \d+/, 'time_limit_s: 1e12'));
+  writeFileSync(
+    file,
+    readFileSync(tuneFile, 'utf8')
+      .replace(/base:\s*(\S+)/, `base: ${join(root, 'configs')}/$1`)
+      .replace(/time_limit_s: \d+/, 'time_limit_s: 1e12'),
+  );
   expectUserErrors([
     { args: ['automl', table, '--time-limit', '3000000'], pattern: /--time-limit: expected at most 2000000 seconds/ },
     { args: ['tune', tuneFile, '--time-limit', '1e12'], pattern: /--time-limit: expected at most/ },

@@ -27,7 +27,10 @@ test('plain progress: one timestamped line per unit, no carriage returns or esca
   const { out, log } = capture('plain', false);
   assert.equal(log.mode, 'plain');
   assert.equal(log.interactive, false);
-  assert.equal(out(), '2026-03-04T05:06:07Z epoch 1/2\n2026-03-04T05:06:07Z epoch 2/2\n2026-03-04T05:06:07Z saved\nwarning: careful\n');
+  assert.equal(
+    out(),
+    '2026-03-04T05:06:07Z epoch 1/2\n2026-03-04T05:06:07Z epoch 2/2\n2026-03-04T05:06:07Z saved\nwarning: careful\n',
+  );
 });
 
 test('tty progress redraws one line with carriage returns even when the stream is not a terminal', () => {
@@ -52,13 +55,29 @@ test('auto follows the terminal; none and --quiet print no progress; --quiet dro
 test('SCIML_PROGRESS picks the mode; a bad value names the variable', () => {
   assert.equal(progressFromEnv({}), 'auto');
   assert.equal(progressFromEnv({ SCIML_PROGRESS: 'plain' }), 'plain');
-  assert.throws(() => progressFromEnv({ SCIML_PROGRESS: 'fancy' }), /SCIML_PROGRESS: expected auto, tty, plain, none, got "fancy"/);
+  assert.throws(
+    () => progressFromEnv({ SCIML_PROGRESS: 'fancy' }),
+    /SCIML_PROGRESS: expected auto, tty, plain, none, got "fancy"/,
+  );
 });
 
 test('automl under CI: SCIML_PROGRESS=plain logs each stage and trial on stderr, --progress none overrides it; stdout is the same', () => {
   const table = join(dir, 't.csv');
   writeFixture(table, 200, 4);
-  const args = (out: string) => ['automl', table, '--target', 'y', '--max-trials', '2', '--workers', '1', '--seed', '3', '--out', join(dir, out)];
+  const args = (out: string) => [
+    'automl',
+    table,
+    '--target',
+    'y',
+    '--max-trials',
+    '2',
+    '--workers',
+    '1',
+    '--seed',
+    '3',
+    '--out',
+    join(dir, out),
+  ];
   const env = { SCIML_PROGRESS: 'plain' };
   const plain = sciml(args('plain'), { env });
   assert.equal(plain.code, 0, plain.stderr);
@@ -66,12 +85,20 @@ test('automl under CI: SCIML_PROGRESS=plain logs each stage and trial on stderr,
   assert.equal(none.code, 0, none.stderr);
   assert.equal(none.stderr, '', 'the flag wins over the environment');
   const shape = (s: string) => s.split('\n').map((l) => l.replace(/\d+\.\d+/g, 'N'));
-  assert.deepEqual(shape(plain.stdout).slice(0, 5), shape(none.stdout).slice(0, 5), 'stdout carries the same leaderboard');
+  assert.deepEqual(
+    shape(plain.stdout).slice(0, 5),
+    shape(none.stdout).slice(0, 5),
+    'stdout carries the same leaderboard',
+  );
   assert.doesNotMatch(plain.stderr, /[\r\x1b]/);
   const lines = plain.stderr.trimEnd().split('\n');
   for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S/, l);
   assert.equal(lines.filter((l) => / automl: trial \d+ \w+ (ok|failed|killed)/.test(l)).length, 2, plain.stderr);
-  for (const stage of ['search', 'ensemble', 'report']) assert.ok(lines.some((l) => l.endsWith(`${stage}: started`)), stage);
+  for (const stage of ['search', 'ensemble', 'report'])
+    assert.ok(
+      lines.some((l) => l.endsWith(`${stage}: started`)),
+      stage,
+    );
   const bad = sciml(['--progress', 'loud', 'runs', '--dir', dir]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--progress/);

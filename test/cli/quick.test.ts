@@ -11,9 +11,24 @@ import { quickMain, quickRunsLine } from '../../src/quick.js';
 const dir = mkdtempSync(join(tmpdir(), 'sciml-quick-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function fakeRun(name: string, task: string, status: string, minute: number, metrics: Record<string, number>, tags: Record<string, string>) {
+function fakeRun(
+  name: string,
+  task: string,
+  status: string,
+  minute: number,
+  metrics: Record<string, number>,
+  tags: Record<string, string>,
+) {
   mkdirSync(join(dir, name));
-  writeFileSync(join(dir, name, 'run.json'), JSON.stringify({ status, started_at: new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString(), duration_s: 2, tags }));
+  writeFileSync(
+    join(dir, name, 'run.json'),
+    JSON.stringify({
+      status,
+      started_at: new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString(),
+      duration_s: 2,
+      tags,
+    }),
+  );
   writeFileSync(join(dir, name, 'metrics.json'), JSON.stringify({ task, metrics }));
 }
 fakeRun('a-1', 'automl', 'completed', 1, { rmse: 1.5 }, { exp: 'a' });
@@ -26,7 +41,25 @@ test('the lines read without commander print and exit as the commander program d
     [['--json', 'runs', '--dir', dir]],
     [['runs', `--dir=${dir}`, '--md']],
     [['runs', '--dir', dir, '--json', '--sort', '-name', '--limit', '2']],
-    [['--quiet', '--backend', 'cpu', '--progress=plain', 'runs', '--dir', dir, '--tag', 'exp', '--tag', 'k=', '--status', 'failed', '--task', 'automl']],
+    [
+      [
+        '--quiet',
+        '--backend',
+        'cpu',
+        '--progress=plain',
+        'runs',
+        '--dir',
+        dir,
+        '--tag',
+        'exp',
+        '--tag',
+        'k=',
+        '--status',
+        'failed',
+        '--task',
+        'automl',
+      ],
+    ],
     [['runs', '--dir', dir, '--sort', 'rmse', '--limit=1', '--dir', dir]],
     [['runs', '--dir', join(dir, 'none')]],
     [['runs', '--dir', dir, '--status', 'done']],

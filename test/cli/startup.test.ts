@@ -13,28 +13,61 @@ const dir = mkdtempSync(join(tmpdir(), 'sciml-startup-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const hook = join(dir, 'hook.mjs');
 // The hook runs on the loader thread: it writes to fd 2 directly (a stream write from there can be lost when a quick command exits).
-writeFileSync(hook, "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }\n");
+writeFileSync(
+  hook,
+  "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }\n",
+);
 const register = join(dir, 'register.mjs');
-writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+writeFileSync(
+  register,
+  `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`,
+);
 
 function loaded(args: string[]): string[] {
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   assert.equal(r.status, 0, r.stderr);
-  return r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('LOADED '))
+    .map((l) => l.slice(7));
 }
 
-const HEAVY = [/@tensorflow/, /\/session\.js$/, /\/runtime\/backend\.js$/, /\/vega/, /\/fastify\//, /\/bullmq\//, /\/zod\//, /\/apache-arrow\//, /\/yaml\//];
+const HEAVY = [
+  /@tensorflow/,
+  /\/session\.js$/,
+  /\/runtime\/backend\.js$/,
+  /\/vega/,
+  /\/fastify\//,
+  /\/bullmq\//,
+  /\/zod\//,
+  /\/apache-arrow\//,
+  /\/yaml\//,
+];
 
 test('--version, --help and runs on an empty folder load no compute backend, session, charts, HTTP, queue, config schema, Arrow or YAML code', () => {
   const empty = join(dir, 'runs');
   mkdirSync(empty);
   for (const args of [['--version'], ['--help'], ['runs', '--dir', empty], ['completion', 'bash']]) {
     const urls = loaded(args);
-    assert.ok(urls.some((u) => u.endsWith('/dist/src/runtime/pipes.js')), 'the hook sees sciml load');
-    for (const heavy of HEAVY) assert.deepEqual(urls.filter((u) => heavy.test(u)), [], `sciml ${args.join(' ')} loads ${heavy}`);
+    assert.ok(
+      urls.some((u) => u.endsWith('/dist/src/runtime/pipes.js')),
+      'the hook sees sciml load',
+    );
+    for (const heavy of HEAVY)
+      assert.deepEqual(
+        urls.filter((u) => heavy.test(u)),
+        [],
+        `sciml ${args.join(' ')} loads ${heavy}`,
+      );
   }
   // The listing of runs is read without commander (src/quick.ts); help still loads it.
-  assert.deepEqual(loaded(['--json', 'runs', '--dir', empty]).filter((u) => /\/commander\//.test(u)), []);
+  assert.deepEqual(
+    loaded(['--json', 'runs', '--dir', empty]).filter((u) => /\/commander\//.test(u)),
+    [],
+  );
   assert.ok(loaded(['runs', '--help']).some((u) => /\/commander\//.test(u)));
 });
 

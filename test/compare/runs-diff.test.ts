@@ -7,13 +7,25 @@ import { root, scimlBatch } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sciml-runs-'));
 const config = join(root, 'configs', 'quick', 'denoiser-measured.yaml');
-const small = ['--set', 'data.train_count=200', '--set', 'data.test_count=100', '--set', 'training.epochs=2', '--set', 'model.filters=[8, 8]', '--set', 'model.kernel_size=9'];
+const small = [
+  '--set',
+  'data.train_count=200',
+  '--set',
+  'data.test_count=100',
+  '--set',
+  'training.epochs=2',
+  '--set',
+  'model.filters=[8, 8]',
+  '--set',
+  'model.kernel_size=9',
+];
 
 // Both runs in one process: one start-up.
 for (const r of scimlBatch([
   ['train', config, '--out', join(dir, 'runs', 'a'), ...small],
   ['train', config, '--out', join(dir, 'runs', 'b'), ...small, '--set', 'model.kernel_size=7'],
-])) assert.equal(r.code, 0, r.stderr);
+]))
+  assert.equal(r.code, 0, r.stderr);
 const A = join(dir, 'runs', 'a');
 const B = join(dir, 'runs', 'b');
 
@@ -27,17 +39,26 @@ test('sciml runs lists both runs with task, status, headline metrics and the par
   assert.equal(text.code, 0, text.stderr);
   const lines = text.stdout.trim().split('\n');
   assert.equal(lines.length, 3);
-  assert.match(lines[0], /^run\s+task\s+started\s+duration\s+status\s+peak_accuracy\s+mse\s+spectral_error\s+params vs a$/);
+  assert.match(
+    lines[0],
+    /^run\s+task\s+started\s+duration\s+status\s+peak_accuracy\s+mse\s+spectral_error\s+params vs a$/,
+  );
   assert.match(lines[1], /^a\s+denoiser\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+\d+\.\ds\s+completed/);
   assert.match(lines[2], /^b .*completed.* model\.kernel_size=7$/);
 
   const rows = md.stdout.trim().split('\n');
-  assert.equal(rows[0], '| run | task | started | duration | status | peak_accuracy | mse | spectral_error | params vs a |');
+  assert.equal(
+    rows[0],
+    '| run | task | started | duration | status | peak_accuracy | mse | spectral_error | params vs a |',
+  );
   assert.equal(rows[1], '| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- |');
   assert.match(rows[3], /^\| b \| denoiser \| .* \| model\.kernel_size=7 \|$/);
 
   const json = JSON.parse(jsonRun.stdout);
-  assert.deepEqual(json.map((r: any) => r.name), ['b', 'a']);
+  assert.deepEqual(
+    json.map((r: any) => r.name),
+    ['b', 'a'],
+  );
   assert.equal(typeof json[0].metrics.peak_accuracy, 'number');
   assert.deepEqual(json[0].changed_params, {}, 'b is now the first run listed');
   assert.deepEqual(json[1].changed_params, { 'model.kernel_size': 9 });
@@ -45,17 +66,26 @@ test('sciml runs lists both runs with task, status, headline metrics and the par
 });
 
 test('sciml diff --md shows every metric with A, B, change and relative change, and the differing config fields', () => {
-  const [r, jsonRun] = scimlBatch([['diff', A, B, '--md'], ['diff', A, B, '--json']]);
+  const [r, jsonRun] = scimlBatch([
+    ['diff', A, B, '--md'],
+    ['diff', A, B, '--json'],
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\| Metric \| .*a \| .*b \| Change \| Change % \|/);
   const json = JSON.parse(jsonRun.stdout);
   const mse = json.metrics.find((m: any) => m.metric === 'metrics.mse');
   assert.ok(Math.abs(mse.change - (mse.b - mse.a)) < 1e-12);
   assert.ok(Math.abs(mse.change_pct - (100 * (mse.b - mse.a)) / Math.abs(mse.a)) < 1e-9);
-  assert.ok(json.metrics.some((m: any) => m.metric === 'baseline.peak_accuracy'), 'nested keys flattened');
+  assert.ok(
+    json.metrics.some((m: any) => m.metric === 'baseline.peak_accuracy'),
+    'nested keys flattened',
+  );
   assert.match(r.stdout, /\n\| metrics\.mse \| [\d.e-]+ \| [\d.e-]+ \| [+-]?[\d.e-]+ \| [+-][\d.]+% \|\n/);
   assert.deepEqual(json.params, [{ param: 'model.kernel_size', a: 9, b: 7 }]);
-  assert.match(r.stdout, /### Params\n\n\| Param \| .* \|\n\| --- \| --- \| --- \|\n\| model\.kernel_size \| 9 \| 7 \|/);
+  assert.match(
+    r.stdout,
+    /### Params\n\n\| Param \| .* \|\n\| --- \| --- \| --- \|\n\| model\.kernel_size \| 9 \| 7 \|/,
+  );
 });
 
 test('--fail-if exits 1 when the change meets the condition, 0 when not, 2 for an unknown metric', () => {
@@ -73,6 +103,9 @@ test('--fail-if exits 1 when the change meets the condition, 0 when not, 2 for a
   assert.equal(miss.code, 0, miss.stderr);
   assert.equal(same.code, 0);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no metric 'metrics\.peak_acuracy' in either run \(did you mean 'metrics\.peak_accuracy'\?\)/);
+  assert.match(
+    unknown.stderr,
+    /no metric 'metrics\.peak_acuracy' in either run \(did you mean 'metrics\.peak_accuracy'\?\)/,
+  );
   assert.equal(malformed.code, 2);
 });

@@ -19,10 +19,16 @@ test('pipelines/quick.yaml and the README state the sizes configs/quick/ really 
   const [, traces, epochs] = /(\d+) training traces, (\d+) epochs/.exec(header)!;
   assert.ok(header.includes(`${testTraces}-trace test sets`), 'the test-set size');
   for (const noise of ['measured', 'uniform', 'cosine']) {
-    const config = parse(readFileSync(join(root, 'configs', 'quick', `denoiser-${noise}.yaml`), 'utf8')) as { data: { train_count: number }; training: { epochs: number } };
+    const config = parse(readFileSync(join(root, 'configs', 'quick', `denoiser-${noise}.yaml`), 'utf8')) as {
+      data: { train_count: number };
+      training: { epochs: number };
+    };
     assert.equal(config.data.train_count, Number(traces), noise);
     assert.equal(config.training.epochs, Number(epochs), noise);
   }
-  assert.ok(readme.includes(`${Number(traces).toLocaleString('en-US')} training traces, ${epochs} epochs`), 'README names the same sizes');
+  assert.ok(
+    readme.includes(`${Number(traces).toLocaleString('en-US')} training traces, ${epochs} epochs`),
+    'README names the same sizes',
+  );
   assert.ok(!/quick[^.]*already beat the Wiener filter/.test(readme), 'no claim the measurement refutes');
 });

@@ -5,7 +5,21 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Field, Float64, List, Table, Type, tableToIPC, vectorFromArray, DateDay, TimestampMillisecond, Dictionary, Utf8, Int32, Int64 } from 'apache-arrow';
+import {
+  Field,
+  Float64,
+  List,
+  Table,
+  Type,
+  tableToIPC,
+  vectorFromArray,
+  DateDay,
+  TimestampMillisecond,
+  Dictionary,
+  Utf8,
+  Int32,
+  Int64,
+} from 'apache-arrow';
 import {
   arrowTable,
   boolColumn,
@@ -83,10 +97,16 @@ test('Arrow file round trip of every column kind, traces bit-identical', async (
   assert.deepEqual(back.getChild('id')!.toArray(), ints);
   const snr = back.getChild('snr')!.toArray() as Float64Array;
   assert.ok(Number.isNaN(snr[3]));
-  assert.deepEqual(Array.from(snr).filter((_, i) => i !== 3), Array.from(f64).filter((_, i) => i !== 3));
+  assert.deepEqual(
+    Array.from(snr).filter((_, i) => i !== 3),
+    Array.from(f64).filter((_, i) => i !== 3),
+  );
   assert.ok(sameBits(back.getChild('scale')!.toArray() as Float32Array, f32));
   assert.deepEqual(back.getChild('label')!.toArray(), names);
-  assert.deepEqual([...back.getChild('hit')!].map((v) => v), flags);
+  assert.deepEqual(
+    [...back.getChild('hit')!].map((v) => v),
+    flags,
+  );
 
   const flat = flatFloat32Vectors(back, 'noisy', file);
   assert.equal(flat.rows, n);
@@ -105,27 +125,60 @@ test('vector columns: an array of Float32Arrays equals the flat form; mismatched
   const a = arrowTable({ v: float32VectorColumn(rows) });
   const b = arrowTable({ v: float32VectorColumn(flat, 8) });
   assert.ok(sameBits(flatFloat32Vectors(a, 'v').data, flatFloat32Vectors(b, 'v').data));
-  assert.throws(() => float32VectorColumn([new Float32Array(3), new Float32Array(4)]), /vector 1 has 4 values, expected 3/);
+  assert.throws(
+    () => float32VectorColumn([new Float32Array(3), new Float32Array(4)]),
+    /vector 1 has 4 values, expected 3/,
+  );
   assert.throws(() => float32VectorColumn(new Float32Array(10), 3), /do not split/);
   assert.throws(() => arrowTable({ a: int32Column([1, 2]), b: int32Column([1]) }), /differ in length/);
 });
 
 test('vectors across several record batches, and from List<double> with equal lengths', () => {
-  const part = (start: number) => arrowTable({ v: float32VectorColumn(Float32Array.from({ length: 6 }, (_, i) => start + i), 3) });
+  const part = (start: number) =>
+    arrowTable({
+      v: float32VectorColumn(
+        Float32Array.from({ length: 6 }, (_, i) => start + i),
+        3,
+      ),
+    });
   const joined = new Table([...part(0).batches, ...part(100).batches]);
   assert.equal(joined.batches.length, 2);
   assert.deepEqual([...flatFloat32Vectors(joined, 'v').data], [0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105]);
-  assert.deepEqual([...flatFloat32Vectors(joined.slice(1, 3), 'v').data], [3, 4, 5, 100, 101, 102], 'a sliced table starts at its first row');
+  assert.deepEqual(
+    [...flatFloat32Vectors(joined.slice(1, 3), 'v').data],
+    [3, 4, 5, 100, 101, 102],
+    'a sliced table starts at its first row',
+  );
 
   const listType = new List(new Field('item', new Float64(), true));
-  const lists = new Table({ v: vectorFromArray([[1, 2], [3, 4], [5, 6]], listType) });
+  const lists = new Table({
+    v: vectorFromArray(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      listType,
+    ),
+  });
   const fromList = flatFloat32Vectors(lists, 'v', 'user.arrow');
   assert.equal(fromList.length, 2);
   assert.deepEqual([...fromList.data], [1, 2, 3, 4, 5, 6]);
   const ragged = new Table({ v: vectorFromArray([[1, 2], [3]], listType) });
-  assert.throws(() => flatFloat32Vectors(ragged, 'v', 'user.arrow'), (e: unknown) => e instanceof UserError && /user\.arrow: column 'v': expected every vector to have 2 values, row 1 has 1/.test(e.message));
-  assert.throws(() => flatFloat32Vectors(lists, 'nope', 'user.arrow'), /user\.arrow: column 'nope': missing \(columns: v\)/);
-  assert.throws(() => flatFloat32Vectors(arrowTable({ x: int32Column([1]) }), 'x', 'u.arrow'), /u\.arrow: column 'x': expected a list of floats/);
+  assert.throws(
+    () => flatFloat32Vectors(ragged, 'v', 'user.arrow'),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /user\.arrow: column 'v': expected every vector to have 2 values, row 1 has 1/.test(e.message),
+  );
+  assert.throws(
+    () => flatFloat32Vectors(lists, 'nope', 'user.arrow'),
+    /user\.arrow: column 'nope': missing \(columns: v\)/,
+  );
+  assert.throws(
+    () => flatFloat32Vectors(arrowTable({ x: int32Column([1]) }), 'x', 'u.arrow'),
+    /u\.arrow: column 'x': expected a list of floats/,
+  );
 });
 
 test('IPC stream and file formats: both sniffed and read to the same table', async () => {
@@ -146,9 +199,15 @@ test('IPC stream and file formats: both sniffed and read to the same table', asy
   const dt = await readTable(join(dir, 'stream.arrow'));
   assert.deepEqual([...(dt.columns[0] as NumericColumn).values], [1, 2, 3]);
   writeFileSync(join(dir, 'old.feather'), 'FEA1 and more bytes');
-  assert.throws(() => readArrowFile(join(dir, 'old.feather')), /old\.feather: expected an Arrow IPC file, got a Feather v1 file/);
+  assert.throws(
+    () => readArrowFile(join(dir, 'old.feather')),
+    /old\.feather: expected an Arrow IPC file, got a Feather v1 file/,
+  );
   writeFileSync(join(dir, 'bad.arrow'), 'not arrow at all');
-  assert.throws(() => readArrowFile(join(dir, 'bad.arrow')), (e: unknown) => e instanceof UserError && /bad\.arrow: expected an Arrow IPC file or stream/.test(e.message));
+  assert.throws(
+    () => readArrowFile(join(dir, 'bad.arrow')),
+    (e: unknown) => e instanceof UserError && /bad\.arrow: expected an Arrow IPC file or stream/.test(e.message),
+  );
 });
 
 test("'-' writes an IPC stream to stdout and readTable('-') reads Arrow or CSV from stdin", () => {
@@ -163,11 +222,25 @@ test("'-' writes an IPC stream to stdout and readTable('-') reads Arrow or CSV f
     process.stdout.write(JSON.stringify({ source: t.source, rows: t.numRows, cols: t.columns.map((c) => [c.name, c.kind, Array.from(c.values)]) }));`;
   const fromArrow = spawnSync(process.execPath, ['--input-type=module', '-e', reader], { input: written.stdout });
   assert.equal(fromArrow.status, 0, fromArrow.stderr.toString());
-  assert.deepEqual(JSON.parse(fromArrow.stdout.toString()), { source: '-', rows: 2, cols: [['x', 'number', [1.5, 2.5]], ['s', 'string', ['p', 'q']]] });
+  assert.deepEqual(JSON.parse(fromArrow.stdout.toString()), {
+    source: '-',
+    rows: 2,
+    cols: [
+      ['x', 'number', [1.5, 2.5]],
+      ['s', 'string', ['p', 'q']],
+    ],
+  });
 
   const fromCsv = spawnSync(process.execPath, ['--input-type=module', '-e', reader], { input: 'x,s\n1.5,p\n2.5,q\n' });
   assert.equal(fromCsv.status, 0, fromCsv.stderr.toString());
-  assert.deepEqual(JSON.parse(fromCsv.stdout.toString()), { source: '-', rows: 2, cols: [['x', 'number', [1.5, 2.5]], ['s', 'string', ['p', 'q']]] });
+  assert.deepEqual(JSON.parse(fromCsv.stdout.toString()), {
+    source: '-',
+    rows: 2,
+    cols: [
+      ['x', 'number', [1.5, 2.5]],
+      ['s', 'string', ['p', 'q']],
+    ],
+  });
 });
 
 test('Arrow to DataTable: numbers, booleans, int64, dictionary, dates; vector columns rejected or skipped', () => {
@@ -181,11 +254,19 @@ test('Arrow to DataTable: numbers, booleans, int64, dictionary, dates; vector co
     ts: vectorFromArray([new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 6)), null, new Date(0)], new TimestampMillisecond()),
     trace: float32VectorColumn(new Float32Array(6), 2),
   });
-  assert.throws(() => tableFromArrow(table, 'in.arrow'), (e: unknown) => e instanceof UserError && /in\.arrow: column 'trace': expected numbers, booleans, text or dates, got FixedSizeList/.test(e.message));
+  assert.throws(
+    () => tableFromArrow(table, 'in.arrow'),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /in\.arrow: column 'trace': expected numbers, booleans, text or dates, got FixedSizeList/.test(e.message),
+  );
   const dt = tableFromArrow(table, 'in.arrow', { unsupported: 'skip' });
   assert.equal(dt.numRows, 3);
   const col = (name: string) => dt.columns.find((c) => c.name === name)!;
-  assert.deepEqual(dt.columns.map((c) => c.name), ['f', 'i', 'big', 'b', 'cat', 'day', 'ts']);
+  assert.deepEqual(
+    dt.columns.map((c) => c.name),
+    ['f', 'i', 'big', 'b', 'cat', 'day', 'ts'],
+  );
   const f = (col('f') as NumericColumn).values;
   assert.equal(f[0], 1.5);
   assert.ok(Number.isNaN(f[1]));

@@ -37,7 +37,10 @@ test('CSV: types inferred, empty cells missing, quoted commas, quotes and newlin
   const t = await readTable(file);
   assert.equal(t.source, file);
   assert.equal(t.numRows, 4);
-  assert.deepEqual(t.columns.map((c) => c.name), ['id', 'x', 'label', 'note', 'maybe']);
+  assert.deepEqual(
+    t.columns.map((c) => c.name),
+    ['id', 'x', 'label', 'note', 'maybe'],
+  );
   assert.deepEqual([...num(t, 'id')], [1, 2, 3, 4]);
   const x = num(t, 'x');
   assert.equal(x[0], 1.5);
@@ -70,7 +73,10 @@ test('CSV: formatCsv then parseCsv round-trips numbers, NaN, nulls, commas and q
   };
   const back = parseCsv(formatCsv(original), 'round.csv');
   assert.equal(back.numRows, 4);
-  assert.deepEqual(back.columns.map((c) => c.name), ['value', 'name, with comma']);
+  assert.deepEqual(
+    back.columns.map((c) => c.name),
+    ['value', 'name, with comma'],
+  );
   const v = num(back, 'value');
   assert.equal(v[0], 0.1 + 0.2);
   assert.ok(Number.isNaN(v[1]));
@@ -82,7 +88,10 @@ test('CSV: formatCsv then parseCsv round-trips numbers, NaN, nulls, commas and q
 test('CSV: writeCsv writes atomically (no temporary left) and reads back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sciml-csv-'));
   const file = join(dir, 'out.csv');
-  await writeCsv({ source: 'mem', numRows: 2, columns: [{ name: 'a', kind: 'number', values: Float64Array.from([1, 2]) }] }, file);
+  await writeCsv(
+    { source: 'mem', numRows: 2, columns: [{ name: 'a', kind: 'number', values: Float64Array.from([1, 2]) }] },
+    file,
+  );
   assert.deepEqual(readdirSync(dir), ['out.csv']);
   assert.deepEqual([...num(await readTable(file), 'a')], [1, 2]);
 });
@@ -92,18 +101,33 @@ test('CSV: a ragged row is a UserError naming the file and the physical line', (
   const text = 'a,b,c\n1,2,3\n"x\ny",5,6\n7,8,9\n10,11\n';
   assert.throws(
     () => parseCsv(text, 'data/ragged.csv'),
-    (err: unknown) => err instanceof UserError && /^data\/ragged\.csv:6: expected 3 fields as the header, got 2/.test(err.message),
+    (err: unknown) =>
+      err instanceof UserError && /^data\/ragged\.csv:6: expected 3 fields as the header, got 2/.test(err.message),
   );
   assert.throws(() => parseCsv('a,b\n1,2,3\n', 'long.csv'), /long\.csv:2: expected 2 fields as the header, got 3/);
-  assert.throws(() => parseCsv('a,b\r\n1,x\r\n2\r\n', 'crlf.csv'), /crlf\.csv:3: expected 2 fields as the header, got 1/);
+  assert.throws(
+    () => parseCsv('a,b\r\n1,x\r\n2\r\n', 'crlf.csv'),
+    /crlf\.csv:3: expected 2 fields as the header, got 1/,
+  );
 });
 
 test('CSV: bad headers and unclosed quotes are UserErrors with a line', () => {
-  assert.throws(() => parseCsv('a,b,a\n1,2,3\n', 'dup.csv'), (e: unknown) => e instanceof UserError && /dup\.csv:1: header: duplicate column name 'a' \(columns 1 and 3\)/.test(e.message));
+  assert.throws(
+    () => parseCsv('a,b,a\n1,2,3\n', 'dup.csv'),
+    (e: unknown) =>
+      e instanceof UserError && /dup\.csv:1: header: duplicate column name 'a' \(columns 1 and 3\)/.test(e.message),
+  );
   const pandas = parseCsv(',a\n0,5\n1,6\n', 'pandas.csv');
-  assert.deepEqual(pandas.columns.map((c) => c.name), ['Unnamed: 0', 'a'], 'a pandas index column is named as pandas reads it back');
+  assert.deepEqual(
+    pandas.columns.map((c) => c.name),
+    ['Unnamed: 0', 'a'],
+    'a pandas index column is named as pandas reads it back',
+  );
   assert.throws(() => parseCsv('', 'nothing.csv'), /nothing\.csv:1: header: expected a header row/);
-  assert.throws(() => parseCsv('a,b\n1,"open\n', 'quote.csv'), (e: unknown) => e instanceof UserError && /quote\.csv:\d+: a quoted field is never closed/.test(e.message));
+  assert.throws(
+    () => parseCsv('a,b\n1,"open\n', 'quote.csv'),
+    (e: unknown) => e instanceof UserError && /quote\.csv:\d+: a quoted field is never closed/.test(e.message),
+  );
 });
 
 test('TSV by extension; unknown extension and missing file are UserErrors', async () => {
@@ -112,7 +136,10 @@ test('TSV by extension; unknown extension and missing file are UserErrors', asyn
   const t = await readTable(join(dir, 't.tsv'));
   assert.deepEqual(str(t, 'b'), ['x, y']);
   writeFileSync(join(dir, 't.xlsx'), 'whatever');
-  await assert.rejects(readTable(join(dir, 't.xlsx')), (e: unknown) => e instanceof UserError && /expected a table file ending in \.csv/.test(e.message));
+  await assert.rejects(
+    readTable(join(dir, 't.xlsx')),
+    (e: unknown) => e instanceof UserError && /expected a table file ending in \.csv/.test(e.message),
+  );
   await assert.rejects(readTable(join(dir, 'absent.csv')), /absent\.csv: no such file/);
 });
 
@@ -130,7 +157,10 @@ test('the bundled bike-sharing CSV loads with the right types (cnt = casual + re
 
 test('a CSV that is not UTF-8 (Latin-1 K\\xf6ln) is refused naming its line, not read as K\\ufffdln', () => {
   const latin1 = Buffer.concat([Buffer.from('city,y\nBonn,1\nK'), Buffer.from([0xf6]), Buffer.from('ln,2\n')]);
-  assert.throws(() => parseCsv(latin1, 'cities.csv'), /^UserError: cities\.csv:3: not valid UTF-8 \(byte 0xf6 at byte 2 of the line\)/);
+  assert.throws(
+    () => parseCsv(latin1, 'cities.csv'),
+    /^UserError: cities\.csv:3: not valid UTF-8 \(byte 0xf6 at byte 2 of the line\)/,
+  );
   const utf8 = parseCsv(Buffer.from('\ufeffcity,y\nKöln,2\n'), 'ok.csv');
   assert.deepEqual(utf8.columns[0].values, ['Köln']);
 });

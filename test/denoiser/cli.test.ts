@@ -56,18 +56,43 @@ test('a tiny run trains (loss falls), evaluates against the filters and writes t
   assert.equal(history.length, 6);
   const losses = history.map((h) => h.train_loss.toExponential(2)).join(' ');
   assert.ok(history[5].train_loss < 0.8 * history[0].train_loss, `training loss fell: ${losses}`);
-  assert.ok(history[5].val_loss < 0.8 * history[0].val_loss, `validation loss fell: ${history.map((h) => h.val_loss.toExponential(2)).join(' ')}`);
+  assert.ok(
+    history[5].val_loss < 0.8 * history[0].val_loss,
+    `validation loss fell: ${history.map((h) => h.val_loss.toExponential(2)).join(' ')}`,
+  );
   assert.ok(history[5].val_peak_accuracy > history[0].val_peak_accuracy, 'validation peak accuracy rose');
   for (const k of ['peak_accuracy', 'mse', 'spectral_error']) {
     assert.equal(typeof m.metrics[k], 'number');
     assert.equal(typeof m.baseline[k], 'number');
   }
   assert.ok(m.accuracy_by_snr.length > 0);
-  for (const f of ['predictions.arrow', 'spectra.arrow', 'report.html', 'charts/spectra.svg', 'charts/accuracy-vs-snr.vl.json', 'charts/loss.svg', 'model/model.json', 'model/weights.bin', 'model/filters.json', 'model/checkpoint.bin']) {
+  for (const f of [
+    'predictions.arrow',
+    'spectra.arrow',
+    'report.html',
+    'charts/spectra.svg',
+    'charts/accuracy-vs-snr.vl.json',
+    'charts/loss.svg',
+    'model/model.json',
+    'model/weights.bin',
+    'model/filters.json',
+    'model/checkpoint.bin',
+  ]) {
     assert.ok(existsSync(join(run, f)), `${f} written`);
   }
   const predictions = readArrowFile(join(run, 'predictions.arrow'));
-  for (const c of ['id', 'snr', 'true_peak', 'dae_peak', 'wiener_peak', 'dae_hit', 'wiener_hit', 'dae_mse', 'recovered']) assert.ok(predictions.getChild(c), `column ${c}`);
+  for (const c of [
+    'id',
+    'snr',
+    'true_peak',
+    'dae_peak',
+    'wiener_peak',
+    'dae_hit',
+    'wiener_hit',
+    'dae_mse',
+    'recovered',
+  ])
+    assert.ok(predictions.getChild(c), `column ${c}`);
   assert.equal(predictions.numRows, 100);
   assert.equal(flatFloat32Vectors(predictions, 'recovered').length, 128);
   const hits = predictions.getChild('dae_hit')!.toArray() as boolean[];
@@ -78,7 +103,10 @@ test('a tiny run trains (loss falls), evaluates against the filters and writes t
   const noisyMse = noisy.reduce((a, v, i) => a + (v - clean[i]) ** 2, 0) / noisy.length;
   assert.ok(m.metrics.mse < noisyMse / 2, `DAE MSE ${m.metrics.mse} vs noisy ${noisyMse}`);
   const spectra = readArrowFile(join(run, 'spectra.arrow'));
-  assert.deepEqual(spectra.schema.fields.map((f) => f.name), ['frequency_mhz', 'true', 'noisy', 'dae', 'wiener', 'bandpass']);
+  assert.deepEqual(
+    spectra.schema.fields.map((f) => f.name),
+    ['frequency_mhz', 'true', 'noisy', 'dae', 'wiener', 'bandpass'],
+  );
 
   // evaluate <run>: reloads model/ and tests on a fresh set
   const evalRun = join(dir, 'eval');
@@ -90,7 +118,11 @@ test('a tiny run trains (loss falls), evaluates against the filters and writes t
   const summary = JSON.parse(e.stdout);
   assert.equal(summary.test_count, 100);
   const fresh = readArrowFile(join(evalRun, 'predictions.arrow'));
-  assert.notDeepEqual(Array.from(fresh.getChild('snr')!.toArray()), Array.from(predictions.getChild('snr')!.toArray()), 'a test set the training run never used');
+  assert.notDeepEqual(
+    Array.from(fresh.getChild('snr')!.toArray()),
+    Array.from(predictions.getChild('snr')!.toArray()),
+    'a test set the training run never used',
+  );
   assert.ok(existsSync(join(evalRun, 'report.html')));
   assert.equal(rep.code, 0, rep.stderr);
 });
@@ -103,9 +135,19 @@ test('resume after an interruption gives the same weights as an uninterrupted ru
   assert.equal(sciml(['--backend', 'wasm', 'train', config, '--out', whole]).code, 0);
   // interrupt a second run once its second epoch's checkpoint exists
   const cut = join(dir, 'cut');
-  const child = spawn(process.execPath, [bin, '--backend', 'wasm', 'train', config, '--out', cut], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, '--backend', 'wasm', 'train', config, '--out', cut], {
+    env: { ...process.env, CI: 'true' },
+    stdio: 'ignore',
+  });
   const checkpoint = join(cut, 'model', 'checkpoint.bin');
-  const epochsIn = () => (existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint).subarray(12, 12 + readFileSync(checkpoint).readUInt32LE(8)).toString()).state.roundsDone as number) : 0);
+  const epochsIn = () =>
+    existsSync(checkpoint)
+      ? (JSON.parse(
+          readFileSync(checkpoint)
+            .subarray(12, 12 + readFileSync(checkpoint).readUInt32LE(8))
+            .toString(),
+        ).state.roundsDone as number)
+      : 0;
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
       if (epochsIn() >= 2) {
@@ -127,10 +169,17 @@ test('resume after an interruption gives the same weights as an uninterrupted ru
   const resumed = sciml(['--backend', 'wasm', 'train', config, '--resume', cut]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(JSON.parse(readFileSync(join(cut, 'run.json'), 'utf8')).backend, 'wasm');
-  assert.deepEqual(readFileSync(join(cut, 'model', 'weights.bin')), readFileSync(join(whole, 'model', 'weights.bin')), 'same weights');
+  assert.deepEqual(
+    readFileSync(join(cut, 'model', 'weights.bin')),
+    readFileSync(join(whole, 'model', 'weights.bin')),
+    'same weights',
+  );
   assert.deepEqual(metricsOf(cut).metrics, metricsOf(whole).metrics);
   assert.equal(metricsOf(cut).training.resumed_at_epoch, done);
-  assert.deepEqual(metricsOf(cut).history.map((h: { val_loss: number }) => h.val_loss), metricsOf(whole).history.map((h: { val_loss: number }) => h.val_loss));
+  assert.deepEqual(
+    metricsOf(cut).history.map((h: { val_loss: number }) => h.val_loss),
+    metricsOf(whole).history.map((h: { val_loss: number }) => h.val_loss),
+  );
 });
 
 test('bad input names the file and field', () => {

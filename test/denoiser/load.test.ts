@@ -52,7 +52,11 @@ test('.npz with noisy and signal members (stored and deflated), SNR estimated wh
   const raw = rawTraces();
   for (const compress of [false, true]) {
     const path = join(dir, `traces-${compress}.npz`);
-    writeNpz(path, { noisy: { shape: [N, L], data: raw.noisy }, signal: { shape: [N, L], data: raw.signal } }, compress);
+    writeNpz(
+      path,
+      { noisy: { shape: [N, L], data: raw.noisy }, signal: { shape: [N, L], data: raw.signal } },
+      compress,
+    );
     const set = await loadTraceFile({ path, ...keys });
     checkScaled(set, raw);
     for (let i = 0; i < N; i++) assert.ok(Math.abs(set.snr[i] - 8 / Math.SQRT2) < 0.3, `estimated SNR ${set.snr[i]}`);
@@ -70,17 +74,40 @@ test('.npy pair: noisy and signal files, float64 accepted', async () => {
 
 test('bad arrays name the file, the member and what was expected', async () => {
   const raw = rawTraces();
-  writeNpz(join(dir, 'flat.npz'), { noisy: { shape: [N * L], data: raw.noisy }, signal: { shape: [N, L], data: raw.signal } });
-  await assert.rejects(loadTraceFile({ path: join(dir, 'flat.npz'), ...keys }), (e: Error) => e instanceof UserError && /flat\.npz: member 'noisy\.npy': expected a 2-D array \[N, L\], got shape \[320\]/.test(e.message));
+  writeNpz(join(dir, 'flat.npz'), {
+    noisy: { shape: [N * L], data: raw.noisy },
+    signal: { shape: [N, L], data: raw.signal },
+  });
+  await assert.rejects(
+    loadTraceFile({ path: join(dir, 'flat.npz'), ...keys }),
+    (e: Error) =>
+      e instanceof UserError &&
+      /flat\.npz: member 'noisy\.npy': expected a 2-D array \[N, L\], got shape \[320\]/.test(e.message),
+  );
   writeNpz(join(dir, 'nosignal.npz'), { noisy: { shape: [N, L], data: raw.noisy } });
-  await assert.rejects(loadTraceFile({ path: join(dir, 'nosignal.npz'), ...keys }), /nosignal\.npz: member 'signal\.npy': missing/);
-  writeNpz(join(dir, 'short.npz'), { noisy: { shape: [N, L], data: raw.noisy }, signal: { shape: [N, L - 4], data: raw.signal.subarray(0, N * (L - 4)) } });
-  await assert.rejects(loadTraceFile({ path: join(dir, 'short.npz'), ...keys }), /short\.npz: member 'signal\.npy': expected the shape of member 'noisy\.npy' \[5, 64\], got \[5, 60\]/);
+  await assert.rejects(
+    loadTraceFile({ path: join(dir, 'nosignal.npz'), ...keys }),
+    /nosignal\.npz: member 'signal\.npy': missing/,
+  );
+  writeNpz(join(dir, 'short.npz'), {
+    noisy: { shape: [N, L], data: raw.noisy },
+    signal: { shape: [N, L - 4], data: raw.signal.subarray(0, N * (L - 4)) },
+  });
+  await assert.rejects(
+    loadTraceFile({ path: join(dir, 'short.npz'), ...keys }),
+    /short\.npz: member 'signal\.npy': expected the shape of member 'noisy\.npy' \[5, 64\], got \[5, 60\]/,
+  );
   const nan = new Float32Array(raw.noisy);
   nan[70] = NaN;
   writeNpz(join(dir, 'nan.npz'), { noisy: { shape: [N, L], data: nan }, signal: { shape: [N, L], data: raw.signal } });
-  await assert.rejects(loadTraceFile({ path: join(dir, 'nan.npz'), ...keys }), /nan\.npz: noisy: expected finite samples, got NaN in trace 1 at sample 6/);
-  await assert.rejects(loadTraceFile({ path: join(dir, 'traces.txt'), ...keys }), /expected traces in a \.arrow, \.parquet, \.csv, \.npz or \.npy file/);
+  await assert.rejects(
+    loadTraceFile({ path: join(dir, 'nan.npz'), ...keys }),
+    /nan\.npz: noisy: expected finite samples, got NaN in trace 1 at sample 6/,
+  );
+  await assert.rejects(
+    loadTraceFile({ path: join(dir, 'traces.txt'), ...keys }),
+    /expected traces in a \.arrow, \.parquet, \.csv, \.npz or \.npy file/,
+  );
 });
 
 test('Arrow from the simulator and CSV with noisy_i/signal_i columns load the same traces', async () => {
@@ -91,9 +118,22 @@ test('Arrow from the simulator and CSV with noisy_i/signal_i columns load the sa
   assert.deepEqual(Array.from(fromArrow.snr), Array.from(sim.snr), 'the snr column is kept');
   assert.deepEqual(fromArrow.peakIndex, sim.peakIndex);
   for (let i = 0; i < sim.noisy.length; i++) assert.ok(Math.abs(fromArrow.noisy[i] - sim.noisy[i]) < 1e-6);
-  const header = ['id', 'snr', ...Array.from({ length: 32 }, (_, t) => `noisy_${t}`), ...Array.from({ length: 32 }, (_, t) => `signal_${t}`)];
+  const header = [
+    'id',
+    'snr',
+    ...Array.from({ length: 32 }, (_, t) => `noisy_${t}`),
+    ...Array.from({ length: 32 }, (_, t) => `signal_${t}`),
+  ];
   const lines = [header.join(',')];
-  for (let i = 0; i < 4; i++) lines.push([sim.ids[i], sim.snr[i], ...sim.noisy.subarray(i * 32, (i + 1) * 32), ...sim.signal.subarray(i * 32, (i + 1) * 32)].join(','));
+  for (let i = 0; i < 4; i++)
+    lines.push(
+      [
+        sim.ids[i],
+        sim.snr[i],
+        ...sim.noisy.subarray(i * 32, (i + 1) * 32),
+        ...sim.signal.subarray(i * 32, (i + 1) * 32),
+      ].join(','),
+    );
   writeFileSync(join(dir, 'sim.csv'), lines.join('\n') + '\n');
   const fromCsv = await loadTraceFile({ path: join(dir, 'sim.csv'), ...keys });
   assert.deepEqual(fromCsv.peakIndex, sim.peakIndex);

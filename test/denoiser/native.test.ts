@@ -25,7 +25,9 @@ function randomTraces(n: number, L: number, seed: number) {
   return { length: L, noisy, signal };
 }
 
-test('the default denoiser: native gradients equal wasm gradients within 1e-4 (relative), and repeat exactly', { skip }, async () => {
+test('the default denoiser: native gradients equal wasm gradients within 1e-4 (relative), and repeat exactly', {
+  skip,
+}, async () => {
   const arch = architectureOf(denoiserSchema.parse({ task: 'denoiser' }));
   const data = randomTraces(8, arch.length, 3);
   const batch = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -53,9 +55,20 @@ test('the default denoiser: native gradients equal wasm gradients within 1e-4 (r
   assert.ok(Math.abs(native.loss - wasm.loss) / wasm.loss < 1e-5, `loss ${native.loss} vs ${wasm.loss}`);
 });
 
-test('native: two train-replica jobs on local threads (cores shared among them) give the states they give inline, and a rerun repeats exactly', { skip }, async () => {
+test('native: two train-replica jobs on local threads (cores shared among them) give the states they give inline, and a rerun repeats exactly', {
+  skip,
+}, async () => {
   await initBackend('native');
-  const arch = { length: 64, filters: [4, 4, 4], kernelSize: 5, convsPerBlock: 1, activation: 'elu' as const, pooling: 'average' as const, outputActivation: 'linear' as const, normalize: true };
+  const arch = {
+    length: 64,
+    filters: [4, 4, 4],
+    kernelSize: 5,
+    convsPerBlock: 1,
+    activation: 'elu' as const,
+    pooling: 'average' as const,
+    outputActivation: 'linear' as const,
+    normalize: true,
+  };
   const data = randomTraces(48, 64, 21);
   const all = Int32Array.from({ length: 48 }, (_, i) => i);
   const shards = [0, 1].map((r) => packTraceShard(data, shardRows(all, r, 2)));
@@ -63,11 +76,34 @@ test('native: two train-replica jobs on local threads (cores shared among them) 
   const params = readParams(model);
   model.dispose();
   const state = packReplicaState({ params, adam: createAdamState(params.length) });
-  const payloadOf = (replica: number): ReplicaPayload => ({ family: 'denoiser', spec: { arch, seed: 9 }, shardKey: blobHash(shards[replica]), backend: 'native', seed: 9, replica, replicas: 2, round: 0, epoch: 0, fromStep: 0, toStep: 3, batchSize: 8, learningRate: 0.01 });
+  const payloadOf = (replica: number): ReplicaPayload => ({
+    family: 'denoiser',
+    spec: { arch, seed: 9 },
+    shardKey: blobHash(shards[replica]),
+    backend: 'native',
+    seed: 9,
+    replica,
+    replicas: 2,
+    round: 0,
+    epoch: 0,
+    fromStep: 0,
+    toStep: 3,
+    batchSize: 8,
+    learningRate: 0.01,
+  });
   const onThreads = async () => {
     const executor = new LocalExecutor({ jobs, slots: 2 });
     try {
-      const outcomes = await Promise.all([0, 1].map((replica) => executor.submit({ kind: 'train-replica', id: `native-test-${replica}-${Math.random()}`, payload: payloadOf(replica), inputs: { shard: shards[replica], state } })));
+      const outcomes = await Promise.all(
+        [0, 1].map((replica) =>
+          executor.submit({
+            kind: 'train-replica',
+            id: `native-test-${replica}-${Math.random()}`,
+            payload: payloadOf(replica),
+            inputs: { shard: shards[replica], state },
+          }),
+        ),
+      );
       return outcomes.map((o) => {
         assert.equal(o.status, 'ok', String(o.error));
         return unpackReplicaState(o.artifacts!.state).params;
@@ -78,7 +114,11 @@ test('native: two train-replica jobs on local threads (cores shared among them) 
   };
   const inline = [];
   for (const replica of [0, 1]) {
-    const out = await trainReplicaHandler(async () => denoiserReplicas)(payloadOf(replica), { shard: shards[replica], state }, { jobId: 'inline', signal: new AbortController().signal, progress: () => {}, scratchDir: '' });
+    const out = await trainReplicaHandler(async () => denoiserReplicas)(
+      payloadOf(replica),
+      { shard: shards[replica], state },
+      { jobId: 'inline', signal: new AbortController().signal, progress: () => {}, scratchDir: '' },
+    );
     inline.push(unpackReplicaState(out.artifacts!.state).params);
   }
   const threads = await onThreads();

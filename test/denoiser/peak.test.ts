@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyBySnr, isPeakHit, peakAccuracy, peakHits, peakIndexOf, peakIndices, peakTolerance, snrBinEdges } from '../../src/metrics/peak.js';
+import {
+  accuracyBySnr,
+  isPeakHit,
+  peakAccuracy,
+  peakHits,
+  peakIndexOf,
+  peakIndices,
+  peakTolerance,
+  snrBinEdges,
+} from '../../src/metrics/peak.js';
 
 const L = 500;
 
@@ -49,7 +58,12 @@ test('the maximum, not the largest magnitude, is the peak', () => {
 });
 
 test('peak accuracy over several traces', () => {
-  const flat = new Float32Array([...trace({ 100: 1 }), ...trace({ 200: 1 }), ...trace({ 300: 1 }), ...trace({ 420: 1 })]);
+  const flat = new Float32Array([
+    ...trace({ 100: 1 }),
+    ...trace({ 200: 1 }),
+    ...trace({ 300: 1 }),
+    ...trace({ 420: 1 }),
+  ]);
   assert.equal(peakAccuracy(flat, new Int32Array([105, 215, 290, 100]), L), 0.5);
 });
 
@@ -57,7 +71,13 @@ test('accuracy per SNR bin: edges inclusive at the bottom, the last bin closed',
   const snr = [1, 1.5, 2, 3, 4];
   const hits = [0, 1, 1, 1, 0];
   const bins = accuracyBySnr(snr, hits, [1, 2, 4]);
-  assert.deepEqual(bins.map((b) => [b.count, b.accuracy]), [[2, 0.5], [3, 2 / 3]]);
+  assert.deepEqual(
+    bins.map((b) => [b.count, b.accuracy]),
+    [
+      [2, 0.5],
+      [3, 2 / 3],
+    ],
+  );
   const edges = snrBinEdges([1, 2, 4, 8, 16], 4);
   assert.equal(edges.length, 5);
   assert.equal(edges[0], 1);

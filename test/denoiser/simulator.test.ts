@@ -35,7 +35,10 @@ for (const noise of ['measured', 'uniform', 'cosine'] as const) {
       const { signal, noise: n } = rawOf(set, i);
       const peak = Math.max(...Array.from(signal, Math.abs));
       const rms = Math.sqrt(n.reduce((a, v) => a + v * v, 0) / L);
-      assert.ok(Math.abs(peak / rms / set.snr[i] - 1) < 1e-3, `trace ${i}: measured SNR ${peak / rms}, drawn ${set.snr[i]}`);
+      assert.ok(
+        Math.abs(peak / rms / set.snr[i] - 1) < 1e-3,
+        `trace ${i}: measured SNR ${peak / rms}, drawn ${set.snr[i]}`,
+      );
       const trace = set.noisy.subarray(i * L, (i + 1) * L);
       assert.equal(Math.min(...trace), 0);
       assert.ok(Math.abs(Math.max(...trace) - 1) < 1e-6);
@@ -48,7 +51,10 @@ test('SNRs span the configured range, log-uniformly', () => {
   const sorted = Array.from(set.snr).sort((a, b) => a - b);
   assert.ok(sorted[0] >= 1 && sorted[sorted.length - 1] <= 20);
   const median = sorted[1000];
-  assert.ok(Math.abs(Math.log(median) - Math.log(Math.sqrt(20))) < 0.15, `median ${median} near the geometric mean ${Math.sqrt(20)}`);
+  assert.ok(
+    Math.abs(Math.log(median) - Math.log(Math.sqrt(20))) < 0.15,
+    `median ${median} near the geometric mean ${Math.sqrt(20)}`,
+  );
   assert.ok(sorted.filter((s) => s < 1.5).length > 150, 'some traces are hopeless');
   assert.ok(sorted.filter((s) => s > 10).length > 300, 'some traces are easy');
 });
@@ -70,10 +76,15 @@ test('measured noise lives in the band, falls with frequency, and carries narrow
   const set = simulateTraces(300, 4, opts);
   const mean = new Float64Array(freqs.length);
   for (let i = 0; i < set.count; i++) powerSpectrum(rawOf(set, i).noise).forEach((v, k) => (mean[k] += v));
-  const bandPower = (lo: number, hi: number) => mean.reduce((a, v, k) => a + (freqs[k] >= lo && freqs[k] < hi ? v : 0), 0);
+  const bandPower = (lo: number, hi: number) =>
+    mean.reduce((a, v, k) => a + (freqs[k] >= lo && freqs[k] < hi ? v : 0), 0);
   assert.ok(bandPower(0, 30) + bandPower(80, 91) < 1e-6 * bandPower(30, 80), 'no power outside the band');
   assert.ok(bandPower(38, 48) > 1.5 * bandPower(62, 72), 'galactic-like: lower frequencies carry more power');
-  const withCarriers = simulateTraces(50, 4, radioOptionsSchema.parse({ noise: 'measured', white_fraction: 0, carriers_max: 3, carrier_amplitude: 3 }));
+  const withCarriers = simulateTraces(
+    50,
+    4,
+    radioOptionsSchema.parse({ noise: 'measured', white_fraction: 0, carriers_max: 3, carrier_amplitude: 3 }),
+  );
   let peaky = 0;
   for (let i = 0; i < withCarriers.count; i++) {
     const p = powerSpectrum(rawOf(withCarriers, i).noise);
@@ -96,7 +107,10 @@ test('cosine noise is one spectral line; uniform noise is flat and bounded', () 
   for (let i = 0; i < uni.count; i++) {
     const { noise } = rawOf(uni, i);
     const rms = Math.sqrt(noise.reduce((a, v) => a + v * v, 0) / L);
-    assert.ok(Math.max(...Array.from(noise, Math.abs)) <= Math.sqrt(3) * rms * 1.2, 'uniform noise is bounded by sqrt(3) RMS');
+    assert.ok(
+      Math.max(...Array.from(noise, Math.abs)) <= Math.sqrt(3) * rms * 1.2,
+      'uniform noise is bounded by sqrt(3) RMS',
+    );
     powerSpectrum(noise).forEach((v, k) => (mean[k] += v));
   }
   const low = mean.slice(10, 120).reduce((a, b) => a + b, 0);
@@ -111,7 +125,10 @@ test('the same seed gives the same traces; the Arrow table round-trips them', ()
   assert.deepEqual(a.noisy, b.noisy);
   assert.notDeepEqual(simulateTraces(30, 78, opts).noisy, a.noisy);
   const table = traceSetToArrow(a);
-  assert.deepEqual(table.schema.fields.map((f) => f.name), ['id', 'noisy', 'signal', 'snr', 'peak_index', 'noise', 'scale', 'offset']);
+  assert.deepEqual(
+    table.schema.fields.map((f) => f.name),
+    ['id', 'noisy', 'signal', 'snr', 'peak_index', 'noise', 'scale', 'offset'],
+  );
   assert.deepEqual(flatFloat32Vectors(table, 'noisy').data, a.noisy);
   assert.equal(table.getChild('peak_index')!.get(3), a.peakIndex[3]);
 });

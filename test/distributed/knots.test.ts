@@ -17,15 +17,24 @@ test('knots trains on 2 local replicas: every round averages both, the validatio
     const r = sciml(['--json', 'train', join(dir, 'knots.yaml'), '--out', run]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(Number.isFinite(JSON.parse(r.stdout).test_mse));
-    const rounds = JSON.parse(readFileSync(join(run, 'rounds-full.json'), 'utf8')) as { rounds: { replicas: number; jobs: unknown[]; val_loss: number }[] };
+    const rounds = JSON.parse(readFileSync(join(run, 'rounds-full.json'), 'utf8')) as {
+      rounds: { replicas: number; jobs: unknown[]; val_loss: number }[];
+    };
     const losses = rounds.rounds.map((x) => x.val_loss);
-    assert.ok(losses[losses.length - 1] < 0.4 * losses[0], `validation loss fell: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+    assert.ok(
+      losses[losses.length - 1] < 0.4 * losses[0],
+      `validation loss fell: ${losses.map((l) => l.toFixed(3)).join(' ')}`,
+    );
     assert.equal(rounds.rounds.length, 8);
     assert.ok(rounds.rounds.every((x) => x.replicas === 2 && x.jobs.length === 2));
     const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
     assert.equal(info.distributed.full.replicas, 2);
     assert.equal(info.distributed.full.rounds, 8);
-    assert.equal(Object.values(info.distributed.full.workers as Record<string, number>).reduce((a, b) => a + b, 0), 16, 'every replica job is attributed to a worker');
+    assert.equal(
+      Object.values(info.distributed.full.workers as Record<string, number>).reduce((a, b) => a + b, 0),
+      16,
+      'every replica job is attributed to a worker',
+    );
     const report = readFileSync(join(run, 'report.html'), 'utf8');
     assert.match(report, /Distributed training: all features/);
     assert.match(report, /Worker timeline/);

@@ -11,7 +11,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, sciml } from '../helpers/cli.js';
-import { freePort, redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../execution/redis-helpers.js';
+import {
+  freePort,
+  redisSkipReason,
+  startRedis,
+  startWorkerProcess,
+  type RedisServer,
+  type WorkerProcess,
+} from '../execution/redis-helpers.js';
 import { Queue } from 'bullmq';
 import { listWorkers } from '../../src/execution/workers.js';
 import { BULL_PREFIX, connectTo, keys } from '../../src/execution/redis-wire.js';
@@ -95,7 +102,10 @@ interface Rounds {
 
 /** A driver in the background; resolves its exit code. */
 function driver(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -116,7 +126,12 @@ async function unfinishedReplicaJob(): Promise<boolean> {
   const queue = new Queue(queueName, { connection: client, prefix: BULL_PREFIX });
   try {
     for (const job of await queue.getActive()) {
-      if (job.name === 'train-replica' && /round-([2-9])\//.test(job.id ?? '') && (await client.exists(keys.outcome(queueName, job.id!))) === 0) return true;
+      if (
+        job.name === 'train-replica' &&
+        /round-([2-9])\//.test(job.id ?? '') &&
+        (await client.exists(keys.outcome(queueName, job.id!))) === 0
+      )
+        return true;
     }
     return false;
   } finally {
@@ -132,11 +147,15 @@ function filesUnder(root: string): string[] {
   });
 }
 
-test('2 replicas on Redis workers equal 2 local replicas; a worker joining mid-run takes replica jobs; no file holds the password', { skip }, async () => {
+test('2 replicas on Redis workers equal 2 local replicas; a worker joining mid-run takes replica jobs; no file holds the password', {
+  skip,
+}, async () => {
   const run = join(dir, 'elastic');
   const d = driver(['train', config, '--executor', url(), '--out', run]);
   // The second worker starts once the first runs a replica job, and joins a few rounds in.
-  await until('the first replica job', async () => (await listWorkers(url(), { queue: QUEUE })).workers.some((w) => w.jobs.some((j) => j.kind === 'train-replica')));
+  await until('the first replica job', async () =>
+    (await listWorkers(url(), { queue: QUEUE })).workers.some((w) => w.jobs.some((j) => j.kind === 'train-replica')),
+  );
   await addWorker();
   assert.ok(roundsDone(run) < 9, 'the second worker joined mid-run');
   assert.equal(await d.exited, 0, d.stderr());
@@ -151,7 +170,9 @@ test('2 replicas on Redis workers equal 2 local replicas; a worker joining mid-r
   assert.ok(!d.stderr().includes(PASSWORD));
 });
 
-test('workers SIGKILLed mid-round: the unfinished replica job runs again on new workers and the run ends with the same weights', { skip }, async () => {
+test('workers SIGKILLed mid-round: the unfinished replica job runs again on new workers and the run ends with the same weights', {
+  skip,
+}, async () => {
   const run = join(dir, 'worker-killed');
   const d = driver(['train', config, '--executor', url(), '--out', run]);
   // Freeze every worker, and kill them only if a replica job of round 3 or later is then unfinished
@@ -172,11 +193,16 @@ test('workers SIGKILLed mid-round: the unfinished replica job runs again on new 
   assert.equal(await d.exited, 0, d.stderr());
   assertSameWeights(run);
   const rounds = JSON.parse(readFileSync(join(run, 'rounds.json'), 'utf8')) as Rounds;
-  assert.ok(rounds.rounds.some((r) => r.jobs.some((j) => j.attempts > 1)), 'a replica job was delivered again');
+  assert.ok(
+    rounds.rounds.some((r) => r.jobs.some((j) => j.attempts > 1)),
+    'a replica job was delivered again',
+  );
   assert.ok(rounds.rounds.every((r) => r.replicas === 2));
 });
 
-test('the driver SIGKILLed mid-run: --resume reattaches and ends with the weights of an uninterrupted run', { skip }, async () => {
+test('the driver SIGKILLed mid-run: --resume reattaches and ends with the weights of an uninterrupted run', {
+  skip,
+}, async () => {
   const run = join(dir, 'driver-killed');
   const d = driver(['train', config, '--executor', url(), '--out', run]);
   await until('round 3', () => roundsDone(run) >= 3);
@@ -191,7 +217,14 @@ test('the driver SIGKILLed mid-run: --resume reattaches and ends with the weight
 
 test('Redis unreachable: exit 2 naming the redacted URL', async () => {
   const port = await freePort();
-  const r = sciml(['train', config, '--executor', `redis://:${PASSWORD}@127.0.0.1:${port}`, '--out', join(dir, 'unreachable')]);
+  const r = sciml([
+    'train',
+    config,
+    '--executor',
+    `redis://:${PASSWORD}@127.0.0.1:${port}`,
+    '--out',
+    join(dir, 'unreachable'),
+  ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, new RegExp(`redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}`));
   assert.ok(!r.stderr.includes(PASSWORD));

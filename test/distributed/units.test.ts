@@ -9,7 +9,10 @@ test('shards partition the rows; a round splits an epoch into contiguous step ra
   const rows = Int32Array.from({ length: 11 }, (_, i) => 100 + i);
   const shards = [0, 1, 2].map((r) => Array.from(shardRows(rows, r, 3)));
   assert.deepEqual(shards.flat().sort(), Array.from(rows));
-  assert.deepEqual(shards.map((s) => s.length), [4, 4, 3]);
+  assert.deepEqual(
+    shards.map((s) => s.length),
+    [4, 4, 3],
+  );
   const ranges = [0, 1, 2].map((c) => stepRange(50, 8, c, 3));
   assert.equal(ranges[0].from, 0);
   assert.equal(ranges[2].to, 7);
@@ -20,7 +23,10 @@ test('replica orders depend on seed, replica and epoch only', () => {
   assert.deepEqual(replicaOrder(20, 5, 1, 2, 3), replicaOrder(20, 5, 1, 2, 3));
   assert.notDeepEqual(replicaOrder(20, 5, 0, 2, 3), replicaOrder(20, 5, 1, 2, 3));
   assert.notDeepEqual(replicaOrder(20, 5, 1, 2, 3), replicaOrder(20, 5, 1, 2, 4));
-  assert.deepEqual(Array.from(replicaOrder(20, 5, 0, 1, 0)).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(replicaOrder(20, 5, 0, 1, 0)).sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
 });
 
 function replica(params: number[], m: number[], step: number) {
@@ -31,12 +37,15 @@ function replica(params: number[], m: number[], step: number) {
   return { params: Float32Array.from(params), adam };
 }
 
-test('average: weights and Adam moments are the replicas\' means; the state round-trips as a blob', () => {
+test("average: weights and Adam moments are the replicas' means; the state round-trips as a blob", () => {
   const start = Float32Array.from([0, 0, 0]);
   const adam = createAdamState(3);
   const a = replica([1, 2, 3], [0.5, 0, 1], 10);
   const b = replica([3, 2, 1], [1.5, 2, 1], 10);
-  combine(start, adam, { kind: 'average', learningRate: 1, momentum: 0, velocity: new Float64Array(0) }, [unpackReplicaState(packReplicaState(a)), b]);
+  combine(start, adam, { kind: 'average', learningRate: 1, momentum: 0, velocity: new Float64Array(0) }, [
+    unpackReplicaState(packReplicaState(a)),
+    b,
+  ]);
   assert.deepEqual(Array.from(start), [2, 2, 2]);
   assert.deepEqual(Array.from(adam.m), [1, 1, 1]);
   assert.deepEqual(Array.from(adam.v), [(0.25 + 2.25) / 2, 2, 1]);
@@ -49,7 +58,10 @@ test('nesterov without momentum at step size 1 is the average; with momentum it 
     const velocity = new Float64Array(2);
     for (let k = 0; k < rounds; k++) {
       const moved = Array.from(params, (p) => p + 1);
-      combine(params, createAdamState(2), { kind: 'nesterov', learningRate: lr, momentum: mu, velocity }, [replica(moved, [0, 0], 1), replica(moved, [0, 0], 1)]);
+      combine(params, createAdamState(2), { kind: 'nesterov', learningRate: lr, momentum: mu, velocity }, [
+        replica(moved, [0, 0], 1),
+        replica(moved, [0, 0], 1),
+      ]);
     }
     return Array.from(params);
   };

@@ -7,7 +7,12 @@ for (const isolation of ['thread', 'inline'] as const) {
   test(`local executor (${isolation}): runs a job, returns its result and input sizes`, async () => {
     const ex = new LocalExecutor({ jobs, slots: 2, isolation });
     try {
-      const out = await ex.submit<{ echo: unknown; input_bytes: Record<string, number> }>({ kind: 'probe', id: 'a', payload: { echo: { x: 1 } }, inputs: { blob: new Uint8Array(7) } });
+      const out = await ex.submit<{ echo: unknown; input_bytes: Record<string, number> }>({
+        kind: 'probe',
+        id: 'a',
+        payload: { echo: { x: 1 } },
+        inputs: { blob: new Uint8Array(7) },
+      });
       assert.equal(out.status, 'ok');
       assert.deepEqual(out.result?.echo, { x: 1 });
       assert.deepEqual(out.result?.input_bytes, { blob: 7 });
@@ -20,7 +25,12 @@ for (const isolation of ['thread', 'inline'] as const) {
   test(`local executor (${isolation}): a job past its deadline is killed, the next one still runs`, async () => {
     const ex = new LocalExecutor({ jobs, slots: 1, isolation });
     try {
-      const killed = await ex.submit({ kind: 'probe', id: 'slow', payload: { sleep_ms: 5000 }, deadlineMs: Date.now() + 100 });
+      const killed = await ex.submit({
+        kind: 'probe',
+        id: 'slow',
+        payload: { sleep_ms: 5000 },
+        deadlineMs: Date.now() + 100,
+      });
       assert.equal(killed.status, 'killed');
       assert.ok(killed.endedMs - killed.startedMs < 2000);
       const ok = await ex.submit({ kind: 'probe', id: 'fast', payload: {} });
@@ -54,7 +64,10 @@ test('local executor: slots bound concurrency, and a 2-cpu job waits for both', 
     assert.ok(outs.every((o) => o.status === 'ok'));
     const wide = outs[2];
     // The wide job cannot overlap the two narrow ones.
-    assert.ok(wide.startedMs >= Math.min(outs[0].endedMs, outs[1].endedMs) - 5, 'the 2-cpu job started while a 1-cpu job held a slot');
+    assert.ok(
+      wide.startedMs >= Math.min(outs[0].endedMs, outs[1].endedMs) - 5,
+      'the 2-cpu job started while a 1-cpu job held a slot',
+    );
     assert.ok(Date.now() - t0 >= 590);
   } finally {
     await ex.close();

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { syntheticCsv, tempDir, writeFile } from '../automl/helpers.js';
 import { listWorkers } from '../../src/execution/workers.js';
-import { SCIML, redisSkipReason, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from './redis-helpers.js';
+import {
+  SCIML,
+  redisSkipReason,
+  startRedis,
+  startWorkerProcess,
+  type RedisServer,
+  type WorkerProcess,
+} from './redis-helpers.js';
 
 const skip = redisSkipReason();
 const PASSWORD = 'Tr1al-s3cret-pw';
@@ -21,7 +28,20 @@ let redis: RedisServer;
 const workers: WorkerProcess[] = [];
 
 function config(name: string, executor?: string): string {
-  const lines = ['task: automl', 'seed: 11', 'data:', `  path: ${data}`, '  target: y', '  test_fraction: 0.25', 'search:', '  time_limit_s: 120', '  max_trials: 8', '  learners: [gbm, ridge]', 'ensemble:', '  candidates: 5'];
+  const lines = [
+    'task: automl',
+    'seed: 11',
+    'data:',
+    `  path: ${data}`,
+    '  target: y',
+    '  test_fraction: 0.25',
+    'search:',
+    '  time_limit_s: 120',
+    '  max_trials: 8',
+    '  learners: [gbm, ridge]',
+    'ensemble:',
+    '  candidates: 5',
+  ];
   if (executor) lines.push('execution:', `  executor: ${executor}`);
   return writeFile(dir, `${name}.yaml`, lines.join('\n') + '\n');
 }
@@ -37,7 +57,10 @@ function leaderboard(run: string): string[] {
 }
 
 function trials(run: string): Record<string, unknown>[] {
-  return readFileSync(join(run, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(join(run, 'trials.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 function filesUnder(root: string): string[] {
@@ -51,7 +74,10 @@ let localRun = '';
 before(async () => {
   if (skip) return;
   redis = await startRedis({ password: PASSWORD });
-  const local = spawnSync(process.execPath, [SCIML, '--json', 'train', config('local'), '--out', join(dir, 'local')], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const local = spawnSync(process.execPath, [SCIML, '--json', 'train', config('local'), '--out', join(dir, 'local')], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   assert.equal(local.status, 0, local.stderr);
   localRun = JSON.parse(local.stdout).run_dir;
 });
@@ -61,12 +87,20 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a seeded --max-trials automl run through 2 sciml workers gives the local leaderboard; the password is in no run file nor stderr', { skip }, async () => {
+test('a seeded --max-trials automl run through 2 sciml workers gives the local leaderboard; the password is in no run file nor stderr', {
+  skip,
+}, async () => {
   const url = `redis://:${PASSWORD}@127.0.0.1:${redis.port}`;
   // The workers take the password from the environment, the driver from the URL in its config.
-  const pair = await Promise.all([0, 1].map(() => startWorkerProcess(`redis://127.0.0.1:${redis.port}`, [], { SCIML_REDIS_PASSWORD: PASSWORD })));
+  const pair = await Promise.all(
+    [0, 1].map(() => startWorkerProcess(`redis://127.0.0.1:${redis.port}`, [], { SCIML_REDIS_PASSWORD: PASSWORD })),
+  );
   workers.push(...pair);
-  const r = spawnSync(process.execPath, [SCIML, '--json', 'train', config('remote', url), '--out', join(dir, 'remote')], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(
+    process.execPath,
+    [SCIML, '--json', 'train', config('remote', url), '--out', join(dir, 'remote')],
+    { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+  );
   assert.equal(r.status, 0, r.stderr);
   const run = JSON.parse(r.stdout).run_dir as string;
   assert.deepEqual(leaderboard(run), leaderboard(localRun));
@@ -74,7 +108,10 @@ test('a seeded --max-trials automl run through 2 sciml workers gives the local l
   assert.equal(remote.length, 8);
   assert.ok(remote.every((t) => t.status === 'ok'));
   const names = new Set(remote.map((t) => t.worker));
-  assert.ok([...names].every((n) => typeof n === 'string' && /-\d+$/.test(n as string)), `worker names: ${[...names].join(', ')}`);
+  assert.ok(
+    [...names].every((n) => typeof n === 'string' && /-\d+$/.test(n as string)),
+    `worker names: ${[...names].join(', ')}`,
+  );
   assert.ok(trials(localRun).every((t) => t.worker === 'local'));
 
   for (const file of filesUnder(run)) assert.ok(!readFileSync(file).includes(PASSWORD), `${file} holds the password`);
@@ -91,7 +128,11 @@ test('SIGKILL a worker mid-trial: the run completes, every trial ok, the same le
   const url = `redis://127.0.0.1:${redis.port}`;
   const pair = await Promise.all([0, 1].map((i) => startWorkerProcess(url, ['--name', `kill-${i}`], env)));
   workers.push(...pair);
-  const driver = spawn(process.execPath, [SCIML, '--json', 'train', config('killed', url), '--out', join(dir, 'killed')], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const driver = spawn(
+    process.execPath,
+    [SCIML, '--json', 'train', config('killed', url), '--out', join(dir, 'killed')],
+    { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   driver.stdout.on('data', (d) => (stdout += d));
@@ -110,7 +151,10 @@ test('SIGKILL a worker mid-trial: the run completes, every trial ok, the same le
   assert.equal(await exited, 0, stderr);
   const run = JSON.parse(stdout).run_dir as string;
   const all = trials(run);
-  assert.ok(all.every((t) => t.status === 'ok'), JSON.stringify(all.map((t) => [t.id, t.status, t.error])));
+  assert.ok(
+    all.every((t) => t.status === 'ok'),
+    JSON.stringify(all.map((t) => [t.id, t.status, t.error])),
+  );
   const again = all.find((t) => `trial-${t.id}` === victim!.job)!;
   assert.equal(again.attempts, 2, `trial ${again.id} was restarted`);
   assert.equal(again.worker, 'kill-' + (victim.name === 'kill-0' ? 1 : 0));

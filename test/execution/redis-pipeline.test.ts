@@ -18,7 +18,8 @@ if (skip) console.log(`# skipped: ${skip}`);
 const QUEUE = 'stages';
 const dir = mkdtempSync(join(tmpdir(), 'sciml-redis-pipeline-'));
 // Each side stage records where it ran and when it started and ended (ns), around a 2 s sleep.
-const side = (name: string) => `mkdir -p out && { pwd; date +%s%N; sleep 2; cat input.txt; date +%s%N; } > out/${name}.txt`;
+const side = (name: string) =>
+  `mkdir -p out && { pwd; date +%s%N; sleep 2; cat input.txt; date +%s%N; } > out/${name}.txt`;
 const PIPELINE = `stages:
   left:
     cmd: ${side('left')}
@@ -64,19 +65,34 @@ test('independent stages run on two workers at once, outs come back, and the loc
   assert.equal(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout);
   const byName = Object.fromEntries(report.stages.map((s: { name: string }) => [s.name, s]));
-  for (const name of ['left', 'right', 'traces', 'join']) assert.equal(byName[name].state, 'ran', `${name}: ${JSON.stringify(byName[name])}`);
-  assert.ok(byName.left.worker && byName.right.worker && !byName.left.worker.startsWith('local:'), 'remote workers ran the stages');
+  for (const name of ['left', 'right', 'traces', 'join'])
+    assert.equal(byName[name].state, 'ran', `${name}: ${JSON.stringify(byName[name])}`);
+  assert.ok(
+    byName.left.worker && byName.right.worker && !byName.left.worker.startsWith('local:'),
+    'remote workers ran the stages',
+  );
 
   const left = times(join(remote, 'out', 'left.txt'));
   const right = times(join(remote, 'out', 'right.txt'));
-  assert.ok(left.start < right.end && right.start < left.end, `the two 2 s stages overlapped: left ${left.start}-${left.end}, right ${right.start}-${right.end}`);
+  assert.ok(
+    left.start < right.end && right.start < left.end,
+    `the two 2 s stages overlapped: left ${left.start}-${left.end}, right ${right.start}-${right.end}`,
+  );
   assert.notEqual(byName.left.worker, byName.right.worker, 'each ran on its own worker');
-  assert.ok(!left.where.startsWith(remote) && !right.where.startsWith(remote), `the workers ran in folders of their own, not the driver's (${left.where})`);
-  assert.equal(readFileSync(join(remote, 'joined.txt'), 'utf8'), 'hello from the driver\nhello from the driver\ntraces.arrow\n', 'deps arrived and outs came back through the downstream stage');
+  assert.ok(
+    !left.where.startsWith(remote) && !right.where.startsWith(remote),
+    `the workers ran in folders of their own, not the driver's (${left.where})`,
+  );
+  assert.equal(
+    readFileSync(join(remote, 'joined.txt'), 'utf8'),
+    'hello from the driver\nhello from the driver\ntraces.arrow\n',
+    'deps arrived and outs came back through the downstream stage',
+  );
 
   const status = sciml(['pipeline', 'status', join(remote, 'pipeline.yaml'), '--json']);
   assert.equal(status.code, 0, status.stderr);
-  for (const s of JSON.parse(status.stdout).stages) assert.equal(s.status, 'up to date', `${s.name} after the remote run: ${JSON.stringify(s)}`);
+  for (const s of JSON.parse(status.stdout).stages)
+    assert.equal(s.status, 'up to date', `${s.name} after the remote run: ${JSON.stringify(s)}`);
 
   // The same pipeline run locally makes the same bytes (the stage that runs sciml is seeded).
   const local = project('local');
@@ -88,7 +104,9 @@ test('independent stages run on two workers at once, outs come back, and the loc
   writeFileSync(join(remote, 'input.txt'), 'changed\n');
   const again = sciml(['pipeline', 'run', join(remote, 'pipeline.yaml'), '--executor', url, '--json']);
   assert.equal(again.code, 0, again.stderr);
-  const states = Object.fromEntries(JSON.parse(again.stdout).stages.map((s: { name: string; state: string }) => [s.name, s.state]));
+  const states = Object.fromEntries(
+    JSON.parse(again.stdout).stages.map((s: { name: string; state: string }) => [s.name, s.state]),
+  );
   assert.deepEqual(states, { left: 'ran', right: 'ran', traces: 'ran', join: 'ran' });
   assert.deepEqual(readFileSync(join(remote, 'gen', 'traces.arrow')), readFileSync(join(local, 'gen', 'traces.arrow')));
   assert.equal(readFileSync(join(remote, 'joined.txt'), 'utf8'), 'changed\nchanged\ntraces.arrow\n');
@@ -106,14 +124,22 @@ test('a stage run again with the same signature after a clean finish runs anew o
   assert.equal(JSON.parse(second.stdout).stages[0].state, 'ran');
 });
 
-test('a pipeline driver killed mid-stage, run again, reattaches to the running stage instead of running it twice', { skip }, async () => {
+test('a pipeline driver killed mid-stage, run again, reattaches to the running stage instead of running it twice', {
+  skip,
+}, async () => {
   const url = redis.url();
   const folder = join(dir, 'killed');
   mkdirSync(folder);
   // The count file is outside the shipped tree: the one channel through which the test sees each start.
   const count = join(dir, 'killed-starts.txt');
-  writeFileSync(join(folder, 'pipeline.yaml'), `stages:\n  slow:\n    cmd: echo started >> ${count} && sleep 3 && echo done > slow.txt\n    outs: [slow.txt]\nexecution:\n  queue: ${QUEUE}\n`);
-  const driver = spawn(process.execPath, [SCIML, 'pipeline', 'run', join(folder, 'pipeline.yaml'), '--executor', url], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  writeFileSync(
+    join(folder, 'pipeline.yaml'),
+    `stages:\n  slow:\n    cmd: echo started >> ${count} && sleep 3 && echo done > slow.txt\n    outs: [slow.txt]\nexecution:\n  queue: ${QUEUE}\n`,
+  );
+  const driver = spawn(process.execPath, [SCIML, 'pipeline', 'run', join(folder, 'pipeline.yaml'), '--executor', url], {
+    stdio: 'ignore',
+    env: { ...process.env, CI: 'true' },
+  });
   for (let i = 0; i < 200 && !existsSync(count); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(existsSync(count), 'the stage started on a worker');
   driver.kill('SIGKILL');

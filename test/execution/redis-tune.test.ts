@@ -21,7 +21,9 @@ const redis = redisWithWorkers(QUEUE, 2, () => {
   if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
 });
 
-test('a tune driver killed mid-search over Redis resumes with --executor, runs no finished trial again, and matches the local leaderboard', { skip }, async () => {
+test('a tune driver killed mid-search over Redis resumes with --executor, runs no finished trial again, and matches the local leaderboard', {
+  skip,
+}, async () => {
   const url = redis.url();
   const reference = join(dir, 'reference');
   const local = sciml(['tune', join(dir, 'tune.yaml'), '--out', reference]);
@@ -33,7 +35,10 @@ test('a tune driver killed mid-search over Redis resumes with --executor, runs n
   const runId = before[0].executor_run;
   assert.match(String(runId), /^tune-[0-9a-f]{16}$/, 'the first start event records the run id on the queue');
   // Checkpoints streamed as progress crossed Redis as bytes (a mangled blob would fail the resume).
-  assert.ok(before.some((e) => e.ev === 'checkpoint'), 'checkpoints came back through progress');
+  assert.ok(
+    before.some((e) => e.ev === 'checkpoint'),
+    'checkpoints came back through progress',
+  );
   const toldBefore = new Set(before.filter((e) => e.ev === 'tell').map((e) => e.run));
   const unfinished = before.filter((e) => (e.ev === 'ask' || e.ev === 'promote') && !toldBefore.has(e.run));
   assert.ok(unfinished.length > 0, 'the kill should leave a trial running');
@@ -48,13 +53,26 @@ test('a tune driver killed mid-search over Redis resumes with --executor, runs n
   assert.equal(new Set(asks).size, asks.length, 'no trial was handed out twice');
   const tells = afterEvents.filter((e) => e.ev === 'tell').map((e) => e.run);
   assert.equal(new Set(tells).size, tells.length, 'no finished trial ran twice');
-  for (const e of afterEvents) if (e.ev === 'tell') assert.ok(e.worker && e.worker !== 'local' && Number(e.attempts) >= 1, `each result names the worker that ran it: ${JSON.stringify(e)}`);
-  assert.ok(afterEvents.slice(before.length).every((e) => e.ev !== 'epoch' || !toldBefore.has(e.run)), 'a finished trial reported epochs after the resume');
-  assert.equal(tells.length, leaderboardRows(reference).length + 4, 'every ask and promotion was told once (9 + 3 + 1)');
+  for (const e of afterEvents)
+    if (e.ev === 'tell')
+      assert.ok(
+        e.worker && e.worker !== 'local' && Number(e.attempts) >= 1,
+        `each result names the worker that ran it: ${JSON.stringify(e)}`,
+      );
+  assert.ok(
+    afterEvents.slice(before.length).every((e) => e.ev !== 'epoch' || !toldBefore.has(e.run)),
+    'a finished trial reported epochs after the resume',
+  );
+  assert.equal(
+    tells.length,
+    leaderboardRows(reference).length + 4,
+    'every ask and promotion was told once (9 + 3 + 1)',
+  );
   assert.deepEqual(leaderboardRows(killed), leaderboardRows(reference));
   // Every trial job ran exactly once, on a worker: the two left running at the kill were reattached, not run again.
   // (The test's event loop was blocked by spawnSync: give the workers' stderr a moment to arrive.)
-  const ranJobs = () => redis.workers.flatMap((w) => [...w.stderr().matchAll(/job (all\/\d+\/\d+) \(tune-trial\) ok/g)].map((m) => m[1]));
+  const ranJobs = () =>
+    redis.workers.flatMap((w) => [...w.stderr().matchAll(/job (all\/\d+\/\d+) \(tune-trial\) ok/g)].map((m) => m[1]));
   for (let i = 0; i < 40 && ranJobs().length < tells.length; i++) await new Promise((r) => setTimeout(r, 50));
   const jobs = ranJobs();
   assert.equal(jobs.length, tells.length, `jobs the workers ran: ${jobs.join(', ')}`);

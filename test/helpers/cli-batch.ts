@@ -14,7 +14,10 @@ const results: { code: number; stdout: string; stderr: string }[] = [];
 for (const args of commands) {
   const out: string[] = [];
   const err: string[] = [];
-  const capture = (sink: string[]) => ((chunk: string | Uint8Array) => (sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()), true)) as typeof process.stdout.write;
+  const capture = (sink: string[]) =>
+    ((chunk: string | Uint8Array) => (
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()), true
+    )) as typeof process.stdout.write;
   const saved = { out: process.stdout.write, err: process.stderr.write };
   process.stdout.write = capture(out);
   process.stderr.write = capture(err);

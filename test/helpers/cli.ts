@@ -13,7 +13,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a child process (CI=true, so no progress output). */
-export function sciml(args: string[], options: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): CliResult {
+export function sciml(
+  args: string[],
+  options: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? root,
     input: options.input,
@@ -29,13 +32,20 @@ export function sciml(args: string[], options: { cwd?: string; input?: string | 
  * error (a bug) comes back as code 1 with its stack on stderr, as the real binary prints it.
  * `quick`: the lines src/quick.ts answers go there first, as in bin/sciml.js (else all through commander).
  */
-export function scimlBatch(commands: string[][], options: { cwd?: string; env?: Record<string, string>; quick?: boolean } = {}): CliResult[] {
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'test', 'helpers', 'cli-batch.js'), ...(options.quick ? ['--quick'] : [])], {
-    cwd: options.cwd ?? root,
-    input: JSON.stringify(commands),
-    env: { ...process.env, CI: 'true', ...options.env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+export function scimlBatch(
+  commands: string[][],
+  options: { cwd?: string; env?: Record<string, string>; quick?: boolean } = {},
+): CliResult[] {
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'dist', 'test', 'helpers', 'cli-batch.js'), ...(options.quick ? ['--quick'] : [])],
+    {
+      cwd: options.cwd ?? root,
+      input: JSON.stringify(commands),
+      env: { ...process.env, CI: 'true', ...options.env },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (r.status !== 0) throw new Error(`cli-batch failed (${r.status}): ${r.stderr.toString()}`);
   return JSON.parse(r.stdout.toString()) as CliResult[];
 }

@@ -6,6 +6,7 @@ import { loadNativeAddon } from '../../src/runtime/native/addon.js';
 
 export function nativeSkipReason(): string | false {
   const { error } = loadNativeAddon();
-  if (error && process.env.SCIML_REQUIRE_NATIVE === '1') throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
+  if (error && process.env.SCIML_REQUIRE_NATIVE === '1')
+    throw new Error(`SCIML_REQUIRE_NATIVE=1 but the native engine is unavailable: ${error}`);
   return error ? `native engine ${error}` : false;
 }

@@ -45,18 +45,32 @@ test('simulated knots have the published columns, realistic ranges and an even s
     assert.ok(c.injectivity_radius[i] > 0 && c.short_geodesic_real_part[i] > 0);
     assert.ok(Math.abs(c.short_geodesic_imag_part[i]) <= Math.PI);
     assert.ok(c.meridinal_translation_imag[i] > 0);
-    assert.equal(symmetry.reduce((s, f) => s + c[f][i], 0), 1, 'symmetry columns are one-hot');
-    for (const f of ['hyperbolic_torsion_degree', 'hyperbolic_adjoint_torsion_degree', KNOT_TARGET]) assert.ok(Number.isInteger(c[f][i]));
+    assert.equal(
+      symmetry.reduce((s, f) => s + c[f][i], 0),
+      1,
+      'symmetry columns are one-hot',
+    );
+    for (const f of ['hyperbolic_torsion_degree', 'hyperbolic_adjoint_torsion_degree', KNOT_TARGET])
+      assert.ok(Number.isInteger(c[f][i]));
     assert.equal(Math.abs(c.signature[i]) % 2, 0);
-    assert.ok(c.hyperbolic_torsion_degree[i] >= 2 * Math.abs(c.signature[i]) - 2, '|σ| ≤ 2g and torsion degree = 4g − 2');
-    const half = slope(c.longitudinal_translation[i], c.meridinal_translation_real[i], c.meridinal_translation_imag[i]) / 2;
+    assert.ok(
+      c.hyperbolic_torsion_degree[i] >= 2 * Math.abs(c.signature[i]) - 2,
+      '|σ| ≤ 2g and torsion degree = 4g − 2',
+    );
+    const half =
+      slope(c.longitudinal_translation[i], c.meridinal_translation_real[i], c.meridinal_translation_imag[i]) / 2;
     slopeSquaredError += (half - c.signature[i]) ** 2;
     if (nearestEven(half) === c.signature[i]) slopeHits++;
   }
   const mse = slopeSquaredError / n;
   const median = (v: Float64Array) => Float64Array.from(v).sort()[n >> 1];
-  const meridianLength = Float64Array.from(c.meridinal_translation_real, (re, i) => Math.hypot(re, c.meridinal_translation_imag[i]));
-  assert.ok(median(c.longitudinal_translation) > 5 * median(meridianLength), 'the longitudinal translation is the long one');
+  const meridianLength = Float64Array.from(c.meridinal_translation_real, (re, i) =>
+    Math.hypot(re, c.meridinal_translation_imag[i]),
+  );
+  assert.ok(
+    median(c.longitudinal_translation) > 5 * median(meridianLength),
+    'the longitudinal translation is the long one',
+  );
   let variance = 0;
   const meanSignature = c.signature.reduce((a, b) => a + b, 0) / n;
   for (const s of c.signature) variance += (s - meanSignature) ** 2 / n;
@@ -65,14 +79,27 @@ test('simulated knots have the published columns, realistic ranges and an even s
   assert.ok(slopeHits / n > 0.6 && slopeHits / n < 0.85, `slope/2 accuracy ${slopeHits / n}`);
   assert.ok(correlation(c.volume, c.cusp_volume) > 0.7, 'cusp volume follows volume');
   assert.ok(correlation(c.volume, c.longitudinal_translation) > 0.5, 'longitudinal translation follows volume');
-  assert.ok(correlation(c.short_geodesic_real_part, c.injectivity_radius) > 0.9, 'injectivity radius is half the short geodesic');
+  assert.ok(
+    correlation(c.short_geodesic_real_part, c.injectivity_radius) > 0.9,
+    'injectivity radius is half the short geodesic',
+  );
   assert.ok(correlation(c.volume, c.short_geodesic_real_part) < -0.1, 'bigger knots have shorter geodesics');
   assert.ok(Math.abs(correlation(c.chern_simons, c.signature)) < 0.05);
 
   // Without the correction the signature is slope/2 rounded (plus noise): the correction is what slope/2 misses.
   const plain = simulateKnots(n, 5, { ...DEFAULT_SIMULATION, correction: 0 });
   let plainError = 0;
-  for (let i = 0; i < n; i++) plainError += (slope(plain.longitudinal_translation[i], plain.meridinal_translation_real[i], plain.meridinal_translation_imag[i]) / 2 - plain.signature[i]) ** 2 / n;
+  for (let i = 0; i < n; i++)
+    plainError +=
+      (slope(
+        plain.longitudinal_translation[i],
+        plain.meridinal_translation_real[i],
+        plain.meridinal_translation_imag[i],
+      ) /
+        2 -
+        plain.signature[i]) **
+        2 /
+      n;
   assert.ok(plainError < mse - 0.2, `correction adds error to slope/2: ${plainError} vs ${mse}`);
 });
 
@@ -80,7 +107,10 @@ test('the generator is deterministic by seed and labels its Arrow output synthet
   const a = await knotsGenerator.generate(200, 9, DEFAULT_SIMULATION);
   const b = await knotsGenerator.generate(200, 9, DEFAULT_SIMULATION);
   const c = await knotsGenerator.generate(200, 10, DEFAULT_SIMULATION);
-  assert.deepEqual(a.schema.fields.map((f) => f.name), ALL_COLUMNS);
+  assert.deepEqual(
+    a.schema.fields.map((f) => f.name),
+    ALL_COLUMNS,
+  );
   assert.equal(a.schema.metadata.get(SYNTHETIC_METADATA_KEY), 'true');
   assert.deepEqual(a.getChild('volume')!.toArray(), b.getChild('volume')!.toArray());
   assert.notDeepEqual(a.getChild('volume')!.toArray(), c.getChild('volume')!.toArray());
@@ -132,7 +162,10 @@ test('a CSV with a missing column names the file and the column', async () => {
     for (const r of rows) r.splice(j, 1);
   });
   const err = await loadError(path);
-  assert.match(err.message, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: column 'injectivity_radius': missing`));
+  assert.match(
+    err.message,
+    new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: column 'injectivity_radius': missing`),
+  );
 });
 
 test('a non-numeric cell names the file, the column and the line', async () => {
@@ -156,5 +189,8 @@ test('an odd signature is rejected with its line', async () => {
     rows[3][header.indexOf('signature')] = '3';
   });
   const err = await loadError(path);
-  assert.match(err.message, /knots\.csv: column 'signature', line 5: expected an even integer \(knot signatures are even\), got 3/);
+  assert.match(
+    err.message,
+    /knots\.csv: column 'signature', line 5: expected an even integer \(knot signatures are even\), got 3/,
+  );
 });

@@ -5,7 +5,16 @@ import { checkGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
 import { Mlp } from '../../src/models/knots/mlp.js';
 import { KnotModel, type Standardization } from '../../src/models/knots/model.js';
-import { completenessSummary, gaussLegendre, gradientSaliency, inputGradients, integratedGradients, ranks, topK, trapezoid } from '../../src/models/knots/salience.js';
+import {
+  completenessSummary,
+  gaussLegendre,
+  gradientSaliency,
+  inputGradients,
+  integratedGradients,
+  ranks,
+  topK,
+  trapezoid,
+} from '../../src/models/knots/salience.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -21,7 +30,11 @@ function tanhModel(d: number, seed: number, objective: 'regression' | 'classific
   const features = Array.from({ length: d }, (_, j) => `f${j}`);
   const standardization: Standardization = { mean: Array(d).fill(0), std: Array(d).fill(1) };
   const y = objective === 'classification' ? [-4, -2, 0, 2, 4] : [-3, 0, 5];
-  return KnotModel.create({ features, standardization, objective, width: 8, depth: 2, activation: 'tanh' }, y, new Random(seed));
+  return KnotModel.create(
+    { features, standardization, objective, width: 8, depth: 2, activation: 'tanh' },
+    y,
+    new Random(seed),
+  );
 }
 
 test('the textbook case: one saturated relu, plain gradient 0, integrated gradients 10:1 and complete', () => {
@@ -45,13 +58,19 @@ test('the textbook case: one saturated relu, plain gradient 0, integrated gradie
   assert.equal(fx, 1);
   assert.equal(fb, 0);
 
-  for (const [rule, steps] of [['trapezoid', 2200], ['gauss_legendre', 400]] as const) {
+  for (const [rule, steps] of [
+    ['trapezoid', 2200],
+    ['gauss_legendre', 400],
+  ] as const) {
     const ig = integratedGradients(model, x, baseline, rule, steps);
     const [a1, a2] = ig.attributions;
     assert.ok(Math.abs(a1 / a2 - 10) < 0.2, `${rule}: IG ratio ${a1 / a2}, expected 10`);
     assert.ok(Math.abs(a1 + a2 - (fx - fb)) < 0.02, `${rule}: IG sums to ${a1 + a2}, expected F(x) − F(baseline) = 1`);
     assert.ok(Math.abs(ig.gap[0]) < 0.02);
-    assert.ok(Math.abs(a1 - 10 / 11) < 0.02 && Math.abs(a2 - 1 / 11) < 0.01, `${rule}: IG (${a1}, ${a2}), expected (10/11, 1/11)`);
+    assert.ok(
+      Math.abs(a1 - 10 / 11) < 0.02 && Math.abs(a2 - 1 / 11) < 0.01,
+      `${rule}: IG (${a1}, ${a2}), expected (10/11, 1/11)`,
+    );
   }
 });
 
@@ -68,7 +87,10 @@ test('input gradients match central finite differences', () => {
     minus[i] -= h;
     const row = Math.floor(i / d);
     const numeric = (model.predict(plus)[row] - model.predict(minus)[row]) / (2 * h);
-    assert.ok(Math.abs(analytic[i] - numeric) <= 2e-3 + 1e-2 * Math.abs(numeric), `dF/dx[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`);
+    assert.ok(
+      Math.abs(analytic[i] - numeric) <= 2e-3 + 1e-2 * Math.abs(numeric),
+      `dF/dx[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`,
+    );
   }
 });
 
@@ -78,7 +100,9 @@ for (const objective of ['regression', 'classification'] as const) {
     const model = tanhModel(d, 11, objective);
     const x = tf.variable(tf.tensor2d(normals(3 * d, 5), [3, d]));
     const y = tf.tensor1d(objective === 'classification' ? [-2, 4, 0] : [1.5, -2, 0.5]);
-    const report = checkGradients(() => tf.mean(model.trainingLoss(x, y)) as tf.Scalar, [...model.mlp.variables, x], { seed: 1 });
+    const report = checkGradients(() => tf.mean(model.trainingLoss(x, y)) as tf.Scalar, [...model.mlp.variables, x], {
+      seed: 1,
+    });
     assert.ok(report.ok, report.message);
     x.dispose();
     y.dispose();
@@ -91,23 +115,31 @@ test('the completeness gap shrinks as steps grow, faster with Gauss-Legendre', (
   const model = tanhModel(d, 21);
   const x = Float32Array.from(normals(32 * d, 9), (v) => 2.5 * v);
   const baseline = new Float32Array(d);
-  const gap = (rule: 'trapezoid' | 'gauss_legendre', steps: number) => completenessSummary(integratedGradients(model, x, baseline, rule, steps)).meanAbsGap;
+  const gap = (rule: 'trapezoid' | 'gauss_legendre', steps: number) =>
+    completenessSummary(integratedGradients(model, x, baseline, rule, steps)).meanAbsGap;
   const trapezoidGaps = [2, 4, 8, 16].map((s) => gap('trapezoid', s));
-  for (let i = 1; i < trapezoidGaps.length; i++) assert.ok(trapezoidGaps[i] < trapezoidGaps[i - 1] * 0.6, `trapezoid gaps ${trapezoidGaps}`);
+  for (let i = 1; i < trapezoidGaps.length; i++)
+    assert.ok(trapezoidGaps[i] < trapezoidGaps[i - 1] * 0.6, `trapezoid gaps ${trapezoidGaps}`);
   const gaussGaps = [1, 2, 3, 4].map((s) => gap('gauss_legendre', s));
-  for (let i = 1; i < gaussGaps.length; i++) assert.ok(gaussGaps[i] < gaussGaps[i - 1], `Gauss-Legendre gaps ${gaussGaps}`);
-  assert.ok(gap('gauss_legendre', 8) < gap('trapezoid', 8), 'Gauss-Legendre beats trapezoid at equal steps on a smooth network');
+  for (let i = 1; i < gaussGaps.length; i++)
+    assert.ok(gaussGaps[i] < gaussGaps[i - 1], `Gauss-Legendre gaps ${gaussGaps}`);
+  assert.ok(
+    gap('gauss_legendre', 8) < gap('trapezoid', 8),
+    'Gauss-Legendre beats trapezoid at equal steps on a smooth network',
+  );
   const converged = completenessSummary(integratedGradients(model, x, baseline, 'gauss_legendre', 16));
   assert.ok(converged.relative < 1e-3, `Gauss-Legendre, 16 nodes: relative gap ${converged.relative}`);
 });
 
 test('quadrature rules integrate what they should exactly', () => {
-  const integrate = (q: { nodes: Float64Array; weights: Float64Array }, f: (t: number) => number) => q.nodes.reduce((s, t, k) => s + q.weights[k] * f(t), 0);
+  const integrate = (q: { nodes: Float64Array; weights: Float64Array }, f: (t: number) => number) =>
+    q.nodes.reduce((s, t, k) => s + q.weights[k] * f(t), 0);
   for (let n = 1; n <= 12; n++) {
     const q = gaussLegendre(n);
     assert.ok(Math.abs(q.weights.reduce((a, b) => a + b, 0) - 1) < 1e-12);
     // exact for degree 2n − 1 on [0, 1]: ∫ t^k = 1/(k+1)
-    for (let k = 0; k <= 2 * n - 1; k++) assert.ok(Math.abs(integrate(q, (t) => t ** k) - 1 / (k + 1)) < 1e-12, `n=${n} k=${k}`);
+    for (let k = 0; k <= 2 * n - 1; k++)
+      assert.ok(Math.abs(integrate(q, (t) => t ** k) - 1 / (k + 1)) < 1e-12, `n=${n} k=${k}`);
     assert.ok(q.nodes.every((t, i) => t > 0 && t < 1 && (i === 0 || t > q.nodes[i - 1])));
   }
   const t = trapezoid(10);

@@ -34,7 +34,12 @@ function withMissing(X: Matrix): Matrix {
   return { rows: X.rows, columns, names: X.names };
 }
 
-async function fitted(factory: LearnerFactory, X: Matrix, y: Float64Array, options: FitOptions & { classes?: number }): Promise<Learner> {
+async function fitted(
+  factory: LearnerFactory,
+  X: Matrix,
+  y: Float64Array,
+  options: FitOptions & { classes?: number },
+): Promise<Learner> {
   const model = factory.create(smallParams(factory));
   await model.fit(X, y, options);
   return model;
@@ -45,7 +50,11 @@ function reloaded(factory: LearnerFactory, model: Learner): Learner {
 }
 
 function rowsOf(X: Matrix, start: number, end: number): Matrix {
-  return { rows: end - start, columns: X.columns.map((c) => Float64Array.from(c.subarray(start, end))), names: X.names };
+  return {
+    rows: end - start,
+    columns: X.columns.map((c) => Float64Array.from(c.subarray(start, end))),
+    names: X.names,
+  };
 }
 
 function mean(v: ArrayLike<number>): number {
@@ -75,10 +84,17 @@ for (const [name, factory] of Object.entries(LEARNERS)) {
     const median = [...regression.y].sort((a, b) => a - b)[regression.y.length >> 1];
     const weight = Float64Array.from(regression.y, (v) => (v > median ? 20 : 1));
     const weighted = await fitted(factory, regressionX, regression.y, { seed: 7, sampleWeight: weight });
-    if (factory.sampleWeights === false) assert.deepEqual(weighted.predict(probe), pred, 'a learner without sample weights ignores them');
-    else assert.ok(mean(weighted.predict(probe)) > mean(pred), `upweighting high targets raises the mean prediction (${mean(weighted.predict(probe))} vs ${mean(pred)})`);
+    if (factory.sampleWeights === false)
+      assert.deepEqual(weighted.predict(probe), pred, 'a learner without sample weights ignores them');
+    else
+      assert.ok(
+        mean(weighted.predict(probe)) > mean(pred),
+        `upweighting high targets raises the mean prediction (${mean(weighted.predict(probe))} vs ${mean(pred)})`,
+      );
 
-    const stepped = factory.create(smallParams(factory)) as Learner & { growTo?: (X: Matrix, y: Float64Array, options: FitOptions, total: number) => Promise<void> };
+    const stepped = factory.create(smallParams(factory)) as Learner & {
+      growTo?: (X: Matrix, y: Float64Array, options: FitOptions, total: number) => Promise<void>;
+    };
     if (stepped.growTo && factory.budgetParam) {
       const total = SMALL_BUDGET[factory.budgetParam];
       await stepped.growTo(regressionX, regression.y, { seed: 7 }, 2);
@@ -118,14 +134,27 @@ for (const [name, factory] of Object.entries(CLASSIFIERS)) {
 
     const again = (await fitted(factory, classificationX, classification.y, { seed: 5, classes: K })) as Classifier;
     assert.deepEqual(again.predictProba(classProbe), P, 'the same seed trains the same model');
-    assert.deepEqual((reloaded(factory, model) as Classifier).predictProba(classProbe), P, 'a saved model reloads and predicts identically');
+    assert.deepEqual(
+      (reloaded(factory, model) as Classifier).predictProba(classProbe),
+      P,
+      'a saved model reloads and predicts identically',
+    );
 
     // Weight class 0 20 times: its mean probability rises.
     const weight = Float64Array.from(classification.y, (v) => (v === 0 ? 20 : 1));
-    const weighted = (await fitted(factory, classificationX, classification.y, { seed: 5, classes: K, sampleWeight: weight })) as Classifier;
+    const weighted = (await fitted(factory, classificationX, classification.y, {
+      seed: 5,
+      classes: K,
+      sampleWeight: weight,
+    })) as Classifier;
     const P0 = (M: Float64Array) => mean(M.filter((_, j) => j % K === 0));
-    if (factory.sampleWeights === false) assert.deepEqual(weighted.predictProba(classProbe), P, 'a learner without sample weights ignores them');
-    else assert.ok(P0(weighted.predictProba(classProbe)) > P0(P), `upweighting class 0 raises its probability (${P0(weighted.predictProba(classProbe))} vs ${P0(P)})`);
+    if (factory.sampleWeights === false)
+      assert.deepEqual(weighted.predictProba(classProbe), P, 'a learner without sample weights ignores them');
+    else
+      assert.ok(
+        P0(weighted.predictProba(classProbe)) > P0(P),
+        `upweighting class 0 raises its probability (${P0(weighted.predictProba(classProbe))} vs ${P0(P)})`,
+      );
 
     // Two classes (the binary path of boosting and logistic regression).
     const binaryY = classification.y.map((v) => (v === 0 ? 0 : 1));

@@ -50,7 +50,8 @@ test('random_forest: one fully grown unbootstrapped tree interpolates the traini
 test('random_forest: min_samples_leaf and max_depth limit the trees', async () => {
   const shallow = randomForestFactory.create({ n_estimators: 1, bootstrap: false, n_jobs: 1, max_depth: 3 });
   await shallow.fit(train.X, train.y, { seed: 1 });
-  const nodesOf = (m: typeof shallow) => unpackTrees((m.toJSON() as { state: { pack: TreePack } }).state.pack).trees[0].feature.length;
+  const nodesOf = (m: typeof shallow) =>
+    unpackTrees((m.toJSON() as { state: { pack: TreePack } }).state.pack).trees[0].feature.length;
   assert.ok(nodesOf(shallow) <= 15);
   const leafy = randomForestFactory.create({ n_estimators: 1, bootstrap: false, n_jobs: 1, min_samples_leaf: 50 });
   await leafy.fit(train.X, train.y, { seed: 1 });

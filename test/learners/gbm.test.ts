@@ -29,7 +29,8 @@ test('boosting fits a noiseless piecewise-constant function exactly', () => {
   assert.ok(rmse(model.predict(train.X), train.y) < 1e-5, 'training rows reproduced');
   const test = piecewise(3000, 2);
   const pred = model.predict(test.X);
-  for (let i = 0; i < test.X.rows; i++) assert.ok(Math.abs(pred[i] - test.y[i]) < 1e-5, `row ${i}: ${pred[i]} vs ${test.y[i]}`);
+  for (let i = 0; i < test.X.rows; i++)
+    assert.ok(Math.abs(pred[i] - test.y[i]) < 1e-5, `row ${i}: ${pred[i]} vs ${test.y[i]}`);
   // One full-step tree finds the regions (4 leaves: greedy may split on x1 first).
   const one = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 4, min_samples_leaf: 1 });
   one.fit(train.X, train.y, { seed: 1 });
@@ -164,7 +165,8 @@ test('max_depth bounds the trees and min_samples_leaf the leaves', () => {
   const model = create({ max_iter: 5, max_depth: 2, max_leaf_nodes: 31 });
   model.fit(train.X, train.y, { seed: 1 });
   const json = model.toJSON() as { state: { pack: TreePack } };
-  for (const t of unpackTrees(json.state.pack).trees) assert.ok(t.feature.length <= 7, `${t.feature.length} nodes at depth 2`);
+  for (const t of unpackTrees(json.state.pack).trees)
+    assert.ok(t.feature.length <= 7, `${t.feature.length} nodes at depth 2`);
 });
 
 test('categorical features split into sets of categories', () => {
@@ -183,7 +185,13 @@ test('categorical features split into sets of categories', () => {
   assert.ok(rmse(model.predict(probe), expected) < 1e-5, `${model.predict(probe)}`);
   assert.deepEqual(roundTrip(model).predict(probe), model.predict(probe));
   // As ordinal codes, three leaves cannot separate the sets.
-  const ordinal = create({ learning_rate: 1, max_iter: 1, max_leaf_nodes: 3, min_samples_leaf: 1, categorical_splits: false });
+  const ordinal = create({
+    learning_rate: 1,
+    max_iter: 1,
+    max_leaf_nodes: 3,
+    min_samples_leaf: 1,
+    categorical_splits: false,
+  });
   ordinal.fit(X, y, { seed: 1 });
   assert.ok(rmse(ordinal.predict(probe), expected) > 1);
   // Subsampled rounds route out-of-sample rows through categorical splits on their bins.
@@ -201,7 +209,11 @@ test('batched prediction (four rows walked at once) equals row-by-row prediction
   for (let i = 0; i < 203; i += 3) test.X.columns[(i * 7) % 8][i] = NaN;
   const batch = model.predict(test.X);
   for (let i = 0; i < test.X.rows; i++) {
-    const one = model.predict({ ...test.X, rows: 1, columns: test.X.columns.map((c) => c.slice(i, i + 1)) as Float64Array[] });
+    const one = model.predict({
+      ...test.X,
+      rows: 1,
+      columns: test.X.columns.map((c) => c.slice(i, i + 1)) as Float64Array[],
+    });
     assert.ok(Object.is(one[0], batch[i]), `row ${i}: ${one[0]} vs ${batch[i]}`);
   }
 });

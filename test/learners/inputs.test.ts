@@ -34,7 +34,10 @@ test('TableEncoder: numbers pass through, strings become codes (most frequent fi
   (other.columns[2] as { values: (string | null)[] }).values = ['purple', 'red', 'blue', null, 'green'];
   assert.deepEqual(Array.from(again.transform(other).columns[1]), [NaN, 0, 1, NaN, 2]);
   const noColor = { ...table(), columns: table().columns.filter((c) => c.name !== 'color') };
-  assert.throws(() => enc.transform(noColor), (e: unknown) => e instanceof UserError && /shop\.csv: column 'color'/.test(e.message));
+  assert.throws(
+    () => enc.transform(noColor),
+    (e: unknown) => e instanceof UserError && /shop\.csv: column 'color'/.test(e.message),
+  );
 });
 
 test('extractTarget names the file, the column and the bad row', () => {
@@ -47,13 +50,23 @@ test('extractTarget names the file, the column and the bad row', () => {
 });
 
 test('StandardEncoder: one-hot, standardization, missing indicator, JSON round trip', () => {
-  const X = { ...matrix([[1, 2, 3, NaN], [0, 1, 1, 2]]), categorical: [false, true], categories: [0, 3] };
+  const X = {
+    ...matrix([
+      [1, 2, 3, NaN],
+      [0, 1, 1, 2],
+    ]),
+    categorical: [false, true],
+    categories: [0, 3],
+  };
   const enc = StandardEncoder.fromJSON(JSON.parse(JSON.stringify(StandardEncoder.fit(X).toJSON())));
   const d = enc.transform(X);
   assert.equal(d.width, 5); // x0, x0_missing, x1=0..2
   const row = (i: number) => Array.from(d.data.subarray(i * 5, i * 5 + 5));
   const s = Math.sqrt(2 / 3);
-  assert.deepEqual(row(0).map((v) => +v.toFixed(9)), [+(-1 / s).toFixed(9), 0, 1, 0, 0]);
+  assert.deepEqual(
+    row(0).map((v) => +v.toFixed(9)),
+    [+(-1 / s).toFixed(9), 0, 1, 0, 0],
+  );
   assert.deepEqual(row(3), [0, 1, 0, 0, 1]);
 });
 
@@ -75,11 +88,19 @@ test('every learner rejects a NaN target, an empty table and a single row with a
   await initBackend();
   const good = matrix([[1, 2, 3, 4]]);
   const cases: [string, () => Parameters<typeof fit>, RegExp][] = [
-    ['NaN target', () => [good, Float64Array.from([1, NaN, 3, 4])], /target: expected a finite number in every row, row 2 is NaN/],
+    [
+      'NaN target',
+      () => [good, Float64Array.from([1, NaN, 3, 4])],
+      /target: expected a finite number in every row, row 2 is NaN/,
+    ],
     ['empty table', () => [matrix([[]]), new Float64Array(0)], /expected training rows, got an empty table/],
     ['one row', () => [matrix([[1]]), Float64Array.from([1])], /expected at least 2 training rows, got 1/],
     ['length mismatch', () => [good, Float64Array.from([1, 2])], /expected one target value per row \(4\), got 2/],
-    ['infinite feature', () => [matrix([[1, Infinity, 3, 4]]), Float64Array.from([1, 2, 3, 4])], /feature 'x0': expected finite numbers or NaN/],
+    [
+      'infinite feature',
+      () => [matrix([[1, Infinity, 3, 4]]), Float64Array.from([1, 2, 3, 4])],
+      /feature 'x0': expected finite numbers or NaN/,
+    ],
   ];
   async function fit(X: ReturnType<typeof matrix>, y: Float64Array) {
     return [X, y] as const;
@@ -108,7 +129,14 @@ test('unknown or ill-typed parameters are UserErrors naming the learner and para
 
 test('predict checks the feature count', async () => {
   const model = LEARNERS.gbm.create({ max_iter: 2 });
-  await model.fit(matrix([[1, 2, 3, 4], [4, 3, 2, 1]]), Float64Array.from([1, 2, 3, 4]), { seed: 1 });
+  await model.fit(
+    matrix([
+      [1, 2, 3, 4],
+      [4, 3, 2, 1],
+    ]),
+    Float64Array.from([1, 2, 3, 4]),
+    { seed: 1 },
+  );
   assert.throws(() => model.predict(matrix([[1]])), /gbm: expected 2 feature columns \(as in training\), got 1/);
 });
 

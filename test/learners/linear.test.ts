@@ -15,7 +15,10 @@ test('ridge recovers a linear function (alpha 0) and shrinks with alpha', () => 
   const exact = ridgeFactory.create({ alpha: 0 });
   exact.fit(X, y, { seed: 1 });
   assert.ok(rmse(exact.predict(X), y) < 1e-8);
-  const probe = matrix([[0, 1], [0, 1]]);
+  const probe = matrix([
+    [0, 1],
+    [0, 1],
+  ]);
   const p = exact.predict(probe);
   assert.ok(Math.abs(p[0] - 1) < 1e-7 && Math.abs(p[1] - (2 - 30 + 1)) < 1e-7, `${p}`);
   const strong = ridgeFactory.create({ alpha: 1e6 });
@@ -95,6 +98,9 @@ test('k-d tree search equals a brute-force scan, ties to the earlier row', async
       for (let c = 0; c < d; c++) s += (points[i * d + c] - q[c]) ** 2;
       return { i, s };
     }).sort((a, b) => a.s - b.s || a.i - b.i);
-    assert.deepEqual(Array.from(bestI), brute.slice(0, k).map((e) => e.i));
+    assert.deepEqual(
+      Array.from(bestI),
+      brute.slice(0, k).map((e) => e.i),
+    );
   }
 });

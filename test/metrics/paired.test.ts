@@ -27,7 +27,21 @@ test('paired comparison: accuracies, difference and its standard error from per-
 });
 
 test('paired comparison: identical models differ by exactly 0 with no error; a missing item is refused', () => {
-  const a = new Map([[1, true], [2, false], [3, true]]);
+  const a = new Map([
+    [1, true],
+    [2, false],
+    [3, true],
+  ]);
   assert.deepEqual(pairedComparison(a, new Map(a)), { n: 3, a: 2 / 3, b: 2 / 3, diff: 0, se: 0, onlyA: 0, onlyB: 0 });
-  assert.throws(() => pairedComparison(a, new Map([[1, true], [2, false]])), /item 3 is missing/);
+  assert.throws(
+    () =>
+      pairedComparison(
+        a,
+        new Map([
+          [1, true],
+          [2, false],
+        ]),
+      ),
+    /item 3 is missing/,
+  );
 });

@@ -13,10 +13,43 @@ const run = join(dir, 'run');
 let server: Server;
 
 before(() => {
-  writeFileSync(join(dir, 'tiny.yaml'), 'task: particles\nseed: 2\ndata:\n  path: events\n  max_particles: 8\n  shuffle_buffer: 64\nmodel:\n  units: 4\n  dense: [6]\nbaseline:\n  dense: [6]\ntraining:\n  epochs: 1\n  batch_size: 32\nevaluation:\n  importance_events: 8\n  importance_steps: 2\n');
+  writeFileSync(
+    join(dir, 'tiny.yaml'),
+    'task: particles\nseed: 2\ndata:\n  path: events\n  max_particles: 8\n  shuffle_buffer: 64\nmodel:\n  units: 4\n  dense: [6]\nbaseline:\n  dense: [6]\ntraining:\n  epochs: 1\n  batch_size: 32\nevaluation:\n  importance_events: 8\n  importance_steps: 2\n',
+  );
   const [events, other, r] = scimlBatch([
-    ['data', 'generate', 'particles', '-n', '240', '--shards', '2', '--seed', '3', '--set', 'max_particles=10', '--set', 'row_group=50', '-o', join(dir, 'events')],
-    ['data', 'generate', 'particles', '-n', '60', '--seed', '8', '--set', 'layout=nested', '--set', 'max_particles=10', '-o', join(dir, 'other.parquet')],
+    [
+      'data',
+      'generate',
+      'particles',
+      '-n',
+      '240',
+      '--shards',
+      '2',
+      '--seed',
+      '3',
+      '--set',
+      'max_particles=10',
+      '--set',
+      'row_group=50',
+      '-o',
+      join(dir, 'events'),
+    ],
+    [
+      'data',
+      'generate',
+      'particles',
+      '-n',
+      '60',
+      '--seed',
+      '8',
+      '--set',
+      'layout=nested',
+      '--set',
+      'max_particles=10',
+      '-o',
+      join(dir, 'other.parquet'),
+    ],
     ['train', join(dir, 'tiny.yaml'), '--out', run, '--json'],
   ]);
   assert.equal(events.code, 0, events.stderr);
@@ -33,7 +66,17 @@ after(async () => {
 test('particles: evaluate on other events (--set data.path), predict on a shard, and serve (nested JSON lists, Arrow list columns) agree', async () => {
   const out = join(dir, 'pred.arrow');
   const [ev, p] = scimlBatch([
-    ['evaluate', run, '--set', `data.path=${join(dir, 'other.parquet')}`, '--set', 'data.test_fraction=0.5', '--out', join(dir, 'eval'), '--json'],
+    [
+      'evaluate',
+      run,
+      '--set',
+      `data.path=${join(dir, 'other.parquet')}`,
+      '--set',
+      'data.test_fraction=0.5',
+      '--out',
+      join(dir, 'eval'),
+      '--json',
+    ],
     ['predict', '--model', run, '--input', join(dir, 'other.parquet'), '-o', out],
   ]);
   assert.equal(ev.code, 0, ev.stderr);
@@ -47,21 +90,44 @@ test('particles: evaluate on other events (--set data.path), predict on a shard,
   const rows = events.slice(0, 12).map((e) => ({
     HLF_input: Array.from(e.hlf),
     // padded to 30 rows: padding must not change the answer
-    GRU_input: [...Array.from({ length: e.count }, (_, k) => Array.from(e.particles.subarray(k * 19, (k + 1) * 19))), ...Array.from({ length: 30 - e.count }, () => new Array(19).fill(0))],
+    GRU_input: [
+      ...Array.from({ length: e.count }, (_, k) => Array.from(e.particles.subarray(k * 19, (k + 1) * 19))),
+      ...Array.from({ length: 30 - e.count }, () => new Array(19).fill(0)),
+    ],
   }));
   server = await startServer(run, ['--workers', '1']);
-  const got = (await (await postJson(`${server.url}/v1/predict`, { rows })).json()) as { rows: Record<string, number | string>[] };
+  const got = (await (await postJson(`${server.url}/v1/predict`, { rows })).json()) as {
+    rows: Record<string, number | string>[];
+  };
   got.rows.forEach((r, i) => {
-    for (const c of ['p_QCD', 'p_tt', 'p_W+jets']) assert.ok(Math.abs((r[c] as number) - (want.getChild(c)!.get(i) as number)) < 1e-6, `row ${i} ${c}`);
+    for (const c of ['p_QCD', 'p_tt', 'p_W+jets'])
+      assert.ok(Math.abs((r[c] as number) - (want.getChild(c)!.get(i) as number)) < 1e-6, `row ${i} ${c}`);
     assert.equal(r.predicted, want.getChild('predicted')!.get(i));
   });
 
-  const listOf = (depth: number) => (depth === 1 ? new List(new Field('element', new Float64(), true)) : new List(new Field('element', new List(new Field('element', new Float64(), true)), true)));
-  const arrow = new Table({ HLF_input: vectorFromArray(rows.map((r) => r.HLF_input), listOf(1)), GRU_input: vectorFromArray(rows.map((r) => r.GRU_input), listOf(2)) });
-  const res = await fetch(`${server.url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/vnd.apache.arrow.file' }, body: tableToIPC(arrow, 'file') });
+  const listOf = (depth: number) =>
+    depth === 1
+      ? new List(new Field('element', new Float64(), true))
+      : new List(new Field('element', new List(new Field('element', new Float64(), true)), true));
+  const arrow = new Table({
+    HLF_input: vectorFromArray(
+      rows.map((r) => r.HLF_input),
+      listOf(1),
+    ),
+    GRU_input: vectorFromArray(
+      rows.map((r) => r.GRU_input),
+      listOf(2),
+    ),
+  });
+  const res = await fetch(`${server.url}/v1/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.apache.arrow.file' },
+    body: tableToIPC(arrow, 'file'),
+  });
   assert.equal(res.status, 200, await res.clone().text());
   const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));
-  for (let i = 0; i < rows.length; i++) assert.ok(Math.abs((table.getChild('p_tt')!.get(i) as number) - (want.getChild('p_tt')!.get(i) as number)) < 1e-6);
+  for (let i = 0; i < rows.length; i++)
+    assert.ok(Math.abs((table.getChild('p_tt')!.get(i) as number) - (want.getChild('p_tt')!.get(i) as number)) < 1e-6);
 
   const bad = structuredClone(rows.slice(0, 3));
   bad[2].GRU_input[1] = bad[2].GRU_input[1].slice(0, 18);
@@ -86,7 +152,8 @@ test('pipelines/particles.yaml, small: events -> HLF classifier, gradient boosti
   writeFileSync(join(project, 'configs', 'particles.yaml'), readFileSync(join(dir, 'tiny.yaml'), 'utf8'));
   const r = sciml(['pipeline', 'run', join(project, 'pipeline.yaml'), '-j', '1']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  for (const stage of ['events', 'hlf', 'gbm', 'inclusive', 'diff']) assert.match(r.stdout, new RegExp(`${stage}\\s+ran`));
+  for (const stage of ['events', 'hlf', 'gbm', 'inclusive', 'diff'])
+    assert.match(r.stdout, new RegExp(`${stage}\\s+ran`));
   const diff = readFileSync(join(project, 'runs', 'particles', 'diff.md'), 'utf8');
   assert.match(diff, /auc_macro/);
 });

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulateEvent } from '../../src/data/particles/simulate.js';
 import { writeSimulatedDataset, writeEventShard, writeSimulatedShard } from '../../src/data/particles/write.js';
-import { openEventDataset, readShardEvents, streamEvents, type EventDataset, type ParticleEvent } from '../../src/data/particles/reader.js';
+import {
+  openEventDataset,
+  readShardEvents,
+  streamEvents,
+  type EventDataset,
+  type ParticleEvent,
+} from '../../src/data/particles/reader.js';
 import { N_PARTICLE_FEATURES, NESTED_COLUMNS } from '../../src/data/particles/schema.js';
 import { writeParquetFile } from '../../src/data/parquet.js';
 import { sciml } from '../helpers/cli.js';
@@ -22,7 +28,9 @@ async function all(path: string): Promise<ParticleEvent[]> {
 }
 
 test('the simulator is a function of (seed, event index): same seed same events, another seed other events', () => {
-  const a = simulateEvent(5, 17), b = simulateEvent(5, 17), c = simulateEvent(6, 17);
+  const a = simulateEvent(5, 17),
+    b = simulateEvent(5, 17),
+    c = simulateEvent(6, 17);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a.particles, c.particles);
   // sorted by decreasing Delta R from the lepton: the lepton (an electron or muon) is the last row
@@ -33,10 +41,12 @@ test('the simulator is a function of (seed, event index): same seed same events,
 });
 
 test('the flat and the nested (published) layouts load to the same events; shards are one dataset', async () => {
-  const flat = join(dir, 'flat'), nested = join(dir, 'nested');
+  const flat = join(dir, 'flat'),
+    nested = join(dir, 'nested');
   writeSimulatedDataset(flat, 30, 3, 9, { layout: 'flat', maxParticles: 801, rowGroupSize: 4 });
   writeSimulatedDataset(nested, 30, 1, 9, { layout: 'nested', maxParticles: 120, rowGroupSize: 7 });
-  const f = await all(flat), n = await all(nested);
+  const f = await all(flat),
+    n = await all(nested);
   assert.equal(f.length, 30);
   assert.equal(n.length, 30);
   for (let i = 0; i < 30; i++) {
@@ -46,7 +56,10 @@ test('the flat and the nested (published) layouts load to the same events; shard
     assert.equal(f[i].count, truth.n);
     const kept = Math.min(truth.n, 120);
     assert.equal(n[i].count, kept);
-    assert.deepEqual(Array.from(n[i].particles), Array.from(Float32Array.from(truth.particles.subarray((truth.n - kept) * N_PARTICLE_FEATURES))));
+    assert.deepEqual(
+      Array.from(n[i].particles),
+      Array.from(Float32Array.from(truth.particles.subarray((truth.n - kept) * N_PARTICLE_FEATURES))),
+    );
     assert.deepEqual(Array.from(f[i].hlf), Array.from(n[i].hlf));
   }
 });
@@ -59,10 +72,15 @@ test('shard order and the shuffle buffer depend on (seed, replica, epoch); every
     for await (const e of streamEvents(ds, { seed: 3, shuffleBuffer: 8, ...o })) out.push(e.shard * 1000 + e.row);
     return out;
   };
-  const e0 = await keys({ epoch: 0 }), again = await keys({ epoch: 0 }), e1 = await keys({ epoch: 1 });
+  const e0 = await keys({ epoch: 0 }),
+    again = await keys({ epoch: 0 }),
+    e1 = await keys({ epoch: 1 });
   assert.deepEqual(e0, again);
   assert.notDeepEqual(e0, e1);
-  assert.deepEqual([...e0].sort((a, b) => a - b), [...e1].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...e0].sort((a, b) => a - b),
+    [...e1].sort((a, b) => a - b),
+  );
   assert.equal(new Set(e0).size, 30);
   const mine = await keys({ epoch: 0, replica: 1, shards: [0, 2] });
   assert.equal(mine.length, 20);
@@ -116,28 +134,45 @@ test('streaming memory does not grow with the data set: live memory while stream
   assert.equal(out.n, 4800);
   const datasetMb = (out.particles * N_PARTICLE_FEATURES * 4) / 2 ** 20;
   assert.ok(datasetMb > 20, `the data set holds ${datasetMb.toFixed(1)} MB of particle features`);
-  assert.ok(out.peakMb < datasetMb / 4, `live memory grew by ${out.peakMb.toFixed(1)} MB while streaming ${datasetMb.toFixed(1)} MB of events`);
+  assert.ok(
+    out.peakMb < datasetMb / 4,
+    `live memory grew by ${out.peakMb.toFixed(1)} MB while streaming ${datasetMb.toFixed(1)} MB of events`,
+  );
 });
 
 test('a malformed shard is exit 2 naming the shard, row and column: wrong list length, missing column, truncated file', () => {
   const bad = join(dir, 'bad');
   mkdirSync(bad);
   const good = simulateEvent(2, 0);
-  const rows = (drop: boolean) => Array.from({ length: 4 }, (_, r) => Array.from({ length: 3 }, (_, p) => Array.from(good.particles.subarray(p * 19, p * 19 + (drop && r === 2 && p === 1 ? 18 : 19)))));
+  const rows = (drop: boolean) =>
+    Array.from({ length: 4 }, (_, r) =>
+      Array.from({ length: 3 }, (_, p) =>
+        Array.from(good.particles.subarray(p * 19, p * 19 + (drop && r === 2 && p === 1 ? 18 : 19))),
+      ),
+    );
   writeParquetFile(join(bad, 'part-0.parquet'), [
     { name: NESTED_COLUMNS.hlf, type: 'DOUBLE', list: 1, data: Array.from({ length: 4 }, () => Array.from(good.hlf)) },
     { name: NESTED_COLUMNS.particles, type: 'DOUBLE', list: 2, data: rows(true) },
     { name: NESTED_COLUMNS.label, type: 'DOUBLE', list: 1, data: Array.from({ length: 4 }, () => [1, 0, 0]) },
   ]);
   const config = join(dir, 'bad.yaml');
-  writeFileSync(config, `task: particles\ndata:\n  path: bad\n  max_particles: 4\nmodel:\n  units: 2\ntraining:\n  epochs: 1\n`);
+  writeFileSync(
+    config,
+    `task: particles\ndata:\n  path: bad\n  max_particles: 4\nmodel:\n  units: 2\ntraining:\n  epochs: 1\n`,
+  );
   let r = sciml(['train', config, '--out', join(dir, 'bad-run')]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /part-0\.parquet: row 2: column 'GRU_input': expected 19 features per particle, particle 1 has 18/);
+  assert.match(
+    r.stderr,
+    /part-0\.parquet: row 2: column 'GRU_input': expected 19 features per particle, particle 1 has 18/,
+  );
 
   const missing = join(dir, 'missing');
   mkdirSync(missing);
-  writeParquetFile(join(missing, 'part-0.parquet'), [{ name: NESTED_COLUMNS.particles, type: 'DOUBLE', list: 2, data: rows(false) }, { name: NESTED_COLUMNS.label, type: 'DOUBLE', list: 1, data: Array.from({ length: 4 }, () => [1, 0, 0]) }]);
+  writeParquetFile(join(missing, 'part-0.parquet'), [
+    { name: NESTED_COLUMNS.particles, type: 'DOUBLE', list: 2, data: rows(false) },
+    { name: NESTED_COLUMNS.label, type: 'DOUBLE', list: 1, data: Array.from({ length: 4 }, () => [1, 0, 0]) },
+  ]);
   r = sciml(['train', config, '--set', 'data.path=missing', '--out', join(dir, 'missing-run')]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /missing\/part-0\.parquet: column 'HLF_input': missing/);

@@ -17,7 +17,12 @@ import { evaluateScores } from '../../src/models/particles/evaluate.js';
 import { streamEvents, partFilter } from '../../src/data/particles/reader.js';
 
 const F = N_PARTICLE_FEATURES;
-const unitNorm: Standardizer = { hlfMean: new Float32Array(N_HLF), hlfStd: new Float32Array(N_HLF).fill(10), particleMean: new Float32Array(F), particleStd: new Float32Array(F).fill(10) };
+const unitNorm: Standardizer = {
+  hlfMean: new Float32Array(N_HLF),
+  hlfStd: new Float32Array(N_HLF).fill(10),
+  particleMean: new Float32Array(F),
+  particleStd: new Float32Array(F).fill(10),
+};
 
 before(async () => {
   await initBackend('wasm');
@@ -33,7 +38,11 @@ test('masking: an event padded to 801 and to 100 particles gets the same probabi
   for (const recurrent of ['gru', 'lstm'] as const) {
     const spec: NetSpec = { inputs: 'both', recurrent, units: 6, dense: [5], dropout: 0.2 };
     const net = new Network(spec, unitNorm, initialParams(spec, 3));
-    const events = [simulateEvent(1, 0), simulateEvent(1, 1)].map((e) => ({ ...e, n: Math.min(e.n, 60), particles: e.particles.subarray((e.n - Math.min(e.n, 60)) * F) }));
+    const events = [simulateEvent(1, 0), simulateEvent(1, 1)].map((e) => ({
+      ...e,
+      n: Math.min(e.n, 60),
+      particles: e.particles.subarray((e.n - Math.min(e.n, 60)) * F),
+    }));
     const probs = (P: number) =>
       tf.tidy(() => {
         const hlf = tf.tensor2d(Float32Array.from(events.flatMap((e) => Array.from(e.hlf))), [2, N_HLF]);
@@ -41,12 +50,22 @@ test('masking: an event padded to 801 and to 100 particles gets the same probabi
         events.forEach((e, i) => parts.set(padded(Float32Array.from(e.particles), e.n, P), i * P * F));
         return Array.from(tf.softmax(net.logits(hlf, tf.tensor3d(parts, [2, P, F]))).dataSync());
       });
-    const long = probs(801), short = probs(100);
+    const long = probs(801),
+      short = probs(100);
     long.forEach((p, i) => assert.ok(Math.abs(p - short[i]) < 1e-6, `${recurrent}: ${p} vs ${short[i]}`));
     // and the particles matter: dropping the last real particle changes the output
     const cut = tf.tidy(() => {
       const hlf = tf.tensor2d(Float32Array.from(events[0].hlf), [1, N_HLF]);
-      return Array.from(tf.softmax(net.logits(hlf, tf.tensor3d(padded(Float32Array.from(events[0].particles), events[0].n - 1, 100), [1, 100, F]))).dataSync());
+      return Array.from(
+        tf
+          .softmax(
+            net.logits(
+              hlf,
+              tf.tensor3d(padded(Float32Array.from(events[0].particles), events[0].n - 1, 100), [1, 100, F]),
+            ),
+          )
+          .dataSync(),
+      );
     });
     assert.ok(cut.some((p, k) => p !== long[k]));
     net.dispose();
@@ -71,15 +90,24 @@ test('a batch standardized in plain JS (prepareArrays) gives the bits of the sam
     const particles = tf.tensor3d(parts, [events.length, T, F]);
     const mask = tf.cast(tf.any(tf.notEqual(particles, 0), -1), 'float32');
     const viaOps = {
-      hlf: tf.div(tf.sub(tf.tensor2d(hlf, [events.length, N_HLF]), tf.tensor1d(norm.hlfMean)), tf.tensor1d(norm.hlfStd)),
+      hlf: tf.div(
+        tf.sub(tf.tensor2d(hlf, [events.length, N_HLF]), tf.tensor1d(norm.hlfMean)),
+        tf.tensor1d(norm.hlfStd),
+      ),
       mask,
-      particles: tf.mul(tf.div(tf.sub(particles, tf.tensor1d(norm.particleMean)), tf.tensor1d(norm.particleStd)), tf.expandDims(mask, -1)),
+      particles: tf.mul(
+        tf.div(tf.sub(particles, tf.tensor1d(norm.particleMean)), tf.tensor1d(norm.particleStd)),
+        tf.expandDims(mask, -1),
+      ),
     };
     const viaJs = net.prepareArrays(hlf, parts, events.length, T);
     assert.deepEqual(viaJs.hlf.dataSync(), viaOps.hlf.dataSync());
     assert.deepEqual(viaJs.mask!.dataSync(), viaOps.mask!.dataSync());
     // equal as numbers (a masked-out negative value is -0 through the ops, +0 here)
-    assert.deepEqual(Array.from(viaJs.particles!.dataSync(), (v) => v + 0), Array.from(viaOps.particles!.dataSync(), (v) => v + 0));
+    assert.deepEqual(
+      Array.from(viaJs.particles!.dataSync(), (v) => v + 0),
+      Array.from(viaOps.particles!.dataSync(), (v) => v + 0),
+    );
   });
   net.dispose();
 });
@@ -95,8 +123,18 @@ test('gradient check: the recurrent path (GRU and LSTM) against finite differenc
     events.forEach((e, i) => parts.set(e.particles.subarray(0, (i === 1 ? 3 : T) * F), i * T * F));
     const x = tf.tensor3d(parts, [3, T, F]);
     const hlf = tf.zeros([3, N_HLF]) as tf.Tensor2D;
-    const y = tf.oneHot(tf.tensor1d(events.map((e) => e.label), 'int32'), N_CLASSES);
-    const report = checkGradients(() => tf.tidy(() => tf.losses.softmaxCrossEntropy(y, net.logits(hlf, x)) as tf.Scalar), net.variables, { seed: 1, samplesPerTensor: 6 });
+    const y = tf.oneHot(
+      tf.tensor1d(
+        events.map((e) => e.label),
+        'int32',
+      ),
+      N_CLASSES,
+    );
+    const report = checkGradients(
+      () => tf.tidy(() => tf.losses.softmaxCrossEntropy(y, net.logits(hlf, x)) as tf.Scalar),
+      net.variables,
+      { seed: 1, samplesPerTensor: 6 },
+    );
     assert.ok(report.ok, `${recurrent}: ${report.message}`);
     assert.ok(report.checked >= 20);
     net.dispose();
@@ -107,7 +145,8 @@ test('on a small seeded set the inclusive model beats a constant predictor and t
   const dir = mkdtempSync(join(tmpdir(), 'sciml-particles-model-'));
   writeSimulatedDataset(dir, 1500, 3, 21, { layout: 'flat', maxParticles: 16, rowGroupSize: 250 });
   const config = particlesSchema.parse({
-    task: 'particles', seed: 4,
+    task: 'particles',
+    seed: 4,
     data: { path: dir, max_particles: 16, shuffle_buffer: 256, test_fraction: 0.3, validation_fraction: 0.05 },
     model: { units: 12, dense: [16], dropout: 0 },
     baseline: { dense: [16] },
@@ -118,12 +157,24 @@ test('on a small seeded set the inclusive model beats a constant predictor and t
   const state = await trainParticles({ config, split, log: silentLogger });
   const net = new Network(state.spec, state.norm, state.params);
   const base = new Network(state.baselineSpec!, state.norm, state.baselineParams!);
-  const scored = await scoreEvents(streamEvents(ds, { seed: 4, epoch: 0, shuffleBuffer: 0, filter: partFilter(ds, 4, 'test', split.fractions) }), net, base, 16, 256);
+  const scored = await scoreEvents(
+    streamEvents(ds, { seed: 4, epoch: 0, shuffleBuffer: 0, filter: partFilter(ds, 4, 'test', split.fractions) }),
+    net,
+    base,
+    16,
+    256,
+  );
   const e = evaluateScores(scored);
   assert.ok(e.events > 350);
   assert.ok(e.model.log_loss < Math.log(3) - 0.3, `log loss ${e.model.log_loss} vs constant ${Math.log(3)}`);
-  assert.ok(e.model.auc_macro > e.baseline!.auc_macro, `inclusive AUC ${e.model.auc_macro} vs HLF ${e.baseline!.auc_macro}`);
-  assert.ok(e.model.log_loss < e.baseline!.log_loss, `inclusive log loss ${e.model.log_loss} vs HLF ${e.baseline!.log_loss}`);
+  assert.ok(
+    e.model.auc_macro > e.baseline!.auc_macro,
+    `inclusive AUC ${e.model.auc_macro} vs HLF ${e.baseline!.auc_macro}`,
+  );
+  assert.ok(
+    e.model.log_loss < e.baseline!.log_loss,
+    `inclusive log loss ${e.model.log_loss} vs HLF ${e.baseline!.log_loss}`,
+  );
   net.dispose();
   base.dispose();
 });
@@ -133,15 +184,29 @@ test('tune trial: continued in budget steps (1 then 2 epochs) it ends where a st
   const { readTrainState } = await import('../../src/models/particles/train.js');
   const dir = mkdtempSync(join(tmpdir(), 'sciml-particles-trial-'));
   writeSimulatedDataset(join(dir, 'ev'), 160, 2, 5, { layout: 'flat', maxParticles: 6, rowGroupSize: 40 });
-  const config = particlesSchema.parse({ task: 'particles', seed: 3, data: { path: join(dir, 'ev'), max_particles: 6, shuffle_buffer: 32 }, model: { units: 3, dense: [4] }, training: { epochs: 2, batch_size: 32 } });
+  const config = particlesSchema.parse({
+    task: 'particles',
+    seed: 3,
+    data: { path: join(dir, 'ev'), max_particles: 6, shuffle_buffer: 32 },
+    model: { units: 3, dense: [4] },
+    training: { epochs: 2, batch_size: 32 },
+  });
   const ctx = { run: undefined as never, log: silentLogger, seed: 3, workers: 1 };
   const reports = (into: unknown[]) => (r: unknown) => into.push(r);
-  const straight: unknown[] = [], stepped: unknown[] = [];
+  const straight: unknown[] = [],
+    stepped: unknown[] = [];
   await particlesTrial.run(ctx, config, { budget: 2, checkpointDir: join(dir, 'a'), onEpoch: reports(straight) });
   await particlesTrial.run(ctx, config, { budget: 1, checkpointDir: join(dir, 'b'), onEpoch: reports(stepped) });
-  const second = await particlesTrial.run(ctx, config, { budget: 2, checkpointDir: join(dir, 'b'), onEpoch: reports(stepped) });
+  const second = await particlesTrial.run(ctx, config, {
+    budget: 2,
+    checkpointDir: join(dir, 'b'),
+    onEpoch: reports(stepped),
+  });
   assert.equal(second.history.length, 2);
   const strip = (rs: unknown[]) => rs.map((r) => JSON.stringify(r));
   assert.deepEqual(strip(stepped), strip(straight));
-  assert.deepEqual(Array.from(readTrainState(join(dir, 'b', 'particles.bin'))!.params), Array.from(readTrainState(join(dir, 'a', 'particles.bin'))!.params));
+  assert.deepEqual(
+    Array.from(readTrainState(join(dir, 'b', 'particles.bin'))!.params),
+    Array.from(readTrainState(join(dir, 'a', 'particles.bin'))!.params),
+  );
 });

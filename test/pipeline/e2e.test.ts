@@ -35,7 +35,13 @@ stages:
 test('a pipeline of real sciml stages runs end to end, then runs nothing the second time and says so', () => {
   const dir = project(PIPELINE);
   const quick = readFileSync(join(root, 'configs', 'quick', 'denoiser-measured.yaml'), 'utf8');
-  writeFileSync(join(dir, 'denoiser.yaml'), quick.replace('train_count: 2000', 'train_count: 300').replace('epochs: 10', 'epochs: 2').replace('filters: [16, 16]', 'filters: [8, 8]'));
+  writeFileSync(
+    join(dir, 'denoiser.yaml'),
+    quick
+      .replace('train_count: 2000', 'train_count: 300')
+      .replace('epochs: 10', 'epochs: 2')
+      .replace('filters: [16, 16]', 'filters: [8, 8]'),
+  );
   const small = ['pipeline', 'run', join(dir, 'pipeline.yaml')];
   const first = sciml([...small, '-j', '2']);
   assert.equal(first.code, 0, first.stderr + first.stdout);
@@ -52,9 +58,12 @@ test('a pipeline of real sciml stages runs end to end, then runs nothing the sec
   // The DAG is drawn (no Mermaid source): a box per stage, an arrow per dependency, each running left to right.
   assert.ok(!html.includes('flowchart') && !html.includes('&lt;br/&gt;'), 'no Mermaid source in the report');
   assert.equal((html.match(/<g class="node">/g) ?? []).length, 4);
-  const arrows = [...html.matchAll(/<path class="edge" d="M([\d.]+),[\d.]+ C[^"]* ([\d.]+),[\d.]+" [^>]*marker-end="url\(#arrow\)"/g)];
+  const arrows = [
+    ...html.matchAll(/<path class="edge" d="M([\d.]+),[\d.]+ C[^"]* ([\d.]+),[\d.]+" [^>]*marker-end="url\(#arrow\)"/g),
+  ];
   assert.equal(arrows.length, 3, 'testset -> evaluate, train -> evaluate, evaluate -> summary');
-  for (const [, from, to] of arrows) assert.ok(Number(to) > Number(from), 'a stage is drawn right of what it depends on');
+  for (const [, from, to] of arrows)
+    assert.ok(Number(to) > Number(from), 'a stage is drawn right of what it depends on');
   assert.match(html, /<h2>Metrics/);
   assert.match(html, /evaluate@measured/);
 

@@ -34,7 +34,12 @@ test('two stages writing one out exit 2 naming both with their lines', async () 
 `);
   const r = await pipe(dir, 'status');
   assert.equal(r.code, 2);
-  assert.ok(r.stderr.includes(`pipeline.yaml:8: stages.second.outs: out.txt is also an out of stage 'first' (${join(dir, 'pipeline.yaml')}:4)`), r.stderr);
+  assert.ok(
+    r.stderr.includes(
+      `pipeline.yaml:8: stages.second.outs: out.txt is also an out of stage 'first' (${join(dir, 'pipeline.yaml')}:4)`,
+    ),
+    r.stderr,
+  );
 });
 
 test('a dep that nothing makes and that does not exist, and an unknown ${var}, exit 2 with file:line', async () => {
@@ -47,7 +52,10 @@ test('a dep that nothing makes and that does not exist, and an unknown ${var}, e
 `);
   const r = await pipe(missing, 'run');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /pipeline\.yaml:5: stages\.s\.deps: nowhere\.txt does not exist and no stage has it as an out/);
+  assert.match(
+    r.stderr,
+    /pipeline\.yaml:5: stages\.s\.deps: nowhere\.txt does not exist and no stage has it as an out/,
+  );
   assert.equal((await pipe(missing, 'dag')).code, 0, 'drawing needs no data');
 
   const unknown = project(`vars:
@@ -68,7 +76,7 @@ stages:
   assert.match(f.stderr, /pipeline\.yaml:4: stages\.s\.out: unknown field \(did you mean 'outs'\?\)/);
 });
 
-test("a misspelled execution field and a bad executor in the pipeline file exit 2 with file:line", async () => {
+test('a misspelled execution field and a bad executor in the pipeline file exit 2 with file:line', async () => {
   const typo = project(`stages:
   a:
     cmd: echo 1 > a.txt
@@ -78,7 +86,10 @@ execution:
 `);
   const r = await pipe(typo, 'status');
   assert.equal(r.code, 2);
-  assert.ok(r.stderr.includes(`pipeline.yaml:6: execution.executer: unknown field (did you mean 'executor'?)`), r.stderr);
+  assert.ok(
+    r.stderr.includes(`pipeline.yaml:6: execution.executer: unknown field (did you mean 'executor'?)`),
+    r.stderr,
+  );
   const bad = project(`stages:
   a:
     cmd: echo 1 > a.txt
@@ -88,6 +99,11 @@ execution:
 `);
   const run = await pipe(bad, 'run');
   assert.equal(run.code, 2);
-  assert.ok(run.stderr.includes(`pipeline.yaml:6: execution.executor: expected 'local', redis://host:port or rediss://host:port`), run.stderr);
+  assert.ok(
+    run.stderr.includes(
+      `pipeline.yaml:6: execution.executor: expected 'local', redis://host:port or rediss://host:port`,
+    ),
+    run.stderr,
+  );
   assert.ok(!run.stderr.includes('hunter2'), 'the password is not echoed');
 });

@@ -18,7 +18,8 @@ function file(text: string): string {
 }
 
 test('vars, foreach (list and mapping), matrix and ${} templating expand as in dvc.yaml', () => {
-  const p = loadPipeline(file(`vars:
+  const p = loadPipeline(
+    file(`vars:
   - seeds: [1, 2]
     model: {width: 32}
 stages:
@@ -41,12 +42,19 @@ stages:
     cmd: run \${item.noise} \${seed}
     deps: [d\${seed}.txt]
     outs: [g-\${noise}-\${seed}]
-`));
-  assert.deepEqual(p.stages.map((s) => s.name), ['gen@1', 'gen@2', 'fit@small', 'fit@big', 'grid@white-1', 'grid@white-2', 'grid@pink-1', 'grid@pink-2']);
+`),
+  );
+  assert.deepEqual(
+    p.stages.map((s) => s.name),
+    ['gen@1', 'gen@2', 'fit@small', 'fit@big', 'grid@white-1', 'grid@white-2', 'grid@pink-1', 'grid@pink-2'],
+  );
   assert.equal(p.stages[1].cmd, 'gen --seed 2 --width 32 -o d2.txt');
   assert.equal(p.stages[3].cmd, 'fit --width 64 -o big');
   assert.equal(p.stages[6].cmd, 'run pink 1');
-  assert.deepEqual(p.stages[6].deps.map((d) => d.path), ['d1.txt']);
+  assert.deepEqual(
+    p.stages[6].deps.map((d) => d.path),
+    ['d1.txt'],
+  );
   const dag = buildDag(p);
   assert.deepEqual(dag.upstream.get('grid@pink-2'), ['gen@2']);
   assert.match(mermaid(dag), /^flowchart TD\n/);
@@ -59,7 +67,10 @@ test('the shipped pipelines parse, and denoiser.yaml has the DAG of the issue', 
   assert.equal(dag.order.length, 10);
   assert.deepEqual(dag.upstream.get('evaluate@uniform')!.sort(), ['testset@uniform', 'train@uniform']);
   assert.deepEqual(dag.upstream.get('summary'), ['evaluate@measured', 'evaluate@uniform', 'evaluate@cosine']);
-  assert.match(dag.byName.get('train@cosine')!.cmd, /^sciml train configs\/denoiser-cosine.yaml --out runs\/pipeline\/cosine$/);
+  assert.match(
+    dag.byName.get('train@cosine')!.cmd,
+    /^sciml train configs\/denoiser-cosine.yaml --out runs\/pipeline\/cosine$/,
+  );
   assert.equal(buildDag(loadPipeline(join(root, 'pipelines', 'quick.yaml'))).order.length, 10);
 });
 
@@ -92,7 +103,10 @@ test('TTY progress shows one line per stage with its state and elapsed time', ()
   board.set('b', 'up-to-date');
   board.close();
   const last = out.split('\x1b[2A').pop()!;
-  const lines = last.split('\n').filter(Boolean).map((l) => l.replace('\x1b[2K', ''));
+  const lines = last
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace('\x1b[2K', ''));
   assert.equal(lines.length, 2);
   assert.match(lines[0], /a\s+running\s+\d+\.\ds/);
   assert.match(lines[1], /b\s+up-to-date/);
@@ -100,8 +114,16 @@ test('TTY progress shows one line per stage with its state and elapsed time', ()
 
 test('plain progress writes one timestamped line per stage state change, no escapes', () => {
   let out = '';
-  const stream = { columns: 80, isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
-  const board = new ProgressBoard(['a', 'b'], createLogger({ progress: 'plain', stream, now: () => new Date('2026-01-02T03:04:05.600Z') }), stream);
+  const stream = {
+    columns: 80,
+    isTTY: false,
+    write: (s: string) => ((out += s), true),
+  } as unknown as NodeJS.WriteStream;
+  const board = new ProgressBoard(
+    ['a', 'b'],
+    createLogger({ progress: 'plain', stream, now: () => new Date('2026-01-02T03:04:05.600Z') }),
+    stream,
+  );
   board.set('a', 'running');
   board.set('a', 'ran');
   board.set('b', 'up-to-date');
@@ -115,14 +137,22 @@ test('plain progress writes one timestamped line per stage state change, no esca
 });
 
 test('\\${...} is left for the shell, and unquoted ${} in flow collections parses', () => {
-  const p = loadPipeline(file(`vars: {n: [a]}
+  const p = loadPipeline(
+    file(`vars: {n: [a]}
 stages:
   s:
     foreach: \${n}
     do:
       cmd: echo \\\${HOME} \${item} > out-\${item}.txt
       outs: [out-\${item}.txt, {logs-\${item}: {cache: false}}]
-`));
+`),
+  );
   assert.equal(p.stages[0].cmd, 'echo ${HOME} a > out-a.txt');
-  assert.deepEqual(p.stages[0].outs.map((o) => [o.path, o.cache]), [['out-a.txt', true], ['logs-a', false]]);
+  assert.deepEqual(
+    p.stages[0].outs.map((o) => [o.path, o.cache]),
+    [
+      ['out-a.txt', true],
+      ['logs-a', false],
+    ],
+  );
 });

@@ -42,7 +42,8 @@ export async function pipe(dir: string, command: string, ...flags: string[]): Pr
       });
       return { code: out.failed ? 1 : 0, stdout: out.text, stderr };
     }
-    if (command === 'status') return { code: 0, stdout: await pipelineStatus(file, json, value('--stages')?.split(',')), stderr };
+    if (command === 'status')
+      return { code: 0, stdout: await pipelineStatus(file, json, value('--stages')?.split(',')), stderr };
     if (command === 'dag') return { code: 0, stdout: pipelineDag(file, value('--format') ?? 'mermaid'), stderr };
     if (command === 'gc') return { code: 0, stdout: pipelineGc(file, json), stderr };
     throw new Error(`unknown command ${command}`);
@@ -69,7 +70,10 @@ export function stateOf(result: { stages: { name: string; state: string }[] }): 
 /** How many times a stage's command ran: each run appends a line to runs-<name>.count (not an out). */
 export function count(dir: string, name: string): number {
   try {
-    return readFileSync(join(dir, `runs-${name}.count`), 'utf8').trim().split('\n').filter(Boolean).length;
+    return readFileSync(join(dir, `runs-${name}.count`), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean).length;
   } catch {
     return 0;
   }

@@ -35,7 +35,7 @@ test('two independent stages overlap in time with -j 2 and not with -j 1', async
 });
 
 test('a stage declaring cpus: 2 does not share two slots', async () => {
-  const dir = project(TWO_SLEEPERS.replace("    outs: [left.txt]", "    outs: [left.txt]\n    cpus: 2"));
+  const dir = project(TWO_SLEEPERS.replace('    outs: [left.txt]', '    outs: [left.txt]\n    cpus: 2'));
   assert.equal((await pipe(dir, 'run', '-j', '2')).code, 0);
   const [a0, a1] = interval(lockOf(dir), 'left');
   const [b0, b1] = interval(lockOf(dir), 'right');
@@ -66,7 +66,11 @@ test('a failing stage skips its downstream; --keep-going finishes independent st
   assert.ok(!existsSync(join(dir, 'pipeline.lock')) || Object.keys(lockOf(dir).stages).length === 0);
   // The live status file `sciml ui` reads: every stage's final state and its upstream.
   const status = JSON.parse(readFileSync(join(dir, 'pipeline.status.json'), 'utf8'));
-  assert.deepEqual(Object.fromEntries(Object.entries(status.stages).map(([k, v]: [string, any]) => [k, v.state])), { bad: 'failed', after_bad: 'skipped', fine: 'not-run' });
+  assert.deepEqual(Object.fromEntries(Object.entries(status.stages).map(([k, v]: [string, any]) => [k, v.state])), {
+    bad: 'failed',
+    after_bad: 'skipped',
+    fine: 'not-run',
+  });
   assert.deepEqual(status.stages.after_bad.upstream, ['bad']);
 
   const going = await pipeJson(dir, 'run', '-j', '1', '--keep-going');
@@ -96,7 +100,12 @@ const CHAIN = `stages:
 
 test('kill -9 during a run leaves a valid lock; the re-run does only what did not finish', async () => {
   const dir = project(CHAIN);
-  const child = spawn(process.execPath, [bin, 'pipeline', 'run', join(dir, 'pipeline.yaml')], { cwd: dir, env: { ...process.env, CI: 'true' }, detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'pipeline', 'run', join(dir, 'pipeline.yaml')], {
+    cwd: dir,
+    env: { ...process.env, CI: 'true' },
+    detached: true,
+    stdio: 'ignore',
+  });
   const deadline = Date.now() + 20_000;
   while (count(dir, 'slow') === 0) {
     if (Date.now() > deadline) throw new Error('the slow stage never started');

@@ -37,7 +37,10 @@ test('a shipped stage sees its deps in a folder of its own and sends its outs ba
     outs: [],
     shipped: { cwd: 'work', deps: ['data', 'params.yaml'], outs: ['out'] },
   };
-  const inputs = { [depInput('data')]: packPaths(base, ['data']), [depInput('params.yaml')]: packPaths(base, ['params.yaml']) };
+  const inputs = {
+    [depInput('data')]: packPaths(base, ['data']),
+    [depInput('params.yaml')]: packPaths(base, ['params.yaml']),
+  };
   const ctx = context();
   const { result, artifacts } = await stageHandler(payload, inputs, ctx);
   assert.deepEqual(result, { code: 0, signal: null });
@@ -55,7 +58,13 @@ test('packing is deterministic and a missing dep is refused before the command r
   assert.deepEqual(packPaths(base, ['x.txt']), packPaths(base, ['x.txt']));
   const ctx = context();
   await assert.rejects(
-    Promise.resolve(stageHandler({ stage: 's', cmd: 'true', cwd: base, deps: [], outs: [], shipped: { cwd: '.', deps: ['x.txt'], outs: [] } }, {}, ctx)),
+    Promise.resolve(
+      stageHandler(
+        { stage: 's', cmd: 'true', cwd: base, deps: [], outs: [], shipped: { cwd: '.', deps: ['x.txt'], outs: [] } },
+        {},
+        ctx,
+      ),
+    ),
     /dep x\.txt did not arrive/,
   );
   for (const d of [base, ctx.scratchDir]) rmSync(d, { recursive: true, force: true });
@@ -65,7 +74,14 @@ test('an abort ends a shipped stage and what it started in the background', asyn
   const controller = new AbortController();
   const ctx = context(controller.signal);
   const pids = join(ctx.scratchDir, 'pids');
-  const payload: StagePayload = { stage: 's', cmd: `sleep 30 & echo $! > ${pids}; sleep 30`, cwd: ctx.scratchDir, deps: [], outs: [], shipped: { cwd: '.', deps: [], outs: [] } };
+  const payload: StagePayload = {
+    stage: 's',
+    cmd: `sleep 30 & echo $! > ${pids}; sleep 30`,
+    cwd: ctx.scratchDir,
+    deps: [],
+    outs: [],
+    shipped: { cwd: '.', deps: [], outs: [] },
+  };
   const running = Promise.resolve(stageHandler(payload, {}, ctx));
   let background = 0;
   for (let i = 0; i < 100 && !background; i++) {

@@ -52,7 +52,9 @@ test('each cause of staleness is named, and only the stale stages re-run', async
   assert.deepEqual(status.stages[1].reasons, ['param params.yaml:model.width changed (8 -> 16)']);
   // an untracked param changing is not a reason
   writeFileSync(join(dir, 'params.yaml'), 'model:\n  width: 16\n  depth: 3\n');
-  assert.deepEqual((await pipeJson(dir, 'status')).stages[1].reasons, ['param params.yaml:model.width changed (8 -> 16)']);
+  assert.deepEqual((await pipeJson(dir, 'status')).stages[1].reasons, [
+    'param params.yaml:model.width changed (8 -> 16)',
+  ]);
   assert.equal((await pipe(dir, 'run')).code, 0);
   assert.deepEqual([count(dir, 'prepare'), count(dir, 'train')], [1, 2]);
 
@@ -65,7 +67,10 @@ test('each cause of staleness is named, and only the stale stages re-run', async
   assert.deepEqual([count(dir, 'prepare'), count(dir, 'train')], [2, 3]);
 
   // command
-  writeFileSync(join(dir, 'pipeline.yaml'), PIPELINE.replace('cat input.txt input.txt', 'cat input.txt input.txt input.txt'));
+  writeFileSync(
+    join(dir, 'pipeline.yaml'),
+    PIPELINE.replace('cat input.txt input.txt', 'cat input.txt input.txt input.txt'),
+  );
   assert.deepEqual((await pipeJson(dir, 'status')).stages[0].reasons, ['command changed']);
   assert.equal((await pipe(dir, 'run')).code, 0);
   assert.equal(count(dir, 'prepare'), 3);
@@ -76,8 +81,15 @@ test('each cause of staleness is named, and only the stale stages re-run', async
   rmSync(join(dir, 'model'), { recursive: true });
   assert.deepEqual((await pipeJson(dir, 'status')).stages[1].reasons, ['out model missing']);
   const run = await pipeJson(dir, 'run');
-  assert.deepEqual(stateOf(run), { prepare: 'up-to-date', train: 'restored' }, 'the same signature comes back from the run-cache');
-  assert.equal(readFileSync(join(dir, 'model', 'weights.txt'), 'utf8'), readFileSync(join(dir, 'prepared.txt'), 'utf8'));
+  assert.deepEqual(
+    stateOf(run),
+    { prepare: 'up-to-date', train: 'restored' },
+    'the same signature comes back from the run-cache',
+  );
+  assert.equal(
+    readFileSync(join(dir, 'model', 'weights.txt'), 'utf8'),
+    readFileSync(join(dir, 'prepared.txt'), 'utf8'),
+  );
 });
 
 test('the run-cache restores outs of a signature seen before without running; gc drops what no lock names', async () => {

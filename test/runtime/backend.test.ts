@@ -20,7 +20,10 @@ test('wasm: SIMD binary, 1 thread, every wasm patch registered and listed', asyn
   assert.equal(info.threads, 1);
   assert.equal(currentBackend(), info);
   const wasmPatches = KERNEL_PATCHES.filter((p) => p.backend === 'wasm');
-  assert.deepEqual(info.patches, wasmPatches.map((p) => p.label));
+  assert.deepEqual(
+    info.patches,
+    wasmPatches.map((p) => p.label),
+  );
   for (const p of wasmPatches) assert.ok(isKernelPatched('wasm', p.kernel), p.kernel);
   assert.ok(info.patches.includes('wasm:Conv2DBackpropFilter (composed)'));
   assert.ok(info.patches.includes('wasm:Conv2DBackpropInput (XNNPACK Conv2D)'));
@@ -46,7 +49,10 @@ test('forcing a backend that is not installed is a UserError naming it', async (
     installed = false;
   }
   if (installed) return; // nothing to refuse where tfjs-node is present
-  await assert.rejects(initBackend('node'), (err: unknown) => isUserError(err) && /--backend node: not available here .*tfjs-node/.test((err as Error).message));
+  await assert.rejects(
+    initBackend('node'),
+    (err: unknown) => isUserError(err) && /--backend node: not available here .*tfjs-node/.test((err as Error).message),
+  );
 });
 
 test('auto picks native (oneDNN) when built, else wasm, and records why the others were skipped, from any cwd', async () => {
@@ -57,25 +63,36 @@ test('auto picks native (oneDNN) when built, else wasm, and records why the othe
   const nativeBuilt = !loadNativeAddon().error;
   assert.equal(info.name, nativeBuilt ? 'native' : 'wasm');
   assert.equal(info.simd, true);
-  assert.deepEqual(info.skipped.map((s: { provider: string }) => s.provider), nativeBuilt ? ['node-gpu', 'node'] : ['node-gpu', 'node', 'native']);
+  assert.deepEqual(
+    info.skipped.map((s: { provider: string }) => s.provider),
+    nativeBuilt ? ['node-gpu', 'node'] : ['node-gpu', 'node', 'native'],
+  );
   if (nativeBuilt) {
     assert.equal(info.engine.name, 'oneDNN');
     assert.match(info.engine.version, /^\d+\.\d+\.\d+$/);
     assert.ok(info.engine.isa.length > 0 && info.engine.threads >= 1);
     assert.ok(info.patches.includes('native:Conv2DBackpropFilter (oneDNN)'));
-    assert.ok(info.patches.includes('wasm:ResizeNearestNeighborGrad (exact)'), 'the wasm patches native does not replace stay');
+    assert.ok(
+      info.patches.includes('wasm:ResizeNearestNeighborGrad (exact)'),
+      'the wasm patches native does not replace stay',
+    );
   }
 });
 
 test('sciml info names the backend and the patched kernels', async () => {
-  const { stdout } = await run(process.execPath, [`${repo}bin/sciml.js`, 'info'], { cwd: tmpdir(), env: { ...process.env, CI: 'true' } });
+  const { stdout } = await run(process.execPath, [`${repo}bin/sciml.js`, 'info'], {
+    cwd: tmpdir(),
+    env: { ...process.env, CI: 'true' },
+  });
   assert.match(stdout, /^backend\s+\S+/m);
   if (/^backend\s+wasm/m.test(stdout)) {
     assert.match(stdout, /patched kernels\s+.*wasm:Conv2DBackpropFilter \(composed\)/);
     assert.match(stdout, /known defects\s+.*DepthwiseConv2dNative/);
   }
   if (/^backend\s+native/m.test(stdout)) assert.match(stdout, /^engine\s+oneDNN \d+\.\d+\.\d+, ISA \w+, \d+ threads$/m);
-  const json = await run(process.execPath, [`${repo}bin/sciml.js`, '--backend', 'cpu', '--json', 'info'], { cwd: tmpdir() });
+  const json = await run(process.execPath, [`${repo}bin/sciml.js`, '--backend', 'cpu', '--json', 'info'], {
+    cwd: tmpdir(),
+  });
   const parsed = JSON.parse(json.stdout);
   assert.equal(parsed.backend.name, 'cpu');
   assert.ok(parsed.backend.patches.includes('cpu:ResizeNearestNeighborGrad (exact)'));

@@ -19,13 +19,19 @@ const CHANNELS = 2;
 function tinyAutoencoder(activation: 'tanh' | 'relu'): tf.LayersModel {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const input = tf.input({ shape: [LENGTH, CHANNELS] });
-  let h = tf.layers.conv1d({ filters: 4, kernelSize: 5, padding: 'same', activation, kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
+  let h = tf.layers
+    .conv1d({ filters: 4, kernelSize: 5, padding: 'same', activation, kernelInitializer: init(1) })
+    .apply(input) as tf.SymbolicTensor;
   h = tf.layers.maxPooling1d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation, kernelInitializer: init(2) }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers
+    .conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation, kernelInitializer: init(2) })
+    .apply(h) as tf.SymbolicTensor;
   h = tf.layers.reshape({ targetShape: [LENGTH / 4, 1, 3] }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.upSampling2d({ size: [4, 1] }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.reshape({ targetShape: [LENGTH, 3] }).apply(h) as tf.SymbolicTensor;
-  const output = tf.layers.conv1d({ filters: CHANNELS, kernelSize: 3, padding: 'same', kernelInitializer: init(3) }).apply(h) as tf.SymbolicTensor;
+  const output = tf.layers
+    .conv1d({ filters: CHANNELS, kernelSize: 3, padding: 'same', kernelInitializer: init(3) })
+    .apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }
 
@@ -68,7 +74,10 @@ test('the gradient check catches the stock cpu ResizeNearestNeighborGrad (batch 
     assert.equal(report.ok, false);
     assert.ok(report.failures.length > 0);
     // Layers before the upsampling get wrong gradients; the message says which and by how much.
-    assert.match(report.message, /conv1d_Conv1D\d+\/(kernel|bias)\[[\d,]+\]: analytic -?[\d.e+-]+ vs numeric -?[\d.e+-]+/);
+    assert.match(
+      report.message,
+      /conv1d_Conv1D\d+\/(kernel|bias)\[[\d,]+\]: analytic -?[\d.e+-]+ vs numeric -?[\d.e+-]+/,
+    );
     assert.throws(() => assertGradientsMatch(report), /failed/);
     model.dispose();
   } finally {
@@ -78,12 +87,22 @@ test('the gradient check catches the stock cpu ResizeNearestNeighborGrad (batch 
 
 test('checkGradients on plain variables: passes for a true gradient, fails for a 5% wrong one', async () => {
   await initBackend('wasm');
-  const a = tf.variable(tf.tensor2d([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]]), true, 'gc_a');
+  const a = tf.variable(
+    tf.tensor2d([
+      [0.3, -1.2, 0.8],
+      [1.5, 0.1, -0.4],
+    ]),
+    true,
+    'gc_a',
+  );
   const b = tf.variable(tf.tensor1d([0.7, -0.2]), true, 'gc_b');
   const scaledTanh = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = tf.tanh(x);
     save([y]);
-    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => dy.mul(tf.sub(1, tf.square(saved[0]))).mul(1.05) };
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => dy.mul(tf.sub(1, tf.square(saved[0]))).mul(1.05),
+    };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const loss = (wrong: boolean) => () =>
     tf.tidy(() => {

@@ -110,7 +110,12 @@ export function maxPoolGradReference(
  * probed through its forward kernel: one forward call per input pixel on a one-hot image.
  * Returns d sum(w * op(x)) / dx for x of shape [B, H, W, C].
  */
-export function linearOpTranspose(op: (image: tf.Tensor4D) => tf.Tensor4D, shape: number[], w: Float64Array, outShape: number[]): Float64Array {
+export function linearOpTranspose(
+  op: (image: tf.Tensor4D) => tf.Tensor4D,
+  shape: number[],
+  w: Float64Array,
+  outShape: number[],
+): Float64Array {
   const [B, H, W, C] = shape;
   const [, OH, OW] = outShape;
   const dx = new Float64Array(B * H * W * C);
@@ -184,23 +189,35 @@ export function checkConvGrads(c: Conv2DCase, seed: number): void {
   const r = new Random(seed);
   const x = normals(r, size(c.x));
   const w = normals(r, size(c.w));
-  const shapeProbe = conv2dGradsReference(c, new Float64Array(size(c.x)), new Float64Array(size(c.w)), new Float64Array(0));
+  const shapeProbe = conv2dGradsReference(
+    c,
+    new Float64Array(size(c.x)),
+    new Float64Array(size(c.w)),
+    new Float64Array(0),
+  );
   const dy = normals(r, size(shapeProbe.outShape));
   const ref = conv2dGradsReference(c, x, w, dy);
   const before = { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };
   const [gx, gw] = tf.tidy(() => {
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad);
-    const grads = tf.grads(f)([tf.tensor(f32(x), c.x), tf.tensor(f32(w), c.w)], tf.tensor(f32(dy), shapeProbe.outShape));
+    const grads = tf.grads(f)(
+      [tf.tensor(f32(x), c.x), tf.tensor(f32(w), c.w)],
+      tf.tensor(f32(dy), shapeProbe.outShape),
+    );
     return grads.map((g) => g.dataSync());
   });
   assert.equal(tf.memory().numTensors, before.tensors, 'tensors leaked');
   assert.equal(tf.engine().backend.numDataIds(), before.dataIds, 'backend data leaked');
   const label = `x [${c.x}] w [${c.w}] strides [${c.strides}] ${c.pad}`;
-  for (const [name, got, want, abs] of [['dx', gx, ref.dx, ref.dxAbs], ['dw', gw, ref.dw, ref.dwAbs]] as const) {
+  for (const [name, got, want, abs] of [
+    ['dx', gx, ref.dx, ref.dxAbs],
+    ['dw', gw, ref.dw, ref.dwAbs],
+  ] as const) {
     assert.equal(got.length, want.length, `${label}: ${name} size`);
     for (let i = 0; i < want.length; i++) {
       const tol = 1e-5 * abs[i] + 1e-6;
-      if (!(Math.abs(got[i] - want[i]) <= tol)) assert.fail(`${label}: ${name}[${i}] = ${got[i]}, float64 reference ${want[i]}`);
+      if (!(Math.abs(got[i] - want[i]) <= tol))
+        assert.fail(`${label}: ${name}[${i}] = ${got[i]}, float64 reference ${want[i]}`);
     }
   }
 }

@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
 import { setKernelPatch } from '../../src/runtime/kernels/patches.js';
 import { Random } from '../../src/runtime/random.js';
-import { checkConvGrads as check, conv2dGradsReference, CONV_EDGE_CASES as EDGE_CASES, f32, normals, randomConvCases as randomCases, size, type Conv2DCase, type Padding } from './kernel-reference.js';
+import {
+  checkConvGrads as check,
+  conv2dGradsReference,
+  CONV_EDGE_CASES as EDGE_CASES,
+  f32,
+  normals,
+  randomConvCases as randomCases,
+  size,
+  type Conv2DCase,
+  type Padding,
+} from './kernel-reference.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -52,7 +62,18 @@ test('conv2dTranspose (forward = Conv2DBackpropInput) handles outputs the stride
     const w = normals(r, size(c.w));
     const dy = normals(r, 2 * 4 * 4 * 2);
     const ref = conv2dGradsReference(c, new Float64Array(size(c.x)), w, dy);
-    const got = tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(f32(dy), [2, 4, 4, 2]), tf.tensor4d(f32(w), c.w as [number, number, number, number]), [2, H, H, 3], 2, 'valid').dataSync());
-    for (let i = 0; i < ref.dx.length; i++) assert.ok(Math.abs(got[i] - ref.dx[i]) <= 1e-5 * ref.dxAbs[i] + 1e-6, `H=${H}: dx[${i}]`);
+    const got = tf.tidy(() =>
+      tf
+        .conv2dTranspose(
+          tf.tensor4d(f32(dy), [2, 4, 4, 2]),
+          tf.tensor4d(f32(w), c.w as [number, number, number, number]),
+          [2, H, H, 3],
+          2,
+          'valid',
+        )
+        .dataSync(),
+    );
+    for (let i = 0; i < ref.dx.length; i++)
+      assert.ok(Math.abs(got[i] - ref.dx[i]) <= 1e-5 * ref.dxAbs[i] + 1e-6, `H=${H}: dx[${i}]`);
   }
 });

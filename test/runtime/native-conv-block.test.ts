@@ -41,7 +41,16 @@ const CASES: Case[] = [
 /** Output and gradients of sum(dy * layer(x)) with respect to x, kernel and bias, on the current backend. */
 function outputsAndGradients(c: Case, inputGradient: boolean, seed: number): Record<string, Float32Array> {
   const r = new Random(seed);
-  const layer = conv1d({ filters: c.filters, kernelSize: c.kernelSize, padding: c.padding, strides: c.strides, activation: c.activation, inputGradient, kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1, stddev: 0.3 }) });
+  const layer = conv1d({
+    filters: c.filters,
+    kernelSize: c.kernelSize,
+    padding: c.padding,
+    strides: c.strides,
+    activation: c.activation,
+    inputGradient,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: tf.initializers.randomNormal({ seed: seed + 1, stddev: 0.3 }),
+  });
   return tf.tidy(() => {
     const x = tf.tensor3d(f32(normals(r, c.batch * c.length * c.channels)), [c.batch, c.length, c.channels]);
     layer.build(x.shape);
@@ -49,10 +58,16 @@ function outputsAndGradients(c: Case, inputGradient: boolean, seed: number): Rec
     const dy = tf.tensor(f32(normals(r, y.size)), y.shape);
     const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
     const out: Record<string, Float32Array> = { y: y.dataSync() as Float32Array };
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar, [kernel, bias]);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar,
+      [kernel, bias],
+    );
     out.kernel = grads[kernel.name].dataSync() as Float32Array;
     out.bias = grads[bias.name].dataSync() as Float32Array;
-    if (inputGradient) out.x = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t) as tf.Tensor, dy)))(x).dataSync() as Float32Array;
+    if (inputGradient)
+      out.x = tf
+        .grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t) as tf.Tensor, dy)))(x)
+        .dataSync() as Float32Array;
     layer.weights.forEach((w) => w.dispose());
     return out;
   });
@@ -63,13 +78,19 @@ function relative(a: Float32Array, b: Float32Array): number {
   return maxAbsDiff(a, b) / scale;
 }
 
-test('the fused conv1d block matches tfjs Conv1D on wasm: outputs and gradients in x, kernel and bias (1e-5 relative)', { skip }, async () => {
+test('the fused conv1d block matches tfjs Conv1D on wasm: outputs and gradients in x, kernel and bias (1e-5 relative)', {
+  skip,
+}, async () => {
   for (const [i, c] of CASES.entries()) {
     await initBackend('wasm');
     const wasm = outputsAndGradients(c, true, 10 + i);
     await initBackend('native');
     const native = outputsAndGradients(c, true, 10 + i);
-    for (const key of ['y', 'kernel', 'bias', 'x']) assert.ok(relative(native[key], wasm[key]) < 1e-5, `${JSON.stringify(c)} ${key}: ${relative(native[key], wasm[key])}`);
+    for (const key of ['y', 'kernel', 'bias', 'x'])
+      assert.ok(
+        relative(native[key], wasm[key]) < 1e-5,
+        `${JSON.stringify(c)} ${key}: ${relative(native[key], wasm[key])}`,
+      );
     // Without the input's gradient the weights' gradients are the same numbers.
     const dataOnly = outputsAndGradients(c, false, 10 + i);
     assert.deepEqual(dataOnly.kernel, native.kernel, `${JSON.stringify(c)}: kernel gradient with inputGradient false`);
@@ -77,13 +98,27 @@ test('the fused conv1d block matches tfjs Conv1D on wasm: outputs and gradients 
   }
 });
 
-test('a fused conv1d layer serializes as a plain Conv1D (same class name and config, nothing of its own)', { skip }, async () => {
+test('a fused conv1d layer serializes as a plain Conv1D (same class name and config, nothing of its own)', {
+  skip,
+}, async () => {
   await initBackend('native');
   const input = tf.input({ shape: [20, 1] });
-  const output = conv1d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'elu', inputGradient: false }).apply(input) as tf.SymbolicTensor;
+  const output = conv1d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'elu', inputGradient: false }).apply(
+    input,
+  ) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
-  const stock = tf.model({ inputs: input, outputs: tf.layers.conv1d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'elu' }).apply(input) as tf.SymbolicTensor });
-  const layerOf = (m: tf.LayersModel) => (m.toJSON(undefined, false) as unknown as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }).config.layers[1];
+  const stock = tf.model({
+    inputs: input,
+    outputs: tf.layers
+      .conv1d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'elu' })
+      .apply(input) as tf.SymbolicTensor,
+  });
+  const layerOf = (m: tf.LayersModel) =>
+    (
+      m.toJSON(undefined, false) as unknown as {
+        config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+      }
+    ).config.layers[1];
   const fused = layerOf(model);
   const plain = layerOf(stock);
   assert.equal(fused.class_name, 'Conv1D');

@@ -38,31 +38,50 @@ function problem(kind: RecurrentKind, B: number, T: number, F: number, U: number
 }
 
 for (const kind of ['gru', 'lstm'] as const) {
-  test(`fused ${kind}: last state and gradients equal the step-by-step reference (1e-4), any trailing padding`, { skip }, () => {
+  test(`fused ${kind}: last state and gradients equal the step-by-step reference (1e-4), any trailing padding`, {
+    skip,
+  }, () => {
     const U = 5;
     const { vars, mask, weights } = problem(kind, 4, 9, 3, U, [9, 4, 0, 1], 1);
     const list = kind === 'gru' ? Object.values(vars) : Object.values(vars).filter((v) => v !== vars.recurrentBias);
     const rb = kind === 'gru' ? vars.recurrentBias : undefined;
     const loss = (fused: boolean) => () =>
       tf.tidy(() => {
-        const h = fused ? fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)! : stepwise(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb);
+        const h = fused
+          ? fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!
+          : stepwise(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb);
         return tf.sum(tf.mul(tf.tanh(h), weights)) as tf.Scalar;
       });
     const fused = tf.variableGrads(loss(true), list);
     const reference = tf.variableGrads(loss(false), list);
-    assert.ok(Math.abs(fused.value.dataSync()[0] - reference.value.dataSync()[0]) < 1e-4 * Math.abs(reference.value.dataSync()[0]) + 1e-6);
+    assert.ok(
+      Math.abs(fused.value.dataSync()[0] - reference.value.dataSync()[0]) <
+        1e-4 * Math.abs(reference.value.dataSync()[0]) + 1e-6,
+    );
     for (const v of list) {
       const got = fused.grads[v.name].dataSync();
       const want = reference.grads[v.name].dataSync();
       const scale = Math.max(...Array.from(want, Math.abs));
-      assert.ok(maxAbsDiff(got, want) <= 1e-4 * scale + 1e-7, `${kind} d/d${v.name}: ${maxAbsDiff(got, want)} (scale ${scale})`);
+      assert.ok(
+        maxAbsDiff(got, want) <= 1e-4 * scale + 1e-7,
+        `${kind} d/d${v.name}: ${maxAbsDiff(got, want)} (scale ${scale})`,
+      );
     }
     // A sequence of length 0 gives the zero state; padded steps get no gradient.
     const h = fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!;
     assert.deepEqual(Array.from(h.dataSync().slice(2 * U, 3 * U)), new Array(U).fill(0));
     const dx = fused.grads[vars.x.name].dataSync();
     assert.equal(dx[(1 * 9 + 6) * 3], 0, 'a padded step of sequence 1 has no gradient');
-    tf.dispose([h, fused.value, reference.value, ...Object.values(fused.grads), ...Object.values(reference.grads), ...Object.values(vars), mask, weights]);
+    tf.dispose([
+      h,
+      fused.value,
+      reference.value,
+      ...Object.values(fused.grads),
+      ...Object.values(reference.grads),
+      ...Object.values(vars),
+      mask,
+      weights,
+    ]);
   });
 
   test(`fused ${kind}: finite-difference check of every weight and the inputs`, { skip }, () => {
@@ -70,7 +89,20 @@ for (const kind of ['gru', 'lstm'] as const) {
     const { vars, mask, weights } = problem(kind, 2, 6, 2, U, [6, 3], 2);
     const list = kind === 'gru' ? Object.values(vars) : Object.values(vars).filter((v) => v !== vars.recurrentBias);
     const rb = kind === 'gru' ? vars.recurrentBias : undefined;
-    const report = checkGradients(() => tf.tidy(() => tf.sum(tf.mul(fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!, weights)) as tf.Scalar), list, { seed: 3, samplesPerTensor: 4 });
+    const report = checkGradients(
+      () =>
+        tf.tidy(
+          () =>
+            tf.sum(
+              tf.mul(
+                fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!,
+                weights,
+              ),
+            ) as tf.Scalar,
+        ),
+      list,
+      { seed: 3, samplesPerTensor: 4 },
+    );
     assert.ok(report.ok, report.message);
     tf.dispose([...Object.values(vars), mask, weights]);
   });
@@ -85,23 +117,33 @@ test('fusedRecurrentEncode declines (null) off the native backend, so callers ke
   await initBackend('wasm');
   const x = tf.zeros([1, 2, 1]) as tf.Tensor3D;
   const mask = tf.ones([1, 2]) as tf.Tensor2D;
-  assert.equal(fusedRecurrentEncode('gru', x, mask, 1, tf.zeros([1, 3]), tf.zeros([1, 3]), tf.zeros([3]), tf.zeros([3])), null);
+  assert.equal(
+    fusedRecurrentEncode('gru', x, mask, 1, tf.zeros([1, 3]), tf.zeros([1, 3]), tf.zeros([3]), tf.zeros([3])),
+    null,
+  );
   tf.dispose([x, mask]);
   if (!skip) await initBackend('native');
 });
 
-test('fused gru: buffers reused from call to call give bit-identical values and gradients, with an inference call between a forward pass and its backward pass', { skip }, () => {
+test('fused gru: buffers reused from call to call give bit-identical values and gradients, with an inference call between a forward pass and its backward pass', {
+  skip,
+}, () => {
   const U = 6;
   const { vars, mask, weights } = problem('gru', 5, 12, 4, U, [12, 7, 3, 12, 1], 9);
   const list = Object.values(vars);
-  const encode = (x: tf.Tensor3D = vars.x) => fusedRecurrentEncode('gru', x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, vars.recurrentBias)!;
+  const encode = (x: tf.Tensor3D = vars.x) =>
+    fusedRecurrentEncode('gru', x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, vars.recurrentBias)!;
   const other = tf.mul(vars.x, -0.5) as tf.Tensor3D;
   const inference = tf.tidy(() => encode(other).dataSync().slice());
   const gradients = (interleave: boolean) => {
     const { value, grads } = tf.variableGrads(() => {
       const h = encode();
       // An inference pass of the same shape, other inputs, while this forward pass waits for its backward pass.
-      if (interleave) assert.deepEqual(tf.tidy(() => encode(other).dataSync().slice()), inference);
+      if (interleave)
+        assert.deepEqual(
+          tf.tidy(() => encode(other).dataSync().slice()),
+          inference,
+        );
       return tf.sum(tf.mul(tf.tanh(h), weights)) as tf.Scalar;
     }, list);
     return [value, ...list.map((v) => grads[v.name])].map((t) => t.dataSync().slice());
@@ -109,10 +151,30 @@ test('fused gru: buffers reused from call to call give bit-identical values and 
   const first = gradients(false);
   assert.deepEqual(gradients(true), first);
   assert.deepEqual(gradients(false), first);
-  assert.deepEqual(tf.tidy(() => encode(other).dataSync().slice()), inference);
+  assert.deepEqual(
+    tf.tidy(() => encode(other).dataSync().slice()),
+    inference,
+  );
   // A longer batch grows the kept buffers; this shape then runs on views of them, to the same bits.
   const longer = problem('gru', 5, 30, 4, U, [30, 7, 3, 12, 1], 10);
-  tf.tidy(() => tf.variableGrads(() => tf.sum(fusedRecurrentEncode('gru', longer.vars.x, longer.mask, U, longer.vars.kernel, longer.vars.recurrentKernel, longer.vars.bias, longer.vars.recurrentBias)!) as tf.Scalar, Object.values(longer.vars)));
+  tf.tidy(() =>
+    tf.variableGrads(
+      () =>
+        tf.sum(
+          fusedRecurrentEncode(
+            'gru',
+            longer.vars.x,
+            longer.mask,
+            U,
+            longer.vars.kernel,
+            longer.vars.recurrentKernel,
+            longer.vars.bias,
+            longer.vars.recurrentBias,
+          )!,
+        ) as tf.Scalar,
+      Object.values(longer.vars),
+    ),
+  );
   assert.deepEqual(gradients(false), first);
   assert.deepEqual(gradients(true), first);
 });

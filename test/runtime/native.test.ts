@@ -13,7 +13,18 @@ import { nativeSkipReason } from '../helpers/native.js';
 import { checkModelGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
 import { conv1d } from '../../src/runtime/native/conv-block.js';
-import { checkConvGrads, CONV_EDGE_CASES, f32, maxAbsDiff, maxPoolGradReference, normals, outAndPad, randomConvCases, size, type Padding } from './kernel-reference.js';
+import {
+  checkConvGrads,
+  CONV_EDGE_CASES,
+  f32,
+  maxAbsDiff,
+  maxPoolGradReference,
+  normals,
+  outAndPad,
+  randomConvCases,
+  size,
+  type Padding,
+} from './kernel-reference.js';
 
 const skip = nativeSkipReason();
 
@@ -40,7 +51,9 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return maxAbsDiff(a, b) / Math.max(scale, 1e-30);
 }
 
-test('native conv gradients match the float64 reference (1e-5 relative) on edge and random shapes', { skip }, async () => {
+test('native conv gradients match the float64 reference (1e-5 relative) on edge and random shapes', {
+  skip,
+}, async () => {
   await initBackend('native');
   [...CONV_EDGE_CASES, ...randomConvCases(20, 11)].forEach((c, i) => checkConvGrads(c, 300 + i));
 });
@@ -61,12 +74,28 @@ test('native Conv2D and FusedConv2D (bias, relu) match wasm within 1e-5 relative
         const xt = tf.tensor4d(x, c.x as [number, number, number, number]);
         const wt = tf.tensor4d(w, c.w as [number, number, number, number]);
         const plain = tf.conv2d(xt, wt, c.strides, c.pad, 'NHWC', c.dilations).dataSync();
-        const fused = tf.fused.conv2d({ x: xt, filter: wt, strides: c.strides, pad: c.pad, dilations: c.dilations, bias: tf.tensor1d(b), activation: 'relu' }).dataSync();
+        const fused = tf.fused
+          .conv2d({
+            x: xt,
+            filter: wt,
+            strides: c.strides,
+            pad: c.pad,
+            dilations: c.dilations,
+            bias: tf.tensor1d(b),
+            activation: 'relu',
+          })
+          .dataSync();
         return { plain, fused };
       });
     const { wasm, native } = await onBoth(run);
-    assert.ok(relativeError(native.plain, wasm.plain) < 1e-5, `case ${i} conv2d: ${relativeError(native.plain, wasm.plain)}`);
-    assert.ok(relativeError(native.fused, wasm.fused) < 1e-5, `case ${i} fused: ${relativeError(native.fused, wasm.fused)}`);
+    assert.ok(
+      relativeError(native.plain, wasm.plain) < 1e-5,
+      `case ${i} conv2d: ${relativeError(native.plain, wasm.plain)}`,
+    );
+    assert.ok(
+      relativeError(native.fused, wasm.fused) < 1e-5,
+      `case ${i} fused: ${relativeError(native.fused, wasm.fused)}`,
+    );
   }
 });
 
@@ -80,7 +109,13 @@ const POOL_CASES: { shape: number[]; pool: [number, number]; strides: [number, n
 ];
 
 /** d sum(dy * avgPool(x)) / dx in float64, each window averaging its in-bounds entries (TensorFlow's rule). */
-function avgPoolGradReference(shape: number[], pool: [number, number], strides: [number, number], pad: Padding, dy: Float64Array): Float64Array {
+function avgPoolGradReference(
+  shape: number[],
+  pool: [number, number],
+  strides: [number, number],
+  pad: Padding,
+  dy: Float64Array,
+): Float64Array {
   const [B, H, W, C] = shape;
   const rows = outAndPad(H, pool[0], strides[0], pad);
   const cols = outAndPad(W, pool[1], strides[1], pad);
@@ -116,9 +151,14 @@ test('native max and average pooling and their gradients match wasm and the max-
         const dyt = tf.tensor(f32(dy), outShape);
         const out: Record<string, Float32Array> = {};
         for (const kind of ['max', 'avg'] as const) {
-          const pool = (t: tf.Tensor) => (kind === 'max' ? tf.maxPool(t as tf.Tensor4D, c.pool, c.strides, c.pad) : tf.avgPool(t as tf.Tensor4D, c.pool, c.strides, c.pad));
+          const pool = (t: tf.Tensor) =>
+            kind === 'max'
+              ? tf.maxPool(t as tf.Tensor4D, c.pool, c.strides, c.pad)
+              : tf.avgPool(t as tf.Tensor4D, c.pool, c.strides, c.pad);
           out[`${kind}`] = pool(xt).dataSync() as Float32Array;
-          out[`${kind} grad`] = tf.grad((t: tf.Tensor) => pool(t).mul(dyt).sum())(xt).dataSync() as Float32Array;
+          out[`${kind} grad`] = tf
+            .grad((t: tf.Tensor) => pool(t).mul(dyt).sum())(xt)
+            .dataSync() as Float32Array;
         }
         return out;
       });
@@ -141,22 +181,44 @@ test('a conv1d / pooling / conv1d network on native passes the finite-difference
   await initBackend('native');
   const input = tf.input({ shape: [24, 2] });
   // The first layer is the fused native block (conv-block.ts), the second tfjs's own Conv1D.
-  let h = conv1d({ filters: 4, kernelSize: 5, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), biasInitializer: tf.initializers.randomNormal({ seed: 2, stddev: 0.1 }) }).apply(input) as tf.SymbolicTensor;
+  let h = conv1d({
+    filters: 4,
+    kernelSize: 5,
+    padding: 'same',
+    activation: 'tanh',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    biasInitializer: tf.initializers.randomNormal({ seed: 2, stddev: 0.1 }),
+  }).apply(input) as tf.SymbolicTensor;
   h = tf.layers.averagePooling1d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'valid', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers
+    .conv1d({
+      filters: 3,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'valid',
+      activation: 'tanh',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+    })
+    .apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling1d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: h });
   const r = new Random(5);
   const x = tf.tensor3d(f32(normals(r, 3 * 24 * 2)), [3, 24, 2]);
   const y = tf.tensor3d(f32(normals(r, 3 * 2 * 3)), [3, 2, 3]);
-  const report = checkModelGradients(model, { x, y, loss: (t, p) => tf.losses.meanSquaredError(t, p) as tf.Scalar }, { seed: 1, checkInputs: true });
+  const report = checkModelGradients(
+    model,
+    { x, y, loss: (t, p) => tf.losses.meanSquaredError(t, p) as tf.Scalar },
+    { seed: 1, checkInputs: true },
+  );
   tf.dispose([x, y]);
   model.dispose();
   assert.equal(report.backend, 'native');
   assert.ok(report.ok, report.message);
 });
 
-test('native Concat, SplitV, leading-axis Sum and Identity match wasm (movement exactly, sums within 1e-6)', { skip }, async () => {
+test('native Concat, SplitV, leading-axis Sum and Identity match wasm (movement exactly, sums within 1e-6)', {
+  skip,
+}, async () => {
   const r = new Random(80);
   const a = f32(normals(r, 2 * 3 * 4 * 5));
   const b = f32(normals(r, 2 * 3 * 2 * 5));
@@ -179,11 +241,56 @@ test('native Concat, SplitV, leading-axis Sum and Identity match wasm (movement 
       out['slice axis 2'] = tf.slice(ta, [0, 0, 1, 0], [-1, -1, 2, -1]).dataSync();
       out['slice axis 0'] = tf.slice(ta, [1], [1]).dataSync();
       out['slice two axes (stock)'] = tf.slice(ta, [0, 1, 1, 0], [-1, 2, 2, -1]).dataSync();
-      out['pad axis 1 (zero padding)'] = tf.pad(ta, [[0, 0], [0, 1], [0, 0], [0, 0]]).dataSync();
-      out['pad axis 3 with 2.5'] = tf.pad(ta, [[0, 0], [0, 0], [0, 0], [2, 1]], 2.5).dataSync();
-      out['pad two axes (stock)'] = tf.pad(ta, [[1, 0], [0, 1], [0, 0], [0, 0]]).dataSync();
-      out['gradient through pad and slice'] = tf.grad((t: tf.Tensor) => tf.pad(t, [[0, 0], [0, 1], [0, 0], [0, 0]]).slice([0, 1], [-1, 3]).square().sum())(ta).dataSync();
-      out['gradient through concat and split'] = tf.grad((t: tf.Tensor) => tf.concat([t, t.mul(2)], -1).square().sum())(ta).dataSync();
+      out['pad axis 1 (zero padding)'] = tf
+        .pad(ta, [
+          [0, 0],
+          [0, 1],
+          [0, 0],
+          [0, 0],
+        ])
+        .dataSync();
+      out['pad axis 3 with 2.5'] = tf
+        .pad(
+          ta,
+          [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [2, 1],
+          ],
+          2.5,
+        )
+        .dataSync();
+      out['pad two axes (stock)'] = tf
+        .pad(ta, [
+          [1, 0],
+          [0, 1],
+          [0, 0],
+          [0, 0],
+        ])
+        .dataSync();
+      out['gradient through pad and slice'] = tf
+        .grad((t: tf.Tensor) =>
+          tf
+            .pad(t, [
+              [0, 0],
+              [0, 1],
+              [0, 0],
+              [0, 0],
+            ])
+            .slice([0, 1], [-1, 3])
+            .square()
+            .sum(),
+        )(ta)
+        .dataSync();
+      out['gradient through concat and split'] = tf
+        .grad((t: tf.Tensor) =>
+          tf
+            .concat([t, t.mul(2)], -1)
+            .square()
+            .sum(),
+        )(ta)
+        .dataSync();
       return out;
     });
   const { wasm, native } = await onBoth(run);

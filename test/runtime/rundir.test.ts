@@ -16,7 +16,10 @@ test('default run paths are runs/<task>-<UTC timestamp>', () => {
 test('an explicit --out is never overwritten nor renamed: a taken one is refused; an empty folder is taken', () => {
   const a = RunDir.create({ task: 't', out: join(base, 'run') });
   writeFileSync(a.file('x.txt'), 'x');
-  assert.throws(() => RunDir.create({ task: 't', out: join(base, 'run') }), (err: Error) => err instanceof UserError && /--out .*run: already exists and is not empty/.test(err.message));
+  assert.throws(
+    () => RunDir.create({ task: 't', out: join(base, 'run') }),
+    (err: Error) => err instanceof UserError && /--out .*run: already exists and is not empty/.test(err.message),
+  );
   assert.ok(!existsSync(join(base, 'run-1')));
   mkdirSync(join(base, 'empty'));
   assert.equal(RunDir.create({ task: 't', out: join(base, 'empty') }).path, join(base, 'empty'));
@@ -24,7 +27,12 @@ test('an explicit --out is never overwritten nor renamed: a taken one is refused
 
 test('a resumed run keeps its first command and start in run.json and appends the session', async () => {
   const first = RunDir.create({ task: 't', out: join(base, 'resumed') });
-  first.finish({ command: ['sciml', 'tune', 'x.yaml', '--max-trials', '3'], backend: 'wasm', seed: 1, status: 'interrupted' });
+  first.finish({
+    command: ['sciml', 'tune', 'x.yaml', '--max-trials', '3'],
+    backend: 'wasm',
+    seed: 1,
+    status: 'interrupted',
+  });
   const before = JSON.parse(readFileSync(first.file('run.json'), 'utf8'));
   await new Promise((r) => setTimeout(r, 5));
   const again = RunDir.open(first.path);
@@ -33,7 +41,10 @@ test('a resumed run keeps its first command and start in run.json and appends th
   assert.deepEqual(info.command, before.command);
   assert.equal(info.started_at, before.started_at);
   assert.equal(info.status, 'completed');
-  assert.deepEqual(info.sessions.map((s: { status: string }) => s.status), ['interrupted', 'completed']);
+  assert.deepEqual(
+    info.sessions.map((s: { status: string }) => s.status),
+    ['interrupted', 'completed'],
+  );
   assert.deepEqual(info.sessions[1].command, ['sciml', 'tune', '--resume', first.path]);
   assert.ok(Math.abs(info.duration_s - info.sessions[0].duration_s - info.sessions[1].duration_s) < 1e-9);
 });

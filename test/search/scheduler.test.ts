@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Asha, RandomSearch, SuccessiveHalving, hyperbandAllocation, rungBudgets, type Scheduler, type Trial } from '../../src/search/scheduler.js';
+import {
+  Asha,
+  RandomSearch,
+  SuccessiveHalving,
+  hyperbandAllocation,
+  rungBudgets,
+  type Scheduler,
+  type Trial,
+} from '../../src/search/scheduler.js';
 import { runSearch, type TrialOutcome } from '../../src/search/loop.js';
 import { uniform, sampleSpace } from '../../src/search/space.js';
 
@@ -47,7 +55,11 @@ test('successive halving promotes exactly the best 1/eta of each rung of a brack
   const rung1 = trials.filter((t) => t.rung === 1);
   const rung2 = trials.filter((t) => t.rung === 2);
   assert.deepEqual([rung0.length, rung1.length, rung2.length], [9, 3, 1]);
-  const best0 = [...rung0].sort((a, b) => objective(a) - objective(b)).slice(0, 3).map((t) => t.configIndex).sort();
+  const best0 = [...rung0]
+    .sort((a, b) => objective(a) - objective(b))
+    .slice(0, 3)
+    .map((t) => t.configIndex)
+    .sort();
   assert.deepEqual(rung1.map((t) => t.configIndex).sort(), best0);
   const best1 = [...rung1].sort((a, b) => objective(a) - objective(b))[0];
   assert.equal(rung2[0].configIndex, best1.configIndex);
@@ -84,7 +96,10 @@ async function searchWithDelays(scheduler: Scheduler, delays: (t: Trial) => numb
 
 test('with maxTrials, successive halving runs the same trials whatever order results arrive in', async () => {
   const a = await searchWithDelays(new SuccessiveHalving({ sample, seed: 9, maxTrials: 20 }), (t) => (t.id * 7) % 5);
-  const b = await searchWithDelays(new SuccessiveHalving({ sample, seed: 9, maxTrials: 20 }), (t) => 5 - ((t.id * 3) % 5));
+  const b = await searchWithDelays(
+    new SuccessiveHalving({ sample, seed: 9, maxTrials: 20 }),
+    (t) => 5 - ((t.id * 3) % 5),
+  );
   assert.equal(JSON.parse(a).length, 20);
   assert.equal(a, b);
 });
@@ -151,7 +166,10 @@ test('with maxTrials, initial trials handed out at rung barriers run the same tr
   const idle = simulate(new SuccessiveHalving({ sample, seed: 4, maxTrials: 34, initial, initialWhenIdle: true }), 2);
   assert.equal(eager.trials.length, 34);
   assert.deepEqual(idle.trials, eager.trials, 'the same trials (ids, configurations, budgets)');
-  assert.ok(idle.makespan < eager.makespan, `makespan ${idle.makespan} with initial trials at barriers, ${eager.makespan} with them first`);
+  assert.ok(
+    idle.makespan < eager.makespan,
+    `makespan ${idle.makespan} with initial trials at barriers, ${eager.makespan} with them first`,
+  );
 });
 
 test('Hyperband allocation: every bracket gets about the same budget (Optuna and Li et al.: 9, 5, 3 at eta 3)', () => {
@@ -165,18 +183,27 @@ test('ASHA with brackets starts configurations at rungs in Hyperband proportions
   const trials = drive(s);
   const fresh = trials.filter((t) => t.promotedFrom === undefined);
   const firstRound = fresh.slice(0, 17).map((t) => t.rung);
-  assert.deepEqual([0, 1, 2].map((r) => firstRound.filter((x) => x === r).length), [9, 5, 3]);
+  assert.deepEqual(
+    [0, 1, 2].map((r) => firstRound.filter((x) => x === r).length),
+    [9, 5, 3],
+  );
   const startOf = new Map(fresh.map((t) => [t.configIndex, t.rung]));
   const scores = new Map(trials.map((t) => [t.id, objective(t)]));
   const promoted = trials.filter((t) => t.promotedFrom !== undefined);
-  assert.ok(promoted.some((t) => startOf.get(t.configIndex) === 1), 'bracket 1 promotes too');
+  assert.ok(
+    promoted.some((t) => startOf.get(t.configIndex) === 1),
+    'bracket 1 promotes too',
+  );
   for (const t of promoted) {
     const bracket = startOf.get(t.configIndex)!;
     assert.ok(bracket < t.rung);
     // Its peers: configurations of the same bracket measured at the rung below before it was promoted.
     const below = trials.filter((u) => u.rung === t.rung - 1 && u.id < t.id && startOf.get(u.configIndex) === bracket);
     const rank = below.filter((u) => scores.get(u.id)! < scores.get(t.promotedFrom!)!).length;
-    assert.ok(rank < Math.floor(below.length / 3), `trial ${t.id} promoted from rank ${rank} of ${below.length} in bracket ${bracket}`);
+    assert.ok(
+      rank < Math.floor(below.length / 3),
+      `trial ${t.id} promoted from rank ${rank} of ${below.length} in bracket ${bracket}`,
+    );
   }
 });
 

@@ -1,11 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../../src/runtime/random.js';
-import { choice, contains, loguniform, qrandint, randint, sampleBranched, sampleDomain, sampleSpace, uniform, validateDomain } from '../../src/search/space.js';
+import {
+  choice,
+  contains,
+  loguniform,
+  qrandint,
+  randint,
+  sampleBranched,
+  sampleDomain,
+  sampleSpace,
+  uniform,
+  validateDomain,
+} from '../../src/search/space.js';
 
 test('every domain samples inside its bounds, with Ray Tune semantics', () => {
   const rng = new Random(1);
-  const domains = { u: uniform(-2, 3), l: loguniform(1e-4, 10), r: randint(0, 5), q: qrandint(10, 100, 10), c: choice(['a', 'b', 3]) };
+  const domains = {
+    u: uniform(-2, 3),
+    l: loguniform(1e-4, 10),
+    r: randint(0, 5),
+    q: qrandint(10, 100, 10),
+    c: choice(['a', 'b', 3]),
+  };
   const seenInts = new Set<number>();
   const seenQ = new Set<number>();
   for (let i = 0; i < 2000; i++) {
@@ -38,7 +55,11 @@ test('sampling a space is reproducible from the seed', () => {
 
 test('branched spaces pick a branch by weight and sample only its keys', () => {
   const rng = new Random(5);
-  const space = { branchKey: 'learner', branches: { a: { x: uniform(0, 1) }, b: { y: randint(0, 3) } }, weights: { a: 3, b: 1 } };
+  const space = {
+    branchKey: 'learner',
+    branches: { a: { x: uniform(0, 1) }, b: { y: randint(0, 3) } },
+    weights: { a: 3, b: 1 },
+  };
   let a = 0;
   for (let i = 0; i < 4000; i++) {
     const c = sampleBranched(space, rng);

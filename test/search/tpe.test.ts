@@ -5,15 +5,36 @@ import { TpeSampler, defaultWeights, normalCdf, normalQuantile, rankObservations
 import { GridSampler } from '../../src/search/grid.js';
 import { MedianStopping } from '../../src/search/median.js';
 import { Asha, SuccessiveHalving, configRandom, type Trial } from '../../src/search/scheduler.js';
-import { choice, contains, loguniform, randint, sampleSpace, uniform, qrandint, type Config } from '../../src/search/space.js';
+import {
+  choice,
+  contains,
+  loguniform,
+  randint,
+  sampleSpace,
+  uniform,
+  qrandint,
+  type Config,
+} from '../../src/search/space.js';
 
-const space = { x: uniform(-5, 5), y: uniform(-5, 5), lr: loguniform(1e-5, 1e-1), n: randint(1, 20), c: choice(['a', 'b', 'c', 'd']) };
+const space = {
+  x: uniform(-5, 5),
+  y: uniform(-5, 5),
+  lr: loguniform(1e-5, 1e-1),
+  n: randint(1, 20),
+  c: choice(['a', 'b', 'c', 'd']),
+};
 
 /** Known optimum 0 at x = 1, y = -2, lr = 1e-3, n = 7, c = 'b'. */
 function objective(c: Config): number {
   const x = c.x as number;
   const y = c.y as number;
-  return (x - 1) ** 2 + 0.5 * (y + 2) ** 2 + (Math.log10(c.lr as number) + 3) ** 2 + (((c.n as number) - 7) / 3) ** 2 + (c.c === 'b' ? 0 : 1);
+  return (
+    (x - 1) ** 2 +
+    0.5 * (y + 2) ** 2 +
+    (Math.log10(c.lr as number) + 3) ** 2 +
+    (((c.n as number) - 7) / 3) ** 2 +
+    (c.c === 'b' ? 0 : 1)
+  );
 }
 
 function median(v: number[]): number {
@@ -27,7 +48,8 @@ function bestAfter(trials: number, seed: number, tpe: boolean): number {
   for (let i = 0; i < trials; i++) {
     const rng = configRandom(seed, i);
     const config = tpe ? sampler.sample(rng) : sampleSpace(space, rng);
-    for (const [k, d] of Object.entries(space)) assert.ok(contains(d, config[k]), `${k}=${config[k]} outside its domain`);
+    for (const [k, d] of Object.entries(space))
+      assert.ok(contains(d, config[k]), `${k}=${config[k]} outside its domain`);
     const score = objective(config);
     sampler.observe(i, config, score);
     best = Math.min(best, score);
@@ -62,7 +84,10 @@ test('TPE ranks a higher rung first, keeps each configuration at its highest run
     { config: { x: 2 }, score: Infinity, rung: 2 },
     { config: { x: 3 }, score: 0.2, rung: 1 },
   ];
-  assert.deepEqual(rankObservations(obs).map((o) => o.config.x), [3, 1, 0]);
+  assert.deepEqual(
+    rankObservations(obs).map((o) => o.config.x),
+    [3, 1, 0],
+  );
   const s = new TpeSampler({ x: uniform(0, 5) });
   s.observe(0, { x: 0 }, 0.3, 1);
   s.observe(0, { x: 0 }, 0.1, 0);
@@ -82,7 +107,8 @@ test('TPE concentrates a categorical parameter on the good category', () => {
 });
 
 test('Parzen helpers: normal CDF and quantile invert each other; Optuna weights', () => {
-  for (const p of [1e-6, 0.01, 0.3, 0.5, 0.9, 0.999]) assert.ok(Math.abs(normalCdf(normalQuantile(p)) - p) < 1e-6 * Math.max(1, p * 10));
+  for (const p of [1e-6, 0.01, 0.3, 0.5, 0.9, 0.999])
+    assert.ok(Math.abs(normalCdf(normalQuantile(p)) - p) < 1e-6 * Math.max(1, p * 10));
   assert.deepEqual(defaultWeights(3), [1, 1, 1]);
   const w = defaultWeights(30);
   assert.equal(w.length, 30);
@@ -108,7 +134,11 @@ test('grid sampler enumerates the cartesian product in a fixed order', () => {
   assert.ok(Math.abs((g.at(1).r as number) - 1e-2) < 1e-12);
 });
 
-function drive(s: { ask(): Trial | 'wait' | 'done'; tell(id: number, score: number): void }, f: (t: Trial) => number, limit = 500): Trial[] {
+function drive(
+  s: { ask(): Trial | 'wait' | 'done'; tell(id: number, score: number): void },
+  f: (t: Trial) => number,
+  limit = 500,
+): Trial[] {
   const out: Trial[] = [];
   for (let i = 0; i < limit; i++) {
     const t = s.ask();
@@ -127,7 +157,8 @@ test('median stopping continues configurations no worse than the median at each 
   assert.equal(configs.size, 12);
   const full = trials.filter((t) => t.budget === 1);
   assert.ok(full.length >= 1 && full.length < 12, `${full.length} configurations trained fully`);
-  for (const t of trials.filter((t) => t.rung > 0)) assert.equal(trials.find((p) => p.id === t.promotedFrom)!.configIndex, t.configIndex);
+  for (const t of trials.filter((t) => t.rung > 0))
+    assert.equal(trials.find((p) => p.id === t.promotedFrom)!.configIndex, t.configIndex);
   // The best configuration is never stopped.
   const bestIndex = trials.reduce((a, b) => ((a.config.x as number) < (b.config.x as number) ? a : b)).configIndex;
   assert.ok(full.some((t) => t.configIndex === bestIndex));
@@ -142,5 +173,8 @@ test('maxConfigs caps sampled configurations of ASHA and successive halving, and
   const sh = drive(new SuccessiveHalving({ sample, seed: 4, eta: 3, minBudget: 1 / 9, maxConfigs: 12 }), f);
   assert.equal(new Set(sh.map((t) => t.configIndex)).size, 12);
   // A full bracket of 9 (9 + 3 + 1) and a cut one of 3 (3 + 1 + 1: its best still reaches the full budget).
-  assert.deepEqual([0, 1, 2].map((k) => sh.filter((t) => t.rung === k).length), [12, 4, 2]);
+  assert.deepEqual(
+    [0, 1, 2].map((k) => sh.filter((t) => t.rung === k).length),
+    [12, 4, 2],
+  );
 });

@@ -20,7 +20,10 @@ export interface Server {
 
 /** Starts `sciml serve` on a free port and waits for its ready line on stdout. */
 export function startServer(run: string, args: string[] = []): Promise<Server> {
-  const proc = spawn(process.execPath, [bin, 'serve', run, '--port', '0', ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [bin, 'serve', run, '--port', '0', ...args], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -52,11 +55,18 @@ export function startServer(run: string, args: string[] = []): Promise<Server> {
 }
 
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 /** A raw HTTP request whose body the caller writes (or not): for `Expect: 100-continue` and slow uploads. */
-export function openRequest(url: string, headers: Record<string, string | number>): { req: ClientRequest; continued: () => boolean; response: Promise<{ status: number; body: string }> } {
+export function openRequest(
+  url: string,
+  headers: Record<string, string | number>,
+): { req: ClientRequest; continued: () => boolean; response: Promise<{ status: number; body: string }> } {
   const req = httpRequest(url, { method: 'POST', headers });
   let continued = false;
   req.on('continue', () => (continued = true));
@@ -77,7 +87,24 @@ export function trainAutoml(dir: string): { run: string; csv: string } {
   const csv = join(dir, 'data.csv');
   writeFileSync(csv, syntheticCsv(300, 1));
   const config = join(dir, 'automl.yaml');
-  writeFileSync(config, ['task: automl', 'seed: 7', 'data:', `  path: ${csv}`, '  target: y', 'search:', '  time_limit_s: 60', '  max_trials: 3', '  workers: 1', '  learners: [gbm, ridge]', 'ensemble:', '  candidates: 3', ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'task: automl',
+      'seed: 7',
+      'data:',
+      `  path: ${csv}`,
+      '  target: y',
+      'search:',
+      '  time_limit_s: 60',
+      '  max_trials: 3',
+      '  workers: 1',
+      '  learners: [gbm, ridge]',
+      'ensemble:',
+      '  candidates: 3',
+      '',
+    ].join('\n'),
+  );
   const run = join(dir, 'run-automl');
   const r = sciml(['train', config, '--out', run]);
   if (r.code !== 0) throw new Error(`automl training failed: ${r.stderr}`);
@@ -90,7 +117,27 @@ export function trainKnots(dir: string): { run: string; data: string } {
   const gen = sciml(['data', 'generate', 'knots', '-n', '2000', '--seed', '8', '-o', data]);
   if (gen.code !== 0) throw new Error(`knots generation failed: ${gen.stderr}`);
   const config = join(dir, 'knots.yaml');
-  writeFileSync(config, ['task: knots', 'seed: 3', 'data:', `  path: ${data}`, 'model:', '  width: 16', '  depth: 2', 'training:', '  batch_size: 256', '  max_epochs: 8', '  patience: 8', 'salience:', '  steps: 8', '  examples: 50', '  top_k: 0', ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'task: knots',
+      'seed: 3',
+      'data:',
+      `  path: ${data}`,
+      'model:',
+      '  width: 16',
+      '  depth: 2',
+      'training:',
+      '  batch_size: 256',
+      '  max_epochs: 8',
+      '  patience: 8',
+      'salience:',
+      '  steps: 8',
+      '  examples: 50',
+      '  top_k: 0',
+      '',
+    ].join('\n'),
+  );
   const run = join(dir, 'run-knots');
   const r = sciml(['train', config, '--out', run]);
   if (r.code !== 0) throw new Error(`knots training failed: ${r.stderr}`);
@@ -102,7 +149,25 @@ export function trainDenoiser(dir: string): { run: string } {
   const config = join(dir, 'denoiser.yaml');
   writeFileSync(
     config,
-    ['task: denoiser', 'seed: 3', 'data:', '  simulation:', '    noise: uniform', '    length: 64', '  train_count: 256', '  test_count: 32', 'model:', '  filters: [4, 4]', '  kernel_size: 5', 'training:', '  epochs: 2', '  batch_size: 32', '  patience: 0', '  checkpoint: false', ''].join('\n'),
+    [
+      'task: denoiser',
+      'seed: 3',
+      'data:',
+      '  simulation:',
+      '    noise: uniform',
+      '    length: 64',
+      '  train_count: 256',
+      '  test_count: 32',
+      'model:',
+      '  filters: [4, 4]',
+      '  kernel_size: 5',
+      'training:',
+      '  epochs: 2',
+      '  batch_size: 32',
+      '  patience: 0',
+      '  checkpoint: false',
+      '',
+    ].join('\n'),
   );
   const run = join(dir, 'run-denoiser');
   const r = sciml(['train', config, '--out', run]);
@@ -116,12 +181,14 @@ export function parsePrometheus(text: string): Map<string, number> {
   const types = new Map<string, string>();
   const lines = text.split('\n');
   if (lines[lines.length - 1] !== '') throw new Error('exposition must end with a newline');
-  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)?\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$/;
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)?\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$/;
   for (const line of lines.slice(0, -1)) {
     if (line.startsWith('# HELP ')) continue;
     if (line.startsWith('# TYPE ')) {
       const [, , name, type] = line.split(' ');
-      if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type)) throw new Error(`bad TYPE line: ${line}`);
+      if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type))
+        throw new Error(`bad TYPE line: ${line}`);
       if (types.has(name)) throw new Error(`TYPE given twice for ${name}`);
       types.set(name, type);
       continue;
@@ -129,7 +196,8 @@ export function parsePrometheus(text: string): Map<string, number> {
     const m = sample.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${JSON.stringify(line)}`);
     const base = m[1].replace(/_(bucket|sum|count)$/, '');
-    if (!types.has(m[1]) && !(types.get(base) === 'histogram')) throw new Error(`sample ${m[1]} has no TYPE line before it`);
+    if (!types.has(m[1]) && !(types.get(base) === 'histogram'))
+      throw new Error(`sample ${m[1]} has no TYPE line before it`);
     samples.set(m[1] + (m[2] ?? ''), Number(m[3] === '+Inf' ? Infinity : m[3]));
   }
   return samples;

@@ -16,7 +16,20 @@ let server: Server;
 before(async () => {
   writeFileSync(csv, syntheticCsv(300, 2));
   const config = join(dir, 'tabular.yaml');
-  writeFileSync(config, ['task: tabular', 'seed: 4', 'data:', `  path: ${csv}`, '  target: y', 'model:', '  learner: gbm', '  params: {max_iter: 40}', ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'task: tabular',
+      'seed: 4',
+      'data:',
+      `  path: ${csv}`,
+      '  target: y',
+      'model:',
+      '  learner: gbm',
+      '  params: {max_iter: 40}',
+      '',
+    ].join('\n'),
+  );
   run = join(dir, 'run-tabular');
   const r = sciml(['train', config, '--out', run]);
   if (r.code !== 0) throw new Error(`tabular training failed: ${r.stderr}`);
@@ -33,10 +46,15 @@ test('a tabular run is served: predictions equal sciml predict, /v1/model names 
   assert.equal(p.code, 0, p.stderr);
   const expected = Array.from(tableFromIPC(readFileSync(out)).getChild('prediction')!.toArray() as Float64Array);
   const table = await readTable(csv);
-  const rows = Array.from({ length: 50 }, (_, i) => Object.fromEntries(table.columns.filter((c) => c.name !== 'y').map((c) => [c.name, c.values[i]])));
+  const rows = Array.from({ length: 50 }, (_, i) =>
+    Object.fromEntries(table.columns.filter((c) => c.name !== 'y').map((c) => [c.name, c.values[i]])),
+  );
   const r = await postJson(`${server.url}/v1/predict`, { rows });
   assert.equal(r.status, 200, await r.clone().text());
-  assert.deepEqual(((await r.json()) as { rows: { prediction: number }[] }).rows.map((x) => x.prediction), expected.slice(0, 50));
+  assert.deepEqual(
+    ((await r.json()) as { rows: { prediction: number }[] }).rows.map((x) => x.prediction),
+    expected.slice(0, 50),
+  );
   const model = (await (await fetch(`${server.url}/v1/model`)).json()) as { task: string };
   assert.equal(model.task, 'tabular');
 });

@@ -18,24 +18,52 @@ test('Accept negotiation: q-values and wildcards; the request format by default;
   assert.equal(negotiate('application/json;q=0.5, application/vnd.apache.arrow.stream', 'rows'), 'arrow-stream');
   assert.equal(negotiate('text/html, */*;q=0.1', 'rows'), 'rows');
   assert.equal(negotiate('application/vnd.apache.arrow.file;q=0, */*', 'arrow-file'), 'rows');
-  assert.throws(() => negotiate('text/html', 'rows'), (e: unknown) => e instanceof HttpProblem && e.status === 406);
+  assert.throws(
+    () => negotiate('text/html', 'rows'),
+    (e: unknown) => e instanceof HttpProblem && e.status === 406,
+  );
 });
 
 test('bearer tokens: exact match only, whatever the lengths', () => {
   assert.ok(bearerMatches('Bearer abc', 'abc'));
   assert.ok(bearerMatches('bearer   abc ', 'abc'));
-  for (const h of [undefined, '', 'abc', 'Bearer ', 'Bearer ab', 'Bearer abcd', 'Basic abc', 'Bearer abc def']) assert.equal(bearerMatches(h, 'abc'), false, String(h));
+  for (const h of [undefined, '', 'abc', 'Bearer ', 'Bearer ab', 'Bearer abcd', 'Basic abc', 'Bearer abc def'])
+    assert.equal(bearerMatches(h, 'abc'), false, String(h));
 });
 
 test('batches concatenate and predictions slice back per request', () => {
-  const a = { rows: 2, columns: [{ name: 'x', kind: 'number' as const, values: Float64Array.of(1, 2) }, { name: 's', kind: 'string' as const, values: ['a', null] }, { name: 't', kind: 'trace' as const, length: 2, values: Float32Array.of(1, 2, 3, 4) }] };
-  const b = { rows: 1, columns: [{ name: 'x', kind: 'number' as const, values: Float64Array.of(3) }, { name: 's', kind: 'string' as const, values: ['c'] }, { name: 't', kind: 'trace' as const, length: 2, values: Float32Array.of(5, 6) }] };
+  const a = {
+    rows: 2,
+    columns: [
+      { name: 'x', kind: 'number' as const, values: Float64Array.of(1, 2) },
+      { name: 's', kind: 'string' as const, values: ['a', null] },
+      { name: 't', kind: 'trace' as const, length: 2, values: Float32Array.of(1, 2, 3, 4) },
+    ],
+  };
+  const b = {
+    rows: 1,
+    columns: [
+      { name: 'x', kind: 'number' as const, values: Float64Array.of(3) },
+      { name: 's', kind: 'string' as const, values: ['c'] },
+      { name: 't', kind: 'trace' as const, length: 2, values: Float32Array.of(5, 6) },
+    ],
+  };
   const m = concatBatches([a, b]);
   assert.equal(m.rows, 3);
   assert.deepEqual(Array.from(m.columns[0].values as Float64Array), [1, 2, 3]);
   assert.deepEqual(m.columns[1].values, ['a', null, 'c']);
   assert.deepEqual(Array.from(m.columns[2].values as Float32Array), [1, 2, 3, 4, 5, 6]);
-  const p = sliceRows({ rows: 3, columns: [{ name: 'v', kind: 'vector', length: 2, values: Float32Array.of(1, 2, 3, 4, 5, 6) }, { name: 'y', kind: 'float64', values: Float64Array.of(7, 8, 9) }] }, 2, 3);
+  const p = sliceRows(
+    {
+      rows: 3,
+      columns: [
+        { name: 'v', kind: 'vector', length: 2, values: Float32Array.of(1, 2, 3, 4, 5, 6) },
+        { name: 'y', kind: 'float64', values: Float64Array.of(7, 8, 9) },
+      ],
+    },
+    2,
+    3,
+  );
   assert.equal(p.rows, 1);
   assert.deepEqual(Array.from(p.columns[0].values as Float32Array), [5, 6]);
   assert.deepEqual(Array.from(p.columns[1].values as Float64Array), [9]);

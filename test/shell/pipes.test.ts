@@ -12,7 +12,11 @@ import { parseOverride } from '../../src/config/load.js';
 const dir = mkdtempSync(join(tmpdir(), 'sciml-pipes-'));
 
 function generate(kind: string, n: number, ...set: string[]): Buffer {
-  const r = spawnSync(process.execPath, [bin, 'data', 'generate', kind, '-n', String(n), '--seed', '5', ...set.flatMap((s) => ['--set', s]), '-o', '-'], { env: { ...process.env, CI: 'true' }, maxBuffer: 1 << 28 });
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'data', 'generate', kind, '-n', String(n), '--seed', '5', ...set.flatMap((s) => ['--set', s]), '-o', '-'],
+    { env: { ...process.env, CI: 'true' }, maxBuffer: 1 << 28 },
+  );
   assert.equal(r.status, 0, r.stderr.toString());
   return r.stdout;
 }
@@ -25,12 +29,39 @@ test("--set data.train_path=- is the string '-'", () => {
 test('the denoiser trains on Arrow traces from stdin', () => {
   const traces = generate('radio', 240, 'length=128');
   const out = join(dir, 'denoiser-stdin');
-  const r = sciml(['--json', 'train', join(root, 'configs', 'quick', 'denoiser-measured.yaml'), '--set', 'data.train_path=-', '--set', 'data.test_count=60', '--set', 'training.epochs=1', '--out', out], { input: traces });
+  const r = sciml(
+    [
+      '--json',
+      'train',
+      join(root, 'configs', 'quick', 'denoiser-measured.yaml'),
+      '--set',
+      'data.train_path=-',
+      '--set',
+      'data.test_count=60',
+      '--set',
+      'training.epochs=1',
+      '--out',
+      out,
+    ],
+    { input: traces },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(parse(readFileSync(join(out, 'config.yaml'), 'utf8')).data.train_path, '-');
   assert.equal(JSON.parse(r.stdout).test_count, 60);
   // 500-sample traces on stdin set the model's length: the 128-sample simulated test set then cannot match.
-  const long = sciml(['train', join(root, 'configs', 'quick', 'denoiser-measured.yaml'), '--set', 'data.train_path=-', '--set', 'training.epochs=1', '--out', join(dir, 'long')], { input: generate('radio', 40) });
+  const long = sciml(
+    [
+      'train',
+      join(root, 'configs', 'quick', 'denoiser-measured.yaml'),
+      '--set',
+      'data.train_path=-',
+      '--set',
+      'training.epochs=1',
+      '--out',
+      join(dir, 'long'),
+    ],
+    { input: generate('radio', 40) },
+  );
   assert.equal(long.code, 2);
   assert.match(long.stderr, /expected traces of 500 samples \(the model's input length\), got 128/);
 });
@@ -40,9 +71,14 @@ test('knots train on CSV from stdin (sniffed: not Arrow)', () => {
   const names = table.schema.fields.map((f) => f.name);
   const lines = [names.join(',')];
   for (let i = 0; i < table.numRows; i++) lines.push(names.map((n) => String(table.getChild(n)!.get(i))).join(','));
-  writeFileSync(join(dir, 'knots.yaml'), 'task: knots\nseed: 1\ntraining:\n  max_epochs: 3\n  patience: 3\nsalience:\n  steps: 4\n  examples: 100\n');
+  writeFileSync(
+    join(dir, 'knots.yaml'),
+    'task: knots\nseed: 1\ntraining:\n  max_epochs: 3\n  patience: 3\nsalience:\n  steps: 4\n  examples: 100\n',
+  );
   const out = join(dir, 'knots-stdin');
-  const r = sciml(['--json', 'train', join(dir, 'knots.yaml'), '--set', 'data.path=-', '--out', out], { input: lines.join('\n') + '\n' });
+  const r = sciml(['--json', 'train', join(dir, 'knots.yaml'), '--set', 'data.path=-', '--out', out], {
+    input: lines.join('\n') + '\n',
+  });
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.synthetic, false, 'a CSV carries no synthetic marker');
@@ -52,10 +88,21 @@ test('knots train on CSV from stdin (sniffed: not Arrow)', () => {
 });
 
 test('writing into a closed pipe (| head) ends with status 0 and nothing on stderr', () => {
-  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" data generate radio -n 4000 -o - | head -c 100 > /dev/null`], { env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; "${process.execPath}" "${bin}" data generate radio -n 4000 -o - | head -c 100 > /dev/null`,
+    ],
+    { env: { ...process.env, CI: 'true' } },
+  );
   assert.equal(r.status, 0, r.stderr.toString());
   assert.equal(r.stderr.toString(), '');
-  const runs = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" config docs | head -n 1 > /dev/null`], { env: { ...process.env, CI: 'true' } });
+  const runs = spawnSync(
+    'bash',
+    ['-c', `set -o pipefail; "${process.execPath}" "${bin}" config docs | head -n 1 > /dev/null`],
+    { env: { ...process.env, CI: 'true' } },
+  );
   assert.equal(runs.status, 0, runs.stderr.toString());
   assert.equal(runs.stderr.toString(), '');
 });
@@ -73,19 +120,27 @@ test('data inspect describes CSV, Arrow and stdin tables', () => {
   assert.equal(csv.format, 'csv');
   assert.equal(csv.rows, 3);
   assert.deepEqual(csv.columns[0], { name: 'x', type: 'number', missing: 1, min: 1, max: 3, mean: 2 });
-  assert.deepEqual(csv.columns[1].top, [{ value: 'cat', count: 2 }, { value: 'dog', count: 1 }]);
+  assert.deepEqual(csv.columns[1].top, [
+    { value: 'cat', count: 2 },
+    { value: 'dog', count: 1 },
+  ]);
   assert.equal(csv.columns[2].missing, 1);
 
   const a = JSON.parse(arrowRun.stdout);
   assert.equal(a.format, 'arrow');
   assert.equal(a.rows, 30);
   assert.match(a.columns.find((c: any) => c.name === 'noisy').type, /FixedSizeList\[500\]<Float32>/);
-  assert.deepEqual(a.columns.find((c: any) => c.name === 'id'), { name: 'id', type: 'Int32', missing: 0, min: 0, max: 29, mean: 14.5 });
+  assert.deepEqual(
+    a.columns.find((c: any) => c.name === 'id'),
+    { name: 'id', type: 'Int32', missing: 0, min: 0, max: 29, mean: 14.5 },
+  );
 
   const piped = sciml(['data', 'inspect', '-'], { input: arrow });
   assert.equal(piped.code, 0, piped.stderr);
   assert.match(piped.stdout, /^-: arrow, 30 rows, 8 columns\n/);
-  const csvPiped = JSON.parse(sciml(['data', 'inspect', '-', '--json'], { input: readFileSync(join(dir, 't.csv')) }).stdout);
+  const csvPiped = JSON.parse(
+    sciml(['data', 'inspect', '-', '--json'], { input: readFileSync(join(dir, 't.csv')) }).stdout,
+  );
   assert.equal(csvPiped.format, 'csv');
   assert.equal(missing.code, 2);
 });
@@ -99,7 +154,10 @@ test('a config needing more memory than the machine has exits 2 with the estimat
     ['data', 'generate', 'radio', '-n', '2000000000', '-o', join(dir, 'huge.arrow')],
   ]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /data\.train_count: 2000000000 traces of 500 samples need an estimated [\d.]+ TiB \([\d.]+e\+\d+ bytes\) of memory; this machine has/);
+  assert.match(
+    r.stderr,
+    /data\.train_count: 2000000000 traces of 500 samples need an estimated [\d.]+ TiB \([\d.]+e\+\d+ bytes\) of memory; this machine has/,
+  );
   assert.doesNotMatch(r.stderr, /RangeError|at /);
   assert.equal(k.code, 2);
   assert.match(k.stderr, /data\.synthetic_rows: 2000000000 synthetic knots need an estimated/);

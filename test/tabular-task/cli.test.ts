@@ -20,7 +20,10 @@ function config(name: string, model: string): string {
 const metricsOf = (run: string) => JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
 
 test('tabular gbm: train beats the mean baseline; evaluate and predict reproduce the holdout predictions', () => {
-  const file = config('gbm.yaml', 'model:\n  learner: gbm\n  params:\n    max_iter: 150\n    learning_rate: 0.1\n    min_samples_leaf: 5\n');
+  const file = config(
+    'gbm.yaml',
+    'model:\n  learner: gbm\n  params:\n    max_iter: 150\n    learning_rate: 0.1\n    min_samples_leaf: 5\n',
+  );
   const run = join(dir, 'gbm-run');
   const trained = sciml(['--json', 'train', file, '--out', run]);
   assert.equal(trained.code, 0, trained.stderr);
@@ -32,9 +35,20 @@ test('tabular gbm: train beats the mean baseline; evaluate and predict reproduce
   assert.ok(m.metrics.rmse < 0.35 * m.baseline.rmse, `rmse ${m.metrics.rmse} vs mean baseline ${m.baseline.rmse}`);
   assert.ok(m.metrics.r2 > 0.85, `r2 ${m.metrics.r2}`);
   assert.equal(summary.metrics.rmse, m.metrics.rmse);
-  assert.deepEqual(m.dropped_columns.map((d: { column: string }) => d.column), ['id'], 'the id column is dropped');
+  assert.deepEqual(
+    m.dropped_columns.map((d: { column: string }) => d.column),
+    ['id'],
+    'the id column is dropped',
+  );
   assert.ok(m.features.includes('day_dayofweek'), 'the date column is expanded');
-  for (const f of ['predictions.arrow', 'report.html', 'model/model.json', 'model/tabular.json', 'model/members/model.json']) assert.ok(existsSync(join(run, f)), f);
+  for (const f of [
+    'predictions.arrow',
+    'report.html',
+    'model/model.json',
+    'model/tabular.json',
+    'model/members/model.json',
+  ])
+    assert.ok(existsSync(join(run, f)), f);
   const holdout = tableFromIPC(readFileSync(join(run, 'predictions.arrow')));
   assert.equal(holdout.numRows, 150);
 
@@ -69,11 +83,16 @@ test('tabular random forest and ridge train and beat the mean baseline', () => {
     ['rf', 'model:\n  learner: random_forest\n  params:\n    n_estimators: 30\n    min_samples_leaf: 2\n'],
     ['ridge', 'model:\n  learner: ridge\n  params:\n    alpha: 1.0\nfeatures:\n  log_target: never\n'],
   ];
-  const results = scimlBatch(models.map(([name, model]) => ['train', config(`${name}.yaml`, model), '--out', join(dir, `${name}-run`)]));
+  const results = scimlBatch(
+    models.map(([name, model]) => ['train', config(`${name}.yaml`, model), '--out', join(dir, `${name}-run`)]),
+  );
   models.forEach(([name], i) => {
     assert.equal(results[i].code, 0, results[i].stderr);
     const m = metricsOf(join(dir, `${name}-run`));
-    assert.ok(m.metrics.rmse < 0.6 * m.baseline.rmse, `${name}: rmse ${m.metrics.rmse} vs mean baseline ${m.baseline.rmse}`);
+    assert.ok(
+      m.metrics.rmse < 0.6 * m.baseline.rmse,
+      `${name}: rmse ${m.metrics.rmse} vs mean baseline ${m.baseline.rmse}`,
+    );
   });
 });
 
@@ -86,7 +105,12 @@ test('a misspelled or out-of-range learner parameter is exit 2 with file:line:fi
     ['train', config('learner.yaml', 'model:\n  learner: xgboost\n')],
   ]);
   assert.equal(r.code, 2);
-  assert.ok(r.stderr.includes(`${file}:10: model.params.learning_rat: expected a gbm parameter (did you mean 'learning_rate'?)`), r.stderr);
+  assert.ok(
+    r.stderr.includes(
+      `${file}:10: model.params.learning_rat: expected a gbm parameter (did you mean 'learning_rate'?)`,
+    ),
+    r.stderr,
+  );
   assert.equal(range.code, 2);
   assert.match(range.stderr, /range\.yaml:10: model\.params\.max_bins: expected an integer in \[2, 255\], got 300/);
   assert.equal(type.code, 2);

@@ -25,8 +25,14 @@ test('a denoiser trial continued from its checkpoint matches one trained straigh
   const straight = await runInSteps(denoiserTrial, config, join(dir, 'straight'), [4], 5);
   const stepped = await runInSteps(denoiserTrial, config, join(dir, 'stepped'), [2, 4], 5);
   // epochs continue: the second call reports epochs 3 and 4 only
-  assert.deepEqual(stepped.reports.map((r) => r.epoch), [1, 2, 3, 4]);
-  assert.deepEqual(stepped.outcomes[1].history.map((h) => h.epoch), [1, 2, 3, 4]);
+  assert.deepEqual(
+    stepped.reports.map((r) => r.epoch),
+    [1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    stepped.outcomes[1].history.map((h) => h.epoch),
+    [1, 2, 3, 4],
+  );
   assert.equal(stepped.outcomes[1].budgetUsed, 4);
   assert.deepEqual(stepped.reports, straight.reports);
   for (const r of straight.reports) {
@@ -45,6 +51,7 @@ test('a denoiser config with too many pooling blocks for the trace length fails 
   const bad = denoiserSchema.parse({ ...config, model: { ...config.model, filters: [4, 4, 4, 4, 4, 4, 4] } });
   await assert.rejects(
     runInSteps(denoiserTrial, bad, join(dir, 'bad'), [2], 5),
-    (err: Error) => isUserError(err) && /model\.filters: 7 pooling blocks shrink 64 samples to nothing/.test(err.message),
+    (err: Error) =>
+      isUserError(err) && /model\.filters: 7 pooling blocks shrink 64 samples to nothing/.test(err.message),
   );
 });

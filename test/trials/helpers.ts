@@ -14,11 +14,24 @@ export function contextIn(dir: string, seed: number, configFile?: string): TaskC
 }
 
 /** Runs a trial to each budget in turn on one checkpoint folder; returns the outcomes and every onEpoch report. */
-export async function runInSteps<C>(trial: TaskTrial<C>, config: C, dir: string, budgets: number[], seed: number, configFile?: string): Promise<{ outcomes: TrialOutcome[]; reports: EpochReport[] }> {
+export async function runInSteps<C>(
+  trial: TaskTrial<C>,
+  config: C,
+  dir: string,
+  budgets: number[],
+  seed: number,
+  configFile?: string,
+): Promise<{ outcomes: TrialOutcome[]; reports: EpochReport[] }> {
   const reports: EpochReport[] = [];
   const outcomes: TrialOutcome[] = [];
   for (const budget of budgets) {
-    outcomes.push(await trial.run(contextIn(dir, seed, configFile), config, { budget, checkpointDir: join(dir, 'checkpoint'), onEpoch: (r) => reports.push(r) }));
+    outcomes.push(
+      await trial.run(contextIn(dir, seed, configFile), config, {
+        budget,
+        checkpointDir: join(dir, 'checkpoint'),
+        onEpoch: (r) => reports.push(r),
+      }),
+    );
   }
   return { outcomes, reports };
 }

@@ -25,16 +25,28 @@ test('a knots trial continued from its checkpoint matches one trained straight t
   await initBackend('auto');
   const straight = await runInSteps(knotsTrial, config, join(dir, 'straight'), [6], 4);
   const stepped = await runInSteps(knotsTrial, config, join(dir, 'stepped'), [2, 6], 4);
-  assert.deepEqual(stepped.reports.map((r) => r.epoch), [1, 2, 3, 4, 5, 6], 'the second call continues at epoch 3');
+  assert.deepEqual(
+    stepped.reports.map((r) => r.epoch),
+    [1, 2, 3, 4, 5, 6],
+    'the second call continues at epoch 3',
+  );
   assert.deepEqual(stepped.reports, straight.reports);
   assert.deepEqual(stepped.outcomes[1].history, straight.outcomes[0].history);
   assert.equal(stepped.outcomes[1].budgetUsed, 6);
-  const read = (d: string) => readStateFile<{ epochsDone: number }>(join(dir, d, 'checkpoint', 'checkpoint.bin'), 'sciml-knots-checkpoint/')!;
-  assert.deepEqual(Buffer.from(read('stepped').array('params').buffer), Buffer.from(read('straight').array('params').buffer), 'same weights');
+  const read = (d: string) =>
+    readStateFile<{ epochsDone: number }>(join(dir, d, 'checkpoint', 'checkpoint.bin'), 'sciml-knots-checkpoint/')!;
+  assert.deepEqual(
+    Buffer.from(read('stepped').array('params').buffer),
+    Buffer.from(read('straight').array('params').buffer),
+    'same weights',
+  );
   assert.equal(read('stepped').state.epochsDone, 6);
   const first = straight.reports[0].metrics;
   const last = straight.reports[5].metrics;
-  assert.ok(last['validation.mse'] < first['validation.mse'], `validation MSE falls: ${first['validation.mse']} -> ${last['validation.mse']}`);
+  assert.ok(
+    last['validation.mse'] < first['validation.mse'],
+    `validation MSE falls: ${first['validation.mse']} -> ${last['validation.mse']}`,
+  );
   assert.ok(last['validation.accuracy'] >= 0 && last['validation.accuracy'] <= 1);
   // a budget already reached trains nothing more
   const again = await runInSteps(knotsTrial, config, join(dir, 'straight'), [6], 4);
@@ -69,10 +81,15 @@ test('sciml train --resume continues a knots run killed with SIGKILL to the same
   const checkpoint = join(cut, 'model', 'checkpoint-full.bin');
   let done = 0;
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'train', config, '--out', cut], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [bin, 'train', config, '--out', cut], {
+      env: { ...process.env, CI: 'true' },
+      stdio: 'ignore',
+    });
     const timer = setInterval(() => {
       try {
-        const epochs = existsSync(checkpoint) ? readStateFile<{ epochsDone: number }>(checkpoint, 'sciml-knots-checkpoint/')!.state.epochsDone : 0;
+        const epochs = existsSync(checkpoint)
+          ? readStateFile<{ epochsDone: number }>(checkpoint, 'sciml-knots-checkpoint/')!.state.epochsDone
+          : 0;
         if (epochs >= 4) {
           done = epochs;
           child.kill('SIGKILL');
@@ -93,8 +110,19 @@ test('sciml train --resume continues a knots run killed with SIGKILL to the same
   assert.equal(resumed.code, 0, resumed.stderr);
   const metrics = (d: string) => JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8'));
   assert.ok(metrics(cut).resumed_at_epoch >= done, `resumed at epoch ${metrics(cut).resumed_at_epoch}`);
-  assert.equal(readFileSync(join(cut, 'model', 'full.json'), 'utf8'), readFileSync(join(whole, 'model', 'full.json'), 'utf8'), 'same weights');
-  assert.equal(readFileSync(join(cut, 'model', 'top_k.json'), 'utf8'), readFileSync(join(whole, 'model', 'top_k.json'), 'utf8'), 'same top-k model');
+  assert.equal(
+    readFileSync(join(cut, 'model', 'full.json'), 'utf8'),
+    readFileSync(join(whole, 'model', 'full.json'), 'utf8'),
+    'same weights',
+  );
+  assert.equal(
+    readFileSync(join(cut, 'model', 'top_k.json'), 'utf8'),
+    readFileSync(join(whole, 'model', 'top_k.json'), 'utf8'),
+    'same top-k model',
+  );
   assert.deepEqual(metrics(cut).metrics, metrics(whole).metrics);
-  assert.deepEqual(JSON.parse(readFileSync(join(cut, 'history.json'), 'utf8')), JSON.parse(readFileSync(join(whole, 'history.json'), 'utf8')));
+  assert.deepEqual(
+    JSON.parse(readFileSync(join(cut, 'history.json'), 'utf8')),
+    JSON.parse(readFileSync(join(whole, 'history.json'), 'utf8')),
+  );
 });

@@ -15,7 +15,10 @@ test('a Random restored from its state (through JSON) continues the same stream,
   a.permutation(50);
   a.normal(); // leaves a spare normal behind
   const b = Random.fromState(JSON.parse(JSON.stringify(a.getState())));
-  assert.deepEqual([b.normal(), b.next(), b.nextUint32(), ...b.permutation(20)], [a.normal(), a.next(), a.nextUint32(), ...a.permutation(20)]);
+  assert.deepEqual(
+    [b.normal(), b.next(), b.nextUint32(), ...b.permutation(20)],
+    [a.normal(), a.next(), a.nextUint32(), ...a.permutation(20)],
+  );
   const c = new Random(3);
   const d = Random.fromState(JSON.parse(JSON.stringify(c.getState())));
   assert.equal(d.normal(), c.normal());
@@ -32,9 +35,15 @@ test('a state file round-trips its header and typed arrays exactly; a truncated 
   assert.deepEqual(back.array('f32'), f32);
   assert.deepEqual(back.array('f64'), f64);
   assert.deepEqual(back.array('i32'), i32);
-  assert.throws(() => readStateFile(path, 'other-state/'), (e: Error) => isUserError(e) && /expected a other-state\/ checkpoint/.test(e.message));
+  assert.throws(
+    () => readStateFile(path, 'other-state/'),
+    (e: Error) => isUserError(e) && /expected a other-state\/ checkpoint/.test(e.message),
+  );
   const bytes = readFileSync(path);
   writeFileSync(path, bytes.subarray(0, bytes.length - 4));
-  assert.throws(() => readStateFile(path, 'test-state/')!.array('i32'), (e: Error) => isUserError(e) && /truncated/.test(e.message));
+  assert.throws(
+    () => readStateFile(path, 'test-state/')!.array('i32'),
+    (e: Error) => isUserError(e) && /truncated/.test(e.message),
+  );
   assert.equal(readStateFile(join(dir, 'none.bin'), 'test-state/'), undefined);
 });

@@ -53,7 +53,10 @@ export interface Event {
 }
 
 export function journal(runDir: string): Event[] {
-  return readFileSync(join(runDir, 'trials.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return readFileSync(join(runDir, 'trials.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 }
 
 /** leaderboard.arrow as plain rows (without columns that depend on timing). */
@@ -70,7 +73,11 @@ export function leaderboardRows(runDir: string): Record<string, unknown>[] {
  * `tells` trials have finished while another is mid-epoch; resolves when the process is gone.
  */
 export async function tuneKilledMidTrial(args: string[], runDir: string, tells: number): Promise<void> {
-  const child = spawn(process.execPath, [bin, 'tune', ...args], { cwd: root, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'tune', ...args], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {

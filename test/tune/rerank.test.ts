@@ -24,11 +24,17 @@ test('re-ranking folds partition the rows trials fit on, never their validation 
   for (const h of held) {
     assert.ok(h.heldOut.length >= 20 && h.heldOut.length <= 21, `near-equal folds: ${h.heldOut.length}`);
     const fitSet = new Set(h.fit);
-    assert.ok(Array.from(validation).every((i) => fitSet.has(i)), "the trials' validation rows always fit");
+    assert.ok(
+      Array.from(validation).every((i) => fitSet.has(i)),
+      "the trials' validation rows always fit",
+    );
     assert.equal(h.fit.length + h.heldOut.length, rows);
     assert.ok(Array.from(h.heldOut).every((i) => !fitSet.has(i)));
   }
-  assert.throws(() => crossValidationFold(rows, 0.2, 7, 0, 1, 'cfg.yaml'), /cfg\.yaml: tune\.rerank\.folds: expected 2 to 82 folds/);
+  assert.throws(
+    () => crossValidationFold(rows, 0.2, 7, 0, 1, 'cfg.yaml'),
+    /cfg\.yaml: tune\.rerank\.folds: expected 2 to 82 folds/,
+  );
 });
 
 /** A seeded successive-halving search of 9 gbm configurations on a small table, re-ranking the best 3 by 4 folds. */
@@ -74,15 +80,27 @@ test('the best 3 are re-ranked by 4-fold cross-validation; the winner has the be
   assert.equal(reranked.length, 3);
   assert.deepEqual(board.slice(0, 3), reranked, 're-ranked configurations lead the board');
   const cvs = reranked.map((row) => row['cv_validation.rmse'] as number);
-  assert.deepEqual(cvs, [...cvs].sort((a, b) => a - b), 'ordered by cross-validated RMSE');
+  assert.deepEqual(
+    cvs,
+    [...cvs].sort((a, b) => a - b),
+    'ordered by cross-validated RMSE',
+  );
   // the 3 re-ranked are the 3 best by the search's validation RMSE
-  const byValidation = [...board].filter((row) => Number.isFinite(row['validation.rmse'] as number)).sort((a, b) => (a['validation.rmse'] as number) - (b['validation.rmse'] as number));
-  assert.deepEqual(new Set(byValidation.slice(0, 3).map((row) => row.trial)), new Set(reranked.map((row) => row.trial)));
+  const byValidation = [...board]
+    .filter((row) => Number.isFinite(row['validation.rmse'] as number))
+    .sort((a, b) => (a['validation.rmse'] as number) - (b['validation.rmse'] as number));
+  assert.deepEqual(
+    new Set(byValidation.slice(0, 3).map((row) => row.trial)),
+    new Set(reranked.map((row) => row.trial)),
+  );
   for (const row of reranked) {
     const mine = folds.filter((e) => e.config_index === row.trial);
     const mean = mine.reduce((s, e) => s + (e.metrics as Record<string, number>)['validation.rmse'], 0) / mine.length;
     assert.ok(Math.abs(mean - (row['cv_validation.rmse'] as number)) < 1e-12);
-    assert.ok(mine.every((e) => e.epochs === row.epochs), 'folds refit at the budget the configuration reached');
+    assert.ok(
+      mine.every((e) => e.epochs === row.epochs),
+      'folds refit at the budget the configuration reached',
+    );
   }
 
   // The winner's fold 2, fitted here from its written config: same RMSE as the job's.
@@ -92,16 +110,28 @@ test('the best 3 are re-ranked by 4-fold cross-validation; the winner has the be
   const best = parse(readFileSync(join(reference, 'best', 'all', 'config.yaml'), 'utf8'));
   assert.equal(best.model.params.max_iter, reranked[0].epochs);
   const config = tabularSchema.parse(best);
-  const prep = await trialTable(contextIn(join(dir, 'scratch'), 5, join(reference, 'best', 'all', 'config.yaml')), config);
+  const prep = await trialTable(
+    contextIn(join(dir, 'scratch'), 5, join(reference, 'best', 'all', 'config.yaml')),
+    config,
+  );
   const { fit, heldOut } = crossValidationFold(prep.y.length, 0.2, config.seed, 2, 4, 'test');
   const learner = LEARNERS.gbm.create({ ...config.model.params, early_stopping: 'off' });
   await learner.fit(takeRows(prep.X, fit), takeValues(prep.y, fit), { seed: config.seed, threads: 1 });
-  const direct = rmse(takeValues(prep.y, heldOut), predictOriginal(learner, takeRows(prep.X, heldOut), 'none', prep.clampMin));
+  const direct = rmse(
+    takeValues(prep.y, heldOut),
+    predictOriginal(learner, takeRows(prep.X, heldOut), 'none', prep.clampMin),
+  );
   const fold2 = folds.find((e) => e.config_index === reranked[0].trial && e.fold === 2)!;
   assert.equal(fold2.rows, heldOut.length);
-  assert.ok(Math.abs((fold2.metrics as Record<string, number>)['validation.rmse'] - direct) < 1e-9, `fold 2: job ${JSON.stringify(fold2.metrics)}, direct ${direct}`);
+  assert.ok(
+    Math.abs((fold2.metrics as Record<string, number>)['validation.rmse'] - direct) < 1e-9,
+    `fold 2: job ${JSON.stringify(fold2.metrics)}, direct ${direct}`,
+  );
   const y = prep.y;
-  assert.ok(rmse(y, new Float64Array(y.length).fill(y.reduce((a, b) => a + b, 0) / y.length)) > 2 * cvs[0], 'the winner beats the mean by far');
+  assert.ok(
+    rmse(y, new Float64Array(y.length).fill(y.reduce((a, b) => a + b, 0) / y.length)) > 2 * cvs[0],
+    'the winner beats the mean by far',
+  );
 
   // A crash after 5 folds: the journal without the later folds and the end, then --resume.
   const interrupted = join(dir, 'interrupted');
@@ -124,8 +154,14 @@ test('the best 3 are re-ranked by 4-fold cross-validation; the winner has the be
 });
 
 test('re-ranking needs a task that cross-validates: exit 2 naming tune.rerank.top', () => {
-  const dir = workdir({ 'knots.yaml': KNOTS_BASE, 'tune.yaml': tuneYaml('  space:\n    model.width: {choice: [8, 16]}\n  rerank:\n    top: 3\n') });
+  const dir = workdir({
+    'knots.yaml': KNOTS_BASE,
+    'tune.yaml': tuneYaml('  space:\n    model.width: {choice: [8, 16]}\n  rerank:\n    top: 3\n'),
+  });
   const r = sciml(['tune', join(dir, 'tune.yaml')]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /tune\.yaml:7: tune\.rerank\.top: task 'knots' cannot cross-validate a configuration; re-ranking works with task: tabular/);
+  assert.match(
+    r.stderr,
+    /tune\.yaml:7: tune\.rerank\.top: task 'knots' cannot cross-validate a configuration; re-ranking works with task: tabular/,
+  );
 });

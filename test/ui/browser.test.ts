@@ -15,8 +15,19 @@ import { sciml } from '../helpers/cli.js';
 import { appendEpoch, writeRounds, writeRun, writeTune } from './fixtures.js';
 
 const CHROMIUM = process.env.SCIML_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium)`;
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium)`;
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const dir = join(mkdtempSync(join(tmpdir(), 'sciml-ui-browser-')), 'runs');
 const A = writeRun(join(dir, 'knots-a'), { task: 'knots', mse: 2, chart: true, tags: { team: 'x' } });
@@ -67,7 +78,15 @@ test('the runs table lists the fixture runs (tune trials included) and filters b
   const { page, errors } = await open(`${url}/#/`);
   await page.waitForSelector('#runs tbody tr');
   const listed = await page.$$eval('#runs tbody tr', (rows) => rows.map((r) => (r as any).dataset.run).sort());
-  assert.deepEqual(listed, ['denoiser-1', 'knots-a', 'knots-b', 'live', 'tune-1', 'tune-1/trials/all/0', 'tune-1/trials/all/1']);
+  assert.deepEqual(listed, [
+    'denoiser-1',
+    'knots-a',
+    'knots-b',
+    'live',
+    'tune-1',
+    'tune-1/trials/all/0',
+    'tune-1/trials/all/1',
+  ]);
   await page.selectOption('#filter-task', 'denoiser');
   const filtered = await page.$$eval('#runs tbody tr', (rows) => rows.map((r) => (r as any).dataset.task));
   assert.deepEqual(filtered, ['denoiser', 'denoiser']);
@@ -90,16 +109,26 @@ test('the runs table lists the fixture runs (tune trials included) and filters b
   await page.close();
 });
 
-test("a run page shows its learning curves, charts and distributed rounds, with no console errors", { skip }, async () => {
+test('a run page shows its learning curves, charts and distributed rounds, with no console errors', {
+  skip,
+}, async () => {
   const { page, errors } = await open(`${url}/#/run/knots-a`);
   await page.waitForSelector('#curves svg');
   await page.waitForSelector('[data-chart="predicted-vs-true"] svg');
   await page.waitForSelector('#distributed [data-workers] svg');
-  assert.equal(await page.$eval('#curves', (el: any) => el.dataset.points), '6', '3 epochs of history.json and 3 rounds');
+  assert.equal(
+    await page.$eval('#curves', (el: any) => el.dataset.points),
+    '6',
+    '3 epochs of history.json and 3 rounds',
+  );
   const cells = await page.$$eval('#rounds-table tbody td', (tds) => tds.map((td: any) => td.textContent));
-  assert.deepEqual(cells.slice(0, 4), ['denoiser', '3', '1', '1'], 'model, rounds, replicas alive in the last round, lost');
-  assert.match(await page.textContent('#config') ?? '', /task: knots/);
-  assert.match(await page.textContent('#inputs') ?? '', /a{64}/);
+  assert.deepEqual(
+    cells.slice(0, 4),
+    ['denoiser', '3', '1', '1'],
+    'model, rounds, replicas alive in the last round, lost',
+  );
+  assert.match((await page.textContent('#config')) ?? '', /task: knots/);
+  assert.match((await page.textContent('#inputs')) ?? '', /a{64}/);
   assert.ok((await page.$$('#curves svg path')).length > 0);
   assert.deepEqual(errors, []);
   await page.close();
@@ -107,11 +136,23 @@ test("a run page shows its learning curves, charts and distributed rounds, with 
 
 test("appending an epoch to a running run's history grows its curve on the open page", { skip }, async () => {
   const { page, errors } = await open(`${url}/#/run/live`);
-  await page.waitForFunction(() => (globalThis as any).document.getElementById('curves')?.dataset.points === '2', undefined, { timeout: 15000 });
+  await page.waitForFunction(
+    () => (globalThis as any).document.getElementById('curves')?.dataset.points === '2',
+    undefined,
+    { timeout: 15000 },
+  );
   appendEpoch(LIVE, 3);
-  await page.waitForFunction(() => (globalThis as any).document.getElementById('curves')?.dataset.points === '3', undefined, { timeout: 15000 });
+  await page.waitForFunction(
+    () => (globalThis as any).document.getElementById('curves')?.dataset.points === '3',
+    undefined,
+    { timeout: 15000 },
+  );
   appendEpoch(LIVE, 4);
-  await page.waitForFunction(() => (globalThis as any).document.getElementById('curves')?.dataset.points === '4', undefined, { timeout: 15000 });
+  await page.waitForFunction(
+    () => (globalThis as any).document.getElementById('curves')?.dataset.points === '4',
+    undefined,
+    { timeout: 15000 },
+  );
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -122,36 +163,62 @@ test('the compare view shows the differences `sciml diff --json` prints', { skip
   const expected = JSON.parse(cli.stdout);
   const { page, errors } = await open(`${url}/#/compare?runs=knots-a,knots-b`);
   await page.waitForSelector('#compare-metrics tbody tr');
-  const shown = await page.$$eval('#compare-metrics tbody tr', (rows) => rows.map((r) => {
-    const cells = r.querySelectorAll('td');
-    const num = (s: string | undefined) => (s === undefined || s === '' ? undefined : Number(s));
-    const last = (cells[2] as any).dataset;
-    return { metric: (r as any).dataset.metric, a: num((cells[1] as any).dataset.value), b: num(last.value), change: num(last.change), change_pct: num(last.changePct) };
-  }));
-  const strip = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
+  const shown = await page.$$eval('#compare-metrics tbody tr', (rows) =>
+    rows.map((r) => {
+      const cells = r.querySelectorAll('td');
+      const num = (s: string | undefined) => (s === undefined || s === '' ? undefined : Number(s));
+      const last = (cells[2] as any).dataset;
+      return {
+        metric: (r as any).dataset.metric,
+        a: num((cells[1] as any).dataset.value),
+        b: num(last.value),
+        change: num(last.change),
+        change_pct: num(last.changePct),
+      };
+    }),
+  );
+  const strip = (m: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
   assert.deepEqual(shown.map(strip), expected.metrics.map(strip));
-  const params = await page.$$eval('#compare-params tbody tr', (rows) => rows.map((r) => {
-    const cells = r.querySelectorAll('td');
-    return { param: (r as any).dataset.param, a: JSON.parse((cells[1] as any).dataset.json!), b: JSON.parse((cells[2] as any).dataset.json!) };
-  }));
+  const params = await page.$$eval('#compare-params tbody tr', (rows) =>
+    rows.map((r) => {
+      const cells = r.querySelectorAll('td');
+      return {
+        param: (r as any).dataset.param,
+        a: JSON.parse((cells[1] as any).dataset.json!),
+        b: JSON.parse((cells[2] as any).dataset.json!),
+      };
+    }),
+  );
   assert.deepEqual(params, expected.params);
   await page.waitForSelector('#compare-curves svg');
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-test('the tune view draws its leaderboard, best so far, curves with rung cuts and parallel coordinates', { skip }, async () => {
+test('the tune view draws its leaderboard, best so far, curves with rung cuts and parallel coordinates', {
+  skip,
+}, async () => {
   const { page, errors } = await open(`${url}/#/tune/tune-1`);
   await page.waitForSelector('#tune-board tbody tr');
-  assert.deepEqual(await page.$$eval('#tune-board tbody tr', (rows) => rows.map((r) => (r as any).dataset.config)), ['all/1', 'all/0']);
+  assert.deepEqual(await page.$$eval('#tune-board tbody tr', (rows) => rows.map((r) => (r as any).dataset.config)), [
+    'all/1',
+    'all/0',
+  ]);
   for (const id of ['#best-so-far svg', '#tune-curves svg', '#parallel svg']) await page.waitForSelector(id);
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-test('traversal attempts from the browser are 404; a wrong token is 401, the right one opens the dashboard', { skip }, async () => {
+test('traversal attempts from the browser are 404; a wrong token is 401, the right one opens the dashboard', {
+  skip,
+}, async () => {
   const page = await browser.newPage();
-  for (const path of ['/files/..%2f..%2f..%2fetc%2fpasswd', '/files/%2e%2e/%2e%2e/etc/passwd', '/api/run?path=..%2F..']) {
+  for (const path of [
+    '/files/..%2f..%2f..%2fetc%2fpasswd',
+    '/files/%2e%2e/%2e%2e/etc/passwd',
+    '/api/run?path=..%2F..',
+  ]) {
     const res = await page.goto(url + path);
     assert.equal(res?.status(), 404, path);
   }

@@ -35,15 +35,22 @@ after(async () => {
 });
 
 /** A raw HTTP GET: the path goes on the wire exactly as written (no client-side normalising of `..`). */
-async function rawGet(server: typeof app, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+async function rawGet(
+  server: typeof app,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   if (!server.server.listening) await server.listen({ host: '127.0.0.1', port: 0 });
   const port = (server.server.address() as AddressInfo).port;
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -52,7 +59,15 @@ async function rawGet(server: typeof app, path: string, headers: Record<string, 
 test('the index lists every run, nested tune trials included, with task, kind, status, tags and headline metrics', async () => {
   const { runs: list } = JSON.parse((await rawGet(app, '/api/runs')).body);
   const byPath = Object.fromEntries(list.map((r: any) => [r.path, r]));
-  assert.deepEqual(Object.keys(byPath).sort(), ['a', 'b', 'dist', 'live', 'tune-1', 'tune-1/trials/all/0', 'tune-1/trials/all/1']);
+  assert.deepEqual(Object.keys(byPath).sort(), [
+    'a',
+    'b',
+    'dist',
+    'live',
+    'tune-1',
+    'tune-1/trials/all/0',
+    'tune-1/trials/all/1',
+  ]);
   assert.equal(byPath.a.task, 'knots');
   assert.equal(byPath.a.kind, 'train');
   assert.deepEqual(byPath.a.tags, ['team=x']);
@@ -138,13 +153,29 @@ test('curves: history.jsonl grows as epochs are appended; named lists become ser
   assert.equal(after.series[0].points.length, 4);
   assert.equal(after.series[0].points[3].epoch, 4);
   const named = JSON.parse((await rawGet(app, '/api/curves?path=a')).body);
-  assert.deepEqual(named.series.map((s: any) => s.name), ['full']);
+  assert.deepEqual(
+    named.series.map((s: any) => s.name),
+    ['full'],
+  );
   assert.equal(named.series[0].x, 'epoch');
-  writeFileSync(join(runs, 'b', 'metrics.json'), JSON.stringify({ task: 'knots', metrics: { test_mse: 1 }, history: [{ epoch: 1, val_loss: 2 }, { epoch: 2, val_loss: 1 }] }));
+  writeFileSync(
+    join(runs, 'b', 'metrics.json'),
+    JSON.stringify({
+      task: 'knots',
+      metrics: { test_mse: 1 },
+      history: [
+        { epoch: 1, val_loss: 2 },
+        { epoch: 2, val_loss: 1 },
+      ],
+    }),
+  );
   rmSync(join(runs, 'b', 'history.json'));
   const fromMetrics = JSON.parse((await rawGet(app, '/api/curves?path=b')).body);
   assert.equal(fromMetrics.source, 'metrics.json', "a run without a history file: metrics.json's history list");
-  assert.deepEqual(fromMetrics.series[0].points, [{ epoch: 1, val_loss: 2 }, { epoch: 2, val_loss: 1 }]);
+  assert.deepEqual(fromMetrics.series[0].points, [
+    { epoch: 1, val_loss: 2 },
+    { epoch: 2, val_loss: 1 },
+  ]);
   const torn = parseHistory('{"round":1,"loss":2,"workers":{"alive":2}}\n{"round":2,"lo', true);
   assert.deepEqual(torn, [{ name: 'history', x: 'round', points: [{ round: 1, loss: 2, 'workers.alive': 2 }] }]);
 });
@@ -153,8 +184,17 @@ test('tune view: leaderboard by rung then metric, cut and running states, rung b
   const t = JSON.parse((await rawGet(app, '/api/tune?path=tune-1')).body);
   assert.equal(t.metric, 'validation.mse');
   assert.deepEqual(t.budgets, [2, 6]);
-  assert.deepEqual(t.configs.map((c: any) => [c.config, c.state, c.rung, c.metric]), [[1, 'running', 1, 4], [0, 'cut', 0, 8]]);
-  assert.deepEqual(t.best_so_far[0].points.map((p: any) => p.best), [9, 7, 5, 4]);
+  assert.deepEqual(
+    t.configs.map((c: any) => [c.config, c.state, c.rung, c.metric]),
+    [
+      [1, 'running', 1, 4],
+      [0, 'cut', 0, 8],
+    ],
+  );
+  assert.deepEqual(
+    t.best_so_far[0].points.map((p: any) => p.best),
+    [9, 7, 5, 4],
+  );
 });
 
 test('compare of two runs: the differences diffRuns computes, paths relative to --dir', async () => {
@@ -185,7 +225,13 @@ test('pipelines: a lock and its live status file give stage states, the DAG edge
   assert.equal(pipelines.length, 1);
   const p = pipelines[0];
   assert.equal(p.lock, 'pipelines/flow.lock');
-  assert.deepEqual(p.stages.map((s: any) => [s.name, s.state]), [['prepare', 'ran'], ['train', 'running']]);
+  assert.deepEqual(
+    p.stages.map((s: any) => [s.name, s.state]),
+    [
+      ['prepare', 'ran'],
+      ['train', 'running'],
+    ],
+  );
   assert.deepEqual(p.edges, [['prepare', 'train']]);
   assert.deepEqual(p.stages[1].outs, [{ path: 'runs/a', run: 'a' }]);
 });
@@ -193,7 +239,9 @@ test('pipelines: a lock and its live status file give stage states, the DAG edge
 test('sciml ui prints its URL (with ?token= when --token-file is given), serves, and stops on SIGTERM; a missing --dir is exit 2', async () => {
   const tokenFile = join(base, 'token');
   writeFileSync(tokenFile, 'cli-token\n');
-  const child = spawn(process.execPath, [bin, 'ui', '--dir', runs, '--port', '0', '--token-file', tokenFile], { env: { ...process.env, CI: 'true' } });
+  const child = spawn(process.execPath, [bin, 'ui', '--dir', runs, '--port', '0', '--token-file', tokenFile], {
+    env: { ...process.env, CI: 'true' },
+  });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const url = await new Promise<string>((done, fail) => {
     let out = '';
@@ -231,7 +279,10 @@ test('the run page data: config, run.json with any URL password redacted, inputs
   assert.deepEqual(data.charts, ['predicted-vs-true']);
   assert.equal(data.run_json.inputs[0].sha256, 'a'.repeat(64));
   const tune = JSON.parse((await rawGet(app, '/api/run?path=tune-1')).body);
-  assert.deepEqual(tune.children.map((c: any) => c.path), ['tune-1/trials/all/0', 'tune-1/trials/all/1']);
+  assert.deepEqual(
+    tune.children.map((c: any) => c.path),
+    ['tune-1/trials/all/0', 'tune-1/trials/all/1'],
+  );
   assert.equal(tune.config.name, 'tune.yaml');
 });
 
@@ -241,11 +292,37 @@ test("a training that has written no history file yet: its curves come from the 
   rmSync(join(dir, 'history.json'));
   mkdirSync(join(dir, 'model'), { recursive: true });
   const checkpoint = join(dir, 'model', 'checkpoint.bin');
-  writeStateFile(checkpoint, 'sciml-denoiser-checkpoint/1', { epochsDone: 2, history: [{ epoch: 1, val_loss: 3 }, { epoch: 2, val_loss: 2 }] }, { params: new Float32Array(1000) });
+  writeStateFile(
+    checkpoint,
+    'sciml-denoiser-checkpoint/1',
+    {
+      epochsDone: 2,
+      history: [
+        { epoch: 1, val_loss: 3 },
+        { epoch: 2, val_loss: 2 },
+      ],
+    },
+    { params: new Float32Array(1000) },
+  );
   const first = JSON.parse((await rawGet(app, '/api/curves?path=training')).body);
   assert.equal(first.source, 'model/checkpoint.bin');
-  assert.deepEqual(first.series[0].points.map((p: any) => p.val_loss), [3, 2]);
-  writeStateFile(checkpoint, 'sciml-denoiser-checkpoint/1', { epochsDone: 3, history: [{ epoch: 1, val_loss: 3 }, { epoch: 2, val_loss: 2 }, { epoch: 3, val_loss: 1.5 }] }, { params: new Float32Array(1000) });
+  assert.deepEqual(
+    first.series[0].points.map((p: any) => p.val_loss),
+    [3, 2],
+  );
+  writeStateFile(
+    checkpoint,
+    'sciml-denoiser-checkpoint/1',
+    {
+      epochsDone: 3,
+      history: [
+        { epoch: 1, val_loss: 3 },
+        { epoch: 2, val_loss: 2 },
+        { epoch: 3, val_loss: 1.5 },
+      ],
+    },
+    { params: new Float32Array(1000) },
+  );
   const next = JSON.parse((await rawGet(app, '/api/curves?path=training')).body);
   assert.equal(next.series[0].points.length, 3, 'the next epoch shows');
 });

@@ -8,27 +8,42 @@ import { DEFAULT_SIMULATION, simulateKnots, type KnotSimulationOptions } from '.
 import { requireMemory } from '../../runtime/memory.js';
 
 /** Columns holding whole numbers (written as Int32); the rest are Float64. */
-const INTEGER_COLUMNS = new Set<string>([KNOT_TARGET, 'hyperbolic_torsion_degree', 'hyperbolic_adjoint_torsion_degree', ...KNOT_FEATURES.filter((f) => f.startsWith('Symmetry_'))]);
+const INTEGER_COLUMNS = new Set<string>([
+  KNOT_TARGET,
+  'hyperbolic_torsion_degree',
+  'hyperbolic_adjoint_torsion_degree',
+  ...KNOT_FEATURES.filter((f) => f.startsWith('Symmetry_')),
+]);
 
 /** Schema metadata marking a table as synthetic (read back by the knots task for its report). */
 export const SYNTHETIC_METADATA_KEY = 'sciml.synthetic';
 
 export const knotGeneratorOptions = z.strictObject({
-  noise: nonNegativeNumber(DEFAULT_SIMULATION.noise, 'standard deviation of the noise added to the signature before rounding to an even integer'),
-  correction: nonNegativeNumber(DEFAULT_SIMULATION.correction, 'scale of the correction to slope/2 growing with volume * injectivity_radius^-3 (0: signature = slope/2 rounded, plus noise)'),
+  noise: nonNegativeNumber(
+    DEFAULT_SIMULATION.noise,
+    'standard deviation of the noise added to the signature before rounding to an even integer',
+  ),
+  correction: nonNegativeNumber(
+    DEFAULT_SIMULATION.correction,
+    'scale of the correction to slope/2 growing with volume * injectivity_radius^-3 (0: signature = slope/2 rounded, plus noise)',
+  ),
 });
 
 /** An Arrow table in the published column order, labelled synthetic in its schema metadata. */
 export function knotTable(columns: Record<string, Float64Array>, seed: number, options: KnotSimulationOptions): Table {
   const vectors: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column>> = {};
-  for (const name of [...KNOT_FEATURES, KNOT_TARGET]) vectors[name] = INTEGER_COLUMNS.has(name) ? int32Column(columns[name]) : float64Column(columns[name]);
+  for (const name of [...KNOT_FEATURES, KNOT_TARGET])
+    vectors[name] = INTEGER_COLUMNS.has(name) ? int32Column(columns[name]) : float64Column(columns[name]);
   const table = arrowTable(vectors);
   const metadata = new Map<string, string>([
     [SYNTHETIC_METADATA_KEY, 'true'],
     ['sciml.generator', 'knots'],
     ['sciml.seed', String(seed)],
     ['sciml.options', JSON.stringify(options)],
-    ['sciml.note', 'SYNTHETIC knot invariants in the column format of Davies et al. 2021; not real knots (equations: src/data/knots/simulate.ts, configs/README-knots.md)'],
+    [
+      'sciml.note',
+      'SYNTHETIC knot invariants in the column format of Davies et al. 2021; not real knots (equations: src/data/knots/simulate.ts, configs/README-knots.md)',
+    ],
   ]);
   return new Table(new Schema(table.schema.fields, metadata), table.batches);
 }

@@ -38,7 +38,13 @@ export async function loadKnotFile(path: string, features: readonly string[], ta
   if (stdin && !looksLikeArrow(stdin)) {
     table = parseCsv(stdin, '-');
   } else if (stdin || ARROW_EXTENSIONS.has(extname(path).toLowerCase()) || isParquetPath(path)) {
-    const arrow = stdin ? (looksLikeParquet(stdin) ? await parquetBytesToArrow(stdin, '-') : parseArrow(stdin, '-')) : isParquetPath(path) ? await readParquetAsArrow(path) : readArrowFile(path);
+    const arrow = stdin
+      ? looksLikeParquet(stdin)
+        ? await parquetBytesToArrow(stdin, '-')
+        : parseArrow(stdin, '-')
+      : isParquetPath(path)
+        ? await readParquetAsArrow(path)
+        : readArrowFile(path);
     synthetic = arrow.schema.metadata.get(SYNTHETIC_METADATA_KEY) === 'true';
     table = tableFromArrow(arrow, path);
   } else {
@@ -64,22 +70,37 @@ function numericColumn(table: DataTable, name: string, role: string): Float64Arr
     throw new UserError(`${table.source}: column '${name}': missing (${role}); the table has ${have}`);
   }
   if (column.kind === 'string') {
-    const row = column.values.findIndex((cell) => cell === null || parseNumberCell(cell) === undefined || Number.isNaN(parseNumberCell(cell)!));
+    const row = column.values.findIndex(
+      (cell) => cell === null || parseNumberCell(cell) === undefined || Number.isNaN(parseNumberCell(cell)!),
+    );
     const at = Math.max(0, row);
-    throw new UserError(`${table.source}: column '${name}', ${rowLabel(table.source, at)}: expected a number, got ${describeCell(column.values[at])}`);
+    throw new UserError(
+      `${table.source}: column '${name}', ${rowLabel(table.source, at)}: expected a number, got ${describeCell(column.values[at])}`,
+    );
   }
   const missing = column.values.findIndex((v) => !Number.isFinite(v));
-  if (missing >= 0) throw new UserError(`${table.source}: column '${name}', ${rowLabel(table.source, missing)}: expected a number, got an empty cell`);
+  if (missing >= 0)
+    throw new UserError(
+      `${table.source}: column '${name}', ${rowLabel(table.source, missing)}: expected a number, got an empty cell`,
+    );
   return column.values;
 }
 
 /** Checks columns, numbers and even signatures; every error names file, column and row/line. */
-export function validateKnotTable(table: DataTable, features: readonly string[], target: string, synthetic = false): KnotData {
+export function validateKnotTable(
+  table: DataTable,
+  features: readonly string[],
+  target: string,
+  synthetic = false,
+): KnotData {
   if (table.numRows === 0) throw new UserError(`${table.source}: expected rows of knot invariants, got an empty table`);
   const columns = features.map((f) => numericColumn(table, f, 'listed in data.features'));
   const y = numericColumn(table, target, 'the target, data.target');
   const odd = y.findIndex((v) => !Number.isInteger(v) || Math.abs(v % 2) === 1);
-  if (odd >= 0) throw new UserError(`${table.source}: column '${target}', ${rowLabel(table.source, odd)}: expected an even integer (knot signatures are even), got ${y[odd]}`);
+  if (odd >= 0)
+    throw new UserError(
+      `${table.source}: column '${target}', ${rowLabel(table.source, odd)}: expected an even integer (knot signatures are even), got ${y[odd]}`,
+    );
   const translation = (name: string) => numericColumn(table, name, 'needed for the slope/2 baseline');
   return {
     source: table.source,
@@ -96,7 +117,13 @@ export function validateKnotTable(table: DataTable, features: readonly string[],
 }
 
 /** Synthetic knots generated in memory (no data file configured), validated like a file. */
-export function syntheticKnotData(rows: number, seed: number, features: readonly string[], target: string, options: KnotSimulationOptions = DEFAULT_SIMULATION): KnotData {
+export function syntheticKnotData(
+  rows: number,
+  seed: number,
+  features: readonly string[],
+  target: string,
+  options: KnotSimulationOptions = DEFAULT_SIMULATION,
+): KnotData {
   // ~20 float64 columns simulated, copied into the table and standardised for training.
   requireMemory('data.synthetic_rows', rows, rows * 20 * 8 * 3, 'synthetic knots');
   const simulated = simulateKnots(rows, seed, options);

@@ -64,7 +64,11 @@ function exponential(rng: Random, mean: number): number {
 }
 
 /** Columns of n synthetic knots, keyed by the published column names (features and `signature`). */
-export function simulateKnots(n: number, seed: number, options: KnotSimulationOptions = DEFAULT_SIMULATION): Record<string, Float64Array> {
+export function simulateKnots(
+  n: number,
+  seed: number,
+  options: KnotSimulationOptions = DEFAULT_SIMULATION,
+): Record<string, Float64Array> {
   const rng = new Random(seed);
   const out: Record<string, Float64Array> = {};
   for (const name of [...KNOT_FEATURES, KNOT_TARGET]) out[name] = new Float64Array(n);

@@ -15,7 +15,15 @@ import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
 import { openParquet, readParquetColumns, type ParquetFile } from '../parquet.js';
 import { listShards } from '../shards.js';
-import { FLAT_LABEL, HLF_FEATURES, NESTED_COLUMNS, N_CLASSES, N_HLF, N_PARTICLE_FEATURES, PARTICLE_FEATURES } from './schema.js';
+import {
+  FLAT_LABEL,
+  HLF_FEATURES,
+  NESTED_COLUMNS,
+  N_CLASSES,
+  N_HLF,
+  N_PARTICLE_FEATURES,
+  PARTICLE_FEATURES,
+} from './schema.js';
 
 export type Layout = 'nested' | 'flat';
 
@@ -79,28 +87,46 @@ const NESTED = [NESTED_COLUMNS.hlf, NESTED_COLUMNS.particles, NESTED_COLUMNS.lab
 const FLAT = [FLAT_LABEL, ...HLF_FEATURES, ...PARTICLE_FEATURES];
 
 /** `path`: a file, directory or glob; or the shard files themselves (a replica's share, in dataset order). */
-export async function openEventDataset(path: string | string[], options: { labels?: boolean; cacheBytes?: number } = {}): Promise<EventDataset> {
+export async function openEventDataset(
+  path: string | string[],
+  options: { labels?: boolean; cacheBytes?: number } = {},
+): Promise<EventDataset> {
   const files = typeof path === 'string' ? listShards(path) : path;
   const shards: EventShard[] = [];
   let layout: Layout | undefined;
   for (const [index, p] of files.entries()) {
     const file = await openParquet(p);
     const mine: Layout = file.columns.includes(NESTED_COLUMNS.particles) ? 'nested' : 'flat';
-    const wanted = (mine === 'nested' ? NESTED : FLAT).filter((c) => options.labels !== false || (c !== FLAT_LABEL && c !== NESTED_COLUMNS.label));
+    const wanted = (mine === 'nested' ? NESTED : FLAT).filter(
+      (c) => options.labels !== false || (c !== FLAT_LABEL && c !== NESTED_COLUMNS.label),
+    );
     const missing = wanted.filter((c) => !file.columns.includes(c));
     if (missing.length) {
-      throw new UserError(`${p}: column '${missing[0]}': missing (${mine} particle layout needs ${wanted.join(', ')}; the file has ${file.columns.join(', ')})`);
+      throw new UserError(
+        `${p}: column '${missing[0]}': missing (${mine} particle layout needs ${wanted.join(', ')}; the file has ${file.columns.join(', ')})`,
+      );
     }
-    if (layout && mine !== layout) throw new UserError(`${p}: expected the ${layout} layout of ${files[0]}, got the ${mine} layout`);
+    if (layout && mine !== layout)
+      throw new UserError(`${p}: expected the ${layout} layout of ${files[0]}, got the ${mine} layout`);
     layout = mine;
     shards.push({ path: p, index, rows: file.numRows, file });
   }
   const cache = options.cacheBytes ? new EventCache(options.cacheBytes) : undefined;
-  return { source: typeof path === 'string' ? path : path.join(', '), layout: layout!, shards, events: shards.reduce((n, s) => n + s.rows, 0), cache };
+  return {
+    source: typeof path === 'string' ? path : path.join(', '),
+    layout: layout!,
+    shards,
+    events: shards.reduce((n, s) => n + s.rows, 0),
+    cache,
+  };
 }
 
 /** The events of one shard, in file order, one row group at a time. */
-export async function* readShardEvents(ds: EventDataset, shard: EventShard, options: { labels?: boolean } = {}): AsyncGenerator<ParticleEvent> {
+export async function* readShardEvents(
+  ds: EventDataset,
+  shard: EventShard,
+  options: { labels?: boolean } = {},
+): AsyncGenerator<ParticleEvent> {
   const labels = options.labels !== false;
   for (const group of shard.file.rowGroups) {
     const key = `${shard.index}:${group.start}:${labels}`;
@@ -109,9 +135,10 @@ export async function* readShardEvents(ds: EventDataset, shard: EventShard, opti
       yield* cached;
       continue;
     }
-    const events = ds.layout === 'nested'
-      ? await nestedGroup(shard, group.start, group.rows, labels)
-      : await flatGroup(shard, group.start, group.rows, labels);
+    const events =
+      ds.layout === 'nested'
+        ? await nestedGroup(shard, group.start, group.rows, labels)
+        : await flatGroup(shard, group.start, group.rows, labels);
     ds.cache?.offer(key, events);
     yield* events;
   }
@@ -137,12 +164,17 @@ async function nestedGroup(shard: EventShard, start: number, rows: number, label
     for (let p = 0; p < P; p++) {
       const v = list[p];
       if (!v || v.length !== N_PARTICLE_FEATURES) {
-        throw new UserError(`${where(NESTED_COLUMNS.particles)}: expected ${N_PARTICLE_FEATURES} features per particle, particle ${p} has ${v ? v.length : 'null'}`);
+        throw new UserError(
+          `${where(NESTED_COLUMNS.particles)}: expected ${N_PARTICLE_FEATURES} features per particle, particle ${p} has ${v ? v.length : 'null'}`,
+        );
       }
       let nonzero = false;
       for (let f = 0; f < N_PARTICLE_FEATURES; f++) {
         const x = Number(v[f]);
-        if (!Number.isFinite(x)) throw new UserError(`${where(NESTED_COLUMNS.particles)}: particle ${p} feature '${PARTICLE_FEATURES[f]}': expected a finite number, got ${v[f]}`);
+        if (!Number.isFinite(x))
+          throw new UserError(
+            `${where(NESTED_COLUMNS.particles)}: particle ${p} feature '${PARTICLE_FEATURES[f]}': expected a finite number, got ${v[f]}`,
+          );
         flat[p * N_PARTICLE_FEATURES + f] = x;
         if (x !== 0) nonzero = true;
       }
@@ -152,7 +184,10 @@ async function nestedGroup(shard: EventShard, start: number, rows: number, label
     if (labCol) {
       const onehot = numberList(labCol[i], N_CLASSES, where(NESTED_COLUMNS.label));
       label = onehot.findIndex((x) => x === 1);
-      if (label < 0 || onehot.some((x, k) => k !== label && x !== 0)) throw new UserError(`${where(NESTED_COLUMNS.label)}: expected a one-hot list of ${N_CLASSES}, got [${Array.from(onehot).join(', ')}]`);
+      if (label < 0 || onehot.some((x, k) => k !== label && x !== 0))
+        throw new UserError(
+          `${where(NESTED_COLUMNS.label)}: expected a one-hot list of ${N_CLASSES}, got [${Array.from(onehot).join(', ')}]`,
+        );
     }
     out.push({ hlf, particles: flat.slice(0, count * N_PARTICLE_FEATURES), count, label, shard: shard.index, row });
   }
@@ -169,7 +204,8 @@ async function flatGroup(shard: EventShard, start: number, rows: number, labels:
     const hlf = new Float32Array(N_HLF);
     HLF_FEATURES.forEach((name, k) => {
       const x = Number((cols[name] as ArrayLike<unknown>)[i]);
-      if (!Number.isFinite(x)) throw new UserError(`${where(name)}: expected a finite number, got ${(cols[name] as ArrayLike<unknown>)[i]}`);
+      if (!Number.isFinite(x))
+        throw new UserError(`${where(name)}: expected a finite number, got ${(cols[name] as ArrayLike<unknown>)[i]}`);
       hlf[k] = x;
     });
     const first = (cols[PARTICLE_FEATURES[0]] as ArrayLike<ArrayLike<number> | null>)[i];
@@ -177,17 +213,24 @@ async function flatGroup(shard: EventShard, start: number, rows: number, labels:
     const particles = new Float32Array(count * N_PARTICLE_FEATURES);
     PARTICLE_FEATURES.forEach((name, f) => {
       const list = (cols[name] as ArrayLike<ArrayLike<number> | null>)[i];
-      if (!list || list.length !== count) throw new UserError(`${where(name)}: expected ${count} values (one per particle, as '${PARTICLE_FEATURES[0]}' has), got ${list ? list.length : 'null'}`);
+      if (!list || list.length !== count)
+        throw new UserError(
+          `${where(name)}: expected ${count} values (one per particle, as '${PARTICLE_FEATURES[0]}' has), got ${list ? list.length : 'null'}`,
+        );
       for (let p = 0; p < count; p++) {
         const x = Number(list[p]);
-        if (!Number.isFinite(x)) throw new UserError(`${where(name)}: particle ${p}: expected a finite number, got ${list[p]}`);
+        if (!Number.isFinite(x))
+          throw new UserError(`${where(name)}: particle ${p}: expected a finite number, got ${list[p]}`);
         particles[p * N_PARTICLE_FEATURES + f] = x;
       }
     });
     let label = -1;
     if (labels) {
       label = Number((cols[FLAT_LABEL] as ArrayLike<unknown>)[i]);
-      if (!Number.isInteger(label) || label < 0 || label >= N_CLASSES) throw new UserError(`${where(FLAT_LABEL)}: expected a class index 0..${N_CLASSES - 1} (0 QCD, 1 tt, 2 W+jets), got ${(cols[FLAT_LABEL] as ArrayLike<unknown>)[i]}`);
+      if (!Number.isInteger(label) || label < 0 || label >= N_CLASSES)
+        throw new UserError(
+          `${where(FLAT_LABEL)}: expected a class index 0..${N_CLASSES - 1} (0 QCD, 1 tt, 2 W+jets), got ${(cols[FLAT_LABEL] as ArrayLike<unknown>)[i]}`,
+        );
     }
     out.push({ hlf, particles, count, label, shard: shard.index, row });
   }
@@ -195,7 +238,8 @@ async function flatGroup(shard: EventShard, start: number, rows: number, labels:
 }
 
 function numberList(v: ArrayLike<number> | null | undefined, length: number, where: string): Float32Array {
-  if (!v || v.length !== length) throw new UserError(`${where}: expected a list of ${length} numbers, got ${v ? `${v.length}` : 'null'}`);
+  if (!v || v.length !== length)
+    throw new UserError(`${where}: expected a list of ${length} numbers, got ${v ? `${v.length}` : 'null'}`);
   const out = new Float32Array(length);
   for (let k = 0; k < length; k++) {
     const x = Number(v[k]);
@@ -210,7 +254,12 @@ function numberList(v: ArrayLike<number> | null | undefined, length: number, whe
 export type Part = 'train' | 'validation' | 'test';
 
 /** Which part an event belongs to: a seeded hash of (shard file name, row), stable under resharding of nothing else. */
-export function eventPart(seed: number, shardName: string, row: number, fractions: { validation: number; test: number }): Part {
+export function eventPart(
+  seed: number,
+  shardName: string,
+  row: number,
+  fractions: { validation: number; test: number },
+): Part {
   let h = (seed ^ 0x9e3779b9) >>> 0;
   for (let i = 0; i < shardName.length; i++) h = Math.imul(h ^ shardName.charCodeAt(i), 0x01000193) >>> 0;
   h = Math.imul(h ^ row, 0x85ebca6b) >>> 0;
@@ -220,7 +269,12 @@ export function eventPart(seed: number, shardName: string, row: number, fraction
   return u < fractions.test ? 'test' : u < fractions.test + fractions.validation ? 'validation' : 'train';
 }
 
-export function partFilter(ds: EventDataset, seed: number, part: Part, fractions: { validation: number; test: number }): (e: ParticleEvent) => boolean {
+export function partFilter(
+  ds: EventDataset,
+  seed: number,
+  part: Part,
+  fractions: { validation: number; test: number },
+): (e: ParticleEvent) => boolean {
   const names = ds.shards.map((s) => basename(s.path));
   return (e) => eventPart(seed, names[e.shard], e.row, fractions) === part;
 }

@@ -4,16 +4,42 @@
  * label order of its one-hot `encoded_label` (0 QCD, 1 tt, 2 W+jets).
  */
 export const PARTICLE_FEATURES = [
-  'Energy', 'Px', 'Py', 'Pz', 'Pt', 'Eta', 'Phi',
-  'vtxX', 'vtxY', 'vtxZ',
-  'ChPFIso', 'GammaPFIso', 'NeuPFIso',
-  'isChHad', 'isNeuHad', 'isGamma', 'isEle', 'isMu',
+  'Energy',
+  'Px',
+  'Py',
+  'Pz',
+  'Pt',
+  'Eta',
+  'Phi',
+  'vtxX',
+  'vtxY',
+  'vtxZ',
+  'ChPFIso',
+  'GammaPFIso',
+  'NeuPFIso',
+  'isChHad',
+  'isNeuHad',
+  'isGamma',
+  'isEle',
+  'isMu',
   'Charge',
 ] as const;
 
 export const HLF_FEATURES = [
-  'HT', 'MET', 'PhiMET', 'MT', 'nJets', 'bJets',
-  'LepPt', 'LepEta', 'LepPhi', 'LepIsoCh', 'LepIsoGamma', 'LepIsoNeu', 'LepCharge', 'LepIsEle',
+  'HT',
+  'MET',
+  'PhiMET',
+  'MT',
+  'nJets',
+  'bJets',
+  'LepPt',
+  'LepEta',
+  'LepPhi',
+  'LepIsoCh',
+  'LepIsoGamma',
+  'LepIsoNeu',
+  'LepCharge',
+  'LepIsEle',
 ] as const;
 
 export const CLASS_NAMES = ['QCD', 'tt', 'W+jets'] as const;

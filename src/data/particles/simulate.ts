@@ -46,7 +46,11 @@ export interface SimulationOptions {
 
 export const DEFAULT_SIMULATION: SimulationOptions = { fractions: [1, 1, 1] };
 
-const CH_HAD = 0, NEU_HAD = 1, GAMMA = 2, ELE = 3, MU = 4;
+const CH_HAD = 0,
+  NEU_HAD = 1,
+  GAMMA = 2,
+  ELE = 3,
+  MU = 4;
 
 interface Particle {
   pt: number;
@@ -68,7 +72,11 @@ interface Jet {
 }
 
 /** Event i of a data set is a function of (seed, i) alone: shards and ranges reproduce exactly. */
-export function simulateEvent(seed: number, index: number, options: SimulationOptions = DEFAULT_SIMULATION): SimulatedEvent {
+export function simulateEvent(
+  seed: number,
+  index: number,
+  options: SimulationOptions = DEFAULT_SIMULATION,
+): SimulatedEvent {
   const rng = new Random(seed).fork(index);
   const f = options.fractions;
   const u = rng.next() * (f[0] + f[1] + f[2]);
@@ -77,7 +85,8 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
   const particles: Particle[] = [];
   const jets: Jet[] = [];
   let lepton: Particle;
-  let nuX = 0, nuY = 0;
+  let nuX = 0,
+    nuY = 0;
   let fakeLepton = false;
 
   const lepKind = rng.next() < 0.5 ? ELE : MU;
@@ -92,8 +101,28 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
     const fake = fakeLepton;
     const pt = 23 + expo(rng, 10);
     lepton = fake
-      ? { pt, eta: clampEta(rng.normal(0, 1.2)), phi: rng.uniform(-Math.PI, Math.PI), mass: 0, kind: lepKind, charge: lepCharge, vx: 0, vy: 0, vz: pvz }
-      : { pt, eta: host.eta + rng.normal(0, 0.05), phi: wrap(host.phi + rng.normal(0, 0.05)), mass: 0, kind: lepKind, charge: lepCharge, vx: 0, vy: 0, vz: pvz };
+      ? {
+          pt,
+          eta: clampEta(rng.normal(0, 1.2)),
+          phi: rng.uniform(-Math.PI, Math.PI),
+          mass: 0,
+          kind: lepKind,
+          charge: lepCharge,
+          vx: 0,
+          vy: 0,
+          vz: pvz,
+        }
+      : {
+          pt,
+          eta: host.eta + rng.normal(0, 0.05),
+          phi: wrap(host.phi + rng.normal(0, 0.05)),
+          mass: 0,
+          kind: lepKind,
+          charge: lepCharge,
+          vx: 0,
+          vy: 0,
+          vz: pvz,
+        };
     host.pt = Math.max(host.pt, pt * 1.3);
     const nuPt = expo(rng, 6);
     const nuPhi = host.phi + rng.normal(0, 0.2);
@@ -111,7 +140,17 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
     nuX = -lepPtRest * Math.cos(restPhi) + 0.5 * wPt * Math.cos(wPhi);
     nuY = -lepPtRest * Math.sin(restPhi) + 0.5 * wPt * Math.sin(wPhi);
     const pt = Math.max(23 + expo(rng, 3), Math.hypot(lx, ly));
-    lepton = { pt, eta: clampEta(rng.normal(0, 1.1)), phi: Math.atan2(ly, lx), mass: 0, kind: lepKind, charge: lepCharge, vx: 0, vy: 0, vz: pvz };
+    lepton = {
+      pt,
+      eta: clampEta(rng.normal(0, 1.1)),
+      phi: Math.atan2(ly, lx),
+      mass: 0,
+      kind: lepKind,
+      charge: lepCharge,
+      vx: 0,
+      vy: 0,
+      vz: pvz,
+    };
     if (label === 1) {
       // two b from the tops; the one from the leptonic top flies near the lepton
       const bLep = randomJet(rng, 30, 55, true);
@@ -119,7 +158,12 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
       bLep.phi = wrap(lepton.phi + rng.normal(0, 0.7));
       jets.push(bLep, randomJet(rng, 30, 55, true));
       const wjet = randomJet(rng, 20, 45, false); // hadronic W: two close light jets
-      jets.push(wjet, { pt: 18 + expo(rng, 30), eta: clampEta(wjet.eta + rng.normal(0, 0.6)), phi: wrap(wjet.phi + rng.normal(0, 0.6)), b: false });
+      jets.push(wjet, {
+        pt: 18 + expo(rng, 30),
+        eta: clampEta(wjet.eta + rng.normal(0, 0.6)),
+        phi: wrap(wjet.phi + rng.normal(0, 0.6)),
+        b: false,
+      });
       for (let j = poisson(rng, 0.5); j > 0; j--) jets.push(randomJet(rng, 20, 30, false));
     } else {
       const bEvent = rng.next() < 0.05;
@@ -132,7 +176,15 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
   for (let k = 12 + poisson(rng, 12); k > 0; k--) particles.push(softParticle(rng, pvz));
   // QCD's non-fake lepton sits in its jet: a few more soft tracks right next to it
   if (label === 0 && !fakeLepton) {
-    for (let k = poisson(rng, 2); k > 0; k--) particles.push({ ...softParticle(rng, pvz), eta: lepton.eta + rng.normal(0, 0.08), phi: wrap(lepton.phi + rng.normal(0, 0.08)), kind: CH_HAD, charge: rng.next() < 0.5 ? -1 : 1, mass: 0.14 });
+    for (let k = poisson(rng, 2); k > 0; k--)
+      particles.push({
+        ...softParticle(rng, pvz),
+        eta: lepton.eta + rng.normal(0, 0.08),
+        phi: wrap(lepton.phi + rng.normal(0, 0.08)),
+        kind: CH_HAD,
+        charge: rng.next() < 0.5 ? -1 : 1,
+        mass: 0.14,
+      });
   }
 
   // MET: neutrino plus resolution on the hadronic activity
@@ -143,7 +195,9 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
   const metPhi = Math.atan2(metY, metX);
 
   const rows = particleRows(particles, lepton);
-  let ht = 0, nJets = 0, bJets = 0;
+  let ht = 0,
+    nJets = 0,
+    bJets = 0;
   for (const jet of jets) {
     if (jet.pt > 40 && Math.abs(jet.eta) < 2.4) {
       nJets++;
@@ -154,11 +208,20 @@ export function simulateEvent(seed: number, index: number, options: SimulationOp
   const lepRow = rows.lepton;
   const hlf = new Float64Array(N_HLF);
   hlf.set([
-    ht, met, metPhi,
+    ht,
+    met,
+    metPhi,
     2 * met * lepton.pt * (1 - Math.cos(lepton.phi - metPhi)), // MT as the published ingestion computes it
-    nJets, bJets,
-    lepton.pt, lepton.eta, lepton.phi,
-    lepRow[10], lepRow[11], lepRow[12], lepton.charge, lepton.kind === ELE ? 1 : 0,
+    nJets,
+    bJets,
+    lepton.pt,
+    lepton.eta,
+    lepton.phi,
+    lepRow[10],
+    lepRow[11],
+    lepRow[12],
+    lepton.charge,
+    lepton.kind === ELE ? 1 : 0,
   ]);
   return { label, hlf, particles: rows.data, n: particles.length };
 }
@@ -175,7 +238,9 @@ function fragment(rng: Random, jet: Jet, pvz: number, out: Particle[]): void {
   // a b-hadron flies a few mm before decaying: its decay products start there
   const flight = jet.b ? expo(rng, 3) : 0;
   const theta = 2 * Math.atan(Math.exp(-jet.eta));
-  const sx = flight * Math.sin(theta) * Math.cos(jet.phi), sy = flight * Math.sin(theta) * Math.sin(jet.phi), sz = flight * Math.cos(theta);
+  const sx = flight * Math.sin(theta) * Math.cos(jet.phi),
+    sy = flight * Math.sin(theta) * Math.sin(jet.phi),
+    sz = flight * Math.cos(theta);
   for (let k = 0; k < n; k++) {
     const r = rng.next();
     const kind = r < 0.62 ? CH_HAD : r < 0.77 ? NEU_HAD : GAMMA;
@@ -221,7 +286,9 @@ function particleRows(particles: Particle[], lepton: Particle): { data: Float64A
   let lepRow = new Float64Array(N_PARTICLE_FEATURES);
   order.forEach((i, row) => {
     const p = particles[i];
-    let ch = 0, gamma = 0, neu = 0;
+    let ch = 0,
+      gamma = 0,
+      neu = 0;
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
       const q = particles[j];
@@ -230,11 +297,35 @@ function particleRows(particles: Particle[], lepton: Particle): { data: Float64A
       else if (q.kind === NEU_HAD) neu += q.pt;
       else ch += q.pt;
     }
-    const px = p.pt * Math.cos(p.phi), py = p.pt * Math.sin(p.phi), pz = p.pt * Math.sinh(p.eta);
+    const px = p.pt * Math.cos(p.phi),
+      py = p.pt * Math.sin(p.phi),
+      pz = p.pt * Math.sinh(p.eta);
     const energy = Math.sqrt(px * px + py * py + pz * pz + p.mass * p.mass);
     const at = row * N_PARTICLE_FEATURES;
-    data.set([energy, px, py, pz, p.pt, p.eta, p.phi, p.vx, p.vy, p.vz, ch / p.pt, gamma / p.pt, neu / p.pt,
-      p.kind === CH_HAD ? 1 : 0, p.kind === NEU_HAD ? 1 : 0, p.kind === GAMMA ? 1 : 0, p.kind === ELE ? 1 : 0, p.kind === MU ? 1 : 0, p.charge], at);
+    data.set(
+      [
+        energy,
+        px,
+        py,
+        pz,
+        p.pt,
+        p.eta,
+        p.phi,
+        p.vx,
+        p.vy,
+        p.vz,
+        ch / p.pt,
+        gamma / p.pt,
+        neu / p.pt,
+        p.kind === CH_HAD ? 1 : 0,
+        p.kind === NEU_HAD ? 1 : 0,
+        p.kind === GAMMA ? 1 : 0,
+        p.kind === ELE ? 1 : 0,
+        p.kind === MU ? 1 : 0,
+        p.charge,
+      ],
+      at,
+    );
     if (p === lepton) lepRow = data.slice(at, at + N_PARTICLE_FEATURES);
   });
   return { data, lepton: lepRow };

@@ -13,7 +13,14 @@ import { renameSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParquetWriter, fileWriter } from 'hyparquet-writer';
 import { temporaryPathFor } from '../../runtime/atomic.js';
-import { FLAT_LABEL, HLF_FEATURES, NESTED_COLUMNS, N_CLASSES, N_PARTICLE_FEATURES, PARTICLE_FEATURES } from './schema.js';
+import {
+  FLAT_LABEL,
+  HLF_FEATURES,
+  NESTED_COLUMNS,
+  N_CLASSES,
+  N_PARTICLE_FEATURES,
+  PARTICLE_FEATURES,
+} from './schema.js';
 import { simulateEvent, type SimulatedEvent, type SimulationOptions } from './simulate.js';
 
 export type EventLayout = 'flat' | 'nested';
@@ -32,7 +39,13 @@ export function shardName(index: number): string {
 }
 
 /** Writes events [first, first + count) of the seeded simulation as one Parquet file. */
-export function writeSimulatedShard(path: string, seed: number, first: number, count: number, options: ShardWriteOptions): void {
+export function writeSimulatedShard(
+  path: string,
+  seed: number,
+  first: number,
+  count: number,
+  options: ShardWriteOptions,
+): void {
   const events = function* () {
     for (let i = first; i < first + count; i++) yield simulateEvent(seed, i, options.simulation);
   };
@@ -69,7 +82,13 @@ export function writeEventShard(path: string, events: Iterable<SimulatedEvent>, 
 }
 
 /** Writes n events in `shards` files part-*.parquet under dir (created). */
-export function writeSimulatedDataset(dir: string, n: number, shards: number, seed: number, options: ShardWriteOptions): string[] {
+export function writeSimulatedDataset(
+  dir: string,
+  n: number,
+  shards: number,
+  seed: number,
+  options: ShardWriteOptions,
+): string[] {
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   for (let s = 0; s < shards; s++) {
@@ -87,14 +106,22 @@ function schemaFor(layout: EventLayout): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
     let n = name;
     for (let d = 0; d < depth; d++) {
-      out.push({ name: n, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 }, { name: 'list', repetition_type: 'REPEATED', num_children: 1 });
+      out.push(
+        { name: n, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      );
       n = 'element';
     }
     out.push({ name: 'element', type: 'DOUBLE', repetition_type: 'OPTIONAL' });
     return out;
   };
   if (layout === 'nested') {
-    return [{ name: 'root', num_children: 3 }, ...list(NESTED_COLUMNS.hlf, 1), ...list(NESTED_COLUMNS.particles, 2), ...list(NESTED_COLUMNS.label, 1)];
+    return [
+      { name: 'root', num_children: 3 },
+      ...list(NESTED_COLUMNS.hlf, 1),
+      ...list(NESTED_COLUMNS.particles, 2),
+      ...list(NESTED_COLUMNS.label, 1),
+    ];
   }
   return [
     { name: 'root', num_children: 1 + HLF_FEATURES.length + PARTICLE_FEATURES.length },
@@ -127,7 +154,10 @@ function columnsFor(events: SimulatedEvent[], options: ShardWriteOptions): { nam
           return rows;
         }),
       },
-      { name: NESTED_COLUMNS.label, data: events.map((e) => Array.from({ length: N_CLASSES }, (_, k) => (k === e.label ? 1 : 0))) },
+      {
+        name: NESTED_COLUMNS.label,
+        data: events.map((e) => Array.from({ length: N_CLASSES }, (_, k) => (k === e.label ? 1 : 0))),
+      },
     ];
   }
   const columns: { name: string; data: unknown[] }[] = [{ name: FLAT_LABEL, data: events.map((e) => e.label) }];

@@ -13,7 +13,8 @@ export const radioGenerator: GeneratorDefinition<RadioOptions> = {
   defaultCount: 1000,
   async generate(n, seed, options) {
     const problems = radioOptionProblems(options);
-    if (problems.length > 0) throw new UserError(`data generate radio: ${problems.map((p) => `--set ${p}`).join('; ')}`);
+    if (problems.length > 0)
+      throw new UserError(`data generate radio: ${problems.map((p) => `--set ${p}`).join('; ')}`);
     // Traces, then their Arrow copy and the IPC bytes: about three float32 copies of noisy and clean.
     requireMemory('-n', n, n * options.length * 4 * 2 * 3, `traces of ${options.length} samples`);
     return traceSetToArrow(simulateTraces(n, seed, options));

@@ -40,7 +40,10 @@ export async function loadTraceFile(spec: TraceFileSpec): Promise<TraceSet> {
   else if (ext === '.csv') raw = fromCsv(await readTable(spec.path), spec.path);
   else if (ext === '.npz') raw = fromNpz(spec);
   else if (ext === '.npy') raw = fromNpy(spec);
-  else throw new UserError(`${spec.path}: expected traces in a .arrow, .parquet, .csv, .npz or .npy file, got '${ext || 'no extension'}'`);
+  else
+    throw new UserError(
+      `${spec.path}: expected traces in a .arrow, .parquet, .csv, .npz or .npy file, got '${ext || 'no extension'}'`,
+    );
   return finish(raw, spec.path);
 }
 
@@ -64,7 +67,10 @@ function fromArrow(table: Table, spec: TraceFileSpec): RawTraces {
     const out = new Float64Array(v.length);
     for (let i = 0; i < v.length; i++) {
       const x = Number(v.get(i));
-      if (!Number.isFinite(x)) throw new UserError(`${spec.path}: column '${name}': expected a finite number in every row, got ${v.get(i)} in row ${i}`);
+      if (!Number.isFinite(x))
+        throw new UserError(
+          `${spec.path}: column '${name}': expected a finite number in every row, got ${v.get(i)} in row ${i}`,
+        );
       out[i] = x;
     }
     return out;
@@ -78,7 +84,9 @@ function fromArrow(table: Table, spec: TraceFileSpec): RawTraces {
     signal: signal.data,
     ids: id ? Int32Array.from(id) : undefined,
     snr: numbers('snr'),
-    noise: noiseColumn ? Array.from({ length: noiseColumn.length }, (_, i) => String(noiseColumn.get(i) ?? 'unknown')) : undefined,
+    noise: noiseColumn
+      ? Array.from({ length: noiseColumn.length }, (_, i) => String(noiseColumn.get(i) ?? 'unknown'))
+      : undefined,
   };
 }
 
@@ -92,9 +100,13 @@ function sampleColumns(table: DataTable, prefix: string): NumericColumn[] {
     found.push({ index: Number(m[1]), column: c });
   }
   found.sort((a, b) => a.index - b.index);
-  if (found.length === 0) throw new UserError(`${table.source}: expected columns ${prefix}_0 .. ${prefix}_<L-1> (one per sample), got none`);
+  if (found.length === 0)
+    throw new UserError(`${table.source}: expected columns ${prefix}_0 .. ${prefix}_<L-1> (one per sample), got none`);
   found.forEach((f, i) => {
-    if (f.index !== i) throw new UserError(`${table.source}: column '${prefix}_${i}': missing (sample columns must run ${prefix}_0 .. ${prefix}_${found.length - 1})`);
+    if (f.index !== i)
+      throw new UserError(
+        `${table.source}: column '${prefix}_${i}': missing (sample columns must run ${prefix}_0 .. ${prefix}_${found.length - 1})`,
+      );
   });
   return found.map((f) => f.column);
 }
@@ -102,7 +114,10 @@ function sampleColumns(table: DataTable, prefix: string): NumericColumn[] {
 function fromCsv(table: DataTable, path: string): RawTraces {
   const noisyCols = sampleColumns(table, 'noisy');
   const signalCols = sampleColumns(table, 'signal');
-  if (noisyCols.length !== signalCols.length) throw new UserError(`${path}: expected as many signal_* columns as noisy_* columns (${noisyCols.length}), got ${signalCols.length}`);
+  if (noisyCols.length !== signalCols.length)
+    throw new UserError(
+      `${path}: expected as many signal_* columns as noisy_* columns (${noisyCols.length}), got ${signalCols.length}`,
+    );
   const rows = table.numRows;
   const L = noisyCols.length;
   const noisy = new Float32Array(rows * L);
@@ -134,24 +149,39 @@ function fromNpz(spec: TraceFileSpec): RawTraces {
   const signalArray = readArray(spec.path, spec.signalKey);
   const noisy = asMatrix(noisyArray, noisyArray.where);
   const signal = asMatrix(signalArray, signalArray.where);
-  sameShape(spec.path, `member '${spec.noisyKey}.npy'`, { rows: noisy.rows, length: noisy.cols }, `member '${spec.signalKey}.npy'`, { rows: signal.rows, length: signal.cols });
+  sameShape(
+    spec.path,
+    `member '${spec.noisyKey}.npy'`,
+    { rows: noisy.rows, length: noisy.cols },
+    `member '${spec.signalKey}.npy'`,
+    { rows: signal.rows, length: signal.cols },
+  );
   const members = readNpz(spec.path);
   const snrArray = members.get('snr');
   let snr: Float64Array | undefined;
   if (snrArray) {
-    if (snrArray.shape.length !== 1 || snrArray.shape[0] !== noisy.rows) throw new UserError(`${spec.path}: member 'snr.npy': expected shape [${noisy.rows}], got [${snrArray.shape.join(', ')}]`);
+    if (snrArray.shape.length !== 1 || snrArray.shape[0] !== noisy.rows)
+      throw new UserError(
+        `${spec.path}: member 'snr.npy': expected shape [${noisy.rows}], got [${snrArray.shape.join(', ')}]`,
+      );
     snr = Float64Array.from(snrArray.data);
   }
   return { rows: noisy.rows, length: noisy.cols, noisy: copy(noisy.data), signal: copy(signal.data), snr };
 }
 
 function fromNpy(spec: TraceFileSpec): RawTraces {
-  if (!spec.signalPath) throw new UserError(`${spec.path}: a .npy holds one array (the noisy traces): also give the clean traces' .npy (signal_path)`);
+  if (!spec.signalPath)
+    throw new UserError(
+      `${spec.path}: a .npy holds one array (the noisy traces): also give the clean traces' .npy (signal_path)`,
+    );
   const noisyArray = readArray(spec.path);
   const signalArray = readArray(spec.signalPath);
   const noisy = asMatrix(noisyArray, spec.path);
   const signal = asMatrix(signalArray, spec.signalPath);
-  sameShape(spec.path, 'noisy array', { rows: noisy.rows, length: noisy.cols }, `signal array ${spec.signalPath}`, { rows: signal.rows, length: signal.cols });
+  sameShape(spec.path, 'noisy array', { rows: noisy.rows, length: noisy.cols }, `signal array ${spec.signalPath}`, {
+    rows: signal.rows,
+    length: signal.cols,
+  });
   return { rows: noisy.rows, length: noisy.cols, noisy: copy(noisy.data), signal: copy(signal.data) };
 }
 
@@ -160,16 +190,31 @@ function copy(data: Float32Array): Float32Array {
   return new Float32Array(data);
 }
 
-function sameShape(file: string, aName: string, a: { rows: number; length: number }, bName: string, b: { rows: number; length: number }): void {
-  if (a.rows !== b.rows || a.length !== b.length) throw new UserError(`${file}: ${bName}: expected the shape of ${aName} [${a.rows}, ${a.length}], got [${b.rows}, ${b.length}]`);
+function sameShape(
+  file: string,
+  aName: string,
+  a: { rows: number; length: number },
+  bName: string,
+  b: { rows: number; length: number },
+): void {
+  if (a.rows !== b.rows || a.length !== b.length)
+    throw new UserError(
+      `${file}: ${bName}: expected the shape of ${aName} [${a.rows}, ${a.length}], got [${b.rows}, ${b.length}]`,
+    );
 }
 
 function finish(raw: RawTraces, path: string): TraceSet {
   const { rows, length: L } = raw;
   if (rows === 0) throw new UserError(`${path}: expected at least one trace, got none`);
-  for (const [name, data] of [['noisy', raw.noisy], ['signal', raw.signal]] as const) {
+  for (const [name, data] of [
+    ['noisy', raw.noisy],
+    ['signal', raw.signal],
+  ] as const) {
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new UserError(`${path}: ${name}: expected finite samples, got ${data[i]} in trace ${Math.floor(i / L)} at sample ${i % L}`);
+      if (!Number.isFinite(data[i]))
+        throw new UserError(
+          `${path}: ${name}: expected finite samples, got ${data[i]} in trace ${Math.floor(i / L)} at sample ${i % L}`,
+        );
     }
   }
   const scale = new Float64Array(rows).fill(1);

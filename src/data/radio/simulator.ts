@@ -62,7 +62,15 @@ function rms(x: Float64Array): number {
 }
 
 /** A delta at a random sub-sample time, tilted, dispersed and band-filtered in the frequency domain. */
-function makePulse(rng: Random, o: RadioOptions, fourier: RealFourier, freqs: Float64Array, gains: Float64Array, spec: HalfSpectrum, out: Float64Array): void {
+function makePulse(
+  rng: Random,
+  o: RadioOptions,
+  fourier: RealFourier,
+  freqs: Float64Array,
+  gains: Float64Array,
+  spec: HalfSpectrum,
+  out: Float64Array,
+): void {
   const L = o.length;
   const margin = Math.ceil(o.edge_margin * L);
   const t0 = rng.uniform(margin, Math.max(margin + 1, L - margin)); // samples
@@ -96,7 +104,16 @@ function makePulse(rng: Random, o: RadioOptions, fourier: RealFourier, freqs: Fl
   for (let t = 0; t < L; t++) out[t] *= k;
 }
 
-function makeNoise(rng: Random, kind: NoiseKind, o: RadioOptions, fourier: RealFourier, freqs: Float64Array, gains: Float64Array, spec: HalfSpectrum, out: Float64Array): void {
+function makeNoise(
+  rng: Random,
+  kind: NoiseKind,
+  o: RadioOptions,
+  fourier: RealFourier,
+  freqs: Float64Array,
+  gains: Float64Array,
+  spec: HalfSpectrum,
+  out: Float64Array,
+): void {
   const L = o.length;
   switch (kind) {
     case 'uniform':
@@ -120,7 +137,15 @@ function makeNoise(rng: Random, kind: NoiseKind, o: RadioOptions, fourier: RealF
  * through the band filter; a few narrowband carriers (radio transmitters) at random in-band
  * frequencies; and a small white floor from the electronics.
  */
-function measuredNoise(rng: Random, o: RadioOptions, fourier: RealFourier, freqs: Float64Array, gains: Float64Array, spec: HalfSpectrum, out: Float64Array): void {
+function measuredNoise(
+  rng: Random,
+  o: RadioOptions,
+  fourier: RealFourier,
+  freqs: Float64Array,
+  gains: Float64Array,
+  spec: HalfSpectrum,
+  out: Float64Array,
+): void {
   const L = o.length;
   const centre = (o.band_low_mhz + o.band_high_mhz) / 2;
   for (let k = 0; k < fourier.bins; k++) {

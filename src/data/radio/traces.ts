@@ -41,7 +41,13 @@ export function argmax(values: ArrayLike<number>, start = 0, end = values.length
  * Min-max scales each noisy trace to [0, 1] in place and maps the clean signal with the same
  * affine map. Idempotent: already scaled traces stay as they are. A constant trace gets scale 1.
  */
-export function minMaxScale(noisy: Float32Array, signal: Float32Array | undefined, length: number, scale: Float64Array, offset: Float64Array): void {
+export function minMaxScale(
+  noisy: Float32Array,
+  signal: Float32Array | undefined,
+  length: number,
+  scale: Float64Array,
+  offset: Float64Array,
+): void {
   const count = noisy.length / length;
   for (let i = 0; i < count; i++) {
     const base = i * length;

@@ -16,7 +16,10 @@ export interface PowerCalibration {
 const EPS_GRID = [1e-4, 3e-3, 3e-2];
 
 export function applyCalibration(P: Float64Array, K: number, c: PowerCalibration): Float64Array {
-  return softmaxRows(P.map((p) => c.power * Math.log(p + c.eps)), K);
+  return softmaxRows(
+    P.map((p) => c.power * Math.log(p + c.eps)),
+    K,
+  );
 }
 
 const MAX_FIT_ROWS = 3000;
@@ -62,17 +65,26 @@ export function fitCalibration(yAll: ArrayLike<number>, PAll: Float64Array, K: n
 }
 
 /** Calibrated out-of-fold probabilities, each fold's map fitted on the other folds' rows. */
-export function crossFitted(y: ArrayLike<number>, oof: Float64Array, K: number, folds: Int32Array, k: number): Float64Array {
+export function crossFitted(
+  y: ArrayLike<number>,
+  oof: Float64Array,
+  K: number,
+  folds: Int32Array,
+  k: number,
+): Float64Array {
   const out = new Float64Array(oof.length);
   for (let f = 0; f < k; f++) {
     const inRows: number[] = [];
     const outRows: number[] = [];
     for (let i = 0; i < y.length; i++) (folds[i] === f ? outRows : inRows).push(i);
     if (outRows.length === 0) continue;
-    const c = fitCalibration(inRows.map((i) => y[i]), gatherRows(oof, inRows, K), K);
+    const c = fitCalibration(
+      inRows.map((i) => y[i]),
+      gatherRows(oof, inRows, K),
+      K,
+    );
     const calibrated = applyCalibration(gatherRows(oof, outRows, K), K, c);
     outRows.forEach((i, j) => out.set(calibrated.subarray(j * K, (j + 1) * K), i * K));
   }
   return out;
 }
-

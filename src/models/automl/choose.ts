@@ -38,13 +38,27 @@ export function memberName(record: TrialRecord): string {
   return `${String(record.config[LEARNER_KEY])}_${record.id}`;
 }
 
-export async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: TrialRecord[], loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number): Promise<{ candidates: Candidate[]; choices: EnsembleChoice[] }> {
+export async function buildEnsembles(
+  config: AutomlConfig,
+  prep: Prepared,
+  ok: TrialRecord[],
+  loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number,
+): Promise<{ candidates: Candidate[]; choices: EnsembleChoice[] }> {
   const singles: EnsembleChoice[] = [];
   const candidates: Candidate[] = [];
   for (const r of ok) {
     const c = { record: r, name: memberName(r), oof: r.result!.oof, test: r.result!.test };
     const index = r.result!.modelFile ? candidates.push(c) - 1 : -1;
-    singles.push({ name: c.name, cvLoss: r.loss, oof: c.oof, test: c.test, final: { type: 'single', name: c.name }, members: index >= 0 ? [index] : [], fitSeconds: r.fit_time_s, params: '' });
+    singles.push({
+      name: c.name,
+      cvLoss: r.loss,
+      oof: c.oof,
+      test: c.test,
+      final: { type: 'single', name: c.name },
+      members: index >= 0 ? [index] : [],
+      fitSeconds: r.fit_time_s,
+      params: '',
+    });
   }
   // A single model can only be final if its fold models were kept.
   const choices: EnsembleChoice[] = singles.filter((s) => s.members.length > 0);
@@ -59,28 +73,57 @@ export async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: T
     name: 'greedy_ensemble',
     cvLoss: classification ? loss(prep.y, weightedSum(oofs, greedy.weights)) : greedy.loss,
     oof: weightedSum(oofs, greedy.weights),
-    test: weightedSum(candidates.map((c) => c.test), greedy.weights),
+    test: weightedSum(
+      candidates.map((c) => c.test),
+      greedy.weights,
+    ),
     final: { type: 'greedy', name: 'greedy_ensemble', weights: used.map((i) => greedy.weights[i]) },
     members: used,
     fitSeconds: (performance.now() - t0) / 1000,
-    params: JSON.stringify(Object.fromEntries(used.map((i) => [candidates[i].name, Number(greedy.weights[i].toFixed(4))]))),
+    params: JSON.stringify(
+      Object.fromEntries(used.map((i) => [candidates[i].name, Number(greedy.weights[i].toFixed(4))])),
+    ),
   });
   if (classification) {
-    if (config.ensemble.stacking && candidates.length >= 2) choices.push(classStackChoice(prep, candidates, config.search.folds, loss));
+    if (config.ensemble.stacking && candidates.length >= 2)
+      choices.push(classStackChoice(prep, candidates, config.search.folds, loss));
     return { candidates, choices };
   }
   const stacker = LEARNERS.ridge;
   if (config.ensemble.stacking && stacker && candidates.length >= 2) {
-    const top = candidates.map((c, i) => i).sort((a, b) => candidates[a].record.loss - candidates[b].record.loss).slice(0, 10);
+    const top = candidates
+      .map((c, i) => i)
+      .sort((a, b) => candidates[a].record.loss - candidates[b].record.loss)
+      .slice(0, 10);
     const names = top.map((i) => candidates[i].name);
     for (const withFeatures of [false, true]) {
       const t1 = performance.now();
-      const design = stackMatrix(top.map((i) => candidates[i].oof), names, withFeatures ? prep.X : null);
-      const result = await stack(design, prep.y, prep.folds, config.search.folds, stacker, { alpha: 1 }, config.seed, loss);
+      const design = stackMatrix(
+        top.map((i) => candidates[i].oof),
+        names,
+        withFeatures ? prep.X : null,
+      );
+      const result = await stack(
+        design,
+        prep.y,
+        prep.folds,
+        config.search.folds,
+        stacker,
+        { alpha: 1 },
+        config.seed,
+        loss,
+      );
       const name = withFeatures ? 'stack_ridge_features' : 'stack_ridge';
       const final: FinalModel = { type: 'stack', name, with_features: withFeatures, stacker: result.model.toJSON() };
       // The same code path as `sciml predict`, so the saved model reproduces these predictions.
-      const testPred = combine(final, top.map((i) => candidates[i].test), names, prep.Xtest, prep.clampMin, result.model);
+      const testPred = combine(
+        final,
+        top.map((i) => candidates[i].test),
+        names,
+        prep.Xtest,
+        prep.clampMin,
+        result.model,
+      );
       const oof = clampBelow(Float64Array.from(result.oof), prep.clampMin);
       choices.push({
         name,
@@ -98,25 +141,50 @@ export async function buildEnsembles(config: AutomlConfig, prep: Prepared, ok: T
   return { candidates, choices };
 }
 
-
 /** Members of the classification stack: the best few by CV (the stacker's cost grows with rows x classes x members). */
 const CLASS_STACK_MEMBERS = 6;
 
-function classStackChoice(prep: Prepared, candidates: Candidate[], folds: number, loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number): EnsembleChoice {
+function classStackChoice(
+  prep: Prepared,
+  candidates: Candidate[],
+  folds: number,
+  loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number,
+): EnsembleChoice {
   const t0 = performance.now();
   const K = prep.problem.classes!.length;
-  const top = candidates.map((_, i) => i).sort((a, b) => candidates[a].record.loss - candidates[b].record.loss).slice(0, CLASS_STACK_MEMBERS);
+  const top = candidates
+    .map((_, i) => i)
+    .sort((a, b) => candidates[a].record.loss - candidates[b].record.loss)
+    .slice(0, CLASS_STACK_MEMBERS);
   const names = top.map((i) => candidates[i].name);
-  const { oof, stacker } = stackClassifiers(top.map((i) => candidates[i].oof), prep.y, prep.folds, folds, K);
+  const { oof, stacker } = stackClassifiers(
+    top.map((i) => candidates[i].oof),
+    prep.y,
+    prep.folds,
+    folds,
+    K,
+  );
   const final: FinalModel = { type: 'class_stack', name: 'stack_logistic', stacker };
   return {
     name: 'stack_logistic',
     cvLoss: loss(prep.y, oof),
     oof,
-    test: combine(final, top.map((i) => candidates[i].test), names, prep.Xtest, null, undefined, K),
+    test: combine(
+      final,
+      top.map((i) => candidates[i].test),
+      names,
+      prep.Xtest,
+      null,
+      undefined,
+      K,
+    ),
     final,
     members: top,
     fitSeconds: (performance.now() - t0) / 1000,
-    params: JSON.stringify({ stacker: 'multinomial logistic on member log-probabilities', members: names, weights: stacker.weights.map((w) => Number(w.toFixed(4))) }),
+    params: JSON.stringify({
+      stacker: 'multinomial logistic on member log-probabilities',
+      members: names,
+      weights: stacker.weights.map((w) => Number(w.toFixed(4))),
+    }),
   };
 }

@@ -28,7 +28,14 @@ function features(preds: Float64Array[]): Float64Array[] {
 }
 
 /** The objective over theta = [weights (one per feature array), b (K)] and its gradient. */
-export function stackObjective(L: Float64Array[], y: ArrayLike<number>, rows: ArrayLike<number>, K: number, theta: Float64Array, g: Float64Array): number {
+export function stackObjective(
+  L: Float64Array[],
+  y: ArrayLike<number>,
+  rows: ArrayLike<number>,
+  K: number,
+  theta: Float64Array,
+  g: Float64Array,
+): number {
   const M = L.length;
   g.fill(0);
   const z = new Float64Array(K);
@@ -69,7 +76,12 @@ export function stackObjective(L: Float64Array[], y: ArrayLike<number>, rows: Ar
   return value;
 }
 
-export function fitClassStacker(L: Float64Array[], y: ArrayLike<number>, rows: ArrayLike<number>, K: number): ClassStacker {
+export function fitClassStacker(
+  L: Float64Array[],
+  y: ArrayLike<number>,
+  rows: ArrayLike<number>,
+  K: number,
+): ClassStacker {
   const M = L.length;
   const theta = new Float64Array(M + K);
   for (let m = 0; m < M / 2; m++) theta[m] = 2 / M;
@@ -90,7 +102,13 @@ export function applyClassStacker(stacker: ClassStacker, preds: Float64Array[], 
 }
 
 /** Out-of-fold stacked probabilities on the search's folds, and the stacker fitted on all rows. */
-export function stackClassifiers(preds: Float64Array[], y: Float64Array, folds: Int32Array, k: number, K: number): { oof: Float64Array; stacker: ClassStacker } {
+export function stackClassifiers(
+  preds: Float64Array[],
+  y: Float64Array,
+  folds: Int32Array,
+  k: number,
+  K: number,
+): { oof: Float64Array; stacker: ClassStacker } {
   const L = features(preds);
   const oof = new Float64Array(y.length * K);
   for (let f = 0; f < k; f++) {
@@ -99,10 +117,13 @@ export function stackClassifiers(preds: Float64Array[], y: Float64Array, folds: 
     for (let i = 0; i < y.length; i++) (folds[i] === f ? valid : train).push(i);
     if (valid.length === 0) continue;
     const s = fitClassStacker(L, y, train, K);
-    const part = applyClassStacker(s, preds.map((p) => gatherRows(p, valid, K)), K);
+    const part = applyClassStacker(
+      s,
+      preds.map((p) => gatherRows(p, valid, K)),
+      K,
+    );
     valid.forEach((i, j) => oof.set(part.subarray(j * K, (j + 1) * K), i * K));
   }
   const all = Int32Array.from({ length: y.length }, (_, i) => i);
   return { oof, stacker: fitClassStacker(L, y, all, K) };
 }
-

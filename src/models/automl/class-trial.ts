@@ -10,16 +10,34 @@ import type { Matrix } from '../../learners/learner.js';
 import { takeRows, takeValues } from '../../learners/preprocess.js';
 import { applyCalibration, crossFitted, fitCalibration, type PowerCalibration } from './calibration.js';
 import { classificationLoss, type ClassificationMetric } from '../../metrics/classification.js';
-import { DeadlineError, ensureBackendFor, foldRows, foldSeed, writeMemberFile, type SavedMember, type TrialData, type TrialResult, type TrialTask } from './trial-common.js';
+import {
+  DeadlineError,
+  ensureBackendFor,
+  foldRows,
+  foldSeed,
+  writeMemberFile,
+  type SavedMember,
+  type TrialData,
+  type TrialResult,
+  type TrialTask,
+} from './trial-common.js';
 import { resolveTrialParams } from './zoo.js';
 
 /** Learners whose probabilities are votes, calibrated after bagging. */
 export const CALIBRATED_KINDS = new Set(['random_forest', 'extra_trees', 'knn']);
 
 /** A classification trial's result and, when its CV loss is below `task.saveBelow`, its fold models (not yet written anywhere). */
-export async function runClassTrialFolds(task: TrialTask, data: Omit<TrialData, 'candidatesDir'>, factories: Record<string, ClassifierFactory> = CLASSIFIERS): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
+export async function runClassTrialFolds(
+  task: TrialTask,
+  data: Omit<TrialData, 'candidatesDir'>,
+  factories: Record<string, ClassifierFactory> = CLASSIFIERS,
+): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
   const K = data.classes!;
-  const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
+  const { kind, params, dataFraction } = resolveTrialParams(
+    task.config,
+    task.budget,
+    factories[String(task.config.learner)],
+  );
   const factory = factories[kind];
   await ensureBackendFor([kind]);
   const n = data.y.length;
@@ -29,11 +47,13 @@ export async function runClassTrialFolds(task: TrialTask, data: Omit<TrialData, 
   const loss = classificationLoss(data.metric as ClassificationMetric);
   let fitSeconds = 0;
   let predictSeconds = 0;
-  const deadlineMs = task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
+  const deadlineMs =
+    task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
   let usedParams = params;
   const validRowsOf: number[][] = [];
   for (let f = 0; f < data.k; f++) {
-    if (deadlineMs !== undefined && performance.now() > deadlineMs) throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
+    if (deadlineMs !== undefined && performance.now() > deadlineMs)
+      throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
     const { trainRows, validRows } = foldRows(data.folds, f, dataFraction, task.seed);
     validRowsOf.push(validRows);
     const learner = factory.create(params);
@@ -64,15 +84,43 @@ export async function runClassTrialFolds(task: TrialTask, data: Omit<TrialData, 
   }
   const foldLosses = validRowsOf.map((rows) => loss(takeValues(data.y, rows), gatherRows(oof, rows, K)));
   const total = loss(data.y, oof);
-  const member: SavedMember | null = Number.isFinite(total) && total < task.saveBelow ? { kind, params: usedParams, transform: 'none', clampMin: null, classes: K, ...(calibration ? { calibration } : {}), folds: models } : null;
-  return { result: { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds }, member };
+  const member: SavedMember | null =
+    Number.isFinite(total) && total < task.saveBelow
+      ? {
+          kind,
+          params: usedParams,
+          transform: 'none',
+          clampMin: null,
+          classes: K,
+          ...(calibration ? { calibration } : {}),
+          folds: models,
+        }
+      : null;
+  return {
+    result: {
+      kind,
+      params: usedParams,
+      loss: Number.isFinite(total) ? total : Infinity,
+      foldLosses,
+      oof,
+      test,
+      fitSeconds,
+      predictSeconds,
+    },
+    member,
+  };
 }
 
 /** Bagged class probabilities of a saved classification member (calibrated where it was). */
-export function predictClassMember(member: SavedMember, X: Matrix, factories: Record<string, ClassifierFactory> = CLASSIFIERS): Float64Array {
+export function predictClassMember(
+  member: SavedMember,
+  X: Matrix,
+  factories: Record<string, ClassifierFactory> = CLASSIFIERS,
+): Float64Array {
   const K = member.classes!;
   const factory = factories[member.kind];
-  if (!factory) throw new Error(`saved model uses classifier '${member.kind}', which this version of sciml does not have`);
+  if (!factory)
+    throw new Error(`saved model uses classifier '${member.kind}', which this version of sciml does not have`);
   const out = new Float64Array(X.rows * K);
   for (const json of member.folds) {
     const model = factory.fromJSON(json);
@@ -82,4 +130,3 @@ export function predictClassMember(member: SavedMember, X: Matrix, factories: Re
   }
   return member.calibration ? applyCalibration(out, K, member.calibration) : out;
 }
-

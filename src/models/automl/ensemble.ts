@@ -104,7 +104,16 @@ export interface StackResult {
 }
 
 /** Scores a second-level learner on the given folds (its own out-of-fold predictions), then fits it on all rows. */
-export async function stack(design: Matrix, y: Float64Array, folds: Int32Array, k: number, factory: LearnerFactory, params: Partial<Params>, seed: number, loss: Loss): Promise<StackResult> {
+export async function stack(
+  design: Matrix,
+  y: Float64Array,
+  folds: Int32Array,
+  k: number,
+  factory: LearnerFactory,
+  params: Partial<Params>,
+  seed: number,
+  loss: Loss,
+): Promise<StackResult> {
   const oof = new Float64Array(y.length);
   for (let f = 0; f < k; f++) {
     const train: number[] = [];

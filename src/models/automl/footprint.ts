@@ -19,7 +19,11 @@ export interface ModelFootprint {
 const CHILD = fileURLToPath(new URL('./footprint-child.js', import.meta.url));
 
 /** Peak RSS (bytes) of a child predicting `input` with `modelDir`; null when it fails or exceeds `timeoutMs`. */
-export function measurePredictPeak(modelDir: string, input: string, timeoutMs: number): Promise<{ bytes: number; rows: number } | { error: string }> {
+export function measurePredictPeak(
+  modelDir: string,
+  input: string,
+  timeoutMs: number,
+): Promise<{ bytes: number; rows: number } | { error: string }> {
   return new Promise((resolve) => {
     const child = fork(CHILD, [modelDir, input], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
@@ -30,15 +34,39 @@ export function measurePredictPeak(modelDir: string, input: string, timeoutMs: n
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (answer) resolve(answer);
-      else resolve({ error: signal === 'SIGKILL' ? `not measured: predicting took over ${(timeoutMs / 1000).toFixed(0)} s` : `not measured: the predicting process exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}` });
+      else
+        resolve({
+          error:
+            signal === 'SIGKILL'
+              ? `not measured: predicting took over ${(timeoutMs / 1000).toFixed(0)} s`
+              : `not measured: the predicting process exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`,
+        });
     });
   });
 }
 
-export async function modelFootprint(modelDir: string, input: string | null, timeoutMs: number): Promise<ModelFootprint> {
+export async function modelFootprint(
+  modelDir: string,
+  input: string | null,
+  timeoutMs: number,
+): Promise<ModelFootprint> {
   const model_bytes = bytesUnder(modelDir);
-  if (!input || input === '-') return { model_bytes, predict_peak_rss_bytes: null, predict_rows: null, predict_note: 'not measured: the table came from stdin' };
-  if (timeoutMs < 1000) return { model_bytes, predict_peak_rss_bytes: null, predict_rows: null, predict_note: 'not measured: no time left in the budget' };
+  if (!input || input === '-')
+    return {
+      model_bytes,
+      predict_peak_rss_bytes: null,
+      predict_rows: null,
+      predict_note: 'not measured: the table came from stdin',
+    };
+  if (timeoutMs < 1000)
+    return {
+      model_bytes,
+      predict_peak_rss_bytes: null,
+      predict_rows: null,
+      predict_note: 'not measured: no time left in the budget',
+    };
   const r = await measurePredictPeak(modelDir, input, timeoutMs);
-  return 'error' in r ? { model_bytes, predict_peak_rss_bytes: null, predict_rows: null, predict_note: r.error } : { model_bytes, predict_peak_rss_bytes: r.bytes, predict_rows: r.rows };
+  return 'error' in r
+    ? { model_bytes, predict_peak_rss_bytes: null, predict_rows: null, predict_note: r.error }
+    : { model_bytes, predict_peak_rss_bytes: r.bytes, predict_rows: r.rows };
 }

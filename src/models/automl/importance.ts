@@ -14,7 +14,13 @@ export interface FeatureImportance {
  * cost per call); the row sample is sized from two timed probes so the pass fits `timeBudgetMs`.
  * Returns nothing when even 50 rows would not fit.
  */
-export function permutationImportance(predict: (X: Matrix) => Float64Array, X: Matrix, y: Float64Array, loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number, options: { seed: number; maxRows: number; timeBudgetMs: number }): FeatureImportance[] {
+export function permutationImportance(
+  predict: (X: Matrix) => Float64Array,
+  X: Matrix,
+  y: Float64Array,
+  loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number,
+  options: { seed: number; maxRows: number; timeBudgetMs: number },
+): FeatureImportance[] {
   const start = performance.now();
   const rng = new Random(options.seed ^ 0x1a9b);
   const order = rng.permutation(X.rows);
@@ -51,6 +57,9 @@ export function permutationImportance(predict: (X: Matrix) => Float64Array, X: M
   const width = p.length / (rows * (F + 1));
   const block = rows * width;
   const base = loss(ys, p.subarray(0, block));
-  const out = X.names.map((feature, j) => ({ feature, importance: loss(ys, p.subarray((j + 1) * block, (j + 2) * block)) - base }));
+  const out = X.names.map((feature, j) => ({
+    feature,
+    importance: loss(ys, p.subarray((j + 1) * block, (j + 2) * block)) - base,
+  }));
   return out.sort((a, b) => b.importance - a.importance);
 }

@@ -6,6 +6,13 @@ export const automlFamily: Family = {
   summary: 'time-budgeted tabular model search and ensembling',
   task: () => import('./task.js').then((m) => m.automlTask),
   servable: () => import('./servable.js').then((m) => m.automlServable),
-  predict: { load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output, { proba: r.proba, keep: r.keep })), proba: true, keep: true },
+  predict: {
+    load: () =>
+      import('./predict.js').then(
+        (m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output, { proba: r.proba, keep: r.keep }),
+      ),
+    proba: true,
+    keep: true,
+  },
   jobs: { [AUTOML_TRIAL_KIND]: () => import('./trial-job.js').then((m) => m.automlTrialHandler) },
 };

@@ -18,13 +18,20 @@ export interface LeaderboardRow {
 
 /** Sorted by CV (best first for the metric's direction), ranks assigned. */
 export function rankRows(rows: Omit<LeaderboardRow, 'rank'>[], higherIsBetter: boolean): LeaderboardRow[] {
-  const sorted = [...rows].sort((a, b) => (higherIsBetter ? b.cv - a.cv : a.cv - b.cv) || a.model.localeCompare(b.model));
+  const sorted = [...rows].sort(
+    (a, b) => (higherIsBetter ? b.cv - a.cv : a.cv - b.cv) || a.model.localeCompare(b.model),
+  );
   return sorted.map((r, i) => ({ rank: i + 1, ...r }));
 }
 
 export function leaderboardBytes(rows: LeaderboardRow[], metric: string): Uint8Array {
   const withAccuracy = rows.some((r) => r.cv_accuracy !== undefined) && metric !== 'accuracy';
-  const accuracy: Record<string, ReturnType<typeof float64Column>> = withAccuracy ? { cv_accuracy: float64Column(rows.map((r) => r.cv_accuracy ?? NaN)), holdout_accuracy: float64Column(rows.map((r) => r.holdout_accuracy ?? NaN)) } : {};
+  const accuracy: Record<string, ReturnType<typeof float64Column>> = withAccuracy
+    ? {
+        cv_accuracy: float64Column(rows.map((r) => r.cv_accuracy ?? NaN)),
+        holdout_accuracy: float64Column(rows.map((r) => r.holdout_accuracy ?? NaN)),
+      }
+    : {};
   return arrowFileBytes(
     arrowTable({
       rank: int32Column(rows.map((r) => r.rank)),
@@ -43,7 +50,16 @@ export function leaderboardBytes(rows: LeaderboardRow[], metric: string): Uint8A
 export function readLeaderboard(path: string, metric: string): LeaderboardRow[] {
   const table = tableFromIPC(readFileSync(path));
   const col = (name: string) => table.getChild(name)!.toArray() as ArrayLike<unknown>;
-  const [rank, model, cv, holdout, fit, pred, level, params] = ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'predict_time_s', 'stack_level', 'params'].map(col);
+  const [rank, model, cv, holdout, fit, pred, level, params] = [
+    'rank',
+    'model',
+    `cv_${metric}`,
+    `holdout_${metric}`,
+    'fit_time_s',
+    'predict_time_s',
+    'stack_level',
+    'params',
+  ].map(col);
   const cvAcc = table.getChild('cv_accuracy')?.toArray() as ArrayLike<number> | undefined;
   const holdAcc = table.getChild('holdout_accuracy')?.toArray() as ArrayLike<number> | undefined;
   return Array.from({ length: table.numRows }, (_, i) => ({
@@ -68,10 +84,31 @@ function fmt(v: number): string {
 /** The leaderboard as a fixed-width text table (the first `limit` rows). */
 export function leaderboardText(rows: LeaderboardRow[], metric: string, limit = 15): string {
   const acc = metric !== 'accuracy' && rows.some((r) => r.cv_accuracy !== undefined);
-  const header = ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, ...(acc ? ['cv_accuracy', 'holdout_accuracy'] : []), 'fit_s', 'predict_s', 'level'];
-  const body = rows.slice(0, limit).map((r) => [String(r.rank), r.model, fmt(r.cv), fmt(r.holdout), ...(acc ? [fmt(r.cv_accuracy ?? NaN), fmt(r.holdout_accuracy ?? NaN)] : []), r.fit_time_s.toFixed(2), r.predict_time_s.toFixed(3), String(r.stack_level)]);
+  const header = [
+    'rank',
+    'model',
+    `cv_${metric}`,
+    `holdout_${metric}`,
+    ...(acc ? ['cv_accuracy', 'holdout_accuracy'] : []),
+    'fit_s',
+    'predict_s',
+    'level',
+  ];
+  const body = rows
+    .slice(0, limit)
+    .map((r) => [
+      String(r.rank),
+      r.model,
+      fmt(r.cv),
+      fmt(r.holdout),
+      ...(acc ? [fmt(r.cv_accuracy ?? NaN), fmt(r.holdout_accuracy ?? NaN)] : []),
+      r.fit_time_s.toFixed(2),
+      r.predict_time_s.toFixed(3),
+      String(r.stack_level),
+    ]);
   const widths = header.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
-  const line = (cells: string[]) => cells.map((c, j) => (j === 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, j) => (j === 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   const more = rows.length > limit ? `\n... ${rows.length - limit} more in leaderboard.arrow` : '';
   return [line(header), ...body.map(line)].join('\n') + more;
 }

@@ -61,7 +61,15 @@ function stackerOf(final: Extract<FinalModel, { type: 'stack' }>): Learner {
   return model;
 }
 
-export function combine(final: FinalModel, memberPreds: Float64Array[], names: string[], X: Matrix, clampMin: number | null, stacker?: Learner, classes?: number): Float64Array {
+export function combine(
+  final: FinalModel,
+  memberPreds: Float64Array[],
+  names: string[],
+  X: Matrix,
+  clampMin: number | null,
+  stacker?: Learner,
+  classes?: number,
+): Float64Array {
   switch (final.type) {
     case 'class_stack':
       return applyClassStacker(final.stacker, memberPreds, classes!);
@@ -71,7 +79,10 @@ export function combine(final: FinalModel, memberPreds: Float64Array[], names: s
       return weightedSum(memberPreds, final.weights);
     case 'stack': {
       const model = stacker ?? stackerOf(final);
-      return clampBelow(Float64Array.from(model.predict(stackMatrix(memberPreds, names, final.with_features ? X : null))), clampMin);
+      return clampBelow(
+        Float64Array.from(model.predict(stackMatrix(memberPreds, names, final.with_features ? X : null))),
+        clampMin,
+      );
     }
   }
 }
@@ -98,7 +109,8 @@ export function readTaggedJson<T extends { format: string }>(path: string, forma
   } catch (err) {
     throw new UserError(`${path}: expected JSON, ${(err as Error).message}`);
   }
-  if (file.format !== format) throw new UserError(`${path}: format: expected '${format}', got ${JSON.stringify(file.format)}`);
+  if (file.format !== format)
+    throw new UserError(`${path}: format: expected '${format}', got ${JSON.stringify(file.format)}`);
   return file;
 }
 
@@ -108,16 +120,22 @@ export function readTaggedJson<T extends { format: string }>(path: string, forma
  */
 export function loadModel(dir: string, options: { keepMembers?: boolean } = {}): LoadedModel {
   const path = join(dir, 'model.json');
-  const file = readTaggedJson<ModelFile>(path, MODEL_FORMAT, `${dir}: expected the model/ folder of an automl or tabular run (no model.json)`);
+  const file = readTaggedJson<ModelFile>(
+    path,
+    MODEL_FORMAT,
+    `${dir}: expected the model/ folder of an automl or tabular run (no model.json)`,
+  );
   checkModelVersion(path, file.version);
   const paths = file.members.map((m) => {
     const memberPath = join(dir, m.file);
-    if (!existsSync(memberPath)) throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);
+    if (!existsSync(memberPath))
+      throw new UserError(`${memberPath}: missing member model (the model folder is incomplete)`);
     return memberPath;
   });
   const members = paths.map((p) => ({ kind: readMemberHead(p).kind }));
   for (const m of members) {
-    if (!LEARNERS[m.kind] && !CLASSIFIERS[m.kind]) throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
+    if (!LEARNERS[m.kind] && !CLASSIFIERS[m.kind])
+      throw new UserError(`${dir}: the model uses learner '${m.kind}', which this version of sciml does not have`);
   }
   const kept = new Map<number, SavedMember>();
   const readMember = (i: number): SavedMember => {
@@ -134,7 +152,9 @@ export function checkModelVersion(path: string, version: unknown): void {
   if (READABLE_VERSIONS.includes(version as number)) return;
   const newer = typeof version === 'number' && version > MODEL_VERSION;
   throw new UserError(
-    `${path}: version: this sciml reads model format versions ${READABLE_VERSIONS.join(' and ')}, got ${JSON.stringify(version ?? null)}: ${newer ? 'the model was saved by a newer sciml, upgrade sciml to load it' : 'retrain the model with this sciml'}`,
+    `${path}: version: this sciml reads model format versions ${READABLE_VERSIONS.join(' and ')}, got ` +
+      `${JSON.stringify(version ?? null)}: ` +
+      `${newer ? 'the model was saved by a newer sciml, upgrade sciml to load it' : 'retrain the model with this sciml'}`,
   );
 }
 
@@ -151,5 +171,8 @@ export function predictTable(model: LoadedModel, table: DataTable): ModelPredict
   const preds = model.members.map((_, i) => predictMember(model.readMember(i), X));
   const names = model.file.members.map((m) => m.name);
   const K = model.file.problem?.classes?.length;
-  return { prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null, undefined, K), members: names.map((name, i) => ({ name, prediction: preds[i] })) };
+  return {
+    prediction: combine(model.file.final, preds, names, X, model.file.clamp_min ?? null, undefined, K),
+    members: names.map((name, i) => ({ name, prediction: preds[i] })),
+  };
 }

@@ -19,9 +19,17 @@ export function trialLine(r: TrialRecord): Omit<TrialRecord, 'result'> & { model
 }
 
 /** predictions.arrow: holdout row, truth, final prediction, time/hour when known, and per-model predictions. */
-export function writePredictions(run: RunDir, prep: Pick<Prepared, 'testTable' | 'plan' | 'testRows' | 'ytest'>, prediction: Float64Array, others: { name: string; test: Float64Array }[]): void {
+export function writePredictions(
+  run: RunDir,
+  prep: Pick<Prepared, 'testTable' | 'plan' | 'testRows' | 'ytest'>,
+  prediction: Float64Array,
+  others: { name: string; test: Float64Array }[],
+): void {
   const { time, hour } = timeColumns(prep.testTable, prep.plan);
-  const columns: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column> | ReturnType<typeof utf8Column>> = {
+  const columns: Record<
+    string,
+    ReturnType<typeof float64Column> | ReturnType<typeof int32Column> | ReturnType<typeof utf8Column>
+  > = {
     row: int32Column(prep.testRows),
     y: float64Column(prep.ytest),
     prediction: float64Column(prediction),
@@ -40,24 +48,42 @@ export function classColumns(proba: Float64Array, classes: string[]): Record<str
   const K = classes.length;
   const labels = Array.from(argmaxRows(proba, K), (k) => classes[k]);
   const columns: Record<string, Vector> = { prediction: utf8Column(labels) };
-  classes.forEach((c, k) => (columns[`proba_${c}`] = float64Column(Float64Array.from({ length: proba.length / K }, (_, i) => proba[i * K + k]))));
+  classes.forEach(
+    (c, k) =>
+      (columns[`proba_${c}`] = float64Column(
+        Float64Array.from({ length: proba.length / K }, (_, i) => proba[i * K + k]),
+      )),
+  );
   return columns;
 }
 
 /** predictions.arrow of a classification run: holdout row, true label, prediction, probabilities, and each model's predicted label. */
-export function writeClassPredictions(run: RunDir, prep: Prepared, best: EnsembleChoice, others: { name: string; test: Float64Array }[]): void {
+export function writeClassPredictions(
+  run: RunDir,
+  prep: Prepared,
+  best: EnsembleChoice,
+  others: { name: string; test: Float64Array }[],
+): void {
   const classes = prep.problem.classes!;
   const columns: Record<string, Vector> = {
     row: int32Column(prep.testRows),
     y: utf8Column(Array.from(prep.ytest, (k) => classes[k])),
     ...classColumns(best.test, classes),
   };
-  for (const m of others) columns[`pred_${m.name}`] = utf8Column(Array.from(argmaxRows(m.test, classes.length), (k) => classes[k]));
+  for (const m of others)
+    columns[`pred_${m.name}`] = utf8Column(Array.from(argmaxRows(m.test, classes.length), (k) => classes[k]));
   run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(columns)));
 }
 
 /** model/: model.json and the fold models of the members the final model needs (moved from the candidates). */
-export function saveModel(run: RunDir, prep: Prepared, transform: ModelFile['transform'], candidates: Candidate[], best: EnsembleChoice, metric: string): ModelFile {
+export function saveModel(
+  run: RunDir,
+  prep: Prepared,
+  transform: ModelFile['transform'],
+  candidates: Candidate[],
+  best: EnsembleChoice,
+  metric: string,
+): ModelFile {
   const modelDir = run.file('model');
   mkdirSync(join(modelDir, 'members'), { recursive: true });
   const members = best.members.map((i) => {
@@ -67,7 +93,19 @@ export function saveModel(run: RunDir, prep: Prepared, transform: ModelFile['tra
     c.record.result!.modelFile = join(modelDir, file);
     return { id: c.record.id, name: c.name, file };
   });
-  const model: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, target: prep.target, metric, transform, plan: prep.plan, encoder: prep.encoder.toJSON(), clamp_min: prep.clampMin, members, final: best.final, problem: prep.problem };
+  const model: ModelFile = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    target: prep.target,
+    metric,
+    transform,
+    plan: prep.plan,
+    encoder: prep.encoder.toJSON(),
+    clamp_min: prep.clampMin,
+    members,
+    final: best.final,
+    problem: prep.problem,
+  };
   run.writeJson('model/model.json', model);
   return model;
 }
@@ -77,7 +115,8 @@ export function timeColumns(table: DataTable, plan: FeaturePlan): { time: string
   const hourColumn = table.columns.find((c) => c.kind === 'number' && /^(hr|hour|hour_of_day)$/i.test(c.name));
   const dateName = plan.dates[0]?.column;
   const dateColumn = dateName ? table.columns.find((c) => c.name === dateName) : undefined;
-  let hour: Float64Array | null = hourColumn && hourColumn.kind === 'number' ? Float64Array.from(hourColumn.values) : null;
+  let hour: Float64Array | null =
+    hourColumn && hourColumn.kind === 'number' ? Float64Array.from(hourColumn.values) : null;
   let time: string[] | null = null;
   if (dateColumn) {
     time = [];

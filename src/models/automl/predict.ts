@@ -12,7 +12,10 @@ import { loadModel, predictTable, type LoadedModel } from './model.js';
 import { ensureBackendFor } from './trial-common.js';
 
 /** Loads model/ and readies the compute backend its members need; a server keeps the members in memory. */
-export async function loadAutomlPredictor(modelDir: string, options: { keepMembers?: boolean } = {}): Promise<LoadedModel> {
+export async function loadAutomlPredictor(
+  modelDir: string,
+  options: { keepMembers?: boolean } = {},
+): Promise<LoadedModel> {
   const model = loadModel(modelDir, options);
   await ensureBackendFor(model.members.map((m) => m.kind));
   return model;
@@ -36,18 +39,39 @@ function labelsOf(proba: Float64Array, classes: string[]): string[] {
  */
 export function predictAutoml(model: LoadedModel, table: DataTable, options: AutomlPredictOptions = {}): Predictions {
   const classes = model.file.problem?.classes ?? null;
-  if (options.proba && !classes) throw new UserError(`${model.dir}: --proba: class probabilities need a classification model, this one is ${model.file.problem?.type ?? 'regression'} (target '${model.file.target}')`);
+  if (options.proba && !classes)
+    throw new UserError(
+      `${model.dir}: --proba: class probabilities need a classification model, this one is ${model.file.problem?.type ?? 'regression'} (target '${model.file.target}')`,
+    );
   const { prediction, members } = predictTable(model, table);
   const rows = table.numRows;
   if (!classes) {
-    return { rows, columns: [{ name: 'prediction', kind: 'float64', values: prediction }, ...members.map((m): PredictionColumn => ({ name: `pred_${m.name}`, kind: 'float64', values: m.prediction }))] };
+    return {
+      rows,
+      columns: [
+        { name: 'prediction', kind: 'float64', values: prediction },
+        ...members.map((m): PredictionColumn => ({ name: `pred_${m.name}`, kind: 'float64', values: m.prediction })),
+      ],
+    };
   }
   const K = classes.length;
-  const proba = classes.map((c, k): PredictionColumn => ({ name: `proba_${c}`, kind: 'float64', values: Float64Array.from({ length: rows }, (_, i) => prediction[i * K + k]) }));
+  const proba = classes.map(
+    (c, k): PredictionColumn => ({
+      name: `proba_${c}`,
+      kind: 'float64',
+      values: Float64Array.from({ length: rows }, (_, i) => prediction[i * K + k]),
+    }),
+  );
   if (options.proba) return { rows, columns: proba };
   return {
     rows,
-    columns: [{ name: 'prediction', kind: 'string', values: labelsOf(prediction, classes) }, ...proba, ...members.map((m): PredictionColumn => ({ name: `pred_${m.name}`, kind: 'string', values: labelsOf(m.prediction, classes) }))],
+    columns: [
+      { name: 'prediction', kind: 'string', values: labelsOf(prediction, classes) },
+      ...proba,
+      ...members.map(
+        (m): PredictionColumn => ({ name: `pred_${m.name}`, kind: 'string', values: labelsOf(m.prediction, classes) }),
+      ),
+    ],
   };
 }
 
@@ -73,15 +97,32 @@ export function checkPredictInput(table: DataTable, fields: InputField[]): void 
     const more = / \(and .*\)$/.exec(err.detail)?.[0] ?? '';
     const text = /\.(csv|tsv|txt|tab)$/i.test(table.source) || table.source === '-';
     const at = first?.row !== undefined ? (text ? `:${first.row + 2}` : `: row ${first.row}`) : '';
-    throw new UserError(`${table.source}${at}: ${first?.field !== undefined ? `column '${first.field}': ` : ''}${first?.message ?? err.detail}${more}`);
+    throw new UserError(
+      `${table.source}${at}: ${first?.field !== undefined ? `column '${first.field}': ` : ''}${first?.message ?? err.detail}${more}`,
+    );
   }
 }
 
-export async function predictToFile(modelDir: string, input: string, output: string, options: AutomlPredictOptions = {}): Promise<{ rows: number; output: string }> {
+export async function predictToFile(
+  modelDir: string,
+  input: string,
+  output: string,
+  options: AutomlPredictOptions = {},
+): Promise<{ rows: number; output: string }> {
   const model = await loadAutomlPredictor(modelDir);
   const table = await readTable(input);
   checkPredictInput(table, automlInputFields(model.file));
   const predictions = predictAutoml(model, table, options);
-  await writeTableFile(predictionsToArrow(predictions, leadingColumns(table, options.keep, predictions.columns.map((c) => c.name))), output);
+  await writeTableFile(
+    predictionsToArrow(
+      predictions,
+      leadingColumns(
+        table,
+        options.keep,
+        predictions.columns.map((c) => c.name),
+      ),
+    ),
+    output,
+  );
   return { rows: table.numRows, output };
 }

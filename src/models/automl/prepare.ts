@@ -14,19 +14,35 @@ export function minimumTrainingRows(folds: number): number {
 }
 
 /** The problem of a config's table (the same for the training run and `sciml evaluate`). */
-export function problemOf(config: AutomlConfig, table: DataTable, target: string, configFile: string | undefined): Problem {
+export function problemOf(
+  config: AutomlConfig,
+  table: DataTable,
+  target: string,
+  configFile: string | undefined,
+): Problem {
   return inferProblem(table, target, config.data.problem_type, `${configFile ?? '(automl command line)'}: data`);
 }
 
-export function prepare(config: AutomlConfig, inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null }, configFile?: string): Prepared {
+export function prepare(
+  config: AutomlConfig,
+  inputs: { table: DataTable; test: DataTable | null; dataPath: string; testPath: string | null },
+  configFile?: string,
+): Prepared {
   const problem = problemOf(config, inputs.table, targetName(config, inputs.table), configFile);
-  const prepared = prepareTable(config, inputs, { minRows: minimumTrainingRows(config.search.folds), why: `${config.search.folds}-fold bagging` }, problem);
+  const prepared = prepareTable(
+    config,
+    inputs,
+    { minRows: minimumTrainingRows(config.search.folds), why: `${config.search.folds}-fold bagging` },
+    problem,
+  );
   const { y } = prepared;
   const classes = problem.classes;
   const notes = classes ? checkFoldPlan(y, classes, config.search.folds, inputs.table.source) : [];
   return {
     ...prepared,
-    folds: classes ? stratifiedKFoldAssignment(y, config.search.folds, config.seed) : kFoldAssignment(y.length, config.search.folds, config.seed),
+    folds: classes
+      ? stratifiedKFoldAssignment(y, config.search.folds, config.seed)
+      : kFoldAssignment(y.length, config.search.folds, config.seed),
     sampleWeight: classes && config.search.class_weight === 'balanced' ? balancedWeights(y, classes.length) : undefined,
     notes,
   };
@@ -41,15 +57,29 @@ export function checkFoldPlan(y: Float64Array, classes: string[], k: number, sou
   const counts = new Array<number>(classes.length).fill(0);
   for (const v of y) counts[v]++;
   const absent = classes.filter((_, c) => counts[c] === 0);
-  if (absent.length) throw new UserError(`${source}: class${absent.length > 1 ? 'es' : ''} ${absent.map((c) => `'${c}'`).join(', ')} of the target ha${absent.length > 1 ? 've' : 's'} no training rows (all in the holdout): expected every class in the training rows`);
+  if (absent.length)
+    throw new UserError(
+      `${source}: class${absent.length > 1 ? 'es' : ''} ${absent.map((c) => `'${c}'`).join(', ')} of the target ha${absent.length > 1 ? 've' : 's'} no training rows (all in the holdout): expected every class in the training rows`,
+    );
   const single = classes.filter((_, c) => counts[c] === 1);
-  if (single.length) throw new UserError(`${source}: class${single.length > 1 ? 'es' : ''} ${single.map((c) => `'${c}'`).join(', ')} of the target ha${single.length > 1 ? 've' : 's'} a single training row: expected at least 2 rows per class for stratified ${k}-fold bagging (merge or drop the rare classes)`);
+  if (single.length)
+    throw new UserError(
+      `${source}: class${single.length > 1 ? 'es' : ''} ${single.map((c) => `'${c}'`).join(', ')} of the target ` +
+        `ha${single.length > 1 ? 've' : 's'} a single training row: expected at least 2 rows per class for stratified ` +
+        `${k}-fold bagging (merge or drop the rare classes)`,
+    );
   const perFold = Math.floor(y.length / k);
-  if (classes.length > perFold) throw new UserError(`${source}: ${classes.length} classes but only ${perFold} training rows per fold (${y.length} rows, ${k} folds): expected at least one row per class per fold; use fewer folds (search.folds) or more rows`);
+  if (classes.length > perFold)
+    throw new UserError(
+      `${source}: ${classes.length} classes but only ${perFold} training rows per fold (${y.length} rows, ${k} folds): expected at least one row per class per fold; use fewer folds (search.folds) or more rows`,
+    );
   return classes
     .map((c, j) => [c, counts[j]] as const)
     .filter(([, n]) => n < k)
-    .map(([c, n]) => `class '${c}' has ${n} training rows, fewer than the ${k} folds: it is absent from the validation rows of ${k - n} fold(s)`);
+    .map(
+      ([c, n]) =>
+        `class '${c}' has ${n} training rows, fewer than the ${k} folds: it is absent from the validation rows of ${k - n} fold(s)`,
+    );
 }
 
 /** class_weight 'balanced' (scikit-learn): n / (K * count of the row's class). */

@@ -54,7 +54,13 @@ export function refitReserveSeconds(candidates: TrialTimes[], k: number, capSeco
  * `now` (measured before each, so a refit that took longer than estimated leaves less for the rest).
  * Returns, per member, whether it was refitted.
  */
-export async function refitWithinDeadline(members: TrialTimes[], k: number, deadlineMs: number, now: () => number, refit: (index: number) => Promise<void>): Promise<boolean[]> {
+export async function refitWithinDeadline(
+  members: TrialTimes[],
+  k: number,
+  deadlineMs: number,
+  now: () => number,
+  refit: (index: number) => Promise<void>,
+): Promise<boolean[]> {
   const done: boolean[] = [];
   for (const [j, m] of members.entries()) {
     const fits = now() + refitEstimateSeconds(m, k) * 1000 <= deadlineMs;

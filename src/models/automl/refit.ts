@@ -21,7 +21,11 @@ export interface RefitData {
 }
 
 /** The member refitted on all rows: one model in `folds`, everything else as saved. */
-export async function refitMember(saved: Omit<SavedMember, 'folds'>, data: RefitData, trialSeed: number): Promise<SavedMember> {
+export async function refitMember(
+  saved: Omit<SavedMember, 'folds'>,
+  data: RefitData,
+  trialSeed: number,
+): Promise<SavedMember> {
   // A member file's head also counts its fold lines (trial-common.ts): not part of the member.
   const { fold_lines: _lines, ...member } = saved as Omit<SavedMember, 'folds'> & { fold_lines?: number };
   await ensureBackendFor([member.kind]);

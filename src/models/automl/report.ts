@@ -6,7 +6,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import type { Logger } from '../../runtime/log.js';
 import type { RunDir } from '../../runtime/rundir.js';
-import { barChart, layerCharts, lineChart, scatterChart, runMeta, writeReport, PALETTE, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
+import {
+  barChart,
+  layerCharts,
+  lineChart,
+  scatterChart,
+  runMeta,
+  writeReport,
+  PALETTE,
+  type ChartRow,
+  type Report,
+  type ReportItem,
+} from '../../report/index.js';
 import { readLeaderboard } from './leaderboard.js';
 import { classificationItems } from './class-report.js';
 import { metricOfLoss } from '../../metrics/regression.js';
@@ -34,7 +45,14 @@ export function holdoutCharts(pred: Record<string, ArrayLike<unknown>>, target: 
   items.push({
     kind: 'chart',
     name: 'predicted_vs_true',
-    spec: scatterChart({ data: Array.from(y, (v, i) => ({ true: v, predicted: p[i] })), x: 'true', y: 'predicted', diagonal: true, opacity: 0.35, title: 'Holdout: predicted vs true' }),
+    spec: scatterChart({
+      data: Array.from(y, (v, i) => ({ true: v, predicted: p[i] })),
+      x: 'true',
+      y: 'predicted',
+      diagonal: true,
+      opacity: 0.35,
+      title: 'Holdout: predicted vs true',
+    }),
   });
 
   // Along time: holdout rows in time order (or row order), 100-point moving average.
@@ -42,10 +60,32 @@ export function holdoutCharts(pred: Record<string, ArrayLike<unknown>>, target: 
   const time = pred.time as ArrayLike<string> | undefined;
   if (time) order.sort((a, b) => (time[a] < time[b] ? -1 : time[a] > time[b] ? 1 : rowIndex[a] - rowIndex[b]));
   else order.sort((a, b) => rowIndex[a] - rowIndex[b]);
-  const ys = movingAverage(Float64Array.from(order, (i) => y[i]), 100);
-  const ps = movingAverage(Float64Array.from(order, (i) => p[i]), 100);
-  const alongRows: ChartRow[] = order.map((i, k) => ({ at: time && time[i] ? time[i] : rowIndex[i], true: ys[k], predicted: ps[k] }));
-  items.push({ kind: 'chart', name: 'along_time', wide: true, spec: lineChart({ data: alongRows, x: 'at', y: ['true', 'predicted'], xTitle: time ? 'time' : 'row', yTitle: `${target} (100-point moving average)`, title: 'True and predicted along time (holdout)' }) });
+  const ys = movingAverage(
+    Float64Array.from(order, (i) => y[i]),
+    100,
+  );
+  const ps = movingAverage(
+    Float64Array.from(order, (i) => p[i]),
+    100,
+  );
+  const alongRows: ChartRow[] = order.map((i, k) => ({
+    at: time && time[i] ? time[i] : rowIndex[i],
+    true: ys[k],
+    predicted: ps[k],
+  }));
+  items.push({
+    kind: 'chart',
+    name: 'along_time',
+    wide: true,
+    spec: lineChart({
+      data: alongRows,
+      x: 'at',
+      y: ['true', 'predicted'],
+      xTitle: time ? 'time' : 'row',
+      yTitle: `${target} (100-point moving average)`,
+      title: 'True and predicted along time (holdout)',
+    }),
+  });
 
   const hour = pred.hour as ArrayLike<number> | undefined;
   if (hour) {
@@ -60,11 +100,24 @@ export function holdoutCharts(pred: Record<string, ArrayLike<unknown>>, target: 
       s.r2 += r * r;
       sums.set(h, s);
     }
-    const hourRows: ChartRow[] = [...sums.entries()].sort((a, b) => a[0] - b[0]).flatMap(([h, s]) => [
-      { hour: String(h), value: s.r / s.n, statistic: 'mean residual' },
-      { hour: String(h), value: Math.sqrt(s.r2 / s.n), statistic: 'rmse' },
-    ]);
-    items.push({ kind: 'chart', name: 'residuals_by_hour', spec: barChart({ data: hourRows, x: 'hour', y: 'value', color: 'statistic', title: 'Holdout residuals (predicted - true) by hour of day', yTitle: target }) });
+    const hourRows: ChartRow[] = [...sums.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .flatMap(([h, s]) => [
+        { hour: String(h), value: s.r / s.n, statistic: 'mean residual' },
+        { hour: String(h), value: Math.sqrt(s.r2 / s.n), statistic: 'rmse' },
+      ]);
+    items.push({
+      kind: 'chart',
+      name: 'residuals_by_hour',
+      spec: barChart({
+        data: hourRows,
+        x: 'hour',
+        y: 'value',
+        color: 'statistic',
+        title: 'Holdout residuals (predicted - true) by hour of day',
+        yTitle: target,
+      }),
+    });
   }
   return items;
 }
@@ -94,7 +147,9 @@ function budgetOf(params: string): number | undefined {
 export function modelLabels(rows: { model: string; params: string }[]): string[] {
   const budgets = rows.map((r) => budgetOf(r.params));
   const mixed = new Set(budgets.filter((b) => b !== undefined)).size > 1;
-  return rows.map((r, i) => (mixed && budgets[i] !== undefined ? `${r.model} (budget ${Number(budgets[i]!.toPrecision(3))})` : r.model));
+  return rows.map((r, i) =>
+    mixed && budgets[i] !== undefined ? `${r.model} (budget ${Number(budgets[i]!.toPrecision(3))})` : r.model,
+  );
 }
 
 /** A leaderboard row's params for people: numbers to 4 significant digits, `key=value` pairs. */
@@ -106,14 +161,28 @@ export function paramsText(params: string): string {
     return params;
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return params;
-  const show = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)))) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : v && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${k}=${show(x)}`).join(', ')}}` : String(v));
-  return Object.entries(parsed as Record<string, unknown>).map(([k, v]) => `${k}=${show(v)}`).join(', ');
+  const show = (v: unknown): string =>
+    typeof v === 'number'
+      ? Number.isInteger(v)
+        ? String(v)
+        : String(Number(v.toPrecision(4)))
+      : Array.isArray(v)
+        ? `[${v.map(show).join(', ')}]`
+        : v && typeof v === 'object'
+          ? `{${Object.entries(v)
+              .map(([k, x]) => `${k}=${show(x)}`)
+              .join(', ')}}`
+          : String(v);
+  return Object.entries(parsed as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${show(v)}`)
+    .join(', ');
 }
 
 export function readArrowColumns(path: string): Record<string, ArrayLike<unknown>> {
   const table = tableFromIPC(readFileSync(path));
   const out: Record<string, ArrayLike<unknown>> = {};
-  for (const field of table.schema.fields) out[field.name] = table.getChild(field.name)!.toArray() as ArrayLike<unknown>;
+  for (const field of table.schema.fields)
+    out[field.name] = table.getChild(field.name)!.toArray() as ArrayLike<unknown>;
   return out;
 }
 
@@ -123,29 +192,49 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
   const leaderboard = readLeaderboard(run.file('leaderboard.arrow'), metric);
   const pred = readArrowColumns(run.file('predictions.arrow'));
   const trials = existsSync(run.file('trials.jsonl'))
-    ? readFileSync(run.file('trials.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    ? readFileSync(run.file('trials.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
     : [];
   const items: ReportItem[] = [];
   const classes: string[] | null = metricsFile.problem_type?.classes ?? null;
   const overview: ReportItem[] = [
-    { kind: 'metrics', metrics: metricsFile.metrics, baseline: metricsFile.baseline, labels: { model: `final (${metricsFile.final_model})`, baseline: `best single (${metricsFile.baseline_model})` }, caption: 'On the holdout rows, never seen by the search.' },
+    {
+      kind: 'metrics',
+      metrics: metricsFile.metrics,
+      baseline: metricsFile.baseline,
+      labels: { model: `final (${metricsFile.final_model})`, baseline: `best single (${metricsFile.baseline_model})` },
+      caption: 'On the holdout rows, never seen by the search.',
+    },
     {
       kind: 'keyvalue',
       title: 'Search',
       entries: {
         target: metricsFile.target,
-        'problem type': metricsFile.problem_type ? `${metricsFile.problem_type.type} (${metricsFile.problem_type.reason})` : 'regression',
-        ...(classes ? { 'class weight': metricsFile.class_weight } : { 'target transform': metricsFile.target_transform }),
+        'problem type': metricsFile.problem_type
+          ? `${metricsFile.problem_type.type} (${metricsFile.problem_type.reason})`
+          : 'regression',
+        ...(classes
+          ? { 'class weight': metricsFile.class_weight }
+          : { 'target transform': metricsFile.target_transform }),
         trials: `${metricsFile.trials?.total} (${metricsFile.trials?.ok} ok, ${metricsFile.trials?.killed} stopped at the budget, ${metricsFile.trials?.failed} failed)`,
         scheduler: metricsFile.scheduler,
         'time limit (s)': metricsFile.time_limit_s,
         'training rows': metricsFile.rows?.train,
         'holdout rows': metricsFile.rows?.holdout,
-        'dropped columns': (metricsFile.dropped_columns ?? []).map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`).join(', ') || 'none',
+        'dropped columns':
+          (metricsFile.dropped_columns ?? [])
+            .map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`)
+            .join(', ') || 'none',
       },
     },
   ];
-  if (metricsFile.leaks?.length) overview.push({ kind: 'notes', text: `Possible leaks:\n\n${metricsFile.leaks.map((l: { message: string }) => l.message).join('\n\n')}` });
+  if (metricsFile.leaks?.length)
+    overview.push({
+      kind: 'notes',
+      text: `Possible leaks:\n\n${metricsFile.leaks.map((l: { message: string }) => l.message).join('\n\n')}`,
+    });
 
   const labels = modelLabels(leaderboard);
   const top = leaderboard.slice(0, 20);
@@ -154,7 +243,22 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
     { model: labels[i], score: r.holdout, split: 'holdout' },
   ]);
   const zoom = zoomedDomain(boardRows.map((r) => Number(r.score)));
-  items.push({ kind: 'chart', name: 'leaderboard', spec: barChart({ data: boardRows, x: 'model', y: 'score', color: 'split', horizontal: true, yDomain: zoom, title: `Leaderboard (${metric})`, xTitle: 'model', yTitle: metric }), caption: `The 20 best by cross-validation, with their holdout scores${zoom ? ' (axis zoomed to the scores)' : ''}.` });
+  items.push({
+    kind: 'chart',
+    name: 'leaderboard',
+    spec: barChart({
+      data: boardRows,
+      x: 'model',
+      y: 'score',
+      color: 'split',
+      horizontal: true,
+      yDomain: zoom,
+      title: `Leaderboard (${metric})`,
+      xTitle: 'model',
+      yTitle: metric,
+    }),
+    caption: `The 20 best by cross-validation, with their holdout scores${zoom ? ' (axis zoomed to the scores)' : ''}.`,
+  });
   let classTables: ReportItem[] = [];
   if (classes) {
     const parts = classificationItems(pred, classes);
@@ -166,32 +270,93 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
   const importance: { feature: string; importance: number }[] = metricsFile.feature_importance ?? [];
   const ranked = [...importance].sort((a, b) => b.importance - a.importance);
   if (ranked.length) {
-    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: ranked.slice(0, 30).map((f) => ({ feature: f.feature, importance: f.importance })), x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: 'Permutation importance of the final model', yTitle: `${metric} increase when shuffled` }), caption: ranked.length > 30 ? `The 30 most important of ${ranked.length} features; all in the Features table.` : undefined });
+    items.push({
+      kind: 'chart',
+      name: 'feature_importance',
+      spec: barChart({
+        data: ranked.slice(0, 30).map((f) => ({ feature: f.feature, importance: f.importance })),
+        x: 'feature',
+        y: 'importance',
+        horizontal: true,
+        sort: 'descending',
+        title: 'Permutation importance of the final model',
+        yTitle: `${metric} increase when shuffled`,
+      }),
+      caption:
+        ranked.length > 30
+          ? `The 30 most important of ${ranked.length} features; all in the Features table.`
+          : undefined,
+    });
   }
   const features: ReportItem[] = ranked.length
-    ? [{ kind: 'table', title: 'Permutation importance (holdout)', columns: ['rank', 'feature', `${metric} increase when shuffled`], rows: ranked.map((f, i) => [i + 1, f.feature, f.importance]), caption: 'How much worse the final model scores on the holdout when the feature\'s values are shuffled (Breiman 2001); near zero or below: the model does not rely on it.', maxRows: 100 }]
-    : [{ kind: 'notes', text: 'Permutation importance was not computed: the time limit left too little time after the search (it needs about 5 s).' }];
+    ? [
+        {
+          kind: 'table',
+          title: 'Permutation importance (holdout)',
+          columns: ['rank', 'feature', `${metric} increase when shuffled`],
+          rows: ranked.map((f, i) => [i + 1, f.feature, f.importance]),
+          caption:
+            "How much worse the final model scores on the holdout when the feature's values are shuffled (Breiman 2001); near zero or below: the model does not rely on it.",
+          maxRows: 100,
+        },
+      ]
+    : [
+        {
+          kind: 'notes',
+          text: 'Permutation importance was not computed: the time limit left too little time after the search (it needs about 5 s).',
+        },
+      ];
   const scored = trials.filter((t) => t.status === 'ok' && t.loss !== null);
   if (scored.length) {
-    const points: ChartRow[] = scored.map((t) => ({ time_s: t.ended_s, score: metricOfLoss(metric, t.loss), learner: String(t.config.learner) }));
+    const points: ChartRow[] = scored.map((t) => ({
+      time_s: t.ended_s,
+      score: metricOfLoss(metric, t.loss),
+      learner: String(t.config.learner),
+    }));
     let best = Infinity;
-    const bestRows: ChartRow[] = [...scored].sort((a, b) => a.ended_s - b.ended_s).map((t) => {
-      best = Math.min(best, t.loss);
-      return { time_s: t.ended_s, score: metricOfLoss(metric, best), series: 'best so far' };
-    });
+    const bestRows: ChartRow[] = [...scored]
+      .sort((a, b) => a.ended_s - b.ended_s)
+      .map((t) => {
+        best = Math.min(best, t.loss);
+        return { time_s: t.ended_s, score: metricOfLoss(metric, best), series: 'best so far' };
+      });
     // One colour scale for the learners' points and the best-so-far line, so the line has its own colour and a legend entry.
     const learners = [...new Set(points.map((p) => String(p.learner)))];
-    const colors = { field: 'learner', type: 'nominal', title: null, scale: { domain: [...learners, 'best so far'], range: [...learners.map((_, i) => PALETTE[i % PALETTE.length]), '#222222'] } };
-    const scatter = scatterChart({ data: points, x: 'time_s', y: 'score', color: 'learner', xTitle: 'seconds since start', yTitle: `cv ${metric}` }) as unknown as { encoding: Record<string, unknown> };
+    const colors = {
+      field: 'learner',
+      type: 'nominal',
+      title: null,
+      scale: {
+        domain: [...learners, 'best so far'],
+        range: [...learners.map((_, i) => PALETTE[i % PALETTE.length]), '#222222'],
+      },
+    };
+    const scatter = scatterChart({
+      data: points,
+      x: 'time_s',
+      y: 'score',
+      color: 'learner',
+      xTitle: 'seconds since start',
+      yTitle: `cv ${metric}`,
+    }) as unknown as { encoding: Record<string, unknown> };
     scatter.encoding.color = colors;
-    const line = lineChart({ data: bestRows, x: 'time_s', y: 'score' }) as unknown as { encoding: Record<string, unknown>; mark: Record<string, unknown> };
+    const line = lineChart({ data: bestRows, x: 'time_s', y: 'score' }) as unknown as {
+      encoding: Record<string, unknown>;
+      mark: Record<string, unknown>;
+    };
     line.encoding.color = { ...colors, field: 'series' };
     line.mark = { ...line.mark, strokeWidth: 2, interpolate: 'step-after' };
     items.push({
       kind: 'chart',
       name: 'search_progress',
       wide: true,
-      spec: layerCharts([scatter as unknown as Parameters<typeof layerCharts>[0][number], line as unknown as Parameters<typeof layerCharts>[0][number]], { title: 'Search: CV score of each trial vs time, and the best so far' }),
+      spec: layerCharts(
+        [
+          scatter as unknown as Parameters<typeof layerCharts>[0][number],
+          line as unknown as Parameters<typeof layerCharts>[0][number],
+        ],
+        { title: 'Search: CV score of each trial vs time, and the best so far' },
+      ),
     });
   }
   const report: Report = {
@@ -207,8 +372,46 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
         title: 'Leaderboard',
         items: [
           classes && metric !== 'accuracy'
-            ? { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'cv_accuracy', 'holdout_accuracy', 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r, i) => [r.rank, labels[i], r.cv, r.holdout, r.cv_accuracy, r.holdout_accuracy, r.fit_time_s, r.stack_level, paramsText(r.params)]), maxRows: 50 }
-            : { kind: 'table', columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'], rows: leaderboard.map((r, i) => [r.rank, labels[i], r.cv, r.holdout, r.fit_time_s, r.stack_level, paramsText(r.params)]), maxRows: 50 },
+            ? {
+                kind: 'table',
+                columns: [
+                  'rank',
+                  'model',
+                  `cv_${metric}`,
+                  `holdout_${metric}`,
+                  'cv_accuracy',
+                  'holdout_accuracy',
+                  'fit_time_s',
+                  'stack_level',
+                  'params',
+                ],
+                rows: leaderboard.map((r, i) => [
+                  r.rank,
+                  labels[i],
+                  r.cv,
+                  r.holdout,
+                  r.cv_accuracy,
+                  r.holdout_accuracy,
+                  r.fit_time_s,
+                  r.stack_level,
+                  paramsText(r.params),
+                ]),
+                maxRows: 50,
+              }
+            : {
+                kind: 'table',
+                columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'],
+                rows: leaderboard.map((r, i) => [
+                  r.rank,
+                  labels[i],
+                  r.cv,
+                  r.holdout,
+                  r.fit_time_s,
+                  r.stack_level,
+                  paramsText(r.params),
+                ]),
+                maxRows: 50,
+              },
         ],
       },
     ],

@@ -79,7 +79,9 @@ export interface SearchSettings {
 }
 
 function trialSeed(seed: number, configIndex: number, phase: number): number {
-  return (Math.imul((seed >>> 0) + 0x3c6ef372, 0x85ebca77) ^ Math.imul(configIndex + 1, 0xc2b2ae3d) ^ (phase << 29)) >>> 0;
+  return (
+    (Math.imul((seed >>> 0) + 0x3c6ef372, 0x85ebca77) ^ Math.imul(configIndex + 1, 0xc2b2ae3d) ^ (phase << 29)) >>> 0
+  );
 }
 
 function makeScheduler(settings: SearchSettings, initial: Config[], maxTrials: number | undefined): Scheduler {
@@ -87,11 +89,18 @@ function makeScheduler(settings: SearchSettings, initial: Config[], maxTrials: n
   const space = zooSpace(settings.kinds, { nonNegativeTarget: settings.data.clampMin !== null }, settings.registry);
   const sample = (rng: import('../../runtime/random.js').Random) => sampleBranched(space, rng);
   const common = { sample, seed: config.seed, maxTrials, initial };
-  const kind = config.search.scheduler === 'auto' ? (config.search.max_trials > 0 ? 'successive_halving' : 'asha') : config.search.scheduler;
+  const kind =
+    config.search.scheduler === 'auto'
+      ? config.search.max_trials > 0
+        ? 'successive_halving'
+        : 'asha'
+      : config.search.scheduler;
   if (kind === 'random') return new RandomSearch(common);
   const halving = { ...common, eta: config.search.eta, minBudget: config.search.min_budget };
   // A fixed number of trials: the initial full-budget trials fill rung barriers (same trials, less idle).
-  return kind === 'asha' ? new Asha(halving) : new SuccessiveHalving({ ...halving, initialWhenIdle: maxTrials !== undefined });
+  return kind === 'asha'
+    ? new Asha(halving)
+    : new SuccessiveHalving({ ...halving, initialWhenIdle: maxTrials !== undefined });
 }
 
 export async function searchModels(settings: SearchSettings): Promise<SearchSummary> {
@@ -116,7 +125,8 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     while (saved.size > candidates) {
       let worstId = -1;
       let worst = -Infinity;
-      for (const [id, loss] of saved) if (loss > worst || (loss === worst && id > worstId)) [worst, worstId] = [loss, id];
+      for (const [id, loss] of saved)
+        if (loss > worst || (loss === worst && id > worstId)) [worst, worstId] = [loss, id];
       saved.delete(worstId);
       rmSync(`${data.candidatesDir}/trial-${worstId}.json`, { force: true });
       const record = records.find((r) => r.id === worstId);
@@ -135,12 +145,22 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
   const showProgress = (show: (m: string) => void, trial = '') => {
     const shown = Number.isFinite(best) ? metricOfLoss(settings.metric, best).toFixed(4) : '-';
     const s = stats?.();
-    const queue = s ? `, ${s.queued} queued / ${s.running} running / ${s.done} done on ${executor.name}${lastRan ? ` (${lastRan})` : ''}` : '';
-    show(`automl: ${trial}${records.length} trials, best cv ${settings.metric} ${shown}${queue}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`);
+    const queue = s
+      ? `, ${s.queued} queued / ${s.running} running / ${s.done} done on ${executor.name}${lastRan ? ` (${lastRan})` : ''}`
+      : '';
+    show(
+      `automl: ${trial}${records.length} trials, best cv ${settings.metric} ${shown}${queue}, ${((Date.now() - settings.startMs) / 1000).toFixed(0)} s`,
+    );
   };
   const ticker = stats && log.interactive ? setInterval(() => showProgress(log.transient), 1000) : undefined;
 
-  const runPhase = async (phase: TrialRecord['phase'], scheduler: Scheduler, transformOf: (trial: Trial) => TargetTransform, idOffset: number, phaseIndex: number): Promise<TrialRecord[]> => {
+  const runPhase = async (
+    phase: TrialRecord['phase'],
+    scheduler: Scheduler,
+    transformOf: (trial: Trial) => TargetTransform,
+    idOffset: number,
+    phaseIndex: number,
+  ): Promise<TrialRecord[]> => {
     const trialTimeout = config.search.trial_timeout_s > 0 ? config.search.trial_timeout_s * 1000 : Infinity;
     const run = async (trial: Trial): Promise<TrialOutcome<TrialResult>> => {
       const id = idOffset + trial.id;
@@ -154,16 +174,35 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
         softDeadlineEpochMs: Math.min(searchDeadline(), now + trialTimeout),
         saveBelow: saveThreshold(),
       };
-      const outcome = await executor.submit({ kind: AUTOML_TRIAL_KIND, id: `trial-${id}`, payload: trialPayload(task, tableHash), inputs: { table }, deadlineMs: Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000) });
-      ran.set(id, { worker: ranOn(outcome), attempts: outcome.attempts, run_s: (outcome.endedMs - outcome.startedMs) / 1000 });
+      const outcome = await executor.submit({
+        kind: AUTOML_TRIAL_KIND,
+        id: `trial-${id}`,
+        payload: trialPayload(task, tableHash),
+        inputs: { table },
+        deadlineMs: Math.min(settings.hardDeadlineMs, now + trialTimeout + 2000),
+      });
+      ran.set(id, {
+        worker: ranOn(outcome),
+        attempts: outcome.attempts,
+        run_s: (outcome.endedMs - outcome.startedMs) / 1000,
+      });
       if (outcome.status === 'ok') {
         const result = trialResultOf(outcome, id, data.candidatesDir);
         return { status: 'ok', score: result.loss, result };
       }
       const error = outcome.error ?? 'unknown error';
-      if (outcome.status === 'killed') return { status: 'killed', score: Infinity, error: /queued/.test(error) ? `stopped at the time budget (${error})` : 'stopped at the time budget' };
+      if (outcome.status === 'killed')
+        return {
+          status: 'killed',
+          score: Infinity,
+          error: /queued/.test(error) ? `stopped at the time budget (${error})` : 'stopped at the time budget',
+        };
       const deadline = /time budget reached/.test(error);
-      return { status: deadline ? 'killed' : 'failed', score: Infinity, error: deadline ? 'stopped at the time budget' : error.split('\n')[0] };
+      return {
+        status: deadline ? 'killed' : 'failed',
+        score: Infinity,
+        error: deadline ? 'stopped at the time budget' : error.split('\n')[0],
+      };
     };
     const phaseRecords: TrialRecord[] = [];
     await runSearch<TrialResult>({
@@ -204,9 +243,13 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
         }
         if (outcome.status === 'ok' && outcome.score < best) best = outcome.score;
         lastRan = `trial ${record.id} ${outcome.status} on ${record.worker ?? '?'}`;
-        const loss = outcome.status === 'ok' ? ` cv ${settings.metric} ${metricOfLoss(settings.metric, outcome.score).toFixed(4)}` : '';
+        const loss =
+          outcome.status === 'ok'
+            ? ` cv ${settings.metric} ${metricOfLoss(settings.metric, outcome.score).toFixed(4)}`
+            : '';
         showProgress(log.progress, `trial ${record.id} ${String(trial.config.learner)} ${outcome.status}${loss}; `);
-        if (outcome.status === 'failed') log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
+        if (outcome.status === 'failed')
+          log.info(`trial ${record.id} (${String(trial.config.learner)}) failed: ${outcome.error}`);
       },
     });
     return phaseRecords.sort((a, b) => a.id - b.id);
@@ -221,7 +264,12 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
       // The same default model under both transforms; the search keeps whichever CV prefers.
       const transforms: TargetTransform[] = ['none', 'log1p'];
       const count = maxTotal === undefined ? 2 : Math.min(2, maxTotal);
-      const firstRound = new RandomSearch({ sample: () => ({}), seed: config.seed, initial: [defaultConfig(lead, settings.registry), defaultConfig(lead, settings.registry)], maxTrials: count });
+      const firstRound = new RandomSearch({
+        sample: () => ({}),
+        seed: config.seed,
+        initial: [defaultConfig(lead, settings.registry), defaultConfig(lead, settings.registry)],
+        maxTrials: count,
+      });
       const results = await runPhase('transform', firstRound, (trial) => transforms[trial.id], 0, 1);
       nextId = count;
       for (const r of results) transformLosses[r.transform] = r.loss;
@@ -230,7 +278,15 @@ export async function searchModels(settings: SearchSettings): Promise<SearchSumm
     const remaining = maxTotal === undefined ? undefined : Math.max(0, maxTotal - nextId);
     const done = new Set(records.filter((r) => r.transform === transform).map((r) => String(r.config.learner)));
     const picks = portfolio(settings.kinds, { nonNegativeTarget: data.clampMin !== null }, settings.registry);
-    const initial = data.classes !== undefined ? picks : [...initialKinds(settings.kinds).filter((k) => !done.has(k)).map((k) => defaultConfig(k, settings.registry)), ...picks];
+    const initial =
+      data.classes !== undefined
+        ? picks
+        : [
+            ...initialKinds(settings.kinds)
+              .filter((k) => !done.has(k))
+              .map((k) => defaultConfig(k, settings.registry)),
+            ...picks,
+          ];
     const scheduler = makeScheduler(settings, initial, remaining);
     if (remaining === undefined || remaining > 0) await runPhase('search', scheduler, () => transform, nextId, 0);
     return { records: records.sort((a, b) => a.id - b.id), transform, transformLosses, scheduler: scheduler.name };

@@ -12,7 +12,16 @@ export const automlServable: ServableAdapter = {
       task: where.task,
       inputs,
       options: [],
-      details: { target: file.target, problem_type: file.problem?.type ?? 'regression', classes: file.problem?.classes ?? null, metric: file.metric, target_transform: file.transform, final: file.final.type, members: file.members.map((m) => m.name), dropped: file.plan.dropped },
+      details: {
+        target: file.target,
+        problem_type: file.problem?.type ?? 'regression',
+        classes: file.problem?.classes ?? null,
+        metric: file.metric,
+        target_transform: file.transform,
+        final: file.final.type,
+        members: file.members.map((m) => m.name),
+        dropped: file.plan.dropped,
+      },
       tensorflow: false,
     };
   },

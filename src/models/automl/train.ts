@@ -12,7 +12,13 @@ import { buildEnsembles, memberName, type Candidate, type EnsembleChoice } from 
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { leaderboardBytes, leaderboardText, rankRows } from './leaderboard.js';
 import { allMetrics, lossOf, metricOfLoss, type RegressionMetric } from '../../metrics/regression.js';
-import { accuracy, allClassificationMetrics, classificationLoss, logLoss, type ClassificationMetric } from '../../metrics/classification.js';
+import {
+  accuracy,
+  allClassificationMetrics,
+  classificationLoss,
+  logLoss,
+  type ClassificationMetric,
+} from '../../metrics/classification.js';
 import { higherIsBetter, resolveMetric } from './metric-choice.js';
 import { combine } from './model.js';
 import { saveModel, trialLine, writeClassPredictions, writePredictions } from './outputs.js';
@@ -21,7 +27,14 @@ import { prepare } from './prepare.js';
 import { searchModels, type TrialRecord } from './search-run.js';
 import { logCandidate } from '../../tabular/target.js';
 import { predictMember } from './trial.js';
-import { ensureBackendFor, readMemberFile, readMemberHead, writeMemberFile, type SavedMember, type TrialData } from './trial-common.js';
+import {
+  ensureBackendFor,
+  readMemberFile,
+  readMemberHead,
+  writeMemberFile,
+  type SavedMember,
+  type TrialData,
+} from './trial-common.js';
 import { refitMember } from './refit.js';
 import { refitEstimateSeconds, refitReserveSeconds, refitWithinDeadline, trialTimes } from './refit-budget.js';
 import type { ModelFile } from './model.js';
@@ -54,14 +67,17 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   const prep = await ctx.run.phase('prepare', () => prepare(config, inputs, ctx.configFile));
   const classification = prep.problem.classes !== null;
   const metric = resolveMetric(config.search.metric, prep.problem, configFile);
-  const loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number = classification ? classificationLoss(metric as ClassificationMetric) : lossOf(metric as RegressionMetric);
+  const loss: (y: ArrayLike<number>, p: ArrayLike<number>) => number = classification
+    ? classificationLoss(metric as ClassificationMetric)
+    : lossOf(metric as RegressionMetric);
   const registry = registryFor(classification);
   const kinds = zooKinds(config.search.learners, configFile, registry);
   ctx.log.info(`problem type: ${prep.problem.type} (${prep.problem.reason}); metric ${metric}`);
   for (const note of inputs.notes) ctx.log.warn(note);
   for (const note of prep.notes) ctx.log.warn(`${prep.dataPath}: ${note}`);
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
-  for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
+  for (const d of prep.plan.dropped)
+    if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
 
   const candidatesDir = ctx.run.temporaryFolder('.candidates');
   const data: TrialData = {
@@ -79,12 +95,27 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
   const searchDeadlineMs = startMs + timeLimitMs - reserveMs;
   const compact = config.ensemble.deploy === 'compact';
   // The refit may take at most half the budget from the search; past that it keeps some members bagged.
-  const refitReserveMs = compact ? (candidates: TrialRecord[]) => 1000 * refitReserveSeconds(candidates.map((r) => trialTimes(r, registry)), config.search.folds, 0.5 * config.search.time_limit_s) : undefined;
+  const refitReserveMs = compact
+    ? (candidates: TrialRecord[]) =>
+        1000 *
+        refitReserveSeconds(
+          candidates.map((r) => trialTimes(r, registry)),
+          config.search.folds,
+          0.5 * config.search.time_limit_s,
+        )
+    : undefined;
   let executor: Executor | undefined;
   try {
     const remote = config.execution.executor !== 'local';
     const workers = config.search.workers > 0 ? config.search.workers : remote ? 0 : ctx.workers;
-    executor = await createExecutor({ jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, slots: workers, origin: `${configFile}: execution.executor`, warn: (m) => ctx.log.warn(m) });
+    executor = await createExecutor({
+      jobs: ctx.jobs,
+      spec: config.execution.executor,
+      queue: config.execution.queue,
+      slots: workers,
+      origin: `${configFile}: execution.executor`,
+      warn: (m) => ctx.log.warn(m),
+    });
     if (remote) ctx.run.extra.executor = { name: executor.name, queue: config.execution.queue };
     const search = await ctx.run.phase('search', () =>
       searchModels({
@@ -108,8 +139,12 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     executor = undefined;
     const ok = search.records.filter((r) => r.status === 'ok' && r.result);
     if (ok.length === 0) {
-      const failures = search.records.filter((r) => r.error).map((r) => `trial ${r.id} (${String(r.config[LEARNER_KEY])}): ${r.error}`);
-      throw new UserError(`${prep.dataPath}: no model finished within search.time_limit_s = ${config.search.time_limit_s} s${failures.length ? `; ${failures.slice(0, 3).join('; ')}` : ''}: raise the time limit`);
+      const failures = search.records
+        .filter((r) => r.error)
+        .map((r) => `trial ${r.id} (${String(r.config[LEARNER_KEY])}): ${r.error}`);
+      throw new UserError(
+        `${prep.dataPath}: no model finished within search.time_limit_s = ${config.search.time_limit_s} s${failures.length ? `; ${failures.slice(0, 3).join('; ')}` : ''}: raise the time limit`,
+      );
     }
     const ensembleStart = Date.now();
     const out = await ctx.run.phase('ensemble', () => buildEnsembles(config, prep, ok, loss));
@@ -117,12 +152,16 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
 
     // The best by CV is the final model; it meets the holdout once, here.
     const best = out.choices.reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
-    const bestSingle = out.choices.filter((c) => c.final.type === 'single').reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
-    const scoreAll = (y: Float64Array, p: Float64Array): Record<string, number> => (classification ? allClassificationMetrics(y, p) : allMetrics(y, p));
+    const bestSingle = out.choices
+      .filter((c) => c.final.type === 'single')
+      .reduce((a, b) => (b.cvLoss < a.cvLoss ? b : a));
+    const scoreAll = (y: Float64Array, p: Float64Array): Record<string, number> =>
+      classification ? allClassificationMetrics(y, p) : allMetrics(y, p);
     const baggedMetrics = scoreAll(prep.ytest, best.test);
     const baselineMetrics = scoreAll(prep.ytest, bestSingle.test);
     // Classification leaderboards show accuracy beside the chosen metric.
-    const accuracyOf = (oof: Float64Array, test: Float64Array) => (classification ? { cv_accuracy: accuracy(prep.y, oof), holdout_accuracy: accuracy(prep.ytest, test) } : {});
+    const accuracyOf = (oof: Float64Array, test: Float64Array) =>
+      classification ? { cv_accuracy: accuracy(prep.y, oof), holdout_accuracy: accuracy(prep.ytest, test) } : {};
 
     const leaderboard = rankRows(
       [
@@ -153,13 +192,32 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
     );
 
     // Saved model: only the members the final model needs; compact: each refitted once on all rows.
-    const model = await ctx.run.phase('save', () => saveModel(ctx.run, prep, search.transform, out.candidates, best, metric));
+    const model = await ctx.run.phase('save', () =>
+      saveModel(ctx.run, prep, search.transform, out.candidates, best, metric),
+    );
     const deploy = config.ensemble.deploy;
     // The refit ends in time for the outputs, the footprint and the report (half the reserve).
     const refitDeadlineMs = startMs + timeLimitMs - reserveMs / 2;
-    const deployed = deploy === 'compact' ? await ctx.run.phase('refit', () => refitModel(ctx.run.file('model'), model, best, out.candidates, prep, config.search.folds, refitDeadlineMs, registry)) : { test: best.test, seconds: 0, refitted: [], estimates: {}, measured: {} };
+    const deployed =
+      deploy === 'compact'
+        ? await ctx.run.phase('refit', () =>
+            refitModel(
+              ctx.run.file('model'),
+              model,
+              best,
+              out.candidates,
+              prep,
+              config.search.folds,
+              refitDeadlineMs,
+              registry,
+            ),
+          )
+        : { test: best.test, seconds: 0, refitted: [], estimates: {}, measured: {} };
     const kept = deployed.refitted.filter((r) => !r).length;
-    if (kept > 0) ctx.log.warn(`deploy compact: ${kept} of ${deployed.refitted.length} members kept their fold models (their refit would not end within search.time_limit_s)`);
+    if (kept > 0)
+      ctx.log.warn(
+        `deploy compact: ${kept} of ${deployed.refitted.length} members kept their fold models (their refit would not end within search.time_limit_s)`,
+      );
     const finalMetrics = deploy === 'compact' ? scoreAll(prep.ytest, deployed.test) : baggedMetrics;
     const deployedBest: EnsembleChoice = { ...best, test: deployed.test };
     const memberPreds = best.members.map((m) => out.candidates[m]);
@@ -169,27 +227,65 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       const allowance = Math.min(6000, 0.6 * (left - 4000));
       importance = await ctx.run.phase('importance', async () => {
         const t0 = Date.now();
-        await ensureBackendFor(model.members.map((m) => String(out.candidates.find((c) => c.record.id === m.id)?.record.config[LEARNER_KEY])));
+        await ensureBackendFor(
+          model.members.map((m) =>
+            String(out.candidates.find((c) => c.record.id === m.id)?.record.config[LEARNER_KEY]),
+          ),
+        );
         const members: SavedMember[] = model.members.map((m) => readMemberFile(join(ctx.run.file('model'), m.file)));
         const names = model.members.map((m) => m.name);
         const K = prep.problem.classes?.length;
-        const predict = (X: Matrix) => combine(model.final, members.map((m) => predictMember(m, X)), names, X, prep.clampMin, best.stacker, K);
+        const predict = (X: Matrix) =>
+          combine(
+            model.final,
+            members.map((m) => predictMember(m, X)),
+            names,
+            X,
+            prep.clampMin,
+            best.stacker,
+            K,
+          );
         const remaining = allowance - (Date.now() - t0);
         if (remaining < 500) return [];
-        return permutationImportance(predict, prep.Xtest, prep.ytest, loss, { seed: config.seed, maxRows: 1000, timeBudgetMs: remaining });
+        return permutationImportance(predict, prep.Xtest, prep.ytest, loss, {
+          seed: config.seed,
+          maxRows: 1000,
+          timeBudgetMs: remaining,
+        });
       });
     }
     const perModel = new Map<string, Float64Array>([[bestSingle.name, bestSingle.test]]);
     for (const c of memberPreds) perModel.set(c.name, c.test);
-    if (classification) writeClassPredictions(ctx.run, prep, deployedBest, [...perModel].map(([name, test]) => ({ name, test })));
-    else writePredictions(ctx.run, prep, deployed.test, [...perModel].map(([name, test]) => ({ name, test })));
+    if (classification)
+      writeClassPredictions(
+        ctx.run,
+        prep,
+        deployedBest,
+        [...perModel].map(([name, test]) => ({ name, test })),
+      );
+    else
+      writePredictions(
+        ctx.run,
+        prep,
+        deployed.test,
+        [...perModel].map(([name, test]) => ({ name, test })),
+      );
     ctx.run.writeBytes('leaderboard.arrow', leaderboardBytes(leaderboard, metric));
     ctx.run.writeText('trials.jsonl', search.records.map((r) => JSON.stringify(trialLine(r))).join('\n') + '\n');
 
     // What deploying the model costs (run.json, the summary and the text): bytes, and predict's peak RSS while the budget allows.
     // A compact model predicts in seconds: measured even when the refit used up a budget of a minute or more.
-    const footprintMs = Math.max(startMs + timeLimitMs - Date.now() - 500, deploy === 'compact' && config.search.time_limit_s >= 60 ? 10_000 : 0);
-    const footprint = await ctx.run.phase('footprint', async () => (await import('./footprint.js')).modelFootprint(ctx.run.file('model'), prep.testPath ?? prep.dataPath, footprintMs));
+    const footprintMs = Math.max(
+      startMs + timeLimitMs - Date.now() - 500,
+      deploy === 'compact' && config.search.time_limit_s >= 60 ? 10_000 : 0,
+    );
+    const footprint = await ctx.run.phase('footprint', async () =>
+      (await import('./footprint.js')).modelFootprint(
+        ctx.run.file('model'),
+        prep.testPath ?? prep.dataPath,
+        footprintMs,
+      ),
+    );
     ctx.run.extra.model_footprint = footprint;
     const elapsed = (Date.now() - startMs) / 1000;
     const summary = {
@@ -213,26 +309,59 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       baseline: baselineMetrics,
       deploy,
       // The final model with every fold model kept (the model that was cross-validated), for comparison.
-      ...(deploy === 'compact' ? { bagged_metrics: baggedMetrics, refit_s: deployed.seconds, refitted_members: model.members.filter((_, j) => deployed.refitted[j]).map((m) => m.name), bagged_members: model.members.filter((_, j) => !deployed.refitted[j]).map((m) => m.name), refit_member_s: { estimated: deployed.estimates, measured: deployed.measured } } : {}),
+      ...(deploy === 'compact'
+        ? {
+            bagged_metrics: baggedMetrics,
+            refit_s: deployed.seconds,
+            refitted_members: model.members.filter((_, j) => deployed.refitted[j]).map((m) => m.name),
+            bagged_members: model.members.filter((_, j) => !deployed.refitted[j]).map((m) => m.name),
+            refit_member_s: { estimated: deployed.estimates, measured: deployed.measured },
+          }
+        : {}),
       metric,
       final_model: best.name,
       baseline_model: bestSingle.name,
-      cv: Object.fromEntries(out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, metricOfLoss(metric, c.cvLoss)])),
+      cv: Object.fromEntries(
+        out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, metricOfLoss(metric, c.cvLoss)]),
+      ),
       cv_final: metricOfLoss(metric, best.cvLoss),
       cv_baseline: metricOfLoss(metric, bestSingle.cvLoss),
-      ...(classification ? { cv_log_loss: { final: logLoss(prep.y, best.oof), baseline: logLoss(prep.y, bestSingle.oof), ...Object.fromEntries(out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, logLoss(prep.y, c.oof)])) } } : {}),
+      ...(classification
+        ? {
+            cv_log_loss: {
+              final: logLoss(prep.y, best.oof),
+              baseline: logLoss(prep.y, bestSingle.oof),
+              ...Object.fromEntries(
+                out.choices.filter((c) => c.final.type !== 'single').map((c) => [c.name, logLoss(prep.y, c.oof)]),
+              ),
+            },
+          }
+        : {}),
       problem_type: prep.problem,
-      ...(classification ? { class_weight: config.search.class_weight, fold_notes: prep.notes, class_counts: classCounts(prep.y, prep.problem.classes!) } : {}),
+      ...(classification
+        ? {
+            class_weight: config.search.class_weight,
+            fold_notes: prep.notes,
+            class_counts: classCounts(prep.y, prep.problem.classes!),
+          }
+        : {}),
       target: prep.target,
       target_transform: search.transform,
-      transform_cv: Object.fromEntries(Object.entries(search.transformLosses).map(([k, v]) => [k, metricOfLoss(metric, v!)])),
+      transform_cv: Object.fromEntries(
+        Object.entries(search.transformLosses).map(([k, v]) => [k, metricOfLoss(metric, v!)]),
+      ),
       leaks: prep.leaks,
       dropped_columns: prep.plan.dropped,
       date_columns: prep.plan.dates,
       features: prep.X.names,
       rows: { train: prep.y.length, holdout: prep.ytest.length },
       scheduler: search.scheduler,
-      trials: { total: search.records.length, ok: ok.length, failed: search.records.filter((r) => r.status === 'failed').length, killed: search.records.filter((r) => r.status === 'killed').length },
+      trials: {
+        total: search.records.length,
+        ok: ok.length,
+        failed: search.records.filter((r) => r.status === 'failed').length,
+        killed: search.records.filter((r) => r.status === 'killed').length,
+      },
       time_limit_s: config.search.time_limit_s,
       ensemble_s: ensembleSeconds,
       feature_importance: importance,
@@ -246,8 +375,15 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
       leaderboardText(leaderboard, metric),
       '',
       `problem type: ${prep.problem.type} (${prep.problem.reason})`,
-      `final: ${best.name}  holdout ${metric} ${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''}  (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
-      deploy === 'compact' ? `deploy: compact (${kept > 0 ? `${deployed.refitted.length - kept} of ${deployed.refitted.length} members` : 'members'} refitted on all rows in ${deployed.seconds.toFixed(1)} s${kept > 0 ? `, ${kept} kept bagged: no time left` : ''}; with every fold model kept: holdout ${metric} ${baggedMetrics[metric].toFixed(4)})` : 'deploy: bagged (every fold model kept)',
+      `final: ${best.name}  holdout ${metric} ` +
+        `${finalMetrics[metric].toFixed(4)}${classification && metric !== 'accuracy' ? `, accuracy ${finalMetrics.accuracy.toFixed(4)}` : ''} ` +
+        ` (best single model ${bestSingle.name}: ${baselineMetrics[metric].toFixed(4)})`,
+      deploy === 'compact'
+        ? `deploy: compact (${kept > 0 ? `${deployed.refitted.length - kept} of ${deployed.refitted.length} members` : 'members'} ` +
+          `refitted on all rows in ${deployed.seconds.toFixed(1)} ` +
+          `s${kept > 0 ? `, ${kept} kept bagged: no time left` : ''}; with every fold model kept: holdout ${metric} ` +
+          `${baggedMetrics[metric].toFixed(4)})`
+        : 'deploy: bagged (every fold model kept)',
       `model: ${formatBytes(footprint.model_bytes)} on disk; predict peak RSS ${footprint.predict_peak_rss_bytes === null ? `- (${footprint.predict_note})` : `${formatBytes(footprint.predict_peak_rss_bytes)} (${footprint.predict_rows} rows)`}`,
       `${search.records.length} trials in ${elapsed.toFixed(1)} s;${classification ? '' : ` target transform ${search.transform};`} run ${ctx.run.path}`,
     ].join('\n');
@@ -263,7 +399,22 @@ export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promi
  * refit, write, predict the holdout) while each refit's estimate ends before `deadlineMs`; a member
  * that would not keeps its fold models. Returns the final model's holdout predictions.
  */
-async function refitModel(modelDir: string, model: ModelFile, best: EnsembleChoice, candidates: Candidate[], prep: Prepared, k: number, deadlineMs: number, registry: Record<string, LearnerFactory>): Promise<{ test: Float64Array; seconds: number; refitted: boolean[]; estimates: Record<string, number>; measured: Record<string, number> }> {
+async function refitModel(
+  modelDir: string,
+  model: ModelFile,
+  best: EnsembleChoice,
+  candidates: Candidate[],
+  prep: Prepared,
+  k: number,
+  deadlineMs: number,
+  registry: Record<string, LearnerFactory>,
+): Promise<{
+  test: Float64Array;
+  seconds: number;
+  refitted: boolean[];
+  estimates: Record<string, number>;
+  measured: Record<string, number>;
+}> {
   const t0 = performance.now();
   const K = prep.problem.classes?.length;
   const data = { X: prep.X, y: prep.y, k, ...(K !== undefined ? { classes: K, sampleWeight: prep.sampleWeight } : {}) };

@@ -146,7 +146,12 @@ export function clampInPlace(p: Float64Array, min: number | null): Float64Array 
 }
 
 /** Predictions of a fitted fold model in the target's own units. */
-export function predictOriginal(learner: Learner, X: Matrix, transform: TargetTransform, clampMin: number | null): Float64Array {
+export function predictOriginal(
+  learner: Learner,
+  X: Matrix,
+  transform: TargetTransform,
+  clampMin: number | null,
+): Float64Array {
   return clampInPlace(inverseInPlace(transform, Float64Array.from(learner.predict(X))), clampMin);
 }
 
@@ -155,14 +160,21 @@ export function foldSeed(seed: number, fold: number): number {
 }
 
 /** Fold f's training rows (a seeded `dataFraction` of them, for low rungs) and validation rows. */
-export function foldRows(folds: Int32Array, f: number, dataFraction: number, seed: number): { trainRows: number[]; validRows: number[] } {
+export function foldRows(
+  folds: Int32Array,
+  f: number,
+  dataFraction: number,
+  seed: number,
+): { trainRows: number[]; validRows: number[] } {
   let trainRows: number[] = [];
   const validRows: number[] = [];
   for (let i = 0; i < folds.length; i++) (folds[i] === f ? validRows : trainRows).push(i);
   if (dataFraction < 1) {
     const rng = new Random(foldSeed(seed, f) ^ 0xda7a);
     const keep = Math.max(2, Math.round(trainRows.length * dataFraction));
-    trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep)).sort((a, b) => a - b).map((i) => trainRows[i]);
+    trainRows = Array.from(rng.permutation(trainRows.length).slice(0, keep))
+      .sort((a, b) => a - b)
+      .map((i) => trainRows[i]);
   }
   return { trainRows, validRows };
 }

@@ -27,7 +27,13 @@ interface MatrixMeta {
 }
 
 function matrixMeta(m: Matrix): MatrixMeta {
-  return { rows: m.rows, names: m.names, type: m.columns[0] instanceof Float32Array ? 'f32' : 'f64', categorical: m.categorical, categories: m.categories };
+  return {
+    rows: m.rows,
+    names: m.names,
+    type: m.columns[0] instanceof Float32Array ? 'f32' : 'f64',
+    categorical: m.categorical,
+    categories: m.categories,
+  };
 }
 
 /** The prepared table as one blob (the same data always gives the same bytes). */
@@ -36,20 +42,47 @@ export function encodeTable(data: TableData): Uint8Array {
   if (data.sampleWeight) sections.sampleWeight = data.sampleWeight;
   data.X.columns.forEach((c, j) => (sections[`X${j}`] = c));
   data.Xtest.columns.forEach((c, j) => (sections[`T${j}`] = c));
-  return packRecord({ X: matrixMeta(data.X), Xtest: matrixMeta(data.Xtest), k: data.k, metric: data.metric, clampMin: data.clampMin, classes: data.classes ?? null }, sections);
+  return packRecord(
+    {
+      X: matrixMeta(data.X),
+      Xtest: matrixMeta(data.Xtest),
+      k: data.k,
+      metric: data.metric,
+      clampMin: data.clampMin,
+      classes: data.classes ?? null,
+    },
+    sections,
+  );
 }
 
 export function decodeTable(blob: Uint8Array): TableData {
   const { meta, sections } = unpackRecord(blob);
-  const m = meta as { X: MatrixMeta; Xtest: MatrixMeta; k: number; metric: TableData['metric']; clampMin: number | null; classes?: number | null };
+  const m = meta as {
+    X: MatrixMeta;
+    Xtest: MatrixMeta;
+    k: number;
+    metric: TableData['metric'];
+    clampMin: number | null;
+    classes?: number | null;
+  };
   const matrix = (mm: MatrixMeta, prefix: string): Matrix => {
-    const columns = mm.names.map((_, j) => (mm.type === 'f32' ? float32Of(sections[`${prefix}${j}`]) : float64Of(sections[`${prefix}${j}`])));
+    const columns = mm.names.map((_, j) =>
+      mm.type === 'f32' ? float32Of(sections[`${prefix}${j}`]) : float64Of(sections[`${prefix}${j}`]),
+    );
     const out: Matrix = { rows: mm.rows, names: mm.names, columns: columns as Float64Array[] | Float32Array[] };
     if (mm.categorical) out.categorical = mm.categorical;
     if (mm.categories) out.categories = mm.categories;
     return out;
   };
-  const data: TableData = { X: matrix(m.X, 'X'), y: float64Of(sections.y), Xtest: matrix(m.Xtest, 'T'), folds: int32Of(sections.folds), k: m.k, metric: m.metric, clampMin: m.clampMin };
+  const data: TableData = {
+    X: matrix(m.X, 'X'),
+    y: float64Of(sections.y),
+    Xtest: matrix(m.Xtest, 'T'),
+    folds: int32Of(sections.folds),
+    k: m.k,
+    metric: m.metric,
+    clampMin: m.clampMin,
+  };
   if (m.classes !== undefined && m.classes !== null) data.classes = m.classes;
   if (sections.sampleWeight) data.sampleWeight = float64Of(sections.sampleWeight);
   return data;
@@ -77,7 +110,16 @@ export const automlTrialHandler: JobHandler<AutomlTrialPayload, TrialJobResult> 
     fold_losses: bytesOf(Float64Array.from(result.foldLosses)),
   };
   if (member) artifacts.member = memberBytes(member);
-  return { result: { kind: result.kind, params: result.params, loss: Number.isFinite(result.loss) ? result.loss : null, fitSeconds: result.fitSeconds, predictSeconds: result.predictSeconds }, artifacts };
+  return {
+    result: {
+      kind: result.kind,
+      params: result.params,
+      loss: Number.isFinite(result.loss) ? result.loss : null,
+      fitSeconds: result.fitSeconds,
+      predictSeconds: result.predictSeconds,
+    },
+    artifacts,
+  };
 };
 
 function bytesOf(a: Float64Array): Uint8Array {

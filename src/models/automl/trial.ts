@@ -12,12 +12,31 @@ import { forward } from '../../tabular/target.js';
 import { lossOf, type RegressionMetric } from '../../metrics/regression.js';
 import { resolveTrialParams } from './zoo.js';
 import { predictClassMember, runClassTrialFolds } from './class-trial.js';
-import { DeadlineError, memberBytes, ensureBackendFor, predictOriginal, foldSeed, foldRows, type TrialData, type TrialTask, type TrialResult, type SavedMember } from './trial-common.js';
+import {
+  DeadlineError,
+  memberBytes,
+  ensureBackendFor,
+  predictOriginal,
+  foldSeed,
+  foldRows,
+  type TrialData,
+  type TrialTask,
+  type TrialResult,
+  type SavedMember,
+} from './trial-common.js';
 
 /** A trial's result and, when its CV loss is below `task.saveBelow`, its fold models (not yet written anywhere). */
-export async function runTrialFolds(task: TrialTask, data: Omit<TrialData, 'candidatesDir'>, factories: Record<string, LearnerFactory> = LEARNERS): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
+export async function runTrialFolds(
+  task: TrialTask,
+  data: Omit<TrialData, 'candidatesDir'>,
+  factories: Record<string, LearnerFactory> = LEARNERS,
+): Promise<{ result: Omit<TrialResult, 'modelFile'>; member: SavedMember | null }> {
   if (data.classes !== undefined) return runClassTrialFolds(task, data);
-  const { kind, params, dataFraction } = resolveTrialParams(task.config, task.budget, factories[String(task.config.learner)]);
+  const { kind, params, dataFraction } = resolveTrialParams(
+    task.config,
+    task.budget,
+    factories[String(task.config.learner)],
+  );
   const factory = factories[kind];
   await ensureBackendFor([kind]);
   const n = data.y.length;
@@ -28,10 +47,12 @@ export async function runTrialFolds(task: TrialTask, data: Omit<TrialData, 'cand
   const loss = lossOf(data.metric as RegressionMetric);
   let fitSeconds = 0;
   let predictSeconds = 0;
-  const deadlineMs = task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
+  const deadlineMs =
+    task.softDeadlineEpochMs === undefined ? undefined : performance.now() + (task.softDeadlineEpochMs - Date.now());
   let usedParams = params;
   for (let f = 0; f < data.k; f++) {
-    if (deadlineMs !== undefined && performance.now() > deadlineMs) throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
+    if (deadlineMs !== undefined && performance.now() > deadlineMs)
+      throw new DeadlineError(`trial ${task.id}: time budget reached before fold ${f + 1}`);
     const { trainRows, validRows } = foldRows(data.folds, f, dataFraction, task.seed);
     const Xtr = takeRows(data.X, trainRows);
     const ytr = forward(task.transform, takeValues(data.y, trainRows));
@@ -51,12 +72,31 @@ export async function runTrialFolds(task: TrialTask, data: Omit<TrialData, 'cand
     models.push(learner.toJSON());
   }
   const total = loss(data.y, oof);
-  const member: SavedMember | null = Number.isFinite(total) && total < task.saveBelow ? { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models } : null;
-  return { result: { kind, params: usedParams, loss: Number.isFinite(total) ? total : Infinity, foldLosses, oof, test, fitSeconds, predictSeconds }, member };
+  const member: SavedMember | null =
+    Number.isFinite(total) && total < task.saveBelow
+      ? { kind, params: usedParams, transform: task.transform, clampMin: data.clampMin, folds: models }
+      : null;
+  return {
+    result: {
+      kind,
+      params: usedParams,
+      loss: Number.isFinite(total) ? total : Infinity,
+      foldLosses,
+      oof,
+      test,
+      fitSeconds,
+      predictSeconds,
+    },
+    member,
+  };
 }
 
 /** Runs a trial here and writes its fold models into `data.candidatesDir` when they are kept. */
-export async function runTrial(task: TrialTask, data: TrialData, factories: Record<string, LearnerFactory> = LEARNERS): Promise<TrialResult> {
+export async function runTrial(
+  task: TrialTask,
+  data: TrialData,
+  factories: Record<string, LearnerFactory> = LEARNERS,
+): Promise<TrialResult> {
   const { result, member } = await runTrialFolds(task, data, factories);
   return { ...result, modelFile: member ? saveMember(data.candidatesDir, task.id, member) : null };
 }
@@ -71,7 +111,11 @@ export function saveMember(candidatesDir: string, id: number, member: SavedMembe
 /** Fold models rebuilt from JSON once per saved member (rebuilding per call cost ms per request when serving). */
 const foldModels = new WeakMap<SavedMember, Learner[]>();
 
-function foldLearners(member: SavedMember, factory: LearnerFactory, factories: Record<string, LearnerFactory>): Learner[] {
+function foldLearners(
+  member: SavedMember,
+  factory: LearnerFactory,
+  factories: Record<string, LearnerFactory>,
+): Learner[] {
   if (factories !== LEARNERS) return member.folds.map((json) => factory.fromJSON(json));
   let learners = foldModels.get(member);
   if (!learners) {
@@ -82,7 +126,11 @@ function foldLearners(member: SavedMember, factory: LearnerFactory, factories: R
 }
 
 /** Bagged prediction of a saved member: the mean over its fold models. */
-export function predictMember(member: SavedMember, X: Matrix, factories: Record<string, LearnerFactory> = LEARNERS): Float64Array {
+export function predictMember(
+  member: SavedMember,
+  X: Matrix,
+  factories: Record<string, LearnerFactory> = LEARNERS,
+): Float64Array {
   if (member.classes !== undefined) return predictClassMember(member, X);
   const out = new Float64Array(X.rows);
   const factory = factories[member.kind];

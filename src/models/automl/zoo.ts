@@ -18,11 +18,16 @@ export function registryFor(classification: boolean): Record<string, LearnerFact
   return classification ? CLASSIFIERS : LEARNERS;
 }
 
-export function zooKinds(requested: string[], configFile: string, registry: Record<string, LearnerFactory> = LEARNERS): string[] {
+export function zooKinds(
+  requested: string[],
+  configFile: string,
+  registry: Record<string, LearnerFactory> = LEARNERS,
+): string[] {
   const available = Object.keys(registry);
   if (requested.length === 0) return available.filter((k) => !SLOW_BY_DEFAULT.has(k) || available.length === 1);
   for (const kind of requested) {
-    if (!registry[kind]) throw new UserError(`${configFile}: search.learners: expected names from ${available.join(', ')}, got '${kind}'`);
+    if (!registry[kind])
+      throw new UserError(`${configFile}: search.learners: expected names from ${available.join(', ')}, got '${kind}'`);
   }
   return [...requested];
 }
@@ -34,7 +39,11 @@ const BUDGET_RANGES: Record<string, Domain> = {
   extra_trees: qrandint(60, 200, 20),
 };
 
-export function zooSpace(kinds: string[], options: { nonNegativeTarget: boolean }, registry: Record<string, LearnerFactory> = LEARNERS): BranchedSpace {
+export function zooSpace(
+  kinds: string[],
+  options: { nonNegativeTarget: boolean },
+  registry: Record<string, LearnerFactory> = LEARNERS,
+): BranchedSpace {
   const branches: BranchedSpace['branches'] = {};
   for (const kind of kinds) {
     const factory = registry[kind];
@@ -42,38 +51,79 @@ export function zooSpace(kinds: string[], options: { nonNegativeTarget: boolean 
     const bp = factory.budgetParam;
     if (bp && !(bp in space) && BUDGET_RANGES[kind]) space[bp] = BUDGET_RANGES[kind];
     // Counts and other non-negative targets: a Poisson loss is often the better fit for boosting.
-    if (kind === 'gbm' && options.nonNegativeTarget && !('loss' in space) && factory.defaults.loss !== undefined) space.loss = choice(['squared_error', 'poisson']);
+    if (kind === 'gbm' && options.nonNegativeTarget && !('loss' in space) && factory.defaults.loss !== undefined)
+      space.loss = choice(['squared_error', 'poisson']);
     branches[kind] = space;
   }
-  return { branchKey: LEARNER_KEY, branches, weights: Object.fromEntries(kinds.map((k) => [k, BRANCH_WEIGHTS[k] ?? 1])) };
+  return {
+    branchKey: LEARNER_KEY,
+    branches,
+    weights: Object.fromEntries(kinds.map((k) => [k, BRANCH_WEIGHTS[k] ?? 1])),
+  };
 }
 
 /** Boosting usually wins on tables: it gets more of the samples. */
-const BRANCH_WEIGHTS: Record<string, number> = { gbm: 4, random_forest: 1, extra_trees: 1, ridge: 0.3, logistic: 0.3, knn: 0.3, mlp: 0.5 };
+const BRANCH_WEIGHTS: Record<string, number> = {
+  gbm: 4,
+  random_forest: 1,
+  extra_trees: 1,
+  ridge: 0.3,
+  logistic: 0.3,
+  knn: 0.3,
+  mlp: 0.5,
+};
 
 /**
  * Hand-picked configurations tried right after the defaults (a small "portfolio", as AutoGluon
  * does): slower, stronger boosting, and a regularized extra-trees forest for ensemble diversity.
  * Only parameters the learner declares are kept.
  */
-export function portfolio(kinds: string[], options: { nonNegativeTarget: boolean }, registry: Record<string, LearnerFactory> = LEARNERS): Config[] {
+export function portfolio(
+  kinds: string[],
+  options: { nonNegativeTarget: boolean },
+  registry: Record<string, LearnerFactory> = LEARNERS,
+): Config[] {
   const classification = registry === CLASSIFIERS;
-  const picks: Config[] = classification ? [
-    // Classification, evaluated before any sampling: extra trees first (cheap, and strong: on letter,
-    // 5 x 200 calibrated bagged extra trees alone reach 0.974 accuracy), then boosting, the linear
-    // model, a forest, stronger boosting, k-NN, a second extra-trees flavour.
-    { [LEARNER_KEY]: 'extra_trees', n_estimators: 100, max_features: 'sqrt', criterion: 'gini' },
-    { [LEARNER_KEY]: 'gbm', ...CLASSIFIERS.gbm.defaults },
-    { [LEARNER_KEY]: 'logistic', ...CLASSIFIERS.logistic.defaults },
-    { [LEARNER_KEY]: 'random_forest', n_estimators: 100, max_features: 'sqrt', criterion: 'entropy' },
-    { [LEARNER_KEY]: 'gbm', learning_rate: 0.1, max_iter: 300, max_leaf_nodes: 31, min_samples_leaf: 10, l2_regularization: 0.1, colsample: 0.7 },
-    { [LEARNER_KEY]: 'knn', ...CLASSIFIERS.knn.defaults },
-    { [LEARNER_KEY]: 'extra_trees', n_estimators: 200, max_features: '0.35', criterion: 'entropy' },
-  ] : [
-    { [LEARNER_KEY]: 'gbm', learning_rate: 0.05, max_iter: 500, max_leaf_nodes: 31, min_samples_leaf: 20, loss: options.nonNegativeTarget ? 'poisson' : 'squared_error' },
-    { [LEARNER_KEY]: 'gbm', learning_rate: 0.05, max_iter: 400, max_leaf_nodes: 63, min_samples_leaf: 10, l2_regularization: 1 },
-    { [LEARNER_KEY]: 'extra_trees', n_estimators: 100, max_features: 0.7, min_samples_leaf: 2 },
-  ];
+  const picks: Config[] = classification
+    ? [
+        // Classification, evaluated before any sampling: extra trees first (cheap, and strong: on letter,
+        // 5 x 200 calibrated bagged extra trees alone reach 0.974 accuracy), then boosting, the linear
+        // model, a forest, stronger boosting, k-NN, a second extra-trees flavour.
+        { [LEARNER_KEY]: 'extra_trees', n_estimators: 100, max_features: 'sqrt', criterion: 'gini' },
+        { [LEARNER_KEY]: 'gbm', ...CLASSIFIERS.gbm.defaults },
+        { [LEARNER_KEY]: 'logistic', ...CLASSIFIERS.logistic.defaults },
+        { [LEARNER_KEY]: 'random_forest', n_estimators: 100, max_features: 'sqrt', criterion: 'entropy' },
+        {
+          [LEARNER_KEY]: 'gbm',
+          learning_rate: 0.1,
+          max_iter: 300,
+          max_leaf_nodes: 31,
+          min_samples_leaf: 10,
+          l2_regularization: 0.1,
+          colsample: 0.7,
+        },
+        { [LEARNER_KEY]: 'knn', ...CLASSIFIERS.knn.defaults },
+        { [LEARNER_KEY]: 'extra_trees', n_estimators: 200, max_features: '0.35', criterion: 'entropy' },
+      ]
+    : [
+        {
+          [LEARNER_KEY]: 'gbm',
+          learning_rate: 0.05,
+          max_iter: 500,
+          max_leaf_nodes: 31,
+          min_samples_leaf: 20,
+          loss: options.nonNegativeTarget ? 'poisson' : 'squared_error',
+        },
+        {
+          [LEARNER_KEY]: 'gbm',
+          learning_rate: 0.05,
+          max_iter: 400,
+          max_leaf_nodes: 63,
+          min_samples_leaf: 10,
+          l2_regularization: 1,
+        },
+        { [LEARNER_KEY]: 'extra_trees', n_estimators: 100, max_features: 0.7, min_samples_leaf: 2 },
+      ];
   return picks
     .filter((c) => kinds.includes(String(c[LEARNER_KEY])))
     .map((c) => {

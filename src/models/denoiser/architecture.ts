@@ -48,7 +48,10 @@ export function bottleneckShape(arch: Architecture): [number, number] {
 export function architectureProblems(arch: Architecture): string[] {
   const lengths = encoderLengths(arch.length, arch.filters.length);
   const smallest = lengths[lengths.length - 1];
-  if (smallest < 1) return [`model.filters: ${arch.filters.length} pooling blocks shrink ${arch.length} samples to nothing; expected at most ${Math.floor(Math.log2(arch.length))} blocks`];
+  if (smallest < 1)
+    return [
+      `model.filters: ${arch.filters.length} pooling blocks shrink ${arch.length} samples to nothing; expected at most ${Math.floor(Math.log2(arch.length))} blocks`,
+    ];
   return [];
 }
 
@@ -69,24 +72,42 @@ export function buildDenoiser(arch: Architecture, seed: number): tf.LayersModel 
   const depth = arch.filters.length;
   const lengths = encoderLengths(arch.length, depth);
   const input = tf.input({ shape: [arch.length, 1], name: 'noisy' });
-  let x: tf.SymbolicTensor = arch.normalize ? (new TraceStandardize({ name: 'standardize' }).apply(input) as tf.SymbolicTensor) : input;
+  let x: tf.SymbolicTensor = arch.normalize
+    ? (new TraceStandardize({ name: 'standardize' }).apply(input) as tf.SymbolicTensor)
+    : input;
   for (let b = 0; b < depth; b++) {
     // The first convolution reads the (standardised) traces: no gradient flows into them.
-    for (let c = 0; c < arch.convsPerBlock; c++) x = conv(arch.filters[b], arch.activation, `enc${b}_conv${c}`, b + c > 0).apply(x) as tf.SymbolicTensor;
+    for (let c = 0; c < arch.convsPerBlock; c++)
+      x = conv(arch.filters[b], arch.activation, `enc${b}_conv${c}`, b + c > 0).apply(x) as tf.SymbolicTensor;
     const pool = arch.pooling === 'max' ? tf.layers.maxPooling1d : tf.layers.averagePooling1d;
     x = pool({ poolSize: 2, strides: 2, padding: 'valid', name: `enc${b}_pool` }).apply(x) as tf.SymbolicTensor;
   }
   for (let b = depth - 1; b >= 0; b--) {
-    for (let c = 0; c < arch.convsPerBlock; c++) x = conv(arch.filters[b], arch.activation, `dec${b}_conv${c}`).apply(x) as tf.SymbolicTensor;
+    for (let c = 0; c < arch.convsPerBlock; c++)
+      x = conv(arch.filters[b], arch.activation, `dec${b}_conv${c}`).apply(x) as tf.SymbolicTensor;
     const inLength = lengths[b + 1];
     const channels = arch.filters[b];
     x = tf.layers.concatenate({ axis: -1, name: `dec${b}_repeat` }).apply([x, x]) as tf.SymbolicTensor;
-    x = tf.layers.reshape({ targetShape: [2 * inLength, channels], name: `dec${b}_upsample` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .reshape({ targetShape: [2 * inLength, channels], name: `dec${b}_upsample` })
+      .apply(x) as tf.SymbolicTensor;
     const missing = lengths[b] - 2 * inLength;
     if (missing > 0) {
-      x = tf.layers.reshape({ targetShape: [2 * inLength, 1, channels], name: `dec${b}_to2d` }).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.zeroPadding2d({ padding: [[0, missing], [0, 0]], name: `dec${b}_pad` }).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.reshape({ targetShape: [lengths[b], channels], name: `dec${b}_to1d` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .reshape({ targetShape: [2 * inLength, 1, channels], name: `dec${b}_to2d` })
+        .apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .zeroPadding2d({
+          padding: [
+            [0, missing],
+            [0, 0],
+          ],
+          name: `dec${b}_pad`,
+        })
+        .apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .reshape({ targetShape: [lengths[b], channels], name: `dec${b}_to1d` })
+        .apply(x) as tf.SymbolicTensor;
     }
   }
   let output = conv(1, arch.outputActivation, 'output').apply(x) as tf.SymbolicTensor;

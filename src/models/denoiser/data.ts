@@ -23,13 +23,23 @@ export function resolveDataPath(path: string, baseDir: string): string {
 }
 
 /** Reads or simulates a trace set; files are recorded as run inputs. `baseDir` resolves relative paths. */
-export async function tracesFor(config: DenoiserConfig, purpose: TracePurpose, baseDir: string, run?: RunDir): Promise<TraceSet> {
+export async function tracesFor(
+  config: DenoiserConfig,
+  purpose: TracePurpose,
+  baseDir: string,
+  run?: RunDir,
+): Promise<TraceSet> {
   const d = config.data;
   const path = purpose === 'train' ? d.train_path : d.test_path;
   const signalPath = purpose === 'train' ? d.train_signal_path : d.test_signal_path;
   if (path) {
     const full = resolveDataPath(path, baseDir);
-    const set = await loadTraceFile({ path: full, signalPath: signalPath ? resolveDataPath(signalPath, baseDir) : undefined, noisyKey: d.noisy_key, signalKey: d.signal_key });
+    const set = await loadTraceFile({
+      path: full,
+      signalPath: signalPath ? resolveDataPath(signalPath, baseDir) : undefined,
+      noisyKey: d.noisy_key,
+      signalKey: d.signal_key,
+    });
     if (run && full !== '-') {
       await run.recordInput(full);
       if (signalPath) await run.recordInput(resolveDataPath(signalPath, baseDir));
@@ -37,9 +47,15 @@ export async function tracesFor(config: DenoiserConfig, purpose: TracePurpose, b
     return set;
   }
   const problems = radioOptionProblems(d.simulation);
-  if (problems.length > 0) throw new UserError(`data.simulation: ${problems.map((p) => `data.simulation.${p}`).join('; ')}`);
+  if (problems.length > 0)
+    throw new UserError(`data.simulation: ${problems.map((p) => `data.simulation.${p}`).join('; ')}`);
   const count = purpose === 'train' ? d.train_count : d.test_count;
-  requireMemory(purpose === 'train' ? 'data.train_count' : 'data.test_count', count, count * bytesPerTrace(d.simulation.length), `traces of ${d.simulation.length} samples`);
+  requireMemory(
+    purpose === 'train' ? 'data.train_count' : 'data.test_count',
+    count,
+    count * bytesPerTrace(d.simulation.length),
+    `traces of ${d.simulation.length} samples`,
+  );
   // Ids are unique across the three sets so rows can be told apart after joining outputs.
   const firstId = purpose === 'train' ? 0 : purpose === 'test' ? 10_000_000 : 20_000_000;
   return simulateTraces(count, seedFor(config.seed, purpose), d.simulation, firstId);
@@ -51,5 +67,6 @@ function bytesPerTrace(length: number): number {
 }
 
 export function requireLength(set: TraceSet, length: number, what: string): void {
-  if (set.length !== length) throw new UserError(`${what}: expected traces of ${length} samples (the model's input length), got ${set.length}`);
+  if (set.length !== length)
+    throw new UserError(`${what}: expected traces of ${length} samples (the model's input length), got ${set.length}`);
 }

@@ -5,7 +5,15 @@
  */
 import type { Table } from 'apache-arrow';
 import type { RunDir, MetricsFile } from '../../runtime/rundir.js';
-import { arrowFileBytes, arrowTable, boolColumn, float32VectorColumn, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
+import {
+  arrowFileBytes,
+  arrowTable,
+  boolColumn,
+  float32VectorColumn,
+  float64Column,
+  int32Column,
+  utf8Column,
+} from '../../data/arrow.js';
 import type { TraceSet } from '../../data/radio/traces.js';
 import { accuracyBySnr, meanOf, peakHits, peakIndices, snrBinEdges } from '../../metrics/peak.js';
 import { binFrequencies, inBandSpectralError, meanAmplitudeSpectrum } from '../../metrics/spectra.js';
@@ -36,7 +44,14 @@ export interface Evaluation {
   test: TraceSet;
   results: Record<Method, MethodResult>;
   bins: SnrBinRow[];
-  spectra: { frequency_mhz: Float64Array; true: Float64Array; noisy: Float64Array; dae: Float64Array; wiener: Float64Array; bandpass: Float64Array };
+  spectra: {
+    frequency_mhz: Float64Array;
+    true: Float64Array;
+    noisy: Float64Array;
+    dae: Float64Array;
+    wiener: Float64Array;
+    bandpass: Float64Array;
+  };
 }
 
 export interface EvaluationSettings {
@@ -70,11 +85,20 @@ function resultFor(traces: Float32Array, test: TraceSet, s: EvaluationSettings):
     peaks,
     hits,
     mse,
-    metrics: { peak_accuracy: meanOf(hits), mse: meanOf(mse), spectral_error: inBandSpectralError(traces, test.signal, L, s.samplingRateMhz, s.band) },
+    metrics: {
+      peak_accuracy: meanOf(hits),
+      mse: meanOf(mse),
+      spectral_error: inBandSpectralError(traces, test.signal, L, s.samplingRateMhz, s.band),
+    },
   };
 }
 
-export function evaluateMethods(test: TraceSet, recovered: Float32Array, filters: { wiener: FrequencyFilter; bandpass: FrequencyFilter }, s: EvaluationSettings): Evaluation {
+export function evaluateMethods(
+  test: TraceSet,
+  recovered: Float32Array,
+  filters: { wiener: FrequencyFilter; bandpass: FrequencyFilter },
+  s: EvaluationSettings,
+): Evaluation {
   const L = test.length;
   const results: Record<Method, MethodResult> = {
     dae: resultFor(recovered, test, s),
@@ -82,8 +106,17 @@ export function evaluateMethods(test: TraceSet, recovered: Float32Array, filters
     bandpass: resultFor(applyFilter(filters.bandpass, test.noisy), test, s),
   };
   const edges = snrBinEdges(test.snr, s.snrBins);
-  const perMethod = Object.fromEntries(METHODS.map((m) => [m, accuracyBySnr(test.snr, results[m].hits, edges)])) as Record<Method, ReturnType<typeof accuracyBySnr>>;
-  const bins: SnrBinRow[] = perMethod.dae.map((b, i) => ({ snr_low: b.low, snr_high: b.high, count: b.count, dae: b.accuracy, wiener: perMethod.wiener[i].accuracy, bandpass: perMethod.bandpass[i].accuracy }));
+  const perMethod = Object.fromEntries(
+    METHODS.map((m) => [m, accuracyBySnr(test.snr, results[m].hits, edges)]),
+  ) as Record<Method, ReturnType<typeof accuracyBySnr>>;
+  const bins: SnrBinRow[] = perMethod.dae.map((b, i) => ({
+    snr_low: b.low,
+    snr_high: b.high,
+    count: b.count,
+    dae: b.accuracy,
+    wiener: perMethod.wiener[i].accuracy,
+    bandpass: perMethod.bandpass[i].accuracy,
+  }));
   const spectra = {
     frequency_mhz: binFrequencies(L, s.samplingRateMhz),
     true: meanAmplitudeSpectrum(test.signal, L),

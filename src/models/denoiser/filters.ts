@@ -17,13 +17,22 @@ export interface FrequencyFilter {
   noisePower?: number[];
 }
 
-export function bandPassFilter(length: number, samplingRateMhz: number, band: { lowMhz: number; highMhz: number }): FrequencyFilter {
+export function bandPassFilter(
+  length: number,
+  samplingRateMhz: number,
+  band: { lowMhz: number; highMhz: number },
+): FrequencyFilter {
   const freqs = fourierFor(length).frequencies(samplingRateMhz);
   const gains = Array.from(freqs, (f, k) => (k === 0 || inBand(f, band) ? 1 : 0));
   return { kind: 'bandpass', length, samplingRateMhz, gains };
 }
 
-export function estimateWienerFilter(noisy: Float32Array, signal: Float32Array, length: number, samplingRateMhz: number): FrequencyFilter {
+export function estimateWienerFilter(
+  noisy: Float32Array,
+  signal: Float32Array,
+  length: number,
+  samplingRateMhz: number,
+): FrequencyFilter {
   const fourier = fourierFor(length);
   const n = noisy.length / length;
   const bins = fourier.bins;
@@ -54,7 +63,8 @@ export function estimateWienerFilter(noisy: Float32Array, signal: Float32Array, 
 /** Applies the filter to each trace of a flat row-major array; returns new traces. */
 export function applyFilter(filter: FrequencyFilter, traces: Float32Array): Float32Array {
   const L = filter.length;
-  if (traces.length % L !== 0) throw new Error(`applyFilter: ${traces.length} samples do not split into traces of ${L}`);
+  if (traces.length % L !== 0)
+    throw new Error(`applyFilter: ${traces.length} samples do not split into traces of ${L}`);
   const fourier = fourierFor(L);
   const out = new Float32Array(traces.length);
   const x = new Float64Array(L);

@@ -5,10 +5,15 @@ export const denoiserFamily: Family = {
   summary: '1-D convolutional denoising autoencoder for radio pulses',
   task: () => import('./task.js').then((m) => m.denoiserTask),
   generators: {
-    radio: { summary: 'simulated noisy radio traces with cosmic-ray pulses', load: () => import('../../data/radio/generator.js').then((m) => m.radioGenerator) },
+    radio: {
+      summary: 'simulated noisy radio traces with cosmic-ray pulses',
+      load: () => import('../../data/radio/generator.js').then((m) => m.radioGenerator),
+    },
   },
   servable: () => import('./servable.js').then((m) => m.denoiserServable),
-  predict: { load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output)) },
+  predict: {
+    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output)),
+  },
   modelMarker: 'denoiser.json',
   distributed: () => import('./distributed.js').then((m) => m.denoiserReplicas),
 };

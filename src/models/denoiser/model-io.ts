@@ -37,12 +37,22 @@ export interface SavedFilters {
   wiener: FrequencyFilter;
 }
 
-export const MODEL_FILES = { topology: 'model.json', weights: 'weights.bin', meta: 'denoiser.json', filters: 'filters.json', history: 'history.json', checkpoint: 'checkpoint.bin' } as const;
+export const MODEL_FILES = {
+  topology: 'model.json',
+  weights: 'weights.bin',
+  meta: 'denoiser.json',
+  filters: 'filters.json',
+  history: 'history.json',
+  checkpoint: 'checkpoint.bin',
+} as const;
 
 export async function saveModel(dir: string, model: tf.LayersModel, meta: DenoiserMeta): Promise<void> {
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const weightData = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []);
+      const weightData =
+        artifacts.weightData instanceof ArrayBuffer
+          ? artifacts.weightData
+          : tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []);
       writeFileAtomic(join(dir, MODEL_FILES.weights), new Uint8Array(weightData));
       writeJsonAtomic(join(dir, MODEL_FILES.topology), {
         format: 'layers-model',
@@ -66,7 +76,8 @@ export function saveHistory(dir: string, history: EpochRecord[]): void {
 }
 
 function readJson<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw new UserError(`${path}: missing (${what}); is this the model/ folder of a denoiser run?`);
+  if (!existsSync(path))
+    throw new UserError(`${path}: missing (${what}); is this the model/ folder of a denoiser run?`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (err) {
@@ -83,14 +94,22 @@ export interface LoadedModel {
 
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const meta = readJson<DenoiserMeta>(join(dir, MODEL_FILES.meta), 'denoiser metadata');
-  if (meta.format !== 'sciml-denoiser/1') throw new UserError(`${join(dir, MODEL_FILES.meta)}: format: expected 'sciml-denoiser/1', got ${JSON.stringify(meta.format)}`);
-  const topology = readJson<{ modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }>(join(dir, MODEL_FILES.topology), 'TensorFlow.js model topology');
+  if (meta.format !== 'sciml-denoiser/1')
+    throw new UserError(
+      `${join(dir, MODEL_FILES.meta)}: format: expected 'sciml-denoiser/1', got ${JSON.stringify(meta.format)}`,
+    );
+  const topology = readJson<{ modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }>(
+    join(dir, MODEL_FILES.topology),
+    'TensorFlow.js model topology',
+  );
   const weightsPath = join(dir, MODEL_FILES.weights);
   if (!existsSync(weightsPath)) throw new UserError(`${weightsPath}: missing (model weights)`);
   const bytes = readFileSync(weightsPath);
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const weightSpecs = topology.weightsManifest.flatMap((m) => m.weights);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs, weightData }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: topology.modelTopology, weightSpecs, weightData }),
+  );
   const filters = readJson<SavedFilters>(join(dir, MODEL_FILES.filters), 'classical filters');
   const historyPath = join(dir, MODEL_FILES.history);
   const history = existsSync(historyPath) ? readJson<EpochRecord[]>(historyPath, 'training history') : [];

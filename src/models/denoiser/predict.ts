@@ -28,7 +28,8 @@ export async function loadDenoiserPredictor(modelDir: string): Promise<LoadedMod
 /** `noisy`: `rows` traces of the model's length, row-major, in any units. */
 export function predictDenoiser(loaded: LoadedModel, noisy: Float32Array, rows: number): Predictions {
   const L = loaded.meta.length;
-  if (noisy.length !== rows * L) throw new UserError(`expected ${rows} traces of ${L} samples (${rows * L} values), got ${noisy.length} values`);
+  if (noisy.length !== rows * L)
+    throw new UserError(`expected ${rows} traces of ${L} samples (${rows * L} values), got ${noisy.length} values`);
   const scaled = Float32Array.from(noisy);
   const scale = new Float64Array(rows).fill(1);
   const offset = new Float64Array(rows);
@@ -68,17 +69,29 @@ async function readNoisyTraces(input: string): Promise<{ rows: number; length: n
     const m = asMatrix(array, array.where);
     return { rows: m.rows, length: m.cols, data: m.data };
   }
-  throw new UserError(`${input}: expected traces in an Arrow file (a list column '${TRACE_COLUMN}'), an .npy [N, L] or an .npz with member '${TRACE_COLUMN}', got '${ext || 'no extension'}'`);
+  throw new UserError(
+    `${input}: expected traces in an Arrow file (a list column '${TRACE_COLUMN}'), an .npy [N, L] or an .npz with member '${TRACE_COLUMN}', got '${ext || 'no extension'}'`,
+  );
 }
 
-export async function predictToFile(modelDir: string, input: string, output: string): Promise<{ rows: number; output: string }> {
+export async function predictToFile(
+  modelDir: string,
+  input: string,
+  output: string,
+): Promise<{ rows: number; output: string }> {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
   const loaded = await loadDenoiserPredictor(modelDir);
   const traces = await readNoisyTraces(input);
-  if (traces.length !== loaded.meta.length) throw new UserError(`${input}: column '${TRACE_COLUMN}': expected traces of ${loaded.meta.length} samples (the model's length), got ${traces.length}`);
+  if (traces.length !== loaded.meta.length)
+    throw new UserError(
+      `${input}: column '${TRACE_COLUMN}': expected traces of ${loaded.meta.length} samples (the model's length), got ${traces.length}`,
+    );
   const predictions = predictDenoiser(loaded, traces.data, traces.rows);
   loaded.model.dispose();
-  await writeTableFile(predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: traces.rows }, (_, i) => i)) }), output);
+  await writeTableFile(
+    predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: traces.rows }, (_, i) => i)) }),
+    output,
+  );
   return { rows: traces.rows, output };
 }

@@ -60,7 +60,11 @@ export class Replica {
   private readonly variables: tf.Variable[];
   private loadedVersion = -1;
 
-  constructor(arch: Architecture, seed: number, private readonly data: TraceArrays) {
+  constructor(
+    arch: Architecture,
+    seed: number,
+    private readonly data: TraceArrays,
+  ) {
     this.model = buildDenoiser(arch, seed);
     this.layout = layoutOf(this.model);
     this.variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -150,12 +154,20 @@ export class Replica {
 }
 
 /** Runs a model over traces in batches; returns the recovered traces, flat [N, L]. */
-export function predictTraces(model: tf.LayersModel, noisy: Float32Array, length: number, batchSize = 256): Float32Array {
+export function predictTraces(
+  model: tf.LayersModel,
+  noisy: Float32Array,
+  length: number,
+  batchSize = 256,
+): Float32Array {
   const n = noisy.length / length;
   const out = new Float32Array(noisy.length);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const y = tf.tidy(() => model.predict(tf.tensor3d(noisy.subarray(start * length, end * length), [end - start, length, 1])) as tf.Tensor);
+    const y = tf.tidy(
+      () =>
+        model.predict(tf.tensor3d(noisy.subarray(start * length, end * length), [end - start, length, 1])) as tf.Tensor,
+    );
     out.set(y.dataSync() as Float32Array, start * length);
     y.dispose();
   }

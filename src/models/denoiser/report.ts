@@ -9,12 +9,28 @@ import type { Table } from 'apache-arrow';
 import type { RunDir, MetricsFile } from '../../runtime/rundir.js';
 import { UserError } from '../../runtime/errors.js';
 import { flatFloat32Vectors, readArrowFile } from '../../data/arrow.js';
-import { lineChart, range, runMeta, seriesRows, writeReport, type ChartItem, type Report, type ReportItem } from '../../report/index.js';
+import {
+  lineChart,
+  range,
+  runMeta,
+  seriesRows,
+  writeReport,
+  type ChartItem,
+  type Report,
+  type ReportItem,
+} from '../../report/index.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { SnrBinRow } from './evaluate.js';
 import { distributedCharts, readRounds } from '../../distributed/report.js';
 
-const COLORS = { noisy: '#BBBBBB', true: '#000000', recovered: '#D55E00', dae: '#D55E00', wiener: '#0072B2', bandpass: '#009E73' };
+const COLORS = {
+  noisy: '#BBBBBB',
+  true: '#000000',
+  recovered: '#D55E00',
+  dae: '#D55E00',
+  wiener: '#0072B2',
+  bandpass: '#009E73',
+};
 
 export interface DenoiserMetricsFile extends MetricsFile {
   bandpass: Record<string, number>;
@@ -39,7 +55,8 @@ export function pickExamples(snr: number[], hits: boolean[]): { label: string; r
   const missesBySnr = rows.filter((i) => !hits[i]).sort((a, b) => snr[a] - snr[b]);
   const out: { label: string; row: number }[] = [];
   if (hitsBySnr.length > 0) out.push({ label: 'good', row: hitsBySnr[Math.floor(hitsBySnr.length * 0.75)] });
-  if (hitsBySnr.length > 0) out.push({ label: 'weak', row: hitsBySnr[Math.min(hitsBySnr.length - 1, Math.floor(hitsBySnr.length * 0.03))] });
+  if (hitsBySnr.length > 0)
+    out.push({ label: 'weak', row: hitsBySnr[Math.min(hitsBySnr.length - 1, Math.floor(hitsBySnr.length * 0.03))] });
   if (missesBySnr.length > 0) out.push({ label: 'wrong', row: missesBySnr[missesBySnr.length - 1] });
   return out;
 }
@@ -54,7 +71,11 @@ function exampleCharts(predictions: Table): ChartItem[] {
   const signal = flatFloat32Vectors(predictions, 'signal', 'predictions.arrow');
   const recovered = flatFloat32Vectors(predictions, 'recovered', 'predictions.arrow');
   const L = noisy.length;
-  const describe: Record<string, string> = { good: 'a clear recovery', weak: 'a recovery at low SNR', wrong: 'a missed peak (the highest-SNR miss)' };
+  const describe: Record<string, string> = {
+    good: 'a clear recovery',
+    weak: 'a recovery at low SNR',
+    wrong: 'a missed peak (the highest-SNR miss)',
+  };
   return pickExamples(snr, hits).map(({ label, row }) => ({
     kind: 'chart' as const,
     name: `example-${label}`,
@@ -82,23 +103,52 @@ function spectraChart(spectra: Table, band?: [number, number]): ChartItem {
   const values = columns.map((c) => numbers(spectra, c));
   // Out of band the filters leave (numerically) nothing: floor the log axis 4 decades below the top.
   const floor = Math.max(...values.flat().filter(Number.isFinite)) * 1e-4;
-  const data = seriesRows(Object.fromEntries([['frequency_mhz', numbers(spectra, 'frequency_mhz')], ...columns.map((c, i) => [c, values[i].map((v) => Math.max(v, floor))])])).filter((r) => (r.frequency_mhz as number) > 0);
+  const data = seriesRows(
+    Object.fromEntries([
+      ['frequency_mhz', numbers(spectra, 'frequency_mhz')],
+      ...columns.map((c, i) => [c, values[i].map((v) => Math.max(v, floor))]),
+    ]),
+  ).filter((r) => (r.frequency_mhz as number) > 0);
   return {
     kind: 'chart',
     name: 'spectra',
     wide: true,
     caption: `Mean amplitude spectra over the test traces (each trace's mean removed)${band ? `; the receiver band is ${band[0]}-${band[1]} MHz` : ''}. Values more than four decades below the top are drawn at that floor.`,
-    spec: lineChart({ title: 'Mean amplitude spectra', data, x: 'frequency_mhz', y: columns, xTitle: 'frequency (MHz)', yTitle: 'mean |FFT| (scaled units)', yScale: 'log', colors: COLORS, dashed: ['bandpass'] }),
+    spec: lineChart({
+      title: 'Mean amplitude spectra',
+      data,
+      x: 'frequency_mhz',
+      y: columns,
+      xTitle: 'frequency (MHz)',
+      yTitle: 'mean |FFT| (scaled units)',
+      yScale: 'log',
+      colors: COLORS,
+      dashed: ['bandpass'],
+    }),
   };
 }
 
 function snrChart(bins: SnrBinRow[]): ChartItem {
-  const data = bins.filter((b) => b.count > 0).map((b) => ({ snr: Math.sqrt(b.snr_low * b.snr_high), dae: b.dae, wiener: b.wiener, bandpass: b.bandpass }));
+  const data = bins
+    .filter((b) => b.count > 0)
+    .map((b) => ({ snr: Math.sqrt(b.snr_low * b.snr_high), dae: b.dae, wiener: b.wiener, bandpass: b.bandpass }));
   return {
     kind: 'chart',
     name: 'accuracy-vs-snr',
     caption: 'Peak accuracy per SNR bin (bin centres, log-spaced bins).',
-    spec: lineChart({ title: 'Peak accuracy vs SNR', data, x: 'snr', y: ['dae', 'wiener', 'bandpass'], xTitle: 'SNR (peak / noise RMS)', yTitle: 'peak accuracy', xScale: 'log', yDomain: [0, 1], points: true, colors: COLORS, dashed: ['bandpass'] }),
+    spec: lineChart({
+      title: 'Peak accuracy vs SNR',
+      data,
+      x: 'snr',
+      y: ['dae', 'wiener', 'bandpass'],
+      xTitle: 'SNR (peak / noise RMS)',
+      yTitle: 'peak accuracy',
+      xScale: 'log',
+      yDomain: [0, 1],
+      points: true,
+      colors: COLORS,
+      dashed: ['bandpass'],
+    }),
   };
 }
 
@@ -106,8 +156,17 @@ function validationAccuracyChart(history: EpochRecord[]): ChartItem {
   return {
     kind: 'chart',
     name: 'validation-accuracy',
-    caption: 'Peak accuracy of the DAE on the validation traces after each epoch (the best epoch is picked by validation loss).',
-    spec: lineChart({ title: 'Validation peak accuracy', data: history.map((h) => ({ epoch: h.epoch, accuracy: h.val_peak_accuracy })), x: 'epoch', y: 'accuracy', xTitle: 'epoch', yTitle: 'peak accuracy', points: true }),
+    caption:
+      'Peak accuracy of the DAE on the validation traces after each epoch (the best epoch is picked by validation loss).',
+    spec: lineChart({
+      title: 'Validation peak accuracy',
+      data: history.map((h) => ({ epoch: h.epoch, accuracy: h.val_peak_accuracy })),
+      x: 'epoch',
+      y: 'accuracy',
+      xTitle: 'epoch',
+      yTitle: 'peak accuracy',
+      points: true,
+    }),
   };
 }
 
@@ -115,8 +174,18 @@ function lossChart(history: EpochRecord[]): ChartItem {
   return {
     kind: 'chart',
     name: 'loss',
-    caption: 'Mean squared error per epoch on the training traces (averaged while the weights changed) and on the validation traces.',
-    spec: lineChart({ title: 'Training and validation loss', data: history.map((h) => ({ epoch: h.epoch, training: h.train_loss, validation: h.val_loss })), x: 'epoch', y: ['training', 'validation'], xTitle: 'epoch', yTitle: 'MSE', yScale: 'log', points: true }),
+    caption:
+      'Mean squared error per epoch on the training traces (averaged while the weights changed) and on the validation traces.',
+    spec: lineChart({
+      title: 'Training and validation loss',
+      data: history.map((h) => ({ epoch: h.epoch, training: h.train_loss, validation: h.val_loss })),
+      x: 'epoch',
+      y: ['training', 'validation'],
+      xTitle: 'epoch',
+      yTitle: 'MSE',
+      yScale: 'log',
+      points: true,
+    }),
   };
 }
 
@@ -134,7 +203,13 @@ export async function renderDenoiserReport(run: RunDir): Promise<void> {
   const w = metrics.baseline;
   const b = metrics.bandpass;
   const summary: ReportItem[] = [
-    { kind: 'metrics', metrics: m, baseline: w, labels: { model: 'DAE', baseline: 'Wiener filter' }, better: { peak_accuracy: 'higher', mse: 'lower', spectral_error: 'lower' } },
+    {
+      kind: 'metrics',
+      metrics: m,
+      baseline: w,
+      labels: { model: 'DAE', baseline: 'Wiener filter' },
+      better: { peak_accuracy: 'higher', mse: 'lower', spectral_error: 'lower' },
+    },
     {
       kind: 'table',
       title: 'All methods',
@@ -147,7 +222,11 @@ export async function renderDenoiserReport(run: RunDir): Promise<void> {
     },
     {
       kind: 'notes',
-      text: `Peak accuracy: share of the ${metrics.test_count} test traces whose recovered maximum lies within ${Math.round((metrics.peak_fraction ?? 0.02) * 100)}% of the trace length of the true pulse's maximum. MSE on traces scaled to [0, 1]. Spectral error: in-band relative L1 distance between amplitude spectra. The Wiener filter's signal and noise spectra were estimated on the training traces.`,
+      text:
+        `Peak accuracy: share of the ${metrics.test_count} test traces whose recovered maximum lies within ` +
+        `${Math.round((metrics.peak_fraction ?? 0.02) * 100)}% of the trace length of the true pulse's maximum. MSE on ` +
+        `traces scaled to [0, 1]. Spectral error: in-band relative L1 distance between amplitude spectra. The Wiener ` +
+        `filter's signal and noise spectra were estimated on the training traces.`,
     },
   ];
   const sections = [
@@ -158,11 +237,17 @@ export async function renderDenoiserReport(run: RunDir): Promise<void> {
   ];
   if (metrics.history && metrics.history.length > 0) {
     const items: ReportItem[] = [lossChart(metrics.history)];
-    if (metrics.history.every((h) => typeof h.val_peak_accuracy === 'number')) items.push(validationAccuracyChart(metrics.history));
+    if (metrics.history.every((h) => typeof h.val_peak_accuracy === 'number'))
+      items.push(validationAccuracyChart(metrics.history));
     sections.push({ title: 'Training', items });
   }
   const rounds = readRounds(run.file('rounds.json'));
   if (rounds) sections.push({ title: 'Distributed training', items: distributedCharts(rounds) });
-  const report: Report = { title: 'Radio-pulse denoiser', subtitle: 'denoising autoencoder vs Wiener and band-pass filters', meta: runMeta(run, { test_traces: metrics.test_count }), sections };
+  const report: Report = {
+    title: 'Radio-pulse denoiser',
+    subtitle: 'denoising autoencoder vs Wiener and band-pass filters',
+    meta: runMeta(run, { test_traces: metrics.test_count }),
+    sections,
+  };
   await writeReport(run, report);
 }

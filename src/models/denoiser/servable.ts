@@ -11,7 +11,14 @@ export const denoiserServable: ServableAdapter = {
       task: 'denoiser',
       inputs: [{ name: TRACE_COLUMN, type: 'trace', nullable: false, length: meta.length }],
       options: [],
-      details: { trace_length: meta.length, sampling_rate_mhz: meta.sampling_rate_mhz, band_mhz: meta.band_mhz, parameters: meta.parameters, bottleneck: meta.bottleneck, best_epoch: meta.best_epoch },
+      details: {
+        trace_length: meta.length,
+        sampling_rate_mhz: meta.sampling_rate_mhz,
+        band_mhz: meta.band_mhz,
+        parameters: meta.parameters,
+        bottleneck: meta.bottleneck,
+        best_epoch: meta.best_epoch,
+      },
       tensorflow: true,
     };
   },

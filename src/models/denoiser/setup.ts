@@ -31,9 +31,17 @@ export function trainSettingsOf(_ctx: TaskContext, config: DenoiserConfig, arch:
  */
 let simulated: { key: string; set: TraceSet } | undefined;
 
-async function trainingTraces(ctx: TaskContext, config: DenoiserConfig, baseDir: string, reuse: boolean): Promise<TraceSet> {
+async function trainingTraces(
+  ctx: TaskContext,
+  config: DenoiserConfig,
+  baseDir: string,
+  reuse: boolean,
+): Promise<TraceSet> {
   const d = config.data;
-  const key = reuse && !d.train_path ? JSON.stringify({ seed: config.seed, simulation: d.simulation, count: d.train_count }) : undefined;
+  const key =
+    reuse && !d.train_path
+      ? JSON.stringify({ seed: config.seed, simulation: d.simulation, count: d.train_count })
+      : undefined;
   if (key !== undefined && simulated?.key === key) return simulated.set;
   const set = await ctx.run.phase('data', () => tracesFor(config, 'train', baseDir, ctx.run));
   if (key !== undefined) simulated = { key, set };
@@ -44,11 +52,15 @@ async function trainingTraces(ctx: TaskContext, config: DenoiserConfig, baseDir:
  * The training traces and the architecture they fix (trace length); a config the data cannot train
  * is a UserError. With `reuse`, simulated traces of the previous call with the same settings are reused.
  */
-export async function trainingInputs(ctx: TaskContext, config: DenoiserConfig, baseDir: string, reuse = false): Promise<{ trainSet: TraceSet; arch: Architecture }> {
+export async function trainingInputs(
+  ctx: TaskContext,
+  config: DenoiserConfig,
+  baseDir: string,
+  reuse = false,
+): Promise<{ trainSet: TraceSet; arch: Architecture }> {
   const trainSet = await trainingTraces(ctx, config, baseDir, reuse);
   const arch: Architecture = { ...architectureOf(config), length: trainSet.length };
   const problems = architectureProblems(arch);
   if (problems.length > 0) throw new UserError(`${ctx.configFile ?? 'config'}: ${problems.join('; ')}`);
   return { trainSet, arch };
 }
-

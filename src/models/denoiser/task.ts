@@ -8,7 +8,15 @@ import { bottleneckShape, buildDenoiser } from './architecture.js';
 import { requireLength, tracesFor } from './data.js';
 import { bandPassFilter, estimateWienerFilter } from './filters.js';
 import { evaluateMethods, writeEvaluation, type Evaluation } from './evaluate.js';
-import { loadModel, MODEL_FILES, saveFilters, saveHistory, saveModel, type DenoiserMeta, type SavedFilters } from './model-io.js';
+import {
+  loadModel,
+  MODEL_FILES,
+  saveFilters,
+  saveHistory,
+  saveModel,
+  type DenoiserMeta,
+  type SavedFilters,
+} from './model-io.js';
 import { predictTraces, writeParams } from './replica.js';
 import { trainDenoiser } from './train.js';
 import { distributedSummary } from '../../distributed/summary.js';
@@ -24,10 +32,23 @@ function bandOf(config: DenoiserConfig) {
   return { lowMhz: config.data.simulation.band_low_mhz, highMhz: config.data.simulation.band_high_mhz };
 }
 
-async function evaluateAndWrite(ctx: TaskContext, config: DenoiserConfig, model: tf.LayersModel, test: TraceSet, filters: SavedFilters, history: EpochRecord[], extra: Record<string, unknown>): Promise<Evaluation> {
+async function evaluateAndWrite(
+  ctx: TaskContext,
+  config: DenoiserConfig,
+  model: tf.LayersModel,
+  test: TraceSet,
+  filters: SavedFilters,
+  history: EpochRecord[],
+  extra: Record<string, unknown>,
+): Promise<Evaluation> {
   const recovered = await ctx.run.phase('predict', () => predictTraces(model, test.noisy, test.length));
   const evaluation = await ctx.run.phase('evaluate', () =>
-    evaluateMethods(test, recovered, filters, { samplingRateMhz: config.data.simulation.sampling_rate_mhz, band: bandOf(config), peakFraction: config.evaluation.peak_fraction, snrBins: config.evaluation.snr_bins }),
+    evaluateMethods(test, recovered, filters, {
+      samplingRateMhz: config.data.simulation.sampling_rate_mhz,
+      band: bandOf(config),
+      peakFraction: config.evaluation.peak_fraction,
+      snrBins: config.evaluation.snr_bins,
+    }),
   );
   writeEvaluation(ctx.run, evaluation, {
     peak_fraction: config.evaluation.peak_fraction,
@@ -49,12 +70,29 @@ function outcomeOf(run: RunDir, e: Evaluation, extra: Record<string, unknown>): 
   ];
   const lines = [
     `denoiser: ${e.test.count} test traces`,
-    textTable([['method', 'peak_accuracy', 'mse', 'spectral_error'], ...rows.map(([name, m]) => [name, m.peak_accuracy.toFixed(4), m.mse.toExponential(3), m.spectral_error.toFixed(4)])], ['left', 'right', 'right', 'right']).trimEnd(),
+    textTable(
+      [
+        ['method', 'peak_accuracy', 'mse', 'spectral_error'],
+        ...rows.map(([name, m]) => [
+          name,
+          m.peak_accuracy.toFixed(4),
+          m.mse.toExponential(3),
+          m.spectral_error.toFixed(4),
+        ]),
+      ],
+      ['left', 'right', 'right', 'right'],
+    ).trimEnd(),
     `run: ${run.path}`,
   ];
   return {
     text: lines.join('\n') + '\n',
-    summary: { ...e.results.dae.metrics, baseline: e.results.wiener.metrics, bandpass: e.results.bandpass.metrics, test_count: e.test.count, ...extra },
+    summary: {
+      ...e.results.dae.metrics,
+      baseline: e.results.wiener.metrics,
+      bandpass: e.results.bandpass.metrics,
+      test_count: e.test.count,
+      ...extra,
+    },
   };
 }
 
@@ -67,7 +105,12 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
   mkdirSync(modelDir, { recursive: true });
   const filters: SavedFilters = {
     bandpass: bandPassFilter(arch.length, config.data.simulation.sampling_rate_mhz, bandOf(config)),
-    wiener: estimateWienerFilter(trainSet.noisy, trainSet.signal, arch.length, config.data.simulation.sampling_rate_mhz),
+    wiener: estimateWienerFilter(
+      trainSet.noisy,
+      trainSet.signal,
+      arch.length,
+      config.data.simulation.sampling_rate_mhz,
+    ),
   };
   saveFilters(modelDir, filters);
   const result = await ctx.run.phase('train', () =>
@@ -80,9 +123,17 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
       log: ctx.log,
       checkpointPath: config.training.checkpoint ? join(modelDir, MODEL_FILES.checkpoint) : undefined,
       resume: Boolean(options.resume),
-      execution: { jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+      execution: {
+        jobs: ctx.jobs,
+        spec: config.execution.executor,
+        queue: config.execution.queue,
+        origin: `${ctx.configFile ?? 'config'}: execution.executor`,
+      },
       runKey: ctx.run.path,
-      roundsFile: config.training.distributed.replicas > 1 || config.execution.executor !== 'local' ? ctx.run.file('rounds.json') : undefined,
+      roundsFile:
+        config.training.distributed.replicas > 1 || config.execution.executor !== 'local'
+          ? ctx.run.file('rounds.json')
+          : undefined,
     }),
   );
   const model = buildDenoiser(arch, config.seed);
@@ -104,8 +155,16 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
   };
   await saveModel(modelDir, model, meta);
   saveHistory(modelDir, result.history);
-  const training = { best_epoch: result.bestEpoch, epochs_run: result.history.length, stopped_early: result.stoppedEarly, replicas: result.replicas, parameters: result.layout.total, resumed_at_epoch: result.resumedAt };
-  if (result.replicas > 1 || result.executor !== 'local') ctx.run.extra.distributed = distributedSummary(result.rounds, result.replicas, result.executor);
+  const training = {
+    best_epoch: result.bestEpoch,
+    epochs_run: result.history.length,
+    stopped_early: result.stoppedEarly,
+    replicas: result.replicas,
+    parameters: result.layout.total,
+    resumed_at_epoch: result.resumedAt,
+  };
+  if (result.replicas > 1 || result.executor !== 'local')
+    ctx.run.extra.distributed = distributedSummary(result.rounds, result.replicas, result.executor);
   const evaluation = await evaluateAndWrite(ctx, config, model, testSet, filters, result.history, { training });
   model.dispose();
   return outcomeOf(ctx.run, evaluation, training);
@@ -116,7 +175,9 @@ async function evaluate(ctx: TaskContext, config: DenoiserConfig, options: { mod
   const baseDir = ctx.configFile ? dirname(ctx.configFile) : loaded.meta.config_dir;
   const testSet = await ctx.run.phase('data', () => tracesFor(config, 'evaluate', baseDir, ctx.run));
   requireLength(testSet, loaded.meta.length, config.data.test_path || 'test traces');
-  const evaluation = await evaluateAndWrite(ctx, config, loaded.model, testSet, loaded.filters, loaded.history, { model_dir: options.modelDir });
+  const evaluation = await evaluateAndWrite(ctx, config, loaded.model, testSet, loaded.filters, loaded.history, {
+    model_dir: options.modelDir,
+  });
   loaded.model.dispose();
   return outcomeOf(ctx.run, evaluation, { model_dir: options.modelDir });
 }

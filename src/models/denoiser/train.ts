@@ -64,7 +64,11 @@ export interface TrainOutcome {
 }
 
 /** Validation and fitting indices: a seeded split of the traces. */
-export function splitValidation(count: number, fraction: number, seed: number): { fit: Int32Array; validation: Int32Array } {
+export function splitValidation(
+  count: number,
+  fraction: number,
+  seed: number,
+): { fit: Int32Array; validation: Int32Array } {
   const nVal = Math.min(count - 1, Math.max(1, Math.round(count * fraction)));
   if (count < 2) throw new UserError(`training: expected at least 2 traces (one for validation), got ${count}`);
   const perm = new Random(seed).fork('validation').permutation(count);
@@ -83,7 +87,15 @@ function fingerprintOf(o: TrainOptions): string {
 
 /** A round as the denoiser's history has always recorded an epoch. */
 function epochRecordOf(r: RoundRecord): EpochRecord {
-  return { epoch: r.epoch, train_loss: r.train_loss, val_loss: r.val_loss, val_peak_accuracy: r.metrics.peak_accuracy, learning_rate: r.learning_rate, seconds: r.seconds, traces_per_s: r.examples_per_s };
+  return {
+    epoch: r.epoch,
+    train_loss: r.train_loss,
+    val_loss: r.val_loss,
+    val_peak_accuracy: r.metrics.peak_accuracy,
+    learning_rate: r.learning_rate,
+    seconds: r.seconds,
+    traces_per_s: r.examples_per_s,
+  };
 }
 
 export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
@@ -91,7 +103,10 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
   const L = traces.length;
   const { fit, validation } = splitValidation(traces.count, s.validationFraction, o.seed);
   const replicas = s.distributed.replicas;
-  if (fit.length < replicas) throw new UserError(`training.distributed.replicas: ${replicas} replicas need at least as many training traces, got ${fit.length}`);
+  if (fit.length < replicas)
+    throw new UserError(
+      `training.distributed.replicas: ${replicas} replicas need at least as many training traces, got ${fit.length}`,
+    );
   // The validating model in this thread: built with the seed, so its weights are the initial ones.
   const checker = new Replica(o.arch, o.seed, traces);
   let version = 0;
@@ -105,7 +120,14 @@ export async function trainDenoiser(o: TrainOptions): Promise<TrainOutcome> {
       shards: Array.from({ length: replicas }, (_, r) => packTraceShard(traces, shardRows(fit, r, replicas))),
       shardExamples: Array.from({ length: replicas }, (_, r) => shardRows(fit, r, replicas).length),
       initial: readParams(checker.model),
-      schedule: { epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, learningRateDecay: s.learningRateDecay, patience: s.patience, minDelta: s.minDelta },
+      schedule: {
+        epochs: s.epochs,
+        batchSize: s.batchSize,
+        learningRate: s.learningRate,
+        learningRateDecay: s.learningRateDecay,
+        patience: s.patience,
+        minDelta: s.minDelta,
+      },
       distributed: s.distributed,
       validate: (params) => {
         checker.load(params, ++version);

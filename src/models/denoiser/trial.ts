@@ -28,7 +28,8 @@ export function epochReport(record: EpochRecord): EpochReport {
 }
 
 async function run(ctx: TaskContext, config: DenoiserConfig, options: TrialOptions): Promise<TrialOutcome> {
-  if (!Number.isInteger(options.budget) || options.budget < 1) throw new UserError(`training.epochs: expected a positive integer budget, got ${options.budget}`);
+  if (!Number.isInteger(options.budget) || options.budget < 1)
+    throw new UserError(`training.epochs: expected a positive integer budget, got ${options.budget}`);
   const backend = ctx.backend ?? (await initBackend('auto'));
   const withBackend = { ...ctx, backend };
   const baseDir = ctx.configFile ? dirname(ctx.configFile) : process.cwd();
@@ -39,7 +40,16 @@ async function run(ctx: TaskContext, config: DenoiserConfig, options: TrialOptio
     arch,
     seed: config.seed,
     // Tune runs trials side by side: each trial trains as one replica, one round per epoch (a budget step).
-    settings: { ...trainSettingsOf(withBackend, config, arch), epochs: options.budget, distributed: { ...trainSettingsOf(withBackend, config, arch).distributed, replicas: 1, roundsPerEpoch: 1, outer: 'average' } },
+    settings: {
+      ...trainSettingsOf(withBackend, config, arch),
+      epochs: options.budget,
+      distributed: {
+        ...trainSettingsOf(withBackend, config, arch).distributed,
+        replicas: 1,
+        roundsPerEpoch: 1,
+        outer: 'average',
+      },
+    },
     traces: trainSet,
     backend: backend.provider,
     log: ctx.log,

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { choice, fraction, nonNegativeInt, nonNegativeNumber, optionalText, positiveInt, positiveNumber, section, seed, text } from '../../config/fields.js';
+import {
+  choice,
+  fraction,
+  nonNegativeInt,
+  nonNegativeNumber,
+  optionalText,
+  positiveInt,
+  positiveNumber,
+  section,
+  seed,
+  text,
+} from '../../config/fields.js';
 import { distributedSection } from '../../distributed/config.js';
 import { executionSection } from '../../execution/config.js';
 import { KNOT_FEATURES, KNOT_TARGET } from '../../data/knots/columns.js';
@@ -12,7 +23,9 @@ export const knotsSchema = z.strictObject({
   seed: seed(),
   data: section(
     {
-      path: optionalText('knot table: the published CSV (Davies et al. 2021 columns) or an Arrow file from `sciml data generate knots`, or - for either on stdin; relative to this config. Absent: synthetic knots are generated in memory'),
+      path: optionalText(
+        'knot table: the published CSV (Davies et al. 2021 columns) or an Arrow file from `sciml data generate knots`, or - for either on stdin; relative to this config. Absent: synthetic knots are generated in memory',
+      ),
       synthetic_rows: positiveInt(30000, 'rows of synthetic knots generated when data.path is absent (seeded by seed)'),
       features: z
         .array(z.string({ error: 'expected a column name' }), { error: 'expected a list of column names' })
@@ -27,7 +40,11 @@ export const knotsSchema = z.strictObject({
   ),
   model: section(
     {
-      objective: choice(['regression', 'classification'] as const, 'regression', "regression: MSE on the signature; classification: softmax over the even integers seen in training (as published)"),
+      objective: choice(
+        ['regression', 'classification'] as const,
+        'regression',
+        'regression: MSE on the signature; classification: softmax over the even integers seen in training (as published)',
+      ),
       width: positiveInt(32, 'units per hidden layer'),
       depth: positiveInt(3, 'hidden layers'),
       activation: choice(ACTIVATIONS, 'relu', 'hidden-layer activation'),
@@ -39,8 +56,14 @@ export const knotsSchema = z.strictObject({
       learning_rate: positiveNumber(0.004, 'Adam learning rate'),
       batch_size: positiveInt(512, 'minibatch size'),
       max_epochs: positiveInt(120, 'upper bound on passes over the training set'),
-      weight_decay: nonNegativeNumber(5e-4, 'L2 penalty on the weight matrices (keeps the network flat along directions the data never varies, which salience probes)'),
-      patience: positiveInt(12, 'stop after this many epochs without a better validation loss (the best weights are kept)'),
+      weight_decay: nonNegativeNumber(
+        5e-4,
+        'L2 penalty on the weight matrices (keeps the network flat along directions the data never varies, which salience probes)',
+      ),
+      patience: positiveInt(
+        12,
+        'stop after this many epochs without a better validation loss (the best weights are kept)',
+      ),
       distributed: distributedSection(),
     },
     'optimization',
@@ -48,12 +71,24 @@ export const knotsSchema = z.strictObject({
   execution: executionSection('replica jobs of `training.distributed`'),
   salience: section(
     {
-      baseline: choice(['training_mean', 'training_median', 'zero'] as const, 'training_mean', 'integrated-gradients baseline: the training mean (zero after standardization), the training median, or every raw invariant 0'),
-      rule: choice(['trapezoid', 'gauss_legendre'] as const, 'gauss_legendre', 'quadrature of the integrated-gradients path integral'),
+      baseline: choice(
+        ['training_mean', 'training_median', 'zero'] as const,
+        'training_mean',
+        'integrated-gradients baseline: the training mean (zero after standardization), the training median, or every raw invariant 0',
+      ),
+      rule: choice(
+        ['trapezoid', 'gauss_legendre'] as const,
+        'gauss_legendre',
+        'quadrature of the integrated-gradients path integral',
+      ),
       steps: positiveInt(32, 'integration steps (trapezoid: intervals; Gauss-Legendre: nodes)'),
       examples: positiveInt(2000, 'test examples attributed by integrated gradients (all when fewer)'),
       top_k: nonNegativeInt(3, 'retrain on this many most salient features and report its test MSE (0: skip)'),
-      retrain_method: choice(['gradient', 'integrated_gradients'] as const, 'gradient', 'which salience ranking picks the top-k features'),
+      retrain_method: choice(
+        ['gradient', 'integrated_gradients'] as const,
+        'gradient',
+        'which salience ranking picks the top-k features',
+      ),
     },
     'gradient saliency, integrated gradients and the top-k confirmation',
   ),

@@ -53,7 +53,13 @@ export const knotsReplicas: ReplicaFamily = {
         model.mlp.setFlatWeights(params);
         return tf.tidy(() => {
           const idx = tf.tensor1d(batch, 'int32');
-          return gradientStep(model, tf.gather(xAll, idx) as tf.Tensor2D, tf.gather(yAll, idx) as tf.Tensor1D, s.weightDecay, gradsOut);
+          return gradientStep(
+            model,
+            tf.gather(xAll, idx) as tf.Tensor2D,
+            tf.gather(yAll, idx) as tf.Tensor1D,
+            s.weightDecay,
+            gradsOut,
+          );
         });
       },
       dispose() {
@@ -75,12 +81,34 @@ export interface KnotsDistribution {
 }
 
 /** fitModel with N replicas: the same early stopping and best-weights rule, on the shared mechanism. */
-export async function fitDistributed(model: KnotModel, train: Rows, validation: Rows, settings: FitSettings, fingerprint: string, log: Logger, label: string, how: KnotsDistribution, checkpoint: { path: string; resume: boolean } | undefined, onEpoch?: (r: EpochRecord) => void): Promise<FitResult> {
+export async function fitDistributed(
+  model: KnotModel,
+  train: Rows,
+  validation: Rows,
+  settings: FitSettings,
+  fingerprint: string,
+  log: Logger,
+  label: string,
+  how: KnotsDistribution,
+  checkpoint: { path: string; resume: boolean } | undefined,
+  onEpoch?: (r: EpochRecord) => void,
+): Promise<FitResult> {
   const d = model.features.length;
   const n = train.y.length;
   const replicas = how.settings.replicas;
   const all = Int32Array.from({ length: n }, (_, i) => i);
-  const toRecord = (r: { epoch: number; train_loss: number; val_loss: number; metrics: Record<string, number> }): EpochRecord => ({ epoch: r.epoch, train_loss: r.train_loss, validation_loss: r.val_loss, validation_mse: r.metrics.mse, validation_accuracy: r.metrics.accuracy });
+  const toRecord = (r: {
+    epoch: number;
+    train_loss: number;
+    val_loss: number;
+    metrics: Record<string, number>;
+  }): EpochRecord => ({
+    epoch: r.epoch,
+    train_loss: r.train_loss,
+    validation_loss: r.val_loss,
+    validation_mse: r.metrics.mse,
+    validation_accuracy: r.metrics.accuracy,
+  });
   const outcome = await trainDistributed({
     family: 'knots',
     replicaFamily: knotsReplicas,
@@ -90,12 +118,22 @@ export async function fitDistributed(model: KnotModel, train: Rows, validation: 
     shards: Array.from({ length: replicas }, (_, r) => packRows(train, d, shardRows(all, r, replicas))),
     shardExamples: Array.from({ length: replicas }, (_, r) => shardRows(all, r, replicas).length),
     initial: model.mlp.flatWeights(),
-    schedule: { epochs: settings.maxEpochs, batchSize: settings.batchSize, learningRate: settings.learningRate, learningRateDecay: 1, patience: settings.patience, minDelta: 0 },
+    schedule: {
+      epochs: settings.maxEpochs,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      learningRateDecay: 1,
+      patience: settings.patience,
+      minDelta: 0,
+    },
     distributed: how.settings,
     validate: (params) => {
       model.mlp.setFlatWeights(params);
       const predicted = model.predict(validation.x);
-      return { loss: meanLoss(model, validation.x, validation.y), metrics: { mse: meanSquaredError(predicted, validation.y), accuracy: evenAccuracy(predicted, validation.y) } };
+      return {
+        loss: meanLoss(model, validation.x, validation.y),
+        metrics: { mse: meanSquaredError(predicted, validation.y), accuracy: evenAccuracy(predicted, validation.y) },
+      };
     },
     fingerprint,
     execution: how.execution,
@@ -108,5 +146,11 @@ export async function fitDistributed(model: KnotModel, train: Rows, validation: 
     onRound: (r) => onEpoch?.(toRecord(r)),
   });
   model.mlp.setFlatWeights(outcome.bestParams);
-  return { history: outcome.history.map(toRecord), bestEpoch: outcome.bestRound, bestValidationLoss: outcome.bestLoss, resumedAt: outcome.resumedAt, stoppedEarly: outcome.stoppedEarly };
+  return {
+    history: outcome.history.map(toRecord),
+    bestEpoch: outcome.bestRound,
+    bestValidationLoss: outcome.bestLoss,
+    resumedAt: outcome.resumedAt,
+    stoppedEarly: outcome.stoppedEarly,
+  };
 }

@@ -10,15 +10,25 @@ export interface Split {
 }
 
 /** A seeded random split of row indices into train / validation / test. */
-export function splitRows(n: number, validationFraction: number, testFraction: number, seed: number, where: string): Split {
+export function splitRows(
+  n: number,
+  validationFraction: number,
+  testFraction: number,
+  seed: number,
+  where: string,
+): Split {
   if (validationFraction + testFraction >= 0.9) {
-    throw new UserError(`${where}: data.validation_fraction + data.test_fraction: expected a sum below 0.9 (training needs rows), got ${validationFraction + testFraction}`);
+    throw new UserError(
+      `${where}: data.validation_fraction + data.test_fraction: expected a sum below 0.9 (training needs rows), got ${validationFraction + testFraction}`,
+    );
   }
   const order = new Random(seed).fork('knots-split').permutation(n);
   const nTest = Math.round(n * testFraction);
   const nValidation = Math.round(n * validationFraction);
   if (nTest < 1 || nValidation < 1 || n - nTest - nValidation < 2) {
-    throw new UserError(`${where}: expected enough rows for a train/validation/test split, got ${n} (validation ${nValidation}, test ${nTest})`);
+    throw new UserError(
+      `${where}: expected enough rows for a train/validation/test split, got ${n} (validation ${nValidation}, test ${nTest})`,
+    );
   }
   return {
     test: order.slice(0, nTest),
@@ -56,5 +66,8 @@ export function evenAccuracy(predicted: ArrayLike<number>, truth: ArrayLike<numb
 
 /** slope(K)/2 for the selected rows: the formula of Davies et al. the model is compared with. */
 export function slopeOverTwo(data: KnotData, rows: Int32Array): Float64Array {
-  return Float64Array.from(rows, (r) => slope(data.longitudinal[r], data.meridionalReal[r], data.meridionalImag[r]) / 2);
+  return Float64Array.from(
+    rows,
+    (r) => slope(data.longitudinal[r], data.meridionalReal[r], data.meridionalImag[r]) / 2,
+  );
 }

@@ -92,21 +92,37 @@ export function meanLoss(model: KnotModel, x: Float32Array, y: Float64Array, bat
 }
 
 /** What must match for a checkpoint to be continued: everything that shapes the trajectory but the epoch budget and patience. */
-export function fitFingerprint(model: KnotModel, train: Rows, validation: Rows, settings: FitSettings, initial: Float32Array = model.mlp.flatWeights()): string {
+export function fitFingerprint(
+  model: KnotModel,
+  train: Rows,
+  validation: Rows,
+  settings: FitSettings,
+  initial: Float32Array = model.mlp.flatWeights(),
+): string {
   const h = createHash('sha256');
   const { maxEpochs: _m, patience: _p, ...trajectory } = settings;
   h.update(JSON.stringify({ features: model.features, objective: model.objective, spec: model.mlp.spec, trajectory }));
-  for (const a of [train.x, train.y, validation.x, validation.y, initial]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  for (const a of [train.x, train.y, validation.x, validation.y, initial])
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   return h.digest('hex').slice(0, 32);
 }
 
-export function gradientStep(model: KnotModel, xb: tf.Tensor2D, yb: tf.Tensor1D, weightDecay: number, out: Float32Array): number {
+export function gradientStep(
+  model: KnotModel,
+  xb: tf.Tensor2D,
+  yb: tf.Tensor1D,
+  weightDecay: number,
+  out: Float32Array,
+): number {
   return tf.tidy(() => {
     const variables = model.mlp.variables;
     const { value, grads } = tf.variableGrads(() => {
       const loss = tf.mean(model.trainingLoss(xb, yb)) as tf.Scalar;
       if (weightDecay === 0) return loss;
-      return tf.add(loss, tf.mul(weightDecay, tf.addN(model.mlp.kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
+      return tf.add(
+        loss,
+        tf.mul(weightDecay, tf.addN(model.mlp.kernels.map((k) => tf.sum(tf.square(k))))),
+      ) as tf.Scalar;
     }, variables);
     let offset = 0;
     for (const v of variables) {
@@ -122,18 +138,42 @@ export function gradientStep(model: KnotModel, xb: tf.Tensor2D, yb: tf.Tensor1D,
  * Adam on minibatches shuffled by `rng`, early stopping on the validation loss with `patience`;
  * the weights of the best validation epoch are restored at the end.
  */
-export async function fitModel(model: KnotModel, train: Rows, validation: Rows, settings: FitSettings, rng: Random, log: Logger, label: string, options: FitOptions = {}): Promise<FitResult> {
+export async function fitModel(
+  model: KnotModel,
+  train: Rows,
+  validation: Rows,
+  settings: FitSettings,
+  rng: Random,
+  log: Logger,
+  label: string,
+  options: FitOptions = {},
+): Promise<FitResult> {
   const d = model.features.length;
   const n = train.y.length;
   const params = model.mlp.flatWeights();
   const fingerprint = fitFingerprint(model, train, validation, settings, params);
-  const saved = options.checkpoint?.resume ? readStateFile<FitState>(options.checkpoint.path, 'sciml-knots-checkpoint/') : undefined;
+  const saved = options.checkpoint?.resume
+    ? readStateFile<FitState>(options.checkpoint.path, 'sciml-knots-checkpoint/')
+    : undefined;
   if (saved && saved.state.fingerprint !== fingerprint) {
-    throw new UserError(`${options.checkpoint!.path}: this checkpoint was written for other data, model or training settings; resume only with the run's own config (max_epochs and patience may change)`);
+    throw new UserError(
+      `${options.checkpoint!.path}: this checkpoint was written for other data, model or training settings; resume only with the run's own config (max_epochs and patience may change)`,
+    );
   }
-  const state: FitState = saved?.state ?? { epochsDone: 0, bestEpoch: 0, bestLoss: Infinity, stoppedEarly: false, history: [], rng: rng.getState(), adamStep: 0, fingerprint };
+  const state: FitState = saved?.state ?? {
+    epochsDone: 0,
+    bestEpoch: 0,
+    bestLoss: Infinity,
+    stoppedEarly: false,
+    history: [],
+    rng: rng.getState(),
+    adamStep: 0,
+    fingerprint,
+  };
   state.bestLoss = state.bestLoss ?? Infinity; // JSON has no Infinity
-  const adam: AdamState = saved ? { step: state.adamStep, m: saved.array<Float64Array>('adam_m'), v: saved.array<Float64Array>('adam_v') } : createAdamState(params.length);
+  const adam: AdamState = saved
+    ? { step: state.adamStep, m: saved.array<Float64Array>('adam_m'), v: saved.array<Float64Array>('adam_v') }
+    : createAdamState(params.length);
   let bestParams = saved ? saved.array<Float32Array>('best_params') : params.slice();
   if (saved) params.set(saved.array<Float32Array>('params'));
   const shuffle = Random.fromState(state.rng);
@@ -153,7 +193,13 @@ export async function fitModel(model: KnotModel, train: Rows, validation: Rows, 
         const end = Math.min(n, start + settings.batchSize);
         const cost = tf.tidy(() => {
           const idx = tf.tensor1d(order.subarray(start, end), 'int32');
-          return gradientStep(model, tf.gather(xAll, idx) as tf.Tensor2D, tf.gather(yAll, idx) as tf.Tensor1D, settings.weightDecay, grads);
+          return gradientStep(
+            model,
+            tf.gather(xAll, idx) as tf.Tensor2D,
+            tf.gather(yAll, idx) as tf.Tensor1D,
+            settings.weightDecay,
+            grads,
+          );
         });
         adamStep(params, grads, adam, adamSettings);
         model.mlp.setFlatWeights(params);
@@ -161,9 +207,17 @@ export async function fitModel(model: KnotModel, train: Rows, validation: Rows, 
       }
       const validationLoss = meanLoss(model, validation.x, validation.y);
       const predicted = model.predict(validation.x);
-      const record: EpochRecord = { epoch, train_loss: sum / n, validation_loss: validationLoss, validation_mse: meanSquaredError(predicted, validation.y), validation_accuracy: evenAccuracy(predicted, validation.y) };
+      const record: EpochRecord = {
+        epoch,
+        train_loss: sum / n,
+        validation_loss: validationLoss,
+        validation_mse: meanSquaredError(predicted, validation.y),
+        validation_accuracy: evenAccuracy(predicted, validation.y),
+      };
       state.history.push(record);
-      log.progress(`${label}: epoch ${epoch}/${settings.maxEpochs}  train ${record.train_loss.toFixed(4)}  validation ${validationLoss.toFixed(4)}`);
+      log.progress(
+        `${label}: epoch ${epoch}/${settings.maxEpochs}  train ${record.train_loss.toFixed(4)}  validation ${validationLoss.toFixed(4)}`,
+      );
       if (validationLoss < state.bestLoss) {
         state.bestLoss = validationLoss;
         state.bestEpoch = epoch;
@@ -172,7 +226,13 @@ export async function fitModel(model: KnotModel, train: Rows, validation: Rows, 
       state.epochsDone = epoch;
       state.rng = shuffle.getState();
       state.adamStep = adam.step;
-      if (options.checkpoint) writeStateFile(options.checkpoint.path, FORMAT, state, { params, best_params: bestParams, adam_m: adam.m, adam_v: adam.v });
+      if (options.checkpoint)
+        writeStateFile(options.checkpoint.path, FORMAT, state, {
+          params,
+          best_params: bestParams,
+          adam_m: adam.m,
+          adam_v: adam.v,
+        });
       options.onEpoch?.(record);
     }
   } finally {
@@ -181,5 +241,11 @@ export async function fitModel(model: KnotModel, train: Rows, validation: Rows, 
   }
   model.mlp.setFlatWeights(bestParams);
   log.done();
-  return { history: state.history, bestEpoch: state.bestEpoch, bestValidationLoss: state.bestLoss, resumedAt, stoppedEarly: state.stoppedEarly };
+  return {
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    bestValidationLoss: state.bestLoss,
+    resumedAt,
+    stoppedEarly: state.stoppedEarly,
+  };
 }

@@ -6,11 +6,21 @@ export const knotsFamily: Family = {
   summary: 'knot signature regression from geometric invariants, with salience',
   task: () => import('./task.js').then((m) => m.knotsTask),
   generators: {
-    knots: { summary: 'synthetic knot invariants and signatures (published column format)', load: () => import('../../data/knots/generate.js').then((m) => m.knotsGenerator) },
+    knots: {
+      summary: 'synthetic knot invariants and signatures (published column format)',
+      load: () => import('../../data/knots/generate.js').then((m) => m.knotsGenerator),
+    },
   },
   servable: () => import('./servable.js').then((m) => m.knotsServable),
   predict: {
-    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.where.runDir, r.input, r.output, { explain: r.explain as ExplainMethod | undefined, keep: r.keep })),
+    load: () =>
+      import('./predict.js').then(
+        (m) => (r) =>
+          m.predictToFile(r.where.modelDir, r.where.runDir, r.input, r.output, {
+            explain: r.explain as ExplainMethod | undefined,
+            keep: r.keep,
+          }),
+      ),
     keep: true,
     explain: [...EXPLAIN_METHODS],
   },

@@ -62,10 +62,12 @@ export class Mlp {
 
   static fromState(state: MlpState): Mlp {
     const sizes = layerSizes(state.spec);
-    if (state.layers.length !== sizes.length) throw new Error(`Mlp.fromState: ${state.layers.length} layers for a spec of ${sizes.length}`);
+    if (state.layers.length !== sizes.length)
+      throw new Error(`Mlp.fromState: ${state.layers.length} layers for a spec of ${sizes.length}`);
     const layers = sizes.map(([fanIn, fanOut], i) => {
       const { kernel, bias } = state.layers[i];
-      if (kernel.length !== fanIn * fanOut || bias.length !== fanOut) throw new Error(`Mlp.fromState: layer ${i} has the wrong shape`);
+      if (kernel.length !== fanIn * fanOut || bias.length !== fanOut)
+        throw new Error(`Mlp.fromState: layer ${i} has the wrong shape`);
       return { kernel: tf.variable(tf.tensor2d(kernel, [fanIn, fanOut])), bias: tf.variable(tf.tensor1d(bias)) };
     });
     return new Mlp(state.spec, layers);
@@ -94,7 +96,10 @@ export class Mlp {
   state(): MlpState {
     return {
       spec: this.spec,
-      layers: this.layers.map((l) => ({ kernel: Array.from(l.kernel.dataSync()), bias: Array.from(l.bias.dataSync()) })),
+      layers: this.layers.map((l) => ({
+        kernel: Array.from(l.kernel.dataSync()),
+        bias: Array.from(l.bias.dataSync()),
+      })),
     };
   }
 

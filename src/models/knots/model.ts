@@ -28,7 +28,11 @@ export function fitStandardization(columns: readonly Float64Array[], rows: Int32
 }
 
 /** The selected rows, standardized, row-major [rows.length x columns.length]. */
-export function standardizeRows(columns: readonly Float64Array[], rows: ArrayLike<number>, st: Standardization): Float32Array {
+export function standardizeRows(
+  columns: readonly Float64Array[],
+  rows: ArrayLike<number>,
+  st: Standardization,
+): Float32Array {
   const d = columns.length;
   const out = new Float32Array(rows.length * d);
   for (let i = 0; i < rows.length; i++) {
@@ -93,18 +97,36 @@ export class KnotModel {
       for (let c = lo; c <= hi; c += 2) classes.push(c);
     }
     const outputs = classes ? classes.length : 1;
-    const mlp = Mlp.create({ inputs: spec.features.length, hidden: Array(spec.depth).fill(spec.width), outputs, activation: spec.activation }, rng);
+    const mlp = Mlp.create(
+      {
+        inputs: spec.features.length,
+        hidden: Array(spec.depth).fill(spec.width),
+        outputs,
+        activation: spec.activation,
+      },
+      rng,
+    );
     return new KnotModel(spec.features, spec.standardization, spec.objective, mlp, target, classes);
   }
 
   static fromState(state: KnotModelState): KnotModel {
-    return new KnotModel(state.features, state.standardization, state.objective, Mlp.fromState(state.mlp), state.target, state.classes);
+    return new KnotModel(
+      state.features,
+      state.standardization,
+      state.objective,
+      Mlp.fromState(state.mlp),
+      state.target,
+      state.classes,
+    );
   }
 
   /** Wraps a hand-built network (tests): output 0 is read directly as the signature. */
   static fromMlp(mlp: Mlp, features: string[]): KnotModel {
     const d = features.length;
-    return new KnotModel(features, { mean: Array(d).fill(0), std: Array(d).fill(1) }, 'regression', mlp, { mean: 0, std: 1 });
+    return new KnotModel(features, { mean: Array(d).fill(0), std: Array(d).fill(1) }, 'regression', mlp, {
+      mean: 0,
+      std: 1,
+    });
   }
 
   state(): KnotModelState {
@@ -133,7 +155,10 @@ export class KnotModel {
   /** Per-example training loss: squared error in standardized-signature units, or cross-entropy. */
   trainingLoss(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
     const out = this.mlp.apply(x);
-    if (this.target) return tf.square(tf.sub(tf.squeeze(out, [1]), tf.div(tf.sub(y, this.target.mean), this.target.std))) as tf.Tensor1D;
+    if (this.target)
+      return tf.square(
+        tf.sub(tf.squeeze(out, [1]), tf.div(tf.sub(y, this.target.mean), this.target.std)),
+      ) as tf.Tensor1D;
     return this.crossEntropy(out, y);
   }
 
@@ -145,7 +170,10 @@ export class KnotModel {
 
   private crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
     const classes = this.classes!;
-    const index = tf.cast(tf.clipByValue(tf.round(tf.div(tf.sub(y, classes[0]), 2)), 0, classes.length - 1), 'int32') as tf.Tensor1D;
+    const index = tf.cast(
+      tf.clipByValue(tf.round(tf.div(tf.sub(y, classes[0]), 2)), 0, classes.length - 1),
+      'int32',
+    ) as tf.Tensor1D;
     const oneHot = tf.oneHot(index, classes.length);
     return tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
   }

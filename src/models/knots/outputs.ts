@@ -36,7 +36,10 @@ export interface KnotsOutcome {
 
 function labelled(table: Table, synthetic: boolean): Table {
   if (!synthetic) return table;
-  const metadata = new Map([['sciml.synthetic', 'true'], ['sciml.note', 'computed on SYNTHETIC knots (sciml data generate knots), not the published data set']]);
+  const metadata = new Map([
+    ['sciml.synthetic', 'true'],
+    ['sciml.note', 'computed on SYNTHETIC knots (sciml data generate knots), not the published data set'],
+  ]);
   return new Table(new Schema(table.schema.fields, metadata), table.batches);
 }
 
@@ -70,7 +73,10 @@ export function salienceTable(s: SalienceResult, synthetic: boolean): Table {
 
 /** Feature names in rank order (best first). */
 export function byRank(features: string[], rank: Int32Array): string[] {
-  return features.map((f, j) => ({ f, r: rank[j] })).sort((a, b) => a.r - b.r).map((e) => e.f);
+  return features
+    .map((f, j) => ({ f, r: rank[j] }))
+    .sort((a, b) => a.r - b.r)
+    .map((e) => e.f);
 }
 
 export function metricsOf(o: KnotsOutcome) {
@@ -86,7 +92,17 @@ export function metricsOf(o: KnotsOutcome) {
     },
     baseline: { test_mse: o.test.baselineMse, test_accuracy: o.test.baselineAccuracy },
     baseline_name: 'slope/2 (Davies et al. 2021): slope = Re(longitudinal / meridional translation)',
-    ...(o.topK ? { top_k: { k: o.topK.k, method: o.topK.method, features: o.topK.features, test_mse: o.topK.test.mse, test_accuracy: o.topK.test.accuracy } } : {}),
+    ...(o.topK
+      ? {
+          top_k: {
+            k: o.topK.k,
+            method: o.topK.method,
+            features: o.topK.features,
+            test_mse: o.topK.test.mse,
+            test_accuracy: o.topK.test.accuracy,
+          },
+        }
+      : {}),
     salience: {
       top_gradient: byRank(o.salience.features, o.salience.gradientRank).slice(0, Math.max(3, k)),
       top_integrated_gradients: byRank(o.salience.features, o.salience.integratedRank).slice(0, Math.max(3, k)),
@@ -120,7 +136,15 @@ export function outcomeText(o: KnotsOutcome): string {
     ['model', 'test_mse', 'accuracy'],
     [`MLP (${o.salience.features.length} features)`, fmt(o.test.mse), fmt(o.test.accuracy)],
     ['slope/2', fmt(o.test.baselineMse), fmt(o.test.baselineAccuracy)],
-    ...(o.topK ? [[`MLP (top ${o.topK.k}, ${o.topK.method === 'gradient' ? 'gradient' : 'IG'})`, fmt(o.topK.test.mse), fmt(o.topK.test.accuracy)]] : []),
+    ...(o.topK
+      ? [
+          [
+            `MLP (top ${o.topK.k}, ${o.topK.method === 'gradient' ? 'gradient' : 'IG'})`,
+            fmt(o.topK.test.mse),
+            fmt(o.topK.test.accuracy),
+          ],
+        ]
+      : []),
   ];
   const lines = [
     `knots: ${o.data.synthetic ? 'SYNTHETIC data' : 'data'}, ${o.data.source}, ${o.data.rows} rows (train ${o.split.train}, validation ${o.split.validation}, test ${o.split.test})`,

@@ -9,7 +9,14 @@ import { fitDistributed, type KnotsDistribution } from './distributed.js';
 import { KnotModel, fitStandardization, standardizeRows } from './model.js';
 import { evenAccuracy, meanSquaredError, pick, slopeOverTwo, splitRows, type Split } from './evaluation.js';
 import { standardizedBaseline } from './predict.js';
-import { completenessSummary, gradientSaliency, integratedGradients, meanAbsoluteAttribution, normalized, ranks } from './salience.js';
+import {
+  completenessSummary,
+  gradientSaliency,
+  integratedGradients,
+  meanAbsoluteAttribution,
+  normalized,
+  ranks,
+} from './salience.js';
 
 /** The data file a config names, resolved against the config's folder. */
 export function dataPath(config: KnotsConfig, configFile?: string): string | undefined {
@@ -26,13 +33,17 @@ function checkFeatureList(config: KnotsConfig, where: string): void {
     if (seen.has(f)) throw new UserError(`${where}: data.features: expected distinct column names, got '${f}' twice`);
     seen.add(f);
   }
-  if (seen.has(config.data.target)) throw new UserError(`${where}: data.features: expected input columns only, got the target '${config.data.target}' among them`);
+  if (seen.has(config.data.target))
+    throw new UserError(
+      `${where}: data.features: expected input columns only, got the target '${config.data.target}' among them`,
+    );
 }
 
 export async function loadData(config: KnotsConfig, configFile?: string): Promise<KnotData> {
   checkFeatureList(config, configFile ?? 'config');
   const path = dataPath(config, configFile);
-  if (path === undefined) return syntheticKnotData(config.data.synthetic_rows, config.seed, config.data.features, config.data.target);
+  if (path === undefined)
+    return syntheticKnotData(config.data.synthetic_rows, config.seed, config.data.features, config.data.target);
   return loadKnotFile(path, config.data.features, config.data.target);
 }
 
@@ -44,7 +55,10 @@ export function split(config: KnotsConfig, data: KnotData, where: string): Split
 export function columnsFor(model: { features: string[] }, data: KnotData): Float64Array[] {
   return model.features.map((name) => {
     const j = data.features.indexOf(name);
-    if (j < 0) throw new UserError(`${data.source}: column '${name}': the model was trained on it, but it is not in data.features (${data.features.join(', ')})`);
+    if (j < 0)
+      throw new UserError(
+        `${data.source}: column '${name}': the model was trained on it, but it is not in data.features (${data.features.join(', ')})`,
+      );
     return data.columns[j];
   });
 }
@@ -60,18 +74,58 @@ export interface TrainOptions extends FitOptions {
 }
 
 /** Standardizes with training statistics, builds the MLP and trains it with early stopping (continuing from options.checkpoint when asked). */
-export async function trainModel(config: KnotsConfig, data: KnotData, rows: Split, features: string[], seed: number, log: Logger, label: string, options: TrainOptions = {}): Promise<TrainedModel> {
+export async function trainModel(
+  config: KnotsConfig,
+  data: KnotData,
+  rows: Split,
+  features: string[],
+  seed: number,
+  log: Logger,
+  label: string,
+  options: TrainOptions = {},
+): Promise<TrainedModel> {
   const columns = features.map((f) => data.columns[data.features.indexOf(f)]);
   const standardization = fitStandardization(columns, rows.train);
   const rng = new Random(seed).fork(`knots-model-${label}`);
   const yTrain = pick(data.y, rows.train);
-  const model = KnotModel.create({ features, standardization, objective: config.model.objective, width: config.model.width, depth: config.model.depth, activation: config.model.activation }, yTrain, rng);
+  const model = KnotModel.create(
+    {
+      features,
+      standardization,
+      objective: config.model.objective,
+      width: config.model.width,
+      depth: config.model.depth,
+      activation: config.model.activation,
+    },
+    yTrain,
+    rng,
+  );
   const train = { x: standardizeRows(columns, rows.train, standardization), y: yTrain };
-  const validation = { x: standardizeRows(columns, rows.validation, standardization), y: pick(data.y, rows.validation) };
-  const settings: FitSettings = { learningRate: config.training.learning_rate, batchSize: config.training.batch_size, maxEpochs: config.training.max_epochs, patience: config.training.patience, weightDecay: config.training.weight_decay };
+  const validation = {
+    x: standardizeRows(columns, rows.validation, standardization),
+    y: pick(data.y, rows.validation),
+  };
+  const settings: FitSettings = {
+    learningRate: config.training.learning_rate,
+    batchSize: config.training.batch_size,
+    maxEpochs: config.training.max_epochs,
+    patience: config.training.patience,
+    weightDecay: config.training.weight_decay,
+  };
   const { distribution, ...fitOptions } = options;
   if (distribution && (distribution.settings.replicas > 1 || distribution.execution.spec !== 'local')) {
-    const fit = await fitDistributed(model, train, validation, settings, fitFingerprint(model, train, validation, settings), log, label, distribution, options.checkpoint, options.onEpoch);
+    const fit = await fitDistributed(
+      model,
+      train,
+      validation,
+      settings,
+      fitFingerprint(model, train, validation, settings),
+      log,
+      label,
+      distribution,
+      options.checkpoint,
+      options.onEpoch,
+    );
     log.done();
     return { model, fit };
   }
@@ -123,7 +177,12 @@ export interface SalienceResult {
 }
 
 /** The standardized IG baseline the config asks for. */
-function baselinePoint(kind: KnotsConfig['salience']['baseline'], model: KnotModel, columns: Float64Array[], train: Int32Array): Float32Array {
+function baselinePoint(
+  kind: KnotsConfig['salience']['baseline'],
+  model: KnotModel,
+  columns: Float64Array[],
+  train: Int32Array,
+): Float32Array {
   if (kind !== 'training_median') return standardizedBaseline(kind, model.standardization);
   const { mean, std } = model.standardization;
   return Float32Array.from(columns, (column, j) => {
@@ -138,9 +197,19 @@ function baselinePoint(kind: KnotsConfig['salience']['baseline'], model: KnotMod
 export function computeSalience(config: KnotsConfig, model: KnotModel, data: KnotData, rows: Split): SalienceResult {
   const columns = columnsFor(model, data);
   const d = columns.length;
-  const gradient = gradientSaliency(model, standardizeRows(columns, rows.train, model.standardization), pick(data.y, rows.train));
+  const gradient = gradientSaliency(
+    model,
+    standardizeRows(columns, rows.train, model.standardization),
+    pick(data.y, rows.train),
+  );
   const attributed = rows.test.subarray(0, Math.min(rows.test.length, config.salience.examples));
-  const ig = integratedGradients(model, standardizeRows(columns, attributed, model.standardization), baselinePoint(config.salience.baseline, model, columns, rows.train), config.salience.rule, config.salience.steps);
+  const ig = integratedGradients(
+    model,
+    standardizeRows(columns, attributed, model.standardization),
+    baselinePoint(config.salience.baseline, model, columns, rows.train),
+    config.salience.rule,
+    config.salience.steps,
+  );
   const integrated = meanAbsoluteAttribution(ig.attributions, d);
   const completeness = completenessSummary(ig);
   return {

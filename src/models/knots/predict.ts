@@ -18,11 +18,13 @@ import { KnotModel, standardizeRows, type KnotModelState, type Standardization }
 import { integratedGradients, type QuadratureRule } from './salience.js';
 import type { ExplainMethod } from './explain.js';
 
-
 export type BaselineKind = KnotsConfig['salience']['baseline'];
 
 /** The standardized point for the baselines that need only the training statistics. */
-export function standardizedBaseline(kind: Exclude<BaselineKind, 'training_median'>, st: Standardization): Float32Array {
+export function standardizedBaseline(
+  kind: Exclude<BaselineKind, 'training_median'>,
+  st: Standardization,
+): Float32Array {
   return Float32Array.from(st.mean, (m, j) => (kind === 'zero' ? (0 - m) / st.std[j] : 0));
 }
 
@@ -34,7 +36,8 @@ export function readKnotModel(path: string): KnotModel {
   } catch (err) {
     throw new UserError(`${path}: expected a knots model (JSON), got unreadable content (${(err as Error).message})`);
   }
-  if (state.format !== 'sciml-knots-mlp') throw new UserError(`${path}: format: expected 'sciml-knots-mlp', got ${JSON.stringify(state.format)}`);
+  if (state.format !== 'sciml-knots-mlp')
+    throw new UserError(`${path}: format: expected 'sciml-knots-mlp', got ${JSON.stringify(state.format)}`);
   return KnotModel.fromState(state);
 }
 
@@ -59,7 +62,12 @@ export function igSettings(runDir: string | undefined): IgSettings {
     const parsed = knotsSchema.safeParse(parseYaml(readFileSync(file, 'utf8')));
     if (parsed.success) salience = parsed.data.salience;
   }
-  return { rule: salience.rule, steps: salience.steps, baseline: salience.baseline === 'training_median' ? 'training_mean' : salience.baseline, requested: salience.baseline };
+  return {
+    rule: salience.rule,
+    steps: salience.steps,
+    baseline: salience.baseline === 'training_median' ? 'training_mean' : salience.baseline,
+    requested: salience.baseline,
+  };
 }
 
 /** The backend must be initialized (initBackend) before this is called. */
@@ -72,13 +80,24 @@ function featureRows(model: KnotModel, table: DataTable): Float32Array {
   const columns = model.features.map((name) => {
     const column = requireNumericColumn(table, name);
     const bad = column.values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new UserError(`${table.source}: column '${name}': expected a finite number in every row, row ${bad} is ${Number.isNaN(column.values[bad]) ? 'missing' : column.values[bad]}`);
+    if (bad >= 0)
+      throw new UserError(
+        `${table.source}: column '${name}': expected a finite number in every row, row ${bad} is ${Number.isNaN(column.values[bad]) ? 'missing' : column.values[bad]}`,
+      );
     return column.values;
   });
-  return standardizeRows(columns, Int32Array.from({ length: table.numRows }, (_, i) => i), model.standardization);
+  return standardizeRows(
+    columns,
+    Int32Array.from({ length: table.numRows }, (_, i) => i),
+    model.standardization,
+  );
 }
 
-export function predictKnots(p: KnotsPredictor, table: DataTable, options: { explain?: ExplainMethod } = {}): Predictions {
+export function predictKnots(
+  p: KnotsPredictor,
+  table: DataTable,
+  options: { explain?: ExplainMethod } = {},
+): Predictions {
   const { model } = p;
   const x = featureRows(model, table);
   const signature = model.predict(x);
@@ -88,20 +107,51 @@ export function predictKnots(p: KnotsPredictor, table: DataTable, options: { exp
   ];
   if (options.explain === 'integrated_gradients') {
     const d = model.features.length;
-    const ig = integratedGradients(model, x, standardizedBaseline(p.ig.baseline, model.standardization), p.ig.rule, p.ig.steps);
-    model.features.forEach((name, j) => columns.push({ name: `ig_${name}`, kind: 'float64', values: Float64Array.from({ length: table.numRows }, (_, i) => ig.attributions[i * d + j]) }));
-    columns.push({ name: 'ig_delta', kind: 'float64', values: ig.delta }, { name: 'ig_gap', kind: 'float64', values: ig.gap });
+    const ig = integratedGradients(
+      model,
+      x,
+      standardizedBaseline(p.ig.baseline, model.standardization),
+      p.ig.rule,
+      p.ig.steps,
+    );
+    model.features.forEach((name, j) =>
+      columns.push({
+        name: `ig_${name}`,
+        kind: 'float64',
+        values: Float64Array.from({ length: table.numRows }, (_, i) => ig.attributions[i * d + j]),
+      }),
+    );
+    columns.push(
+      { name: 'ig_delta', kind: 'float64', values: ig.delta },
+      { name: 'ig_gap', kind: 'float64', values: ig.gap },
+    );
   }
   return { rows: table.numRows, columns };
 }
 
-export async function predictToFile(modelDir: string, runDir: string | undefined, input: string, output: string, options: { explain?: ExplainMethod; keep?: string[] } = {}): Promise<{ rows: number; output: string }> {
+export async function predictToFile(
+  modelDir: string,
+  runDir: string | undefined,
+  input: string,
+  output: string,
+  options: { explain?: ExplainMethod; keep?: string[] } = {},
+): Promise<{ rows: number; output: string }> {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
   const predictor = loadKnotsPredictor(modelDir, runDir);
   const table = await readTable(input);
   const predictions = predictKnots(predictor, table, options);
   predictor.model.dispose();
-  await writeTableFile(predictionsToArrow(predictions, leadingColumns(table, options.keep, predictions.columns.map((c) => c.name))), output);
+  await writeTableFile(
+    predictionsToArrow(
+      predictions,
+      leadingColumns(
+        table,
+        options.keep,
+        predictions.columns.map((c) => c.name),
+      ),
+    ),
+    output,
+  );
   return { rows: table.numRows, output };
 }

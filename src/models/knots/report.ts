@@ -6,14 +6,30 @@ import { readArrowFile } from '../../data/arrow.js';
 import { nearestEven } from '../../data/knots/columns.js';
 import { distributedCharts, readRounds } from '../../distributed/report.js';
 import { distributedSummary, type DistributedSummary } from '../../distributed/summary.js';
-import { barChart, lineChart, runMeta, scatterChart, writeReport, type ChartRow, type Report, type ReportItem } from '../../report/index.js';
+import {
+  barChart,
+  lineChart,
+  runMeta,
+  scatterChart,
+  writeReport,
+  type ChartRow,
+  type Report,
+  type ReportItem,
+} from '../../report/index.js';
 import type { KnotsHistory } from './outputs.js';
 
 interface MetricsJson {
   metrics: Record<string, number>;
   baseline: Record<string, number>;
   top_k?: { k: number; method: string; features: string[]; test_mse: number; test_accuracy: number };
-  salience: { rule: string; steps: number; baseline: string; examples: number; top_gradient: string[]; top_integrated_gradients: string[] };
+  salience: {
+    rule: string;
+    steps: number;
+    baseline: string;
+    examples: number;
+    top_gradient: string[];
+    top_integrated_gradients: string[];
+  };
   data: { source: string; synthetic: boolean; rows: number; train: number; validation: number; test: number };
   objective: string;
 }
@@ -30,7 +46,10 @@ function columnValues(path: string, names: string[]): Record<string, ArrayLike<n
   for (const name of names) {
     const vector = table.getChild(name);
     if (!vector) throw new UserError(`${path}: column '${name}': missing`);
-    out[name] = vector.type.toString() === 'Utf8' ? (Array.from(vector) as (string | null)[]) : (vector.toArray() as ArrayLike<number>);
+    out[name] =
+      vector.type.toString() === 'Utf8'
+        ? (Array.from(vector) as (string | null)[])
+        : (vector.toArray() as ArrayLike<number>);
   }
   return out;
 }
@@ -49,31 +68,72 @@ function pairCounts(truth: ArrayLike<number>, estimate: ArrayLike<number>, estim
 }
 
 function salienceChart(path: string): { spec: ReturnType<typeof barChart>; features: string[] } {
-  const c = columnValues(path, ['feature', 'gradient_saliency_normalized', 'integrated_gradients_normalized', 'gradient_rank']);
+  const c = columnValues(path, [
+    'feature',
+    'gradient_saliency_normalized',
+    'integrated_gradients_normalized',
+    'gradient_rank',
+  ]);
   const features = c.feature as string[];
-  const order = features.map((f, j) => ({ f, j, r: (c.gradient_rank as ArrayLike<number>)[j] })).sort((a, b) => a.r - b.r);
+  const order = features
+    .map((f, j) => ({ f, j, r: (c.gradient_rank as ArrayLike<number>)[j] }))
+    .sort((a, b) => a.r - b.r);
   const rows: ChartRow[] = [];
   for (const { f, j } of order) {
-    rows.push({ feature: f, method: 'gradient saliency', share: (c.gradient_saliency_normalized as ArrayLike<number>)[j] });
-    rows.push({ feature: f, method: 'integrated gradients', share: (c.integrated_gradients_normalized as ArrayLike<number>)[j] });
+    rows.push({
+      feature: f,
+      method: 'gradient saliency',
+      share: (c.gradient_saliency_normalized as ArrayLike<number>)[j],
+    });
+    rows.push({
+      feature: f,
+      method: 'integrated gradients',
+      share: (c.integrated_gradients_normalized as ArrayLike<number>)[j],
+    });
   }
-  const spec = barChart({ data: rows, x: 'feature', y: 'share', color: 'method', horizontal: true, title: 'Normalized salience', subtitle: 'share of total attribution per invariant, sorted by gradient saliency', yTitle: 'share of salience', xTitle: 'invariant', colorTitle: 'method' });
+  const spec = barChart({
+    data: rows,
+    x: 'feature',
+    y: 'share',
+    color: 'method',
+    horizontal: true,
+    title: 'Normalized salience',
+    subtitle: 'share of total attribution per invariant, sorted by gradient saliency',
+    yTitle: 'share of salience',
+    xTitle: 'invariant',
+    colorTitle: 'method',
+  });
   return { spec, features };
 }
 
 function historyChart(history: KnotsHistory): ReturnType<typeof lineChart> {
   const rows: ChartRow[] = [];
-  for (const [model, records] of [['all features', history.full], ['top-k', history.top_k ?? []]] as const) {
+  for (const [model, records] of [
+    ['all features', history.full],
+    ['top-k', history.top_k ?? []],
+  ] as const) {
     for (const r of records) {
       rows.push({ epoch: r.epoch, loss: r.train_loss, series: `${model}: train` });
       rows.push({ epoch: r.epoch, loss: r.validation_loss, series: `${model}: validation` });
     }
   }
-  return lineChart({ data: rows, x: 'epoch', y: 'loss', color: 'series', yScale: 'log', title: 'Training curves', subtitle: 'per-example training loss (standardized units); best validation epoch kept', dashed: ['all features: validation', 'top-k: validation'] });
+  return lineChart({
+    data: rows,
+    x: 'epoch',
+    y: 'loss',
+    color: 'series',
+    yScale: 'log',
+    title: 'Training curves',
+    subtitle: 'per-example training loss (standardized units); best validation epoch kept',
+    dashed: ['all features: validation', 'top-k: validation'],
+  });
 }
 
 /** The models a knots run trains, by the name of their files (rounds-<name>.json). */
-export const KNOTS_MODELS = [['full', 'all features'], ['top_k', 'top-k features']] as const;
+export const KNOTS_MODELS = [
+  ['full', 'all features'],
+  ['top_k', 'top-k features'],
+] as const;
 
 /** run.json's `distributed`: per model trained on replicas, its rounds in brief. */
 export function knotsDistributedSummary(run: RunDir): Record<string, DistributedSummary> | undefined {
@@ -103,9 +163,16 @@ export async function renderKnotsReport(run: RunDir, _log?: Logger): Promise<voi
   };
   const rows: [string, string | number][] = [
     ['MLP, all features', `${m.test_mse.toFixed(3)} MSE, ${(100 * m.test_accuracy).toFixed(1)}% accuracy`],
-    ['slope/2', `${metrics.baseline.test_mse.toFixed(3)} MSE, ${(100 * metrics.baseline.test_accuracy).toFixed(1)}% accuracy`],
+    [
+      'slope/2',
+      `${metrics.baseline.test_mse.toFixed(3)} MSE, ${(100 * metrics.baseline.test_accuracy).toFixed(1)}% accuracy`,
+    ],
   ];
-  if (metrics.top_k) rows.push([`MLP, top ${metrics.top_k.k} (${metrics.top_k.method}): ${metrics.top_k.features.join(', ')}`, `${metrics.top_k.test_mse.toFixed(3)} MSE, ${(100 * metrics.top_k.test_accuracy).toFixed(1)}% accuracy`]);
+  if (metrics.top_k)
+    rows.push([
+      `MLP, top ${metrics.top_k.k} (${metrics.top_k.method}): ${metrics.top_k.features.join(', ')}`,
+      `${metrics.top_k.test_mse.toFixed(3)} MSE, ${(100 * metrics.top_k.test_accuracy).toFixed(1)}% accuracy`,
+    ]);
 
   const report: Report = {
     title: `Knot signature from geometric invariants${synthetic ? ' (SYNTHETIC data)' : ''}`,
@@ -121,7 +188,16 @@ export async function renderKnotsReport(run: RunDir, _log?: Logger): Promise<voi
       {
         title: 'Salience',
         items: [
-          { kind: 'chart', name: 'salience', spec: salience.spec, wide: true, caption: `Gradient saliency: mean |d loss / d x| over the training set (standardized inputs). Integrated gradients: mean |IG| over ${metrics.salience.examples} test knots, baseline ${metrics.salience.baseline}, ${metrics.salience.rule} with ${metrics.salience.steps} steps.` },
+          {
+            kind: 'chart',
+            name: 'salience',
+            spec: salience.spec,
+            wide: true,
+            caption:
+              `Gradient saliency: mean |d loss / d x| over the training set (standardized inputs). Integrated gradients: mean ` +
+              `|IG| over ${metrics.salience.examples} test knots, baseline ${metrics.salience.baseline}, ` +
+              `${metrics.salience.rule} with ${metrics.salience.steps} steps.`,
+          },
           {
             kind: 'keyvalue',
             entries: [
@@ -136,17 +212,71 @@ export async function renderKnotsReport(run: RunDir, _log?: Logger): Promise<voi
       {
         title: 'Predictions',
         items: [
-          { kind: 'chart', name: 'predicted-vs-true', spec: scatterChart({ data: pairCounts(predictions.signature as ArrayLike<number>, predictions.predicted as ArrayLike<number>, 'predicted'), x: 'signature', y: 'predicted', size: 'count', diagonal: true, title: 'MLP prediction vs signature', subtitle: 'prediction rounded to the nearest even integer; point size = number of test knots' }), caption: 'Counts of (true, predicted) pairs on the test set.' },
-          { kind: 'chart', name: 'slope-vs-true', spec: scatterChart({ data: pairCounts(predictions.signature as ArrayLike<number>, predictions.slope_over_2 as ArrayLike<number>, 'slope_over_2'), x: 'signature', y: 'slope_over_2', size: 'count', diagonal: true, title: 'slope/2 vs signature', subtitle: 'slope/2 rounded to the nearest even integer; point size = number of test knots', yTitle: 'slope/2' }), caption: 'Counts of (true, slope/2) pairs on the test set.' },
+          {
+            kind: 'chart',
+            name: 'predicted-vs-true',
+            spec: scatterChart({
+              data: pairCounts(
+                predictions.signature as ArrayLike<number>,
+                predictions.predicted as ArrayLike<number>,
+                'predicted',
+              ),
+              x: 'signature',
+              y: 'predicted',
+              size: 'count',
+              diagonal: true,
+              title: 'MLP prediction vs signature',
+              subtitle: 'prediction rounded to the nearest even integer; point size = number of test knots',
+            }),
+            caption: 'Counts of (true, predicted) pairs on the test set.',
+          },
+          {
+            kind: 'chart',
+            name: 'slope-vs-true',
+            spec: scatterChart({
+              data: pairCounts(
+                predictions.signature as ArrayLike<number>,
+                predictions.slope_over_2 as ArrayLike<number>,
+                'slope_over_2',
+              ),
+              x: 'signature',
+              y: 'slope_over_2',
+              size: 'count',
+              diagonal: true,
+              title: 'slope/2 vs signature',
+              subtitle: 'slope/2 rounded to the nearest even integer; point size = number of test knots',
+              yTitle: 'slope/2',
+            }),
+            caption: 'Counts of (true, slope/2) pairs on the test set.',
+          },
         ],
       },
     ],
   };
-  if (history) report.sections.push({ title: 'Training', items: [{ kind: 'chart', name: 'training', spec: historyChart(history), wide: true }] });
+  if (history)
+    report.sections.push({
+      title: 'Training',
+      items: [{ kind: 'chart', name: 'training', spec: historyChart(history), wide: true }],
+    });
   for (const [name, title] of KNOTS_MODELS) {
     const rounds = readRounds(run.file(`rounds-${name}.json`));
-    if (rounds) report.sections.push({ title: `Distributed training: ${title}`, items: distributedCharts(rounds, `${name}-`) });
+    if (rounds)
+      report.sections.push({ title: `Distributed training: ${title}`, items: distributedCharts(rounds, `${name}-`) });
   }
-  if (synthetic) report.sections.push({ title: 'About the data', items: [{ kind: 'notes', text: 'These knots are SYNTHETIC: the published data set (Davies et al. 2021) cannot be downloaded here. The generator (src/data/knots/simulate.ts, configs/README-knots.md) mirrors the published ranges, correlations and the slope/2 relationship, with a correction growing with volume · injectivity_radius^-3. Conclusions about real knots need the published data: set data.path to its CSV.' }] });
+  if (synthetic)
+    report.sections.push({
+      title: 'About the data',
+      items: [
+        {
+          kind: 'notes',
+          text:
+            'These knots are SYNTHETIC: the published data set (Davies et al. 2021) cannot be downloaded here. ' +
+            'The generator (src/data/knots/simulate.ts, configs/README-knots.md) mirrors the published ranges, ' +
+            'correlations and the slope/2 relationship, with a correction growing with volume · ' +
+            'injectivity_radius^-3. Conclusions about real knots need the published data: set data.path to its ' +
+            'CSV.',
+        },
+      ],
+    });
   await writeReport(run, report);
 }

@@ -59,7 +59,10 @@ export function inputGradients(model: KnotModel, x: Float32Array, batchSize = 81
   const gradient = tf.grad((xb: tf.Tensor) => tf.sum(model.signature(xb as tf.Tensor2D)));
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    out.set(tf.tidy(() => gradient(tf.tensor2d(x.subarray(start * d, end * d), [end - start, d])).dataSync() as Float32Array), start * d);
+    out.set(
+      tf.tidy(() => gradient(tf.tensor2d(x.subarray(start * d, end * d), [end - start, d])).dataSync() as Float32Array),
+      start * d,
+    );
   }
   return out;
 }
@@ -96,7 +99,14 @@ export interface IntegratedGradients {
  * Integrated gradients (Sundararajan, Taly, Yan 2017) of F along the straight path from `baseline`
  * to each row: IG_i = (x_i − x'_i) · ∫₀¹ ∂F(x' + α(x − x'))/∂x_i dα, the integral by `rule`.
  */
-export function integratedGradients(model: KnotModel, x: Float32Array, baseline: Float32Array, rule: QuadratureRule, steps: number, pointsPerBatch = 16384): IntegratedGradients {
+export function integratedGradients(
+  model: KnotModel,
+  x: Float32Array,
+  baseline: Float32Array,
+  rule: QuadratureRule,
+  steps: number,
+  pointsPerBatch = 16384,
+): IntegratedGradients {
   const d = model.features.length;
   const n = x.length / d;
   const { nodes, weights } = quadrature(rule, steps);

@@ -13,17 +13,36 @@ export const knotsServable: ServableAdapter = {
     return {
       task: 'knots',
       inputs: state.features.map((name) => ({ name, type: 'number', nullable: false })),
-      options: [{ name: 'explain', values: [...EXPLAIN_METHODS], description: 'integrated_gradients: add ig_<feature> attributions (signature units), ig_delta = F(x) - F(baseline) and ig_gap = sum - delta' }],
+      options: [
+        {
+          name: 'explain',
+          values: [...EXPLAIN_METHODS],
+          description:
+            'integrated_gradients: add ig_<feature> attributions (signature units), ig_delta = F(x) - F(baseline) and ig_gap = sum - delta',
+        },
+      ],
       details: {
         objective: state.objective,
         features: state.features,
-        integrated_gradients: { rule: ig.rule, steps: ig.steps, baseline: ig.baseline, ...(ig.requested !== ig.baseline ? { note: `the run used baseline ${ig.requested}, which needs the training rows; serving uses ${ig.baseline}` } : {}) },
+        integrated_gradients: {
+          rule: ig.rule,
+          steps: ig.steps,
+          baseline: ig.baseline,
+          ...(ig.requested !== ig.baseline
+            ? {
+                note: `the run used baseline ${ig.requested}, which needs the training rows; serving uses ${ig.baseline}`,
+              }
+            : {}),
+        },
       },
       tensorflow: true,
     };
   },
   async load(where) {
     const predictor = loadKnotsPredictor(where.modelDir, where.runDir);
-    return { predict: (batch, options) => predictKnots(predictor, batchTable(batch), { explain: options.explain as ExplainMethod | undefined }) };
+    return {
+      predict: (batch, options) =>
+        predictKnots(predictor, batchTable(batch), { explain: options.explain as ExplainMethod | undefined }),
+    };
   },
 };

@@ -24,7 +24,9 @@ function withTrainingDataPath(ctx: TaskContext, config: KnotsConfig, modelDir?: 
   const recordFile = join(modelDir, 'data.json');
   if (!existsSync(recordFile)) return config;
   const recorded = (JSON.parse(readFileSync(recordFile, 'utf8')) as { path?: string }).path;
-  return recorded && basename(recorded) === basename(path) ? { ...config, data: { ...config.data, path: recorded } } : config;
+  return recorded && basename(recorded) === basename(path)
+    ? { ...config, data: { ...config.data, path: recorded } }
+    : config;
 }
 
 async function prepare(ctx: TaskContext, config: KnotsConfig): Promise<{ data: KnotData; rows: Split }> {
@@ -44,7 +46,16 @@ function sizes(rows: Split) {
 async function finish(ctx: TaskContext, outcome: KnotsOutcome): Promise<TaskOutcome> {
   const metrics = writeRunOutputs(ctx.run, outcome);
   await ctx.run.phase('report', () => renderKnotsReport(ctx.run, ctx.log));
-  return { text: outcomeText(outcome), summary: { ...metrics.metrics, baseline: metrics.baseline, top_k: metrics.top_k, salience: metrics.salience, synthetic: outcome.data.synthetic } };
+  return {
+    text: outcomeText(outcome),
+    summary: {
+      ...metrics.metrics,
+      baseline: metrics.baseline,
+      top_k: metrics.top_k,
+      salience: metrics.salience,
+      synthetic: outcome.data.synthetic,
+    },
+  };
 }
 
 /** The per-epoch checkpoint of one of the run's models (`full`, `top_k`), continued by `--resume`. */
@@ -58,7 +69,12 @@ function distributionOf(ctx: TaskContext, config: KnotsConfig, name: 'full' | 't
   const remote = config.execution.executor !== 'local';
   return {
     settings,
-    execution: { jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+    execution: {
+      jobs: ctx.jobs,
+      spec: config.execution.executor,
+      queue: config.execution.queue,
+      origin: `${ctx.configFile ?? 'config'}: execution.executor`,
+    },
     backend: ctx.backend?.provider,
     seed: config.seed,
     runKey: ctx.run.path,
@@ -71,8 +87,19 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   const { data, rows } = await prepare(ctx, config);
   const path = dataPath(config, ctx.configFile);
   mkdirSync(ctx.run.file('model'), { recursive: true });
-  ctx.run.writeJson('model/data.json', { path: path ? (path === '-' ? '-' : resolve(path)) : null, synthetic: data.synthetic, rows: data.rows, features: data.features, target: data.target });
-  const full = await ctx.run.phase('train', () => trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features', { checkpoint: checkpointOf(ctx, 'full', resume), distribution: distributionOf(ctx, config, 'full') }));
+  ctx.run.writeJson('model/data.json', {
+    path: path ? (path === '-' ? '-' : resolve(path)) : null,
+    synthetic: data.synthetic,
+    rows: data.rows,
+    features: data.features,
+    target: data.target,
+  });
+  const full = await ctx.run.phase('train', () =>
+    trainModel(config, data, rows, data.features, config.seed, ctx.log, 'all features', {
+      checkpoint: checkpointOf(ctx, 'full', resume),
+      distribution: distributionOf(ctx, config, 'full'),
+    }),
+  );
   if (full.fit.resumedAt > 0) ctx.log.info(`all features: resumed at epoch ${full.fit.resumedAt + 1}`);
   ctx.run.writeJson('model/full.json', full.model.state());
   const test = evaluateOnTest(full.model, data, rows);
@@ -84,9 +111,19 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   if (k > 0 && k < data.features.length) {
     const scores = config.salience.retrain_method === 'gradient' ? salience.gradient : salience.integrated;
     const features = topK(scores, k).map((j) => salience.features[j]);
-    const reduced = await ctx.run.phase('top_k', () => trainModel(config, data, rows, features, config.seed, ctx.log, `top ${k}`, { checkpoint: checkpointOf(ctx, 'top_k', resume), distribution: distributionOf(ctx, config, 'top_k') }));
+    const reduced = await ctx.run.phase('top_k', () =>
+      trainModel(config, data, rows, features, config.seed, ctx.log, `top ${k}`, {
+        checkpoint: checkpointOf(ctx, 'top_k', resume),
+        distribution: distributionOf(ctx, config, 'top_k'),
+      }),
+    );
     ctx.run.writeJson('model/top_k.json', { ...reduced.model.state(), selected_by: config.salience.retrain_method });
-    topKResult = { k, method: config.salience.retrain_method, features, test: evaluateOnTest(reduced.model, data, rows) };
+    topKResult = {
+      k,
+      method: config.salience.retrain_method,
+      features,
+      test: evaluateOnTest(reduced.model, data, rows),
+    };
     history.top_k = reduced.fit.history;
     reduced.model.dispose();
   }
@@ -94,7 +131,17 @@ async function train(ctx: TaskContext, config: KnotsConfig, options: { resume?: 
   const distributed = knotsDistributedSummary(ctx.run);
   if (distributed) ctx.run.extra.distributed = distributed;
   full.model.dispose();
-  return finish(ctx, { config, data, split: sizes(rows), test, salience, topK: topKResult, history, bestEpoch: full.fit.bestEpoch, resumedAtEpoch: resume ? full.fit.resumedAt : undefined });
+  return finish(ctx, {
+    config,
+    data,
+    split: sizes(rows),
+    test,
+    salience,
+    topK: topKResult,
+    history,
+    bestEpoch: full.fit.bestEpoch,
+    resumedAtEpoch: resume ? full.fit.resumedAt : undefined,
+  });
 }
 
 async function evaluate(ctx: TaskContext, config: KnotsConfig, options: { modelDir: string }): Promise<TaskOutcome> {
@@ -106,8 +153,15 @@ async function evaluate(ctx: TaskContext, config: KnotsConfig, options: { modelD
   const topKPath = join(options.modelDir, 'top_k.json');
   if (existsSync(topKPath)) {
     const reduced = readKnotModel(topKPath);
-    const selectedBy = (JSON.parse(readFileSync(topKPath, 'utf8')) as { selected_by?: TopKResult['method'] }).selected_by ?? config.salience.retrain_method;
-    topKResult = { k: reduced.features.length, method: selectedBy, features: reduced.features, test: evaluateOnTest(reduced, data, rows) };
+    const selectedBy =
+      (JSON.parse(readFileSync(topKPath, 'utf8')) as { selected_by?: TopKResult['method'] }).selected_by ??
+      config.salience.retrain_method;
+    topKResult = {
+      k: reduced.features.length,
+      method: selectedBy,
+      features: reduced.features,
+      test: evaluateOnTest(reduced, data, rows),
+    };
     reduced.dispose();
   }
   model.dispose();

@@ -15,14 +15,18 @@ import { loadData, split, trainModel } from './pipeline.js';
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 
 export function epochReport(record: EpochRecord): EpochReport {
-  const metrics: Record<string, number> = { 'validation.loss': record.validation_loss, 'train.loss': record.train_loss };
+  const metrics: Record<string, number> = {
+    'validation.loss': record.validation_loss,
+    'train.loss': record.train_loss,
+  };
   if (record.validation_mse !== undefined) metrics['validation.mse'] = record.validation_mse;
   if (record.validation_accuracy !== undefined) metrics['validation.accuracy'] = record.validation_accuracy;
   return { epoch: record.epoch, metrics };
 }
 
 async function run(ctx: TaskContext, config: KnotsConfig, options: TrialOptions): Promise<TrialOutcome> {
-  if (!Number.isInteger(options.budget) || options.budget < 1) throw new UserError(`training.max_epochs: expected a positive integer budget, got ${options.budget}`);
+  if (!Number.isInteger(options.budget) || options.budget < 1)
+    throw new UserError(`training.max_epochs: expected a positive integer budget, got ${options.budget}`);
   if (!ctx.backend) await initBackend('auto');
   const data = await loadData(config, ctx.configFile);
   const rows = split(config, data, ctx.configFile ?? 'config');

@@ -41,9 +41,12 @@ export function makeBatch(events: ParticleEvent[], maxParticles: number): Batch 
 /** Mean and standard deviation of the HLF and of the real particles' features, over events (one pass). */
 export function fitStandardizer(events: Iterable<ParticleEvent>): Standardizer {
   const F = N_PARTICLE_FEATURES;
-  const hs = new Float64Array(N_HLF), hq = new Float64Array(N_HLF);
-  const ps = new Float64Array(F), pq = new Float64Array(F);
-  let nEvents = 0, nParticles = 0;
+  const hs = new Float64Array(N_HLF),
+    hq = new Float64Array(N_HLF);
+  const ps = new Float64Array(F),
+    pq = new Float64Array(F);
+  let nEvents = 0,
+    nParticles = 0;
   for (const e of events) {
     nEvents++;
     for (let k = 0; k < N_HLF; k++) {
@@ -60,7 +63,8 @@ export function fitStandardizer(events: Iterable<ParticleEvent>): Standardizer {
     }
   }
   const finish = (s: Float64Array, q: Float64Array, n: number) => {
-    const mean = new Float32Array(s.length), std = new Float32Array(s.length);
+    const mean = new Float32Array(s.length),
+      std = new Float32Array(s.length);
     for (let k = 0; k < s.length; k++) {
       mean[k] = n > 0 ? s[k] / n : 0;
       const v = n > 0 ? q[k] / n - mean[k] * mean[k] : 0;

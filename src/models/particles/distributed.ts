@@ -16,10 +16,28 @@ import type { ReplicaFamily, ReplicaTrainer, StepPlan } from '../../distributed/
 import type { DistributedSettings } from '../../distributed/config.js';
 import { trainDistributed, type ExecutionTarget } from '../../distributed/driver.js';
 import type { RoundRecord } from '../../distributed/rounds.js';
-import { eventPart, inGroups, openEventDataset, partFilter, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
+import {
+  eventPart,
+  inGroups,
+  openEventDataset,
+  partFilter,
+  streamEvents,
+  type ParticleEvent,
+} from '../../data/particles/reader.js';
 import { makeBatch } from './batch.js';
 import { Network, paramCount, type NetSpec, type Standardizer } from './network.js';
-import { batchGradients, dropoutSeedOf, fingerprintOf, freshModel, validationFigures, type EpochRecord, type ModelState, type Split, type TrainOptions, type TrainState } from './train.js';
+import {
+  batchGradients,
+  dropoutSeedOf,
+  fingerprintOf,
+  freshModel,
+  validationFigures,
+  type EpochRecord,
+  type ModelState,
+  type Split,
+  type TrainOptions,
+  type TrainState,
+} from './train.js';
 import type { ParticlesConfig } from './config.js';
 
 export interface ParticlesReplicaSpec {
@@ -60,14 +78,24 @@ export function replicaShards(shards: number, replica: number, replicas: number)
 }
 
 /** Training events of a shard: the split is a hash of (file name, row), so counting reads nothing. */
-function trainEventsOf(name: string, rows: number, seed: number, fractions: { validation: number; test: number }): number {
+function trainEventsOf(
+  name: string,
+  rows: number,
+  seed: number,
+  fractions: { validation: number; test: number },
+): number {
   let n = 0;
   for (let row = 0; row < rows; row++) if (eventPart(seed, name, row, fractions) === 'train') n++;
   return n;
 }
 
 function standardizerOf(n: ParticlesReplicaSpec['norm']): Standardizer {
-  return { hlfMean: Float32Array.from(n.hlfMean), hlfStd: Float32Array.from(n.hlfStd), particleMean: Float32Array.from(n.particleMean), particleStd: Float32Array.from(n.particleStd) };
+  return {
+    hlfMean: Float32Array.from(n.hlfMean),
+    hlfStd: Float32Array.from(n.hlfStd),
+    particleMean: Float32Array.from(n.particleMean),
+    particleStd: Float32Array.from(n.particleStd),
+  };
 }
 
 /** Where a replica's event stream stands, so the next round of the same epoch reads on instead of re-reading. */
@@ -84,7 +112,10 @@ export const particlesReplicas: ReplicaFamily = {
     if (list.format !== SHARD_FORMAT) throw new Error(`not a particles shard list (format ${String(list.format)})`);
     const ds = await openEventDataset(list.files, { cacheBytes: s.cacheBytes });
     ds.shards.forEach((sh, i) => {
-      if (sh.rows !== list.rows[i]) throw new UserError(`${sh.path}: expected ${list.rows[i]} events, as the driver saw, got ${sh.rows}: every worker must see the same files`);
+      if (sh.rows !== list.rows[i])
+        throw new UserError(
+          `${sh.path}: expected ${list.rows[i]} events, as the driver saw, got ${sh.rows}: every worker must see the same files`,
+        );
     });
     const filter = partFilter(ds, s.splitSeed, 'train', s.fractions);
     const norm = standardizerOf(s.norm);
@@ -98,19 +129,29 @@ export const particlesReplicas: ReplicaFamily = {
     let cursor: Cursor | undefined;
     const open = async (plan: StepPlan): Promise<Cursor> => {
       await cursor?.groups.return(undefined);
-      const stream = streamEvents(ds, { seed: plan.seed, epoch: plan.epoch, replica: plan.replica, shuffleBuffer: s.shuffleBuffer, filter });
+      const stream = streamEvents(ds, {
+        seed: plan.seed,
+        epoch: plan.epoch,
+        replica: plan.replica,
+        shuffleBuffer: s.shuffleBuffer,
+        filter,
+      });
       const c: Cursor = { epoch: plan.epoch, step: 0, groups: inGroups(stream, plan.batchSize) };
       // a job of a later round of this epoch, delivered to a fresh worker: read up to its first step
       for (; c.step < plan.fromStep; c.step++) if ((await c.groups.next()).done) break;
       return c;
     };
     return {
-      examples: list.files.reduce((n, f, i) => n + trainEventsOf(basename(f), list.rows[i], s.splitSeed, s.fractions), 0),
+      examples: list.files.reduce(
+        (n, f, i) => n + trainEventsOf(basename(f), list.rows[i], s.splitSeed, s.fractions),
+        0,
+      ),
       async train(params, step, plan, signal) {
         if (!cursor || cursor.epoch !== plan.epoch || cursor.step !== plan.fromStep) cursor = await open(plan);
         load(params);
         const grads = new Float32Array(params.length);
-        let lossSum = 0, examples = 0;
+        let lossSum = 0,
+          examples = 0;
         for (; cursor.step < plan.toStep; cursor.step++) {
           if (signal?.aborted) throw new Error('aborted');
           const next = await cursor.groups.next();
@@ -145,7 +186,14 @@ function concat(a: Float32Array, b: Float32Array | undefined): Float32Array {
 
 /** A round's figures as the family's epoch record (fractional epochs with several rounds per epoch). */
 function epochRecordOf(r: RoundRecord): EpochRecord {
-  return { epoch: r.epoch, train_loss: r.train_loss, ...(r.metrics as Omit<EpochRecord, 'epoch' | 'train_loss' | 'seconds' | 'events_per_s'>), val_loss: r.val_loss, seconds: r.seconds, events_per_s: r.examples_per_s };
+  return {
+    epoch: r.epoch,
+    train_loss: r.train_loss,
+    ...(r.metrics as Omit<EpochRecord, 'epoch' | 'train_loss' | 'seconds' | 'events_per_s'>),
+    val_loss: r.val_loss,
+    seconds: r.seconds,
+    events_per_s: r.examples_per_s,
+  };
 }
 
 export interface DistributedParticles {
@@ -160,7 +208,12 @@ export function replicaSpecOf(config: ParticlesConfig, split: Split, fresh: Mode
   return {
     net: fresh.spec,
     baseline: fresh.baselineSpec,
-    norm: { hlfMean: Array.from(fresh.norm.hlfMean), hlfStd: Array.from(fresh.norm.hlfStd), particleMean: Array.from(fresh.norm.particleMean), particleStd: Array.from(fresh.norm.particleStd) },
+    norm: {
+      hlfMean: Array.from(fresh.norm.hlfMean),
+      hlfStd: Array.from(fresh.norm.hlfStd),
+      particleMean: Array.from(fresh.norm.particleMean),
+      particleStd: Array.from(fresh.norm.particleStd),
+    },
     maxParticles: fresh.maxParticles,
     shuffleBuffer: config.data.shuffle_buffer,
     cacheBytes: config.data.cache_mb * 2 ** 20,
@@ -171,26 +224,45 @@ export function replicaSpecOf(config: ParticlesConfig, split: Split, fresh: Mode
 
 /** A replica's shard input: its files (absolute paths) and their row counts, never events. */
 export function shardListBlob(shards: { path: string; rows: number }[]): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ format: SHARD_FORMAT, files: shards.map((sh) => resolve(sh.path)), rows: shards.map((sh) => sh.rows) } satisfies ShardList));
+  return new TextEncoder().encode(
+    JSON.stringify({
+      format: SHARD_FORMAT,
+      files: shards.map((sh) => resolve(sh.path)),
+      rows: shards.map((sh) => sh.rows),
+    } satisfies ShardList),
+  );
 }
 
 /** trainParticles on N replicas (local threads or `sciml worker` processes), each streaming its own shards. */
-export async function trainParticlesDistributed(o: TrainOptions & { distribution: ParticlesDistribution }): Promise<DistributedParticles> {
+export async function trainParticlesDistributed(
+  o: TrainOptions & { distribution: ParticlesDistribution },
+): Promise<DistributedParticles> {
   const { config, split, log, distribution: how } = o;
   const replicas = how.settings.replicas;
   const shards = split.train.shards;
   if (shards.length < replicas) {
-    throw new UserError(`training.distributed.replicas: ${replicas} replicas each stream their own shards, but ${split.train.source} has ${shards.length} shard${shards.length === 1 ? '' : 's'} (write more: sciml data generate particles --shards N, or data.simulate_shards)`);
+    throw new UserError(
+      `training.distributed.replicas: ${replicas} replicas each stream their own shards, but ${split.train.source} ` +
+        `has ${shards.length} shard${shards.length === 1 ? '' : 's'} (write more: sciml data generate particles ` +
+        `--shards N, or data.simulate_shards)`,
+    );
   }
   const seed = config.seed;
   const fresh = await freshModel(config, split);
   const spec = replicaSpecOf(config, split, fresh);
-  const mine = Array.from({ length: replicas }, (_, r) => replicaShards(shards.length, r, replicas).map((i) => shards[i]));
+  const mine = Array.from({ length: replicas }, (_, r) =>
+    replicaShards(shards.length, r, replicas).map((i) => shards[i]),
+  );
   const blobs = mine.map(shardListBlob);
-  const shardExamples = mine.map((list) => list.reduce((n, sh) => n + trainEventsOf(basename(sh.path), sh.rows, seed, split.fractions), 0));
+  const shardExamples = mine.map((list) =>
+    list.reduce((n, sh) => n + trainEventsOf(basename(sh.path), sh.rows, seed, split.fractions), 0),
+  );
   const nMain = fresh.params.length;
   const net = new Network(fresh.spec, fresh.norm, fresh.params);
-  const baseline = fresh.baselineSpec && fresh.baselineParams ? new Network(fresh.baselineSpec, fresh.norm, fresh.baselineParams) : undefined;
+  const baseline =
+    fresh.baselineSpec && fresh.baselineParams
+      ? new Network(fresh.baselineSpec, fresh.norm, fresh.baselineParams)
+      : undefined;
   const validationFilter = partFilter(split.train, seed, 'validation', split.fractions);
   try {
     const outcome = await trainDistributed({
@@ -202,12 +274,26 @@ export async function trainParticlesDistributed(o: TrainOptions & { distribution
       shards: blobs,
       shardExamples,
       initial: concat(fresh.params, fresh.baselineParams),
-      schedule: { epochs: o.epochs ?? config.training.epochs, batchSize: config.training.batch_size, learningRate: config.training.learning_rate, learningRateDecay: 1, patience: 0, minDelta: 0 },
+      schedule: {
+        epochs: o.epochs ?? config.training.epochs,
+        batchSize: config.training.batch_size,
+        learningRate: config.training.learning_rate,
+        learningRateDecay: 1,
+        patience: 0,
+        minDelta: 0,
+      },
       distributed: how.settings,
       validate: async (params) => {
         net.setParams(params.subarray(0, nMain));
         baseline?.setParams(params.subarray(nMain));
-        const { val_loss, ...metrics } = await validationFigures(split, seed, net, baseline, fresh.maxParticles, validationFilter);
+        const { val_loss, ...metrics } = await validationFigures(
+          split,
+          seed,
+          net,
+          baseline,
+          fresh.maxParticles,
+          validationFilter,
+        );
         return { loss: val_loss, metrics: metrics as Record<string, number> };
       },
       fingerprint: fingerprintOf(config, split),
@@ -227,7 +313,9 @@ export async function trainParticlesDistributed(o: TrainOptions & { distribution
       params: outcome.params.slice(0, nMain),
       baselineParams: fresh.baselineParams ? outcome.params.slice(nMain) : undefined,
       adam: { step: adam.step, m: adam.m.slice(0, nMain), v: adam.v.slice(0, nMain) },
-      baselineAdam: fresh.baselineParams ? { step: adam.step, m: adam.m.slice(nMain), v: adam.v.slice(nMain) } : undefined,
+      baselineAdam: fresh.baselineParams
+        ? { step: adam.step, m: adam.m.slice(nMain), v: adam.v.slice(nMain) }
+        : undefined,
       epochsDone: Math.floor(outcome.history.length / how.settings.roundsPerEpoch),
       history,
       fingerprint: fingerprintOf(config, split),

@@ -8,7 +8,14 @@ import { tf } from '../../runtime/backend.js';
 import type { RunDir } from '../../runtime/rundir.js';
 import { arrowFileBytes, arrowTable, float32Column, float64Column, int32Column } from '../../data/arrow.js';
 import { pairedComparison, type PairedComparison } from '../../metrics/paired.js';
-import { CLASS_NAMES, N_CLASSES, N_HLF, N_PARTICLE_FEATURES, PARTICLE_FEATURES, HLF_FEATURES } from '../../data/particles/schema.js';
+import {
+  CLASS_NAMES,
+  N_CLASSES,
+  N_HLF,
+  N_PARTICLE_FEATURES,
+  PARTICLE_FEATURES,
+  HLF_FEATURES,
+} from '../../data/particles/schema.js';
 import type { ParticleEvent } from '../../data/particles/reader.js';
 import { makeBatch } from './batch.js';
 import { classifierMetrics, rocPoints, type ClassifierMetrics } from './metrics.js';
@@ -42,7 +49,12 @@ export function evaluateScores(scored: Scored): Evaluation {
     return m;
   };
   const paired = pairedComparison(hits(scored.baselineProbs), hits(scored.probs));
-  return { events: scored.labels.length, model, baseline, paired: { ...paired, z: paired.se > 0 ? paired.diff / paired.se : 0 } };
+  return {
+    events: scored.labels.length,
+    model,
+    baseline,
+    paired: { ...paired, z: paired.se > 0 ? paired.diff / paired.se : 0 },
+  };
 }
 
 function argmax(p: ArrayLike<number>, i: number): number {
@@ -56,7 +68,12 @@ function argmax(p: ArrayLike<number>, i: number): number {
  * from the all-mean baseline (standardized zeros) with the event's own mask, averaged in absolute
  * value over events.
  */
-export function integratedGradients(net: Network, events: ParticleEvent[], maxParticles: number, steps: number): Importance {
+export function integratedGradients(
+  net: Network,
+  events: ParticleEvent[],
+  maxParticles: number,
+  steps: number,
+): Importance {
   const F = N_PARTICLE_FEATURES;
   const positions = new Float64Array(maxParticles);
   const features = new Float64Array(F);
@@ -67,14 +84,17 @@ export function integratedGradients(net: Network, events: ParticleEvent[], maxPa
     const [attrP, attrH] = tf.tidy(() => {
       const prepared = net.prepareArrays(b.hlf, usesParticles(net.spec) ? b.particles : null, b.n, b.T);
       const onehot = tf.oneHot(tf.tensor1d(b.labels, 'int32'), N_CLASSES);
-      const f = (h: tf.Tensor2D, p: tf.Tensor3D) => tf.sum(tf.mul(tf.softmax(net.logitsPrepared(h, usesParticles(net.spec) ? p : null, prepared.mask)), onehot));
+      const f = (h: tf.Tensor2D, p: tf.Tensor3D) =>
+        tf.sum(tf.mul(tf.softmax(net.logitsPrepared(h, usesParticles(net.spec) ? p : null, prepared.mask)), onehot));
       const pIn = prepared.particles ?? tf.zeros([b.n, 1, F]);
       let sumP: tf.Tensor = tf.zerosLike(pIn);
       let sumH: tf.Tensor = tf.zerosLike(prepared.hlf);
-      const withH = usesHlf(net.spec), withP = usesParticles(net.spec);
+      const withH = usesHlf(net.spec),
+        withP = usesParticles(net.spec);
       for (let s = 1; s <= steps; s++) {
         const a = (s - 0.5) / steps;
-        const h = tf.mul(prepared.hlf, a) as tf.Tensor2D, p = tf.mul(pIn, a) as tf.Tensor3D;
+        const h = tf.mul(prepared.hlf, a) as tf.Tensor2D,
+          p = tf.mul(pIn, a) as tf.Tensor3D;
         // gradients only with respect to the inputs the network reads (tfjs refuses the others)
         if (withH && withP) {
           const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => f(x as tf.Tensor2D, y as tf.Tensor3D))([h, p]);
@@ -85,7 +105,8 @@ export function integratedGradients(net: Network, events: ParticleEvent[], maxPa
       }
       return [tf.abs(tf.mul(pIn, tf.div(sumP, steps))), tf.abs(tf.mul(prepared.hlf, tf.div(sumH, steps)))];
     });
-    const ap = attrP.dataSync(), ah = attrH.dataSync();
+    const ap = attrP.dataSync(),
+      ah = attrH.dataSync();
     attrP.dispose();
     attrH.dispose();
     const T = ap.length / (b.n * F);
@@ -107,7 +128,9 @@ export function integratedGradients(net: Network, events: ParticleEvent[], maxPa
   while (last > 1 && positions[last - 1] === 0) last--;
   return {
     positions: Array.from(positions.subarray(0, last), (v) => v / n),
-    features: Object.fromEntries(PARTICLE_FEATURES.map((name, k) => [name, usesParticles(net.spec) ? features[k] / n : 0])),
+    features: Object.fromEntries(
+      PARTICLE_FEATURES.map((name, k) => [name, usesParticles(net.spec) ? features[k] / n : 0]),
+    ),
     hlf: Object.fromEntries(HLF_FEATURES.map((name, k) => [name, usesHlf(net.spec) ? hlfImp[k] / n : 0])),
     events: events.length,
   };
@@ -115,7 +138,11 @@ export function integratedGradients(net: Network, events: ParticleEvent[], maxPa
 
 /** metrics.json and predictions.arrow of an evaluation. */
 export function writeEvaluation(run: RunDir, scored: Scored, e: Evaluation, extra: Record<string, unknown>): void {
-  const curves = CLASS_NAMES.map((name, k) => ({ class: name, model: rocPoints(scored.labels, scored.probs, k), baseline: scored.baselineProbs ? rocPoints(scored.labels, scored.baselineProbs, k) : undefined }));
+  const curves = CLASS_NAMES.map((name, k) => ({
+    class: name,
+    model: rocPoints(scored.labels, scored.probs, k),
+    baseline: scored.baselineProbs ? rocPoints(scored.labels, scored.baselineProbs, k) : undefined,
+  }));
   run.writeMetrics({
     task: 'particles',
     events: e.events,
@@ -128,17 +155,24 @@ export function writeEvaluation(run: RunDir, scored: Scored, e: Evaluation, extr
     roc: curves,
     ...extra,
   } as never);
-  const columns: Record<string, ReturnType<typeof float32Column> | ReturnType<typeof int32Column> | ReturnType<typeof float64Column>> = {
+  const columns: Record<
+    string,
+    ReturnType<typeof float32Column> | ReturnType<typeof int32Column> | ReturnType<typeof float64Column>
+  > = {
     shard: int32Column(Int32Array.from(scored.keys, (k) => Math.floor(k / 4294967296))),
     row: int32Column(Int32Array.from(scored.keys, (k) => k % 4294967296)),
     label: int32Column(scored.labels),
   };
   CLASS_NAMES.forEach((name, k) => {
-    columns[`p_${name}`] = float32Column(Float32Array.from({ length: scored.labels.length }, (_, i) => scored.probs[i * N_CLASSES + k]));
+    columns[`p_${name}`] = float32Column(
+      Float32Array.from({ length: scored.labels.length }, (_, i) => scored.probs[i * N_CLASSES + k]),
+    );
   });
   if (scored.baselineProbs) {
     CLASS_NAMES.forEach((name, k) => {
-      columns[`hlf_p_${name}`] = float32Column(Float32Array.from({ length: scored.labels.length }, (_, i) => scored.baselineProbs![i * N_CLASSES + k]));
+      columns[`hlf_p_${name}`] = float32Column(
+        Float32Array.from({ length: scored.labels.length }, (_, i) => scored.baselineProbs![i * N_CLASSES + k]),
+      );
     });
   }
   run.writeBytes('predictions.arrow', arrowFileBytes(arrowTable(columns)));

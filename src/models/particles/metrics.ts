@@ -26,7 +26,14 @@ export function classifierMetrics(labels: ArrayLike<number>, probs: ArrayLike<nu
     eff[CLASS_NAMES[k]] = efficiencyAtFpr(positive, score, 0.01);
     sum += auc[CLASS_NAMES[k]];
   }
-  return { accuracy: accuracy(labels, probs), log_loss: logLoss(labels, probs), auc_macro: sum / N_CLASSES, auc, efficiency_at_1pct_fpr: eff, confusion: confusionMatrix(labels, probs) };
+  return {
+    accuracy: accuracy(labels, probs),
+    log_loss: logLoss(labels, probs),
+    auc_macro: sum / N_CLASSES,
+    auc,
+    efficiency_at_1pct_fpr: eff,
+    confusion: confusionMatrix(labels, probs),
+  };
 }
 
 /** The largest true-positive rate among thresholds whose false-positive rate is at most `fpr`. */
@@ -37,7 +44,12 @@ export function efficiencyAtFpr(positive: ArrayLike<boolean>, score: ArrayLike<n
 }
 
 /** ROC curve points of one class against the rest, thinned to at most `points`. */
-export function rocPoints(labels: ArrayLike<number>, probs: ArrayLike<number>, k: number, points = 200): { fpr: number; tpr: number }[] {
+export function rocPoints(
+  labels: ArrayLike<number>,
+  probs: ArrayLike<number>,
+  k: number,
+  points = 200,
+): { fpr: number; tpr: number }[] {
   const positive = Array.from({ length: labels.length }, (_, i) => labels[i] === k);
   const score = Float64Array.from({ length: labels.length }, (_, i) => probs[i * N_CLASSES + k]);
   const curve = rocCurve(positive, score);

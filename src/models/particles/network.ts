@@ -55,7 +55,11 @@ export function paramLayout(spec: NetSpec): ParamEntry[] {
   const shapes: [string, number[]][] = [];
   const gates = spec.recurrent === 'gru' ? 3 : 4;
   if (usesParticles(spec)) {
-    shapes.push(['rnn/kernel', [N_PARTICLE_FEATURES, gates * spec.units]], ['rnn/recurrent_kernel', [spec.units, gates * spec.units]], ['rnn/bias', [gates * spec.units]]);
+    shapes.push(
+      ['rnn/kernel', [N_PARTICLE_FEATURES, gates * spec.units]],
+      ['rnn/recurrent_kernel', [spec.units, gates * spec.units]],
+      ['rnn/bias', [gates * spec.units]],
+    );
     if (spec.recurrent === 'gru') shapes.push(['rnn/recurrent_bias', [gates * spec.units]]);
   }
   let width = (usesParticles(spec) ? spec.units : 0) + (usesHlf(spec) ? N_HLF : 0);
@@ -100,9 +104,18 @@ export class Network {
   readonly layout: ParamEntry[];
   readonly vars: Map<string, tf.Variable>;
 
-  constructor(readonly spec: NetSpec, readonly norm: Standardizer, params: Float32Array) {
+  constructor(
+    readonly spec: NetSpec,
+    readonly norm: Standardizer,
+    params: Float32Array,
+  ) {
     this.layout = paramLayout(spec);
-    this.vars = new Map(this.layout.map((e) => [e.name, tf.variable(tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape), true, undefined, 'float32')]));
+    this.vars = new Map(
+      this.layout.map((e) => [
+        e.name,
+        tf.variable(tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape), true, undefined, 'float32'),
+      ]),
+    );
   }
 
   get variables(): tf.Variable[] {
@@ -142,7 +155,12 @@ export class Network {
    * padding row), from a batch's arrays in one plain-JS pass: (x - mean) / std in float32, as the
    * tfjs ops would compute it (the same bits), zero on padding rows.
    */
-  prepareArrays(hlf: Float32Array, particles: Float32Array | null, n: number, T: number): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
+  prepareArrays(
+    hlf: Float32Array,
+    particles: Float32Array | null,
+    n: number,
+    T: number,
+  ): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
     const { hlfMean, hlfStd, particleMean, particleStd } = this.norm;
     const h = new Float32Array(hlf.length);
     for (let i = 0; i < hlf.length; i++) h[i] = Math.fround(hlf[i] - hlfMean[i % N_HLF]) / hlfStd[i % N_HLF];
@@ -164,17 +182,44 @@ export class Network {
   /** Logits [B, 3] from raw inputs (padding rows all zeros). Dropout only when `dropoutSeed` is given. */
   logits(hlf: tf.Tensor2D, particles: tf.Tensor3D | null, dropoutSeed?: number): tf.Tensor2D {
     const [n, T] = particles ? particles.shape : hlf.shape;
-    const p = this.prepareArrays(hlf.dataSync() as Float32Array, particles ? (particles.dataSync() as Float32Array) : null, n, T);
+    const p = this.prepareArrays(
+      hlf.dataSync() as Float32Array,
+      particles ? (particles.dataSync() as Float32Array) : null,
+      n,
+      T,
+    );
     return this.logitsPrepared(p.hlf, p.particles, p.mask, dropoutSeed);
   }
 
   /** Logits from standardized inputs and an explicit mask (integrated gradients vary the inputs along a path). */
-  logitsPrepared(hlf: tf.Tensor2D, particles: tf.Tensor3D | null, mask: tf.Tensor2D | null, dropoutSeed?: number): tf.Tensor2D {
+  logitsPrepared(
+    hlf: tf.Tensor2D,
+    particles: tf.Tensor3D | null,
+    mask: tf.Tensor2D | null,
+    dropoutSeed?: number,
+  ): tf.Tensor2D {
     const parts: tf.Tensor2D[] = [];
-    const drop = (x: tf.Tensor2D, k: number) => (dropoutSeed !== undefined && this.spec.dropout > 0 ? (tf.dropout(x, this.spec.dropout, undefined, dropoutSeed + k) as tf.Tensor2D) : x);
+    const drop = (x: tf.Tensor2D, k: number) =>
+      dropoutSeed !== undefined && this.spec.dropout > 0
+        ? (tf.dropout(x, this.spec.dropout, undefined, dropoutSeed + k) as tf.Tensor2D)
+        : x;
     if (usesParticles(this.spec)) {
       if (!particles || !mask) throw new Error('network: this model needs particles');
-      parts.push(drop(recurrentEncode(this.spec.recurrent, particles, mask, this.spec.units, this.w('rnn/kernel'), this.w('rnn/recurrent_kernel'), this.w('rnn/bias'), this.spec.recurrent === 'gru' ? this.w('rnn/recurrent_bias') : undefined), 1));
+      parts.push(
+        drop(
+          recurrentEncode(
+            this.spec.recurrent,
+            particles,
+            mask,
+            this.spec.units,
+            this.w('rnn/kernel'),
+            this.w('rnn/recurrent_kernel'),
+            this.w('rnn/bias'),
+            this.spec.recurrent === 'gru' ? this.w('rnn/recurrent_bias') : undefined,
+          ),
+          1,
+        ),
+      );
     }
     if (usesHlf(this.spec)) parts.push(drop(hlf, 2));
     let x = parts.length === 1 ? parts[0] : (tf.concat(parts, 1) as tf.Tensor2D);
@@ -191,12 +236,33 @@ export class Network {
  * the whole sequence is one oneDNN call forward and one backward (src/runtime/native/recurrent.ts);
  * elsewhere, or for a mask with gaps, the step loop below.
  */
-export function recurrentEncode(kind: Recurrent, x: tf.Tensor3D, mask: tf.Tensor2D, units: number, kernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, recurrentBias?: tf.Tensor): tf.Tensor2D {
-  return fusedRecurrentEncode(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias) ?? recurrentEncodeStepwise(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias);
+export function recurrentEncode(
+  kind: Recurrent,
+  x: tf.Tensor3D,
+  mask: tf.Tensor2D,
+  units: number,
+  kernel: tf.Tensor,
+  recurrentKernel: tf.Tensor,
+  bias: tf.Tensor,
+  recurrentBias?: tf.Tensor,
+): tf.Tensor2D {
+  return (
+    fusedRecurrentEncode(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias) ??
+    recurrentEncodeStepwise(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias)
+  );
 }
 
 /** recurrentEncode one time step at a time in tfjs ops (any backend, any mask). */
-export function recurrentEncodeStepwise(kind: Recurrent, x: tf.Tensor3D, mask: tf.Tensor2D, units: number, kernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, recurrentBias?: tf.Tensor): tf.Tensor2D {
+export function recurrentEncodeStepwise(
+  kind: Recurrent,
+  x: tf.Tensor3D,
+  mask: tf.Tensor2D,
+  units: number,
+  kernel: tf.Tensor,
+  recurrentKernel: tf.Tensor,
+  bias: tf.Tensor,
+  recurrentBias?: tf.Tensor,
+): tf.Tensor2D {
   const [B, T, F] = x.shape;
   const gates = kind === 'gru' ? 3 : 4;
   const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, F]), kernel), bias), [B, T, gates * units]);

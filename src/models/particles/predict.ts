@@ -12,7 +12,14 @@ import { int32Column, readArrowFile } from '../../data/arrow.js';
 import { writeTableFile } from '../../data/write-table.js';
 import { predictionsToArrow, type Predictions } from '../../data/predictions.js';
 import { inGroups, openEventDataset, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
-import { CLASS_NAMES, HLF_FEATURES, NESTED_COLUMNS, N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
+import {
+  CLASS_NAMES,
+  HLF_FEATURES,
+  NESTED_COLUMNS,
+  N_CLASSES,
+  N_HLF,
+  N_PARTICLE_FEATURES,
+} from '../../data/particles/schema.js';
 import { makeBatch } from './batch.js';
 import { Network } from './network.js';
 import { predictBatch, readTrainState, type ModelState } from './train.js';
@@ -40,7 +47,11 @@ export function predictEvents(loaded: LoadedParticles, events: EventInput[]): Pr
     const group = events.slice(start, start + 256).map((e) => ({ ...e, label: 0, shard: 0, row: 0 }));
     probs.set(predictBatch(loaded.net, makeBatch(group, loaded.state.maxParticles)), start * N_CLASSES);
   }
-  const columns: Predictions['columns'] = CLASS_NAMES.map((name, k) => ({ name: `p_${name}`, kind: 'float64' as const, values: Float64Array.from({ length: n }, (_, i) => probs[i * N_CLASSES + k]) }));
+  const columns: Predictions['columns'] = CLASS_NAMES.map((name, k) => ({
+    name: `p_${name}`,
+    kind: 'float64' as const,
+    values: Float64Array.from({ length: n }, (_, i) => probs[i * N_CLASSES + k]),
+  }));
   columns.push({
     name: 'predicted',
     kind: 'string',
@@ -56,26 +67,44 @@ export function predictEvents(loaded: LoadedParticles, events: EventInput[]): Pr
 /** Events of an Arrow table with the nested columns (HLF_input, GRU_input); problems name row and column. */
 export function eventsFromArrow(table: Table, source: string): EventInput[] {
   for (const c of [NESTED_COLUMNS.hlf, NESTED_COLUMNS.particles]) {
-    if (!table.getChild(c)) throw new UserError(`${source}: column '${c}': missing (expected ${NESTED_COLUMNS.hlf}: list of ${N_HLF} (${HLF_FEATURES.join(', ')}), ${NESTED_COLUMNS.particles}: list of particles of ${N_PARTICLE_FEATURES})`);
+    if (!table.getChild(c))
+      throw new UserError(
+        `${source}: column '${c}': missing (expected ${NESTED_COLUMNS.hlf}: list of ${N_HLF} (${HLF_FEATURES.join(', ')}), ${NESTED_COLUMNS.particles}: list of particles of ${N_PARTICLE_FEATURES})`,
+      );
   }
   const hlfCol = table.getChild(NESTED_COLUMNS.hlf)!;
   const partCol = table.getChild(NESTED_COLUMNS.particles)!;
   const out: EventInput[] = [];
   for (let i = 0; i < table.numRows; i++) {
     const h = hlfCol.get(i) as { length: number; get(j: number): unknown } | null;
-    if (!h || h.length !== N_HLF) throw new UserError(`${source}: row ${i}: column '${NESTED_COLUMNS.hlf}': expected a list of ${N_HLF} numbers, got ${h ? h.length : 'null'}`);
+    if (!h || h.length !== N_HLF)
+      throw new UserError(
+        `${source}: row ${i}: column '${NESTED_COLUMNS.hlf}': expected a list of ${N_HLF} numbers, got ${h ? h.length : 'null'}`,
+      );
     const hlf = Float32Array.from({ length: N_HLF }, (_, k) => Number(h.get(k)));
-    const list = partCol.get(i) as { length: number; get(j: number): { length: number; get(k: number): unknown } | null } | null;
-    if (!list) throw new UserError(`${source}: row ${i}: column '${NESTED_COLUMNS.particles}': expected a list of particles, got null`);
+    const list = partCol.get(i) as {
+      length: number;
+      get(j: number): { length: number; get(k: number): unknown } | null;
+    } | null;
+    if (!list)
+      throw new UserError(
+        `${source}: row ${i}: column '${NESTED_COLUMNS.particles}': expected a list of particles, got null`,
+      );
     const particles = new Float32Array(list.length * N_PARTICLE_FEATURES);
     let count = 0;
     for (let p = 0; p < list.length; p++) {
       const v = list.get(p);
-      if (!v || v.length !== N_PARTICLE_FEATURES) throw new UserError(`${source}: row ${i}: column '${NESTED_COLUMNS.particles}': expected ${N_PARTICLE_FEATURES} features per particle, particle ${p} has ${v ? v.length : 'null'}`);
+      if (!v || v.length !== N_PARTICLE_FEATURES)
+        throw new UserError(
+          `${source}: row ${i}: column '${NESTED_COLUMNS.particles}': expected ${N_PARTICLE_FEATURES} features per particle, particle ${p} has ${v ? v.length : 'null'}`,
+        );
       let nonzero = false;
       for (let f = 0; f < N_PARTICLE_FEATURES; f++) {
         const x = Number(v.get(f));
-        if (!Number.isFinite(x)) throw new UserError(`${source}: row ${i}: column '${NESTED_COLUMNS.particles}': particle ${p} feature ${f}: expected a finite number, got ${String(v.get(f))}`);
+        if (!Number.isFinite(x))
+          throw new UserError(
+            `${source}: row ${i}: column '${NESTED_COLUMNS.particles}': particle ${p} feature ${f}: expected a finite number, got ${String(v.get(f))}`,
+          );
         particles[p * N_PARTICLE_FEATURES + f] = x;
         if (x !== 0) nonzero = true;
       }
@@ -88,7 +117,11 @@ export function eventsFromArrow(table: Table, source: string): EventInput[] {
 
 const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 
-export async function predictToFile(modelDir: string, input: string, output: string): Promise<{ rows: number; output: string }> {
+export async function predictToFile(
+  modelDir: string,
+  input: string,
+  output: string,
+): Promise<{ rows: number; output: string }> {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
   const loaded = loadParticlesPredictor(modelDir);
@@ -96,12 +129,17 @@ export async function predictToFile(modelDir: string, input: string, output: str
     if (input !== '-' && ARROW_EXTENSIONS.has(extname(input).toLowerCase())) {
       const events = eventsFromArrow(readArrowFile(input), input);
       const p = predictEvents(loaded, events);
-      await writeTableFile(predictionsToArrow(p, { row: int32Column(Int32Array.from({ length: p.rows }, (_, i) => i)) }), output);
+      await writeTableFile(
+        predictionsToArrow(p, { row: int32Column(Int32Array.from({ length: p.rows }, (_, i) => i)) }),
+        output,
+      );
       return { rows: p.rows, output };
     }
-    if (input === '-') throw new UserError("--input: particles runs read Parquet shards or an Arrow file, got '-' (stdin)");
+    if (input === '-')
+      throw new UserError("--input: particles runs read Parquet shards or an Arrow file, got '-' (stdin)");
     const ds = await openEventDataset(input, { labels: false });
-    const shards: number[] = [], rows: number[] = [];
+    const shards: number[] = [],
+      rows: number[] = [];
     const parts: Predictions[] = [];
     for await (const group of inGroups(streamEvents(ds, { seed: 0, epoch: 0, shuffleBuffer: 0 }), 1024)) {
       parts.push(predictEvents(loaded, group));
@@ -111,7 +149,10 @@ export async function predictToFile(modelDir: string, input: string, output: str
       }
     }
     const p = concatPredictions(parts);
-    await writeTableFile(predictionsToArrow(p, { shard: int32Column(Int32Array.from(shards)), row: int32Column(Int32Array.from(rows)) }), output);
+    await writeTableFile(
+      predictionsToArrow(p, { shard: int32Column(Int32Array.from(shards)), row: int32Column(Int32Array.from(rows)) }),
+      output,
+    );
     return { rows: p.rows, output };
   } finally {
     loaded.net.dispose();

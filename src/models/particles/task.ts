@@ -15,6 +15,7 @@ import { distributedSettingsOf } from '../../distributed/config.js';
 import { distributedSummary } from '../../distributed/summary.js';
 import { particlesTrial } from './trial.js';
 import { splitOf } from './split.js';
+import { textTable } from '../../runtime/text-table.js';
 
 export const MODEL_FILE = 'particles.bin';
 /** The distributed driver's per-round checkpoint (continued by --resume). */
@@ -26,11 +27,22 @@ export function testEvents(split: Split, seed: number): AsyncGenerator<ParticleE
   return streamEvents(split.test, { seed, epoch: 0, shuffleBuffer: 0, filter });
 }
 
-async function evaluateModel(ctx: TaskContext, config: ParticlesConfig, split: Split, state: TrainState, extra: Record<string, unknown>): Promise<Evaluation> {
+async function evaluateModel(
+  ctx: TaskContext,
+  config: ParticlesConfig,
+  split: Split,
+  state: TrainState,
+  extra: Record<string, unknown>,
+): Promise<Evaluation> {
   const net = new Network(state.spec, state.norm, state.params);
-  const baseline = state.baselineSpec && state.baselineParams ? new Network(state.baselineSpec, state.norm, state.baselineParams) : undefined;
+  const baseline =
+    state.baselineSpec && state.baselineParams
+      ? new Network(state.baselineSpec, state.norm, state.baselineParams)
+      : undefined;
   try {
-    const scored = await ctx.run.phase('evaluate', () => scoreEvents(testEvents(split, config.seed), net, baseline, state.maxParticles, 256));
+    const scored = await ctx.run.phase('evaluate', () =>
+      scoreEvents(testEvents(split, config.seed), net, baseline, state.maxParticles, 256),
+    );
     if (scored.labels.length === 0) throw new UserError(`${split.test.source}: no test events`);
     const evaluation = evaluateScores(scored);
     if (config.evaluation.importance_events > 0) {
@@ -39,7 +51,9 @@ async function evaluateModel(ctx: TaskContext, config: ParticlesConfig, split: S
         sample.push(e);
         if (sample.length >= config.evaluation.importance_events) break;
       }
-      evaluation.importance = await ctx.run.phase('importance', () => integratedGradients(net, sample, state.maxParticles, config.evaluation.importance_steps));
+      evaluation.importance = await ctx.run.phase('importance', () =>
+        integratedGradients(net, sample, state.maxParticles, config.evaluation.importance_steps),
+      );
     }
     writeEvaluation(ctx.run, scored, evaluation, {
       model_name: modelName(config),
@@ -58,7 +72,11 @@ async function evaluateModel(ctx: TaskContext, config: ParticlesConfig, split: S
 }
 
 function modelName(config: ParticlesConfig): string {
-  return config.model.inputs === 'both' ? `Inclusive classifier (${config.model.recurrent.toUpperCase()})` : config.model.inputs === 'hlf' ? 'HLF classifier' : `Particle-sequence classifier (${config.model.recurrent.toUpperCase()})`;
+  return config.model.inputs === 'both'
+    ? `Inclusive classifier (${config.model.recurrent.toUpperCase()})`
+    : config.model.inputs === 'hlf'
+      ? 'HLF classifier'
+      : `Particle-sequence classifier (${config.model.recurrent.toUpperCase()})`;
 }
 
 function outcomeOf(run: RunDir, config: ParticlesConfig, e: Evaluation): TaskOutcome {
@@ -66,10 +84,24 @@ function outcomeOf(run: RunDir, config: ParticlesConfig, e: Evaluation): TaskOut
   if (e.baseline) rows.push(['HLF classifier', e.baseline]);
   const lines = [
     `particles: ${e.events} test events`,
-    `${'model'.padEnd(34)}${'accuracy'.padStart(10)}${'log_loss'.padStart(10)}${'auc_macro'.padStart(11)}${'eff@1%:QCD'.padStart(12)}${'tt'.padStart(8)}${'W+jets'.padStart(8)}`,
-    ...rows.map(([name, m]) => `${name.padEnd(34)}${m.accuracy.toFixed(4).padStart(10)}${m.log_loss.toFixed(4).padStart(10)}${m.auc_macro.toFixed(4).padStart(11)}${m.efficiency_at_1pct_fpr.QCD.toFixed(3).padStart(12)}${m.efficiency_at_1pct_fpr.tt.toFixed(3).padStart(8)}${m.efficiency_at_1pct_fpr['W+jets'].toFixed(3).padStart(8)}`),
+    textTable(
+      [
+        ['model', 'accuracy', 'log_loss', 'auc_macro', 'eff@1%:QCD', 'tt', 'W+jets'],
+        ...rows.map(([name, m]) => [
+          name,
+          m.accuracy.toFixed(4),
+          m.log_loss.toFixed(4),
+          m.auc_macro.toFixed(4),
+          ...(['QCD', 'tt', 'W+jets'] as const).map((c) => m.efficiency_at_1pct_fpr[c].toFixed(3)),
+        ]),
+      ],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ).trimEnd(),
   ];
-  if (e.paired) lines.push(`paired (McNemar): accuracy ${e.paired.diff >= 0 ? '+' : ''}${e.paired.diff.toFixed(4)} +- ${e.paired.se.toFixed(4)} over the HLF classifier, z = ${e.paired.z.toFixed(2)}`);
+  if (e.paired)
+    lines.push(
+      `paired (McNemar): accuracy ${e.paired.diff >= 0 ? '+' : ''}${e.paired.diff.toFixed(4)} +- ${e.paired.se.toFixed(4)} over the HLF classifier, z = ${e.paired.z.toFixed(2)}`,
+    );
   lines.push(`run: ${run.path}`);
   return {
     text: lines.join('\n') + '\n',
@@ -89,21 +121,40 @@ async function train(ctx: TaskContext, config: ParticlesConfig, options: { resum
   if (settings.replicas > 1 || remote) {
     const distribution: ParticlesDistribution = {
       settings,
-      execution: { jobs: ctx.jobs, spec: config.execution.executor, queue: config.execution.queue, origin: `${ctx.configFile ?? 'config'}: execution.executor` },
+      execution: {
+        jobs: ctx.jobs,
+        spec: config.execution.executor,
+        queue: config.execution.queue,
+        origin: `${ctx.configFile ?? 'config'}: execution.executor`,
+      },
       backend: ctx.backend?.provider,
       runKey: ctx.run.path,
       checkpointPath: config.training.checkpoint ? join(modelDir, DRIVER_CHECKPOINT) : undefined,
       roundsFile: ctx.run.file('rounds.json'),
     };
-    const trained = await ctx.run.phase('train', () => trainParticlesDistributed({ config, split, log: ctx.log, resume, distribution }));
+    const trained = await ctx.run.phase('train', () =>
+      trainParticlesDistributed({ config, split, log: ctx.log, resume, distribution }),
+    );
     ctx.run.extra.distributed = distributedSummary(trained.rounds, trained.replicas, trained.executor);
     state = trained.state;
     writeTrainState(modelFile, state);
   } else {
-    state = await ctx.run.phase('train', () => trainParticles({ config, split, log: ctx.log, checkpointPath: modelFile, resume }));
+    state = await ctx.run.phase('train', () =>
+      trainParticles({ config, split, log: ctx.log, checkpointPath: modelFile, resume }),
+    );
   }
-  writeJsonAtomic(join(modelDir, 'meta.json'), { task: 'particles', model: MODEL_FILE, inputs: state.spec.inputs, recurrent: state.spec.recurrent, max_particles: state.maxParticles, epochs: state.epochsDone });
-  const e = await evaluateModel(ctx, config, split, state, { train_events_per_s: mean(state.history.map((h) => h.events_per_s)), ...stepThroughput(state.history) });
+  writeJsonAtomic(join(modelDir, 'meta.json'), {
+    task: 'particles',
+    model: MODEL_FILE,
+    inputs: state.spec.inputs,
+    recurrent: state.spec.recurrent,
+    max_particles: state.maxParticles,
+    epochs: state.epochsDone,
+  });
+  const e = await evaluateModel(ctx, config, split, state, {
+    train_events_per_s: mean(state.history.map((h) => h.events_per_s)),
+    ...stepThroughput(state.history),
+  });
   return outcomeOf(ctx.run, config, e);
 }
 
@@ -111,10 +162,16 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
-async function evaluate(ctx: TaskContext, config: ParticlesConfig, options: { modelDir: string }): Promise<TaskOutcome> {
+async function evaluate(
+  ctx: TaskContext,
+  config: ParticlesConfig,
+  options: { modelDir: string },
+): Promise<TaskOutcome> {
   const state = readTrainState(join(options.modelDir, MODEL_FILE));
   if (!state) throw new UserError(`${options.modelDir}: expected ${MODEL_FILE} of a particles run`);
-  const split = await ctx.run.phase('data', () => splitOf(ctx, config, undefined, join(dirname(resolve(options.modelDir)), 'data')));
+  const split = await ctx.run.phase('data', () =>
+    splitOf(ctx, config, undefined, join(dirname(resolve(options.modelDir)), 'data')),
+  );
   const e = await evaluateModel(ctx, config, split, state, { model_dir: options.modelDir });
   return outcomeOf(ctx.run, config, e);
 }

@@ -13,12 +13,24 @@ import { trainParticles, type EpochRecord } from './train.js';
 import { splitOf } from './split.js';
 
 export function epochReport(r: EpochRecord): EpochReport {
-  return { epoch: r.epoch, metrics: { 'validation.loss': r.val_loss, 'validation.accuracy': r.val_accuracy, 'validation.auc_macro': r.val_auc_macro, 'train.loss': r.train_loss } };
+  return {
+    epoch: r.epoch,
+    metrics: {
+      'validation.loss': r.val_loss,
+      'validation.accuracy': r.val_accuracy,
+      'validation.auc_macro': r.val_auc_macro,
+      'train.loss': r.train_loss,
+    },
+  };
 }
 
 async function run(ctx: TaskContext, config: ParticlesConfig, options: TrialOptions): Promise<TrialOutcome> {
-  if (!Number.isInteger(options.budget) || options.budget < 1) throw new UserError(`training.epochs: expected a positive integer budget, got ${options.budget}`);
-  if (!config.data.path) throw new UserError('data.path: tune trials read events from files; generate them once with `sciml data generate particles -o events/` and set data.path');
+  if (!Number.isInteger(options.budget) || options.budget < 1)
+    throw new UserError(`training.epochs: expected a positive integer budget, got ${options.budget}`);
+  if (!config.data.path)
+    throw new UserError(
+      'data.path: tune trials read events from files; generate them once with `sciml data generate particles -o events/` and set data.path',
+    );
   if (!ctx.backend) await initBackend('auto');
   const split = await splitOf(ctx, config, undefined);
   mkdirSync(options.checkpointDir, { recursive: true });
@@ -36,6 +48,11 @@ async function run(ctx: TaskContext, config: ParticlesConfig, options: TrialOpti
 
 export const particlesTrial: TaskTrial<ParticlesConfig> = {
   budgetFields: ['training.epochs'],
-  metrics: { 'validation.auc_macro': 'max', 'validation.loss': 'min', 'validation.accuracy': 'max', 'train.loss': 'min' },
+  metrics: {
+    'validation.auc_macro': 'max',
+    'validation.loss': 'min',
+    'validation.accuracy': 'max',
+    'train.loss': 'min',
+  },
   run,
 };

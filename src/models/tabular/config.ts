@@ -18,35 +18,54 @@ const paramValue = z.union([z.number(), z.string(), z.boolean()], { error: 'expe
 
 export const tabularSchema = z
   .strictObject({
-    task: z.literal('tabular', { error: "expected 'tabular'" }).describe('one tabular learner trained, evaluated and tuned like any task'),
+    task: z
+      .literal('tabular', { error: "expected 'tabular'" })
+      .describe('one tabular learner trained, evaluated and tuned like any task'),
     seed: seed(),
     data: section(tableDataFields, 'the table, the target and the holdout (as in task: automl)'),
     features: section(
       {
         ...featureFields,
-        log_target: choice(['auto', 'always', 'never'], 'never', "log1p target transform: 'always', 'never', or 'auto' (on when the training target is non-negative and right-skewed, skewness > 0.5)"),
+        log_target: choice(
+          ['auto', 'always', 'never'],
+          'never',
+          "log1p target transform: 'always', 'never', or 'auto' (on when the training target is non-negative and right-skewed, skewness > 0.5)",
+        ),
       },
       'feature engineering (as in task: automl)',
     ),
     model: section(
       {
-        learner: choice(LEARNER_NAMES, 'gbm', 'the learner: gbm (histogram gradient boosting, as HistGradientBoostingRegressor), random_forest, extra_trees, ridge, knn or mlp'),
+        learner: choice(
+          LEARNER_NAMES,
+          'gbm',
+          'the learner: gbm (histogram gradient boosting, as HistGradientBoostingRegressor), random_forest, extra_trees, ridge, knn or mlp',
+        ),
         params: z
           .record(z.string(), paramValue, { error: 'expected a mapping of parameter names to values' })
           .default({})
-          .describe("the learner's parameters by scikit-learn's names (gbm: learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, l2_regularization, max_bins, ...; forests: n_estimators, max_features, min_samples_leaf, ...); unset ones keep the learner's defaults (all of them, with their defaults: configs/README-tabular.md)"),
+          .describe(
+            "the learner's parameters by scikit-learn's names (gbm: learning_rate, max_iter, max_leaf_nodes, " +
+              'min_samples_leaf, l2_regularization, max_bins, ...; forests: n_estimators, max_features, ' +
+              "min_samples_leaf, ...); unset ones keep the learner's defaults (all of them, with their defaults: " +
+              'configs/README-tabular.md)',
+          ),
       },
       'the learner and its parameters',
     ),
     validation: section(
       {
-        fraction: fraction(0.2, 'share of the training rows a tune trial holds out to score every budget step (validation.rmse, .mae, .r2); `sciml train` fits on all training rows'),
+        fraction: fraction(
+          0.2,
+          'share of the training rows a tune trial holds out to score every budget step (validation.rmse, .mae, .r2); `sciml train` fits on all training rows',
+        ),
       },
       'the validation hold-out of tune trials',
     ),
   })
   .superRefine((config, ctx) => {
-    for (const issue of learnerParamProblems(config.model.learner, config.model.params)) ctx.addIssue({ code: 'custom', path: ['model', 'params', ...issue.path], message: issue.message });
+    for (const issue of learnerParamProblems(config.model.learner, config.model.params))
+      ctx.addIssue({ code: 'custom', path: ['model', 'params', ...issue.path], message: issue.message });
   });
 
 export type TabularConfig = z.infer<typeof tabularSchema>;
@@ -60,9 +79,15 @@ export function learnerParamProblems(kind: string, params: Params): { path: stri
   for (const [name, value] of Object.entries(params)) {
     if (!(name in factory.defaults)) {
       const guess = didYouMean(name, known);
-      problems.push({ path: [name], message: `expected a ${kind} parameter${guess ? ` (did you mean '${guess}'?)` : ''}; ${kind} has ${known.join(', ')}` });
+      problems.push({
+        path: [name],
+        message: `expected a ${kind} parameter${guess ? ` (did you mean '${guess}'?)` : ''}; ${kind} has ${known.join(', ')}`,
+      });
     } else if (typeof value !== typeof factory.defaults[name]) {
-      problems.push({ path: [name], message: `expected a ${typeof factory.defaults[name]} (default ${JSON.stringify(factory.defaults[name])})` });
+      problems.push({
+        path: [name],
+        message: `expected a ${typeof factory.defaults[name]} (default ${JSON.stringify(factory.defaults[name])})`,
+      });
     }
   }
   if (problems.length > 0) return problems;

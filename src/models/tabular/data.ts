@@ -14,10 +14,13 @@ const MIN_TRAINING_ROWS = 10;
 export async function prepareTabular(ctx: TaskContext, config: TabularConfig): Promise<TabularData> {
   const inputs = await ctx.run.phase('read', () => readInputs(config, ctx.configFile));
   for (const path of [inputs.dataPath, inputs.testPath]) if (path && path !== '-') await ctx.run.recordInput(path);
-  const prep = await ctx.run.phase('prepare', () => prepareTable(config, inputs, { minRows: MIN_TRAINING_ROWS, why: `task: tabular` }));
+  const prep = await ctx.run.phase('prepare', () =>
+    prepareTable(config, inputs, { minRows: MIN_TRAINING_ROWS, why: `task: tabular` }),
+  );
   for (const note of inputs.notes) ctx.log.warn(note);
   for (const leak of prep.leaks) ctx.log.warn(`${prep.dataPath}: ${leak.message}`);
-  for (const d of prep.plan.dropped) if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
+  for (const d of prep.plan.dropped)
+    if (d.reason !== 'dropped by the user') ctx.log.info(`column '${d.column}' dropped: ${d.reason}`);
   return prep;
 }
 
@@ -28,7 +31,10 @@ export function targetTransform(config: TabularConfig, y: Float64Array, where: s
   if (mode === 'auto') return logCandidate(y) ? 'log1p' : 'none';
   let min = Infinity;
   for (const v of y) min = Math.min(min, v);
-  if (!(min >= 0)) throw new UserError(`${where}: features.log_target: 'always' needs a non-negative target, got a minimum of ${min}; expected 'never' or 'auto'`);
+  if (!(min >= 0))
+    throw new UserError(
+      `${where}: features.log_target: 'always' needs a non-negative target, got a minimum of ${min}; expected 'never' or 'auto'`,
+    );
   return 'log1p';
 }
 
@@ -39,14 +45,27 @@ export function meanOf(y: ArrayLike<number>): number {
   return s / y.length;
 }
 
-function validationOrder(rows: number, fraction: number, seed: number, where: string): { perm: Int32Array; nVal: number } {
+function validationOrder(
+  rows: number,
+  fraction: number,
+  seed: number,
+  where: string,
+): { perm: Int32Array; nVal: number } {
   const nVal = Math.round(rows * fraction);
-  if (nVal < 1 || rows - nVal < 2) throw new UserError(`${where}: validation.fraction: expected a share leaving at least one validation row and two fitting rows of ${rows}, got ${fraction}`);
+  if (nVal < 1 || rows - nVal < 2)
+    throw new UserError(
+      `${where}: validation.fraction: expected a share leaving at least one validation row and two fitting rows of ${rows}, got ${fraction}`,
+    );
   return { perm: new Random(seed).fork('tabular-validation').permutation(rows), nVal };
 }
 
 /** A trial's seeded split of the training rows into fitting and validation rows (ascending). */
-export function validationSplit(rows: number, fraction: number, seed: number, where: string): { fit: Int32Array; validation: Int32Array } {
+export function validationSplit(
+  rows: number,
+  fraction: number,
+  seed: number,
+  where: string,
+): { fit: Int32Array; validation: Int32Array } {
   const { perm, nVal } = validationOrder(rows, fraction, seed, where);
   return { validation: perm.slice(0, nVal).sort(), fit: perm.slice(nVal).sort() };
 }
@@ -56,10 +75,20 @@ export function validationSplit(rows: number, fraction: number, seed: number, wh
  * permutation order into near-equal parts): the fold's rows are held out, every other training
  * row fits, the trial's validation rows included. The folds partition the fitting rows.
  */
-export function crossValidationFold(rows: number, fraction: number, seed: number, fold: number, folds: number, where: string): { fit: Int32Array; heldOut: Int32Array } {
+export function crossValidationFold(
+  rows: number,
+  fraction: number,
+  seed: number,
+  fold: number,
+  folds: number,
+  where: string,
+): { fit: Int32Array; heldOut: Int32Array } {
   const { perm, nVal } = validationOrder(rows, fraction, seed, where);
   const fitting = rows - nVal;
-  if (!(Number.isInteger(folds) && folds >= 2 && folds <= fitting)) throw new UserError(`${where}: tune.rerank.folds: expected 2 to ${fitting} folds (the trials' fitting rows), got ${folds}`);
+  if (!(Number.isInteger(folds) && folds >= 2 && folds <= fitting))
+    throw new UserError(
+      `${where}: tune.rerank.folds: expected 2 to ${fitting} folds (the trials' fitting rows), got ${folds}`,
+    );
   if (!(Number.isInteger(fold) && fold >= 0 && fold < folds)) throw new Error(`fold ${fold} is not one of ${folds}`);
   const start = nVal + Math.round((fitting * fold) / folds);
   const end = nVal + Math.round((fitting * (fold + 1)) / folds);

@@ -6,5 +6,12 @@ export const tabularFamily: Family = {
   summary: 'one tabular learner (gradient boosting, forests, ridge, k-NN, MLP) trained from YAML',
   task: () => import('./task.js').then((m) => m.tabularTask),
   servable: () => import('../automl/servable.js').then((m) => m.automlServable),
-  predict: { load: () => import('../automl/predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output, { proba: r.proba, keep: r.keep })), proba: true, keep: true },
+  predict: {
+    load: () =>
+      import('../automl/predict.js').then(
+        (m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output, { proba: r.proba, keep: r.keep }),
+      ),
+    proba: true,
+    keep: true,
+  },
 };

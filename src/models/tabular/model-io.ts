@@ -40,12 +40,30 @@ export interface ModelInputs {
 }
 
 export function modelInputsOf(prep: TabularData): ModelInputs {
-  return { target: prep.target, plan: prep.plan, encoder: prep.encoder.toJSON(), clampMin: prep.clampMin, rows: prep.y.length };
+  return {
+    target: prep.target,
+    plan: prep.plan,
+    encoder: prep.encoder.toJSON(),
+    clampMin: prep.clampMin,
+    rows: prep.y.length,
+  };
 }
 
 /** Writes the model folder `modelDir` (model.json, members/model.json, tabular.json), each file atomically. */
-export function saveTabularModel(modelDir: string, prep: ModelInputs, learner: Learner, transform: TargetTransform, baselineMean: number): TabularModelInfo {
-  const member: SavedMember = { kind: learner.kind, params: learner.params, transform, clampMin: prep.clampMin, folds: [learner.toJSON()] };
+export function saveTabularModel(
+  modelDir: string,
+  prep: ModelInputs,
+  learner: Learner,
+  transform: TargetTransform,
+  baselineMean: number,
+): TabularModelInfo {
+  const member: SavedMember = {
+    kind: learner.kind,
+    params: learner.params,
+    transform,
+    clampMin: prep.clampMin,
+    folds: [learner.toJSON()],
+  };
   writeMemberFile(join(modelDir, MEMBER_FILE), member);
   const model: ModelFile = {
     format: MODEL_FORMAT,
@@ -60,11 +78,24 @@ export function saveTabularModel(modelDir: string, prep: ModelInputs, learner: L
     final: { type: 'single', name: learner.kind },
   };
   writeJsonAtomic(join(modelDir, 'model.json'), model);
-  const info: TabularModelInfo = { format: TABULAR_FORMAT, version: 1, learner: learner.kind, params: learner.params, target: prep.target, transform, baseline_mean: baselineMean, training_rows: prep.rows };
+  const info: TabularModelInfo = {
+    format: TABULAR_FORMAT,
+    version: 1,
+    learner: learner.kind,
+    params: learner.params,
+    target: prep.target,
+    transform,
+    baseline_mean: baselineMean,
+    training_rows: prep.rows,
+  };
   writeJsonAtomic(join(modelDir, 'tabular.json'), info);
   return info;
 }
 
 export function readTabularInfo(modelDir: string): TabularModelInfo {
-  return readTaggedJson<TabularModelInfo>(join(modelDir, 'tabular.json'), TABULAR_FORMAT, `${modelDir}: expected the model/ folder of a tabular run (no tabular.json)`);
+  return readTaggedJson<TabularModelInfo>(
+    join(modelDir, 'tabular.json'),
+    TABULAR_FORMAT,
+    `${modelDir}: expected the model/ folder of a tabular run (no tabular.json)`,
+  );
 }

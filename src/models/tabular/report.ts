@@ -8,7 +8,13 @@ export async function writeTabularReport(run: RunDir): Promise<void> {
   const m = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8'));
   const pred = readArrowColumns(run.file('predictions.arrow'));
   const overview: ReportItem[] = [
-    { kind: 'metrics', metrics: m.metrics, baseline: m.baseline, labels: { model: m.learner, baseline: m.baseline_name }, caption: 'On the holdout rows, never seen in training.' },
+    {
+      kind: 'metrics',
+      metrics: m.metrics,
+      baseline: m.baseline,
+      labels: { model: m.learner, baseline: m.baseline_name },
+      caption: 'On the holdout rows, never seen in training.',
+    },
     {
       kind: 'keyvalue',
       title: 'Model',
@@ -21,15 +27,34 @@ export async function writeTabularReport(run: RunDir): Promise<void> {
         'target transform': m.target_transform,
         'training rows': m.rows?.train ?? '',
         'holdout rows': m.rows?.holdout,
-        'dropped columns': (m.dropped_columns ?? []).map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`).join(', ') || 'none',
+        'dropped columns':
+          (m.dropped_columns ?? [])
+            .map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`)
+            .join(', ') || 'none',
       },
     },
   ];
-  if (m.leaks?.length) overview.push({ kind: 'notes', text: `Possible leaks:\n\n${m.leaks.map((l: { message: string }) => l.message).join('\n\n')}` });
+  if (m.leaks?.length)
+    overview.push({
+      kind: 'notes',
+      text: `Possible leaks:\n\n${m.leaks.map((l: { message: string }) => l.message).join('\n\n')}`,
+    });
   const items = holdoutCharts(pred, m.target);
   const importance: { feature: string; importance: number }[] = m.feature_importance ?? [];
   if (importance.length) {
-    items.push({ kind: 'chart', name: 'feature_importance', spec: barChart({ data: importance, x: 'feature', y: 'importance', horizontal: true, sort: 'descending', title: `Split-gain importance (${m.learner})`, yTitle: 'share of total gain' }) });
+    items.push({
+      kind: 'chart',
+      name: 'feature_importance',
+      spec: barChart({
+        data: importance,
+        x: 'feature',
+        y: 'importance',
+        horizontal: true,
+        sort: 'descending',
+        title: `Split-gain importance (${m.learner})`,
+        yTitle: 'share of total gain',
+      }),
+    });
   }
   const report: Report = {
     title: `Tabular: ${m.learner} on ${m.target}`,

@@ -20,13 +20,31 @@ import { tabularTrial } from './trial.js';
 
 const BASELINE_NAME = 'mean of the training target';
 
-function outcomeText(learner: string, target: string, metrics: Record<RegressionMetric, number>, baseline: Record<RegressionMetric, number>, rows: number, run: RunDir): string {
+function outcomeText(
+  learner: string,
+  target: string,
+  metrics: Record<RegressionMetric, number>,
+  baseline: Record<RegressionMetric, number>,
+  rows: number,
+  run: RunDir,
+): string {
   const names: RegressionMetric[] = ['rmse', 'mae', 'r2', 'rmsle'];
-  const row = (label: string, m: Record<RegressionMetric, number>) => `${label.padEnd(16)}${names.map((n) => m[n].toFixed(4).padStart(10)).join('')}`;
-  return [`tabular: ${learner} predicting ${target}, ${rows} holdout rows`, `${'model'.padEnd(16)}${names.map((n) => n.padStart(10)).join('')}`, row(learner, metrics), row('mean baseline', baseline), `run: ${run.path}`].join('\n') + '\n';
+  const row = (label: string, m: Record<RegressionMetric, number>) =>
+    `${label.padEnd(16)}${names.map((n) => m[n].toFixed(4).padStart(10)).join('')}`;
+  return (
+    [
+      `tabular: ${learner} predicting ${target}, ${rows} holdout rows`,
+      `${'model'.padEnd(16)}${names.map((n) => n.padStart(10)).join('')}`,
+      row(learner, metrics),
+      row('mean baseline', baseline),
+      `run: ${run.path}`,
+    ].join('\n') + '\n'
+  );
 }
 
-function importanceOf(learner: { featureImportance?(): Record<string, number> }): { feature: string; importance: number }[] {
+function importanceOf(learner: {
+  featureImportance?(): Record<string, number>;
+}): { feature: string; importance: number }[] {
   if (!learner.featureImportance) return [];
   return Object.entries(learner.featureImportance())
     .map(([feature, importance]) => ({ feature, importance }))
@@ -41,16 +59,25 @@ async function train(ctx: TaskContext, config: TabularConfig): Promise<TaskOutco
   await ensureBackendFor([kind]);
   const learner = LEARNERS[kind].create(config.model.params);
   const t0 = performance.now();
-  await ctx.run.phase('train', () => learner.fit(prep.X, forward(transform, prep.y), { seed: config.seed, threads: ctx.workers }));
+  await ctx.run.phase('train', () =>
+    learner.fit(prep.X, forward(transform, prep.y), { seed: config.seed, threads: ctx.workers }),
+  );
   const fitSeconds = (performance.now() - t0) / 1000;
-  const prediction = await ctx.run.phase('predict', () => predictOriginal(learner, prep.Xtest, transform, prep.clampMin));
+  const prediction = await ctx.run.phase('predict', () =>
+    predictOriginal(learner, prep.Xtest, transform, prep.clampMin),
+  );
   const baselineMean = meanOf(prep.y);
   const baselinePrediction = new Float64Array(prep.ytest.length).fill(baselineMean);
   const metrics = allMetrics(prep.ytest, prediction);
   const baseline = allMetrics(prep.ytest, baselinePrediction);
   saveTabularModel(ctx.run.file('model'), modelInputsOf(prep), learner, transform, baselineMean);
   writePredictions(ctx.run, prep, prediction, [{ name: 'baseline_mean', test: baselinePrediction }]);
-  const size = 'rounds' in learner ? { rounds: (learner as { rounds: number }).rounds } : 'treeCount' in learner ? { trees: (learner as { treeCount: number }).treeCount } : {};
+  const size =
+    'rounds' in learner
+      ? { rounds: (learner as { rounds: number }).rounds }
+      : 'treeCount' in learner
+        ? { trees: (learner as { treeCount: number }).treeCount }
+        : {};
   ctx.run.writeMetrics({
     task: 'tabular',
     metrics,
@@ -72,7 +99,15 @@ async function train(ctx: TaskContext, config: TabularConfig): Promise<TaskOutco
   await ctx.run.phase('report', async () => (await import('./report.js')).writeTabularReport(ctx.run));
   return {
     text: outcomeText(kind, prep.target, metrics, baseline, prep.ytest.length, ctx.run),
-    summary: { learner: kind, metrics, baseline, baseline_name: BASELINE_NAME, ...size, target_transform: transform, fit_time_s: fitSeconds },
+    summary: {
+      learner: kind,
+      metrics,
+      baseline,
+      baseline_name: BASELINE_NAME,
+      ...size,
+      target_transform: transform,
+      fit_time_s: fitSeconds,
+    },
   };
 }
 
@@ -89,10 +124,26 @@ async function evaluate(ctx: TaskContext, config: TabularConfig, options: { mode
   const baselinePrediction = new Float64Array(ytest.length).fill(info.baseline_mean);
   const metrics = allMetrics(ytest, prediction);
   const baseline = allMetrics(ytest, baselinePrediction);
-  writePredictions(ctx.run, { testTable: holdout, plan: model.file.plan, testRows, ytest }, prediction, [{ name: 'baseline_mean', test: baselinePrediction }]);
-  ctx.run.writeMetrics({ task: 'tabular', metrics, baseline, baseline_name: BASELINE_NAME, learner: info.learner, params: info.params, target: info.target, target_transform: info.transform, model_dir: options.modelDir, rows: { holdout: ytest.length } });
+  writePredictions(ctx.run, { testTable: holdout, plan: model.file.plan, testRows, ytest }, prediction, [
+    { name: 'baseline_mean', test: baselinePrediction },
+  ]);
+  ctx.run.writeMetrics({
+    task: 'tabular',
+    metrics,
+    baseline,
+    baseline_name: BASELINE_NAME,
+    learner: info.learner,
+    params: info.params,
+    target: info.target,
+    target_transform: info.transform,
+    model_dir: options.modelDir,
+    rows: { holdout: ytest.length },
+  });
   await ctx.run.phase('report', async () => (await import('./report.js')).writeTabularReport(ctx.run));
-  return { text: outcomeText(info.learner, info.target, metrics, baseline, ytest.length, ctx.run), summary: { learner: info.learner, metrics, baseline, model_dir: options.modelDir } };
+  return {
+    text: outcomeText(info.learner, info.target, metrics, baseline, ytest.length, ctx.run),
+    summary: { learner: info.learner, metrics, baseline, model_dir: options.modelDir },
+  };
 }
 
 export const tabularTask: TaskDefinition<TabularConfig> = {

@@ -62,7 +62,12 @@ function keyOf(ctx: TaskContext, config: TabularConfig): string | undefined {
 
 function decode(file: DecodedState<Header>): TrialTable {
   const { names, categorical, categories, rows, clampMin, model } = file.state;
-  return { X: { rows, names, categorical, categories, columns: names.map((_, j) => file.array<Float64Array>(`x${j}`)) }, y: file.array<Float64Array>('y'), clampMin, model };
+  return {
+    X: { rows, names, categorical, categories, columns: names.map((_, j) => file.array<Float64Array>(`x${j}`)) },
+    y: file.array<Float64Array>('y'),
+    clampMin,
+    model,
+  };
 }
 
 let last: { key: string; table: TrialTable } | undefined;

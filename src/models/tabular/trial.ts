@@ -16,7 +16,15 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochReport, FoldOptions, FoldOutcome, TaskContext, TaskTrial, TrialOptions, TrialOutcome } from '../../contracts/task.js';
+import type {
+  EpochReport,
+  FoldOptions,
+  FoldOutcome,
+  TaskContext,
+  TaskTrial,
+  TrialOptions,
+  TrialOutcome,
+} from '../../contracts/task.js';
 import { UserError } from '../../runtime/errors.js';
 import { Random } from '../../runtime/random.js';
 import { readStateFile, writeStateFile, type DecodedState } from '../../runtime/state-file.js';
@@ -68,14 +76,33 @@ interface Inputs {
 }
 
 function validationMetrics(yval: Float64Array, prediction: Float64Array): Record<string, number> {
-  return { 'validation.rmse': rmse(yval, prediction), 'validation.mae': mae(yval, prediction), 'validation.r2': r2(yval, prediction) };
+  return {
+    'validation.rmse': rmse(yval, prediction),
+    'validation.mae': mae(yval, prediction),
+    'validation.r2': r2(yval, prediction),
+  };
 }
 
-function fingerprintOf(kind: string, params: Params, budgetParam: string | undefined, seed: number, inputs: Inputs): string {
+function fingerprintOf(
+  kind: string,
+  params: Params,
+  budgetParam: string | undefined,
+  seed: number,
+  inputs: Inputs,
+): string {
   const h = createHash('sha256');
   const { [budgetParam ?? '']: _budget, ...rest } = params;
-  h.update(JSON.stringify({ kind, params: Object.entries(rest).sort(), seed, transform: inputs.transform, rows: inputs.y.length }));
-  for (const c of [...inputs.X.columns, inputs.y, ...inputs.Xval.columns, inputs.yval]) h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+  h.update(
+    JSON.stringify({
+      kind,
+      params: Object.entries(rest).sort(),
+      seed,
+      transform: inputs.transform,
+      rows: inputs.y.length,
+    }),
+  );
+  for (const c of [...inputs.X.columns, inputs.y, ...inputs.Xval.columns, inputs.yval])
+    h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
   return h.digest('hex').slice(0, 32);
 }
 
@@ -93,22 +120,42 @@ class TrialCheckpoint {
     return join(this.dir, TREES_FILE);
   }
 
-  read(kind: string, fingerprint: string): { state: TrialState; file: DecodedState<TrialState>; trees: TreeJSON[] } | undefined {
+  read(
+    kind: string,
+    fingerprint: string,
+  ): { state: TrialState; file: DecodedState<TrialState>; trees: TreeJSON[] } | undefined {
     const file = readStateFile<TrialState>(this.statePath, 'sciml-tabular-trial/');
     if (!file) return undefined;
     if (file.state.learner !== kind || file.state.fingerprint !== fingerprint) {
-      throw new UserError(`${this.statePath}: this checkpoint was written for another learner, parameters or data; a trial continues only with its own config (the budget may change)`);
+      throw new UserError(
+        `${this.statePath}: this checkpoint was written for another learner, parameters or data; a trial continues only with its own config (the budget may change)`,
+      );
     }
-    const lines = existsSync(this.treesPath) ? readFileSync(this.treesPath, 'utf8').split('\n').filter((l) => l.length > 0) : [];
-    if (lines.length < file.state.trees) throw new UserError(`${this.treesPath}: expected ${file.state.trees} trees, found ${lines.length}: the checkpoint is incomplete`);
+    const lines = existsSync(this.treesPath)
+      ? readFileSync(this.treesPath, 'utf8')
+          .split('\n')
+          .filter((l) => l.length > 0)
+      : [];
+    if (lines.length < file.state.trees)
+      throw new UserError(
+        `${this.treesPath}: expected ${file.state.trees} trees, found ${lines.length}: the checkpoint is incomplete`,
+      );
     // Trees appended after the last state write (an interrupted step) are dropped.
-    if (lines.length > file.state.trees) writeFileSync(this.treesPath, lines.slice(0, file.state.trees).map((l) => l + '\n').join(''));
+    if (lines.length > file.state.trees)
+      writeFileSync(
+        this.treesPath,
+        lines
+          .slice(0, file.state.trees)
+          .map((l) => l + '\n')
+          .join(''),
+      );
     return { state: file.state, file, trees: lines.slice(0, file.state.trees).map((l) => JSON.parse(l) as TreeJSON) };
   }
 
   /** Appends the new trees, then records the state that counts them. */
   write(state: TrialState, newTrees: FlatTree[], arrays: Record<string, Float64Array | Int32Array>): void {
-    if (newTrees.length > 0) appendFileSync(this.treesPath, newTrees.map((t) => JSON.stringify(treeToJSON(t)) + '\n').join(''));
+    if (newTrees.length > 0)
+      appendFileSync(this.treesPath, newTrees.map((t) => JSON.stringify(treeToJSON(t)) + '\n').join(''));
     writeStateFile(this.statePath, FORMAT, state, arrays);
   }
 }
@@ -123,7 +170,14 @@ function freshState(kind: string, fingerprint: string): TrialState {
   return { learner: kind, fingerprint, done: 0, trees: 0, history: [] };
 }
 
-async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<Stepped> {
+async function gbmTrial(
+  params: Params,
+  seed: number,
+  inputs: Inputs,
+  checkpoint: TrialCheckpoint,
+  fingerprint: string,
+  options: TrialOptions,
+): Promise<Stepped> {
   const saved = checkpoint.read('gbm', fingerprint);
   const state = saved?.state ?? freshState('gbm', fingerprint);
   const startedAt = state.done;
@@ -136,7 +190,9 @@ async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint
         importance: saved.file.array<Float64Array>('importance'),
       })
     : Booster.start(params, inputs.X, regressionObjective(params, inputs.y, undefined), seed, new Random(seed));
-  const valRaw = saved ? saved.file.array<Float64Array>('validation_raw') : new Float64Array(inputs.Xval.rows).fill(booster.baseline[0]);
+  const valRaw = saved
+    ? saved.file.array<Float64Array>('validation_raw')
+    : new Float64Array(inputs.Xval.rows).fill(booster.baseline[0]);
   const link = LOSSES[params.loss as string].inverseLink;
   let unsaved: FlatTree[] = [];
   while (booster.rounds < options.budget) {
@@ -156,15 +212,36 @@ async function gbmTrial(params: Params, seed: number, inputs: Inputs, checkpoint
     unsaved = [];
     options.onEpoch(report);
   }
-  return { state, learner: booster.rounds > startedAt ? GradientBoosting.fromBooster({ ...params, max_iter: booster.rounds }, booster, inputs.X.names) : undefined };
+  return {
+    state,
+    learner:
+      booster.rounds > startedAt
+        ? GradientBoosting.fromBooster({ ...params, max_iter: booster.rounds }, booster, inputs.X.names)
+        : undefined,
+  };
 }
 
-async function forestTrial(kind: string, params: Params, seed: number, threads: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<Stepped> {
+async function forestTrial(
+  kind: string,
+  params: Params,
+  seed: number,
+  threads: number,
+  inputs: Inputs,
+  checkpoint: TrialCheckpoint,
+  fingerprint: string,
+  options: TrialOptions,
+): Promise<Stepped> {
   const saved = checkpoint.read(kind, fingerprint);
   const state = saved?.state ?? freshState(kind, fingerprint);
   const startedAt = state.done;
   const forest = LEARNERS[kind].create(params) as Forest;
-  if (saved) forest.restore({ features: inputs.X.columns.length, names: inputs.X.names, trees: saved.trees, importance: Array.from(saved.file.array<Float64Array>('importance')) });
+  if (saved)
+    forest.restore({
+      features: inputs.X.columns.length,
+      names: inputs.X.names,
+      trees: saved.trees,
+      importance: Array.from(saved.file.array<Float64Array>('importance')),
+    });
   // Sum of the trees' validation predictions, in tree order (the same sums whether grown at once or in steps).
   const valSum = saved ? saved.file.array<Float64Array>('validation_sum') : new Float64Array(inputs.Xval.rows);
   while (forest.treeCount < options.budget) {
@@ -176,7 +253,13 @@ async function forestTrial(kind: string, params: Params, seed: number, threads: 
       addTreePrediction(tree, inputs.Xval, valSum);
       const count = start + k + 1;
       if (!isReportPoint(count, options.budget)) return;
-      const prediction = clampInPlace(inverseInPlace(inputs.transform, Float64Array.from(valSum, (v) => v / count)), inputs.clampMin);
+      const prediction = clampInPlace(
+        inverseInPlace(
+          inputs.transform,
+          Float64Array.from(valSum, (v) => v / count),
+        ),
+        inputs.clampMin,
+      );
       reports.push({ epoch: count, metrics: validationMetrics(inputs.yval, prediction) });
     });
     state.history.push(...reports);
@@ -189,14 +272,26 @@ async function forestTrial(kind: string, params: Params, seed: number, threads: 
 }
 
 /** Learners without a continuation: fitted once at the budget asked (the budget parameter, when the learner has one). */
-async function oneShotTrial(kind: string, params: Params, seed: number, threads: number, inputs: Inputs, checkpoint: TrialCheckpoint, fingerprint: string, options: TrialOptions): Promise<Stepped> {
+async function oneShotTrial(
+  kind: string,
+  params: Params,
+  seed: number,
+  threads: number,
+  inputs: Inputs,
+  checkpoint: TrialCheckpoint,
+  fingerprint: string,
+  options: TrialOptions,
+): Promise<Stepped> {
   const saved = checkpoint.read(kind, fingerprint);
   const state = saved?.state ?? freshState(kind, fingerprint);
   if (state.done >= options.budget) return { state };
   await ensureBackendFor([kind]);
   const learner = LEARNERS[kind].create(params);
   await learner.fit(inputs.X, inputs.y, { seed, threads });
-  const report: EpochReport = { epoch: options.budget, metrics: validationMetrics(inputs.yval, predictOriginal(learner, inputs.Xval, inputs.transform, inputs.clampMin)) };
+  const report: EpochReport = {
+    epoch: options.budget,
+    metrics: validationMetrics(inputs.yval, predictOriginal(learner, inputs.Xval, inputs.transform, inputs.clampMin)),
+  };
   state.history.push(report);
   state.done = options.budget;
   checkpoint.write(state, [], {});
@@ -207,14 +302,18 @@ async function oneShotTrial(kind: string, params: Params, seed: number, threads:
 /** The learner's parameters, defaults filled, with its budget parameter (when it has one) set to `budget`. */
 function paramsAt(config: TabularConfig, budget: number): Params {
   const factory = LEARNERS[config.model.learner];
-  return factory.create({ ...config.model.params, ...(factory.budgetParam ? { [factory.budgetParam]: budget } : {}) }).params;
+  return factory.create({ ...config.model.params, ...(factory.budgetParam ? { [factory.budgetParam]: budget } : {}) })
+    .params;
 }
 
 async function run(ctx: TaskContext, config: TabularConfig, options: TrialOptions): Promise<TrialOutcome> {
   const kind = config.model.learner;
   const factory = LEARNERS[kind];
   const budgetParam = factory.budgetParam;
-  if (!Number.isInteger(options.budget) || options.budget < 1) throw new UserError(`model.params.${budgetParam ?? 'budget'}: expected a positive integer budget, got ${options.budget}`);
+  if (!Number.isInteger(options.budget) || options.budget < 1)
+    throw new UserError(
+      `model.params.${budgetParam ?? 'budget'}: expected a positive integer budget, got ${options.budget}`,
+    );
   const where = ctx.configFile ?? 'config';
   const prep = await trialTable(ctx, config);
   const transform = targetTransform(config, prep.y, where);
@@ -238,7 +337,14 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
         ? await forestTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options)
         : await oneShotTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options);
   // The checkpoint folder doubles as a model folder (`sciml predict --model`, `sciml evaluate --model`).
-  if (learner) saveTabularModel(options.checkpointDir, { ...prep.model, rows: inputs.y.length }, learner, transform, meanOf(takeValues(prep.y, split.fit)));
+  if (learner)
+    saveTabularModel(
+      options.checkpointDir,
+      { ...prep.model, rows: inputs.y.length },
+      learner,
+      transform,
+      meanOf(takeValues(prep.y, split.fit)),
+    );
   return { history: state.history, budgetUsed: state.done };
 }
 
@@ -252,11 +358,21 @@ async function crossValidate(ctx: TaskContext, config: TabularConfig, options: F
   const where = ctx.configFile ?? 'config';
   const prep = await trialTable(ctx, config);
   const transform = targetTransform(config, prep.y, where);
-  const { fit, heldOut } = crossValidationFold(prep.y.length, config.validation.fraction, config.seed, options.fold, options.folds, where);
+  const { fit, heldOut } = crossValidationFold(
+    prep.y.length,
+    config.validation.fraction,
+    config.seed,
+    options.fold,
+    options.folds,
+    where,
+  );
   const resolved = paramsAt(config, options.budget);
   const learner = factory.create(kind === 'gbm' ? { ...resolved, early_stopping: 'off' } : resolved);
   await ensureBackendFor([kind]);
-  await learner.fit(takeRows(prep.X, fit), forward(transform, takeValues(prep.y, fit)), { seed: config.seed, threads: Math.max(1, ctx.workers) });
+  await learner.fit(takeRows(prep.X, fit), forward(transform, takeValues(prep.y, fit)), {
+    seed: config.seed,
+    threads: Math.max(1, ctx.workers),
+  });
   const prediction = predictOriginal(learner, takeRows(prep.X, heldOut), transform, prep.clampMin);
   return { metrics: validationMetrics(takeValues(prep.y, heldOut), prediction), rows: heldOut.length };
 }
@@ -267,4 +383,3 @@ export const tabularTrial: TaskTrial<TabularConfig> = {
   run,
   crossValidate,
 };
-

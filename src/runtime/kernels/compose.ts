@@ -29,7 +29,8 @@ export class KernelRunner {
 
   run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
     const config = tf.getKernel(kernelName, this.backendName);
-    if (!config) throw new Error(`sciml kernel composition: '${kernelName}' is not registered for backend '${this.backendName}'`);
+    if (!config)
+      throw new Error(`sciml kernel composition: '${kernelName}' is not registered for backend '${this.backendName}'`);
     const out = config.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: this.backend });
     if (Array.isArray(out)) throw new Error(`sciml kernel composition: '${kernelName}' returned several outputs`);
     this.intermediates.push(out);
@@ -67,7 +68,8 @@ export class KernelRunner {
     if (amounts.some(([a, b]) => a < 0 || b < 0)) {
       const begin = amounts.map(([a]) => Math.max(0, -a));
       const size = amounts.map(([a, b], i) => out.shape[i] - Math.max(0, -a) - Math.max(0, -b));
-      if (size.some((s) => s <= 0)) throw new Error(`sciml kernel composition: cropping ${JSON.stringify(amounts)} empties shape [${x.shape}]`);
+      if (size.some((s) => s <= 0))
+        throw new Error(`sciml kernel composition: cropping ${JSON.stringify(amounts)} empties shape [${x.shape}]`);
       out = this.run('Slice', { x: out }, { begin, size });
     }
     if (amounts.some(([a, b]) => a > 0 || b > 0)) {
@@ -92,6 +94,8 @@ export function writeFloat32(backend: tf.KernelBackend, shape: number[], values:
 
 export function assertChannelsLast(kernelName: string, dataFormat: unknown): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
-    throw new Error(`sciml ${kernelName}: only NHWC (channels last) is supported, got dataFormat ${String(dataFormat)}`);
+    throw new Error(
+      `sciml ${kernelName}: only NHWC (channels last) is supported, got dataFormat ${String(dataFormat)}`,
+    );
   }
 }

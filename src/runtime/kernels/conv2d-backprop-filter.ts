@@ -32,7 +32,9 @@ function backpropFilter(backendName: string, args: KernelArgs): TensorInfo {
   const { inHeight: H, inWidth: W, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const [, oh, ow] = dy.shape;
   if (oh !== info.outHeight || ow !== info.outWidth) {
-    throw new Error(`sciml Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the conv output ${info.outHeight}x${info.outWidth}`);
+    throw new Error(
+      `sciml Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the conv output ${info.outHeight}x${info.outWidth}`,
+    );
   }
   const top = info.padInfo.top;
   const left = info.padInfo.left;

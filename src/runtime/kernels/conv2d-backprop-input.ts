@@ -27,17 +27,40 @@ function backpropInput(backendName: string, args: KernelArgs): TensorInfo {
     pad,
     dimRoundingMode,
   );
-  const { batchSize: B, inHeight: H, inWidth: W, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const {
+    batchSize: B,
+    inHeight: H,
+    inWidth: W,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const [, oh, ow, cout] = dy.shape;
   if (oh !== info.outHeight || ow !== info.outWidth || dy.shape[0] !== B) {
-    throw new Error(`sciml Conv2DBackpropInput: dy shape [${dy.shape}] does not match the conv output [${info.outShape}]`);
+    throw new Error(
+      `sciml Conv2DBackpropInput: dy shape [${dy.shape}] does not match the conv output [${info.outShape}]`,
+    );
   }
   return KernelRunner.compose(backend, backendName, (k) => {
     let dilated = dy;
     if (sh > 1 || sw > 1) {
       // Zeros after each element along H and W: view dy as [B*oh, 1, ow, 1, C], pad the unit axes.
       const r5 = k.run('Reshape', { x: dy }, { shape: [B * oh, 1, ow, 1, cout] });
-      const padded = k.run('PadV2', { x: r5 }, { paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+      const padded = k.run(
+        'PadV2',
+        { x: r5 },
+        {
+          paddings: [
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
       dilated = k.run('Reshape', { x: padded }, { shape: [B, oh * sh, ow * sw, cout] });
     }
     const dilatedH = dilated.shape[1];

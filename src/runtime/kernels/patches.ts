@@ -28,21 +28,21 @@ export const KERNEL_PATCHES: readonly KernelPatch[] = [
     backend: 'wasm',
     kernel: 'Conv2DBackpropInput',
     label: 'wasm:Conv2DBackpropInput (XNNPACK Conv2D)',
-    fixes: 'the stock kernel is a scalar loop, most of a conv net\'s training time',
+    fixes: "the stock kernel is a scalar loop, most of a conv net's training time",
     make: () => conv2dBackpropInputComposed('wasm'),
   },
   {
     backend: 'wasm',
     kernel: 'MaxPoolGrad',
     label: 'wasm:MaxPoolGrad (exact)',
-    fixes: 'wrong when a pooling window\'s maximum is <= 0',
+    fixes: "wrong when a pooling window's maximum is <= 0",
     make: () => maxPoolGradExact,
   },
   {
     backend: 'wasm',
     kernel: 'MaxPool3DGrad',
     label: 'wasm:MaxPool3DGrad (exact)',
-    fixes: 'wrong when a pooling window\'s maximum is <= 0',
+    fixes: "wrong when a pooling window's maximum is <= 0",
     make: () => maxPool3DGradExact,
   },
   {
@@ -56,7 +56,7 @@ export const KERNEL_PATCHES: readonly KernelPatch[] = [
     backend: 'cpu',
     kernel: 'ResizeNearestNeighborGrad',
     label: 'cpu:ResizeNearestNeighborGrad (exact)',
-    fixes: 'wrong for batch > 1 (reads dy with the input\'s batch stride); ignores halfPixelCenters',
+    fixes: "wrong for batch > 1 (reads dy with the input's batch stride); ignores halfPixelCenters",
     make: () => resizeNearestNeighborGradExact('cpu'),
   },
   {
@@ -73,11 +73,15 @@ export const KERNEL_PATCHES: readonly KernelPatch[] = [
 
 // tfjs-core 4.22 sizes a conv with a numeric pad using the height's stride and kernel for both
 // axes: wrong output silently on cpu, out-of-bounds writes (abort) on wasm. Layers never do this.
-const NUMERIC_PAD = 'conv with a numeric pad and unequal strides or kernel sides gets a wrong output size (tfjs-core): use same/valid/explicit pads';
+const NUMERIC_PAD =
+  'conv with a numeric pad and unequal strides or kernel sides gets a wrong output size (tfjs-core): use same/valid/explicit pads';
 
 /** Defects that remain after patching, by backend name. */
 export const KNOWN_DEFECTS: Readonly<Record<string, readonly string[]>> = {
-  wasm: ['no DepthwiseConv2dNative gradients: depthwise/separable convolutions cannot train (tfjs throws)', NUMERIC_PAD],
+  wasm: [
+    'no DepthwiseConv2dNative gradients: depthwise/separable convolutions cannot train (tfjs throws)',
+    NUMERIC_PAD,
+  ],
   cpu: [NUMERIC_PAD],
 };
 
@@ -104,7 +108,8 @@ export function setKernelPatch(backendName: string, kernelName: string, patched:
   if (!patch) throw new Error(`no sciml patch for ${backendName}:${kernelName}`);
   // tfjs runs kernels' setup functions when a backend starts; a stock kernel registered later
   // would never be set up, so only patch a running backend.
-  if (!tf.engine().registry[backendName]) throw new Error(`start the ${backendName} backend (initBackend) before patching its kernels`);
+  if (!tf.engine().registry[backendName])
+    throw new Error(`start the ${backendName} backend (initBackend) before patching its kernels`);
   const key = keyOf(backendName, kernelName);
   const current = tf.getKernel(kernelName, backendName);
   if (!stockKernels.has(key)) stockKernels.set(key, current ?? null);

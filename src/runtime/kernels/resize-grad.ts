@@ -38,8 +38,18 @@ export function resizeNearestNeighborGradExact(backendName: string): tf.KernelFu
 }
 
 /** For each output pixel of the forward resize, the flat index (row * w + col) of its source pixel. */
-function sourcePixels(args: KernelArgs, backendName: string, h: number, w: number, oh: number, ow: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
-  if (h * w >= 2 ** 24) throw new Error(`sciml ResizeNearestNeighborGrad: ${h}x${w} images are too large to index in float32`);
+function sourcePixels(
+  args: KernelArgs,
+  backendName: string,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Int32Array {
+  if (h * w >= 2 ** 24)
+    throw new Error(`sciml ResizeNearestNeighborGrad: ${h}x${w} images are too large to index in float32`);
   const indices = new Float32Array(h * w);
   for (let i = 0; i < indices.length; i++) indices[i] = i;
   const resized = KernelRunner.compose(args.backend, backendName, (k) => {

@@ -23,11 +23,34 @@ export interface NativeAddon {
   setThreads(n: number): void;
   /** params: N H W C KH KW O OH OW sh sw dh dw padTop padLeft padBottom padRight (NHWC, HWIO). */
   /** activation: a fused post-op (conv-block.ts's codes), linear when omitted. */
-  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, activation?: number): void;
+  convForward(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    params: Int32Array,
+    activation?: number,
+  ): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
-  convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, dBias: Float32Array | null, params: Int32Array): void;
+  convBackwardWeights(
+    x: Float32Array,
+    dy: Float32Array,
+    dFilter: Float32Array,
+    dBias: Float32Array | null,
+    params: Int32Array,
+  ): void;
   /** Every gradient of y = act(conv(x, w) + bias) from y and dy in one call; dx skipped when null. */
-  convBlockBackward(x: Float32Array, filter: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, dFilter: Float32Array, dBias: Float32Array, params: Int32Array, activation: number): void;
+  convBlockBackward(
+    x: Float32Array,
+    filter: Float32Array,
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dFilter: Float32Array,
+    dBias: Float32Array,
+    params: Int32Array,
+    activation: number,
+  ): void;
   /** kind 0 max, 1 average (padding excluded); params: N H W C KH KW OH OW sh sw padTop padLeft padBottom padRight. */
   pool(kind: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   poolBackward(kind: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
@@ -41,11 +64,47 @@ export interface NativeAddon {
    * params: N T F U. Returns the workspace rnnBackward needs: `reuse` when it is large enough (a
    * workspace whose backward pass is done), else a new one.
    */
-  rnnForward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array, reuse: ArrayBuffer | null): ArrayBuffer;
-  rnnBackward(kind: 0 | 1, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array, y: Float32Array, dy: Float32Array, workspace: ArrayBuffer, dx: Float32Array, dKernel: Float32Array, dRecurrentKernel: Float32Array, dBias: Float32Array, params: Int32Array): void;
+  rnnForward(
+    kind: 0 | 1,
+    x: Float32Array,
+    kernel: Float32Array,
+    recurrentKernel: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    params: Int32Array,
+    reuse: ArrayBuffer | null,
+  ): ArrayBuffer;
+  rnnBackward(
+    kind: 0 | 1,
+    x: Float32Array,
+    kernel: Float32Array,
+    recurrentKernel: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    dy: Float32Array,
+    workspace: ArrayBuffer,
+    dx: Float32Array,
+    dKernel: Float32Array,
+    dRecurrentKernel: Float32Array,
+    dBias: Float32Array,
+    params: Int32Array,
+  ): void;
 }
 
-const ADDON_FUNCTIONS: (keyof NativeAddon)[] = ['info', 'setThreads', 'convForward', 'convBackwardData', 'convBackwardWeights', 'convBlockBackward', 'pool', 'poolBackward', 'copyRows', 'columnSums', 'rnnForward', 'rnnBackward'];
+const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
+  'info',
+  'setThreads',
+  'convForward',
+  'convBackwardData',
+  'convBackwardWeights',
+  'convBlockBackward',
+  'pool',
+  'poolBackward',
+  'copyRows',
+  'columnSums',
+  'rnnForward',
+  'rnnBackward',
+];
 
 export const ADDON_PATH = join(projectRoot, 'native', 'build', 'sciml_dnnl.node');
 
@@ -68,7 +127,11 @@ export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
       // A build older than this code (sciml updated without `npm run build:native`) lacks some
       // functions, and its convForward would ignore a fused activation: refuse it rather than compute wrong.
       const missing = ADDON_FUNCTIONS.filter((f) => typeof addon[f] !== 'function');
-      loaded = missing.length ? { error: `${ADDON_PATH} is older than this sciml (it has no ${missing.join(', ')}): rebuild it with npm run build:native` } : { addon };
+      loaded = missing.length
+        ? {
+            error: `${ADDON_PATH} is older than this sciml (it has no ${missing.join(', ')}): rebuild it with npm run build:native`,
+          }
+        : { addon };
     } catch (err: any) {
       loaded = { error: `${ADDON_PATH} failed to load: ${String(err?.message ?? err).split('\n')[0]}` };
     } finally {

@@ -39,7 +39,8 @@ export function registerNativeBackend(): NativeAddon {
     if (overrides[config.kernelName]) continue;
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
   }
-  for (const [kernelName, kernelFunc] of Object.entries(overrides)) tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc });
+  for (const [kernelName, kernelFunc] of Object.entries(overrides))
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc });
   tf.registerBackend(NATIVE_BACKEND, () => wasm, -1);
   registered = addon;
   // The main thread may use every core; worker threads (data-parallel replicas, inference and trial
@@ -73,5 +74,11 @@ export function shareCoresAmong(replicas: number): number {
 export function nativeEngine(): NativeEngine | undefined {
   if (!registered) return undefined;
   const facts: NativeEngineFacts = registered.info();
-  return { name: 'oneDNN', version: facts.version, isa: facts.isa, threads: facts.threads, kernels: Object.keys(nativeKernels(registered, NATIVE_BACKEND)) };
+  return {
+    name: 'oneDNN',
+    version: facts.version,
+    isa: facts.isa,
+    threads: facts.threads,
+    kernels: Object.keys(nativeKernels(registered, NATIVE_BACKEND)),
+  };
 }

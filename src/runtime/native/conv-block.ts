@@ -10,7 +10,13 @@
  */
 import { tf } from '../backend.js';
 import { NATIVE_BACKEND } from './backend.js';
-import { BLOCK_ACTIVATIONS, CONV_BLOCK, CONV_BLOCK_GRAD, type BlockActivation, type ConvBlockAttrs } from './conv-block-kernels.js';
+import {
+  BLOCK_ACTIVATIONS,
+  CONV_BLOCK,
+  CONV_BLOCK_GRAD,
+  type BlockActivation,
+  type ConvBlockAttrs,
+} from './conv-block-kernels.js';
 
 export interface ConvBlockOptions {
   activation: BlockActivation;
@@ -26,7 +32,13 @@ export interface ConvBlockOptions {
 
 /** y [B, L', O] = act(conv1d(x [B, L, C], kernel [K, C, O]) + bias [O]) through the native kernels. */
 export function convBlock1d(x: tf.Tensor3D, kernel: tf.Tensor3D, bias: tf.Tensor1D, o: ConvBlockOptions): tf.Tensor3D {
-  const attrs: ConvBlockAttrs = { strides: [1, o.stride], pad: o.padding, dilations: [1, o.dilation], activation: BLOCK_ACTIVATIONS[o.activation], inputGradient: o.inputGradient };
+  const attrs: ConvBlockAttrs = {
+    strides: [1, o.stride],
+    pad: o.padding,
+    dilations: [1, o.dilation],
+    activation: BLOCK_ACTIVATIONS[o.activation],
+    inputGradient: o.inputGradient,
+  };
   const named = attrs as unknown as tf.NamedAttrMap;
   const engine = tf.engine();
   const [B, L, C] = x.shape;
@@ -36,13 +48,22 @@ export function convBlock1d(x: tf.Tensor3D, kernel: tf.Tensor3D, bias: tf.Tensor
     const forward = (filter: tf.Tensor, b: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
       const y = engine.runKernel(CONV_BLOCK, { x: x4, filter, bias: b }, named) as tf.Tensor4D;
       save([filter, y]);
-      const gradFunc = (dy: tf.Tensor | tf.Tensor[], [sf, sy]: tf.Tensor[]) => engine.runKernel(CONV_BLOCK_GRAD, { x: x4, filter: sf, y: sy, dy: Array.isArray(dy) ? dy[0] : dy }, named) as tf.Tensor[];
+      const gradFunc = (dy: tf.Tensor | tf.Tensor[], [sf, sy]: tf.Tensor[]) =>
+        engine.runKernel(
+          CONV_BLOCK_GRAD,
+          { x: x4, filter: sf, y: sy, dy: Array.isArray(dy) ? dy[0] : dy },
+          named,
+        ) as tf.Tensor[];
       return { value: y, gradFunc };
     };
     // customGrad differentiates with respect to its arguments only: x4 joins them when its gradient is wanted.
     const block = o.inputGradient
-      ? tf.customGrad((...a: unknown[]) => forward(a[1] as tf.Tensor, a[2] as tf.Tensor, a[3] as (t: tf.Tensor[]) => void))
-      : tf.customGrad((...a: unknown[]) => forward(a[0] as tf.Tensor, a[1] as tf.Tensor, a[2] as (t: tf.Tensor[]) => void));
+      ? tf.customGrad((...a: unknown[]) =>
+          forward(a[1] as tf.Tensor, a[2] as tf.Tensor, a[3] as (t: tf.Tensor[]) => void),
+        )
+      : tf.customGrad((...a: unknown[]) =>
+          forward(a[0] as tf.Tensor, a[1] as tf.Tensor, a[2] as (t: tf.Tensor[]) => void),
+        );
     const filter = tf.reshape(kernel, [1, K, C, O]);
     const y = (o.inputGradient ? block(x4, filter, bias) : block(filter, bias)) as tf.Tensor4D;
     return tf.reshape(y, [B, y.shape[2], O]) as tf.Tensor3D;
@@ -94,7 +115,13 @@ function nativeConv1DClass(): LayerClass {
         self.dataFormat === 'channelsLast';
       if (!usable) return super.call(inputs, kwargs);
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
-      const options = { activation, padding: self.padding as 'same' | 'valid', stride: self.strides[0], dilation: self.dilationRate[0], inputGradient: this.inputGradient };
+      const options = {
+        activation,
+        padding: self.padding as 'same' | 'valid',
+        stride: self.strides[0],
+        dilation: self.dilationRate[0],
+        inputGradient: this.inputGradient,
+      };
       return convBlock1d(x, self.kernel.read() as tf.Tensor3D, self.bias!.read() as tf.Tensor1D, options);
     }
   };

@@ -7,7 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertChannelsLast, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from '../kernels/compose.js';
 import type { NativeAddon } from './addon.js';
-import { BLOCK_ACTIVATIONS, CONV_BLOCK, CONV_BLOCK_GRAD, type BlockActivation, type ConvBlockAttrs } from './conv-block-kernels.js';
+import {
+  BLOCK_ACTIVATIONS,
+  CONV_BLOCK,
+  CONV_BLOCK_GRAD,
+  type BlockActivation,
+  type ConvBlockAttrs,
+} from './conv-block-kernels.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
 interface WasmHeapBackend extends tf.KernelBackend {
@@ -27,12 +33,45 @@ function output(backend: tf.KernelBackend, shape: number[]): TensorInfo {
 
 function convParams(c: tf.backend_util.Conv2DInfo): Int32Array {
   const p = c.padInfo;
-  return Int32Array.of(c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.outChannels, c.outHeight, c.outWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, p.top, p.left, p.bottom, p.right);
+  return Int32Array.of(
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.outChannels,
+    c.outHeight,
+    c.outWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+  );
 }
 
 function poolParams(c: tf.backend_util.Conv2DInfo): Int32Array {
   const p = c.padInfo;
-  return Int32Array.of(c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.outHeight, c.outWidth, c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right);
+  return Int32Array.of(
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.outHeight,
+    c.outWidth,
+    c.strideHeight,
+    c.strideWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+  );
 }
 
 interface ConvAttrs {
@@ -45,15 +84,40 @@ interface ConvAttrs {
 
 function conv2dInfo(kernel: string, xShape: number[], filterShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
   assertChannelsLast(kernel, a.dataFormat);
-  return tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
 
-function conv2d(addon: NativeAddon, args: KernelArgs, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, kernel: string, activation: number = BLOCK_ACTIVATIONS.linear): TensorInfo {
+function conv2d(
+  addon: NativeAddon,
+  args: KernelArgs,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  kernel: string,
+  activation: number = BLOCK_ACTIVATIONS.linear,
+): TensorInfo {
   const info = conv2dInfo(kernel, x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
-  if (bias && bias.shape.length !== 1) throw new Error(`sciml native ${kernel}: only a per-channel bias is supported, got shape [${bias.shape}]`);
+  if (bias && bias.shape.length !== 1)
+    throw new Error(`sciml native ${kernel}: only a per-channel bias is supported, got shape [${bias.shape}]`);
   const out = output(args.backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels]);
   const b = args.backend;
-  addon.convForward(heap(b, x, 'x'), heap(b, filter, 'filter'), bias ? heap(b, bias, 'bias') : null, heap(b, out, 'y'), convParams(info), activation);
+  addon.convForward(
+    heap(b, x, 'x'),
+    heap(b, filter, 'filter'),
+    bias ? heap(b, bias, 'bias') : null,
+    heap(b, out, 'y'),
+    convParams(info),
+    activation,
+  );
   return out;
 }
 
@@ -72,13 +136,30 @@ function convBlockKernels(addon: NativeAddon): Record<string, tf.KernelFunc> {
       const dx = a.inputGradient ? output(b, x.shape) : undefined;
       const dFilter = output(b, filter.shape);
       const dBias = output(b, [filter.shape[3]]);
-      addon.convBlockBackward(heap(b, x, 'x'), heap(b, filter, 'filter'), heap(b, y, 'y'), heap(b, dy, 'dy'), dx ? heap(b, dx, 'dx') : null, heap(b, dFilter, 'dfilter'), heap(b, dBias, 'dbias'), convParams(info), a.activation);
+      addon.convBlockBackward(
+        heap(b, x, 'x'),
+        heap(b, filter, 'filter'),
+        heap(b, y, 'y'),
+        heap(b, dy, 'dy'),
+        dx ? heap(b, dx, 'dx') : null,
+        heap(b, dFilter, 'dfilter'),
+        heap(b, dBias, 'dbias'),
+        convParams(info),
+        a.activation,
+      );
       return dx ? [dx, dFilter, dBias] : [dFilter, dBias];
     }),
   };
 }
 
-const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
 
 /** The kernels the native backend takes over from wasm, by tfjs kernel name. */
 export function nativeKernels(addon: NativeAddon, backendName: string): Record<string, tf.KernelFunc> {
@@ -106,7 +187,11 @@ export function nativeKernels(addon: NativeAddon, backendName: string): Record<s
           args.backend.disposeData(y.dataId);
           throw new Error(`sciml native FusedConv2D: activation ${activation} is not supported`);
         }
-        const activated = k.run(kernel, activation === 'prelu' ? { x: y, alpha: preluActivationWeights! } : { x: y }, activation === 'leakyrelu' ? { alpha: leakyreluAlpha } : {});
+        const activated = k.run(
+          kernel,
+          activation === 'prelu' ? { x: y, alpha: preluActivationWeights! } : { x: y },
+          activation === 'leakyrelu' ? { alpha: leakyreluAlpha } : {},
+        );
         args.backend.disposeData(y.dataId);
         return activated;
       });
@@ -144,7 +229,14 @@ interface PoolAttrs {
 }
 
 function poolInfo(shape: number[], a: PoolAttrs): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computePool2DInfo(shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
 }
 
 function poolForward(addon: NativeAddon, kind: 0 | 1): tf.KernelFunc {
@@ -200,7 +292,10 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
       const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
       const parts = inputs.filter((t) => size(t.shape) > 0);
       if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32')) return stockConcat(args);
-      const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+      const outShape = tf.backend_util.computeOutShape(
+        inputs.map((t) => t.shape),
+        axis,
+      );
       const out = output(args.backend, outShape);
       const rows = size(outShape.slice(0, axis));
       const outWidth = size(outShape.slice(axis));
@@ -219,7 +314,12 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
       const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
       const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
       const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
-      const outs = sizes.map((s) => output(args.backend, x.shape.map((d, i) => (i === $axis ? s : d))));
+      const outs = sizes.map((s) =>
+        output(
+          args.backend,
+          x.shape.map((d, i) => (i === $axis ? s : d)),
+        ),
+      );
       const rows = size(x.shape.slice(0, $axis));
       const inWidth = size(x.shape.slice($axis));
       const inner = size(x.shape.slice($axis + 1));
@@ -244,13 +344,20 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
       const out = output(args.backend, sizes);
       const inner = size(x.shape.slice(cut + 1));
       const width = sizes[cut] * inner;
-      addon.copyRows(heap(args.backend, x, 'slice input'), heap(args.backend, out, 'slice output'), Int32Array.of(size(x.shape.slice(0, cut)), width, x.shape[cut] * inner, begin[cut] * inner, width, 0));
+      addon.copyRows(
+        heap(args.backend, x, 'slice input'),
+        heap(args.backend, out, 'slice output'),
+        Int32Array.of(size(x.shape.slice(0, cut)), width, x.shape[cut] * inner, begin[cut] * inner, width, 0),
+      );
       return out;
     }),
     // Padding one axis (the denoiser's zero padding) is a fill and a strided row copy.
     PadV2: kernel((args) => {
       const { x } = args.inputs as { x: TensorInfo };
-      const { paddings, constantValue } = args.attrs as unknown as { paddings: [number, number][]; constantValue: number };
+      const { paddings, constantValue } = args.attrs as unknown as {
+        paddings: [number, number][];
+        constantValue: number;
+      };
       const padded = paddings.map((p, i) => (p[0] !== 0 || p[1] !== 0 ? i : -1)).filter((i) => i >= 0);
       if (x.dtype !== 'float32' || padded.length !== 1 || size(x.shape) === 0) return stockPad(args);
       const axis = padded[0];
@@ -260,7 +367,11 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
       dst.fill(constantValue);
       const inner = size(x.shape.slice(axis + 1));
       const width = x.shape[axis] * inner;
-      addon.copyRows(heap(args.backend, x, 'pad input'), dst, Int32Array.of(size(x.shape.slice(0, axis)), width, width, 0, outShape[axis] * inner, paddings[axis][0] * inner));
+      addon.copyRows(
+        heap(args.backend, x, 'pad input'),
+        dst,
+        Int32Array.of(size(x.shape.slice(0, axis)), width, width, 0, outShape[axis] * inner, paddings[axis][0] * inner),
+      );
       return out;
     }),
     Sum: kernel((args) => {
@@ -273,7 +384,11 @@ function movementKernels(addon: NativeAddon, stock: (name: string) => tf.KernelF
       const kept = x.shape.slice(axes.length);
       const outShape = keepDims ? [...axes.map(() => 1), ...kept] : kept;
       const out = output(args.backend, outShape);
-      addon.columnSums(heap(args.backend, x, 'sum input'), heap(args.backend, out, 'sum output'), Int32Array.of(size(x.shape.slice(0, axes.length)), size(kept)));
+      addon.columnSums(
+        heap(args.backend, x, 'sum input'),
+        heap(args.backend, out, 'sum output'),
+        Int32Array.of(size(x.shape.slice(0, axes.length)), size(kept)),
+      );
       return out;
     }),
   };

@@ -40,7 +40,16 @@ export function fusedRecurrentAvailable(): boolean {
  * through oneDNN; differentiable in x and the weights. Returns null (the caller runs its step loop)
  * when the native backend is not active or a row has a masked step before a real one.
  */
-export function fusedRecurrentEncode(kind: RecurrentKind, x: tf.Tensor3D, mask: tf.Tensor2D, units: number, kernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, recurrentBias?: tf.Tensor): tf.Tensor2D | null {
+export function fusedRecurrentEncode(
+  kind: RecurrentKind,
+  x: tf.Tensor3D,
+  mask: tf.Tensor2D,
+  units: number,
+  kernel: tf.Tensor,
+  recurrentKernel: tf.Tensor,
+  bias: tf.Tensor,
+  recurrentBias?: tf.Tensor,
+): tf.Tensor2D | null {
   if (!fusedRecurrentAvailable()) return null;
   const [B, T] = x.shape;
   const lengths = trailingLengths(mask.dataSync(), B, T);
@@ -49,21 +58,41 @@ export function fusedRecurrentEncode(kind: RecurrentKind, x: tf.Tensor3D, mask: 
 }
 
 /** As fusedRecurrentEncode with the real lengths given (each sequence's steps first, then padding). */
-export function recurrentLastState(kind: RecurrentKind, x: tf.Tensor3D, lengths: Int32Array, units: number, kernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, recurrentBias?: tf.Tensor): tf.Tensor2D {
+export function recurrentLastState(
+  kind: RecurrentKind,
+  x: tf.Tensor3D,
+  lengths: Int32Array,
+  units: number,
+  kernel: tf.Tensor,
+  recurrentKernel: tf.Tensor,
+  bias: tf.Tensor,
+  recurrentBias?: tf.Tensor,
+): tf.Tensor2D {
   const { addon, error } = loadNativeAddon();
   if (!addon) throw new Error(`sciml native recurrent op: engine ${error}`);
   const [B, T, F] = x.shape;
   const U = units;
   const gates = kind === 'gru' ? 3 : 4;
   if (lengths.length !== B) throw new Error(`sciml native recurrent op: ${lengths.length} lengths for a batch of ${B}`);
-  for (const [name, t, shape] of [['kernel', kernel, [F, gates * U]], ['recurrentKernel', recurrentKernel, [U, gates * U]]] as const) {
-    if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) throw new Error(`sciml native recurrent op: ${name} has shape [${t.shape}], expected [${shape}]`);
+  for (const [name, t, shape] of [
+    ['kernel', kernel, [F, gates * U]],
+    ['recurrentKernel', recurrentKernel, [U, gates * U]],
+  ] as const) {
+    if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1])
+      throw new Error(`sciml native recurrent op: ${name} has shape [${t.shape}], expected [${shape}]`);
   }
-  if (kind === 'gru' && !recurrentBias) throw new Error('sciml native recurrent op: the reset-after GRU needs a recurrentBias');
+  if (kind === 'gru' && !recurrentBias)
+    throw new Error('sciml native recurrent op: the reset-after GRU needs a recurrentBias');
   const willDifferentiate = tf.engine().state.gradientDepth > 0;
   return tf.tidy(() => {
     const bias4 = kind === 'gru' ? gruBias(bias, recurrentBias!, U) : tf.reshape(bias, [4, U]);
-    return sequenceOp(addon, kind === 'gru' ? 0 : 1, lengths, [B, T, F, U], willDifferentiate)(x, kernel, recurrentKernel, bias4) as tf.Tensor2D;
+    return sequenceOp(
+      addon,
+      kind === 'gru' ? 0 : 1,
+      lengths,
+      [B, T, F, U],
+      willDifferentiate,
+    )(x, kernel, recurrentKernel, bias4) as tf.Tensor2D;
   });
 }
 
@@ -99,7 +128,13 @@ function gruBias(bi: tf.Tensor, br: tf.Tensor, U: number): tf.Tensor2D {
   return tf.concat([tf.add(iz, rz), tf.add(ir, rr), ih, rh], 0) as tf.Tensor2D;
 }
 
-function sequenceOp(addon: NativeAddon, kind: 0 | 1, lengths: Int32Array, [B, T, F, U]: number[], willDifferentiate: boolean) {
+function sequenceOp(
+  addon: NativeAddon,
+  kind: 0 | 1,
+  lengths: Int32Array,
+  [B, T, F, U]: number[],
+  willDifferentiate: boolean,
+) {
   const params = Int32Array.of(B, T, F, U);
   return tf.customGrad((...args: unknown[]) => {
     const [x, kernel, recurrentKernel, bias4] = args as tf.Tensor[];
@@ -112,21 +147,29 @@ function sequenceOp(addon: NativeAddon, kind: 0 | 1, lengths: Int32Array, [B, T,
     const dyFull = buffers.dyFull.subarray(0, B * T * U);
     buffers.workspace = addon.rnnForward(kind, xs, ks, rks, bs, y, params, buffers.workspace);
     const last = new Float32Array(B * U);
-    for (let b = 0; b < B; b++) if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
+    for (let b = 0; b < B; b++)
+      if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
     if (!willDifferentiate) giveBack(buffers);
     return {
       value: tf.tensor2d(last, [B, U]),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const dLast = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
-        for (let b = 0; b < B; b++) if (lengths[b] > 0) dyFull.set(dLast.subarray(b * U, (b + 1) * U), (b * T + lengths[b] - 1) * U);
+        for (let b = 0; b < B; b++)
+          if (lengths[b] > 0) dyFull.set(dLast.subarray(b * U, (b + 1) * U), (b * T + lengths[b] - 1) * U);
         const dx = new Float32Array(xs.length);
         const dk = new Float32Array(ks.length);
         const drk = new Float32Array(rks.length);
         const db = new Float32Array(bs.length);
         addon.rnnBackward(kind, xs, ks, rks, bs, y, dyFull, buffers.workspace!, dx, dk, drk, db, params);
-        for (let b = 0; b < B; b++) if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
+        for (let b = 0; b < B; b++)
+          if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
         giveBack(buffers);
-        return [tf.tensor(dx, x.shape), tf.tensor(dk, kernel.shape), tf.tensor(drk, recurrentKernel.shape), tf.tensor(db, bias4.shape)];
+        return [
+          tf.tensor(dx, x.shape),
+          tf.tensor(dk, kernel.shape),
+          tf.tensor(drk, recurrentKernel.shape),
+          tf.tensor(db, bias4.shape),
+        ];
       },
     };
   });
