@@ -4,7 +4,8 @@
  * median, min and max of the wall time (spawn to exit). Measured: `sciml --version`, `sciml runs`
  * on an empty folder, `sciml --help`; for scale, Debian's Python starting (`python3 -c pass`) and
  * importing scikit-learn (`python3 -c 'import sklearn'`), with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
- * unset for Python alone.
+ * unset for Python alone. When NODE_EXTRA_CA_CERTS is set (Node 20 then parses that certificate file at
+ * every start, which can be most of `node -e 0`), `node -e 0` is timed without it too.
  *
  * Goal (issue 25): `sciml --version` and `sciml runs` on an empty folder <= 150 ms on this machine.
  * Run it alone (`flock /tmp/bench.lock npm run bench:startup`): other processes on the 2 cores
@@ -77,6 +78,8 @@ function main(): void {
   const pythonEnv = { ...process.env };
   delete pythonEnv.OPENBLAS_CORETYPE;
   delete pythonEnv.OPENBLAS_L2_SIZE;
+  const withoutExtraCa = { ...process.env };
+  delete withoutExtraCa.NODE_EXTRA_CA_CERTS;
   const kernel = spawnSync(
     PYTHON,
     [
@@ -95,6 +98,17 @@ function main(): void {
     },
     { key: 'help', label: 'sciml --help', command: [process.execPath, bin, '--help'] },
     { key: 'node', label: 'node -e 0 (for scale)', command: [process.execPath, '-e', '0'] },
+    // Node 20 reads and parses every certificate of NODE_EXTRA_CA_CERTS at each start, before any script.
+    ...(process.env.NODE_EXTRA_CA_CERTS
+      ? [
+          {
+            key: 'node_no_extra_ca',
+            label: 'node -e 0 without NODE_EXTRA_CA_CERTS (for scale)',
+            command: [process.execPath, '-e', '0'],
+            env: withoutExtraCa,
+          },
+        ]
+      : []),
     { key: 'python_pass', label: 'python3 -c pass (for scale)', command: [PYTHON, '-c', 'pass'], env: pythonEnv },
     {
       key: 'python_sklearn',

@@ -1,27 +1,31 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { exitQuietlyOnClosedStdout } from '../dist/src/runtime/pipes.js';
-
-exitQuietlyOnClosedStdout();
-const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  // Answered before the command-line parser and the commands load (start-up time, issue 25).
-  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
-} else {
-  // `sciml runs` (the listing) is answered without the command-line parser too; the rest goes to it.
-  const { quickMain } = await import('../dist/src/quick.js');
-  const run = quickMain(process.argv) ?? import('../dist/src/cli.js').then(({ main }) => main(process.argv));
-  run.then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      if (err?.code === 'EPIPE') {
-        process.exitCode = 0;
-        return;
-      }
-      process.stderr.write(`sciml: internal error: ${err?.stack ?? err}\n`);
-      process.exitCode = 1;
-    },
+// CommonJS (bin/package.json), so that the lines answered first start without the ES module loader (start-up time, issue 25).
+'use strict';
+// `sciml --version` and `sciml runs` (the listing) are answered from one pre-built file (src/quick.ts and
+// what it loads, bundled by scripts/bundle-quick.mjs); every other line goes to the commander program.
+let quick;
+try {
+  quick = require('../dist/quick.cjs');
+} catch (err) {
+  if (err?.code !== 'MODULE_NOT_FOUND' || !String(err.message).includes('quick.cjs')) throw err;
+  process.stderr.write(
+    'sciml: dist/quick.cjs is missing: build with `npm run build` (tsc, then scripts/bundle-quick.mjs)\n',
   );
+  process.exit(1);
 }
+
+quick.exitQuietlyOnClosedStdout();
+const run = quick.quickMain(process.argv) ?? import('../dist/src/cli.js').then(({ main }) => main(process.argv));
+run.then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    if (err?.code === 'EPIPE') {
+      process.exitCode = 0;
+      return;
+    }
+    process.stderr.write(`sciml: internal error: ${err?.stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

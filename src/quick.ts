@@ -1,14 +1,21 @@
 /**
  * Command lines answered without loading commander, for start-up time (issue 25; loading commander
- * costs about as much as the rest of `sciml runs`): the listing of runs,
- * `sciml [--json] [--quiet] [--backend B] [--progress P] runs [--dir D --task T ...]`.
+ * costs about as much as the rest of `sciml runs`): a bare `sciml --version` (or `-V`) and the
+ * listing of runs, `sciml [--json] [--quiet] [--backend B] [--progress P] runs [--dir D --task T ...]`.
  * Any other line, and any this reader is unsure of (help, a subcommand, an unknown or malformed
  * option, a value commander would refuse), is left to cli.ts: commander parses it and gives the
  * same result or the error message.
+ *
+ * bin/sciml.js loads this module and all it loads from one pre-built CommonJS file, dist/quick.cjs
+ * (scripts/bundle-quick.mjs, at `npm run build`).
  */
 import { GLOBAL_OPTIONS, flagOf, globalOptions, takesValue } from './cli-globals.js';
 import { RUNS_LIST_OPTIONS, printRunsList, type RunsListOptions } from './commands/runs-list.js';
 import { exitStatusOf } from './runtime/errors.js';
+import { scimlVersion } from './runtime/version.js';
+
+// What bin/sciml.js installs before any command, from the same file.
+export { exitQuietlyOnClosedStdout } from './runtime/pipes.js';
 
 interface Spec {
   flags: string;
@@ -74,9 +81,18 @@ export function quickRunsLine(args: string[]): { globals: Values; list: RunsList
   return { globals, list: list as unknown as RunsListOptions };
 }
 
+/** A bare `sciml --version` or `sciml -V` (with anything else, commander answers). */
+export const isVersionLine = (args: string[]): boolean =>
+  args.length === 1 && (args[0] === '--version' || args[0] === '-V');
+
 /** Runs the line here when it is one of those above (resolves to the exit status), else undefined. */
 export function quickMain(argv: string[]): Promise<number> | undefined {
-  const line = quickRunsLine(argv.slice(2));
+  const args = argv.slice(2);
+  if (isVersionLine(args)) {
+    process.stdout.write(`${scimlVersion()}\n`);
+    return Promise.resolve(0);
+  }
+  const line = quickRunsLine(args);
   if (!line) return undefined;
   return (async () => {
     try {

@@ -6,10 +6,10 @@ import { UserError } from '../runtime/errors.js';
 import { flatten } from '../runtime/flatten.js';
 
 // yaml is some 60 CommonJS files: loaded at the first config read, so `sciml runs` on a folder without runs starts without it.
-const require = createRequire(import.meta.url);
+const requirePackage = createRequire(import.meta.url);
 let yaml: typeof import('yaml') | undefined;
 function parseYaml(text: string): unknown {
-  yaml ??= require('yaml') as typeof import('yaml');
+  yaml ??= requirePackage('yaml') as typeof import('yaml');
   return yaml.parse(text);
 }
 

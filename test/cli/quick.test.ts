@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scimlBatch } from '../helpers/cli.js';
-import { quickMain, quickRunsLine } from '../../src/quick.js';
+import { isVersionLine, quickMain, quickRunsLine } from '../../src/quick.js';
 
 // `sciml runs` is read without commander (start-up time): on every line it answers, it must print
 // and exit exactly as the commander program does; every other line must be left to commander.
@@ -66,11 +66,14 @@ test('the lines read without commander print and exit as the commander program d
     [['runs', '--dir', dir, '--sort', 'auc']],
     [['runs', '--dir', dir], { SCIML_PROGRESS: 'loud' }],
     [['--progress', 'none', 'runs', '--dir', dir], { SCIML_PROGRESS: 'loud' }],
+    [['--version']],
+    [['-V']],
   ];
   const codes = new Set<number>();
   for (const env of [{}, { SCIML_PROGRESS: 'loud' }] as Record<string, string>[]) {
     const group = lines.filter(([, e]) => JSON.stringify(e ?? {}) === JSON.stringify(env)).map(([args]) => args);
-    for (const args of group) assert.ok(quickRunsLine(args), `answered without commander: ${args.join(' ')}`);
+    for (const args of group)
+      assert.ok(quickRunsLine(args) ?? isVersionLine(args), `answered without commander: ${args.join(' ')}`);
     const quick = scimlBatch(group, { env, quick: true });
     const full = scimlBatch(group, { env });
     group.forEach((args, i) => {
@@ -98,10 +101,14 @@ test('help, subcommands, unknown or malformed options and values commander refus
     ['runs', '--', 'x'],
     ['--backend', 'tpu', 'runs'],
     ['--dir', dir, 'runs'],
+    ['--version', 'runs'],
+    ['runs', '--version'],
+    ['--json', '-V'],
     ['diff', 'a', 'b'],
     ['train', 'config.yaml'],
   ]) {
     assert.equal(quickRunsLine(args), undefined, args.join(' '));
+    assert.equal(isVersionLine(args), false, args.join(' '));
     assert.equal(quickMain([process.execPath, 'sciml', ...args]), undefined);
   }
 });

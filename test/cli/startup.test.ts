@@ -23,17 +23,33 @@ writeFileSync(
   `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`,
 );
 
-function loaded(args: string[]): string[] {
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
+// CommonJS files (the bin, dist/quick.cjs, packages loaded by require) are not seen by that hook: listed at exit.
+const required = join(dir, 'required.cjs');
+writeFileSync(
+  required,
+  "process.on('exit', () => { for (const f of Object.keys(require.cache)) if (f !== __filename) process.stderr.write('REQUIRED ' + require('node:url').pathToFileURL(f).href + '\\n'); });\n",
+);
+
+/** The URLs of the ES modules (LOADED) and CommonJS files (REQUIRED) a sciml line loads. */
+function loadedBy(args: string[]): { esm: string[]; cjs: string[] } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(register).href, '--require', required, bin, ...args],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
-  return r.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('LOADED '))
-    .map((l) => l.slice(7));
+  const lines = r.stderr.split('\n');
+  const tagged = (tag: string) => lines.filter((l) => l.startsWith(tag)).map((l) => l.slice(tag.length));
+  return { esm: tagged('LOADED '), cjs: tagged('REQUIRED ') };
 }
+
+const loaded = (args: string[]): string[] => {
+  const { esm, cjs } = loadedBy(args);
+  return [...esm, ...cjs];
+};
 
 const HEAVY = [
   /@tensorflow/,
@@ -53,8 +69,8 @@ test('--version, --help and runs on an empty folder load no compute backend, ses
   for (const args of [['--version'], ['--help'], ['runs', '--dir', empty], ['completion', 'bash']]) {
     const urls = loaded(args);
     assert.ok(
-      urls.some((u) => u.endsWith('/dist/src/runtime/pipes.js')),
-      'the hook sees sciml load',
+      urls.some((u) => u.endsWith('/dist/quick.cjs')),
+      'the hooks see sciml load',
     );
     for (const heavy of HEAVY)
       assert.deepEqual(
@@ -63,11 +79,22 @@ test('--version, --help and runs on an empty folder load no compute backend, ses
         `sciml ${args.join(' ')} loads ${heavy}`,
       );
   }
-  // The listing of runs is read without commander (src/quick.ts); help still loads it.
-  assert.deepEqual(
-    loaded(['--json', 'runs', '--dir', empty]).filter((u) => /\/commander\//.test(u)),
-    [],
-  );
+  // A bare --version and the listing of runs are answered from one pre-built CommonJS file (src/quick.ts
+  // bundled): no ES module of sciml, no commander; help still loads it.
+  for (const args of [['--version'], ['--json', 'runs', '--dir', empty]]) {
+    const { esm, cjs } = loadedBy(args);
+    assert.deepEqual(
+      // (with --import, node resolves the entry, the bin, through the ES module loader too)
+      esm.filter((u) => !/\/(register|hook)\.mjs$|\/bin\/sciml\.js$/.test(u)),
+      [],
+      `sciml ${args.join(' ')}`,
+    );
+    assert.deepEqual(
+      cjs.map((u) => u.slice(u.lastIndexOf('/', u.lastIndexOf('/') - 1) + 1)),
+      ['bin/sciml.js', 'dist/quick.cjs'],
+      `sciml ${args.join(' ')}`,
+    );
+  }
   assert.ok(loaded(['runs', '--help']).some((u) => /\/commander\//.test(u)));
 });
 

@@ -1,13 +1,17 @@
 /**
  * Child process of scimlBatch (cli.ts): reads a JSON list of argument lists on stdin, runs each
  * through the CLI's main() with stdout and stderr captured, and prints the results as one JSON list.
- * With --quick, as bin/sciml.js does: the lines src/quick.ts answers without commander go there.
+ * With --quick, as bin/sciml.js does: the lines src/quick.ts answers without commander go there, through
+ * the file bin/sciml.js loads it from (dist/quick.cjs, built by scripts/bundle-quick.mjs).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { main } from '../../src/cli.js';
-import { quickMain } from '../../src/quick.js';
 
-const run = process.argv.includes('--quick') ? (argv: string[]) => quickMain(argv) ?? main(argv) : main;
+const quick = process.argv.includes('--quick')
+  ? (createRequire(import.meta.url)('../../quick.cjs') as typeof import('../../src/quick.js'))
+  : undefined;
+const run = quick ? (argv: string[]) => quick.quickMain(argv) ?? main(argv) : main;
 const commands = JSON.parse(readFileSync(0, 'utf8')) as string[][];
 const realWrite = process.stdout.write.bind(process.stdout);
 const results: { code: number; stdout: string; stderr: string }[] = [];

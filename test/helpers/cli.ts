@@ -30,7 +30,8 @@ export function sciml(
  * Runs many CLI commands in one child process, one after the other (for commands that fail before
  * any real work: a bad path, a bad flag): one start-up instead of one per command. An internal
  * error (a bug) comes back as code 1 with its stack on stderr, as the real binary prints it.
- * `quick`: the lines src/quick.ts answers go there first, as in bin/sciml.js (else all through commander).
+ * `quick`: the lines src/quick.ts answers go there first, as in bin/sciml.js (through dist/quick.cjs, the
+ * file the bin loads it from; else all through commander).
  */
 export function scimlBatch(
   commands: string[][],
