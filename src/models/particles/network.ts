@@ -103,6 +103,8 @@ export function initialParams(spec: NetSpec, seed: number): Float32Array {
 export class Network {
   readonly layout: ParamEntry[];
   readonly vars: Map<string, tf.Variable>;
+  /** The weights as one flat vector in layout order, kept equal to the variables (the direct training step reads it). */
+  readonly params: Float32Array;
 
   constructor(
     readonly spec: NetSpec,
@@ -110,6 +112,7 @@ export class Network {
     params: Float32Array,
   ) {
     this.layout = paramLayout(spec);
+    this.params = Float32Array.from(params);
     this.vars = new Map(
       this.layout.map((e) => [
         e.name,
@@ -123,6 +126,7 @@ export class Network {
   }
 
   setParams(params: Float32Array): void {
+    this.params.set(params);
     for (const e of this.layout) {
       const v = this.vars.get(e.name)!;
       tf.tidy(() => v.assign(tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape)));
@@ -161,11 +165,25 @@ export class Network {
     n: number,
     T: number,
   ): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
+    const s = this.standardize(hlf, particles, n, T);
+    return {
+      hlf: tf.tensor2d(s.hlf, [n, N_HLF]),
+      particles: s.particles ? tf.tensor3d(s.particles, [n, T, N_PARTICLE_FEATURES]) : null,
+      mask: s.mask ? tf.tensor2d(s.mask, [n, T]) : null,
+    };
+  }
+
+  /** prepareArrays' arrays: HLF [n, 14], particles [n, T, 19] and mask [n, T] (particles and mask null without a recurrent branch). */
+  standardize(
+    hlf: Float32Array,
+    particles: Float32Array | null,
+    n: number,
+    T: number,
+  ): { hlf: Float32Array; particles: Float32Array | null; mask: Float32Array | null } {
     const { hlfMean, hlfStd, particleMean, particleStd } = this.norm;
     const h = new Float32Array(hlf.length);
     for (let i = 0; i < hlf.length; i++) h[i] = Math.fround(hlf[i] - hlfMean[i % N_HLF]) / hlfStd[i % N_HLF];
-    const hlfTensor = tf.tensor2d(h, [n, N_HLF]);
-    if (!particles || !usesParticles(this.spec)) return { hlf: hlfTensor, particles: null, mask: null };
+    if (!particles || !usesParticles(this.spec)) return { hlf: h, particles: null, mask: null };
     const F = N_PARTICLE_FEATURES;
     const x = new Float32Array(n * T * F);
     const mask = new Float32Array(n * T);
@@ -176,7 +194,7 @@ export class Network {
       mask[r] = 1;
       for (let f = 0; f < F; f++) x[r * F + f] = Math.fround(particles[r * F + f] - particleMean[f]) / particleStd[f];
     }
-    return { hlf: hlfTensor, particles: tf.tensor3d(x, [n, T, F]), mask: tf.tensor2d(mask, [n, T]) };
+    return { hlf: h, particles: x, mask };
   }
 
   /** Logits [B, 3] from raw inputs (padding rows all zeros). Dropout only when `dropoutSeed` is given. */
