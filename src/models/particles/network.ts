@@ -83,12 +83,18 @@ export function paramCount(spec: NetSpec): number {
   return last.offset + last.size;
 }
 
-/** Glorot-uniform kernels, zero biases (LSTM forget-gate bias 1), seeded. */
+/**
+ * Keras' defaults, as the published model had them: Glorot-uniform kernels, an orthogonal recurrent
+ * kernel (orthonormal rows; over hundreds of steps it keeps the state's gradient from vanishing or
+ * exploding at the start), zero biases (LSTM forget-gate bias 1); seeded.
+ */
 export function initialParams(spec: NetSpec, seed: number): Float32Array {
   const rng = new Random(seed).fork('init');
   const params = new Float32Array(paramCount(spec));
   for (const e of paramLayout(spec)) {
-    if (e.shape.length === 2) {
+    if (e.name === 'rnn/recurrent_kernel') {
+      params.set(orthogonalRows(e.shape[0], e.shape[1], rng), e.offset);
+    } else if (e.shape.length === 2) {
       const fanOut = e.name.startsWith('rnn') ? e.shape[1] / (spec.recurrent === 'gru' ? 3 : 4) : e.shape[1];
       const limit = Math.sqrt(6 / (e.shape[0] + fanOut));
       for (let i = 0; i < e.size; i++) params[e.offset + i] = rng.uniform(-limit, limit);
@@ -97,6 +103,31 @@ export function initialParams(spec: NetSpec, seed: number): Float32Array {
     }
   }
   return params;
+}
+
+/**
+ * A [rows, cols] matrix (rows <= cols) with orthonormal rows, as Keras' Orthogonal initializer
+ * makes it: the Q of a QR decomposition of a standard normal matrix, signs fixed so R's diagonal is
+ * positive (Gram-Schmidt gives that directly).
+ */
+export function orthogonalRows(rows: number, cols: number, rng: Random): Float64Array {
+  const q = new Float64Array(rows * cols);
+  for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+  for (let r = 0; r < rows; r++) {
+    const row = q.subarray(r * cols, (r + 1) * cols);
+    for (let pass = 0; pass < 2; pass++)
+      for (let k = 0; k < r; k++) {
+        const prev = q.subarray(k * cols, (k + 1) * cols);
+        let dot = 0;
+        for (let j = 0; j < cols; j++) dot += row[j] * prev[j];
+        for (let j = 0; j < cols; j++) row[j] -= dot * prev[j];
+      }
+    let norm = 0;
+    for (let j = 0; j < cols; j++) norm += row[j] * row[j];
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < cols; j++) row[j] /= norm;
+  }
+  return q;
 }
 
 /** A network's weights as tf.Variables over views of one flat parameter vector. */
