@@ -20,7 +20,7 @@ import {
   writeMemberFile,
   type SavedMember,
 } from '../../src/models/automl/trial-common.js';
-import { predictClassMember } from '../../src/models/automl/class-trial.js';
+import { predictMember } from '../../src/models/automl/trial.js';
 
 /** Numbers with missing values, and a categorical column of 9 levels the target depends on as a set. */
 function table(n: number, seed: number): { X: Matrix; y: Float64Array; labels: Float64Array } {
@@ -197,7 +197,7 @@ test('member files: a model folder of format 3 (gzip) and one of format 2 (plain
       assert.deepEqual(readMemberHead(path), { ...head, fold_lines: folds.length }, path);
       const read = readMemberFile(path);
       assert.deepEqual(read.folds, JSON.parse(JSON.stringify(folds)));
-      assert.deepEqual(predictClassMember(read, probe), expected, 'the mean of two identical folds predicts as one');
+      assert.deepEqual(predictMember(read, probe), expected, 'the mean of two identical folds predicts as one');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
