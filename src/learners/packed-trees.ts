@@ -7,12 +7,11 @@
  * trees' (the same thresholds, the same Float32 leaves, added in the same order).
  */
 import type { Matrix } from './learner.js';
-import { categoryBin } from './tree.js';
+import { BLOCK_ROWS, categoryBin, forRowBlocks } from './tree.js';
 import { decodeUint, decodeFloat32, decodeFloat64, type TreePack, TREE_PACK } from './tree-pack.js';
 
 const MISSING_RIGHT = 1;
 const CATEGORICAL = 2;
-const BLOCK_ROWS = 2048;
 
 export class PackedTrees {
   /** The pack it was built from (saved again as is). */
@@ -207,7 +206,7 @@ export class PackedTrees {
     const value = this.value;
     if (!value) throw new Error('PackedTrees: these trees have class leaves, not values');
     const leaves = new Int32Array(Math.min(BLOCK_ROWS, X.rows));
-    forBlocks(X, (buf, F, m, offset) => {
+    forRowBlocks(X, (buf, F, m, offset) => {
       for (let t = first; t < this.count; t += step) {
         this.leavesOf(t, buf, F, m, leaves);
         for (let r = 0; r < m; r++) out[offset + r] += value[leaves[r]] * scale;
@@ -220,7 +219,7 @@ export class PackedTrees {
     const { start, classes, probs } = this;
     if (!start || !classes || !probs) throw new Error('PackedTrees: these trees have values, not class leaves');
     const leaves = new Int32Array(Math.min(BLOCK_ROWS, X.rows));
-    forBlocks(X, (buf, F, m, offset) => {
+    forRowBlocks(X, (buf, F, m, offset) => {
       for (let t = 0; t < this.count; t++) {
         this.leavesOf(t, buf, F, m, leaves);
         for (let r = 0; r < m; r++) {
@@ -230,19 +229,5 @@ export class PackedTrees {
         }
       }
     });
-  }
-}
-
-/** Calls `each` with blocks of rows copied row-major (each traversal reads one small contiguous row). */
-function forBlocks(X: Matrix, each: (buf: Float64Array, F: number, m: number, offset: number) => void): void {
-  const F = X.columns.length;
-  const buf = new Float64Array(Math.min(BLOCK_ROWS, X.rows) * F);
-  for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
-    const m = Math.min(BLOCK_ROWS, X.rows - start);
-    for (let f = 0; f < F; f++) {
-      const col = X.columns[f];
-      for (let r = 0; r < m; r++) buf[r * F + f] = col[start + r];
-    }
-    each(buf, F, m, start);
   }
 }
