@@ -599,6 +599,29 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gemm(A, B, C, params [transA, transB, M, N, K], alpha, beta): C = alpha op(A) op(B) + beta C,
+// row-major, op(X) = X or its transpose; oneDNN's sgemm. The particle network's dense layers: a call
+// is at most a few MFLOP, so one thread below 8 MFLOP, as for the recurrent steps.
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  Args a = read_args(env, info, 6);
+  auto p = ints(env, a.values[3], 5, "params");
+  const bool ta = p[0] != 0, tb = p[1] != 0;
+  const int64_t M = p[2], N = p[3], K = p[4];
+  if (M < 0 || N < 0 || K < 0) throw Failure{"gemm: negative size"};
+  double alpha = 0, beta = 0;
+  NAPI_CHECK(napi_get_value_double(env, a.values[4], &alpha));
+  NAPI_CHECK(napi_get_value_double(env, a.values[5], &beta));
+  float *A = f32(env, a.values[0], M * K, "A");
+  float *B = f32(env, a.values[1], K * N, "B");
+  float *C = f32(env, a.values[2], M * N, "C");
+  if (M == 0 || N == 0) return nullptr;
+  ScopedThreads threads(2.0 * M * N * K, 8e6);
+  dnnl_status_t status = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, static_cast<float>(alpha), A, ta ? M : K,
+                                    B, tb ? K : N, static_cast<float>(beta), C, N);
+  if (status != dnnl_success) throw Failure{"gemm: oneDNN sgemm failed (status " + std::to_string(status) + ")"};
+  return nullptr;
+}
+
 // ---- recurrent sequences: GRU (linear-before-reset, = Keras reset_after=True) and LSTM ----
 // x [N, T, F] batch-major (ntc), weights as Keras stores them ([F, G*U] and [U, G*U] are ldigo
 // with one layer and direction), bias [Gb, U] in oneDNN's gate order (GRU: u, r, o, o'; LSTM:
@@ -865,6 +888,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"poolBackward", nullptr, guarded<PoolBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyRows", nullptr, guarded<CopyRows>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"columnSums", nullptr, guarded<ColumnSums>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gemm", nullptr, guarded<Gemm>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rnnForward", nullptr, guarded<RnnForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rnnBackward", nullptr, guarded<RnnBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
