@@ -95,8 +95,8 @@ export function initialParams(spec: NetSpec, seed: number): Float32Array {
     if (e.name === 'rnn/recurrent_kernel') {
       params.set(orthogonalRows(e.shape[0], e.shape[1], rng), e.offset);
     } else if (e.shape.length === 2) {
-      const fanOut = e.name.startsWith('rnn') ? e.shape[1] / (spec.recurrent === 'gru' ? 3 : 4) : e.shape[1];
-      const limit = Math.sqrt(6 / (e.shape[0] + fanOut));
+      // Keras takes the recurrent kernel [F, G*U] as one matrix: fan out G*U, not U per gate.
+      const limit = Math.sqrt(6 / (e.shape[0] + e.shape[1]));
       for (let i = 0; i < e.size; i++) params[e.offset + i] = rng.uniform(-limit, limit);
     } else if (e.name === 'rnn/bias' && spec.recurrent === 'lstm') {
       for (let i = spec.units; i < 2 * spec.units; i++) params[e.offset + i] = 1;
