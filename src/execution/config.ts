@@ -1,4 +1,4 @@
-/** The `execution:` config section of every task that submits jobs (automl's trials; denoiser's and knots' replica jobs). */
+/** The `execution:` config section of every task that submits jobs: automl's trials and the replica jobs of `training.distributed` (denoiser, knots, particles). */
 import { section, text } from '../config/fields.js';
 
 export const executionSection = (jobs: string) =>

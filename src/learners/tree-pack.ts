@@ -12,7 +12,7 @@
 import type { SparseLeaves } from './class-tree.js';
 import type { FlatTree } from './tree.js';
 
-export const TREE_PACK = 'tree-pack-1';
+const TREE_PACK = 'tree-pack-1';
 
 export interface TreePack {
   encoding: typeof TREE_PACK;
@@ -194,10 +194,6 @@ function preorder(t: FlatTree): Int32Array {
   }
   if (k !== order.length) throw new Error(`packTrees: ${order.length - k} nodes unreachable from the root`);
   return order;
-}
-
-export function isTreePack(x: unknown): x is TreePack {
-  return typeof x === 'object' && x !== null && (x as TreePack).encoding === TREE_PACK;
 }
 
 /**

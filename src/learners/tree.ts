@@ -231,7 +231,7 @@ function traverseCategorical(
 }
 
 /** The bin of category code x (as binning's thresholds at j + 0.5 would place it). */
-export function categoryBin(x: number, bins: number): number {
+function categoryBin(x: number, bins: number): number {
   const b = Math.ceil(x - 0.5);
   return b < 0 ? 0 : b >= bins ? bins - 1 : b;
 }
@@ -260,17 +260,6 @@ export function addTreePredictionBinned(
     }
     out[i] += value[node];
   }
-}
-
-export function treeDepth(tree: FlatTree, node = 0): number {
-  if (tree.feature[node] < 0) return 0;
-  return 1 + Math.max(treeDepth(tree, tree.left[node]), treeDepth(tree, tree.right[node]));
-}
-
-export function leafCount(tree: FlatTree): number {
-  let n = 0;
-  for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i] < 0) n++;
-  return n;
 }
 
 // --- serialization: typed arrays as base64 inside plain JSON (exact, and ~5x smaller than number lists)

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
-import { UserError } from '../../runtime/errors.js';
 import type { KnotData } from '../../data/knots/load.js';
 import { knotsSchema, type KnotsConfig } from './config.js';
 import { readKnotModel } from './predict.js';

@@ -22,7 +22,7 @@ export const MODEL_FILE = 'particles.bin';
 const DRIVER_CHECKPOINT = 'distributed-checkpoint.bin';
 
 /** Test events in file order (the held-out part of data.path, or all of test_path). */
-export function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {
+function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {
   const filter = split.testPart ? partFilter(split.test, seed, split.testPart, split.fractions) : undefined;
   return streamEvents(split.test, { seed, epoch: 0, shuffleBuffer: 0, filter });
 }
