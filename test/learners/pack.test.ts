@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../../src/runtime/random.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/runtime/errors.js';
@@ -13,6 +13,14 @@ import type { Classifier } from '../../src/learners/classifier.js';
 import { treeToJSON, type FlatTree } from '../../src/learners/tree.js';
 import { classTreeToJSON } from '../../src/learners/class-tree-json.js';
 import { unpackTrees, type TreePack } from '../../src/learners/tree-pack.js';
+import {
+  memberBytes,
+  readMemberFile,
+  readMemberHead,
+  writeMemberFile,
+  type SavedMember,
+} from '../../src/models/automl/trial-common.js';
+import { predictMember } from '../../src/models/automl/trial.js';
 
 /** Numbers with missing values, and a categorical column of 9 levels the target depends on as a set. */
 function table(n: number, seed: number): { X: Matrix; y: Float64Array; labels: Float64Array } {
@@ -144,7 +152,7 @@ test('a model folder of a format version this sciml cannot read fails with a cle
   const dir = mkdtempSync(join(tmpdir(), 'sciml-pack-'));
   try {
     for (const [version, hint] of [
-      [99, /versions 1 and 2, got 99: the model was saved by a newer sciml, upgrade sciml/],
+      [99, /versions 1, 2 and 3, got 99: the model was saved by a newer sciml, upgrade sciml/],
       [0, /got 0: retrain the model/],
     ] as const) {
       writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: MODEL_FORMAT, version, members: [] }));
@@ -153,6 +161,43 @@ test('a model folder of a format version this sciml cannot read fails with a cle
         (err: Error) =>
           err instanceof UserError && err.message.startsWith(join(dir, 'model.json')) && hint.test(err.message),
       );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('member files: a model folder of format 3 (gzip) and one of format 2 (plain) read back the same member, heads read from the first bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sciml-pack-'));
+  try {
+    const model = CLASSIFIERS.gbm.create({ max_iter: 10, early_stopping: 'off' });
+    await model.fit(train.X, train.labels, { seed: 3, classes: 3 });
+    const expected = model.predictProba(probe);
+    // A head longer than the first 64 KiB read, even compressed (random text), so the head's reading continues.
+    const rng = new Random(5);
+    const note = Array.from({ length: 200_000 }, () => String.fromCharCode(97 + rng.int(0, 26))).join('');
+    const member: SavedMember = {
+      kind: 'gbm',
+      params: { ...model.params, note },
+      transform: 'none',
+      clampMin: null,
+      classes: 3,
+      folds: [model.toJSON(), model.toJSON()],
+    };
+    const gz = join(dir, 'trial-0.json.gz');
+    const plain = join(dir, 'trial-0.json');
+    writeMemberFile(gz, member);
+    writeFileSync(plain, memberBytes(member));
+    const small = join(dir, 'small.json.gz');
+    writeMemberFile(small, { ...member, params: model.params });
+    const packed = memberBytes({ ...member, params: model.params }).length;
+    assert.ok(statSync(small).size * 2 < packed, `gzip ${statSync(small).size} vs plain ${packed} bytes`);
+    for (const path of [gz, plain]) {
+      const { folds, ...head } = member;
+      assert.deepEqual(readMemberHead(path), { ...head, fold_lines: folds.length }, path);
+      const read = readMemberFile(path);
+      assert.deepEqual(read.folds, JSON.parse(JSON.stringify(folds)));
+      assert.deepEqual(predictMember(read, probe), expected, 'the mean of two identical folds predicts as one');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../../src/runtime/backend.js';
 import { nativeSkipReason } from '../helpers/native.js';
+import { loadNativeAddon } from '../../src/runtime/native/addon.js';
+import { engineCores, setNativeThreads } from '../../src/runtime/native/backend.js';
 import { fusedRecurrentEncode, trailingLengths, type RecurrentKind } from '../../src/runtime/native/recurrent.js';
 import { checkGradients } from '../../src/runtime/gradcheck.js';
 import { Random } from '../../src/runtime/random.js';
@@ -177,4 +179,59 @@ test('fused gru: buffers reused from call to call give bit-identical values and 
   );
   assert.deepEqual(gradients(false), first);
   assert.deepEqual(gradients(true), first);
+});
+
+test("a batch over 100 MFLOP run as two halves side by side (two engine threads) gives the whole batch's values and gradients", {
+  skip,
+}, () => {
+  const { addon } = loadNativeAddon();
+  const [N, T, F, U] = [48, 150, 19, 50]; // 2 N T 3U (F + U) = 447 MFLOP forward
+  const r = new Random(5);
+  const x = f32(normals(r, N * T * F));
+  const kernel = f32(normals(r, F * 3 * U).map((v) => v * 0.2));
+  const recurrentKernel = f32(normals(r, U * 3 * U).map((v) => v * 0.2));
+  const bias = f32(normals(r, 4 * U).map((v) => v * 0.1));
+  const dy = f32(normals(r, N * T * U));
+  const params = Int32Array.of(N, T, F, U);
+  const run = (threads: number) => {
+    addon!.setThreads(threads);
+    const y = new Float32Array(N * T * U);
+    const ws = addon!.rnnForward(0, x, kernel, recurrentKernel, bias, y, params, null);
+    const out = {
+      y,
+      dx: new Float32Array(x.length),
+      dKernel: new Float32Array(kernel.length),
+      dRecurrentKernel: new Float32Array(recurrentKernel.length),
+      dBias: new Float32Array(bias.length),
+    };
+    addon!.rnnBackward(
+      0,
+      x,
+      kernel,
+      recurrentKernel,
+      bias,
+      y,
+      dy,
+      ws,
+      out.dx,
+      out.dKernel,
+      out.dRecurrentKernel,
+      out.dBias,
+      params,
+    );
+    return out;
+  };
+  try {
+    const whole = run(1);
+    const halves = run(2);
+    for (const key of Object.keys(whole) as (keyof typeof whole)[]) {
+      const scale = whole[key].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(
+        maxAbsDiff(halves[key], whole[key]) <= 1e-5 * scale,
+        `${key}: ${maxAbsDiff(halves[key], whole[key])} of ${scale}`,
+      );
+    }
+  } finally {
+    setNativeThreads(engineCores());
+  }
 });

@@ -46,7 +46,7 @@ test('tabular gbm: train beats the mean baseline; evaluate and predict reproduce
     'report.html',
     'model/model.json',
     'model/tabular.json',
-    'model/members/model.json',
+    'model/members/model.json.gz',
   ])
     assert.ok(existsSync(join(run, f)), f);
   const holdout = tableFromIPC(readFileSync(join(run, 'predictions.arrow')));

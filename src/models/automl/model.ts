@@ -1,6 +1,6 @@
 /**
  * The saved model (`<run>/model/`, plain JSON): feature plan, table encoder, the bagged fold models
- * of each ensemble member (members/trial-N.json: JSON lines, see writeMemberFile), and how the
+ * of each ensemble member (members/trial-N.json.gz: gzip JSON lines, see writeMemberFile), and how the
  * members combine.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,11 +21,12 @@ import type { Problem } from '../../tabular/problem.js';
 
 export const MODEL_FORMAT = 'sciml-automl-model';
 /**
- * 2: tree models saved packed (tabular/tree-pack.ts). Version 1 folders (one JSON object per tree)
- * still load; sciml before version 2 cannot read a version 2 folder.
+ * 2: tree models saved packed (learners/tree-pack.ts). 3: member files gzip-compressed
+ * (members/*.json.gz). Version 1 and 2 folders (one JSON object per tree; plain member files)
+ * still load; an older sciml cannot read a newer folder.
  */
-export const MODEL_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+export const MODEL_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 
 export type FinalModel =
   | { type: 'single'; name: string }
@@ -35,7 +36,7 @@ export type FinalModel =
 
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   target: string;
   metric: string;
   transform: TargetTransform;
@@ -152,7 +153,7 @@ function checkModelVersion(path: string, version: unknown): void {
   if (READABLE_VERSIONS.includes(version as number)) return;
   const newer = typeof version === 'number' && version > MODEL_VERSION;
   throw new UserError(
-    `${path}: version: this sciml reads model format versions ${READABLE_VERSIONS.join(' and ')}, got ` +
+    `${path}: version: this sciml reads model format versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)}, got ` +
       `${JSON.stringify(version ?? null)}: ` +
       `${newer ? 'the model was saved by a newer sciml, upgrade sciml to load it' : 'retrain the model with this sciml'}`,
   );

@@ -1,9 +1,10 @@
 /** Writing an automl run's files: the model folder, the holdout predictions and the trial log. */
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunDir } from '../../runtime/rundir.js';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model.js';
+import { writeMemberFile } from './trial-common.js';
 import type { Prepared } from '../../tabular/prepare.js';
 import type { TrialRecord } from './search-run.js';
 import { memberName, type Candidate, type EnsembleChoice } from './choose.js';
@@ -88,8 +89,9 @@ export function saveModel(
   mkdirSync(join(modelDir, 'members'), { recursive: true });
   const members = best.members.map((i) => {
     const c = candidates[i];
-    const file = `members/trial-${c.record.id}.json`;
-    renameSync(c.record.result!.modelFile!, join(modelDir, file));
+    const file = `members/trial-${c.record.id}.json.gz`;
+    writeMemberFile(join(modelDir, file), readFileSync(c.record.result!.modelFile!));
+    rmSync(c.record.result!.modelFile!);
     c.record.result!.modelFile = join(modelDir, file);
     return { id: c.record.id, name: c.name, file };
   });

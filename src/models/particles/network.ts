@@ -83,14 +83,20 @@ export function paramCount(spec: NetSpec): number {
   return last.offset + last.size;
 }
 
-/** Glorot-uniform kernels, zero biases (LSTM forget-gate bias 1), seeded. */
+/**
+ * Keras' defaults, as the published model had them: Glorot-uniform kernels, an orthogonal recurrent
+ * kernel (orthonormal rows; over hundreds of steps it keeps the state's gradient from vanishing or
+ * exploding at the start), zero biases (LSTM forget-gate bias 1); seeded.
+ */
 export function initialParams(spec: NetSpec, seed: number): Float32Array {
   const rng = new Random(seed).fork('init');
   const params = new Float32Array(paramCount(spec));
   for (const e of paramLayout(spec)) {
-    if (e.shape.length === 2) {
-      const fanOut = e.name.startsWith('rnn') ? e.shape[1] / (spec.recurrent === 'gru' ? 3 : 4) : e.shape[1];
-      const limit = Math.sqrt(6 / (e.shape[0] + fanOut));
+    if (e.name === 'rnn/recurrent_kernel') {
+      params.set(orthogonalRows(e.shape[0], e.shape[1], rng), e.offset);
+    } else if (e.shape.length === 2) {
+      // Keras takes the recurrent kernel [F, G*U] as one matrix: fan out G*U, not U per gate.
+      const limit = Math.sqrt(6 / (e.shape[0] + e.shape[1]));
       for (let i = 0; i < e.size; i++) params[e.offset + i] = rng.uniform(-limit, limit);
     } else if (e.name === 'rnn/bias' && spec.recurrent === 'lstm') {
       for (let i = spec.units; i < 2 * spec.units; i++) params[e.offset + i] = 1;
@@ -99,10 +105,37 @@ export function initialParams(spec: NetSpec, seed: number): Float32Array {
   return params;
 }
 
+/**
+ * A [rows, cols] matrix (rows <= cols) with orthonormal rows, as Keras' Orthogonal initializer
+ * makes it: the Q of a QR decomposition of a standard normal matrix, signs fixed so R's diagonal is
+ * positive (Gram-Schmidt gives that directly).
+ */
+export function orthogonalRows(rows: number, cols: number, rng: Random): Float64Array {
+  const q = new Float64Array(rows * cols);
+  for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+  for (let r = 0; r < rows; r++) {
+    const row = q.subarray(r * cols, (r + 1) * cols);
+    for (let pass = 0; pass < 2; pass++)
+      for (let k = 0; k < r; k++) {
+        const prev = q.subarray(k * cols, (k + 1) * cols);
+        let dot = 0;
+        for (let j = 0; j < cols; j++) dot += row[j] * prev[j];
+        for (let j = 0; j < cols; j++) row[j] -= dot * prev[j];
+      }
+    let norm = 0;
+    for (let j = 0; j < cols; j++) norm += row[j] * row[j];
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < cols; j++) row[j] /= norm;
+  }
+  return q;
+}
+
 /** A network's weights as tf.Variables over views of one flat parameter vector. */
 export class Network {
   readonly layout: ParamEntry[];
   readonly vars: Map<string, tf.Variable>;
+  /** The weights as one flat vector in layout order, kept equal to the variables (the direct training step reads it). */
+  readonly params: Float32Array;
 
   constructor(
     readonly spec: NetSpec,
@@ -110,6 +143,7 @@ export class Network {
     params: Float32Array,
   ) {
     this.layout = paramLayout(spec);
+    this.params = Float32Array.from(params);
     this.vars = new Map(
       this.layout.map((e) => [
         e.name,
@@ -123,6 +157,7 @@ export class Network {
   }
 
   setParams(params: Float32Array): void {
+    this.params.set(params);
     for (const e of this.layout) {
       const v = this.vars.get(e.name)!;
       tf.tidy(() => v.assign(tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape)));
@@ -161,11 +196,25 @@ export class Network {
     n: number,
     T: number,
   ): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
+    const s = this.standardize(hlf, particles, n, T);
+    return {
+      hlf: tf.tensor2d(s.hlf, [n, N_HLF]),
+      particles: s.particles ? tf.tensor3d(s.particles, [n, T, N_PARTICLE_FEATURES]) : null,
+      mask: s.mask ? tf.tensor2d(s.mask, [n, T]) : null,
+    };
+  }
+
+  /** prepareArrays' arrays: HLF [n, 14], particles [n, T, 19] and mask [n, T] (particles and mask null without a recurrent branch). */
+  standardize(
+    hlf: Float32Array,
+    particles: Float32Array | null,
+    n: number,
+    T: number,
+  ): { hlf: Float32Array; particles: Float32Array | null; mask: Float32Array | null } {
     const { hlfMean, hlfStd, particleMean, particleStd } = this.norm;
     const h = new Float32Array(hlf.length);
     for (let i = 0; i < hlf.length; i++) h[i] = Math.fround(hlf[i] - hlfMean[i % N_HLF]) / hlfStd[i % N_HLF];
-    const hlfTensor = tf.tensor2d(h, [n, N_HLF]);
-    if (!particles || !usesParticles(this.spec)) return { hlf: hlfTensor, particles: null, mask: null };
+    if (!particles || !usesParticles(this.spec)) return { hlf: h, particles: null, mask: null };
     const F = N_PARTICLE_FEATURES;
     const x = new Float32Array(n * T * F);
     const mask = new Float32Array(n * T);
@@ -176,7 +225,7 @@ export class Network {
       mask[r] = 1;
       for (let f = 0; f < F; f++) x[r * F + f] = Math.fround(particles[r * F + f] - particleMean[f]) / particleStd[f];
     }
-    return { hlf: hlfTensor, particles: tf.tensor3d(x, [n, T, F]), mask: tf.tensor2d(mask, [n, T]) };
+    return { hlf: h, particles: x, mask };
   }
 
   /** Logits [B, 3] from raw inputs (padding rows all zeros). Dropout only when `dropoutSeed` is given. */

@@ -24,6 +24,7 @@ import {
 import { N_CLASSES } from '../../data/particles/schema.js';
 import { fitStandardizer, makeBatch, type Batch } from './batch.js';
 import { classifierMetrics } from './metrics.js';
+import { directGradients, type BatchLoss } from './direct-step.js';
 import { initialParams, Network, type NetSpec, type Standardizer } from './network.js';
 import type { ParticlesConfig } from './config.js';
 
@@ -196,8 +197,16 @@ function batchTensors(
   return net.prepareArrays(b.hlf, net.spec.inputs === 'hlf' ? null : b.particles, b.n, b.T);
 }
 
-/** The gradient of the batch's mean cross-entropy (at the network's current weights) and its summed cross-entropy. */
-export function batchGradients(net: Network, b: Batch, dropoutSeed: number): { lossSum: number; grads: Float32Array } {
+/**
+ * The gradient of the batch's mean cross-entropy (at the network's current weights) and its summed
+ * cross-entropy: by hand around oneDNN's sequence op on the native engine, through the tfjs tape elsewhere.
+ */
+export function batchGradients(net: Network, b: Batch, dropoutSeed: number): BatchLoss {
+  return directGradients(net, b, dropoutSeed) ?? tapeGradients(net, b, dropoutSeed);
+}
+
+/** batchGradients through tfjs ops and tf.variableGrads (any backend). */
+export function tapeGradients(net: Network, b: Batch, dropoutSeed: number): BatchLoss {
   let lossSum = 0;
   const grads = tf.tidy(() => {
     const { hlf, particles, mask } = batchTensors(net, b);

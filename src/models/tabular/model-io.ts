@@ -1,5 +1,5 @@
 /**
- * The tabular task's model/ folder, plain JSON in the AutoML model format (one member, one fold),
+ * The tabular task's model/ folder, in the AutoML model format (one member, one fold),
  * so `sciml predict --model RUN/model` and the AutoML loader read it unchanged; tabular.json adds
  * what the task's own evaluate needs (the learner and the mean baseline). A tune trial writes the
  * same files into its checkpoint folder, so a tune run's best/<segment>/model/ predicts too.
@@ -15,7 +15,7 @@ import type { FeaturePlan } from '../../tabular/features.js';
 import type { TableEncoderState } from '../../learners/preprocess.js';
 
 const TABULAR_FORMAT = 'sciml-tabular-model';
-const MEMBER_FILE = 'members/model.json';
+const MEMBER_FILE = 'members/model.json.gz';
 
 export interface TabularModelInfo {
   format: typeof TABULAR_FORMAT;

@@ -58,6 +58,8 @@ export interface NativeAddon {
   copyRows(src: Float32Array, dst: Float32Array, params: Int32Array): void;
   /** params: rows cols; out[j] = sum over rows of x[r, j]. */
   columnSums(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** C = alpha op(A) op(B) + beta C, row-major (op: transpose when the flag is 1); params: transA transB M N K. */
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array, alpha: number, beta: number): void;
   /**
    * kind 0 GRU (linear before reset), 1 LSTM; x [N, T, F], kernel [F, G*U], recurrentKernel
    * [U, G*U], bias [4, U] in oneDNN's gate order; y [N, T, U] gets every step's state.
@@ -102,6 +104,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   'poolBackward',
   'copyRows',
   'columnSums',
+  'gemm',
   'rnnForward',
   'rnnBackward',
 ];

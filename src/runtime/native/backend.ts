@@ -50,7 +50,7 @@ export function registerNativeBackend(): NativeAddon {
 }
 
 /** The cores the engine may use: OMP_NUM_THREADS when the user (or Slurm, or a container) set it, else every core. */
-function engineCores(): number {
+export function engineCores(): number {
   const chosen = Number(process.env.OMP_NUM_THREADS);
   return Number.isInteger(chosen) && chosen >= 1 ? chosen : availableParallelism();
 }

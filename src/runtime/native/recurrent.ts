@@ -88,7 +88,7 @@ export function recurrentLastState(
     const bias4 = kind === 'gru' ? gruBias(bias, recurrentBias!, U) : tf.reshape(bias, [4, U]);
     return sequenceOp(
       addon,
-      kind === 'gru' ? 0 : 1,
+      kind,
       lengths,
       [B, T, F, U],
       willDifferentiate,
@@ -128,47 +128,125 @@ function gruBias(bi: tf.Tensor, br: tf.Tensor, U: number): tf.Tensor2D {
   return tf.concat([tf.add(iz, rz), tf.add(ir, rr), ih, rh], 0) as tf.Tensor2D;
 }
 
+/** Gradients of one sequence pass: in x (when asked) and in the weights (bias in oneDNN's [4, U] rows). */
+export interface SequenceGradients {
+  dx: Float32Array | null;
+  dKernel: Float32Array;
+  dRecurrentKernel: Float32Array;
+  dBias4: Float32Array;
+}
+
+/** One forward pass of the native sequence op over plain arrays: the last real state of every sequence. */
+export interface SequencePass {
+  /** [B, U]: each sequence's state after its last real step (zeros for an empty sequence). */
+  last: Float32Array;
+  /** The gradients given d loss / d last; frees the pass. Call at most once. */
+  backward(dLast: Float32Array, wantDx: boolean): SequenceGradients;
+  /** Frees the pass without a backward. */
+  release(): void;
+}
+
+/**
+ * The masked sequence over plain arrays (x [B, T, F] standardized, padding after each sequence's
+ * `lengths[b]` real steps), through oneDNN; the tfjs op below and the particle network's
+ * hand-derived training step (src/models/particles/direct-step.ts) both run it.
+ */
+export function sequencePass(
+  addon: NativeAddon,
+  kind: RecurrentKind,
+  x: Float32Array,
+  kernel: Float32Array,
+  recurrentKernel: Float32Array,
+  bias4: Float32Array,
+  lengths: Int32Array,
+  [B, T, F, U]: readonly number[],
+): SequencePass {
+  const code = kind === 'gru' ? 0 : 1;
+  const params = Int32Array.of(B, T, F, U);
+  const buffers = takeBuffers(B * T * U);
+  const y = buffers.y.subarray(0, B * T * U);
+  const dyFull = buffers.dyFull.subarray(0, B * T * U);
+  buffers.workspace = addon.rnnForward(code, x, kernel, recurrentKernel, bias4, y, params, buffers.workspace);
+  const last = new Float32Array(B * U);
+  for (let b = 0; b < B; b++)
+    if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
+  let open = true;
+  const release = () => {
+    if (open) giveBack(buffers);
+    open = false;
+  };
+  return {
+    last,
+    release,
+    backward(dLast, wantDx) {
+      if (!open) throw new Error('sciml native recurrent op: backward of a released pass');
+      for (let b = 0; b < B; b++)
+        if (lengths[b] > 0) dyFull.set(dLast.subarray(b * U, (b + 1) * U), (b * T + lengths[b] - 1) * U);
+      const dx = wantDx ? new Float32Array(x.length) : scratch(x.length);
+      const grads = {
+        dKernel: new Float32Array(kernel.length),
+        dRecurrentKernel: new Float32Array(recurrentKernel.length),
+        dBias4: new Float32Array(bias4.length),
+      };
+      addon.rnnBackward(
+        code,
+        x,
+        kernel,
+        recurrentKernel,
+        bias4,
+        y,
+        dyFull,
+        buffers.workspace!,
+        dx,
+        grads.dKernel,
+        grads.dRecurrentKernel,
+        grads.dBias4,
+        params,
+      );
+      for (let b = 0; b < B; b++)
+        if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
+      release();
+      return { dx: wantDx ? dx : null, ...grads };
+    },
+  };
+}
+
+/** A reused buffer for the input gradient oneDNN writes but nobody reads. */
+let scratchBuffer = new Float32Array(0);
+function scratch(length: number): Float32Array {
+  if (scratchBuffer.length < length) scratchBuffer = new Float32Array(length);
+  return scratchBuffer.subarray(0, length);
+}
+
 function sequenceOp(
   addon: NativeAddon,
-  kind: 0 | 1,
+  kind: RecurrentKind,
   lengths: Int32Array,
-  [B, T, F, U]: number[],
+  dims: readonly number[],
   willDifferentiate: boolean,
 ) {
-  const params = Int32Array.of(B, T, F, U);
   return tf.customGrad((...args: unknown[]) => {
     const [x, kernel, recurrentKernel, bias4] = args as tf.Tensor[];
-    const xs = x.dataSync() as Float32Array;
-    const ks = kernel.dataSync() as Float32Array;
-    const rks = recurrentKernel.dataSync() as Float32Array;
-    const bs = bias4.dataSync() as Float32Array;
-    const buffers = takeBuffers(B * T * U);
-    const y = buffers.y.subarray(0, B * T * U);
-    const dyFull = buffers.dyFull.subarray(0, B * T * U);
-    buffers.workspace = addon.rnnForward(kind, xs, ks, rks, bs, y, params, buffers.workspace);
-    const last = new Float32Array(B * U);
-    for (let b = 0; b < B; b++)
-      if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
-    if (!willDifferentiate) giveBack(buffers);
+    const pass = sequencePass(
+      addon,
+      kind,
+      x.dataSync() as Float32Array,
+      kernel.dataSync() as Float32Array,
+      recurrentKernel.dataSync() as Float32Array,
+      bias4.dataSync() as Float32Array,
+      lengths,
+      dims,
+    );
+    if (!willDifferentiate) pass.release();
     return {
-      value: tf.tensor2d(last, [B, U]),
+      value: tf.tensor2d(pass.last, [dims[0], dims[3]]),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        const dLast = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
-        for (let b = 0; b < B; b++)
-          if (lengths[b] > 0) dyFull.set(dLast.subarray(b * U, (b + 1) * U), (b * T + lengths[b] - 1) * U);
-        const dx = new Float32Array(xs.length);
-        const dk = new Float32Array(ks.length);
-        const drk = new Float32Array(rks.length);
-        const db = new Float32Array(bs.length);
-        addon.rnnBackward(kind, xs, ks, rks, bs, y, dyFull, buffers.workspace!, dx, dk, drk, db, params);
-        for (let b = 0; b < B; b++)
-          if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
-        giveBack(buffers);
+        const g = pass.backward((Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array, true);
         return [
-          tf.tensor(dx, x.shape),
-          tf.tensor(dk, kernel.shape),
-          tf.tensor(drk, recurrentKernel.shape),
-          tf.tensor(db, bias4.shape),
+          tf.tensor(g.dx!, x.shape),
+          tf.tensor(g.dKernel, kernel.shape),
+          tf.tensor(g.dRecurrentKernel, recurrentKernel.shape),
+          tf.tensor(g.dBias4, bias4.shape),
         ];
       },
     };
