@@ -31,7 +31,7 @@ export function trailingLengths(mask: ArrayLike<number>, batch: number, steps: n
 }
 
 /** Whether fusedRecurrentEncode will run: the native backend is active. */
-function fusedRecurrentAvailable(): boolean {
+export function fusedRecurrentAvailable(): boolean {
   return tf.getBackend() === NATIVE_BACKEND && !loadNativeAddon().error;
 }
 
