@@ -367,30 +367,24 @@ export class TuneDriver {
     // Cut by the deadline or Ctrl-C: nothing recorded, so --resume runs the fold.
     if (outcome.status !== 'ok' && (this.interrupted || this.now() >= deadlineMs - 250)) return;
     const worker = ranOn(outcome);
+    const where = {
+      ev: 'cv',
+      t: this.elapsed(),
+      seg: seg.segment.name,
+      config_index: cs.index,
+      fold,
+      folds,
+      epochs,
+    } as const;
     const event: Extract<JournalEvent, { ev: 'cv' }> =
       outcome.status === 'ok'
         ? {
-            ev: 'cv',
-            t: this.elapsed(),
-            seg: seg.segment.name,
-            config_index: cs.index,
-            fold,
-            folds,
-            epochs,
+            ...where,
             metrics: outcome.result!.metrics,
             rows: outcome.result!.rows,
             ...(worker ? { worker } : {}),
           }
-        : {
-            ev: 'cv',
-            t: this.elapsed(),
-            seg: seg.segment.name,
-            config_index: cs.index,
-            fold,
-            folds,
-            epochs,
-            error: errorLine(outcome.error ?? outcome.status),
-          };
+        : { ...where, error: errorLine(outcome.error ?? outcome.status) };
     this.record(event);
     if (event.error)
       this.o.log.info(

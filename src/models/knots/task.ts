@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { executionTarget } from '../../execution/config.js';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { KnotData } from '../../data/knots/load.js';
@@ -68,12 +69,7 @@ function distributionOf(ctx: TaskContext, config: KnotsConfig, name: 'full' | 't
   const remote = config.execution.executor !== 'local';
   return {
     settings,
-    execution: {
-      jobs: ctx.jobs,
-      spec: config.execution.executor,
-      queue: config.execution.queue,
-      origin: `${ctx.configFile ?? 'config'}: execution.executor`,
-    },
+    execution: executionTarget(ctx, config.execution),
     backend: ctx.backend?.provider,
     seed: config.seed,
     runKey: ctx.run.path,

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { executionTarget } from '../../execution/config.js';
 import { dirname, join, resolve } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
@@ -121,12 +122,7 @@ async function train(ctx: TaskContext, config: ParticlesConfig, options: { resum
   if (settings.replicas > 1 || remote) {
     const distribution: ParticlesDistribution = {
       settings,
-      execution: {
-        jobs: ctx.jobs,
-        spec: config.execution.executor,
-        queue: config.execution.queue,
-        origin: `${ctx.configFile ?? 'config'}: execution.executor`,
-      },
+      execution: executionTarget(ctx, config.execution),
       backend: ctx.backend?.provider,
       runKey: ctx.run.path,
       checkpointPath: config.training.checkpoint ? join(modelDir, DRIVER_CHECKPOINT) : undefined,
