@@ -65,7 +65,7 @@ class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Cl
   }
 
   get treeCount(): number {
-    return this.trees.length;
+    return this.treeTotal;
   }
 
   fit(X: Matrix, y: Float64Array, options: ClassFitOptions): void {
@@ -128,6 +128,10 @@ class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Cl
     checkPredictInputs(this.kind, X, s.features);
     const K = s.classes;
     const out = new Float64Array(X.rows * K);
+    if (this.packed) {
+      this.packed.addClassFrequencies(X, out, K, 1 / Math.max(1, this.packed.count));
+      return out;
+    }
     const leaf = new Float64Array(X.rows);
     const scale = 1 / Math.max(1, this.trees.length);
     this.trees.forEach((tree, t) => {
@@ -149,7 +153,11 @@ class ForestClassifier extends TreeEnsemble<ForestClassifierState> implements Cl
   restore(state: ForestClassifierState): this {
     const { trees, pack, ...rest } = state;
     this.state = rest;
-    if (pack) {
+    this.packed = TreeEnsemble.packedOf(pack);
+    if (this.packed) {
+      this.trees = [];
+      this.leaves = [];
+    } else if (pack) {
       const unpacked = unpackTrees(pack);
       if (!unpacked.leaves) throw new Error(`${this.kind}: the saved trees have no class frequencies`);
       this.trees = unpacked.trees;

@@ -10,7 +10,7 @@ import { UserError } from '../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { applyBinning, fitBinning } from './binning.js';
 import { trainTrees, type ForestJob, type ForestShare } from './forest-train.js';
-import { addTreesPrediction, type FlatTree, type TreeJSON } from './tree.js';
+import type { FlatTree, TreeJSON } from './tree.js';
 import type { TreePack } from './tree-pack.js';
 import { TreeEnsemble } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
@@ -105,7 +105,7 @@ export class Forest extends TreeEnsemble<ForestState> implements Learner {
   }
 
   get treeCount(): number {
-    return this.trees.length;
+    return this.treeTotal;
   }
 
   /** The trees so far, in id order. */
@@ -123,8 +123,7 @@ export class Forest extends TreeEnsemble<ForestState> implements Learner {
     if (!s) throw notFitted(this.kind);
     checkPredictInputs(this.kind, X, s.features);
     const out = new Float64Array(X.rows);
-    const scale = 1 / Math.max(1, this.trees.length);
-    addTreesPrediction(this.trees, X, out, scale);
+    this.addPrediction(X, out, 1 / Math.max(1, this.treeTotal));
     return out;
   }
 

@@ -9,7 +9,7 @@ import { classCount, classPrior, type ClassFitOptions, type Classifier, type Cla
 import { classBoostingLoss, type ClassBoostingLoss } from './class-losses.js';
 import { Booster, boostRounds, earlyStoppingData, validateBoostingParams, type BoostObjective } from './booster.js';
 import { gbmFactory } from './gbm.js';
-import { addTreesPrediction, type TreeJSON } from './tree.js';
+import type { TreeJSON } from './tree.js';
 import { TreeEnsemble, type BoostedState } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
@@ -39,7 +39,7 @@ export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState>
   }
 
   get rounds(): number {
-    return this.state ? this.trees.length / this.state.width : 0;
+    return this.state ? this.treeTotal / this.state.width : 0;
   }
 
   fit(X: Matrix, y: Float64Array, options: ClassFitOptions): void {
@@ -82,11 +82,7 @@ export class GradientBoostingClassifier extends TreeEnsemble<GbmClassifierState>
     const W = s.width;
     const cols = s.baseline.map((b, c) => {
       const out = new Float64Array(X.rows).fill(b);
-      addTreesPrediction(
-        this.trees.filter((_, t) => t % W === c),
-        X,
-        out,
-      );
+      this.addPrediction(X, out, 1, c, W);
       return out;
     });
     return interleave(cols, new Float64Array(X.rows * W));

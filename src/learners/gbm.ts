@@ -8,7 +8,7 @@ import { UserError } from '../runtime/errors.js';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { Booster, boostRounds, earlyStoppingData, validateBoostingParams, type BoostObjective } from './booster.js';
 import { LOSSES, weightedMedian } from './losses.js';
-import { addTreesPrediction, type TreeJSON } from './tree.js';
+import type { TreeJSON } from './tree.js';
 import { TreeEnsemble, type BoostedState } from './tree-ensemble.js';
 import { checkFitInputs, checkPredictInputs, notFitted, resolveParams } from './validate.js';
 
@@ -81,7 +81,7 @@ export class GradientBoosting extends TreeEnsemble<GbmState> implements Learner 
 
   /** Number of boosting rounds kept. */
   get rounds(): number {
-    return this.trees.length;
+    return this.treeTotal;
   }
 
   get stoppedEarly(): boolean {
@@ -93,7 +93,7 @@ export class GradientBoosting extends TreeEnsemble<GbmState> implements Learner 
     if (!s) throw notFitted(KIND);
     checkPredictInputs(KIND, X, s.features);
     const out = new Float64Array(X.rows).fill(s.baseline);
-    addTreesPrediction(this.trees, X, out);
+    this.addPrediction(X, out);
     return out;
   }
 

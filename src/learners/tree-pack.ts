@@ -69,9 +69,17 @@ function decode(text: string, bytes: number, count: number | undefined, what: st
   return out;
 }
 
-function readUint(text: string, bytes: 1 | 2 | 4, count: number | undefined, what: string): UintArray {
+export function decodeUint(text: string, bytes: 1 | 2 | 4, count: number | undefined, what: string): UintArray {
   const buf = decode(text, bytes, count, what);
   return bytes === 1 ? new Uint8Array(buf) : bytes === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
+}
+
+export function decodeFloat32(text: string, count: number | undefined, what: string): Float32Array {
+  return new Float32Array(decode(text, 4, count, what));
+}
+
+export function decodeFloat64(text: string, count: number | undefined, what: string): Float64Array {
+  return new Float64Array(decode(text, 8, count, what));
 }
 
 /** Packs trees (with their sparse leaves for classification trees). */
@@ -205,7 +213,7 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
   const nodes = new Uint32Array(decode(pack.nodes, 4, pack.trees, 'nodes'));
   let total = 0;
   for (const n of nodes) total += n;
-  const featureIn = readUint(pack.feature, pack.featureBytes, total, 'feature');
+  const featureIn = decodeUint(pack.feature, pack.featureBytes, total, 'feature');
   let splits = 0;
   for (let i = 0; i < total; i++) if (featureIn[i] > 0) splits++;
   const cutCounts = new Uint32Array(decode(pack.cutCounts, 4, undefined, 'cutCounts'));
@@ -219,9 +227,9 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
   );
   const cutStart = new Uint32Array(cutCounts.length + 1);
   for (let f = 0; f < cutCounts.length; f++) cutStart[f + 1] = cutStart[f] + cutCounts[f];
-  const cut = readUint(pack.cut, pack.cutBytes, splits, 'cut');
+  const cut = decodeUint(pack.cut, pack.cutBytes, splits, 'cut');
   const missingBits = new Uint8Array(decode(pack.missingLeft, 1, Math.ceil(splits / 8), 'missingLeft'));
-  const leftIn = pack.left !== undefined ? readUint(pack.left, pack.leftBytes ?? 4, splits, 'left') : undefined;
+  const leftIn = pack.left !== undefined ? decodeUint(pack.left, pack.leftBytes ?? 4, splits, 'left') : undefined;
   const leafTotal = total - splits;
   const valueIn = pack.value !== undefined ? new Float32Array(decode(pack.value, 4, leafTotal, 'value')) : undefined;
 
@@ -298,10 +306,10 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
 }
 
 function unpackLeaves(pack: TreePack, nodes: Uint32Array, featureIn: UintArray, leafTotal: number): SparseLeaves[] {
-  const counts = readUint(pack.leafCounts!, pack.countBytes ?? 1, leafTotal, 'leafCounts');
+  const counts = decodeUint(pack.leafCounts!, pack.countBytes ?? 1, leafTotal, 'leafCounts');
   let entries = 0;
   for (const c of counts) entries += c;
-  const classesIn = readUint(pack.leafClasses!, pack.classBytes ?? 1, entries, 'leafClasses');
+  const classesIn = decodeUint(pack.leafClasses!, pack.classBytes ?? 1, entries, 'leafClasses');
   const mixed = new Float32Array(decode(pack.leafProbs!, 4, undefined, 'leafProbs'));
   const out: SparseLeaves[] = [];
   let p = 0;

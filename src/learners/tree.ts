@@ -88,13 +88,23 @@ export function addTreePrediction(tree: FlatTree, X: Matrix, out: Float64Array, 
   addTreesPrediction([tree], X, out, scale);
 }
 
-const BLOCK_ROWS = 2048;
+export const BLOCK_ROWS = 2048;
 
 /**
  * Adds scale * sum of the trees' outputs to out[i] for every row of X. Rows are copied in blocks
  * into a row-major buffer, so each traversal reads one small contiguous row.
  */
 export function addTreesPrediction(trees: FlatTree[], X: Matrix, out: Float64Array, scale = 1): void {
+  forRowBlocks(X, (buf, F, m, start) => {
+    for (const tree of trees) {
+      if (tree.catMask) traverseCategorical(tree, buf, F, m, out, start, scale);
+      else traverse(tree, buf, F, m, out, start, scale);
+    }
+  });
+}
+
+/** Calls `each` with blocks of up to BLOCK_ROWS rows of X copied row-major (buf[r * F + f]), and the block's first row. */
+export function forRowBlocks(X: Matrix, each: (buf: Float64Array, F: number, m: number, start: number) => void): void {
   const F = X.columns.length;
   const buf = new Float64Array(Math.min(BLOCK_ROWS, X.rows) * F);
   for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
@@ -103,10 +113,7 @@ export function addTreesPrediction(trees: FlatTree[], X: Matrix, out: Float64Arr
       const col = X.columns[f];
       for (let r = 0; r < m; r++) buf[r * F + f] = col[start + r];
     }
-    for (const tree of trees) {
-      if (tree.catMask) traverseCategorical(tree, buf, F, m, out, start, scale);
-      else traverse(tree, buf, F, m, out, start, scale);
-    }
+    each(buf, F, m, start);
   }
 }
 

@@ -8,6 +8,7 @@ import { forgetTrialTable } from '../../src/models/tabular/trial-data.js';
 import { readStateFile } from '../../src/runtime/state-file.js';
 import { writeFixture } from '../tabular-task/fixture.js';
 import { loadModel, predictTable } from '../../src/models/automl/model.js';
+import { readMemberFile } from '../../src/models/automl/trial-common.js';
 import { rmse as rmseOf } from '../../src/metrics/regression.js';
 import { readTable } from '../../src/data/read-table.js';
 import { extractTarget } from '../../src/learners/preprocess.js';
@@ -68,8 +69,8 @@ test('a gbm trial continued from its checkpoint grows the same trees as one boos
   );
   assert.deepEqual(stateOf('gbm-stepped').array('raw'), stateOf('gbm-straight').array('raw'));
   // the checkpoint folder is also a model folder, the same whichever way the trial got there
-  const member = (d: string) => readFileSync(join(dir, d, 'checkpoint', 'members', 'model.json'), 'utf8');
-  assert.equal(member('gbm-stepped'), member('gbm-straight'));
+  const member = (d: string) => readMemberFile(join(dir, d, 'checkpoint', 'members', 'model.json.gz'));
+  assert.deepEqual(member('gbm-stepped'), member('gbm-straight'));
   const model = loadModel(join(dir, 'gbm-stepped', 'checkpoint'));
   const table = await readTable(data);
   const { prediction } = predictTable(model, table);

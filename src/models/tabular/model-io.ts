@@ -49,7 +49,7 @@ export function modelInputsOf(prep: TabularData): ModelInputs {
   };
 }
 
-/** Writes the model folder `modelDir` (model.json, members/model.json, tabular.json), each file atomically. */
+/** Writes the model folder `modelDir` (model.json, members/model.json.gz, tabular.json), each file atomically. */
 export function saveTabularModel(
   modelDir: string,
   prep: ModelInputs,
