@@ -12,7 +12,7 @@
 import type { SparseLeaves } from './class-tree.js';
 import type { FlatTree } from './tree.js';
 
-const TREE_PACK = 'tree-pack-1';
+export const TREE_PACK = 'tree-pack-1';
 
 export interface TreePack {
   encoding: typeof TREE_PACK;

@@ -238,7 +238,7 @@ function traverseCategorical(
 }
 
 /** The bin of category code x (as binning's thresholds at j + 0.5 would place it). */
-function categoryBin(x: number, bins: number): number {
+export function categoryBin(x: number, bins: number): number {
   const b = Math.ceil(x - 0.5);
   return b < 0 ? 0 : b >= bins ? bins - 1 : b;
 }
