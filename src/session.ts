@@ -63,7 +63,7 @@ export async function resolveConfig(req: ConfigRequest): Promise<ResolvedTaskCon
   return { task, config, yaml: resolvedYaml(config), file: req.file };
 }
 
-export function defaultWorkers(): number {
+function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 

@@ -51,7 +51,7 @@ export function printOutcome(outcome: TaskOutcome, g: GlobalOptions): void {
 }
 
 /** A run tag `key=value`: keys are letters, digits, `_`, `.`, `-`; the value is any text (may be empty). */
-export function parseTag(text: string, flag = '--tag'): [string, string] {
+function parseTag(text: string, flag = '--tag'): [string, string] {
   const at = text.indexOf('=');
   const key = at < 0 ? text : text.slice(0, at);
   if (at < 0 || !/^[A-Za-z0-9_.-]+$/.test(key))

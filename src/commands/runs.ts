@@ -106,7 +106,7 @@ export function registerRuns(program: Command, globals: GlobalsOf): void {
       [],
     )
     .action(async (a: string, b: string, opts) => {
-      const { diffCommand } = await import('../compare/index.js');
+      const { diffCommand } = await import('../compare/diff.js');
       const { text, failed } = diffCommand(a, b, { format: formatOf(opts, globals().json), failIf: opts.failIf });
       process.stdout.write(text);
       if (failed.length) {

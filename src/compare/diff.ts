@@ -6,10 +6,11 @@
 import { didYouMean } from '../config/didyoumean.js';
 import { UserError } from '../runtime/errors.js';
 import { markdownTable, textTable } from '../runtime/text-table.js';
-import { formatNumber, formatValue } from './format.js';
+import { formatNumber } from '../report/page.js';
+import { formatValue } from './format.js';
 import { readRun, type RunRecord } from './read.js';
 
-export interface MetricDiff {
+interface MetricDiff {
   metric: string;
   a?: number;
   b?: number;
@@ -18,7 +19,7 @@ export interface MetricDiff {
   change_pct?: number;
 }
 
-export interface ParamDiff {
+interface ParamDiff {
   param: string;
   a: unknown;
   b: unknown;
@@ -31,7 +32,7 @@ export interface RunDiff {
   params: ParamDiff[];
 }
 
-export interface Gate {
+interface Gate {
   text: string;
   metric: string;
   op: '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -57,7 +58,7 @@ export function diffRuns(a: RunRecord, b: RunRecord): RunDiff {
 
 const GATE = /^\s*([A-Za-z0-9_.[\]-]+)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$/;
 
-export function parseGate(text: string): Gate {
+function parseGate(text: string): Gate {
   const m = GATE.exec(text);
   if (!m)
     throw new UserError(
@@ -84,7 +85,7 @@ function holds(value: number, op: Gate['op'], t: number): boolean {
 }
 
 /** The gates that hold (each a message), or a UserError for a metric neither run has. */
-export function failedGates(diff: RunDiff, gates: Gate[]): string[] {
+function failedGates(diff: RunDiff, gates: Gate[]): string[] {
   const failed: string[] = [];
   for (const g of gates) {
     const d = diff.metrics.find((m) => m.metric === g.metric);
@@ -120,7 +121,7 @@ function signed(v: number | undefined): string {
   return `${v > 0 ? '+' : ''}${formatNumber(v)}`;
 }
 
-export function formatDiff(diff: RunDiff, names: { a: string; b: string }, format: 'text' | 'md'): string {
+function formatDiff(diff: RunDiff, names: { a: string; b: string }, format: 'text' | 'md'): string {
   const table = format === 'md' ? markdownTable : textTable;
   const metricRows = [
     ['Metric', names.a, names.b, 'Change', 'Change %'],

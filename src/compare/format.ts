@@ -1,7 +1,5 @@
 import { formatNumber } from '../report/page.js';
 
-export { formatNumber };
-
 export function formatValue(v: unknown): string {
   if (v === undefined) return '-';
   if (typeof v === 'number') return formatNumber(v);

@@ -4,10 +4,11 @@
  */
 import { UserError } from '../runtime/errors.js';
 import { markdownTable, textTable } from '../runtime/text-table.js';
-import { formatNumber, formatValue } from './format.js';
+import { formatNumber } from '../report/page.js';
+import { formatValue } from './format.js';
 import { findRuns, type RunRecord } from './read.js';
 
-export const RUN_STATUSES = ['completed', 'failed', 'interrupted', 'running'] as const;
+const RUN_STATUSES = ['completed', 'failed', 'interrupted', 'running'] as const;
 
 /** Which runs: shared by `sciml runs`, `runs gc`. */
 export interface RunFilter {
@@ -31,7 +32,7 @@ const MAX_CHANGED = 4;
 /** Fields that differ between any two runs and say nothing about the model. */
 const IGNORED = new Set(['task']);
 
-export function changedParams(run: RunRecord, reference: RunRecord | undefined): string[] {
+function changedParams(run: RunRecord, reference: RunRecord | undefined): string[] {
   if (!reference || reference === run) return [];
   const keys = new Set([...Object.keys(reference.params), ...Object.keys(run.params)]);
   const out: string[] = [];

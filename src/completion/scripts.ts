@@ -8,7 +8,7 @@
  */
 import type { CompletionNode, CompletionOption } from './tree.js';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
 /** A single-quoted POSIX-shell word. */
@@ -63,7 +63,7 @@ function posixWalk(first: string, last: string, word: (i: string) => string): st
   done`;
 }
 
-export function bashScript(nodes: CompletionNode[]): string {
+function bashScript(nodes: CompletionNode[]): string {
   return `# sciml completion for bash, generated from sciml's command tree by \`sciml completion bash\`.
 # Load it with: source <(sciml completion bash)   (or save it in ~/.local/share/bash-completion/completions/sciml)
 ${posixTables(nodes, '_sciml')}
@@ -90,7 +90,7 @@ complete -o filenames -o bashdefault -F _sciml sciml
 `;
 }
 
-export function zshScript(nodes: CompletionNode[]): string {
+function zshScript(nodes: CompletionNode[]): string {
   const described = (name: string, row: (n: CompletionNode) => { word: string; description: string }[]) => {
     const lines = [`_sciml_described_${name}() {`, '  case "$1" in'];
     for (const n of nodes) {
@@ -144,7 +144,7 @@ fi
 `;
 }
 
-export function fishScript(nodes: CompletionNode[]): string {
+function fishScript(nodes: CompletionNode[]): string {
   const fq = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const switchTable = (name: string, row: (n: CompletionNode) => string[]) => {
     const lines = [`function __sciml_${name}`, '    switch "$argv[1]"'];

@@ -46,9 +46,6 @@ export const timeLimitSeconds = (def: number, description: string, options: { ze
   return bounded.max(MAX_TIME_LIMIT_S, { error: TIME_LIMIT_MAX_MESSAGE }).default(def).describe(description);
 };
 
-export const anyNumber = (def: number, description: string) =>
-  z.number({ error: 'expected a number' }).default(def).describe(description);
-
 /** A number strictly between 0 and 1. */
 export const fraction = (def: number, description: string) =>
   z

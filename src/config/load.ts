@@ -6,27 +6,16 @@ import {
   parse as parseYamlValue,
   stringify,
   isMap,
-  isSeq,
   type Document,
   type Node as YamlNode,
 } from 'yaml';
 import type { z } from 'zod';
 import { UserError, locatedError } from '../runtime/errors.js';
 import { hint } from './didyoumean.js';
-import { describeValue, formatIssues, formatPath } from './issues.js';
+import { describeValue, formatIssues } from './issues.js';
 import { missingInputs } from './inputs.js';
 
-export interface LoadedConfig<C = unknown> {
-  file: string;
-  task: string;
-  config: C;
-  /** The resolved config as YAML, defaults filled in: written to the run directory. */
-  resolvedYaml: string;
-}
-
 type PathPart = string | number;
-
-export { formatPath };
 
 /** `model.filters[1]` -> ['model', 'filters', 1] */
 export function parsePath(dotted: string): PathPart[] {
@@ -121,7 +110,7 @@ export function parseYamlSource(file: string, text: string): SourceMap {
   return new SourceMap(file, doc, lines);
 }
 
-export function readConfigText(file: string): string {
+function readConfigText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err: any) {
@@ -218,5 +207,3 @@ export function validateConfig<C>(
 export function resolvedYaml(config: unknown): string {
   return stringify(config, { lineWidth: 0 });
 }
-
-export { isMap, isSeq };

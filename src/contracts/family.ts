@@ -11,7 +11,7 @@ import type { ServableAdapter } from './servable.js';
 import type { TaskDefinition } from './task.js';
 
 /** `sciml predict` on one of the family's runs. */
-export interface PredictRequest {
+interface PredictRequest {
   where: ModelLocation;
   /** Table or traces to predict (a file, or - for stdin). */
   input: string;
@@ -25,7 +25,7 @@ export interface PredictRequest {
   keep?: string[];
 }
 
-export type PredictToFile = (request: PredictRequest) => Promise<{ rows: number; output: string }>;
+type PredictToFile = (request: PredictRequest) => Promise<{ rows: number; output: string }>;
 
 export interface PredictEntry {
   load: () => Promise<PredictToFile>;

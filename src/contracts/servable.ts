@@ -9,7 +9,7 @@ import type { Predictions } from '../data/predictions.js';
 import type { ModelLocation } from '../runtime/model-dir.js';
 
 /** number: a JSON number (null = missing when nullable); category: one of `categories`; datetime: ISO text; trace: `length` numbers. */
-export type FieldType = 'number' | 'category' | 'datetime' | 'trace' | 'sequence';
+type FieldType = 'number' | 'category' | 'datetime' | 'trace' | 'sequence';
 
 export interface InputField {
   name: string;
@@ -23,7 +23,7 @@ export interface InputField {
 }
 
 /** A query parameter of POST /v1/predict (e.g. explain=integrated_gradients). */
-export interface QueryOption {
+interface QueryOption {
   name: string;
   values: string[];
   description: string;
@@ -55,7 +55,7 @@ export interface ServeBatch {
   columns: ServeColumn[];
 }
 
-export interface Predictor {
+interface Predictor {
   predict(batch: ServeBatch, options: Record<string, string>): Predictions | Promise<Predictions>;
 }
 

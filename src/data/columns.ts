@@ -7,7 +7,7 @@
  * ...) become NaN. In a string column only the empty cell is missing (null): "NA" may be a real
  * category there (North America, sodium).
  */
-import type { Column, NumericColumn, StringColumn } from './table.js';
+import type { Column, StringColumn } from './table.js';
 
 const MISSING_TOKENS = new Set([
   '',
@@ -26,11 +26,6 @@ const MISSING_TOKENS = new Set([
 ]);
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** True for cells read as missing in a numeric column. */
-export function isMissingToken(cell: string): boolean {
-  return MISSING_TOKENS.has(cell.trim());
-}
 
 /** A finite number, NaN for a missing cell, or undefined when the cell is not a number at all. */
 export function parseNumberCell(cell: string): number | undefined {
@@ -52,12 +47,8 @@ export function inferColumn(name: string, cells: readonly string[]): Column {
   return { name, kind: 'number', values };
 }
 
-export function stringColumn(name: string, cells: readonly string[]): StringColumn {
+function stringColumn(name: string, cells: readonly string[]): StringColumn {
   return { name, kind: 'string', values: cells.map((c) => (c === '' ? null : c)) };
-}
-
-export function numericColumn(name: string, values: ArrayLike<number>): NumericColumn {
-  return { name, kind: 'number', values: values instanceof Float64Array ? values : Float64Array.from(values) };
 }
 
 /** The text of a cell for writing (CSV, reports): '' for missing, shortest round-tripping number. */

@@ -46,7 +46,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * The bytes as UTF-8 text; anything else (a Latin-1 `K\xf6ln`) is a UserError naming the line, not
  * text with U+FFFD in it.
  */
-export function decodeUtf8(bytes: Uint8Array, source: string): string {
+function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     return UTF8.decode(bytes);
   } catch {

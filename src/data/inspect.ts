@@ -12,7 +12,7 @@ import { looksLikeParquet, parquetBytesToArrow } from './parquet.js';
 import type { Column } from './table.js';
 import { textTable } from '../runtime/text-table.js';
 
-export interface ColumnSummary {
+interface ColumnSummary {
   name: string;
   type: string;
   missing: number;
@@ -60,7 +60,7 @@ function summarizeArrow(arrow: Table, source: string): TableSummary {
   return { source, format: 'arrow', rows: arrow.numRows, columns };
 }
 
-export function summarizeColumn(column: Column): ColumnSummary {
+function summarizeColumn(column: Column): ColumnSummary {
   if (column.kind === 'number') {
     let missing = 0;
     let min = Infinity;

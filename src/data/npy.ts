@@ -270,7 +270,7 @@ export function writeNpy(path: string, array: { shape: number[]; data: NpyData; 
 }
 
 /** Encodes an .npz; `compress` deflates members (numpy.savez_compressed), otherwise they are stored (numpy.savez). */
-export function encodeNpz(
+function encodeNpz(
   arrays: Record<string, { shape: number[]; data: NpyData; dtype?: string }>,
   compress = false,
 ): Uint8Array {

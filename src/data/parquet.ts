@@ -8,7 +8,6 @@
  * which the Arrow code paths then read as they read `.arrow`), and streaming readers
  * (`openParquet` + `readParquetColumns`: one row range of chosen columns).
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
   asyncBufferFromFile,
@@ -157,15 +156,6 @@ export async function parquetBytesToArrow(bytes: Uint8Array, source: string): Pr
     );
   }
   return parquetToArrow(describe(source, buffer, metadata));
-}
-
-/** Reads a Parquet file's bytes from disk (for callers that already hold a sync path). */
-export function readParquetBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new UserError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
 }
 
 /** The file's columns (or only `columns`, in file order; a column the file lacks is a UserError) as Arrow. */

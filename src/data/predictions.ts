@@ -7,6 +7,7 @@ import { arrowTable, float32VectorColumn, float64Column, int32Column, utf8Column
 import { hint } from '../config/didyoumean.js';
 import { UserError } from '../runtime/errors.js';
 import type { DataTable } from './table.js';
+import { writeTableFile } from './write-table.js';
 
 export type PredictionColumn =
   | { name: string; kind: 'float64'; values: Float64Array }
@@ -65,6 +66,21 @@ export function predictionsToArrow(p: Predictions, leading: Record<string, Vecto
     }
   }
   return arrowTable(columns);
+}
+
+/** `sciml predict`'s file: the input's row numbers and `keep` columns, then the predictions, in the format `output`'s extension names. */
+export async function writePredictionsFile(
+  table: DataTable,
+  predictions: Predictions,
+  keep: string[] | undefined,
+  output: string,
+): Promise<void> {
+  const leading = leadingColumns(
+    table,
+    keep,
+    predictions.columns.map((c) => c.name),
+  );
+  await writeTableFile(predictionsToArrow(predictions, leading), output);
 }
 
 /** Rows [start, end) of every column (views where the storage allows). */

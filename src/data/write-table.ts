@@ -25,7 +25,7 @@ const BY_EXTENSION: Record<string, TableFormat> = {
   ...Object.fromEntries([...PARQUET_EXTENSIONS].map((e) => [e, 'parquet' as const])),
 };
 
-export const OUTPUT_EXTENSIONS = Object.keys(BY_EXTENSION);
+const OUTPUT_EXTENSIONS = Object.keys(BY_EXTENSION);
 
 /** The format `path` names by its extension; `-` is an Arrow stream; anything else is a UserError naming the flag. */
 export function outputFormat(flag: string, path: string): TableFormat {
@@ -94,7 +94,7 @@ function textLines(table: Table, format: 'csv' | 'tsv' | 'jsonl', path: string):
 }
 
 /** The bytes of `table` in `format`. */
-export function tableBytes(table: Table, format: TableFormat, path: string): Uint8Array | string {
+function tableBytes(table: Table, format: TableFormat, path: string): Uint8Array | string {
   switch (format) {
     case 'arrow':
       return tableToIPC(table, 'file');

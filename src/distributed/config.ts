@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { choice, nonNegativeInt, positiveInt, section } from '../config/fields.js';
 
-export const OUTER_OPTIMIZERS = ['average', 'nesterov'] as const;
+const OUTER_OPTIMIZERS = ['average', 'nesterov'] as const;
 export type OuterOptimizer = (typeof OUTER_OPTIMIZERS)[number];
 
 export const distributedSection = () =>

@@ -36,7 +36,7 @@ export interface TrainingSchedule {
   minDelta: number;
 }
 
-export interface Validation {
+interface Validation {
   /** Lower is better: picks the best round and drives early stopping. */
   loss: number;
   metrics: Record<string, number>;

@@ -1,5 +1,5 @@
 /** What the driver records of each round: rounds.json, the checkpoint's history, reports and summaries read it. */
-export interface JobRecord {
+interface JobRecord {
   replica: number;
   worker: string;
   attempts: number;

@@ -36,7 +36,7 @@ export interface JobOutcome<R = unknown> {
 }
 
 /** What a handler sees besides its payload and inputs. */
-export interface JobContext {
+interface JobContext {
   jobId: string;
   /** Aborted at the deadline or when the driver gives up; long handlers should check it. */
   signal: AbortSignal;

@@ -23,8 +23,8 @@ export const MAX_STALLED = 1;
 export const STALLED_REASON = 'job stalled more than allowable limit';
 
 /** How long blobs and outcomes stay in Redis (refreshed when reused). */
-export const BLOB_TTL_S = 24 * 3600;
-export const OUTCOME_TTL_S = 24 * 3600;
+const BLOB_TTL_S = 24 * 3600;
+const OUTCOME_TTL_S = 24 * 3600;
 /** A worker's registry entry expires this long after its last heartbeat. */
 export const WORKER_TTL_S = 15;
 export const WORKER_HEARTBEAT_MS = 3000;
@@ -61,7 +61,7 @@ export function bullJobId(runId: string, jobId: string): string {
   return `${runId}/${jobId}`.replace(/:/g, '%3A');
 }
 
-export function connectionOptions(target: RedisTarget, extra: Partial<RedisOptions> = {}): RedisOptions {
+function connectionOptions(target: RedisTarget, extra: Partial<RedisOptions> = {}): RedisOptions {
   return {
     host: target.host,
     port: target.port,
@@ -87,7 +87,7 @@ export function newClient(target: RedisTarget, extra: Partial<RedisOptions> = {}
 }
 
 /** Connects and PINGs within `timeoutMs`, or throws the underlying reason (a refused connection fails at once). */
-export async function connectChecked(client: Redis, timeoutMs = 5000): Promise<void> {
+async function connectChecked(client: Redis, timeoutMs = 5000): Promise<void> {
   const reconnect = client.options.retryStrategy;
   client.options.retryStrategy = () => null;
   let timer: NodeJS.Timeout | undefined;
@@ -132,7 +132,7 @@ export async function putBlob(client: Redis, hash: string, data: Uint8Array): Pr
 
 export type StoredOutcome = Omit<JobOutcome, 'id'>;
 
-export function encodeOutcome(outcome: StoredOutcome): Buffer {
+function encodeOutcome(outcome: StoredOutcome): Buffer {
   const { artifacts, ...rest } = outcome;
   const bytes = packRecord(rest, artifacts ?? {});
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -129,7 +129,7 @@ function midpoint(a: number, b: number): number {
 }
 
 /** Number of thresholds strictly below v (so v <= thresholds[bin] and v > thresholds[bin - 1]). */
-export function binOf(thresholds: Float64Array, v: number): number {
+function binOf(thresholds: Float64Array, v: number): number {
   let lo = 0;
   let hi = thresholds.length;
   while (lo < hi) {

@@ -237,7 +237,7 @@ export function earlyStoppingData(
 }
 
 /** The grower settings of a boosting round (leaf-wise, second-order gain). */
-export function boostingGrowParams(p: Params, F: number, featureAllowed: Uint8Array | undefined): GrowParams {
+function boostingGrowParams(p: Params, F: number, featureAllowed: Uint8Array | undefined): GrowParams {
   const maxDepth = p.max_depth as number;
   return {
     maxLeaves: p.max_leaf_nodes as number,

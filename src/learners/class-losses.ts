@@ -110,7 +110,7 @@ export function classBoostingLoss(K: number): ClassBoostingLoss {
   return K === 2 ? binaryLogLoss() : softmaxLogLoss(K);
 }
 
-export function sigmoid(r: number): number {
+function sigmoid(r: number): number {
   return r >= 0 ? 1 / (1 + Math.exp(-r)) : Math.exp(r) / (1 + Math.exp(r));
 }
 

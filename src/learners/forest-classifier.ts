@@ -30,7 +30,7 @@ interface ForestClassifierState {
 }
 
 /** max_features: 'sqrt', 'log2', or a fraction of the features in (0, 1]. */
-export function featuresPerNode(kind: string, value: string, F: number): number {
+function featuresPerNode(kind: string, value: string, F: number): number {
   if (value === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(F)));
   if (value === 'log2') return Math.max(1, Math.floor(Math.log2(F)));
   const f = Number(value);

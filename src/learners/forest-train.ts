@@ -9,7 +9,7 @@ import { Grower } from './grower.js';
 import type { GrowParams } from './splitting.js';
 import type { FlatTree } from './tree.js';
 
-export interface ForestTreeParams {
+interface ForestTreeParams {
   bootstrap: boolean;
   /** Bootstrap draws as a fraction of the rows. */
   maxSamples: number;

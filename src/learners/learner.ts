@@ -3,6 +3,8 @@
  * X is column-major: X.columns[j] is feature j over all rows, NaN for missing. Categorical features
  * arrive as integer codes (0..k-1, NaN missing) and are flagged in `categorical`.
  */
+import type { Domain } from '../search/space.js';
+
 export interface Matrix {
   rows: number;
   columns: Float64Array[] | Float32Array[];
@@ -24,8 +26,7 @@ export interface FitOptions {
 }
 
 /** Ray-Tune-style search space entries: the search engine's own domain type. */
-import type { Domain as SearchDomain } from '../search/space.js';
-export type { SearchDomain };
+export type SearchDomain = Domain;
 
 export type Params = Record<string, number | string | boolean>;
 

@@ -90,7 +90,7 @@ export function multinomialObjective(
 }
 
 /** Row-major logits of dense rows under theta. */
-export function multinomialScores(
+function multinomialScores(
   X: DenseRows,
   K: number,
   coef: ArrayLike<number>,

@@ -122,7 +122,7 @@ export const LOSSES: Record<string, BoostingLoss> = {
   poisson,
 };
 
-export function weightedMean(y: ArrayLike<number>, w: ArrayLike<number> | undefined): number {
+function weightedMean(y: ArrayLike<number>, w: ArrayLike<number> | undefined): number {
   let s = 0;
   let ws = 0;
   for (let i = 0; i < y.length; i++) {

@@ -171,7 +171,7 @@ export abstract class MlpModel<S extends MlpCommonState> {
   }
 }
 
-export class MlpRegressor extends MlpModel<MlpState> implements Learner {
+class MlpRegressor extends MlpModel<MlpState> implements Learner {
   fit(X: Matrix, y: Float64Array, options: FitOptions): void {
     checkFitInputs(KIND, X, y, options);
     let yMean = 0;
@@ -207,7 +207,7 @@ export class MlpRegressor extends MlpModel<MlpState> implements Learner {
   }
 }
 
-export function validateMlpParams(kind: string, params: Params): void {
+function validateMlpParams(kind: string, params: Params): void {
   positiveInt(kind, params, 'hidden_layers', 0);
   positiveInt(kind, params, 'hidden_units', 1);
   if (!ACTIVATIONS.includes(params.activation as Activation)) {
@@ -222,7 +222,7 @@ export function validateMlpParams(kind: string, params: Params): void {
   numberIn(kind, params, 'tol', 0, Infinity);
 }
 
-export function toFloat32(dense: DenseRows): Float32Array {
+function toFloat32(dense: DenseRows): Float32Array {
   return Float32Array.from(dense.data);
 }
 
@@ -251,7 +251,7 @@ export interface NetworkTraining {
  * on the training loss); the best epoch's weights are restored. Shared by the regressor and the
  * classifier.
  */
-export function trainNetwork(t: NetworkTraining): {
+function trainNetwork(t: NetworkTraining): {
   epochs: number;
   stoppedEarly: boolean;
   trainCurve: number[];

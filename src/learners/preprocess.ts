@@ -287,16 +287,6 @@ export function takeValues(y: ArrayLike<number>, index: ArrayLike<number>): Floa
   return out;
 }
 
-/** A Matrix from plain arrays (tests, small callers). */
-export function matrixFromColumns(columns: ArrayLike<number>[], names?: string[]): Matrix {
-  const rows = columns.length > 0 ? columns[0].length : 0;
-  return {
-    rows,
-    columns: columns.map((c) => Float64Array.from(c)),
-    names: names ?? columns.map((_, j) => `x${j}`),
-  };
-}
-
 export interface HeldOut {
   X: Matrix;
   y: Float64Array;

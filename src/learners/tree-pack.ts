@@ -204,10 +204,6 @@ function preorder(t: FlatTree): Int32Array {
   return order;
 }
 
-export function isTreePack(x: unknown): x is TreePack {
-  return typeof x === 'object' && x !== null && (x as TreePack).encoding === TREE_PACK;
-}
-
 /**
  * The trees of a pack (and, for classification packs, their sparse leaves, the leaf number being
  * the leaf's position in node order). Each tree's arrays are views into a few shared buffers.

@@ -269,17 +269,6 @@ export function addTreePredictionBinned(
   }
 }
 
-export function treeDepth(tree: FlatTree, node = 0): number {
-  if (tree.feature[node] < 0) return 0;
-  return 1 + Math.max(treeDepth(tree, tree.left[node]), treeDepth(tree, tree.right[node]));
-}
-
-export function leafCount(tree: FlatTree): number {
-  let n = 0;
-  for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i] < 0) n++;
-  return n;
-}
-
 // --- serialization: typed arrays as base64 inside plain JSON (exact, and ~5x smaller than number lists)
 
 export interface TreeJSON {

@@ -12,7 +12,7 @@ export type ClassificationMetric = (typeof CLASSIFICATION_METRICS)[number];
 
 type Labels = ArrayLike<number>;
 
-export function classesOf(y: Labels, P: ArrayLike<number>): number {
+function classesOf(y: Labels, P: ArrayLike<number>): number {
   return Math.round(P.length / Math.max(1, y.length));
 }
 
@@ -110,7 +110,7 @@ export function rocAuc(y: Labels, P: ArrayLike<number>): number {
   return m > 0 ? s / m : NaN;
 }
 
-export const CLASSIFICATION_FUNCTIONS: Record<ClassificationMetric, (y: Labels, P: ArrayLike<number>) => number> = {
+const CLASSIFICATION_FUNCTIONS: Record<ClassificationMetric, (y: Labels, P: ArrayLike<number>) => number> = {
   log_loss: logLoss,
   accuracy,
   balanced_accuracy: balancedAccuracy,

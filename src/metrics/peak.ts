@@ -6,7 +6,7 @@
  */
 import { argmax } from '../data/radio/traces.js';
 
-export const DEFAULT_PEAK_FRACTION = 0.02;
+const DEFAULT_PEAK_FRACTION = 0.02;
 
 /** The largest index distance that still counts as a hit. */
 export function peakTolerance(length: number, fraction = DEFAULT_PEAK_FRACTION): number {

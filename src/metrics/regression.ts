@@ -28,13 +28,13 @@ export function r2(y: ArrayLike<number>, p: ArrayLike<number>): number {
 }
 
 /** Root mean squared log error; predictions below 0 count as 0. */
-export function rmsle(y: ArrayLike<number>, p: ArrayLike<number>): number {
+function rmsle(y: ArrayLike<number>, p: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += (Math.log1p(Math.max(0, p[i])) - Math.log1p(Math.max(0, y[i]))) ** 2;
   return Math.sqrt(s / y.length);
 }
 
-export const METRIC_FUNCTIONS: Record<RegressionMetric, (y: ArrayLike<number>, p: ArrayLike<number>) => number> = {
+const METRIC_FUNCTIONS: Record<RegressionMetric, (y: ArrayLike<number>, p: ArrayLike<number>) => number> = {
   rmse,
   mae,
   r2,
@@ -46,11 +46,11 @@ export function lossOf(metric: RegressionMetric): (y: ArrayLike<number>, p: Arra
   return metric === 'r2' ? (y, p) => -r2(y, p) : METRIC_FUNCTIONS[metric];
 }
 
-export function lossToMetric(metric: RegressionMetric, loss: number): number {
+function lossToMetric(metric: RegressionMetric, loss: number): number {
   return metric === 'r2' ? -loss : loss;
 }
 
-export function isRegressionMetric(m: string): m is RegressionMetric {
+function isRegressionMetric(m: string): m is RegressionMetric {
   return m === 'rmse' || m === 'mae' || m === 'r2' || m === 'rmsle';
 }
 

@@ -12,7 +12,7 @@ export interface BandRange {
 }
 
 /** |DFT| of one mean-removed trace, bins 0..floor(L/2). */
-export function amplitudeSpectrum(trace: ArrayLike<number>, into?: Float64Array): Float64Array {
+function amplitudeSpectrum(trace: ArrayLike<number>, into?: Float64Array): Float64Array {
   const L = trace.length;
   const fourier = fourierFor(L);
   let mean = 0;

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { temporaryPathFor, writeFileAtomic } from '../runtime/atomic.js';
 import type { FileEntry, PathHash } from './hash.js';
 
-export interface CachedOut {
+interface CachedOut {
   path: string;
   kind: 'file' | 'dir';
   sha256: string;

@@ -13,14 +13,14 @@ const PAD = 12;
 const LEGEND_H = 26;
 const CHAR_W = 7.8;
 
-export interface DagLayout {
+interface DagLayout {
   nodes: { stage: string; state: string; x: number; y: number; w: number }[];
   edges: { from: string; to: string; d: string }[];
   width: number;
   height: number;
 }
 
-export function layoutDag(dag: Dag, states: Map<string, string>): DagLayout {
+function layoutDag(dag: Dag, states: Map<string, string>): DagLayout {
   const depth = depths(dag);
   const columns: string[][] = [];
   for (const s of dag.order) (columns[depth.get(s.name)!] ??= []).push(s.name);

@@ -22,7 +22,7 @@ export interface Dag {
 }
 
 /** True when a and b are the same path or one lies inside the other. */
-export function overlaps(a: string, b: string): boolean {
+function overlaps(a: string, b: string): boolean {
   return a === b || a === '.' || b === '.' || a.startsWith(b + '/') || b.startsWith(a + '/');
 }
 

@@ -13,11 +13,7 @@ import { loadPipeline } from './parse.js';
 import { writePipelineReport } from './report.js';
 import { planPipeline, runPipeline, workspaceOf, type StageReport } from './run.js';
 
-export type { StageReport } from './run.js';
-export { loadPipeline } from './parse.js';
-export { buildDag } from './graph.js';
-
-export function loadDag(file: string, targets: string[] = [], requireDeps = true): Dag {
+function loadDag(file: string, targets: string[] = [], requireDeps = true): Dag {
   return selectStages(buildDag(loadPipeline(file), { requireDeps }), targets);
 }
 

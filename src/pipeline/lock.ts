@@ -39,7 +39,7 @@ export interface Lock {
 
 export const LOCK_SCHEMA = 'sciml-pipeline-lock/1';
 
-export function emptyLock(): Lock {
+function emptyLock(): Lock {
   return { schema: LOCK_SCHEMA, stages: {} };
 }
 

@@ -22,7 +22,7 @@ export interface PathRef {
   cache: boolean;
 }
 
-export interface ParamRef {
+interface ParamRef {
   /** The params file, like a PathRef. */
   file: string;
   abs: string;
@@ -79,7 +79,7 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 type Path = (string | number)[];
 
 /** `pipelines/denoiser.yaml` -> `pipelines/denoiser.lock`; `pipeline.yaml` -> `pipeline.lock` (as DVC's dvc.yaml -> dvc.lock). */
-export function lockFileFor(file: string): string {
+function lockFileFor(file: string): string {
   return join(dirname(file), `${stemOf(file)}.lock`);
 }
 

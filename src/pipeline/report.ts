@@ -29,7 +29,7 @@ function colorScale(states: string[]) {
   return { domain, range: domain.map((s) => STATE_COLORS[s]) };
 }
 
-export function timelineChart(reports: StageReport[]): TopLevelSpec | undefined {
+function timelineChart(reports: StageReport[]): TopLevelSpec | undefined {
   const timed = reports.filter((r) => r.startedMs !== undefined && r.endedMs !== undefined);
   if (timed.length === 0) return undefined;
   const t0 = Math.min(...timed.map((r) => r.startedMs!));
@@ -58,7 +58,7 @@ export function timelineChart(reports: StageReport[]): TopLevelSpec | undefined 
 }
 
 /** Numbers of a metrics.json: its `metrics` block (and `baseline` as baseline.*) when present, else every number, flattened. */
-export function metricNumbers(file: string): Record<string, number> {
+function metricNumbers(file: string): Record<string, number> {
   if (!existsSync(file)) return {};
   let raw: unknown;
   try {
@@ -72,7 +72,7 @@ export function metricNumbers(file: string): Record<string, number> {
   return out;
 }
 
-export function metricsTable(dag: Dag): { columns: string[]; rows: (string | number | null)[][] } | undefined {
+function metricsTable(dag: Dag): { columns: string[]; rows: (string | number | null)[][] } | undefined {
   const withMetrics = dag.order.filter((s) => s.metrics.length > 0);
   if (!withMetrics.length) return undefined;
   const values = withMetrics.map(

@@ -19,7 +19,7 @@ export interface PipelineStatusFile {
   >;
 }
 
-export function statusFileOf(lockFile: string): string {
+function statusFileOf(lockFile: string): string {
   return lockFile.replace(/\.lock$/, '') + '.status.json';
 }
 

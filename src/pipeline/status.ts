@@ -22,7 +22,7 @@ export function locked(path: string, h: PathHash): LockedPath {
     : { path, sha256: h.sha256, size: h.size };
 }
 
-export function signatureOf(dag: Dag, stage: Stage, deps: LockedPath[], params: ParamValues): string {
+function signatureOf(dag: Dag, stage: Stage, deps: LockedPath[], params: ParamValues): string {
   const wdir = relative(dag.pipeline.root, stage.cwd).split(sep).join('/') || '.';
   const key = {
     cmd: stage.cmd,

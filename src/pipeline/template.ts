@@ -10,7 +10,7 @@ const REFERENCE = /(?<!\\)\$\{\s*([^{}\s]+)\s*\}/g;
 const ESCAPED = /\\(\$\{[^{}]*\})/g;
 const WHOLE = /^\$\{\s*([^{}\s]+)\s*\}$/;
 
-export class UnknownVariable extends Error {
+class UnknownVariable extends Error {
   constructor(
     readonly name: string,
     readonly known: string[],
@@ -19,7 +19,7 @@ export class UnknownVariable extends Error {
   }
 }
 
-export class NotText extends Error {}
+class NotText extends Error {}
 
 function lookup(ctx: Context, name: string): unknown {
   const parts = name.match(/[^.[\]]+/g) ?? [];
@@ -33,7 +33,7 @@ function lookup(ctx: Context, name: string): unknown {
 }
 
 /** Substitutes every reference in a string. */
-export function interpolateString(text: string, ctx: Context): unknown {
+function interpolateString(text: string, ctx: Context): unknown {
   const whole = WHOLE.exec(text);
   if (whole) return lookup(ctx, whole[1]);
   return text

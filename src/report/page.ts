@@ -5,9 +5,9 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-export type Cell = string | number | boolean | null | undefined;
+type Cell = string | number | boolean | null | undefined;
 
-export interface MetricsItem {
+interface MetricsItem {
   kind: 'metrics';
   metrics: Record<string, number>;
   baseline?: Record<string, number>;
@@ -29,7 +29,7 @@ export interface ChartItem {
 }
 
 /** A drawing made without Vega (the pipeline DAG): trusted SVG text built by sciml with escaped labels. */
-export interface SvgItem {
+interface SvgItem {
   kind: 'svg';
   title: string;
   svg: string;
@@ -37,19 +37,19 @@ export interface SvgItem {
   wide?: boolean;
 }
 
-export interface NotesItem {
+interface NotesItem {
   kind: 'notes';
   /** Plain text; blank lines separate paragraphs. Escaped, never interpreted as HTML. */
   text: string;
 }
 
-export interface KeyValueItem {
+interface KeyValueItem {
   kind: 'keyvalue';
   title?: string;
   entries: Record<string, Cell> | [string, Cell][];
 }
 
-export interface TableItem {
+interface TableItem {
   kind: 'table';
   title?: string;
   columns: string[];
@@ -99,7 +99,7 @@ const LOWER_IS_BETTER =
 const HIGHER_IS_BETTER =
   /(^|_)(accuracy|acc|r2|auc|roc_auc|f1|precision|recall|hit|hits|score|peak_accuracy|throughput)($|_)/i;
 
-export function betterDirection(
+function betterDirection(
   metric: string,
   explicit?: Record<string, 'higher' | 'lower'>,
 ): 'higher' | 'lower' | undefined {

@@ -6,7 +6,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { parse, View, type Spec } from 'vega';
 
 /** The Vega spec a Vega-Lite spec compiles to (compile errors are bugs in the builder: plain Errors). */
-export function compileSpec(spec: TopLevelSpec): Spec {
+function compileSpec(spec: TopLevelSpec): Spec {
   return compile(spec).spec as Spec;
 }
 
@@ -27,7 +27,7 @@ const LONG_DECIMAL = /-?\d*\.\d{3,}/g;
  * Rounds coordinates in geometry attributes only (Vega writes 93.35015999999999); text, labels and
  * aria descriptions are left exactly as rendered. Roughly a third smaller for point-heavy charts.
  */
-export function compactSvg(svg: string): string {
+function compactSvg(svg: string): string {
   return svg.replace(
     GEOMETRY_ATTRIBUTE,
     (_m, name: string, value: string) => ` ${name}="${value.replace(LONG_DECIMAL, roundCoordinate)}"`,

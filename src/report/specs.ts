@@ -16,9 +16,9 @@ export type ChartRow = Record<string, ChartValue>;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Points per series above which line charts are thinned (LTTB). */
-export const DEFAULT_LINE_POINTS = 1500;
+const DEFAULT_LINE_POINTS = 1500;
 /** Points above which scatter plots are thinned (every k-th row). */
-export const DEFAULT_SCATTER_POINTS = 3000;
+const DEFAULT_SCATTER_POINTS = 3000;
 
 type FieldType = 'quantitative' | 'temporal' | 'ordinal' | 'nominal';
 
@@ -68,7 +68,7 @@ function roundForChart(v: number): number {
 }
 
 /** Vega-Lite reads '.' and '[' in field names as nested access: escape them. */
-export function fieldRef(name: string): string {
+function fieldRef(name: string): string {
   return name.replace(/([.[\]\\])/g, '\\$1');
 }
 

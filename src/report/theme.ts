@@ -4,7 +4,7 @@
  */
 import type { Config } from 'vega-lite';
 
-export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 /** Okabe-Ito, reordered so the first colours are the most distinct on white; yellow left out (unreadable on white). */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#555555', '#A6761D'];

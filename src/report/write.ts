@@ -17,7 +17,7 @@ export interface WrittenReport {
   charts: { name: string; spec: string; svg: string }[];
 }
 
-export function chartsOf(report: Report): ChartItem[] {
+function chartsOf(report: Report): ChartItem[] {
   const charts = report.sections.flatMap((s) => s.items.filter((i): i is ChartItem => i.kind === 'chart'));
   const seen = new Set<string>();
   for (const chart of charts) {

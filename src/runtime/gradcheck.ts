@@ -47,7 +47,7 @@ export interface ModelGradCheckOptions extends GradCheckOptions {
   training?: boolean;
 }
 
-export interface GradCheckEntry {
+interface GradCheckEntry {
   tensor: string;
   index: number[];
   analytic: number;

@@ -1,6 +1,7 @@
 import { cpus, totalmem, availableParallelism } from 'node:os';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { scimlVersion } from './version.js';
+import { textTable } from './text-table.js';
 
 export interface SystemInfo {
   sciml: string;
@@ -45,6 +46,5 @@ export function formatInfo(i: SystemInfo): string {
     ['known defects', i.backend.knownDefects.length ? i.backend.knownDefects.join('; ') : 'none'],
   ];
   for (const s of i.backend.skipped) rows.push([`skipped ${s.provider}`, s.reason]);
-  const w = Math.max(...rows.map((r) => r[0].length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+  return textTable(rows);
 }

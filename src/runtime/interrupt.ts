@@ -4,7 +4,7 @@
  */
 import type { RunDir } from './rundir.js';
 
-export const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Installs the handlers; returns their removal (call it once the run has finished either way). */
 export function recordInterruption(run: RunDir, markInterrupted: (signal: NodeJS.Signals) => void): () => void {

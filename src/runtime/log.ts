@@ -41,7 +41,7 @@ export interface LoggerOptions {
 }
 
 /** Checks a progress mode given by `origin` (a flag or the environment variable). */
-export function parseProgressMode(value: string, origin: string): ProgressMode {
+function parseProgressMode(value: string, origin: string): ProgressMode {
   if ((PROGRESS_MODES as readonly string[]).includes(value)) return value as ProgressMode;
   throw new UserError(`${origin}: expected ${PROGRESS_MODES.join(', ')}, got ${JSON.stringify(value)}`);
 }
@@ -52,14 +52,14 @@ export function progressFromEnv(env: NodeJS.ProcessEnv = process.env): ProgressM
   return v === undefined || v === '' ? 'auto' : parseProgressMode(v, PROGRESS_ENV);
 }
 
-export function resolveProgressMode(mode: ProgressMode, quiet: boolean, stream: { isTTY?: boolean }): Logger['mode'] {
+function resolveProgressMode(mode: ProgressMode, quiet: boolean, stream: { isTTY?: boolean }): Logger['mode'] {
   if (quiet) return 'none';
   if (mode !== 'auto') return mode;
   return !isCI() && stream.isTTY ? 'tty' : 'none';
 }
 
 /** `2026-12-06T16:05:03Z`: second resolution is enough for a log line. */
-export function timestamp(d: Date): string {
+function timestamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
@@ -108,7 +108,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-export function isCI(): boolean {
+function isCI(): boolean {
   const v = process.env.CI;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }

@@ -21,7 +21,7 @@ export interface MetricsFile {
 }
 
 /** One command's share of a run: the first, and each `--resume`. */
-export interface RunSession {
+interface RunSession {
   command: string[];
   started_at: string;
   ended_at: string;
@@ -54,7 +54,7 @@ export function defaultRunPath(task: string, now = new Date(), root = 'runs'): s
 }
 
 /** Picks a directory name that does not exist yet: DIR, DIR-1, DIR-2, ... */
-export function freshDirectory(path: string): string {
+function freshDirectory(path: string): string {
   if (!existsSync(path)) return path;
   for (let i = 1; ; i++) {
     const candidate = `${path}-${i}`;

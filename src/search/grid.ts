@@ -6,7 +6,7 @@
  */
 import type { Config, Domain, Space, Value } from './space.js';
 
-export function gridValues(d: Domain, points = 5): Value[] {
+function gridValues(d: Domain, points = 5): Value[] {
   const spread = (lo: number, hi: number, n: number) =>
     n <= 1 ? [lo] : Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
   switch (d.type) {

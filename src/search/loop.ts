@@ -1,6 +1,6 @@
 import type { Scheduler, Trial } from './scheduler.js';
 
-export type TrialStatus = 'ok' | 'failed' | 'killed' | 'skipped';
+type TrialStatus = 'ok' | 'failed' | 'killed' | 'skipped';
 
 export interface TrialOutcome<R = unknown> {
   status: TrialStatus;

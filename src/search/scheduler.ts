@@ -27,7 +27,7 @@ export interface Scheduler {
 }
 
 /** Draws configuration number `index`: its own random stream, so the draw does not depend on timing. */
-export type Sampler = (rng: Random, index: number) => Config;
+type Sampler = (rng: Random, index: number) => Config;
 
 export interface SchedulerOptions {
   sample: Sampler;

@@ -32,7 +32,7 @@ export interface Observation {
   rung: number;
 }
 
-export const optunaGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
+const optunaGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
 
 /** Optuna's default_weights: flat for up to 25 observations, older ones ramped down beyond. */
 export function defaultWeights(n: number): number[] {

@@ -47,7 +47,7 @@ export function readToken(file: string): string {
 }
 
 /** One row every model accepts: missing values where allowed, else zeros or the first category. */
-export function warmupBatch(inputs: InputField[]): ServeBatch {
+function warmupBatch(inputs: InputField[]): ServeBatch {
   const columns = inputs.map((f): ServeColumn => {
     if (f.type === 'trace')
       return { name: f.name, kind: 'trace', length: f.length!, values: new Float32Array(f.length!) };
@@ -64,9 +64,7 @@ export function warmupBatch(inputs: InputField[]): ServeBatch {
   return { rows: 1, columns };
 }
 
-export async function describeRun(
-  path: string,
-): Promise<{ where: ReturnType<typeof locateModel>; info: ServableInfo }> {
+async function describeRun(path: string): Promise<{ where: ReturnType<typeof locateModel>; info: ServableInfo }> {
   const where = locateModel(path, MODEL_MARKERS);
   const load = SERVABLES[where.task];
   if (!load)

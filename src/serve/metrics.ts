@@ -18,7 +18,7 @@ interface Metric {
   render(): string;
 }
 
-export class Counter implements Metric {
+class Counter implements Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(
     readonly name: string,
@@ -53,7 +53,7 @@ export class Gauge implements Metric {
   }
 }
 
-export class Histogram implements Metric {
+class Histogram implements Metric {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(
     readonly name: string,

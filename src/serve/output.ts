@@ -3,7 +3,7 @@ import { tableToIPC } from 'apache-arrow';
 import { predictionsToArrow, type PredictionColumn, type Predictions } from '../data/predictions.js';
 import { HttpProblem } from './problem.js';
 
-export const JSON_TYPE = 'application/json';
+const JSON_TYPE = 'application/json';
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 export const ARROW_FILE = 'application/vnd.apache.arrow.file';
 export type OutputFormat = 'rows' | 'columns' | 'arrow-stream' | 'arrow-file';

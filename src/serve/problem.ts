@@ -29,7 +29,7 @@ export class HttpProblem extends Error {
   }
 }
 
-export function where(p: FieldProblem): string {
+function where(p: FieldProblem): string {
   const parts = [p.row !== undefined ? `row ${p.row}` : '', p.field !== undefined ? `field '${p.field}'` : ''].filter(
     Boolean,
   );

@@ -6,10 +6,10 @@
 import type { Column, DataTable, NumericColumn } from '../data/table.js';
 import { UserError } from '../runtime/errors.js';
 
-export const DATE_PARTS = ['year', 'month', 'day', 'dayofweek', 'dayofyear', 'hour'] as const;
-export type DatePart = (typeof DATE_PARTS)[number];
+const DATE_PARTS = ['year', 'month', 'day', 'dayofweek', 'dayofyear', 'hour'] as const;
+type DatePart = (typeof DATE_PARTS)[number];
 
-export interface DateExpansion {
+interface DateExpansion {
   column: string;
   parts: DatePart[];
 }

@@ -46,7 +46,7 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 /** R^2 of least squares of y on the centered columns (Cholesky on the Gram matrix, tiny ridge). */
-export function rSquared(columns: Float64Array[], y: Float64Array): number {
+function rSquared(columns: Float64Array[], y: Float64Array): number {
   const p = columns.length;
   const syy = dot(y, y);
   if (p === 0 || syy === 0) return 0;

@@ -55,7 +55,7 @@ export function resolveDataPath(path: string, configFile: string | undefined): s
 }
 
 /** data.columns with 'hlf' expanded to the 14 high-level features of particle events, plus the target; undefined: all columns. */
-export function selectedColumns(columns: string[], target: string): string[] | undefined {
+function selectedColumns(columns: string[], target: string): string[] | undefined {
   if (columns.length === 0) return undefined;
   if (!target) throw new UserError('data.columns: give data.target too (the target is otherwise the last column read)');
   const names = columns.flatMap((c) => (c === 'hlf' ? [...HLF_FEATURES] : [c]));
@@ -92,7 +92,7 @@ function isMissing(column: DataTable['columns'][number], i: number): boolean {
 }
 
 /** The rows with a target value; a note names how many had none. */
-export function labeledRows(table: DataTable, target: string, notes: string[]): DataTable {
+function labeledRows(table: DataTable, target: string, notes: string[]): DataTable {
   const column = table.columns.find((c) => c.name === target);
   if (!column) return table;
   const keep: number[] = [];
@@ -137,7 +137,7 @@ export function targetName(config: TableConfig, table: DataTable): string {
  * Training and holdout row numbers: the explicit test table, or a seeded split of the one table
  * (stratified by class when `labels` are given).
  */
-export function splitRows(
+function splitRows(
   config: TableConfig,
   rows: number,
   hasTestTable: boolean,

@@ -19,10 +19,6 @@ export interface Problem {
 
 const MAX_INTEGER_CLASSES = 20;
 
-export function isClassification(problem: Problem): boolean {
-  return problem.type !== 'regression';
-}
-
 export function inferProblem(table: DataTable, target: string, override: 'auto' | ProblemType, where: string): Problem {
   const column = table.columns.find((c) => c.name === target)!;
   const levels = distinctLabels(column, table.source);

@@ -12,7 +12,7 @@ export function inverseInPlace(transform: TargetTransform, p: Float64Array): Flo
 }
 
 /** Sample skewness (Fisher-Pearson). */
-export function skewness(y: ArrayLike<number>): number {
+function skewness(y: ArrayLike<number>): number {
   const n = y.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += y[i];

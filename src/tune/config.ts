@@ -5,7 +5,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { parseConfigSource, parsePath, readTaskName, validateConfig, formatPath } from '../config/load.js';
+import { parseConfigSource, parsePath, readTaskName, validateConfig } from '../config/load.js';
+import { formatPath } from '../config/issues.js';
 import { describeValue, issueExpectation, issuesInBrief } from '../config/issues.js';
 import { keysAt, schemaAt } from '../config/describe.js';
 import { hint } from '../config/didyoumean.js';
@@ -134,7 +135,7 @@ export const tuneSchema = z.strictObject({
   ),
 });
 
-export type TuneFile = z.infer<typeof tuneSchema>;
+type TuneFile = z.infer<typeof tuneSchema>;
 
 /** A parameter of the space: a search domain over indices for choices of lists or mappings. */
 export interface Parameter {
@@ -172,16 +173,7 @@ export interface TuneSetup {
   segments: Segment[];
 }
 
-export function getIn(root: unknown, parts: readonly (string | number)[]): unknown {
-  let node: any = root;
-  for (const p of parts) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = node[p];
-  }
-  return node;
-}
-
-export function setIn(root: Record<string, unknown>, parts: readonly (string | number)[], value: unknown): void {
+function setIn(root: Record<string, unknown>, parts: readonly (string | number)[], value: unknown): void {
   let node: any = root;
   for (let i = 0; i < parts.length - 1; i++) {
     const key = parts[i];
@@ -196,7 +188,7 @@ export function setIn(root: Record<string, unknown>, parts: readonly (string | n
  * `dir`) become absolute against its folder, so trial and winner configs written elsewhere still
  * find their data.
  */
-export function absolutePaths(value: unknown, baseDir: string, key = ''): unknown {
+function absolutePaths(value: unknown, baseDir: string, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => absolutePaths(v, baseDir, key));
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, absolutePaths(v, baseDir, k)]));
@@ -213,8 +205,6 @@ export function absolutePaths(value: unknown, baseDir: string, key = ''): unknow
   }
   return value;
 }
-
-type Source = ReturnType<typeof parseConfigSource>['source'];
 
 function fieldKind(leaf: z.ZodType): 'integer' | 'number' | 'other' {
   if (leaf.safeParse(3).success && !leaf.safeParse(3.5).success) return 'integer';

@@ -80,6 +80,12 @@ export class TuneDriver {
     this.o.journal.append(event);
   }
 
+  /** Journals an event, then folds it into the state as a replay of the journal would (TuneState.apply). */
+  private record(event: Exclude<JournalEvent, { ev: 'ask' | 'promote' }>): void {
+    this.write(event);
+    this.state.apply(event);
+  }
+
   /** Finishes or drops a checkpoint swap a kill interrupted (see storeCheckpoint). */
   private settleCheckpoint(cs: ConfigState): void {
     if (!existsSync(cs.dir)) return;
@@ -98,8 +104,7 @@ export class TuneDriver {
   private storeCheckpoint(seg: SegmentState, cs: ConfigState, run: number, epoch: number, blob: Uint8Array): void {
     const staged = join(cs.dir, `.checkpoint-${epoch}`);
     unpackDir(blob, staged);
-    this.write({ ev: 'checkpoint', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run, epoch });
-    cs.checkpointEpoch = epoch;
+    this.record({ ev: 'checkpoint', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run, epoch });
     rmSync(join(cs.dir, 'checkpoint'), { recursive: true, force: true });
     renameSync(staged, join(cs.dir, 'checkpoint'));
   }
@@ -196,8 +201,7 @@ export class TuneDriver {
     cs.runs++;
     if (!checked.ok) return this.fail(seg, cs, trial, `the task rejects this configuration: ${checked.error}`, config);
     if (cs.checkpointEpoch > 0 && cs.history.some((h) => h.epoch > cs.checkpointEpoch)) {
-      cs.history = cs.history.filter((h) => h.epoch <= cs.checkpointEpoch);
-      this.write({
+      this.record({
         ev: 'resume',
         t: this.elapsed(),
         seg: name,
@@ -232,12 +236,9 @@ export class TuneDriver {
         onProgress: (event) => {
           const e = event as TuneProgress;
           if (e.type === 'epoch') {
-            const t = this.elapsed();
-            cs.history = cs.history.filter((h) => h.epoch < e.report.epoch);
-            cs.history.push({ ...e.report, t });
-            this.write({
+            this.record({
               ev: 'epoch',
-              t,
+              t: this.elapsed(),
               seg: name,
               config_index: cs.index,
               run: trial.id,
@@ -263,7 +264,7 @@ export class TuneDriver {
       cs.history.sort((a, b) => a.epoch - b.epoch);
       const { score, metric } = scoreOf(setup, cs.history);
       const worker = ranOn(outcome);
-      this.write({
+      this.record({
         ev: 'tell',
         t: this.elapsed(),
         seg: name,
@@ -274,15 +275,14 @@ export class TuneDriver {
         epochs: done,
         ...(worker ? { worker, attempts: outcome.attempts } : {}),
       });
-      this.state.settle(seg, trial.id, score, trial);
+      // Live, a run that stopped short of its target is 'stopped' (a replay, not knowing why, says 'paused').
       cs.status = done >= setup.tune.budget.max ? 'completed' : done < target ? 'stopped' : 'paused';
       this.writeTrialFiles(seg, cs);
       return;
     }
     if (cutByTime) {
       // Cut by the time limit or Ctrl-C: unfinished, so `--resume` continues it from its checkpoint.
-      cs.status = 'cut';
-      this.write({
+      this.record({
         ev: 'cut',
         t: this.elapsed(),
         seg: name,
@@ -367,32 +367,25 @@ export class TuneDriver {
     // Cut by the deadline or Ctrl-C: nothing recorded, so --resume runs the fold.
     if (outcome.status !== 'ok' && (this.interrupted || this.now() >= deadlineMs - 250)) return;
     const worker = ranOn(outcome);
+    const where = {
+      ev: 'cv',
+      t: this.elapsed(),
+      seg: seg.segment.name,
+      config_index: cs.index,
+      fold,
+      folds,
+      epochs,
+    } as const;
     const event: Extract<JournalEvent, { ev: 'cv' }> =
       outcome.status === 'ok'
         ? {
-            ev: 'cv',
-            t: this.elapsed(),
-            seg: seg.segment.name,
-            config_index: cs.index,
-            fold,
-            folds,
-            epochs,
+            ...where,
             metrics: outcome.result!.metrics,
             rows: outcome.result!.rows,
             ...(worker ? { worker } : {}),
           }
-        : {
-            ev: 'cv',
-            t: this.elapsed(),
-            seg: seg.segment.name,
-            config_index: cs.index,
-            fold,
-            folds,
-            epochs,
-            error: errorLine(outcome.error ?? outcome.status),
-          };
-    this.write(event);
-    this.state.recordFold(cs, event);
+        : { ...where, error: errorLine(outcome.error ?? outcome.status) };
+    this.record(event);
     if (event.error)
       this.o.log.info(
         `tune: ${seg.segment.name} trial ${cs.index}: re-ranking fold ${fold + 1} failed: ${event.error}`,
@@ -430,10 +423,7 @@ export class TuneDriver {
     error: string,
     config?: Record<string, unknown>,
   ): void {
-    cs.status = 'failed';
-    cs.error = error;
-    this.write({ ev: 'fail', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run: trial.id, error });
-    this.state.settle(seg, trial.id, Infinity, trial);
+    this.record({ ev: 'fail', t: this.elapsed(), seg: seg.segment.name, config_index: cs.index, run: trial.id, error });
     this.writeTrialFiles(seg, cs, config);
     this.o.log.info(`tune: ${seg.segment.name} trial ${cs.index} failed: ${error}`);
   }

@@ -49,7 +49,7 @@ export interface TuneOptions {
 }
 
 /** Time kept back from the search for the outputs. */
-export function outputReserveS(limit: number): number {
+function outputReserveS(limit: number): number {
   return Math.min(20, Math.max(1.5, 0.08 * limit));
 }
 

@@ -6,23 +6,15 @@
 import { join } from 'node:path';
 import type { EpochReport } from '../contracts/task.js';
 import type { Random } from '../runtime/random.js';
-import {
-  Asha,
-  RandomSearch,
-  SuccessiveHalving,
-  configRandom,
-  rungBudgets,
-  type Scheduler,
-  type Trial,
-} from '../search/scheduler.js';
-import { MedianStopping } from '../search/median.js';
+import { configRandom, rungBudgets, type Scheduler, type Trial } from '../search/scheduler.js';
+import { createScheduler } from '../search/schedulers.js';
 import { TpeSampler } from '../search/tpe.js';
 import { GridSampler } from '../search/grid.js';
 import { sampleSpace, type Config, type Space } from '../search/space.js';
 import type { Parameter, Segment, TuneSetup } from './config.js';
 import type { JournalEvent } from './journal.js';
 
-export type ConfigStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'cut';
+type ConfigStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'cut';
 
 /** One sampled configuration of a segment: its trial directory accumulates every run's epochs. */
 export interface ConfigState {
@@ -45,7 +37,7 @@ export interface ConfigState {
   cv?: CrossValidation;
 }
 
-export interface CrossValidation {
+interface CrossValidation {
   epochs: number;
   folds: Map<number, Record<string, number>>;
   error?: string;
@@ -66,11 +58,11 @@ export interface SegmentState {
   replaying: Map<number, Config> | undefined;
 }
 
-export function segmentSpace(parameters: Parameter[]): Space {
+function segmentSpace(parameters: Parameter[]): Space {
   return Object.fromEntries(parameters.map((p) => [p.path, p.domain]));
 }
 
-export function decode(parameters: Parameter[], params: Config): Record<string, unknown> {
+function decode(parameters: Parameter[], params: Config): Record<string, unknown> {
   return Object.fromEntries(
     parameters.map((p) => [p.path, p.values ? p.values[params[p.path] as number] : params[p.path]]),
   );
@@ -83,11 +75,11 @@ function mix(seed: number, salt: number): number {
 }
 
 /** A trial's own seed, from the tune seed, the segment and the configuration. */
-export function trialSeed(seed: number, segment: number, configIndex: number): number {
+function trialSeed(seed: number, segment: number, configIndex: number): number {
   return configRandom(mix(seed, segment), configIndex + 1_000_003).int(0, 2 ** 31 - 1);
 }
 
-export function budgetEpochs(fraction: number, max: number, min: number): number {
+function budgetEpochs(fraction: number, max: number, min: number): number {
   return Math.max(min > 0 ? Math.min(min, max) : 1, Math.min(max, Math.round(fraction * max)));
 }
 
@@ -123,26 +115,27 @@ function makeSegment(setup: TuneSetup, segment: Segment, position: number): Segm
       );
     return draw(rng, index);
   };
-  const common = { sample, seed };
-  let scheduler: Scheduler;
+  const scheduler = createScheduler(tune.scheduler, {
+    sample,
+    seed,
+    eta: tune.eta,
+    minBudget: minFraction,
+    maxConfigs,
+    brackets: tune.brackets,
+  });
   let rungEpochs: number[];
   switch (tune.scheduler) {
     case 'random':
-      scheduler = new RandomSearch({ ...common, maxTrials: maxConfigs });
       rungEpochs = [max];
       break;
     case 'median_stopping': {
-      scheduler = new MedianStopping({ ...common, step: minFraction, maxConfigs });
       const cuts: number[] = [];
       for (let b = minFraction; b < 1 - 1e-9; b += minFraction) cuts.push(budgetEpochs(b, max, 0));
       rungEpochs = [...cuts, max];
       break;
     }
-    default: {
-      const halving = { ...common, eta: tune.eta, minBudget: minFraction, maxConfigs, brackets: tune.brackets };
-      scheduler = tune.scheduler === 'asha' ? new Asha(halving) : new SuccessiveHalving(halving);
+    default:
       rungEpochs = rungBudgets(minFraction, tune.eta).map((b) => budgetEpochs(b, max, 0));
-    }
   }
   state = {
     segment,
@@ -207,13 +200,14 @@ export class TuneState {
   }
 
   /** A trial's end: its scheduler and sampler learn the score (Infinity for a failure). */
-  settle(seg: SegmentState, run: number, score: number, trial: Trial | undefined = seg.pending.get(run)): void {
+  private settle(seg: SegmentState, run: number, score: number): void {
+    const trial = seg.pending.get(run);
     seg.pending.delete(run);
     seg.scheduler.tell(run, score);
     if (trial) seg.observe(trial.configIndex, trial.config, score, trial.rung);
   }
 
-  recordFold(cs: ConfigState, e: Extract<JournalEvent, { ev: 'cv' }>): void {
+  private recordFold(cs: ConfigState, e: Extract<JournalEvent, { ev: 'cv' }>): void {
     if (cs.cv?.epochs !== e.epochs) cs.cv = { epochs: e.epochs, folds: new Map() };
     if (e.metrics) cs.cv.folds.set(e.fold, e.metrics);
     else cs.cv.error = e.error ?? 'failed';

@@ -37,9 +37,9 @@ export interface RoundsFile {
   records: Record<string, unknown>[];
 }
 
-export const ROUNDS_FILE = /^rounds(-[A-Za-z0-9_.-]+)?\.json$/;
+const ROUNDS_FILE = /^rounds(-[A-Za-z0-9_.-]+)?\.json$/;
 
-export const HISTORY_FILES = ['history.jsonl', 'history.json', 'model/history.json'];
+const HISTORY_FILES = ['history.jsonl', 'history.json', 'model/history.json'];
 const X_FIELDS = ['epoch', 'round', 'step', 'iteration'];
 const SERIES_FIELDS = ['series', 'phase', 'segment'];
 

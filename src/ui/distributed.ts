@@ -6,7 +6,7 @@
  */
 import type { RoundsFile } from './curves.js';
 
-export interface WorkerJob {
+interface WorkerJob {
   round: number;
   replica: number;
   worker: string;

@@ -11,7 +11,7 @@ import type { PipelineStatusFile } from '../pipeline/status-file.js';
 import type { RunsRoot } from './paths.js';
 import type { RunSummary } from './run-index.js';
 
-export interface PipelineStageView {
+interface PipelineStageView {
   name: string;
   state: string;
   started_at?: string;
@@ -51,7 +51,7 @@ function readStatus(root: RunsRoot, lock: string): PipelineStatusFile | undefine
   }
 }
 
-export function pipelineView(root: RunsRoot, lock: string, runs: RunSummary[]): PipelineView | undefined {
+function pipelineView(root: RunsRoot, lock: string, runs: RunSummary[]): PipelineView | undefined {
   const abs = root.resolve(lock);
   if (!abs) return undefined;
   const name = lock

@@ -61,7 +61,7 @@ function mtimeOf(file: string): number {
 }
 
 /** A run directory: what `sciml runs` counts, plus a trial or tune still running its first step. */
-export function looksLikeRun(files: Set<string>): boolean {
+function looksLikeRun(files: Set<string>): boolean {
   return (
     files.has('run.json') ||
     (files.has('config.yaml') && (files.has('metrics.json') || files.has('history.json'))) ||
@@ -69,7 +69,7 @@ export function looksLikeRun(files: Set<string>): boolean {
   );
 }
 
-export function tagsOf(value: unknown): string[] {
+function tagsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v));
   if (value && typeof value === 'object')
     return Object.entries(value).map(([k, v]) => (v === true || v === '' || v === null ? k : `${k}=${v}`));

@@ -11,7 +11,7 @@ import { readJournal, type JournalEvent } from '../tune/journal.js';
 import type { TuneSetup } from '../tune/config.js';
 import type { BestSoFar } from '../tune/report.js';
 
-export interface TuneConfigRow {
+interface TuneConfigRow {
   seg: string;
   config: number;
   params: Record<string, unknown>;
@@ -47,7 +47,7 @@ function tuneSettings(tuneYaml: string | undefined): { metric: string; mode: 'mi
   }
 }
 
-export function tuneView(events: JournalEvent[], metric: string, mode: 'min' | 'max', stamp: string): TuneView {
+function tuneView(events: JournalEvent[], metric: string, mode: 'min' | 'max', stamp: string): TuneView {
   const rows = new Map<string, TuneConfigRow>();
   const budgets = new Set<number>();
   let segments: string[] = [];

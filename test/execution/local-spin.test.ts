@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalExecutor } from '../../src/execution/index.js';
+import { LocalExecutor } from '../../src/execution/local.js';
 import { jobs } from '../../src/registry.js';
 
 // What src/search/pool.ts guaranteed before AutoML moved onto the executor: a busy loop cannot outlive its deadline.

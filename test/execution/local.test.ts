@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalExecutor } from '../../src/execution/index.js';
+import { LocalExecutor } from '../../src/execution/local.js';
 import { jobs } from '../../src/registry.js';
 
 for (const isolation of ['thread', 'inline'] as const) {
@@ -78,7 +78,7 @@ test('packDir/unpackDir round-trip a folder, with the same bytes for the same fi
   const { mkdtempSync, mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { packDir, unpackDir, blobHash } = await import('../../src/execution/index.js');
+  const { packDir, unpackDir, blobHash } = await import('../../src/execution/files.js');
   const root = mkdtempSync(join(tmpdir(), 'pack-'));
   mkdirSync(join(root, 'a', 'b'), { recursive: true });
   writeFileSync(join(root, 'a', 'b', 'w.bin'), new Uint8Array([1, 2, 3]));

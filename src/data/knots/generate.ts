@@ -18,7 +18,7 @@ const INTEGER_COLUMNS = new Set<string>([
 /** Schema metadata marking a table as synthetic (read back by the knots task for its report). */
 export const SYNTHETIC_METADATA_KEY = 'sciml.synthetic';
 
-export const knotGeneratorOptions = z.strictObject({
+const knotGeneratorOptions = z.strictObject({
   noise: nonNegativeNumber(
     DEFAULT_SIMULATION.noise,
     'standard deviation of the noise added to the signature before rounding to an even integer',
@@ -30,7 +30,7 @@ export const knotGeneratorOptions = z.strictObject({
 });
 
 /** An Arrow table in the published column order, labelled synthetic in its schema metadata. */
-export function knotTable(columns: Record<string, Float64Array>, seed: number, options: KnotSimulationOptions): Table {
+function knotTable(columns: Record<string, Float64Array>, seed: number, options: KnotSimulationOptions): Table {
   const vectors: Record<string, ReturnType<typeof float64Column> | ReturnType<typeof int32Column>> = {};
   for (const name of [...KNOT_FEATURES, KNOT_TARGET])
     vectors[name] = INTEGER_COLUMNS.has(name) ? int32Column(columns[name]) : float64Column(columns[name]);

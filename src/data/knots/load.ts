@@ -87,12 +87,7 @@ function numericColumn(table: DataTable, name: string, role: string): Float64Arr
 }
 
 /** Checks columns, numbers and even signatures; every error names file, column and row/line. */
-export function validateKnotTable(
-  table: DataTable,
-  features: readonly string[],
-  target: string,
-  synthetic = false,
-): KnotData {
+function validateKnotTable(table: DataTable, features: readonly string[], target: string, synthetic = false): KnotData {
   if (table.numRows === 0) throw new UserError(`${table.source}: expected rows of knot invariants, got an empty table`);
   const columns = features.map((f) => numericColumn(table, f, 'listed in data.features'));
   const y = numericColumn(table, target, 'the target, data.target');

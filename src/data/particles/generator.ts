@@ -6,7 +6,7 @@ import { UserError } from '../../runtime/errors.js';
 import { PUBLISHED_MAX_PARTICLES } from './schema.js';
 import { writeSimulatedDataset, writeSimulatedShard, type EventLayout } from './write.js';
 
-export const particleGeneratorOptions = z.strictObject({
+const particleGeneratorOptions = z.strictObject({
   layout: choice(
     ['flat', 'nested'] as const,
     'flat',

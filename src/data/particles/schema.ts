@@ -54,7 +54,3 @@ export const PUBLISHED_MAX_PARTICLES = 801;
 export const NESTED_COLUMNS = { hlf: 'HLF_input', particles: 'GRU_input', label: 'encoded_label' } as const;
 /** Flat layout: a `label` column (0..2), the 14 HLF as scalar columns, the 19 particle features as list columns (one entry per particle). */
 export const FLAT_LABEL = 'label';
-
-export const PT_INDEX = PARTICLE_FEATURES.indexOf('Pt');
-export const ETA_INDEX = PARTICLE_FEATURES.indexOf('Eta');
-export const PHI_INDEX = PARTICLE_FEATURES.indexOf('Phi');

@@ -44,7 +44,7 @@ export interface SimulationOptions {
   fractions: [number, number, number];
 }
 
-export const DEFAULT_SIMULATION: SimulationOptions = { fractions: [1, 1, 1] };
+const DEFAULT_SIMULATION: SimulationOptions = { fractions: [1, 1, 1] };
 
 const CH_HAD = 0,
   NEU_HAD = 1,

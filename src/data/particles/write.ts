@@ -34,7 +34,7 @@ export interface ShardWriteOptions {
 }
 
 /** Shard file names: part-00000.parquet, ... */
-export function shardName(index: number): string {
+function shardName(index: number): string {
   return `part-${String(index).padStart(5, '0')}.parquet`;
 }
 

@@ -10,7 +10,7 @@ export interface Band {
  * Gain of the band filter at frequency f: 0 outside [low, high], 1 in the middle, raised-cosine
  * edges `taper` wide inside the band. Zero-phase: a delta stays centred where it was.
  */
-export function bandGain(f: number, band: Band): number {
+function bandGain(f: number, band: Band): number {
   const { lowMhz: lo, highMhz: hi } = band;
   if (f <= lo || f >= hi) return 0;
   const w = Math.min(band.taperMhz, (hi - lo) / 2);

@@ -152,10 +152,3 @@ export function fourierFor(n: number): RealFourier {
   }
   return f;
 }
-
-/** |X_k| for each half-spectrum bin. */
-export function amplitudes(spec: HalfSpectrum): Float64Array {
-  const a = new Float64Array(spec.re.length);
-  for (let k = 0; k < a.length; k++) a[k] = Math.hypot(spec.re[k], spec.im[k]);
-  return a;
-}

@@ -238,7 +238,7 @@ function finish(raw: RawTraces, path: string): TraceSet {
 }
 
 /** max |signal - median(signal)| / RMS(noisy - signal), per trace. */
-export function estimateSnr(noisy: Float32Array, signal: Float32Array, L: number): Float64Array {
+function estimateSnr(noisy: Float32Array, signal: Float32Array, L: number): Float64Array {
   const rows = noisy.length / L;
   const snr = new Float64Array(rows);
   const sorted = new Float64Array(L);

@@ -8,7 +8,7 @@ import {
   fraction,
 } from '../../config/fields.js';
 
-export const NOISE_KINDS = ['measured', 'uniform', 'cosine'] as const;
+const NOISE_KINDS = ['measured', 'uniform', 'cosine'] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];
 
 /**
@@ -59,8 +59,6 @@ export const radioOptionShape = {
 
 export const radioOptionsSchema = z.strictObject(radioOptionShape);
 export type RadioOptions = z.infer<typeof radioOptionsSchema>;
-
-export const DEFAULT_RADIO_OPTIONS: RadioOptions = radioOptionsSchema.parse({});
 
 /** Cross-field checks zod cannot express per field; returns the problems as `field: message`. */
 export function radioOptionProblems(o: RadioOptions): string[] {

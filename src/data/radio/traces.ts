@@ -19,10 +19,6 @@ export interface TraceSet {
   offset: Float64Array;
 }
 
-export function traceAt(data: Float32Array, length: number, i: number): Float32Array {
-  return data.subarray(i * length, (i + 1) * length);
-}
-
 /** Index of the first maximum (ties go to the earliest sample). */
 export function argmax(values: ArrayLike<number>, start = 0, end = values.length): number {
   let best = start;
@@ -83,23 +79,4 @@ export function allocateTraces(count: number, length: number): TraceSet {
     scale: new Float64Array(count),
     offset: new Float64Array(count),
   };
-}
-
-/** A subset of traces, copied. */
-export function selectTraces(set: TraceSet, indices: ArrayLike<number>): TraceSet {
-  const L = set.length;
-  const n = indices.length;
-  const out = allocateTraces(n, L);
-  for (let j = 0; j < n; j++) {
-    const i = indices[j];
-    out.ids[j] = set.ids[i];
-    out.noisy.set(traceAt(set.noisy, L, i), j * L);
-    out.signal.set(traceAt(set.signal, L, i), j * L);
-    out.snr[j] = set.snr[i];
-    out.peakIndex[j] = set.peakIndex[i];
-    out.noise[j] = set.noise[i];
-    out.scale[j] = set.scale[i];
-    out.offset[j] = set.offset[i];
-  }
-  return out;
 }

@@ -15,7 +15,7 @@ import {
 } from '../../metrics/classification.js';
 
 /** Curves per class are drawn up to this many classes. */
-export const MAX_CURVE_CLASSES = 10;
+const MAX_CURVE_CLASSES = 10;
 
 export function classificationItems(
   pred: Record<string, ArrayLike<unknown>>,

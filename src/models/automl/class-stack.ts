@@ -76,12 +76,7 @@ export function stackObjective(
   return value;
 }
 
-export function fitClassStacker(
-  L: Float64Array[],
-  y: ArrayLike<number>,
-  rows: ArrayLike<number>,
-  K: number,
-): ClassStacker {
+function fitClassStacker(L: Float64Array[], y: ArrayLike<number>, rows: ArrayLike<number>, K: number): ClassStacker {
   const M = L.length;
   const theta = new Float64Array(M + K);
   for (let m = 0; m < M / 2; m++) theta[m] = 2 / M;

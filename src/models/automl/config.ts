@@ -5,17 +5,15 @@ import {
   choice,
   fraction,
   nonNegativeInt,
-  nonNegativeNumber,
   positiveInt,
   positiveNumber,
   section,
   seed,
-  text,
   timeLimitSeconds,
 } from '../../config/fields.js';
 import { columnList, featureFields, tableDataFields } from '../../tabular/fields.js';
 
-export const METRICS = [
+const METRICS = [
   'auto',
   'rmse',
   'mae',

@@ -1,5 +1,6 @@
 import { tableFromIPC } from 'apache-arrow';
 import { readFileSync } from 'node:fs';
+import { textTable } from '../../runtime/text-table.js';
 import { arrowFileBytes, arrowTable, float64Column, int32Column, utf8Column } from '../../data/arrow.js';
 
 export interface LeaderboardRow {
@@ -106,9 +107,7 @@ export function leaderboardText(rows: LeaderboardRow[], metric: string, limit = 
       r.predict_time_s.toFixed(3),
       String(r.stack_level),
     ]);
-  const widths = header.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, j) => (j === 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const align = header.map((_, j): 'left' | 'right' => (j === 1 ? 'left' : 'right'));
   const more = rows.length > limit ? `\n... ${rows.length - limit} more in leaderboard.arrow` : '';
-  return [line(header), ...body.map(line)].join('\n') + more;
+  return textTable([header, ...body], align).trimEnd() + more;
 }

@@ -149,7 +149,7 @@ export function loadModel(dir: string, options: { keepMembers?: boolean } = {}):
 }
 
 /** A version this sciml cannot read is a UserError saying which versions it reads and what to do. */
-export function checkModelVersion(path: string, version: unknown): void {
+function checkModelVersion(path: string, version: unknown): void {
   if (READABLE_VERSIONS.includes(version as number)) return;
   const newer = typeof version === 'number' && version > MODEL_VERSION;
   throw new UserError(

@@ -113,7 +113,7 @@ export function saveModel(
 }
 
 /** A time stamp (ISO text) and hour of day for each holdout row, when the table has them. */
-export function timeColumns(table: DataTable, plan: FeaturePlan): { time: string[] | null; hour: Float64Array | null } {
+function timeColumns(table: DataTable, plan: FeaturePlan): { time: string[] | null; hour: Float64Array | null } {
   const hourColumn = table.columns.find((c) => c.kind === 'number' && /^(hr|hour|hour_of_day)$/i.test(c.name));
   const dateName = plan.dates[0]?.column;
   const dateColumn = dateName ? table.columns.find((c) => c.name === dateName) : undefined;

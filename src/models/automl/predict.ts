@@ -1,8 +1,7 @@
 /** Prediction with a saved automl model: `sciml predict` (a file) and `sciml serve` (HTTP rows) both call predictAutoml. */
 import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
-import { writeTableFile } from '../../data/write-table.js';
-import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
+import { writePredictionsFile, type PredictionColumn, type Predictions } from '../../data/predictions.js';
 import { UserError } from '../../runtime/errors.js';
 import { batchFromTable } from '../../serve/input.js';
 import { HttpProblem } from '../../serve/problem.js';
@@ -113,16 +112,6 @@ export async function predictToFile(
   const table = await readTable(input);
   checkPredictInput(table, automlInputFields(model.file));
   const predictions = predictAutoml(model, table, options);
-  await writeTableFile(
-    predictionsToArrow(
-      predictions,
-      leadingColumns(
-        table,
-        options.keep,
-        predictions.columns.map((c) => c.name),
-      ),
-    ),
-    output,
-  );
+  await writePredictionsFile(table, predictions, options.keep, output);
   return { rows: table.numRows, output };
 }

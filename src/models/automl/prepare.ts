@@ -9,17 +9,12 @@ import { kFoldAssignment, stratifiedKFoldAssignment } from '../../tabular/split.
 import { inferProblem, type Problem } from '../../tabular/problem.js';
 import type { AutomlConfig } from './config.js';
 
-export function minimumTrainingRows(folds: number): number {
+function minimumTrainingRows(folds: number): number {
   return Math.max(10, 2 * folds);
 }
 
 /** The problem of a config's table (the same for the training run and `sciml evaluate`). */
-export function problemOf(
-  config: AutomlConfig,
-  table: DataTable,
-  target: string,
-  configFile: string | undefined,
-): Problem {
+function problemOf(config: AutomlConfig, table: DataTable, target: string, configFile: string | undefined): Problem {
   return inferProblem(table, target, config.data.problem_type, `${configFile ?? '(automl command line)'}: data`);
 }
 

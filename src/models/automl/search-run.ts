@@ -7,7 +7,8 @@
 import { rmSync } from 'node:fs';
 import type { Logger } from '../../runtime/log.js';
 import { isUserError } from '../../runtime/errors.js';
-import { Asha, RandomSearch, SuccessiveHalving, type Scheduler, type Trial } from '../../search/scheduler.js';
+import { RandomSearch, type Scheduler, type Trial } from '../../search/scheduler.js';
+import { createScheduler } from '../../search/schedulers.js';
 import { runSearch, type TrialOutcome } from '../../search/loop.js';
 import { ranOn, type Executor } from '../../execution/job.js';
 import { blobHash } from '../../execution/files.js';
@@ -88,19 +89,22 @@ function makeScheduler(settings: SearchSettings, initial: Config[], maxTrials: n
   const { config } = settings;
   const space = zooSpace(settings.kinds, { nonNegativeTarget: settings.data.clampMin !== null }, settings.registry);
   const sample = (rng: import('../../runtime/random.js').Random) => sampleBranched(space, rng);
-  const common = { sample, seed: config.seed, maxTrials, initial };
   const kind =
     config.search.scheduler === 'auto'
       ? config.search.max_trials > 0
         ? 'successive_halving'
         : 'asha'
       : config.search.scheduler;
-  if (kind === 'random') return new RandomSearch(common);
-  const halving = { ...common, eta: config.search.eta, minBudget: config.search.min_budget };
-  // A fixed number of trials: the initial full-budget trials fill rung barriers (same trials, less idle).
-  return kind === 'asha'
-    ? new Asha(halving)
-    : new SuccessiveHalving({ ...halving, initialWhenIdle: maxTrials !== undefined });
+  return createScheduler(kind, {
+    sample,
+    seed: config.seed,
+    maxTrials,
+    initial,
+    eta: config.search.eta,
+    minBudget: config.search.min_budget,
+    // A fixed number of trials (successive halving): the initial full-budget trials fill rung barriers (same trials, less idle).
+    initialWhenIdle: maxTrials !== undefined,
+  });
 }
 
 export async function searchModels(settings: SearchSettings): Promise<SearchSummary> {

@@ -45,7 +45,7 @@ import type { Executor } from '../../execution/job.js';
 import { formatBytes } from '../../runtime/memory.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report (the compact refit's time is kept by refit-budget.ts). */
-export function reserveSeconds(timeLimit: number): number {
+function reserveSeconds(timeLimit: number): number {
   return Math.min(20, Math.max(3, 0.1 * timeLimit));
 }
 
@@ -53,7 +53,7 @@ export function reserveSeconds(timeLimit: number): number {
  * When the budget starts: at process start when this run is what the process was started for (a
  * few seconds ago: `sciml automl` loading its modules counts against the user's wall clock), else now.
  */
-export function budgetStart(now = Date.now()): number {
+function budgetStart(now = Date.now()): number {
   return Math.max(performance.timeOrigin, now - 10_000);
 }
 

@@ -16,7 +16,7 @@ import { TraceRestore, TraceStandardize } from './trace-norm.js';
 import { conv1d } from '../../runtime/native/conv-block.js';
 
 export const ACTIVATIONS = ['relu', 'elu', 'tanh', 'selu', 'softplus'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
+type Activation = (typeof ACTIVATIONS)[number];
 
 export interface Architecture {
   length: number;
@@ -113,9 +113,4 @@ export function buildDenoiser(arch: Architecture, seed: number): tf.LayersModel 
   let output = conv(1, arch.outputActivation, 'output').apply(x) as tf.SymbolicTensor;
   if (arch.normalize) output = new TraceRestore({ name: 'restore' }).apply([output, input]) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'denoiser' });
-}
-
-/** Number of trainable parameters. */
-export function parameterCount(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }

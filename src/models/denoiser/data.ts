@@ -13,11 +13,11 @@ import type { DenoiserConfig } from './config.js';
 /** Which simulated set: the training traces, the test set of `train`, or the fresh test set of `evaluate`. */
 export type TracePurpose = 'train' | 'test' | 'evaluate';
 
-export function seedFor(seed: number, purpose: TracePurpose): number {
+function seedFor(seed: number, purpose: TracePurpose): number {
   return new Random(seed).fork(`radio-${purpose}`).nextUint32();
 }
 
-export function resolveDataPath(path: string, baseDir: string): string {
+function resolveDataPath(path: string, baseDir: string): string {
   if (path === '-') return path;
   return isAbsolute(path) ? path : resolve(baseDir, path);
 }

@@ -19,10 +19,10 @@ import { accuracyBySnr, meanOf, peakHits, peakIndices, snrBinEdges } from '../..
 import { binFrequencies, inBandSpectralError, meanAmplitudeSpectrum } from '../../metrics/spectra.js';
 import { applyFilter, type FrequencyFilter } from './filters.js';
 
-export const METHODS = ['dae', 'wiener', 'bandpass'] as const;
-export type Method = (typeof METHODS)[number];
+const METHODS = ['dae', 'wiener', 'bandpass'] as const;
+type Method = (typeof METHODS)[number];
 
-export interface MethodResult {
+interface MethodResult {
   traces: Float32Array;
   peaks: Int32Array;
   hits: Uint8Array;
@@ -128,7 +128,7 @@ export function evaluateMethods(
   return { test, results, bins, spectra };
 }
 
-export function predictionsTable(e: Evaluation): Table {
+function predictionsTable(e: Evaluation): Table {
   const { test, results: r } = e;
   const L = test.length;
   return arrowTable({
@@ -151,7 +151,7 @@ export function predictionsTable(e: Evaluation): Table {
   });
 }
 
-export function spectraTable(e: Evaluation): Table {
+function spectraTable(e: Evaluation): Table {
   const s = e.spectra;
   return arrowTable({
     frequency_mhz: float64Column(s.frequency_mhz),

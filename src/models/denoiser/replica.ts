@@ -14,7 +14,7 @@ export interface WeightLayout {
   total: number;
 }
 
-export function layoutOf(model: tf.LayersModel): WeightLayout {
+function layoutOf(model: tf.LayersModel): WeightLayout {
   const names = model.trainableWeights.map((w) => w.originalName);
   const shapes = model.trainableWeights.map((w) => w.shape.map((d) => d ?? 1));
   const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));

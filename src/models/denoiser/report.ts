@@ -32,7 +32,7 @@ const COLORS = {
   bandpass: '#009E73',
 };
 
-export interface DenoiserMetricsFile extends MetricsFile {
+interface DenoiserMetricsFile extends MetricsFile {
   bandpass: Record<string, number>;
   accuracy_by_snr: SnrBinRow[];
   history?: EpochRecord[];
@@ -49,7 +49,7 @@ function numbers(table: Table, name: string): number[] {
 }
 
 /** Picks example rows: a clean hit at high SNR, a hit at the lowest SNR, and the miss with the highest SNR. */
-export function pickExamples(snr: number[], hits: boolean[]): { label: string; row: number }[] {
+function pickExamples(snr: number[], hits: boolean[]): { label: string; row: number }[] {
   const rows = snr.map((s, i) => i);
   const hitsBySnr = rows.filter((i) => hits[i]).sort((a, b) => snr[a] - snr[b]);
   const missesBySnr = rows.filter((i) => !hits[i]).sort((a, b) => snr[a] - snr[b]);
@@ -189,7 +189,7 @@ function lossChart(history: EpochRecord[]): ChartItem {
   };
 }
 
-export function readMetrics(run: RunDir): DenoiserMetricsFile {
+function readMetrics(run: RunDir): DenoiserMetricsFile {
   const path = run.file('metrics.json');
   if (!existsSync(path)) throw new UserError(`${run.path}: no metrics.json (did the run finish?)`);
   return JSON.parse(readFileSync(path, 'utf8')) as DenoiserMetricsFile;

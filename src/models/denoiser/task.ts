@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { executionTarget } from '../../execution/config.js';
 import { dirname, join } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
@@ -123,12 +124,7 @@ async function train(ctx: TaskContext, config: DenoiserConfig, options: { resume
       log: ctx.log,
       checkpointPath: config.training.checkpoint ? join(modelDir, MODEL_FILES.checkpoint) : undefined,
       resume: Boolean(options.resume),
-      execution: {
-        jobs: ctx.jobs,
-        spec: config.execution.executor,
-        queue: config.execution.queue,
-        origin: `${ctx.configFile ?? 'config'}: execution.executor`,
-      },
+      execution: executionTarget(ctx, config.execution),
       runKey: ctx.run.path,
       roundsFile:
         config.training.distributed.replicas > 1 || config.execution.executor !== 'local'

@@ -64,11 +64,7 @@ export interface TrainOutcome {
 }
 
 /** Validation and fitting indices: a seeded split of the traces. */
-export function splitValidation(
-  count: number,
-  fraction: number,
-  seed: number,
-): { fit: Int32Array; validation: Int32Array } {
+function splitValidation(count: number, fraction: number, seed: number): { fit: Int32Array; validation: Int32Array } {
   const nVal = Math.min(count - 1, Math.max(1, Math.round(count * fraction)));
   if (count < 2) throw new UserError(`training: expected at least 2 traces (one for validation), got ${count}`);
   const perm = new Random(seed).fork('validation').permutation(count);

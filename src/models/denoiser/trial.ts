@@ -13,9 +13,9 @@ import type { EpochRecord } from './checkpoint.js';
 import { trainSettingsOf, trainingInputs } from './setup.js';
 import { trainDenoiser } from './train.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.bin';
+const CHECKPOINT_FILE = 'checkpoint.bin';
 
-export function epochReport(record: EpochRecord): EpochReport {
+function epochReport(record: EpochRecord): EpochReport {
   return {
     epoch: record.epoch,
     metrics: {

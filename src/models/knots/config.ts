@@ -15,7 +15,7 @@ import { distributedSection } from '../../distributed/config.js';
 import { executionSection } from '../../execution/config.js';
 import { KNOT_FEATURES, KNOT_TARGET } from '../../data/knots/columns.js';
 
-export const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'softplus'] as const;
+const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'softplus'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export const knotsSchema = z.strictObject({

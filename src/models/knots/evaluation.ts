@@ -38,7 +38,7 @@ export function splitRows(
 }
 
 /** Fewest rows a split should have for its metric to mean something. */
-export const FEW_SPLIT_ROWS = 20;
+const FEW_SPLIT_ROWS = 20;
 
 /** A warning when a split is a handful of rows (`synthetic_rows: 5`): its metrics are noise. */
 export function smallSplitWarning(rows: Split): string | undefined {

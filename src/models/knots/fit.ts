@@ -44,7 +44,7 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-export interface FitCheckpoint {
+interface FitCheckpoint {
   /** The state file, rewritten after every epoch. */
   path: string;
   /** Continue from the state file when it exists. */

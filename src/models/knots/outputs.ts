@@ -43,7 +43,7 @@ function labelled(table: Table, synthetic: boolean): Table {
   return new Table(new Schema(table.schema.fields, metadata), table.batches);
 }
 
-export function predictionsTable(test: TestEvaluation, synthetic: boolean): Table {
+function predictionsTable(test: TestEvaluation, synthetic: boolean): Table {
   return labelled(
     arrowTable({
       id: int32Column(test.rows),
@@ -56,7 +56,7 @@ export function predictionsTable(test: TestEvaluation, synthetic: boolean): Tabl
   );
 }
 
-export function salienceTable(s: SalienceResult, synthetic: boolean): Table {
+function salienceTable(s: SalienceResult, synthetic: boolean): Table {
   return labelled(
     arrowTable({
       feature: utf8Column(s.features),
@@ -72,7 +72,7 @@ export function salienceTable(s: SalienceResult, synthetic: boolean): Table {
 }
 
 /** Feature names in rank order (best first). */
-export function byRank(features: string[], rank: Int32Array): string[] {
+function byRank(features: string[], rank: Int32Array): string[] {
   return features
     .map((f, j) => ({ f, r: rank[j] }))
     .sort((a, b) => a.r - b.r)

@@ -52,7 +52,7 @@ export function split(config: KnotsConfig, data: KnotData, where: string): Split
 }
 
 /** The data columns a model reads, by its feature names. */
-export function columnsFor(model: { features: string[] }, data: KnotData): Float64Array[] {
+function columnsFor(model: { features: string[] }, data: KnotData): Float64Array[] {
   return model.features.map((name) => {
     const j = data.features.indexOf(name);
     if (j < 0)

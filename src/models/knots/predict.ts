@@ -11,8 +11,7 @@ import { UserError } from '../../runtime/errors.js';
 import { nearestEven } from '../../data/knots/columns.js';
 import { requireNumericColumn, type DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
-import { writeTableFile } from '../../data/write-table.js';
-import { leadingColumns, predictionsToArrow, type PredictionColumn, type Predictions } from '../../data/predictions.js';
+import { writePredictionsFile, type PredictionColumn, type Predictions } from '../../data/predictions.js';
 import { knotsSchema, type KnotsConfig } from './config.js';
 import { KnotModel, standardizeRows, type KnotModelState, type Standardization } from './model.js';
 import { integratedGradients, type QuadratureRule } from './salience.js';
@@ -142,16 +141,6 @@ export async function predictToFile(
   const table = await readTable(input);
   const predictions = predictKnots(predictor, table, options);
   predictor.model.dispose();
-  await writeTableFile(
-    predictionsToArrow(
-      predictions,
-      leadingColumns(
-        table,
-        options.keep,
-        predictions.columns.map((c) => c.name),
-      ),
-    ),
-    output,
-  );
+  await writePredictionsFile(table, predictions, options.keep, output);
   return { rows: table.numRows, output };
 }

@@ -130,7 +130,7 @@ function historyChart(history: KnotsHistory): ReturnType<typeof lineChart> {
 }
 
 /** The models a knots run trains, by the name of their files (rounds-<name>.json). */
-export const KNOTS_MODELS = [
+const KNOTS_MODELS = [
   ['full', 'all features'],
   ['top_k', 'top-k features'],
 ] as const;

@@ -47,7 +47,7 @@ export function gaussLegendre(count: number): Quadrature {
   return { nodes, weights };
 }
 
-export function quadrature(rule: QuadratureRule, steps: number): Quadrature {
+function quadrature(rule: QuadratureRule, steps: number): Quadrature {
   return rule === 'trapezoid' ? trapezoid(steps) : gaussLegendre(steps);
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { executionTarget } from '../../execution/config.js';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
-import { UserError } from '../../runtime/errors.js';
 import type { KnotData } from '../../data/knots/load.js';
 import { knotsSchema, type KnotsConfig } from './config.js';
 import { readKnotModel } from './predict.js';
@@ -69,12 +69,7 @@ function distributionOf(ctx: TaskContext, config: KnotsConfig, name: 'full' | 't
   const remote = config.execution.executor !== 'local';
   return {
     settings,
-    execution: {
-      jobs: ctx.jobs,
-      spec: config.execution.executor,
-      queue: config.execution.queue,
-      origin: `${ctx.configFile ?? 'config'}: execution.executor`,
-    },
+    execution: executionTarget(ctx, config.execution),
     backend: ctx.backend?.provider,
     seed: config.seed,
     runKey: ctx.run.path,

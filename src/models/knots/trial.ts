@@ -12,9 +12,9 @@ import type { KnotsConfig } from './config.js';
 import type { EpochRecord } from './fit.js';
 import { loadData, split, trainModel } from './pipeline.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.bin';
+const CHECKPOINT_FILE = 'checkpoint.bin';
 
-export function epochReport(record: EpochRecord): EpochReport {
+function epochReport(record: EpochRecord): EpochReport {
   const metrics: Record<string, number> = {
     'validation.loss': record.validation_loss,
     'train.loss': record.train_loss,

@@ -19,7 +19,7 @@ export interface Batch {
   labels: Int32Array;
 }
 
-export const LENGTH_STEP = 32;
+const LENGTH_STEP = 32;
 
 export function makeBatch(events: ParticleEvent[], maxParticles: number): Batch {
   const F = N_PARTICLE_FEATURES;

@@ -9,7 +9,6 @@
  * and the report hold for distributed runs too.
  */
 import { basename, resolve } from 'node:path';
-import type { Logger } from '../../runtime/log.js';
 import type { BackendChoice } from '../../runtime/backend.js';
 import { UserError } from '../../runtime/errors.js';
 import type { ReplicaFamily, ReplicaTrainer, StepPlan } from '../../distributed/family.js';

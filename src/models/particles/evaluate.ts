@@ -179,7 +179,7 @@ export function writeEvaluation(run: RunDir, scored: Scored, e: Evaluation, extr
 }
 
 /** The headline numbers as one flat record (what `sciml runs` / `diff` compare). */
-export function flatMetrics(m: ClassifierMetrics): Record<string, number> {
+function flatMetrics(m: ClassifierMetrics): Record<string, number> {
   const out: Record<string, number> = { accuracy: m.accuracy, log_loss: m.log_loss, auc_macro: m.auc_macro };
   for (const name of CLASS_NAMES) {
     const key = name.replace(/[^A-Za-z0-9]+/g, '');

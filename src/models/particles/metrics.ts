@@ -37,7 +37,7 @@ export function classifierMetrics(labels: ArrayLike<number>, probs: ArrayLike<nu
 }
 
 /** The largest true-positive rate among thresholds whose false-positive rate is at most `fpr`. */
-export function efficiencyAtFpr(positive: ArrayLike<boolean>, score: ArrayLike<number>, fpr: number): number {
+function efficiencyAtFpr(positive: ArrayLike<boolean>, score: ArrayLike<number>, fpr: number): number {
   let best = 0;
   for (const p of rocCurve(positive, score)) if (p.fpr <= fpr && p.tpr > best) best = p.tpr;
   return best;

@@ -16,7 +16,7 @@ import { fusedRecurrentEncode } from '../../runtime/native/recurrent.js';
 import { Random } from '../../runtime/random.js';
 import { N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
 
-export type Inputs = 'both' | 'hlf' | 'particles';
+type Inputs = 'both' | 'hlf' | 'particles';
 export type Recurrent = 'gru' | 'lstm';
 
 export interface NetSpec {
@@ -51,7 +51,7 @@ export function usesHlf(spec: NetSpec): boolean {
 }
 
 /** The parameter layout of a spec, in a fixed order. */
-export function paramLayout(spec: NetSpec): ParamEntry[] {
+function paramLayout(spec: NetSpec): ParamEntry[] {
   const shapes: [string, number[]][] = [];
   const gates = spec.recurrent === 'gru' ? 3 : 4;
   if (usesParticles(spec)) {
@@ -285,7 +285,7 @@ export class Network {
  * the whole sequence is one oneDNN call forward and one backward (src/runtime/native/recurrent.ts);
  * elsewhere, or for a mask with gaps, the step loop below.
  */
-export function recurrentEncode(
+function recurrentEncode(
   kind: Recurrent,
   x: tf.Tensor3D,
   mask: tf.Tensor2D,

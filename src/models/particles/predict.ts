@@ -65,7 +65,7 @@ export function predictEvents(loaded: LoadedParticles, events: EventInput[]): Pr
 }
 
 /** Events of an Arrow table with the nested columns (HLF_input, GRU_input); problems name row and column. */
-export function eventsFromArrow(table: Table, source: string): EventInput[] {
+function eventsFromArrow(table: Table, source: string): EventInput[] {
   for (const c of [NESTED_COLUMNS.hlf, NESTED_COLUMNS.particles]) {
     if (!table.getChild(c))
       throw new UserError(

@@ -14,7 +14,7 @@ function baseDir(ctx: TaskContext): string {
 }
 
 /** The events of a config: data.path, or simulated into the run's data/ folder when empty. */
-export async function eventsOf(
+async function eventsOf(
   ctx: TaskContext,
   config: ParticlesConfig,
   path: string,

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { executionTarget } from '../../execution/config.js';
 import { dirname, join, resolve } from 'node:path';
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
@@ -22,7 +23,7 @@ export const MODEL_FILE = 'particles.bin';
 const DRIVER_CHECKPOINT = 'distributed-checkpoint.bin';
 
 /** Test events in file order (the held-out part of data.path, or all of test_path). */
-export function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {
+function testEvents(split: Split, seed: number): AsyncGenerator<ParticleEvent> {
   const filter = split.testPart ? partFilter(split.test, seed, split.testPart, split.fractions) : undefined;
   return streamEvents(split.test, { seed, epoch: 0, shuffleBuffer: 0, filter });
 }
@@ -121,12 +122,7 @@ async function train(ctx: TaskContext, config: ParticlesConfig, options: { resum
   if (settings.replicas > 1 || remote) {
     const distribution: ParticlesDistribution = {
       settings,
-      execution: {
-        jobs: ctx.jobs,
-        spec: config.execution.executor,
-        queue: config.execution.queue,
-        origin: `${ctx.configFile ?? 'config'}: execution.executor`,
-      },
+      execution: executionTarget(ctx, config.execution),
       backend: ctx.backend?.provider,
       runKey: ctx.run.path,
       checkpointPath: config.training.checkpoint ? join(modelDir, DRIVER_CHECKPOINT) : undefined,

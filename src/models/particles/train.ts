@@ -70,7 +70,7 @@ export interface TrainState extends ModelState {
   fingerprint: string;
 }
 
-export function specOf(config: ParticlesConfig): NetSpec {
+function specOf(config: ParticlesConfig): NetSpec {
   return {
     inputs: config.model.inputs,
     recurrent: config.model.recurrent,
@@ -80,7 +80,7 @@ export function specOf(config: ParticlesConfig): NetSpec {
   };
 }
 
-export function baselineSpecOf(config: ParticlesConfig): NetSpec | undefined {
+function baselineSpecOf(config: ParticlesConfig): NetSpec | undefined {
   if (!config.baseline.enabled || config.model.inputs === 'hlf') return undefined;
   return { inputs: 'hlf', recurrent: 'gru', units: 1, dense: config.baseline.dense, dropout: config.model.dropout };
 }
@@ -190,7 +190,7 @@ export function readTrainState(path: string): TrainState | undefined {
 
 /** Inputs of a batch as tensors (particles omitted for HLF-only networks). */
 /** A batch's standardized inputs and particle mask as tensors. */
-export function batchTensors(
+function batchTensors(
   net: Network,
   b: Batch,
 ): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
@@ -222,7 +222,7 @@ export function tapeGradients(net: Network, b: Batch, dropoutSeed: number): Batc
 }
 
 /** One Adam step; returns the batch's summed cross-entropy. */
-export function trainStep(
+function trainStep(
   net: Network,
   params: Float32Array,
   adam: AdamState,

@@ -12,7 +12,7 @@ import type { ParticlesConfig } from './config.js';
 import { trainParticles, type EpochRecord } from './train.js';
 import { splitOf } from './split.js';
 
-export function epochReport(r: EpochRecord): EpochReport {
+function epochReport(r: EpochRecord): EpochReport {
   return {
     epoch: r.epoch,
     metrics: {

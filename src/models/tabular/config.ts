@@ -71,7 +71,7 @@ export const tabularSchema = z
 export type TabularConfig = z.infer<typeof tabularSchema>;
 
 /** Problems with a learner's parameters: unknown names (with a suggestion), wrong types, values the learner rejects. */
-export function learnerParamProblems(kind: string, params: Params): { path: string[]; message: string }[] {
+function learnerParamProblems(kind: string, params: Params): { path: string[]; message: string }[] {
   const factory = LEARNERS[kind];
   if (!factory) return [];
   const known = Object.keys(factory.defaults);

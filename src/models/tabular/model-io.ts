@@ -14,7 +14,7 @@ import type { TabularData } from './data.js';
 import type { FeaturePlan } from '../../tabular/features.js';
 import type { TableEncoderState } from '../../learners/preprocess.js';
 
-export const TABULAR_FORMAT = 'sciml-tabular-model';
+const TABULAR_FORMAT = 'sciml-tabular-model';
 const MEMBER_FILE = 'members/model.json.gz';
 
 export interface TabularModelInfo {

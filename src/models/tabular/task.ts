@@ -5,6 +5,7 @@
  */
 import type { TaskContext, TaskDefinition, TaskOutcome } from '../../contracts/task.js';
 import type { RunDir } from '../../runtime/rundir.js';
+import { textTable } from '../../runtime/text-table.js';
 import { extractTarget } from '../../learners/preprocess.js';
 import { LEARNERS } from '../../learners/registry.js';
 import { allMetrics, type RegressionMetric } from '../../metrics/regression.js';
@@ -29,17 +30,12 @@ function outcomeText(
   run: RunDir,
 ): string {
   const names: RegressionMetric[] = ['rmse', 'mae', 'r2', 'rmsle'];
-  const row = (label: string, m: Record<RegressionMetric, number>) =>
-    `${label.padEnd(16)}${names.map((n) => m[n].toFixed(4).padStart(10)).join('')}`;
-  return (
-    [
-      `tabular: ${learner} predicting ${target}, ${rows} holdout rows`,
-      `${'model'.padEnd(16)}${names.map((n) => n.padStart(10)).join('')}`,
-      row(learner, metrics),
-      row('mean baseline', baseline),
-      `run: ${run.path}`,
-    ].join('\n') + '\n'
+  const row = (label: string, m: Record<RegressionMetric, number>) => [label, ...names.map((n) => m[n].toFixed(4))];
+  const table = textTable(
+    [['model', ...names], row(learner, metrics), row('mean baseline', baseline)],
+    ['left', ...names.map(() => 'right' as const)],
   );
+  return `tabular: ${learner} predicting ${target}, ${rows} holdout rows\n${table}run: ${run.path}\n`;
 }
 
 function importanceOf(learner: {

@@ -38,7 +38,7 @@ interface Header {
 
 const FORMAT = 'sciml-tabular-cache/2';
 
-export function cacheDir(): string {
+function cacheDir(): string {
   return process.env.SCIML_CACHE_DIR || join(tmpdir(), 'sciml-cache');
 }
 

@@ -166,20 +166,28 @@ interface Stepped {
   learner?: Learner;
 }
 
-function freshState(kind: string, fingerprint: string): TrialState {
-  return { learner: kind, fingerprint, done: 0, trees: 0, history: [] };
+/** What every learner's trial steps start from. */
+interface StepInput {
+  kind: string;
+  params: Params;
+  seed: number;
+  threads: number;
+  inputs: Inputs;
+  checkpoint: TrialCheckpoint;
+  fingerprint: string;
+  options: TrialOptions;
 }
 
-async function gbmTrial(
-  params: Params,
-  seed: number,
-  inputs: Inputs,
-  checkpoint: TrialCheckpoint,
-  fingerprint: string,
-  options: TrialOptions,
-): Promise<Stepped> {
-  const saved = checkpoint.read('gbm', fingerprint);
-  const state = saved?.state ?? freshState('gbm', fingerprint);
+/** The checkpoint of this learner and inputs, if any, and the state to continue (fresh without one). */
+function resumed({ kind, checkpoint, fingerprint }: StepInput) {
+  const saved = checkpoint.read(kind, fingerprint);
+  const state: TrialState = saved?.state ?? { learner: kind, fingerprint, done: 0, trees: 0, history: [] };
+  return { saved, state };
+}
+
+async function gbmTrial(step: StepInput): Promise<Stepped> {
+  const { params, seed, inputs, checkpoint, options } = step;
+  const { saved, state } = resumed(step);
   const startedAt = state.done;
   const booster = saved
     ? Booster.resume('gbm', params, inputs.X, regressionObjective(params, inputs.y, undefined), seed, {
@@ -221,18 +229,9 @@ async function gbmTrial(
   };
 }
 
-async function forestTrial(
-  kind: string,
-  params: Params,
-  seed: number,
-  threads: number,
-  inputs: Inputs,
-  checkpoint: TrialCheckpoint,
-  fingerprint: string,
-  options: TrialOptions,
-): Promise<Stepped> {
-  const saved = checkpoint.read(kind, fingerprint);
-  const state = saved?.state ?? freshState(kind, fingerprint);
+async function forestTrial(step: StepInput): Promise<Stepped> {
+  const { kind, params, seed, threads, inputs, checkpoint, options } = step;
+  const { saved, state } = resumed(step);
   const startedAt = state.done;
   const forest = LEARNERS[kind].create(params) as Forest;
   if (saved)
@@ -272,18 +271,9 @@ async function forestTrial(
 }
 
 /** Learners without a continuation: fitted once at the budget asked (the budget parameter, when the learner has one). */
-async function oneShotTrial(
-  kind: string,
-  params: Params,
-  seed: number,
-  threads: number,
-  inputs: Inputs,
-  checkpoint: TrialCheckpoint,
-  fingerprint: string,
-  options: TrialOptions,
-): Promise<Stepped> {
-  const saved = checkpoint.read(kind, fingerprint);
-  const state = saved?.state ?? freshState(kind, fingerprint);
+async function oneShotTrial(step: StepInput): Promise<Stepped> {
+  const { kind, params, seed, threads, inputs, checkpoint, options } = step;
+  const { state } = resumed(step);
   if (state.done >= options.budget) return { state };
   await ensureBackendFor([kind]);
   const learner = LEARNERS[kind].create(params);
@@ -329,13 +319,22 @@ async function run(ctx: TaskContext, config: TabularConfig, options: TrialOption
   const resolved = paramsAt(config, options.budget);
   const fingerprint = fingerprintOf(kind, resolved, budgetParam, config.seed, inputs);
   const checkpoint = new TrialCheckpoint(options.checkpointDir);
-  const threads = Math.max(1, ctx.workers);
+  const step: StepInput = {
+    kind,
+    params: resolved,
+    seed: config.seed,
+    threads: Math.max(1, ctx.workers),
+    inputs,
+    checkpoint,
+    fingerprint,
+    options,
+  };
   const { state, learner } =
     kind === 'gbm'
-      ? await gbmTrial(resolved, config.seed, inputs, checkpoint, fingerprint, options)
+      ? await gbmTrial(step)
       : factory.create(resolved) instanceof Forest
-        ? await forestTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options)
-        : await oneShotTrial(kind, resolved, config.seed, threads, inputs, checkpoint, fingerprint, options);
+        ? await forestTrial(step)
+        : await oneShotTrial(step);
   // The checkpoint folder doubles as a model folder (`sciml predict --model`, `sciml evaluate --model`).
   if (learner)
     saveTabularModel(

@@ -109,7 +109,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   'rnnBackward',
 ];
 
-export const ADDON_PATH = join(projectRoot, 'native', 'build', 'sciml_dnnl.node');
+const ADDON_PATH = join(projectRoot, 'native', 'build', 'sciml_dnnl.node');
 
 let loaded: { addon?: NativeAddon; error?: string } | undefined;
 

@@ -18,7 +18,7 @@ import {
   type ConvBlockAttrs,
 } from './conv-block-kernels.js';
 
-export interface ConvBlockOptions {
+interface ConvBlockOptions {
   activation: BlockActivation;
   padding: 'same' | 'valid';
   stride: number;
@@ -31,7 +31,7 @@ export interface ConvBlockOptions {
 }
 
 /** y [B, L', O] = act(conv1d(x [B, L, C], kernel [K, C, O]) + bias [O]) through the native kernels. */
-export function convBlock1d(x: tf.Tensor3D, kernel: tf.Tensor3D, bias: tf.Tensor1D, o: ConvBlockOptions): tf.Tensor3D {
+function convBlock1d(x: tf.Tensor3D, kernel: tf.Tensor3D, bias: tf.Tensor1D, o: ConvBlockOptions): tf.Tensor3D {
   const attrs: ConvBlockAttrs = {
     strides: [1, o.stride],
     pad: o.padding,

@@ -13,7 +13,9 @@ const Charts = (() => {
   async function render(el, spec, points) {
     const old = views.get(el);
     if (old) old.finalize();
-    const full = Object.assign({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json' }, spec, { config: Object.assign({}, theme, spec.config || {}) });
+    const full = Object.assign({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json' }, spec, {
+      config: Object.assign({}, theme, spec.config || {}),
+    });
     const compiled = vegaLite.compile(full).spec;
     const view = new vega.View(vega.parse(compiled), { renderer: 'svg', container: el, hover: true });
     views.set(el, view);
@@ -39,9 +41,20 @@ const Charts = (() => {
     const metrics = [...new Set(rows.map((r) => r.metric))];
     return {
       data: { values: rows },
-      facet: { field: 'metric', type: 'nominal', title: null, sort: metrics, header: { labelFontWeight: 600, labelFontSize: 12 } },
+      facet: {
+        field: 'metric',
+        type: 'nominal',
+        title: null,
+        sort: metrics,
+        header: { labelFontWeight: 600, labelFontSize: 12 },
+      },
       columns: o.columns || 3,
-      spec: { width: o.width || 300, height: o.height || 170, mark: { type: 'line', point: rows.length < 400 ? { size: 18 } : false }, encoding },
+      spec: {
+        width: o.width || 300,
+        height: o.height || 170,
+        mark: { type: 'line', point: rows.length < 400 ? { size: 18 } : false },
+        encoding,
+      },
       resolve: { scale: { y: 'independent' } },
     };
   }
@@ -78,7 +91,11 @@ const Charts = (() => {
             tooltip: [{ field: 'config' }, { field: 'epoch' }, { field: 'value', format: '.4~g' }],
           },
         },
-        { data: { values: budgets.map((b) => ({ budget: b })) }, mark: { type: 'rule', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'budget', type: 'quantitative' } } },
+        {
+          data: { values: budgets.map((b) => ({ budget: b })) },
+          mark: { type: 'rule', strokeDash: [4, 4], color: '#999' },
+          encoding: { x: { field: 'budget', type: 'quantitative' } },
+        },
       ],
     };
   }
@@ -90,12 +107,22 @@ const Charts = (() => {
       width: Math.max(360, 190 * axes.length),
       height: 260,
       layer: [
-        { data: { values: axes.map((a) => ({ axis: a })) }, mark: { type: 'rule', color: '#bbb' }, encoding: { x: { field: 'axis', type: 'nominal', sort: axes } } },
+        {
+          data: { values: axes.map((a) => ({ axis: a })) },
+          mark: { type: 'rule', color: '#bbb' },
+          encoding: { x: { field: 'axis', type: 'nominal', sort: axes } },
+        },
         {
           data: { values: rows },
           mark: { type: 'line', opacity: 0.75 },
           encoding: {
-            x: { field: 'axis', type: 'nominal', sort: axes, title: null, axis: { labelAngle: 0, labelLimit: 160, orient: 'top' } },
+            x: {
+              field: 'axis',
+              type: 'nominal',
+              sort: axes,
+              title: null,
+              axis: { labelAngle: 0, labelLimit: 160, orient: 'top' },
+            },
             y: { field: 'scaled', type: 'quantitative', axis: null, scale: { domain: [0, 1] } },
             detail: { field: 'config', type: 'nominal' },
             color: { field: 'metric', type: 'quantitative', title: metric, scale: { scheme: 'viridis' } },
@@ -105,7 +132,11 @@ const Charts = (() => {
         {
           data: { values: rows.filter((r) => r.tick) },
           mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#555' },
-          encoding: { x: { field: 'axis', type: 'nominal', sort: axes }, y: { field: 'scaled', type: 'quantitative' }, text: { field: 'label' } },
+          encoding: {
+            x: { field: 'axis', type: 'nominal', sort: axes },
+            y: { field: 'scaled', type: 'quantitative' },
+            text: { field: 'label' },
+          },
         },
       ],
     };
@@ -123,7 +154,12 @@ const Charts = (() => {
         x: { field: 'start', type: 'temporal', title: null },
         x2: { field: 'end' },
         color: { field: 'state', type: 'nominal', title: null },
-        tooltip: [{ field: 'stage' }, { field: 'state' }, { field: 'start', type: 'temporal', format: '%H:%M:%S' }, { field: 'seconds', format: '.1f' }],
+        tooltip: [
+          { field: 'stage' },
+          { field: 'state' },
+          { field: 'start', type: 'temporal', format: '%H:%M:%S' },
+          { field: 'seconds', format: '.1f' },
+        ],
       },
     };
   }
@@ -131,7 +167,10 @@ const Charts = (() => {
   /** rows: {worker, replica, round, attempts, start, end} with times in ms since the epoch. */
   function workerTimeline(rows, label) {
     return {
-      title: { text: `Worker timeline (${label})`, subtitle: 'one bar per replica job, by the worker that ran it; colour: replica' },
+      title: {
+        text: `Worker timeline (${label})`,
+        subtitle: 'one bar per replica job, by the worker that ran it; colour: replica',
+      },
       data: { values: rows },
       width: 640,
       height: { step: 22 },
@@ -141,7 +180,13 @@ const Charts = (() => {
         x: { field: 'start', type: 'temporal', title: null },
         x2: { field: 'end' },
         color: { field: 'replica', type: 'nominal', title: 'replica' },
-        tooltip: [{ field: 'worker' }, { field: 'replica' }, { field: 'round' }, { field: 'attempts' }, { field: 'seconds', format: '.2f' }],
+        tooltip: [
+          { field: 'worker' },
+          { field: 'replica' },
+          { field: 'round' },
+          { field: 'attempts' },
+          { field: 'seconds', format: '.2f' },
+        ],
       },
     };
   }
