@@ -1,6 +1,7 @@
 /**
  * `npm run bench:startup`: how long a sciml command takes to start, hyperfine-style: each command
- * runs `--warmup` times unmeasured, then `--runs` times, and we report mean ± standard deviation,
+ * runs `--warmup` times unmeasured, then `--runs` times (in rounds: one run of each command per round,
+ * so that load from other processes falls on every row alike), and we report mean ± standard deviation,
  * median, min and max of the wall time (spawn to exit). Measured: `sciml --version`, `sciml runs`
  * on an empty folder, `sciml --help`; for scale, Debian's Python starting (`python3 -c pass`) and
  * importing scikit-learn (`python3 -c 'import sklearn'`), with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
@@ -124,9 +125,12 @@ function main(): void {
   };
   const rows: string[][] = [['command', 'mean ± sd (ms)', 'median', 'min', 'max', 'cpu ms', 'goal']];
   try {
+    // Rounds of one run of each command, so that a burst of load from elsewhere hits every row alike.
+    for (let i = 0; i < opts.warmup; i++) for (const c of cases) timeOnce(c);
+    const samplesOf = new Map(cases.map((c) => [c, [] as { wall: number; cpu: number }[]]));
+    for (let i = 0; i < opts.runs; i++) for (const c of cases) samplesOf.get(c)!.push(timeOnce(c));
     for (const c of cases) {
-      for (let i = 0; i < opts.warmup; i++) timeOnce(c);
-      const samples = Array.from({ length: opts.runs }, () => timeOnce(c));
+      const samples = samplesOf.get(c)!;
       const s = stats(samples.map((x) => x.wall));
       const cpu = stats(samples.map((x) => x.cpu));
       results[`${c.key}_cpu_median_ms`] = Number.isFinite(cpu.median) ? Number(cpu.median.toFixed(0)) : 'unknown';
@@ -156,7 +160,7 @@ function main(): void {
         .trimEnd(),
     );
   console.log(
-    `(${opts.runs} runs after ${opts.warmup} warm-up runs each; the goal is judged on the median wall time; cpu ms: median user + system time of the process (GNU time, 10 ms resolution); Python's BLAS: ${results.python_blas})`,
+    `(${opts.runs} runs after ${opts.warmup} warm-up runs each, in rounds of one run of each command; the goal is judged on the median wall time; cpu ms: median user + system time of the process (GNU time, 10 ms resolution); Python's BLAS: ${results.python_blas})`,
   );
   console.log(JSON.stringify({ bench: 'startup', ...results }));
 }
