@@ -59,6 +59,7 @@ function fmt(v: number | undefined, digits = 2): string {
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const out = join(root, 'runs', 'bench-automl', `sciml-seed${opts.seed}`);
+  rmSync(out, { recursive: true, force: true }); // the bench's own run of an earlier time: a run is never written over
   const args = [
     join(root, 'bin', 'sciml.js'),
     '--json',

@@ -25,7 +25,7 @@ export interface BatchLoss {
 }
 
 /** Whether directGradients runs for this network now: the native engine is active. */
-export function directStepAvailable(): boolean {
+function directStepAvailable(): boolean {
   return fusedRecurrentAvailable();
 }
 

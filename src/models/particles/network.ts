@@ -110,7 +110,7 @@ export function initialParams(spec: NetSpec, seed: number): Float32Array {
  * makes it: the Q of a QR decomposition of a standard normal matrix, signs fixed so R's diagonal is
  * positive (Gram-Schmidt gives that directly).
  */
-export function orthogonalRows(rows: number, cols: number, rng: Random): Float64Array {
+function orthogonalRows(rows: number, cols: number, rng: Random): Float64Array {
   const q = new Float64Array(rows * cols);
   for (let i = 0; i < q.length; i++) q[i] = rng.normal();
   for (let r = 0; r < rows; r++) {
