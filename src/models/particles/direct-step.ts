@@ -8,13 +8,16 @@
  * so it agrees with the tfjs path to float32 rounding, not bit for bit.
  */
 import { tf } from '../../runtime/backend.js';
-import { loadNativeAddon } from '../../runtime/native/addon.js';
-import { fusedRecurrentAvailable, sequencePass, trailingLengths } from '../../runtime/native/recurrent.js';
+import { loadNativeAddon, type NativeAddon } from '../../runtime/native/addon.js';
+import {
+  biasRows,
+  fusedRecurrentAvailable,
+  sequencePass,
+  storedBiasGradients,
+  trailingLengths,
+} from '../../runtime/native/recurrent.js';
 import { N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
 import type { Batch } from './batch.js';
-import type { NativeAddon } from '../../runtime/native/addon.js';
-
-type Gemm = NativeAddon['gemm'];
 import { usesHlf, usesParticles, type Network, type ParamEntry } from './network.js';
 
 export interface BatchLoss {
@@ -24,25 +27,19 @@ export interface BatchLoss {
   grads: Float32Array;
 }
 
-/** Whether directGradients runs for this network now: the native engine is active. */
-function directStepAvailable(): boolean {
-  return fusedRecurrentAvailable();
-}
-
 /**
  * The batch's loss and gradient at the network's current weights, with dropout from `dropoutSeed`
  * as Network.logitsPrepared draws it; null when the direct path cannot run (no native engine, or a
  * particle mask with a padding row before a real one), and the caller takes the tfjs path.
  */
 export function directGradients(net: Network, b: Batch, dropoutSeed: number): BatchLoss | null {
-  if (!directStepAvailable()) return null;
+  if (!fusedRecurrentAvailable()) return null;
   const { spec, params } = net;
   const n = b.n;
   const entry = entriesOf(net);
   const grads = new Float32Array(params.length);
   const input = net.standardize(b.hlf, usesParticles(spec) ? b.particles : null, n, b.T);
   const addon = loadNativeAddon().addon!;
-  const gemm: Gemm = (a, w, c, p, alpha, beta) => addon.gemm(a, w, c, p, alpha, beta);
 
   // Forward: the recurrent branch's last state, then the concatenated, dropped-out head input.
   let pass: ReturnType<typeof sequencePass> | undefined;
@@ -56,7 +53,12 @@ export function directGradients(net: Network, b: Batch, dropoutSeed: number): Ba
       input.particles!,
       view(params, entry('rnn/kernel')),
       view(params, entry('rnn/recurrent_kernel')),
-      biasRows(net, U),
+      biasRows(
+        spec.recurrent,
+        view(params, entry('rnn/bias')),
+        spec.recurrent === 'gru' ? view(params, entry('rnn/recurrent_bias')) : null,
+        U,
+      ),
       lengths,
       [n, b.T, N_PARTICLE_FEATURES, U],
     );
@@ -84,31 +86,16 @@ export function directGradients(net: Network, b: Batch, dropoutSeed: number): Ba
     }
 
     // Dense layers (ReLU), then the output layer.
-    const layers = [
-      ...spec.dense.map((w, i) => ({
-        kernel: entry(`dense${i}/kernel`),
-        bias: entry(`dense${i}/bias`),
-        width: w,
-        relu: true,
-      })),
-      { kernel: entry('output/kernel'), bias: entry('output/bias'), width: N_CLASSES, relu: false },
-    ];
+    const widths = [width0, ...spec.dense, N_CLASSES];
+    const layers = widths.slice(1).map((width, i) => {
+      const name = i < spec.dense.length ? `dense${i}` : 'output';
+      return { kernel: entry(`${name}/kernel`), bias: entry(`${name}/bias`), inWidth: widths[i], width };
+    });
     const activations: Float32Array[] = [head];
-    let width = width0;
-    for (const layer of layers) {
-      const out = affine(
-        gemm,
-        activations[activations.length - 1],
-        n,
-        width,
-        params,
-        layer.kernel,
-        layer.bias,
-        layer.width,
-      );
-      if (layer.relu) for (let k = 0; k < out.length; k++) if (!(out[k] > 0)) out[k] = 0;
+    for (const [l, layer] of layers.entries()) {
+      const out = affine(addon, activations[l], n, layer.inWidth, params, layer.kernel, layer.bias, layer.width);
+      if (l < spec.dense.length) for (let k = 0; k < out.length; k++) if (!(out[k] > 0)) out[k] = 0;
       activations.push(out);
-      width = layer.width;
     }
 
     // Softmax cross-entropy (mean over the batch) and its gradient in the logits.
@@ -130,11 +117,10 @@ export function directGradients(net: Network, b: Batch, dropoutSeed: number): Ba
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l];
       const input = activations[l];
-      const inWidth = l === 0 ? width0 : layers[l - 1].width;
-      writeWeightGradients(gemm, input, delta, n, inWidth, layer.width, grads, layer.kernel, layer.bias);
+      writeWeightGradients(addon, input, delta, n, layer.inWidth, layer.width, grads, layer.kernel, layer.bias);
       const needInput = l > 0 || pass !== undefined;
       if (!needInput) break;
-      const dIn = inputGradient(gemm, delta, n, layer.width, params, layer.kernel, l > 0 ? inWidth : U);
+      const dIn = inputGradient(addon, delta, n, layer.width, params, layer.kernel, l > 0 ? layer.inWidth : U);
       if (l > 0) for (let k = 0; k < dIn.length; k++) if (!(input[k] > 0)) dIn[k] = 0;
       delta = dIn;
     }
@@ -147,7 +133,9 @@ export function directGradients(net: Network, b: Batch, dropoutSeed: number): Ba
       pass = undefined;
       grads.set(g.dKernel, entry('rnn/kernel').offset);
       grads.set(g.dRecurrentKernel, entry('rnn/recurrent_kernel').offset);
-      writeBiasGradients(net, U, g.dBias4, grads);
+      const dBias = storedBiasGradients(spec.recurrent, g.dBias4, U);
+      grads.set(dBias.bias, entry('rnn/bias').offset);
+      if (dBias.recurrentBias) grads.set(dBias.recurrentBias, entry('rnn/recurrent_bias').offset);
     }
     return { lossSum, grads };
   } finally {
@@ -162,31 +150,6 @@ function entriesOf(net: Network): (name: string) => ParamEntry {
 
 function view(params: Float32Array, e: ParamEntry): Float32Array {
   return params.subarray(e.offset, e.offset + e.size);
-}
-
-/** The recurrent biases in oneDNN's [4, U] rows: GRU [b_z + r_z, b_r + r_r, b_h, r_h] (reset-after), LSTM as stored. */
-function biasRows(net: Network, U: number): Float32Array {
-  const at = (name: string) => net.layout.find((e) => e.name === name)!.offset;
-  if (net.spec.recurrent === 'lstm') return net.params.slice(at('rnn/bias'), at('rnn/bias') + 4 * U);
-  const input = net.params.subarray(at('rnn/bias'), at('rnn/bias') + 3 * U);
-  const recurrent = net.params.subarray(at('rnn/recurrent_bias'), at('rnn/recurrent_bias') + 3 * U);
-  const rows = new Float32Array(4 * U);
-  for (let k = 0; k < 2 * U; k++) rows[k] = Math.fround(input[k] + recurrent[k]);
-  rows.set(input.subarray(2 * U), 2 * U);
-  rows.set(recurrent.subarray(2 * U), 3 * U);
-  return rows;
-}
-
-/** biasRows' gradient back to the stored biases: the summed rows feed both. */
-function writeBiasGradients(net: Network, U: number, dBias4: Float32Array, grads: Float32Array): void {
-  const at = (name: string) => net.layout.find((e) => e.name === name)!.offset;
-  if (net.spec.recurrent === 'lstm') {
-    grads.set(dBias4, at('rnn/bias'));
-    return;
-  }
-  grads.set(dBias4.subarray(0, 3 * U), at('rnn/bias'));
-  grads.set(dBias4.subarray(0, 2 * U), at('rnn/recurrent_bias'));
-  grads.set(dBias4.subarray(3 * U, 4 * U), at('rnn/recurrent_bias') + 2 * U);
 }
 
 /**
@@ -207,7 +170,7 @@ function dropoutMultipliers(rate: number, shape: [number, number], seed: number)
 
 /** x [n, k] @ W [k, m] + b. */
 function affine(
-  gemm: Gemm,
+  addon: NativeAddon,
   x: Float32Array,
   n: number,
   k: number,
@@ -219,13 +182,13 @@ function affine(
   const out = new Float32Array(n * m);
   const b = view(params, bias);
   for (let i = 0; i < n; i++) out.set(b, i * m);
-  gemm(x, view(params, kernel), out, Int32Array.of(0, 0, n, m, k), 1, 1);
+  addon.gemm(x, view(params, kernel), out, Int32Array.of(0, 0, n, m, k), 1, 1);
   return out;
 }
 
 /** grads[kernel] = x^T delta, grads[bias] = column sums of delta. */
 function writeWeightGradients(
-  gemm: Gemm,
+  addon: NativeAddon,
   x: Float32Array,
   delta: Float32Array,
   n: number,
@@ -235,15 +198,13 @@ function writeWeightGradients(
   kernel: ParamEntry,
   bias: ParamEntry,
 ): void {
-  gemm(x, delta, view(grads, kernel), Int32Array.of(1, 0, k, m, n), 1, 0);
-  const dB = new Float64Array(m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) dB[j] += delta[i * m + j];
-  grads.set(dB, bias.offset);
+  addon.gemm(x, delta, view(grads, kernel), Int32Array.of(1, 0, k, m, n), 1, 0);
+  addon.columnSums(delta, view(grads, bias), Int32Array.of(n, m));
 }
 
 /** delta [n, m] @ W[:cols]^T for W [k, m]: the gradient in a layer's first `cols` inputs. */
 function inputGradient(
-  gemm: Gemm,
+  addon: NativeAddon,
   delta: Float32Array,
   n: number,
   m: number,
@@ -252,6 +213,13 @@ function inputGradient(
   cols: number,
 ): Float32Array {
   const out = new Float32Array(n * cols);
-  gemm(delta, params.subarray(kernel.offset, kernel.offset + cols * m), out, Int32Array.of(0, 1, n, cols, m), 1, 0);
+  addon.gemm(
+    delta,
+    params.subarray(kernel.offset, kernel.offset + cols * m),
+    out,
+    Int32Array.of(0, 1, n, cols, m),
+    1,
+    0,
+  );
   return out;
 }

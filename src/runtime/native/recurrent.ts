@@ -128,6 +128,37 @@ function gruBias(bi: tf.Tensor, br: tf.Tensor, U: number): tf.Tensor2D {
   return tf.concat([tf.add(iz, rz), tf.add(ir, rr), ih, rh], 0) as tf.Tensor2D;
 }
 
+/**
+ * gruBias over plain arrays (LSTM biases are stored in oneDNN's rows already): the bias rows the
+ * sequence op takes, from the stored bias [G*U] and, for the GRU, the recurrent bias [3U].
+ */
+export function biasRows(
+  kind: RecurrentKind,
+  bias: Float32Array,
+  recurrentBias: Float32Array | null,
+  U: number,
+): Float32Array {
+  if (kind === 'lstm') return bias.slice(0, 4 * U);
+  const rows = new Float32Array(4 * U);
+  for (let k = 0; k < 2 * U; k++) rows[k] = Math.fround(bias[k] + recurrentBias![k]);
+  rows.set(bias.subarray(2 * U, 3 * U), 2 * U);
+  rows.set(recurrentBias!.subarray(2 * U, 3 * U), 3 * U);
+  return rows;
+}
+
+/** biasRows' adjoint: the gradients of the stored biases from those of the rows (a GRU's summed rows feed both). */
+export function storedBiasGradients(
+  kind: RecurrentKind,
+  dRows: Float32Array,
+  U: number,
+): { bias: Float32Array; recurrentBias: Float32Array | null } {
+  if (kind === 'lstm') return { bias: dRows, recurrentBias: null };
+  const recurrentBias = new Float32Array(3 * U);
+  recurrentBias.set(dRows.subarray(0, 2 * U));
+  recurrentBias.set(dRows.subarray(3 * U, 4 * U), 2 * U);
+  return { bias: dRows.subarray(0, 3 * U), recurrentBias };
+}
+
 /** Gradients of one sequence pass: in x (when asked) and in the weights (bias in oneDNN's [4, U] rows). */
 export interface SequenceGradients {
   dx: Float32Array | null;
