@@ -96,8 +96,8 @@ function measureSciml(p: Problem, fused: boolean, seconds: number, minSteps: num
     tf.tidy(() => {
       optimizer.minimize(() => {
         const h = fused
-          ? recurrentLastState('gru', x, p.lengths, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias)
-          : recurrentEncodeStepwise('gru', x, mask, UNITS, v.kernel, v.recurrentKernel, v.bias, v.recurrentBias);
+          ? recurrentLastState('gru', x, p.lengths, UNITS, v)
+          : recurrentEncodeStepwise('gru', x, mask, UNITS, v);
         const logits = tf.add(tf.matMul(h, v.dense), v.denseBias);
         return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
       }, false);

@@ -50,8 +50,8 @@ for (const kind of ['gru', 'lstm'] as const) {
     const loss = (fused: boolean) => () =>
       tf.tidy(() => {
         const h = fused
-          ? fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!
-          : stepwise(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb);
+          ? fusedRecurrentEncode(kind, vars.x, mask, U, { ...vars, recurrentBias: rb })!
+          : stepwise(kind, vars.x, mask, U, { ...vars, recurrentBias: rb });
         return tf.sum(tf.mul(tf.tanh(h), weights)) as tf.Scalar;
       });
     const fused = tf.variableGrads(loss(true), list);
@@ -70,7 +70,7 @@ for (const kind of ['gru', 'lstm'] as const) {
       );
     }
     // A sequence of length 0 gives the zero state; padded steps get no gradient.
-    const h = fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!;
+    const h = fusedRecurrentEncode(kind, vars.x, mask, U, { ...vars, recurrentBias: rb })!;
     assert.deepEqual(Array.from(h.dataSync().slice(2 * U, 3 * U)), new Array(U).fill(0));
     const dx = fused.grads[vars.x.name].dataSync();
     assert.equal(dx[(1 * 9 + 6) * 3], 0, 'a padded step of sequence 1 has no gradient');
@@ -96,10 +96,7 @@ for (const kind of ['gru', 'lstm'] as const) {
         tf.tidy(
           () =>
             tf.sum(
-              tf.mul(
-                fusedRecurrentEncode(kind, vars.x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, rb)!,
-                weights,
-              ),
+              tf.mul(fusedRecurrentEncode(kind, vars.x, mask, U, { ...vars, recurrentBias: rb })!, weights),
             ) as tf.Scalar,
         ),
       list,
@@ -120,7 +117,12 @@ test('fusedRecurrentEncode declines (null) off the native backend, so callers ke
   const x = tf.zeros([1, 2, 1]) as tf.Tensor3D;
   const mask = tf.ones([1, 2]) as tf.Tensor2D;
   assert.equal(
-    fusedRecurrentEncode('gru', x, mask, 1, tf.zeros([1, 3]), tf.zeros([1, 3]), tf.zeros([3]), tf.zeros([3])),
+    fusedRecurrentEncode('gru', x, mask, 1, {
+      kernel: tf.zeros([1, 3]),
+      recurrentKernel: tf.zeros([1, 3]),
+      bias: tf.zeros([3]),
+      recurrentBias: tf.zeros([3]),
+    }),
     null,
   );
   tf.dispose([x, mask]);
@@ -133,8 +135,7 @@ test('fused gru: buffers reused from call to call give bit-identical values and 
   const U = 6;
   const { vars, mask, weights } = problem('gru', 5, 12, 4, U, [12, 7, 3, 12, 1], 9);
   const list = Object.values(vars);
-  const encode = (x: tf.Tensor3D = vars.x) =>
-    fusedRecurrentEncode('gru', x, mask, U, vars.kernel, vars.recurrentKernel, vars.bias, vars.recurrentBias)!;
+  const encode = (x: tf.Tensor3D = vars.x) => fusedRecurrentEncode('gru', x, mask, U, vars)!;
   const other = tf.mul(vars.x, -0.5) as tf.Tensor3D;
   const inference = tf.tidy(() => encode(other).dataSync().slice());
   const gradients = (interleave: boolean) => {
@@ -161,19 +162,7 @@ test('fused gru: buffers reused from call to call give bit-identical values and 
   const longer = problem('gru', 5, 30, 4, U, [30, 7, 3, 12, 1], 10);
   tf.tidy(() =>
     tf.variableGrads(
-      () =>
-        tf.sum(
-          fusedRecurrentEncode(
-            'gru',
-            longer.vars.x,
-            longer.mask,
-            U,
-            longer.vars.kernel,
-            longer.vars.recurrentKernel,
-            longer.vars.bias,
-            longer.vars.recurrentBias,
-          )!,
-        ) as tf.Scalar,
+      () => tf.sum(fusedRecurrentEncode('gru', longer.vars.x, longer.mask, U, longer.vars)!) as tf.Scalar,
       Object.values(longer.vars),
     ),
   );

@@ -12,7 +12,7 @@
  * `recurrentEncode` runs the fused oneDNN sequence op on the native backend, the per-step loop elsewhere.
  */
 import { tf } from '../../runtime/backend.js';
-import { fusedRecurrentEncode } from '../../runtime/native/recurrent.js';
+import { fusedRecurrentEncode, type RecurrentWeights } from '../../runtime/native/recurrent.js';
 import { Random } from '../../runtime/random.js';
 import { N_CLASSES, N_HLF, N_PARTICLE_FEATURES } from '../../data/particles/schema.js';
 
@@ -256,16 +256,12 @@ export class Network {
       if (!particles || !mask) throw new Error('network: this model needs particles');
       parts.push(
         drop(
-          recurrentEncode(
-            this.spec.recurrent,
-            particles,
-            mask,
-            this.spec.units,
-            this.w('rnn/kernel'),
-            this.w('rnn/recurrent_kernel'),
-            this.w('rnn/bias'),
-            this.spec.recurrent === 'gru' ? this.w('rnn/recurrent_bias') : undefined,
-          ),
+          recurrentEncode(this.spec.recurrent, particles, mask, this.spec.units, {
+            kernel: this.w('rnn/kernel'),
+            recurrentKernel: this.w('rnn/recurrent_kernel'),
+            bias: this.w('rnn/bias'),
+            recurrentBias: this.spec.recurrent === 'gru' ? this.w('rnn/recurrent_bias') : undefined,
+          }),
           1,
         ),
       );
@@ -290,15 +286,9 @@ function recurrentEncode(
   x: tf.Tensor3D,
   mask: tf.Tensor2D,
   units: number,
-  kernel: tf.Tensor,
-  recurrentKernel: tf.Tensor,
-  bias: tf.Tensor,
-  recurrentBias?: tf.Tensor,
+  weights: RecurrentWeights,
 ): tf.Tensor2D {
-  return (
-    fusedRecurrentEncode(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias) ??
-    recurrentEncodeStepwise(kind, x, mask, units, kernel, recurrentKernel, bias, recurrentBias)
-  );
+  return fusedRecurrentEncode(kind, x, mask, units, weights) ?? recurrentEncodeStepwise(kind, x, mask, units, weights);
 }
 
 /** recurrentEncode one time step at a time in tfjs ops (any backend, any mask). */
@@ -307,11 +297,9 @@ export function recurrentEncodeStepwise(
   x: tf.Tensor3D,
   mask: tf.Tensor2D,
   units: number,
-  kernel: tf.Tensor,
-  recurrentKernel: tf.Tensor,
-  bias: tf.Tensor,
-  recurrentBias?: tf.Tensor,
+  weights: RecurrentWeights,
 ): tf.Tensor2D {
+  const { kernel, recurrentKernel, bias, recurrentBias } = weights;
   const [B, T, F] = x.shape;
   const gates = kind === 'gru' ? 3 : 4;
   const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, F]), kernel), bias), [B, T, gates * units]);

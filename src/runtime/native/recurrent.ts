@@ -30,6 +30,17 @@ export function trailingLengths(mask: ArrayLike<number>, batch: number, steps: n
   return lengths;
 }
 
+/**
+ * A GRU's or LSTM's weights as Keras stores them: kernel [F, G*U], recurrentKernel [U, G*U], bias
+ * [G*U], and for the reset-after GRU a recurrentBias [G*U].
+ */
+export interface RecurrentWeights {
+  kernel: tf.Tensor;
+  recurrentKernel: tf.Tensor;
+  bias: tf.Tensor;
+  recurrentBias?: tf.Tensor;
+}
+
 /** Whether fusedRecurrentEncode will run: the native backend is active. */
 export function fusedRecurrentAvailable(): boolean {
   return tf.getBackend() === NATIVE_BACKEND && !loadNativeAddon().error;
@@ -45,16 +56,13 @@ export function fusedRecurrentEncode(
   x: tf.Tensor3D,
   mask: tf.Tensor2D,
   units: number,
-  kernel: tf.Tensor,
-  recurrentKernel: tf.Tensor,
-  bias: tf.Tensor,
-  recurrentBias?: tf.Tensor,
+  weights: RecurrentWeights,
 ): tf.Tensor2D | null {
   if (!fusedRecurrentAvailable()) return null;
   const [B, T] = x.shape;
   const lengths = trailingLengths(mask.dataSync(), B, T);
   if (!lengths) return null;
-  return recurrentLastState(kind, x, lengths, units, kernel, recurrentKernel, bias, recurrentBias);
+  return recurrentLastState(kind, x, lengths, units, weights);
 }
 
 /** As fusedRecurrentEncode with the real lengths given (each sequence's steps first, then padding). */
@@ -63,13 +71,11 @@ export function recurrentLastState(
   x: tf.Tensor3D,
   lengths: Int32Array,
   units: number,
-  kernel: tf.Tensor,
-  recurrentKernel: tf.Tensor,
-  bias: tf.Tensor,
-  recurrentBias?: tf.Tensor,
+  weights: RecurrentWeights,
 ): tf.Tensor2D {
   const { addon, error } = loadNativeAddon();
   if (!addon) throw new Error(`sciml native recurrent op: engine ${error}`);
+  const { kernel, recurrentKernel, bias, recurrentBias } = weights;
   const [B, T, F] = x.shape;
   const U = units;
   const gates = kind === 'gru' ? 3 : 4;
