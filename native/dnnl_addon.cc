@@ -791,25 +791,38 @@ void run_parts(size_t parts, F f) {
     if (!m.empty()) throw Failure{"recurrent sequence: " + m};
 }
 
+// What rnnForward and rnnBackward share: kind x kernel recurrentKernel bias y as their first six
+// arguments, params [N T F U] at `params_at`, the call's engine threads (held for the call) and its
+// plan, made from the same shape and thread budget, so a backward pass splits as its forward did.
+struct RnnCall {
+  RnnShape s;
+  float *x, *wl, *wi, *b, *y;
+  int budget;
+  RnnThreads threads;
+  std::vector<RnnPart> plan;
+  RnnCall(napi_env env, const Args &a, size_t params_at)
+      : s(int_arg(env, a.values[0]), ints(env, a.values[params_at], 4, "params")),
+        x(f32(env, a.values[1], s.N * s.T * s.F, "x")),
+        wl(f32(env, a.values[2], s.F * s.G() * s.U, "kernel")),
+        wi(f32(env, a.values[3], s.U * s.G() * s.U, "recurrentKernel")),
+        b(f32(env, a.values[4], s.Gb() * s.U, "bias")),
+        y(f32(env, a.values[5], s.N * s.T * s.U, "y")),
+        budget(omp_get_max_threads()),
+        threads(s) {
+    plan = rnn_plan(s, {s.N, s.T, s.F, s.U, s.kind, omp_get_max_threads()}, budget, threads.count);
+  }
+};
+
 // rnnForward(kind, x, kernel, recurrentKernel, bias, y, params [N T F U], reuse) -> workspace ArrayBuffer.
 // `reuse` (an ArrayBuffer from an earlier call whose backward pass is done, or null) is used as the
 // workspace when large enough: a fresh workspace is hundreds of MB for 801 steps, and the kernel
 // zeroing its pages on first touch cost as much as the GRU itself.
 napi_value RnnForward(napi_env env, napi_callback_info info) {
   Args a = read_args(env, info, 8);
-  int kind = int_arg(env, a.values[0]);
-  auto p = ints(env, a.values[6], 4, "params");
-  RnnShape s(kind, p);
-  float *x = f32(env, a.values[1], s.N * s.T * s.F, "x");
-  float *wl = f32(env, a.values[2], s.F * s.G() * s.U, "kernel");
-  float *wi = f32(env, a.values[3], s.U * s.G() * s.U, "recurrentKernel");
-  float *b = f32(env, a.values[4], s.Gb() * s.U, "bias");
-  float *y = f32(env, a.values[5], s.N * s.T * s.U, "y");
-  p.push_back(kind);
-  const int budget = omp_get_max_threads();
-  RnnThreads threads(s);
-  p.push_back(omp_get_max_threads());
-  auto plan = rnn_plan(s, p, budget, threads.count);
+  RnnCall call(env, a, 6);
+  const RnnShape &s = call.s;
+  float *x = call.x, *wl = call.wl, *wi = call.wi, *b = call.b, *y = call.y;
+  const std::vector<RnnPart> &plan = call.plan;
   stream &st = thread_stream();
   for (auto &part : plan) {
     copy_into(st, memory(s.wl_user(), cpu_engine(), wl), part.entry->fwd_wl);
@@ -850,14 +863,10 @@ napi_value RnnForward(napi_env env, napi_callback_info info) {
 // rnnBackward(kind, x, kernel, recurrentKernel, bias, y, dy, workspace, dx, dKernel, dRecurrentKernel, dBias, params)
 napi_value RnnBackward(napi_env env, napi_callback_info info) {
   Args a = read_args(env, info, 13);
-  int kind = int_arg(env, a.values[0]);
-  auto p = ints(env, a.values[12], 4, "params");
-  RnnShape s(kind, p);
-  float *x = f32(env, a.values[1], s.N * s.T * s.F, "x");
-  float *wl = f32(env, a.values[2], s.F * s.G() * s.U, "kernel");
-  float *wi = f32(env, a.values[3], s.U * s.G() * s.U, "recurrentKernel");
-  float *b = f32(env, a.values[4], s.Gb() * s.U, "bias");
-  float *y = f32(env, a.values[5], s.N * s.T * s.U, "y");
+  RnnCall call(env, a, 12);
+  const RnnShape &s = call.s;
+  float *x = call.x, *wl = call.wl, *wi = call.wi, *b = call.b, *y = call.y;
+  const std::vector<RnnPart> &plan = call.plan;
   float *dy = f32(env, a.values[6], s.N * s.T * s.U, "dy");
   void *ws = nullptr;
   size_t ws_bytes = 0;
@@ -866,11 +875,6 @@ napi_value RnnBackward(napi_env env, napi_callback_info info) {
   float *dwl = f32(env, a.values[9], s.F * s.G() * s.U, "dKernel");
   float *dwi = f32(env, a.values[10], s.U * s.G() * s.U, "dRecurrentKernel");
   float *db = f32(env, a.values[11], s.Gb() * s.U, "dBias");
-  p.push_back(kind);
-  const int budget = omp_get_max_threads();
-  RnnThreads threads(s);
-  p.push_back(omp_get_max_threads());
-  auto plan = rnn_plan(s, p, budget, threads.count);
   if (ws_bytes < plan_workspace_bytes(plan)) throw Failure{"rnnBackward: the workspace is not from rnnForward of this shape"};
   stream &st = thread_stream();
   const int64_t nb = s.Gb() * s.U;

@@ -38,7 +38,7 @@ export function directGradients(net: Network, b: Batch, dropoutSeed: number): Ba
   const n = b.n;
   const entry = entriesOf(net);
   const grads = new Float32Array(params.length);
-  const input = net.standardize(b.hlf, usesParticles(spec) ? b.particles : null, n, b.T);
+  const input = net.standardize(b.hlf, b.particles, n, b.T);
   const addon = loadNativeAddon().addon!;
 
   // Forward: the recurrent branch's last state, then the concatenated, dropped-out head input.

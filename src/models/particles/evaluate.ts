@@ -82,7 +82,7 @@ export function integratedGradients(
     const group = events.slice(start, start + 32);
     const b = makeBatch(group, maxParticles);
     const [attrP, attrH] = tf.tidy(() => {
-      const prepared = net.prepareArrays(b.hlf, usesParticles(net.spec) ? b.particles : null, b.n, b.T);
+      const prepared = net.prepareArrays(b.hlf, b.particles, b.n, b.T);
       const onehot = tf.oneHot(tf.tensor1d(b.labels, 'int32'), N_CLASSES);
       const f = (h: tf.Tensor2D, p: tf.Tensor3D) =>
         tf.sum(tf.mul(tf.softmax(net.logitsPrepared(h, usesParticles(net.spec) ? p : null, prepared.mask)), onehot));

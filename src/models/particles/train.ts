@@ -188,13 +188,12 @@ export function readTrainState(path: string): TrainState | undefined {
   };
 }
 
-/** Inputs of a batch as tensors (particles omitted for HLF-only networks). */
-/** A batch's standardized inputs and particle mask as tensors. */
+/** A batch's standardized inputs and particle mask as tensors (particles omitted for HLF-only networks). */
 function batchTensors(
   net: Network,
   b: Batch,
 ): { hlf: tf.Tensor2D; particles: tf.Tensor3D | null; mask: tf.Tensor2D | null } {
-  return net.prepareArrays(b.hlf, net.spec.inputs === 'hlf' ? null : b.particles, b.n, b.T);
+  return net.prepareArrays(b.hlf, b.particles, b.n, b.T);
 }
 
 /**
