@@ -8,6 +8,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { downsampleRows, strideRows } from './downsample.js';
+import type { ChartItem } from './page.js';
 import { CHART_HEIGHT, CHART_WIDTH, PALETTE, THEME } from './theme.js';
 
 export type ChartValue = number | string | boolean | null;
@@ -210,6 +211,16 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
     mark: { type: 'line', ...(o.points ? { point: { size: 22 } } : {}) },
     encoding,
   });
+}
+
+/** A chart of curves over training epochs (x: the `epoch` field), a point at each epoch. */
+export function epochChart(name: string, options: Omit<LineChartOptions, 'x' | 'points'>, caption?: string): ChartItem {
+  return {
+    kind: 'chart',
+    name,
+    ...(caption === undefined ? {} : { caption }),
+    spec: lineChart({ ...options, x: 'epoch', points: true }),
+  };
 }
 
 function distinct(rows: ChartRow[], field: string): string[] {

@@ -10,6 +10,7 @@ import type { RunDir, MetricsFile } from '../../runtime/rundir.js';
 import { UserError } from '../../runtime/errors.js';
 import { flatFloat32Vectors, readArrowFile } from '../../data/arrow.js';
 import {
+  epochChart,
   lineChart,
   range,
   runMeta,
@@ -153,40 +154,30 @@ function snrChart(bins: SnrBinRow[]): ChartItem {
 }
 
 function validationAccuracyChart(history: EpochRecord[]): ChartItem {
-  return {
-    kind: 'chart',
-    name: 'validation-accuracy',
-    caption:
-      'Peak accuracy of the DAE on the validation traces after each epoch (the best epoch is picked by validation loss).',
-    spec: lineChart({
+  return epochChart(
+    'validation-accuracy',
+    {
       title: 'Validation peak accuracy',
       data: history.map((h) => ({ epoch: h.epoch, accuracy: h.val_peak_accuracy })),
-      x: 'epoch',
       y: 'accuracy',
-      xTitle: 'epoch',
       yTitle: 'peak accuracy',
-      points: true,
-    }),
-  };
+    },
+    'Peak accuracy of the DAE on the validation traces after each epoch (the best epoch is picked by validation loss).',
+  );
 }
 
 function lossChart(history: EpochRecord[]): ChartItem {
-  return {
-    kind: 'chart',
-    name: 'loss',
-    caption:
-      'Mean squared error per epoch on the training traces (averaged while the weights changed) and on the validation traces.',
-    spec: lineChart({
+  return epochChart(
+    'loss',
+    {
       title: 'Training and validation loss',
       data: history.map((h) => ({ epoch: h.epoch, training: h.train_loss, validation: h.val_loss })),
-      x: 'epoch',
       y: ['training', 'validation'],
-      xTitle: 'epoch',
       yTitle: 'MSE',
       yScale: 'log',
-      points: true,
-    }),
-  };
+    },
+    'Mean squared error per epoch on the training traces (averaged while the weights changed) and on the validation traces.',
+  );
 }
 
 function readMetrics(run: RunDir): DenoiserMetricsFile {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { RunDir } from '../../runtime/rundir.js';
 import {
   barChart,
+  epochChart,
   heatmapChart,
   histogramChart,
   lineChart,
@@ -90,30 +91,11 @@ export async function writeParticlesReport(run: RunDir): Promise<void> {
       (k) => history[0][k] !== undefined,
     );
     const accKeys = ['val_accuracy', 'baseline_val_accuracy'].filter((k) => history[0][k] !== undefined);
-    charts.push({
-      kind: 'chart',
-      name: 'loss',
-      spec: lineChart({
-        data: history,
-        x: 'epoch',
-        y: lossKeys,
-        title: 'Cross-entropy per epoch (baseline_*: HLF classifier)',
-        yTitle: 'loss',
-        points: true,
-      }),
-    });
-    charts.push({
-      kind: 'chart',
-      name: 'accuracy',
-      spec: lineChart({
-        data: history,
-        x: 'epoch',
-        y: accKeys,
-        title: 'Validation accuracy per epoch',
-        yTitle: 'accuracy',
-        points: true,
-      }),
-    });
+    for (const [name, y, title, yTitle] of [
+      ['loss', lossKeys, 'Cross-entropy per epoch (baseline_*: HLF classifier)', 'loss'],
+      ['accuracy', accKeys, 'Validation accuracy per epoch', 'accuracy'],
+    ] as const)
+      charts.push(epochChart(name, { data: history, y, title, yTitle }));
   }
   const labels = pred.label as ArrayLike<number>;
   CLASS_NAMES.forEach((name) => {
