@@ -4,6 +4,8 @@
 // Built by scripts/build-native.mjs; loaded by src/runtime/native/addon.ts.
 #include <node_api.h>
 #include <omp.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cstring>
@@ -813,6 +815,24 @@ struct RnnCall {
   }
 };
 
+// oneDNN 2.6's recurrent backward kernels (GRU and LSTM alike) corrupt memory when a signal handler
+// runs on their thread mid-call: under `node --cpu-prof` (a SIGPROF every millisecond) every run
+// aborted inside dnnl_primitive_execute with "corrupted size vs. prev_size", and a SIGINT or SIGCHLD
+// arriving there could do the same without a word. Asynchronous signals wait until the call is done
+// (they stay pending and arrive on return); faults are never blocked.
+struct SignalsDeferred {
+  sigset_t previous;
+  SignalsDeferred() {
+    sigset_t deferred;
+    sigfillset(&deferred);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) sigdelset(&deferred, fault);
+    pthread_sigmask(SIG_BLOCK, &deferred, &previous);
+  }
+  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &previous, nullptr); }
+  SignalsDeferred(const SignalsDeferred &) = delete;
+  SignalsDeferred &operator=(const SignalsDeferred &) = delete;
+};
+
 // rnnForward(kind, x, kernel, recurrentKernel, bias, y, params [N T F U], reuse) -> workspace ArrayBuffer.
 // `reuse` (an ArrayBuffer from an earlier call whose backward pass is done, or null) is used as the
 // workspace when large enough: a fresh workspace is hundreds of MB for 801 steps, and the kernel
@@ -889,6 +909,7 @@ napi_value RnnBackward(napi_env env, napi_callback_info info) {
   }
   st.wait();
   char *workspace = static_cast<char *>(ws);
+  SignalsDeferred deferred;
   run_parts(plan.size(), [&](size_t i) {
     const RnnPart &part = plan[i];
     const RnnShape &ps = part.shape;
