@@ -815,24 +815,6 @@ struct RnnCall {
   }
 };
 
-// oneDNN 2.6's recurrent backward kernels (GRU and LSTM alike) corrupt memory when a signal handler
-// runs on their thread mid-call: under `node --cpu-prof` (a SIGPROF every millisecond) every run
-// aborted inside dnnl_primitive_execute with "corrupted size vs. prev_size", and a SIGINT or SIGCHLD
-// arriving there could do the same without a word. Asynchronous signals wait until the call is done
-// (they stay pending and arrive on return); faults are never blocked.
-struct SignalsDeferred {
-  sigset_t previous;
-  SignalsDeferred() {
-    sigset_t deferred;
-    sigfillset(&deferred);
-    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) sigdelset(&deferred, fault);
-    pthread_sigmask(SIG_BLOCK, &deferred, &previous);
-  }
-  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &previous, nullptr); }
-  SignalsDeferred(const SignalsDeferred &) = delete;
-  SignalsDeferred &operator=(const SignalsDeferred &) = delete;
-};
-
 // rnnForward(kind, x, kernel, recurrentKernel, bias, y, params [N T F U], reuse) -> workspace ArrayBuffer.
 // `reuse` (an ArrayBuffer from an earlier call whose backward pass is done, or null) is used as the
 // workspace when large enough: a fresh workspace is hundreds of MB for 801 steps, and the kernel
@@ -909,7 +891,6 @@ napi_value RnnBackward(napi_env env, napi_callback_info info) {
   }
   st.wait();
   char *workspace = static_cast<char *>(ws);
-  SignalsDeferred deferred;
   run_parts(plan.size(), [&](size_t i) {
     const RnnPart &part = plan[i];
     const RnnShape &ps = part.shape;
@@ -1005,8 +986,29 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// oneDNN 2.6's AVX-512 kernels corrupt the heap when a signal handler runs on their thread mid-call:
+// under `node --cpu-prof` (a SIGPROF every millisecond) every native particles run aborted in a free()
+// inside dnnl_sgemm or the GRU backward ("corrupted size vs. prev_size"); with the engine held to AVX2
+// (ONEDNN_MAX_CPU_ISA=AVX2) the same runs ended normally. A SIGINT or SIGCHLD arriving there could do
+// the same silently. Every call into the engine therefore defers asynchronous signals until it returns
+// (they stay pending and arrive then; a profile counts such a call as one sample); faults are never
+// blocked. The cost, two syscalls a call, is 3.5 us on this machine's VM.
+struct SignalsDeferred {
+  sigset_t previous;
+  SignalsDeferred() {
+    sigset_t deferred;
+    sigfillset(&deferred);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) sigdelset(&deferred, fault);
+    pthread_sigmask(SIG_BLOCK, &deferred, &previous);
+  }
+  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &previous, nullptr); }
+  SignalsDeferred(const SignalsDeferred &) = delete;
+  SignalsDeferred &operator=(const SignalsDeferred &) = delete;
+};
+
 template <napi_value (*F)(napi_env, napi_callback_info)>
 napi_value guarded(napi_env env, napi_callback_info info) {
+  SignalsDeferred deferred;
   try {
     return F(env, info);
   } catch (const Failure &f) {

@@ -231,11 +231,12 @@ test("a batch over 100 MFLOP run as two halves side by side (two engine threads)
   }
 });
 
-test('recurrent backward passes survive signals arriving mid-call: under node --cpu-prof (a SIGPROF every millisecond) GRU and LSTM give the gradients they give without it', {
+test('engine calls survive signals arriving mid-call: under node --cpu-prof (a SIGPROF every millisecond) GRU and LSTM passes and sgemm give what they give without it', {
   skip,
 }, () => {
-  // oneDNN's recurrent backward kernels corrupted the heap when a signal handler ran on their thread:
-  // this child aborted ("corrupted size vs. prev_size") within 50 passes before the addon deferred signals.
+  // oneDNN's AVX-512 kernels (its GEMM driver, under sgemm and the recurrent backward passes) corrupted
+  // the heap when a signal handler ran on their thread: this child aborted ("corrupted size vs.
+  // prev_size") within 50 passes before the addon deferred signals during its calls.
   const addonUrl = pathToFileURL(join(root, 'dist', 'src', 'runtime', 'native', 'addon.js')).href;
   const script = `
     const { loadNativeAddon } = await import(${JSON.stringify(addonUrl)});
@@ -248,13 +249,14 @@ test('recurrent backward passes survive signals arriving mid-call: under node --
       const rk = new Float32Array(U * G * U).map((_, i) => Math.sin(i * 3) * 0.1);
       const b = new Float32Array(4 * U), y = new Float32Array(B * T * U), dy = new Float32Array(B * T * U).fill(1e-3);
       const dx = new Float32Array(x.length), dk = new Float32Array(k.length), drk = new Float32Array(rk.length), db = new Float32Array(b.length);
-      const p = Int32Array.of(B, T, F, U);
+      const c = new Float32Array(B * T * G * U), p = Int32Array.of(B, T, F, U);
       let ws = null;
       for (let i = 0; i < 150; i++) {
         ws = addon.rnnForward(kind, x, k, rk, b, y, p, ws);
         addon.rnnBackward(kind, x, k, rk, b, y, dy, ws, dx, dk, drk, db, p);
+        addon.gemm(x, k, c, Int32Array.of(0, 0, B * T, G * U, F), 1, 0);
       }
-      out[kind] = [dx, dk, drk, db].map((a) => Array.from(a.slice(0, 64)));
+      out[kind] = [dx, dk, drk, db, c].map((a) => Array.from(a.slice(0, 64)));
     }
     console.log(JSON.stringify(out));`;
   const dir = mkdtempSync(join(tmpdir(), 'sciml-cpuprof-'));
