@@ -67,22 +67,14 @@ function parseGate(text: string): Gate {
   return { text, metric: m[1], op: m[2] as Gate['op'], threshold: Number(m[3]), percent: m[4] === '%' };
 }
 
-function holds(value: number, op: Gate['op'], t: number): boolean {
-  switch (op) {
-    case '<':
-      return value < t;
-    case '<=':
-      return value <= t;
-    case '>':
-      return value > t;
-    case '>=':
-      return value >= t;
-    case '==':
-      return value === t;
-    case '!=':
-      return value !== t;
-  }
-}
+const HOLDS: Record<Gate['op'], (value: number, threshold: number) => boolean> = {
+  '<': (v, t) => v < t,
+  '<=': (v, t) => v <= t,
+  '>': (v, t) => v > t,
+  '>=': (v, t) => v >= t,
+  '==': (v, t) => v === t,
+  '!=': (v, t) => v !== t,
+};
 
 /** The gates that hold (each a message), or a UserError for a metric neither run has. */
 function failedGates(diff: RunDiff, gates: Gate[]): string[] {
@@ -103,7 +95,7 @@ function failedGates(diff: RunDiff, gates: Gate[]): string[] {
       throw new UserError(
         `--fail-if '${g.text}': ${g.metric} has no ${g.percent ? 'relative ' : ''}change (missing in one run${g.percent ? ', or 0 in A' : ''})`,
       );
-    if (holds(value, g.op, g.threshold))
+    if (HOLDS[g.op](value, g.threshold))
       failed.push(
         `${g.metric} changed by ${formatNumber(value)}${g.percent ? '%' : ''} (${formatNumber(d.a!)} -> ${formatNumber(d.b!)}): ${g.op} ${g.threshold}${g.percent ? '%' : ''}`,
       );

@@ -21,6 +21,19 @@ const DEFAULT_LINE_POINTS = 1500;
 const DEFAULT_SCATTER_POINTS = 3000;
 
 type FieldType = 'quantitative' | 'temporal' | 'ordinal' | 'nominal';
+type ScaleType = 'linear' | 'log' | 'symlog';
+
+/** Titles of the x and y axes (each chart has its defaults). */
+interface AxisTitles {
+  xTitle?: string;
+  yTitle?: string;
+}
+
+/** Axis titles and scale types (default linear) of line and scatter charts. */
+interface ScaledAxes extends AxisTitles {
+  xScale?: ScaleType;
+  yScale?: ScaleType;
+}
 
 interface CommonOptions {
   data: ChartRow[];
@@ -110,7 +123,7 @@ function topLevel(
 }
 
 function scaleOf(
-  type: 'linear' | 'log' | 'symlog' | undefined,
+  type: ScaleType | undefined,
   zero: boolean | undefined,
   domain?: [number, number],
 ): Record<string, unknown> | undefined {
@@ -123,18 +136,14 @@ function scaleOf(
 
 // ---------------------------------------------------------------- line
 
-export interface LineChartOptions extends CommonOptions {
+export interface LineChartOptions extends CommonOptions, ScaledAxes {
   x: string;
   /** One field, or several drawn as coloured series (folded into `series`/`value`). */
   y: string | string[];
   /** A field naming the series in long-format data (instead of several y fields). */
   color?: string;
-  xTitle?: string;
-  yTitle?: string;
   /** Legend title; omitted by default (series names speak for themselves). */
   seriesTitle?: string;
-  xScale?: 'linear' | 'log' | 'symlog';
-  yScale?: 'linear' | 'log' | 'symlog';
   /** Include zero in the y scale (default false: curves use their own range). */
   yZero?: boolean;
   yDomain?: [number, number];
@@ -209,17 +218,13 @@ function distinct(rows: ChartRow[], field: string): string[] {
 
 // ---------------------------------------------------------------- scatter
 
-export interface ScatterChartOptions extends CommonOptions {
+export interface ScatterChartOptions extends CommonOptions, ScaledAxes {
   x: string;
   y: string;
   color?: string;
   colorType?: 'nominal' | 'quantitative' | 'ordinal';
   size?: string;
-  xTitle?: string;
-  yTitle?: string;
   colorTitle?: string;
-  xScale?: 'linear' | 'log' | 'symlog';
-  yScale?: 'linear' | 'log' | 'symlog';
   /** A dashed y = x reference line (predicted vs true). */
   diagonal?: boolean;
   opacity?: number;
@@ -276,7 +281,7 @@ function extent(rows: ChartRow[], fields: string[]): [number, number] {
 
 // ---------------------------------------------------------------- bar
 
-export interface BarChartOptions extends CommonOptions {
+export interface BarChartOptions extends CommonOptions, AxisTitles {
   /** The category field. */
   x: string;
   /** The value field. */
@@ -286,8 +291,6 @@ export interface BarChartOptions extends CommonOptions {
   stack?: boolean;
   /** Bars drawn left to right (categories on the y axis): better for long category names. */
   horizontal?: boolean;
-  xTitle?: string;
-  yTitle?: string;
   colorTitle?: string;
   /** Category order: as given (default), or by value. */
   sort?: 'none' | 'ascending' | 'descending';
@@ -365,13 +368,11 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
 
 // ---------------------------------------------------------------- histogram
 
-export interface HistogramOptions extends CommonOptions {
+export interface HistogramOptions extends CommonOptions, AxisTitles {
   field: string;
   maxBins?: number;
   /** Overlaid histograms per value of this field. */
   color?: string;
-  xTitle?: string;
-  yTitle?: string;
 }
 
 export function histogramChart(o: HistogramOptions): TopLevelSpec {
@@ -503,15 +504,13 @@ export function facetChart(spec: TopLevelSpec, options: FacetOptions): TopLevelS
 
 // ---------------------------------------------------------------- heatmap
 
-export interface HeatmapOptions extends CommonOptions {
+export interface HeatmapOptions extends CommonOptions, AxisTitles {
   /** Column category field. */
   x: string;
   /** Row category field. */
   y: string;
   /** Cell value field (colour and label). */
   value: string;
-  xTitle?: string;
-  yTitle?: string;
   valueTitle?: string;
   /** Category order (both axes), default: as first seen. */
   order?: string[];

@@ -28,6 +28,7 @@ import {
   type LeaderRow,
 } from './outputs.js';
 import { bestSoFar, writeTuneReport, type BestSoFar } from './report.js';
+import { budgetStart } from '../runtime/budget-start.js';
 import { textTable } from '../runtime/text-table.js';
 
 export interface TuneOptions {
@@ -147,7 +148,7 @@ export async function runTune(options: TuneOptions, g: GlobalOptions, argv: stri
   run = run!;
   run.addTags(g.tags);
   const limit = tune.time_limit_s;
-  const endMs = limit > 0 ? startMs + limit * 1000 : Infinity;
+  const endMs = limit > 0 ? budgetStart(startMs) + limit * 1000 : Infinity;
   const deadlineMs = limit > 0 ? endMs - outputReserveS(limit) * 1000 : Infinity;
   const searchDeadlineMs =
     limit > 0 && tune.rerank.top > 0 ? deadlineMs - tune.rerank.reserve * limit * 1000 : deadlineMs;

@@ -4,6 +4,9 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 
+/** What every event about one trial carries: when, in which segment, which config and run. */
+type TrialEvent = { t: number; seg: string; config_index: number; run: number };
+
 export type JournalEvent =
   | {
       ev: 'start';
@@ -12,45 +15,30 @@ export type JournalEvent =
       segments: string[];
       scheduler: string;
       sampler: string;
-      resumed?: boolean /** The run's id on a remote engine's queue, kept so a resumed driver reattaches to its jobs. */;
+      resumed?: boolean;
+      /** The run's id on a remote engine's queue, kept so a resumed driver reattaches to its jobs. */
       executor_run?: string;
     }
-  | {
+  | (TrialEvent & {
       ev: 'ask' | 'promote';
-      t: number;
-      seg: string;
-      run: number;
-      config_index: number;
       rung: number;
       budget: number;
       promoted_from: number | null;
       params: Record<string, unknown>;
-    }
-  | {
-      ev: 'epoch';
-      t: number;
-      seg: string;
-      config_index: number;
-      run: number;
-      epoch: number;
-      metrics: Record<string, number>;
-    }
-  | { ev: 'checkpoint'; t: number; seg: string; config_index: number; run: number; epoch: number }
-  | { ev: 'resume'; t: number; seg: string; config_index: number; run: number; epoch: number }
-  | {
+    })
+  | (TrialEvent & { ev: 'epoch'; epoch: number; metrics: Record<string, number> })
+  | (TrialEvent & { ev: 'checkpoint' | 'resume'; epoch: number })
+  | (TrialEvent & {
       ev: 'tell';
-      t: number;
-      seg: string;
-      config_index: number;
-      run: number;
       score: number | null;
       metric: number | null;
-      epochs: number /** Who ran it: `local`, or a remote worker's name; attempts > 1 after a lost worker. */;
+      epochs: number;
+      /** Who ran it: `local`, or a remote worker's name; attempts > 1 after a lost worker. */
       worker?: string;
       attempts?: number;
-    }
-  | { ev: 'fail'; t: number; seg: string; config_index: number; run: number; error: string }
-  | { ev: 'cut'; t: number; seg: string; config_index: number; run: number; epochs: number }
+    })
+  | (TrialEvent & { ev: 'fail'; error: string })
+  | (TrialEvent & { ev: 'cut'; epochs: number })
   | {
       ev: 'cv';
       t: number;
@@ -58,7 +46,8 @@ export type JournalEvent =
       config_index: number;
       fold: number;
       folds: number;
-      epochs: number /** The fold's trial metrics, or the error that failed it. */;
+      epochs: number;
+      /** The fold's trial metrics, or the error that failed it. */
       metrics?: Record<string, number>;
       rows?: number;
       error?: string;

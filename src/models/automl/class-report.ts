@@ -83,34 +83,25 @@ export function classificationItems(
       for (const p of rocCurve(positive, score)) roc.push({ fpr: p.fpr, tpr: p.tpr, class: name });
       for (const p of prCurve(positive, score)) pr.push({ recall: p.recall, precision: p.precision, class: name });
     }
-    charts.push({
-      kind: 'chart',
-      name: 'roc_curve',
-      spec: lineChart({
-        data: roc,
-        x: 'fpr',
-        y: 'tpr',
-        color: 'class',
-        xTitle: 'false positive rate',
-        yTitle: 'true positive rate',
-        yDomain: [0, 1],
-        title: K === 2 ? 'ROC curve (holdout)' : 'ROC curves, one vs rest (holdout)',
-      }),
-    });
-    charts.push({
-      kind: 'chart',
-      name: 'pr_curve',
-      spec: lineChart({
-        data: pr,
-        x: 'recall',
-        y: 'precision',
-        color: 'class',
-        xTitle: 'recall',
-        yTitle: 'precision',
-        yDomain: [0, 1],
-        title: K === 2 ? 'Precision-recall curve (holdout)' : 'Precision-recall curves, one vs rest (holdout)',
-      }),
-    });
+    const curves = [
+      ['roc_curve', roc, 'fpr', 'tpr', 'false positive rate', 'true positive rate', 'ROC curve'],
+      ['pr_curve', pr, 'recall', 'precision', 'recall', 'precision', 'Precision-recall curve'],
+    ] as const;
+    for (const [name, data, x, y, xTitle, yTitle, title] of curves)
+      charts.push({
+        kind: 'chart',
+        name,
+        spec: lineChart({
+          data,
+          x,
+          y,
+          color: 'class',
+          xTitle,
+          yTitle,
+          yDomain: [0, 1],
+          title: K === 2 ? `${title} (holdout)` : `${title}s, one vs rest (holdout)`,
+        }),
+      });
   }
   const reliability = calibrationCurve(y, P, 10).map((b) => ({
     confidence: b.confidence,

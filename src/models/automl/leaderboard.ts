@@ -76,6 +76,16 @@ export function readLeaderboard(path: string, metric: string): LeaderboardRow[] 
   }));
 }
 
+/** The score columns' names: the metric's on CV and holdout, then accuracy's where it is shown beside. */
+export function scoreColumns(metric: string, withAccuracy: boolean): string[] {
+  return [`cv_${metric}`, `holdout_${metric}`, ...(withAccuracy ? ['cv_accuracy', 'holdout_accuracy'] : [])];
+}
+
+/** A row's scores in the order of scoreColumns. */
+export function scoresOf(r: LeaderboardRow, withAccuracy: boolean): (number | undefined)[] {
+  return [r.cv, r.holdout, ...(withAccuracy ? [r.cv_accuracy, r.holdout_accuracy] : [])];
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '-';
   const a = Math.abs(v);
@@ -85,24 +95,13 @@ function fmt(v: number): string {
 /** The leaderboard as a fixed-width text table (the first `limit` rows). */
 export function leaderboardText(rows: LeaderboardRow[], metric: string, limit = 15): string {
   const acc = metric !== 'accuracy' && rows.some((r) => r.cv_accuracy !== undefined);
-  const header = [
-    'rank',
-    'model',
-    `cv_${metric}`,
-    `holdout_${metric}`,
-    ...(acc ? ['cv_accuracy', 'holdout_accuracy'] : []),
-    'fit_s',
-    'predict_s',
-    'level',
-  ];
+  const header = ['rank', 'model', ...scoreColumns(metric, acc), 'fit_s', 'predict_s', 'level'];
   const body = rows
     .slice(0, limit)
     .map((r) => [
       String(r.rank),
       r.model,
-      fmt(r.cv),
-      fmt(r.holdout),
-      ...(acc ? [fmt(r.cv_accuracy ?? NaN), fmt(r.holdout_accuracy ?? NaN)] : []),
+      ...scoresOf(r, acc).map((v) => fmt(v ?? NaN)),
       r.fit_time_s.toFixed(2),
       r.predict_time_s.toFixed(3),
       String(r.stack_level),

@@ -18,7 +18,7 @@ import {
   type Report,
   type ReportItem,
 } from '../../report/index.js';
-import { readLeaderboard } from './leaderboard.js';
+import { readLeaderboard, scoreColumns, scoresOf } from './leaderboard.js';
 import { classificationItems } from './class-report.js';
 import { metricOfLoss } from '../../metrics/regression.js';
 
@@ -186,6 +186,18 @@ export function readArrowColumns(path: string): Record<string, ArrayLike<unknown
   return out;
 }
 
+/** The columns the data preparation dropped, each with its reason ('none' when it dropped none). */
+export function droppedColumnsText(dropped: { column: string; reason: string }[] | undefined): string {
+  return (dropped ?? []).map((d) => `${d.column} (${d.reason})`).join(', ') || 'none';
+}
+
+/** A note listing the possible leaks the data preparation found (none when it found none). */
+export function leakNotes(leaks: { message: string }[] | undefined): ReportItem[] {
+  return leaks?.length
+    ? [{ kind: 'notes', text: `Possible leaks:\n\n${leaks.map((l) => l.message).join('\n\n')}` }]
+    : [];
+}
+
 export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<void> {
   const metricsFile = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8'));
   const metric: string = metricsFile.metric ?? 'rmse';
@@ -223,18 +235,11 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
         'time limit (s)': metricsFile.time_limit_s,
         'training rows': metricsFile.rows?.train,
         'holdout rows': metricsFile.rows?.holdout,
-        'dropped columns':
-          (metricsFile.dropped_columns ?? [])
-            .map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`)
-            .join(', ') || 'none',
+        'dropped columns': droppedColumnsText(metricsFile.dropped_columns),
       },
     },
+    ...leakNotes(metricsFile.leaks),
   ];
-  if (metricsFile.leaks?.length)
-    overview.push({
-      kind: 'notes',
-      text: `Possible leaks:\n\n${metricsFile.leaks.map((l: { message: string }) => l.message).join('\n\n')}`,
-    });
 
   const labels = modelLabels(leaderboard);
   const top = leaderboard.slice(0, 20);
@@ -359,6 +364,7 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
       ),
     });
   }
+  const withAccuracy = Boolean(classes) && metric !== 'accuracy';
   const report: Report = {
     title: `AutoML: ${metricsFile.target}`,
     subtitle: `final model ${metricsFile.final_model}`,
@@ -371,47 +377,19 @@ export async function writeAutomlReport(run: RunDir, _log?: Logger): Promise<voi
       {
         title: 'Leaderboard',
         items: [
-          classes && metric !== 'accuracy'
-            ? {
-                kind: 'table',
-                columns: [
-                  'rank',
-                  'model',
-                  `cv_${metric}`,
-                  `holdout_${metric}`,
-                  'cv_accuracy',
-                  'holdout_accuracy',
-                  'fit_time_s',
-                  'stack_level',
-                  'params',
-                ],
-                rows: leaderboard.map((r, i) => [
-                  r.rank,
-                  labels[i],
-                  r.cv,
-                  r.holdout,
-                  r.cv_accuracy,
-                  r.holdout_accuracy,
-                  r.fit_time_s,
-                  r.stack_level,
-                  paramsText(r.params),
-                ]),
-                maxRows: 50,
-              }
-            : {
-                kind: 'table',
-                columns: ['rank', 'model', `cv_${metric}`, `holdout_${metric}`, 'fit_time_s', 'stack_level', 'params'],
-                rows: leaderboard.map((r, i) => [
-                  r.rank,
-                  labels[i],
-                  r.cv,
-                  r.holdout,
-                  r.fit_time_s,
-                  r.stack_level,
-                  paramsText(r.params),
-                ]),
-                maxRows: 50,
-              },
+          {
+            kind: 'table',
+            columns: ['rank', 'model', ...scoreColumns(metric, withAccuracy), 'fit_time_s', 'stack_level', 'params'],
+            rows: leaderboard.map((r, i) => [
+              r.rank,
+              labels[i],
+              ...scoresOf(r, withAccuracy),
+              r.fit_time_s,
+              r.stack_level,
+              paramsText(r.params),
+            ]),
+            maxRows: 50,
+          },
         ],
       },
     ],

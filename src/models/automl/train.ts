@@ -43,18 +43,11 @@ import { registryFor, zooKinds, LEARNER_KEY } from './zoo.js';
 import { createExecutor } from '../../execution/create.js';
 import type { Executor } from '../../execution/job.js';
 import { formatBytes } from '../../runtime/memory.js';
+import { budgetStart } from '../../runtime/budget-start.js';
 
 /** Seconds kept after the search for ensembles, outputs and the report (the compact refit's time is kept by refit-budget.ts). */
 function reserveSeconds(timeLimit: number): number {
   return Math.min(20, Math.max(3, 0.1 * timeLimit));
-}
-
-/**
- * When the budget starts: at process start when this run is what the process was started for (a
- * few seconds ago: `sciml automl` loading its modules counts against the user's wall clock), else now.
- */
-function budgetStart(now = Date.now()): number {
-  return Math.max(performance.timeOrigin, now - 10_000);
 }
 
 export async function trainAutoml(ctx: TaskContext, config: AutomlConfig): Promise<TaskOutcome> {

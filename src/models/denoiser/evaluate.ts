@@ -151,16 +151,11 @@ function predictionsTable(e: Evaluation): Table {
   });
 }
 
+/** The frequency axis and every mean spectrum, one float64 column each, in the evaluation's order. */
 function spectraTable(e: Evaluation): Table {
-  const s = e.spectra;
-  return arrowTable({
-    frequency_mhz: float64Column(s.frequency_mhz),
-    true: float64Column(s.true),
-    noisy: float64Column(s.noisy),
-    dae: float64Column(s.dae),
-    wiener: float64Column(s.wiener),
-    bandpass: float64Column(s.bandpass),
-  });
+  return arrowTable(
+    Object.fromEntries(Object.entries(e.spectra).map(([name, values]) => [name, float64Column(values)])),
+  );
 }
 
 /** Writes predictions.arrow, spectra.arrow and metrics.json (metrics = DAE, baseline = Wiener). */

@@ -51,16 +51,7 @@ export const knotsReplicas: ReplicaFamily = {
       examples: m.count,
       gradients(params, batch, gradsOut) {
         model.mlp.setFlatWeights(params);
-        return tf.tidy(() => {
-          const idx = tf.tensor1d(batch, 'int32');
-          return gradientStep(
-            model,
-            tf.gather(xAll, idx) as tf.Tensor2D,
-            tf.gather(yAll, idx) as tf.Tensor1D,
-            s.weightDecay,
-            gradsOut,
-          );
-        });
+        return gradientStep(model, xAll, yAll, batch, s.weightDecay, gradsOut);
       },
       dispose() {
         tf.dispose([xAll, yAll]);

@@ -107,14 +107,22 @@ export function fitFingerprint(
   return h.digest('hex').slice(0, 32);
 }
 
+/**
+ * Mean training loss (plus weight decay) over the rows `batch` of the whole set (xAll, yAll); its
+ * gradient goes into `out`, variable after variable.
+ */
 export function gradientStep(
   model: KnotModel,
-  xb: tf.Tensor2D,
-  yb: tf.Tensor1D,
+  xAll: tf.Tensor2D,
+  yAll: tf.Tensor1D,
+  batch: Int32Array,
   weightDecay: number,
   out: Float32Array,
 ): number {
   return tf.tidy(() => {
+    const idx = tf.tensor1d(batch, 'int32');
+    const xb = tf.gather(xAll, idx) as tf.Tensor2D;
+    const yb = tf.gather(yAll, idx) as tf.Tensor1D;
     const variables = model.mlp.variables;
     const { value, grads } = tf.variableGrads(() => {
       const loss = tf.mean(model.trainingLoss(xb, yb)) as tf.Scalar;
@@ -191,16 +199,7 @@ export async function fitModel(
       let sum = 0;
       for (let start = 0; start < n; start += settings.batchSize) {
         const end = Math.min(n, start + settings.batchSize);
-        const cost = tf.tidy(() => {
-          const idx = tf.tensor1d(order.subarray(start, end), 'int32');
-          return gradientStep(
-            model,
-            tf.gather(xAll, idx) as tf.Tensor2D,
-            tf.gather(yAll, idx) as tf.Tensor1D,
-            settings.weightDecay,
-            grads,
-          );
-        });
+        const cost = gradientStep(model, xAll, yAll, order.subarray(start, end), settings.weightDecay, grads);
         adamStep(params, grads, adam, adamSettings);
         model.mlp.setFlatWeights(params);
         sum += cost * (end - start);

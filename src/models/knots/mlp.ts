@@ -1,5 +1,6 @@
 import { tf } from '../../runtime/backend.js';
 import type { Random } from '../../runtime/random.js';
+import { concatFloat32 } from '../../runtime/typed-arrays.js';
 import type { Activation } from './config.js';
 
 /** A dense network: `hidden` layers with `activation`, then a linear output layer. */
@@ -114,14 +115,7 @@ export class Mlp {
 
   /** Every weight in one vector, variable after variable (the order of `variables`). */
   flatWeights(): Float32Array {
-    const parts = this.snapshot();
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let offset = 0;
-    for (const p of parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+    return concatFloat32(this.snapshot());
   }
 
   setFlatWeights(flat: Float32Array): void {

@@ -67,6 +67,12 @@ function pairCounts(truth: ArrayLike<number>, estimate: ArrayLike<number>, estim
   });
 }
 
+/** The test set's (signature, estimate) pair-count charts: name, estimate column, its label, what is rounded, title. */
+const PAIR_COUNT_CHARTS = [
+  ['predicted-vs-true', 'predicted', 'predicted', 'prediction', 'MLP prediction vs signature'],
+  ['slope-vs-true', 'slope_over_2', 'slope/2', 'slope/2', 'slope/2 vs signature'],
+] as const;
+
 function salienceChart(path: string): { spec: ReturnType<typeof barChart>; features: string[] } {
   const c = columnValues(path, [
     'feature',
@@ -211,45 +217,27 @@ export async function renderKnotsReport(run: RunDir, _log?: Logger): Promise<voi
       },
       {
         title: 'Predictions',
-        items: [
-          {
+        items: PAIR_COUNT_CHARTS.map(
+          ([name, field, label, rounded, title]): ReportItem => ({
             kind: 'chart',
-            name: 'predicted-vs-true',
+            name,
             spec: scatterChart({
               data: pairCounts(
                 predictions.signature as ArrayLike<number>,
-                predictions.predicted as ArrayLike<number>,
-                'predicted',
+                predictions[field] as ArrayLike<number>,
+                field,
               ),
               x: 'signature',
-              y: 'predicted',
+              y: field,
               size: 'count',
               diagonal: true,
-              title: 'MLP prediction vs signature',
-              subtitle: 'prediction rounded to the nearest even integer; point size = number of test knots',
+              title,
+              subtitle: `${rounded} rounded to the nearest even integer; point size = number of test knots`,
+              yTitle: label,
             }),
-            caption: 'Counts of (true, predicted) pairs on the test set.',
-          },
-          {
-            kind: 'chart',
-            name: 'slope-vs-true',
-            spec: scatterChart({
-              data: pairCounts(
-                predictions.signature as ArrayLike<number>,
-                predictions.slope_over_2 as ArrayLike<number>,
-                'slope_over_2',
-              ),
-              x: 'signature',
-              y: 'slope_over_2',
-              size: 'count',
-              diagonal: true,
-              title: 'slope/2 vs signature',
-              subtitle: 'slope/2 rounded to the nearest even integer; point size = number of test knots',
-              yTitle: 'slope/2',
-            }),
-            caption: 'Counts of (true, slope/2) pairs on the test set.',
-          },
-        ],
+            caption: `Counts of (true, ${label}) pairs on the test set.`,
+          }),
+        ),
       },
     ],
   };

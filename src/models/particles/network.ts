@@ -9,7 +9,7 @@
  * (the particle-sequence classifier). Masking as Keras' Masking(0): a particle row of zeros leaves
  * the recurrent state unchanged, so trailing padding of any length gives the same output.
  * The GRU is the reset-after form of PyTorch and Keras 2: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
- * `recurrentEncode` runs the fused oneDNN sequence op on the native backend, the per-step loop elsewhere.
+ * The recurrent branch runs the fused oneDNN sequence op on the native backend, the per-step loop elsewhere.
  */
 import { tf } from '../../runtime/backend.js';
 import { fusedRecurrentEncode, type RecurrentWeights } from '../../runtime/native/recurrent.js';
@@ -254,17 +254,19 @@ export class Network {
         : x;
     if (usesParticles(this.spec)) {
       if (!particles || !mask) throw new Error('network: this model needs particles');
-      parts.push(
-        drop(
-          recurrentEncode(this.spec.recurrent, particles, mask, this.spec.units, {
-            kernel: this.w('rnn/kernel'),
-            recurrentKernel: this.w('rnn/recurrent_kernel'),
-            bias: this.w('rnn/bias'),
-            recurrentBias: this.spec.recurrent === 'gru' ? this.w('rnn/recurrent_bias') : undefined,
-          }),
-          1,
-        ),
-      );
+      const { recurrent: kind, units } = this.spec;
+      const weights: RecurrentWeights = {
+        kernel: this.w('rnn/kernel'),
+        recurrentKernel: this.w('rnn/recurrent_kernel'),
+        bias: this.w('rnn/bias'),
+        recurrentBias: kind === 'gru' ? this.w('rnn/recurrent_bias') : undefined,
+      };
+      // On the native backend the whole sequence is one oneDNN call forward and one backward; elsewhere,
+      // or for a mask with gaps, the step loop.
+      const encoded =
+        fusedRecurrentEncode(kind, particles, mask, units, weights) ??
+        recurrentEncodeStepwise(kind, particles, mask, units, weights);
+      parts.push(drop(encoded, 1));
     }
     if (usesHlf(this.spec)) parts.push(drop(hlf, 2));
     let x = parts.length === 1 ? parts[0] : (tf.concat(parts, 1) as tf.Tensor2D);
@@ -276,22 +278,10 @@ export class Network {
 }
 
 /**
- * The recurrent branch: the last state of a masked GRU or LSTM over [B, T, F] (standardized,
- * padding rows zero), mask [B, T]. A masked step keeps the previous state. On the native backend
- * the whole sequence is one oneDNN call forward and one backward (src/runtime/native/recurrent.ts);
- * elsewhere, or for a mask with gaps, the step loop below.
+ * The recurrent branch one time step at a time in tfjs ops (any backend, any mask): the last state
+ * of a masked GRU or LSTM over x [B, T, F] (standardized, padding rows zero), mask [B, T]. A masked
+ * step keeps the previous state.
  */
-function recurrentEncode(
-  kind: Recurrent,
-  x: tf.Tensor3D,
-  mask: tf.Tensor2D,
-  units: number,
-  weights: RecurrentWeights,
-): tf.Tensor2D {
-  return fusedRecurrentEncode(kind, x, mask, units, weights) ?? recurrentEncodeStepwise(kind, x, mask, units, weights);
-}
-
-/** recurrentEncode one time step at a time in tfjs ops (any backend, any mask). */
 export function recurrentEncodeStepwise(
   kind: Recurrent,
   x: tf.Tensor3D,

@@ -161,36 +161,26 @@ export async function writeParticlesReport(run: RunDir): Promise<void> {
           yTitle: 'mean |attribution|',
         }),
       });
-    const features = Object.entries(imp.features).filter(([, v]) => v > 0);
-    if (features.length)
-      importance.push({
-        kind: 'chart',
-        name: 'ig_features',
-        spec: barChart({
-          data: features.map(([feature, v]) => ({ feature, importance: v })),
-          x: 'feature',
-          y: 'importance',
-          horizontal: true,
-          sort: 'descending',
-          title: 'Importance by particle feature',
-          yTitle: 'mean |attribution|',
-        }),
-      });
-    const hlf = Object.entries(imp.hlf).filter(([, v]) => v > 0);
-    if (hlf.length)
-      importance.push({
-        kind: 'chart',
-        name: 'ig_hlf',
-        spec: barChart({
-          data: hlf.map(([feature, v]) => ({ feature, importance: v })),
-          x: 'feature',
-          y: 'importance',
-          horizontal: true,
-          sort: 'descending',
-          title: 'Importance by high-level feature',
-          yTitle: 'mean |attribution|',
-        }),
-      });
+    for (const [name, values, title] of [
+      ['ig_features', imp.features, 'Importance by particle feature'],
+      ['ig_hlf', imp.hlf, 'Importance by high-level feature'],
+    ] as const) {
+      const nonzero = Object.entries(values).filter(([, v]) => v > 0);
+      if (nonzero.length)
+        importance.push({
+          kind: 'chart',
+          name,
+          spec: barChart({
+            data: nonzero.map(([feature, v]) => ({ feature, importance: v })),
+            x: 'feature',
+            y: 'importance',
+            horizontal: true,
+            sort: 'descending',
+            title,
+            yTitle: 'mean |attribution|',
+          }),
+        });
+    }
   }
   const report: Report = {
     title: `Particles: ${modelName}`,

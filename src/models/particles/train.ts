@@ -12,6 +12,7 @@ import { tf } from '../../runtime/backend.js';
 import type { Logger } from '../../runtime/log.js';
 import { UserError } from '../../runtime/errors.js';
 import { readStateFile, writeStateFile } from '../../runtime/state-file.js';
+import { concatFloat32 } from '../../runtime/typed-arrays.js';
 import { ADAM_DEFAULTS, adamStep, createAdamState, type AdamState } from '../denoiser/adam.js';
 import {
   inGroups,
@@ -282,19 +283,10 @@ export async function scoreEvents(
       keys.push(e.shard * 4294967296 + e.row);
     }
   }
-  const cat = (parts: Float32Array[]) => {
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  };
   return {
     labels: Int32Array.from(labels),
-    probs: cat(probs),
-    baselineProbs: baseline ? cat(base) : undefined,
+    probs: concatFloat32(probs),
+    baselineProbs: baseline ? concatFloat32(base) : undefined,
     keys: Float64Array.from(keys),
     eventsPerS: labels.length / Math.max(seconds, 1e-9),
   };

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { RunDir } from '../../runtime/rundir.js';
 import { barChart, runMeta, writeReport, type Report, type ReportItem } from '../../report/index.js';
-import { holdoutCharts, readArrowColumns } from '../automl/report.js';
+import { droppedColumnsText, holdoutCharts, leakNotes, readArrowColumns } from '../automl/report.js';
 
 export async function writeTabularReport(run: RunDir): Promise<void> {
   const m = JSON.parse(readFileSync(run.file('metrics.json'), 'utf8'));
@@ -27,18 +27,11 @@ export async function writeTabularReport(run: RunDir): Promise<void> {
         'target transform': m.target_transform,
         'training rows': m.rows?.train ?? '',
         'holdout rows': m.rows?.holdout,
-        'dropped columns':
-          (m.dropped_columns ?? [])
-            .map((d: { column: string; reason: string }) => `${d.column} (${d.reason})`)
-            .join(', ') || 'none',
+        'dropped columns': droppedColumnsText(m.dropped_columns),
       },
     },
+    ...leakNotes(m.leaks),
   ];
-  if (m.leaks?.length)
-    overview.push({
-      kind: 'notes',
-      text: `Possible leaks:\n\n${m.leaks.map((l: { message: string }) => l.message).join('\n\n')}`,
-    });
   const items = holdoutCharts(pred, m.target);
   const importance: { feature: string; importance: number }[] = m.feature_importance ?? [];
   if (importance.length) {

@@ -160,29 +160,20 @@ function metricColumns(runs) {
     .map(([k]) => k);
 }
 
+/** The runs page's drop-down filters: each a field of a run, and of runsState. */
+const RUN_FILTERS = ['task', 'status', 'kind'];
+
 function renderRunsPage() {
   main.replaceChildren();
-  const taskSel = h('select', {
-    id: 'filter-task',
-    onchange: (e) => {
-      runsState.task = e.target.value;
-      drawRuns();
-    },
-  });
-  const statusSel = h('select', {
-    id: 'filter-status',
-    onchange: (e) => {
-      runsState.status = e.target.value;
-      drawRuns();
-    },
-  });
-  const kindSel = h('select', {
-    id: 'filter-kind',
-    onchange: (e) => {
-      runsState.kind = e.target.value;
-      drawRuns();
-    },
-  });
+  const selects = RUN_FILTERS.map((field) =>
+    h('select', {
+      id: `filter-${field}`,
+      onchange: (e) => {
+        runsState[field] = e.target.value;
+        drawRuns();
+      },
+    }),
+  );
   const query = h('input', {
     type: 'search',
     id: 'filter-query',
@@ -210,9 +201,7 @@ function renderRunsPage() {
       'div',
       { class: 'filters' },
       query,
-      h('label', {}, 'task ', taskSel),
-      h('label', {}, 'status ', statusSel),
-      h('label', {}, 'kind ', kindSel),
+      ...RUN_FILTERS.map((field, i) => h('label', {}, `${field} `, selects[i])),
       compare,
       h('span', { id: 'count', class: 'muted' }),
     ),
@@ -226,20 +215,12 @@ function renderRunsPage() {
       runsState.known = new Set(data.runs.map((r) => r.path));
       runsState.runs = data.runs;
       runsState.fresh = new Set(fresh);
-      fillSelect(
-        taskSel,
-        data.runs.map((r) => r.task),
-        runsState.task,
-      );
-      fillSelect(
-        statusSel,
-        data.runs.map((r) => r.status),
-        runsState.status,
-      );
-      fillSelect(
-        kindSel,
-        data.runs.map((r) => r.kind),
-        runsState.kind,
+      RUN_FILTERS.forEach((field, i) =>
+        fillSelect(
+          selects[i],
+          data.runs.map((r) => r[field]),
+          runsState[field],
+        ),
       );
     }
     // Redrawn when the listing changed, or every poll while a run is running (its duration ticks).
