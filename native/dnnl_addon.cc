@@ -986,13 +986,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// oneDNN 2.6's AVX-512 kernels corrupt the heap when a signal handler runs on their thread mid-call:
-// under `node --cpu-prof` (a SIGPROF every millisecond) every native particles run aborted in a free()
-// inside dnnl_sgemm or the GRU backward ("corrupted size vs. prev_size"); with the engine held to AVX2
-// (ONEDNN_MAX_CPU_ISA=AVX2) the same runs ended normally. A SIGINT or SIGCHLD arriving there could do
-// the same silently. Every call into the engine therefore defers asynchronous signals until it returns
-// (they stay pending and arrive then; a profile counts such a call as one sample); faults are never
-// blocked. The cost, two syscalls a call, is 3.5 us on this machine's VM.
+// oneDNN's generated GEMM kernels (under sgemm, inner products and the recurrent passes) point rsp at
+// a heap buffer while they run, so a signal handler running mid-kernel writes its frame into the heap
+// (oneDNN issue #4845, fixed in 3.11.2; Debian has 2.6). Under `node --cpu-prof` (a SIGPROF every
+// millisecond) every native particles run aborted in a free() inside dnnl_sgemm or the GRU backward
+// ("corrupted size vs. prev_size"), and a SIGINT or SIGCHLD arriving there could corrupt memory
+// silently. Every call into the engine therefore defers asynchronous signals until it returns (they
+// stay pending and arrive then; a profile counts such a call as one sample); faults are never blocked.
+// The cost, two syscalls a call, is 3.5 us on this project's 2-core VM.
 struct SignalsDeferred {
   sigset_t previous;
   SignalsDeferred() {

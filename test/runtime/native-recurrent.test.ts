@@ -234,9 +234,9 @@ test("a batch over 100 MFLOP run as two halves side by side (two engine threads)
 test('engine calls survive signals arriving mid-call: under node --cpu-prof (a SIGPROF every millisecond) GRU and LSTM passes and sgemm give what they give without it', {
   skip,
 }, () => {
-  // oneDNN's AVX-512 kernels (its GEMM driver, under sgemm and the recurrent backward passes) corrupted
-  // the heap when a signal handler ran on their thread: this child aborted ("corrupted size vs.
-  // prev_size") within 50 passes before the addon deferred signals during its calls.
+  // oneDNN's generated GEMM kernels point rsp at the heap while they run (oneDNN issue #4845), so a
+  // signal handler's frame landed in the heap: this child aborted ("corrupted size vs. prev_size")
+  // within 50 passes before the addon deferred signals during its calls.
   const addonUrl = pathToFileURL(join(root, 'dist', 'src', 'runtime', 'native', 'addon.js')).href;
   const script = `
     const { loadNativeAddon } = await import(${JSON.stringify(addonUrl)});
