@@ -6,35 +6,35 @@ import { MAX_TIME_LIMIT_S } from './limits.js';
  * Every field carries a description and a default so `sciml train --help` and configs/README.md
  * can document it.
  */
-export const positiveInt = (def: number, description: string) =>
-  z
-    .number({ error: 'expected a positive integer' })
-    .int({ error: 'expected a positive integer' })
-    .positive({ error: 'expected a positive integer' })
-    .default(def)
-    .describe(description);
+type NumberChecks = (n: z.ZodNumber, error: { error: string }) => z.ZodNumber;
 
-export const nonNegativeInt = (def: number, description: string) =>
-  z
-    .number({ error: 'expected a non-negative integer' })
-    .int({ error: 'expected a non-negative integer' })
-    .min(0, { error: 'expected a non-negative integer' })
-    .default(def)
-    .describe(description);
+/** A number whose every check, and its type check, says `expected`. */
+const checkedNumber = (expected: string, checks: NumberChecks) =>
+  checks(z.number({ error: expected }), { error: expected });
 
-export const positiveNumber = (def: number, description: string) =>
-  z
-    .number({ error: 'expected a positive number' })
-    .positive({ error: 'expected a positive number' })
-    .default(def)
-    .describe(description);
+const numberField = (expected: string, checks: NumberChecks) => (def: number, description: string) =>
+  checkedNumber(expected, checks).default(def).describe(description);
 
-export const nonNegativeNumber = (def: number, description: string) =>
-  z
-    .number({ error: 'expected a non-negative number' })
-    .min(0, { error: 'expected a non-negative number' })
-    .default(def)
-    .describe(description);
+const POSITIVE_INT = 'expected a positive integer';
+const positiveInteger: NumberChecks = (n, e) => n.int(e).positive(e);
+
+export const positiveInt = numberField(POSITIVE_INT, positiveInteger);
+
+export const nonNegativeInt = numberField('expected a non-negative integer', (n, e) => n.int(e).min(0, e));
+
+export const positiveNumber = numberField('expected a positive number', (n, e) => n.positive(e));
+
+export const nonNegativeNumber = numberField('expected a non-negative number', (n, e) => n.min(0, e));
+
+/** A number in [0, 1): a dropout rate, a momentum. */
+export const fractionOrZero = numberField('expected a number in [0, 1)', (n, e) => n.min(0, e).lt(1, e));
+
+/** A number in (0, 1]: a decay factor (1: none). */
+export const fractionOrOne = numberField('expected a number in (0, 1]', (n, e) => n.gt(0, e).max(1, e));
+
+/** A list of positive integers (layer widths, filter counts); the caller adds its default and description. */
+export const positiveIntList = () =>
+  z.array(checkedNumber(POSITIVE_INT, positiveInteger), { error: 'expected a list of positive integers' });
 
 const TIME_LIMIT_MAX_MESSAGE = `expected at most ${MAX_TIME_LIMIT_S} seconds (23 days; a longer wait overflows the timers)`;
 
@@ -75,6 +75,12 @@ export const optionalText = (description: string) =>
   z.string({ error: 'expected a string' }).optional().describe(description);
 
 export const seed = () => nonNegativeInt(42, 'random seed for data generation, splits, initialization and shuffling');
+
+/** The fields every task config opens with: its `task:` (the family it selects) and its `seed:`. */
+export const taskFields = <const N extends string>(name: N, description: string) => ({
+  task: z.literal(name, { error: `expected '${name}'` }).describe(description),
+  seed: seed(),
+});
 
 /** A nested section whose own fields all have defaults: `section({...})` may be omitted from the YAML. */
 export const section = <S extends z.core.$ZodLooseShape>(shape: S, description: string) =>

@@ -25,7 +25,7 @@ interface PredictRequest {
   keep?: string[];
 }
 
-type PredictToFile = (request: PredictRequest) => Promise<{ rows: number; output: string }>;
+export type PredictToFile = (request: PredictRequest) => Promise<{ rows: number; output: string }>;
 
 export interface PredictEntry {
   load: () => Promise<PredictToFile>;

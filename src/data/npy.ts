@@ -111,32 +111,26 @@ function swapBytes(raw: Uint8Array, size: number): void {
   for (let i = 0; i < raw.length; i += size) raw.subarray(i, i + size).reverse();
 }
 
+/** The typed array of each stored dtype (kind + size) but 64-bit integers, which are read into a Float64Array. */
+const ARRAY_TYPES: Record<string, new (buffer: ArrayBuffer, offset: number, length: number) => NpyData> = {
+  f4: Float32Array,
+  f8: Float64Array,
+  i1: Int8Array,
+  u1: Uint8Array,
+  b1: Uint8Array,
+  i2: Int16Array,
+  u2: Uint16Array,
+  i4: Int32Array,
+  u4: Uint32Array,
+};
+
 function typedFrom(buffer: ArrayBuffer, info: DtypeInfo, count: number): NpyData {
-  switch (`${info.kind}${info.size}`) {
-    case 'f4':
-      return new Float32Array(buffer, 0, count);
-    case 'f8':
-      return new Float64Array(buffer, 0, count);
-    case 'i1':
-      return new Int8Array(buffer, 0, count);
-    case 'u1':
-    case 'b1':
-      return new Uint8Array(buffer, 0, count);
-    case 'i2':
-      return new Int16Array(buffer, 0, count);
-    case 'u2':
-      return new Uint16Array(buffer, 0, count);
-    case 'i4':
-      return new Int32Array(buffer, 0, count);
-    case 'u4':
-      return new Uint32Array(buffer, 0, count);
-    case 'i8':
-      return Float64Array.from(new BigInt64Array(buffer, 0, count), Number);
-    case 'u8':
-      return Float64Array.from(new BigUint64Array(buffer, 0, count), Number);
-    default:
-      throw new Error(`unreachable dtype ${info.kind}${info.size}`);
-  }
+  const key = `${info.kind}${info.size}`;
+  if (key === 'i8') return Float64Array.from(new BigInt64Array(buffer, 0, count), Number);
+  if (key === 'u8') return Float64Array.from(new BigUint64Array(buffer, 0, count), Number);
+  const ArrayType = ARRAY_TYPES[key];
+  if (!ArrayType) throw new Error(`unreachable dtype ${key}`);
+  return new ArrayType(buffer, 0, count);
 }
 
 /** Reorders column-major (Fortran) values into row-major (C) order. */
@@ -228,14 +222,8 @@ export function asMatrix(array: NdArray, where: string): { rows: number; cols: n
 // ---------------------------------------------------------------- writing
 
 function dtypeOf(data: NpyData): string {
-  if (data instanceof Float32Array) return '<f4';
-  if (data instanceof Float64Array) return '<f8';
-  if (data instanceof Int8Array) return '|i1';
-  if (data instanceof Uint8Array) return '|u1';
-  if (data instanceof Int16Array) return '<i2';
-  if (data instanceof Uint16Array) return '<u2';
-  if (data instanceof Int32Array) return '<i4';
-  return '<u4';
+  const key = Object.keys(ARRAY_TYPES).find((k) => data instanceof ARRAY_TYPES[k]) ?? 'u4';
+  return `${key.endsWith('1') ? '|' : '<'}${key}`;
 }
 
 /**

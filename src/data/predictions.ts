@@ -21,6 +21,11 @@ export interface Predictions {
   columns: PredictionColumn[];
 }
 
+/** The `row` column of a predictions file: the input's row numbers 0..rows-1. */
+function rowNumbers(rows: number): Vector {
+  return int32Column(Int32Array.from({ length: rows }, (_, i) => i));
+}
+
 /**
  * The leading columns of a predictions file: `row` (the input's row number) and the input columns
  * `keep` names (`--keep id,site`), passed through unchanged so predictions join back to their rows.
@@ -30,7 +35,7 @@ export function leadingColumns(
   keep: string[] = [],
   predicted: string[] = [],
 ): Record<string, Vector> {
-  const leading: Record<string, Vector> = { row: int32Column(Int32Array.from({ length: table.numRows }, (_, i) => i)) };
+  const leading: Record<string, Vector> = { row: rowNumbers(table.numRows) };
   for (const name of keep) {
     const column = table.columns.find((c) => c.name === name);
     if (!column)
@@ -81,6 +86,15 @@ export async function writePredictionsFile(
     predictions.columns.map((c) => c.name),
   );
   await writeTableFile(predictionsToArrow(predictions, leading), output);
+}
+
+/** `sciml predict`'s file for inputs without columns to pass through (traces, events): `row`, then the predictions. */
+export async function writeRowNumberedPredictions(
+  predictions: Predictions,
+  output: string,
+): Promise<{ rows: number; output: string }> {
+  await writeTableFile(predictionsToArrow(predictions, { row: rowNumbers(predictions.rows) }), output);
+  return { rows: predictions.rows, output };
 }
 
 /** Rows [start, end) of every column (views where the storage allows). */

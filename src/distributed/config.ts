@@ -4,7 +4,7 @@
  * `execution:` section (`--executor`), the same as for tune trials and pipeline stages.
  */
 import { z } from 'zod';
-import { choice, nonNegativeInt, positiveInt, section } from '../config/fields.js';
+import { choice, fractionOrZero, nonNegativeInt, positiveInt, positiveNumber, section } from '../config/fields.js';
 
 const OUTER_OPTIMIZERS = ['average', 'nesterov'] as const;
 export type OuterOptimizer = (typeof OUTER_OPTIMIZERS)[number];
@@ -28,17 +28,8 @@ export const distributedSection = () =>
           'knots at its learning rate; docs/scale-out.md); one replica always takes the average, i.e. ordinary ' +
           'training',
       ),
-      outer_learning_rate: z
-        .number({ error: 'expected a positive number' })
-        .gt(0, { error: 'expected a positive number' })
-        .default(1)
-        .describe('outer: nesterov: step size on the averaged update'),
-      outer_momentum: z
-        .number({ error: 'expected a number in [0, 1)' })
-        .min(0, { error: 'expected a number in [0, 1)' })
-        .lt(1, { error: 'expected a number in [0, 1)' })
-        .default(0.5)
-        .describe('outer: nesterov: momentum'),
+      outer_learning_rate: positiveNumber(1, 'outer: nesterov: step size on the averaged update'),
+      outer_momentum: fractionOrZero(0.5, 'outer: nesterov: momentum'),
       min_replicas: nonNegativeInt(
         0,
         'a round may close with this many replicas when the others failed for good (their job lost its worker twice); 0: every replica must report (`--min-replicas M`)',

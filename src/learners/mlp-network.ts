@@ -19,6 +19,12 @@ export interface LayerWeights {
   bias: number[];
 }
 
+/** A loss and its gradient with respect to the network's params. */
+export interface LossAndGradient {
+  loss: TF.Scalar;
+  gradient: TF.Tensor1D;
+}
+
 export class Network {
   readonly params: TF.Variable<TF.Rank.R1>;
   /** Where layer i's kernel and bias start in params. */
@@ -129,29 +135,24 @@ export class Network {
    * kernel weights, n = batch rows: MLPRegressor's loss) and its gradient with respect to params.
    * Call inside tf.tidy.
    */
-  lossAndGradient(
-    x: TF.Tensor2D,
-    y: TF.Tensor1D,
-    alpha: number,
-    weight?: TF.Tensor1D,
-  ): { loss: TF.Scalar; gradient: TF.Tensor1D } {
-    const tf = tfjs();
-    const n = x.shape[0];
-    const { outputs, kernels } = this.activations(x);
-    const pred = tf.reshape(outputs[outputs.length - 1], [-1]);
-    const diff = tf.sub(pred, y);
-    let loss: TF.Scalar;
-    let dPred: TF.Tensor;
-    if (weight) {
-      const total = tf.sum(weight);
-      const wd = tf.div(tf.mul(weight, diff), total);
-      loss = tf.mul(0.5, tf.sum(tf.mul(wd, diff)));
-      dPred = wd;
-    } else {
-      loss = tf.mul(0.5, tf.mean(tf.square(diff)));
-      dPred = tf.div(diff, n);
-    }
-    return this.backward(outputs, kernels, tf.reshape(dPred, [n, 1]) as TF.Tensor2D, loss, alpha, n);
+  lossAndGradient(x: TF.Tensor2D, y: TF.Tensor1D, alpha: number, weight?: TF.Tensor1D): LossAndGradient {
+    return this.headLossAndGradient(x, alpha, (last, n) => {
+      const tf = tfjs();
+      const pred = tf.reshape(last, [-1]);
+      const diff = tf.sub(pred, y);
+      let loss: TF.Scalar;
+      let dPred: TF.Tensor;
+      if (weight) {
+        const total = tf.sum(weight);
+        const wd = tf.div(tf.mul(weight, diff), total);
+        loss = tf.mul(0.5, tf.sum(tf.mul(wd, diff)));
+        dPred = wd;
+      } else {
+        loss = tf.mul(0.5, tf.mean(tf.square(diff)));
+        dPred = tf.div(diff, n);
+      }
+      return { loss, dz: tf.reshape(dPred, [n, 1]) as TF.Tensor2D };
+    });
   }
 
   /**
@@ -159,29 +160,38 @@ export class Network {
    * y [batch, K] (weighted if `weight`), plus the same L2 term (MLPClassifier's loss), and its
    * gradient. Call inside tf.tidy.
    */
-  softmaxLossAndGradient(
+  softmaxLossAndGradient(x: TF.Tensor2D, y: TF.Tensor2D, alpha: number, weight?: TF.Tensor1D): LossAndGradient {
+    return this.headLossAndGradient(x, alpha, (logits, n) => {
+      const tf = tfjs();
+      const logp = tf.logSoftmax(logits);
+      const rowLoss = tf.neg(tf.sum(tf.mul(y, logp), 1));
+      const diff = tf.sub(tf.exp(logp), y);
+      let loss: TF.Scalar;
+      let dz: TF.Tensor2D;
+      if (weight) {
+        const total = tf.sum(weight);
+        loss = tf.div(tf.sum(tf.mul(weight, rowLoss)), total) as TF.Scalar;
+        dz = tf.div(tf.mul(diff, tf.reshape(weight, [n, 1])), total) as TF.Tensor2D;
+      } else {
+        loss = tf.mean(rowLoss) as TF.Scalar;
+        dz = tf.div(diff, n) as TF.Tensor2D;
+      }
+      return { loss, dz };
+    });
+  }
+
+  /**
+   * The loss `head` puts on the last layer's outputs for x (n rows), with dz = d loss / d outputs,
+   * plus the L2 term, and the gradient backpropagated from dz.
+   */
+  private headLossAndGradient(
     x: TF.Tensor2D,
-    y: TF.Tensor2D,
     alpha: number,
-    weight?: TF.Tensor1D,
-  ): { loss: TF.Scalar; gradient: TF.Tensor1D } {
-    const tf = tfjs();
+    head: (last: TF.Tensor2D, n: number) => { loss: TF.Scalar; dz: TF.Tensor2D },
+  ): LossAndGradient {
     const n = x.shape[0];
     const { outputs, kernels } = this.activations(x);
-    const logits = outputs[outputs.length - 1];
-    const logp = tf.logSoftmax(logits);
-    const rowLoss = tf.neg(tf.sum(tf.mul(y, logp), 1));
-    const diff = tf.sub(tf.exp(logp), y);
-    let loss: TF.Scalar;
-    let dz: TF.Tensor2D;
-    if (weight) {
-      const total = tf.sum(weight);
-      loss = tf.div(tf.sum(tf.mul(weight, rowLoss)), total) as TF.Scalar;
-      dz = tf.div(tf.mul(diff, tf.reshape(weight, [n, 1])), total) as TF.Tensor2D;
-    } else {
-      loss = tf.mean(rowLoss) as TF.Scalar;
-      dz = tf.div(diff, n) as TF.Tensor2D;
-    }
+    const { loss, dz } = head(outputs[outputs.length - 1], n);
     return this.backward(outputs, kernels, dz, loss, alpha, n);
   }
 
@@ -193,7 +203,7 @@ export class Network {
     loss: TF.Scalar,
     alpha: number,
     n: number,
-  ): { loss: TF.Scalar; gradient: TF.Tensor1D } {
+  ): LossAndGradient {
     const tf = tfjs();
     const layers = kernels.length;
     const pieces: TF.Tensor1D[] = new Array(2 * layers);

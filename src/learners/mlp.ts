@@ -11,7 +11,7 @@ import { UserError } from '../runtime/errors.js';
 import type * as TF from '@tensorflow/tfjs';
 import type { FitOptions, Learner, LearnerFactory, Matrix, Params } from './learner.js';
 import { tfjs } from './tfjs.js';
-import { ACTIVATIONS, Network, type Activation, type LayerWeights } from './mlp-network.js';
+import { ACTIVATIONS, Network, type Activation, type LayerWeights, type LossAndGradient } from './mlp-network.js';
 import { StandardEncoder, holdOutValidation, type DenseRows, type StandardEncoderState } from './preprocess.js';
 import { checkFitInputs, checkPredictInputs, notFitted, numberIn, positiveInt, resolveParams } from './validate.js';
 
@@ -238,12 +238,7 @@ export interface NetworkTraining {
   weight?: Float64Array;
   validation?: { rows: DenseRows; targets: Float32Array };
   /** Loss and gradient on a batch: x [m, width], y [m, targetWidth]. */
-  lossAndGradient(
-    x: TF.Tensor2D,
-    y: TF.Tensor2D,
-    alpha: number,
-    weight?: TF.Tensor1D,
-  ): { loss: TF.Scalar; gradient: TF.Tensor1D };
+  lossAndGradient(x: TF.Tensor2D, y: TF.Tensor2D, alpha: number, weight?: TF.Tensor1D): LossAndGradient;
 }
 
 /**

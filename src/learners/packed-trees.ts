@@ -206,7 +206,7 @@ export class PackedTrees {
     const value = this.value;
     if (!value) throw new Error('PackedTrees: these trees have class leaves, not values');
     const leaves = new Int32Array(Math.min(BLOCK_ROWS, X.rows));
-    forRowBlocks(X, (buf, F, m, offset) => {
+    forRowBlocks(X, ({ buf, F, m, start: offset }) => {
       for (let t = first; t < this.count; t += step) {
         this.leavesOf(t, buf, F, m, leaves);
         for (let r = 0; r < m; r++) out[offset + r] += value[leaves[r]] * scale;
@@ -219,7 +219,7 @@ export class PackedTrees {
     const { start, classes, probs } = this;
     if (!start || !classes || !probs) throw new Error('PackedTrees: these trees have values, not class leaves');
     const leaves = new Int32Array(Math.min(BLOCK_ROWS, X.rows));
-    forRowBlocks(X, (buf, F, m, offset) => {
+    forRowBlocks(X, ({ buf, F, m, start: offset }) => {
       for (let t = 0; t < this.count; t++) {
         this.leavesOf(t, buf, F, m, leaves);
         for (let r = 0; r < m; r++) {

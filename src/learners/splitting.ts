@@ -60,6 +60,26 @@ export interface SplitNode {
   hist: Float64Array | undefined;
 }
 
+/**
+ * What the scans of one candidate feature read: the node, its rows and the grower's settings (fixed
+ * for one find) with its histogram (none for a small node: the sparse one, filled feature by feature),
+ * the feature's slots in it (from `off`, nb value bins then the missing bin), and its T occupied
+ * value bins in ascending order (`occ`).
+ */
+interface FeatureScan {
+  node: SplitNode;
+  params: GrowParams;
+  grad: Float64Array;
+  hess: Float64Array;
+  index: Int32Array;
+  f: number;
+  off: number;
+  nb: number;
+  hist: Float64Array;
+  occ: Int32Array;
+  T: number;
+}
+
 export class SplitFinder {
   private readonly candidates: Int32Array;
   private readonly missingBin: Int32Array;
@@ -121,28 +141,29 @@ export class SplitFinder {
     this.bestCatBins = undefined;
     const occ = this.histograms.occupied;
     const dense = node.hist !== undefined;
+    const hist = node.hist ?? this.histograms.sparseHist;
+    const scan: FeatureScan = { node, params, grad, hess, index, f: 0, off: 0, nb: 0, hist, occ, T: 0 };
     for (let c = 0; c < take; c++) {
       const f = cand[c];
       const nb = nBins[f];
       const off = offsets[f] * 3;
-      let hist: Float64Array;
-      let T: number;
+      scan.f = f;
+      scan.off = off;
+      scan.nb = nb;
       if (dense) {
-        hist = node.hist!;
-        T = 0;
+        let T = 0;
         for (let b = 0; b < nb; b++) if (hist[off + b * 3 + 2] > 0) occ[T++] = b;
+        scan.T = T;
       } else if (params.randomThresholds) {
-        this.randomDirect(f, nb, grad, hess, index, node, params);
+        this.randomDirect(scan);
         continue;
       } else {
-        hist = this.histograms.sparseHist;
-        T = this.histograms.accumulateSparse(f, off, nb, grad, hess, index, node.start, node.end);
+        scan.T = this.histograms.accumulateSparse(f, off, nb, grad, hess, index, node.start, node.end);
       }
-      if (params.categoricalSplits && this.data.binning.categorical[f])
-        this.scanCategorical(f, hist, off, nb, occ, T, node, params);
-      else if (params.randomThresholds) this.scanRandom(f, hist, off, nb, occ, T, node, params);
-      else this.scanBest(f, hist, off, nb, occ, T, node, params);
-      if (!dense) this.histograms.clearSparse(off, nb, T);
+      if (params.categoricalSplits && this.data.binning.categorical[f]) this.scanCategorical(scan);
+      else if (params.randomThresholds) this.scanRandom(scan);
+      else this.scanPrefixes(scan, occ, false);
+      if (!dense) this.histograms.clearSparse(off, nb, scan.T);
     }
     if (this.bestFeature < 0) return undefined;
     const gain = this.bestScore - parentScore;
@@ -213,16 +234,8 @@ export class SplitFinder {
    * that order as the left set (the optimal binary partition for squared error), missing on
    * either side.
    */
-  private scanCategorical(
-    f: number,
-    hist: Float64Array,
-    off: number,
-    nb: number,
-    occ: Int32Array,
-    T: number,
-    node: SplitNode,
-    params: GrowParams,
-  ): void {
+  private scanCategorical(scan: FeatureScan): void {
+    const { hist, off, occ, T } = scan;
     const order = this.catOrder;
     const ratio = this.catRatio;
     for (let t = 0; t < T; t++) {
@@ -240,22 +253,8 @@ export class SplitFinder {
       order[b + 1] = v;
     }
     const before = this.bestScore;
-    const bestPrefix = this.scanPrefixes(f, hist, off, nb, order, T, node, params, true);
+    const bestPrefix = this.scanPrefixes(scan, order, true);
     if (this.bestScore > before && bestPrefix > 0) this.bestCatBins = order.slice(0, bestPrefix);
-  }
-
-  /** Every threshold between occupied bins, with missing values tried on each side. */
-  private scanBest(
-    f: number,
-    hist: Float64Array,
-    off: number,
-    nb: number,
-    occ: Int32Array,
-    T: number,
-    node: SplitNode,
-    params: GrowParams,
-  ): void {
-    this.scanPrefixes(f, hist, off, nb, occ, T, node, params, false);
   }
 
   /**
@@ -263,17 +262,8 @@ export class SplitFinder {
    * missing values alone on the right; returns the length of the prefix that last improved the
    * best split (-1: none). A categorical split's bin field is unused (its categories go left).
    */
-  private scanPrefixes(
-    f: number,
-    hist: Float64Array,
-    off: number,
-    nb: number,
-    bins: Int32Array,
-    T: number,
-    node: SplitNode,
-    params: GrowParams,
-    categorical: boolean,
-  ): number {
+  private scanPrefixes(scan: FeatureScan, bins: Int32Array, categorical: boolean): number {
+    const { f, hist, off, nb, T, node, params } = scan;
     const ms = off + nb * 3;
     const Gm = hist[ms];
     const Hm = hist[ms + 1];
@@ -304,15 +294,8 @@ export class SplitFinder {
   }
 
   /** scanRandom for a small node, straight from its rows (same draws, same split). */
-  private randomDirect(
-    f: number,
-    nb: number,
-    grad: Float64Array,
-    hess: Float64Array,
-    index: Int32Array,
-    node: SplitNode,
-    params: GrowParams,
-  ): void {
+  private randomDirect(scan: FeatureScan): void {
+    const { f, nb, grad, hess, index, node, params } = scan;
     const { codes, features } = this.data;
     const start = node.start;
     const end = node.end;
@@ -354,16 +337,8 @@ export class SplitFinder {
   }
 
   /** Extra-trees: one uniform threshold between the node's smallest and largest value. */
-  private scanRandom(
-    f: number,
-    hist: Float64Array,
-    off: number,
-    nb: number,
-    occ: Int32Array,
-    T: number,
-    node: SplitNode,
-    params: GrowParams,
-  ): void {
+  private scanRandom(scan: FeatureScan): void {
+    const { f, hist, off, nb, occ, T, node, params } = scan;
     if (T < 2) return; // constant (or all missing) here
     const lo = occ[0];
     const hi = occ[T - 1];

@@ -95,25 +95,36 @@ export const BLOCK_ROWS = 2048;
  * into a row-major buffer, so each traversal reads one small contiguous row.
  */
 export function addTreesPrediction(trees: FlatTree[], X: Matrix, out: Float64Array, scale = 1): void {
-  forRowBlocks(X, (buf, F, m, start) => {
+  forRowBlocks(X, (block) => {
     for (const tree of trees) {
-      if (tree.catMask) traverseCategorical(tree, buf, F, m, out, start, scale);
-      else traverse(tree, buf, F, m, out, start, scale);
+      if (tree.catMask) traverseCategorical(tree, block, out, scale);
+      else traverse(tree, block, out, scale);
     }
   });
 }
 
-/** Calls `each` with blocks of up to BLOCK_ROWS rows of X copied row-major (buf[r * F + f]), and the block's first row. */
-export function forRowBlocks(X: Matrix, each: (buf: Float64Array, F: number, m: number, start: number) => void): void {
+/** Up to BLOCK_ROWS rows of X copied row-major: buf[r * F + f] for r < m, row r being row start + r of X. */
+export interface RowBlock {
+  buf: Float64Array;
+  F: number;
+  m: number;
+  start: number;
+}
+
+/** Calls `each` with X in blocks of up to BLOCK_ROWS rows (one RowBlock, refilled for each). */
+export function forRowBlocks(X: Matrix, each: (block: RowBlock) => void): void {
   const F = X.columns.length;
-  const buf = new Float64Array(Math.min(BLOCK_ROWS, X.rows) * F);
+  const block: RowBlock = { buf: new Float64Array(Math.min(BLOCK_ROWS, X.rows) * F), F, m: 0, start: 0 };
+  const buf = block.buf;
   for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
     const m = Math.min(BLOCK_ROWS, X.rows - start);
     for (let f = 0; f < F; f++) {
       const col = X.columns[f];
       for (let r = 0; r < m; r++) buf[r * F + f] = col[start + r];
     }
-    each(buf, F, m, start);
+    block.m = m;
+    block.start = start;
+    each(block);
   }
 }
 
@@ -150,15 +161,8 @@ function routingOf(tree: FlatTree): Routing {
  * stalls on each dependent load), ~30% faster than one row at a time. A row goes right when
  * x > threshold, or when x is missing and missing values go right (as in the class comment).
  */
-function traverse(
-  tree: FlatTree,
-  buf: Float64Array,
-  F: number,
-  m: number,
-  out: Float64Array,
-  offset: number,
-  scale: number,
-): void {
+function traverse(tree: FlatTree, block: RowBlock, out: Float64Array, scale: number): void {
+  const { buf, F, m, start: offset } = block;
   const { feature, threshold, value } = tree;
   const { children, missingRight } = routingOf(tree);
   let r = 0;
@@ -211,15 +215,8 @@ function traverse(
   }
 }
 
-function traverseCategorical(
-  tree: FlatTree,
-  buf: Float64Array,
-  F: number,
-  m: number,
-  out: Float64Array,
-  offset: number,
-  scale: number,
-): void {
+function traverseCategorical(tree: FlatTree, block: RowBlock, out: Float64Array, scale: number): void {
+  const { buf, F, m, start: offset } = block;
   const { feature, threshold, missingLeft, left, right, value } = tree;
   const catMask = tree.catMask!;
   for (let r = 0; r < m; r++) {

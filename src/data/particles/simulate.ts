@@ -91,6 +91,18 @@ export function simulateEvent(
 
   const lepKind = rng.next() < 0.5 ? ELE : MU;
   const lepCharge = rng.next() < 0.5 ? -1 : 1;
+  /** The selected lepton (massless, from the primary vertex) at pt, eta, phi. */
+  const leptonAt = (pt: number, eta: number, phi: number): Particle => ({
+    pt,
+    eta,
+    phi,
+    mass: 0,
+    kind: lepKind,
+    charge: lepCharge,
+    vx: 0,
+    vy: 0,
+    vz: pvz,
+  });
   if (label === 0) {
     // QCD: the lepton comes from a heavy-flavour decay inside a jet (or is a fake).
     const nJets = 2 + poisson(rng, 1.0);
@@ -101,28 +113,8 @@ export function simulateEvent(
     const fake = fakeLepton;
     const pt = 23 + expo(rng, 10);
     lepton = fake
-      ? {
-          pt,
-          eta: clampEta(rng.normal(0, 1.2)),
-          phi: rng.uniform(-Math.PI, Math.PI),
-          mass: 0,
-          kind: lepKind,
-          charge: lepCharge,
-          vx: 0,
-          vy: 0,
-          vz: pvz,
-        }
-      : {
-          pt,
-          eta: host.eta + rng.normal(0, 0.05),
-          phi: wrap(host.phi + rng.normal(0, 0.05)),
-          mass: 0,
-          kind: lepKind,
-          charge: lepCharge,
-          vx: 0,
-          vy: 0,
-          vz: pvz,
-        };
+      ? leptonAt(pt, clampEta(rng.normal(0, 1.2)), rng.uniform(-Math.PI, Math.PI))
+      : leptonAt(pt, host.eta + rng.normal(0, 0.05), wrap(host.phi + rng.normal(0, 0.05)));
     host.pt = Math.max(host.pt, pt * 1.3);
     const nuPt = expo(rng, 6);
     const nuPhi = host.phi + rng.normal(0, 0.2);
@@ -140,17 +132,7 @@ export function simulateEvent(
     nuX = -lepPtRest * Math.cos(restPhi) + 0.5 * wPt * Math.cos(wPhi);
     nuY = -lepPtRest * Math.sin(restPhi) + 0.5 * wPt * Math.sin(wPhi);
     const pt = Math.max(23 + expo(rng, 3), Math.hypot(lx, ly));
-    lepton = {
-      pt,
-      eta: clampEta(rng.normal(0, 1.1)),
-      phi: Math.atan2(ly, lx),
-      mass: 0,
-      kind: lepKind,
-      charge: lepCharge,
-      vx: 0,
-      vy: 0,
-      vz: pvz,
-    };
+    lepton = leptonAt(pt, clampEta(rng.normal(0, 1.1)), Math.atan2(ly, lx));
     if (label === 1) {
       // two b from the tops; the one from the leptonic top flies near the lepton
       const bLep = randomJet(rng, 30, 55, true);

@@ -26,14 +26,20 @@ export function simulateTraces(count: number, seed: number, options: RadioOption
   const pulseRng = root.fork('pulse');
   const noiseRng = root.fork('noise');
   const snrRng = root.fork('snr');
-  const spec: HalfSpectrum = { re: new Float64Array(fourier.bins), im: new Float64Array(fourier.bins) };
+  const spectral: Spectral = {
+    o: options,
+    fourier,
+    freqs,
+    gains,
+    spec: { re: new Float64Array(fourier.bins), im: new Float64Array(fourier.bins) },
+  };
   const pulse = new Float64Array(L);
   const noise = new Float64Array(L);
   for (let i = 0; i < count; i++) {
     set.ids[i] = firstId + i;
     const snr = drawSnr(snrRng, options);
-    makePulse(pulseRng, options, fourier, freqs, gains, spec, pulse);
-    makeNoise(noiseRng, options.noise, options, fourier, freqs, gains, spec, noise);
+    makePulse(pulseRng, spectral, pulse);
+    makeNoise(noiseRng, options.noise, spectral, noise);
     let peak = 0;
     for (let t = 0; t < L; t++) peak = Math.max(peak, Math.abs(pulse[t]));
     const noiseRms = rms(noise);
@@ -61,16 +67,20 @@ function rms(x: Float64Array): number {
   return Math.sqrt(s / x.length);
 }
 
+/**
+ * What the traces are synthesized through: the options, the trace length's transform, its bins'
+ * frequencies (MHz) and band gains, and a half spectrum to fill (reused from trace to trace).
+ */
+interface Spectral {
+  o: RadioOptions;
+  fourier: RealFourier;
+  freqs: Float64Array;
+  gains: Float64Array;
+  spec: HalfSpectrum;
+}
+
 /** A delta at a random sub-sample time, tilted, dispersed and band-filtered in the frequency domain. */
-function makePulse(
-  rng: Random,
-  o: RadioOptions,
-  fourier: RealFourier,
-  freqs: Float64Array,
-  gains: Float64Array,
-  spec: HalfSpectrum,
-  out: Float64Array,
-): void {
+function makePulse(rng: Random, { o, fourier, freqs, gains, spec }: Spectral, out: Float64Array): void {
   const L = o.length;
   const margin = Math.ceil(o.edge_margin * L);
   const t0 = rng.uniform(margin, Math.max(margin + 1, L - margin)); // samples
@@ -104,16 +114,8 @@ function makePulse(
   for (let t = 0; t < L; t++) out[t] *= k;
 }
 
-function makeNoise(
-  rng: Random,
-  kind: NoiseKind,
-  o: RadioOptions,
-  fourier: RealFourier,
-  freqs: Float64Array,
-  gains: Float64Array,
-  spec: HalfSpectrum,
-  out: Float64Array,
-): void {
+function makeNoise(rng: Random, kind: NoiseKind, spectral: Spectral, out: Float64Array): void {
+  const o = spectral.o;
   const L = o.length;
   switch (kind) {
     case 'uniform':
@@ -127,7 +129,7 @@ function makeNoise(
       return;
     }
     case 'measured':
-      measuredNoise(rng, o, fourier, freqs, gains, spec, out);
+      measuredNoise(rng, spectral, out);
       return;
   }
 }
@@ -137,15 +139,7 @@ function makeNoise(
  * through the band filter; a few narrowband carriers (radio transmitters) at random in-band
  * frequencies; and a small white floor from the electronics.
  */
-function measuredNoise(
-  rng: Random,
-  o: RadioOptions,
-  fourier: RealFourier,
-  freqs: Float64Array,
-  gains: Float64Array,
-  spec: HalfSpectrum,
-  out: Float64Array,
-): void {
+function measuredNoise(rng: Random, { o, fourier, freqs, gains, spec }: Spectral, out: Float64Array): void {
   const L = o.length;
   const centre = (o.band_low_mhz + o.band_high_mhz) / 2;
   for (let k = 0; k < fourier.bins; k++) {

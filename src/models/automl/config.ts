@@ -8,7 +8,7 @@ import {
   positiveInt,
   positiveNumber,
   section,
-  seed,
+  taskFields,
   timeLimitSeconds,
 } from '../../config/fields.js';
 import { columnList, featureFields, tableDataFields } from '../../tabular/fields.js';
@@ -28,8 +28,7 @@ const METRICS = [
 export type MetricName = (typeof METRICS)[number];
 
 export const automlSchema = z.strictObject({
-  task: z.literal('automl').describe('time-budgeted tabular model search and ensembling'),
-  seed: seed(),
+  ...taskFields('automl', 'time-budgeted tabular model search and ensembling'),
   data: section(
     {
       ...tableDataFields,

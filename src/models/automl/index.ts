@@ -7,10 +7,7 @@ export const automlFamily: Family = {
   task: () => import('./task.js').then((m) => m.automlTask),
   servable: () => import('./servable.js').then((m) => m.automlServable),
   predict: {
-    load: () =>
-      import('./predict.js').then(
-        (m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output, { proba: r.proba, keep: r.keep }),
-      ),
+    load: () => import('./predict.js').then((m) => m.predictToFile),
     proba: true,
     keep: true,
   },

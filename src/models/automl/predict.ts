@@ -3,6 +3,7 @@ import type { DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
 import { writePredictionsFile, type PredictionColumn, type Predictions } from '../../data/predictions.js';
 import { UserError } from '../../runtime/errors.js';
+import type { PredictToFile } from '../../contracts/family.js';
 import { batchFromTable } from '../../serve/input.js';
 import { HttpProblem } from '../../serve/problem.js';
 import type { InputField } from '../../contracts/servable.js';
@@ -102,16 +103,11 @@ export function checkPredictInput(table: DataTable, fields: InputField[]): void 
   }
 }
 
-export async function predictToFile(
-  modelDir: string,
-  input: string,
-  output: string,
-  options: AutomlPredictOptions = {},
-): Promise<{ rows: number; output: string }> {
-  const model = await loadAutomlPredictor(modelDir);
+export const predictToFile: PredictToFile = async ({ where, input, output, proba, keep }) => {
+  const model = await loadAutomlPredictor(where.modelDir);
   const table = await readTable(input);
   checkPredictInput(table, automlInputFields(model.file));
-  const predictions = predictAutoml(model, table, options);
-  await writePredictionsFile(table, predictions, options.keep, output);
+  const predictions = predictAutoml(model, table, { proba, keep });
+  await writePredictionsFile(table, predictions, keep, output);
   return { rows: table.numRows, output };
-}
+};

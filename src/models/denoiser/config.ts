@@ -3,12 +3,14 @@ import {
   bool,
   choice,
   fraction,
+  fractionOrOne,
   nonNegativeInt,
   nonNegativeNumber,
   positiveInt,
+  positiveIntList,
   positiveNumber,
   section,
-  seed,
+  taskFields,
   text,
 } from '../../config/fields.js';
 import { radioOptionShape } from '../../data/radio/options.js';
@@ -16,14 +18,7 @@ import { distributedSection } from '../../distributed/config.js';
 import { executionSection } from '../../execution/config.js';
 import { ACTIVATIONS, type Architecture } from './architecture.js';
 
-const filterList = z
-  .array(
-    z
-      .number({ error: 'expected a positive integer' })
-      .int({ error: 'expected a positive integer' })
-      .positive({ error: 'expected a positive integer' }),
-    { error: 'expected a list of positive integers' },
-  )
+const filterList = positiveIntList()
   .min(1, { error: 'expected at least one encoder block' })
   .default([16, 16, 16, 16])
   .describe(
@@ -32,10 +27,7 @@ const filterList = z
 
 export const denoiserSchema = z
   .strictObject({
-    task: z
-      .literal('denoiser', { error: "expected 'denoiser'" })
-      .describe('selects the radio-pulse denoising autoencoder'),
-    seed: seed(),
+    ...taskFields('denoiser', 'selects the radio-pulse denoising autoencoder'),
     data: section(
       {
         simulation: section(
@@ -84,12 +76,10 @@ export const denoiserSchema = z
         epochs: positiveInt(30, 'most passes over the training traces'),
         batch_size: positiveInt(64, 'traces per Adam step'),
         learning_rate: positiveNumber(0.001, 'Adam learning rate (of the first epoch)'),
-        learning_rate_decay: z
-          .number({ error: 'expected a number in (0, 1]' })
-          .gt(0, { error: 'expected a number in (0, 1]' })
-          .max(1, { error: 'expected a number in (0, 1]' })
-          .default(1)
-          .describe('the learning rate is multiplied by this after every epoch (1: constant)'),
+        learning_rate_decay: fractionOrOne(
+          1,
+          'the learning rate is multiplied by this after every epoch (1: constant)',
+        ),
         patience: nonNegativeInt(
           5,
           'stop after this many epochs without a better validation loss (0: never stop early)',

@@ -12,7 +12,7 @@ export const denoiserFamily: Family = {
   },
   servable: () => import('./servable.js').then((m) => m.denoiserServable),
   predict: {
-    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output)),
+    load: () => import('./predict.js').then((m) => m.predictToFile),
   },
   modelMarker: 'denoiser.json',
   distributed: () => import('./distributed.js').then((m) => m.denoiserReplicas),

@@ -6,13 +6,13 @@
  */
 import { extname } from 'node:path';
 import { UserError } from '../../runtime/errors.js';
-import { flatFloat32Vectors, int32Column, readArrowFile, parseArrow } from '../../data/arrow.js';
-import { writeTableFile } from '../../data/write-table.js';
+import type { PredictToFile } from '../../contracts/family.js';
+import { flatFloat32Vectors, readArrowFile, parseArrow } from '../../data/arrow.js';
 import { isParquetPath, readParquetAsArrow } from '../../data/parquet.js';
 import { asMatrix, readArray } from '../../data/npy.js';
 import { minMaxScale } from '../../data/radio/traces.js';
 import { peakIndices } from '../../metrics/peak.js';
-import { predictionsToArrow, type Predictions } from '../../data/predictions.js';
+import { writeRowNumberedPredictions, type Predictions } from '../../data/predictions.js';
 import { loadModel, type LoadedModel } from './model-io.js';
 import { predictTraces } from './replica.js';
 // Registers the per-trace normalisation layers the saved topology names.
@@ -74,14 +74,10 @@ async function readNoisyTraces(input: string): Promise<{ rows: number; length: n
   );
 }
 
-export async function predictToFile(
-  modelDir: string,
-  input: string,
-  output: string,
-): Promise<{ rows: number; output: string }> {
+export const predictToFile: PredictToFile = async ({ where, input, output }) => {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
-  const loaded = await loadDenoiserPredictor(modelDir);
+  const loaded = await loadDenoiserPredictor(where.modelDir);
   const traces = await readNoisyTraces(input);
   if (traces.length !== loaded.meta.length)
     throw new UserError(
@@ -89,9 +85,5 @@ export async function predictToFile(
     );
   const predictions = predictDenoiser(loaded, traces.data, traces.rows);
   loaded.model.dispose();
-  await writeTableFile(
-    predictionsToArrow(predictions, { row: int32Column(Int32Array.from({ length: traces.rows }, (_, i) => i)) }),
-    output,
-  );
-  return { rows: traces.rows, output };
-}
+  return writeRowNumberedPredictions(predictions, output);
+};

@@ -8,7 +8,7 @@ import {
   positiveInt,
   positiveNumber,
   section,
-  seed,
+  taskFields,
   text,
 } from '../../config/fields.js';
 import { distributedSection } from '../../distributed/config.js';
@@ -19,8 +19,7 @@ const ACTIVATIONS = ['relu', 'tanh', 'elu', 'sigmoid', 'softplus'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export const knotsSchema = z.strictObject({
-  task: z.literal('knots', { error: "expected 'knots'" }).describe('task kind'),
-  seed: seed(),
+  ...taskFields('knots', 'task kind'),
   data: section(
     {
       path: optionalText(

@@ -1,5 +1,5 @@
 import type { Family } from '../../contracts/family.js';
-import { EXPLAIN_METHODS, type ExplainMethod } from './explain.js';
+import { EXPLAIN_METHODS } from './explain.js';
 
 export const knotsFamily: Family = {
   name: 'knots',
@@ -13,14 +13,7 @@ export const knotsFamily: Family = {
   },
   servable: () => import('./servable.js').then((m) => m.knotsServable),
   predict: {
-    load: () =>
-      import('./predict.js').then(
-        (m) => (r) =>
-          m.predictToFile(r.where.modelDir, r.where.runDir, r.input, r.output, {
-            explain: r.explain as ExplainMethod | undefined,
-            keep: r.keep,
-          }),
-      ),
+    load: () => import('./predict.js').then((m) => m.predictToFile),
     keep: true,
     explain: [...EXPLAIN_METHODS],
   },

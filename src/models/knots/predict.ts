@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../../runtime/errors.js';
+import type { PredictToFile } from '../../contracts/family.js';
 import { nearestEven } from '../../data/knots/columns.js';
 import { requireNumericColumn, type DataTable } from '../../data/table.js';
 import { readTable } from '../../data/read-table.js';
@@ -128,19 +129,13 @@ export function predictKnots(
   return { rows: table.numRows, columns };
 }
 
-export async function predictToFile(
-  modelDir: string,
-  runDir: string | undefined,
-  input: string,
-  output: string,
-  options: { explain?: ExplainMethod; keep?: string[] } = {},
-): Promise<{ rows: number; output: string }> {
+export const predictToFile: PredictToFile = async ({ where, input, output, explain, keep }) => {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
-  const predictor = loadKnotsPredictor(modelDir, runDir);
+  const predictor = loadKnotsPredictor(where.modelDir, where.runDir);
   const table = await readTable(input);
-  const predictions = predictKnots(predictor, table, options);
+  const predictions = predictKnots(predictor, table, { explain: explain as ExplainMethod | undefined });
   predictor.model.dispose();
-  await writePredictionsFile(table, predictions, options.keep, output);
+  await writePredictionsFile(table, predictions, keep, output);
   return { rows: table.numRows, output };
-}
+};

@@ -3,34 +3,23 @@ import {
   bool,
   choice,
   fraction,
+  fractionOrZero,
   nonNegativeInt,
   positiveInt,
+  positiveIntList,
   positiveNumber,
   section,
-  seed,
+  taskFields,
   text,
 } from '../../config/fields.js';
 import { distributedSection } from '../../distributed/config.js';
 import { executionSection } from '../../execution/config.js';
 import { PUBLISHED_MAX_PARTICLES } from '../../data/particles/schema.js';
 
-const widths = (def: number[], description: string) =>
-  z
-    .array(
-      z
-        .number({ error: 'expected a positive integer' })
-        .int({ error: 'expected a positive integer' })
-        .positive({ error: 'expected a positive integer' }),
-      { error: 'expected a list of positive integers' },
-    )
-    .default(def)
-    .describe(description);
+const widths = (def: number[], description: string) => positiveIntList().default(def).describe(description);
 
 export const particlesSchema = z.strictObject({
-  task: z
-    .literal('particles', { error: "expected 'particles'" })
-    .describe('selects the LHC Inclusive Classifier (GRU over particle lists plus high-level features)'),
-  seed: seed(),
+  ...taskFields('particles', 'selects the LHC Inclusive Classifier (GRU over particle lists plus high-level features)'),
   data: section(
     {
       path: text(
@@ -73,12 +62,7 @@ export const particlesSchema = z.strictObject({
       ),
       recurrent: choice(['gru', 'lstm'] as const, 'gru', 'recurrent layer over the particle list'),
       units: positiveInt(50, 'recurrent units'),
-      dropout: z
-        .number({ error: 'expected a number in [0, 1)' })
-        .min(0, { error: 'expected a number in [0, 1)' })
-        .lt(1, { error: 'expected a number in [0, 1)' })
-        .default(0.2)
-        .describe('dropout on the recurrent output and on the HLF input'),
+      dropout: fractionOrZero(0.2, 'dropout on the recurrent output and on the HLF input'),
       dense: widths([25], 'hidden dense widths (relu) after the concatenation'),
     },
     'the classifier (published: GRU(50), dropout 0.2, Dense(25), Dense(3) softmax)',

@@ -13,6 +13,6 @@ export const particlesFamily: Family = {
   servable: () => import('./servable.js').then((m) => m.particlesServable),
   distributed: () => import('./distributed.js').then((m) => m.particlesReplicas),
   predict: {
-    load: () => import('./predict.js').then((m) => (r) => m.predictToFile(r.where.modelDir, r.input, r.output)),
+    load: () => import('./predict.js').then((m) => m.predictToFile),
   },
 };

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { extname } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UserError } from '../../runtime/errors.js';
+import type { PredictToFile } from '../../contracts/family.js';
 import { int32Column, readArrowFile } from '../../data/arrow.js';
 import { writeTableFile } from '../../data/write-table.js';
-import { predictionsToArrow, type Predictions } from '../../data/predictions.js';
+import { predictionsToArrow, writeRowNumberedPredictions, type Predictions } from '../../data/predictions.js';
 import { inGroups, openEventDataset, streamEvents, type ParticleEvent } from '../../data/particles/reader.js';
 import {
   CLASS_NAMES,
@@ -117,23 +118,14 @@ function eventsFromArrow(table: Table, source: string): EventInput[] {
 
 const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc', '.arrows']);
 
-export async function predictToFile(
-  modelDir: string,
-  input: string,
-  output: string,
-): Promise<{ rows: number; output: string }> {
+export const predictToFile: PredictToFile = async ({ where, input, output }) => {
   const { initBackend } = await import('../../runtime/backend.js');
   await initBackend('auto');
-  const loaded = loadParticlesPredictor(modelDir);
+  const loaded = loadParticlesPredictor(where.modelDir);
   try {
     if (input !== '-' && ARROW_EXTENSIONS.has(extname(input).toLowerCase())) {
       const events = eventsFromArrow(readArrowFile(input), input);
-      const p = predictEvents(loaded, events);
-      await writeTableFile(
-        predictionsToArrow(p, { row: int32Column(Int32Array.from({ length: p.rows }, (_, i) => i)) }),
-        output,
-      );
-      return { rows: p.rows, output };
+      return await writeRowNumberedPredictions(predictEvents(loaded, events), output);
     }
     if (input === '-')
       throw new UserError("--input: particles runs read Parquet shards or an Arrow file, got '-' (stdin)");
@@ -157,7 +149,7 @@ export async function predictToFile(
   } finally {
     loaded.net.dispose();
   }
-}
+};
 
 function concatPredictions(parts: Predictions[]): Predictions {
   const rows = parts.reduce((n, p) => n + p.rows, 0);

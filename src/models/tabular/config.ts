@@ -5,7 +5,7 @@
  * file, line and field like any other config error.
  */
 import { z } from 'zod';
-import { choice, fraction, section, seed } from '../../config/fields.js';
+import { choice, fraction, section, taskFields } from '../../config/fields.js';
 import { didYouMean } from '../../config/didyoumean.js';
 import { isUserError } from '../../runtime/errors.js';
 import { featureFields, tableDataFields } from '../../tabular/fields.js';
@@ -18,10 +18,7 @@ const paramValue = z.union([z.number(), z.string(), z.boolean()], { error: 'expe
 
 export const tabularSchema = z
   .strictObject({
-    task: z
-      .literal('tabular', { error: "expected 'tabular'" })
-      .describe('one tabular learner trained, evaluated and tuned like any task'),
-    seed: seed(),
+    ...taskFields('tabular', 'one tabular learner trained, evaluated and tuned like any task'),
     data: section(tableDataFields, 'the table, the target and the holdout (as in task: automl)'),
     features: section(
       {

@@ -78,6 +78,30 @@ export class KernelRunner {
     }
     return out;
   }
+
+  /**
+   * A stride-1 NHWC Conv2D of x whose H axis is padded by [top, bottom] and W axis by [left, right]:
+   * positive amounts are the conv's own (explicit) padding, negative ones crop x first.
+   */
+  convSignedPad(
+    x: TensorInfo,
+    filter: TensorInfo,
+    [top, bottom]: [number, number],
+    [left, right]: [number, number],
+    dilations: [number, number],
+  ): TensorInfo {
+    const amounts: [number, number][] = [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ];
+    const crops = amounts.map(([a, b]): [number, number] => [Math.min(a, 0), Math.min(b, 0)]);
+    const cropped = this.padOrCrop(x, crops);
+    const pad = amounts.map(([a, b]) => [Math.max(a, 0), Math.max(b, 0)]);
+    const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined };
+    return this.run('Conv2D', { x: cropped, filter }, attrs);
+  }
 }
 
 /** The float32 values of a tensor (a copy on wasm; do not mutate: on cpu it is the stored array). */
@@ -92,7 +116,36 @@ export function writeFloat32(backend: tf.KernelBackend, shape: number[], values:
   return { dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
 }
 
-export function assertChannelsLast(kernelName: string, dataFormat: unknown): void {
+/** The attributes that size a tfjs 2-D convolution (Conv2D, its gradients, FusedConv2D). */
+export interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The geometry of a channels-last convolution of x by filter (dilation 1 unless given); `kernelName` names it in errors. */
+export function conv2dInfo(
+  kernelName: string,
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+): tf.backend_util.Conv2DInfo {
+  assertChannelsLast(kernelName, attrs.dataFormat);
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+function assertChannelsLast(kernelName: string, dataFormat: unknown): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(
       `sciml ${kernelName}: only NHWC (channels last) is supported, got dataFormat ${String(dataFormat)}`,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertChannelsLast, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from './compose.js';
+import { conv2dInfo, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from './compose.js';
 
 /**
  * Conv2DBackpropFilter composed from the backend's forward Conv2D (wasm 4.22 has none).
@@ -19,16 +19,8 @@ export function conv2dBackpropFilterComposed(backendName: string): tf.KernelFunc
 function backpropFilter(backendName: string, args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  assertChannelsLast('Conv2DBackpropFilter', dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = conv2dInfo('Conv2DBackpropFilter', x.shape, a.filterShape, a);
   const { inHeight: H, inWidth: W, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const [, oh, ow] = dy.shape;
   if (oh !== info.outHeight || ow !== info.outWidth) {
@@ -41,26 +33,10 @@ function backpropFilter(backendName: string, args: KernelArgs): TensorInfo {
   const bottom = kh - H - top + (oh - 1) * sh;
   const right = kw - W - left + (ow - 1) * sw;
   return KernelRunner.compose(backend, backendName, (k) => {
-    // Negative pads become crops of x; what remains is padded inside the conv itself.
-    const xCropped = k.padOrCrop(x, [
-      [0, 0],
-      [Math.min(top, 0), Math.min(bottom, 0)],
-      [Math.min(left, 0), Math.min(right, 0)],
-      [0, 0],
-    ]);
-    const xT = k.run('Transpose', { x: xCropped }, { perm: [3, 1, 2, 0] });
+    // The transpose keeps H and W in place: negative pads crop them after it.
+    const xT = k.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
     const dyT = k.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    const explicitPad = [
-      [0, 0],
-      [Math.max(top, 0), Math.max(bottom, 0)],
-      [Math.max(left, 0), Math.max(right, 0)],
-      [0, 0],
-    ];
-    const dwT = k.run(
-      'Conv2D',
-      { x: xT, filter: dyT },
-      { strides: [1, 1], pad: explicitPad, dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: undefined },
-    );
+    const dwT = k.convSignedPad(xT, dyT, [top, bottom], [left, right], [sh, sw]);
     if (dwT.shape[1] !== kh || dwT.shape[2] !== kw) {
       throw new Error(`sciml Conv2DBackpropFilter: composed conv gave [${dwT.shape}], expected spatial ${kh}x${kw}`);
     }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertChannelsLast, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from './compose.js';
+import { conv2dInfo, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from './compose.js';
 
 /**
  * Conv2DBackpropInput composed from the backend's forward Conv2D (on wasm: XNNPACK, instead of
@@ -17,16 +17,9 @@ export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc 
 function backpropInput(backendName: string, args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  assertChannelsLast('Conv2DBackpropInput', dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { inputShape } = a;
+  const info = conv2dInfo('Conv2DBackpropInput', inputShape, filter.shape, a);
   const {
     batchSize: B,
     inHeight: H,
@@ -69,25 +62,9 @@ function backpropInput(backendName: string, args: KernelArgs): TensorInfo {
     const left = kw - 1 - info.padInfo.left;
     const bottom = H + info.padInfo.top - dilatedH;
     const right = W + info.padInfo.left - dilatedW;
-    const cropped = k.padOrCrop(dilated, [
-      [0, 0],
-      [Math.min(top, 0), Math.min(bottom, 0)],
-      [Math.min(left, 0), Math.min(right, 0)],
-      [0, 0],
-    ]);
     const flipped = k.run('Reverse', { x: filter }, { dims: [0, 1] });
     const swapped = k.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
-    const explicitPad = [
-      [0, 0],
-      [Math.max(top, 0), Math.max(bottom, 0)],
-      [Math.max(left, 0), Math.max(right, 0)],
-      [0, 0],
-    ];
-    const dx = k.run(
-      'Conv2D',
-      { x: cropped, filter: swapped },
-      { strides: [1, 1], pad: explicitPad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined },
-    );
+    const dx = k.convSignedPad(dilated, swapped, [top, bottom], [left, right], [1, 1]);
     if (dx.shape[1] !== H || dx.shape[2] !== W) {
       throw new Error(`sciml Conv2DBackpropInput: composed conv gave [${dx.shape}], expected [${inputShape}]`);
     }

@@ -66,32 +66,31 @@ export interface NativeAddon {
    * params: N T F U. Returns the workspace rnnBackward needs: `reuse` when it is large enough (a
    * workspace whose backward pass is done), else a new one.
    */
-  rnnForward(
-    kind: 0 | 1,
-    x: Float32Array,
-    kernel: Float32Array,
-    recurrentKernel: Float32Array,
-    bias: Float32Array,
-    y: Float32Array,
-    params: Int32Array,
-    reuse: ArrayBuffer | null,
-  ): ArrayBuffer;
+  rnnForward(...args: [...RnnOperands, params: Int32Array, reuse: ArrayBuffer | null]): ArrayBuffer;
+  /** The gradients given dy, from the operands and workspace of the rnnForward call it follows. */
   rnnBackward(
-    kind: 0 | 1,
-    x: Float32Array,
-    kernel: Float32Array,
-    recurrentKernel: Float32Array,
-    bias: Float32Array,
-    y: Float32Array,
-    dy: Float32Array,
-    workspace: ArrayBuffer,
-    dx: Float32Array,
-    dKernel: Float32Array,
-    dRecurrentKernel: Float32Array,
-    dBias: Float32Array,
-    params: Int32Array,
+    ...args: [
+      ...RnnOperands,
+      dy: Float32Array,
+      workspace: ArrayBuffer,
+      dx: Float32Array,
+      dKernel: Float32Array,
+      dRecurrentKernel: Float32Array,
+      dBias: Float32Array,
+      params: Int32Array,
+    ]
   ): void;
 }
+
+/** What rnnForward reads and writes, passed again as is to its rnnBackward. */
+export type RnnOperands = [
+  kind: 0 | 1,
+  x: Float32Array,
+  kernel: Float32Array,
+  recurrentKernel: Float32Array,
+  bias: Float32Array,
+  y: Float32Array,
+];
 
 const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   'info',

@@ -5,7 +5,14 @@
  * allocated before any view is taken (an allocation may grow the heap and detach older views).
  */
 import * as tf from '@tensorflow/tfjs';
-import { assertChannelsLast, kernelFunc, KernelRunner, type KernelArgs, type TensorInfo } from '../kernels/compose.js';
+import {
+  conv2dInfo,
+  kernelFunc,
+  KernelRunner,
+  type ConvAttrs,
+  type KernelArgs,
+  type TensorInfo,
+} from '../kernels/compose.js';
 import type { NativeAddon } from './addon.js';
 import {
   BLOCK_ACTIVATIONS,
@@ -31,69 +38,19 @@ function output(backend: tf.KernelBackend, shape: number[]): TensorInfo {
   return (backend as WasmHeapBackend).makeOutput(shape, 'float32');
 }
 
-function convParams(c: tf.backend_util.Conv2DInfo): Int32Array {
+/**
+ * The addon's shape parameters of a convolution, N H W C KH KW O OH OW sh sw dh dw padTop padLeft
+ * padBottom padRight, or of a pooling: the same without O, dh and dw (see addon.ts).
+ */
+function convParams(c: tf.backend_util.Conv2DInfo, op: 'conv' | 'pool' = 'conv'): Int32Array {
+  const conv = op === 'conv';
+  const input = [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth];
+  const output = conv ? [c.outChannels, c.outHeight, c.outWidth] : [c.outHeight, c.outWidth];
+  const steps = conv
+    ? [c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth]
+    : [c.strideHeight, c.strideWidth];
   const p = c.padInfo;
-  return Int32Array.of(
-    c.batchSize,
-    c.inHeight,
-    c.inWidth,
-    c.inChannels,
-    c.filterHeight,
-    c.filterWidth,
-    c.outChannels,
-    c.outHeight,
-    c.outWidth,
-    c.strideHeight,
-    c.strideWidth,
-    c.dilationHeight,
-    c.dilationWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-  );
-}
-
-function poolParams(c: tf.backend_util.Conv2DInfo): Int32Array {
-  const p = c.padInfo;
-  return Int32Array.of(
-    c.batchSize,
-    c.inHeight,
-    c.inWidth,
-    c.inChannels,
-    c.filterHeight,
-    c.filterWidth,
-    c.outHeight,
-    c.outWidth,
-    c.strideHeight,
-    c.strideWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-  );
-}
-
-interface ConvAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: [number, number] | number;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-function conv2dInfo(kernel: string, xShape: number[], filterShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
-  assertChannelsLast(kernel, a.dataFormat);
-  return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  return Int32Array.from([...input, ...output, ...steps, p.top, p.left, p.bottom, p.right]);
 }
 
 function conv2d(
@@ -244,7 +201,7 @@ function poolForward(addon: NativeAddon, kind: 0 | 1): tf.KernelFunc {
     const { x } = args.inputs as { x: TensorInfo };
     const info = poolInfo(x.shape, args.attrs as unknown as PoolAttrs);
     const y = output(args.backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels]);
-    addon.pool(kind, heap(args.backend, x, 'x'), heap(args.backend, y, 'y'), poolParams(info));
+    addon.pool(kind, heap(args.backend, x, 'x'), heap(args.backend, y, 'y'), convParams(info, 'pool'));
     return y;
   });
 }
@@ -255,7 +212,7 @@ function poolBackward(addon: NativeAddon, kind: 0 | 1): tf.KernelFunc {
     const info = poolInfo(input.shape, args.attrs as unknown as PoolAttrs);
     const dx = output(args.backend, input.shape);
     const b = args.backend;
-    addon.poolBackward(kind, heap(b, input, 'x'), heap(b, dy, 'dy'), heap(b, dx, 'dx'), poolParams(info));
+    addon.poolBackward(kind, heap(b, input, 'x'), heap(b, dy, 'dy'), heap(b, dx, 'dx'), convParams(info, 'pool'));
     return dx;
   });
 }

@@ -10,7 +10,7 @@
  * cannot change its result, so they only cost time.
  */
 import { tf } from '../backend.js';
-import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { loadNativeAddon, type NativeAddon, type RnnOperands } from './addon.js';
 import { NATIVE_BACKEND } from './backend.js';
 
 export type RecurrentKind = 'gru' | 'lstm';
@@ -203,7 +203,8 @@ export function sequencePass(
   const buffers = takeBuffers(B * T * U);
   const y = buffers.y.subarray(0, B * T * U);
   const dyFull = buffers.dyFull.subarray(0, B * T * U);
-  buffers.workspace = addon.rnnForward(code, x, kernel, recurrentKernel, bias4, y, params, buffers.workspace);
+  const operands: RnnOperands = [code, x, kernel, recurrentKernel, bias4, y];
+  buffers.workspace = addon.rnnForward(...operands, params, buffers.workspace);
   const last = new Float32Array(B * U);
   for (let b = 0; b < B; b++)
     if (lengths[b] > 0) last.set(y.subarray((b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U), b * U);
@@ -225,21 +226,8 @@ export function sequencePass(
         dRecurrentKernel: new Float32Array(recurrentKernel.length),
         dBias4: new Float32Array(bias4.length),
       };
-      addon.rnnBackward(
-        code,
-        x,
-        kernel,
-        recurrentKernel,
-        bias4,
-        y,
-        dyFull,
-        buffers.workspace!,
-        dx,
-        grads.dKernel,
-        grads.dRecurrentKernel,
-        grads.dBias4,
-        params,
-      );
+      const { dKernel, dRecurrentKernel, dBias4 } = grads;
+      addon.rnnBackward(...operands, dyFull, buffers.workspace!, dx, dKernel, dRecurrentKernel, dBias4, params);
       for (let b = 0; b < B; b++)
         if (lengths[b] > 0) dyFull.fill(0, (b * T + lengths[b] - 1) * U, (b * T + lengths[b]) * U);
       release();
