@@ -28,8 +28,8 @@ export interface TaskOutcome {
 }
 
 export interface TaskDefinition<C extends { seed: number } = any> {
+  /** The family's name (its manifest holds the one-line summary help texts show). */
   name: string;
-  summary: string;
   /** A strict zod object with a top-level `task` literal and `seed`; every field defaulted and described. */
   schema: z.ZodType<C>;
   usesTensorflow: boolean;

@@ -5,7 +5,6 @@ import { evaluateAutoml } from './evaluate.js';
 
 export const automlTask: TaskDefinition<AutomlConfig> = {
   name: 'automl',
-  summary: 'time-budgeted tabular model search and ensembling',
   schema: automlSchema,
   usesTensorflow: false,
   train: (ctx, config) => trainAutoml(ctx, config),

@@ -180,7 +180,6 @@ async function evaluate(ctx: TaskContext, config: DenoiserConfig, options: { mod
 
 export const denoiserTask: TaskDefinition<DenoiserConfig> = {
   name: 'denoiser',
-  summary: '1-D convolutional denoising autoencoder for radio pulses',
   schema: denoiserSchema,
   usesTensorflow: true,
   train,

@@ -167,7 +167,6 @@ async function evaluate(ctx: TaskContext, config: KnotsConfig, options: { modelD
 
 export const knotsTask: TaskDefinition<KnotsConfig> = {
   name: 'knots',
-  summary: 'knot signature regression from geometric invariants, with gradient saliency and integrated gradients',
   schema: knotsSchema,
   usesTensorflow: true,
   train,

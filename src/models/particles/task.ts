@@ -174,7 +174,6 @@ async function evaluate(
 
 export const particlesTask: TaskDefinition<ParticlesConfig> = {
   name: 'particles',
-  summary: 'LHC Inclusive Classifier: GRU over particle lists plus high-level features, on streamed Parquet shards',
   schema: particlesSchema,
   usesTensorflow: true,
   train,

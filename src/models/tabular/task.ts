@@ -144,7 +144,6 @@ async function evaluate(ctx: TaskContext, config: TabularConfig, options: { mode
 
 export const tabularTask: TaskDefinition<TabularConfig> = {
   name: 'tabular',
-  summary: 'one tabular learner (gradient boosting, forests, ridge, k-NN, MLP) trained from YAML',
   schema: tabularSchema,
   usesTensorflow: false,
   train: (ctx, config) => train(ctx, config),
