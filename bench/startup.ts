@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { textTable } from '../src/runtime/text-table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -151,14 +152,12 @@ function main(): void {
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows)
-    console.log(
-      r
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(
+    textTable(
+      rows,
+      rows[0].map((_, i) => (i === 0 ? 'left' : 'right')),
+    ).trimEnd(),
+  );
   console.log(
     `(${opts.runs} runs after ${opts.warmup} warm-up runs each, in rounds of one run of each command; the goal is judged on the median wall time; cpu ms: median user + system time of the process (GNU time, 10 ms resolution); Python's BLAS: ${results.python_blas})`,
   );
