@@ -196,9 +196,7 @@ export class TuneDriver {
     const target = this.state.epochsOf(trial);
     const config = trialConfig(setup, seg.segment, cs.values, target, cs.seed);
     const checked = checkTrialConfig(setup, config);
-    cs.rung = trial.rung;
-    cs.target = target;
-    cs.runs++;
+    this.state.startTrial(seg, trial);
     if (!checked.ok) return this.fail(seg, cs, trial, `the task rejects this configuration: ${checked.error}`, config);
     if (cs.checkpointEpoch > 0 && cs.history.some((h) => h.epoch > cs.checkpointEpoch)) {
       this.record({
@@ -210,7 +208,6 @@ export class TuneDriver {
         epoch: cs.checkpointEpoch,
       });
     }
-    cs.status = 'running';
     this.writeTrialFiles(seg, cs, config);
     const inputs: Record<string, Uint8Array> = {};
     if (cs.checkpointEpoch > 0 && existsSync(join(cs.dir, 'checkpoint')))

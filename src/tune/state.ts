@@ -199,6 +199,16 @@ export class TuneState {
     return cs;
   }
 
+  /** A trial's start (asked live or replayed): its configuration's rung, epoch target and run count, and 'running'. */
+  startTrial(seg: SegmentState, trial: Trial): ConfigState {
+    const cs = this.configState(seg, trial);
+    cs.rung = trial.rung;
+    cs.runs++;
+    cs.target = this.epochsOf(trial);
+    cs.status = 'running';
+    return cs;
+  }
+
   /** A trial's end: its scheduler and sampler learn the score (Infinity for a failure). */
   private settle(seg: SegmentState, run: number, score: number): void {
     const trial = seg.pending.get(run);
@@ -240,11 +250,7 @@ export class TuneState {
         );
       }
       seg.pending.set(trial.id, trial);
-      const cs = this.configState(seg, trial);
-      cs.rung = trial.rung;
-      cs.runs++;
-      cs.target = this.epochsOf(trial);
-      cs.status = 'running';
+      this.startTrial(seg, trial);
       return;
     }
     const cs = seg.configs.get(e.config_index);
