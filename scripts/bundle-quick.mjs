@@ -44,7 +44,7 @@ function transform(key) {
   });
   if (diagnostics?.length)
     throw new Error(`bundle-quick: ${key}: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, '\n')}`);
-  if (/\bawait import\(|^await /m.test(outputText) || /\bimport\(/.test(outputText))
+  if (/\bimport\(|^await /m.test(outputText))
     throw new Error(`bundle-quick: ${key}: an import() or top-level await survived the transpiler`);
   const clash = /^(?:const|let|var|function|class) (require|module|exports|__dirname|__filename|__sciml_\w+)\b/m.exec(
     outputText,
