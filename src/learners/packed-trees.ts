@@ -8,7 +8,7 @@
  */
 import type { Matrix } from './learner.js';
 import { BLOCK_ROWS, categoryBin, forRowBlocks } from './tree.js';
-import { decodeUint, decodeFloat32, decodeFloat64, type TreePack, TREE_PACK } from './tree-pack.js';
+import { decodeUint, decodeFloat32, decodeFloat64, preorderRights, type TreePack, TREE_PACK } from './tree-pack.js';
 
 const MISSING_RIGHT = 1;
 const CATEGORICAL = 2;
@@ -59,31 +59,20 @@ export class PackedTrees {
     this.cut = this.cuts.length < 65536 ? new Uint16Array(total) : new Uint32Array(total);
     this.next = new Int32Array(total);
     this.flags = new Uint8Array(total);
-    const awaitingRight: number[] = [];
     let s = 0;
     let l = 0;
-    for (let t = 0; t < this.count; t++) {
-      awaitingRight.length = 0;
-      const end = this.root[t + 1];
-      for (let p = this.root[t]; p < end; p++) {
-        // Preorder: a node after a leaf is the right child of the latest split still without one.
-        if (p > this.root[t] && this.feature[p - 1] === 0) {
-          const parent = awaitingRight.pop();
-          if (parent === undefined) throw new Error('corrupt tree pack: more nodes than the tree has room for');
-          this.next[parent] = p;
-        }
-        const f = this.feature[p] - 1;
-        if (f >= 0) {
-          if (f >= cutCounts.length) throw new Error(`corrupt tree pack: feature ${f} has no thresholds`);
-          this.cut[p] = cutStart[f] + cutIn[s];
-          if (((missingBits[s >> 3] >> (s & 7)) & 1) === 0) this.flags[p] = MISSING_RIGHT;
-          awaitingRight.push(p);
-          s++;
-        } else this.next[p] = l++;
-      }
-      if (end > this.root[t] && (awaitingRight.length > 0 || this.feature[end - 1] !== 0))
-        throw new Error(`corrupt tree pack: tree ${t} ends before its last split's right child`);
+    for (let p = 0; p < total; p++) {
+      const f = this.feature[p] - 1;
+      if (f >= 0) {
+        if (f >= cutCounts.length) throw new Error(`corrupt tree pack: feature ${f} has no thresholds`);
+        this.cut[p] = cutStart[f] + cutIn[s];
+        if (((missingBits[s >> 3] >> (s & 7)) & 1) === 0) this.flags[p] = MISSING_RIGHT;
+        s++;
+      } else this.next[p] = l++;
     }
+    const stack: number[] = [];
+    for (let t = 0; t < this.count; t++)
+      preorderRights(this.feature, t, this.root[t], this.root[t + 1], this.next, 0, stack);
     for (const c of pack.categories ?? []) {
       const node = this.root[c.tree] + c.node;
       const mask = new Uint8Array(c.bins);

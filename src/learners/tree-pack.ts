@@ -205,6 +205,34 @@ function preorder(t: FlatTree): Int32Array {
 }
 
 /**
+ * The right children of the splits of tree t, a preorder tree at nodes from..to-1 of `feature`
+ * (per node feature + 1, 0 marking a leaf): a split's left child is the node after it, and a node
+ * after a leaf is the right child of the latest split still without one. Sets right[split] to that
+ * child's node number minus `base`; `stack` is scratch.
+ */
+export function preorderRights(
+  feature: UintArray,
+  t: number,
+  from: number,
+  to: number,
+  right: Int32Array,
+  base: number,
+  stack: number[],
+): void {
+  stack.length = 0;
+  for (let p = from + 1; p < to; p++) {
+    if (feature[p - 1] !== 0) stack.push(p - 1);
+    else {
+      const parent = stack.pop();
+      if (parent === undefined) throw new Error('corrupt tree pack: more nodes than the tree has room for');
+      right[parent] = p - base;
+    }
+  }
+  if (to > from && (stack.length > 0 || feature[to - 1] !== 0))
+    throw new Error(`corrupt tree pack: tree ${t} ends before its last split's right child`);
+}
+
+/**
  * The trees of a pack (and, for classification packs, their sparse leaves, the leaf number being
  * the leaf's position in node order). Each tree's arrays are views into a few shared buffers.
  */
@@ -245,38 +273,25 @@ export function unpackTrees(pack: TreePack): { trees: FlatTree[]; leaves?: Spars
   let p = 0;
   const awaitingRight: number[] = [];
   for (let t = 0; t < nodes.length; t++) {
+    const from = p;
     let leafInTree = 0;
-    awaitingRight.length = 0;
     for (let i = 0; i < nodes[t]; i++, p++) {
       const f = featureIn[p] - 1;
       feature[p] = f;
-      // Preorder: node i is the left child of a split just before it, else the right child of the latest split still without one.
-      if (!leftIn && i > 0) {
-        if (feature[p - 1] >= 0) {
-          left[p - 1] = i;
-          awaitingRight.push(p - 1);
-        } else {
-          const parent = awaitingRight.pop();
-          if (parent === undefined) throw new Error('corrupt tree pack: more nodes than the tree has room for');
-          right[parent] = i;
-        }
-      }
       if (f >= 0) {
         if (f >= cutCounts.length) throw new Error(`corrupt tree pack: feature ${f} has no thresholds`);
         threshold[p] = cuts[cutStart[f] + cut[s]];
         missingLeft[p] = (missingBits[s >> 3] >> (s & 7)) & 1;
-        if (leftIn) {
-          left[p] = leftIn[s];
-          right[p] = leftIn[s] + 1;
-        }
+        // Preorder: a split's left child is the next node (its right child is set below).
+        left[p] = leftIn ? leftIn[s] : i + 1;
+        if (leftIn) right[p] = leftIn[s] + 1;
         s++;
       } else {
         value[p] = valueIn ? valueIn[l] : leafInTree++;
         l++;
       }
     }
-    if (!leftIn && nodes[t] > 0 && (awaitingRight.length > 0 || feature[p - 1] >= 0))
-      throw new Error(`corrupt tree pack: tree ${t} ends before its last split's right child`);
+    if (!leftIn) preorderRights(featureIn, t, from, p, right, from, awaitingRight);
   }
   const trees: FlatTree[] = [];
   let start = 0;

@@ -38,6 +38,7 @@ import {
   type TrainState,
 } from './train.js';
 import type { ParticlesConfig } from './config.js';
+import { concatFloat32 } from '../../runtime/typed-arrays.js';
 
 export interface ParticlesReplicaSpec {
   net: NetSpec;
@@ -176,13 +177,6 @@ export const particlesReplicas: ReplicaFamily = {
   },
 };
 
-function concat(a: Float32Array, b: Float32Array | undefined): Float32Array {
-  const out = new Float32Array(a.length + (b?.length ?? 0));
-  out.set(a);
-  if (b) out.set(b, a.length);
-  return out;
-}
-
 /** A round's figures as the family's epoch record (fractional epochs with several rounds per epoch). */
 function epochRecordOf(r: RoundRecord): EpochRecord {
   return {
@@ -272,7 +266,7 @@ export async function trainParticlesDistributed(
       seed,
       shards: blobs,
       shardExamples,
-      initial: concat(fresh.params, fresh.baselineParams),
+      initial: concatFloat32(fresh.baselineParams ? [fresh.params, fresh.baselineParams] : [fresh.params]),
       schedule: {
         epochs: o.epochs ?? config.training.epochs,
         batchSize: config.training.batch_size,
